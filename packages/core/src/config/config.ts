@@ -1,0 +1,142 @@
+import path from 'node:path';
+
+/**
+ * Kokyaku configuration. Everything has a default; `defineConfig` fills them in, so a host can
+ * start with `defineConfig({})` and override only what it needs.
+ */
+export interface KokyakuConfig {
+  database: DatabaseConfig;
+  /** The tenant used when a caller does not name one (single-shop installs never need another). */
+  defaultTenant: string;
+  shop: ShopConfig;
+}
+
+export interface DatabaseConfig {
+  /**
+   * A PostgreSQL connection string. When unset, `process.env.DATABASE_URL` is used; when that is
+   * unset too, Kokyaku starts an embedded PostgreSQL (see `embedded`).
+   */
+  url?: string;
+  /** Run pending migrations on start-up (default true). */
+  migrate: boolean;
+  /** Connection pool size (default 10). */
+  poolSize: number;
+  embedded: EmbeddedDatabaseConfig;
+  /** Log every SQL statement through this function (tests use it to count statements). */
+  onQuery?: (sql: string) => void;
+}
+
+export interface EmbeddedDatabaseConfig {
+  /**
+   * Where the embedded cluster keeps its files. Default: `$KOKYAKU_DATA_DIR`, else
+   * `.kokyaku/postgres` under the current working directory.
+   */
+  dataDir: string;
+  /** Database name inside the embedded cluster (default `kokyaku`). */
+  databaseName: string;
+  /** TCP port; 0 (the default) picks a free one. */
+  port: number;
+  /** Delete the data directory when Kokyaku stops (default false). */
+  ephemeral: boolean;
+}
+
+export interface ShopConfig {
+  /** IANA time zone of the shop, used for calendar maths such as "today" (default UTC). */
+  timeZone: string;
+  /** ISO 4217 currency of the shop; all money is stored in its minor units (default USD). */
+  currency: string;
+  /** ISO 3166-1 alpha-2 country used to read phone numbers written without a country code. */
+  defaultCountry: string;
+}
+
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends (...args: never[]) => unknown
+    ? T[K]
+    : T[K] extends object
+      ? DeepPartial<T[K]>
+      : T[K];
+};
+
+export type KokyakuUserConfig = DeepPartial<KokyakuConfig>;
+
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConfig {
+  return {
+    database: {
+      url: env.DATABASE_URL || undefined,
+      migrate: true,
+      poolSize: 10,
+      embedded: {
+        dataDir: env.KOKYAKU_DATA_DIR
+          ? path.resolve(env.KOKYAKU_DATA_DIR)
+          : path.resolve(process.cwd(), '.kokyaku', 'postgres'),
+        databaseName: 'kokyaku',
+        port: 0,
+        ephemeral: false,
+      },
+    },
+    defaultTenant: 'default',
+    shop: {
+      timeZone: 'UTC',
+      currency: 'USD',
+      defaultCountry: 'US',
+    },
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** Deep-merges `override` over `base`; arrays and functions replace, `undefined` keeps the base. */
+export function mergeConfig<T>(base: T, override: DeepPartial<T> | undefined): T {
+  if (!override) return base;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeConfig(current, value) : value;
+  }
+  return out as T;
+}
+
+/**
+ * Builds a complete configuration from the parts you give, and checks it.
+ *
+ * @example
+ * const config = defineConfig({ shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' } });
+ */
+export function defineConfig(user: KokyakuUserConfig = {}, env: NodeJS.ProcessEnv = process.env): KokyakuConfig {
+  const config = mergeConfig(defaultConfig(env), user);
+  validateConfig(config);
+  return config;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function validateConfig(config: KokyakuConfig): void {
+  const { shop } = config;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: shop.timeZone });
+  } catch {
+    throw new ConfigError(`shop.timeZone "${shop.timeZone}" is not an IANA time zone (e.g. "Asia/Tokyo", "UTC").`);
+  }
+  if (!/^[A-Z]{3}$/.test(shop.currency)) {
+    throw new ConfigError(`shop.currency "${shop.currency}" must be an ISO 4217 code in capitals (e.g. "JPY", "USD").`);
+  }
+  try {
+    new Intl.NumberFormat('en', { style: 'currency', currency: shop.currency });
+  } catch {
+    throw new ConfigError(`shop.currency "${shop.currency}" is not a currency this runtime knows.`);
+  }
+  if (!/^[A-Z]{2}$/.test(shop.defaultCountry)) {
+    throw new ConfigError(`shop.defaultCountry "${shop.defaultCountry}" must be an ISO 3166-1 alpha-2 code (e.g. "JP").`);
+  }
+  if (!config.defaultTenant || !/^[A-Za-z0-9_.-]{1,64}$/.test(config.defaultTenant)) {
+    throw new ConfigError(`defaultTenant "${config.defaultTenant}" must be 1-64 letters, digits, "_", "-" or ".".`);
+  }
+  if (!Number.isInteger(config.database.poolSize) || config.database.poolSize < 1) {
+    throw new ConfigError('database.poolSize must be a positive integer.');
+  }
+}

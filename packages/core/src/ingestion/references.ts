@@ -1,0 +1,68 @@
+import type { KokyakuContext } from '../context.js';
+import { sql } from '../shared/sql.js';
+
+/**
+ * Orders and events may name customers and products the CRM has not been sent yet (a checkout
+ * forwarded before the nightly customer sync). Rather than reject them, a placeholder row keyed
+ * by the shop id is created; the later upsert of the real record fills it in. Returns the
+ * internal id of every given shop id.
+ */
+async function ensureRows(
+  ctx: KokyakuContext,
+  table: 'kokyaku.customers' | 'kokyaku.products',
+  insertColumns: string,
+  insertValues: string,
+  externalIds: readonly string[],
+  afterInsert = '',
+  extraParams: readonly unknown[] = [],
+): Promise<Map<string, string>> {
+  const unique = [...new Set(externalIds)];
+  if (unique.length === 0) return new Map();
+  const statement = `
+    with wanted as (select distinct jsonb_array_elements_text($2::jsonb) as external_id),
+    inserted as (
+      insert into ${table} (tenant_id, external_id, ${insertColumns}, placeholder)
+      select $1, w.external_id, ${insertValues}, true from wanted w
+      where not exists (select 1 from ${table} x where x.tenant_id = $1 and x.external_id = w.external_id)
+      on conflict (tenant_id, external_id) do nothing
+      returning id, external_id
+    )${afterInsert}
+    select id::text as id, external_id from inserted
+    union all
+    select x.id::text, x.external_id from ${table} x join wanted w on w.external_id = x.external_id where x.tenant_id = $1`;
+  const ids = new Map<string, string>();
+  for (const row of await sql<{ id: string; external_id: string }>(ctx.em, statement, [ctx.tenantId, JSON.stringify(unique), ...extraParams])) {
+    ids.set(row.external_id, row.id);
+  }
+  // A concurrent batch may have inserted some of them after this statement's snapshot was taken.
+  const missing = unique.filter((id) => !ids.has(id));
+  if (missing.length > 0) {
+    const rows = await sql<{ id: string; external_id: string }>(
+      ctx.em,
+      `select id::text as id, external_id from ${table}
+       where tenant_id = $1 and external_id in (select jsonb_array_elements_text($2::jsonb))`,
+      [ctx.tenantId, JSON.stringify(missing)],
+    );
+    for (const row of rows) ids.set(row.external_id, row.id);
+  }
+  return ids;
+}
+
+export function ensureCustomers(ctx: KokyakuContext, externalIds: readonly string[]): Promise<Map<string, string>> {
+  return ensureRows(
+    ctx,
+    'kokyaku.customers',
+    'email_consent',
+    'false',
+    externalIds,
+    `,
+    metrics as (
+      insert into kokyaku.customer_metrics (customer_id, tenant_id)
+      select id, $1 from inserted on conflict do nothing
+    )`,
+  );
+}
+
+export function ensureProducts(ctx: KokyakuContext, externalIds: readonly string[]): Promise<Map<string, string>> {
+  return ensureRows(ctx, 'kokyaku.products', 'name, currency', 'w.external_id, $3', externalIds, '', [ctx.shop.currency]);
+}

@@ -1,0 +1,108 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { ProductService } from './catalog/product.service.js';
+import { type KokyakuConfig, type KokyakuUserConfig, defineConfig } from './config/config.js';
+import type { Actor, KokyakuContext } from './context.js';
+import { CustomerService } from './customers/customer.service.js';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
+import { createOrm, migrate } from './database/orm.js';
+import { EventService } from './events/event.service.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { OrderService } from './orders/order.service.js';
+import { sql } from './shared/sql.js';
+
+export interface Kokyaku {
+  readonly config: KokyakuConfig;
+  readonly orm: MikroORM;
+  /** Set when Kokyaku runs on its embedded PostgreSQL. */
+  readonly embedded: EmbeddedPostgres | null;
+  /** Connection string of the database in use. */
+  readonly databaseUrl: string;
+  readonly products: ProductService;
+  readonly customers: CustomerService;
+  readonly orders: OrderService;
+  readonly events: EventService;
+  readonly metrics: MetricsService;
+  /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
+  context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
+  /** Applies pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  /** Recomputes everything derived (today: customer metrics) for every tenant. */
+  refresh(): Promise<{ tenants: number; customers: number }>;
+  /** Closes the pool and stops the embedded database if this process started it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Kokyaku: connects to PostgreSQL (`database.url`, else `DATABASE_URL`, else an embedded
+ * server it starts), applies migrations, and returns the core services.
+ *
+ * @example
+ * const kokyaku = await createKokyaku({ shop: { currency: 'JPY', timeZone: 'Asia/Tokyo' } });
+ * const ctx = kokyaku.context();
+ * await kokyaku.orders.record(ctx, [{ externalId: 'o-1', customerExternalId: 'c-1', placedAt: new Date(),
+ *   lines: [{ productExternalId: 'p-1', quantity: 1, unitPrice: 1200 }] }]);
+ * await kokyaku.close();
+ */
+export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = {}): Promise<Kokyaku> {
+  const resolved = isComplete(config) ? config : defineConfig(config);
+  const { database } = resolved;
+
+  let embedded: EmbeddedPostgres | null = null;
+  let url = database.url;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(database.embedded);
+    await embedded.ensureDatabase(database.embedded.databaseName);
+    url = embedded.url(database.embedded.databaseName);
+  }
+
+  let orm: MikroORM;
+  try {
+    orm = await createOrm({ url, poolSize: database.poolSize, onQuery: database.onQuery });
+    if (database.migrate) await migrate(orm, url);
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+
+  const metrics = new MetricsService();
+  const databaseUrl = url;
+  const kokyaku: Kokyaku = {
+    config: resolved,
+    orm,
+    embedded,
+    databaseUrl,
+    products: new ProductService(),
+    customers: new CustomerService(),
+    orders: new OrderService(metrics),
+    events: new EventService(),
+    metrics,
+    context: (options = {}) => ({
+      tenantId: options.tenantId ?? resolved.defaultTenant,
+      actor: options.actor ?? null,
+      em: orm.em.fork(),
+      shop: resolved.shop,
+    }),
+    migrate: () => migrate(orm, databaseUrl),
+    refresh: async () => {
+      const em = orm.em.fork();
+      const tenants = await sql<{ tenant_id: string }>(em, 'select distinct tenant_id from kokyaku.customers order by tenant_id');
+      let customers = 0;
+      for (const { tenant_id } of tenants) {
+        const ctx = kokyaku.context({ tenantId: tenant_id });
+        customers += (await metrics.refresh(ctx)).customers;
+      }
+      return { tenants: tenants.length, customers };
+    },
+    close: async () => {
+      await orm.close(true);
+      await embedded?.stop();
+    },
+  };
+  return kokyaku;
+}
+
+function isComplete(config: KokyakuConfig | KokyakuUserConfig): config is KokyakuConfig {
+  return Boolean(
+    config.database?.embedded?.dataDir && config.shop?.currency && config.shop.timeZone && config.shop.defaultCountry && config.defaultTenant,
+  );
+}

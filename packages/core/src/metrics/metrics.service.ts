@@ -1,0 +1,52 @@
+import type { KokyakuContext } from '../context.js';
+import { sql } from '../shared/sql.js';
+
+const RECOMPUTE = (filter: string) => `
+  insert into kokyaku.customer_metrics as m
+    (customer_id, tenant_id, orders_count, total_spent_minor, first_order_at, last_order_at, updated_at)
+  select c.id, c.tenant_id, count(o.id)::int, coalesce(sum(o.total_minor), 0), min(o.placed_at), max(o.placed_at), now()
+  from kokyaku.customers c
+  left join kokyaku.orders o on o.customer_id = c.id and o.status = 'PLACED'
+  where c.tenant_id = $1 ${filter}
+  group by c.id, c.tenant_id
+  on conflict (customer_id) do update
+    set orders_count = excluded.orders_count, total_spent_minor = excluded.total_spent_minor,
+        first_order_at = excluded.first_order_at, last_order_at = excluded.last_order_at, updated_at = now()
+    where (m.orders_count, m.total_spent_minor, m.first_order_at, m.last_order_at)
+      is distinct from (excluded.orders_count, excluded.total_spent_minor, excluded.first_order_at, excluded.last_order_at)`;
+
+const RECOMPUTE_SOME = RECOMPUTE(`and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
+const RECOMPUTE_ALL = RECOMPUTE('');
+
+/**
+ * Per-customer order metrics (orders count, total spent, first and last order; cancelled orders
+ * never count). Ingestion recomputes the customers a batch touched, inside its transaction;
+ * `refresh` recomputes a whole tenant from the orders.
+ */
+export class MetricsService {
+  /**
+   * Recomputes the metrics of the given customers from their orders. Must run inside the
+   * ingestion transaction: it locks the customers first, so two concurrent batches for the same
+   * customer serialise and the second one sees the first one's orders.
+   */
+  async recomputeForCustomers(ctx: KokyakuContext, customerIds: Iterable<string>): Promise<void> {
+    const ids = [...new Set(customerIds)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    if (ids.length === 0) return;
+    const json = JSON.stringify(ids);
+    await sql(
+      ctx.em,
+      `select id from kokyaku.customers
+       where tenant_id = $1 and id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+       order by id for update`,
+      [ctx.tenantId, json],
+    );
+    await sql(ctx.em, RECOMPUTE_SOME, [ctx.tenantId, json]);
+  }
+
+  /** Recomputes every customer of the context's tenant from the orders. */
+  async refresh(ctx: KokyakuContext): Promise<{ customers: number }> {
+    await sql(ctx.em, RECOMPUTE_ALL, [ctx.tenantId]);
+    const [row] = await sql<{ n: number }>(ctx.em, `select count(*)::int as n from kokyaku.customers where tenant_id = $1`, [ctx.tenantId]);
+    return { customers: row?.n ?? 0 };
+  }
+}

@@ -1,0 +1,339 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { KokyakuContext } from '../context.js';
+import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
+import { KokyakuError } from '../shared/errors.js';
+import { toMajorUnits, toMinorUnits } from '../shared/money.js';
+import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
+import { asDate, sql } from '../shared/sql.js';
+import { externalIdSchema, instantSchema } from '../shared/validation.js';
+import { ORDER_STATUSES, type OrderStatus } from './order.entity.js';
+
+export interface OrderLineInput {
+  productExternalId: string;
+  quantity: number;
+  /** Unit price in major units of the order currency. */
+  unitPrice: number;
+}
+
+export interface OrderInput {
+  externalId: string;
+  customerExternalId: string;
+  placedAt: Date | string;
+  /** ISO 4217; defaults to the shop currency (the only one accepted for now). */
+  currency?: string | null;
+  /** PLACED (default) or CANCELLED; record the order again with CANCELLED to cancel it. */
+  status?: OrderStatus | null;
+  lines: OrderLineInput[];
+}
+
+export interface OrderRecord {
+  id: string;
+  externalId: string;
+  customerId: string;
+  placedAt: Date;
+  currency: string;
+  status: OrderStatus;
+  total: number;
+  totalMinor: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface OrderLineRecord {
+  id: string;
+  orderId: string;
+  position: number;
+  productId: string;
+  quantity: number;
+  unitPrice: number;
+  unitPriceMinor: number;
+  total: number;
+  totalMinor: number;
+  currency: string;
+}
+
+function orderSchema(shopCurrency: string) {
+  const line = z.strictObject({
+    productExternalId: externalIdSchema,
+    quantity: z.number({ error: 'Must be a whole number.' }).int('Must be a whole number.').positive('Must be at least 1.').max(1_000_000, 'At most 1,000,000.'),
+    unitPrice: z.number({ error: 'Must be a number.' }).finite('Must be a finite number.').nonnegative('Must not be negative.'),
+  });
+  return z
+    .strictObject({
+      externalId: externalIdSchema,
+      customerExternalId: externalIdSchema,
+      placedAt: instantSchema,
+      currency: z
+        .string({ error: 'Must be an ISO 4217 currency code.' })
+        .trim()
+        .toUpperCase()
+        .nullable()
+        .optional()
+        .transform((v) => v ?? shopCurrency)
+        .refine((v) => v === shopCurrency, `Orders must be in the shop currency ${shopCurrency}; multi-currency shops are not supported yet.`),
+      status: z
+        .enum(ORDER_STATUSES, { error: `Must be one of ${ORDER_STATUSES.join(', ')}.` })
+        .nullable()
+        .optional()
+        .transform((v) => v ?? 'PLACED'),
+      lines: z.array(line, { error: 'Must be a list of order lines.' }).min(1, 'An order needs at least one line.').max(1000, 'At most 1000 lines.'),
+    })
+    .superRefine((order, ctx) => {
+      order.lines.forEach((l, i) => {
+        if (toMinorUnits(l.unitPrice, order.currency) === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['lines', i, 'unitPrice'], message: `Has more decimals than ${order.currency} allows.` });
+        }
+      });
+    });
+}
+
+interface OrderRow {
+  id: string;
+  external_id: string;
+  customer_id: string;
+  placed_at: Date;
+  currency: string;
+  status: OrderStatus;
+  total_minor: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function mapOrder(row: OrderRow): OrderRecord {
+  const totalMinor = Number(row.total_minor);
+  return {
+    id: row.id,
+    externalId: row.external_id,
+    customerId: row.customer_id,
+    placedAt: asDate(row.placed_at),
+    currency: row.currency,
+    status: row.status,
+    totalMinor,
+    total: toMajorUnits(totalMinor, row.currency),
+    createdAt: asDate(row.created_at),
+    updatedAt: asDate(row.updated_at),
+  };
+}
+
+const ORDER_COLUMNS = `o.id::text as id, o.external_id, o.customer_id::text as customer_id, o.placed_at, o.currency,
+  o.status, o.total_minor, o.created_at, o.updated_at`;
+
+const UPSERT_ORDERS = `
+  with input as (select e.doc from jsonb_array_elements($2::jsonb) as e(doc)),
+  previous as (
+    select o.external_id, o.customer_id, o.lines_digest
+    from kokyaku.orders o
+    where o.tenant_id = $1 and o.external_id in (select i.doc->>'externalId' from input i)
+  ),
+  upserted as (
+    insert into kokyaku.orders as t (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
+    select $1, i.doc->>'externalId', (i.doc->>'customerId')::bigint, (i.doc->>'placedAt')::timestamptz,
+           i.doc->>'currency', i.doc->>'status', (i.doc->>'totalMinor')::bigint, i.doc->>'linesDigest'
+    from input i
+    on conflict (tenant_id, external_id) do update
+      set customer_id = excluded.customer_id, placed_at = excluded.placed_at, currency = excluded.currency,
+          status = excluded.status, total_minor = excluded.total_minor, lines_digest = excluded.lines_digest,
+          updated_at = now()
+      where (t.customer_id, t.placed_at, t.currency, t.status, t.total_minor, t.lines_digest)
+        is distinct from (excluded.customer_id, excluded.placed_at, excluded.currency, excluded.status,
+                          excluded.total_minor, excluded.lines_digest)
+    returning t.id, t.external_id, t.customer_id, t.lines_digest, (t.xmax::text = '0') as inserted
+  )
+  select u.id::text as id, u.external_id, u.customer_id::text as customer_id, u.inserted,
+         p.customer_id::text as previous_customer_id,
+         (p.lines_digest is distinct from u.lines_digest) as lines_changed
+  from upserted u left join previous p on p.external_id = u.external_id`;
+
+const DELETE_LINES = `
+  delete from kokyaku.order_lines
+  where tenant_id = $1 and order_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`;
+
+const INSERT_LINES = `
+  insert into kokyaku.order_lines (tenant_id, order_id, position, product_id, quantity, unit_price_minor)
+  select $1, (l->>'orderId')::bigint, (l->>'position')::int, (l->>'productId')::bigint,
+         (l->>'quantity')::int, (l->>'unitPriceMinor')::bigint
+  from jsonb_array_elements($2::jsonb) as l`;
+
+export class OrderService {
+  constructor(private readonly metrics: MetricsService) {}
+
+  /**
+   * Records orders, idempotent on their shop id: the same order again changes nothing; the
+   * same id with a new status (CANCELLED) or new lines updates it. Unknown customers and products
+   * are created as placeholders. Metrics of every touched customer are recomputed in the same
+   * transaction.
+   */
+  async record(ctx: KokyakuContext, orders: readonly OrderInput[]): Promise<BatchResult> {
+    const { valid, errors } = validateBatch(orders, orderSchema(ctx.shop.currency), 'externalId');
+    const result = emptyResult(orders.length, errors);
+    const items = lastPerKey(valid, (o) => o.externalId).sort((a, b) =>
+      a.value.externalId < b.value.externalId ? -1 : a.value.externalId > b.value.externalId ? 1 : 0,
+    );
+    if (items.length === 0) return result;
+
+    await ctx.em.transactional(async (em) => {
+      const tx: KokyakuContext = { ...ctx, em };
+      const customerIds = await ensureCustomers(tx, items.map((i) => i.value.customerExternalId));
+      const productIds = await ensureProducts(tx, items.flatMap((i) => i.value.lines.map((l) => l.productExternalId)));
+
+      const linesByOrder = new Map<string, { position: number; productId: string; quantity: number; unitPriceMinor: number }[]>();
+      const docs = items.map(({ value: o }) => {
+        const lines = o.lines.map((l, position) => ({
+          position,
+          productExternalId: l.productExternalId,
+          productId: productIds.get(l.productExternalId)!,
+          quantity: l.quantity,
+          unitPriceMinor: toMinorUnits(l.unitPrice, o.currency)!,
+        }));
+        linesByOrder.set(o.externalId, lines);
+        const digest = createHash('sha256')
+          .update(JSON.stringify(lines.map((l) => [l.productExternalId, l.quantity, l.unitPriceMinor])))
+          .digest('base64url');
+        return {
+          externalId: o.externalId,
+          customerId: customerIds.get(o.customerExternalId)!,
+          placedAt: o.placedAt.toISOString(),
+          currency: o.currency,
+          status: o.status,
+          totalMinor: lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor, 0),
+          linesDigest: digest,
+        };
+      });
+
+      const written = await sql<{
+        id: string;
+        external_id: string;
+        customer_id: string;
+        inserted: boolean;
+        previous_customer_id: string | null;
+        lines_changed: boolean;
+      }>(em, UPSERT_ORDERS, [ctx.tenantId, JSON.stringify(docs)]);
+
+      const relines = written.filter((w) => w.lines_changed);
+      if (relines.length > 0) {
+        const replaced = relines.filter((w) => !w.inserted).map((w) => w.id);
+        if (replaced.length > 0) await sql(em, DELETE_LINES, [ctx.tenantId, JSON.stringify(replaced)]);
+        const lines = relines.flatMap((w) => (linesByOrder.get(w.external_id) ?? []).map((l) => ({ ...l, orderId: w.id })));
+        await sql(em, INSERT_LINES, [ctx.tenantId, JSON.stringify(lines)]);
+      }
+
+      const touched = new Set<string>();
+      for (const w of written) {
+        touched.add(w.customer_id);
+        if (w.previous_customer_id) touched.add(w.previous_customer_id);
+      }
+      await this.metrics.recomputeForCustomers(tx, touched);
+
+      result.created = written.filter((w) => w.inserted).length;
+      result.updated = written.length - result.created;
+      result.unchanged -= written.length;
+    });
+    return result;
+  }
+
+  async findByExternalId(ctx: KokyakuContext, externalId: string): Promise<OrderRecord | null> {
+    const rows = await sql<OrderRow>(ctx.em, `select ${ORDER_COLUMNS} from kokyaku.orders o where o.tenant_id = $1 and o.external_id = $2`, [
+      ctx.tenantId,
+      externalId,
+    ]);
+    return rows[0] ? mapOrder(rows[0]) : null;
+  }
+
+  /**
+   * The orders of many customers, newest first, one page per customer, in one statement
+   * (for DataLoaders). Cancelled orders are included with their status.
+   */
+  async listForCustomers(ctx: KokyakuContext, customerIds: readonly string[], args: PageArgs = {}): Promise<Map<string, Page<OrderRecord>>> {
+    const first = pageSize(args.first);
+    let after: [string, string] | null = null;
+    if (args.after) {
+      const [placedAt, id] = decodeCursor(args.after, 'o');
+      if (!placedAt || !id || !/^\d{1,18}$/.test(id) || Number.isNaN(Date.parse(placedAt))) throw KokyakuError.invalidCursor(args.after);
+      after = [placedAt, id];
+    }
+    const pages = new Map<string, Page<OrderRecord>>(customerIds.map((id) => [id, { nodes: [], hasNextPage: false, endCursor: null }]));
+    if (customerIds.length === 0) return pages;
+    const rows = await sql<OrderRow>(
+      ctx.em,
+      `select * from (
+         select ${ORDER_COLUMNS},
+                row_number() over (partition by o.customer_id order by o.placed_at desc, o.id desc) as rn
+         from kokyaku.orders o
+         where o.tenant_id = $1 and o.customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+           and ($3::timestamptz is null or (o.placed_at, o.id) < ($3::timestamptz, $4::bigint))
+       ) ranked
+       where rn <= $5
+       order by customer_id, rn`,
+      [ctx.tenantId, JSON.stringify(customerIds), after?.[0] ?? null, after?.[1] ?? null, first + 1],
+    );
+    for (const row of rows) {
+      const page = pages.get(row.customer_id);
+      if (!page) continue;
+      if (page.nodes.length < first) page.nodes.push(mapOrder(row));
+      else page.hasNextPage = true;
+    }
+    for (const page of pages.values()) {
+      const last = page.nodes.at(-1);
+      page.endCursor = last ? encodeCursor('o', [last.placedAt.toISOString(), last.id]) : null;
+    }
+    return pages;
+  }
+
+  /** Number of orders (any status) per customer, in one statement. */
+  async countForCustomers(ctx: KokyakuContext, customerIds: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>(customerIds.map((id) => [id, 0]));
+    if (customerIds.length === 0) return counts;
+    const rows = await sql<{ customer_id: string; n: number }>(
+      ctx.em,
+      `select customer_id::text as customer_id, count(*)::int as n from kokyaku.orders
+       where tenant_id = $1 and customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+       group by customer_id`,
+      [ctx.tenantId, JSON.stringify(customerIds)],
+    );
+    for (const row of rows) counts.set(row.customer_id, row.n);
+    return counts;
+  }
+
+  /** The lines of many orders, in order, in one statement (for DataLoaders). */
+  async linesForOrders(ctx: KokyakuContext, orderIds: readonly string[]): Promise<Map<string, OrderLineRecord[]>> {
+    const lines = new Map<string, OrderLineRecord[]>(orderIds.map((id) => [id, []]));
+    if (orderIds.length === 0) return lines;
+    const rows = await sql<{
+      id: string;
+      order_id: string;
+      position: number;
+      product_id: string;
+      quantity: number;
+      unit_price_minor: string;
+      currency: string;
+    }>(
+      ctx.em,
+      `select l.id::text as id, l.order_id::text as order_id, l.position, l.product_id::text as product_id,
+              l.quantity, l.unit_price_minor, o.currency
+       from kokyaku.order_lines l join kokyaku.orders o on o.id = l.order_id
+       where l.tenant_id = $1 and l.order_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+       order by l.order_id, l.position`,
+      [ctx.tenantId, JSON.stringify(orderIds)],
+    );
+    for (const row of rows) {
+      const unitPriceMinor = Number(row.unit_price_minor);
+      const totalMinor = unitPriceMinor * row.quantity;
+      lines.get(row.order_id)?.push({
+        id: row.id,
+        orderId: row.order_id,
+        position: row.position,
+        productId: row.product_id,
+        quantity: row.quantity,
+        unitPriceMinor,
+        unitPrice: toMajorUnits(unitPriceMinor, row.currency),
+        totalMinor,
+        total: toMajorUnits(totalMinor, row.currency),
+        currency: row.currency,
+      });
+    }
+    return lines;
+  }
+}
