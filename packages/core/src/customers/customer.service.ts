@@ -191,7 +191,7 @@ export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord 
       totalSpentMinor,
       totalSpent: toMajorUnits(totalSpentMinor, currency),
       averageOrderValueMinor,
-      averageOrderValue: ordersCount > 0 ? toMajorUnits(totalSpentMinor / ordersCount, currency) : 0,
+      averageOrderValue: toMajorUnits(averageOrderValueMinor, currency),
       firstOrderAt: asDate(row.first_order_at),
       lastOrderAt: asDate(row.last_order_at),
       currency,

@@ -25,22 +25,29 @@ const RECOMPUTE_ALL = RECOMPUTE('');
  */
 export class MetricsService {
   /**
-   * Recomputes the metrics of the given customers from their orders. Must run inside the
-   * ingestion transaction: it locks the customers first, so two concurrent batches for the same
-   * customer serialise and the second one sees the first one's orders.
+   * Locks the given customers until the transaction ends, so that two batches touching the same
+   * customer take turns and each recomputes from the other's committed orders. Call it inside
+   * the ingestion transaction before writing orders. `FOR NO KEY UPDATE` does not conflict with
+   * the key-share locks that inserting orders takes on their customers, so it cannot deadlock
+   * with them; ids are locked in ascending order so batches cannot deadlock with each other.
    */
-  async recomputeForCustomers(ctx: KokyakuContext, customerIds: Iterable<string>): Promise<void> {
-    const ids = [...new Set(customerIds)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  async lockCustomers(ctx: KokyakuContext, customerIds: Iterable<string>): Promise<void> {
+    const ids = sortIds(customerIds);
     if (ids.length === 0) return;
-    const json = JSON.stringify(ids);
     await sql(
       ctx.em,
       `select id from kokyaku.customers
        where tenant_id = $1 and id in (select jsonb_array_elements_text($2::jsonb)::bigint)
-       order by id for update`,
-      [ctx.tenantId, json],
+       order by id for no key update`,
+      [ctx.tenantId, JSON.stringify(ids)],
     );
-    await sql(ctx.em, RECOMPUTE_SOME, [ctx.tenantId, json]);
+  }
+
+  /** Recomputes the metrics of the given customers from their orders (one statement). */
+  async recomputeForCustomers(ctx: KokyakuContext, customerIds: Iterable<string>): Promise<void> {
+    const ids = sortIds(customerIds);
+    if (ids.length === 0) return;
+    await sql(ctx.em, RECOMPUTE_SOME, [ctx.tenantId, JSON.stringify(ids)]);
   }
 
   /** Recomputes every customer of the context's tenant from the orders. */
@@ -49,4 +56,8 @@ export class MetricsService {
     const [row] = await sql<{ n: number }>(ctx.em, `select count(*)::int as n from kokyaku.customers where tenant_id = $1`, [ctx.tenantId]);
     return { customers: row?.n ?? 0 };
   }
+}
+
+function sortIds(ids: Iterable<string>): string[] {
+  return [...new Set(ids)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 }

@@ -179,6 +179,14 @@ export class OrderService {
       const customerIds = await ensureCustomers(tx, items.map((i) => i.value.customerExternalId));
       const productIds = await ensureProducts(tx, items.flatMap((i) => i.value.lines.map((l) => l.productExternalId)));
 
+      const previousOwners = await sql<{ customer_id: string }>(
+        em,
+        `select distinct customer_id::text as customer_id from kokyaku.orders
+         where tenant_id = $1 and external_id in (select jsonb_array_elements_text($2::jsonb))`,
+        [ctx.tenantId, JSON.stringify(items.map((i) => i.value.externalId))],
+      );
+      await this.metrics.lockCustomers(tx, [...customerIds.values(), ...previousOwners.map((r) => r.customer_id)]);
+
       const linesByOrder = new Map<string, { position: number; productId: string; quantity: number; unitPriceMinor: number }[]>();
       const docs = items.map(({ value: o }) => {
         const lines = o.lines.map((l, position) => ({
