@@ -74,11 +74,11 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
         ephemeral: false,
       },
     },
-    defaultTenant: 'default',
+    defaultTenant: env.KOKYAKU_TENANT || 'default',
     shop: {
-      timeZone: 'UTC',
-      currency: 'USD',
-      defaultCountry: 'US',
+      timeZone: env.KOKYAKU_TIME_ZONE || 'UTC',
+      currency: env.KOKYAKU_CURRENCY || 'USD',
+      defaultCountry: env.KOKYAKU_DEFAULT_COUNTRY || 'US',
     },
   };
 }

@@ -1,0 +1,116 @@
+import { type Kokyaku, createKokyaku, defineConfig, KokyakuError } from '@kokyaku/core';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { startStandaloneServer } from '../standalone.js';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535.');
+  return port;
+}
+
+async function open(): Promise<Kokyaku> {
+  const config = defineConfig({});
+  const where = config.database.url ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.database.embedded.dataDir}`;
+  process.stderr.write(`kokyaku: using ${where}\n`);
+  return createKokyaku(config);
+}
+
+/** Waits for SIGINT/SIGTERM, then runs `stop` once. */
+function onShutdown(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const handler = () => {
+      if (stopping) return;
+      stopping = true;
+      stop().then(resolve, (error: unknown) => {
+        process.stderr.write(`kokyaku: error while stopping: ${String(error)}\n`);
+        resolve();
+      });
+    };
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('kokyaku')
+    .description(
+      'Kokyaku CRM command line. Every command uses DATABASE_URL when it is set, otherwise an embedded ' +
+        'PostgreSQL kept in .kokyaku/postgres (KOKYAKU_DATA_DIR to move it).',
+    )
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('Serve the GraphQL API at /graphql (KOKYAKU_ADMIN_TOKEN: the bearer token of the administrator).')
+    .option('-p, --port <port>', 'TCP port', parsePort, Number(process.env.PORT ?? 4000))
+    .option('--host <host>', 'interface to listen on', '::')
+    .option('--explorer', 'also serve the GraphiQL explorer to browsers (needs graphiql@3, react@18)', false)
+    .action(async (options: { port: number; host: string; explorer: boolean }) => {
+      const kokyaku = await open();
+      try {
+        const server = await startStandaloneServer(kokyaku, { port: options.port, host: options.host, explorer: options.explorer });
+        if (!process.env.KOKYAKU_ADMIN_TOKEN) {
+          process.stderr.write('kokyaku: KOKYAKU_ADMIN_TOKEN is not set, so only requests from this machine act as administrator.\n');
+        }
+        process.stdout.write(`kokyaku: GraphQL API at ${server.url}\n`);
+        await onShutdown(async () => {
+          await server.close();
+          await kokyaku.close();
+        });
+      } catch (error) {
+        await kokyaku.close();
+        throw error;
+      }
+    });
+
+  program
+    .command('migrate')
+    .description('Apply pending database migrations.')
+    .action(async () => {
+      const kokyaku = await createKokyaku(defineConfig({ database: { migrate: false } }));
+      try {
+        const applied = await kokyaku.migrate();
+        process.stdout.write(applied.length ? `kokyaku: applied ${applied.join(', ')}\n` : 'kokyaku: database is up to date\n');
+      } finally {
+        await kokyaku.close();
+      }
+    });
+
+  program
+    .command('refresh')
+    .description('Recompute everything derived from the ingested data (customer metrics), synchronously.')
+    .action(async () => {
+      const kokyaku = await open();
+      try {
+        const started = Date.now();
+        const result = await kokyaku.refresh();
+        process.stdout.write(
+          `kokyaku: refreshed ${result.customers} customers in ${result.tenants} tenant(s) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        );
+      } finally {
+        await kokyaku.close();
+      }
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return 1;
+  }
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : error.exitCode || 1;
+    const message = error instanceof KokyakuError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`kokyaku: ${message}\n`);
+    return 1;
+  }
+}

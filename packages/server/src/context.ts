@@ -1,0 +1,61 @@
+import type { Actor, CustomerRecord, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord } from '@kokyaku/core';
+import DataLoader from 'dataloader';
+
+/** What the host tells Kokyaku about a request: who calls, for which tenant. */
+export interface RequestIdentity {
+  actor: Actor | null;
+  /** Defaults to the configured default tenant. */
+  tenantId?: string;
+}
+
+export interface Loaders {
+  customer: DataLoader<string, CustomerRecord | null>;
+  product: DataLoader<string, ProductRecord | null>;
+  /** Key: JSON of [customerId, first, after]. */
+  customerOrders: DataLoader<string, Page<OrderRecord>>;
+  customerOrderCount: DataLoader<string, number>;
+  orderLines: DataLoader<string, OrderLineRecord[]>;
+}
+
+/** The GraphQL context of one request. Built fresh per request: never share loaders across requests. */
+export interface GraphQLContext {
+  kokyaku: Kokyaku;
+  core: KokyakuContext;
+  actor: Actor | null;
+  loaders: Loaders;
+}
+
+function byKey<V>(keys: readonly string[], found: Map<string, V>, missing: V): V[] {
+  return keys.map((k) => found.get(k) ?? missing);
+}
+
+export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
+  return {
+    customer: new DataLoader(async (ids) => byKey(ids, await kokyaku.customers.findByIds(core, ids), null)),
+    product: new DataLoader(async (ids) => byKey(ids, await kokyaku.products.findByIds(core, ids), null)),
+    customerOrders: new DataLoader(async (keys) => {
+      // One statement per distinct page shape; a list of customers asks for one shape.
+      const groups = new Map<string, { first: number | null; after: string | null; ids: string[] }>();
+      for (const key of keys) {
+        const [customerId, first, after] = JSON.parse(key) as [string, number | null, string | null];
+        const shape = JSON.stringify([first, after]);
+        const group = groups.get(shape) ?? { first, after, ids: [] };
+        group.ids.push(customerId);
+        groups.set(shape, group);
+      }
+      const pages = new Map<string, Page<OrderRecord>>();
+      for (const [shape, group] of groups) {
+        const result = await kokyaku.orders.listForCustomers(core, group.ids, { first: group.first, after: group.after });
+        for (const [customerId, page] of result) pages.set(JSON.stringify([customerId, ...JSON.parse(shape)]), page);
+      }
+      return keys.map((k) => pages.get(k)!);
+    }),
+    customerOrderCount: new DataLoader(async (ids) => byKey(ids, await kokyaku.orders.countForCustomers(core, ids), 0)),
+    orderLines: new DataLoader(async (ids) => byKey(ids, await kokyaku.orders.linesForOrders(core, ids), [])),
+  };
+}
+
+export function createGraphQLContext(kokyaku: Kokyaku, identity: RequestIdentity): GraphQLContext {
+  const core = kokyaku.context({ tenantId: identity.tenantId, actor: identity.actor });
+  return { kokyaku, core, actor: identity.actor, loaders: createLoaders(kokyaku, core) };
+}

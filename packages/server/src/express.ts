@@ -1,0 +1,56 @@
+import { expressMiddleware } from '@as-integrations/express5';
+import type { Kokyaku } from '@kokyaku/core';
+import express, { type Request, type Router } from 'express';
+import { type ApolloOptions, createApolloServer } from './apollo.js';
+import { type RequestIdentity, createGraphQLContext } from './context.js';
+import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
+
+export interface KokyakuExpressOptions extends ApolloOptions {
+  /**
+   * Who is calling: map the host's session or token to an actor (with roles) and a tenant.
+   * Return `{ actor: null }` for anonymous callers.
+   */
+  identify: (req: Request) => RequestIdentity | Promise<RequestIdentity>;
+  /** Serve the GraphiQL explorer to browsers at the mount path (works offline). Default off. */
+  explorer?: boolean | ExplorerOptions;
+  /** Largest accepted request body (default 10mb, enough for a batch of 10,000 items). */
+  bodyLimit?: string;
+}
+
+export interface KokyakuRouter extends Router {
+  /** Stops the GraphQL server (the host still closes Kokyaku itself). */
+  stop(): Promise<void>;
+}
+
+/**
+ * An Express 5 router serving Kokyaku's GraphQL API at the path you mount it on.
+ *
+ * @example
+ * app.use('/crm/graphql', await kokyakuExpress(kokyaku, {
+ *   identify: (req) => ({ actor: req.user ? { id: req.user.id, roles: ['ADMIN'] } : null }),
+ * }));
+ */
+export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOptions): Promise<KokyakuRouter> {
+  const apollo = await createApolloServer(options);
+  const router = express.Router() as KokyakuRouter;
+  if (options.explorer) {
+    const assets = explorerAssets();
+    router.get('/__explorer/:file', (req, res, next) => {
+      const asset = assets.get(String(req.params.file));
+      if (!asset) return next();
+      res.type(asset.type).set('Cache-Control', 'public, max-age=86400').sendFile(asset.path);
+    });
+    router.get('/', (req, res, next) => {
+      if (!req.headers.accept?.includes('text/html') || req.query.query) return next();
+      res.type('html').send(explorerHtml(req.baseUrl || '/', options.explorer === true ? {} : (options.explorer as ExplorerOptions)));
+    });
+  }
+  router.use(
+    express.json({ limit: options.bodyLimit ?? '10mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createGraphQLContext(kokyaku, await options.identify(req)),
+    }),
+  );
+  router.stop = () => apollo.stop();
+  return router;
+}

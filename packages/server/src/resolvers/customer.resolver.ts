@@ -1,0 +1,55 @@
+import { KokyakuError, type Page } from '@kokyaku/core';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { READ_CUSTOMERS } from '../auth.js';
+import type { GraphQLContext } from '../context.js';
+import { Customer, CustomerConnection, OrderConnection } from '../schema/types.js';
+
+export function connection<T>(page: Page<T>) {
+  return { nodes: page.nodes, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
+}
+
+@Resolver(() => Customer)
+export class CustomerResolver {
+  @Authorized(READ_CUSTOMERS)
+  @Query(() => Customer, { nullable: true, description: "One customer's 360 view, by Kokyaku id or by the shop's id." })
+  async customer(
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('id', () => ID, { nullable: true }) id?: string | null,
+    @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
+  ): Promise<Customer | null> {
+    if ((id == null) === (externalId == null)) {
+      throw KokyakuError.badInput('Give exactly one of "id" or "externalId".');
+    }
+    const found = id != null ? await kokyaku.customers.findById(core, id) : await kokyaku.customers.findByExternalId(core, externalId!);
+    return found as Customer | null;
+  }
+
+  @Authorized(READ_CUSTOMERS)
+  @Query(() => CustomerConnection, { description: 'Customers, oldest first.' })
+  async customers(
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 0-500 (default 20).' }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<CustomerConnection> {
+    return connection(await kokyaku.customers.list(core, { first, after })) as CustomerConnection;
+  }
+
+  @FieldResolver(() => OrderConnection, { description: 'Orders of any status, newest first.' })
+  async orders(
+    @Root() customer: Customer,
+    @Ctx() { loaders }: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 0-500 (default 20).' }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<OrderConnection> {
+    const page = await loaders.customerOrders.load(JSON.stringify([customer.id, first ?? null, after ?? null]));
+    return { ...connection(page), customerId: customer.id } as OrderConnection;
+  }
+}
+
+@Resolver(() => CustomerConnection)
+export class CustomerConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Number of customers in the whole list (counted only when asked for).' })
+  totalCount(@Ctx() { kokyaku, core }: GraphQLContext): Promise<number> {
+    return kokyaku.customers.count(core);
+  }
+}

@@ -1,0 +1,32 @@
+import { Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { GraphQLContext } from '../context.js';
+import { Customer, Order, OrderConnection, OrderLine, Product } from '../schema/types.js';
+
+@Resolver(() => Order)
+export class OrderResolver {
+  @FieldResolver(() => [OrderLine])
+  lines(@Root() order: Order, @Ctx() { loaders }: GraphQLContext): Promise<OrderLine[]> {
+    return loaders.orderLines.load(order.id);
+  }
+
+  @FieldResolver(() => Customer)
+  async customer(@Root() order: Order, @Ctx() { loaders }: GraphQLContext): Promise<Customer> {
+    return (await loaders.customer.load(order.customerId)) as Customer;
+  }
+}
+
+@Resolver(() => OrderLine)
+export class OrderLineResolver {
+  @FieldResolver(() => Product)
+  async product(@Root() line: OrderLine, @Ctx() { loaders }: GraphQLContext): Promise<Product> {
+    return (await loaders.product.load(line.productId)) as Product;
+  }
+}
+
+@Resolver(() => OrderConnection)
+export class OrderConnectionResolver {
+  @FieldResolver(() => Int)
+  totalCount(@Root() orders: OrderConnection, @Ctx() { loaders }: GraphQLContext): Promise<number> {
+    return loaders.customerOrderCount.load(orders.customerId);
+  }
+}

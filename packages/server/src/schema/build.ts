@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { authChecker } from '../auth.js';
+import { CustomerConnectionResolver, CustomerResolver } from '../resolvers/customer.resolver.js';
+import { IngestionResolver } from '../resolvers/ingestion.resolver.js';
+import { OrderConnectionResolver, OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
+
+export const resolvers = [
+  CustomerResolver,
+  CustomerConnectionResolver,
+  OrderResolver,
+  OrderLineResolver,
+  OrderConnectionResolver,
+  IngestionResolver,
+] as const;
+
+/** Builds a new executable schema. Each server instance builds its own. */
+export async function buildKokyakuSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    authChecker,
+    authMode: 'error',
+    validate: false,
+  });
+}
+
+/** The SDL checked in as schema.graphql (sorted, so that it diffs cleanly). */
+export async function printKokyakuSchema(): Promise<string> {
+  return `${printSchema(lexicographicSortSchema(await buildKokyakuSchema()))}\n`;
+}

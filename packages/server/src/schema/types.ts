@@ -1,0 +1,332 @@
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DateTimeScalar, JSONScalar } from './scalars.js';
+
+export enum OrderStatus {
+  PLACED = 'PLACED',
+  CANCELLED = 'CANCELLED',
+}
+registerEnumType(OrderStatus, {
+  name: 'OrderStatus',
+  description: 'PLACED counts in metrics; CANCELLED orders count for nothing.',
+});
+
+@ObjectType({ description: 'Cursor pagination state of a list.' })
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' })
+  endCursor!: string | null;
+}
+
+@ObjectType({ description: 'A product, mirrored from the shop by its own id.' })
+export class Product {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { description: "The shop's id of the product." })
+  externalId!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Float, { nullable: true, description: 'Price in major units of `currency`.' })
+  price!: number | null;
+
+  @Field(() => String)
+  currency!: string;
+
+  @Field(() => [String])
+  categories!: string[];
+
+  @Field(() => [String])
+  tags!: string[];
+
+  @Field(() => Boolean)
+  inStock!: boolean;
+
+  @Field(() => Boolean, { description: 'True while only orders or events have named this product.' })
+  placeholder!: boolean;
+}
+
+@ObjectType({ description: 'One line of an order.' })
+export class OrderLine {
+  @Field(() => Int)
+  quantity!: number;
+
+  @Field(() => Float, { description: 'Unit price in major units of the order currency.' })
+  unitPrice!: number;
+
+  @Field(() => Float, { description: 'quantity x unitPrice.' })
+  total!: number;
+
+  productId!: string;
+}
+
+@ObjectType({ description: 'An order, mirrored from the shop by its own id.' })
+export class Order {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { description: "The shop's id of the order." })
+  externalId!: string;
+
+  @Field(() => DateTimeScalar)
+  placedAt!: Date;
+
+  @Field(() => OrderStatus)
+  status!: OrderStatus;
+
+  @Field(() => String)
+  currency!: string;
+
+  @Field(() => Float, { description: 'Sum of quantity x unitPrice over the lines, in major units.' })
+  total!: number;
+
+  customerId!: string;
+}
+
+@ObjectType()
+export class OrderConnection {
+  @Field(() => [Order])
+  nodes!: Order[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  customerId!: string;
+}
+
+@ObjectType({ description: "Figures derived from the customer's orders; cancelled orders never count." })
+export class CustomerMetrics {
+  @Field(() => Int)
+  ordersCount!: number;
+
+  @Field(() => Float, { description: 'Sum of placed orders, in major units of the shop currency.' })
+  totalSpent!: number;
+
+  @Field(() => Float)
+  averageOrderValue!: number;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  firstOrderAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  lastOrderAt!: Date | null;
+
+  @Field(() => String, { description: 'The shop currency the amounts are in.' })
+  currency!: string;
+}
+
+@ObjectType({ description: 'A customer of the shop: who they are, and everything derived from what they did.' })
+export class Customer {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { description: "The shop's id of the customer." })
+  externalId!: string;
+
+  @Field(() => String, { nullable: true })
+  email!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'E.164, e.g. +819012345678.' })
+  phone!: string | null;
+
+  @Field(() => String, { nullable: true })
+  firstName!: string | null;
+
+  @Field(() => String, { nullable: true })
+  lastName!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'YYYY-MM-DD' })
+  birthday!: string | null;
+
+  @Field(() => String, { nullable: true })
+  city!: string | null;
+
+  @Field(() => String, { nullable: true })
+  region!: string | null;
+
+  @Field(() => String, { nullable: true })
+  country!: string | null;
+
+  @Field(() => [String])
+  tags!: string[];
+
+  @Field(() => JSONScalar)
+  customFields!: Record<string, unknown>;
+
+  @Field(() => Boolean)
+  emailConsent!: boolean;
+
+  @Field(() => Boolean, { description: 'True while only orders or events have named this customer.' })
+  placeholder!: boolean;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+
+  @Field(() => DateTimeScalar)
+  updatedAt!: Date;
+
+  @Field(() => CustomerMetrics)
+  metrics!: CustomerMetrics;
+}
+
+@ObjectType()
+export class CustomerConnection {
+  @Field(() => [Customer])
+  nodes!: Customer[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: 'One rejected item of a batch.' })
+export class BatchItemError {
+  @Field(() => Int, { description: '0-based position of the item in the batch.' })
+  index!: number;
+
+  @Field(() => String, { description: 'Path of the offending field, e.g. `email` or `lines[2].quantity`.' })
+  field!: string;
+
+  @Field(() => String)
+  message!: string;
+
+  @Field(() => String, { nullable: true, description: "The item's shop id, when it had one." })
+  externalId?: string;
+}
+
+@ObjectType({ description: 'What a batch did: created + updated + unchanged + failed = received.' })
+export class BatchResult {
+  @Field(() => Int)
+  received!: number;
+
+  @Field(() => Int)
+  created!: number;
+
+  @Field(() => Int)
+  updated!: number;
+
+  @Field(() => Int, { description: 'Valid items that changed nothing (already known, or repeated in the batch).' })
+  unchanged!: number;
+
+  @Field(() => Int)
+  failed!: number;
+
+  @Field(() => [BatchItemError])
+  errors!: BatchItemError[];
+}
+
+@InputType({ description: 'A product; fields left out keep their stored value, null clears them.' })
+export class ProductInput {
+  @Field(() => String)
+  externalId!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Float, { nullable: true, description: 'Major units of the shop currency.' })
+  price?: number | null;
+
+  @Field(() => [String], { nullable: true })
+  categories?: string[] | null;
+
+  @Field(() => [String], { nullable: true })
+  tags?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true })
+  inStock?: boolean | null;
+}
+
+@InputType({ description: 'A customer; fields left out keep their stored value, null clears them.' })
+export class CustomerInput {
+  @Field(() => String)
+  externalId!: string;
+
+  @Field(() => String, { nullable: true })
+  email?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Any common format; stored as E.164.' })
+  phone?: string | null;
+
+  @Field(() => String, { nullable: true })
+  firstName?: string | null;
+
+  @Field(() => String, { nullable: true })
+  lastName?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'YYYY-MM-DD' })
+  birthday?: string | null;
+
+  @Field(() => String, { nullable: true })
+  city?: string | null;
+
+  @Field(() => String, { nullable: true })
+  region?: string | null;
+
+  @Field(() => String, { nullable: true })
+  country?: string | null;
+
+  @Field(() => [String], { nullable: true })
+  tags?: string[] | null;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'Merged into the stored fields; a key set to null is removed.' })
+  customFields?: Record<string, unknown> | null;
+
+  @Field(() => Boolean, { nullable: true })
+  emailConsent?: boolean | null;
+}
+
+@InputType()
+export class OrderLineInput {
+  @Field(() => String)
+  productExternalId!: string;
+
+  @Field(() => Int)
+  quantity!: number;
+
+  @Field(() => Float, { description: 'Major units of the order currency.' })
+  unitPrice!: number;
+}
+
+@InputType({ description: 'An order; recording it again with the same id replaces it (e.g. to cancel).' })
+export class OrderInput {
+  @Field(() => String)
+  externalId!: string;
+
+  @Field(() => String)
+  customerExternalId!: string;
+
+  @Field(() => DateTimeScalar)
+  placedAt!: string;
+
+  @Field(() => String, { nullable: true, description: 'ISO 4217; defaults to the shop currency.' })
+  currency?: string | null;
+
+  @Field(() => OrderStatus, { nullable: true, defaultValue: OrderStatus.PLACED })
+  status?: OrderStatus | null;
+
+  @Field(() => [OrderLineInput])
+  lines!: OrderLineInput[];
+}
+
+@InputType({ description: 'A storefront event; idempotent on eventId.' })
+export class EventInput {
+  @Field(() => String)
+  eventId!: string;
+
+  @Field(() => String, { description: 'e.g. product_viewed, added_to_cart' })
+  type!: string;
+
+  @Field(() => String, { nullable: true })
+  customerExternalId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  productExternalId?: string | null;
+
+  @Field(() => DateTimeScalar)
+  occurredAt!: string;
+
+  @Field(() => JSONScalar, { nullable: true })
+  properties?: Record<string, unknown> | null;
+}

@@ -1,0 +1,77 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Actor, Kokyaku } from '@kokyaku/core';
+import express, { type Request } from 'express';
+import type { ApolloOptions } from './apollo.js';
+import type { RequestIdentity } from './context.js';
+import type { ExplorerOptions } from './explorer.js';
+import { kokyakuExpress } from './express.js';
+
+export interface StandaloneOptions extends ApolloOptions {
+  /** TCP port (0 picks a free one). */
+  port: number;
+  /** Interface to listen on (default all). */
+  host?: string;
+  /**
+   * With a token, `Authorization: Bearer <token>` makes a request an administrator of the
+   * default tenant and every other request is anonymous. Without one, only requests from this
+   * machine (loopback) are administrators. Default: `KOKYAKU_ADMIN_TOKEN`.
+   */
+  adminToken?: string;
+  explorer?: boolean | ExplorerOptions;
+}
+
+export interface StandaloneServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const ADMIN_ACTOR: Actor = Object.freeze({ id: 'admin-token', roles: Object.freeze(['ADMIN'] as const) });
+const LOCAL_ADMIN: Actor = Object.freeze({ id: 'local-admin', roles: Object.freeze(['ADMIN'] as const) });
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** The identity rule of `kokyaku serve` (see `adminToken`). */
+export function adminTokenIdentity(token: string | undefined): (req: Request) => RequestIdentity {
+  if (token) {
+    return (req) => {
+      const header = req.headers.authorization ?? '';
+      const match = /^Bearer\s+(.+)$/i.exec(header);
+      return { actor: match && sameSecret(match[1]!.trim(), token) ? ADMIN_ACTOR : null };
+    };
+  }
+  return (req) => ({ actor: LOOPBACK.has(req.socket.remoteAddress ?? '') ? LOCAL_ADMIN : null });
+}
+
+/** Serves Kokyaku's GraphQL API at `/graphql` (and a health check at `/healthz`). */
+export async function startStandaloneServer(kokyaku: Kokyaku, options: StandaloneOptions): Promise<StandaloneServer> {
+  const token = options.adminToken ?? process.env.KOKYAKU_ADMIN_TOKEN ?? undefined;
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  const router = await kokyakuExpress(kokyaku, { ...options, identify: adminTokenIdentity(token || undefined) });
+  app.use('/graphql', router);
+  const server = await new Promise<import('node:http').Server>((resolve, reject) => {
+    const s = app.listen(options.port, options.host ?? '::', (error?: Error) => (error ? reject(error) : resolve(s)));
+    s.on('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://localhost:${port}/graphql`,
+    port,
+    close: async () => {
+      await router.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import type { Kokyaku } from '@kokyaku/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CUSTOMER_360, RECORD_ORDERS, TRACK_EVENTS, UPSERT_CUSTOMERS, UPSERT_PRODUCTS, gql } from './helpers.js';
+
+export interface MountUnderTest {
+  /** URL of the GraphQL endpoint. */
+  url: string;
+  /** Headers that make a request an administrator. */
+  adminHeaders: Record<string, string>;
+  kokyaku: Kokyaku;
+  close(): Promise<void>;
+}
+
+/**
+ * One suite for every way Kokyaku is mounted: the same operations must behave the same through
+ * the standalone server, the Express middleware, and later mounts.
+ */
+export function describeMount(name: string, start: () => Promise<MountUnderTest>, extra?: (mount: () => MountUnderTest) => void): void {
+  describe(`GraphQL contract through ${name}`, () => {
+    let mount: MountUnderTest;
+    const admin = (query: string, variables: Record<string, unknown> = {}) => gql(mount.url, query, variables, mount.adminHeaders);
+
+    beforeAll(async () => {
+      mount = await start();
+    });
+    afterAll(() => mount?.close());
+    extra?.(() => mount);
+
+    it('ingests idempotently and answers the 360 view from the orders', async () => {
+      const products = [
+        { externalId: 'SKU-1', name: 'Ethiopia beans 200g', price: 1800, categories: ['coffee'] },
+        { externalId: 'SKU-2', name: 'Paper filters', price: 400, categories: ['equipment'] },
+      ];
+      const customers = [{ externalId: 'C-1', email: 'Taro@Example.jp', phone: '+81 90 1234 5678', tags: ['vip'], customFields: { skin: 'dry' } }];
+      const orders = [
+        { externalId: 'O-1', customerExternalId: 'C-1', placedAt: '2026-01-02T03:04:05Z', lines: [{ productExternalId: 'SKU-1', quantity: 2, unitPrice: 1800 }] },
+        {
+          externalId: 'O-2',
+          customerExternalId: 'C-1',
+          placedAt: '2026-02-02T03:04:05+09:00',
+          lines: [
+            { productExternalId: 'SKU-1', quantity: 1, unitPrice: 1800 },
+            { productExternalId: 'SKU-2', quantity: 3, unitPrice: 400 },
+          ],
+        },
+      ];
+      const events = [{ eventId: 'E-1', type: 'product_viewed', customerExternalId: 'C-1', productExternalId: 'SKU-2', occurredAt: '2026-01-01T00:00:00Z', properties: { q: 'filter' } }];
+
+      for (let round = 0; round < 2; round++) {
+        const fresh = round === 0;
+        const p = await admin(UPSERT_PRODUCTS, { products });
+        expect(p.data?.upsertProducts).toMatchObject({ received: 2, created: fresh ? 2 : 0, unchanged: fresh ? 0 : 2, failed: 0 });
+        const c = await admin(UPSERT_CUSTOMERS, { customers });
+        expect(c.data?.upsertCustomers).toMatchObject({ received: 1, created: fresh ? 1 : 0, unchanged: fresh ? 0 : 1 });
+        const o = await admin(RECORD_ORDERS, { orders });
+        expect(o.data?.recordOrders).toMatchObject({ received: 2, created: fresh ? 2 : 0, unchanged: fresh ? 0 : 2 });
+        const e = await admin(TRACK_EVENTS, { events });
+        expect(e.data?.trackEvents).toMatchObject({ received: 1, created: fresh ? 1 : 0, unchanged: fresh ? 0 : 1 });
+      }
+
+      const { data, errors } = await admin(CUSTOMER_360, { externalId: 'C-1' });
+      expect(errors).toBeUndefined();
+      expect(data?.customer).toMatchObject({
+        externalId: 'C-1',
+        email: 'taro@example.jp',
+        phone: '+819012345678',
+        tags: ['vip'],
+        customFields: { skin: 'dry' },
+        metrics: {
+          ordersCount: 2,
+          totalSpent: 2 * 1800 + 1800 + 3 * 400,
+          averageOrderValue: (2 * 1800 + 1800 + 3 * 400) / 2,
+          firstOrderAt: '2026-01-02T03:04:05.000Z',
+          lastOrderAt: '2026-02-01T18:04:05.000Z',
+        },
+        orders: {
+          totalCount: 2,
+          pageInfo: { hasNextPage: false },
+          nodes: [
+            {
+              externalId: 'O-2',
+              status: 'PLACED',
+              total: 3000,
+              lines: [
+                { quantity: 1, unitPrice: 1800, total: 1800, product: { externalId: 'SKU-1', name: 'Ethiopia beans 200g' } },
+                { quantity: 3, unitPrice: 400, total: 1200, product: { externalId: 'SKU-2', name: 'Paper filters' } },
+              ],
+            },
+            { externalId: 'O-1', total: 3600 },
+          ],
+        },
+      });
+      const byId = await admin(`query($id: ID!) { customer(id: $id) { externalId } }`, { id: data!.customer.id });
+      expect(byId.data?.customer).toEqual({ externalId: 'C-1' });
+    });
+
+    it('updates the metrics when an order is recorded again as cancelled', async () => {
+      const order = { externalId: 'O-X', customerExternalId: 'C-2', placedAt: '2026-03-01T00:00:00Z', lines: [{ productExternalId: 'SKU-1', quantity: 1, unitPrice: 1800 }] };
+      await admin(RECORD_ORDERS, { orders: [order] });
+      expect((await admin(CUSTOMER_360, { externalId: 'C-2' })).data?.customer.metrics).toMatchObject({ ordersCount: 1, totalSpent: 1800 });
+      const cancelled = await admin(RECORD_ORDERS, { orders: [{ ...order, status: 'CANCELLED' }] });
+      expect(cancelled.data?.recordOrders).toMatchObject({ updated: 1 });
+      const after = (await admin(CUSTOMER_360, { externalId: 'C-2' })).data?.customer;
+      expect(after.metrics).toMatchObject({ ordersCount: 0, totalSpent: 0, firstOrderAt: null, lastOrderAt: null });
+      expect(after.orders.nodes).toMatchObject([{ externalId: 'O-X', status: 'CANCELLED' }]);
+    });
+
+    it('stores the good items of a batch and reports the bad one by index and field', async () => {
+      const res = await admin(RECORD_ORDERS, {
+        orders: [
+          { externalId: 'B-1', customerExternalId: 'C-3', placedAt: '2026-01-01T00:00:00Z', lines: [{ productExternalId: 'SKU-1', quantity: 1, unitPrice: 10 }] },
+          { externalId: 'B-2', customerExternalId: 'C-3', placedAt: 'not a date', lines: [{ productExternalId: 'SKU-1', quantity: -1, unitPrice: 10 }] },
+          { externalId: 'B-3', customerExternalId: 'C-3', placedAt: '2026-01-03T00:00:00Z', lines: [{ productExternalId: 'SKU-2', quantity: 1, unitPrice: 20 }] },
+        ],
+      });
+      expect(res.data?.recordOrders).toMatchObject({ received: 3, created: 2, failed: 1 });
+      expect(res.data?.recordOrders.errors).toEqual([
+        { index: 1, field: 'placedAt', externalId: 'B-2', message: expect.any(String) },
+        { index: 1, field: 'lines[0].quantity', externalId: 'B-2', message: 'Must be at least 1.' },
+      ]);
+      expect((await admin(CUSTOMER_360, { externalId: 'C-3' })).data?.customer.metrics).toMatchObject({ ordersCount: 2, totalSpent: 30 });
+    });
+
+    it('pages through customers with a total count', async () => {
+      await admin(UPSERT_CUSTOMERS, { customers: Array.from({ length: 7 }, (_, i) => ({ externalId: `P-${i}` })) });
+      const seen: string[] = [];
+      let after: string | null = null;
+      let total = 0;
+      do {
+        const res = await admin(`query($after: String) { customers(first: 4, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { externalId } } }`, { after });
+        const page = res.data!.customers;
+        total = page.totalCount;
+        seen.push(...page.nodes.map((n: { externalId: string }) => n.externalId));
+        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      } while (after);
+      expect(seen.length).toBe(total);
+      expect(new Set(seen).size).toBe(total);
+      expect(seen).toEqual(expect.arrayContaining(['C-1', 'P-0', 'P-6']));
+    });
+
+    it('gives coded errors: anonymous callers, bad arguments', async () => {
+      const anonymous = await gql(mount.url, CUSTOMER_360, { externalId: 'C-1' }, { authorization: 'Bearer wrong' });
+      expect(anonymous.data?.customer ?? null).toBeNull();
+      expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      const write = await gql(mount.url, UPSERT_PRODUCTS, { products: [{ externalId: 'X', name: 'X' }] });
+      expect(write.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      const both = await admin(`{ customer(id: "1", externalId: "C-1") { id } }`);
+      expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      const cursor = await admin(`{ customers(after: "nope") { nodes { id } } }`);
+      expect(cursor.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    });
+  });
+}

@@ -1,0 +1,40 @@
+import type { AddressInfo } from 'node:net';
+import { createTestKokyaku } from '@kokyaku/core/testing';
+import express from 'express';
+import { expect, inject, it } from 'vitest';
+import { kokyakuExpress } from '../src/express.js';
+import { describeMount } from './conformance.js';
+
+describeMount('the Express 5 middleware in a host app', async () => {
+  const kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', defaultCountry: 'JP' } });
+  // A host app with routes of its own; Kokyaku is one mount among them.
+  const app = express();
+  app.get('/products', (_req, res) => {
+    res.json([{ id: 'shop-1' }]);
+  });
+  const crm = await kokyakuExpress(kokyaku, {
+    identify: (req) => ({
+      actor: req.headers.authorization === 'Bearer staff-session' ? { id: 'staff-1', roles: ['ADMIN'] } : null,
+    }),
+  });
+  app.use('/crm/graphql', crm);
+  const server = app.listen(0);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const hostUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `${hostUrl}/crm/graphql`,
+    adminHeaders: { authorization: 'Bearer staff-session' },
+    kokyaku,
+    close: async () => {
+      await crm.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await kokyaku.close();
+    },
+  };
+}, (mount) => {
+  it('leaves the host routes alone', async () => {
+    const res = await fetch(new URL('/products', mount().url));
+    expect(await res.json()).toEqual([{ id: 'shop-1' }]);
+  });
+});

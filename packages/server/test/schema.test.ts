@@ -1,0 +1,15 @@
+import { readFile } from 'node:fs/promises';
+import { expect, it } from 'vitest';
+import { printKokyakuSchema } from '../src/index.js';
+
+it('schema.graphql is the schema the code builds (run `pnpm codegen` after changing the API)', async () => {
+  const checkedIn = await readFile(new URL('../schema.graphql', import.meta.url), 'utf8');
+  expect(await printKokyakuSchema()).toBe(checkedIn);
+});
+
+it('builds independent schemas for independent servers', async () => {
+  const { buildKokyakuSchema } = await import('../src/index.js');
+  const [a, b] = await Promise.all([buildKokyakuSchema(), buildKokyakuSchema()]);
+  expect(a).not.toBe(b);
+  expect(Object.keys(a.getQueryType()!.getFields())).toEqual(Object.keys(b.getQueryType()!.getFields()));
+});

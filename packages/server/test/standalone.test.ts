@@ -1,0 +1,18 @@
+import { createTestKokyaku } from '@kokyaku/core/testing';
+import { inject } from 'vitest';
+import { startStandaloneServer } from '../src/index.js';
+import { describeMount } from './conformance.js';
+
+describeMount('the standalone server', async () => {
+  const kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', defaultCountry: 'JP' } });
+  const server = await startStandaloneServer(kokyaku, { port: 0, adminToken: 'test-admin-token' });
+  return {
+    url: server.url,
+    adminHeaders: { authorization: 'Bearer test-admin-token' },
+    kokyaku,
+    close: async () => {
+      await server.close();
+      await kokyaku.close();
+    },
+  };
+});

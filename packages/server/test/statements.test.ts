@@ -1,0 +1,54 @@
+import type { Kokyaku } from '@kokyaku/core';
+import { createTestKokyaku } from '@kokyaku/core/testing';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { type StandaloneServer, startStandaloneServer } from '../src/index.js';
+import { gql } from './helpers.js';
+
+let kokyaku: Kokyaku;
+let server: StandaloneServer;
+let statements: string[] = [];
+
+beforeAll(async () => {
+  kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { database: { onQuery: (sql) => statements.push(sql) } });
+  server = await startStandaloneServer(kokyaku, { port: 0, adminToken: 'token' });
+  const ctx = kokyaku.context();
+  await kokyaku.products.upsert(ctx, Array.from({ length: 20 }, (_, p) => ({ externalId: `p${p}`, name: `Product ${p}`, price: 10 + p })));
+  await kokyaku.orders.record(
+    ctx,
+    Array.from({ length: 60 }, (_, c) =>
+      Array.from({ length: 3 }, (_, o) => ({
+        externalId: `o${c}-${o}`,
+        customerExternalId: `c${String(c).padStart(2, '0')}`,
+        placedAt: new Date(Date.UTC(2026, o, 1 + (c % 28))).toISOString(),
+        lines: [
+          { productExternalId: `p${(c + o) % 20}`, quantity: 1, unitPrice: 10 },
+          { productExternalId: `p${(c * 7 + o) % 20}`, quantity: 2, unitPrice: 5 },
+        ],
+      })),
+    ).flat(),
+  );
+});
+afterAll(async () => {
+  await server?.close();
+  await kokyaku?.close();
+});
+
+const QUERY = `query($first: Int) { customers(first: $first) { nodes { externalId orders { nodes { externalId lines { quantity product { name } } } } } } }`;
+
+async function countStatements(first: number) {
+  statements = [];
+  const res = await gql(server.url, QUERY, { first }, { authorization: 'Bearer token' });
+  expect(res.errors).toBeUndefined();
+  const nodes = res.data!.customers.nodes as { orders: { nodes: { lines: { product: { name: string } }[] }[] } }[];
+  expect(nodes).toHaveLength(first);
+  expect(nodes.every((n) => n.orders.nodes.length === 3 && n.orders.nodes.every((o) => o.lines.length === 2 && o.lines[0]!.product.name))).toBe(true);
+  return statements.length;
+}
+
+it('loads customers -> orders -> lines -> products with a constant number of SQL statements', async () => {
+  const for10 = await countStatements(10);
+  const for50 = await countStatements(50);
+  expect(for10).toBe(for50);
+  // customers page, their orders, the orders' lines, the lines' products.
+  expect(for50).toBe(4);
+});
