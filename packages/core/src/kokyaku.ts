@@ -8,6 +8,7 @@ import { createOrm, migrate } from './database/orm.js';
 import { EventService } from './events/event.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { OrderService } from './orders/order.service.js';
+import { KokyakuError } from './shared/errors.js';
 import { sql } from './shared/sql.js';
 
 export interface Kokyaku {
@@ -58,6 +59,12 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   let orm: MikroORM;
   try {
     orm = await createOrm({ url, poolSize: database.poolSize, onQuery: database.onQuery });
+    try {
+      await orm.em.getKnex().raw('select 1');
+    } catch (error) {
+      await orm.close(true);
+      throw KokyakuError.databaseUnavailable(error);
+    }
     if (database.migrate) await migrate(orm, url);
   } catch (error) {
     await embedded?.stop();

