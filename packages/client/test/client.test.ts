@@ -1,0 +1,81 @@
+import type { Kokyaku } from '@kokyaku/core';
+import { createTestKokyaku } from '@kokyaku/core/testing';
+import { type StandaloneServer, startStandaloneServer } from '@kokyaku/server';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { createElement } from 'react';
+import TestRenderer, { act } from 'react-test-renderer';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Customer360Document, CustomersDocument, KokyakuClientError, RecordOrdersDocument, createKokyakuClient } from '../src/index.js';
+import { KokyakuProvider, useCustomer360Query, useRecordOrdersMutation } from '../src/react/index.js';
+
+let kokyaku: Kokyaku;
+let server: StandaloneServer;
+const headers = { authorization: 'Bearer client-token' };
+
+beforeAll(async () => {
+  kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'EUR' } });
+  server = await startStandaloneServer(kokyaku, { port: 0, adminToken: 'client-token' });
+});
+afterAll(async () => {
+  await server?.close();
+  await kokyaku?.close();
+});
+
+describe('plain typed client', () => {
+  it('records orders and reads the 360 view', async () => {
+    const client = createKokyakuClient({ url: server.url, headers });
+    const recorded = await client.request(RecordOrdersDocument, {
+      orders: [
+        { externalId: 'o-1', customerExternalId: 'c-1', placedAt: '2026-01-01T10:00:00Z', lines: [{ productExternalId: 'p-1', quantity: 3, unitPrice: 9.99 }] },
+      ],
+    });
+    expect(recorded.recordOrders).toMatchObject({ created: 1, failed: 0, errors: [] });
+    const { customer } = await client.request(Customer360Document, { externalId: 'c-1' });
+    expect(customer?.metrics).toMatchObject({ ordersCount: 1, totalSpent: 29.97, currency: 'EUR' });
+    expect(customer?.orders.nodes[0]?.lines[0]?.product.externalId).toBe('p-1');
+  });
+
+  it('throws a KokyakuClientError with the server code', async () => {
+    const anonymous = createKokyakuClient({ url: server.url });
+    const error = await anonymous.request(CustomersDocument, { first: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KokyakuClientError);
+    expect((error as KokyakuClientError).code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('React hooks', () => {
+  it('useRecordOrdersMutation writes and useCustomer360Query reads through the provider', async () => {
+    const client = createKokyakuClient({ url: server.url, headers });
+    const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    const seen: { mutation?: unknown; customer?: unknown } = {};
+
+    function Recorder() {
+      const mutation = useRecordOrdersMutation();
+      seen.mutation = mutation.data;
+      if (mutation.isIdle) {
+        mutation.mutate({
+          orders: [{ externalId: 'o-h', customerExternalId: 'c-hook', placedAt: '2026-02-01T00:00:00Z', lines: [{ productExternalId: 'p-2', quantity: 1, unitPrice: 5 }] }],
+        });
+      }
+      return null;
+    }
+    function Profile() {
+      const query = useCustomer360Query({ externalId: 'c-hook' });
+      seen.customer = query.data?.customer;
+      return null;
+    }
+    const tree = (child: ReturnType<typeof createElement>) =>
+      createElement(QueryClientProvider, { client: queryClient }, createElement(KokyakuProvider, { client }, child));
+
+    let renderer!: TestRenderer.ReactTestRenderer;
+    await act(async () => {
+      renderer = TestRenderer.create(tree(createElement(Recorder)));
+    });
+    await expect.poll(() => seen.mutation, { timeout: 10_000 }).toMatchObject({ recordOrders: { created: 1 } });
+    await act(async () => {
+      renderer.update(tree(createElement(Profile)));
+    });
+    await expect.poll(() => seen.customer, { timeout: 10_000 }).toMatchObject({ externalId: 'c-hook', metrics: { ordersCount: 1, totalSpent: 5 } });
+    renderer.unmount();
+  });
+});
