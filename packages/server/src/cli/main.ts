@@ -1,4 +1,6 @@
 #!/usr/bin/env node
 import { runCli } from './program.js';
 
-process.exitCode = await runCli(process.argv);
+void runCli(process.argv).then((code) => {
+  process.exitCode = code;
+});
