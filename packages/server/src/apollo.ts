@@ -54,6 +54,8 @@ export async function createApolloServer(options: ApolloOptions = {}): Promise<A
     includeStacktraceInErrorResponses: !mask,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // The host owns the process and its signals; it stops us through `stop()`.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatError(formatted, error, { mask, log }),
     plugins: [ApolloServerPluginLandingPageDisabled(), ...(options.plugins ?? [])],
   });

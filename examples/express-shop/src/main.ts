@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createKokyaku } from '@kokyaku/core';
+import pg from 'pg';
+import { createShopApp } from './app.js';
+import { flushOutbox } from './outbox.js';
+import { seedDemoShop } from './seed.js';
+import { migrateShop } from './shop-db.js';
+
+/**
+ * `pnpm start`: the example shop with the CRM mounted, on embedded PostgreSQL (or DATABASE_URL),
+ * filled with demo data on first start.
+ */
+const started = Date.now();
+const log = (line: string) => process.stdout.write(`[shop] ${line}\n`);
+const port = Number(process.env.PORT ?? 3000);
+const staffToken = process.env.CRM_ADMIN_TOKEN ?? randomBytes(12).toString('base64url');
+
+const kokyaku = await createKokyaku({
+  shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
+  database: {
+    embedded: {
+      dataDir: process.env.KOKYAKU_DATA_DIR ?? path.resolve(import.meta.dirname, '..', '.kokyaku', 'postgres'),
+      databaseName: 'kokyaku_example',
+    },
+  },
+});
+log(kokyaku.embedded ? `embedded PostgreSQL ${kokyaku.embedded.dataDir} (port ${kokyaku.embedded.port})` : 'PostgreSQL from DATABASE_URL');
+
+const pool = new pg.Pool({ connectionString: kokyaku.databaseUrl, max: 10 });
+pool.on('error', (error) => log(`idle database connection failed: ${error.message}`));
+await migrateShop(pool);
+const seeded = await seedDemoShop(pool, kokyaku, { customers: Number(process.env.DEMO_CUSTOMERS ?? 3000) }, log);
+if (seeded) log(`demo data loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+await flushOutbox(pool, kokyaku, log);
+
+const shop = await createShopApp({ kokyaku, pool, staffToken, log });
+const retry = setInterval(() => void shop.sync(), 5000);
+const server = shop.app.listen(port, () => {
+  const base = `http://localhost:${port}`;
+  process.stdout.write(`
+Kokyaku example shop is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
+  Shop:              ${base}/
+  Shop API:          ${base}/api/products
+  CRM GraphQL:       ${base}/crm/graphql  (explorer: open it in a browser)
+  CRM staff token:   ${staffToken}   (header  Authorization: Bearer ${staffToken})
+Press Ctrl-C to stop.
+`);
+});
+server.on('error', async (error: NodeJS.ErrnoException) => {
+  process.stderr.write(
+    error.code === 'EADDRINUSE' ? `Port ${port} is in use: stop the other program or run PORT=3001 pnpm start\n` : `${error.message}\n`,
+  );
+  await kokyaku.close();
+  process.exit(1);
+});
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(retry);
+  server.closeAllConnections();
+  server.close();
+  await shop.stop();
+  await pool.end();
+  await kokyaku.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
