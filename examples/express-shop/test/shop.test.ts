@@ -1,0 +1,145 @@
+import type { AddressInfo } from 'node:net';
+import type { Kokyaku } from '@kokyaku/core';
+import { createTestKokyaku } from '@kokyaku/core/testing';
+import pg from 'pg';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createShopApp } from '../src/app.js';
+import { seedDemoShop } from '../src/seed.js';
+import { migrateShop } from '../src/shop-db.js';
+
+let kokyaku: Kokyaku;
+let pool: pg.Pool;
+let base = '';
+let close: () => Promise<void>;
+const staff = { authorization: 'Bearer staff-token' };
+
+async function crm(query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(`${base}/crm/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...staff },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: any; errors?: unknown[] };
+  expect(body.errors).toBeUndefined();
+  return body.data;
+}
+
+async function post(path: string, body: unknown) {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+beforeAll(async () => {
+  kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' } });
+  pool = new pg.Pool({ connectionString: kokyaku.databaseUrl });
+  await migrateShop(pool);
+  expect(await seedDemoShop(pool, kokyaku, { customers: 150, seed: 7, now: new Date('2026-11-01T00:00:00Z') })).toBe(true);
+  const shop = await createShopApp({ kokyaku, pool, staffToken: 'staff-token', log: () => undefined });
+  const server = shop.app.listen(0);
+  await new Promise((resolve) => server.once('listening', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  close = async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await shop.stop();
+    await pool.end();
+    await kokyaku.close();
+  };
+});
+afterAll(() => close?.());
+
+describe('example shop with the CRM mounted', () => {
+  it('seeds once, and the CRM figures equal the shop own orders', async () => {
+    expect(await seedDemoShop(pool, kokyaku, { customers: 150 })).toBe(false);
+    const shop = await pool.query<{ customer_id: string; n: number; total: string }>(
+      `select customer_id, count(*)::int as n, sum(total)::text as total from shop.orders where status = 'PLACED' group by customer_id`,
+    );
+    expect(shop.rows.length).toBeGreaterThan(100);
+    const crmCustomers = new Map<string, { ordersCount: number; totalSpent: number }>();
+    let after: string | null = null;
+    do {
+      const page: any = (await crm(`query($after: String) { customers(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { externalId metrics { ordersCount totalSpent } } } }`, { after })).customers;
+      for (const node of page.nodes) crmCustomers.set(node.externalId, node.metrics);
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    expect(crmCustomers.size).toBe(150);
+    for (const row of shop.rows) {
+      expect(crmCustomers.get(row.customer_id), row.customer_id).toEqual({ ordersCount: row.n, totalSpent: Number(row.total) });
+    }
+  });
+
+  it('forwards sign-up, views, cart and checkout to the CRM, and a cancellation after', async () => {
+    const signup = await post('/api/customers', { email: 'Sakura@Example.jp', firstName: 'さくら', lastName: '田中', phone: '080-1234-5678', newsletter: true });
+    expect(signup.status).toBe(201);
+    const customerId = signup.body.id as string;
+    await fetch(`${base}/api/products/SKU-0001?customerId=${customerId}`);
+    const cart = await post('/api/carts', { customerId });
+    expect((await post(`/api/carts/${cart.body.id}/items`, { sku: 'SKU-0001', quantity: 2 })).status).toBe(201);
+    expect((await post(`/api/carts/${cart.body.id}/items`, { sku: 'SKU-0016', quantity: 1 })).status).toBe(201);
+    const order = await post(`/api/carts/${cart.body.id}/checkout`, {});
+    expect(order.status).toBe(201);
+    const { rows: prices } = await pool.query<{ sku: string; price: number }>(`select sku, price from shop.products where sku in ('SKU-0001', 'SKU-0016')`);
+    const price = Object.fromEntries(prices.map((p) => [p.sku, p.price]));
+    const expected = 2 * price['SKU-0001']! + price['SKU-0016']!;
+    expect(order.body.total).toBe(expected);
+
+    const { customer } = await crm(
+      `query($id: String!) { customer(externalId: $id) { email phone firstName emailConsent metrics { ordersCount totalSpent }
+         orders { nodes { externalId status total lines { quantity product { externalId } } } } } }`,
+      { id: customerId },
+    );
+    expect(customer).toMatchObject({
+      email: 'sakura@example.jp',
+      phone: '+818012345678',
+      firstName: 'さくら',
+      emailConsent: true,
+      metrics: { ordersCount: 1, totalSpent: expected },
+      orders: { nodes: [{ externalId: order.body.id, status: 'PLACED', total: expected }] },
+    });
+    const events = await kokyaku.orm.em.fork().getConnection().execute(
+      `select type, count(*)::int as n from kokyaku.events e join kokyaku.customers c on c.id = e.customer_id where c.external_id = ? group by type order by type`,
+      [customerId],
+    );
+    expect(events).toEqual([
+      { type: 'added_to_cart', n: 2 },
+      { type: 'product_viewed', n: 1 },
+    ]);
+
+    expect((await post(`/api/orders/${order.body.id}/cancel`, {})).status).toBe(200);
+    const cancelled = await crm(`query($id: String!) { customer(externalId: $id) { metrics { ordersCount totalSpent } } }`, { id: customerId });
+    expect(cancelled.customer.metrics).toEqual({ ordersCount: 0, totalSpent: 0 });
+  });
+
+  it('rejects bad shop requests clearly', async () => {
+    expect(await post('/api/customers', { email: 'x@example.jp' })).toMatchObject({ status: 400, body: { error: '"firstName" is required.' } });
+    expect(await post('/api/carts', { customerId: 'nobody' })).toMatchObject({ status: 404 });
+    const anonymous = await fetch(`${base}/crm/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ customers { totalCount } }"}' });
+    expect(((await anonymous.json()) as any).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('in a real browser', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  afterAll(() => browser?.close());
+
+  it('the GraphQL explorer loads offline and runs a query', async () => {
+    const context = await browser.newContext();
+    // Offline: any request that is not to the shop itself fails.
+    await context.route(/.*/, (route) => (route.request().url().startsWith(base) ? route.continue() : route.abort()));
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.click('#explorer');
+    await page.waitForSelector('.graphiql-container');
+    await page.click('.graphiql-execute-button');
+    await expect.poll(async () => page.locator('.result-window').innerText(), { timeout: 15_000 }).toContain('"totalCount": 151');
+    await context.close();
+  });
+});
