@@ -47,7 +47,10 @@ export function adminTokenIdentity(token: string | undefined): (req: Request) =>
       return { actor: match && sameSecret(match[1]!.trim(), token) ? ADMIN_ACTOR : null };
     };
   }
-  return (req) => ({ actor: LOOPBACK.has(req.socket.remoteAddress ?? '') ? LOCAL_ADMIN : null });
+  // A request relayed by a proxy on this machine also comes from loopback: it is local only
+  // when no proxy header says it came from elsewhere.
+  const proxied = (req: Request) => Boolean(req.headers['x-forwarded-for'] || req.headers.forwarded || req.headers['x-real-ip']);
+  return (req) => ({ actor: LOOPBACK.has(req.socket.remoteAddress ?? '') && !proxied(req) ? LOCAL_ADMIN : null });
 }
 
 /** Serves Kokyaku's GraphQL API at `/graphql` (and a health check at `/healthz`). */

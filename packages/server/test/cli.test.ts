@@ -103,6 +103,9 @@ describe('kokyaku CLI', () => {
       // No token: requests from this machine are the administrator.
       const res = await gql(endpoint, `{ customers { totalCount } }`);
       expect(res.data).toEqual({ customers: { totalCount: 0 } });
+      // ...but not when a proxy on this machine relays someone else's request.
+      const proxied = await gql(endpoint, `{ customers { totalCount } }`, {}, { 'x-forwarded-for': '203.0.113.7' });
+      expect(proxied.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       serve.child.kill('SIGINT');
       expect((await serve.done).code).toBe(0);
       // The embedded server was stopped with the process.

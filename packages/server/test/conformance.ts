@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import type { Kokyaku } from '@kokyaku/core';
+import { type IntrospectionQuery, buildClientSchema, getIntrospectionQuery, lexicographicSortSchema, printSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUSTOMER_360, RECORD_ORDERS, TRACK_EVENTS, UPSERT_CUSTOMERS, UPSERT_PRODUCTS, gql } from './helpers.js';
 
@@ -136,6 +138,12 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       expect(seen.length).toBe(total);
       expect(new Set(seen).size).toBe(total);
       expect(seen).toEqual(expect.arrayContaining(['C-1', 'P-0', 'P-6']));
+    });
+
+    it('serves the checked-in schema', async () => {
+      const res = await admin(getIntrospectionQuery({ specifiedByUrl: true, inputValueDeprecation: true }));
+      const served = printSchema(lexicographicSortSchema(buildClientSchema(res.data as IntrospectionQuery)));
+      expect(`${served}\n`).toBe(await readFile(new URL('../schema.graphql', import.meta.url), 'utf8'));
     });
 
     it('gives coded errors: anonymous callers, bad arguments', async () => {
