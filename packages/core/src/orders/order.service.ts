@@ -122,30 +122,18 @@ const ORDER_COLUMNS = `o.id::text as id, o.external_id, o.customer_id::text as c
   o.status, o.total_minor, o.created_at, o.updated_at`;
 
 const UPSERT_ORDERS = `
-  with input as (select e.doc from jsonb_array_elements($2::jsonb) as e(doc)),
-  previous as (
-    select o.external_id, o.customer_id, o.lines_digest
-    from kokyaku.orders o
-    where o.tenant_id = $1 and o.external_id in (select i.doc->>'externalId' from input i)
-  ),
-  upserted as (
-    insert into kokyaku.orders as t (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
-    select $1, i.doc->>'externalId', (i.doc->>'customerId')::bigint, (i.doc->>'placedAt')::timestamptz,
-           i.doc->>'currency', i.doc->>'status', (i.doc->>'totalMinor')::bigint, i.doc->>'linesDigest'
-    from input i
-    on conflict (tenant_id, external_id) do update
-      set customer_id = excluded.customer_id, placed_at = excluded.placed_at, currency = excluded.currency,
-          status = excluded.status, total_minor = excluded.total_minor, lines_digest = excluded.lines_digest,
-          updated_at = now()
-      where (t.customer_id, t.placed_at, t.currency, t.status, t.total_minor, t.lines_digest)
-        is distinct from (excluded.customer_id, excluded.placed_at, excluded.currency, excluded.status,
-                          excluded.total_minor, excluded.lines_digest)
-    returning t.id, t.external_id, t.customer_id, t.lines_digest, (t.xmax::text = '0') as inserted
-  )
-  select u.id::text as id, u.external_id, u.customer_id::text as customer_id, u.inserted,
-         p.customer_id::text as previous_customer_id,
-         (p.lines_digest is distinct from u.lines_digest) as lines_changed
-  from upserted u left join previous p on p.external_id = u.external_id`;
+  insert into kokyaku.orders as t (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
+  select $1, i.doc->>'externalId', (i.doc->>'customerId')::bigint, (i.doc->>'placedAt')::timestamptz,
+         i.doc->>'currency', i.doc->>'status', (i.doc->>'totalMinor')::bigint, i.doc->>'linesDigest'
+  from jsonb_array_elements($2::jsonb) as i(doc)
+  on conflict (tenant_id, external_id) do update
+    set customer_id = excluded.customer_id, placed_at = excluded.placed_at, currency = excluded.currency,
+        status = excluded.status, total_minor = excluded.total_minor, lines_digest = excluded.lines_digest,
+        updated_at = now()
+    where (t.customer_id, t.placed_at, t.currency, t.status, t.total_minor, t.lines_digest)
+      is distinct from (excluded.customer_id, excluded.placed_at, excluded.currency, excluded.status,
+                        excluded.total_minor, excluded.lines_digest)
+  returning t.id::text as id, t.external_id, t.customer_id::text as customer_id, (t.xmax::text = '0') as inserted`;
 
 const DELETE_LINES = `
   delete from kokyaku.order_lines
@@ -179,13 +167,19 @@ export class OrderService {
       const customerIds = await ensureCustomers(tx, items.map((i) => i.value.customerExternalId));
       const productIds = await ensureProducts(tx, items.flatMap((i) => i.value.lines.map((l) => l.productExternalId)));
 
-      const previousOwners = await sql<{ customer_id: string }>(
-        em,
-        `select distinct customer_id::text as customer_id from kokyaku.orders
-         where tenant_id = $1 and external_id in (select jsonb_array_elements_text($2::jsonb))`,
-        [ctx.tenantId, JSON.stringify(items.map((i) => i.value.externalId))],
+      // The stored state of these orders: their customers must be locked and recomputed too
+      // (an order may move to another customer), and unchanged lines need no rewrite.
+      const stored = new Map(
+        (
+          await sql<{ external_id: string; customer_id: string; lines_digest: string }>(
+            em,
+            `select external_id, customer_id::text as customer_id, lines_digest from kokyaku.orders
+             where tenant_id = $1 and external_id in (select jsonb_array_elements_text($2::jsonb))`,
+            [ctx.tenantId, JSON.stringify(items.map((i) => i.value.externalId))],
+          )
+        ).map((row) => [row.external_id, row]),
       );
-      await this.metrics.lockCustomers(tx, [...customerIds.values(), ...previousOwners.map((r) => r.customer_id)]);
+      await this.metrics.lockCustomers(tx, [...customerIds.values(), ...[...stored.values()].map((r) => r.customer_id)]);
 
       const linesByOrder = new Map<string, { position: number; productId: string; quantity: number; unitPriceMinor: number }[]>();
       const docs = items.map(({ value: o }) => {
@@ -211,16 +205,13 @@ export class OrderService {
         };
       });
 
-      const written = await sql<{
-        id: string;
-        external_id: string;
-        customer_id: string;
-        inserted: boolean;
-        previous_customer_id: string | null;
-        lines_changed: boolean;
-      }>(em, UPSERT_ORDERS, [ctx.tenantId, JSON.stringify(docs)]);
+      const written = await sql<{ id: string; external_id: string; customer_id: string; inserted: boolean }>(em, UPSERT_ORDERS, [
+        ctx.tenantId,
+        JSON.stringify(docs),
+      ]);
 
-      const relines = written.filter((w) => w.lines_changed);
+      const digests = new Map(docs.map((d) => [d.externalId, d.linesDigest]));
+      const relines = written.filter((w) => stored.get(w.external_id)?.lines_digest !== digests.get(w.external_id));
       if (relines.length > 0) {
         const replaced = relines.filter((w) => !w.inserted).map((w) => w.id);
         if (replaced.length > 0) await sql(em, DELETE_LINES, [ctx.tenantId, JSON.stringify(replaced)]);
@@ -231,7 +222,8 @@ export class OrderService {
       const touched = new Set<string>();
       for (const w of written) {
         touched.add(w.customer_id);
-        if (w.previous_customer_id) touched.add(w.previous_customer_id);
+        const before = stored.get(w.external_id);
+        if (before) touched.add(before.customer_id);
       }
       await this.metrics.recomputeForCustomers(tx, touched);
 
