@@ -33,7 +33,7 @@ const config: CodegenConfig = {
     [new URL('./src/generated/react.ts', import.meta.url).pathname]: {
       preset: 'import-types',
       presetConfig: { typesPath: './graphql.js', importTypesNamespace: 'Types' },
-      plugins: [{ add: { content: header } }, 'typescript-operations', 'typescript-react-query'],
+      plugins: [{ add: { content: header } }, 'typescript-react-query'],
       config: {
         scalars,
         enumsAsTypes: true,
