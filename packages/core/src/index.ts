@@ -16,6 +16,5 @@ export { type EventInput, EventService } from './events/event.service.js';
 export { MetricsService } from './metrics/metrics.service.js';
 export { ProductSchema } from './catalog/product.entity.js';
 export { CustomerSchema } from './customers/customer.entity.js';
-export { CustomerMetricsSchema } from './metrics/customer-metrics.entity.js';
 export { OrderSchema, OrderLineSchema } from './orders/order.entity.js';
 export { EventSchema } from './events/event.entity.js';

@@ -7,7 +7,7 @@ import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql } from '../shared/sql.js';
-import { externalIdSchema, jsonObject, labelList, optionalText } from '../shared/validation.js';
+import { externalIdSchema, instantSchema, jsonObject, labelList, optionalText } from '../shared/validation.js';
 
 export interface CustomerInput {
   externalId: string;
@@ -25,6 +25,8 @@ export interface CustomerInput {
   /** Merged into the stored custom fields; a key set to null is removed; null clears them all. */
   customFields?: Record<string, unknown> | null;
   emailConsent?: boolean | null;
+  /** When the customer joined the shop; default: when Kokyaku first hears of them. */
+  createdAt?: Date | string | null;
 }
 
 export interface CustomerMetricsRecord {
@@ -103,6 +105,11 @@ function customerSchema(defaultCountry: string) {
     tags: labelList.nullable().optional().transform((v) => (v === null ? [] : v)),
     customFields: jsonObject.nullable().optional(),
     emailConsent: z.boolean({ error: 'Must be true or false.' }).nullable().optional().transform((v) => (v === null ? false : v)),
+    createdAt: instantSchema
+      .refine((d) => d.getTime() <= Date.now() + 60_000, 'Must not be in the future.')
+      .transform((d) => d.toISOString())
+      .nullable()
+      .optional(),
   });
 }
 
@@ -127,11 +134,8 @@ const UPSERT_CUSTOMERS = buildUpsertSql({
       insertDefault: `'{}'::jsonb`,
     },
     { key: 'emailConsent', column: 'email_consent', value: `(i.doc->>'emailConsent')::boolean`, insertDefault: 'false' },
+    { key: 'createdAt', column: 'created_at', value: `(i.doc->>'createdAt')::timestamptz`, insertDefault: 'now()' },
   ],
-  afterInsert: `metrics as (
-      insert into kokyaku.customer_metrics (customer_id, tenant_id)
-      select id, $1 from upserted where inserted on conflict do nothing
-    )`,
 });
 
 interface CustomerRow {
@@ -151,24 +155,25 @@ interface CustomerRow {
   placeholder: boolean;
   created_at: Date;
   updated_at: Date;
-  orders_count: number | null;
-  total_spent_minor: string | null;
+  orders_count: number;
+  total_spent_minor: string;
+  average_order_value_minor: string;
   first_order_at: Date | null;
   last_order_at: Date | null;
 }
 
-/** Columns of a customer with its metrics; use with `from kokyaku.customers c left join kokyaku.customer_metrics m`. */
+/** Columns of a customer with its metrics, selected from `kokyaku.customers c`. */
 export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.phone, c.first_name, c.last_name,
   to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.city, c.region, c.country, c.tags, c.custom_fields,
   c.email_consent, c.placeholder, c.created_at, c.updated_at,
-  m.orders_count, m.total_spent_minor, m.first_order_at, m.last_order_at`;
+  c.orders_count, c.total_spent_minor, c.average_order_value_minor, c.first_order_at, c.last_order_at`;
 
-export const CUSTOMER_FROM = `kokyaku.customers c left join kokyaku.customer_metrics m on m.customer_id = c.id`;
+export const CUSTOMER_FROM = `kokyaku.customers c`;
 
 export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord {
-  const ordersCount = row.orders_count ?? 0;
-  const totalSpentMinor = Number(row.total_spent_minor ?? 0);
-  const averageOrderValueMinor = ordersCount > 0 ? Math.round(totalSpentMinor / ordersCount) : 0;
+  const ordersCount = row.orders_count;
+  const totalSpentMinor = Number(row.total_spent_minor);
+  const averageOrderValueMinor = Number(row.average_order_value_minor);
   return {
     id: row.id,
     externalId: row.external_id,

@@ -4,12 +4,11 @@ import pg from 'pg';
 import { ProductSchema } from '../catalog/product.entity.js';
 import { CustomerSchema } from '../customers/customer.entity.js';
 import { EventSchema } from '../events/event.entity.js';
-import { CustomerMetricsSchema } from '../metrics/customer-metrics.entity.js';
 import { OrderLineSchema, OrderSchema } from '../orders/order.entity.js';
 import { KokyakuError } from '../shared/errors.js';
 import { coreMigrations } from './migrations/index.js';
 
-export const coreEntities = [ProductSchema, CustomerSchema, CustomerMetricsSchema, OrderSchema, OrderLineSchema, EventSchema];
+export const coreEntities = [ProductSchema, CustomerSchema, OrderSchema, OrderLineSchema, EventSchema];
 
 export interface OrmOptions {
   url: string;

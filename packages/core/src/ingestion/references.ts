@@ -55,11 +55,6 @@ export function ensureCustomers(ctx: KokyakuContext, externalIds: readonly strin
     'email_consent',
     'false',
     externalIds,
-    `,
-    metrics as (
-      insert into kokyaku.customer_metrics (customer_id, tenant_id)
-      select id, $1 from inserted on conflict do nothing
-    )`,
   );
 }
 

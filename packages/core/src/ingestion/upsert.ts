@@ -20,8 +20,6 @@ export interface UpsertField {
 export interface UpsertSpec {
   table: string;
   fields: UpsertField[];
-  /** Extra CTEs run on `upserted(id, inserted)`, e.g. creating companion rows. */
-  afterInsert?: string;
 }
 
 export function buildUpsertSql(spec: UpsertSpec): string {
@@ -45,7 +43,7 @@ export function buildUpsertSql(spec: UpsertSpec): string {
         where (${columns.map((c) => `t.${c}`).join(', ')}, t.placeholder)
           is distinct from (${columns.map((c) => `excluded.${c}`).join(', ')}, false)
       returning t.id, (t.xmax::text = '0') as inserted
-    )${spec.afterInsert ? `,\n    ${spec.afterInsert}` : ''}
+    )
     select count(*) filter (where inserted)::int as created,
            count(*) filter (where not inserted)::int as updated
     from upserted`;

@@ -2,20 +2,24 @@ import type { KokyakuContext } from '../context.js';
 import { sql } from '../shared/sql.js';
 
 const RECOMPUTE = (filter: string) => `
-  insert into kokyaku.customer_metrics as m
-    (customer_id, tenant_id, orders_count, total_spent_minor, first_order_at, last_order_at, updated_at)
-  select c.id, c.tenant_id, count(o.id)::int, coalesce(sum(o.total_minor), 0), min(o.placed_at), max(o.placed_at), now()
-  from kokyaku.customers c
-  left join kokyaku.orders o on o.customer_id = c.id and o.status = 'PLACED'
-  where c.tenant_id = $1 ${filter}
-  group by c.id, c.tenant_id
-  on conflict (customer_id) do update
-    set orders_count = excluded.orders_count, total_spent_minor = excluded.total_spent_minor,
-        first_order_at = excluded.first_order_at, last_order_at = excluded.last_order_at, updated_at = now()
-    where (m.orders_count, m.total_spent_minor, m.first_order_at, m.last_order_at)
-      is distinct from (excluded.orders_count, excluded.total_spent_minor, excluded.first_order_at, excluded.last_order_at)`;
+  update kokyaku.customers c
+  set orders_count = a.orders_count, total_spent_minor = a.total_spent_minor,
+      average_order_value_minor = a.average_order_value_minor,
+      first_order_at = a.first_order_at, last_order_at = a.last_order_at
+  from (
+    select x.id, count(o.id)::int as orders_count, coalesce(sum(o.total_minor), 0)::bigint as total_spent_minor,
+           coalesce(round(sum(o.total_minor)::numeric / nullif(count(o.id), 0)), 0)::bigint as average_order_value_minor,
+           min(o.placed_at) as first_order_at, max(o.placed_at) as last_order_at
+    from kokyaku.customers x
+    left join kokyaku.orders o on o.customer_id = x.id and o.status = 'PLACED'
+    where x.tenant_id = $1 ${filter}
+    group by x.id
+  ) a
+  where c.id = a.id
+    and (c.orders_count, c.total_spent_minor, c.first_order_at, c.last_order_at)
+      is distinct from (a.orders_count, a.total_spent_minor, a.first_order_at, a.last_order_at)`;
 
-const RECOMPUTE_SOME = RECOMPUTE(`and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
+const RECOMPUTE_SOME = RECOMPUTE(`and x.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
 const RECOMPUTE_ALL = RECOMPUTE('');
 
 /**
