@@ -8,6 +8,7 @@ import { createOrm, migrate } from './database/orm.js';
 import { EventService } from './events/event.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { OrderService } from './orders/order.service.js';
+import { SegmentService } from './segments/segment.service.js';
 import { KokyakuError } from './shared/errors.js';
 import { sql } from './shared/sql.js';
 
@@ -23,12 +24,16 @@ export interface Kokyaku {
   readonly orders: OrderService;
   readonly events: EventService;
   readonly metrics: MetricsService;
+  readonly segments: SegmentService;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
   context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
-  /** Recomputes everything derived (today: customer metrics) for every tenant. */
-  refresh(): Promise<{ tenants: number; customers: number }>;
+  /**
+   * Recomputes everything derived, for every tenant, synchronously: customer metrics, then the
+   * members of every saved segment (recording who entered and left).
+   */
+  refresh(): Promise<{ tenants: number; customers: number; segmentChanges: number }>;
   /** Closes the pool and stops the embedded database if this process started it. */
   close(): Promise<void>;
 }
@@ -72,6 +77,10 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   }
 
   const metrics = new MetricsService();
+  const segments = new SegmentService();
+  const changed = async (ctx: KokyakuContext, customerIds: string[]) => {
+    await segments.reevaluate(ctx, customerIds);
+  };
   const databaseUrl = url;
   const kokyaku: Kokyaku = {
     config: resolved,
@@ -79,10 +88,11 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     embedded,
     databaseUrl,
     products: new ProductService(),
-    customers: new CustomerService(),
-    orders: new OrderService(metrics),
-    events: new EventService(),
+    customers: new CustomerService(changed),
+    orders: new OrderService(metrics, changed),
+    events: new EventService(changed),
     metrics,
+    segments,
     context: (options = {}) => ({
       tenantId: options.tenantId ?? resolved.defaultTenant,
       actor: options.actor ?? null,
@@ -94,11 +104,14 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       const em = orm.em.fork();
       const tenants = await sql<{ tenant_id: string }>(em, 'select distinct tenant_id from kokyaku.customers order by tenant_id');
       let customers = 0;
+      let segmentChanges = 0;
       for (const { tenant_id } of tenants) {
         const ctx = kokyaku.context({ tenantId: tenant_id });
         customers += (await metrics.refresh(ctx)).customers;
+        const moved = await segments.reevaluate(ctx, null);
+        segmentChanges += moved.entered + moved.left;
       }
-      return { tenants: tenants.length, customers };
+      return { tenants: tenants.length, customers, segmentChanges };
     },
     close: async () => {
       await orm.close(true);

@@ -118,9 +118,9 @@ export class ProductService {
         ...(price !== undefined ? { priceMinor: price === null ? null : toMinorUnits(price, currency) } : {}),
       };
     });
-    const [counts] = await sql<{ created: number; updated: number }>(ctx.em, UPSERT_PRODUCTS, [ctx.tenantId, JSON.stringify(docs)]);
-    result.created = counts?.created ?? 0;
-    result.updated = counts?.updated ?? 0;
+    const written = await sql<{ id: string; inserted: boolean }>(ctx.em, UPSERT_PRODUCTS, [ctx.tenantId, JSON.stringify(docs)]);
+    result.created = written.filter((w) => w.inserted).length;
+    result.updated = written.length - result.created;
     result.unchanged -= result.created + result.updated;
     return result;
   }

@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import { type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
 import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
@@ -205,6 +205,8 @@ export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord 
 }
 
 export class CustomerService {
+  constructor(private readonly changed: CustomersChanged = noChangeListener) {}
+
   /**
    * Creates or updates customers by their shop id. A field left out keeps its stored value;
    * null clears it. Invalid items are reported by index and field; the valid ones are stored.
@@ -215,9 +217,13 @@ export class CustomerService {
     const items = lastPerKey(valid, (c) => c.externalId);
     if (items.length === 0) return result;
     const docs = items.map((i) => i.value);
-    const [counts] = await sql<{ created: number; updated: number }>(ctx.em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
-    result.created = counts?.created ?? 0;
-    result.updated = counts?.updated ?? 0;
+    const written = await ctx.em.transactional(async (em) => {
+      const rows = await sql<{ id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
+      await this.changed({ ...ctx, em }, rows.map((r) => r.id));
+      return rows;
+    });
+    result.created = written.filter((w) => w.inserted).length;
+    result.updated = written.length - result.created;
     result.unchanged -= result.created + result.updated;
     return result;
   }

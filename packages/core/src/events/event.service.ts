@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import { type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
 import { sql } from '../shared/sql.js';
 import { externalIdSchema, instantSchema, jsonObject } from '../shared/validation.js';
@@ -31,17 +31,16 @@ const eventSchema = z.strictObject({
 });
 
 const INSERT_EVENTS = `
-  with inserted as (
-    insert into kokyaku.events (tenant_id, event_id, type, customer_id, product_id, occurred_at, properties)
-    select $1, e.doc->>'eventId', e.doc->>'type', (e.doc->>'customerId')::bigint, (e.doc->>'productId')::bigint,
-           (e.doc->>'occurredAt')::timestamptz, coalesce(e.doc->'properties', '{}'::jsonb)
-    from jsonb_array_elements($2::jsonb) as e(doc)
-    on conflict (tenant_id, event_id) do nothing
-    returning 1
-  )
-  select count(*)::int as created from inserted`;
+  insert into kokyaku.events (tenant_id, event_id, type, customer_id, product_id, occurred_at, properties)
+  select $1, e.doc->>'eventId', e.doc->>'type', (e.doc->>'customerId')::bigint, (e.doc->>'productId')::bigint,
+         (e.doc->>'occurredAt')::timestamptz, coalesce(e.doc->'properties', '{}'::jsonb)
+  from jsonb_array_elements($2::jsonb) as e(doc)
+  on conflict (tenant_id, event_id) do nothing
+  returning customer_id::text as customer_id`;
 
 export class EventService {
+  constructor(private readonly changed: CustomersChanged = noChangeListener) {}
+
   /**
    * Stores storefront events, idempotent on `eventId` (an event is immutable: sending the same id
    * again, even with other content, stores nothing new).
@@ -64,9 +63,10 @@ export class EventService {
         occurredAt: e.occurredAt.toISOString(),
         properties: e.properties ?? {},
       }));
-      const [row] = await sql<{ created: number }>(em, INSERT_EVENTS, [ctx.tenantId, JSON.stringify(docs)]);
-      result.created = row?.created ?? 0;
+      const inserted = await sql<{ customer_id: string | null }>(em, INSERT_EVENTS, [ctx.tenantId, JSON.stringify(docs)]);
+      result.created = inserted.length;
       result.unchanged -= result.created;
+      await this.changed(tx, [...new Set(inserted.flatMap((r) => (r.customer_id ? [r.customer_id] : [])))]);
     });
     return result;
   }

@@ -99,6 +99,14 @@ export function lastPerKey<T>(items: ValidItem<T>[], key: (value: T) => string):
   return [...byKey.values()];
 }
 
+/**
+ * Called inside the ingestion transaction with the customers whose data a batch changed, so that
+ * what derives from them (segment membership) follows in the same transaction.
+ */
+export type CustomersChanged = (ctx: import('../context.js').KokyakuContext, customerIds: string[]) => Promise<void>;
+
+export const noChangeListener: CustomersChanged = async () => undefined;
+
 export function emptyResult(received: number, errors: BatchItemError[]): BatchResult {
   const failed = new Set(errors.map((e) => e.index)).size;
   return { received, created: 0, updated: 0, unchanged: received - failed, failed, errors };

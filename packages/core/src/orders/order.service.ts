@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import { type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
@@ -146,7 +146,10 @@ const INSERT_LINES = `
   from jsonb_array_elements($2::jsonb) as l`;
 
 export class OrderService {
-  constructor(private readonly metrics: MetricsService) {}
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly changed: CustomersChanged = noChangeListener,
+  ) {}
 
   /**
    * Records orders, idempotent on their shop id: the same order again changes nothing; the
@@ -226,6 +229,7 @@ export class OrderService {
         if (before) touched.add(before.customer_id);
       }
       await this.metrics.recomputeForCustomers(tx, touched);
+      await this.changed(tx, [...touched]);
 
       result.created = written.filter((w) => w.inserted).length;
       result.updated = written.length - result.created;

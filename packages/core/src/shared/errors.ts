@@ -8,7 +8,8 @@ export type KokyakuErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'DATABASE_UNAVAILABLE'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'SEGMENT_QUERY_INVALID';
 
 export class KokyakuError extends Error {
   override name = 'KokyakuError';

@@ -1,0 +1,65 @@
+/** Calendar arithmetic on YYYY-MM-DD strings (UTC-based, so no daylight-saving surprises). */
+
+/** Today's date in a time zone, as YYYY-MM-DD. */
+export function todayIn(timeZone: string, now: Date = new Date()): string {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+function parts(date: string): [number, number, number] {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return [y, m, d];
+}
+
+function format(y: number, m: number, d: number): string {
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = parts(date);
+  const t = new Date(Date.UTC(y, m - 1, d + days));
+  return format(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
+}
+
+/** Adds months, keeping the day of month where it exists (Mar 31 - 1 month = Feb 28/29). */
+export function addMonths(date: string, months: number): string {
+  const [y, m, d] = parts(date);
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return format(year, month, Math.min(d, lastDay));
+}
+
+export function addRelative(date: string, amount: number, unit: 'd' | 'w' | 'm' | 'y'): string {
+  switch (unit) {
+    case 'd':
+      return addDays(date, amount);
+    case 'w':
+      return addDays(date, amount * 7);
+    case 'm':
+      return addMonths(date, amount);
+    case 'y':
+      return addMonths(date, amount * 12);
+  }
+}
+
+export function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+/**
+ * The month-days (MMDD as a number) whose anniversary falls in [from, to]. A February 29 date
+ * has its anniversary on February 28 in other years.
+ */
+export function anniversaryDays(from: string, to: string): number[] | 'all' {
+  if (to < from) return [];
+  if (addDays(from, 366) <= to) return 'all';
+  const days = new Set<number>();
+  for (let day = from; day <= to; day = addDays(day, 1)) {
+    const [y, m, d] = parts(day);
+    days.add(m * 100 + d);
+    if (m === 2 && d === 28 && !isLeapYear(y)) days.add(229);
+  }
+  return [...days];
+}

@@ -1,0 +1,114 @@
+/**
+ * The vocabulary of the segment language: attributes of a customer and MATCHES functions. Each
+ * entry says its type, where it lives in SQL, and how to use it (the reference in
+ * docs/segments.md is written from the same facts).
+ */
+export type AttributeType = 'money' | 'integer' | 'number' | 'timestamp' | 'date' | 'text' | 'list' | 'enum';
+
+export interface AttributeSpec {
+  name: string;
+  type: AttributeType;
+  /** SQL over the customer row `c`. */
+  column: string;
+  nullable: boolean;
+  description: string;
+  example: string;
+  /** For enums: value name -> SQL predicate over `c`. */
+  values?: Record<string, string>;
+  /** How values are normalised before comparing (stored data is normalised the same way). */
+  normalize?: (value: string) => string;
+}
+
+export const ATTRIBUTES: readonly AttributeSpec[] = [
+  { name: 'amount_spent', type: 'money', column: 'c.total_spent_minor', nullable: false, description: 'Total of the placed orders, in the shop currency (0 without orders).', example: 'amount_spent >= 10000' },
+  { name: 'number_of_orders', type: 'integer', column: 'c.orders_count', nullable: false, description: 'Number of placed orders.', example: 'number_of_orders >= 2' },
+  { name: 'average_order_value', type: 'money', column: 'c.average_order_value_minor', nullable: false, description: 'amount_spent / number_of_orders (0 without orders).', example: 'average_order_value BETWEEN 3000 AND 8000' },
+  { name: 'first_order_date', type: 'timestamp', column: 'c.first_order_at', nullable: true, description: 'Date of the first placed order, in the shop time zone (NULL without orders).', example: 'first_order_date >= 2026-01-01' },
+  { name: 'last_order_date', type: 'timestamp', column: 'c.last_order_at', nullable: true, description: 'Date of the latest placed order, in the shop time zone (NULL without orders).', example: 'last_order_date < -90d' },
+  { name: 'customer_added_date', type: 'timestamp', column: 'c.created_at', nullable: false, description: 'When the customer joined the shop (CustomerInput.createdAt), else when Kokyaku first heard of them.', example: 'customer_added_date > -30d' },
+  { name: 'birthday', type: 'date', column: 'c.birthday', nullable: true, description: 'Date of birth.', example: 'birthday < 1990-01-01' },
+  { name: 'customer_tags', type: 'list', column: 'c.tags', nullable: false, description: 'The customer tags (exact, case-sensitive).', example: "customer_tags CONTAINS 'vip'" },
+  {
+    name: 'email_subscription_status',
+    type: 'enum',
+    column: 'c.email_consent',
+    nullable: false,
+    description: 'SUBSCRIBED when the customer consented to email, else NOT_SUBSCRIBED.',
+    example: 'email_subscription_status = SUBSCRIBED',
+    values: { SUBSCRIBED: 'c.email_consent', NOT_SUBSCRIBED: 'not c.email_consent' },
+  },
+  { name: 'email', type: 'text', column: 'c.email', nullable: true, description: 'Email address (lower case).', example: "email = 'hanako@example.jp'", normalize: (v) => v.trim().toLowerCase() },
+  { name: 'email_domain', type: 'text', column: 'c.email_domain', nullable: true, description: 'The part of the email address after @.', example: "email_domain = 'example.jp'", normalize: (v) => v.trim().toLowerCase().replace(/^@/, '') },
+  { name: 'first_name', type: 'text', column: 'c.first_name', nullable: true, description: 'Given name.', example: "first_name = 'Hanako'" },
+  { name: 'last_name', type: 'text', column: 'c.last_name', nullable: true, description: 'Family name.', example: "last_name = '山田'" },
+  { name: 'city', type: 'text', column: 'c.city', nullable: true, description: 'City.', example: "city = '横浜市'" },
+  { name: 'region', type: 'text', column: 'c.region', nullable: true, description: 'Region, state or prefecture.', example: "region = '神奈川県'" },
+  { name: 'country', type: 'text', column: 'c.country', nullable: true, description: 'Country (two-letter codes are upper case).', example: "country = 'JP'", normalize: (v) => (/^[a-z]{2}$/i.test(v.trim()) ? v.trim().toUpperCase() : v.trim()) },
+];
+
+export type ArgumentType = 'money' | 'integer' | 'timestamp' | 'text';
+
+export interface FunctionArgumentSpec {
+  name: string;
+  type: ArgumentType;
+  /** 'filter' narrows the rows; 'aggregate' tests the total per customer. */
+  role: 'filter' | 'aggregate';
+  description: string;
+}
+
+export interface FunctionSpec {
+  name: string;
+  description: string;
+  example: string;
+  args: readonly FunctionArgumentSpec[];
+}
+
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    name: 'products_purchased',
+    description: 'Placed orders with lines of matching products.',
+    example: "products_purchased MATCHES (category = 'coffee', date > -30d, count >= 2)",
+    args: [
+      { name: 'product', type: 'text', role: 'filter', description: "the product's shop id" },
+      { name: 'category', type: 'text', role: 'filter', description: 'one of the product categories' },
+      { name: 'tag', type: 'text', role: 'filter', description: 'one of the product tags' },
+      { name: 'date', type: 'timestamp', role: 'filter', description: 'the order date' },
+      { name: 'count', type: 'integer', role: 'aggregate', description: 'number of orders with a matching line (default >= 1)' },
+      { name: 'sum_quantity', type: 'integer', role: 'aggregate', description: 'total quantity of the matching lines' },
+    ],
+  },
+  {
+    name: 'orders_placed',
+    description: 'Placed orders.',
+    example: 'orders_placed MATCHES (date > -90d, amount >= 5000, count >= 2)',
+    args: [
+      { name: 'date', type: 'timestamp', role: 'filter', description: 'the order date' },
+      { name: 'amount', type: 'money', role: 'filter', description: "one order's amount" },
+      { name: 'count', type: 'integer', role: 'aggregate', description: 'number of matching orders (default >= 1)' },
+      { name: 'sum_amount', type: 'money', role: 'aggregate', description: 'total amount of the matching orders' },
+    ],
+  },
+  {
+    name: 'events',
+    description: 'Storefront events of the customer.',
+    example: "events MATCHES (type = 'product_viewed', product = 'SKU-1', date > -7d, count >= 3)",
+    args: [
+      { name: 'type', type: 'text', role: 'filter', description: 'the event type' },
+      { name: 'product', type: 'text', role: 'filter', description: "the product's shop id" },
+      { name: 'date', type: 'timestamp', role: 'filter', description: 'when the event happened' },
+      { name: 'count', type: 'integer', role: 'aggregate', description: 'number of matching events (default >= 1)' },
+    ],
+  },
+];
+
+/** Subjects written as a call: `anniversary(birthday) BETWEEN today AND +7d`. */
+export const CALLS = {
+  anniversary: {
+    description: 'The next yearly return of a date (February 29 falls on February 28 in other years).',
+    example: 'anniversary(birthday) BETWEEN today AND +7d',
+    args: ['birthday', 'first_order_date', 'customer_added_date'],
+  },
+} as const;
+
+export const attributeByName = new Map(ATTRIBUTES.map((a) => [a.name, a]));
+export const functionByName = new Map(FUNCTIONS.map((f) => [f.name, f]));

@@ -1,0 +1,295 @@
+import { z } from 'zod';
+import type { KokyakuContext } from '../context.js';
+import { CUSTOMER_COLUMNS, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
+import { KokyakuError } from '../shared/errors.js';
+import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
+import { asDate, sql } from '../shared/sql.js';
+import { type CompiledSegment, compileSegmentQuery } from './compiler.js';
+import { todayIn } from './dates.js';
+
+export interface SegmentRecord {
+  id: string;
+  name: string;
+  query: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface SegmentInput {
+  name: string;
+  query: string;
+}
+
+export interface SegmentChange {
+  segmentId: string;
+  customerId: string;
+  change: 'ENTERED' | 'LEFT';
+  occurredAt: Date;
+}
+
+interface SegmentRow {
+  id: string;
+  name: string;
+  query: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+const mapSegment = (row: SegmentRow): SegmentRecord => ({
+  id: row.id,
+  name: row.name,
+  query: row.query,
+  createdAt: asDate(row.created_at),
+  updatedAt: asDate(row.updated_at),
+});
+
+const SEGMENT_COLUMNS = `s.id::text as id, s.name, s.query, s.created_at, s.updated_at`;
+const isId = (id: string) => /^\d{1,18}$/.test(id);
+
+const segmentInput = z.strictObject({
+  name: z.string({ error: 'Required: a name.' }).trim().min(1, 'Must not be empty.').max(200, 'At most 200 characters.'),
+  query: z.string({ error: 'Required: a segment query.' }).max(10_000, 'At most 10,000 characters.'),
+});
+
+/**
+ * Segments: ad-hoc queries (count, preview, paginated customers) and saved segments whose
+ * members are kept current as data arrives, with each entering and leaving recorded.
+ */
+export class SegmentService {
+  /** Compiles a query for the context's shop (time zone, currency, today). */
+  compile(ctx: KokyakuContext, query: string, options: { firstParam?: number; scope?: (column: string) => string; now?: Date } = {}): CompiledSegment {
+    return compileSegmentQuery(query, {
+      timeZone: ctx.shop.timeZone,
+      currency: ctx.shop.currency,
+      today: todayIn(ctx.shop.timeZone, options.now),
+      firstParam: options.firstParam,
+      scope: options.scope,
+    });
+  }
+
+  /** Number of customers the query selects now. */
+  async count(ctx: KokyakuContext, query: string): Promise<number> {
+    const compiled = this.compile(ctx, query);
+    const [row] = await sql<{ n: number }>(
+      ctx.em,
+      `select count(*)::int as n from kokyaku.customers c where c.tenant_id = $1 and ${compiled.where}`,
+      [ctx.tenantId, ...compiled.params],
+    );
+    return row?.n ?? 0;
+  }
+
+  /** The customers the query selects, oldest first, one page at a time. */
+  async customers(ctx: KokyakuContext, query: string, args: PageArgs = {}): Promise<Page<CustomerRecord>> {
+    const first = pageSize(args.first);
+    const afterId = args.after ? (decodeCursor(args.after, 'c')[0] ?? '') : null;
+    if (afterId !== null && !isId(afterId)) throw KokyakuError.invalidCursor(args.after ?? '');
+    const compiled = this.compile(ctx, query, { firstParam: 4 });
+    const rows = await sql<Parameters<typeof mapCustomer>[0]>(
+      ctx.em,
+      `select ${CUSTOMER_COLUMNS} from kokyaku.customers c
+       where c.tenant_id = $1 and ($2::bigint is null or c.id > $2::bigint) and ${compiled.where}
+       order by c.id limit $3`,
+      [ctx.tenantId, afterId, first + 1, ...compiled.params],
+    );
+    const nodes = rows.slice(0, first).map((r) => mapCustomer(r, ctx.shop.currency));
+    const last = nodes.at(-1);
+    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor('c', [last.id]) : null };
+  }
+
+  /** Count and first customers of a query, for trying it out before saving. */
+  async preview(ctx: KokyakuContext, query: string, first = 10): Promise<{ count: number; customers: CustomerRecord[] }> {
+    const [count, page] = await Promise.all([this.count(ctx, query), this.customers(ctx, query, { first })]);
+    return { count, customers: page.nodes };
+  }
+
+  async create(ctx: KokyakuContext, input: SegmentInput): Promise<SegmentRecord> {
+    const { name, query } = this.validate(input);
+    this.compile(ctx, query);
+    return ctx.em.transactional(async (em) => {
+      const tx = { ...ctx, em };
+      const rows = await this.unique(() =>
+        sql<SegmentRow>(em, `insert into kokyaku.segments as s (tenant_id, name, query) values ($1, $2, $3) returning ${SEGMENT_COLUMNS}`, [
+          ctx.tenantId,
+          name,
+          query,
+        ]),
+      name);
+      const segment = mapSegment(rows[0]!);
+      await this.evaluate(tx, segment, null, { record: false });
+      return segment;
+    });
+  }
+
+  async update(ctx: KokyakuContext, id: string, input: Partial<SegmentInput>): Promise<SegmentRecord> {
+    const current = await this.get(ctx, id);
+    if (!current) throw KokyakuError.notFound('Segment', id);
+    const { name, query } = this.validate({ name: input.name ?? current.name, query: input.query ?? current.query });
+    this.compile(ctx, query);
+    return ctx.em.transactional(async (em) => {
+      const tx = { ...ctx, em };
+      const rows = await this.unique(() =>
+        sql<SegmentRow>(
+          em,
+          `update kokyaku.segments s set name = $3, query = $4, updated_at = now() where s.tenant_id = $1 and s.id = $2::bigint returning ${SEGMENT_COLUMNS}`,
+          [ctx.tenantId, id, name, query],
+        ),
+      name);
+      const segment = mapSegment(rows[0]!);
+      // A new definition gives the segment new members; that is an edit, not customers moving.
+      if (query !== current.query) await this.evaluate(tx, segment, null, { record: false });
+      return segment;
+    });
+  }
+
+  async delete(ctx: KokyakuContext, id: string): Promise<boolean> {
+    if (!isId(id)) return false;
+    const rows = await sql(ctx.em, `delete from kokyaku.segments where tenant_id = $1 and id = $2::bigint returning id`, [ctx.tenantId, id]);
+    return rows.length > 0;
+  }
+
+  async get(ctx: KokyakuContext, id: string): Promise<SegmentRecord | null> {
+    return (await this.findByIds(ctx, [id])).get(id) ?? null;
+  }
+
+  async findByIds(ctx: KokyakuContext, ids: readonly string[]): Promise<Map<string, SegmentRecord>> {
+    const wanted = ids.filter(isId);
+    if (wanted.length === 0) return new Map();
+    const rows = await sql<SegmentRow>(
+      ctx.em,
+      `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 and s.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+      [ctx.tenantId, JSON.stringify(wanted)],
+    );
+    return new Map(rows.map((r) => [r.id, mapSegment(r)]));
+  }
+
+  async list(ctx: KokyakuContext, args: PageArgs = {}): Promise<Page<SegmentRecord>> {
+    const first = pageSize(args.first);
+    const afterId = args.after ? (decodeCursor(args.after, 's')[0] ?? '') : null;
+    if (afterId !== null && !isId(afterId)) throw KokyakuError.invalidCursor(args.after ?? '');
+    const rows = await sql<SegmentRow>(
+      ctx.em,
+      `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 and ($2::bigint is null or s.id > $2::bigint) order by s.id limit $3`,
+      [ctx.tenantId, afterId, first + 1],
+    );
+    const nodes = rows.slice(0, first).map(mapSegment);
+    return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor('s', [nodes.at(-1)!.id]) : null };
+  }
+
+  async countSaved(ctx: KokyakuContext): Promise<number> {
+    const [row] = await sql<{ n: number }>(ctx.em, `select count(*)::int as n from kokyaku.segments where tenant_id = $1`, [ctx.tenantId]);
+    return row?.n ?? 0;
+  }
+
+  /** The saved segments each customer is a member of (as of the last evaluation). */
+  async segmentsOfCustomers(ctx: KokyakuContext, customerIds: readonly string[]): Promise<Map<string, SegmentRecord[]>> {
+    const result = new Map<string, SegmentRecord[]>(customerIds.map((id) => [id, []]));
+    const wanted = customerIds.filter(isId);
+    if (wanted.length === 0) return result;
+    const rows = await sql<SegmentRow & { customer_id: string }>(
+      ctx.em,
+      `select m.customer_id::text as customer_id, ${SEGMENT_COLUMNS}
+       from kokyaku.segment_members m join kokyaku.segments s on s.id = m.segment_id
+       where m.tenant_id = $1 and m.customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+       order by s.id`,
+      [ctx.tenantId, JSON.stringify(wanted)],
+    );
+    for (const row of rows) result.get(row.customer_id)?.push(mapSegment(row));
+    return result;
+  }
+
+  /** Membership changes in order, after a change id (for automations and the timeline). */
+  async changes(ctx: KokyakuContext, options: { afterId?: string; customerId?: string; limit?: number } = {}): Promise<(SegmentChange & { id: string })[]> {
+    const rows = await sql<{ id: string; segment_id: string; customer_id: string; change: 'ENTERED' | 'LEFT'; occurred_at: Date | string }>(
+      ctx.em,
+      `select id::text as id, segment_id::text as segment_id, customer_id::text as customer_id, change, occurred_at
+       from kokyaku.segment_changes
+       where tenant_id = $1 and ($2::bigint is null or id > $2::bigint) and ($3::bigint is null or customer_id = $3::bigint)
+       order by id limit $4`,
+      [ctx.tenantId, options.afterId ?? null, options.customerId ?? null, Math.min(options.limit ?? 1000, 10_000)],
+    );
+    return rows.map((r) => ({ id: r.id, segmentId: r.segment_id, customerId: r.customer_id, change: r.change, occurredAt: asDate(r.occurred_at) }));
+  }
+
+  /**
+   * Re-evaluates every saved segment for the given customers (all customers when null) and
+   * records who entered and who left. Ingestion calls it in the transaction of each batch, so a
+   * change is recorded with the order or event that caused it; `refresh` calls it for everyone
+   * (relative dates such as `last_order_date < -90d` move with the calendar).
+   */
+  async reevaluate(ctx: KokyakuContext, customerIds: readonly string[] | null): Promise<{ entered: number; left: number }> {
+    if (customerIds && customerIds.length === 0) return { entered: 0, left: 0 };
+    const segments = await sql<SegmentRow>(ctx.em, `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 order by s.id`, [ctx.tenantId]);
+    const total = { entered: 0, left: 0 };
+    for (const segment of segments.map(mapSegment)) {
+      const result = await this.evaluate(ctx, segment, customerIds, { record: true });
+      total.entered += result.entered;
+      total.left += result.left;
+    }
+    return total;
+  }
+
+  private async evaluate(
+    ctx: KokyakuContext,
+    segment: SegmentRecord,
+    customerIds: readonly string[] | null,
+    { record }: { record: boolean },
+  ): Promise<{ entered: number; left: number }> {
+    // $1 tenant, $2 segment id, $3 customer ids (JSON) or null for everyone, $4 record changes.
+    const inScope = (column: string) => `($3::jsonb is null or ${column} in (select jsonb_array_elements_text($3::jsonb)::bigint))`;
+    let compiled: CompiledSegment;
+    try {
+      compiled = this.compile(ctx, segment.query, { firstParam: 5, scope: inScope });
+    } catch (error) {
+      // A saved query that no longer compiles (e.g. an attribute removed by a plugin) keeps its
+      // members until it is fixed, rather than failing every ingestion batch.
+      if (error instanceof KokyakuError && error.code === 'SEGMENT_QUERY_INVALID') return { entered: 0, left: 0 };
+      throw error;
+    }
+    const [row] = await sql<{ entered: number; left: number }>(
+      ctx.em,
+      `with matching as (
+         select c.id from kokyaku.customers c where c.tenant_id = $1 and ${inScope('c.id')} and ${compiled.where}
+       ),
+       entered as (
+         insert into kokyaku.segment_members (segment_id, customer_id, tenant_id)
+         select $2::bigint, id, $1 from matching
+         on conflict do nothing
+         returning customer_id
+       ),
+       gone as (
+         delete from kokyaku.segment_members m
+         where m.segment_id = $2::bigint and ${inScope('m.customer_id')} and m.customer_id not in (select id from matching)
+         returning customer_id
+       ),
+       logged as (
+         insert into kokyaku.segment_changes (tenant_id, segment_id, customer_id, change)
+         select $1, $2::bigint, customer_id, 'ENTERED' from entered where $4::boolean
+         union all
+         select $1, $2::bigint, customer_id, 'LEFT' from gone where $4::boolean
+       )
+       select (select count(*) from entered)::int as entered, (select count(*) from gone)::int as left`,
+      [ctx.tenantId, segment.id, customerIds ? JSON.stringify(customerIds) : null, record, ...compiled.params],
+    );
+    return row ?? { entered: 0, left: 0 };
+  }
+
+  private validate(input: SegmentInput): SegmentInput {
+    const parsed = segmentInput.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw KokyakuError.badInput(`${String(issue.path[0] ?? 'segment')}: ${issue.message}`, { field: String(issue.path[0] ?? '') });
+    }
+    return parsed.data;
+  }
+
+  private async unique<T>(write: () => Promise<T>, name: string): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        throw KokyakuError.badInput(`A segment named "${name}" exists already; choose another name.`, { field: 'name' });
+      }
+      throw error;
+    }
+  }
+}
