@@ -166,3 +166,51 @@ describe('segment language against an independent computation', () => {
     expect(trivial.length).toBeLessThan(CASES.length / 5);
   });
 });
+
+describe('random queries against PostgreSQL', () => {
+  it('either count or fail with SEGMENT_QUERY_INVALID, never a database error', async () => {
+    const fc = (await import('fast-check')).default;
+    const subject = fc.constantFrom(
+      'amount_spent', 'number_of_orders', 'average_order_value', 'first_order_date', 'last_order_date', 'customer_added_date',
+      'birthday', 'customer_tags', 'email_subscription_status', 'email', 'email_domain', 'city', 'country', 'custom.score',
+      'custom.skin_type', 'custom.renewal', 'custom.interests', 'anniversary(birthday)', 'anniversary(first_order_date)',
+    );
+    const value = fc.oneof(
+      fc.integer({ min: -1_000_000, max: 1_000_000 }).map(String),
+      fc.double({ noNaN: true, min: -1e12, max: 1e12 }).map((n) => n.toFixed(3)),
+      fc.constantFrom('today', 'yesterday', '-30d', '+2w', '-3m', '-1y', '+100000y', '-99999y', '1900-01-01', '9999-12-31', '0001-01-01'),
+      fc.string({ maxLength: 12 }).map((s) => `'${s.replace(/['\\]/g, '')}'`),
+      fc.constantFrom('SUBSCRIBED', 'NOT_SUBSCRIBED', 'true', 'false'),
+    );
+    const op = fc.constantFrom('=', '!=', '>', '>=', '<', '<=', 'CONTAINS', 'NOT CONTAINS');
+    const leaf = fc.oneof(
+      fc.tuple(subject, op, value).map(([s, o, v]) => `${s} ${o} ${v}`),
+      fc.tuple(subject, value, value).map(([s, a, b]) => `${s} BETWEEN ${a} AND ${b}`),
+      fc.tuple(subject, fc.boolean()).map(([s, not]) => `${s} IS ${not ? 'NOT ' : ''}NULL`),
+      fc
+        .tuple(
+          fc.constantFrom('products_purchased', 'orders_placed', 'events'),
+          fc.boolean(),
+          fc.array(fc.tuple(fc.constantFrom('product', 'category', 'tag', 'type', 'date', 'amount', 'count', 'sum_quantity', 'sum_amount'), op.filter((o) => !o.includes('CONTAINS')), value), { maxLength: 3 }),
+        )
+        .map(([f, not, args]) => `${f} ${not ? 'NOT ' : ''}MATCHES (${args.map(([n, o, v]) => `${n} ${o} ${v}`).join(', ')})`),
+    );
+    const query = fc.array(fc.tuple(leaf, fc.constantFrom('AND', 'OR', 'AND NOT')), { minLength: 1, maxLength: 4 }).map((parts) =>
+      parts.map(([l, j], i) => (i === 0 ? l : `${j} ${l}`)).join(' '),
+    );
+    let compiled = 0;
+    await fc.assert(
+      fc.asyncProperty(query, async (q) => {
+        try {
+          const n = await kokyaku.segments.count(ctx(), q);
+          expect(n).toBeGreaterThanOrEqual(0);
+          compiled++;
+        } catch (error) {
+          expect((error as { code?: string }).code, `${q}: ${String(error)}`).toBe('SEGMENT_QUERY_INVALID');
+        }
+      }),
+      { numRuns: 400 },
+    );
+    expect(compiled).toBeGreaterThan(20);
+  }, 120_000);
+});

@@ -164,8 +164,13 @@ class Compiler {
   }
 
   private expectDate(value: Value, what: string): string {
-    if (value.kind === 'date') return value.value;
-    if (value.kind === 'relative') return addRelative(this.options.today, value.amount, value.unit);
+    if (value.kind === 'date' || value.kind === 'relative') {
+      const date = value.kind === 'date' ? value.value : addRelative(this.options.today, value.amount, value.unit);
+      if (!/^\d{4}-/.test(date) || date < '0001-01-01') {
+        throw new SegmentQueryError(`${value.kind === 'date' ? value.value : value.text} is outside the years 1-9999`, value.pos);
+      }
+      return date;
+    }
     throw new SegmentQueryError(`${what} takes a date (2026-04-01, -30d, today), not ${valueText(value)}`, value.pos, { expected: ['a date'] });
   }
 
@@ -284,19 +289,18 @@ class Compiler {
     if (!/^[\p{L}\p{N}_ -]{1,100}$/u.test(key)) {
       throw new SegmentQueryError(`"${key}" is not a custom field name (letters, digits, _, - and spaces)`, subject.pos);
     }
-    const field = `(c.custom_fields -> ${this.param(key, 'text')})`;
+    const field = () => `(c.custom_fields -> ${this.param(key, 'text')})`;
     const contains = (json: unknown) => `(c.custom_fields @> ${this.param(JSON.stringify({ [key]: json }), 'jsonb')})`;
     const negate = (sql: Sql, negated: boolean) => (negated ? `(not coalesce(${sql}, false))` : sql);
     switch (expr.kind) {
       case 'null':
-        return negate(`(coalesce(jsonb_typeof(${field}), 'null') = 'null')`, expr.negated);
+        return negate(`(coalesce(jsonb_typeof(${field()}), 'null') = 'null')`, expr.negated);
       case 'contains':
         return negate(contains([this.expectString(expr.value, `custom.${key}`)]), expr.negated);
-      case 'between':
-        return negate(
-          `(${this.customOrdered(field, '>=', expr.low, key)} and ${this.customOrdered(field, '<=', expr.high, key)})`,
-          expr.negated,
-        );
+      case 'between': {
+        const column = field();
+        return negate(`(${this.customOrdered(column, '>=', expr.low, key)} and ${this.customOrdered(column, '<=', expr.high, key)})`, expr.negated);
+      }
       case 'compare': {
         const value = expr.value;
         if (expr.op === '=' || expr.op === '!=') {
@@ -306,7 +310,7 @@ class Compiler {
           else json = this.expectDate(value, `custom.${key}`);
           return negate(contains(json), expr.op === '!=');
         }
-        return this.customOrdered(field, expr.op, value, key);
+        return this.customOrdered(field(), expr.op, value, key);
       }
     }
   }
