@@ -21,6 +21,7 @@ export const toCrm = {
     country: 'JP',
     tags: c.tags,
     emailConsent: c.newsletter,
+    createdAt: c.createdAt,
   }),
   order: (o: DemoShop['orders'][number]) => ({
     externalId: o.id,

@@ -5,8 +5,8 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createElement } from 'react';
 import TestRenderer, { act } from 'react-test-renderer';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Customer360Document, CustomersDocument, KokyakuClientError, RecordOrdersDocument, createKokyakuClient } from '../src/index.js';
-import { KokyakuProvider, useCustomer360Query, useRecordOrdersMutation } from '../src/react/index.js';
+import { CreateSegmentDocument, Customer360Document, CustomersDocument, KokyakuClientError, RecordOrdersDocument, SegmentDocument, SegmentPreviewDocument, createKokyakuClient } from '../src/index.js';
+import { KokyakuProvider, useCustomer360Query, useRecordOrdersMutation, useSegmentPreviewQuery } from '../src/react/index.js';
 
 let kokyaku: Kokyaku;
 let server: StandaloneServer;
@@ -33,6 +33,18 @@ describe('plain typed client', () => {
     const { customer } = await client.request(Customer360Document, { externalId: 'c-1' });
     expect(customer?.metrics).toMatchObject({ ordersCount: 1, totalSpent: 29.97, currency: 'EUR' });
     expect(customer?.orders.nodes[0]?.lines[0]?.product.externalId).toBe('p-1');
+  });
+
+  it('previews and saves segments, and reports query errors with their position', async () => {
+    const client = createKokyakuClient({ url: server.url, headers });
+    const { segmentPreview } = await client.request(SegmentPreviewDocument, { query: 'amount_spent > 20', first: 5 });
+    expect(segmentPreview).toEqual({ count: 1, customers: [expect.objectContaining({ externalId: 'c-1' })] });
+    const { createSegment } = await client.request(CreateSegmentDocument, { name: 'Over 20', query: 'amount_spent > 20' });
+    const { segment } = await client.request(SegmentDocument, { id: createSegment.id, first: 10 });
+    expect(segment?.customers.nodes.map((n) => n.externalId)).toEqual(['c-1']);
+    const error = (await client.request(SegmentPreviewDocument, { query: 'amount_spent >> 20' }).catch((e: unknown) => e)) as KokyakuClientError;
+    expect(error.code).toBe('SEGMENT_QUERY_INVALID');
+    expect(error.errors[0]?.extensions).toMatchObject({ line: 1, column: 15 });
   });
 
   it('throws a KokyakuClientError with the server code', async () => {
@@ -76,6 +88,16 @@ describe('React hooks', () => {
       renderer.update(tree(createElement(Profile)));
     });
     await expect.poll(() => seen.customer, { timeout: 10_000 }).toMatchObject({ externalId: 'c-hook', metrics: { ordersCount: 1, totalSpent: 5 } });
+
+    function Preview() {
+      const query = useSegmentPreviewQuery({ query: "products_purchased MATCHES (product = 'p-2')" });
+      seen.customer = query.data?.segmentPreview;
+      return null;
+    }
+    await act(async () => {
+      renderer.update(tree(createElement(Preview)));
+    });
+    await expect.poll(() => seen.customer, { timeout: 10_000 }).toMatchObject({ count: 1, customers: [{ externalId: 'c-hook' }] });
     renderer.unmount();
   });
 });

@@ -1,4 +1,4 @@
-import type { Actor, CustomerRecord, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord } from '@kokyaku/core';
+import type { Actor, CustomerRecord, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord, SegmentRecord } from '@kokyaku/core';
 import DataLoader from 'dataloader';
 
 /** What the host tells Kokyaku about a request: who calls, for which tenant. */
@@ -15,6 +15,7 @@ export interface Loaders {
   customerOrders: DataLoader<string, Page<OrderRecord>>;
   customerOrderCount: DataLoader<string, number>;
   orderLines: DataLoader<string, OrderLineRecord[]>;
+  customerSegments: DataLoader<string, SegmentRecord[]>;
 }
 
 /** The GraphQL context of one request. Built fresh per request: never share loaders across requests. */
@@ -52,6 +53,7 @@ export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
     }),
     customerOrderCount: new DataLoader(async (ids) => byKey(ids, await kokyaku.orders.countForCustomers(core, ids), 0)),
     orderLines: new DataLoader(async (ids) => byKey(ids, await kokyaku.orders.linesForOrders(core, ids), [])),
+    customerSegments: new DataLoader(async (ids) => byKey(ids, await kokyaku.segments.segmentsOfCustomers(core, ids), [])),
   };
 }
 

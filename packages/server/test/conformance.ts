@@ -140,6 +140,39 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       expect(seen).toEqual(expect.arrayContaining(['C-1', 'P-0', 'P-6']));
     });
 
+    it('previews, saves and lists segments, with coded errors that point at the mistake', async () => {
+      await admin(RECORD_ORDERS, {
+        orders: [
+          { externalId: 'S-O1', customerExternalId: 'S-1', placedAt: '2026-01-01T00:00:00Z', lines: [{ productExternalId: 'SKU-1', quantity: 10, unitPrice: 5000 }] },
+          { externalId: 'S-O2', customerExternalId: 'S-2', placedAt: '2026-01-01T00:00:00Z', lines: [{ productExternalId: 'SKU-2', quantity: 10, unitPrice: 5000 }] },
+        ],
+      });
+      await admin(UPSERT_CUSTOMERS, { customers: [{ externalId: 'S-1', tags: ['segment-test'] }, { externalId: 'S-2', tags: ['segment-test'] }] });
+      const query = "customer_tags CONTAINS 'segment-test' AND products_purchased MATCHES (product = 'SKU-1')";
+
+      const preview = await admin(`query($q: String!) { segmentPreview(query: $q, first: 5) { count customers { externalId } } }`, { q: query });
+      expect(preview.data?.segmentPreview).toEqual({ count: 1, customers: [{ externalId: 'S-1' }] });
+
+      const bad = await admin(`query($q: String!) { segmentPreview(query: $q) { count } }`, { q: "customer_tags CONTAINS 'x' AND\n  amount_spnt > 5" });
+      expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'SEGMENT_QUERY_INVALID', line: 2, column: 3, suggestion: 'amount_spent' });
+
+      const created = await admin(`mutation($q: String!) { createSegment(name: "Beans buyers", query: $q) { id name query count } }`, { q: query });
+      expect(created.data?.createSegment).toMatchObject({ name: 'Beans buyers', count: 1 });
+      const id = created.data!.createSegment.id;
+      const listed = await admin(`{ segments { totalCount nodes { id name } } }`);
+      expect(listed.data?.segments.nodes).toContainEqual({ id, name: 'Beans buyers' });
+      const one = await admin(`query($id: ID!) { segment(id: $id) { count customers(first: 10) { totalCount nodes { externalId segments { name } } } } }`, { id });
+      expect(one.data?.segment).toEqual({ count: 1, customers: { totalCount: 1, nodes: [{ externalId: 'S-1', segments: [{ name: 'Beans buyers' }] }] } });
+      const filtered = await admin(`query($q: String!) { customers(segment: $q, first: 10) { totalCount nodes { externalId } } }`, { q: "customer_tags CONTAINS 'segment-test'" });
+      expect(filtered.data?.customers.totalCount).toBe(2);
+      expect(filtered.data?.customers.nodes.map((n: { externalId: string }) => n.externalId).sort()).toEqual(['S-1', 'S-2']);
+
+      const renamed = await admin(`mutation($id: ID!) { updateSegment(id: $id, query: "customer_tags CONTAINS 'segment-test'") { count } }`, { id });
+      expect(renamed.data?.updateSegment).toEqual({ count: 2 });
+      expect((await admin(`mutation($id: ID!) { deleteSegment(id: $id) }`, { id })).data).toEqual({ deleteSegment: true });
+      expect((await admin(`mutation($id: ID!) { deleteSegment(id: $id) }`, { id })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    });
+
     it('serves the checked-in schema', async () => {
       const res = await admin(getIntrospectionQuery({ specifiedByUrl: true, inputValueDeprecation: true }));
       const served = printSchema(lexicographicSortSchema(buildClientSchema(res.data as IntrospectionQuery)));

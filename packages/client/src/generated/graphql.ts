@@ -79,11 +79,12 @@ export type Customer360QueryVariables = Exact<{
 }>;
 
 
-export type Customer360Query = { customer: { id: string, externalId: string, email: string | null, phone: string | null, firstName: string | null, lastName: string | null, birthday: string | null, city: string | null, region: string | null, country: string | null, tags: Array<string>, customFields: unknown, emailConsent: boolean, createdAt: string, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, currency: string }, orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, placedAt: string, status: OrderStatus, currency: string, total: number, lines: Array<{ quantity: number, unitPrice: number, total: number, product: { externalId: string, name: string } }> }> } } | null };
+export type Customer360Query = { customer: { id: string, externalId: string, email: string | null, phone: string | null, firstName: string | null, lastName: string | null, birthday: string | null, city: string | null, region: string | null, country: string | null, tags: Array<string>, customFields: unknown, emailConsent: boolean, createdAt: string, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, currency: string }, segments: Array<{ id: string, name: string }>, orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, placedAt: string, status: OrderStatus, currency: string, total: number, lines: Array<{ quantity: number, unitPrice: number, total: number, product: { externalId: string, name: string } }> }> } } | null };
 
 export type CustomersQueryVariables = Exact<{
   first?: number | null | undefined;
   after?: string | null | undefined;
+  segment?: string | null | undefined;
 }>;
 
 
@@ -118,6 +119,57 @@ export type TrackEventsMutationVariables = Exact<{
 
 
 export type TrackEventsMutation = { trackEvents: { received: number, created: number, updated: number, unchanged: number, failed: number, errors: Array<{ index: number, field: string, message: string, externalId: string | null }> } };
+
+export type SegmentFieldsFragment = { id: string, name: string, query: string, count: number, createdAt: string, updatedAt: string };
+
+export type SegmentsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type SegmentsQuery = { segments: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, query: string, count: number, createdAt: string, updatedAt: string }> } };
+
+export type SegmentQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type SegmentQuery = { segment: { id: string, name: string, query: string, count: number, createdAt: string, updatedAt: string, customers: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, email: string | null, firstName: string | null, lastName: string | null, metrics: { ordersCount: number, totalSpent: number, lastOrderAt: string | null } }> } } | null };
+
+export type SegmentPreviewQueryVariables = Exact<{
+  query: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type SegmentPreviewQuery = { segmentPreview: { count: number, customers: Array<{ id: string, externalId: string, email: string | null, firstName: string | null, lastName: string | null }> } };
+
+export type CreateSegmentMutationVariables = Exact<{
+  name: string;
+  query: string;
+}>;
+
+
+export type CreateSegmentMutation = { createSegment: { id: string, name: string, query: string, count: number, createdAt: string, updatedAt: string } };
+
+export type UpdateSegmentMutationVariables = Exact<{
+  id: string | number;
+  name?: string | null | undefined;
+  query?: string | null | undefined;
+}>;
+
+
+export type UpdateSegmentMutation = { updateSegment: { id: string, name: string, query: string, count: number, createdAt: string, updatedAt: string } };
+
+export type DeleteSegmentMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteSegmentMutation = { deleteSegment: boolean };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -162,6 +214,16 @@ export const BatchResultFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"BatchResultFields"}) as unknown as TypedDocumentString<BatchResultFieldsFragment, unknown>;
+export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}
+    `, {"fragmentName":"SegmentFields"}) as unknown as TypedDocumentString<SegmentFieldsFragment, unknown>;
 export const Customer360Document = new TypedDocumentString(`
     query Customer360($id: ID, $externalId: String, $ordersFirst: Int = 10, $ordersAfter: String) {
   customer(id: $id, externalId: $externalId) {
@@ -181,6 +243,10 @@ export const Customer360Document = new TypedDocumentString(`
     createdAt
     metrics {
       ...CustomerMetricsFields
+    }
+    segments {
+      id
+      name
     }
     orders(first: $ordersFirst, after: $ordersAfter) {
       totalCount
@@ -217,8 +283,8 @@ export const Customer360Document = new TypedDocumentString(`
   currency
 }`) as unknown as TypedDocumentString<Customer360Query, Customer360QueryVariables>;
 export const CustomersDocument = new TypedDocumentString(`
-    query Customers($first: Int, $after: String) {
-  customers(first: $first, after: $after) {
+    query Customers($first: Int, $after: String, $segment: String) {
+  customers(first: $first, after: $after, segment: $segment) {
     totalCount
     pageInfo {
       hasNextPage
@@ -321,3 +387,104 @@ export const TrackEventsDocument = new TypedDocumentString(`
     externalId
   }
 }`) as unknown as TypedDocumentString<TrackEventsMutation, TrackEventsMutationVariables>;
+export const SegmentsDocument = new TypedDocumentString(`
+    query Segments($first: Int, $after: String) {
+  segments(first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      ...SegmentFields
+    }
+  }
+}
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<SegmentsQuery, SegmentsQueryVariables>;
+export const SegmentDocument = new TypedDocumentString(`
+    query Segment($id: ID!, $first: Int, $after: String) {
+  segment(id: $id) {
+    ...SegmentFields
+    customers(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+        externalId
+        email
+        firstName
+        lastName
+        metrics {
+          ordersCount
+          totalSpent
+          lastOrderAt
+        }
+      }
+    }
+  }
+}
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<SegmentQuery, SegmentQueryVariables>;
+export const SegmentPreviewDocument = new TypedDocumentString(`
+    query SegmentPreview($query: String!, $first: Int) {
+  segmentPreview(query: $query, first: $first) {
+    count
+    customers {
+      id
+      externalId
+      email
+      firstName
+      lastName
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SegmentPreviewQuery, SegmentPreviewQueryVariables>;
+export const CreateSegmentDocument = new TypedDocumentString(`
+    mutation CreateSegment($name: String!, $query: String!) {
+  createSegment(name: $name, query: $query) {
+    ...SegmentFields
+  }
+}
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<CreateSegmentMutation, CreateSegmentMutationVariables>;
+export const UpdateSegmentDocument = new TypedDocumentString(`
+    mutation UpdateSegment($id: ID!, $name: String, $query: String) {
+  updateSegment(id: $id, name: $name, query: $query) {
+    ...SegmentFields
+  }
+}
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<UpdateSegmentMutation, UpdateSegmentMutationVariables>;
+export const DeleteSegmentDocument = new TypedDocumentString(`
+    mutation DeleteSegment($id: ID!) {
+  deleteSegment(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteSegmentMutation, DeleteSegmentMutationVariables>;

@@ -49,6 +49,16 @@ export const BatchResultFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"BatchResultFields"});
+export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}
+    `, {"fragmentName":"SegmentFields"});
 export const Customer360Document = new TypedDocumentString(`
     query Customer360($id: ID, $externalId: String, $ordersFirst: Int = 10, $ordersAfter: String) {
   customer(id: $id, externalId: $externalId) {
@@ -68,6 +78,10 @@ export const Customer360Document = new TypedDocumentString(`
     createdAt
     metrics {
       ...CustomerMetricsFields
+    }
+    segments {
+      id
+      name
     }
     orders(first: $ordersFirst, after: $ordersAfter) {
       totalCount
@@ -125,8 +139,8 @@ useCustomer360Query.document = Customer360Document;
 useCustomer360Query.getKey = (variables?: Types.Customer360QueryVariables) => variables === undefined ? ['Customer360'] : ['Customer360', variables];
 
 export const CustomersDocument = new TypedDocumentString(`
-    query Customers($first: Int, $after: String) {
-  customers(first: $first, after: $after) {
+    query Customers($first: Int, $after: String, $segment: String) {
+  customers(first: $first, after: $after, segment: $segment) {
     totalCount
     pageInfo {
       hasNextPage
@@ -302,6 +316,212 @@ export const useTrackEventsMutation = <
       {
     mutationKey: ['TrackEvents'],
     mutationFn: useKokyakuFetcher<Types.TrackEventsMutation, Types.TrackEventsMutationVariables>(TrackEventsDocument),
+    ...options
+  }
+    )};
+
+export const SegmentsDocument = new TypedDocumentString(`
+    query Segments($first: Int, $after: String) {
+  segments(first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      ...SegmentFields
+    }
+  }
+}
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}`);
+
+export const useSegmentsQuery = <
+      TData = Types.SegmentsQuery,
+      TError = unknown
+    >(
+      variables?: Types.SegmentsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.SegmentsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.SegmentsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.SegmentsQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Segments'] : ['Segments', variables],
+    queryFn: useKokyakuFetcher<Types.SegmentsQuery, Types.SegmentsQueryVariables>(SegmentsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useSegmentsQuery.document = SegmentsDocument;
+
+useSegmentsQuery.getKey = (variables?: Types.SegmentsQueryVariables) => variables === undefined ? ['Segments'] : ['Segments', variables];
+
+export const SegmentDocument = new TypedDocumentString(`
+    query Segment($id: ID!, $first: Int, $after: String) {
+  segment(id: $id) {
+    ...SegmentFields
+    customers(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+        externalId
+        email
+        firstName
+        lastName
+        metrics {
+          ordersCount
+          totalSpent
+          lastOrderAt
+        }
+      }
+    }
+  }
+}
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}`);
+
+export const useSegmentQuery = <
+      TData = Types.SegmentQuery,
+      TError = unknown
+    >(
+      variables: Types.SegmentQueryVariables,
+      options?: Omit<UseQueryOptions<Types.SegmentQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.SegmentQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.SegmentQuery, TError, TData>(
+      {
+    queryKey: ['Segment', variables],
+    queryFn: useKokyakuFetcher<Types.SegmentQuery, Types.SegmentQueryVariables>(SegmentDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useSegmentQuery.document = SegmentDocument;
+
+useSegmentQuery.getKey = (variables: Types.SegmentQueryVariables) => ['Segment', variables];
+
+export const SegmentPreviewDocument = new TypedDocumentString(`
+    query SegmentPreview($query: String!, $first: Int) {
+  segmentPreview(query: $query, first: $first) {
+    count
+    customers {
+      id
+      externalId
+      email
+      firstName
+      lastName
+    }
+  }
+}
+    `);
+
+export const useSegmentPreviewQuery = <
+      TData = Types.SegmentPreviewQuery,
+      TError = unknown
+    >(
+      variables: Types.SegmentPreviewQueryVariables,
+      options?: Omit<UseQueryOptions<Types.SegmentPreviewQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.SegmentPreviewQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.SegmentPreviewQuery, TError, TData>(
+      {
+    queryKey: ['SegmentPreview', variables],
+    queryFn: useKokyakuFetcher<Types.SegmentPreviewQuery, Types.SegmentPreviewQueryVariables>(SegmentPreviewDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useSegmentPreviewQuery.document = SegmentPreviewDocument;
+
+useSegmentPreviewQuery.getKey = (variables: Types.SegmentPreviewQueryVariables) => ['SegmentPreview', variables];
+
+export const CreateSegmentDocument = new TypedDocumentString(`
+    mutation CreateSegment($name: String!, $query: String!) {
+  createSegment(name: $name, query: $query) {
+    ...SegmentFields
+  }
+}
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}`);
+
+export const useCreateSegmentMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CreateSegmentMutation, TError, Types.CreateSegmentMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CreateSegmentMutation, TError, Types.CreateSegmentMutationVariables, TContext>(
+      {
+    mutationKey: ['CreateSegment'],
+    mutationFn: useKokyakuFetcher<Types.CreateSegmentMutation, Types.CreateSegmentMutationVariables>(CreateSegmentDocument),
+    ...options
+  }
+    )};
+
+export const UpdateSegmentDocument = new TypedDocumentString(`
+    mutation UpdateSegment($id: ID!, $name: String, $query: String) {
+  updateSegment(id: $id, name: $name, query: $query) {
+    ...SegmentFields
+  }
+}
+    fragment SegmentFields on Segment {
+  id
+  name
+  query
+  count
+  createdAt
+  updatedAt
+}`);
+
+export const useUpdateSegmentMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.UpdateSegmentMutation, TError, Types.UpdateSegmentMutationVariables, TContext>) => {
+    
+    return useMutation<Types.UpdateSegmentMutation, TError, Types.UpdateSegmentMutationVariables, TContext>(
+      {
+    mutationKey: ['UpdateSegment'],
+    mutationFn: useKokyakuFetcher<Types.UpdateSegmentMutation, Types.UpdateSegmentMutationVariables>(UpdateSegmentDocument),
+    ...options
+  }
+    )};
+
+export const DeleteSegmentDocument = new TypedDocumentString(`
+    mutation DeleteSegment($id: ID!) {
+  deleteSegment(id: $id)
+}
+    `);
+
+export const useDeleteSegmentMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.DeleteSegmentMutation, TError, Types.DeleteSegmentMutationVariables, TContext>) => {
+    
+    return useMutation<Types.DeleteSegmentMutation, TError, Types.DeleteSegmentMutationVariables, TContext>(
+      {
+    mutationKey: ['DeleteSegment'],
+    mutationFn: useKokyakuFetcher<Types.DeleteSegmentMutation, Types.DeleteSegmentMutationVariables>(DeleteSegmentDocument),
     ...options
   }
     )};

@@ -1,10 +1,4 @@
 export { KokyakuProvider, useKokyakuClient } from './context.js';
 export { useKokyakuFetcher } from './fetcher.js';
-export {
-  useCustomer360Query,
-  useCustomersQuery,
-  useRecordOrdersMutation,
-  useTrackEventsMutation,
-  useUpsertCustomersMutation,
-  useUpsertProductsMutation,
-} from '../generated/react.js';
+// Every generated hook (useCustomer360Query, useSegmentPreviewQuery, useCreateSegmentMutation, ...).
+export * from '../generated/react.js';

@@ -2,7 +2,7 @@ import { KokyakuError, type Page } from '@kokyaku/core';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
-import { Customer, CustomerConnection, OrderConnection } from '../schema/types.js';
+import { Customer, CustomerConnection, OrderConnection, Segment } from '../schema/types.js';
 
 export function connection<T>(page: Page<T>) {
   return { nodes: page.nodes, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
@@ -30,8 +30,18 @@ export class CustomerResolver {
     @Ctx() { kokyaku, core }: GraphQLContext,
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 0-500 (default 20).' }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Arg('segment', () => String, { nullable: true, description: "Only the customers a segment query selects, e.g. \"amount_spent >= 10000\"." })
+    segment?: string | null,
   ): Promise<CustomerConnection> {
+    if (segment != null) {
+      return { ...connection(await kokyaku.segments.customers(core, segment, { first, after })), segmentQuery: segment } as CustomerConnection;
+    }
     return connection(await kokyaku.customers.list(core, { first, after })) as CustomerConnection;
+  }
+
+  @FieldResolver(() => [Segment], { description: 'The saved segments the customer is in.' })
+  segments(@Root() customer: Customer, @Ctx() { loaders }: GraphQLContext): Promise<Segment[]> {
+    return loaders.customerSegments.load(customer.id);
   }
 
   @FieldResolver(() => OrderConnection, { description: 'Orders of any status, newest first.' })
@@ -49,7 +59,7 @@ export class CustomerResolver {
 @Resolver(() => CustomerConnection)
 export class CustomerConnectionResolver {
   @FieldResolver(() => Int, { description: 'Number of customers in the whole list (counted only when asked for).' })
-  totalCount(@Ctx() { kokyaku, core }: GraphQLContext): Promise<number> {
-    return kokyaku.customers.count(core);
+  totalCount(@Root() list: CustomerConnection, @Ctx() { kokyaku, core }: GraphQLContext): Promise<number> {
+    return list.segmentQuery != null ? kokyaku.segments.count(core, list.segmentQuery) : kokyaku.customers.count(core);
   }
 }

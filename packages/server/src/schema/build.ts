@@ -5,6 +5,7 @@ import { authChecker } from '../auth.js';
 import { CustomerConnectionResolver, CustomerResolver } from '../resolvers/customer.resolver.js';
 import { IngestionResolver } from '../resolvers/ingestion.resolver.js';
 import { OrderConnectionResolver, OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
+import { SegmentConnectionResolver, SegmentResolver } from '../resolvers/segment.resolver.js';
 
 export const resolvers = [
   CustomerResolver,
@@ -13,6 +14,8 @@ export const resolvers = [
   OrderLineResolver,
   OrderConnectionResolver,
   IngestionResolver,
+  SegmentResolver,
+  SegmentConnectionResolver,
 ] as const;
 
 /** Builds a new executable schema. Each server instance builds its own. */

@@ -179,6 +179,45 @@ export class CustomerConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  /** The segment query the list was filtered by, for totalCount. */
+  segmentQuery?: string | null;
+}
+
+@ObjectType({ description: 'A saved segment: a named segment query whose members Kokyaku keeps current.' })
+export class Segment {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { description: 'The segment query (see docs/segments.md).' })
+  query!: string;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+
+  @Field(() => DateTimeScalar)
+  updatedAt!: Date;
+}
+
+@ObjectType()
+export class SegmentConnection {
+  @Field(() => [Segment])
+  nodes!: Segment[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: 'What a segment query selects right now.' })
+export class SegmentPreview {
+  @Field(() => Int)
+  count!: number;
+
+  @Field(() => [Customer], { description: 'The first customers, oldest first.' })
+  customers!: Customer[];
 }
 
 @ObjectType({ description: 'One rejected item of a batch.' })
