@@ -38,6 +38,8 @@ export interface EmbeddedDatabaseConfig {
   port: number;
   /** Delete the data directory when Kokyaku stops (default false). */
   ephemeral: boolean;
+  /** PostgreSQL settings for the embedded server, e.g. `{ shared_buffers: '512MB' }`. */
+  settings: Record<string, string | number>;
 }
 
 export interface ShopConfig {
@@ -72,6 +74,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
         databaseName: 'kokyaku',
         port: 0,
         ephemeral: false,
+        settings: {},
       },
     },
     defaultTenant: env.KOKYAKU_TENANT || 'default',

@@ -153,7 +153,7 @@ async function waitUntilAccepting(url: string, timeoutMs: number): Promise<void>
  * left behind by a killed process), it is reused instead of failing on the lock file.
  */
 export async function startEmbeddedPostgres(
-  options: EmbeddedDatabaseConfig & { onLog?: (line: string) => void },
+  options: Omit<EmbeddedDatabaseConfig, 'settings'> & { settings?: EmbeddedDatabaseConfig['settings']; onLog?: (line: string) => void },
 ): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const log = options.onLog ?? (() => undefined);
@@ -190,7 +190,10 @@ export async function startEmbeddedPostgres(
     persistent: !options.ephemeral,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    postgresFlags: [
+      ...['listen_addresses=127.0.0.1', 'max_connections=200'],
+      ...Object.entries(options.settings ?? {}).map(([key, value]) => `${key}=${value}`),
+    ].flatMap((setting) => ['-c', setting]),
     onLog: log,
     onError: (error: unknown) => log(String(error)),
   });

@@ -26,7 +26,10 @@ export interface TestPostgres {
 }
 
 /** Starts an ephemeral embedded PostgreSQL, or uses the server of DATABASE_URL when it is set. */
-export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env): Promise<TestPostgres> {
+export async function startTestPostgres(
+  env: NodeJS.ProcessEnv = process.env,
+  settings: Record<string, string | number> = {},
+): Promise<TestPostgres> {
   if (env.DATABASE_URL) return { adminUrl: env.DATABASE_URL, stop: async () => undefined };
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-test-'));
   const server = await startEmbeddedPostgres({
@@ -34,6 +37,7 @@ export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env): P
     databaseName: 'postgres',
     port: 0,
     ephemeral: true,
+    settings,
   });
   return {
     adminUrl: server.url('postgres'),

@@ -1,0 +1,61 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { createTestKokyaku, startTestPostgres } from '@kokyaku/core/testing';
+import { benchSegments } from './segments.js';
+import { seedShop } from './seed.js';
+import { ms } from './stats.js';
+
+/**
+ * `pnpm bench [--scale 0.01] [--rounds 15]`: seeds a deterministic shop (scale 1 = 1,000,000
+ * customers, 3,000,000 orders, 10,000,000 order lines) into a fresh PostgreSQL (embedded, or the
+ * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
+ * run. Writes bench/results.json and bench/results.md.
+ */
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '15' },
+    'baseline-rounds': { type: 'string', default: '3' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3]\n');
+  process.exit(0);
+}
+const scale = Number(values.scale);
+if (!(scale > 0 && scale <= 10)) throw new Error('--scale must be a number in (0, 10]');
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const customers = Math.round(1_000_000 * scale);
+
+const server = await startTestPostgres(process.env, {
+  shared_buffers: '1GB',
+  work_mem: '64MB',
+  maintenance_work_mem: '512MB',
+  max_wal_size: '4GB',
+  synchronous_commit: 'off',
+});
+const kokyaku = await createTestKokyaku(server.adminUrl, { shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' } });
+try {
+  log(`Seeding ${customers.toLocaleString('en')} customers (scale ${scale})`);
+  const seeded = await seedShop(kokyaku, { customers }, log);
+  log('Segment count: Kokyaku vs the same filter aggregated on the fly from order lines');
+  const segments = await benchSegments(kokyaku, { rounds: Number(values.rounds), baselineRounds: Number(values['baseline-rounds']) }, log);
+
+  const results = { date: new Date().toISOString(), node: process.version, scale, customers, ...seeded, segments };
+  await mkdir(new URL('.', import.meta.url), { recursive: true });
+  await writeFile(new URL('results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  const table = [
+    `# Benchmark results (${results.date.slice(0, 10)}, ${customers.toLocaleString('en')} customers, ${seeded.lines.toLocaleString('en')} order lines)`,
+    '',
+    '| segment count | customers | Kokyaku p50 | Kokyaku p95 | on the fly p50 | ratio |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...segments.map((s) => `| ${s.name} | ${s.count} | ${ms(s.kokyakuP50Ms)} | ${ms(s.kokyakuP95Ms)} | ${ms(s.onTheFlyP50Ms)} | ${s.speedup.toFixed(0)}x |`),
+    '',
+  ].join('\n');
+  await writeFile(new URL('results.md', import.meta.url), table);
+  log(`\n${table}`);
+} finally {
+  await kokyaku.close();
+  await server.stop();
+}
