@@ -105,6 +105,15 @@ export async function seedDemoShop(
     done += batch.length;
     progress(`orders sent to the CRM: ${done}/${demo.orders.length}`);
   }
+  // A few saved segments to explore (GraphQL: segments { name count }).
+  for (const segment of [
+    { name: 'Loyal coffee drinkers', query: "products_purchased MATCHES (category = 'coffee', count >= 3)" },
+    { name: 'Lapsed repeat customers', query: 'number_of_orders >= 2 AND last_order_date < -90d' },
+    { name: 'Birthdays this week', query: 'anniversary(birthday) BETWEEN today AND +7d AND email_subscription_status = SUBSCRIBED' },
+    { name: 'Abandoned carts', query: "events MATCHES (type = 'added_to_cart', date > -7d) AND NOT orders_placed MATCHES (date > -7d)" },
+  ]) {
+    await kokyaku.segments.create(ctx, segment);
+  }
   done = 0;
   for (const batch of chunks(demo.events, 10000)) {
     await kokyaku.events.track(ctx, batch.map(toCrm.event));
