@@ -16,11 +16,12 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '15' },
     'baseline-rounds': { type: 'string', default: '3' },
+    keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3]\n');
+  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--keep]\n  --keep  leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends\n');
   process.exit(0);
 }
 const scale = Number(values.scale);
@@ -56,6 +57,10 @@ try {
   await writeFile(new URL('results.md', import.meta.url), table);
   log(`\n${table}`);
 } finally {
+  if (values.keep) {
+    log(`\nThe seeded database stays up until Ctrl-C: ${kokyaku.databaseUrl}`);
+    await new Promise((resolve) => process.once('SIGINT', resolve));
+  }
   await kokyaku.close();
   await server.stop();
 }

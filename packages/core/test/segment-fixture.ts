@@ -21,6 +21,7 @@ export interface ModelCustomer {
   email: string | null;
   domain: string | null;
   firstName: string | null;
+  lastName: string | null;
   city: string | null;
   region: string | null;
   country: string | null;
@@ -109,6 +110,7 @@ export function buildFixture(today: string): Fixture {
       externalId: id,
       email,
       firstName: i % 6 === 0 ? null : `Name${i % 5}`,
+      lastName: i % 11 === 0 ? null : i % 3 === 0 ? 'Sato' : '山田',
       city,
       region,
       country,
@@ -156,6 +158,7 @@ export function buildFixture(today: string): Fixture {
       email: email?.toLowerCase() ?? null,
       domain: email ? domain.toLowerCase() : null,
       firstName: i % 6 === 0 ? null : `Name${i % 5}`,
+      lastName: i % 11 === 0 ? null : i % 3 === 0 ? 'Sato' : '山田',
       city,
       region,
       country: country ? country.toUpperCase() : null,

@@ -99,6 +99,8 @@ const CASES: [string, (c: ModelCustomer) => boolean][] = [
   ["country = 'jp'", (c) => c.country === 'JP'],
   ["country != 'JP'", (c) => c.country !== 'JP'],
   ["first_name = 'Name2'", (c) => c.firstName === 'Name2'],
+  ["last_name != 'Sato' AND last_name IS NOT NULL", (c) => c.lastName !== null && c.lastName !== 'Sato'],
+  ["last_name = 'Sato'", (c) => c.lastName === 'Sato'],
   // custom fields
   ["custom.skin_type = 'dry'", (c) => c.custom.skin_type === 'dry'],
   ["custom.skin_type != 'dry'", (c) => c.custom.skin_type !== 'dry'],

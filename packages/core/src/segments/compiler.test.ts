@@ -72,6 +72,9 @@ describe('invalid queries', () => {
     ['anniversary(birthday) > today', 1, 1, undefined, /BETWEEN or =/],
     ['last_order_date > 30d', 1, 19, undefined, /needs a sign/],
     ['amount_spent > 10 OR # 1', 1, 22, undefined, /Unexpected character "#"/],
+    ["email = 'a' OR '1'='1'", 1, 16, undefined, /Expected an attribute/],
+    ["email = 'a'; drop table kokyaku.customers; --'", 1, 12, undefined, /Unexpected character ";"/],
+    ["email = 'it\\'s' OR 1=1", 1, 20, undefined, /Expected an attribute/],
   ] as const)('%s', (query, line, column, suggestion, message) => {
     const error = failure(query);
     expect(error.code).toBe('SEGMENT_QUERY_INVALID');

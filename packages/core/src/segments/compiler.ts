@@ -33,6 +33,9 @@ export interface CompiledSegment {
 
 type Sql = string;
 
+/** Bounds beyond any count or amount (and within bigint and exact JS integers). */
+const LIMIT = 1e15;
+
 function valueText(value: Value): string {
   switch (value.kind) {
     case 'string':
@@ -174,6 +177,7 @@ class Compiler {
     throw new SegmentQueryError(`${what} takes a date (2026-04-01, -30d, today), not ${valueText(value)}`, value.pos, { expected: ['a date'] });
   }
 
+  /** Major units to minor units, rounded to 6 decimals against float noise (12.345 USD -> 1234.5). */
   private money(value: number): string {
     return (value * 10 ** currencyDigits(this.options.currency)).toFixed(6);
   }
@@ -197,14 +201,27 @@ class Compiler {
           return `(${column} < ${this.dayStart(addDays(day, 1))})`;
       }
     }
-    const bound =
-      type === 'date'
-        ? this.param(this.expectDate(value, what), 'date')
-        : type === 'money'
-          ? this.param(this.money(this.expectNumber(value, what)), 'numeric')
-          : this.param(this.expectNumber(value, what), 'numeric');
-    if (op === '!=') return `(${column} is distinct from ${bound})`;
-    return `(${column} ${op} ${bound})`;
+    if (type === 'date') {
+      const bound = this.param(this.expectDate(value, what), 'date');
+      return op === '!=' ? `(${column} is distinct from ${bound})` : `(${column} ${op} ${bound})`;
+    }
+    // Integer columns (counts, minor units) compare with an integer bound of the same type, so the
+    // column's index applies: x >= 12.5 is x >= 13, x < 12.5 is x <= 12, x = 12.5 is nothing.
+    const exact = type === 'money' ? Number(this.money(this.expectNumber(value, what))) : this.expectNumber(value, what);
+    const bound = Math.max(-LIMIT, Math.min(LIMIT, exact));
+    const whole = Number.isInteger(bound);
+    switch (op) {
+      case '=':
+        return whole ? `(${column} = ${this.param(bound, 'bigint')})` : 'false';
+      case '!=':
+        return whole ? `(${column} is distinct from ${this.param(bound, 'bigint')})` : 'true';
+      case '>':
+      case '<=':
+        return `(${column} ${op} ${this.param(Math.floor(bound), 'bigint')})`;
+      case '>=':
+      case '<':
+        return `(${column} ${op} ${this.param(Math.ceil(bound), 'bigint')})`;
+    }
   }
 
   private compare(attribute: AttributeSpec, op: ComparisonOperator, value: Value, pos: Position): Sql {
