@@ -22,5 +22,6 @@ export { ATTRIBUTES as SEGMENT_ATTRIBUTES, FUNCTIONS as SEGMENT_FUNCTIONS } from
 export type * as SegmentAst from './segments/ast.js';
 export { ProductSchema } from './catalog/product.entity.js';
 export { CustomerSchema } from './customers/customer.entity.js';
+export { CustomerFactsSchema } from './customers/customer-facts.entity.js';
 export { OrderSchema, OrderLineSchema } from './orders/order.entity.js';
 export { EventSchema } from './events/event.entity.js';

@@ -241,7 +241,7 @@ describe('orders and metrics', () => {
 
     // refresh recomputes the same figures from scratch.
     const before = await kokyaku.customers.findByExternalId(ctx(), 'sum-c3');
-    await sql(ctx().em, `update kokyaku.customers set orders_count = 0, total_spent_minor = 0 where tenant_id = 'default'`);
+    await sql(ctx().em, `update kokyaku.customer_facts set orders_count = 0, total_spent_minor = 0 where tenant_id = 'default'`);
     await kokyaku.refresh();
     expect((await kokyaku.customers.findByExternalId(ctx(), 'sum-c3'))!.metrics).toEqual(before!.metrics);
   });

@@ -24,15 +24,7 @@ export const CustomerSchema = defineEntity({
     emailConsent: p.boolean().default(false),
     /** Created from an order or event before the customer record itself was sent. */
     placeholder: p.boolean().default(false),
-    // Facts derived from the placed orders, kept current on every recorded order.
-    ordersCount: p.integer().default(0),
-    /** Minor units of the shop currency. */
-    totalSpentMinor: p.bigint('number').default(0),
-    averageOrderValueMinor: p.bigint('number').default(0),
-    firstOrderAt: p.datetime().nullable(),
-    lastOrderAt: p.datetime().nullable(),
     emailDomain: p.text().nullable().persist(false),
-    birthdayMmdd: p.integer().nullable().persist(false),
     /** When the customer joined the shop (as the shop said), else when Kokyaku first heard of them. */
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),

@@ -162,13 +162,25 @@ interface CustomerRow {
   last_order_at: Date | null;
 }
 
-/** Columns of a customer with its metrics, selected from `kokyaku.customers c`. */
+/** Columns of a customer with its metrics, selected from CUSTOMER_FROM. */
 export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.phone, c.first_name, c.last_name,
   to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.city, c.region, c.country, c.tags, c.custom_fields,
   c.email_consent, c.placeholder, c.created_at, c.updated_at,
-  c.orders_count, c.total_spent_minor, c.average_order_value_minor, c.first_order_at, c.last_order_at`;
+  f.orders_count, f.total_spent_minor, f.average_order_value_minor, f.first_order_at, f.last_order_at`;
 
-export const CUSTOMER_FROM = `kokyaku.customers c`;
+export const CUSTOMER_FROM = `kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id`;
+
+/** Brings the profile copies in customer_facts in step with the customer rows. */
+const SYNC_FACTS = `
+  insert into kokyaku.customer_facts as f (customer_id, tenant_id, added_at, email_consent, country, birthday, tags)
+  select c.id, c.tenant_id, c.created_at, c.email_consent, c.country, c.birthday, c.tags
+  from kokyaku.customers c
+  where c.tenant_id = $1 and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+  on conflict (customer_id) do update
+    set added_at = excluded.added_at, email_consent = excluded.email_consent, country = excluded.country,
+        birthday = excluded.birthday, tags = excluded.tags
+    where (f.added_at, f.email_consent, f.country, f.birthday, f.tags)
+      is distinct from (excluded.added_at, excluded.email_consent, excluded.country, excluded.birthday, excluded.tags)`;
 
 export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord {
   const ordersCount = row.orders_count;
@@ -219,7 +231,9 @@ export class CustomerService {
     const docs = items.map((i) => i.value);
     const written = await ctx.em.transactional(async (em) => {
       const rows = await sql<{ id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
-      await this.changed({ ...ctx, em }, rows.map((r) => r.id));
+      const ids = rows.map((r) => r.id);
+      if (ids.length > 0) await sql(em, SYNC_FACTS, [ctx.tenantId, JSON.stringify(ids)]);
+      await this.changed({ ...ctx, em }, ids);
       return rows;
     });
     result.created = written.filter((w) => w.inserted).length;

@@ -2,13 +2,14 @@ import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { ProductSchema } from '../catalog/product.entity.js';
+import { CustomerFactsSchema } from '../customers/customer-facts.entity.js';
 import { CustomerSchema } from '../customers/customer.entity.js';
 import { EventSchema } from '../events/event.entity.js';
 import { OrderLineSchema, OrderSchema } from '../orders/order.entity.js';
 import { KokyakuError } from '../shared/errors.js';
 import { coreMigrations } from './migrations/index.js';
 
-export const coreEntities = [ProductSchema, CustomerSchema, OrderSchema, OrderLineSchema, EventSchema];
+export const coreEntities = [ProductSchema, CustomerSchema, CustomerFactsSchema, OrderSchema, OrderLineSchema, EventSchema];
 
 export interface OrmOptions {
   url: string;

@@ -55,6 +55,11 @@ export function ensureCustomers(ctx: KokyakuContext, externalIds: readonly strin
     'email_consent',
     'false',
     externalIds,
+    `,
+    facts as (
+      insert into kokyaku.customer_facts (customer_id, tenant_id, added_at)
+      select id, $1, now() from inserted
+    )`,
   );
 }
 

@@ -2,30 +2,30 @@ import type { KokyakuContext } from '../context.js';
 import { sql } from '../shared/sql.js';
 
 const RECOMPUTE = (filter: string) => `
-  update kokyaku.customers c
+  update kokyaku.customer_facts f
   set orders_count = a.orders_count, total_spent_minor = a.total_spent_minor,
       average_order_value_minor = a.average_order_value_minor,
       first_order_at = a.first_order_at, last_order_at = a.last_order_at
   from (
-    select x.id, count(o.id)::int as orders_count, coalesce(sum(o.total_minor), 0)::bigint as total_spent_minor,
+    select x.customer_id, count(o.id)::int as orders_count, coalesce(sum(o.total_minor), 0)::bigint as total_spent_minor,
            coalesce(round(sum(o.total_minor)::numeric / nullif(count(o.id), 0)), 0)::bigint as average_order_value_minor,
            min(o.placed_at) as first_order_at, max(o.placed_at) as last_order_at
-    from kokyaku.customers x
-    left join kokyaku.orders o on o.customer_id = x.id and o.status = 'PLACED'
+    from kokyaku.customer_facts x
+    left join kokyaku.orders o on o.customer_id = x.customer_id and o.status = 'PLACED'
     where x.tenant_id = $1 ${filter}
-    group by x.id
+    group by x.customer_id
   ) a
-  where c.id = a.id
-    and (c.orders_count, c.total_spent_minor, c.first_order_at, c.last_order_at)
+  where f.customer_id = a.customer_id
+    and (f.orders_count, f.total_spent_minor, f.first_order_at, f.last_order_at)
       is distinct from (a.orders_count, a.total_spent_minor, a.first_order_at, a.last_order_at)`;
 
-const RECOMPUTE_SOME = RECOMPUTE(`and x.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
+const RECOMPUTE_SOME = RECOMPUTE(`and x.customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
 const RECOMPUTE_ALL = RECOMPUTE('');
 
 /**
- * Per-customer order metrics (orders count, total spent, first and last order; cancelled orders
- * never count). Ingestion recomputes the customers a batch touched, inside its transaction;
- * `refresh` recomputes a whole tenant from the orders.
+ * Per-customer order metrics in customer_facts (orders count, total spent, average order value,
+ * first and last order; cancelled orders never count). Ingestion recomputes the customers a batch
+ * touched, inside its transaction; `refresh` recomputes a whole tenant from the orders.
  */
 export class MetricsService {
   /**

@@ -22,26 +22,36 @@ describe('compiled SQL', () => {
     const { where, params } = compile(`email = 'x'' or 1=1 --' AND custom.skin_type = "a\\"b" AND amount_spent >= 100`);
     expect(where).not.toContain("or 1=1");
     expect(where).not.toContain('a"b');
-    expect(params).toEqual(["x' or 1=1 --", JSON.stringify({ skin_type: 'a"b' }), '100.000000']);
+    expect(params).toEqual(["x' or 1=1 --", JSON.stringify({ skin_type: 'a"b' }), 100]);
     expect(where).toMatch(/\(c\.email = \$2::text\)/);
   });
 
   it('converts money to minor units of the shop currency', () => {
-    expect(compileSegmentQuery('amount_spent >= 12.5', { ...options, currency: 'USD' }).params).toEqual(['1250.000000']);
+    expect(compileSegmentQuery('amount_spent >= 12.5', { ...options, currency: 'USD' }).params).toEqual([1250]);
+    // 12.345 USD is 1234.5 cents: >= rounds up, < rounds up, > and <= round down, = matches nothing.
+    expect(compileSegmentQuery('amount_spent >= 12.345', { ...options, currency: 'USD' }).params).toEqual([1235]);
+    expect(compileSegmentQuery('amount_spent > 12.345', { ...options, currency: 'USD' }).params).toEqual([1234]);
+    expect(compileSegmentQuery('amount_spent = 12.345', { ...options, currency: 'USD' }).where).toBe('false');
   });
 
   it('turns relative dates into day starts in the shop time zone', () => {
     const { where, params } = compile('last_order_date > -30d');
-    expect(where).toBe('(c.last_order_at >= (($2::date)::timestamp at time zone $3::text))');
+    expect(where).toBe('(f.last_order_at >= (($2::date)::timestamp at time zone $3::text))');
     expect(params).toEqual(['2026-10-24', 'Asia/Tokyo']);
+  });
+
+  it('reads the customer row only for profile attributes and custom fields', () => {
+    expect(compile("amount_spent > 1 AND customer_tags CONTAINS 'vip' AND country = 'JP' AND last_order_date > -30d").profile).toBe(false);
+    expect(compile("amount_spent > 1 AND email_domain = 'example.jp'").profile).toBe(true);
+    expect(compile("custom.skin_type = 'dry'").profile).toBe(true);
   });
 
   it('binds AND tighter than OR, and pushes NOT down', () => {
     expect(compile('number_of_orders = 1 OR number_of_orders = 2 AND amount_spent = 3').where).toBe(
-      '((c.orders_count = $2::numeric) or ((c.orders_count = $3::numeric) and (c.total_spent_minor = $4::numeric)))',
+      '((f.orders_count = $2::bigint) or ((f.orders_count = $3::bigint) and (f.total_spent_minor = $4::bigint)))',
     );
     expect(compile('NOT (number_of_orders = 1 OR amount_spent = 3)').where).toBe(
-      '((not coalesce((c.orders_count = $2::numeric), false)) and (not coalesce((c.total_spent_minor = $3::numeric), false)))',
+      '((not coalesce((f.orders_count = $2::bigint), false)) and (not coalesce((f.total_spent_minor = $3::bigint), false)))',
     );
   });
 });

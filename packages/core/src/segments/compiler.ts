@@ -25,10 +25,15 @@ export interface CompileOptions {
 }
 
 export interface CompiledSegment {
-  /** A boolean SQL expression over the customer row `c` (and $1 = tenant id). */
+  /**
+   * A boolean SQL expression over the customer facts row `f` and, when `profile` is true, the
+   * customer row `c` (joined on c.id = f.customer_id). $1 is the tenant id.
+   */
   where: string;
   /** Bound values for $firstParam.. onwards. */
   params: unknown[];
+  /** True when the expression reads the customer row `c` (text attributes, custom fields). */
+  profile: boolean;
 }
 
 type Sql = string;
@@ -50,6 +55,7 @@ function valueText(value: Value): string {
 /** Compiles a parsed query into one parameterised SQL predicate; type errors are thrown here. */
 class Compiler {
   readonly params: unknown[] = [];
+  profile = false;
 
   constructor(private readonly options: CompileOptions) {}
 
@@ -85,6 +91,7 @@ class Compiler {
     if (subject.kind === 'call') return this.call(subject, expr);
     if (subject.kind === 'custom') return this.custom(subject, expr);
     const attribute = this.attribute(subject);
+    if (attribute.column.startsWith('c.')) this.profile = true;
     switch (expr.kind) {
       case 'compare':
         return this.compare(attribute, expr.op, expr.value, expr.opPos);
@@ -289,7 +296,7 @@ class Compiler {
     const attribute = attributeByName.get(subject.arg)!;
     const mmdd =
       attribute.type === 'date'
-        ? 'c.birthday_mmdd'
+        ? 'f.birthday_mmdd'
         : `(extract(month from (${attribute.column} at time zone ${this.param(this.options.timeZone, 'text')})) * 100 + extract(day from (${attribute.column} at time zone ${this.param(this.options.timeZone, 'text')})))::int`;
     const days = anniversaryDays(from, to);
     const sql =
@@ -303,6 +310,7 @@ class Compiler {
 
   private custom(subject: Extract<Subject, { kind: 'custom' }>, expr: Exclude<Expr, { kind: 'and' | 'or' | 'not' | 'matches' }>): Sql {
     const key = subject.field;
+    this.profile = true;
     if (!/^[\p{L}\p{N}_ -]{1,100}$/u.test(key)) {
       throw new SegmentQueryError(`"${key}" is not a custom field name (letters, digits, _, - and spaces)`, subject.pos);
     }
@@ -431,7 +439,7 @@ class Compiler {
     // (count < 2), they belong in the segment: select everyone but those whose totals fail it.
     const zeroPasses = aggregates.every((a) => a.zeroPasses);
     const subquery = `${from}${where} group by ${customerColumn} having ${zeroPasses ? `not (${having})` : having}`;
-    const member = zeroPasses ? `(c.id not in (${subquery}))` : `(c.id in (${subquery}))`;
+    const member = zeroPasses ? `(f.customer_id not in (${subquery}))` : `(f.customer_id in (${subquery}))`;
     return negated ? `(not ${member})` : member;
   }
 }
@@ -454,13 +462,14 @@ function compareNumbers(a: number, op: ComparisonOperator, b: number): boolean {
 }
 
 /**
- * Parses, type-checks and compiles a segment query into one SQL predicate over the customer row
- * `c`. Every value becomes a bound parameter. Throws SegmentQueryError (SEGMENT_QUERY_INVALID,
+ * Parses, type-checks and compiles a segment query into one SQL predicate over the customer facts
+ * `f` (and the customer row `c` when `profile`). Every value becomes a bound parameter. Throws SegmentQueryError (SEGMENT_QUERY_INVALID,
  * with line and column) for anything it cannot compile.
  */
 export function compileSegmentQuery(source: string, options: CompileOptions): CompiledSegment {
   if (typeof source !== 'string') throw new SegmentQueryError('The query must be text', { offset: 0, line: 1, column: 1 });
   const expr = parseSegmentQuery(source);
   const compiler = new Compiler(options);
-  return { where: compiler.compile(expr), params: compiler.params };
+  const where = compiler.compile(expr);
+  return { where, params: compiler.params, profile: compiler.profile };
 }

@@ -8,7 +8,7 @@ export type AttributeType = 'money' | 'integer' | 'number' | 'timestamp' | 'date
 export interface AttributeSpec {
   name: string;
   type: AttributeType;
-  /** SQL over the customer row `c`. */
+  /** SQL over the customer facts row `f` or the customer row `c`. */
   column: string;
   nullable: boolean;
   description: string;
@@ -20,22 +20,22 @@ export interface AttributeSpec {
 }
 
 export const ATTRIBUTES: readonly AttributeSpec[] = [
-  { name: 'amount_spent', type: 'money', column: 'c.total_spent_minor', nullable: false, description: 'Total of the placed orders, in the shop currency (0 without orders).', example: 'amount_spent >= 10000' },
-  { name: 'number_of_orders', type: 'integer', column: 'c.orders_count', nullable: false, description: 'Number of placed orders.', example: 'number_of_orders >= 2' },
-  { name: 'average_order_value', type: 'money', column: 'c.average_order_value_minor', nullable: false, description: 'amount_spent / number_of_orders (0 without orders).', example: 'average_order_value BETWEEN 3000 AND 8000' },
-  { name: 'first_order_date', type: 'timestamp', column: 'c.first_order_at', nullable: true, description: 'Date of the first placed order, in the shop time zone (NULL without orders).', example: 'first_order_date >= 2026-01-01' },
-  { name: 'last_order_date', type: 'timestamp', column: 'c.last_order_at', nullable: true, description: 'Date of the latest placed order, in the shop time zone (NULL without orders).', example: 'last_order_date < -90d' },
-  { name: 'customer_added_date', type: 'timestamp', column: 'c.created_at', nullable: false, description: 'When the customer joined the shop (CustomerInput.createdAt), else when Kokyaku first heard of them.', example: 'customer_added_date > -30d' },
-  { name: 'birthday', type: 'date', column: 'c.birthday', nullable: true, description: 'Date of birth.', example: 'birthday < 1990-01-01' },
-  { name: 'customer_tags', type: 'list', column: 'c.tags', nullable: false, description: 'The customer tags (exact, case-sensitive).', example: "customer_tags CONTAINS 'vip'" },
+  { name: 'amount_spent', type: 'money', column: 'f.total_spent_minor', nullable: false, description: 'Total of the placed orders, in the shop currency (0 without orders).', example: 'amount_spent >= 10000' },
+  { name: 'number_of_orders', type: 'integer', column: 'f.orders_count', nullable: false, description: 'Number of placed orders.', example: 'number_of_orders >= 2' },
+  { name: 'average_order_value', type: 'money', column: 'f.average_order_value_minor', nullable: false, description: 'amount_spent / number_of_orders (0 without orders).', example: 'average_order_value BETWEEN 3000 AND 8000' },
+  { name: 'first_order_date', type: 'timestamp', column: 'f.first_order_at', nullable: true, description: 'Date of the first placed order, in the shop time zone (NULL without orders).', example: 'first_order_date >= 2026-01-01' },
+  { name: 'last_order_date', type: 'timestamp', column: 'f.last_order_at', nullable: true, description: 'Date of the latest placed order, in the shop time zone (NULL without orders).', example: 'last_order_date < -90d' },
+  { name: 'customer_added_date', type: 'timestamp', column: 'f.added_at', nullable: false, description: 'When the customer joined the shop (CustomerInput.createdAt), else when Kokyaku first heard of them.', example: 'customer_added_date > -30d' },
+  { name: 'birthday', type: 'date', column: 'f.birthday', nullable: true, description: 'Date of birth.', example: 'birthday < 1990-01-01' },
+  { name: 'customer_tags', type: 'list', column: 'f.tags', nullable: false, description: 'The customer tags (exact, case-sensitive).', example: "customer_tags CONTAINS 'vip'" },
   {
     name: 'email_subscription_status',
     type: 'enum',
-    column: 'c.email_consent',
+    column: 'f.email_consent',
     nullable: false,
     description: 'SUBSCRIBED when the customer consented to email, else NOT_SUBSCRIBED.',
     example: 'email_subscription_status = SUBSCRIBED',
-    values: { SUBSCRIBED: 'c.email_consent', NOT_SUBSCRIBED: 'not c.email_consent' },
+    values: { SUBSCRIBED: 'f.email_consent', NOT_SUBSCRIBED: 'not f.email_consent' },
   },
   { name: 'email', type: 'text', column: 'c.email', nullable: true, description: 'Email address (lower case).', example: "email = 'hanako@example.jp'", normalize: (v) => v.trim().toLowerCase() },
   { name: 'email_domain', type: 'text', column: 'c.email_domain', nullable: true, description: 'The part of the email address after @.', example: "email_domain = 'example.jp'", normalize: (v) => v.trim().toLowerCase().replace(/^@/, '') },
@@ -43,7 +43,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
   { name: 'last_name', type: 'text', column: 'c.last_name', nullable: true, description: 'Family name.', example: "last_name = '山田'" },
   { name: 'city', type: 'text', column: 'c.city', nullable: true, description: 'City.', example: "city = '横浜市'" },
   { name: 'region', type: 'text', column: 'c.region', nullable: true, description: 'Region, state or prefecture.', example: "region = '神奈川県'" },
-  { name: 'country', type: 'text', column: 'c.country', nullable: true, description: 'Country (two-letter codes are upper case).', example: "country = 'JP'", normalize: (v) => (/^[a-z]{2}$/i.test(v.trim()) ? v.trim().toUpperCase() : v.trim()) },
+  { name: 'country', type: 'text', column: 'f.country', nullable: true, description: 'Country (two-letter codes are upper case).', example: "country = 'JP'", normalize: (v) => (/^[a-z]{2}$/i.test(v.trim()) ? v.trim().toUpperCase() : v.trim()) },
 ];
 
 export type ArgumentType = 'money' | 'integer' | 'timestamp' | 'text';

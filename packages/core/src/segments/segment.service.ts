@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { CUSTOMER_COLUMNS, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
+import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql } from '../shared/sql.js';
@@ -44,6 +44,10 @@ const mapSegment = (row: SegmentRow): SegmentRecord => ({
 });
 
 const SEGMENT_COLUMNS = `s.id::text as id, s.name, s.query, s.created_at, s.updated_at`;
+
+/** What a compiled segment reads: the facts, and the customer rows only when it needs them. */
+const from = (compiled: CompiledSegment) =>
+  compiled.profile ? `kokyaku.customer_facts f join kokyaku.customers c on c.id = f.customer_id` : `kokyaku.customer_facts f`;
 const isId = (id: string) => /^\d{1,18}$/.test(id);
 
 const segmentInput = z.strictObject({
@@ -72,7 +76,7 @@ export class SegmentService {
     const compiled = this.compile(ctx, query);
     const [row] = await sql<{ n: number }>(
       ctx.em,
-      `select count(*)::int as n from kokyaku.customers c where c.tenant_id = $1 and ${compiled.where}`,
+      `select count(*)::int as n from ${from(compiled)} where f.tenant_id = $1 and ${compiled.where}`,
       [ctx.tenantId, ...compiled.params],
     );
     return row?.n ?? 0;
@@ -86,9 +90,9 @@ export class SegmentService {
     const compiled = this.compile(ctx, query, { firstParam: 4 });
     const rows = await sql<Parameters<typeof mapCustomer>[0]>(
       ctx.em,
-      `select ${CUSTOMER_COLUMNS} from kokyaku.customers c
-       where c.tenant_id = $1 and ($2::bigint is null or c.id > $2::bigint) and ${compiled.where}
-       order by c.id limit $3`,
+      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}
+       where f.tenant_id = $1 and ($2::bigint is null or f.customer_id > $2::bigint) and ${compiled.where}
+       order by f.customer_id limit $3`,
       [ctx.tenantId, afterId, first + 1, ...compiled.params],
     );
     const nodes = rows.slice(0, first).map((r) => mapCustomer(r, ctx.shop.currency));
@@ -248,7 +252,7 @@ export class SegmentService {
     const [row] = await sql<{ entered: number; left: number }>(
       ctx.em,
       `with matching as (
-         select c.id from kokyaku.customers c where c.tenant_id = $1 and ${inScope('c.id')} and ${compiled.where}
+         select f.customer_id as id from ${from(compiled)} where f.tenant_id = $1 and ${inScope('f.customer_id')} and ${compiled.where}
        ),
        entered as (
          insert into kokyaku.segment_members (segment_id, customer_id, tenant_id)

@@ -1,47 +1,60 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Segments. The customer row becomes the per-customer facts table the segment language filters
- * on: the order metrics move into it (no join at query time), with indexes that match the
- * attributes; saved segments, their current members, and the history of entering and leaving.
+ * Segments. `customer_facts` replaces `customer_metrics`: one narrow row per customer with what
+ * the segment language filters on most (order metrics, plus copies of the small profile values
+ * tags, email consent, country, birthday and joining date), each with a matching index. It is
+ * updated on every recorded order without touching the wider customer row and its text
+ * indexes, and a segment count over it reads little. Saved segments, their current members, and
+ * the history of entering and leaving.
  */
 export class Migration20261122010000_segments extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
-      alter table kokyaku.customers
-        add column orders_count integer not null default 0,
-        add column total_spent_minor bigint not null default 0,
-        add column average_order_value_minor bigint not null default 0,
-        add column first_order_at timestamptz,
-        add column last_order_at timestamptz,
-        add column email_domain text generated always as (nullif(split_part(email, '@', 2), '')) stored,
-        add column birthday_mmdd integer generated always as
-          ((extract(month from birthday) * 100 + extract(day from birthday))::integer) stored`);
+      create table kokyaku.customer_facts (
+        customer_id bigint primary key references kokyaku.customers (id) on delete cascade,
+        tenant_id text not null,
+        orders_count integer not null default 0,
+        total_spent_minor bigint not null default 0,
+        average_order_value_minor bigint not null default 0,
+        first_order_at timestamptz,
+        last_order_at timestamptz,
+        added_at timestamptz not null,
+        email_consent boolean not null default false,
+        country text,
+        birthday date,
+        birthday_mmdd smallint generated always as ((extract(month from birthday) * 100 + extract(day from birthday))::smallint) stored,
+        tags text[] not null default '{}'
+      ) with (fillfactor = 90)`);
     this.addSql(`
-      update kokyaku.customers c
-      set orders_count = m.orders_count, total_spent_minor = m.total_spent_minor,
-          average_order_value_minor = case when m.orders_count > 0 then round(m.total_spent_minor::numeric / m.orders_count)::bigint else 0 end,
-          first_order_at = m.first_order_at, last_order_at = m.last_order_at
-      from kokyaku.customer_metrics m where m.customer_id = c.id`);
+      insert into kokyaku.customer_facts (customer_id, tenant_id, orders_count, total_spent_minor, average_order_value_minor,
+                                          first_order_at, last_order_at, added_at, email_consent, country, birthday, tags)
+      select c.id, c.tenant_id, coalesce(m.orders_count, 0), coalesce(m.total_spent_minor, 0),
+             case when m.orders_count > 0 then round(m.total_spent_minor::numeric / m.orders_count)::bigint else 0 end,
+             m.first_order_at, m.last_order_at, c.created_at, c.email_consent, c.country, c.birthday, c.tags
+      from kokyaku.customers c left join kokyaku.customer_metrics m on m.customer_id = c.id`);
     this.addSql(`drop table kokyaku.customer_metrics`);
-
     for (const [name, columns] of [
-      ['customer_spent_idx', 'tenant_id, total_spent_minor'],
-      ['customer_orders_count_idx', 'tenant_id, orders_count'],
-      ['customer_aov_idx', 'tenant_id, average_order_value_minor'],
-      ['customer_first_order_idx', 'tenant_id, first_order_at'],
-      ['customer_last_order_idx', 'tenant_id, last_order_at'],
-      ['customer_created_idx', 'tenant_id, created_at'],
-      ['customer_email_domain_idx', 'tenant_id, email_domain'],
-      ['customer_country_city_idx', 'tenant_id, country, city'],
-      ['customer_region_idx', 'tenant_id, region'],
-      ['customer_birthday_idx', 'tenant_id, birthday_mmdd'],
+      ['customer_fact_spent_idx', 'tenant_id, total_spent_minor'],
+      ['customer_fact_orders_idx', 'tenant_id, orders_count'],
+      ['customer_fact_aov_idx', 'tenant_id, average_order_value_minor'],
+      ['customer_fact_first_order_idx', 'tenant_id, first_order_at'],
+      ['customer_fact_last_order_idx', 'tenant_id, last_order_at'],
+      ['customer_fact_added_idx', 'tenant_id, added_at'],
+      ['customer_fact_birthday_idx', 'tenant_id, birthday_mmdd'],
     ] as const) {
-      this.addSql(`create index ${name} on kokyaku.customers (${columns})`);
+      this.addSql(`create index ${name} on kokyaku.customer_facts (${columns})`);
     }
-    this.addSql(`create index customer_tags_idx on kokyaku.customers using gin (tags)`);
+    this.addSql(`create index customer_fact_tags_idx on kokyaku.customer_facts using gin (tags)`);
+
+    // Profile attributes of the segment language that stay on the customer row.
+    this.addSql(`alter table kokyaku.customers add column email_domain text generated always as (nullif(split_part(email, '@', 2), '')) stored`);
+    this.addSql(`create index customer_email_domain_idx on kokyaku.customers (tenant_id, email_domain)`);
+    this.addSql(`create index customer_city_idx on kokyaku.customers (tenant_id, city)`);
+    this.addSql(`create index customer_region_idx on kokyaku.customers (tenant_id, region)`);
     this.addSql(`create index customer_custom_fields_idx on kokyaku.customers using gin (custom_fields jsonb_path_ops)`);
-    // products_purchased / orders_placed scan a customer's placed orders and their lines.
+
+    // products_purchased / orders_placed read a customer's placed orders and their lines.
     this.addSql(`create index order_line_order_idx on kokyaku.order_lines (order_id)`);
     this.addSql(`create index product_categories_idx on kokyaku.products using gin (categories)`);
     this.addSql(`create index product_tags_idx on kokyaku.products using gin (tags)`);
@@ -80,6 +93,11 @@ export class Migration20261122010000_segments extends Migration {
 
   override async down(): Promise<void> {
     this.addSql(`drop table if exists kokyaku.segment_changes, kokyaku.segment_members, kokyaku.segments`);
+    this.addSql(`drop index if exists kokyaku.order_line_order_idx, kokyaku.product_categories_idx, kokyaku.product_tags_idx`);
+    this.addSql(`
+      drop index if exists kokyaku.customer_email_domain_idx, kokyaku.customer_city_idx, kokyaku.customer_region_idx,
+        kokyaku.customer_custom_fields_idx`);
+    this.addSql(`alter table kokyaku.customers drop column email_domain`);
     this.addSql(`
       create table kokyaku.customer_metrics (
         customer_id bigint primary key references kokyaku.customers (id) on delete cascade,
@@ -90,13 +108,10 @@ export class Migration20261122010000_segments extends Migration {
         last_order_at timestamptz,
         updated_at timestamptz not null default now()
       )`);
+    this.addSql(`create index customer_metrics_tenant_idx on kokyaku.customer_metrics (tenant_id)`);
     this.addSql(`
       insert into kokyaku.customer_metrics (customer_id, tenant_id, orders_count, total_spent_minor, first_order_at, last_order_at)
-      select id, tenant_id, orders_count, total_spent_minor, first_order_at, last_order_at from kokyaku.customers`);
-    this.addSql(`drop index if exists kokyaku.order_line_order_idx, kokyaku.product_categories_idx, kokyaku.product_tags_idx`);
-    this.addSql(`
-      alter table kokyaku.customers
-        drop column orders_count, drop column total_spent_minor, drop column average_order_value_minor,
-        drop column first_order_at, drop column last_order_at, drop column email_domain, drop column birthday_mmdd`);
+      select customer_id, tenant_id, orders_count, total_spent_minor, first_order_at, last_order_at from kokyaku.customer_facts`);
+    this.addSql(`drop table kokyaku.customer_facts`);
   }
 }
