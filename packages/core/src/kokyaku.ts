@@ -88,7 +88,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     embedded,
     databaseUrl,
     products: new ProductService(),
-    customers: new CustomerService(changed),
+    customers: new CustomerService(metrics, changed),
     orders: new OrderService(metrics, changed),
     events: new EventService(changed),
     metrics,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
 import { type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
 import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
@@ -170,17 +171,7 @@ export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.pho
 
 export const CUSTOMER_FROM = `kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id`;
 
-/** Brings the profile copies in customer_facts in step with the customer rows. */
-const SYNC_FACTS = `
-  insert into kokyaku.customer_facts as f (customer_id, tenant_id, added_at, email_consent, country, birthday, tags)
-  select c.id, c.tenant_id, c.created_at, c.email_consent, c.country, c.birthday, c.tags
-  from kokyaku.customers c
-  where c.tenant_id = $1 and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)
-  on conflict (customer_id) do update
-    set added_at = excluded.added_at, email_consent = excluded.email_consent, country = excluded.country,
-        birthday = excluded.birthday, tags = excluded.tags
-    where (f.added_at, f.email_consent, f.country, f.birthday, f.tags)
-      is distinct from (excluded.added_at, excluded.email_consent, excluded.country, excluded.birthday, excluded.tags)`;
+
 
 export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord {
   const ordersCount = row.orders_count;
@@ -217,7 +208,10 @@ export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord 
 }
 
 export class CustomerService {
-  constructor(private readonly changed: CustomersChanged = noChangeListener) {}
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly changed: CustomersChanged = noChangeListener,
+  ) {}
 
   /**
    * Creates or updates customers by their shop id. A field left out keeps its stored value;
@@ -232,7 +226,7 @@ export class CustomerService {
     const written = await ctx.em.transactional(async (em) => {
       const rows = await sql<{ id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
       const ids = rows.map((r) => r.id);
-      if (ids.length > 0) await sql(em, SYNC_FACTS, [ctx.tenantId, JSON.stringify(ids)]);
+      await this.metrics.syncProfiles({ ...ctx, em }, ids);
       await this.changed({ ...ctx, em }, ids);
       return rows;
     });

@@ -19,6 +19,20 @@ const RECOMPUTE = (filter: string) => `
     and (f.orders_count, f.total_spent_minor, f.first_order_at, f.last_order_at)
       is distinct from (a.orders_count, a.total_spent_minor, a.first_order_at, a.last_order_at)`;
 
+/** Creates missing facts rows and brings the profile copies in step with the customer rows. */
+const SYNC_PROFILES = (filter: string) => `
+  insert into kokyaku.customer_facts as f (customer_id, tenant_id, added_at, email_consent, country, birthday, tags)
+  select c.id, c.tenant_id, c.created_at, c.email_consent, c.country, c.birthday, c.tags
+  from kokyaku.customers c
+  where c.tenant_id = $1 ${filter}
+  on conflict (customer_id) do update
+    set added_at = excluded.added_at, email_consent = excluded.email_consent, country = excluded.country,
+        birthday = excluded.birthday, tags = excluded.tags
+    where (f.added_at, f.email_consent, f.country, f.birthday, f.tags)
+      is distinct from (excluded.added_at, excluded.email_consent, excluded.country, excluded.birthday, excluded.tags)`;
+const SYNC_SOME = SYNC_PROFILES(`and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
+const SYNC_ALL = SYNC_PROFILES('');
+
 const RECOMPUTE_SOME = RECOMPUTE(`and x.customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
 const RECOMPUTE_ALL = RECOMPUTE('');
 
@@ -47,6 +61,12 @@ export class MetricsService {
     );
   }
 
+  /** Brings the facts of the given customers in step with their profiles (after an upsert). */
+  async syncProfiles(ctx: KokyakuContext, customerIds: readonly string[]): Promise<void> {
+    if (customerIds.length === 0) return;
+    await sql(ctx.em, SYNC_SOME, [ctx.tenantId, JSON.stringify(customerIds)]);
+  }
+
   /** Recomputes the metrics of the given customers from their orders (one statement). */
   async recomputeForCustomers(ctx: KokyakuContext, customerIds: Iterable<string>): Promise<void> {
     const ids = sortIds(customerIds);
@@ -54,8 +74,12 @@ export class MetricsService {
     await sql(ctx.em, RECOMPUTE_SOME, [ctx.tenantId, JSON.stringify(ids)]);
   }
 
-  /** Recomputes every customer of the context's tenant from the orders. */
+  /**
+   * Recomputes the facts of every customer of the context's tenant from the customer rows and the
+   * orders (also repairing customers written behind Kokyaku's back, e.g. by a bulk load).
+   */
   async refresh(ctx: KokyakuContext): Promise<{ customers: number }> {
+    await sql(ctx.em, SYNC_ALL, [ctx.tenantId]);
     await sql(ctx.em, RECOMPUTE_ALL, [ctx.tenantId]);
     const [row] = await sql<{ n: number }>(ctx.em, `select count(*)::int as n from kokyaku.customers where tenant_id = $1`, [ctx.tenantId]);
     return { customers: row?.n ?? 0 };
