@@ -33,6 +33,21 @@ const SYNC_PROFILES = (filter: string) => `
 const SYNC_SOME = SYNC_PROFILES(`and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
 const SYNC_ALL = SYNC_PROFILES('');
 
+/**
+ * Facts rows for customers that have none (written by a bulk load, say), complete with their
+ * metrics, so that a refresh after a load writes each row once.
+ */
+const CREATE_MISSING = `
+  insert into kokyaku.customer_facts (customer_id, tenant_id, orders_count, total_spent_minor, average_order_value_minor,
+                                      first_order_at, last_order_at, added_at, email_consent, country, birthday, tags)
+  select c.id, c.tenant_id, count(o.id)::int, coalesce(sum(o.total_minor), 0)::bigint,
+         coalesce(round(sum(o.total_minor)::numeric / nullif(count(o.id), 0)), 0)::bigint,
+         min(o.placed_at), max(o.placed_at), c.created_at, c.email_consent, c.country, c.birthday, c.tags
+  from kokyaku.customers c
+  left join kokyaku.orders o on o.customer_id = c.id and o.status = 'PLACED'
+  where c.tenant_id = $1 and not exists (select 1 from kokyaku.customer_facts x where x.customer_id = c.id)
+  group by c.id`;
+
 const RECOMPUTE_SOME = RECOMPUTE(`and x.customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
 const RECOMPUTE_ALL = RECOMPUTE('');
 
@@ -79,6 +94,7 @@ export class MetricsService {
    * orders (also repairing customers written behind Kokyaku's back, e.g. by a bulk load).
    */
   async refresh(ctx: KokyakuContext): Promise<{ customers: number }> {
+    await sql(ctx.em, CREATE_MISSING, [ctx.tenantId]);
     await sql(ctx.em, SYNC_ALL, [ctx.tenantId]);
     await sql(ctx.em, RECOMPUTE_ALL, [ctx.tenantId]);
     const [row] = await sql<{ n: number }>(ctx.em, `select count(*)::int as n from kokyaku.customers where tenant_id = $1`, [ctx.tenantId]);
