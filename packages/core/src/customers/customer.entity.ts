@@ -24,7 +24,6 @@ export const CustomerSchema = defineEntity({
     emailConsent: p.boolean().default(false),
     /** Created from an order or event before the customer record itself was sent. */
     placeholder: p.boolean().default(false),
-    emailDomain: p.text().nullable().persist(false),
     /** When the customer joined the shop (as the shop said), else when Kokyaku first heard of them. */
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),

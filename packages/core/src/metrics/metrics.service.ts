@@ -19,17 +19,21 @@ const RECOMPUTE = (filter: string) => `
     and (f.orders_count, f.total_spent_minor, f.first_order_at, f.last_order_at)
       is distinct from (a.orders_count, a.total_spent_minor, a.first_order_at, a.last_order_at)`;
 
+/** The small profile values segments filter on, copied into customer_facts. */
+const PROFILE_COPY_LIST = ['added_at', 'email_consent', 'country', 'region', 'city', 'email_domain', 'birthday', 'tags'] as const;
+const PROFILE_COPIES = PROFILE_COPY_LIST.join(', ');
+const PROFILE_VALUES = `c.created_at, c.email_consent, c.country, c.region, c.city, nullif(split_part(c.email, '@', 2), ''), c.birthday, c.tags`;
+
 /** Creates missing facts rows and brings the profile copies in step with the customer rows. */
 const SYNC_PROFILES = (filter: string) => `
-  insert into kokyaku.customer_facts as f (customer_id, tenant_id, added_at, email_consent, country, birthday, tags)
-  select c.id, c.tenant_id, c.created_at, c.email_consent, c.country, c.birthday, c.tags
+  insert into kokyaku.customer_facts as f (customer_id, tenant_id, ${PROFILE_COPIES})
+  select c.id, c.tenant_id, ${PROFILE_VALUES}
   from kokyaku.customers c
   where c.tenant_id = $1 ${filter}
   on conflict (customer_id) do update
-    set added_at = excluded.added_at, email_consent = excluded.email_consent, country = excluded.country,
-        birthday = excluded.birthday, tags = excluded.tags
-    where (f.added_at, f.email_consent, f.country, f.birthday, f.tags)
-      is distinct from (excluded.added_at, excluded.email_consent, excluded.country, excluded.birthday, excluded.tags)`;
+    set ${PROFILE_COPY_LIST.map((column) => `${column} = excluded.${column}`).join(', ')}
+    where (${PROFILE_COPY_LIST.map((column) => `f.${column}`).join(', ')})
+      is distinct from (${PROFILE_COPY_LIST.map((column) => `excluded.${column}`).join(', ')})`;
 const SYNC_SOME = SYNC_PROFILES(`and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
 const SYNC_ALL = SYNC_PROFILES('');
 
@@ -39,10 +43,10 @@ const SYNC_ALL = SYNC_PROFILES('');
  */
 const CREATE_MISSING = `
   insert into kokyaku.customer_facts (customer_id, tenant_id, orders_count, total_spent_minor, average_order_value_minor,
-                                      first_order_at, last_order_at, added_at, email_consent, country, birthday, tags)
+                                      first_order_at, last_order_at, ${PROFILE_COPIES})
   select c.id, c.tenant_id, count(o.id)::int, coalesce(sum(o.total_minor), 0)::bigint,
          coalesce(round(sum(o.total_minor)::numeric / nullif(count(o.id), 0)), 0)::bigint,
-         min(o.placed_at), max(o.placed_at), c.created_at, c.email_consent, c.country, c.birthday, c.tags
+         min(o.placed_at), max(o.placed_at), ${PROFILE_VALUES}
   from kokyaku.customers c
   left join kokyaku.orders o on o.customer_id = c.id and o.status = 'PLACED'
   where c.tenant_id = $1 and not exists (select 1 from kokyaku.customer_facts x where x.customer_id = c.id)

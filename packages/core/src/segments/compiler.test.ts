@@ -42,7 +42,8 @@ describe('compiled SQL', () => {
 
   it('reads the customer row only for profile attributes and custom fields', () => {
     expect(compile("amount_spent > 1 AND customer_tags CONTAINS 'vip' AND country = 'JP' AND last_order_date > -30d").profile).toBe(false);
-    expect(compile("amount_spent > 1 AND email_domain = 'example.jp'").profile).toBe(true);
+    expect(compile("amount_spent > 1 AND email_domain = 'example.jp' AND city = 'Osaka'").profile).toBe(false);
+    expect(compile("amount_spent > 1 AND email = 'a@example.jp'").profile).toBe(true);
     expect(compile("custom.skin_type = 'dry'").profile).toBe(true);
   });
 

@@ -38,11 +38,11 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     values: { SUBSCRIBED: 'f.email_consent', NOT_SUBSCRIBED: 'not f.email_consent' },
   },
   { name: 'email', type: 'text', column: 'c.email', nullable: true, description: 'Email address (lower case).', example: "email = 'hanako@example.jp'", normalize: (v) => v.trim().toLowerCase() },
-  { name: 'email_domain', type: 'text', column: 'c.email_domain', nullable: true, description: 'The part of the email address after @.', example: "email_domain = 'example.jp'", normalize: (v) => v.trim().toLowerCase().replace(/^@/, '') },
+  { name: 'email_domain', type: 'text', column: 'f.email_domain', nullable: true, description: 'The part of the email address after @.', example: "email_domain = 'example.jp'", normalize: (v) => v.trim().toLowerCase().replace(/^@/, '') },
   { name: 'first_name', type: 'text', column: 'c.first_name', nullable: true, description: 'Given name.', example: "first_name = 'Hanako'" },
   { name: 'last_name', type: 'text', column: 'c.last_name', nullable: true, description: 'Family name.', example: "last_name = '山田'" },
-  { name: 'city', type: 'text', column: 'c.city', nullable: true, description: 'City.', example: "city = '横浜市'" },
-  { name: 'region', type: 'text', column: 'c.region', nullable: true, description: 'Region, state or prefecture.', example: "region = '神奈川県'" },
+  { name: 'city', type: 'text', column: 'f.city', nullable: true, description: 'City.', example: "city = '横浜市'" },
+  { name: 'region', type: 'text', column: 'f.region', nullable: true, description: 'Region, state or prefecture.', example: "region = '神奈川県'" },
   { name: 'country', type: 'text', column: 'f.country', nullable: true, description: 'Country (two-letter codes are upper case).', example: "country = 'JP'", normalize: (v) => (/^[a-z]{2}$/i.test(v.trim()) ? v.trim().toUpperCase() : v.trim()) },
 ];
 
