@@ -21,6 +21,11 @@ export const SEGMENT_QUERIES: { name: string; query: string; onTheFly: string }[
     onTheFly: `email_consent and country = 'JP' and orders > 0 and round(spent::numeric / orders) > 8000 and first_order_at >= ${day(-179)}`,
   },
   {
+    name: 'lapsed subscribed repeat buyers',
+    query: 'number_of_orders >= 2 AND last_order_date < -90d AND amount_spent >= 10000 AND email_subscription_status = SUBSCRIBED',
+    onTheFly: `orders >= 2 and last_order_at < ${day(-90)} and spent >= 10000 and email_consent`,
+  },
+  {
     name: 'one-time buyers of last month at example.jp',
     query: "number_of_orders = 1 AND last_order_date BETWEEN -60d AND -30d AND email_domain = 'example.jp' AND amount_spent > 3000",
     onTheFly: `orders = 1 and last_order_at >= ${day(-60)} and last_order_at < ${day(-29)} and split_part(email, '@', 2) = 'example.jp' and spent > 3000`,

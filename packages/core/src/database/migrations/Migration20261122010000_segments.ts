@@ -41,7 +41,7 @@ export class Migration20261122010000_segments extends Migration {
     this.addSql(`drop table kokyaku.customer_metrics`);
     // The recency ranges (first and last order) are the most common selective predicates: their
     // indexes carry the other small facts, so such a count is an index-only scan with no heap visit.
-    const covered = 'orders_count, total_spent_minor, average_order_value_minor, added_at, email_consent, country, tags';
+    const covered = 'orders_count, total_spent_minor, average_order_value_minor, added_at, email_consent, country, email_domain, tags';
     this.addSql(`create index customer_fact_last_order_idx on kokyaku.customer_facts (tenant_id, last_order_at) include (first_order_at, ${covered})`);
     this.addSql(`create index customer_fact_first_order_idx on kokyaku.customer_facts (tenant_id, first_order_at) include (last_order_at, ${covered})`);
     for (const [name, columns] of [
