@@ -1,4 +1,4 @@
-export { type KokyakuConfig, type KokyakuUserConfig, type DatabaseConfig, type ShopConfig, ConfigError, defineConfig, defaultConfig, mergeConfig } from './config/config.js';
+export { type KokyakuConfig, type KokyakuUserConfig, type DatabaseConfig, type ShopConfig, type AnalyticsConfig, ConfigError, defineConfig, defaultConfig, mergeConfig } from './config/config.js';
 export { type Actor, type KokyakuContext, type Role, ROLES } from './context.js';
 export { type Kokyaku, createKokyaku } from './kokyaku.js';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
@@ -14,6 +14,11 @@ export { type OrderInput, type OrderLineInput, type OrderRecord, type OrderLineR
 export { ORDER_STATUSES, type OrderStatus } from './orders/order.entity.js';
 export { type EventInput, EventService } from './events/event.service.js';
 export { MetricsService } from './metrics/metrics.service.js';
+export { AnalyticsService, type ClvModel, type DateRange, type Period } from './analytics/analytics.service.js';
+export { DEFAULT_RFM_GRID, RFM_GROUPS, type RfmGrid, type RfmGroup, fmScore } from './analytics/rfm.js';
+export { type BgNbdParams, type RfmSummary, bgnbdLogLikelihood, expectedPurchases, fitBgNbd, probabilityAlive } from './analytics/clv/bgnbd.js';
+export { type GammaGammaParams, type SpendSummary, expectedSpend, fitGammaGamma, gammaGammaLogLikelihood } from './analytics/clv/gamma-gamma.js';
+export { nelderMead } from './analytics/clv/nelder-mead.js';
 export { type SegmentRecord, type SegmentInput, type SegmentChange, SegmentService } from './segments/segment.service.js';
 export { type CompiledSegment, type CompileOptions, compileSegmentQuery } from './segments/compiler.js';
 export { parseSegmentQuery } from './segments/parser.js';

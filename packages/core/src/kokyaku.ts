@@ -9,6 +9,7 @@ import { EventService } from './events/event.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { OrderService } from './orders/order.service.js';
 import { SegmentService } from './segments/segment.service.js';
+import { AnalyticsService } from './analytics/analytics.service.js';
 import { KokyakuError } from './shared/errors.js';
 import { sql } from './shared/sql.js';
 
@@ -25,15 +26,17 @@ export interface Kokyaku {
   readonly events: EventService;
   readonly metrics: MetricsService;
   readonly segments: SegmentService;
+  readonly analytics: AnalyticsService;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
   context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**
-   * Recomputes everything derived, for every tenant, synchronously: customer metrics, then the
-   * members of every saved segment (recording who entered and left).
+   * Recomputes everything derived, for every tenant, synchronously: customer metrics, RFM scores
+   * and deciles, the CLV models and their predictions, then the members of every saved segment
+   * (recording who entered and left). When it returns, queries reflect all ingested data.
    */
-  refresh(): Promise<{ tenants: number; customers: number; segmentChanges: number }>;
+  refresh(options?: { now?: Date }): Promise<{ tenants: number; customers: number; segmentChanges: number; clvFitted: number }>;
   /** Closes the pool and stops the embedded database if this process started it. */
   close(): Promise<void>;
 }
@@ -78,7 +81,9 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
 
   const metrics = new MetricsService();
   const segments = new SegmentService();
+  const analytics = new AnalyticsService(resolved.analytics);
   const changed = async (ctx: KokyakuContext, customerIds: string[]) => {
+    await analytics.scoreCustomers(ctx, customerIds);
     await segments.reevaluate(ctx, customerIds);
   };
   const databaseUrl = url;
@@ -93,6 +98,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     events: new EventService(changed),
     metrics,
     segments,
+    analytics,
     context: (options = {}) => ({
       tenantId: options.tenantId ?? resolved.defaultTenant,
       actor: options.actor ?? null,
@@ -100,18 +106,21 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       shop: resolved.shop,
     }),
     migrate: () => migrate(orm, databaseUrl),
-    refresh: async () => {
+    refresh: async (options = {}) => {
       const em = orm.em.fork();
       const tenants = await sql<{ tenant_id: string }>(em, 'select distinct tenant_id from kokyaku.customers order by tenant_id');
       let customers = 0;
       let segmentChanges = 0;
+      let clvFitted = 0;
       for (const { tenant_id } of tenants) {
         const ctx = kokyaku.context({ tenantId: tenant_id });
         customers += (await metrics.refresh(ctx)).customers;
+        await analytics.refreshScores(ctx, options.now);
+        if (await analytics.refreshClv(ctx, { now: options.now })) clvFitted++;
         const moved = await segments.reevaluate(ctx, null);
         segmentChanges += moved.entered + moved.left;
       }
-      return { tenants: tenants.length, customers, segmentChanges };
+      return { tenants: tenants.length, customers, segmentChanges, clvFitted };
     },
     close: async () => {
       await orm.close(true);
@@ -123,6 +132,12 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
 
 function isComplete(config: KokyakuConfig | KokyakuUserConfig): config is KokyakuConfig {
   return Boolean(
-    config.database?.embedded?.dataDir && config.shop?.currency && config.shop.timeZone && config.shop.defaultCountry && config.defaultTenant,
+    config.database?.embedded?.dataDir &&
+      config.shop?.currency &&
+      config.shop.timeZone &&
+      config.shop.defaultCountry &&
+      config.defaultTenant &&
+      config.analytics?.rfmGrid &&
+      config.analytics.clv,
   );
 }

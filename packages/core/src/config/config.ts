@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_RFM_GRID, type RfmGrid, validateRfmGrid } from '../analytics/rfm.js';
 
 /**
  * Kokyaku configuration. Everything has a default; `defineConfig` fills them in, so a host can
@@ -9,6 +10,22 @@ export interface KokyakuConfig {
   /** The tenant used when a caller does not name one (single-shop installs never need another). */
   defaultTenant: string;
   shop: ShopConfig;
+  analytics: AnalyticsConfig;
+}
+
+export interface AnalyticsConfig {
+  /** (R, FM) cell -> RFM group; see docs/analytics.md. */
+  rfmGrid: RfmGrid;
+  clv: {
+    /** Prediction horizon of predictedClv (default 12 months). */
+    horizonMonths: number;
+    /** Yearly discount rate applied month by month (default 0: no discounting). */
+    annualDiscountRate: number;
+    /** Largest number of customers the models are fitted on (a deterministic sample above it). */
+    sampleSize: number;
+    /** Below this many customers with orders (or 20 with repeat purchases) no model is fitted. */
+    minCustomers: number;
+  };
 }
 
 export interface DatabaseConfig {
@@ -83,6 +100,10 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       currency: env.KOKYAKU_CURRENCY || 'USD',
       defaultCountry: env.KOKYAKU_DEFAULT_COUNTRY || 'US',
     },
+    analytics: {
+      rfmGrid: DEFAULT_RFM_GRID,
+      clv: { horizonMonths: 12, annualDiscountRate: 0, sampleSize: 100_000, minCustomers: 100 },
+    },
   };
 }
 
@@ -139,6 +160,12 @@ function validateConfig(config: KokyakuConfig): void {
   if (!config.defaultTenant || !/^[A-Za-z0-9_.-]{1,64}$/.test(config.defaultTenant)) {
     throw new ConfigError(`defaultTenant "${config.defaultTenant}" must be 1-64 letters, digits, "_", "-" or ".".`);
   }
+  const gridProblem = validateRfmGrid(config.analytics.rfmGrid);
+  if (gridProblem) throw new ConfigError(gridProblem);
+  const { clv } = config.analytics;
+  if (!(clv.horizonMonths > 0 && clv.horizonMonths <= 120)) throw new ConfigError('analytics.clv.horizonMonths must be between 1 and 120.');
+  if (!(clv.annualDiscountRate >= 0 && clv.annualDiscountRate < 1)) throw new ConfigError('analytics.clv.annualDiscountRate must be in [0, 1), e.g. 0.1 for 10%.');
+  if (!(Number.isInteger(clv.sampleSize) && clv.sampleSize >= 1000)) throw new ConfigError('analytics.clv.sampleSize must be an integer of at least 1000.');
   if (!Number.isInteger(config.database.poolSize) || config.database.poolSize < 1) {
     throw new ConfigError('database.poolSize must be a positive integer.');
   }

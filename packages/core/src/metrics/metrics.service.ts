@@ -5,11 +5,13 @@ const RECOMPUTE = (filter: string) => `
   update kokyaku.customer_facts f
   set orders_count = a.orders_count, total_spent_minor = a.total_spent_minor,
       average_order_value_minor = a.average_order_value_minor,
-      first_order_at = a.first_order_at, last_order_at = a.last_order_at
+      first_order_at = a.first_order_at, last_order_at = a.last_order_at,
+      average_days_between_orders = a.average_days_between_orders
   from (
     select x.customer_id, count(o.id)::int as orders_count, coalesce(sum(o.total_minor), 0)::bigint as total_spent_minor,
            coalesce(round(sum(o.total_minor)::numeric / nullif(count(o.id), 0)), 0)::bigint as average_order_value_minor,
-           min(o.placed_at) as first_order_at, max(o.placed_at) as last_order_at
+           min(o.placed_at) as first_order_at, max(o.placed_at) as last_order_at,
+           (extract(epoch from max(o.placed_at) - min(o.placed_at)) / 86400 / nullif(count(o.id) - 1, 0))::real as average_days_between_orders
     from kokyaku.customer_facts x
     left join kokyaku.orders o on o.customer_id = x.customer_id and o.status = 'PLACED'
     where x.tenant_id = $1 ${filter}
@@ -43,10 +45,12 @@ const SYNC_ALL = SYNC_PROFILES('');
  */
 const CREATE_MISSING = `
   insert into kokyaku.customer_facts (customer_id, tenant_id, orders_count, total_spent_minor, average_order_value_minor,
-                                      first_order_at, last_order_at, ${PROFILE_COPIES})
+                                      first_order_at, last_order_at, average_days_between_orders, ${PROFILE_COPIES})
   select c.id, c.tenant_id, count(o.id)::int, coalesce(sum(o.total_minor), 0)::bigint,
          coalesce(round(sum(o.total_minor)::numeric / nullif(count(o.id), 0)), 0)::bigint,
-         min(o.placed_at), max(o.placed_at), ${PROFILE_VALUES}
+         min(o.placed_at), max(o.placed_at),
+         (extract(epoch from max(o.placed_at) - min(o.placed_at)) / 86400 / nullif(count(o.id) - 1, 0))::real,
+         ${PROFILE_VALUES}
   from kokyaku.customers c
   left join kokyaku.orders o on o.customer_id = c.id and o.status = 'PLACED'
   where c.tenant_id = $1 and not exists (select 1 from kokyaku.customer_facts x where x.customer_id = c.id)

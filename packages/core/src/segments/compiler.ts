@@ -208,8 +208,8 @@ class Compiler {
           return `(${column} < ${this.dayStart(addDays(day, 1))})`;
       }
     }
-    if (type === 'date') {
-      const bound = this.param(this.expectDate(value, what), 'date');
+    if (type === 'date' || type === 'number') {
+      const bound = type === 'date' ? this.param(this.expectDate(value, what), 'date') : this.param(this.expectNumber(value, what), 'float8');
       return op === '!=' ? `(${column} is distinct from ${bound})` : `(${column} ${op} ${bound})`;
     }
     // Integer columns (counts, minor units) compare with an integer bound of the same type, so the

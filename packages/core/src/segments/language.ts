@@ -1,3 +1,5 @@
+import { RFM_GROUPS } from '../analytics/rfm.js';
+
 /**
  * The vocabulary of the segment language: attributes of a customer and MATCHES functions. Each
  * entry says its type, where it lives in SQL, and how to use it (the reference in
@@ -27,6 +29,22 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
   { name: 'last_order_date', type: 'timestamp', column: 'f.last_order_at', nullable: true, description: 'Date of the latest placed order, in the shop time zone (NULL without orders).', example: 'last_order_date < -90d' },
   { name: 'customer_added_date', type: 'timestamp', column: 'f.added_at', nullable: false, description: 'When the customer joined the shop (CustomerInput.createdAt), else when Kokyaku first heard of them.', example: 'customer_added_date > -30d' },
   { name: 'birthday', type: 'date', column: 'f.birthday', nullable: true, description: 'Date of birth.', example: 'birthday < 1990-01-01' },
+  {
+    name: 'rfm_group',
+    type: 'enum',
+    column: 'f.rfm_group',
+    nullable: false,
+    description: 'RFM group (docs/analytics.md); PROSPECTS for customers without orders.',
+    example: 'rfm_group = AT_RISK',
+    values: Object.fromEntries(RFM_GROUPS.map((g) => [g, `f.rfm_group = '${g}'`])),
+  },
+  { name: 'recency_score', type: 'integer', column: 'f.recency_score', nullable: true, description: 'RFM recency score 1-5 (5 = ordered most recently; NULL without orders).', example: 'recency_score >= 4' },
+  { name: 'frequency_score', type: 'integer', column: 'f.frequency_score', nullable: true, description: 'RFM frequency score 1-5 (5 = orders most often).', example: 'frequency_score = 5' },
+  { name: 'monetary_score', type: 'integer', column: 'f.monetary_score', nullable: true, description: 'RFM monetary score 1-5 (5 = spends most).', example: 'monetary_score >= 4' },
+  { name: 'decile', type: 'integer', column: 'f.decile', nullable: true, description: 'Spend decile 1-10 over all customers who ordered (1 = top 10%).', example: 'decile <= 2' },
+  { name: 'predicted_clv', type: 'money', column: 'f.predicted_clv_minor', nullable: true, description: 'Predicted spend over the CLV horizon (BG/NBD x Gamma-Gamma; NULL until a model is fitted).', example: 'predicted_clv >= 20000' },
+  { name: 'churn_risk', type: 'number', column: 'f.churn_risk', nullable: true, description: '1 - P(alive) under BG/NBD, from 0 to 1.', example: 'churn_risk > 0.7' },
+  { name: 'average_days_between_orders', type: 'number', column: 'f.average_days_between_orders', nullable: true, description: 'Days from first to last order / (orders - 1) (NULL below 2 orders).', example: 'average_days_between_orders < 30' },
   { name: 'customer_tags', type: 'list', column: 'f.tags', nullable: false, description: 'The customer tags (exact, case-sensitive).', example: "customer_tags CONTAINS 'vip'" },
   {
     name: 'email_subscription_status',

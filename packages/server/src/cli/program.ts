@@ -86,7 +86,7 @@ export function buildProgram(): Command {
         const started = Date.now();
         const result = await kokyaku.refresh();
         process.stdout.write(
-          `kokyaku: refreshed ${result.customers} customers in ${result.tenants} tenant(s), ${result.segmentChanges} segment membership change(s), in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+          `kokyaku: refreshed ${result.customers} customers in ${result.tenants} tenant(s), ${result.segmentChanges} segment membership change(s), CLV models fitted for ${result.clvFitted}, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
         );
       } finally {
         await kokyaku.close();

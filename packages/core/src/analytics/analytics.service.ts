@@ -1,0 +1,447 @@
+import type { AnalyticsConfig } from '../config/config.js';
+import type { KokyakuContext } from '../context.js';
+import { KokyakuError } from '../shared/errors.js';
+import { toMajorUnits } from '../shared/money.js';
+import { sql } from '../shared/sql.js';
+import { addDays, addMonths, todayIn } from '../segments/dates.js';
+import { type BgNbdParams, type RfmSummary, expectedPurchases, fitBgNbd, probabilityAlive } from './clv/bgnbd.js';
+import { type GammaGammaParams, expectedSpend, fitGammaGamma } from './clv/gamma-gamma.js';
+import { RFM_GROUPS, type RfmGroup } from './rfm.js';
+
+const WEEKS_PER_MONTH = 52.1775 / 12;
+
+/** Start of a shop day as a timestamptz, in SQL ($date::date, $tz::text). */
+const dayStart = (date: string, tz: string) => `((${date}::date)::timestamp at time zone ${tz})`;
+
+/**
+ * Provisional scores from the stored cut points, for some customers ($3, JSON ids) or all (null).
+ * R = 5 minus the recency cuts the days since the last order exceed; F, M = 1 plus the cuts the
+ * value exceeds; decile = 10 minus the spend cuts exceeded (1 = top spenders). Ties share a score.
+ */
+const SCORE = `
+  update kokyaku.customer_facts f
+  set recency_score = s.r, frequency_score = s.fr, monetary_score = s.m, decile = s.d,
+      rfm_group = case when s.r is null then 'PROSPECTS' else ($4::jsonb -> s.r::text) ->> ((s.fr + s.m + 1) / 2 - 1) end
+  from (
+    select x.customer_id,
+           case when x.orders_count > 0 then (5 - (select count(*) from jsonb_array_elements_text(coalesce(st.rfm_cuts -> 'recency', '[]')) c
+                  where ($2::date - (x.last_order_at at time zone $5::text)::date) > c::numeric))::smallint end as r,
+           case when x.orders_count > 0 then (1 + (select count(*) from jsonb_array_elements_text(coalesce(st.rfm_cuts -> 'frequency', '[]')) c
+                  where x.orders_count > c::numeric))::smallint end as fr,
+           case when x.orders_count > 0 then (1 + (select count(*) from jsonb_array_elements_text(coalesce(st.rfm_cuts -> 'monetary', '[]')) c
+                  where x.total_spent_minor > c::numeric))::smallint end as m,
+           case when x.orders_count > 0 then (10 - (select count(*) from jsonb_array_elements_text(coalesce(st.decile_cuts, '[]')) c
+                  where x.total_spent_minor > c::numeric))::smallint end as d
+    from kokyaku.customer_facts x
+    left join kokyaku.analytics_state st on st.tenant_id = x.tenant_id
+    where x.tenant_id = $1 and ($3::jsonb is null or x.customer_id in (select jsonb_array_elements_text($3::jsonb)::bigint))
+  ) s
+  where f.customer_id = s.customer_id
+    and (f.recency_score, f.frequency_score, f.monetary_score, f.decile) is distinct from (s.r, s.fr, s.m, s.d)`;
+
+/** Cut points (20/40/60/80th percentiles; deciles 10..90th) over the customers who have ordered. */
+const CUTS = `
+  insert into kokyaku.analytics_state as st (tenant_id, rfm_cuts, decile_cuts, scored_at)
+  select $1,
+         jsonb_build_object(
+           'recency', to_jsonb(percentile_disc(array[0.2, 0.4, 0.6, 0.8]) within group (order by ($2::date - (f.last_order_at at time zone $3::text)::date))),
+           'frequency', to_jsonb(percentile_disc(array[0.2, 0.4, 0.6, 0.8]) within group (order by f.orders_count)),
+           'monetary', to_jsonb(percentile_disc(array[0.2, 0.4, 0.6, 0.8]) within group (order by f.total_spent_minor))),
+         to_jsonb(percentile_disc(array[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) within group (order by f.total_spent_minor)),
+         now()
+  from kokyaku.customer_facts f
+  where f.tenant_id = $1 and f.orders_count > 0
+  on conflict (tenant_id) do update set rfm_cuts = excluded.rfm_cuts, decile_cuts = excluded.decile_cuts, scored_at = excluded.scored_at`;
+
+export interface ClvModel {
+  bgnbd: BgNbdParams & { logLikelihood: number; customers: number };
+  gammaGamma: GammaGammaParams & { logLikelihood: number; customers: number };
+  calibrationEnd: string;
+  horizonMonths: number;
+  annualDiscountRate: number;
+  fittedAt: string;
+}
+
+export type Period = 'DAY' | 'WEEK' | 'MONTH';
+
+export interface DateRange {
+  /** First day (YYYY-MM-DD, shop time zone), inclusive. */
+  from?: string | null;
+  /** Last day, inclusive. */
+  to?: string | null;
+}
+
+interface CustomerHistory extends RfmSummary {
+  customerId: string;
+  /** Mean value of the repeat purchase days, in minor units. */
+  m: number;
+}
+
+function checkDate(value: string, field: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw KokyakuError.badInput(`"${field}" must be a date written YYYY-MM-DD.`, { field });
+  }
+  return value;
+}
+
+/**
+ * RFM scores and groups, deciles, BG/NBD + Gamma-Gamma predictions, and the reports built on the
+ * customer facts and orders. Scores are recomputed by `refresh` (and kept provisionally current
+ * on every order from the last cut points); reports are computed when asked.
+ */
+export class AnalyticsService {
+  constructor(private readonly config: AnalyticsConfig) {}
+
+  private today(ctx: KokyakuContext, now?: Date): string {
+    return todayIn(ctx.shop.timeZone, now);
+  }
+
+  /** Scores the given customers against the last cut points (in the ingestion transaction). */
+  async scoreCustomers(ctx: KokyakuContext, customerIds: readonly string[] | null, now?: Date): Promise<void> {
+    if (customerIds && customerIds.length === 0) return;
+    await sql(ctx.em, SCORE, [
+      ctx.tenantId,
+      this.today(ctx, now),
+      customerIds ? JSON.stringify(customerIds) : null,
+      JSON.stringify(this.config.rfmGrid),
+      ctx.shop.timeZone,
+    ]);
+  }
+
+  /** Recomputes the cut points from every customer who has ordered, then everyone's scores. */
+  async refreshScores(ctx: KokyakuContext, now?: Date): Promise<void> {
+    const today = this.today(ctx, now);
+    await sql(ctx.em, CUTS, [ctx.tenantId, today, ctx.shop.timeZone]);
+    await this.scoreCustomers(ctx, null, now);
+  }
+
+  /**
+   * Per-customer purchase history in the BG/NBD conventions: purchase days (shop time zone, same
+   * day merged) before the calibration end; weeks; m = mean of the repeat days' amounts.
+   */
+  private async histories(ctx: KokyakuContext, calibrationEnd: string, options: { afterId?: string; limit?: number; sample?: number } = {}) {
+    const rows = await sql<{ customer_id: string; x: number; tx_days: number; t_days: number; m: string | null }>(
+      ctx.em,
+      `with days as (
+         select o.customer_id, (o.placed_at at time zone $2::text)::date as day, sum(o.total_minor) as amount
+         from kokyaku.orders o
+         where o.tenant_id = $1 and o.status = 'PLACED' and o.placed_at < ${dayStart('$3', '$2::text')} + interval '1 day'
+           and ($4::bigint is null or o.customer_id > $4::bigint)
+           and ($6::int is null or (o.customer_id * 2654435761) % 1000003 < $6::int)
+         group by 1, 2
+       ),
+       ranked as (
+         select customer_id, day, amount, row_number() over (partition by customer_id order by day) as n
+         from days
+       )
+       select customer_id::text as customer_id, (count(*) - 1)::int as x, (max(day) - min(day))::int as tx_days,
+              ($3::date - min(day))::int as t_days, avg(amount) filter (where n > 1) as m
+       from ranked group by customer_id order by customer_id limit $5`,
+      [ctx.tenantId, ctx.shop.timeZone, calibrationEnd, options.afterId ?? null, options.limit ?? 2_000_000_000, options.sample ?? null],
+    );
+    return rows.map(
+      (r): CustomerHistory => ({ customerId: r.customer_id, x: r.x, tx: r.tx_days / 7, T: r.t_days / 7, m: r.m === null ? 0 : Number(r.m) }),
+    );
+  }
+
+  /**
+   * Fits BG/NBD and Gamma-Gamma on the tenant's history (up to `sampleSize` customers, a
+   * deterministic sample above it), then writes every customer's expected purchases over the
+   * horizon, probability of being alive, churn risk (1 - P(alive)) and predicted CLV. Returns null
+   * (and predicts nothing) when there is too little history to trust a fit.
+   */
+  async refreshClv(ctx: KokyakuContext, options: { calibrationEnd?: string; now?: Date } = {}): Promise<ClvModel | null> {
+    const calibrationEnd = options.calibrationEnd ? checkDate(options.calibrationEnd, 'calibrationEnd') : this.today(ctx, options.now);
+    const { clv } = this.config;
+    const [counts] = await sql<{ customers: number }>(ctx.em, `select count(*)::int as customers from kokyaku.customer_facts where tenant_id = $1 and orders_count > 0`, [
+      ctx.tenantId,
+    ]);
+    const customers = counts?.customers ?? 0;
+    const sample = customers > clv.sampleSize ? Math.ceil((1_000_003 * clv.sampleSize) / customers) : undefined;
+    const training = await this.histories(ctx, calibrationEnd, { sample });
+    const repeaters = training.filter((h) => h.x > 0);
+    if (training.length < clv.minCustomers || repeaters.length < 20) {
+      await sql(ctx.em, `update kokyaku.analytics_state set clv_model = null, clv_fitted_at = now() where tenant_id = $1`, [ctx.tenantId]);
+      return null;
+    }
+    const bgnbd = fitBgNbd(training);
+    const gammaGamma = fitGammaGamma(repeaters.map((h) => ({ x: h.x, m: h.m })));
+    const model: ClvModel = {
+      bgnbd: { ...bgnbd.params, logLikelihood: bgnbd.logLikelihood, customers: bgnbd.customers },
+      gammaGamma: { ...gammaGamma.params, logLikelihood: gammaGamma.logLikelihood, customers: gammaGamma.customers },
+      calibrationEnd,
+      horizonMonths: clv.horizonMonths,
+      annualDiscountRate: clv.annualDiscountRate,
+      fittedAt: new Date().toISOString(),
+    };
+    await sql(
+      ctx.em,
+      `insert into kokyaku.analytics_state (tenant_id, clv_model, clv_fitted_at) values ($1, $2::jsonb, now())
+       on conflict (tenant_id) do update set clv_model = excluded.clv_model, clv_fitted_at = excluded.clv_fitted_at`,
+      [ctx.tenantId, JSON.stringify(model)],
+    );
+
+    const monthly = (1 + clv.annualDiscountRate) ** (1 / 12) - 1;
+    const predict = (h: CustomerHistory) => {
+      const pAlive = probabilityAlive(bgnbd.params, h);
+      let purchases = 0;
+      let discounted = 0;
+      let previous = 0;
+      for (let month = 1; month <= clv.horizonMonths; month++) {
+        const cumulative = expectedPurchases(bgnbd.params, h, month * WEEKS_PER_MONTH);
+        discounted += (cumulative - previous) / (1 + monthly) ** month;
+        previous = cumulative;
+      }
+      purchases = previous;
+      const spend = gammaGamma.params.q > 1 ? expectedSpend(gammaGamma.params, { x: h.x, m: h.m }) : h.m;
+      return {
+        id: h.customerId,
+        purchases: Number.isFinite(purchases) ? purchases : null,
+        alive: pAlive,
+        churn: 1 - pAlive,
+        clv: Number.isFinite(discounted * spend) ? Math.round(discounted * spend) : null,
+      };
+    };
+    // Everyone, in pages, written back in one statement per page (only rows that change).
+    let afterId: string | undefined;
+    for (;;) {
+      const page = await this.histories(ctx, calibrationEnd, { afterId, limit: 20_000 });
+      if (page.length === 0) break;
+      afterId = page.at(-1)!.customerId;
+      await sql(
+        ctx.em,
+        `update kokyaku.customer_facts f
+         set expected_purchases = v.purchases, probability_alive = v.alive, churn_risk = v.churn, predicted_clv_minor = v.clv
+         from jsonb_to_recordset($2::jsonb) as v(id bigint, purchases real, alive real, churn real, clv bigint)
+         where f.tenant_id = $1 and f.customer_id = v.id
+           and (f.expected_purchases, f.probability_alive, f.churn_risk, f.predicted_clv_minor) is distinct from (v.purchases, v.alive, v.churn, v.clv)`,
+        [ctx.tenantId, JSON.stringify(page.map(predict))],
+      );
+    }
+    return model;
+  }
+
+  async clvModel(ctx: KokyakuContext): Promise<ClvModel | null> {
+    const [row] = await sql<{ clv_model: ClvModel | null }>(ctx.em, `select clv_model from kokyaku.analytics_state where tenant_id = $1`, [ctx.tenantId]);
+    return row?.clv_model ?? null;
+  }
+
+  /** Customers and revenue per (R, FM) cell and per group. */
+  async rfmReport(ctx: KokyakuContext) {
+    const rows = await sql<{ r: number | null; fm: number | null; rfm_group: RfmGroup; customers: number; revenue: string }>(
+      ctx.em,
+      `select recency_score as r, (frequency_score + monetary_score + 1) / 2 as fm, rfm_group, count(*)::int as customers,
+              sum(total_spent_minor)::text as revenue
+       from kokyaku.customer_facts where tenant_id = $1
+       group by 1, 2, 3 order by 1 desc nulls last, 2 desc`,
+      [ctx.tenantId],
+    );
+    const currency = ctx.shop.currency;
+    const totalCustomers = rows.reduce((s, r) => s + r.customers, 0);
+    const totalRevenue = rows.reduce((s, r) => s + Number(r.revenue), 0);
+    const groups = RFM_GROUPS.map((group) => {
+      const mine = rows.filter((r) => r.rfm_group === group);
+      const customers = mine.reduce((s, r) => s + r.customers, 0);
+      const revenue = mine.reduce((s, r) => s + Number(r.revenue), 0);
+      return {
+        group,
+        customers,
+        revenue: toMajorUnits(revenue, currency),
+        customerShare: totalCustomers ? customers / totalCustomers : 0,
+        revenueShare: totalRevenue ? revenue / totalRevenue : 0,
+      };
+    });
+    const cells = rows
+      .filter((r) => r.r !== null && r.fm !== null)
+      .map((r) => ({ recency: r.r!, fm: r.fm!, group: r.rfm_group, customers: r.customers, revenue: toMajorUnits(Number(r.revenue), currency) }));
+    return { customers: totalCustomers, revenue: toMajorUnits(totalRevenue, currency), groups, cells };
+  }
+
+  private range(ctx: KokyakuContext, range: DateRange, defaultMonths: number) {
+    const to = range.to ? checkDate(range.to, 'to') : this.today(ctx);
+    const from = range.from ? checkDate(range.from, 'from') : addDays(addMonths(to, -defaultMonths), 1);
+    if (from > to) throw KokyakuError.badInput('"from" must not be after "to".', { field: 'from' });
+    return { from, to, end: addDays(to, 1) };
+  }
+
+  /** Customers ranked by spend in [from, to] (default the last 12 months), in ten equal groups. */
+  async decileReport(ctx: KokyakuContext, range: DateRange = {}) {
+    const { from, to, end } = this.range(ctx, range, 12);
+    const rows = await sql<{ decile: number; customers: number; revenue: string; min_spend: string; max_spend: string }>(
+      ctx.em,
+      `with spend as (
+         select o.customer_id, sum(o.total_minor) as spent from kokyaku.orders o
+         where o.tenant_id = $1 and o.status = 'PLACED'
+           and o.placed_at >= ${dayStart('$2', '$4::text')} and o.placed_at < ${dayStart('$3', '$4::text')}
+         group by o.customer_id
+       ),
+       ranked as (select spent, ntile(10) over (order by spent desc, customer_id) as decile from spend)
+       select decile, count(*)::int as customers, sum(spent)::text as revenue, min(spent)::text as min_spend, max(spent)::text as max_spend
+       from ranked group by decile order by decile`,
+      [ctx.tenantId, from, end, ctx.shop.timeZone],
+    );
+    const total = rows.reduce((s, r) => s + Number(r.revenue), 0);
+    let cumulative = 0;
+    const currency = ctx.shop.currency;
+    return {
+      from,
+      to,
+      customers: rows.reduce((s, r) => s + r.customers, 0),
+      revenue: toMajorUnits(total, currency),
+      deciles: rows.map((r) => {
+        cumulative += Number(r.revenue);
+        return {
+          decile: r.decile,
+          customers: r.customers,
+          revenue: toMajorUnits(Number(r.revenue), currency),
+          share: total ? Number(r.revenue) / total : 0,
+          cumulativeShare: total ? cumulative / total : 0,
+          minSpend: toMajorUnits(Number(r.min_spend), currency),
+          maxSpend: toMajorUnits(Number(r.max_spend), currency),
+        };
+      }),
+    };
+  }
+
+  /**
+   * Monthly acquisition cohorts (month of the first placed order, shop time zone) whose first
+   * month lies in [from, to] (default the last 12 months), with how many of them ordered in each
+   * month since.
+   */
+  async cohortReport(ctx: KokyakuContext, range: DateRange = {}) {
+    const { from, to, end } = this.range(ctx, range, 12);
+    const rows = await sql<{ cohort: string; month: number; customers: number }>(
+      ctx.em,
+      `with placed as (
+         select o.customer_id, date_trunc('month', o.placed_at at time zone $4::text)::date as month
+         from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'
+       ),
+       firsts as (select customer_id, min(month) as cohort from placed group by customer_id),
+       activity as (
+         select distinct p.customer_id, f.cohort,
+                ((extract(year from p.month) - extract(year from f.cohort)) * 12 + extract(month from p.month) - extract(month from f.cohort))::int as month
+         from placed p join firsts f on f.customer_id = p.customer_id
+         where f.cohort >= date_trunc('month', $2::date) and f.cohort < $3::date
+       )
+       select to_char(cohort, 'YYYY-MM') as cohort, month, count(*)::int as customers
+       from activity group by cohort, month order by cohort, month`,
+      [ctx.tenantId, from, end, ctx.shop.timeZone],
+    );
+    const cohorts = new Map<string, { cohort: string; customers: number; retention: { month: number; customers: number; rate: number }[] }>();
+    for (const row of rows) {
+      const cohort = cohorts.get(row.cohort) ?? { cohort: row.cohort, customers: 0, retention: [] };
+      if (row.month === 0) cohort.customers = row.customers;
+      cohort.retention.push({ month: row.month, customers: row.customers, rate: 0 });
+      cohorts.set(row.cohort, cohort);
+    }
+    for (const cohort of cohorts.values()) for (const r of cohort.retention) r.rate = cohort.customers ? r.customers / cohort.customers : 0;
+    return { from, to, cohorts: [...cohorts.values()] };
+  }
+
+  /** Share of customers with two or more placed orders, and how long the second order takes. */
+  async repeatPurchaseReport(ctx: KokyakuContext) {
+    const [row] = await sql<{ customers: number; repeat_customers: number; median_days: number | null; average_days: number | null }>(
+      ctx.em,
+      `with ordered as (
+         select o.customer_id, o.placed_at, row_number() over (partition by o.customer_id order by o.placed_at, o.id) as n
+         from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'
+       ),
+       second as (
+         select a.customer_id, extract(epoch from b.placed_at - a.placed_at) / 86400 as days
+         from ordered a join ordered b on b.customer_id = a.customer_id and b.n = 2 where a.n = 1
+       )
+       select (select count(*)::int from kokyaku.customer_facts where tenant_id = $1 and orders_count > 0) as customers,
+              (select count(*)::int from kokyaku.customer_facts where tenant_id = $1 and orders_count > 1) as repeat_customers,
+              (select percentile_cont(0.5) within group (order by days) from second)::float8 as median_days,
+              (select avg(days) from second)::float8 as average_days`,
+      [ctx.tenantId],
+    );
+    const customers = row?.customers ?? 0;
+    const repeat = row?.repeat_customers ?? 0;
+    return {
+      customers,
+      repeatCustomers: repeat,
+      repeatRate: customers ? repeat / customers : 0,
+      medianDaysToSecondOrder: row?.median_days ?? null,
+      averageDaysToSecondOrder: row?.average_days ?? null,
+    };
+  }
+
+  /** Revenue, orders, AOV, new and returning customers and repeat rate per period in [from, to]. */
+  async kpiReport(ctx: KokyakuContext, range: DateRange & { period?: Period } = {}) {
+    const period = range.period ?? 'MONTH';
+    if (!['DAY', 'WEEK', 'MONTH'].includes(period)) throw KokyakuError.badInput('"period" is DAY, WEEK or MONTH.', { field: 'period' });
+    const { from, to, end } = this.range(ctx, range, period === 'DAY' ? 1 : 12);
+    const unit = period.toLowerCase();
+    const rows = await sql<{ period: string; revenue: string; orders: number; new_customers: number; returning_customers: number }>(
+      ctx.em,
+      `with firsts as (
+         select customer_id, min(placed_at) as first_at from kokyaku.orders
+         where tenant_id = $1 and status = 'PLACED' group by customer_id
+       ),
+       placed as (
+         select o.id, o.customer_id, o.total_minor, date_trunc($5::text, o.placed_at at time zone $4::text)::date as period,
+                date_trunc($5::text, f.first_at at time zone $4::text)::date as first_period
+         from kokyaku.orders o join firsts f on f.customer_id = o.customer_id
+         where o.tenant_id = $1 and o.status = 'PLACED'
+           and o.placed_at >= ${dayStart('$2', '$4::text')} and o.placed_at < ${dayStart('$3', '$4::text')}
+       )
+       select to_char(period, 'YYYY-MM-DD') as period, sum(total_minor)::text as revenue, count(*)::int as orders,
+              count(distinct customer_id) filter (where first_period = period)::int as new_customers,
+              count(distinct customer_id) filter (where first_period < period)::int as returning_customers
+       from placed group by period order by period`,
+      [ctx.tenantId, from, end, ctx.shop.timeZone, unit],
+    );
+    const currency = ctx.shop.currency;
+    return {
+      from,
+      to,
+      period,
+      periods: rows.map((r) => {
+        const revenue = Number(r.revenue);
+        const buyers = r.new_customers + r.returning_customers;
+        return {
+          start: r.period,
+          revenue: toMajorUnits(revenue, currency),
+          orders: r.orders,
+          averageOrderValue: toMajorUnits(r.orders ? Math.round(revenue / r.orders) : 0, currency),
+          newCustomers: r.new_customers,
+          returningCustomers: r.returning_customers,
+          repeatRate: buyers ? r.returning_customers / buyers : 0,
+        };
+      }),
+    };
+  }
+
+  /**
+   * ROI = (revenue - cost) / cost and ROAS = revenue / cost of a campaign. Give the attributed
+   * revenue, or let it be the placed orders in [from, to] of the customers a segment query selects
+   * (`where` of a compiled segment).
+   */
+  async campaignReport(
+    ctx: KokyakuContext,
+    input: { cost: number; revenue?: number | null; segmentWhere?: { where: string; params: unknown[]; profile: boolean } | null } & DateRange,
+  ) {
+    if (!(Number.isFinite(input.cost) && input.cost > 0)) throw KokyakuError.badInput('"cost" must be a positive amount.', { field: 'cost' });
+    let revenue = input.revenue ?? null;
+    let orders: number | null = null;
+    if (revenue === null) {
+      if (!input.segmentWhere) throw KokyakuError.badInput('Give the attributed "revenue", or a "segment" whose orders in [from, to] count.', { field: 'revenue' });
+      const { from, end } = this.range(ctx, input, 1);
+      const { where, params, profile } = input.segmentWhere;
+      const [row] = await sql<{ revenue: string; orders: number }>(
+        ctx.em,
+        `select coalesce(sum(o.total_minor), 0)::text as revenue, count(*)::int as orders
+         from kokyaku.orders o
+         where o.tenant_id = $1 and o.status = 'PLACED' and o.placed_at >= ${dayStart('$2', '$4::text')} and o.placed_at < ${dayStart('$3', '$4::text')}
+           and o.customer_id in (
+             select f.customer_id from kokyaku.customer_facts f ${profile ? 'join kokyaku.customers c on c.id = f.customer_id' : ''}
+             where f.tenant_id = $1 and ${where})`,
+        [ctx.tenantId, from, end, ctx.shop.timeZone, ...params],
+      );
+      revenue = toMajorUnits(Number(row?.revenue ?? 0), ctx.shop.currency);
+      orders = row?.orders ?? 0;
+    }
+    return { cost: input.cost, revenue, orders, roi: (revenue - input.cost) / input.cost, roas: revenue / input.cost };
+  }
+}
