@@ -1,7 +1,7 @@
 import type { AnalyticsConfig } from '../config/config.js';
 import type { KokyakuContext } from '../context.js';
 import { KokyakuError } from '../shared/errors.js';
-import { toMajorUnits } from '../shared/money.js';
+import { currencyDigits, toMajorUnits } from '../shared/money.js';
 import { sql } from '../shared/sql.js';
 import { addDays, addMonths, todayIn } from '../segments/dates.js';
 import { type BgNbdParams, type RfmSummary, expectedPurchases, fitBgNbd, probabilityAlive } from './clv/bgnbd.js';
@@ -73,7 +73,7 @@ export interface DateRange {
 
 interface CustomerHistory extends RfmSummary {
   customerId: string;
-  /** Mean value of the repeat purchase days, in minor units. */
+  /** Mean value of the repeat purchase days, in major units of the shop currency. */
   m: number;
 }
 
@@ -139,8 +139,9 @@ export class AnalyticsService {
        from ranked group by customer_id order by customer_id limit $5`,
       [ctx.tenantId, ctx.shop.timeZone, calibrationEnd, options.afterId ?? null, options.limit ?? 2_000_000_000, options.sample ?? null],
     );
+    const scale = 10 ** currencyDigits(ctx.shop.currency);
     return rows.map(
-      (r): CustomerHistory => ({ customerId: r.customer_id, x: r.x, tx: r.tx_days / 7, T: r.t_days / 7, m: r.m === null ? 0 : Number(r.m) }),
+      (r): CustomerHistory => ({ customerId: r.customer_id, x: r.x, tx: r.tx_days / 7, T: r.t_days / 7, m: r.m === null ? 0 : Number(r.m) / scale }),
     );
   }
 
@@ -182,6 +183,7 @@ export class AnalyticsService {
     );
 
     const monthly = (1 + clv.annualDiscountRate) ** (1 / 12) - 1;
+    const scale = 10 ** currencyDigits(ctx.shop.currency);
     const predict = (h: CustomerHistory) => {
       const pAlive = probabilityAlive(bgnbd.params, h);
       let purchases = 0;
@@ -199,7 +201,7 @@ export class AnalyticsService {
         purchases: Number.isFinite(purchases) ? purchases : null,
         alive: pAlive,
         churn: 1 - pAlive,
-        clv: Number.isFinite(discounted * spend) ? Math.round(discounted * spend) : null,
+        clv: Number.isFinite(discounted * spend) ? Math.round(discounted * spend * scale) : null,
       };
     };
     // Everyone, in pages, written back in one statement per page (only rows that change).

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
 import { type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
 import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
+import type { RfmGroup } from '../analytics/rfm.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
@@ -38,6 +39,21 @@ export interface CustomerMetricsRecord {
   averageOrderValueMinor: number;
   firstOrderAt: Date | null;
   lastOrderAt: Date | null;
+  /** Days from the first to the last order / (orders - 1); null below two orders. */
+  averageDaysBetweenOrders: number | null;
+  /** Two or more placed orders. */
+  isRepeatCustomer: boolean;
+  /** RFM scores 1-5 (null without orders) and group (PROSPECTS without orders). */
+  rfm: { recency: number | null; frequency: number | null; monetary: number | null; group: RfmGroup };
+  /** Spend decile 1-10 over everyone who ordered (1 = top 10%); null without orders. */
+  decile: number | null;
+  /** Predicted spend over the CLV horizon (null until a model is fitted for the shop). */
+  predictedClv: number | null;
+  /** 1 - probabilityAlive. */
+  churnRisk: number | null;
+  probabilityAlive: number | null;
+  /** Expected purchases over the CLV horizon. */
+  expectedPurchases: number | null;
   currency: string;
 }
 
@@ -159,6 +175,16 @@ interface CustomerRow {
   orders_count: number;
   total_spent_minor: string;
   average_order_value_minor: string;
+  average_days_between_orders: number | null;
+  recency_score: number | null;
+  frequency_score: number | null;
+  monetary_score: number | null;
+  rfm_group: RfmGroup;
+  decile: number | null;
+  predicted_clv_minor: string | null;
+  churn_risk: number | null;
+  probability_alive: number | null;
+  expected_purchases: number | null;
   first_order_at: Date | null;
   last_order_at: Date | null;
 }
@@ -167,7 +193,9 @@ interface CustomerRow {
 export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.phone, c.first_name, c.last_name,
   to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.city, c.region, c.country, c.tags, c.custom_fields,
   c.email_consent, c.placeholder, c.created_at, c.updated_at,
-  f.orders_count, f.total_spent_minor, f.average_order_value_minor, f.first_order_at, f.last_order_at`;
+  f.orders_count, f.total_spent_minor, f.average_order_value_minor, f.first_order_at, f.last_order_at,
+  f.average_days_between_orders, f.recency_score, f.frequency_score, f.monetary_score, f.rfm_group, f.decile,
+  f.predicted_clv_minor, f.churn_risk, f.probability_alive, f.expected_purchases`;
 
 export const CUSTOMER_FROM = `kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id`;
 
@@ -202,6 +230,14 @@ export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord 
       averageOrderValue: toMajorUnits(averageOrderValueMinor, currency),
       firstOrderAt: asDate(row.first_order_at),
       lastOrderAt: asDate(row.last_order_at),
+      averageDaysBetweenOrders: row.average_days_between_orders,
+      isRepeatCustomer: ordersCount >= 2,
+      rfm: { recency: row.recency_score, frequency: row.frequency_score, monetary: row.monetary_score, group: row.rfm_group },
+      decile: row.decile,
+      predictedClv: row.predicted_clv_minor === null ? null : toMajorUnits(Number(row.predicted_clv_minor), currency),
+      churnRisk: row.churn_risk,
+      probabilityAlive: row.probability_alive,
+      expectedPurchases: row.expected_purchases,
       currency,
     },
   };
