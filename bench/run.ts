@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createTestKokyaku, startTestPostgres } from '@kokyaku/core/testing';
+import { benchAnalytics } from './analytics.js';
 import { benchSegments } from './segments.js';
 import { seedShop } from './seed.js';
 import { ms } from './stats.js';
@@ -16,12 +17,13 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '15' },
     'baseline-rounds': { type: 'string', default: '3' },
+    only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--keep]\n  --keep  leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends\n');
+  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--only segments,analytics] [--keep]\n  --keep  leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends\n');
   process.exit(0);
 }
 const scale = Number(values.scale);
@@ -43,10 +45,13 @@ const kokyaku = await createTestKokyaku(server.adminUrl, { shop: { currency: 'JP
 try {
   log(`Seeding ${customers.toLocaleString('en')} customers (scale ${scale})`);
   const seeded = await seedShop(kokyaku, { customers }, log);
+  const wants = (name: string) => !values.only || values.only.split(',').includes(name);
+  log('Analytics');
+  const analytics = wants('analytics') ? await benchAnalytics(kokyaku, log) : [];
   log('Segment count: Kokyaku vs the same filter aggregated on the fly from order lines');
-  const segments = await benchSegments(kokyaku, { rounds: Number(values.rounds), baselineRounds: Number(values['baseline-rounds']) }, log);
+  const segments = wants('segments') ? await benchSegments(kokyaku, { rounds: Number(values.rounds), baselineRounds: Number(values['baseline-rounds']) }, log) : [];
 
-  const results = { date: new Date().toISOString(), node: process.version, scale, customers, ...seeded, segments };
+  const results = { date: new Date().toISOString(), node: process.version, scale, customers, ...seeded, segments, analytics };
   await mkdir(new URL('.', import.meta.url), { recursive: true });
   await writeFile(new URL('results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   const table = [
@@ -55,6 +60,10 @@ try {
     '| segment count | customers | Kokyaku p50 | Kokyaku p95 | on the fly p50 | ratio |',
     '|---|---:|---:|---:|---:|---:|',
     ...segments.map((s) => `| ${s.name} | ${s.count} | ${ms(s.kokyakuP50Ms)} | ${ms(s.kokyakuP95Ms)} | ${ms(s.onTheFlyP50Ms)} | ${s.speedup.toFixed(0)}x |`),
+    '',
+    '| analytics step | time | x yardstick |',
+    '|---|---:|---:|',
+    ...analytics.map((a) => `| ${a.name} | ${(a.ms / 1000).toFixed(2)} s | ${(a.ms / analytics[0]!.ms).toFixed(1)} |`),
     '',
   ].join('\n');
   await writeFile(new URL('results.md', import.meta.url), table);

@@ -5,7 +5,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createElement } from 'react';
 import TestRenderer, { act } from 'react-test-renderer';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CreateSegmentDocument, Customer360Document, CustomersDocument, KokyakuClientError, RecordOrdersDocument, SegmentDocument, SegmentPreviewDocument, createKokyakuClient } from '../src/index.js';
+import { CreateSegmentDocument, Customer360Document, RepeatPurchaseReportDocument, CustomersDocument, KokyakuClientError, RecordOrdersDocument, SegmentDocument, SegmentPreviewDocument, createKokyakuClient } from '../src/index.js';
 import { KokyakuProvider, useCustomer360Query, useRecordOrdersMutation, useSegmentPreviewQuery } from '../src/react/index.js';
 
 let kokyaku: Kokyaku;
@@ -45,6 +45,12 @@ describe('plain typed client', () => {
     const error = (await client.request(SegmentPreviewDocument, { query: 'amount_spent >> 20' }).catch((e: unknown) => e)) as KokyakuClientError;
     expect(error.code).toBe('SEGMENT_QUERY_INVALID');
     expect(error.errors[0]?.extensions).toMatchObject({ line: 1, column: 15 });
+  });
+
+  it('reads analytics reports', async () => {
+    const client = createKokyakuClient({ url: server.url, headers });
+    const { repeatPurchaseReport } = await client.request(RepeatPurchaseReportDocument);
+    expect(repeatPurchaseReport).toMatchObject({ customers: 1, repeatCustomers: 0, repeatRate: 0 });
   });
 
   it('throws a KokyakuClientError with the server code', async () => {

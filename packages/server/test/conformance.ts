@@ -173,6 +173,32 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       expect((await admin(`mutation($id: ID!) { deleteSegment(id: $id) }`, { id })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     });
 
+    it('serves the 360 metrics and the analytics reports', async () => {
+      await mount.kokyaku.refresh();
+      const res = await admin(`{
+        customer(externalId: "C-1") { metrics { isRepeatCustomer averageDaysBetweenOrders decile rfm { recency frequency monetary group } } }
+        rfmReport { customers groups { group customers } }
+        decileReport(from: "2025-01-01", to: "2026-12-31") { customers deciles { decile customers share } }
+        cohortReport(from: "2026-01-01", to: "2026-12-31") { cohorts { cohort customers retention { month rate } } }
+        repeatPurchaseReport { customers repeatCustomers repeatRate }
+        kpiReport(from: "2026-01-01", to: "2026-03-31", period: MONTH) { periods { start revenue orders } }
+        campaignReport(cost: 100, revenue: 250) { roi roas }
+        clvModel { calibrationEnd }
+      }`);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.customer.metrics).toMatchObject({ isRepeatCustomer: true, rfm: { group: expect.any(String) } });
+      expect(res.data?.customer.metrics.rfm.recency).toBeGreaterThanOrEqual(1);
+      const groups = res.data?.rfmReport.groups as { group: string; customers: number }[];
+      expect(groups.reduce((s, g) => s + g.customers, 0)).toBe(res.data?.rfmReport.customers);
+      expect(res.data?.decileReport.deciles.reduce((s: number, d: { share: number }) => s + d.share, 0)).toBeCloseTo(1, 10);
+      expect(res.data?.kpiReport.periods[0]).toMatchObject({ start: '2026-01-01' });
+      expect(res.data?.campaignReport).toEqual({ roi: 1.5, roas: 2.5 });
+      // Too little history for a trustworthy fit in this small shop.
+      expect(res.data?.clvModel).toBeNull();
+      const bad = await admin(`{ decileReport(from: "yesterday") { customers } }`);
+      expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    });
+
     it('serves the checked-in schema', async () => {
       const res = await admin(getIntrospectionQuery({ specifiedByUrl: true, inputValueDeprecation: true }));
       const served = printSchema(lexicographicSortSchema(buildClientSchema(res.data as IntrospectionQuery)));

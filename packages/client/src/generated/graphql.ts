@@ -69,7 +69,77 @@ export type ProductInput = {
   tags?: Array<string> | null | undefined;
 };
 
-export type CustomerMetricsFieldsFragment = { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, currency: string };
+export type ReportPeriod =
+  | 'DAY'
+  | 'MONTH'
+  | 'WEEK';
+
+/** RFM group; PROSPECTS are customers without placed orders (docs/analytics.md). */
+export type RfmGroup =
+  | 'ACTIVE'
+  | 'ALMOST_LOST'
+  | 'AT_RISK'
+  | 'CHAMPIONS'
+  | 'DORMANT'
+  | 'LOYAL'
+  | 'NEEDS_ATTENTION'
+  | 'NEW'
+  | 'PREVIOUSLY_LOYAL'
+  | 'PROMISING'
+  | 'PROSPECTS';
+
+export type RfmReportQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RfmReportQuery = { rfmReport: { customers: number, revenue: number, groups: Array<{ group: RfmGroup, customers: number, revenue: number, customerShare: number, revenueShare: number }>, cells: Array<{ recency: number, fm: number, group: RfmGroup, customers: number, revenue: number }> } };
+
+export type DecileReportQueryVariables = Exact<{
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type DecileReportQuery = { decileReport: { from: string, to: string, customers: number, revenue: number, deciles: Array<{ decile: number, customers: number, revenue: number, share: number, cumulativeShare: number, minSpend: number, maxSpend: number }> } };
+
+export type CohortReportQueryVariables = Exact<{
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type CohortReportQuery = { cohortReport: { from: string, to: string, cohorts: Array<{ cohort: string, customers: number, retention: Array<{ month: number, customers: number, rate: number }> }> } };
+
+export type RepeatPurchaseReportQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RepeatPurchaseReportQuery = { repeatPurchaseReport: { customers: number, repeatCustomers: number, repeatRate: number, medianDaysToSecondOrder: number | null, averageDaysToSecondOrder: number | null } };
+
+export type KpiReportQueryVariables = Exact<{
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  period?: ReportPeriod | null | undefined;
+}>;
+
+
+export type KpiReportQuery = { kpiReport: { from: string, to: string, period: ReportPeriod, periods: Array<{ start: string, revenue: number, orders: number, averageOrderValue: number, newCustomers: number, returningCustomers: number, repeatRate: number }> } };
+
+export type CampaignReportQueryVariables = Exact<{
+  cost: number;
+  revenue?: number | null | undefined;
+  segment?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type CampaignReportQuery = { campaignReport: { cost: number, revenue: number, orders: number | null, roi: number, roas: number } };
+
+export type ClvModelQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ClvModelQuery = { clvModel: { calibrationEnd: string, horizonMonths: number, annualDiscountRate: number, fittedAt: string, warnings: Array<string>, bgnbd: { r: number, alpha: number, a: number, b: number, logLikelihood: number, customers: number }, gammaGamma: { p: number, q: number, gamma: number, logLikelihood: number, customers: number } } | null };
+
+export type CustomerMetricsFieldsFragment = { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } };
 
 export type Customer360QueryVariables = Exact<{
   id?: string | number | null | undefined;
@@ -79,7 +149,7 @@ export type Customer360QueryVariables = Exact<{
 }>;
 
 
-export type Customer360Query = { customer: { id: string, externalId: string, email: string | null, phone: string | null, firstName: string | null, lastName: string | null, birthday: string | null, city: string | null, region: string | null, country: string | null, tags: Array<string>, customFields: unknown, emailConsent: boolean, createdAt: string, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, currency: string }, segments: Array<{ id: string, name: string }>, orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, placedAt: string, status: OrderStatus, currency: string, total: number, lines: Array<{ quantity: number, unitPrice: number, total: number, product: { externalId: string, name: string } }> }> } } | null };
+export type Customer360Query = { customer: { id: string, externalId: string, email: string | null, phone: string | null, firstName: string | null, lastName: string | null, birthday: string | null, city: string | null, region: string | null, country: string | null, tags: Array<string>, customFields: unknown, emailConsent: boolean, createdAt: string, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } }, segments: Array<{ id: string, name: string }>, orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, placedAt: string, status: OrderStatus, currency: string, total: number, lines: Array<{ quantity: number, unitPrice: number, total: number, product: { externalId: string, name: string } }> }> } } | null };
 
 export type CustomersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -88,7 +158,7 @@ export type CustomersQueryVariables = Exact<{
 }>;
 
 
-export type CustomersQuery = { customers: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, email: string | null, firstName: string | null, lastName: string | null, tags: Array<string>, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, currency: string } }> } };
+export type CustomersQuery = { customers: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, email: string | null, firstName: string | null, lastName: string | null, tags: Array<string>, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } } }> } };
 
 export type BatchResultFieldsFragment = { received: number, created: number, updated: number, unchanged: number, failed: number, errors: Array<{ index: number, field: string, message: string, externalId: string | null }> };
 
@@ -196,6 +266,17 @@ export const CustomerMetricsFieldsFragmentDoc = new TypedDocumentString(`
   averageOrderValue
   firstOrderAt
   lastOrderAt
+  averageDaysBetweenOrders
+  isRepeatCustomer
+  rfm {
+    recency
+    frequency
+    monetary
+    group
+  }
+  decile
+  predictedClv
+  churnRisk
   currency
 }
     `, {"fragmentName":"CustomerMetricsFields"}) as unknown as TypedDocumentString<CustomerMetricsFieldsFragment, unknown>;
@@ -224,6 +305,136 @@ export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
   updatedAt
 }
     `, {"fragmentName":"SegmentFields"}) as unknown as TypedDocumentString<SegmentFieldsFragment, unknown>;
+export const RfmReportDocument = new TypedDocumentString(`
+    query RfmReport {
+  rfmReport {
+    customers
+    revenue
+    groups {
+      group
+      customers
+      revenue
+      customerShare
+      revenueShare
+    }
+    cells {
+      recency
+      fm
+      group
+      customers
+      revenue
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RfmReportQuery, RfmReportQueryVariables>;
+export const DecileReportDocument = new TypedDocumentString(`
+    query DecileReport($from: String, $to: String) {
+  decileReport(from: $from, to: $to) {
+    from
+    to
+    customers
+    revenue
+    deciles {
+      decile
+      customers
+      revenue
+      share
+      cumulativeShare
+      minSpend
+      maxSpend
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DecileReportQuery, DecileReportQueryVariables>;
+export const CohortReportDocument = new TypedDocumentString(`
+    query CohortReport($from: String, $to: String) {
+  cohortReport(from: $from, to: $to) {
+    from
+    to
+    cohorts {
+      cohort
+      customers
+      retention {
+        month
+        customers
+        rate
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CohortReportQuery, CohortReportQueryVariables>;
+export const RepeatPurchaseReportDocument = new TypedDocumentString(`
+    query RepeatPurchaseReport {
+  repeatPurchaseReport {
+    customers
+    repeatCustomers
+    repeatRate
+    medianDaysToSecondOrder
+    averageDaysToSecondOrder
+  }
+}
+    `) as unknown as TypedDocumentString<RepeatPurchaseReportQuery, RepeatPurchaseReportQueryVariables>;
+export const KpiReportDocument = new TypedDocumentString(`
+    query KpiReport($from: String, $to: String, $period: ReportPeriod) {
+  kpiReport(from: $from, to: $to, period: $period) {
+    from
+    to
+    period
+    periods {
+      start
+      revenue
+      orders
+      averageOrderValue
+      newCustomers
+      returningCustomers
+      repeatRate
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<KpiReportQuery, KpiReportQueryVariables>;
+export const CampaignReportDocument = new TypedDocumentString(`
+    query CampaignReport($cost: Float!, $revenue: Float, $segment: String, $from: String, $to: String) {
+  campaignReport(
+    cost: $cost
+    revenue: $revenue
+    segment: $segment
+    from: $from
+    to: $to
+  ) {
+    cost
+    revenue
+    orders
+    roi
+    roas
+  }
+}
+    `) as unknown as TypedDocumentString<CampaignReportQuery, CampaignReportQueryVariables>;
+export const ClvModelDocument = new TypedDocumentString(`
+    query ClvModel {
+  clvModel {
+    bgnbd {
+      r
+      alpha
+      a
+      b
+      logLikelihood
+      customers
+    }
+    gammaGamma {
+      p
+      q
+      gamma
+      logLikelihood
+      customers
+    }
+    calibrationEnd
+    horizonMonths
+    annualDiscountRate
+    fittedAt
+    warnings
+  }
+}
+    `) as unknown as TypedDocumentString<ClvModelQuery, ClvModelQueryVariables>;
 export const Customer360Document = new TypedDocumentString(`
     query Customer360($id: ID, $externalId: String, $ordersFirst: Int = 10, $ordersAfter: String) {
   customer(id: $id, externalId: $externalId) {
@@ -280,6 +491,17 @@ export const Customer360Document = new TypedDocumentString(`
   averageOrderValue
   firstOrderAt
   lastOrderAt
+  averageDaysBetweenOrders
+  isRepeatCustomer
+  rfm {
+    recency
+    frequency
+    monetary
+    group
+  }
+  decile
+  predictedClv
+  churnRisk
   currency
 }`) as unknown as TypedDocumentString<Customer360Query, Customer360QueryVariables>;
 export const CustomersDocument = new TypedDocumentString(`
@@ -309,6 +531,17 @@ export const CustomersDocument = new TypedDocumentString(`
   averageOrderValue
   firstOrderAt
   lastOrderAt
+  averageDaysBetweenOrders
+  isRepeatCustomer
+  rfm {
+    recency
+    frequency
+    monetary
+    group
+  }
+  decile
+  predictedClv
+  churnRisk
   currency
 }`) as unknown as TypedDocumentString<CustomersQuery, CustomersQueryVariables>;
 export const UpsertProductsDocument = new TypedDocumentString(`

@@ -31,6 +31,17 @@ export const CustomerMetricsFieldsFragmentDoc = new TypedDocumentString(`
   averageOrderValue
   firstOrderAt
   lastOrderAt
+  averageDaysBetweenOrders
+  isRepeatCustomer
+  rfm {
+    recency
+    frequency
+    monetary
+    group
+  }
+  decile
+  predictedClv
+  churnRisk
   currency
 }
     `, {"fragmentName":"CustomerMetricsFields"});
@@ -59,6 +70,283 @@ export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
   updatedAt
 }
     `, {"fragmentName":"SegmentFields"});
+export const RfmReportDocument = new TypedDocumentString(`
+    query RfmReport {
+  rfmReport {
+    customers
+    revenue
+    groups {
+      group
+      customers
+      revenue
+      customerShare
+      revenueShare
+    }
+    cells {
+      recency
+      fm
+      group
+      customers
+      revenue
+    }
+  }
+}
+    `);
+
+export const useRfmReportQuery = <
+      TData = Types.RfmReportQuery,
+      TError = unknown
+    >(
+      variables?: Types.RfmReportQueryVariables,
+      options?: Omit<UseQueryOptions<Types.RfmReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.RfmReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.RfmReportQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['RfmReport'] : ['RfmReport', variables],
+    queryFn: useKokyakuFetcher<Types.RfmReportQuery, Types.RfmReportQueryVariables>(RfmReportDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useRfmReportQuery.document = RfmReportDocument;
+
+useRfmReportQuery.getKey = (variables?: Types.RfmReportQueryVariables) => variables === undefined ? ['RfmReport'] : ['RfmReport', variables];
+
+export const DecileReportDocument = new TypedDocumentString(`
+    query DecileReport($from: String, $to: String) {
+  decileReport(from: $from, to: $to) {
+    from
+    to
+    customers
+    revenue
+    deciles {
+      decile
+      customers
+      revenue
+      share
+      cumulativeShare
+      minSpend
+      maxSpend
+    }
+  }
+}
+    `);
+
+export const useDecileReportQuery = <
+      TData = Types.DecileReportQuery,
+      TError = unknown
+    >(
+      variables?: Types.DecileReportQueryVariables,
+      options?: Omit<UseQueryOptions<Types.DecileReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.DecileReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.DecileReportQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['DecileReport'] : ['DecileReport', variables],
+    queryFn: useKokyakuFetcher<Types.DecileReportQuery, Types.DecileReportQueryVariables>(DecileReportDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useDecileReportQuery.document = DecileReportDocument;
+
+useDecileReportQuery.getKey = (variables?: Types.DecileReportQueryVariables) => variables === undefined ? ['DecileReport'] : ['DecileReport', variables];
+
+export const CohortReportDocument = new TypedDocumentString(`
+    query CohortReport($from: String, $to: String) {
+  cohortReport(from: $from, to: $to) {
+    from
+    to
+    cohorts {
+      cohort
+      customers
+      retention {
+        month
+        customers
+        rate
+      }
+    }
+  }
+}
+    `);
+
+export const useCohortReportQuery = <
+      TData = Types.CohortReportQuery,
+      TError = unknown
+    >(
+      variables?: Types.CohortReportQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CohortReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CohortReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CohortReportQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['CohortReport'] : ['CohortReport', variables],
+    queryFn: useKokyakuFetcher<Types.CohortReportQuery, Types.CohortReportQueryVariables>(CohortReportDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCohortReportQuery.document = CohortReportDocument;
+
+useCohortReportQuery.getKey = (variables?: Types.CohortReportQueryVariables) => variables === undefined ? ['CohortReport'] : ['CohortReport', variables];
+
+export const RepeatPurchaseReportDocument = new TypedDocumentString(`
+    query RepeatPurchaseReport {
+  repeatPurchaseReport {
+    customers
+    repeatCustomers
+    repeatRate
+    medianDaysToSecondOrder
+    averageDaysToSecondOrder
+  }
+}
+    `);
+
+export const useRepeatPurchaseReportQuery = <
+      TData = Types.RepeatPurchaseReportQuery,
+      TError = unknown
+    >(
+      variables?: Types.RepeatPurchaseReportQueryVariables,
+      options?: Omit<UseQueryOptions<Types.RepeatPurchaseReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.RepeatPurchaseReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.RepeatPurchaseReportQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['RepeatPurchaseReport'] : ['RepeatPurchaseReport', variables],
+    queryFn: useKokyakuFetcher<Types.RepeatPurchaseReportQuery, Types.RepeatPurchaseReportQueryVariables>(RepeatPurchaseReportDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useRepeatPurchaseReportQuery.document = RepeatPurchaseReportDocument;
+
+useRepeatPurchaseReportQuery.getKey = (variables?: Types.RepeatPurchaseReportQueryVariables) => variables === undefined ? ['RepeatPurchaseReport'] : ['RepeatPurchaseReport', variables];
+
+export const KpiReportDocument = new TypedDocumentString(`
+    query KpiReport($from: String, $to: String, $period: ReportPeriod) {
+  kpiReport(from: $from, to: $to, period: $period) {
+    from
+    to
+    period
+    periods {
+      start
+      revenue
+      orders
+      averageOrderValue
+      newCustomers
+      returningCustomers
+      repeatRate
+    }
+  }
+}
+    `);
+
+export const useKpiReportQuery = <
+      TData = Types.KpiReportQuery,
+      TError = unknown
+    >(
+      variables?: Types.KpiReportQueryVariables,
+      options?: Omit<UseQueryOptions<Types.KpiReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.KpiReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.KpiReportQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['KpiReport'] : ['KpiReport', variables],
+    queryFn: useKokyakuFetcher<Types.KpiReportQuery, Types.KpiReportQueryVariables>(KpiReportDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useKpiReportQuery.document = KpiReportDocument;
+
+useKpiReportQuery.getKey = (variables?: Types.KpiReportQueryVariables) => variables === undefined ? ['KpiReport'] : ['KpiReport', variables];
+
+export const CampaignReportDocument = new TypedDocumentString(`
+    query CampaignReport($cost: Float!, $revenue: Float, $segment: String, $from: String, $to: String) {
+  campaignReport(
+    cost: $cost
+    revenue: $revenue
+    segment: $segment
+    from: $from
+    to: $to
+  ) {
+    cost
+    revenue
+    orders
+    roi
+    roas
+  }
+}
+    `);
+
+export const useCampaignReportQuery = <
+      TData = Types.CampaignReportQuery,
+      TError = unknown
+    >(
+      variables: Types.CampaignReportQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CampaignReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CampaignReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CampaignReportQuery, TError, TData>(
+      {
+    queryKey: ['CampaignReport', variables],
+    queryFn: useKokyakuFetcher<Types.CampaignReportQuery, Types.CampaignReportQueryVariables>(CampaignReportDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCampaignReportQuery.document = CampaignReportDocument;
+
+useCampaignReportQuery.getKey = (variables: Types.CampaignReportQueryVariables) => ['CampaignReport', variables];
+
+export const ClvModelDocument = new TypedDocumentString(`
+    query ClvModel {
+  clvModel {
+    bgnbd {
+      r
+      alpha
+      a
+      b
+      logLikelihood
+      customers
+    }
+    gammaGamma {
+      p
+      q
+      gamma
+      logLikelihood
+      customers
+    }
+    calibrationEnd
+    horizonMonths
+    annualDiscountRate
+    fittedAt
+    warnings
+  }
+}
+    `);
+
+export const useClvModelQuery = <
+      TData = Types.ClvModelQuery,
+      TError = unknown
+    >(
+      variables?: Types.ClvModelQueryVariables,
+      options?: Omit<UseQueryOptions<Types.ClvModelQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.ClvModelQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.ClvModelQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['ClvModel'] : ['ClvModel', variables],
+    queryFn: useKokyakuFetcher<Types.ClvModelQuery, Types.ClvModelQueryVariables>(ClvModelDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useClvModelQuery.document = ClvModelDocument;
+
+useClvModelQuery.getKey = (variables?: Types.ClvModelQueryVariables) => variables === undefined ? ['ClvModel'] : ['ClvModel', variables];
+
 export const Customer360Document = new TypedDocumentString(`
     query Customer360($id: ID, $externalId: String, $ordersFirst: Int = 10, $ordersAfter: String) {
   customer(id: $id, externalId: $externalId) {
@@ -115,6 +403,17 @@ export const Customer360Document = new TypedDocumentString(`
   averageOrderValue
   firstOrderAt
   lastOrderAt
+  averageDaysBetweenOrders
+  isRepeatCustomer
+  rfm {
+    recency
+    frequency
+    monetary
+    group
+  }
+  decile
+  predictedClv
+  churnRisk
   currency
 }`);
 
@@ -165,6 +464,17 @@ export const CustomersDocument = new TypedDocumentString(`
   averageOrderValue
   firstOrderAt
   lastOrderAt
+  averageDaysBetweenOrders
+  isRepeatCustomer
+  rfm {
+    recency
+    frequency
+    monetary
+    group
+  }
+  decile
+  predictedClv
+  churnRisk
   currency
 }`);
 

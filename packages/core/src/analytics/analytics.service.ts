@@ -60,6 +60,22 @@ export interface ClvModel {
   horizonMonths: number;
   annualDiscountRate: number;
   fittedAt: string;
+  /** Reasons not to trust the predictions fully (see docs/analytics.md). */
+  warnings: string[];
+}
+
+/** What a fit says about itself: degenerate parameters mean the data did not identify the model. */
+function fitWarnings(bgnbd: BgNbdParams, customers: number, repeaters: number, calibrationWeeks: number): string[] {
+  const warnings: string[] = [];
+  if (bgnbd.a < 0.01 || bgnbd.b > 1e4 || bgnbd.a > 1e4) {
+    warnings.push('The history shows almost no customers dropping out (BG/NBD a -> 0): churn risk is near 0 for everyone and says little.');
+  }
+  if (bgnbd.r > 1e3 || bgnbd.alpha > 1e4) {
+    warnings.push('Purchase rates look the same for every customer (BG/NBD r, alpha very large): predictions follow the shop average.');
+  }
+  if (customers < 1000 || repeaters < 200) warnings.push(`Fitted on few customers (${customers}, ${repeaters} with repeat purchases): expect wide errors.`);
+  if (calibrationWeeks < 26) warnings.push('Less than six months of history: frequency and dropout are hard to tell apart.');
+  return warnings;
 }
 
 export type Period = 'DAY' | 'WEEK' | 'MONTH';
@@ -174,6 +190,7 @@ export class AnalyticsService {
       horizonMonths: clv.horizonMonths,
       annualDiscountRate: clv.annualDiscountRate,
       fittedAt: new Date().toISOString(),
+      warnings: fitWarnings(bgnbd.params, training.length, repeaters.length, Math.max(...training.map((h) => h.T))),
     };
     await sql(
       ctx.em,
@@ -186,15 +203,21 @@ export class AnalyticsService {
     const scale = 10 ** currencyDigits(ctx.shop.currency);
     const predict = (h: CustomerHistory) => {
       const pAlive = probabilityAlive(bgnbd.params, h);
-      let purchases = 0;
-      let discounted = 0;
-      let previous = 0;
-      for (let month = 1; month <= clv.horizonMonths; month++) {
-        const cumulative = expectedPurchases(bgnbd.params, h, month * WEEKS_PER_MONTH);
-        discounted += (cumulative - previous) / (1 + monthly) ** month;
-        previous = cumulative;
+      let purchases: number;
+      let discounted: number;
+      if (monthly === 0) {
+        purchases = discounted = expectedPurchases(bgnbd.params, h, clv.horizonMonths * WEEKS_PER_MONTH);
+      } else {
+        // Month by month, each month's expected purchases discounted to today.
+        discounted = 0;
+        let previous = 0;
+        for (let month = 1; month <= clv.horizonMonths; month++) {
+          const cumulative = expectedPurchases(bgnbd.params, h, month * WEEKS_PER_MONTH);
+          discounted += (cumulative - previous) / (1 + monthly) ** month;
+          previous = cumulative;
+        }
+        purchases = previous;
       }
-      purchases = previous;
       const spend = gammaGamma.params.q > 1 ? expectedSpend(gammaGamma.params, { x: h.x, m: h.m }) : h.m;
       return {
         id: h.customerId,

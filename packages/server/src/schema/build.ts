@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from '../auth.js';
+import { AnalyticsResolver } from '../resolvers/analytics.resolver.js';
 import { CustomerConnectionResolver, CustomerResolver } from '../resolvers/customer.resolver.js';
 import { IngestionResolver } from '../resolvers/ingestion.resolver.js';
 import { OrderConnectionResolver, OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
@@ -16,6 +17,7 @@ export const resolvers = [
   IngestionResolver,
   SegmentResolver,
   SegmentConnectionResolver,
+  AnalyticsResolver,
 ] as const;
 
 /** Builds a new executable schema. Each server instance builds its own. */

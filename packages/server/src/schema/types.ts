@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { RfmScores } from './analytics-types.js';
 import { DateTimeScalar, JSONScalar } from './scalars.js';
 
 export enum OrderStatus {
@@ -113,6 +114,30 @@ export class CustomerMetrics {
 
   @Field(() => DateTimeScalar, { nullable: true })
   lastOrderAt!: Date | null;
+
+  @Field(() => Float, { nullable: true, description: 'Days from the first to the last order / (orders - 1); null below two orders.' })
+  averageDaysBetweenOrders!: number | null;
+
+  @Field(() => Boolean, { description: 'Two or more placed orders.' })
+  isRepeatCustomer!: boolean;
+
+  @Field(() => RfmScores)
+  rfm!: RfmScores;
+
+  @Field(() => Int, { nullable: true, description: 'Spend decile over everyone who ordered, 1 = top 10%.' })
+  decile!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Predicted spend over the CLV horizon (BG/NBD x Gamma-Gamma); null until fitted.' })
+  predictedClv!: number | null;
+
+  @Field(() => Float, { nullable: true, description: '1 - probabilityAlive.' })
+  churnRisk!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'P(alive) under BG/NBD.' })
+  probabilityAlive!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Expected purchases over the CLV horizon.' })
+  expectedPurchases!: number | null;
 
   @Field(() => String, { description: 'The shop currency the amounts are in.' })
   currency!: string;

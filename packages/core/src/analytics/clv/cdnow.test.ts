@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { expectedPurchases, fitBgNbd, probabilityAlive } from './bgnbd.js';
+import { bgnbdLogLikelihood, bgnbdTotalLogLikelihood, expectedPurchases, fitBgNbd, probabilityAlive } from './bgnbd.js';
 import { fitGammaGamma } from './gamma-gamma.js';
 import { nelderMead } from './nelder-mead.js';
 import { hyp2f1 } from './special.js';
@@ -13,6 +13,18 @@ describe('numerics', () => {
     const result = nelderMead(([x, y]) => (1 - x!) ** 2 + 100 * (y! - x! ** 2) ** 2, [-1.2, 1], { tolerance: 1e-14 });
     expect(result.point[0]).toBeCloseTo(1, 4);
     expect(result.point[1]).toBeCloseTo(1, 4);
+  });
+
+  it('the grouped likelihood equals the sum of the per-customer ones', () => {
+    const data = [
+      { x: 0, tx: 0, T: 30 },
+      { x: 2, tx: 10.5, T: 40 },
+      { x: 2, tx: 3, T: 12 },
+      { x: 7, tx: 50, T: 52 },
+    ];
+    const params = { r: 0.3, alpha: 5, a: 0.8, b: 2.5 };
+    const sum = data.reduce((s, d) => s + bgnbdLogLikelihood(params, d), 0);
+    expect(bgnbdTotalLogLikelihood(data)(params)).toBeCloseTo(sum, 10);
   });
 
   it('hyp2f1 agrees with closed forms', () => {

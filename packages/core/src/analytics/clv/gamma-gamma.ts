@@ -29,13 +29,24 @@ export function gammaGammaLogLikelihood({ p, q, gamma }: GammaGammaParams, { x, 
 export function fitGammaGamma(data: readonly SpendSummary[], start: GammaGammaParams = { p: 1, q: 1, gamma: 1 }): Fit<GammaGammaParams> {
   const usable = data.filter((d) => d.x > 0 && d.m > 0);
   const fromLog = ([lp, lq, lg]: number[]): GammaGammaParams => ({ p: Math.exp(lp!), q: Math.exp(lq!), gamma: Math.exp(lg!) });
+  // The gamma terms depend on x alone: computed once per distinct x.
+  const byX = new Map<number, number[]>();
+  for (const d of usable) {
+    const ms = byX.get(d.x);
+    if (ms) ms.push(d.m);
+    else byX.set(d.x, [d.m]);
+  }
+  const groups = [...byX].map(([x, ms]) => ({ x, m: Float64Array.from(ms) }));
   const negLL = (point: number[]) => {
-    const params = fromLog(point);
+    const { p, q, gamma } = fromLog(point);
     let total = 0;
-    for (const d of usable) total += gammaGammaLogLikelihood(params, d);
+    for (const { x, m } of groups) {
+      const common = gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * Math.log(gamma) + p * x * Math.log(x);
+      for (let i = 0; i < m.length; i++) total += common + (p * x - 1) * Math.log(m[i]!) - (p * x + q) * Math.log(gamma + m[i]! * x);
+    }
     return -total;
   };
-  const result = nelderMead(negLL, [start.p, start.q, start.gamma].map(Math.log), { tolerance: 1e-12 });
+  const result = nelderMead(negLL, [start.p, start.q, start.gamma].map(Math.log), { tolerance: 1e-12, bound: 10, maxIterations: 3000 });
   return { params: fromLog(result.point), logLikelihood: -result.value, customers: usable.length, converged: result.converged };
 }
 

@@ -9,6 +9,8 @@ export interface NelderMeadOptions {
   maxIterations?: number;
   /** Initial step of each coordinate (default 0.5, i.e. a factor e^0.5 in log space). */
   step?: number;
+  /** Each coordinate stays within [-bound, bound]; points outside count as +Infinity. */
+  bound?: number;
 }
 
 export interface Minimum {
@@ -23,7 +25,9 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
   const tolerance = options.tolerance ?? 1e-10;
   const maxIterations = options.maxIterations ?? 2000 * n;
   const step = options.step ?? 0.5;
+  const bound = options.bound ?? Infinity;
   const value = (x: number[]) => {
+    if (x.some((v) => Math.abs(v) > bound)) return Infinity;
     const y = f(x);
     return Number.isFinite(y) ? y : Infinity;
   };
