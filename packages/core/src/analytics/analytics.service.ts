@@ -135,14 +135,14 @@ export class AnalyticsService {
    * Per-customer purchase history in the BG/NBD conventions: purchase days (shop time zone, same
    * day merged) before the calibration end; weeks; m = mean of the repeat days' amounts.
    */
-  private async histories(ctx: KokyakuContext, calibrationEnd: string, options: { afterId?: string; limit?: number; sample?: number } = {}) {
+  private async histories(ctx: KokyakuContext, calibrationEnd: string, options: { afterId?: string; throughId?: string; sample?: number } = {}) {
     const rows = await sql<{ customer_id: string; x: number; tx_days: number; t_days: number; m: string | null }>(
       ctx.em,
       `with days as (
          select o.customer_id, (o.placed_at at time zone $2::text)::date as day, sum(o.total_minor) as amount
          from kokyaku.orders o
          where o.tenant_id = $1 and o.status = 'PLACED' and o.placed_at < ${dayStart('$3', '$2::text')} + interval '1 day'
-           and ($4::bigint is null or o.customer_id > $4::bigint)
+           and ($4::bigint is null or o.customer_id > $4::bigint) and ($5::bigint is null or o.customer_id <= $5::bigint)
            and ($6::int is null or (o.customer_id * 2654435761) % 1000003 < $6::int)
          group by 1, 2
        ),
@@ -152,8 +152,8 @@ export class AnalyticsService {
        )
        select customer_id::text as customer_id, (count(*) - 1)::int as x, (max(day) - min(day))::int as tx_days,
               ($3::date - min(day))::int as t_days, avg(amount) filter (where n > 1) as m
-       from ranked group by customer_id order by customer_id limit $5`,
-      [ctx.tenantId, ctx.shop.timeZone, calibrationEnd, options.afterId ?? null, options.limit ?? 2_000_000_000, options.sample ?? null],
+       from ranked group by customer_id order by customer_id`,
+      [ctx.tenantId, ctx.shop.timeZone, calibrationEnd, options.afterId ?? null, options.throughId ?? null, options.sample ?? null],
     );
     const scale = 10 ** currencyDigits(ctx.shop.currency);
     return rows.map(
@@ -227,12 +227,22 @@ export class AnalyticsService {
         clv: Number.isFinite(discounted * spend) ? Math.round(discounted * spend * scale) : null,
       };
     };
-    // Everyone, in pages, written back in one statement per page (only rows that change).
+    // Everyone who ordered, in pages of consecutive ids, written back in one statement per page
+    // (only rows that change).
     let afterId: string | undefined;
     for (;;) {
-      const page = await this.histories(ctx, calibrationEnd, { afterId, limit: 20_000 });
-      if (page.length === 0) break;
-      afterId = page.at(-1)!.customerId;
+      const [bound] = await sql<{ through: string | null }>(
+        ctx.em,
+        `select max(customer_id)::text as through from (
+           select customer_id from kokyaku.customer_facts
+           where tenant_id = $1 and orders_count > 0 and ($2::bigint is null or customer_id > $2::bigint)
+           order by customer_id limit 20000) page`,
+        [ctx.tenantId, afterId ?? null],
+      );
+      if (!bound?.through) break;
+      const page = await this.histories(ctx, calibrationEnd, { afterId, throughId: bound.through });
+      afterId = bound.through;
+      if (page.length === 0) continue;
       await sql(
         ctx.em,
         `update kokyaku.customer_facts f
@@ -243,6 +253,13 @@ export class AnalyticsService {
         [ctx.tenantId, JSON.stringify(page.map(predict))],
       );
     }
+    // Customers without placed orders (any more) have nothing to predict from.
+    await sql(
+      ctx.em,
+      `update kokyaku.customer_facts set expected_purchases = null, probability_alive = null, churn_risk = null, predicted_clv_minor = null
+       where tenant_id = $1 and orders_count = 0 and (predicted_clv_minor is not null or churn_risk is not null)`,
+      [ctx.tenantId],
+    );
     return model;
   }
 
