@@ -120,5 +120,8 @@ export async function seedDemoShop(
     done += batch.length;
     progress(`events sent to the CRM: ${done}/${demo.events.length}`);
   }
+  // RFM scores, deciles and CLV models from the whole history, as the nightly refresh would.
+  await kokyaku.refresh();
+  progress('analytics refreshed (RFM, deciles, CLV)');
   return true;
 }
