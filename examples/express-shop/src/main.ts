@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createKokyaku } from '@kokyaku/core';
+import { createKokyaku, scheduleRefresh } from '@kokyaku/core';
 import pg from 'pg';
 import { createShopApp } from './app.js';
 import { flushOutbox } from './outbox.js';
@@ -36,6 +36,8 @@ await flushOutbox(pool, kokyaku, log);
 
 const shop = await createShopApp({ kokyaku, pool, staffToken, log });
 const retry = setInterval(() => void shop.sync(), 5000);
+// Nightly: RFM scores drift with the calendar and the CLV models are refitted.
+const nightly = scheduleRefresh(kokyaku, { intervalMs: 24 * 3_600_000 });
 const server = shop.app.listen(port, () => {
   const base = `http://localhost:${port}`;
   process.stdout.write(`
@@ -60,6 +62,7 @@ async function stop() {
   if (stopping) return;
   stopping = true;
   clearInterval(retry);
+  nightly.stop();
   server.closeAllConnections();
   server.close();
   await shop.stop();

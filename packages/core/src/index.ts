@@ -19,6 +19,7 @@ export { DEFAULT_RFM_GRID, RFM_GROUPS, type RfmGrid, type RfmGroup, fmScore } fr
 export { type BgNbdParams, type RfmSummary, bgnbdLogLikelihood, expectedPurchases, fitBgNbd, probabilityAlive } from './analytics/clv/bgnbd.js';
 export { type GammaGammaParams, type SpendSummary, expectedSpend, fitGammaGamma, gammaGammaLogLikelihood } from './analytics/clv/gamma-gamma.js';
 export { nelderMead } from './analytics/clv/nelder-mead.js';
+export { type RefreshSchedule, scheduleRefresh } from './analytics/schedule.js';
 export { type SegmentRecord, type SegmentInput, type SegmentChange, SegmentService } from './segments/segment.service.js';
 export { type CompiledSegment, type CompileOptions, compileSegmentQuery } from './segments/compiler.js';
 export { parseSegmentQuery } from './segments/parser.js';

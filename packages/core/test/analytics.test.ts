@@ -229,6 +229,27 @@ describe('metrics as orders arrive', () => {
   });
 });
 
+describe('refresh schedule', () => {
+  it('skips a round while another server holds the refresh', async () => {
+    const { scheduleRefresh } = await import('@kokyaku/core');
+    const pg = (await import('pg')).default;
+    const other = new pg.Client({ connectionString: kokyaku.databaseUrl });
+    await other.connect();
+    const done: unknown[] = [];
+    const schedule = scheduleRefresh(kokyaku, { intervalMs: 3_600_000, onDone: (result) => done.push(result) });
+    try {
+      await other.query(`select pg_advisory_lock(hashtext('kokyaku.refresh'))`);
+      expect(await schedule.runNow()).toBe(false);
+      await other.query(`select pg_advisory_unlock(hashtext('kokyaku.refresh'))`);
+      expect(await schedule.runNow()).toBe(true);
+      expect(done).toEqual([expect.objectContaining({ tenants: 1 })]);
+    } finally {
+      schedule.stop();
+      await other.end();
+    }
+  });
+});
+
 const CDNOW = new URL('../../../../shared/datasets/cdnow_sample.txt', import.meta.url);
 
 describe.skipIf(!existsSync(CDNOW))('CLV on the CDNOW sample recorded as orders', () => {

@@ -1,6 +1,12 @@
-import { type Kokyaku, createKokyaku, defineConfig, KokyakuError } from '@kokyaku/core';
+import { type Kokyaku, createKokyaku, defineConfig, KokyakuError, scheduleRefresh } from '@kokyaku/core';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startStandaloneServer } from '../standalone.js';
+
+function parseHours(value: string): number {
+  const hours = Number(value);
+  if (!Number.isFinite(hours) || hours < 0) throw new InvalidArgumentError('must be a number of hours, 0 or more.');
+  return hours;
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -46,15 +52,18 @@ export function buildProgram(): Command {
     .option('-p, --port <port>', 'TCP port', parsePort, Number(process.env.PORT ?? 4000))
     .option('--host <host>', 'interface to listen on', '::')
     .option('--explorer', 'also serve the GraphiQL explorer to browsers (needs graphiql@3, react@18)', false)
-    .action(async (options: { port: number; host: string; explorer: boolean }) => {
+    .option('--refresh-hours <hours>', 'recompute scores and refit models every so many hours (0: never)', parseHours, 24)
+    .action(async (options: { port: number; host: string; explorer: boolean; refreshHours: number }) => {
       const kokyaku = await open();
       try {
         const server = await startStandaloneServer(kokyaku, { port: options.port, host: options.host, explorer: options.explorer });
+        const schedule = options.refreshHours > 0 ? scheduleRefresh(kokyaku, { intervalMs: options.refreshHours * 3_600_000 }) : null;
         if (!process.env.KOKYAKU_ADMIN_TOKEN) {
           process.stderr.write('kokyaku: KOKYAKU_ADMIN_TOKEN is not set, so only requests from this machine act as administrator.\n');
         }
         process.stdout.write(`kokyaku: GraphQL API at ${server.url}\n`);
         await onShutdown(async () => {
+          schedule?.stop();
           await server.close();
           await kokyaku.close();
         });
