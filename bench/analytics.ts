@@ -15,13 +15,13 @@ export async function benchAnalytics(kokyaku: Kokyaku, log: (line: string) => vo
     log(`  ${name}: ${(ms / 1000).toFixed(2)} s`);
   };
   await step('yardstick: sum over all customer facts', () => knex.raw('select sum(total_spent_minor), count(*) from kokyaku.customer_facts'));
-  await step('RFM scores, groups and deciles, first computation (writes every customer)', () => kokyaku.analytics.refreshScores(ctx));
-  await step('RFM scores, groups and deciles, recomputed (nothing changed)', () => kokyaku.analytics.refreshScores(ctx));
+  await step('refresh, first (scores every customer, fits and applies the CLV models, vacuums)', () => kokyaku.refresh());
+  await step('refresh again (steady state: recompute everything, write what changed)', () => kokyaku.refresh());
+  await step('RFM scores, groups and deciles alone (cut points + scoring, nothing changed)', () => kokyaku.analytics.refreshScores(ctx));
   await step('RFM grid report', () => kokyaku.analytics.rfmReport(ctx));
   await step('decile report, last 12 months', () => kokyaku.analytics.decileReport(ctx));
   await step('cohort report, last 12 months', () => kokyaku.analytics.cohortReport(ctx));
   await step('repeat purchase report', () => kokyaku.analytics.repeatPurchaseReport(ctx));
   await step('KPI report, 12 months by month', () => kokyaku.analytics.kpiReport(ctx, { period: 'MONTH' }));
-  await step('CLV: fit BG/NBD + Gamma-Gamma on a 100k sample, predict every customer', () => kokyaku.analytics.refreshClv(ctx));
   return steps;
 }

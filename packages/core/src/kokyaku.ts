@@ -120,6 +120,13 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         const moved = await segments.reevaluate(ctx, null);
         segmentChanges += moved.entered + moved.left;
       }
+      // A refresh may rewrite many facts rows: reclaim the old versions and refresh the visibility
+      // map and statistics now, so that segment counts stay index-only scans right away.
+      try {
+        await em.getKnex().raw('vacuum (analyze) kokyaku.customer_facts');
+      } catch (error) {
+        console.warn(`[kokyaku] could not vacuum kokyaku.customer_facts after refresh: ${String(error)}`);
+      }
       return { tenants: tenants.length, customers, segmentChanges, clvFitted };
     },
     close: async () => {

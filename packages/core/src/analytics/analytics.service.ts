@@ -13,10 +13,15 @@ const WEEKS_PER_MONTH = 52.1775 / 12;
 /** Start of a shop day as a timestamptz, in SQL ($date::date, $tz::text). */
 const dayStart = (date: string, tz: string) => `((${date}::date)::timestamp at time zone ${tz})`;
 
+/** How many of the cut points (bound parameters from $first on) a SQL value exceeds. */
+const exceeded = (value: string, first: number, count: number) =>
+  `(${Array.from({ length: count }, (_, i) => `(${value} > $${first + i}::numeric)::int`).join(' + ')})`;
+
 /**
- * Provisional scores from the stored cut points, for some customers ($3, JSON ids) or all (null).
- * R = 5 minus the recency cuts the days since the last order exceed; F, M = 1 plus the cuts the
- * value exceeds; decile = 10 minus the spend cuts exceeded (1 = top spenders). Ties share a score.
+ * Scores from cut points bound as parameters, for some customers ($3, JSON ids) or all (null):
+ * R = 5 minus the recency cuts ($6-$9) the days since the last order exceed; F, M = 1 plus the
+ * frequency ($10-$13) / monetary ($14-$17) cuts exceeded; decile = 10 minus the spend cuts
+ * ($18-$26) exceeded (1 = top spenders). Ties share a score. Plain arithmetic per row.
  */
 const SCORE = `
   update kokyaku.customer_facts f
@@ -24,20 +29,25 @@ const SCORE = `
       rfm_group = case when s.r is null then 'PROSPECTS' else ($4::jsonb -> s.r::text) ->> ((s.fr + s.m + 1) / 2 - 1) end
   from (
     select x.customer_id,
-           case when x.orders_count > 0 then (5 - (select count(*) from jsonb_array_elements_text(coalesce(st.rfm_cuts -> 'recency', '[]')) c
-                  where ($2::date - (x.last_order_at at time zone $5::text)::date) > c::numeric))::smallint end as r,
-           case when x.orders_count > 0 then (1 + (select count(*) from jsonb_array_elements_text(coalesce(st.rfm_cuts -> 'frequency', '[]')) c
-                  where x.orders_count > c::numeric))::smallint end as fr,
-           case when x.orders_count > 0 then (1 + (select count(*) from jsonb_array_elements_text(coalesce(st.rfm_cuts -> 'monetary', '[]')) c
-                  where x.total_spent_minor > c::numeric))::smallint end as m,
-           case when x.orders_count > 0 then (10 - (select count(*) from jsonb_array_elements_text(coalesce(st.decile_cuts, '[]')) c
-                  where x.total_spent_minor > c::numeric))::smallint end as d
+           case when x.orders_count > 0 then (5 - ${exceeded('($2::date - (x.last_order_at at time zone $5::text)::date)', 6, 4)})::smallint end as r,
+           case when x.orders_count > 0 then (1 + ${exceeded('x.orders_count', 10, 4)})::smallint end as fr,
+           case when x.orders_count > 0 then (1 + ${exceeded('x.total_spent_minor', 14, 4)})::smallint end as m,
+           case when x.orders_count > 0 then (10 - ${exceeded('x.total_spent_minor', 18, 9)})::smallint end as d
     from kokyaku.customer_facts x
-    left join kokyaku.analytics_state st on st.tenant_id = x.tenant_id
     where x.tenant_id = $1 and ($3::jsonb is null or x.customer_id in (select jsonb_array_elements_text($3::jsonb)::bigint))
   ) s
   where f.customer_id = s.customer_id
     and (f.recency_score, f.frequency_score, f.monetary_score, f.decile) is distinct from (s.r, s.fr, s.m, s.d)`;
+
+interface Cuts {
+  recency: number[];
+  frequency: number[];
+  monetary: number[];
+  deciles: number[];
+}
+
+/** Without cut points yet (never refreshed), every cut is +infinity: R = 5, F = M = 1, decile 10. */
+const NO_CUTS: Cuts = { recency: [Infinity, Infinity, Infinity, Infinity], frequency: Array(4).fill(Infinity), monetary: Array(4).fill(Infinity), deciles: Array(9).fill(Infinity) };
 
 /** Cut points (20/40/60/80th percentiles; deciles 10..90th) over the customers who have ordered. */
 const CUTS = `
@@ -112,15 +122,29 @@ export class AnalyticsService {
     return todayIn(ctx.shop.timeZone, now);
   }
 
+  private async cuts(ctx: KokyakuContext): Promise<Cuts> {
+    const [row] = await sql<{ rfm_cuts: { recency: number[]; frequency: number[]; monetary: number[] } | null; decile_cuts: number[] | null }>(
+      ctx.em,
+      `select rfm_cuts, decile_cuts from kokyaku.analytics_state where tenant_id = $1`,
+      [ctx.tenantId],
+    );
+    if (!row?.rfm_cuts || !row.decile_cuts) return NO_CUTS;
+    return { ...row.rfm_cuts, deciles: row.decile_cuts };
+  }
+
   /** Scores the given customers against the last cut points (in the ingestion transaction). */
   async scoreCustomers(ctx: KokyakuContext, customerIds: readonly string[] | null, now?: Date): Promise<void> {
     if (customerIds && customerIds.length === 0) return;
+    const cuts = await this.cuts(ctx);
+    // 'Infinity' is a valid numeric in PostgreSQL: nothing exceeds it.
+    const values = [...cuts.recency, ...cuts.frequency, ...cuts.monetary, ...cuts.deciles].map((v) => (Number.isFinite(v) ? v : 'Infinity'));
     await sql(ctx.em, SCORE, [
       ctx.tenantId,
       this.today(ctx, now),
       customerIds ? JSON.stringify(customerIds) : null,
       JSON.stringify(this.config.rfmGrid),
       ctx.shop.timeZone,
+      ...values,
     ]);
   }
 
