@@ -123,7 +123,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       // A refresh may rewrite many facts rows: reclaim the old versions and refresh the visibility
       // map and statistics now, so that segment counts stay index-only scans right away.
       try {
-        await em.getKnex().raw('vacuum (analyze) kokyaku.customer_facts');
+        await em.getKnex().raw('vacuum (analyze) kokyaku.customer_facts, kokyaku.customer_scores');
       } catch (error) {
         console.warn(`[kokyaku] could not vacuum kokyaku.customer_facts after refresh: ${String(error)}`);
       }

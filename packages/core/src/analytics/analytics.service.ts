@@ -24,9 +24,9 @@ const exceeded = (value: string, first: number, count: number) =>
  * ($18-$26) exceeded (1 = top spenders). Ties share a score. Plain arithmetic per row.
  */
 const SCORE = `
-  update kokyaku.customer_facts f
-  set recency_score = s.r, frequency_score = s.fr, monetary_score = s.m, decile = s.d,
-      rfm_group = case when s.r is null then 'PROSPECTS' else ($4::jsonb -> s.r::text) ->> ((s.fr + s.m + 1) / 2 - 1) end
+  insert into kokyaku.customer_scores as t (customer_id, tenant_id, recency_score, frequency_score, monetary_score, decile, rfm_group)
+  select s.customer_id, $1, s.r, s.fr, s.m, s.d,
+         case when s.r is null then 'PROSPECTS' else ($4::jsonb -> s.r::text) ->> ((s.fr + s.m + 1) / 2 - 1) end
   from (
     select x.customer_id,
            case when x.orders_count > 0 then (5 - ${exceeded('($2::date - (x.last_order_at at time zone $5::text)::date)', 6, 4)})::smallint end as r,
@@ -36,8 +36,11 @@ const SCORE = `
     from kokyaku.customer_facts x
     where x.tenant_id = $1 and ($3::jsonb is null or x.customer_id in (select jsonb_array_elements_text($3::jsonb)::bigint))
   ) s
-  where f.customer_id = s.customer_id
-    and (f.recency_score, f.frequency_score, f.monetary_score, f.decile) is distinct from (s.r, s.fr, s.m, s.d)`;
+  on conflict (customer_id) do update
+    set recency_score = excluded.recency_score, frequency_score = excluded.frequency_score,
+        monetary_score = excluded.monetary_score, decile = excluded.decile, rfm_group = excluded.rfm_group
+    where (t.recency_score, t.frequency_score, t.monetary_score, t.decile, t.rfm_group)
+      is distinct from (excluded.recency_score, excluded.frequency_score, excluded.monetary_score, excluded.decile, excluded.rfm_group)`;
 
 interface Cuts {
   recency: number[];
@@ -269,19 +272,24 @@ export class AnalyticsService {
       if (page.length === 0) continue;
       await sql(
         ctx.em,
-        `update kokyaku.customer_facts f
-         set expected_purchases = v.purchases, probability_alive = v.alive, churn_risk = v.churn, predicted_clv_minor = v.clv
+        `insert into kokyaku.customer_scores as t (customer_id, tenant_id, expected_purchases, probability_alive, churn_risk, predicted_clv_minor)
+         select v.id, $1, v.purchases, v.alive, v.churn, v.clv
          from jsonb_to_recordset($2::jsonb) as v(id bigint, purchases real, alive real, churn real, clv bigint)
-         where f.tenant_id = $1 and f.customer_id = v.id
-           and (f.expected_purchases, f.probability_alive, f.churn_risk, f.predicted_clv_minor) is distinct from (v.purchases, v.alive, v.churn, v.clv)`,
+         on conflict (customer_id) do update
+           set expected_purchases = excluded.expected_purchases, probability_alive = excluded.probability_alive,
+               churn_risk = excluded.churn_risk, predicted_clv_minor = excluded.predicted_clv_minor
+           where (t.expected_purchases, t.probability_alive, t.churn_risk, t.predicted_clv_minor)
+             is distinct from (excluded.expected_purchases, excluded.probability_alive, excluded.churn_risk, excluded.predicted_clv_minor)`,
         [ctx.tenantId, JSON.stringify(page.map(predict))],
       );
     }
     // Customers without placed orders (any more) have nothing to predict from.
     await sql(
       ctx.em,
-      `update kokyaku.customer_facts set expected_purchases = null, probability_alive = null, churn_risk = null, predicted_clv_minor = null
-       where tenant_id = $1 and orders_count = 0 and (predicted_clv_minor is not null or churn_risk is not null)`,
+      `update kokyaku.customer_scores s set expected_purchases = null, probability_alive = null, churn_risk = null, predicted_clv_minor = null
+       from kokyaku.customer_facts f
+       where s.tenant_id = $1 and f.customer_id = s.customer_id and f.orders_count = 0
+         and (s.predicted_clv_minor is not null or s.churn_risk is not null)`,
       [ctx.tenantId],
     );
     return model;
@@ -296,9 +304,10 @@ export class AnalyticsService {
   async rfmReport(ctx: KokyakuContext) {
     const rows = await sql<{ r: number | null; fm: number | null; rfm_group: RfmGroup; customers: number; revenue: string }>(
       ctx.em,
-      `select recency_score as r, (frequency_score + monetary_score + 1) / 2 as fm, rfm_group, count(*)::int as customers,
-              sum(total_spent_minor)::text as revenue
-       from kokyaku.customer_facts where tenant_id = $1
+      `select s.recency_score as r, (s.frequency_score + s.monetary_score + 1) / 2 as fm, coalesce(s.rfm_group, 'PROSPECTS') as rfm_group,
+              count(*)::int as customers, sum(f.total_spent_minor)::text as revenue
+       from kokyaku.customer_facts f left join kokyaku.customer_scores s on s.customer_id = f.customer_id
+       where f.tenant_id = $1
        group by 1, 2, 3 order by 1 desc nulls last, 2 desc`,
       [ctx.tenantId],
     );
@@ -486,7 +495,7 @@ export class AnalyticsService {
    */
   async campaignReport(
     ctx: KokyakuContext,
-    input: { cost: number; revenue?: number | null; segmentWhere?: { where: string; params: unknown[]; profile: boolean } | null } & DateRange,
+    input: { cost: number; revenue?: number | null; segmentWhere?: { where: string; params: unknown[]; profile: boolean; scores: boolean } | null } & DateRange,
   ) {
     if (!(Number.isFinite(input.cost) && input.cost > 0)) throw KokyakuError.badInput('"cost" must be a positive amount.', { field: 'cost' });
     let revenue = input.revenue ?? null;
@@ -494,7 +503,7 @@ export class AnalyticsService {
     if (revenue === null) {
       if (!input.segmentWhere) throw KokyakuError.badInput('Give the attributed "revenue", or a "segment" whose orders in [from, to] count.', { field: 'revenue' });
       const { from, end } = this.range(ctx, input, 1);
-      const { where, params, profile } = input.segmentWhere;
+      const { where, params, profile, scores } = input.segmentWhere;
       const [row] = await sql<{ revenue: string; orders: number }>(
         ctx.em,
         `select coalesce(sum(o.total_minor), 0)::text as revenue, count(*)::int as orders
@@ -502,6 +511,7 @@ export class AnalyticsService {
          where o.tenant_id = $1 and o.status = 'PLACED' and o.placed_at >= ${dayStart('$2', '$4::text')} and o.placed_at < ${dayStart('$3', '$4::text')}
            and o.customer_id in (
              select f.customer_id from kokyaku.customer_facts f ${profile ? 'join kokyaku.customers c on c.id = f.customer_id' : ''}
+               ${scores ? 'left join kokyaku.customer_scores s on s.customer_id = f.customer_id' : ''}
              where f.tenant_id = $1 and ${where})`,
         [ctx.tenantId, from, end, ctx.shop.timeZone, ...params],
       );

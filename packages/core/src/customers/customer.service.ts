@@ -194,10 +194,12 @@ export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.pho
   to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.city, c.region, c.country, c.tags, c.custom_fields,
   c.email_consent, c.placeholder, c.created_at, c.updated_at,
   f.orders_count, f.total_spent_minor, f.average_order_value_minor, f.first_order_at, f.last_order_at,
-  f.average_days_between_orders, f.recency_score, f.frequency_score, f.monetary_score, f.rfm_group, f.decile,
-  f.predicted_clv_minor, f.churn_risk, f.probability_alive, f.expected_purchases`;
+  f.average_days_between_orders, s.recency_score, s.frequency_score, s.monetary_score,
+  coalesce(s.rfm_group, 'PROSPECTS') as rfm_group, s.decile,
+  s.predicted_clv_minor, s.churn_risk, s.probability_alive, s.expected_purchases`;
 
-export const CUSTOMER_FROM = `kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id`;
+export const CUSTOMER_FROM = `kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id
+  left join kokyaku.customer_scores s on s.customer_id = c.id`;
 
 
 

@@ -34,6 +34,8 @@ export interface CompiledSegment {
   params: unknown[];
   /** True when the expression reads the customer row `c` (text attributes, custom fields). */
   profile: boolean;
+  /** True when it reads the scores `s` (left-joined on s.customer_id = f.customer_id). */
+  scores: boolean;
 }
 
 type Sql = string;
@@ -56,6 +58,7 @@ function valueText(value: Value): string {
 class Compiler {
   readonly params: unknown[] = [];
   profile = false;
+  scores = false;
 
   constructor(private readonly options: CompileOptions) {}
 
@@ -92,6 +95,7 @@ class Compiler {
     if (subject.kind === 'custom') return this.custom(subject, expr);
     const attribute = this.attribute(subject);
     if (attribute.column.startsWith('c.')) this.profile = true;
+    if (attribute.column.startsWith('s.')) this.scores = true;
     switch (expr.kind) {
       case 'compare':
         return this.compare(attribute, expr.op, expr.value, expr.opPos);
@@ -471,5 +475,5 @@ export function compileSegmentQuery(source: string, options: CompileOptions): Co
   const expr = parseSegmentQuery(source);
   const compiler = new Compiler(options);
   const where = compiler.compile(expr);
-  return { where, params: compiler.params, profile: compiler.profile };
+  return { where, params: compiler.params, profile: compiler.profile, scores: compiler.scores };
 }

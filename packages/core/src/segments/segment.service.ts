@@ -47,7 +47,9 @@ const SEGMENT_COLUMNS = `s.id::text as id, s.name, s.query, s.created_at, s.upda
 
 /** What a compiled segment reads: the facts, and the customer rows only when it needs them. */
 const from = (compiled: CompiledSegment) =>
-  compiled.profile ? `kokyaku.customer_facts f join kokyaku.customers c on c.id = f.customer_id` : `kokyaku.customer_facts f`;
+  `kokyaku.customer_facts f` +
+  (compiled.profile ? ` join kokyaku.customers c on c.id = f.customer_id` : '') +
+  (compiled.scores ? ` left join kokyaku.customer_scores s on s.customer_id = f.customer_id` : '');
 const isId = (id: string) => /^\d{1,18}$/.test(id);
 
 const segmentInput = z.strictObject({
