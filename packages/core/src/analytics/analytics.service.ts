@@ -25,9 +25,10 @@ const exceeded = (value: string, first: number, count: number) =>
  */
 const SCORE = `
   insert into kokyaku.customer_scores as t (customer_id, tenant_id, recency_score, frequency_score, monetary_score, decile, rfm_group)
-  select s.customer_id, $1, s.r, s.fr, s.m, s.d,
-         case when s.r is null then 'PROSPECTS' else ($4::jsonb -> s.r::text) ->> ((s.fr + s.m + 1) / 2 - 1) end
+  select s.customer_id, $1, s.r, s.fr, s.m, s.d, s.grp
   from (
+    select scored.*, case when scored.r is null then 'PROSPECTS' else ($4::jsonb -> scored.r::text) ->> ((scored.fr + scored.m + 1) / 2 - 1) end as grp
+    from (
     select x.customer_id,
            case when x.orders_count > 0 then (5 - ${exceeded('($2::date - (x.last_order_at at time zone $5::text)::date)', 6, 4)})::smallint end as r,
            case when x.orders_count > 0 then (1 + ${exceeded('x.orders_count', 10, 4)})::smallint end as fr,
@@ -35,7 +36,12 @@ const SCORE = `
            case when x.orders_count > 0 then (10 - ${exceeded('x.total_spent_minor', 18, 9)})::smallint end as d
     from kokyaku.customer_facts x
     where x.tenant_id = $1 and ($3::jsonb is null or x.customer_id in (select jsonb_array_elements_text($3::jsonb)::bigint))
+    ) scored
   ) s
+  left join kokyaku.customer_scores t0 on t0.customer_id = s.customer_id
+  -- Only new or changed scores reach the write (a refresh usually changes few).
+  where t0.customer_id is null
+     or (t0.recency_score, t0.frequency_score, t0.monetary_score, t0.decile, t0.rfm_group) is distinct from (s.r, s.fr, s.m, s.d, s.grp)
   on conflict (customer_id) do update
     set recency_score = excluded.recency_score, frequency_score = excluded.frequency_score,
         monetary_score = excluded.monetary_score, decile = excluded.decile, rfm_group = excluded.rfm_group
