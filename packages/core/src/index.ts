@@ -1,4 +1,4 @@
-export { type KokyakuConfig, type KokyakuUserConfig, type DatabaseConfig, type ShopConfig, type AnalyticsConfig, ConfigError, defineConfig, defaultConfig, mergeConfig } from './config/config.js';
+export { type KokyakuConfig, type KokyakuUserConfig, type DatabaseConfig, type ShopConfig, type AnalyticsConfig, type RecommendationsConfig, ConfigError, defineConfig, defaultConfig, mergeConfig } from './config/config.js';
 export { type Actor, type KokyakuContext, type Role, ROLES } from './context.js';
 export { type Kokyaku, createKokyaku } from './kokyaku.js';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
@@ -20,6 +20,8 @@ export { type BgNbdParams, type RfmSummary, bgnbdLogLikelihood, expectedPurchase
 export { type GammaGammaParams, type SpendSummary, expectedSpend, fitGammaGamma, gammaGammaLogLikelihood } from './analytics/clv/gamma-gamma.js';
 export { nelderMead } from './analytics/clv/nelder-mead.js';
 export { type RefreshSchedule, scheduleRefresh } from './analytics/schedule.js';
+export { type Recommendation, type RecommendationArgs, RecommendationService, STRATEGIES, type Strategy } from './recommendations/recommendation.service.js';
+export { type OrderChange, type OrderState } from './ingestion/batch.js';
 export { type SegmentRecord, type SegmentInput, type SegmentChange, SegmentService } from './segments/segment.service.js';
 export { type CompiledSegment, type CompileOptions, compileSegmentQuery } from './segments/compiler.js';
 export { parseSegmentQuery } from './segments/parser.js';

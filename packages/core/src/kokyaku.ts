@@ -10,6 +10,8 @@ import { MetricsService } from './metrics/metrics.service.js';
 import { OrderService } from './orders/order.service.js';
 import { SegmentService } from './segments/segment.service.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
+import { RecommendationService } from './recommendations/recommendation.service.js';
+import { RecommendationStore } from './recommendations/recommendation.store.js';
 import { KokyakuError } from './shared/errors.js';
 import { sql } from './shared/sql.js';
 
@@ -27,13 +29,15 @@ export interface Kokyaku {
   readonly metrics: MetricsService;
   readonly segments: SegmentService;
   readonly analytics: AnalyticsService;
+  readonly recommendations: RecommendationService;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
   context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**
    * Recomputes everything derived, for every tenant, synchronously: customer metrics, RFM scores
-   * and deciles, the CLV models and their predictions, then the members of every saved segment
+   * and deciles, the CLV models and their predictions, the recommendation counts and neighbour
+   * lists, then the members of every saved segment
    * (recording who entered and left). When it returns, queries reflect all ingested data.
    */
   refresh(options?: { now?: Date }): Promise<{ tenants: number; customers: number; segmentChanges: number; clvFitted: number }>;
@@ -82,6 +86,9 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   const metrics = new MetricsService();
   const segments = new SegmentService();
   const analytics = new AnalyticsService(resolved.analytics);
+  const products = new ProductService();
+  const recommendationStore = new RecommendationStore();
+  const recommendations = new RecommendationService(resolved.recommendations, products, segments, recommendationStore);
   const changed = async (ctx: KokyakuContext, customerIds: string[]) => {
     await analytics.scoreCustomers(ctx, customerIds);
     await segments.reevaluate(ctx, customerIds);
@@ -92,13 +99,14 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     orm,
     embedded,
     databaseUrl,
-    products: new ProductService(),
+    products,
     customers: new CustomerService(metrics, changed),
-    orders: new OrderService(metrics, changed),
+    orders: new OrderService(metrics, changed, (ctx, changes) => recommendationStore.apply(ctx, changes)),
     events: new EventService(changed),
     metrics,
     segments,
     analytics,
+    recommendations,
     context: (options = {}) => ({
       tenantId: options.tenantId ?? resolved.defaultTenant,
       actor: options.actor ?? null,
@@ -117,6 +125,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         customers += (await metrics.refresh(ctx)).customers;
         await analytics.refreshScores(ctx, options.now);
         if (await analytics.refreshClv(ctx, { now: options.now })) clvFitted++;
+        await recommendations.rebuild(ctx);
         const moved = await segments.reevaluate(ctx, null);
         segmentChanges += moved.entered + moved.left;
       }
@@ -145,6 +154,7 @@ function isComplete(config: KokyakuConfig | KokyakuUserConfig): config is Kokyak
       config.shop.defaultCountry &&
       config.defaultTenant &&
       config.analytics?.rfmGrid &&
-      config.analytics.clv,
+      config.analytics.clv &&
+      config.recommendations?.excludePurchased,
   );
 }

@@ -11,6 +11,23 @@ export interface KokyakuConfig {
   defaultTenant: string;
   shop: ShopConfig;
   analytics: AnalyticsConfig;
+  recommendations: RecommendationsConfig;
+}
+
+export interface RecommendationsConfig {
+  /**
+   * Leave out what the customer already bought: 'auto' (default) decides per category from the
+   * shop's own repurchase rate, 'always' or 'never'. A request can override it.
+   */
+  excludePurchased: 'auto' | 'always' | 'never';
+  /** With 'auto': categories whose buyers buy the same item again less often than this are excluded. */
+  repurchaseThreshold: number;
+  /** FOR_CUSTOMER: a purchase, view or cart this many days old counts half as much. */
+  recencyHalfLifeDays: number;
+  /** FOR_CUSTOMER: share of the score that comes from popularity (0-1). */
+  popularityWeight: number;
+  /** FOR_CUSTOMER: weigh each seed by how rare its product is among buyers (ln N/n). */
+  seedIdf: boolean;
 }
 
 export interface AnalyticsConfig {
@@ -100,6 +117,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       currency: env.KOKYAKU_CURRENCY || 'USD',
       defaultCountry: env.KOKYAKU_DEFAULT_COUNTRY || 'US',
     },
+    recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 0.1, seedIdf: true },
     analytics: {
       rfmGrid: DEFAULT_RFM_GRID,
       clv: { horizonMonths: 12, annualDiscountRate: 0, sampleSize: 100_000, minCustomers: 100 },
@@ -166,6 +184,11 @@ function validateConfig(config: KokyakuConfig): void {
   if (!(clv.horizonMonths > 0 && clv.horizonMonths <= 120)) throw new ConfigError('analytics.clv.horizonMonths must be between 1 and 120.');
   if (!(clv.annualDiscountRate >= 0 && clv.annualDiscountRate < 1)) throw new ConfigError('analytics.clv.annualDiscountRate must be in [0, 1), e.g. 0.1 for 10%.');
   if (!(Number.isInteger(clv.sampleSize) && clv.sampleSize >= 1000)) throw new ConfigError('analytics.clv.sampleSize must be an integer of at least 1000.');
+  const recs = config.recommendations;
+  if (!['auto', 'always', 'never'].includes(recs.excludePurchased)) throw new ConfigError('recommendations.excludePurchased is "auto", "always" or "never".');
+  if (!(recs.repurchaseThreshold >= 0 && recs.repurchaseThreshold <= 1)) throw new ConfigError('recommendations.repurchaseThreshold must be between 0 and 1.');
+  if (!(recs.recencyHalfLifeDays > 0)) throw new ConfigError('recommendations.recencyHalfLifeDays must be positive.');
+  if (!(recs.popularityWeight >= 0 && recs.popularityWeight <= 1)) throw new ConfigError('recommendations.popularityWeight must be between 0 and 1.');
   if (!Number.isInteger(config.database.poolSize) || config.database.poolSize < 1) {
     throw new ConfigError('database.poolSize must be a positive integer.');
   }

@@ -107,6 +107,25 @@ export type CustomersChanged = (ctx: import('../context.js').KokyakuContext, cus
 
 export const noChangeListener: CustomersChanged = async () => undefined;
 
+/** An order's contribution as placed (null when it did not exist or was not PLACED). */
+export interface OrderState {
+  orderId: string;
+  customerId: string;
+  placedAt: Date;
+  lines: { productId: string; quantity: number }[];
+}
+
+/** An order whose contribution changed: recorded, cancelled, re-lined, moved or re-dated. */
+export interface OrderChange {
+  before: OrderState | null;
+  after: OrderState | null;
+}
+
+/** Called in the ingestion transaction with every order whose placed contribution changed. */
+export type OrdersChanged = (ctx: import('../context.js').KokyakuContext, changes: OrderChange[]) => Promise<void>;
+
+export const noOrdersListener: OrdersChanged = async () => undefined;
+
 export function emptyResult(received: number, errors: BatchItemError[]): BatchResult {
   const failed = new Set(errors.map((e) => e.index)).size;
   return { received, created: 0, updated: 0, unchanged: received - failed, failed, errors };

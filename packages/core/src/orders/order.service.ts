@@ -1,7 +1,18 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
+import {
+  type BatchResult,
+  type CustomersChanged,
+  type OrderChange,
+  type OrderState,
+  type OrdersChanged,
+  emptyResult,
+  lastPerKey,
+  noChangeListener,
+  noOrdersListener,
+  validateBatch,
+} from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
@@ -149,6 +160,7 @@ export class OrderService {
   constructor(
     private readonly metrics: MetricsService,
     private readonly changed: CustomersChanged = noChangeListener,
+    private readonly ordersChanged: OrdersChanged = noOrdersListener,
   ) {}
 
   /**
@@ -174,9 +186,9 @@ export class OrderService {
       // (an order may move to another customer), and unchanged lines need no rewrite.
       const stored = new Map(
         (
-          await sql<{ external_id: string; customer_id: string; lines_digest: string }>(
+          await sql<{ id: string; external_id: string; customer_id: string; lines_digest: string; status: OrderStatus; placed_at: Date | string }>(
             em,
-            `select external_id, customer_id::text as customer_id, lines_digest from kokyaku.orders
+            `select id::text as id, external_id, customer_id::text as customer_id, lines_digest, status, placed_at from kokyaku.orders
              where tenant_id = $1 and external_id in (select jsonb_array_elements_text($2::jsonb))`,
             [ctx.tenantId, JSON.stringify(items.map((i) => i.value.externalId))],
           )
@@ -208,6 +220,34 @@ export class OrderService {
         };
       });
 
+      // What the orders about to change contributed while placed, read before their lines go.
+      const docByExternalId = new Map(docs.map((d) => [d.externalId, d]));
+      const contributionChanges = [...stored.values()].filter((s) => {
+        const d = docByExternalId.get(s.external_id)!;
+        const wasPlaced = s.status === 'PLACED';
+        const isPlaced = d.status === 'PLACED';
+        if (!wasPlaced && !isPlaced) return false;
+        return (
+          wasPlaced !== isPlaced ||
+          s.lines_digest !== d.linesDigest ||
+          s.customer_id !== d.customerId ||
+          asDate(s.placed_at).getTime() !== Date.parse(d.placedAt)
+        );
+      });
+      const before = new Map<string, OrderState>();
+      const placedBefore = contributionChanges.filter((s) => s.status === 'PLACED');
+      if (placedBefore.length > 0) {
+        const oldLines = await sql<{ order_id: string; product_id: string; quantity: number }>(
+          em,
+          `select order_id::text as order_id, product_id::text as product_id, quantity from kokyaku.order_lines
+           where tenant_id = $1 and order_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+          [ctx.tenantId, JSON.stringify(placedBefore.map((s) => s.id))],
+        );
+        for (const s of placedBefore) before.set(s.external_id, { orderId: s.id, customerId: s.customer_id, placedAt: asDate(s.placed_at), lines: [] });
+        const byId = new Map(placedBefore.map((s) => [s.id, before.get(s.external_id)!]));
+        for (const line of oldLines) byId.get(line.order_id)?.lines.push({ productId: line.product_id, quantity: line.quantity });
+      }
+
       const written = await sql<{ id: string; external_id: string; customer_id: string; inserted: boolean }>(em, UPSERT_ORDERS, [
         ctx.tenantId,
         JSON.stringify(docs),
@@ -229,6 +269,19 @@ export class OrderService {
         if (before) touched.add(before.customer_id);
       }
       await this.metrics.recomputeForCustomers(tx, touched);
+      const changes: OrderChange[] = [];
+      for (const w of written) {
+        const d = docByExternalId.get(w.external_id)!;
+        const previous = stored.get(w.external_id);
+        if (previous && !contributionChanges.includes(previous)) continue;
+        const after: OrderState | null =
+          d.status === 'PLACED'
+            ? { orderId: w.id, customerId: w.customer_id, placedAt: new Date(d.placedAt), lines: (linesByOrder.get(w.external_id) ?? []).map((l) => ({ productId: l.productId, quantity: l.quantity })) }
+            : null;
+        const beforeState = before.get(w.external_id) ?? null;
+        if (after || beforeState) changes.push({ before: beforeState, after });
+      }
+      if (changes.length > 0) await this.ordersChanged(tx, changes);
       await this.changed(tx, [...touched]);
 
       result.created = written.filter((w) => w.inserted).length;

@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000_foundation } from './Migration20261122000000_foundation.js';
 import { Migration20261122010000_segments } from './Migration20261122010000_segments.js';
 import { Migration20261122020000_analytics } from './Migration20261122020000_analytics.js';
+import { Migration20261122030000_recommendations } from './Migration20261122030000_recommendations.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261122000000_foundation', class: Migration20261122000000_foundation },
   { name: 'Migration20261122010000_segments', class: Migration20261122010000_segments },
   { name: 'Migration20261122020000_analytics', class: Migration20261122020000_analytics },
+  { name: 'Migration20261122030000_recommendations', class: Migration20261122030000_recommendations },
 ];

@@ -1,0 +1,342 @@
+import type { ProductRecord, ProductService } from '../catalog/product.service.js';
+import type { RecommendationsConfig } from '../config/config.js';
+import type { KokyakuContext } from '../context.js';
+import type { SegmentService } from '../segments/segment.service.js';
+import { addDays, todayIn } from '../segments/dates.js';
+import { KokyakuError } from '../shared/errors.js';
+import { sql } from '../shared/sql.js';
+import type { RecommendationStore } from './recommendation.store.js';
+
+export const STRATEGIES = ['FOR_CUSTOMER', 'BOUGHT_TOGETHER', 'SIMILAR', 'POPULAR', 'TRENDING'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export interface RecommendationArgs {
+  customerExternalId?: string | null;
+  productExternalId?: string | null;
+  /** Default: BOUGHT_TOGETHER with a product, FOR_CUSTOMER with a customer, else POPULAR. */
+  strategy?: Strategy | null;
+  /** 1-100 (default 10). */
+  first?: number | null;
+  /** Only products in this category. */
+  category?: string | null;
+  /**
+   * Leave out what the customer bought. Default: decided per category from how often the shop's
+   * customers buy the same item again (`recommendations.repurchaseThreshold`).
+   */
+  excludePurchased?: boolean | null;
+  /** Keep out-of-stock products (default false). */
+  includeOutOfStock?: boolean | null;
+  /** Recommend only to customers a segment query selects; others get an empty list. */
+  segment?: string | null;
+  /** Days of the POPULAR window (default 30) and of each TRENDING window (default 14). */
+  windowDays?: number | null;
+}
+
+export interface Recommendation {
+  product: ProductRecord;
+  score: number;
+  reason: string;
+  /** The strategy that produced this item: the one asked for, or POPULAR for items filling a short list. */
+  strategy: Strategy;
+}
+
+interface Candidate {
+  productId: string;
+  score: number;
+  reason: string;
+  /** Set on the popular items that fill up a short list. */
+  strategy?: Strategy;
+}
+
+interface NeighbourRow {
+  product_id: string;
+  neighbour_id: string;
+  score: number;
+  support: number;
+}
+
+const WEIGHTS = { purchase: 1, added_to_cart: 0.6, product_viewed: 0.3 } as const;
+
+/**
+ * Five strategies over the precomputed neighbour lists and daily counts: a request reads a few
+ * index ranges and merges them; it never scans order lines.
+ */
+export class RecommendationService {
+  constructor(
+    private readonly config: RecommendationsConfig,
+    private readonly products: ProductService,
+    private readonly segments: SegmentService,
+    private readonly store: RecommendationStore,
+  ) {}
+
+  /** Rebuilds every count and neighbour list of the context's tenant from its orders. */
+  rebuild(ctx: KokyakuContext): Promise<void> {
+    return this.store.rebuild(ctx);
+  }
+
+  async recommend(ctx: KokyakuContext, args: RecommendationArgs): Promise<Recommendation[]> {
+    const first = args.first ?? 10;
+    if (!Number.isInteger(first) || first < 1 || first > 100) throw KokyakuError.badInput('"first" must be a whole number from 1 to 100.', { field: 'first' });
+    const windowDays = args.windowDays ?? null;
+    if (windowDays !== null && !(Number.isInteger(windowDays) && windowDays >= 1 && windowDays <= 365)) {
+      throw KokyakuError.badInput('"windowDays" must be a whole number from 1 to 365.', { field: 'windowDays' });
+    }
+    const strategy: Strategy = args.strategy ?? (args.productExternalId ? 'BOUGHT_TOGETHER' : args.customerExternalId ? 'FOR_CUSTOMER' : 'POPULAR');
+    if (!STRATEGIES.includes(strategy)) throw KokyakuError.badInput(`"strategy" is one of ${STRATEGIES.join(', ')}.`, { field: 'strategy' });
+
+    const customer = args.customerExternalId ? await this.customerId(ctx, args.customerExternalId) : null;
+    if (args.segment != null) {
+      if (!args.customerExternalId) throw KokyakuError.badInput('"segment" restricts recommendations to customers: give customerExternalId too.', { field: 'segment' });
+      if (!customer || !(await this.inSegment(ctx, customer, args.segment))) return [];
+    }
+    let product: ProductRecord | null = null;
+    if (strategy === 'BOUGHT_TOGETHER' || strategy === 'SIMILAR') {
+      if (!args.productExternalId) throw KokyakuError.badInput(`${strategy} needs productExternalId.`, { field: 'productExternalId' });
+      product = await this.products.findByExternalId(ctx, args.productExternalId);
+      if (!product) return [];
+    }
+    if (strategy === 'FOR_CUSTOMER' && !args.customerExternalId) {
+      throw KokyakuError.badInput('FOR_CUSTOMER needs customerExternalId.', { field: 'customerExternalId' });
+    }
+
+    const purchased = customer ? await this.purchased(ctx, customer) : new Set<string>();
+    const want = first * 3 + purchased.size + 10;
+    let candidates: Candidate[];
+    switch (strategy) {
+      case 'BOUGHT_TOGETHER':
+        candidates = await this.fromNeighbours(ctx, [product!.id], 'BOUGHT_TOGETHER', want, (n) => `Bought together with ${product!.name} in ${n.support} orders`);
+        break;
+      case 'SIMILAR':
+        candidates = await this.fromNeighbours(ctx, [product!.id], 'SIMILAR', want, (n) =>
+          n.support > 0 ? `Similar to ${product!.name}: ${n.support} customers bought both` : `Similar to ${product!.name}: same categories or tags`,
+        );
+        break;
+      case 'POPULAR':
+        candidates = await this.popular(ctx, windowDays ?? 30, want);
+        break;
+      case 'TRENDING':
+        candidates = await this.trending(ctx, windowDays ?? 14, want);
+        break;
+      case 'FOR_CUSTOMER':
+        candidates = customer ? await this.forCustomer(ctx, customer, want) : [];
+        break;
+    }
+    if (strategy === 'FOR_CUSTOMER' || candidates.length < first) {
+      // Cold start, or too few personal candidates: fill with what is popular now.
+      const seen = new Set(candidates.map((c) => c.productId));
+      const scale = strategy === 'FOR_CUSTOMER' ? this.config.popularityWeight : 1;
+      for (const c of await this.popular(ctx, windowDays ?? 30, want)) {
+        if (!seen.has(c.productId)) candidates.push({ ...c, score: c.score * scale, strategy: 'POPULAR' });
+      }
+    }
+
+    const records = await this.products.findByIds(ctx, [...new Set(candidates.map((c) => c.productId))]);
+    const excluded = await this.exclusion(ctx, purchased, args.excludePurchased ?? null, records);
+    const out: Recommendation[] = [];
+    const seen = new Set<string>(product ? [product.id] : []);
+    for (const c of candidates) {
+      const record = records.get(c.productId);
+      if (!record || seen.has(c.productId) || excluded.has(c.productId) || record.placeholder) continue;
+      if (!args.includeOutOfStock && !record.inStock) continue;
+      if (args.category && !record.categories.includes(args.category)) continue;
+      seen.add(c.productId);
+      out.push({ product: record, score: c.score, reason: c.reason, strategy: c.strategy ?? strategy });
+      if (out.length === first) break;
+    }
+    return out;
+  }
+
+  private async customerId(ctx: KokyakuContext, externalId: string): Promise<string | null> {
+    const [row] = await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where tenant_id = $1 and external_id = $2`, [ctx.tenantId, externalId]);
+    return row?.id ?? null;
+  }
+
+  private async inSegment(ctx: KokyakuContext, customerId: string, query: string): Promise<boolean> {
+    const compiled = this.segments.compile(ctx, query, { firstParam: 3 });
+    const from =
+      'kokyaku.customer_facts f' +
+      (compiled.profile ? ' join kokyaku.customers c on c.id = f.customer_id' : '') +
+      (compiled.scores ? ' left join kokyaku.customer_scores s on s.customer_id = f.customer_id' : '');
+    const rows = await sql(ctx.em, `select 1 from ${from} where f.tenant_id = $1 and f.customer_id = $2::bigint and ${compiled.where}`, [
+      ctx.tenantId,
+      customerId,
+      ...compiled.params,
+    ]);
+    return rows.length > 0;
+  }
+
+  private async purchased(ctx: KokyakuContext, customerId: string): Promise<Set<string>> {
+    const rows = await sql<{ product_id: string }>(ctx.em, `select product_id::text as product_id from kokyaku.customer_products where customer_id = $1::bigint`, [customerId]);
+    return new Set(rows.map((r) => r.product_id));
+  }
+
+  /**
+   * The purchased products to leave out. Auto (default): a product whose first category (or, if it
+   * has none, the shop as a whole) is rarely bought again by the same customer.
+   */
+  private async exclusion(ctx: KokyakuContext, purchased: Set<string>, override: boolean | null, records: Map<string, ProductRecord>): Promise<Set<string>> {
+    if (purchased.size === 0 || override === false) return new Set();
+    if (override === true || this.config.excludePurchased === 'always') return purchased;
+    if (this.config.excludePurchased === 'never') return new Set();
+    const rates = await this.repurchaseRates(ctx);
+    const excluded = new Set<string>();
+    for (const id of purchased) {
+      const record = records.get(id);
+      if (!record) continue;
+      const rate = rates.byCategory.get(record.categories[0] ?? '') ?? rates.shop;
+      if (rate < this.config.repurchaseThreshold) excluded.add(id);
+    }
+    return excluded;
+  }
+
+  /** Share of a category's buyers who bought the same product again. */
+  async repurchaseRates(ctx: KokyakuContext): Promise<{ shop: number; byCategory: Map<string, number> }> {
+    const rows = await sql<{ category: string | null; customers: string; repeat: string }>(
+      ctx.em,
+      `select p.categories[1] as category, sum(s.customers)::text as customers, sum(s.repeat_customers)::text as repeat
+       from kokyaku.product_stats s join kokyaku.products p on p.id = s.product_id
+       where s.tenant_id = $1 group by rollup (p.categories[1])`,
+      [ctx.tenantId],
+    );
+    const byCategory = new Map<string, number>();
+    let shop = 0;
+    rows.forEach((r, i) => {
+      const rate = Number(r.customers) > 0 ? Number(r.repeat) / Number(r.customers) : 0;
+      // rollup: the grand total is the last row, with a null category.
+      if (i === rows.length - 1 && r.category === null) shop = rate;
+      else if (r.category !== null) byCategory.set(r.category, rate);
+    });
+    return { shop, byCategory };
+  }
+
+  private async neighbours(ctx: KokyakuContext, productIds: readonly string[], kind: 'BOUGHT_TOGETHER' | 'ALSO_BOUGHT' | 'SIMILAR'): Promise<NeighbourRow[]> {
+    if (productIds.length === 0) return [];
+    return sql<NeighbourRow>(
+      ctx.em,
+      `select product_id::text as product_id, neighbour_id::text as neighbour_id, score, support
+       from kokyaku.product_neighbours
+       where kind = $2 and product_id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))
+       order by product_id, rank`,
+      [JSON.stringify(productIds), kind],
+    );
+  }
+
+  private async fromNeighbours(
+    ctx: KokyakuContext,
+    productIds: readonly string[],
+    kind: 'BOUGHT_TOGETHER' | 'SIMILAR',
+    limit: number,
+    reason: (n: NeighbourRow) => string,
+  ): Promise<Candidate[]> {
+    return (await this.neighbours(ctx, productIds, kind)).slice(0, limit).map((n) => ({ productId: n.neighbour_id, score: n.score, reason: reason(n) }));
+  }
+
+  private async popular(ctx: KokyakuContext, days: number, limit: number): Promise<Candidate[]> {
+    const today = todayIn(ctx.shop.timeZone);
+    const rows = await sql<{ product_id: string; baskets: number }>(
+      ctx.em,
+      `select product_id::text as product_id, sum(baskets)::int as baskets from kokyaku.product_daily
+       where tenant_id = $1 and day > $2::date group by product_id having sum(baskets) > 0
+       order by 2 desc, 1 limit $3`,
+      [ctx.tenantId, addDays(today, -days), limit],
+    );
+    const top = rows[0]?.baskets ?? 1;
+    return rows.map((r) => ({ productId: r.product_id, score: r.baskets / top, reason: `Popular: ordered ${r.baskets} times in the last ${days} days` }));
+  }
+
+  private async trending(ctx: KokyakuContext, days: number, limit: number): Promise<Candidate[]> {
+    const today = todayIn(ctx.shop.timeZone);
+    const rows = await sql<{ product_id: string; recent: number; previous: number }>(
+      ctx.em,
+      `select product_id::text as product_id,
+              sum(baskets) filter (where day > $2::date)::int as recent,
+              coalesce(sum(baskets) filter (where day <= $2::date), 0)::int as previous
+       from kokyaku.product_daily
+       where tenant_id = $1 and day > $3::date
+       group by product_id
+       having sum(baskets) filter (where day > $2::date) >= 3
+          and sum(baskets) filter (where day > $2::date) > coalesce(sum(baskets) filter (where day <= $2::date), 0)
+       order by (sum(baskets) filter (where day > $2::date) - coalesce(sum(baskets) filter (where day <= $2::date), 0))
+                / sqrt(coalesce(sum(baskets) filter (where day <= $2::date), 0) + 1) desc, 1
+       limit $4`,
+      [ctx.tenantId, addDays(today, -days), addDays(today, -2 * days), limit],
+    );
+    return rows.map((r) => ({
+      productId: r.product_id,
+      score: (r.recent - r.previous) / Math.sqrt(r.previous + 1),
+      reason: `Trending: ordered ${r.recent} times in the last ${days} days, up from ${r.previous}`,
+    }));
+  }
+
+  /**
+   * Personal: the customer's purchases and recent views and carts (recent ones weigh more, halving
+   * every `recencyHalfLifeDays`) each vote for their ALSO_BOUGHT neighbours; a little popularity is
+   * blended in (`popularityWeight`).
+   */
+  private async forCustomer(ctx: KokyakuContext, customerId: string, limit: number): Promise<Candidate[]> {
+    const { recencyHalfLifeDays, popularityWeight } = this.config;
+    const seeds = await sql<{ product_id: string; kind: keyof typeof WEIGHTS; at: Date | string; times: number }>(
+      ctx.em,
+      `(select product_id::text as product_id, 'purchase' as kind, last_at as at, orders as times
+        from kokyaku.customer_products where customer_id = $1::bigint order by last_at desc limit 50)
+       union all
+       (select product_id::text, type, max(occurred_at), count(*)::int
+        from kokyaku.events
+        where tenant_id = $2 and customer_id = $1::bigint and product_id is not null and type in ('product_viewed', 'added_to_cart')
+          and occurred_at > now() - interval '90 days'
+        group by product_id, type order by max(occurred_at) desc limit 50)`,
+      [customerId, ctx.tenantId],
+    );
+    if (seeds.length === 0) return [];
+    // A purchase of what everybody buys says little about taste: seeds weigh ln(N / n), the
+    // inverse document frequency of the product among the shop's buyers.
+    const [totals] = await sql<{ buyers: number }>(
+      ctx.em,
+      `select count(*)::int as buyers from kokyaku.customer_facts where tenant_id = $1 and orders_count > 0`,
+      [ctx.tenantId],
+    );
+    const seedStats = new Map(
+      (
+        await sql<{ product_id: string; customers: number }>(
+          ctx.em,
+          `select product_id::text as product_id, customers from kokyaku.product_stats where product_id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))`,
+          [JSON.stringify([...new Set(seeds.map((s) => s.product_id))])],
+        )
+      ).map((r) => [r.product_id, r.customers]),
+    );
+    const buyers = Math.max(totals?.buyers ?? 1, 1);
+    const idf = (productId: string) => (this.config.seedIdf ? Math.max(0.05, Math.log(buyers / Math.max(1, seedStats.get(productId) ?? 1))) : 1);
+    const now = Date.now();
+    const weight = new Map<string, { w: number; kind: string }>();
+    for (const s of seeds) {
+      const age = (now - new Date(s.at).getTime()) / 86_400_000;
+      const w = WEIGHTS[s.kind] * Math.log2(1 + s.times) * 0.5 ** (Math.max(0, age) / recencyHalfLifeDays) * idf(s.product_id);
+      const current = weight.get(s.product_id);
+      weight.set(s.product_id, { w: (current?.w ?? 0) + w, kind: current && current.w > w ? current.kind : s.kind });
+    }
+    const votes = new Map<string, { score: number; best: { seed: string; part: number } }>();
+    for (const n of await this.neighbours(ctx, [...weight.keys()], 'ALSO_BOUGHT')) {
+      const part = weight.get(n.product_id)!.w * n.score;
+      const v = votes.get(n.neighbour_id) ?? { score: 0, best: { seed: n.product_id, part: 0 } };
+      v.score += part;
+      if (part > v.best.part) v.best = { seed: n.product_id, part };
+      votes.set(n.neighbour_id, v);
+    }
+    const popular = await this.popular(ctx, 30, 200);
+    const popularity = new Map(popular.map((p) => [p.productId, p.score]));
+    const seedNames = await this.products.findByIds(ctx, [...new Set([...votes.values()].map((v) => v.best.seed))]);
+    const top = Math.max(...[...votes.values()].map((v) => v.score), 1e-9);
+    const candidates: Candidate[] = [...votes].map(([productId, v]) => {
+      const seed = weight.get(v.best.seed)!;
+      const name = seedNames.get(v.best.seed)?.name ?? 'an item';
+      const verb = seed.kind === 'purchase' ? 'bought' : seed.kind === 'added_to_cart' ? 'added to your cart' : 'viewed';
+      return {
+        productId,
+        score: (1 - popularityWeight) * (v.score / top) + popularityWeight * (popularity.get(productId) ?? 0),
+        reason: `Because you ${verb} ${name}`,
+      };
+    });
+    candidates.sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
+    return candidates.slice(0, limit);
+  }
+}

@@ -1,0 +1,229 @@
+import type { Kokyaku, OrderInput } from '@kokyaku/core';
+import { createTestKokyaku } from '@kokyaku/core/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sql } from '../src/shared/sql.js';
+
+/**
+ * A planted shop: coffee is bought with filters and tea with cookies, while a few filler products
+ * are in most baskets (so raw co-purchase counts point at fillers, not at the planted partners).
+ */
+let kokyaku: Kokyaku;
+const ctx = (tenantId?: string) => kokyaku.context({ tenantId });
+const DAY = 86_400_000;
+const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+
+const products = [
+  { externalId: 'coffee', name: 'Coffee beans', price: 1800, categories: ['coffee'], tags: ['roasted'] },
+  { externalId: 'filter', name: 'Paper filters', price: 400, categories: ['equipment'], tags: ['paper'] },
+  { externalId: 'tea', name: 'Sencha', price: 1200, categories: ['tea'], tags: ['japan'] },
+  { externalId: 'cookie', name: 'Butter cookies', price: 900, categories: ['sweets'], tags: [] },
+  { externalId: 'mug', name: 'Mug', price: 2000, categories: ['tableware'], tags: [] },
+  { externalId: 'sofa', name: 'Sofa', price: 90000, categories: ['furniture'], tags: ['living'] },
+  { externalId: 'armchair', name: 'Armchair', price: 60000, categories: ['furniture'], tags: ['living'] },
+  { externalId: 'newtea', name: 'Hojicha (new)', price: 1100, categories: ['tea'], tags: ['japan'] },
+  ...Array.from({ length: 6 }, (_, i) => ({ externalId: `filler${i}`, name: `Staple ${i}`, price: 300, categories: ['misc'], tags: [] })),
+];
+
+function plantedOrders(): OrderInput[] {
+  let seed = 11;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const orders: OrderInput[] = [];
+  let n = 0;
+  for (let c = 0; c < 160; c++) {
+    const baskets = 2 + Math.floor(random() * 4);
+    const likesCoffee = c % 2 === 0;
+    for (let b = 0; b < baskets; b++) {
+      // filler0 is in nearly every basket: the best seller that raw counts would always suggest.
+      const items = new Set<string>([...(random() < 0.9 ? ['filler0'] : []), `filler${1 + Math.floor(random() * 5)}`]);
+      if (likesCoffee && random() < 0.7) {
+        items.add('coffee');
+        if (random() < 0.6) items.add('filter');
+      }
+      if (!likesCoffee && random() < 0.7) {
+        items.add('tea');
+        if (random() < 0.6) items.add('cookie');
+      }
+      if (random() < 0.05) items.add('mug');
+      orders.push({
+        externalId: `o${++n}`,
+        customerExternalId: `c${c}`,
+        placedAt: ago(20 + Math.floor(random() * 300)),
+        lines: [...items].map((p) => ({ productExternalId: p, quantity: 1, unitPrice: products.find((x) => x.externalId === p)!.price })),
+      });
+    }
+  }
+  // Furniture is bought once: 30 customers, one piece each.
+  for (let c = 0; c < 30; c++) {
+    orders.push({
+      externalId: `f${c}`,
+      customerExternalId: `c${c}`,
+      placedAt: ago(100),
+      lines: [{ productExternalId: c % 3 === 0 ? 'armchair' : 'sofa', quantity: 1, unitPrice: 90000 }],
+    });
+  }
+  return orders;
+}
+
+const ids = (recs: { product: { externalId: string } }[]) => recs.map((r) => r.product.externalId);
+
+beforeAll(async () => {
+  kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY' } });
+  await kokyaku.products.upsert(ctx(), products);
+  const orders = plantedOrders();
+  for (let i = 0; i < orders.length; i += 200) await kokyaku.orders.record(ctx(), orders.slice(i, i + 200));
+});
+afterAll(() => kokyaku?.close());
+
+async function tableState() {
+  const em = ctx().em;
+  return {
+    customerProducts: await sql(em, `select customer_id, product_id, orders, quantity, first_at, last_at from kokyaku.customer_products order by 1, 2`),
+    stats: await sql(em, `select product_id, baskets, customers, repeat_customers from kokyaku.product_stats where baskets > 0 or customers > 0 order by 1`),
+    daily: await sql(em, `select product_id, day, baskets, quantity from kokyaku.product_daily where baskets <> 0 or quantity <> 0 order by 1, 2`),
+    pairs: await sql(em, `select product_a, product_b, baskets, customers from kokyaku.product_pairs where baskets <> 0 or customers <> 0 order by 1, 2`),
+    neighbours: await sql(em, `select product_id, kind, rank, neighbour_id, score from kokyaku.product_neighbours order by 1, 2, 3`),
+  };
+}
+
+describe('incremental counts', () => {
+  it('equal a rebuild from the orders', async () => {
+    // Some churn first: cancellations, a re-lined order, an order moved to another customer.
+    await kokyaku.orders.record(ctx(), [
+      { externalId: 'o1', customerExternalId: 'c0', placedAt: ago(50), status: 'CANCELLED', lines: [{ productExternalId: 'coffee', quantity: 1, unitPrice: 1800 }] },
+      { externalId: 'o2', customerExternalId: 'c0', placedAt: ago(40), lines: [{ productExternalId: 'mug', quantity: 2, unitPrice: 2000 }, { productExternalId: 'tea', quantity: 1, unitPrice: 1200 }] },
+      { externalId: 'o3', customerExternalId: 'c9', placedAt: ago(30), lines: [{ productExternalId: 'cookie', quantity: 1, unitPrice: 900 }] },
+    ]);
+    const incremental = await tableState();
+    await kokyaku.recommendations.rebuild(ctx());
+    const rebuilt = await tableState();
+    const { neighbours: a, ...countsA } = incremental;
+    const { neighbours: b, ...countsB } = rebuilt;
+    expect(countsA).toEqual(countsB);
+    // Lists of products outside the last batch are refreshed by the rebuild; all lists exist.
+    expect(new Set(a.map((r) => r.product_id)).size).toBeGreaterThan(8);
+    expect(b.length).toBeGreaterThan(0);
+  });
+});
+
+describe('strategies', () => {
+  it('BOUGHT_TOGETHER finds the planted partners first, not the staples every basket holds', async () => {
+    const [raw] = await sql<{ product: string }>(
+      ctx().em,
+      `select pb.external_id as product from kokyaku.product_pairs pp
+       join kokyaku.products pa on pa.id = pp.product_a join kokyaku.products pb on pb.id = pp.product_b
+       where pa.external_id = 'coffee' order by pp.baskets desc limit 1`,
+    );
+    expect(raw!.product).toMatch(/^filler/);
+    const coffee = await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'coffee', strategy: 'BOUGHT_TOGETHER', first: 5 });
+    expect(ids(coffee)[0]).toBe('filter');
+    expect(coffee[0]!.reason).toMatch(/^Bought together with Coffee beans in \d+ orders$/);
+    expect(coffee[0]!.score).toBeGreaterThan(coffee[1]!.score);
+    const tea = await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'tea', first: 5 });
+    expect(ids(tea)[0]).toBe('cookie');
+  });
+
+  it('SIMILAR gives a product without history neighbours by its attributes', async () => {
+    const similar = await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'newtea', strategy: 'SIMILAR', first: 3 });
+    expect(ids(similar)[0]).toBe('tea');
+    expect(similar[0]!.reason).toMatch(/same categories or tags/);
+  });
+
+  it('FOR_CUSTOMER follows what the customer did, and falls back to popular for a newcomer', async () => {
+    const coffeeLover = await kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'c40', first: 10 });
+    expect(coffeeLover[0]!.strategy).toBe('FOR_CUSTOMER');
+    const list = ids(coffeeLover);
+    expect(list).toContain('filter');
+    // The coffee side of the shop comes before the tea side for a coffee drinker.
+    expect(list.indexOf('cookie') === -1 || list.indexOf('filter') < list.indexOf('cookie')).toBe(true);
+    expect(list.indexOf('tea') === -1 || list.indexOf('coffee') < list.indexOf('tea')).toBe(true);
+    expect(coffeeLover.find((r) => r.product.externalId === 'filter')!.reason).toMatch(/^Because you (bought|viewed|added)/);
+
+    // A newcomer who viewed tea gets tea's partners; one with no history at all gets what is popular.
+    await kokyaku.events.track(ctx(), [{ eventId: 'v1', type: 'product_viewed', customerExternalId: 'newbie', productExternalId: 'tea', occurredAt: new Date() }]);
+    expect(ids(await kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'newbie', first: 3 }))).toContain('cookie');
+    const cold = await kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'nobody-at-all', first: 3 });
+    const popular = await kokyaku.recommendations.recommend(ctx(), { strategy: 'POPULAR', first: 3 });
+    expect(ids(cold)).toEqual(ids(popular));
+    expect(popular[0]!.reason).toMatch(/^Popular: ordered \d+ times in the last 30 days$/);
+  });
+
+  it('TRENDING surfaces what rises against the previous window', async () => {
+    await kokyaku.orders.record(
+      ctx(),
+      Array.from({ length: 6 }, (_, i) => ({
+        externalId: `trend${i}`,
+        customerExternalId: `t${i}`,
+        placedAt: ago(2),
+        lines: [{ productExternalId: 'mug', quantity: 1, unitPrice: 2000 }],
+      })),
+    );
+    const trending = await kokyaku.recommendations.recommend(ctx(), { strategy: 'TRENDING', first: 3 });
+    expect(ids(trending)[0]).toBe('mug');
+    expect(trending[0]!.reason).toMatch(/^Trending: ordered \d+ times in the last 14 days, up from \d+$/);
+  });
+});
+
+describe('business rules', () => {
+  it('leave out bought furniture (rarely bought again) but not bought coffee (often bought again)', async () => {
+    const rates = await kokyaku.recommendations.repurchaseRates(ctx());
+    expect(rates.byCategory.get('furniture')).toBe(0);
+    expect(rates.byCategory.get('coffee')!).toBeGreaterThan(0.3);
+    // c0 bought the sofa; armchair buyers' neighbours include the sofa.
+    const forSofaOwner = await kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'c1', productExternalId: 'armchair', strategy: 'SIMILAR', first: 10 });
+    expect(ids(forSofaOwner)).not.toContain('sofa');
+    const forcedIn = await kokyaku.recommendations.recommend(ctx(), {
+      customerExternalId: 'c1',
+      productExternalId: 'armchair',
+      strategy: 'SIMILAR',
+      first: 10,
+      excludePurchased: false,
+    });
+    expect(ids(forcedIn)).toContain('sofa');
+    const coffeeBuyer = await kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'c2', productExternalId: 'filter', strategy: 'BOUGHT_TOGETHER', first: 5 });
+    expect(ids(coffeeBuyer)).toContain('coffee');
+    const strict = await kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'c2', productExternalId: 'filter', first: 5, excludePurchased: true });
+    expect(ids(strict)).not.toContain('coffee');
+  });
+
+  it('leave out what is out of stock, keep to a category, and to a segment', async () => {
+    await kokyaku.products.upsert(ctx(), [{ externalId: 'filter', name: 'Paper filters', inStock: false }]);
+    expect(ids(await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'coffee', first: 5 }))).not.toContain('filter');
+    expect(ids(await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'coffee', first: 5, includeOutOfStock: true }))[0]).toBe('filter');
+    await kokyaku.products.upsert(ctx(), [{ externalId: 'filter', name: 'Paper filters', inStock: true }]);
+
+    const misc = await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'coffee', first: 5, category: 'misc' });
+    expect(misc.length).toBeGreaterThan(0);
+    expect(misc.every((r) => r.product.categories.includes('misc'))).toBe(true);
+
+    const segment = "products_purchased MATCHES (category = 'furniture')";
+    expect(await kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'c1', segment, first: 3 })).not.toEqual([]);
+    expect(await kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'c100', segment, first: 3 })).toEqual([]);
+    await expect(kokyaku.recommendations.recommend(ctx(), { segment, first: 3 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('an order recorded or cancelled changes the results without a rebuild', async () => {
+    const together = (recs: Awaited<ReturnType<typeof kokyaku.recommendations.recommend>>) => ids(recs.filter((r) => r.strategy === 'BOUGHT_TOGETHER'));
+    // Sofas are bought alone: nothing is bought together with them (the list is filled with POPULAR items).
+    const before = await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'sofa', strategy: 'BOUGHT_TOGETHER', first: 5 });
+    expect(together(before)).toEqual([]);
+    expect(before.every((r) => r.strategy === 'POPULAR')).toBe(true);
+    const sofaWithMug = Array.from({ length: 5 }, (_, i) => ({
+      externalId: `sofa-mug-${i}`,
+      customerExternalId: `sm${i}`,
+      placedAt: ago(1),
+      lines: [
+        { productExternalId: 'sofa', quantity: 1, unitPrice: 90000 },
+        { productExternalId: 'mug', quantity: 1, unitPrice: 2000 },
+      ],
+    }));
+    await kokyaku.orders.record(ctx(), sofaWithMug);
+    expect(together(await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'sofa', strategy: 'BOUGHT_TOGETHER', first: 5 }))).toEqual(['mug']);
+    await kokyaku.orders.record(ctx(), sofaWithMug.map((o) => ({ ...o, status: 'CANCELLED' as const })));
+    expect(together(await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'sofa', strategy: 'BOUGHT_TOGETHER', first: 5 }))).toEqual([]);
+  });
+
+  it('keeps tenants apart', async () => {
+    expect(await kokyaku.recommendations.recommend(ctx('other-shop'), { productExternalId: 'coffee', first: 5 })).toEqual([]);
+    expect(await kokyaku.recommendations.recommend(ctx('other-shop'), { strategy: 'POPULAR', first: 5 })).toEqual([]);
+  });
+});
