@@ -4,39 +4,14 @@
  * `refresh` as of the day after the last basket, and prints the RFM groups, the decile table,
  * the cohorts and the CLV model. Reads ../shared/datasets/groceries.csv or the given file.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { createTestKokyaku, startTestPostgres } from '@kokyaku/core/testing';
+import { loadGroceries } from './groceries.js';
 
-const file = process.argv[2] ?? path.resolve(import.meta.dirname, '../../shared/datasets/groceries.csv');
-if (!existsSync(file)) {
-  process.stderr.write(`No groceries.csv at ${file}; pass its path: pnpm analytics:groceries <file>\n`);
-  process.exit(1);
-}
-const MONTHS: Record<string, string> = { Jan: '01', Feb: '02', Mar: '03', Apr: '04', May: '05', Jun: '06', Jul: '07', Aug: '08', Sep: '09', Oct: '10', Nov: '11', Dec: '12' };
-const baskets = new Map<string, { member: string; day: string; lines: { item: string; cost: number }[] }>();
-for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-  const [member, date, item, cost] = line.trim().split(',');
-  if (!member || !date || !item || !cost) continue;
-  const [d, mon, yy] = date.split('-');
-  const day = `20${yy}-${MONTHS[mon!]}-${d!.padStart(2, '0')}`;
-  const key = `${member}|${day}`;
-  const basket = baskets.get(key) ?? { member, day, lines: [] };
-  basket.lines.push({ item, cost: Number(cost) });
-  baskets.set(key, basket);
-}
-const lastDay = [...baskets.values()].map((b) => b.day).sort().at(-1)!;
-
+const { orders, lastDay } = loadGroceries(process.argv[2]);
 const server = await startTestPostgres();
 const kokyaku = await createTestKokyaku(server.adminUrl, { shop: { currency: 'USD', timeZone: 'UTC' } });
 try {
   const ctx = kokyaku.context();
-  const orders = [...baskets.values()].map((b) => ({
-    externalId: `${b.member}-${b.day}`,
-    customerExternalId: `member-${b.member}`,
-    placedAt: `${b.day}T12:00:00Z`,
-    lines: b.lines.map((l) => ({ productExternalId: l.item, quantity: 1, unitPrice: l.cost })),
-  }));
   for (let i = 0; i < orders.length; i += 5000) await kokyaku.orders.record(ctx, orders.slice(i, i + 5000));
   const now = new Date(`${lastDay}T23:59:00Z`);
   const started = performance.now();

@@ -88,7 +88,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   const analytics = new AnalyticsService(resolved.analytics);
   const products = new ProductService();
   const recommendationStore = new RecommendationStore();
-  const recommendations = new RecommendationService(resolved.recommendations, products, segments, recommendationStore);
+  const recommendations = new RecommendationService(resolved.recommendations, products, segments, recommendationStore, metrics);
   const changed = async (ctx: KokyakuContext, customerIds: string[]) => {
     await analytics.scoreCustomers(ctx, customerIds);
     await segments.reevaluate(ctx, customerIds);

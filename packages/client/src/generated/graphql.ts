@@ -69,6 +69,14 @@ export type ProductInput = {
   tags?: Array<string> | null | undefined;
 };
 
+/** FOR_CUSTOMER: personal; BOUGHT_TOGETHER: in the same orders; SIMILAR: by buyers and attributes; POPULAR; TRENDING: rising. */
+export type RecommendationStrategy =
+  | 'BOUGHT_TOGETHER'
+  | 'FOR_CUSTOMER'
+  | 'POPULAR'
+  | 'SIMILAR'
+  | 'TRENDING';
+
 export type ReportPeriod =
   | 'DAY'
   | 'MONTH'
@@ -189,6 +197,28 @@ export type TrackEventsMutationVariables = Exact<{
 
 
 export type TrackEventsMutation = { trackEvents: { received: number, created: number, updated: number, unchanged: number, failed: number, errors: Array<{ index: number, field: string, message: string, externalId: string | null }> } };
+
+export type RecommendationsQueryVariables = Exact<{
+  customerExternalId?: string | null | undefined;
+  productExternalId?: string | null | undefined;
+  strategy?: RecommendationStrategy | null | undefined;
+  first?: number | null | undefined;
+  category?: string | null | undefined;
+  excludePurchased?: boolean | null | undefined;
+  includeOutOfStock?: boolean | null | undefined;
+  segment?: string | null | undefined;
+}>;
+
+
+export type RecommendationsQuery = { recommendations: Array<{ score: number, reason: string, strategy: RecommendationStrategy, product: { externalId: string, name: string, price: number | null, currency: string, categories: Array<string>, inStock: boolean } }> };
+
+export type RecommendationEvaluationQueryVariables = Exact<{
+  k?: number | null | undefined;
+  sample?: number | null | undefined;
+}>;
+
+
+export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, eligibleCustomers: number, customers: number, asOf: string, rows: Array<{ strategy: RecommendationStrategy, hitRate: number, recall: number, ndcg: number, customers: number }> } };
 
 export type SegmentFieldsFragment = { id: string, name: string, query: string, count: number, createdAt: string, updatedAt: string };
 
@@ -620,6 +650,49 @@ export const TrackEventsDocument = new TypedDocumentString(`
     externalId
   }
 }`) as unknown as TypedDocumentString<TrackEventsMutation, TrackEventsMutationVariables>;
+export const RecommendationsDocument = new TypedDocumentString(`
+    query Recommendations($customerExternalId: String, $productExternalId: String, $strategy: RecommendationStrategy, $first: Int = 10, $category: String, $excludePurchased: Boolean, $includeOutOfStock: Boolean, $segment: String) {
+  recommendations(
+    customerExternalId: $customerExternalId
+    productExternalId: $productExternalId
+    strategy: $strategy
+    first: $first
+    category: $category
+    excludePurchased: $excludePurchased
+    includeOutOfStock: $includeOutOfStock
+    segment: $segment
+  ) {
+    score
+    reason
+    strategy
+    product {
+      externalId
+      name
+      price
+      currency
+      categories
+      inStock
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RecommendationsQuery, RecommendationsQueryVariables>;
+export const RecommendationEvaluationDocument = new TypedDocumentString(`
+    query RecommendationEvaluation($k: Int = 10, $sample: Int = 2000) {
+  recommendationEvaluation(k: $k, sample: $sample) {
+    k
+    eligibleCustomers
+    customers
+    asOf
+    rows {
+      strategy
+      hitRate
+      recall
+      ndcg
+      customers
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RecommendationEvaluationQuery, RecommendationEvaluationQueryVariables>;
 export const SegmentsDocument = new TypedDocumentString(`
     query Segments($first: Int, $after: String) {
   segments(first: $first, after: $after) {

@@ -630,6 +630,91 @@ export const useTrackEventsMutation = <
   }
     )};
 
+export const RecommendationsDocument = new TypedDocumentString(`
+    query Recommendations($customerExternalId: String, $productExternalId: String, $strategy: RecommendationStrategy, $first: Int = 10, $category: String, $excludePurchased: Boolean, $includeOutOfStock: Boolean, $segment: String) {
+  recommendations(
+    customerExternalId: $customerExternalId
+    productExternalId: $productExternalId
+    strategy: $strategy
+    first: $first
+    category: $category
+    excludePurchased: $excludePurchased
+    includeOutOfStock: $includeOutOfStock
+    segment: $segment
+  ) {
+    score
+    reason
+    strategy
+    product {
+      externalId
+      name
+      price
+      currency
+      categories
+      inStock
+    }
+  }
+}
+    `);
+
+export const useRecommendationsQuery = <
+      TData = Types.RecommendationsQuery,
+      TError = unknown
+    >(
+      variables?: Types.RecommendationsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.RecommendationsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.RecommendationsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.RecommendationsQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Recommendations'] : ['Recommendations', variables],
+    queryFn: useKokyakuFetcher<Types.RecommendationsQuery, Types.RecommendationsQueryVariables>(RecommendationsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useRecommendationsQuery.document = RecommendationsDocument;
+
+useRecommendationsQuery.getKey = (variables?: Types.RecommendationsQueryVariables) => variables === undefined ? ['Recommendations'] : ['Recommendations', variables];
+
+export const RecommendationEvaluationDocument = new TypedDocumentString(`
+    query RecommendationEvaluation($k: Int = 10, $sample: Int = 2000) {
+  recommendationEvaluation(k: $k, sample: $sample) {
+    k
+    eligibleCustomers
+    customers
+    asOf
+    rows {
+      strategy
+      hitRate
+      recall
+      ndcg
+      customers
+    }
+  }
+}
+    `);
+
+export const useRecommendationEvaluationQuery = <
+      TData = Types.RecommendationEvaluationQuery,
+      TError = unknown
+    >(
+      variables?: Types.RecommendationEvaluationQueryVariables,
+      options?: Omit<UseQueryOptions<Types.RecommendationEvaluationQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.RecommendationEvaluationQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.RecommendationEvaluationQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['RecommendationEvaluation'] : ['RecommendationEvaluation', variables],
+    queryFn: useKokyakuFetcher<Types.RecommendationEvaluationQuery, Types.RecommendationEvaluationQueryVariables>(RecommendationEvaluationDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useRecommendationEvaluationQuery.document = RecommendationEvaluationDocument;
+
+useRecommendationEvaluationQuery.getKey = (variables?: Types.RecommendationEvaluationQueryVariables) => variables === undefined ? ['RecommendationEvaluation'] : ['RecommendationEvaluation', variables];
+
 export const SegmentsDocument = new TypedDocumentString(`
     query Segments($first: Int, $after: String) {
   segments(first: $first, after: $after) {

@@ -5,6 +5,8 @@ import type { SegmentService } from '../segments/segment.service.js';
 import { addDays, todayIn } from '../segments/dates.js';
 import { KokyakuError } from '../shared/errors.js';
 import { sql } from '../shared/sql.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
+import { type Evaluation, evaluateRecommendations } from './evaluation.js';
 import type { RecommendationStore } from './recommendation.store.js';
 
 export const STRATEGIES = ['FOR_CUSTOMER', 'BOUGHT_TOGETHER', 'SIMILAR', 'POPULAR', 'TRENDING'] as const;
@@ -30,6 +32,8 @@ export interface RecommendationArgs {
   segment?: string | null;
   /** Days of the POPULAR window (default 30) and of each TRENDING window (default 14). */
   windowDays?: number | null;
+  /** The moment to recommend as of (default now): evaluation replays the past with it. */
+  now?: Date;
 }
 
 export interface Recommendation {
@@ -62,11 +66,30 @@ const WEIGHTS = { purchase: 1, added_to_cart: 0.6, product_viewed: 0.3 } as cons
  * index ranges and merges them; it never scans order lines.
  */
 export class RecommendationService {
+  /**
+   * Shop-wide figures every request needs (popular lists, repurchase rates, buyer count) change
+   * slowly: they are kept for a minute per tenant rather than recomputed per request.
+   */
+  private readonly cache = new Map<string, { expires: number; value: Promise<unknown> }>();
+
+  private cached<T>(ctx: KokyakuContext, key: string, compute: () => Promise<T>): Promise<T> {
+    const full = `${ctx.tenantId}|${key}`;
+    const now = Date.now();
+    const hit = this.cache.get(full);
+    if (hit && hit.expires > now) return hit.value as Promise<T>;
+    if (this.cache.size > 1000) this.cache.clear();
+    const value = compute();
+    this.cache.set(full, { expires: now + 60_000, value });
+    value.catch(() => this.cache.delete(full));
+    return value;
+  }
+
   constructor(
     private readonly config: RecommendationsConfig,
     private readonly products: ProductService,
     private readonly segments: SegmentService,
     private readonly store: RecommendationStore,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Rebuilds every count and neighbour list of the context's tenant from its orders. */
@@ -74,13 +97,65 @@ export class RecommendationService {
     return this.store.rebuild(ctx);
   }
 
+  /**
+   * Replays the shop's history with each customer's last basket held out and measures every
+   * strategy at k (see evaluation.ts). FOR_CUSTOMER, POPULAR and TRENDING recommend to the
+   * customer; BOUGHT_TOGETHER and SIMILAR start from the customer's previous basket.
+   */
+  evaluate(ctx: KokyakuContext, options: { k?: number; sample?: number; strategies?: Strategy[] } = {}): Promise<Evaluation> {
+    const k = options.k ?? 10;
+    const sample = options.sample ?? 2000;
+    if (!Number.isInteger(k) || k < 1 || k > 100) throw KokyakuError.badInput('"k" must be a whole number from 1 to 100.', { field: 'k' });
+    if (!Number.isInteger(sample) || sample < 1) throw KokyakuError.badInput('"sample" must be a positive whole number.', { field: 'sample' });
+    return evaluateRecommendations(
+      ctx,
+      {
+        store: this.store,
+        metrics: this.metrics,
+        recommend: async (scratch, customerExternalId, basket, strategy, first, now) => {
+          // The whole history counts as "recent" for popularity when replaying old data.
+          const windowDays = strategy === 'TRENDING' ? 30 : 3650;
+          if (strategy === 'BOUGHT_TOGETHER' || strategy === 'SIMILAR') {
+            return (await this.fromBasket(scratch, basket, strategy, first, now, windowDays)).map((r) => r.product.externalId);
+          }
+          const recs = await this.recommend(scratch, { customerExternalId, strategy, first, now, windowDays });
+          return recs.map((r) => r.product.externalId);
+        },
+      },
+      { k, sample, strategies: options.strategies ?? [...STRATEGIES] },
+    );
+  }
+
+  /** Neighbours of a whole basket (their scores summed), filled with popular items. */
+  async fromBasket(ctx: KokyakuContext, externalIds: string[], kind: 'BOUGHT_TOGETHER' | 'SIMILAR', first: number, now: Date, windowDays: number): Promise<Recommendation[]> {
+    const basket = await sql<{ id: string }>(
+      ctx.em,
+      `select id::text as id from kokyaku.products where tenant_id = $1 and external_id in (select jsonb_array_elements_text($2::jsonb))`,
+      [ctx.tenantId, JSON.stringify(externalIds)],
+    );
+    const inBasket = new Set(basket.map((b) => b.id));
+    const votes = new Map<string, number>();
+    for (const n of await this.neighbours(ctx, [...inBasket], kind)) {
+      if (!inBasket.has(n.neighbour_id)) votes.set(n.neighbour_id, (votes.get(n.neighbour_id) ?? 0) + n.score);
+    }
+    const candidates: Candidate[] = [...votes].sort((a, b) => b[1] - a[1]).map(([productId, score]) => ({ productId, score, reason: `With your basket` }));
+    const seen = new Set(candidates.map((c) => c.productId));
+    for (const c of await this.popular(ctx, windowDays, first * 3, now)) if (!seen.has(c.productId)) candidates.push({ ...c, score: 0, strategy: 'POPULAR' });
+    const records = await this.products.findByIds(ctx, candidates.map((c) => c.productId));
+    return candidates
+      .filter((c) => records.get(c.productId)?.inStock)
+      .slice(0, first)
+      .map((c) => ({ product: records.get(c.productId)!, score: c.score, reason: c.reason, strategy: c.strategy ?? kind }));
+  }
+
   async recommend(ctx: KokyakuContext, args: RecommendationArgs): Promise<Recommendation[]> {
     const first = args.first ?? 10;
     if (!Number.isInteger(first) || first < 1 || first > 100) throw KokyakuError.badInput('"first" must be a whole number from 1 to 100.', { field: 'first' });
     const windowDays = args.windowDays ?? null;
-    if (windowDays !== null && !(Number.isInteger(windowDays) && windowDays >= 1 && windowDays <= 365)) {
-      throw KokyakuError.badInput('"windowDays" must be a whole number from 1 to 365.', { field: 'windowDays' });
+    if (windowDays !== null && !(Number.isInteger(windowDays) && windowDays >= 1 && windowDays <= 3650)) {
+      throw KokyakuError.badInput('"windowDays" must be a whole number from 1 to 3650.', { field: 'windowDays' });
     }
+    const now = args.now ?? new Date();
     const strategy: Strategy = args.strategy ?? (args.productExternalId ? 'BOUGHT_TOGETHER' : args.customerExternalId ? 'FOR_CUSTOMER' : 'POPULAR');
     if (!STRATEGIES.includes(strategy)) throw KokyakuError.badInput(`"strategy" is one of ${STRATEGIES.join(', ')}.`, { field: 'strategy' });
 
@@ -112,20 +187,20 @@ export class RecommendationService {
         );
         break;
       case 'POPULAR':
-        candidates = await this.popular(ctx, windowDays ?? 30, want);
+        candidates = await this.popular(ctx, windowDays ?? 30, want, now);
         break;
       case 'TRENDING':
-        candidates = await this.trending(ctx, windowDays ?? 14, want);
+        candidates = await this.trending(ctx, windowDays ?? 14, want, now);
         break;
       case 'FOR_CUSTOMER':
-        candidates = customer ? await this.forCustomer(ctx, customer, want) : [];
+        candidates = customer ? await this.forCustomer(ctx, customer, want, now, windowDays ?? 30) : [];
         break;
     }
     if (strategy === 'FOR_CUSTOMER' || candidates.length < first) {
       // Cold start, or too few personal candidates: fill with what is popular now.
       const seen = new Set(candidates.map((c) => c.productId));
       const scale = strategy === 'FOR_CUSTOMER' ? this.config.popularityWeight : 1;
-      for (const c of await this.popular(ctx, windowDays ?? 30, want)) {
+      for (const c of await this.popular(ctx, windowDays ?? 30, want, now)) {
         if (!seen.has(c.productId)) candidates.push({ ...c, score: c.score * scale, strategy: 'POPULAR' });
       }
     }
@@ -136,7 +211,7 @@ export class RecommendationService {
     const seen = new Set<string>(product ? [product.id] : []);
     for (const c of candidates) {
       const record = records.get(c.productId);
-      if (!record || seen.has(c.productId) || excluded.has(c.productId) || record.placeholder) continue;
+      if (!record || seen.has(c.productId) || excluded.has(c.productId)) continue;
       if (!args.includeOutOfStock && !record.inStock) continue;
       if (args.category && !record.categories.includes(args.category)) continue;
       seen.add(c.productId);
@@ -190,7 +265,11 @@ export class RecommendationService {
   }
 
   /** Share of a category's buyers who bought the same product again. */
-  async repurchaseRates(ctx: KokyakuContext): Promise<{ shop: number; byCategory: Map<string, number> }> {
+  repurchaseRates(ctx: KokyakuContext): Promise<{ shop: number; byCategory: Map<string, number> }> {
+    return this.cached(ctx, 'repurchase', () => this.computeRepurchaseRates(ctx));
+  }
+
+  private async computeRepurchaseRates(ctx: KokyakuContext): Promise<{ shop: number; byCategory: Map<string, number> }> {
     const rows = await sql<{ category: string | null; customers: string; repeat: string }>(
       ctx.em,
       `select p.categories[1] as category, sum(s.customers)::text as customers, sum(s.repeat_customers)::text as repeat
@@ -231,35 +310,41 @@ export class RecommendationService {
     return (await this.neighbours(ctx, productIds, kind)).slice(0, limit).map((n) => ({ productId: n.neighbour_id, score: n.score, reason: reason(n) }));
   }
 
-  private async popular(ctx: KokyakuContext, days: number, limit: number): Promise<Candidate[]> {
-    const today = todayIn(ctx.shop.timeZone);
+  private async popular(ctx: KokyakuContext, days: number, limit: number, now: Date): Promise<Candidate[]> {
+    const today = todayIn(ctx.shop.timeZone, now);
+    const list = await this.cached(ctx, `popular|${days}|${today}`, () => this.computePopular(ctx, days, today));
+    return list.slice(0, limit);
+  }
+
+  private async computePopular(ctx: KokyakuContext, days: number, today: string): Promise<Candidate[]> {
+    const limit = 500;
     const rows = await sql<{ product_id: string; baskets: number }>(
       ctx.em,
       `select product_id::text as product_id, sum(baskets)::int as baskets from kokyaku.product_daily
-       where tenant_id = $1 and day > $2::date group by product_id having sum(baskets) > 0
+       where tenant_id = $1 and day > $2::date and day <= $4::date group by product_id having sum(baskets) > 0
        order by 2 desc, 1 limit $3`,
-      [ctx.tenantId, addDays(today, -days), limit],
+      [ctx.tenantId, addDays(today, -days), limit, today],
     );
     const top = rows[0]?.baskets ?? 1;
     return rows.map((r) => ({ productId: r.product_id, score: r.baskets / top, reason: `Popular: ordered ${r.baskets} times in the last ${days} days` }));
   }
 
-  private async trending(ctx: KokyakuContext, days: number, limit: number): Promise<Candidate[]> {
-    const today = todayIn(ctx.shop.timeZone);
+  private async trending(ctx: KokyakuContext, days: number, limit: number, now: Date): Promise<Candidate[]> {
+    const today = todayIn(ctx.shop.timeZone, now);
     const rows = await sql<{ product_id: string; recent: number; previous: number }>(
       ctx.em,
       `select product_id::text as product_id,
               sum(baskets) filter (where day > $2::date)::int as recent,
               coalesce(sum(baskets) filter (where day <= $2::date), 0)::int as previous
        from kokyaku.product_daily
-       where tenant_id = $1 and day > $3::date
+       where tenant_id = $1 and day > $3::date and day <= $5::date
        group by product_id
        having sum(baskets) filter (where day > $2::date) >= 3
           and sum(baskets) filter (where day > $2::date) > coalesce(sum(baskets) filter (where day <= $2::date), 0)
        order by (sum(baskets) filter (where day > $2::date) - coalesce(sum(baskets) filter (where day <= $2::date), 0))
                 / sqrt(coalesce(sum(baskets) filter (where day <= $2::date), 0) + 1) desc, 1
        limit $4`,
-      [ctx.tenantId, addDays(today, -days), addDays(today, -2 * days), limit],
+      [ctx.tenantId, addDays(today, -days), addDays(today, -2 * days), limit, today],
     );
     return rows.map((r) => ({
       productId: r.product_id,
@@ -273,7 +358,7 @@ export class RecommendationService {
    * every `recencyHalfLifeDays`) each vote for their ALSO_BOUGHT neighbours; a little popularity is
    * blended in (`popularityWeight`).
    */
-  private async forCustomer(ctx: KokyakuContext, customerId: string, limit: number): Promise<Candidate[]> {
+  private async forCustomer(ctx: KokyakuContext, customerId: string, limit: number, asOf: Date, popularDays: number): Promise<Candidate[]> {
     const { recencyHalfLifeDays, popularityWeight } = this.config;
     const seeds = await sql<{ product_id: string; kind: keyof typeof WEIGHTS; at: Date | string; times: number }>(
       ctx.em,
@@ -283,17 +368,15 @@ export class RecommendationService {
        (select product_id::text, type, max(occurred_at), count(*)::int
         from kokyaku.events
         where tenant_id = $2 and customer_id = $1::bigint and product_id is not null and type in ('product_viewed', 'added_to_cart')
-          and occurred_at > now() - interval '90 days'
+          and occurred_at > $3::timestamptz - interval '90 days' and occurred_at <= $3::timestamptz
         group by product_id, type order by max(occurred_at) desc limit 50)`,
-      [customerId, ctx.tenantId],
+      [customerId, ctx.tenantId, asOf.toISOString()],
     );
     if (seeds.length === 0) return [];
     // A purchase of what everybody buys says little about taste: seeds weigh ln(N / n), the
     // inverse document frequency of the product among the shop's buyers.
-    const [totals] = await sql<{ buyers: number }>(
-      ctx.em,
-      `select count(*)::int as buyers from kokyaku.customer_facts where tenant_id = $1 and orders_count > 0`,
-      [ctx.tenantId],
+    const [totals] = await this.cached(ctx, 'buyers', () =>
+      sql<{ buyers: number }>(ctx.em, `select count(*)::int as buyers from kokyaku.customer_facts where tenant_id = $1 and orders_count > 0`, [ctx.tenantId]),
     );
     const seedStats = new Map(
       (
@@ -306,7 +389,7 @@ export class RecommendationService {
     );
     const buyers = Math.max(totals?.buyers ?? 1, 1);
     const idf = (productId: string) => (this.config.seedIdf ? Math.max(0.05, Math.log(buyers / Math.max(1, seedStats.get(productId) ?? 1))) : 1);
-    const now = Date.now();
+    const now = asOf.getTime();
     const weight = new Map<string, { w: number; kind: string }>();
     for (const s of seeds) {
       const age = (now - new Date(s.at).getTime()) / 86_400_000;
@@ -322,7 +405,7 @@ export class RecommendationService {
       if (part > v.best.part) v.best = { seed: n.product_id, part };
       votes.set(n.neighbour_id, v);
     }
-    const popular = await this.popular(ctx, 30, 200);
+    const popular = await this.popular(ctx, popularDays, 200, asOf);
     const popularity = new Map(popular.map((p) => [p.productId, p.score]));
     const seedNames = await this.products.findByIds(ctx, [...new Set([...votes.values()].map((v) => v.best.seed))]);
     const top = Math.max(...[...votes.values()].map((v) => v.score), 1e-9);

@@ -2,6 +2,12 @@ import { type Kokyaku, createKokyaku, defineConfig, KokyakuError, scheduleRefres
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startStandaloneServer } from '../standalone.js';
 
+function parsePositive(value: string, what: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive whole number.`);
+  return n;
+}
+
 function parseHours(value: string): number {
   const hours = Number(value);
   if (!Number.isFinite(hours) || hours < 0) throw new InvalidArgumentError('must be a number of hours, 0 or more.');
@@ -96,6 +102,32 @@ export function buildProgram(): Command {
         const result = await kokyaku.refresh();
         process.stdout.write(
           `kokyaku: refreshed ${result.customers} customers in ${result.tenants} tenant(s), ${result.segmentChanges} segment membership change(s), CLV models fitted for ${result.clvFitted}, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        );
+      } finally {
+        await kokyaku.close();
+      }
+    });
+
+  program
+    .command('eval-recs')
+    .description("Measure each recommendation strategy on the shop's own history (each customer's last basket held out).")
+    .option('--k <k>', 'list length', (v) => parsePositive(v, 'k'), 10)
+    .option('--sample <n>', 'customers to evaluate', (v) => parsePositive(v, 'sample'), 2000)
+    .option('--tenant <tenant>', 'tenant to evaluate (default: the default tenant)')
+    .action(async (options: { k: number; sample: number; tenant?: string }) => {
+      const kokyaku = await open();
+      try {
+        const started = Date.now();
+        const evaluation = await kokyaku.recommendations.evaluate(kokyaku.context({ tenantId: options.tenant }), { k: options.k, sample: options.sample });
+        process.stdout.write(
+          [
+            `kokyaku: ${evaluation.customers} of ${evaluation.eligibleCustomers} customers with a held-out basket, as of ${evaluation.asOf.slice(0, 10)}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+            '',
+            `| strategy (top ${evaluation.k}) | hit rate | recall | NDCG |`,
+            '|---|---:|---:|---:|',
+            ...evaluation.rows.map((r) => `| ${r.strategy} | ${r.hitRate.toFixed(3)} | ${r.recall.toFixed(3)} | ${r.ndcg.toFixed(3)} |`),
+            '',
+          ].join('\n'),
         );
       } finally {
         await kokyaku.close();

@@ -3,6 +3,7 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { buildSchema } from 'type-graphql';
 import { authChecker } from '../auth.js';
 import { AnalyticsResolver } from '../resolvers/analytics.resolver.js';
+import { RecommendationResolver } from '../resolvers/recommendation.resolver.js';
 import { CustomerConnectionResolver, CustomerResolver } from '../resolvers/customer.resolver.js';
 import { IngestionResolver } from '../resolvers/ingestion.resolver.js';
 import { OrderConnectionResolver, OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
@@ -18,6 +19,7 @@ export const resolvers = [
   SegmentResolver,
   SegmentConnectionResolver,
   AnalyticsResolver,
+  RecommendationResolver,
 ] as const;
 
 /** Builds a new executable schema. Each server instance builds its own. */

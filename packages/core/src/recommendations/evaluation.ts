@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import type { KokyakuContext } from '../context.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
+import { sql } from '../shared/sql.js';
+import type { RecommendationStore } from './recommendation.store.js';
+import type { Strategy } from './recommendation.service.js';
+
+export interface EvaluationRow {
+  strategy: Strategy;
+  /** Share of customers with at least one held-out item in the top k. */
+  hitRate: number;
+  /** Mean share of each customer's held-out items found in the top k. */
+  recall: number;
+  /** Mean normalised discounted cumulative gain of the top k (binary relevance). */
+  ndcg: number;
+  customers: number;
+}
+
+export interface Evaluation {
+  k: number;
+  /** Customers with a held-out basket and some history before it. */
+  eligibleCustomers: number;
+  customers: number;
+  /** The day the replay recommends as of: the end of the training history. */
+  asOf: string;
+  rows: EvaluationRow[];
+}
+
+type Recommend = (ctx: KokyakuContext, customerExternalId: string, basket: string[], strategy: Strategy, k: number, asOf: Date) => Promise<string[]>;
+
+class Rollback extends Error {}
+
+/**
+ * Offline evaluation on the shop's own history: each customer's last basket is held out, every
+ * other order (and every event before that basket) is replayed into a scratch tenant inside a
+ * transaction, the counts and lists are rebuilt there, and each strategy recommends k items to
+ * customers with a held-out basket. The transaction is rolled back: nothing of it stays.
+ */
+export async function evaluateRecommendations(
+  ctx: KokyakuContext,
+  deps: { store: RecommendationStore; metrics: MetricsService; recommend: Recommend },
+  options: { k: number; sample: number; strategies: Strategy[] },
+): Promise<Evaluation> {
+  let result: Evaluation | undefined;
+  try {
+    await ctx.em.transactional(async (em) => {
+      const scratch: KokyakuContext = { ...ctx, em, tenantId: `eval:${randomBytes(6).toString('hex')}` };
+      const p = [ctx.tenantId, scratch.tenantId];
+      await sql(
+        em,
+        `create temp table kk_heldout on commit drop as
+         select distinct on (o.customer_id) o.id, o.customer_id, o.placed_at
+         from kokyaku.orders o
+         where o.tenant_id = $1 and o.status = 'PLACED'
+           and o.customer_id in (select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED' group by 1 having count(*) >= 2)
+         order by o.customer_id, o.placed_at desc, o.id desc`,
+        [ctx.tenantId],
+      );
+      await sql(
+        em,
+        `insert into kokyaku.products (tenant_id, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder)
+         select $2, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder from kokyaku.products where tenant_id = $1`,
+        p,
+      );
+      await sql(em, `insert into kokyaku.customers (tenant_id, external_id, created_at) select $2, external_id, created_at from kokyaku.customers where tenant_id = $1`, p);
+      await sql(
+        em,
+        `insert into kokyaku.orders (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
+         select $2, o.external_id, nc.id, o.placed_at, o.currency, o.status, o.total_minor, o.lines_digest
+         from kokyaku.orders o
+         join kokyaku.customers c on c.id = o.customer_id
+         join kokyaku.customers nc on nc.tenant_id = $2 and nc.external_id = c.external_id
+         where o.tenant_id = $1 and o.status = 'PLACED' and o.id not in (select id from kk_heldout)`,
+        p,
+      );
+      await sql(
+        em,
+        `insert into kokyaku.order_lines (tenant_id, order_id, position, product_id, quantity, unit_price_minor)
+         select $2, no.id, l.position, np.id, l.quantity, l.unit_price_minor
+         from kokyaku.order_lines l
+         join kokyaku.orders o on o.id = l.order_id
+         join kokyaku.orders no on no.tenant_id = $2 and no.external_id = o.external_id
+         join kokyaku.products pr on pr.id = l.product_id
+         join kokyaku.products np on np.tenant_id = $2 and np.external_id = pr.external_id
+         where o.tenant_id = $1`,
+        p,
+      );
+      await sql(
+        em,
+        `insert into kokyaku.events (tenant_id, event_id, type, customer_id, product_id, occurred_at, properties)
+         select $2, e.event_id, e.type, nc.id, np.id, e.occurred_at, '{}'::jsonb
+         from kokyaku.events e
+         join kokyaku.customers c on c.id = e.customer_id
+         join kokyaku.customers nc on nc.tenant_id = $2 and nc.external_id = c.external_id
+         left join kokyaku.products pr on pr.id = e.product_id
+         left join kokyaku.products np on np.tenant_id = $2 and np.external_id = pr.external_id
+         left join kk_heldout h on h.customer_id = e.customer_id
+         where e.tenant_id = $1 and (h.placed_at is null or e.occurred_at < h.placed_at)`,
+        p,
+      );
+      await deps.metrics.refresh(scratch);
+      await deps.store.rebuild(scratch);
+
+      const [end] = await sql<{ at: string | null }>(em, `select max(placed_at)::text as at from kokyaku.orders where tenant_id = $1`, [scratch.tenantId]);
+      const asOf = new Date(new Date(end?.at ?? Date.now()).getTime() + 1000);
+      const cases = await sql<{ customer: string; heldout: string[]; basket: string[] }>(
+        em,
+        `with eligible as (
+           select h.id, h.customer_id, c.external_id
+           from kk_heldout h join kokyaku.customers c on c.id = h.customer_id
+         )
+         select e.external_id as customer,
+                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.id = l.product_id where l.order_id = e.id) as heldout,
+                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.id = l.product_id
+                      where l.order_id = (select o.id from kokyaku.orders o where o.customer_id = e.customer_id and o.status = 'PLACED' and o.id <> e.id
+                                          order by o.placed_at desc, o.id desc limit 1)) as basket
+         from eligible e
+         order by md5(e.external_id)
+         limit $1`,
+        [options.sample],
+      );
+      const [eligible] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_heldout`);
+      const rows: EvaluationRow[] = [];
+      for (const strategy of options.strategies) {
+        let hits = 0;
+        let recall = 0;
+        let ndcg = 0;
+        for (const c of cases) {
+          const list = await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf);
+          const relevant = new Set(c.heldout);
+          const found = list.filter((id) => relevant.has(id)).length;
+          if (found > 0) hits++;
+          recall += found / relevant.size;
+          let dcg = 0;
+          list.forEach((id, i) => {
+            if (relevant.has(id)) dcg += 1 / Math.log2(i + 2);
+          });
+          let ideal = 0;
+          for (let i = 0; i < Math.min(relevant.size, options.k); i++) ideal += 1 / Math.log2(i + 2);
+          ndcg += ideal > 0 ? dcg / ideal : 0;
+        }
+        const n = Math.max(cases.length, 1);
+        rows.push({ strategy, hitRate: hits / n, recall: recall / n, ndcg: ndcg / n, customers: cases.length });
+      }
+      result = { k: options.k, eligibleCustomers: eligible?.n ?? 0, customers: cases.length, asOf: asOf.toISOString(), rows };
+      throw new Rollback();
+    });
+  } catch (error) {
+    if (!(error instanceof Rollback)) throw error;
+  }
+  return result!;
+}
