@@ -270,22 +270,17 @@ export class RecommendationService {
   }
 
   private async computeRepurchaseRates(ctx: KokyakuContext): Promise<{ shop: number; byCategory: Map<string, number> }> {
-    const rows = await sql<{ category: string | null; customers: string; repeat: string }>(
+    let [state] = await sql<{ repurchase: { shop: number; byCategory: Record<string, number> } }>(
       ctx.em,
-      `select p.categories[1] as category, sum(s.customers)::text as customers, sum(s.repeat_customers)::text as repeat
-       from kokyaku.product_stats s join kokyaku.products p on p.id = s.product_id
-       where s.tenant_id = $1 group by rollup (p.categories[1])`,
+      `select repurchase from kokyaku.recommendation_state where tenant_id = $1`,
       [ctx.tenantId],
     );
-    const byCategory = new Map<string, number>();
-    let shop = 0;
-    rows.forEach((r, i) => {
-      const rate = Number(r.customers) > 0 ? Number(r.repeat) / Number(r.customers) : 0;
-      // rollup: the grand total is the last row, with a null category.
-      if (i === rows.length - 1 && r.category === null) shop = rate;
-      else if (r.category !== null) byCategory.set(r.category, rate);
-    });
-    return { shop, byCategory };
+    if (!state) {
+      await this.store.measureRepurchase(ctx);
+      [state] = await sql(ctx.em, `select repurchase from kokyaku.recommendation_state where tenant_id = $1`, [ctx.tenantId]);
+    }
+    const repurchase = state?.repurchase ?? { shop: 0, byCategory: {} };
+    return { shop: repurchase.shop, byCategory: new Map(Object.entries(repurchase.byCategory)) };
   }
 
   private async neighbours(ctx: KokyakuContext, productIds: readonly string[], kind: 'BOUGHT_TOGETHER' | 'ALSO_BOUGHT' | 'SIMILAR'): Promise<NeighbourRow[]> {

@@ -264,6 +264,36 @@ export class RecommendationStore {
     return new Map(rows.map((r) => [`${r.customer_id}|${r.product_id}`, r.orders]));
   }
 
+  /**
+   * How often customers buy the same item again, per category (a product's first category; the
+   * shop as a whole for the rest): of the customers who bought twice or more in a category, the
+   * share who bought some item of it again. Groceries score high, furniture and films near 0.
+   */
+  async measureRepurchase(ctx: KokyakuContext): Promise<void> {
+    await sql(
+      ctx.em,
+      `with per_customer as (
+         select cp.customer_id, p.categories[1] as category, grouping(p.categories[1]) = 1 as is_total,
+                sum(cp.orders) as purchases, bool_or(cp.orders >= 2) as rebought
+         from kokyaku.customer_products cp join kokyaku.products p on p.id = cp.product_id
+         where cp.tenant_id = $1
+         group by grouping sets ((cp.customer_id, p.categories[1]), (cp.customer_id))
+       ),
+       rates as (
+         select category, is_total, count(*) filter (where rebought)::float8 / count(*) as rate
+         from per_customer where purchases >= 2
+         group by category, is_total
+       )
+       insert into kokyaku.recommendation_state (tenant_id, repurchase, computed_at)
+       select $1, jsonb_build_object(
+                'shop', coalesce((select rate from rates where is_total), 0),
+                'byCategory', coalesce((select jsonb_object_agg(category, rate) from rates where not is_total and category is not null), '{}'::jsonb)),
+              now()
+       on conflict (tenant_id) do update set repurchase = excluded.repurchase, computed_at = excluded.computed_at`,
+      [ctx.tenantId],
+    );
+  }
+
   /** Rebuilds every count and list of the tenant from its orders. */
   async rebuild(ctx: KokyakuContext): Promise<void> {
     const t = [ctx.tenantId];
@@ -324,5 +354,6 @@ export class RecommendationStore {
       t,
     );
     await sql(ctx.em, NEIGHBOURS, [ctx.tenantId, null]);
+    await this.measureRepurchase(ctx);
   }
 }

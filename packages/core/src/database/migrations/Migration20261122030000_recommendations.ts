@@ -59,9 +59,18 @@ export class Migration20261122030000_recommendations extends Migration {
         support integer not null,
         primary key (product_id, kind, rank)
       )`);
+
+    // Per tenant: how often each category's buyers buy an item again (decides "exclude purchased").
+    this.addSql(`
+      create table kokyaku.recommendation_state (
+        tenant_id text primary key,
+        repurchase jsonb not null,
+        computed_at timestamptz not null default now()
+      )`);
   }
 
   override async down(): Promise<void> {
+    this.addSql(`drop table if exists kokyaku.recommendation_state`);
     this.addSql(`drop table if exists kokyaku.product_neighbours, kokyaku.product_pairs, kokyaku.product_daily, kokyaku.product_stats, kokyaku.customer_products`);
   }
 }
