@@ -280,8 +280,10 @@ export class RecommendationStore {
          group by grouping sets ((cp.customer_id, p.categories[1]), (cp.customer_id))
        ),
        rates as (
-         select category, is_total, count(*) filter (where rebought)::float8 / count(*) as rate
-         from per_customer where purchases >= 2
+         -- A category nobody bought twice in counts as not bought again (rate 0).
+         select category, is_total,
+                coalesce(count(*) filter (where rebought)::float8 / nullif(count(*) filter (where purchases >= 2), 0), 0) as rate
+         from per_customer
          group by category, is_total
        )
        insert into kokyaku.recommendation_state (tenant_id, repurchase, computed_at)
