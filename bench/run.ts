@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createTestKokyaku, startTestPostgres } from '@kokyaku/core/testing';
 import { benchAnalytics } from './analytics.js';
+import { type RecommendationBench, benchRecommendations } from './recommendations.js';
 import { benchSegments } from './segments.js';
 import { seedShop } from './seed.js';
 import { ms } from './stats.js';
@@ -23,7 +24,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--only segments,analytics] [--keep]\n  --keep  leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends\n');
+  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--only segments,analytics,recommendations] [--keep]\n  --keep  leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends\n');
   process.exit(0);
 }
 const scale = Number(values.scale);
@@ -50,8 +51,16 @@ try {
   const analytics = wants('analytics') ? await benchAnalytics(kokyaku, log) : [];
   log('Segment count: Kokyaku vs the same filter aggregated on the fly from order lines');
   const segments = wants('segments') ? await benchSegments(kokyaku, { rounds: Number(values.rounds), baselineRounds: Number(values['baseline-rounds']) }, log) : [];
+  log('Recommendations');
+  const recommendations: RecommendationBench = wants('recommendations')
+    ? await benchRecommendations(
+        kokyaku,
+        { customers, lookups: 500, baselineLookups: Math.max(5, Number(values['baseline-rounds']) * 5), incrementalOrders: Math.max(2000, Math.round(40_000 * Math.min(1, scale * 10))) },
+        log,
+      )
+    : { rows: [], raw: {} };
 
-  const results = { date: new Date().toISOString(), node: process.version, scale, customers, ...seeded, segments, analytics };
+  const results = { date: new Date().toISOString(), node: process.version, scale, customers, ...seeded, segments, analytics, recommendations: recommendations.raw };
   await mkdir(new URL('.', import.meta.url), { recursive: true });
   await writeFile(new URL('results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   const table = [
@@ -64,6 +73,10 @@ try {
     '| analytics step | time | x yardstick |',
     '|---|---:|---:|',
     ...analytics.map((a) => `| ${a.name} | ${(a.ms / 1000).toFixed(2)} s | ${(a.ms / analytics[0]!.ms).toFixed(1)} |`),
+    '',
+    '| recommendations | Kokyaku | baseline | ratio |',
+    '|---|---:|---|---:|',
+    ...recommendations.rows.map((r) => `| ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio} |`),
     '',
   ].join('\n');
   await writeFile(new URL('results.md', import.meta.url), table);

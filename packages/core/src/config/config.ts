@@ -28,6 +28,11 @@ export interface RecommendationsConfig {
   popularityWeight: number;
   /** FOR_CUSTOMER: weigh each seed by how rare its product is among buyers (ln N/n). */
   seedIdf: boolean;
+  /**
+   * FOR_CUSTOMER: weight of "buy again" (the customer's own past purchases, where the rules let
+   * them be recommended) against the neighbours of what they did.
+   */
+  rebuyWeight: number;
 }
 
 export interface AnalyticsConfig {
@@ -117,7 +122,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       currency: env.KOKYAKU_CURRENCY || 'USD',
       defaultCountry: env.KOKYAKU_DEFAULT_COUNTRY || 'US',
     },
-    recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 0.1, seedIdf: true },
+    recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 0.1, seedIdf: true, rebuyWeight: 0.5 },
     analytics: {
       rfmGrid: DEFAULT_RFM_GRID,
       clv: { horizonMonths: 12, annualDiscountRate: 0, sampleSize: 100_000, minCustomers: 100 },
@@ -189,6 +194,7 @@ function validateConfig(config: KokyakuConfig): void {
   if (!(recs.repurchaseThreshold >= 0 && recs.repurchaseThreshold <= 1)) throw new ConfigError('recommendations.repurchaseThreshold must be between 0 and 1.');
   if (!(recs.recencyHalfLifeDays > 0)) throw new ConfigError('recommendations.recencyHalfLifeDays must be positive.');
   if (!(recs.popularityWeight >= 0 && recs.popularityWeight <= 1)) throw new ConfigError('recommendations.popularityWeight must be between 0 and 1.');
+  if (!(recs.rebuyWeight >= 0)) throw new ConfigError('recommendations.rebuyWeight must be 0 or more.');
   if (!Number.isInteger(config.database.poolSize) || config.database.poolSize < 1) {
     throw new ConfigError('database.poolSize must be a positive integer.');
   }

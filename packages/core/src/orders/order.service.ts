@@ -182,6 +182,9 @@ export class OrderService {
       const customerIds = await ensureCustomers(tx, items.map((i) => i.value.customerExternalId));
       const productIds = await ensureProducts(tx, items.flatMap((i) => i.value.lines.map((l) => l.productExternalId)));
 
+      // Customers first: a concurrent batch recording the same orders holds them until it
+      // commits, so the stored state read next is the state after it.
+      await this.metrics.lockCustomers(tx, [...customerIds.values()]);
       // The stored state of these orders: their customers must be locked and recomputed too
       // (an order may move to another customer), and unchanged lines need no rewrite.
       const stored = new Map(
@@ -194,7 +197,7 @@ export class OrderService {
           )
         ).map((row) => [row.external_id, row]),
       );
-      await this.metrics.lockCustomers(tx, [...customerIds.values(), ...[...stored.values()].map((r) => r.customer_id)]);
+      await this.metrics.lockCustomers(tx, [...stored.values()].map((r) => r.customer_id));
 
       const linesByOrder = new Map<string, { position: number; productId: string; quantity: number; unitPriceMinor: number }[]>();
       const docs = items.map(({ value: o }) => {

@@ -94,7 +94,17 @@ export class RecommendationService {
 
   /** Rebuilds every count and neighbour list of the context's tenant from its orders. */
   rebuild(ctx: KokyakuContext): Promise<void> {
-    return this.store.rebuild(ctx);
+    // One transaction: requests keep reading the previous lists until the new ones are complete.
+    return ctx.em.transactional((em) => this.store.rebuild({ ...ctx, em }));
+  }
+
+  /**
+   * Folds the ownership changes logged by ingestion into the customer-level pair counts and
+   * recomputes every stale neighbour list; returns how many lists. `scheduleRefresh` runs it every
+   * minute; reads recompute a product's own stale lists anyway.
+   */
+  catchUp(ctx: KokyakuContext): Promise<number> {
+    return this.store.catchUp(ctx);
   }
 
   /**
@@ -285,6 +295,7 @@ export class RecommendationService {
 
   private async neighbours(ctx: KokyakuContext, productIds: readonly string[], kind: 'BOUGHT_TOGETHER' | 'ALSO_BOUGHT' | 'SIMILAR'): Promise<NeighbourRow[]> {
     if (productIds.length === 0) return [];
+    await this.store.freshen(ctx, productIds);
     return sql<NeighbourRow>(
       ctx.em,
       `select product_id::text as product_id, neighbour_id::text as neighbour_id, score, support
@@ -402,17 +413,30 @@ export class RecommendationService {
     }
     const popular = await this.popular(ctx, popularDays, 200, asOf);
     const popularity = new Map(popular.map((p) => [p.productId, p.score]));
-    const seedNames = await this.products.findByIds(ctx, [...new Set([...votes.values()].map((v) => v.best.seed))]);
+    // "Buy again": what the customer bought before, by how often and how recently (the business
+    // rules later drop it where items are not bought twice).
+    const rebuy = new Map(
+      seeds
+        .filter((s) => s.kind === 'purchase')
+        .map((s) => [s.product_id, Math.log2(1 + s.times) * 0.5 ** (Math.max(0, (now - new Date(s.at).getTime()) / 86_400_000) / recencyHalfLifeDays)]),
+    );
+    const seedNames = await this.products.findByIds(ctx, [...new Set([...votes.values()].map((v) => v.best.seed)), ...rebuy.keys()]);
     const top = Math.max(...[...votes.values()].map((v) => v.score), 1e-9);
-    const candidates: Candidate[] = [...votes].map(([productId, v]) => {
-      const seed = weight.get(v.best.seed)!;
-      const name = seedNames.get(v.best.seed)?.name ?? 'an item';
-      const verb = seed.kind === 'purchase' ? 'bought' : seed.kind === 'added_to_cart' ? 'added to your cart' : 'viewed';
-      return {
-        productId,
-        score: (1 - popularityWeight) * (v.score / top) + popularityWeight * (popularity.get(productId) ?? 0),
-        reason: `Because you ${verb} ${name}`,
-      };
+    const topRebuy = Math.max(...rebuy.values(), 1e-9);
+    const { rebuyWeight } = this.config;
+    const ids = new Set([...votes.keys(), ...(rebuyWeight > 0 ? rebuy.keys() : [])]);
+    const candidates: Candidate[] = [...ids].map((productId) => {
+      const v = votes.get(productId);
+      const personal = ((v ? v.score / top : 0) + rebuyWeight * ((rebuy.get(productId) ?? 0) / topRebuy)) / (1 + rebuyWeight);
+      let reason: string;
+      if (v && (!rebuy.has(productId) || v.score / top >= (rebuy.get(productId) ?? 0) / topRebuy)) {
+        const seed = weight.get(v.best.seed)!;
+        const verb = seed.kind === 'purchase' ? 'bought' : seed.kind === 'added_to_cart' ? 'added to your cart' : 'viewed';
+        reason = `Because you ${verb} ${seedNames.get(v.best.seed)?.name ?? 'an item'}`;
+      } else {
+        reason = `Buy again: you bought it ${seeds.find((s) => s.kind === 'purchase' && s.product_id === productId)?.times ?? 1} time(s)`;
+      }
+      return { productId, score: (1 - popularityWeight) * personal + popularityWeight * (popularity.get(productId) ?? 0), reason };
     });
     candidates.sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
     return candidates.slice(0, limit);

@@ -2,11 +2,16 @@ import type { KokyakuContext } from '../context.js';
 import type { OrderChange } from '../ingestion/batch.js';
 import { todayIn } from '../segments/dates.js';
 import { sql } from '../shared/sql.js';
-
-/** Neighbours kept per product and kind. */
-export const TOP_K = 50;
-/** Shrinkage of co-occurrence scores: a pair seen n times keeps n / (n + SHRINK) of its score. */
-export const SHRINK = 3;
+import {
+  ALIKE_CANDIDATES,
+  type NeighbourRow,
+  type Partner,
+  type ProductFacts,
+  alikeOrder,
+  compareIds,
+  featuresOf,
+  neighbourLists,
+} from './neighbours.js';
 
 const idsParam = (ids: Iterable<string>) => JSON.stringify([...new Set(ids)]);
 const pairKey = (a: string, b: string) => `${a}|${b}`;
@@ -15,82 +20,58 @@ function addPairs(delta: Map<string, number>, products: readonly string[], by: n
   for (const a of products) for (const b of products) if (a !== b) delta.set(pairKey(a, b), (delta.get(pairKey(a, b)) ?? 0) + by);
 }
 
-/**
- * Score expressions of the three neighbour kinds over `pp` (a product pair) with the stats of
- * both sides `sa`, `sb` (and products `pa`, `pb` for SIMILAR):
- * - BOUGHT_TOGETHER: cosine of the orders containing each, shrunk by support;
- * - ALSO_BOUGHT: cosine of the customers who bought each, shrunk by support;
- * - SIMILAR: half ALSO_BOUGHT, half attributes (Jaccard of categories and tags, times price closeness),
- *   so products without history still get neighbours.
- */
-const COSINE = (pair: string, a: string, b: string) =>
-  `(${pair}::float8 / sqrt(greatest(${a}, 1)::float8 * greatest(${b}, 1)::float8)) * (${pair}::float8 / (${pair} + ${SHRINK}))`;
+/** Cells of the in-memory pair-count matrices per pass of the rebuild (rows x products). */
+const PASS_CELLS = 8_000_000;
+/** Orders or customers read per statement by the rebuild. */
+const READ_CHUNK = 100_000;
+/** Rows written per statement by the rebuild. */
+const WRITE_CHUNK = 50_000;
 
-const ATTRIBUTES = `(
-  coalesce(cardinality(array(
-    select unnest(array_cat(array(select 'c:' || x from unnest(pa.categories) x), array(select 't:' || x from unnest(pa.tags) x)))
-    intersect
-    select unnest(array_cat(array(select 'c:' || x from unnest(pb.categories) x), array(select 't:' || x from unnest(pb.tags) x))))), 0)::float8
-  / greatest(1, cardinality(array(
-    select unnest(array_cat(array(select 'c:' || x from unnest(pa.categories) x), array(select 't:' || x from unnest(pa.tags) x)))
-    union
-    select unnest(array_cat(array(select 'c:' || x from unnest(pb.categories) x), array(select 't:' || x from unnest(pb.tags) x))))))
-  * (case when pa.price_minor > 0 and pb.price_minor > 0 then 1 / (1 + abs(ln(pa.price_minor::float8 / pb.price_minor))) else 0.5 end))`;
+/** Writes rows column-wise: each column one comma-separated text parameter, unnested in SQL. */
+async function writeColumns(em: KokyakuContext['em'], text: string, tenantId: string, columns: (string | number)[][]): Promise<void> {
+  const n = columns[0]?.length ?? 0;
+  for (let i = 0; i < n; i += WRITE_CHUNK) {
+    await sql(em, text, [tenantId, ...columns.map((c) => c.slice(i, i + WRITE_CHUNK).join(','))]);
+  }
+}
 
-/** Removes the neighbour lists of some products ($2 JSON ids) or all (null), before NEIGHBOURS. */
-const CLEAR_NEIGHBOURS = `
-  delete from kokyaku.product_neighbours
-  where tenant_id = $1 and ($2::jsonb is null or product_id in (select jsonb_array_elements_text($2::jsonb)::bigint))`;
-
-/** Computes the top-K neighbour lists of some products ($2 JSON ids) or all (null). */
-const NEIGHBOURS = `
-  with scope as (
-    select p.id from kokyaku.products p
-    where p.tenant_id = $1 and ($2::jsonb is null or p.id in (select jsonb_array_elements_text($2::jsonb)::bigint))
-  ),
-  co as (
-    select pp.product_a as a, pp.product_b as b, pp.baskets, pp.customers,
-           ${COSINE('pp.baskets', 'sa.baskets', 'sb.baskets')} as together,
-           ${COSINE('pp.customers', 'sa.customers', 'sb.customers')} as also
-    from kokyaku.product_pairs pp
-    join kokyaku.product_stats sa on sa.product_id = pp.product_a
-    join kokyaku.product_stats sb on sb.product_id = pp.product_b
-    where pp.tenant_id = $1 and pp.product_a in (select id from scope)
-  ),
-  alike as (
-    -- Products sharing a category or tag: candidates for SIMILAR even without any shared buyer.
-    select a.id as a, b.id as b
-    from kokyaku.products a
-    cross join lateral (
-      select b.id from kokyaku.products b
-      left join kokyaku.product_stats bs on bs.product_id = b.id
-      where b.tenant_id = $1 and b.id <> a.id and (b.categories && a.categories or b.tags && a.tags)
-      order by coalesce(bs.customers, 0) desc, b.id
-      limit 200
-    ) b
-    where a.id in (select id from scope)
-  ),
-  alike_scored as (
-    select c.a, c.b, coalesce(co.customers, 0) as support,
-           0.5 * coalesce(co.also, 0) + 0.5 * ${ATTRIBUTES} as score
-    from (select a, b from co where customers > 0 union select a, b from alike) c
-    left join co on co.a = c.a and co.b = c.b
-    join kokyaku.products pa on pa.id = c.a
-    join kokyaku.products pb on pb.id = c.b
-  ),
-  ranked as (
-    select a, b, 'BOUGHT_TOGETHER' as kind, together as score, baskets as support from co where baskets > 0
-    union all
-    select a, b, 'ALSO_BOUGHT', also, customers from co where customers > 0
-    union all
-    select a, b, 'SIMILAR', score, support from alike_scored where score > 0
-  )
+const INSERT_NEIGHBOURS = `
   insert into kokyaku.product_neighbours (product_id, kind, rank, tenant_id, neighbour_id, score, support)
-  select a, kind, rank, $1, b, score, support from (
-    select a, b, kind, score, support, row_number() over (partition by a, kind order by score desc, support desc, b) as rank
-    from ranked
-  ) r
-  where rank <= ${TOP_K}`;
+  select v.product_id, v.kind, v.rank, $1, v.neighbour_id, v.score, v.support
+  from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ','), string_to_array($4, ',')::smallint[],
+              string_to_array($5, ',')::bigint[], string_to_array($6, ',')::real[], string_to_array($7, ',')::int[])
+       as v(product_id, kind, rank, neighbour_id, score, support)`;
+
+function writeNeighbours(em: KokyakuContext['em'], tenantId: string, rows: readonly NeighbourRow[]): Promise<void> {
+  return writeColumns(em, INSERT_NEIGHBOURS, tenantId, [
+    rows.map((r) => r.productId),
+    rows.map((r) => r.kind),
+    rows.map((r) => r.rank),
+    rows.map((r) => r.neighbourId),
+    rows.map((r) => r.score),
+    rows.map((r) => r.support),
+  ]);
+}
+
+/** Variable-length lists of small ints in one flat array (offsets[i]..offsets[i+1]). */
+class Lists {
+  values = new Int32Array(1 << 16);
+  offsets: number[] = [0];
+  private length = 0;
+  push(list: readonly number[]): void {
+    if (this.length + list.length > this.values.length) {
+      const grown = new Int32Array(Math.max(this.values.length * 2, this.length + list.length));
+      grown.set(this.values.subarray(0, this.length));
+      this.values = grown;
+    }
+    this.values.set(list, this.length);
+    this.length += list.length;
+    this.offsets.push(this.length);
+  }
+  get count(): number {
+    return this.offsets.length - 1;
+  }
+}
 
 /**
  * The counts behind recommendations, kept current from order changes (and rebuilt from the
@@ -145,7 +126,8 @@ export class RecommendationStore {
         [ctx.tenantId, JSON.stringify(dailyRows)],
       );
     }
-    await this.addToPairs(ctx, nonZero([...basketPairs], (n) => n), 'baskets');
+    const pairDeltas = new Map<string, { baskets: number; customers: number }>();
+    for (const [key, n] of basketPairs) if (n !== 0) pairDeltas.set(key, { baskets: n, customers: 0 });
 
     // What each touched customer bought, before and after, for each touched product.
     const comboList = [...combos.values()];
@@ -203,51 +185,215 @@ export class RecommendationStore {
       );
     }
 
-    // Customer-level pairs: a product a customer starts (or stops) owning pairs with all they own.
-    const movers = [...new Set([...added.keys(), ...removed.keys()])];
-    if (movers.length > 0) {
-      const owned = new Map<string, string[]>();
-      for (const row of await sql<{ customer_id: string; product_id: string }>(
-        ctx.em,
-        `select customer_id::text as customer_id, product_id::text as product_id from kokyaku.customer_products
-         where tenant_id = $1 and customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
-        [ctx.tenantId, idsParam(movers)],
-      )) {
-        const list = owned.get(row.customer_id);
-        if (list) list.push(row.product_id);
-        else owned.set(row.customer_id, [row.product_id]);
-      }
-      const customerPairs = new Map<string, number>();
-      for (const customerId of movers) {
-        const now = owned.get(customerId) ?? [];
-        const plus = added.get(customerId) ?? new Set<string>();
-        const minus = removed.get(customerId) ?? new Set<string>();
-        const was = [...now.filter((p) => !plus.has(p)), ...minus];
-        for (const a of now) for (const b of now) if (a !== b && (plus.has(a) || plus.has(b))) customerPairs.set(pairKey(a, b), (customerPairs.get(pairKey(a, b)) ?? 0) + 1);
-        for (const a of was) for (const b of was) if (a !== b && (minus.has(a) || minus.has(b))) customerPairs.set(pairKey(a, b), (customerPairs.get(pairKey(a, b)) ?? 0) - 1);
-      }
-      await this.addToPairs(ctx, nonZero([...customerPairs], (n) => n), 'customers');
+    // Customer-level pairs change with ownership: logged here, folded by `catchUp`.
+    const ownership: { customer_id: string; product_id: string; delta: number }[] = [];
+    for (const [delta, map] of [
+      [1, added],
+      [-1, removed],
+    ] as const) {
+      for (const [customerId, productIds] of map) for (const productId of productIds) ownership.push({ customer_id: customerId, product_id: productId, delta });
     }
+    if (ownership.length > 0) {
+      await sql(
+        ctx.em,
+        `insert into kokyaku.customer_product_changes (tenant_id, customer_id, product_id, delta)
+         select $1, v.customer_id, v.product_id, v.delta from jsonb_to_recordset($2::jsonb) as v(customer_id bigint, product_id bigint, delta smallint)`,
+        [ctx.tenantId, JSON.stringify(ownership)],
+      );
+    }
+    await this.addPairs(ctx, pairDeltas, products);
+  }
 
-    // The lists of the ordered products change at once; their partners' at the next rebuild.
+  /** Adds pair deltas and marks every product whose pairs changed (and `touched`) stale. */
+  private async addPairs(ctx: KokyakuContext, pairDeltas: Map<string, { baskets: number; customers: number }>, touched: Set<string>): Promise<void> {
+    const products = new Set(touched);
+    const pairRows = [...pairDeltas].filter(([, d]) => d.baskets !== 0 || d.customers !== 0).map(([key, d]) => ({ ids: key.split('|') as [string, string], ...d }));
+    if (pairRows.length > 0) {
+      pairRows.sort((x, y) => compareIds(x.ids[0], y.ids[0]) || compareIds(x.ids[1], y.ids[1]));
+      for (const { ids } of pairRows) products.add(ids[0]);
+      await sql(
+        ctx.em,
+        `insert into kokyaku.product_pairs as t (product_a, product_b, tenant_id, baskets, customers)
+         select v.a, v.b, $1, v.n, v.m
+         from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
+              as v(a, b, n, m)
+         on conflict (product_a, product_b) do update set baskets = t.baskets + excluded.baskets, customers = t.customers + excluded.customers`,
+        [
+          ctx.tenantId,
+          pairRows.map((r) => r.ids[0]).join(','),
+          pairRows.map((r) => r.ids[1]).join(','),
+          pairRows.map((r) => r.baskets).join(','),
+          pairRows.map((r) => r.customers).join(','),
+        ],
+      );
+    }
+    // Every product whose pairs changed gets its lists recomputed on its next read (`freshen`).
     if (products.size > 0) {
-      await sql(ctx.em, CLEAR_NEIGHBOURS, [ctx.tenantId, idsParam(products)]);
-      await sql(ctx.em, NEIGHBOURS, [ctx.tenantId, idsParam(products)]);
+      await sql(
+        ctx.em,
+        `insert into kokyaku.product_neighbours_stale (product_id, tenant_id)
+         select jsonb_array_elements_text($2::jsonb)::bigint, $1 on conflict (product_id) do nothing`,
+        [ctx.tenantId, idsParam([...products].sort(compareIds))],
+      );
     }
   }
 
-  private async addToPairs(ctx: KokyakuContext, deltas: [string, number][], column: 'baskets' | 'customers'): Promise<void> {
-    if (deltas.length === 0) return;
-    const rows = deltas.map(([key, n]) => {
-      const [a, b] = key.split('|');
-      return { a, b, n };
+  /**
+   * Folds logged ownership changes into the customer-level pair counts: a product a customer
+   * started owning pairs with everything they own after it, a product they stopped owning with
+   * everything they owned before. Safe to run concurrently (each logged change is taken once)
+   * and with ingestion: ownership and the changes not yet taken are read in one snapshot.
+   * Returns the number of changes folded.
+   */
+  async fold(ctx: KokyakuContext, limit = 200_000): Promise<number> {
+    return ctx.em.transactional(async (em) => {
+      const taken = await sql<{ customer_id: string; product_id: string; delta: number }>(
+        em,
+        `delete from kokyaku.customer_product_changes
+         where id in (select id from kokyaku.customer_product_changes where tenant_id = $1 order by id limit $2)
+         returning customer_id::text as customer_id, product_id::text as product_id, delta`,
+        [ctx.tenantId, limit],
+      );
+      if (taken.length === 0) return 0;
+      const net = new Map<string, Map<string, number>>();
+      for (const t of taken) {
+        const m = net.get(t.customer_id) ?? net.set(t.customer_id, new Map()).get(t.customer_id)!;
+        m.set(t.product_id, (m.get(t.product_id) ?? 0) + t.delta);
+      }
+      const rows = await sql<{ customer_id: string; product_id: string; delta: number }>(
+        em,
+        `select customer_id::text as customer_id, product_id::text as product_id, 0 as delta from kokyaku.customer_products
+         where tenant_id = $1 and customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+         union all
+         select customer_id::text, product_id::text, delta from kokyaku.customer_product_changes
+         where tenant_id = $1 and customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+        [ctx.tenantId, idsParam(net.keys())],
+      );
+      // Per customer: owned now, minus changes logged after the taken ones = owned "after".
+      const after = new Map<string, Set<string>>();
+      const later = new Map<string, Map<string, number>>();
+      for (const r of rows) {
+        if (r.delta === 0) (after.get(r.customer_id) ?? after.set(r.customer_id, new Set()).get(r.customer_id)!).add(r.product_id);
+        else {
+          const m = later.get(r.customer_id) ?? later.set(r.customer_id, new Map()).get(r.customer_id)!;
+          m.set(r.product_id, (m.get(r.product_id) ?? 0) + r.delta);
+        }
+      }
+      const customerPairs = new Map<string, number>();
+      const inc = (a: string, b: string, by: number) => customerPairs.set(pairKey(a, b), (customerPairs.get(pairKey(a, b)) ?? 0) + by);
+      for (const [customerId, changes] of net) {
+        const owned = new Set(after.get(customerId) ?? []);
+        for (const [productId, d] of later.get(customerId) ?? []) {
+          if (d > 0) owned.delete(productId);
+          else if (d < 0) owned.add(productId);
+        }
+        const plus = new Set([...changes].filter(([, d]) => d > 0).map(([p]) => p));
+        const minus = new Set([...changes].filter(([, d]) => d < 0).map(([p]) => p));
+        const before = new Set([...owned].filter((p) => !plus.has(p)));
+        for (const p of minus) before.add(p);
+        // Each new product pairs with everything owned after; each lost one with everything owned
+        // before (a pair of two new, or two lost, products counted once).
+        const count = (changed: Set<string>, set: Set<string>, by: number) => {
+          for (const a of changed) {
+            for (const b of set) {
+              if (a === b || (changed.has(b) && compareIds(b, a) < 0)) continue;
+              inc(a, b, by);
+              inc(b, a, by);
+            }
+          }
+        };
+        count(plus, owned, 1);
+        count(minus, before, -1);
+      }
+      const deltas = new Map<string, { baskets: number; customers: number }>();
+      for (const [key, n] of customerPairs) if (n !== 0) deltas.set(key, { baskets: 0, customers: n });
+      await this.addPairs({ ...ctx, em }, deltas, new Set());
+      return taken.length;
     });
-    await sql(
+  }
+
+  /**
+   * Brings the customer-level pair counts and every stale neighbour list of the tenant up to
+   * date. Scheduled every minute by `scheduleRefresh`; reads of a product recompute its own
+   * stale lists anyway. Returns the number of lists recomputed.
+   */
+  async catchUp(ctx: KokyakuContext): Promise<number> {
+    while ((await this.fold(ctx)) > 0);
+    const ids = await sql<{ id: string }>(ctx.em, `select product_id::text as id from kokyaku.product_neighbours_stale where tenant_id = $1`, [ctx.tenantId]);
+    for (let i = 0; i < ids.length; i += 200) await this.freshen(ctx, ids.slice(i, i + 200).map((r) => r.id));
+    return ids.length;
+  }
+
+  /**
+   * Recomputes the lists of those of `productIds` that recorded orders have marked stale, in one
+   * transaction: a concurrent reader of the same product waits for it and then reads the new
+   * lists. Unmarked products cost one index probe.
+   */
+  async freshen(ctx: KokyakuContext, productIds: readonly string[]): Promise<void> {
+    if (productIds.length === 0) return;
+    const ids = idsParam(productIds);
+    const [marked] = await sql<{ n: number }>(
       ctx.em,
-      `insert into kokyaku.product_pairs as t (product_a, product_b, tenant_id, ${column})
-       select v.a, v.b, $1, v.n from jsonb_to_recordset($2::jsonb) as v(a bigint, b bigint, n int)
-       on conflict (product_a, product_b) do update set ${column} = t.${column} + excluded.${column}`,
-      [ctx.tenantId, JSON.stringify(rows)],
+      `select count(*)::int as n from kokyaku.product_neighbours_stale where product_id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))`,
+      [ids],
+    );
+    if (!marked?.n) return;
+    await ctx.em.transactional(async (em) => {
+      const taken = await sql<{ id: string }>(
+        em,
+        `delete from kokyaku.product_neighbours_stale where tenant_id = $1 and product_id = any(array(select jsonb_array_elements_text($2::jsonb)::bigint))
+         returning product_id::text as id`,
+        [ctx.tenantId, ids],
+      );
+      if (taken.length === 0) return;
+      const takenIds = idsParam(taken.map((t) => t.id).sort(compareIds));
+      const pairs = await sql<{ a: string; b: string; baskets: number; customers: number }>(
+        em,
+        `select product_a::text as a, product_b::text as b, baskets, customers from kokyaku.product_pairs
+         where product_a = any(array(select jsonb_array_elements_text($1::jsonb)::bigint)) and (baskets > 0 or customers > 0)`,
+        [takenIds],
+      );
+      const alike = await sql<{ a: string; b: string }>(
+        em,
+        `select a.id::text as a, b.id::text as b
+         from kokyaku.products a
+         cross join lateral (
+           select b.id from kokyaku.products b
+           left join kokyaku.product_stats bs on bs.product_id = b.id
+           where b.tenant_id = $1 and b.id <> a.id and (b.categories && a.categories or b.tags && a.tags)
+           order by coalesce(bs.customers, 0) desc, b.id
+           limit ${ALIKE_CANDIDATES}
+         ) b
+         where a.id = any(array(select jsonb_array_elements_text($2::jsonb)::bigint))`,
+        [ctx.tenantId, takenIds],
+      );
+      const facts = await this.productFacts(em, [...taken.map((t) => t.id), ...pairs.map((p) => p.b), ...alike.map((p) => p.b)]);
+      const rows: NeighbourRow[] = [];
+      for (const { id } of taken) {
+        const product = facts.get(id);
+        if (!product) continue;
+        const partners = pairs.filter((p) => p.a === id).map((p) => ({ product: facts.get(p.b)!, baskets: p.baskets, customers: p.customers }));
+        rows.push(...neighbourLists(product, partners, alike.filter((p) => p.a === id).map((p) => facts.get(p.b)!)));
+      }
+      await sql(
+        em,
+        `delete from kokyaku.product_neighbours where tenant_id = $1 and product_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+        [ctx.tenantId, takenIds],
+      );
+      await writeNeighbours(em, ctx.tenantId, rows);
+    });
+  }
+
+  private async productFacts(em: KokyakuContext['em'], ids: readonly string[]): Promise<Map<string, ProductFacts>> {
+    const rows = await sql<{ id: string; categories: string[]; tags: string[]; price_minor: string | null; baskets: number; customers: number }>(
+      em,
+      `select p.id::text as id, p.categories, p.tags, p.price_minor, coalesce(s.baskets, 0) as baskets, coalesce(s.customers, 0) as customers
+       from kokyaku.products p left join kokyaku.product_stats s on s.product_id = p.id
+       where p.id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))`,
+      [idsParam(ids)],
+    );
+    return new Map(
+      rows.map((r) => [r.id, { id: r.id, features: featuresOf(r.categories, r.tags), priceMinor: Number(r.price_minor ?? 0), baskets: r.baskets, customers: r.customers }]),
     );
   }
 
@@ -296,14 +442,21 @@ export class RecommendationStore {
     );
   }
 
-  /** Rebuilds every count and list of the tenant from its orders. */
+  /**
+   * Rebuilds every count and list of the tenant from its orders. The per-customer and per-day
+   * counts are set-based SQL; the pair counts are counted in memory from each order's and each
+   * customer's product list (rows of a dense matrix per pass), which is far cheaper than the
+   * self-joins (a customer with n products makes n² pairs), and the lists are scored by the same
+   * code that refreshes stale lists.
+   */
   async rebuild(ctx: KokyakuContext): Promise<void> {
     const t = [ctx.tenantId];
-    for (const table of ['product_neighbours', 'product_pairs', 'product_daily', 'product_stats', 'customer_products']) {
-      await sql(ctx.em, `delete from kokyaku.${table} where tenant_id = $1`, t);
+    const { em } = ctx;
+    for (const table of ['customer_product_changes', 'product_neighbours_stale', 'product_neighbours', 'product_pairs', 'product_daily', 'product_stats', 'customer_products']) {
+      await sql(em, `delete from kokyaku.${table} where tenant_id = $1`, t);
     }
     await sql(
-      ctx.em,
+      em,
       `insert into kokyaku.customer_products (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
        select o.customer_id, l.product_id, $1, count(distinct o.id), sum(l.quantity), min(o.placed_at), max(o.placed_at)
        from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
@@ -312,20 +465,7 @@ export class RecommendationStore {
       t,
     );
     await sql(
-      ctx.em,
-      `insert into kokyaku.product_stats (product_id, tenant_id, baskets, customers, repeat_customers)
-       select p.id, $1,
-              (select count(distinct l.order_id) from kokyaku.order_lines l join kokyaku.orders o on o.id = l.order_id
-               where l.product_id = p.id and o.status = 'PLACED'),
-              coalesce(c.customers, 0), coalesce(c.repeat, 0)
-       from kokyaku.products p
-       left join (select product_id, count(*) as customers, count(*) filter (where orders >= 2) as repeat
-                  from kokyaku.customer_products where tenant_id = $1 group by product_id) c on c.product_id = p.id
-       where p.tenant_id = $1`,
-      t,
-    );
-    await sql(
-      ctx.em,
+      em,
       `insert into kokyaku.product_daily (product_id, day, tenant_id, baskets, quantity)
        select l.product_id, (o.placed_at at time zone $2::text)::date, $1, count(distinct o.id), sum(l.quantity)
        from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
@@ -333,29 +473,141 @@ export class RecommendationStore {
        group by 1, 2`,
       [ctx.tenantId, ctx.shop.timeZone],
     );
-    await sql(
-      ctx.em,
-      `insert into kokyaku.product_pairs (product_a, product_b, tenant_id, baskets)
-       select a.product_id, b.product_id, $1, count(distinct a.order_id)
-       from kokyaku.order_lines a
-       join kokyaku.order_lines b on b.order_id = a.order_id and b.product_id <> a.product_id
-       join kokyaku.orders o on o.id = a.order_id
-       where o.tenant_id = $1 and o.status = 'PLACED'
-       group by 1, 2`,
+
+    // The catalog, indexed 0..P-1.
+    const catalog = await sql<{ id: string; categories: string[]; tags: string[]; price_minor: string | null }>(
+      em,
+      `select id::text as id, categories, tags, price_minor from kokyaku.products where tenant_id = $1`,
       t,
     );
-    await sql(
-      ctx.em,
-      `insert into kokyaku.product_pairs as t (product_a, product_b, tenant_id, customers)
-       select a.product_id, b.product_id, $1, count(*)
-       from kokyaku.customer_products a
-       join kokyaku.customer_products b on b.customer_id = a.customer_id and b.product_id <> a.product_id
-       where a.tenant_id = $1
-       group by 1, 2
-       on conflict (product_a, product_b) do update set customers = excluded.customers`,
-      t,
+    catalog.sort((x, y) => compareIds(x.id, y.id));
+    const P = catalog.length;
+    const index = new Map(catalog.map((p, i) => [p.id, i]));
+    /** Reads lists a range of ids at a time (`query` takes $2..$3; `bounds` gives the range). */
+    const readLists = async (query: string, bounds: string): Promise<{ lists: Lists; flags: Int32Array }> => {
+      const lists = new Lists();
+      const flags = new Int32Array(P);
+      const [range] = await sql<{ lo: string | null; hi: string | null }>(em, bounds, t);
+      if (range?.lo == null) return { lists, flags };
+      for (let lo = BigInt(range.lo); lo <= BigInt(range.hi!); lo += BigInt(READ_CHUNK)) {
+        const [row] = await sql<{ lists: string | null }>(em, query, [ctx.tenantId, lo.toString(), (lo + BigInt(READ_CHUNK - 1)).toString()]);
+        if (!row?.lists) continue;
+        for (const text of row.lists.split(';')) {
+          const list: number[] = [];
+          for (const item of text.split(',')) {
+            const repeat = item.endsWith('+');
+            const i = index.get(repeat ? item.slice(0, -1) : item);
+            if (i === undefined) continue;
+            list.push(i);
+            if (repeat) flags[i]!++;
+          }
+          lists.push(list);
+        }
+      }
+      return { lists, flags };
+    };
+    // Each order's distinct products; each customer's products (`+` marks one bought in 2+ orders).
+    const { lists: baskets } = await readLists(
+      `select string_agg(ids, ';') as lists from (
+         select string_agg(distinct l.product_id::text, ',') as ids
+         from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
+         where o.tenant_id = $1 and o.status = 'PLACED' and o.id between $2::bigint and $3::bigint
+         group by o.id) x`,
+      `select min(id)::text as lo, max(id)::text as hi from kokyaku.orders where tenant_id = $1`,
     );
-    await sql(ctx.em, NEIGHBOURS, [ctx.tenantId, null]);
+    const { lists: owners, flags: repeatCustomers } = await readLists(
+      `select string_agg(ids, ';') as lists from (
+         select string_agg(cp.product_id::text || case when cp.orders >= 2 then '+' else '' end, ',') as ids
+         from kokyaku.customer_products cp
+         where cp.tenant_id = $1 and cp.customer_id between $2::bigint and $3::bigint
+         group by cp.customer_id) x`,
+      `select min(customer_id)::text as lo, max(customer_id)::text as hi from kokyaku.customer_products where tenant_id = $1`,
+    );
+    const occurrences = (lists: Lists) => {
+      const counts = new Int32Array(P);
+      for (let k = 0; k < lists.offsets[lists.count]!; k++) counts[lists.values[k]!]!++;
+      return counts;
+    };
+    const basketCounts = occurrences(baskets);
+    const customerCounts = occurrences(owners);
+    await writeColumns(
+      em,
+      `insert into kokyaku.product_stats (product_id, tenant_id, baskets, customers, repeat_customers)
+       select v.id, $1, v.baskets, v.customers, v.repeat
+       from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::int[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
+            as v(id, baskets, customers, repeat)`,
+      ctx.tenantId,
+      [catalog.map((p) => p.id), [...basketCounts], [...customerCounts], [...repeatCustomers]],
+    );
+
+    const facts: ProductFacts[] = catalog.map((p, i) => ({
+      id: p.id,
+      features: featuresOf(p.categories, p.tags),
+      priceMinor: Number(p.price_minor ?? 0),
+      baskets: basketCounts[i]!,
+      customers: customerCounts[i]!,
+    }));
+    // SIMILAR candidates by attributes: per category or tag, its products, most bought first.
+    const byFeature = new Map<string, number[]>();
+    facts.forEach((f, i) => {
+      for (const feature of f.features) (byFeature.get(feature) ?? byFeature.set(feature, []).get(feature)!).push(i);
+    });
+    for (const list of byFeature.values()) list.sort((x, y) => alikeOrder(facts[x]!, facts[y]!));
+    const alikeOf = (i: number): ProductFacts[] => {
+      const seen = new Set<number>();
+      for (const feature of facts[i]!.features) for (const j of byFeature.get(feature)!) if (j !== i) seen.add(j);
+      return [...seen].sort((x, y) => alikeOrder(facts[x]!, facts[y]!)).slice(0, ALIKE_CANDIDATES).map((j) => facts[j]!);
+    };
+
+    // Pair counts, a band of matrix rows per pass.
+    const rowsPerPass = Math.max(1, Math.floor(PASS_CELLS / Math.max(P, 1)));
+    const countPairs = (lists: Lists, into: Int32Array, lo: number, hi: number) => {
+      const { values, offsets } = lists;
+      for (let l = 0; l < lists.count; l++) {
+        const start = offsets[l]!;
+        const end = offsets[l + 1]!;
+        if (end - start < 2) continue;
+        for (let x = start; x < end; x++) {
+          const a = values[x]!;
+          if (a < lo || a >= hi) continue;
+          const row = (a - lo) * P;
+          for (let y = start; y < end; y++) if (y !== x) into[row + values[y]!]!++;
+        }
+      }
+    };
+    for (let lo = 0; lo < P; lo += rowsPerPass) {
+      const hi = Math.min(P, lo + rowsPerPass);
+      const together = new Int32Array((hi - lo) * P);
+      const also = new Int32Array((hi - lo) * P);
+      countPairs(baskets, together, lo, hi);
+      countPairs(owners, also, lo, hi);
+      const pairColumns: (string | number)[][] = [[], [], [], []];
+      const neighbourRows: NeighbourRow[] = [];
+      for (let a = lo; a < hi; a++) {
+        const partners: Partner[] = [];
+        for (let b = 0, cell = (a - lo) * P; b < P; b++, cell++) {
+          const n = together[cell]!;
+          const m = also[cell]!;
+          if (n === 0 && m === 0) continue;
+          partners.push({ product: facts[b]!, baskets: n, customers: m });
+          pairColumns[0]!.push(facts[a]!.id);
+          pairColumns[1]!.push(facts[b]!.id);
+          pairColumns[2]!.push(n);
+          pairColumns[3]!.push(m);
+        }
+        neighbourRows.push(...neighbourLists(facts[a]!, partners, alikeOf(a)));
+      }
+      await writeColumns(
+        em,
+        `insert into kokyaku.product_pairs (product_a, product_b, tenant_id, baskets, customers)
+         select v.a, v.b, $1, v.n, v.m
+         from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
+              as v(a, b, n, m)`,
+        ctx.tenantId,
+        pairColumns,
+      );
+      await writeNeighbours(em, ctx.tenantId, neighbourRows);
+    }
     await this.measureRepurchase(ctx);
   }
 }

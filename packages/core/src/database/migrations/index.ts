@@ -3,6 +3,7 @@ import { Migration20261122000000_foundation } from './Migration20261122000000_fo
 import { Migration20261122010000_segments } from './Migration20261122010000_segments.js';
 import { Migration20261122020000_analytics } from './Migration20261122020000_analytics.js';
 import { Migration20261122030000_recommendations } from './Migration20261122030000_recommendations.js';
+import { Migration20261122040000_recommendation_upkeep } from './Migration20261122040000_recommendation_upkeep.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261122010000_segments', class: Migration20261122010000_segments },
   { name: 'Migration20261122020000_analytics', class: Migration20261122020000_analytics },
   { name: 'Migration20261122030000_recommendations', class: Migration20261122030000_recommendations },
+  { name: 'Migration20261122040000_recommendation_upkeep', class: Migration20261122040000_recommendation_upkeep },
 ];
