@@ -128,27 +128,34 @@ export async function benchRecommendations(
   } finally {
     RecommendationStore.prototype.apply = apply;
   }
+  // The catch-up folds the logged ownership changes of those orders and recomputes every stale list.
+  const catchUp = await time(() => kokyaku.recommendations.catchUp(ctx));
   const upkeepRate = withOrders / (upkeepMs / 1000);
+  const totalRate = withOrders / ((upkeepMs + catchUp) / 1000);
   const withRate = withOrders / (withMs / 1000);
   const withoutRate = withoutOrders / (withoutMs / 1000);
-  Object.assign(raw, { upkeepOrdersPerSecond: upkeepRate, ingestWithOrdersPerSecond: withRate, ingestWithoutOrdersPerSecond: withoutRate, incrementalOrders: withOrders + withoutOrders });
+  Object.assign(raw, {
+    upkeepOrdersPerSecond: upkeepRate,
+    upkeepWithCatchUpOrdersPerSecond: totalRate,
+    catchUpMs: catchUp,
+    ingestWithOrdersPerSecond: withRate,
+    ingestWithoutOrdersPerSecond: withoutRate,
+    incrementalOrders: withOrders + withoutOrders,
+  });
+  const rest = `${Math.round(withoutRate).toLocaleString('en')}/s (the rest of ingestion: orders recorded with upkeep off)`;
   rows.push({
-    name: `incremental upkeep alone, orders/s (goal ≥ 5,000; ${withOrders.toLocaleString('en')} orders in batches of ${batchSize})`,
+    name: `incremental upkeep in the ingestion transaction, orders/s (goal ≥ 5,000; ${withOrders.toLocaleString('en')} orders in batches of ${batchSize})`,
     value: `${Math.round(upkeepRate).toLocaleString('en')}/s`,
-    baseline: `${Math.round(withoutRate).toLocaleString('en')}/s (the rest of ingestion: orders recorded with upkeep off)`,
+    baseline: rest,
     ratio: `${(upkeepRate / withoutRate).toFixed(1)}x`,
   });
   rows.push({
-    name: 'ingestion with upkeep, orders/s',
-    value: `${Math.round(withRate).toLocaleString('en')}/s`,
-    baseline: `${Math.round(withoutRate).toLocaleString('en')}/s (upkeep off)`,
-    ratio: `${(withRate / withoutRate).toFixed(2)}x`,
+    name: `incremental upkeep including the catch-up (ownership folded, ${'every stale list recomputed'}: ${(catchUp / 1000).toFixed(1)} s), orders/s`,
+    value: `${Math.round(totalRate).toLocaleString('en')}/s`,
+    baseline: rest,
+    ratio: `${(totalRate / withoutRate).toFixed(1)}x`,
   });
-  for (const row of rows.slice(-2)) log(`  ${row.name}: ${row.value} vs ${row.baseline}`);
-  // Lists the bench orders marked stale are recomputed by a sweep: time it too.
-  const sweep = await time(() => kokyaku.recommendations.catchUp(ctx));
-  raw.sweepMs = sweep;
-  rows.push({ name: 'sweep of the lists those orders marked stale', value: `${(sweep / 1000).toFixed(1)} s`, baseline: `${(rebuild / 1000).toFixed(1)} s (full rebuild)`, ratio: `${(rebuild / sweep).toFixed(1)}x faster` });
-  log(`  ${rows.at(-1)!.name}: ${rows.at(-1)!.value}`);
+  rows.push({ name: 'ingestion with upkeep, orders/s', value: `${Math.round(withRate).toLocaleString('en')}/s`, baseline: `${Math.round(withoutRate).toLocaleString('en')}/s (upkeep off)`, ratio: `${(withRate / withoutRate).toFixed(2)}x` });
+  for (const row of rows.slice(-3)) log(`  ${row.name}: ${row.value} vs ${row.baseline}`);
   return { rows, raw };
 }

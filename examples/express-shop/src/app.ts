@@ -62,7 +62,7 @@ export async function createShopApp({ kokyaku, pool, staffToken, log = console.w
         'select sku, name, category, price from shop.products order by category, sku',
       );
       const items = rows
-        .map((p) => `<li><code>${escapeHtml(p.sku)}</code> ${escapeHtml(p.name)} <small>(${escapeHtml(p.category)})</small> ¥${p.price.toLocaleString('en')}</li>`)
+        .map((p) => `<li><code>${escapeHtml(p.sku)}</code> <a href="/products/${encodeURIComponent(p.sku)}">${escapeHtml(p.name)}</a> <small>(${escapeHtml(p.category)})</small> ¥${p.price.toLocaleString('en')}</li>`)
         .join('\n');
       res.type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Kokyaku example shop</title>
@@ -70,7 +70,7 @@ export async function createShopApp({ kokyaku, pool, staffToken, log = console.w
 <body>
 <h1>Kokyaku example shop</h1>
 <p>A small shop backend with the Kokyaku CRM mounted. Open the <a id="explorer" href="/crm/graphql">CRM GraphQL explorer</a>
-(staff token pre-filled), or use the shop API: <code>GET /api/products</code>, <code>POST /api/customers</code>,
+(staff token pre-filled), a product page (bought together, and for you with <code>?customerId=</code>), or use the shop API: <code>GET /api/products</code>, <code>GET /api/products/:sku</code>, <code>GET /api/customers/:id/recommendations</code>, <code>POST /api/customers</code>,
 <code>POST /api/carts</code>, <code>POST /api/carts/:id/items</code>, <code>POST /api/carts/:id/checkout</code>.</p>
 <h2>Catalog (${rows.length} products)</h2>
 <ul>${items}</ul>
@@ -78,8 +78,59 @@ export async function createShopApp({ kokyaku, pool, staffToken, log = console.w
     }),
   );
 
+  /** "Bought together" and "For you" blocks, straight from Kokyaku's core API. */
+  const blocks = async (sku: string | null, customerId: string | null) => {
+    const ctx = kokyaku.context();
+    const toItem = (r: Awaited<ReturnType<typeof kokyaku.recommendations.recommend>>[number]) => ({
+      sku: r.product.externalId,
+      name: r.product.name,
+      price: r.product.price,
+      reason: r.reason,
+    });
+    const boughtTogether = sku ? (await kokyaku.recommendations.recommend(ctx, { productExternalId: sku, strategy: 'BOUGHT_TOGETHER', first: 4 })).map(toItem) : [];
+    const forYou = (
+      await kokyaku.recommendations.recommend(ctx, customerId ? { customerExternalId: customerId, strategy: 'FOR_CUSTOMER', first: 4 } : { strategy: 'POPULAR', first: 4 })
+    ).map(toItem);
+    return { boughtTogether, forYou };
+  };
+
+  app.get(
+    '/products/:sku',
+    asyncRoute(async (req, res) => {
+      const sku = String(req.params.sku);
+      const { rows } = await pool.query<{ sku: string; name: string; category: string; price: number }>('select sku, name, category, price from shop.products where sku = $1', [sku]);
+      const product = rows[0];
+      if (!product) throw new HttpError(404, `No product ${sku}.`);
+      const customerId = typeof req.query.customerId === 'string' ? req.query.customerId : null;
+      const { boughtTogether, forYou } = await blocks(sku, customerId);
+      const list = (id: string, items: typeof forYou) =>
+        `<ul id="${id}">${items
+          .map((i) => `<li><a href="/products/${encodeURIComponent(i.sku)}">${escapeHtml(i.name ?? i.sku)}</a> <small>${escapeHtml(i.reason)}</small></li>`)
+          .join('')}</ul>`;
+      res.type('html').send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(product.name)} · Kokyaku example shop</title>
+<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}small{color:#666}</style></head>
+<body>
+<p><a href="/">Catalog</a></p>
+<h1>${escapeHtml(product.name)}</h1>
+<p>${escapeHtml(product.category)} · ¥${product.price.toLocaleString('en')}</p>
+<h2>Bought together</h2>
+${list('bought-together', boughtTogether)}
+<h2>${customerId ? 'For you' : 'Popular now'}</h2>
+${list('for-you', forYou)}
+</body></html>`);
+    }),
+  );
+
   const api = express.Router();
   api.use(express.json());
+
+  api.get(
+    '/customers/:id/recommendations',
+    asyncRoute(async (req, res) => {
+      res.json((await blocks(null, String(req.params.id))).forYou);
+    }),
+  );
 
   api.get(
     '/products',
@@ -107,7 +158,7 @@ export async function createShopApp({ kokyaku, pool, staffToken, log = console.w
         );
         await sync();
       }
-      res.json(rows[0]);
+      res.json({ ...rows[0], boughtTogether: (await blocks(String(req.params.sku), null)).boughtTogether });
     }),
   );
 

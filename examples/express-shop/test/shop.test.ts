@@ -30,6 +30,11 @@ async function post(path: string, body: unknown) {
   return { status: res.status, body: (await res.json()) as any };
 }
 
+async function get(path: string) {
+  const res = await fetch(`${base}${path}`);
+  return { status: res.status, body: (await res.json()) as any };
+}
+
 beforeAll(async () => {
   kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' } });
   pool = new pg.Pool({ connectionString: kokyaku.databaseUrl });
@@ -109,6 +114,33 @@ describe('example shop with the CRM mounted', () => {
     expect((await post(`/api/orders/${order.body.id}/cancel`, {})).status).toBe(200);
     const cancelled = await crm(`query($id: String!) { customer(externalId: $id) { metrics { ordersCount totalSpent } } }`, { id: customerId });
     expect(cancelled.customer.metrics).toEqual({ ordersCount: 0, totalSpent: 0 });
+  });
+
+  it('shows "bought together" and "for you" blocks from the CRM on a product page', async () => {
+    const { rows } = await pool.query<{ sku: string; name: string }>(`select sku, name from shop.products where category = 'coffee' order by sku limit 1`);
+    const coffee = rows[0]!;
+    const page = await fetch(`${base}/products/${coffee.sku}`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const together = html.match(/<ul id="bought-together">(.*?)<\/ul>/s)![1]!;
+    expect(together).toContain(`Bought together with ${coffee.name}`);
+    // Coffee buyers pick up equipment and sweets in the demo data: those come first.
+    const { body } = await get(`/api/products/${coffee.sku}`);
+    expect(body.boughtTogether).toHaveLength(4);
+    const { rows: categories } = await pool.query<{ category: string }>(`select category from shop.products where sku = $1`, [body.boughtTogether[0].sku]);
+    expect(['equipment', 'sweets']).toContain(categories[0]!.category);
+
+    // A customer with history gets personal picks with reasons; a stranger gets what is popular.
+    const { rows: loyal } = await pool.query<{ customer_id: string }>(
+      `select customer_id from shop.orders where status = 'PLACED' group by customer_id order by count(*) desc, customer_id limit 1`,
+    );
+    const forYou = await get(`/api/customers/${loyal[0]!.customer_id}/recommendations`);
+    expect(forYou.body).toHaveLength(4);
+    expect(forYou.body.some((r: { reason: string }) => /^(Because you|Buy again)/.test(r.reason))).toBe(true);
+    const personal = await (await fetch(`${base}/products/${coffee.sku}?customerId=${loyal[0]!.customer_id}`)).text();
+    expect(personal).toContain('<h2>For you</h2>');
+    expect((await (await fetch(`${base}/products/${coffee.sku}`)).text())).toContain('<h2>Popular now</h2>');
+    expect((await fetch(`${base}/products/NOPE`)).status).toBe(404);
   });
 
   it('rejects bad shop requests clearly', async () => {

@@ -5,8 +5,8 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createElement } from 'react';
 import TestRenderer, { act } from 'react-test-renderer';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CreateSegmentDocument, Customer360Document, RepeatPurchaseReportDocument, CustomersDocument, KokyakuClientError, RecordOrdersDocument, SegmentDocument, SegmentPreviewDocument, createKokyakuClient } from '../src/index.js';
-import { KokyakuProvider, useCustomer360Query, useRecordOrdersMutation, useSegmentPreviewQuery } from '../src/react/index.js';
+import { RecommendationsDocument, CreateSegmentDocument, Customer360Document, RepeatPurchaseReportDocument, CustomersDocument, KokyakuClientError, RecordOrdersDocument, SegmentDocument, SegmentPreviewDocument, createKokyakuClient } from '../src/index.js';
+import { KokyakuProvider, useCustomer360Query, useRecommendationsQuery, useRecordOrdersMutation, useSegmentPreviewQuery } from '../src/react/index.js';
 
 let kokyaku: Kokyaku;
 let server: StandaloneServer;
@@ -51,6 +51,13 @@ describe('plain typed client', () => {
     const client = createKokyakuClient({ url: server.url, headers });
     const { repeatPurchaseReport } = await client.request(RepeatPurchaseReportDocument);
     expect(repeatPurchaseReport).toMatchObject({ customers: 1, repeatCustomers: 0, repeatRate: 0 });
+  });
+
+  it('reads recommendations with their reasons', async () => {
+    const client = createKokyakuClient({ url: server.url, headers });
+    const { recommendations } = await client.request(RecommendationsDocument, { strategy: 'POPULAR', first: 5, windowDays: 3650 });
+    expect(recommendations[0]).toMatchObject({ strategy: 'POPULAR', product: { externalId: 'p-1' } });
+    expect(recommendations[0]!.reason).toMatch(/^Popular: ordered 1 times in the last 3650 days$/);
   });
 
   it('throws a KokyakuClientError with the server code', async () => {
@@ -104,6 +111,17 @@ describe('React hooks', () => {
       renderer.update(tree(createElement(Preview)));
     });
     await expect.poll(() => seen.customer, { timeout: 10_000 }).toMatchObject({ count: 1, customers: [{ externalId: 'c-hook' }] });
+
+    function ForYou() {
+      const query = useRecommendationsQuery({ customerExternalId: 'c-hook', strategy: 'FOR_CUSTOMER', first: 3, windowDays: 3650 });
+      seen.customer = query.data?.recommendations;
+      return null;
+    }
+    await act(async () => {
+      renderer.update(tree(createElement(ForYou)));
+    });
+    // p-1 is popular (c-1 bought it); c-hook's own p-2 may come back as "buy again".
+    await expect.poll(() => (seen.customer as { product: { externalId: string } }[] | undefined)?.map((r) => r.product.externalId), { timeout: 10_000 }).toContain('p-1');
     renderer.unmount();
   });
 });

@@ -101,7 +101,10 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     databaseUrl,
     products,
     customers: new CustomerService(metrics, changed),
-    orders: new OrderService(metrics, changed, (ctx, changes) => recommendationStore.apply(ctx, changes)),
+    orders: new OrderService(metrics, changed, async (ctx, changes) => {
+      await recommendationStore.apply(ctx, changes);
+      recommendations.forget(ctx.tenantId);
+    }),
     events: new EventService(changed),
     metrics,
     segments,
@@ -126,6 +129,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         await analytics.refreshScores(ctx, options.now);
         if (await analytics.refreshClv(ctx, { now: options.now })) clvFitted++;
         await recommendations.rebuild(ctx);
+        await recommendations.tuneBlend(ctx);
         const moved = await segments.reevaluate(ctx, null);
         segmentChanges += moved.entered + moved.left;
       }

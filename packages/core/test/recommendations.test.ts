@@ -8,6 +8,7 @@ import { sql } from '../src/shared/sql.js';
  * are in most baskets (so raw co-purchase counts point at fillers, not at the planted partners).
  */
 let kokyaku: Kokyaku;
+let tuned: Awaited<ReturnType<Kokyaku['recommendations']['tuneBlend']>>;
 const ctx = (tenantId?: string) => kokyaku.context({ tenantId });
 const DAY = 86_400_000;
 const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
@@ -71,6 +72,7 @@ beforeAll(async () => {
   await kokyaku.products.upsert(ctx(), products);
   const orders = plantedOrders();
   for (let i = 0; i < orders.length; i += 200) await kokyaku.orders.record(ctx(), orders.slice(i, i + 200));
+  tuned = await kokyaku.recommendations.tuneBlend(ctx());
 });
 afterAll(() => kokyaku?.close());
 
@@ -149,6 +151,16 @@ describe('catch-up', () => {
     await kokyaku.recommendations.rebuild(ctx(tenant));
     expect(incremental.length).toBeGreaterThan(20);
     expect(incremental).toEqual(await pairs());
+  });
+});
+
+describe('blend with popularity', () => {
+  it('is measured on the shop: the planted tastes beat popularity, so personal signals weigh more', async () => {
+    expect(tuned!.rows.map((r) => r.popularityWeight)).toEqual([0.1, 0.3, 0.5, 0.7, 0.9]);
+    const best = Math.max(...tuned!.rows.map((r) => r.hitRate));
+    expect(tuned!.rows.find((r) => r.popularityWeight === tuned!.popularityWeight)!.hitRate).toBe(best);
+    expect(tuned!.popularityWeight).toBeLessThan(0.9);
+    expect(await kokyaku.recommendations.blend(ctx())).toBeCloseTo(tuned!.popularityWeight, 5);
   });
 });
 

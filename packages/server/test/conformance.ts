@@ -199,6 +199,23 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     });
 
+    it('recommends with reasons, and evaluates on the shop history for admins', async () => {
+      const res = await admin(`{
+        together: recommendations(productExternalId: "SKU-1", first: 3) { score reason strategy product { externalId name } }
+        forCustomer: recommendations(customerExternalId: "C-1", strategy: FOR_CUSTOMER, first: 3) { reason strategy product { externalId } }
+        popular: recommendations(strategy: POPULAR, first: 2, windowDays: 3650) { reason product { externalId } }
+      }`);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.together[0]).toMatchObject({ strategy: 'BOUGHT_TOGETHER', product: { externalId: 'SKU-2' } });
+      expect(res.data?.together[0].reason).toMatch(/^Bought together with Ethiopia beans 200g in \d+ orders$/);
+      expect(res.data?.popular.length).toBeGreaterThan(0);
+      const bad = await admin(`{ recommendations(strategy: BOUGHT_TOGETHER) { reason } }`);
+      expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'productExternalId' });
+      const evaluation = await admin(`{ recommendationEvaluation(k: 5, blends: [0.5]) { k replayedCustomers rows { strategy popularityWeight hitRate } } }`);
+      expect(evaluation.errors).toBeUndefined();
+      expect(evaluation.data?.recommendationEvaluation.rows.at(-1)).toMatchObject({ strategy: 'FOR_CUSTOMER', popularityWeight: 0.5 });
+    });
+
     it('serves the checked-in schema', async () => {
       const res = await admin(getIntrospectionQuery({ specifiedByUrl: true, inputValueDeprecation: true }));
       const served = printSchema(lexicographicSortSchema(buildClientSchema(res.data as IntrospectionQuery)));

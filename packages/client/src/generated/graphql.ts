@@ -207,6 +207,7 @@ export type RecommendationsQueryVariables = Exact<{
   excludePurchased?: boolean | null | undefined;
   includeOutOfStock?: boolean | null | undefined;
   segment?: string | null | undefined;
+  windowDays?: number | null | undefined;
 }>;
 
 
@@ -215,10 +216,11 @@ export type RecommendationsQuery = { recommendations: Array<{ score: number, rea
 export type RecommendationEvaluationQueryVariables = Exact<{
   k?: number | null | undefined;
   sample?: number | null | undefined;
+  blends?: Array<number> | number | null | undefined;
 }>;
 
 
-export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, eligibleCustomers: number, customers: number, asOf: string, rows: Array<{ strategy: RecommendationStrategy, hitRate: number, recall: number, ndcg: number, customers: number }> } };
+export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, replayedCustomers: number, eligibleCustomers: number, customers: number, asOf: string, rows: Array<{ strategy: RecommendationStrategy, popularityWeight: number | null, hitRate: number, recall: number, ndcg: number, customers: number }> } };
 
 export type SegmentFieldsFragment = { id: string, name: string, query: string, count: number, createdAt: string, updatedAt: string };
 
@@ -651,7 +653,7 @@ export const TrackEventsDocument = new TypedDocumentString(`
   }
 }`) as unknown as TypedDocumentString<TrackEventsMutation, TrackEventsMutationVariables>;
 export const RecommendationsDocument = new TypedDocumentString(`
-    query Recommendations($customerExternalId: String, $productExternalId: String, $strategy: RecommendationStrategy, $first: Int = 10, $category: String, $excludePurchased: Boolean, $includeOutOfStock: Boolean, $segment: String) {
+    query Recommendations($customerExternalId: String, $productExternalId: String, $strategy: RecommendationStrategy, $first: Int = 10, $category: String, $excludePurchased: Boolean, $includeOutOfStock: Boolean, $segment: String, $windowDays: Int) {
   recommendations(
     customerExternalId: $customerExternalId
     productExternalId: $productExternalId
@@ -661,6 +663,7 @@ export const RecommendationsDocument = new TypedDocumentString(`
     excludePurchased: $excludePurchased
     includeOutOfStock: $includeOutOfStock
     segment: $segment
+    windowDays: $windowDays
   ) {
     score
     reason
@@ -677,14 +680,16 @@ export const RecommendationsDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<RecommendationsQuery, RecommendationsQueryVariables>;
 export const RecommendationEvaluationDocument = new TypedDocumentString(`
-    query RecommendationEvaluation($k: Int = 10, $sample: Int = 2000) {
-  recommendationEvaluation(k: $k, sample: $sample) {
+    query RecommendationEvaluation($k: Int = 10, $sample: Int = 2000, $blends: [Float!]) {
+  recommendationEvaluation(k: $k, sample: $sample, blends: $blends) {
     k
+    replayedCustomers
     eligibleCustomers
     customers
     asOf
     rows {
       strategy
+      popularityWeight
       hitRate
       recall
       ndcg

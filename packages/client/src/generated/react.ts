@@ -631,7 +631,7 @@ export const useTrackEventsMutation = <
     )};
 
 export const RecommendationsDocument = new TypedDocumentString(`
-    query Recommendations($customerExternalId: String, $productExternalId: String, $strategy: RecommendationStrategy, $first: Int = 10, $category: String, $excludePurchased: Boolean, $includeOutOfStock: Boolean, $segment: String) {
+    query Recommendations($customerExternalId: String, $productExternalId: String, $strategy: RecommendationStrategy, $first: Int = 10, $category: String, $excludePurchased: Boolean, $includeOutOfStock: Boolean, $segment: String, $windowDays: Int) {
   recommendations(
     customerExternalId: $customerExternalId
     productExternalId: $productExternalId
@@ -641,6 +641,7 @@ export const RecommendationsDocument = new TypedDocumentString(`
     excludePurchased: $excludePurchased
     includeOutOfStock: $includeOutOfStock
     segment: $segment
+    windowDays: $windowDays
   ) {
     score
     reason
@@ -678,14 +679,16 @@ useRecommendationsQuery.document = RecommendationsDocument;
 useRecommendationsQuery.getKey = (variables?: Types.RecommendationsQueryVariables) => variables === undefined ? ['Recommendations'] : ['Recommendations', variables];
 
 export const RecommendationEvaluationDocument = new TypedDocumentString(`
-    query RecommendationEvaluation($k: Int = 10, $sample: Int = 2000) {
-  recommendationEvaluation(k: $k, sample: $sample) {
+    query RecommendationEvaluation($k: Int = 10, $sample: Int = 2000, $blends: [Float!]) {
+  recommendationEvaluation(k: $k, sample: $sample, blends: $blends) {
     k
+    replayedCustomers
     eligibleCustomers
     customers
     asOf
     rows {
       strategy
+      popularityWeight
       hitRate
       recall
       ndcg

@@ -24,8 +24,11 @@ export interface RecommendationsConfig {
   repurchaseThreshold: number;
   /** FOR_CUSTOMER: a purchase, view or cart this many days old counts half as much. */
   recencyHalfLifeDays: number;
-  /** FOR_CUSTOMER: share of the score that comes from popularity (0-1). */
-  popularityWeight: number;
+  /**
+   * FOR_CUSTOMER: share of the score that comes from popularity (0-1). 'auto' (default): measured
+   * on the shop's own history at each refresh (the blend with the best hit rate in a replay).
+   */
+  popularityWeight: number | 'auto';
   /** FOR_CUSTOMER: weigh each seed by how rare its product is among buyers (ln N/n). */
   seedIdf: boolean;
   /**
@@ -122,7 +125,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       currency: env.KOKYAKU_CURRENCY || 'USD',
       defaultCountry: env.KOKYAKU_DEFAULT_COUNTRY || 'US',
     },
-    recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 0.1, seedIdf: true, rebuyWeight: 0.5 },
+    recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 'auto', seedIdf: true, rebuyWeight: 0.25 },
     analytics: {
       rfmGrid: DEFAULT_RFM_GRID,
       clv: { horizonMonths: 12, annualDiscountRate: 0, sampleSize: 100_000, minCustomers: 100 },
@@ -193,7 +196,9 @@ function validateConfig(config: KokyakuConfig): void {
   if (!['auto', 'always', 'never'].includes(recs.excludePurchased)) throw new ConfigError('recommendations.excludePurchased is "auto", "always" or "never".');
   if (!(recs.repurchaseThreshold >= 0 && recs.repurchaseThreshold <= 1)) throw new ConfigError('recommendations.repurchaseThreshold must be between 0 and 1.');
   if (!(recs.recencyHalfLifeDays > 0)) throw new ConfigError('recommendations.recencyHalfLifeDays must be positive.');
-  if (!(recs.popularityWeight >= 0 && recs.popularityWeight <= 1)) throw new ConfigError('recommendations.popularityWeight must be between 0 and 1.');
+  if (recs.popularityWeight !== 'auto' && !(recs.popularityWeight >= 0 && recs.popularityWeight <= 1)) {
+    throw new ConfigError('recommendations.popularityWeight must be "auto" or between 0 and 1.');
+  }
   if (!(recs.rebuyWeight >= 0)) throw new ConfigError('recommendations.rebuyWeight must be 0 or more.');
   if (!Number.isInteger(config.database.poolSize) || config.database.poolSize < 1) {
     throw new ConfigError('database.poolSize must be a positive integer.');

@@ -7,6 +7,8 @@ import type { Strategy } from './recommendation.service.js';
 
 export interface EvaluationRow {
   strategy: Strategy;
+  /** FOR_CUSTOMER rows of a blend comparison: the popularity weight used. */
+  popularityWeight?: number;
   /** Share of customers with at least one held-out item in the top k. */
   hitRate: number;
   /** Mean share of each customer's held-out items found in the top k. */
@@ -18,6 +20,8 @@ export interface EvaluationRow {
 
 export interface Evaluation {
   k: number;
+  /** Customers whose history was replayed (all, or a sample of the shop's buyers). */
+  replayedCustomers: number;
   /** Customers with a held-out basket and some history before it. */
   eligibleCustomers: number;
   customers: number;
@@ -26,7 +30,15 @@ export interface Evaluation {
   rows: EvaluationRow[];
 }
 
-type Recommend = (ctx: KokyakuContext, customerExternalId: string, basket: string[], strategy: Strategy, k: number, asOf: Date) => Promise<string[]>;
+type Recommend = (
+  ctx: KokyakuContext,
+  customerExternalId: string,
+  basket: string[],
+  strategy: Strategy,
+  k: number,
+  asOf: Date,
+  popularityWeight?: number,
+) => Promise<string[]>;
 
 class Rollback extends Error {}
 
@@ -39,20 +51,30 @@ class Rollback extends Error {}
 export async function evaluateRecommendations(
   ctx: KokyakuContext,
   deps: { store: RecommendationStore; metrics: MetricsService; recommend: Recommend },
-  options: { k: number; sample: number; strategies: Strategy[] },
+  options: { k: number; sample: number; strategies: Strategy[]; blends?: number[]; replayCustomers?: number },
 ): Promise<Evaluation> {
   let result: Evaluation | undefined;
   try {
     await ctx.em.transactional(async (em) => {
       const scratch: KokyakuContext = { ...ctx, em, tenantId: `eval:${randomBytes(6).toString('hex')}` };
       const p = [ctx.tenantId, scratch.tenantId];
+      // The customers replayed: every buyer, or a deterministic sample of them.
+      await sql(
+        em,
+        `create temp table kk_replay on commit drop as
+         select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED'
+         group by customer_id order by md5(customer_id::text) limit $2`,
+        [ctx.tenantId, options.replayCustomers ?? null],
+      );
+      await sql(em, `alter table kk_replay add primary key (customer_id)`);
       await sql(
         em,
         `create temp table kk_heldout on commit drop as
          select distinct on (o.customer_id) o.id, o.customer_id, o.placed_at
          from kokyaku.orders o
          where o.tenant_id = $1 and o.status = 'PLACED'
-           and o.customer_id in (select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED' group by 1 having count(*) >= 2)
+           and o.customer_id in (select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED'
+                                 and customer_id in (select customer_id from kk_replay) group by 1 having count(*) >= 2)
          order by o.customer_id, o.placed_at desc, o.id desc`,
         [ctx.tenantId],
       );
@@ -62,7 +84,12 @@ export async function evaluateRecommendations(
          select $2, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder from kokyaku.products where tenant_id = $1`,
         p,
       );
-      await sql(em, `insert into kokyaku.customers (tenant_id, external_id, created_at) select $2, external_id, created_at from kokyaku.customers where tenant_id = $1`, p);
+      await sql(
+        em,
+        `insert into kokyaku.customers (tenant_id, external_id, created_at)
+         select $2, external_id, created_at from kokyaku.customers where tenant_id = $1 and id in (select customer_id from kk_replay)`,
+        p,
+      );
       await sql(
         em,
         `insert into kokyaku.orders (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
@@ -121,12 +148,16 @@ export async function evaluateRecommendations(
       );
       const [eligible] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_heldout`);
       const rows: EvaluationRow[] = [];
-      for (const strategy of options.strategies) {
+      const variants: { strategy: Strategy; popularityWeight?: number }[] = [
+        ...options.strategies.map((strategy) => ({ strategy })),
+        ...(options.blends ?? []).map((popularityWeight) => ({ strategy: 'FOR_CUSTOMER' as const, popularityWeight })),
+      ];
+      for (const { strategy, popularityWeight } of variants) {
         let hits = 0;
         let recall = 0;
         let ndcg = 0;
         for (const c of cases) {
-          const list = await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf);
+          const list = await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf, popularityWeight);
           const relevant = new Set(c.heldout);
           const found = list.filter((id) => relevant.has(id)).length;
           if (found > 0) hits++;
@@ -140,9 +171,10 @@ export async function evaluateRecommendations(
           ndcg += ideal > 0 ? dcg / ideal : 0;
         }
         const n = Math.max(cases.length, 1);
-        rows.push({ strategy, hitRate: hits / n, recall: recall / n, ndcg: ndcg / n, customers: cases.length });
+        rows.push({ strategy, ...(popularityWeight === undefined ? {} : { popularityWeight }), hitRate: hits / n, recall: recall / n, ndcg: ndcg / n, customers: cases.length });
       }
-      result = { k: options.k, eligibleCustomers: eligible?.n ?? 0, customers: cases.length, asOf: asOf.toISOString(), rows };
+      const [replayed] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_replay`);
+      result = { k: options.k, replayedCustomers: replayed?.n ?? 0, eligibleCustomers: eligible?.n ?? 0, customers: cases.length, asOf: asOf.toISOString(), rows };
       throw new Rollback();
     });
   } catch (error) {

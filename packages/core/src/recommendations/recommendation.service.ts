@@ -34,6 +34,8 @@ export interface RecommendationArgs {
   windowDays?: number | null;
   /** The moment to recommend as of (default now): evaluation replays the past with it. */
   now?: Date;
+  /** FOR_CUSTOMER: the popularity weight for this request (default: `blend`). */
+  popularityWeight?: number | null;
 }
 
 export interface Recommendation {
@@ -60,6 +62,8 @@ interface NeighbourRow {
 }
 
 const WEIGHTS = { purchase: 1, added_to_cart: 0.6, product_viewed: 0.3 } as const;
+/** Popularity weights `tuneBlend` compares. */
+const BLENDS = [0.1, 0.3, 0.5, 0.7, 0.9];
 
 /**
  * Five strategies over the precomputed neighbour lists and daily counts: a request reads a few
@@ -82,6 +86,14 @@ export class RecommendationService {
     this.cache.set(full, { expires: now + 60_000, value });
     value.catch(() => this.cache.delete(full));
     return value;
+  }
+
+  /**
+   * Drops the tenant's cached shop-wide figures (this process recorded orders for it; other
+   * processes see them within the minute).
+   */
+  forget(tenantId: string): void {
+    for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}|`)) this.cache.delete(key);
   }
 
   constructor(
@@ -110,30 +122,69 @@ export class RecommendationService {
   /**
    * Replays the shop's history with each customer's last basket held out and measures every
    * strategy at k (see evaluation.ts). FOR_CUSTOMER, POPULAR and TRENDING recommend to the
-   * customer; BOUGHT_TOGETHER and SIMILAR start from the customer's previous basket.
+   * customer; BOUGHT_TOGETHER and SIMILAR start from the customer's previous basket. `blends` adds
+   * FOR_CUSTOMER rows at those popularity weights; `replayCustomers` replays a sample of buyers.
    */
-  evaluate(ctx: KokyakuContext, options: { k?: number; sample?: number; strategies?: Strategy[] } = {}): Promise<Evaluation> {
+  async evaluate(
+    ctx: KokyakuContext,
+    options: { k?: number; sample?: number; strategies?: Strategy[]; blends?: number[]; replayCustomers?: number } = {},
+  ): Promise<Evaluation> {
     const k = options.k ?? 10;
     const sample = options.sample ?? 2000;
     if (!Number.isInteger(k) || k < 1 || k > 100) throw KokyakuError.badInput('"k" must be a whole number from 1 to 100.', { field: 'k' });
     if (!Number.isInteger(sample) || sample < 1) throw KokyakuError.badInput('"sample" must be a positive whole number.', { field: 'sample' });
+    for (const b of options.blends ?? []) {
+      if (!(b >= 0 && b <= 1)) throw KokyakuError.badInput('Each of "blends" is a popularity weight from 0 to 1.', { field: 'blends' });
+    }
+    // Replayed FOR_CUSTOMER rows use the shop's own blend unless a row asks for another.
+    const shopBlend = await this.blend(ctx);
     return evaluateRecommendations(
       ctx,
       {
         store: this.store,
         metrics: this.metrics,
-        recommend: async (scratch, customerExternalId, basket, strategy, first, now) => {
+        recommend: async (scratch, customerExternalId, basket, strategy, first, now, popularityWeight) => {
           // The whole history counts as "recent" for popularity when replaying old data.
           const windowDays = strategy === 'TRENDING' ? 30 : 3650;
           if (strategy === 'BOUGHT_TOGETHER' || strategy === 'SIMILAR') {
             return (await this.fromBasket(scratch, basket, strategy, first, now, windowDays)).map((r) => r.product.externalId);
           }
-          const recs = await this.recommend(scratch, { customerExternalId, strategy, first, now, windowDays });
+          const recs = await this.recommend(scratch, { customerExternalId, strategy, first, now, windowDays, popularityWeight: popularityWeight ?? shopBlend });
           return recs.map((r) => r.product.externalId);
         },
       },
-      { k, sample, strategies: options.strategies ?? [...STRATEGIES] },
+      { k, sample, strategies: options.strategies ?? [...STRATEGIES], blends: options.blends, replayCustomers: options.replayCustomers },
     );
+  }
+
+  /** The FOR_CUSTOMER popularity weight: configured, or measured by `tuneBlend` (0.5 before that). */
+  async blend(ctx: KokyakuContext): Promise<number> {
+    const configured = this.config.popularityWeight;
+    if (configured !== 'auto') return configured;
+    const [state] = await this.cached(ctx, 'blend', () =>
+      sql<{ blend: number | null }>(ctx.em, `select blend from kokyaku.recommendation_state where tenant_id = $1`, [ctx.tenantId]),
+    );
+    return state?.blend ?? 0.5;
+  }
+
+  /**
+   * With `popularityWeight: 'auto'`: replays a sample of the shop's history (up to 20,000 buyers,
+   * 1,000 of them evaluated) at several popularity weights and keeps the one with the best hit
+   * rate at 10 (then NDCG, then the lower weight). Part of `refresh`. Returns what it measured.
+   */
+  async tuneBlend(ctx: KokyakuContext): Promise<{ popularityWeight: number; rows: Evaluation['rows'] } | null> {
+    if (this.config.popularityWeight !== 'auto') return null;
+    const evaluation = await this.evaluate(ctx, { k: 10, sample: 1000, strategies: [], blends: BLENDS, replayCustomers: 20_000 });
+    if (evaluation.customers === 0) return null;
+    const best = [...evaluation.rows].sort((a, b) => b.hitRate - a.hitRate || b.ndcg - a.ndcg || a.popularityWeight! - b.popularityWeight!)[0]!;
+    await sql(
+      ctx.em,
+      `insert into kokyaku.recommendation_state as t (tenant_id, repurchase, blend, blend_evaluation) values ($1, '{"shop": 0, "byCategory": {}}'::jsonb, $2, $3::jsonb)
+       on conflict (tenant_id) do update set blend = excluded.blend, blend_evaluation = excluded.blend_evaluation`,
+      [ctx.tenantId, best.popularityWeight, JSON.stringify(evaluation.rows)],
+    );
+    this.cache.delete(`${ctx.tenantId}|blend`);
+    return { popularityWeight: best.popularityWeight!, rows: evaluation.rows };
   }
 
   /** Neighbours of a whole basket (their scores summed), filled with popular items. */
@@ -184,6 +235,8 @@ export class RecommendationService {
       throw KokyakuError.badInput('FOR_CUSTOMER needs customerExternalId.', { field: 'customerExternalId' });
     }
 
+    const popularityWeight = strategy === 'FOR_CUSTOMER' ? (args.popularityWeight ?? (await this.blend(ctx))) : 1;
+    if (!(popularityWeight >= 0 && popularityWeight <= 1)) throw KokyakuError.badInput('"popularityWeight" is from 0 to 1.', { field: 'popularityWeight' });
     const purchased = customer ? await this.purchased(ctx, customer) : new Set<string>();
     const want = first * 3 + purchased.size + 10;
     let candidates: Candidate[];
@@ -203,13 +256,13 @@ export class RecommendationService {
         candidates = await this.trending(ctx, windowDays ?? 14, want, now);
         break;
       case 'FOR_CUSTOMER':
-        candidates = customer ? await this.forCustomer(ctx, customer, want, now, windowDays ?? 30) : [];
+        candidates = customer ? await this.forCustomer(ctx, customer, want, now, windowDays ?? 30, popularityWeight) : [];
         break;
     }
     if (strategy === 'FOR_CUSTOMER' || candidates.length < first) {
       // Cold start, or too few personal candidates: fill with what is popular now.
       const seen = new Set(candidates.map((c) => c.productId));
-      const scale = strategy === 'FOR_CUSTOMER' ? this.config.popularityWeight : 1;
+      const scale = strategy === 'FOR_CUSTOMER' ? popularityWeight : 1;
       for (const c of await this.popular(ctx, windowDays ?? 30, want, now)) {
         if (!seen.has(c.productId)) candidates.push({ ...c, score: c.score * scale, strategy: 'POPULAR' });
       }
@@ -364,8 +417,8 @@ export class RecommendationService {
    * every `recencyHalfLifeDays`) each vote for their ALSO_BOUGHT neighbours; a little popularity is
    * blended in (`popularityWeight`).
    */
-  private async forCustomer(ctx: KokyakuContext, customerId: string, limit: number, asOf: Date, popularDays: number): Promise<Candidate[]> {
-    const { recencyHalfLifeDays, popularityWeight } = this.config;
+  private async forCustomer(ctx: KokyakuContext, customerId: string, limit: number, asOf: Date, popularDays: number, popularityWeight: number): Promise<Candidate[]> {
+    const { recencyHalfLifeDays } = this.config;
     const seeds = await sql<{ product_id: string; kind: keyof typeof WEIGHTS; at: Date | string; times: number }>(
       ctx.em,
       `(select product_id::text as product_id, 'purchase' as kind, last_at as at, orders as times

@@ -8,6 +8,12 @@ function parsePositive(value: string, what: string): number {
   return n;
 }
 
+function parseBlends(value: string): number[] {
+  const weights = value.split(',').map(Number);
+  if (weights.some((w) => !(w >= 0 && w <= 1))) throw new InvalidArgumentError('must be popularity weights from 0 to 1, separated by commas.');
+  return weights;
+}
+
 function parseHours(value: string): number {
   const hours = Number(value);
   if (!Number.isFinite(hours) || hours < 0) throw new InvalidArgumentError('must be a number of hours, 0 or more.');
@@ -113,19 +119,27 @@ export function buildProgram(): Command {
     .description("Measure each recommendation strategy on the shop's own history (each customer's last basket held out).")
     .option('--k <k>', 'list length', (v) => parsePositive(v, 'k'), 10)
     .option('--sample <n>', 'customers to evaluate', (v) => parsePositive(v, 'sample'), 2000)
+    .option('--blends <weights>', 'also measure FOR_CUSTOMER at these popularity weights, e.g. 0,0.5,0.9', parseBlends)
     .option('--tenant <tenant>', 'tenant to evaluate (default: the default tenant)')
-    .action(async (options: { k: number; sample: number; tenant?: string }) => {
+    .action(async (options: { k: number; sample: number; blends?: number[]; tenant?: string }) => {
       const kokyaku = await open();
       try {
         const started = Date.now();
-        const evaluation = await kokyaku.recommendations.evaluate(kokyaku.context({ tenantId: options.tenant }), { k: options.k, sample: options.sample });
+        const evaluation = await kokyaku.recommendations.evaluate(kokyaku.context({ tenantId: options.tenant }), {
+          k: options.k,
+          sample: options.sample,
+          blends: options.blends,
+        });
         process.stdout.write(
           [
             `kokyaku: ${evaluation.customers} of ${evaluation.eligibleCustomers} customers with a held-out basket, as of ${evaluation.asOf.slice(0, 10)}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
             '',
             `| strategy (top ${evaluation.k}) | hit rate | recall | NDCG |`,
             '|---|---:|---:|---:|',
-            ...evaluation.rows.map((r) => `| ${r.strategy} | ${r.hitRate.toFixed(3)} | ${r.recall.toFixed(3)} | ${r.ndcg.toFixed(3)} |`),
+            ...evaluation.rows.map(
+              (r) =>
+                `| ${r.strategy}${r.popularityWeight === undefined ? '' : ` at popularity weight ${r.popularityWeight}`} | ${r.hitRate.toFixed(3)} | ${r.recall.toFixed(3)} | ${r.ndcg.toFixed(3)} |`,
+            ),
             '',
           ].join('\n'),
         );

@@ -1,5 +1,5 @@
 import { KokyakuError, type Role } from '@kokyaku/core';
-import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Float, Int, Query, Resolver } from 'type-graphql';
 import { READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
 import { Recommendation, RecommendationEvaluation, RecommendationStrategy } from '../schema/recommendation-types.js';
@@ -54,7 +54,8 @@ export class RecommendationResolver {
     @Ctx() { kokyaku, core }: GraphQLContext,
     @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number,
     @Arg('sample', () => Int, { nullable: true, defaultValue: 2000 }) sample: number,
+    @Arg('blends', () => [Float], { nullable: true, description: 'Also measure FOR_CUSTOMER at these popularity weights (0-1).' }) blends?: number[] | null,
   ): Promise<RecommendationEvaluation> {
-    return kokyaku.recommendations.evaluate(core, { k, sample }) as Promise<RecommendationEvaluation>;
+    return kokyaku.recommendations.evaluate(core, { k, sample, blends: blends ?? undefined }) as Promise<RecommendationEvaluation>;
   }
 }

@@ -33,6 +33,9 @@ export class RecommendationEvaluationRow {
   @Field(() => RecommendationStrategy)
   strategy!: RecommendationStrategy;
 
+  @Field(() => Float, { nullable: true, description: 'FOR_CUSTOMER rows of a blend comparison: the popularity weight used.' })
+  popularityWeight?: number | null;
+
   @Field(() => Float)
   hitRate!: number;
 
@@ -50,6 +53,9 @@ export class RecommendationEvaluationRow {
 export class RecommendationEvaluation {
   @Field(() => Int)
   k!: number;
+
+  @Field(() => Int, { description: 'Customers whose history was replayed.' })
+  replayedCustomers!: number;
 
   @Field(() => Int)
   eligibleCustomers!: number;

@@ -44,10 +44,13 @@ export class Migration20261122040000_recommendation_upkeep extends Migration {
       )`);
     this.addSql(`create index customer_product_changes_customer_idx on kokyaku.customer_product_changes (customer_id)`);
     for (const [table, constraint] of DERIVED_KEYS) this.addSql(`alter table kokyaku.${table} drop constraint if exists ${constraint}`);
+    // The FOR_CUSTOMER popularity weight measured on the shop's history, and the measurement.
+    this.addSql(`alter table kokyaku.recommendation_state add column blend real, add column blend_evaluation jsonb`);
   }
 
   override async down(): Promise<void> {
     this.addSql(`drop table if exists kokyaku.product_neighbours_stale, kokyaku.customer_product_changes`);
+    this.addSql(`alter table kokyaku.recommendation_state drop column if exists blend, drop column if exists blend_evaluation`);
     for (const [table, constraint] of DERIVED_KEYS) {
       const column = constraint.slice(table.length + 1, -'_fkey'.length);
       const target = column === 'customer_id' ? 'customers' : 'products';
