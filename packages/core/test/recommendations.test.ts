@@ -152,6 +152,20 @@ describe('catch-up', () => {
     expect(incremental.length).toBeGreaterThan(20);
     expect(incremental).toEqual(await pairs());
   });
+
+  it('runs on the refresh schedule for every tenant with pending changes', async () => {
+    const { scheduleRefresh } = await import('@kokyaku/core');
+    const schedule = scheduleRefresh(kokyaku, { intervalMs: 3_600_000, catchUpMs: 0 });
+    try {
+      await kokyaku.orders.record(ctx('catch-up'), [
+        { externalId: 'k-new', customerExternalId: 'kc-new', placedAt: ago(1), lines: [{ productExternalId: 'coffee', quantity: 1, unitPrice: 1800 }, { productExternalId: 'mug', quantity: 1, unitPrice: 2000 }] },
+      ]);
+      expect(await schedule.catchUpNow()).toBeGreaterThan(0);
+      expect(await schedule.catchUpNow()).toBe(0);
+    } finally {
+      schedule.stop();
+    }
+  });
 });
 
 describe('blend with popularity', () => {

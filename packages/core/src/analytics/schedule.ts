@@ -4,18 +4,28 @@ import type { Kokyaku } from '../kokyaku.js';
 export interface RefreshSchedule {
   /** Runs one refresh now (skipped if another process is refreshing). */
   runNow(): Promise<boolean>;
+  /** Runs one recommendations catch-up now; returns the neighbour lists recomputed. */
+  catchUpNow(): Promise<number>;
   stop(): void;
 }
 
 /**
  * Runs `kokyaku.refresh()` every `intervalMs` (RFM scores drift with the calendar; models are
  * refitted). Several servers may share a database: a PostgreSQL advisory lock lets one of them
- * refresh at a time and the others skip that round.
+ * refresh at a time and the others skip that round. Every `catchUpMs` (default a minute; 0: never)
+ * it also brings the recommendation lists up to date with the orders recorded since
+ * (`recommendations.catchUp` for each tenant with pending changes).
  */
 export function scheduleRefresh(
   kokyaku: Kokyaku,
-  options: { intervalMs: number; onError?: (error: unknown) => void; onDone?: (result: Awaited<ReturnType<Kokyaku['refresh']>>) => void },
+  options: {
+    intervalMs: number;
+    catchUpMs?: number;
+    onError?: (error: unknown) => void;
+    onDone?: (result: Awaited<ReturnType<Kokyaku['refresh']>>) => void;
+  },
 ): RefreshSchedule {
+  const onError = options.onError ?? ((e: unknown) => console.error('[kokyaku] scheduled job failed', e));
   let running = false;
   const runNow = async () => {
     if (running) return false;
@@ -32,14 +42,45 @@ export function scheduleRefresh(
         await lock.query(`select pg_advisory_unlock(hashtext('kokyaku.refresh'))`);
       }
     } catch (error) {
-      (options.onError ?? ((e) => console.error('[kokyaku] scheduled refresh failed', e)))(error);
+      onError(error);
       return false;
     } finally {
       running = false;
       await lock.end().catch(() => undefined);
     }
   };
+  let catchingUp = false;
+  const catchUpNow = async () => {
+    if (catchingUp) return 0;
+    catchingUp = true;
+    try {
+      const tenants = await kokyaku.orm.em
+        .fork()
+        .getConnection()
+        .execute<{ tenant_id: string }[]>(
+          'select tenant_id from kokyaku.customer_product_changes union select tenant_id from kokyaku.product_neighbours_stale',
+        );
+      let lists = 0;
+      for (const { tenant_id } of tenants) lists += await kokyaku.recommendations.catchUp(kokyaku.context({ tenantId: tenant_id }));
+      return lists;
+    } catch (error) {
+      onError(error);
+      return 0;
+    } finally {
+      catchingUp = false;
+    }
+  };
   const timer = setInterval(() => void runNow(), options.intervalMs);
   timer.unref();
-  return { runNow, stop: () => clearInterval(timer) };
+  const catchUpMs = options.catchUpMs ?? 60_000;
+  const catchUpTimer = catchUpMs > 0 ? setInterval(() => void catchUpNow(), catchUpMs) : null;
+  catchUpTimer?.unref();
+  return {
+    runNow,
+    catchUpNow,
+    stop: () => {
+      clearInterval(timer);
+      if (catchUpTimer) clearInterval(catchUpTimer);
+    },
+  };
 }
