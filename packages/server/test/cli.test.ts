@@ -97,6 +97,8 @@ describe('kokyaku CLI', () => {
 
   it('serves an empty embedded PostgreSQL when DATABASE_URL is unset', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-cli-'));
+    // A shared parent folder like /tmp (world-writable, sticky) keeps its mode.
+    await fs.chmod(dir, 0o1777);
     try {
       const serve = kokyaku(['serve', '--port', '0'], { KOKYAKU_DATA_DIR: path.join(dir, 'pg') });
       const [, endpoint] = (await serve.waitFor(/GraphQL API at (\S+)/)) as unknown as [string, string];
@@ -110,6 +112,7 @@ describe('kokyaku CLI', () => {
       expect((await serve.done).code).toBe(0);
       // The embedded server was stopped with the process.
       await expect(fs.access(path.join(dir, 'pg', 'postmaster.pid'))).rejects.toThrow();
+      expect((await fs.stat(dir)).mode & 0o7777).toBe(0o1777);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

