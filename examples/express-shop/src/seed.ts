@@ -60,6 +60,9 @@ export async function seedDemoShop(
 ): Promise<boolean> {
   const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from shop.products');
   if (rows[0]!.n > 0) return false;
+  const started = Date.now();
+  const say = progress;
+  progress = (line) => say(`${line} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const demo = generateDemoShop(options);
   progress(`demo data: ${demo.products.length} products, ${demo.customers.length} customers, ${demo.orders.length} orders, ${demo.events.length} events`);
 
@@ -122,6 +125,6 @@ export async function seedDemoShop(
   }
   // RFM scores, deciles and CLV models from the whole history, as the nightly refresh would.
   await kokyaku.refresh();
-  progress('analytics refreshed (RFM, deciles, CLV)');
+  progress('analytics refreshed (RFM, deciles, CLV, recommendations)');
   return true;
 }

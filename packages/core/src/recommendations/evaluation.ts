@@ -30,15 +30,9 @@ export interface Evaluation {
   rows: EvaluationRow[];
 }
 
-type Recommend = (
-  ctx: KokyakuContext,
-  customerExternalId: string,
-  basket: string[],
-  strategy: Strategy,
-  k: number,
-  asOf: Date,
-  popularityWeight?: number,
-) => Promise<string[]>;
+type Recommend = (ctx: KokyakuContext, customerExternalId: string, basket: string[], strategy: Strategy, k: number, asOf: Date) => Promise<string[]>;
+/** FOR_CUSTOMER lists at several popularity weights, one per weight. */
+type RecommendBlends = (ctx: KokyakuContext, customerExternalId: string, k: number, asOf: Date, weights: readonly number[]) => Promise<string[][]>;
 
 class Rollback extends Error {}
 
@@ -50,7 +44,7 @@ class Rollback extends Error {}
  */
 export async function evaluateRecommendations(
   ctx: KokyakuContext,
-  deps: { store: RecommendationStore; metrics: MetricsService; recommend: Recommend },
+  deps: { store: RecommendationStore; metrics: MetricsService; recommend: Recommend; recommendBlends: RecommendBlends },
   options: { k: number; sample: number; strategies: Strategy[]; blends?: number[]; replayCustomers?: number },
 ): Promise<Evaluation> {
   let result: Evaluation | undefined;
@@ -148,30 +142,42 @@ export async function evaluateRecommendations(
       );
       const [eligible] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_heldout`);
       const rows: EvaluationRow[] = [];
-      const variants: { strategy: Strategy; popularityWeight?: number }[] = [
-        ...options.strategies.map((strategy) => ({ strategy })),
-        ...(options.blends ?? []).map((popularityWeight) => ({ strategy: 'FOR_CUSTOMER' as const, popularityWeight })),
-      ];
-      for (const { strategy, popularityWeight } of variants) {
-        let hits = 0;
-        let recall = 0;
-        let ndcg = 0;
+      const measure = () => ({ hits: 0, recall: 0, ndcg: 0 });
+      const score = (m: ReturnType<typeof measure>, list: string[], heldout: string[]) => {
+        const relevant = new Set(heldout);
+        const found = list.filter((id) => relevant.has(id)).length;
+        if (found > 0) m.hits++;
+        m.recall += found / relevant.size;
+        let dcg = 0;
+        list.forEach((id, i) => {
+          if (relevant.has(id)) dcg += 1 / Math.log2(i + 2);
+        });
+        let ideal = 0;
+        for (let i = 0; i < Math.min(relevant.size, options.k); i++) ideal += 1 / Math.log2(i + 2);
+        m.ndcg += ideal > 0 ? dcg / ideal : 0;
+      };
+      const n = Math.max(cases.length, 1);
+      const row = (strategy: Strategy, m: ReturnType<typeof measure>, popularityWeight?: number): EvaluationRow => ({
+        strategy,
+        ...(popularityWeight === undefined ? {} : { popularityWeight }),
+        hitRate: m.hits / n,
+        recall: m.recall / n,
+        ndcg: m.ndcg / n,
+        customers: cases.length,
+      });
+      for (const strategy of options.strategies) {
+        const m = measure();
+        for (const c of cases) score(m, await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf), c.heldout);
+        rows.push(row(strategy, m));
+      }
+      const blends = options.blends ?? [];
+      if (blends.length > 0) {
+        const ms = blends.map(measure);
         for (const c of cases) {
-          const list = await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf, popularityWeight);
-          const relevant = new Set(c.heldout);
-          const found = list.filter((id) => relevant.has(id)).length;
-          if (found > 0) hits++;
-          recall += found / relevant.size;
-          let dcg = 0;
-          list.forEach((id, i) => {
-            if (relevant.has(id)) dcg += 1 / Math.log2(i + 2);
-          });
-          let ideal = 0;
-          for (let i = 0; i < Math.min(relevant.size, options.k); i++) ideal += 1 / Math.log2(i + 2);
-          ndcg += ideal > 0 ? dcg / ideal : 0;
+          const lists = await deps.recommendBlends(scratch, c.customer, options.k, asOf, blends);
+          lists.forEach((list, i) => score(ms[i]!, list, c.heldout));
         }
-        const n = Math.max(cases.length, 1);
-        rows.push({ strategy, ...(popularityWeight === undefined ? {} : { popularityWeight }), hitRate: hits / n, recall: recall / n, ndcg: ndcg / n, customers: cases.length });
+        blends.forEach((w, i) => rows.push(row('FOR_CUSTOMER', ms[i]!, w)));
       }
       const [replayed] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_replay`);
       result = { k: options.k, replayedCustomers: replayed?.n ?? 0, eligibleCustomers: eligible?.n ?? 0, customers: cases.length, asOf: asOf.toISOString(), rows };

@@ -52,6 +52,9 @@ interface Candidate {
   reason: string;
   /** Set on the popular items that fill up a short list. */
   strategy?: Strategy;
+  /** FOR_CUSTOMER: the personal and the popularity part of the score, blended per request. */
+  personal?: number;
+  popularity?: number;
 }
 
 interface NeighbourRow {
@@ -143,15 +146,19 @@ export class RecommendationService {
       {
         store: this.store,
         metrics: this.metrics,
-        recommend: async (scratch, customerExternalId, basket, strategy, first, now, popularityWeight) => {
+        recommend: async (scratch, customerExternalId, basket, strategy, first, now) => {
           // The whole history counts as "recent" for popularity when replaying old data.
           const windowDays = strategy === 'TRENDING' ? 30 : 3650;
           if (strategy === 'BOUGHT_TOGETHER' || strategy === 'SIMILAR') {
             return (await this.fromBasket(scratch, basket, strategy, first, now, windowDays)).map((r) => r.product.externalId);
           }
-          const recs = await this.recommend(scratch, { customerExternalId, strategy, first, now, windowDays, popularityWeight: popularityWeight ?? shopBlend });
+          const recs = await this.recommend(scratch, { customerExternalId, strategy, first, now, windowDays, popularityWeight: shopBlend });
           return recs.map((r) => r.product.externalId);
         },
+        recommendBlends: async (scratch, customerExternalId, first, now, weights) =>
+          (await this.recommendBlends(scratch, { customerExternalId, strategy: 'FOR_CUSTOMER', first, now, windowDays: 3650 }, weights)).map((list) =>
+            list.map((r) => r.product.externalId),
+          ),
       },
       { k, sample, strategies: options.strategies ?? [...STRATEGIES], blends: options.blends, replayCustomers: options.replayCustomers },
     );
@@ -210,6 +217,16 @@ export class RecommendationService {
   }
 
   async recommend(ctx: KokyakuContext, args: RecommendationArgs): Promise<Recommendation[]> {
+    const strategy = args.strategy ?? (args.productExternalId ? 'BOUGHT_TOGETHER' : args.customerExternalId ? 'FOR_CUSTOMER' : 'POPULAR');
+    const popularityWeight = strategy === 'FOR_CUSTOMER' ? (args.popularityWeight ?? (await this.blend(ctx))) : 1;
+    return (await this.recommendBlends(ctx, args, [popularityWeight]))[0]!;
+  }
+
+  /**
+   * `recommend` at several FOR_CUSTOMER popularity weights at once (one list per weight): the
+   * candidates are gathered once and only their blend differs. Evaluation measures blends with it.
+   */
+  async recommendBlends(ctx: KokyakuContext, args: RecommendationArgs, popularityWeights: readonly number[]): Promise<Recommendation[][]> {
     const first = args.first ?? 10;
     if (!Number.isInteger(first) || first < 1 || first > 100) throw KokyakuError.badInput('"first" must be a whole number from 1 to 100.', { field: 'first' });
     const windowDays = args.windowDays ?? null;
@@ -223,20 +240,19 @@ export class RecommendationService {
     const customer = args.customerExternalId ? await this.customerId(ctx, args.customerExternalId) : null;
     if (args.segment != null) {
       if (!args.customerExternalId) throw KokyakuError.badInput('"segment" restricts recommendations to customers: give customerExternalId too.', { field: 'segment' });
-      if (!customer || !(await this.inSegment(ctx, customer, args.segment))) return [];
+      if (!customer || !(await this.inSegment(ctx, customer, args.segment))) return popularityWeights.map(() => []);
     }
     let product: ProductRecord | null = null;
     if (strategy === 'BOUGHT_TOGETHER' || strategy === 'SIMILAR') {
       if (!args.productExternalId) throw KokyakuError.badInput(`${strategy} needs productExternalId.`, { field: 'productExternalId' });
       product = await this.products.findByExternalId(ctx, args.productExternalId);
-      if (!product) return [];
+      if (!product) return popularityWeights.map(() => []);
     }
     if (strategy === 'FOR_CUSTOMER' && !args.customerExternalId) {
       throw KokyakuError.badInput('FOR_CUSTOMER needs customerExternalId.', { field: 'customerExternalId' });
     }
 
-    const popularityWeight = strategy === 'FOR_CUSTOMER' ? (args.popularityWeight ?? (await this.blend(ctx))) : 1;
-    if (!(popularityWeight >= 0 && popularityWeight <= 1)) throw KokyakuError.badInput('"popularityWeight" is from 0 to 1.', { field: 'popularityWeight' });
+    if (!popularityWeights.every((w) => w >= 0 && w <= 1)) throw KokyakuError.badInput('"popularityWeight" is from 0 to 1.', { field: 'popularityWeight' });
     const purchased = customer ? await this.purchased(ctx, customer) : new Set<string>();
     const want = first * 3 + purchased.size + 10;
     let candidates: Candidate[];
@@ -256,32 +272,35 @@ export class RecommendationService {
         candidates = await this.trending(ctx, windowDays ?? 14, want, now);
         break;
       case 'FOR_CUSTOMER':
-        candidates = customer ? await this.forCustomer(ctx, customer, want, now, windowDays ?? 30, popularityWeight) : [];
+        candidates = customer ? await this.forCustomer(ctx, customer, now, windowDays ?? 30) : [];
         break;
     }
-    if (strategy === 'FOR_CUSTOMER' || candidates.length < first) {
-      // Cold start, or too few personal candidates: fill with what is popular now.
-      const seen = new Set(candidates.map((c) => c.productId));
-      const scale = strategy === 'FOR_CUSTOMER' ? popularityWeight : 1;
-      for (const c of await this.popular(ctx, windowDays ?? 30, want, now)) {
-        if (!seen.has(c.productId)) candidates.push({ ...c, score: c.score * scale, strategy: 'POPULAR' });
-      }
-    }
-
-    const records = await this.products.findByIds(ctx, [...new Set(candidates.map((c) => c.productId))]);
+    // Cold start, or too few candidates: fill with what is popular now.
+    const fill = candidates.length < first ? await this.popular(ctx, windowDays ?? 30, want, now) : [];
+    const records = await this.products.findByIds(ctx, [...new Set([...candidates, ...fill].map((c) => c.productId))]);
     const excluded = await this.exclusion(ctx, purchased, args.excludePurchased ?? null, records);
-    const out: Recommendation[] = [];
-    const seen = new Set<string>(product ? [product.id] : []);
-    for (const c of candidates) {
-      const record = records.get(c.productId);
-      if (!record || seen.has(c.productId) || excluded.has(c.productId)) continue;
-      if (!args.includeOutOfStock && !record.inStock) continue;
-      if (args.category && !record.categories.includes(args.category)) continue;
-      seen.add(c.productId);
-      out.push({ product: record, score: c.score, reason: c.reason, strategy: c.strategy ?? strategy });
-      if (out.length === first) break;
-    }
-    return out;
+    return popularityWeights.map((w) => {
+      let ranked = candidates;
+      if (strategy === 'FOR_CUSTOMER') {
+        ranked = candidates
+          .map((c) => ({ ...c, score: (1 - w) * (c.personal ?? 0) + w * (c.popularity ?? 0) }))
+          .sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
+      }
+      const seenFill = new Set(ranked.map((c) => c.productId));
+      ranked = [...ranked, ...fill.filter((c) => !seenFill.has(c.productId)).map((c) => ({ ...c, score: strategy === 'FOR_CUSTOMER' ? 0 : c.score, strategy: 'POPULAR' as const }))];
+      const out: Recommendation[] = [];
+      const seen = new Set<string>(product ? [product.id] : []);
+      for (const c of ranked) {
+        const record = records.get(c.productId);
+        if (!record || seen.has(c.productId) || excluded.has(c.productId)) continue;
+        if (!args.includeOutOfStock && !record.inStock) continue;
+        if (args.category && !record.categories.includes(args.category)) continue;
+        seen.add(c.productId);
+        out.push({ product: record, score: c.score, reason: c.reason, strategy: c.strategy ?? strategy });
+        if (out.length === first) break;
+      }
+      return out;
+    });
   }
 
   private async customerId(ctx: KokyakuContext, externalId: string): Promise<string | null> {
@@ -414,10 +433,11 @@ export class RecommendationService {
 
   /**
    * Personal: the customer's purchases and recent views and carts (recent ones weigh more, halving
-   * every `recencyHalfLifeDays`) each vote for their ALSO_BOUGHT neighbours; a little popularity is
-   * blended in (`popularityWeight`).
+   * every `recencyHalfLifeDays`) each vote for their ALSO_BOUGHT neighbours, and their own purchases
+   * count as "buy again" (`rebuyWeight`). Popular items join with no personal part; the caller
+   * blends the two parts (`popularityWeight`).
    */
-  private async forCustomer(ctx: KokyakuContext, customerId: string, limit: number, asOf: Date, popularDays: number, popularityWeight: number): Promise<Candidate[]> {
+  private async forCustomer(ctx: KokyakuContext, customerId: string, asOf: Date, popularDays: number): Promise<Candidate[]> {
     const { recencyHalfLifeDays } = this.config;
     const seeds = await sql<{ product_id: string; kind: keyof typeof WEIGHTS; at: Date | string; times: number }>(
       ctx.em,
@@ -489,9 +509,12 @@ export class RecommendationService {
       } else {
         reason = `Buy again: you bought it ${seeds.find((s) => s.kind === 'purchase' && s.product_id === productId)?.times ?? 1} time(s)`;
       }
-      return { productId, score: (1 - popularityWeight) * personal + popularityWeight * (popularity.get(productId) ?? 0), reason };
+      return { productId, score: personal, personal, popularity: popularity.get(productId) ?? 0, reason };
     });
-    candidates.sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
-    return candidates.slice(0, limit);
+    // Popular items take part in the blend too (with no personal part).
+    for (const p of popular) {
+      if (!ids.has(p.productId)) candidates.push({ ...p, personal: 0, popularity: p.score, strategy: 'POPULAR' });
+    }
+    return candidates;
   }
 }
