@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createTestKokyaku, startTestPostgres } from '@kokyaku/core/testing';
 import { benchAnalytics } from './analytics.js';
 import { type RecommendationBench, benchRecommendations } from './recommendations.js';
+import { benchSearch } from './search.js';
 import { benchSegments } from './segments.js';
 import { seedShop } from './seed.js';
 import { ms } from './stats.js';
@@ -24,7 +25,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--only segments,analytics,recommendations] [--keep]\n  --keep  leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends\n');
+  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--only segments,analytics,search,recommendations] [--keep]\n  --keep  leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends\n');
   process.exit(0);
 }
 const scale = Number(values.scale);
@@ -51,6 +52,8 @@ try {
   const analytics = wants('analytics') ? await benchAnalytics(kokyaku, log) : [];
   log('Segment count: Kokyaku vs the same filter aggregated on the fly from order lines');
   const segments = wants('segments') ? await benchSegments(kokyaku, { rounds: Number(values.rounds), baselineRounds: Number(values['baseline-rounds']) }, log) : [];
+  log('Customer search: Kokyaku vs a plain ILIKE scan');
+  const search = wants('search') ? await benchSearch(kokyaku, { customers, rounds: Math.max(20, Number(values.rounds) * 3), baselineRounds: Number(values['baseline-rounds']) }, log) : [];
   log('Recommendations');
   const recommendations: RecommendationBench = wants('recommendations')
     ? await benchRecommendations(
@@ -60,7 +63,7 @@ try {
       )
     : { rows: [], raw: {} };
 
-  const results = { date: new Date().toISOString(), node: process.version, scale, customers, ...seeded, segments, analytics, recommendations: recommendations.raw };
+  const results = { date: new Date().toISOString(), node: process.version, scale, customers, ...seeded, segments, analytics, search, recommendations: recommendations.raw };
   await mkdir(new URL('.', import.meta.url), { recursive: true });
   await writeFile(new URL('results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   const table = [
@@ -73,6 +76,10 @@ try {
     '| analytics step | time | x yardstick |',
     '|---|---:|---:|',
     ...analytics.map((a) => `| ${a.name} | ${(a.ms / 1000).toFixed(2)} s | ${(a.ms / analytics[0]!.ms).toFixed(1)} |`),
+    '',
+    '| customer search | e.g. | matches | Kokyaku p50 | Kokyaku p95 | ILIKE scan p50 | ratio |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...search.map((s) => `| ${s.name} | ${s.example} | ${s.matches} | ${ms(s.kokyakuP50Ms)} | ${ms(s.kokyakuP95Ms)} | ${ms(s.scanP50Ms)} | ${s.speedup.toFixed(0)}x |`),
     '',
     '| recommendations | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',

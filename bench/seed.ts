@@ -6,6 +6,18 @@ import type { Kokyaku } from '@kokyaku/core';
  * average, 2,000 products in 20 categories, then the customer facts through Kokyaku's own
  * `refresh` (the same code that keeps them current on ingestion).
  */
+/** Common family and given names with their readings (katakana, as shops store フリガナ). */
+export const FAMILY: [string, string][] = [
+  ['田中', 'タナカ'], ['佐藤', 'サトウ'], ['鈴木', 'スズキ'], ['高橋', 'タカハシ'], ['伊藤', 'イトウ'], ['渡辺', 'ワタナベ'], ['山本', 'ヤマモト'],
+  ['中村', 'ナカムラ'], ['小林', 'コバヤシ'], ['加藤', 'カトウ'], ['吉田', 'ヨシダ'], ['山田', 'ヤマダ'], ['佐々木', 'ササキ'], ['山口', 'ヤマグチ'],
+  ['松本', 'マツモト'], ['井上', 'イノウエ'], ['木村', 'キムラ'], ['林', 'ハヤシ'], ['斎藤', 'サイトウ'], ['清水', 'シミズ'],
+];
+export const GIVEN: [string, string][] = [
+  ['花子', 'ハナコ'], ['太郎', 'タロウ'], ['一郎', 'イチロウ'], ['陽子', 'ヨウコ'], ['健', 'ケン'], ['美咲', 'ミサキ'], ['翔太', 'ショウタ'],
+  ['さくら', 'サクラ'], ['大輔', 'ダイスケ'], ['由美', 'ユミ'], ['直樹', 'ナオキ'], ['恵', 'メグミ'], ['拓也', 'タクヤ'], ['彩', 'アヤ'],
+  ['誠', 'マコト'], ['愛', 'アイ'], ['隆', 'タカシ'], ['真由美', 'マユミ'], ['浩', 'ヒロシ'], ['舞', 'マイ'],
+];
+
 export interface SeedSize {
   customers: number;
 }
@@ -36,10 +48,15 @@ export async function seedShop(kokyaku: Kokyaku, size: SeedSize, log: (line: str
            array['cat' || (g % 20)], array['tag' || (g % 50), 'tag' || ((g * 7) % 50)]
     from generate_series(1, 2000) g`);
   await step(`${n.toLocaleString('en')} customers`, `
-    insert into kokyaku.customers (tenant_id, external_id, email, first_name, city, region, country, birthday, tags,
-                                   custom_fields, email_consent, created_at)
+    insert into kokyaku.customers (tenant_id, external_id, email, phone, last_name, first_name, last_name_kana, first_name_kana,
+                                   city, region, country, birthday, tags, custom_fields, email_consent, created_at)
     select 'default', 'C' || g, 'user' || g || '@' || (array['example.com', 'example.jp', 'example.net'])[1 + g % 3],
-           'Name' || (g % 500), (array['Tokyo', 'Osaka', 'Yokohama', 'Nagoya', 'Sapporo'])[1 + g % 5], 'R' || (g % 47),
+           '+8190' || lpad(((g::bigint * 7919) % 100000000)::text, 8, '0'),
+           (array[${FAMILY.map((f) => `'${f[0]}'`).join(', ')}])[1 + g % ${FAMILY.length}],
+           (array[${GIVEN.map((f) => `'${f[0]}'`).join(', ')}])[1 + (g / ${FAMILY.length}) % ${GIVEN.length}],
+           (array[${FAMILY.map((f) => `'${f[1]}'`).join(', ')}])[1 + g % ${FAMILY.length}],
+           (array[${GIVEN.map((f) => `'${f[1]}'`).join(', ')}])[1 + (g / ${FAMILY.length}) % ${GIVEN.length}],
+           (array['Tokyo', 'Osaka', 'Yokohama', 'Nagoya', 'Sapporo'])[1 + g % 5], 'R' || (g % 47),
            case when g % 10 < 7 then 'JP' else 'US' end,
            case when g % 5 = 0 then null else date '1960-01-01' + (g * 37 % 16000) end,
            case when g % 10 = 0 then array['vip'] when g % 7 = 0 then array['wholesale'] else '{}'::text[] end,

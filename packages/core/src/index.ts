@@ -34,3 +34,5 @@ export { CustomerSchema } from './customers/customer.entity.js';
 export { CustomerFactsSchema } from './customers/customer-facts.entity.js';
 export { OrderSchema, OrderLineSchema } from './orders/order.entity.js';
 export { EventSchema } from './events/event.entity.js';
+export { type CustomerSearchHit, type CustomerSearchOptions, type SearchField } from './search/customer-search.js';
+export { normalizeSearchText } from './search/normalize.js';

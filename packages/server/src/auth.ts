@@ -4,6 +4,8 @@ import type { GraphQLContext } from './context.js';
 
 /** Roles that may read customers' personal data. */
 export const READ_CUSTOMERS: Role[] = ['ADMIN', 'MARKETER', 'SUPPORT', 'VIEWER'];
+/** Roles that see and search customers' contact data (email, phone); VIEWER does not. */
+export const CONTACT_DATA: Role[] = ['ADMIN', 'MARKETER', 'SUPPORT'];
 /** Roles that may define segments. */
 export const MANAGE_SEGMENTS: Role[] = ['ADMIN', 'MARKETER'];
 /** Roles that may write shop data into the CRM. */

@@ -17,12 +17,24 @@ export type CustomerInput = {
   emailConsent?: boolean | null | undefined;
   externalId: string;
   firstName?: string | null | undefined;
+  /** Reading of the given name in kana (フリガナ), for search by name as spoken. */
+  firstNameKana?: string | null | undefined;
   lastName?: string | null | undefined;
+  /** Reading of the family name in kana. */
+  lastNameKana?: string | null | undefined;
   /** Any common format; stored as E.164. */
   phone?: string | null | undefined;
   region?: string | null | undefined;
   tags?: Array<string> | null | undefined;
 };
+
+/** The customer field a search matched. */
+export type CustomerSearchField =
+  | 'EMAIL'
+  | 'EXTERNAL_ID'
+  | 'KANA'
+  | 'NAME'
+  | 'PHONE';
 
 /** A storefront event; idempotent on eventId. */
 export type EventInput = {
@@ -221,6 +233,15 @@ export type RecommendationEvaluationQueryVariables = Exact<{
 
 
 export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, replayedCustomers: number, eligibleCustomers: number, customers: number, asOf: string, rows: Array<{ strategy: RecommendationStrategy, popularityWeight: number | null, hitRate: number, recall: number, ndcg: number, customers: number }> } };
+
+export type CustomerSearchQueryVariables = Exact<{
+  query: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CustomerSearchQuery = { searchCustomers: { nodes: Array<{ rank: number, field: CustomerSearchField, value: string, highlight: { start: number, end: number } | null, customer: { id: string, externalId: string, firstName: string | null, lastName: string | null, firstNameKana: string | null, lastNameKana: string | null, email: string | null, phone: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type SegmentFieldsFragment = { id: string, name: string, query: string, count: number, createdAt: string, updatedAt: string };
 
@@ -698,6 +719,35 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RecommendationEvaluationQuery, RecommendationEvaluationQueryVariables>;
+export const CustomerSearchDocument = new TypedDocumentString(`
+    query CustomerSearch($query: String!, $first: Int = 10, $after: String) {
+  searchCustomers(query: $query, first: $first, after: $after) {
+    nodes {
+      rank
+      field
+      value
+      highlight {
+        start
+        end
+      }
+      customer {
+        id
+        externalId
+        firstName
+        lastName
+        firstNameKana
+        lastNameKana
+        email
+        phone
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CustomerSearchQuery, CustomerSearchQueryVariables>;
 export const SegmentsDocument = new TypedDocumentString(`
     query Segments($first: Int, $after: String) {
   segments(first: $first, after: $after) {

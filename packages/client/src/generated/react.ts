@@ -718,6 +718,56 @@ useRecommendationEvaluationQuery.document = RecommendationEvaluationDocument;
 
 useRecommendationEvaluationQuery.getKey = (variables?: Types.RecommendationEvaluationQueryVariables) => variables === undefined ? ['RecommendationEvaluation'] : ['RecommendationEvaluation', variables];
 
+export const CustomerSearchDocument = new TypedDocumentString(`
+    query CustomerSearch($query: String!, $first: Int = 10, $after: String) {
+  searchCustomers(query: $query, first: $first, after: $after) {
+    nodes {
+      rank
+      field
+      value
+      highlight {
+        start
+        end
+      }
+      customer {
+        id
+        externalId
+        firstName
+        lastName
+        firstNameKana
+        lastNameKana
+        email
+        phone
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `);
+
+export const useCustomerSearchQuery = <
+      TData = Types.CustomerSearchQuery,
+      TError = unknown
+    >(
+      variables: Types.CustomerSearchQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CustomerSearchQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CustomerSearchQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CustomerSearchQuery, TError, TData>(
+      {
+    queryKey: ['CustomerSearch', variables],
+    queryFn: useKokyakuFetcher<Types.CustomerSearchQuery, Types.CustomerSearchQueryVariables>(CustomerSearchDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCustomerSearchQuery.document = CustomerSearchDocument;
+
+useCustomerSearchQuery.getKey = (variables: Types.CustomerSearchQueryVariables) => ['CustomerSearch', variables];
+
 export const SegmentsDocument = new TypedDocumentString(`
     query Segments($first: Int, $after: String) {
   segments(first: $first, after: $after) {

@@ -14,6 +14,9 @@ export const CustomerSchema = defineEntity({
     phone: p.text().nullable(),
     firstName: p.text().nullable(),
     lastName: p.text().nullable(),
+    /** Kana readings of the names (フリガナ). */
+    firstNameKana: p.text().nullable(),
+    lastNameKana: p.text().nullable(),
     /** YYYY-MM-DD */
     birthday: p.date().nullable(),
     city: p.text().nullable(),

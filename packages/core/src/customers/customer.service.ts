@@ -9,6 +9,7 @@ import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql } from '../shared/sql.js';
+import { type CustomerSearchHit, type CustomerSearchOptions, searchCustomers } from '../search/customer-search.js';
 import { externalIdSchema, instantSchema, jsonObject, labelList, optionalText } from '../shared/validation.js';
 
 export interface CustomerInput {
@@ -18,6 +19,10 @@ export interface CustomerInput {
   phone?: string | null;
   firstName?: string | null;
   lastName?: string | null;
+  /** Reading of the given name in kana (フリガナ), for search by name as spoken. */
+  firstNameKana?: string | null;
+  /** Reading of the family name in kana. */
+  lastNameKana?: string | null;
   /** YYYY-MM-DD */
   birthday?: string | null;
   city?: string | null;
@@ -64,6 +69,8 @@ export interface CustomerRecord {
   phone: string | null;
   firstName: string | null;
   lastName: string | null;
+  firstNameKana: string | null;
+  lastNameKana: string | null;
   birthday: string | null;
   city: string | null;
   region: string | null;
@@ -109,6 +116,8 @@ function customerSchema(defaultCountry: string) {
       .optional(),
     firstName: optionalText(200),
     lastName: optionalText(200),
+    firstNameKana: optionalText(200),
+    lastNameKana: optionalText(200),
     birthday: z
       .string({ error: 'Must be a date written YYYY-MM-DD, or null.' })
       .regex(/^\d{4}-\d{2}-\d{2}$/, 'Must be a date written YYYY-MM-DD.')
@@ -137,6 +146,8 @@ const UPSERT_CUSTOMERS = buildUpsertSql({
     { key: 'phone', column: 'phone', value: `i.doc->>'phone'` },
     { key: 'firstName', column: 'first_name', value: `i.doc->>'firstName'` },
     { key: 'lastName', column: 'last_name', value: `i.doc->>'lastName'` },
+    { key: 'firstNameKana', column: 'first_name_kana', value: `i.doc->>'firstNameKana'` },
+    { key: 'lastNameKana', column: 'last_name_kana', value: `i.doc->>'lastNameKana'` },
     { key: 'birthday', column: 'birthday', value: `(i.doc->>'birthday')::date` },
     { key: 'city', column: 'city', value: `i.doc->>'city'` },
     { key: 'region', column: 'region', value: `i.doc->>'region'` },
@@ -162,6 +173,8 @@ interface CustomerRow {
   phone: string | null;
   first_name: string | null;
   last_name: string | null;
+  first_name_kana: string | null;
+  last_name_kana: string | null;
   birthday: string | null;
   city: string | null;
   region: string | null;
@@ -190,7 +203,7 @@ interface CustomerRow {
 }
 
 /** Columns of a customer with its metrics, selected from CUSTOMER_FROM. */
-export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.phone, c.first_name, c.last_name,
+export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.phone, c.first_name, c.last_name, c.first_name_kana, c.last_name_kana,
   to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.city, c.region, c.country, c.tags, c.custom_fields,
   c.email_consent, c.placeholder, c.created_at, c.updated_at,
   f.orders_count, f.total_spent_minor, f.average_order_value_minor, f.first_order_at, f.last_order_at,
@@ -214,6 +227,8 @@ export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord 
     phone: row.phone,
     firstName: row.first_name,
     lastName: row.last_name,
+    firstNameKana: row.first_name_kana,
+    lastNameKana: row.last_name_kana,
     birthday: row.birthday,
     city: row.city,
     region: row.region,
@@ -322,6 +337,11 @@ export class CustomerService {
       hasNextPage: rows.length > first,
       endCursor: last ? encodeCursor('c', [last.id]) : null,
     };
+  }
+
+  /** Finds customers from a fragment of a name, kana, email, phone or id (see search/customer-search.ts). */
+  search(ctx: KokyakuContext, query: string, options: CustomerSearchOptions = {}): Promise<Page<CustomerSearchHit>> {
+    return searchCustomers(ctx, query, options);
   }
 
   async count(ctx: KokyakuContext): Promise<number> {

@@ -1,6 +1,7 @@
 import { KokyakuError, type Page } from '@kokyaku/core';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { READ_CUSTOMERS } from '../auth.js';
+import { CONTACT_DATA, READ_CUSTOMERS } from '../auth.js';
+import { CustomerSearchConnection } from '../schema/search-types.js';
 import type { GraphQLContext } from '../context.js';
 import { Customer, CustomerConnection, OrderConnection, Segment } from '../schema/types.js';
 
@@ -37,6 +38,21 @@ export class CustomerResolver {
       return { ...connection(await kokyaku.segments.customers(core, segment, { first, after })), segmentQuery: segment } as CustomerConnection;
     }
     return connection(await kokyaku.customers.list(core, { first, after })) as CustomerConnection;
+  }
+
+  @Authorized(READ_CUSTOMERS)
+  @Query(() => CustomerSearchConnection, {
+    description:
+      'Finds customers from a fragment: a name in either order with or without a space (kanji, kana or Latin), a kana reading, an email or part of it, a phone number in any format or its last digits, or the shop id. Best matches first (an exact email or phone before a partial name). Callers without access to contact data (VIEWER) neither match on nor see email and phone.',
+  })
+  async searchCustomers(
+    @Ctx() { kokyaku, core, actor }: GraphQLContext,
+    @Arg('query', () => String) query: string,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 1-50 (default 10).' }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<CustomerSearchConnection> {
+    const personalData = actor?.roles.some((r) => CONTACT_DATA.includes(r)) ?? false;
+    return connection(await kokyaku.customers.search(core, query, { first, after, personalData })) as CustomerSearchConnection;
   }
 
   @FieldResolver(() => [Segment], { description: 'The saved segments the customer is in.' })

@@ -163,6 +163,12 @@ export class Customer {
   @Field(() => String, { nullable: true })
   lastName!: string | null;
 
+  @Field(() => String, { nullable: true, description: 'Reading of the given name in kana (フリガナ).' })
+  firstNameKana!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Reading of the family name in kana (フリガナ).' })
+  lastNameKana!: string | null;
+
   @Field(() => String, { nullable: true, description: 'YYYY-MM-DD' })
   birthday!: string | null;
 
@@ -318,6 +324,12 @@ export class CustomerInput {
 
   @Field(() => String, { nullable: true })
   lastName?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Reading of the given name in kana (フリガナ), for search by name as spoken.' })
+  firstNameKana?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Reading of the family name in kana.' })
+  lastNameKana?: string | null;
 
   @Field(() => String, { nullable: true, description: 'YYYY-MM-DD' })
   birthday?: string | null;
