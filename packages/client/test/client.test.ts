@@ -5,8 +5,8 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createElement } from 'react';
 import TestRenderer, { act } from 'react-test-renderer';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RecommendationsDocument, CreateSegmentDocument, Customer360Document, RepeatPurchaseReportDocument, CustomersDocument, KokyakuClientError, RecordOrdersDocument, SegmentDocument, SegmentPreviewDocument, createKokyakuClient } from '../src/index.js';
-import { KokyakuProvider, useCustomer360Query, useRecommendationsQuery, useRecordOrdersMutation, useSegmentPreviewQuery } from '../src/react/index.js';
+import { CustomerSearchDocument, RecommendationsDocument, CreateSegmentDocument, Customer360Document, RepeatPurchaseReportDocument, CustomersDocument, KokyakuClientError, RecordOrdersDocument, SegmentDocument, SegmentPreviewDocument, createKokyakuClient } from '../src/index.js';
+import { KokyakuProvider, useCustomer360Query, useCustomerSearchQuery, useRecommendationsQuery, useRecordOrdersMutation, useSegmentPreviewQuery } from '../src/react/index.js';
 
 let kokyaku: Kokyaku;
 let server: StandaloneServer;
@@ -58,6 +58,12 @@ describe('plain typed client', () => {
     const { recommendations } = await client.request(RecommendationsDocument, { strategy: 'POPULAR', first: 5, windowDays: 3650 });
     expect(recommendations[0]).toMatchObject({ strategy: 'POPULAR', product: { externalId: 'p-1' } });
     expect(recommendations[0]!.reason).toMatch(/^Popular: ordered 1 times in the last 3650 days$/);
+  });
+
+  it('searches customers', async () => {
+    const client = createKokyakuClient({ url: server.url, headers });
+    const { searchCustomers } = await client.request(CustomerSearchDocument, { query: 'c-1' });
+    expect(searchCustomers.nodes[0]).toMatchObject({ field: 'EXTERNAL_ID', value: 'c-1', customer: { externalId: 'c-1' } });
   });
 
   it('throws a KokyakuClientError with the server code', async () => {
@@ -122,6 +128,16 @@ describe('React hooks', () => {
     });
     // p-1 is popular (c-1 bought it); c-hook's own p-2 may come back as "buy again".
     await expect.poll(() => (seen.customer as { product: { externalId: string } }[] | undefined)?.map((r) => r.product.externalId), { timeout: 10_000 }).toContain('p-1');
+
+    function Finder() {
+      const query = useCustomerSearchQuery({ query: 'c-hook' });
+      seen.customer = query.data?.searchCustomers.nodes.map((n) => n.customer.externalId);
+      return null;
+    }
+    await act(async () => {
+      renderer.update(tree(createElement(Finder)));
+    });
+    await expect.poll(() => seen.customer, { timeout: 10_000 }).toEqual(['c-hook']);
     renderer.unmount();
   });
 });

@@ -216,6 +216,24 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       expect(evaluation.data?.recommendationEvaluation.rows.at(-1)).toMatchObject({ strategy: 'FOR_CUSTOMER', popularityWeight: 0.5 });
     });
 
+    it('searches customers by phone in any format, name or email, best match first', async () => {
+      const upsert = await admin(UPSERT_CUSTOMERS, {
+        customers: [{ externalId: 'C-S', lastName: '山田', firstName: '花子', lastNameKana: 'ヤマダ', firstNameKana: 'ハナコ', phone: '090-8765-4321', email: 'hanako.y@example.jp' }],
+      });
+      expect(upsert.data?.upsertCustomers.failed).toBe(0);
+      const res = await admin(`{
+        phone: searchCustomers(query: "+81 90 8765 4321") { nodes { field value rank highlight { start end } customer { externalId } } }
+        kana: searchCustomers(query: "やまだはなこ") { nodes { field value customer { externalId lastNameKana } } }
+        email: searchCustomers(query: "hanako.y", first: 1) { nodes { field customer { externalId } } pageInfo { hasNextPage } }
+      }`);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.phone.nodes[0]).toMatchObject({ field: 'PHONE', value: '+819087654321', customer: { externalId: 'C-S' }, highlight: { start: 1, end: 13 } });
+      expect(res.data?.kana.nodes[0]).toMatchObject({ field: 'KANA', value: 'ヤマダ ハナコ', customer: { externalId: 'C-S', lastNameKana: 'ヤマダ' } });
+      expect(res.data?.email.nodes).toEqual([{ field: 'EMAIL', customer: { externalId: 'C-S' } }]);
+      const bad = await admin(`{ searchCustomers(query: "tanaka", first: 500) { nodes { rank } } }`);
+      expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    });
+
     it('serves the checked-in schema', async () => {
       const res = await admin(getIntrospectionQuery({ specifiedByUrl: true, inputValueDeprecation: true }));
       const served = printSchema(lexicographicSortSchema(buildClientSchema(res.data as IntrospectionQuery)));
