@@ -69,6 +69,7 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
     tenant: ctx.tenantId,
     id: raw,
     email: personal && words && email.length >= 2 ? email : null,
+    emailPrefix: personal && words && email.length >= 2 ? `${escapeLike(email)}%` : null,
     emailContains: personal && words && email.length >= 3 ? `%${escapeLike(email)}%` : null,
     e164: personal ? e164 : null,
     // The last digits ("5678"), and the first ones ("090-1234", "+81 90 12").
@@ -78,7 +79,11 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
     nameContains: words && text.length >= 3 ? `%${escapeLike(text)}%` : null,
     text: words && text ? text : null,
   };
-  const rows = await sql<{ rank: number; field: SearchField }>(
+  // Exact matches and prefixes first (btree ranges); the fragments inside a value (trigram
+  // indexes, slower on common fragments) only when those do not fill the page. Every prefix ranks
+  // above every fragment, so the order is the same either way.
+  const run = (contains: boolean) =>
+    sql<{ rank: number; field: SearchField }>(
     ctx.em,
     `select ${CUSTOMER_COLUMNS}, m.rank, m.field
      from (
@@ -87,7 +92,7 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
                 when c.external_id = $2 then 100
                 when c.email = $3 then 100
                 when c.phone = $5 then 100
-                when c.email like $3 || '%' then 80
+                when c.email like $13 then 80
                 when reverse(c.phone) like $6 then 70
                 when c.search_name like $8 or c.search_kana like $8 then 60
                 when c.search_name like $9 or c.search_kana like $9 then 50
@@ -98,7 +103,7 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
               + coalesce(greatest(similarity(c.search_name, $10), similarity(c.search_kana, $10)), 0) as rank,
               case
                 when c.external_id = $2 then 'EXTERNAL_ID'
-                when c.email = $3 or c.email like $3 || '%' then 'EMAIL'
+                when c.email = $3 or c.email like $13 then 'EMAIL'
                 when c.phone = $5 or reverse(c.phone) like $6 then 'PHONE'
                 when c.search_name like $8 or c.search_name like $9 then 'NAME'
                 when c.search_kana like $8 or c.search_kana like $9 then 'KANA'
@@ -110,7 +115,7 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
          select id from kokyaku.customers where tenant_id = $1 and external_id = $2
          union select id from kokyaku.customers where tenant_id = $1 and email = $3
          union select id from kokyaku.customers where tenant_id = $1 and phone = $5
-         union select id from kokyaku.customers where tenant_id = $1 and email like $3 || '%'
+         union select id from kokyaku.customers where tenant_id = $1 and email like $13
          union select id from kokyaku.customers where tenant_id = $1 and reverse(phone) like $6
          union select id from kokyaku.customers where tenant_id = $1 and search_name like $8
          union select id from kokyaku.customers where tenant_id = $1 and search_kana like $8
@@ -123,8 +128,24 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
      ) m
      join ${CUSTOMER_FROM} on c.id = m.id
      order by m.rank desc, c.id`,
-    [p.tenant, p.id, p.email, p.emailContains, p.e164, p.phoneSuffix, p.phonePrefix, p.namePrefix, p.nameContains, p.text, first + 1, offset],
+    [
+      p.tenant,
+      p.id,
+      p.email,
+      contains ? p.emailContains : null,
+      p.e164,
+      p.phoneSuffix,
+      p.phonePrefix,
+      p.namePrefix,
+      contains ? p.nameContains : null,
+      p.text,
+      first + 1,
+      offset,
+      p.emailPrefix,
+    ],
   );
+  let rows = await run(false);
+  if (rows.length <= first && (p.emailContains !== null || p.nameContains !== null)) rows = await run(true);
   const nodes = rows.slice(0, first).map((row): CustomerSearchHit => {
     const customer = mapCustomer(row as never, ctx.shop.currency);
     if (!personal) {
