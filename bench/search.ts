@@ -1,5 +1,5 @@
 import type { Kokyaku } from '@kokyaku/core';
-import { FAMILY, GIVEN } from './seed.js';
+import { kana } from './seed.js';
 import { percentile, time } from './stats.js';
 
 /**
@@ -33,7 +33,10 @@ export async function benchSearch(kokyaku: Kokyaku, options: { customers: number
     },
     {
       name: 'name as spoken, in hiragana',
-      fragment: (r) => `${hira(FAMILY[r % FAMILY.length]![1])}${hira(GIVEN[(r * 3) % GIVEN.length]![1])}`,
+      fragment: (r) => {
+        const { family, given } = kana(pick(r, 2));
+        return `${hira(family)}${hira(given)}`;
+      },
       scan: `select count(*)::int as n from kokyaku.customers where tenant_id = 'default' and (last_name_kana || first_name_kana) ilike ?`,
       // The scan gets the fragment in katakana as stored: it has no normalisation of its own.
       scanValue: (f) => `%${f.replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60))}%`,

@@ -18,6 +18,18 @@ export const GIVEN: [string, string][] = [
   ['誠', 'マコト'], ['愛', 'アイ'], ['隆', 'タカシ'], ['真由美', 'マユミ'], ['浩', 'ヒロシ'], ['舞', 'マイ'],
 ];
 
+/**
+ * Readings: syllables picked from the row number, so that (like real names) nearly every full
+ * reading is rare, while the kanji names above repeat. `kana(g)` gives the same in TypeScript.
+ */
+const SYLLABLES = 'アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワンガギグ';
+const FAMILY_KANA = [1, 46, 2116];
+const GIVEN_KANA = [1, 46];
+const kanaSql = (g: string, divisors: number[]) =>
+  divisors.map((d) => `substr('${SYLLABLES}', 1 + ((${g}) / ${d}) % ${SYLLABLES.length}, 1)`).join(' || ');
+const kanaOf = (g: number, divisors: number[]) => divisors.map((d) => SYLLABLES[Math.floor(g / d) % SYLLABLES.length]).join('');
+export const kana = (g: number) => ({ family: kanaOf(g, FAMILY_KANA), given: kanaOf(g * 7, GIVEN_KANA) });
+
 export interface SeedSize {
   customers: number;
 }
@@ -54,8 +66,7 @@ export async function seedShop(kokyaku: Kokyaku, size: SeedSize, log: (line: str
            '+8190' || lpad(((g::bigint * 7919) % 100000000)::text, 8, '0'),
            (array[${FAMILY.map((f) => `'${f[0]}'`).join(', ')}])[1 + g % ${FAMILY.length}],
            (array[${GIVEN.map((f) => `'${f[0]}'`).join(', ')}])[1 + (g / ${FAMILY.length}) % ${GIVEN.length}],
-           (array[${FAMILY.map((f) => `'${f[1]}'`).join(', ')}])[1 + g % ${FAMILY.length}],
-           (array[${GIVEN.map((f) => `'${f[1]}'`).join(', ')}])[1 + (g / ${FAMILY.length}) % ${GIVEN.length}],
+           ${kanaSql('g', FAMILY_KANA)}, ${kanaSql('g * 7', GIVEN_KANA)},
            (array['Tokyo', 'Osaka', 'Yokohama', 'Nagoya', 'Sapporo'])[1 + g % 5], 'R' || (g % 47),
            case when g % 10 < 7 then 'JP' else 'US' end,
            case when g % 5 = 0 then null else date '1960-01-01' + (g * 37 % 16000) end,

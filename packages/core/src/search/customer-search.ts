@@ -45,7 +45,9 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
   if (typeof query !== 'string' || query.length > MAX_QUERY) {
     throw KokyakuError.badInput(`"query" must be a string of at most ${MAX_QUERY} characters.`, { field: 'query' });
   }
-  const offset = options.after ? Number(decodeCursor(options.after, 's')[0]) : 0;
+  const [after, phase] = options.after ? decodeCursor(options.after, 's') : ['0', 'prefix'];
+  const offset = Number(after);
+  const fragments = phase === 'fragments';
   if (!Number.isInteger(offset) || offset < 0) throw KokyakuError.invalidCursor(options.after!);
   const personal = options.personalData ?? true;
 
@@ -79,9 +81,9 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
     nameContains: words && text.length >= 3 ? `%${escapeLike(text)}%` : null,
     text: words && text ? text : null,
   };
-  // Exact matches and prefixes first (btree ranges); the fragments inside a value (trigram
-  // indexes, slower on common fragments) only when those do not fill the page. Every prefix ranks
-  // above every fragment, so the order is the same either way.
+  // Exact matches and prefixes (btree ranges) answer what staff usually type: the start of a name,
+  // reading, email or number, or its last digits. Only when nothing starts so are fragments inside
+  // values looked for (trigram indexes; slower when the fragment is common).
   const run = (contains: boolean) =>
     sql<{ rank: number; field: SearchField }>(
     ctx.em,
@@ -144,8 +146,12 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
       p.emailPrefix,
     ],
   );
-  let rows = await run(false);
-  if (rows.length <= first && (p.emailContains !== null || p.nameContains !== null)) rows = await run(true);
+  let rows = await run(fragments);
+  let found = fragments;
+  if (!fragments && rows.length === 0 && offset === 0 && (p.emailContains !== null || p.nameContains !== null)) {
+    rows = await run(true);
+    found = true;
+  }
   const nodes = rows.slice(0, first).map((row): CustomerSearchHit => {
     const customer = mapCustomer(row as never, ctx.shop.currency);
     if (!personal) {
@@ -166,7 +172,7 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
             : highlight(value, text, normalizeSearchText);
     return { customer, rank: Number(row.rank), field: row.field, value, highlight: at };
   });
-  return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length > 0 ? encodeCursor('s', [String(offset + nodes.length)]) : null };
+  return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length > 0 ? encodeCursor('s', [String(offset + nodes.length), found ? 'fragments' : 'prefix']) : null };
 }
 
 function escapeLike(s: string): string {
