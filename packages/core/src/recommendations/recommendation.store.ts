@@ -86,6 +86,9 @@ export class RecommendationStore {
     const productBaskets = new Map<string, number>();
     const daily = new Map<string, { baskets: number; quantity: number }>();
     const combos = new Map<string, { customerId: string; productId: string }>();
+    // Per customer and product, what the batch adds (used when it only adds orders).
+    const added = new Map<string, { orders: number; quantity: number; first: number; last: number }>();
+    const onlyAdds = changes.every((c) => c.before === null);
     const products = new Set<string>();
 
     for (const change of changes) {
@@ -108,6 +111,15 @@ export class RecommendationStore {
           d.quantity += sign * quantity;
           daily.set(key, d);
           combos.set(`${state.customerId}|${productId}`, { customerId: state.customerId, productId });
+          if (onlyAdds) {
+            const at = state.placedAt.getTime();
+            const a = added.get(`${state.customerId}|${productId}`) ?? { orders: 0, quantity: 0, first: at, last: at };
+            a.orders++;
+            a.quantity += quantity;
+            a.first = Math.min(a.first, at);
+            a.last = Math.max(a.last, at);
+            added.set(`${state.customerId}|${productId}`, a);
+          }
         }
       }
     }
@@ -130,33 +142,14 @@ export class RecommendationStore {
     for (const [key, n] of basketPairs) if (n !== 0) pairDeltas.set(key, { baskets: n, customers: 0 });
 
     // What each touched customer bought, before and after, for each touched product.
-    const comboList = [...combos.values()];
-    const before = await this.customerProducts(ctx, comboList);
-    await sql(
-      ctx.em,
-      `delete from kokyaku.customer_products cp
-       using jsonb_to_recordset($2::jsonb) as k(customer_id bigint, product_id bigint)
-       where cp.customer_id = k.customer_id and cp.product_id = k.product_id and cp.tenant_id = $1`,
-      [ctx.tenantId, JSON.stringify(comboList.map((c) => ({ customer_id: c.customerId, product_id: c.productId })))],
-    );
-    const after = await sql<{ customer_id: string; product_id: string; orders: number }>(
-      ctx.em,
-      `insert into kokyaku.customer_products (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
-       select o.customer_id, l.product_id, $1, count(distinct o.id), sum(l.quantity), min(o.placed_at), max(o.placed_at)
-       from jsonb_to_recordset($2::jsonb) as k(customer_id bigint, product_id bigint)
-       join kokyaku.orders o on o.customer_id = k.customer_id and o.tenant_id = $1 and o.status = 'PLACED'
-       join kokyaku.order_lines l on l.order_id = o.id and l.product_id = k.product_id
-       group by o.customer_id, l.product_id
-       returning customer_id::text as customer_id, product_id::text as product_id, orders`,
-      [ctx.tenantId, JSON.stringify(comboList.map((c) => ({ customer_id: c.customerId, product_id: c.productId })))],
-    );
-    const afterMap = new Map(after.map((r) => [`${r.customer_id}|${r.product_id}`, r.orders]));
+    const comboList = [...combos.values()].sort((x, y) => compareIds(x.customerId, y.customerId) || compareIds(x.productId, y.productId));
+    const { before, afterMap } = onlyAdds ? await this.addCustomerProducts(ctx, comboList, added) : await this.recountCustomerProducts(ctx, comboList);
 
     const stats = new Map<string, { baskets: number; customers: number; repeat: number }>();
     const stat = (id: string) => stats.get(id) ?? (stats.set(id, { baskets: 0, customers: 0, repeat: 0 }), stats.get(id)!);
     for (const [productId, n] of productBaskets) stat(productId).baskets += n;
-    const added = new Map<string, Set<string>>();
-    const removed = new Map<string, Set<string>>();
+    const gained = new Map<string, Set<string>>();
+    const lost = new Map<string, Set<string>>();
     for (const { customerId, productId } of comboList) {
       const key = `${customerId}|${productId}`;
       const was = before.get(key) ?? 0;
@@ -164,11 +157,11 @@ export class RecommendationStore {
       const s = stat(productId);
       if (was === 0 && now > 0) {
         s.customers++;
-        (added.get(customerId) ?? added.set(customerId, new Set()).get(customerId)!).add(productId);
+        (gained.get(customerId) ?? gained.set(customerId, new Set()).get(customerId)!).add(productId);
       }
       if (was > 0 && now === 0) {
         s.customers--;
-        (removed.get(customerId) ?? removed.set(customerId, new Set()).get(customerId)!).add(productId);
+        (lost.get(customerId) ?? lost.set(customerId, new Set()).get(customerId)!).add(productId);
       }
       s.repeat += Number(now >= 2) - Number(was >= 2);
     }
@@ -188,8 +181,8 @@ export class RecommendationStore {
     // Customer-level pairs change with ownership: logged here, folded by `catchUp`.
     const ownership: { customer_id: string; product_id: string; delta: number }[] = [];
     for (const [delta, map] of [
-      [1, added],
-      [-1, removed],
+      [1, gained],
+      [-1, lost],
     ] as const) {
       for (const [customerId, productIds] of map) for (const productId of productIds) ownership.push({ customer_id: customerId, product_id: productId, delta });
     }
@@ -395,6 +388,63 @@ export class RecommendationStore {
     return new Map(
       rows.map((r) => [r.id, { id: r.id, features: featuresOf(r.categories, r.tags), priceMinor: Number(r.price_minor ?? 0), baskets: r.baskets, customers: r.customers }]),
     );
+  }
+
+  /**
+   * A batch that only adds orders adds to what each customer bought: one upsert, and the orders
+   * before are the orders after minus those added.
+   */
+  private async addCustomerProducts(
+    ctx: KokyakuContext,
+    combos: { customerId: string; productId: string }[],
+    added: Map<string, { orders: number; quantity: number; first: number; last: number }>,
+  ): Promise<{ before: Map<string, number>; afterMap: Map<string, number> }> {
+    const rows = combos.map((c) => {
+      const a = added.get(`${c.customerId}|${c.productId}`)!;
+      return { customer_id: c.customerId, product_id: c.productId, orders: a.orders, quantity: a.quantity, first_at: new Date(a.first).toISOString(), last_at: new Date(a.last).toISOString() };
+    });
+    const after = await sql<{ customer_id: string; product_id: string; orders: number }>(
+      ctx.em,
+      `insert into kokyaku.customer_products as t (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
+       select v.customer_id, v.product_id, $1, v.orders, v.quantity, v.first_at, v.last_at
+       from jsonb_to_recordset($2::jsonb) as v(customer_id bigint, product_id bigint, orders int, quantity int, first_at timestamptz, last_at timestamptz)
+       on conflict (customer_id, product_id) do update
+         set orders = t.orders + excluded.orders, quantity = t.quantity + excluded.quantity,
+             first_at = least(t.first_at, excluded.first_at), last_at = greatest(t.last_at, excluded.last_at)
+       returning customer_id::text as customer_id, product_id::text as product_id, orders`,
+      [ctx.tenantId, JSON.stringify(rows)],
+    );
+    const afterMap = new Map(after.map((r) => [`${r.customer_id}|${r.product_id}`, r.orders]));
+    const before = new Map([...afterMap].map(([key, orders]) => [key, orders - added.get(key)!.orders]));
+    return { before, afterMap };
+  }
+
+  /** Any other batch (cancellations, re-lined or moved orders): recount the touched pairs from the orders. */
+  private async recountCustomerProducts(
+    ctx: KokyakuContext,
+    combos: { customerId: string; productId: string }[],
+  ): Promise<{ before: Map<string, number>; afterMap: Map<string, number> }> {
+    const before = await this.customerProducts(ctx, combos);
+    const keys = JSON.stringify(combos.map((c) => ({ customer_id: c.customerId, product_id: c.productId })));
+    await sql(
+      ctx.em,
+      `delete from kokyaku.customer_products cp
+       using jsonb_to_recordset($2::jsonb) as k(customer_id bigint, product_id bigint)
+       where cp.customer_id = k.customer_id and cp.product_id = k.product_id and cp.tenant_id = $1`,
+      [ctx.tenantId, keys],
+    );
+    const after = await sql<{ customer_id: string; product_id: string; orders: number }>(
+      ctx.em,
+      `insert into kokyaku.customer_products (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
+       select o.customer_id, l.product_id, $1, count(distinct o.id), sum(l.quantity), min(o.placed_at), max(o.placed_at)
+       from jsonb_to_recordset($2::jsonb) as k(customer_id bigint, product_id bigint)
+       join kokyaku.orders o on o.customer_id = k.customer_id and o.tenant_id = $1 and o.status = 'PLACED'
+       join kokyaku.order_lines l on l.order_id = o.id and l.product_id = k.product_id
+       group by o.customer_id, l.product_id
+       returning customer_id::text as customer_id, product_id::text as product_id, orders`,
+      [ctx.tenantId, keys],
+    );
+    return { before, afterMap: new Map(after.map((r) => [`${r.customer_id}|${r.product_id}`, r.orders])) };
   }
 
   private async customerProducts(ctx: KokyakuContext, combos: { customerId: string; productId: string }[]): Promise<Map<string, number>> {
