@@ -365,17 +365,33 @@ export class RecommendationService {
     return { shop: repurchase.shop, byCategory: new Map(Object.entries(repurchase.byCategory)) };
   }
 
-  private async neighbours(ctx: KokyakuContext, productIds: readonly string[], kind: 'BOUGHT_TOGETHER' | 'ALSO_BOUGHT' | 'SIMILAR'): Promise<NeighbourRow[]> {
+  /**
+   * The lists of some products. The same statement reports which of them recorded orders marked
+   * stale; only then are those recomputed (`store.freshen`) and the lists read again.
+   */
+  private async neighbours(
+    ctx: KokyakuContext,
+    productIds: readonly string[],
+    kind: 'BOUGHT_TOGETHER' | 'ALSO_BOUGHT' | 'SIMILAR',
+    checkStale = true,
+  ): Promise<NeighbourRow[]> {
     if (productIds.length === 0) return [];
-    await this.store.freshen(ctx, productIds);
-    return sql<NeighbourRow>(
+    const rows = await sql<NeighbourRow & { stale: boolean }>(
       ctx.em,
-      `select product_id::text as product_id, neighbour_id::text as neighbour_id, score, support
+      `select product_id::text as product_id, neighbour_id::text as neighbour_id, score, support, false as stale, product_id as pid, rank
        from kokyaku.product_neighbours
        where kind = $2 and product_id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))
-       order by product_id, rank`,
-      [JSON.stringify(productIds), kind],
+       union all
+       select product_id::text, null, null, null, true, product_id, null
+       from kokyaku.product_neighbours_stale
+       where $3 and product_id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))
+       order by pid, rank`,
+      [JSON.stringify(productIds), kind, checkStale],
     );
+    const stale = rows.filter((r) => r.stale).map((r) => r.product_id);
+    if (stale.length === 0) return rows;
+    await this.store.freshen(ctx, stale);
+    return this.neighbours(ctx, productIds, kind, false);
   }
 
   private async fromNeighbours(

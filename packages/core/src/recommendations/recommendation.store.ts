@@ -320,17 +320,11 @@ export class RecommendationStore {
   /**
    * Recomputes the lists of those of `productIds` that recorded orders have marked stale, in one
    * transaction: a concurrent reader of the same product waits for it and then reads the new
-   * lists. Unmarked products cost one index probe.
+   * lists; products no longer marked (another reader took them) are skipped.
    */
   async freshen(ctx: KokyakuContext, productIds: readonly string[]): Promise<void> {
     if (productIds.length === 0) return;
     const ids = idsParam(productIds);
-    const [marked] = await sql<{ n: number }>(
-      ctx.em,
-      `select count(*)::int as n from kokyaku.product_neighbours_stale where product_id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))`,
-      [ids],
-    );
-    if (!marked?.n) return;
     await ctx.em.transactional(async (em) => {
       const taken = await sql<{ id: string }>(
         em,
