@@ -1,10 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createTestKokyaku, startTestPostgres } from '@kokyaku/core/testing';
 import { benchAnalytics } from './analytics.js';
+import { type Customer360Result, benchCustomer360 } from './customer360/run.js';
+import { type IngestionResult, benchIngestion } from './ingestion.js';
 import { type RecommendationBench, benchRecommendations } from './recommendations.js';
 import { benchSearch } from './search.js';
-import { benchSegments } from './segments.js';
+import { SEGMENT_QUERIES, benchSegments } from './segments.js';
+import { type StatementsResult, benchStatements } from './statements.js';
 import { seedShop } from './seed.js';
 import { ms } from './stats.js';
 
@@ -14,21 +20,38 @@ import { ms } from './stats.js';
  * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
  * run. Writes bench/results.json and bench/results.md.
  */
+const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion'] as const;
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '15' },
     'baseline-rounds': { type: 'string', default: '3' },
     only: { type: 'string' },
+    'http-seconds': { type: 'string' },
+    events: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--only segments,analytics,search,recommendations] [--keep]\n  --keep  leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends\n');
+  process.stdout.write(
+    [
+      'usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--only <names>] [--http-seconds 10] [--events 200000] [--out bench] [--keep]',
+      `  --only          a comma-separated subset of ${BENCHMARKS.join(', ')}`,
+      '  --http-seconds  length of each customer360 load round (default 10, 2 below scale 0.5)',
+      '  --events        events per ingestion run (default 200,000 x scale, at least 2,000)',
+      '  --out           folder for results.json and results.md (default bench/)',
+      '  --keep          leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends',
+      '',
+    ].join('\n'),
+  );
   process.exit(0);
 }
 const scale = Number(values.scale);
+const only = values.only?.split(',').map((name) => name.trim());
+const unknown = only?.filter((name) => !(BENCHMARKS as readonly string[]).includes(name)) ?? [];
+if (unknown.length) throw new Error(`--only: unknown benchmark ${unknown.join(', ')} (known: ${BENCHMARKS.join(', ')})`);
 if (!(scale > 0 && scale <= 10)) throw new Error('--scale must be a number in (0, 10]');
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const customers = Math.round(1_000_000 * scale);
@@ -47,31 +70,103 @@ const kokyaku = await createTestKokyaku(server.adminUrl, { shop: { currency: 'JP
 try {
   log(`Seeding ${customers.toLocaleString('en')} customers (scale ${scale})`);
   const seeded = await seedShop(kokyaku, { customers }, log);
-  const wants = (name: string) => !values.only || values.only.split(',').includes(name);
-  log('Analytics');
-  const analytics = wants('analytics') ? await benchAnalytics(kokyaku, log) : [];
-  log('Segment count: Kokyaku vs the same filter aggregated on the fly from order lines');
-  const segments = wants('segments') ? await benchSegments(kokyaku, { rounds: Number(values.rounds), baselineRounds: Number(values['baseline-rounds']) }, log) : [];
-  log('Customer search: Kokyaku vs a plain ILIKE scan');
-  const search = wants('search') ? await benchSearch(kokyaku, { customers, rounds: Math.max(20, Number(values.rounds) * 3), baselineRounds: Number(values['baseline-rounds']) }, log) : [];
-  log('Recommendations');
-  const recommendations: RecommendationBench = wants('recommendations')
-    ? await benchRecommendations(
+  // Saved segments, so that profiles list their segments and segment pages have members.
+  for (const q of SEGMENT_QUERIES) await kokyaku.segments.create(kokyaku.context(), { name: q.name, query: q.query });
+  const wants = (name: (typeof BENCHMARKS)[number]) => !only || only.includes(name);
+  const section = async <T>(name: (typeof BENCHMARKS)[number], title: string, run: () => Promise<T>, skipped: T): Promise<T> => {
+    if (!wants(name)) return skipped;
+    log(title);
+    const started = performance.now();
+    const result = await run();
+    log(`  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    return result;
+  };
+  const rounds = Number(values.rounds);
+  const baselineRounds = Number(values['baseline-rounds']);
+  const big = scale >= 0.5;
+  const analytics = await section('analytics', 'Analytics', () => benchAnalytics(kokyaku, log), []);
+  const segments = await section('segments', 'Segment count: Kokyaku vs the same filter aggregated on the fly from order lines', () => benchSegments(kokyaku, { rounds, baselineRounds }, log), []);
+  const search = await section('search', 'Customer search: Kokyaku vs a plain ILIKE scan', () => benchSearch(kokyaku, { customers, rounds: Math.max(20, rounds * 3), baselineRounds }, log), []);
+  const customer360: Customer360Result[] = await section(
+    'customer360',
+    'customer360 over HTTP: Kokyaku vs a hand-written Apollo + pg + DataLoader server and a bare node:http + pg server',
+    () =>
+      benchCustomer360(
         kokyaku,
-        { customers, lookups: 500, baselineLookups: Math.max(5, Number(values['baseline-rounds']) * 5), incrementalOrders: Math.max(2000, Math.round(40_000 * Math.min(1, scale * 10))) },
+        { seconds: Number(values['http-seconds'] ?? (big ? 10 : 2)), rounds: big ? 3 : 2, warmupSeconds: big ? 5 : 1, connections: 10, poolSize: 10 },
         log,
-      )
-    : { rows: [], raw: {} };
+      ),
+    [],
+  );
+  const statements: StatementsResult[] = await section('statements', 'SQL statements per operation, page size small vs large', () => benchStatements(kokyaku, log), []);
+  const recommendations: RecommendationBench = await section(
+    'recommendations',
+    'Recommendations',
+    () =>
+      benchRecommendations(
+        kokyaku,
+        { customers, lookups: 500, baselineLookups: Math.max(5, baselineRounds * 5), incrementalOrders: Math.max(1000, Math.round(40_000 * Math.min(1, scale))) },
+        log,
+      ),
+    { rows: [], raw: {} },
+  );
+  const events = Number(values.events ?? Math.max(2000, Math.round(200_000 * scale)));
+  const ingestion: IngestionResult[] = await section(
+    'ingestion',
+    `Ingestion of ${events.toLocaleString('en')} events (10% repeated): trackEvents and the core API vs COPY`,
+    () => benchIngestion(kokyaku, { events, customers, rounds: big ? 3 : 1 }, log),
+    [],
+  );
 
-  const results = { date: new Date().toISOString(), node: process.version, scale, customers, ...seeded, segments, analytics, search, recommendations: recommendations.raw };
-  await mkdir(new URL('.', import.meta.url), { recursive: true });
-  await writeFile(new URL('results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    scale,
+    customers,
+    ...seeded,
+    segments,
+    analytics,
+    search,
+    customer360,
+    statements,
+    recommendations: recommendations.raw,
+    ingestion,
+  };
+  const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
+  await mkdir(out, { recursive: true });
+  await writeFile(path.join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const kokyaku360 = customer360[0];
+  const apollo360 = customer360[1];
+  const copy = ingestion[0];
+  const goal = (met: boolean) => (met ? 'met' : 'missed');
   const table = [
-    `# Benchmark results (${results.date.slice(0, 10)}, ${customers.toLocaleString('en')} customers, ${seeded.lines.toLocaleString('en')} order lines)`,
+    `# Benchmark results (${results.date.slice(0, 10)}, ${customers.toLocaleString('en')} customers, ${seeded.lines.toLocaleString('en')} order lines, ${results.cpus} CPUs, Node ${process.version})`,
+    '',
+    '| customer360 over HTTP (10 connections) | req/s | p50 | p99 | x Apollo + pg + DataLoader | peak RSS | idle RSS |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...customer360.map(
+      (r) =>
+        `| ${r.server} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${(r.requestsPerSecond / apollo360!.requestsPerSecond).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB | ${r.idleRssMb.toFixed(0)} MB |`,
+    ),
+    ...(kokyaku360 && apollo360
+      ? ['', `Goal: Kokyaku >= 0.8x the hand-written Apollo server: ${(kokyaku360.requestsPerSecond / apollo360.requestsPerSecond).toFixed(2)}x, ${goal(kokyaku360.requestsPerSecond >= 0.8 * apollo360.requestsPerSecond)}.`]
+      : []),
+    '',
+    '| SQL statements per operation | small page | statements | large page | statements | equal |',
+    '|---|---:|---:|---:|---:|---|',
+    ...statements.map((r) => `| ${r.operation} | ${r.small} | ${r.smallStatements} | ${r.large} | ${r.largeStatements} | ${r.equal ? 'yes (met)' : 'no (missed)'} |`),
     '',
     '| segment count | customers | Kokyaku p50 | Kokyaku p95 | on the fly p50 | ratio |',
     '|---|---:|---:|---:|---:|---:|',
     ...segments.map((s) => `| ${s.name} | ${s.count} | ${ms(s.kokyakuP50Ms)} | ${ms(s.kokyakuP95Ms)} | ${ms(s.onTheFlyP50Ms)} | ${s.speedup.toFixed(0)}x |`),
+    '',
+    `| ingestion of ${events.toLocaleString('en')} events, 10% repeated | time | events/s | x COPY | stored | duplicates stored |`,
+    '|---|---:|---:|---:|---:|---:|',
+    ...ingestion.map(
+      (r) =>
+        `| ${r.path} | ${(r.ms / 1000).toFixed(2)} s | ${r.eventsPerSecond.toFixed(0)} | ${(copy!.ms / r.ms).toFixed(2)}x | ${r.stored.toLocaleString('en')} | ${r.duplicatesStored} |`,
+    ),
     '',
     '| analytics step | time | x yardstick |',
     '|---|---:|---:|',
@@ -86,7 +181,7 @@ try {
     ...recommendations.rows.map((r) => `| ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio} |`),
     '',
   ].join('\n');
-  await writeFile(new URL('results.md', import.meta.url), table);
+  await writeFile(path.join(out, 'results.md'), table);
   log(`\n${table}`);
 } finally {
   if (values.keep) {

@@ -35,7 +35,7 @@ const SCORE = `
            case when x.orders_count > 0 then (1 + ${exceeded('x.total_spent_minor', 14, 4)})::smallint end as m,
            case when x.orders_count > 0 then (10 - ${exceeded('x.total_spent_minor', 18, 9)})::smallint end as d
     from kokyaku.customer_facts x
-    where x.tenant_id = $1 and ($3::jsonb is null or x.customer_id in (select jsonb_array_elements_text($3::jsonb)::bigint))
+    where x.tenant_id = $1 and ($3::jsonb is null or x.customer_id = any(kokyaku.json_bigints($3::jsonb)))
     ) scored
   ) s
   left join kokyaku.customer_scores t0 on t0.customer_id = s.customer_id

@@ -140,7 +140,7 @@ export class ProductService {
     const rows = await sql<ProductRow>(
       ctx.em,
       `select ${PRODUCT_COLUMNS} from kokyaku.products p
-       where p.tenant_id = $1 and p.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+       where p.tenant_id = $1 and p.id = any(kokyaku.json_bigints($2::jsonb))`,
       [ctx.tenantId, JSON.stringify(ids)],
     );
     return new Map(rows.map((r) => [String(r.id), mapProduct(r)]));

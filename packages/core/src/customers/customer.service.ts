@@ -310,7 +310,7 @@ export class CustomerService {
     const rows = await sql<CustomerRow>(
       ctx.em,
       `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}
-       where c.tenant_id = $1 and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+       where c.tenant_id = $1 and c.id = any(kokyaku.json_bigints($2::jsonb))`,
       [ctx.tenantId, JSON.stringify(wanted)],
     );
     return new Map(rows.map((r) => [r.id, mapCustomer(r, ctx.shop.currency)]));

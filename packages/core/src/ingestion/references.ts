@@ -40,7 +40,7 @@ async function ensureRows(
     const rows = await sql<{ id: string; external_id: string }>(
       ctx.em,
       `select id::text as id, external_id from ${table}
-       where tenant_id = $1 and external_id in (select jsonb_array_elements_text($2::jsonb))`,
+       where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb))`,
       [ctx.tenantId, JSON.stringify(missing)],
     );
     for (const row of rows) ids.set(row.external_id, row.id);

@@ -36,7 +36,7 @@ const SYNC_PROFILES = (filter: string) => `
     set ${PROFILE_COPY_LIST.map((column) => `${column} = excluded.${column}`).join(', ')}
     where (${PROFILE_COPY_LIST.map((column) => `f.${column}`).join(', ')})
       is distinct from (${PROFILE_COPY_LIST.map((column) => `excluded.${column}`).join(', ')})`;
-const SYNC_SOME = SYNC_PROFILES(`and c.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
+const SYNC_SOME = SYNC_PROFILES(`and c.id = any(kokyaku.json_bigints($2::jsonb))`);
 const SYNC_ALL = SYNC_PROFILES('');
 
 /**
@@ -56,7 +56,7 @@ const CREATE_MISSING = `
   where c.tenant_id = $1 and not exists (select 1 from kokyaku.customer_facts x where x.customer_id = c.id)
   group by c.id`;
 
-const RECOMPUTE_SOME = RECOMPUTE(`and x.customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`);
+const RECOMPUTE_SOME = RECOMPUTE(`and x.customer_id = any(kokyaku.json_bigints($2::jsonb))`);
 const RECOMPUTE_ALL = RECOMPUTE('');
 
 /**
@@ -78,7 +78,7 @@ export class MetricsService {
     await sql(
       ctx.em,
       `select id from kokyaku.customers
-       where tenant_id = $1 and id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+       where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb))
        order by id for no key update`,
       [ctx.tenantId, JSON.stringify(ids)],
     );

@@ -148,7 +148,7 @@ const UPSERT_ORDERS = `
 
 const DELETE_LINES = `
   delete from kokyaku.order_lines
-  where tenant_id = $1 and order_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`;
+  where tenant_id = $1 and order_id = any(kokyaku.json_bigints($2::jsonb))`;
 
 const INSERT_LINES = `
   insert into kokyaku.order_lines (tenant_id, order_id, position, product_id, quantity, unit_price_minor)
@@ -192,7 +192,7 @@ export class OrderService {
           await sql<{ id: string; external_id: string; customer_id: string; lines_digest: string; status: OrderStatus; placed_at: Date | string }>(
             em,
             `select id::text as id, external_id, customer_id::text as customer_id, lines_digest, status, placed_at from kokyaku.orders
-             where tenant_id = $1 and external_id in (select jsonb_array_elements_text($2::jsonb))`,
+             where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb))`,
             [ctx.tenantId, JSON.stringify(items.map((i) => i.value.externalId))],
           )
         ).map((row) => [row.external_id, row]),
@@ -243,7 +243,7 @@ export class OrderService {
         const oldLines = await sql<{ order_id: string; product_id: string; quantity: number }>(
           em,
           `select order_id::text as order_id, product_id::text as product_id, quantity from kokyaku.order_lines
-           where tenant_id = $1 and order_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+           where tenant_id = $1 and order_id = any(kokyaku.json_bigints($2::jsonb))`,
           [ctx.tenantId, JSON.stringify(placedBefore.map((s) => s.id))],
         );
         for (const s of placedBefore) before.set(s.external_id, { orderId: s.id, customerId: s.customer_id, placedAt: asDate(s.placed_at), lines: [] });
@@ -322,7 +322,7 @@ export class OrderService {
          select ${ORDER_COLUMNS},
                 row_number() over (partition by o.customer_id order by o.placed_at desc, o.id desc) as rn
          from kokyaku.orders o
-         where o.tenant_id = $1 and o.customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+         where o.tenant_id = $1 and o.customer_id = any(kokyaku.json_bigints($2::jsonb))
            and ($3::timestamptz is null or (o.placed_at, o.id) < ($3::timestamptz, $4::bigint))
        ) ranked
        where rn <= $5
@@ -349,7 +349,7 @@ export class OrderService {
     const rows = await sql<{ customer_id: string; n: number }>(
       ctx.em,
       `select customer_id::text as customer_id, count(*)::int as n from kokyaku.orders
-       where tenant_id = $1 and customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+       where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb))
        group by customer_id`,
       [ctx.tenantId, JSON.stringify(customerIds)],
     );
@@ -374,7 +374,7 @@ export class OrderService {
       `select l.id::text as id, l.order_id::text as order_id, l.position, l.product_id::text as product_id,
               l.quantity, l.unit_price_minor, o.currency
        from kokyaku.order_lines l join kokyaku.orders o on o.id = l.order_id
-       where l.tenant_id = $1 and l.order_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+       where l.tenant_id = $1 and l.order_id = any(kokyaku.json_bigints($2::jsonb))
        order by l.order_id, l.position`,
       [ctx.tenantId, JSON.stringify(orderIds)],
     );

@@ -198,7 +198,7 @@ export class RecommendationService {
   async fromBasket(ctx: KokyakuContext, externalIds: string[], kind: 'BOUGHT_TOGETHER' | 'SIMILAR', first: number, now: Date, windowDays: number): Promise<Recommendation[]> {
     const basket = await sql<{ id: string }>(
       ctx.em,
-      `select id::text as id from kokyaku.products where tenant_id = $1 and external_id in (select jsonb_array_elements_text($2::jsonb))`,
+      `select id::text as id from kokyaku.products where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb))`,
       [ctx.tenantId, JSON.stringify(externalIds)],
     );
     const inBasket = new Set(basket.map((b) => b.id));
@@ -380,11 +380,11 @@ export class RecommendationService {
       ctx.em,
       `select product_id::text as product_id, neighbour_id::text as neighbour_id, score, support, false as stale, product_id as pid, rank
        from kokyaku.product_neighbours
-       where kind = $2 and product_id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))
+       where kind = $2 and product_id = any(kokyaku.json_bigints($1::jsonb))
        union all
        select product_id::text, null, null, null, true, product_id, null
        from kokyaku.product_neighbours_stale
-       where $3 and product_id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))
+       where $3 and product_id = any(kokyaku.json_bigints($1::jsonb))
        order by pid, rank`,
       [JSON.stringify(productIds), kind, checkStale],
     );
@@ -477,7 +477,7 @@ export class RecommendationService {
       (
         await sql<{ product_id: string; customers: number }>(
           ctx.em,
-          `select product_id::text as product_id, customers from kokyaku.product_stats where product_id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))`,
+          `select product_id::text as product_id, customers from kokyaku.product_stats where product_id = any(kokyaku.json_bigints($1::jsonb))`,
           [JSON.stringify([...new Set(seeds.map((s) => s.product_id))])],
         )
       ).map((r) => [r.product_id, r.customers]),

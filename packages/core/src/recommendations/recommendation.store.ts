@@ -256,10 +256,10 @@ export class RecommendationStore {
       const rows = await sql<{ customer_id: string; product_id: string; delta: number }>(
         em,
         `select customer_id::text as customer_id, product_id::text as product_id, 0 as delta from kokyaku.customer_products
-         where tenant_id = $1 and customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+         where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb))
          union all
          select customer_id::text, product_id::text, delta from kokyaku.customer_product_changes
-         where tenant_id = $1 and customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+         where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb))`,
         [ctx.tenantId, idsParam(net.keys())],
       );
       // Per customer: owned now, minus changes logged after the taken ones = owned "after".
@@ -328,7 +328,7 @@ export class RecommendationStore {
     await ctx.em.transactional(async (em) => {
       const taken = await sql<{ id: string }>(
         em,
-        `delete from kokyaku.product_neighbours_stale where tenant_id = $1 and product_id = any(array(select jsonb_array_elements_text($2::jsonb)::bigint))
+        `delete from kokyaku.product_neighbours_stale where tenant_id = $1 and product_id = any(kokyaku.json_bigints($2::jsonb))
          returning product_id::text as id`,
         [ctx.tenantId, ids],
       );
@@ -337,7 +337,7 @@ export class RecommendationStore {
       const pairs = await sql<{ a: string; b: string; baskets: number; customers: number }>(
         em,
         `select product_a::text as a, product_b::text as b, baskets, customers from kokyaku.product_pairs
-         where product_a = any(array(select jsonb_array_elements_text($1::jsonb)::bigint)) and (baskets > 0 or customers > 0)`,
+         where product_a = any(kokyaku.json_bigints($1::jsonb)) and (baskets > 0 or customers > 0)`,
         [takenIds],
       );
       const alike = await sql<{ a: string; b: string }>(
@@ -351,7 +351,7 @@ export class RecommendationStore {
            order by coalesce(bs.customers, 0) desc, b.id
            limit ${ALIKE_CANDIDATES}
          ) b
-         where a.id = any(array(select jsonb_array_elements_text($2::jsonb)::bigint))`,
+         where a.id = any(kokyaku.json_bigints($2::jsonb))`,
         [ctx.tenantId, takenIds],
       );
       const facts = await this.productFacts(em, [...taken.map((t) => t.id), ...pairs.map((p) => p.b), ...alike.map((p) => p.b)]);
@@ -364,7 +364,7 @@ export class RecommendationStore {
       }
       await sql(
         em,
-        `delete from kokyaku.product_neighbours where tenant_id = $1 and product_id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+        `delete from kokyaku.product_neighbours where tenant_id = $1 and product_id = any(kokyaku.json_bigints($2::jsonb))`,
         [ctx.tenantId, takenIds],
       );
       await writeNeighbours(em, ctx.tenantId, rows);
@@ -376,7 +376,7 @@ export class RecommendationStore {
       em,
       `select p.id::text as id, p.categories, p.tags, p.price_minor, coalesce(s.baskets, 0) as baskets, coalesce(s.customers, 0) as customers
        from kokyaku.products p left join kokyaku.product_stats s on s.product_id = p.id
-       where p.id = any(array(select jsonb_array_elements_text($1::jsonb)::bigint))`,
+       where p.id = any(kokyaku.json_bigints($1::jsonb))`,
       [idsParam(ids)],
     );
     return new Map(

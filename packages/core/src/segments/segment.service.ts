@@ -162,7 +162,7 @@ export class SegmentService {
     if (wanted.length === 0) return new Map();
     const rows = await sql<SegmentRow>(
       ctx.em,
-      `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 and s.id in (select jsonb_array_elements_text($2::jsonb)::bigint)`,
+      `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 and s.id = any(kokyaku.json_bigints($2::jsonb))`,
       [ctx.tenantId, JSON.stringify(wanted)],
     );
     return new Map(rows.map((r) => [r.id, mapSegment(r)]));
@@ -195,7 +195,7 @@ export class SegmentService {
       ctx.em,
       `select m.customer_id::text as customer_id, ${SEGMENT_COLUMNS}
        from kokyaku.segment_members m join kokyaku.segments s on s.id = m.segment_id
-       where m.tenant_id = $1 and m.customer_id in (select jsonb_array_elements_text($2::jsonb)::bigint)
+       where m.tenant_id = $1 and m.customer_id = any(kokyaku.json_bigints($2::jsonb))
        order by s.id`,
       [ctx.tenantId, JSON.stringify(wanted)],
     );
@@ -241,7 +241,7 @@ export class SegmentService {
     { record }: { record: boolean },
   ): Promise<{ entered: number; left: number }> {
     // $1 tenant, $2 segment id, $3 customer ids (JSON) or null for everyone, $4 record changes.
-    const inScope = (column: string) => `($3::jsonb is null or ${column} in (select jsonb_array_elements_text($3::jsonb)::bigint))`;
+    const inScope = (column: string) => `($3::jsonb is null or ${column} = any(kokyaku.json_bigints($3::jsonb)))`;
     let compiled: CompiledSegment;
     try {
       compiled = this.compile(ctx, segment.query, { firstParam: 5, scope: inScope });

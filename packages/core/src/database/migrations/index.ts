@@ -5,6 +5,7 @@ import { Migration20261122020000_analytics } from './Migration20261122020000_ana
 import { Migration20261122030000_recommendations } from './Migration20261122030000_recommendations.js';
 import { Migration20261122040000_recommendation_upkeep } from './Migration20261122040000_recommendation_upkeep.js';
 import { Migration20261122050000_customer_search } from './Migration20261122050000_customer_search.js';
+import { Migration20261122060000_id_lists } from './Migration20261122060000_id_lists.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261122030000_recommendations', class: Migration20261122030000_recommendations },
   { name: 'Migration20261122040000_recommendation_upkeep', class: Migration20261122040000_recommendation_upkeep },
   { name: 'Migration20261122050000_customer_search', class: Migration20261122050000_customer_search },
+  { name: 'Migration20261122060000_id_lists', class: Migration20261122060000_id_lists },
 ];

@@ -1,0 +1,169 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { isDeepStrictEqual } from 'node:util';
+import type { Kokyaku } from '@kokyaku/core';
+import autocannon from 'autocannon';
+import { BENCH_TOKEN, CUSTOMER_360, type ServerKind } from './query.js';
+
+/**
+ * customer360 over HTTP: Kokyaku's `/graphql` (the standalone server, production mode) against a
+ * hand-written Apollo + pg + DataLoader server and a bare node:http + pg server, each in its own
+ * process with the same pool size, all answering the same customer 360 query with the same JSON.
+ * Load: autocannon at a fixed concurrency, a warm-up per server, then rounds that interleave the
+ * servers (the order rotates each round) so that machine noise hits all three. Each request asks
+ * for another customer. Memory: the peak RSS of each server process over its whole load.
+ */
+export interface Customer360Result {
+  server: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssMb: number;
+  idleRssMb: number;
+  requests: number;
+}
+
+const SERVERS: { kind: ServerKind; name: string }[] = [
+  { kind: 'kokyaku', name: 'Kokyaku /graphql' },
+  { kind: 'apollo', name: 'hand-written Apollo + pg + DataLoader' },
+  { kind: 'bare', name: 'bare node:http + pg' },
+];
+
+interface Running {
+  kind: ServerKind;
+  name: string;
+  child: ChildProcess;
+  url: string;
+}
+
+function ask<T>(child: ChildProcess, message: string | null, key: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: Record<string, unknown>) => {
+      if (key in reply) {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(reply[key] as T);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`the benchmark server exited (code ${code}) before answering "${key}"`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    if (message) child.send(message);
+  });
+}
+
+function cpuProfile(kind: ServerKind): string[] {
+  const [profiled, dir] = (process.env.BENCH_CPU_PROFILE ?? '').split(':');
+  return profiled === kind ? ['--cpu-prof', `--cpu-prof-dir=${dir || '.'}`] : [];
+}
+
+async function startServer(kind: ServerKind, name: string, databaseUrl: string, poolSize: number): Promise<Running> {
+  const child = fork(new URL('./server-process.ts', import.meta.url).pathname, [kind, databaseUrl, String(poolSize)], {
+    // BENCH_CPU_PROFILE=<kind>:<dir> writes a V8 CPU profile of that server (open it in Chrome DevTools).
+    execArgv: ['--conditions=@kokyaku/source', '--import', 'tsx', ...cpuProfile(kind)],
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await ask<number>(child, null, 'port');
+  return { kind, name, child, url: `http://127.0.0.1:${port}/graphql` };
+}
+
+async function post(url: string, id: string): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` },
+    body: JSON.stringify({ query: CUSTOMER_360, variables: { id } }),
+  });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+async function load(server: Running, ids: string[], seconds: number, connections: number) {
+  let next = 0;
+  const result = await autocannon({
+    url: server.url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ query: CUSTOMER_360, variables: { id: ids[next++ % ids.length] } }) }),
+      },
+    ],
+  });
+  if (result.errors || result.non2xx || result.timeouts) {
+    throw new Error(`${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers, ${result.timeouts} timeouts under load`);
+  }
+  return result;
+}
+
+export async function benchCustomer360(
+  kokyaku: Kokyaku,
+  options: { seconds: number; rounds: number; warmupSeconds: number; connections: number; poolSize: number },
+  log: (line: string) => void,
+): Promise<Customer360Result[]> {
+  const knex = kokyaku.orm.em.getKnex();
+  // Customers who ordered, spread over the whole table.
+  const { rows } = (await knex.raw(
+    `select customer_id::text as id from kokyaku.customer_facts where orders_count > 0 order by hashtext(customer_id::text) limit 2000`,
+  )) as { rows: { id: string }[] };
+  const ids = rows.map((r) => r.id);
+  const running: Running[] = [];
+  try {
+    for (const s of SERVERS) running.push(await startServer(s.kind, s.name, kokyaku.databaseUrl, options.poolSize));
+    // The same JSON from all three, or the comparison means nothing.
+    for (const id of ids.slice(0, 25)) {
+      const [ours, ...baselines] = await Promise.all(running.map((s) => post(s.url, id)));
+      const customer = (ours as { data?: { customer?: unknown } }).data?.customer;
+      if (!customer) throw new Error(`Kokyaku returned no customer ${id}: ${JSON.stringify(ours)}`);
+      baselines.forEach((b, i) => {
+        if (!isDeepStrictEqual(b, ours)) {
+          throw new Error(`${running[i + 1]!.name} answers customer ${id} differently:\n${JSON.stringify(b)}\nKokyaku:\n${JSON.stringify(ours)}`);
+        }
+      });
+    }
+    const idle = new Map<ServerKind, number>();
+    for (const s of running) idle.set(s.kind, await ask<number>(s.child, 'rss', 'rss'));
+    for (const s of running) await load(s, ids, options.warmupSeconds, options.connections);
+    const samples = new Map<ServerKind, { rps: number[]; p50: number[]; p99: number[]; requests: number }>(
+      running.map((s) => [s.kind, { rps: [], p50: [], p99: [], requests: 0 }]),
+    );
+    for (let round = 0; round < options.rounds; round++) {
+      for (let i = 0; i < running.length; i++) {
+        const s = running[(round + i) % running.length]!;
+        const r = await load(s, ids, options.seconds, options.connections);
+        const sample = samples.get(s.kind)!;
+        sample.rps.push(r.requests.average);
+        sample.p50.push(r.latency.p50);
+        sample.p99.push(r.latency.p99);
+        sample.requests += r.requests.total;
+        log(`  round ${round + 1}, ${s.name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+    const results: Customer360Result[] = [];
+    for (const s of running) {
+      const sample = samples.get(s.kind)!;
+      results.push({
+        server: s.name,
+        requestsPerSecond: median(sample.rps),
+        p50Ms: median(sample.p50),
+        p99Ms: median(sample.p99),
+        peakRssMb: (await ask<number>(s.child, 'rss', 'rss')) / 2 ** 20,
+        idleRssMb: idle.get(s.kind)! / 2 ** 20,
+        requests: sample.requests,
+      });
+    }
+    return results;
+  } finally {
+    await Promise.all(
+      running.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.child.once('exit', () => resolve());
+            s.child.send('stop');
+          }),
+      ),
+    );
+  }
+}
