@@ -31,9 +31,11 @@ function byKey<V>(keys: readonly string[], found: Map<string, V>, missing: V): V
 }
 
 export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
+  const product: Loaders['product'] = new DataLoader(async (ids) => byKey(ids, await kokyaku.products.findByIds(core, ids), null));
+  const customerOrderCount: Loaders['customerOrderCount'] = new DataLoader(async (ids) => byKey(ids, await kokyaku.orders.countForCustomers(core, ids), 0));
   return {
     customer: new DataLoader(async (ids) => byKey(ids, await kokyaku.customers.findByIds(core, ids), null)),
-    product: new DataLoader(async (ids) => byKey(ids, await kokyaku.products.findByIds(core, ids), null)),
+    product,
     customerOrders: new DataLoader(async (keys) => {
       // One statement per distinct page shape; a list of customers asks for one shape.
       const groups = new Map<string, { first: number | null; after: string | null; ids: string[] }>();
@@ -47,12 +49,21 @@ export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
       const pages = new Map<string, Page<OrderRecord>>();
       for (const [shape, group] of groups) {
         const result = await kokyaku.orders.listForCustomers(core, group.ids, { first: group.first, after: group.after });
-        for (const [customerId, page] of result) pages.set(JSON.stringify([customerId, ...JSON.parse(shape)]), page);
+        for (const [customerId, page] of result) {
+          pages.set(JSON.stringify([customerId, ...JSON.parse(shape)]), page);
+          // The page counted all the customer's orders: a later totalCount costs no statement.
+          customerOrderCount.prime(customerId, page.totalCount);
+        }
       }
       return keys.map((k) => pages.get(k)!);
     }),
-    customerOrderCount: new DataLoader(async (ids) => byKey(ids, await kokyaku.orders.countForCustomers(core, ids), 0)),
-    orderLines: new DataLoader(async (ids) => byKey(ids, await kokyaku.orders.linesForOrders(core, ids), [])),
+    customerOrderCount,
+    orderLines: new DataLoader(async (ids) => {
+      const lines = await kokyaku.orders.linesForOrders(core, ids);
+      // Lines come with their products: a later `product` of a line costs no statement.
+      for (const list of lines.values()) for (const line of list) product.prime(line.productId, line.product);
+      return byKey(ids, lines, []);
+    }),
     customerSegments: new DataLoader(async (ids) => byKey(ids, await kokyaku.segments.segmentsOfCustomers(core, ids), [])),
   };
 }

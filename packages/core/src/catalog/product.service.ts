@@ -64,7 +64,7 @@ const UPSERT_PRODUCTS = buildUpsertSql({
   ],
 });
 
-interface ProductRow {
+export interface ProductRow {
   id: string;
   external_id: string;
   name: string;
@@ -96,8 +96,31 @@ export function mapProduct(row: ProductRow): ProductRecord {
   };
 }
 
-const PRODUCT_COLUMNS = `p.id::text as id, p.external_id, p.name, p.price_minor, p.currency, p.categories, p.tags,
-  p.in_stock, p.placeholder, p.created_at, p.updated_at`;
+const PRODUCT_FIELDS: [expression: string, name: keyof ProductRow][] = [
+  ['p.id::text', 'id'],
+  ['p.external_id', 'external_id'],
+  ['p.name', 'name'],
+  ['p.price_minor', 'price_minor'],
+  ['p.currency', 'currency'],
+  ['p.categories', 'categories'],
+  ['p.tags', 'tags'],
+  ['p.in_stock', 'in_stock'],
+  ['p.placeholder', 'placeholder'],
+  ['p.created_at', 'created_at'],
+  ['p.updated_at', 'updated_at'],
+];
+
+/** Columns of a product (table alias `p`), each named `<prefix><column>`, for joins that bring the product along. */
+export function productColumns(prefix = ''): string {
+  return PRODUCT_FIELDS.map(([expression, name]) => `${expression} as ${prefix}${name}`).join(', ');
+}
+
+/** The product of a row selected with `productColumns(prefix)`. */
+export function mapPrefixedProduct(row: Record<string, unknown>, prefix: string): ProductRecord {
+  return mapProduct(Object.fromEntries(PRODUCT_FIELDS.map(([, name]) => [name, row[`${prefix}${name}`]])) as unknown as ProductRow);
+}
+
+const PRODUCT_COLUMNS = productColumns();
 
 export class ProductService {
   /**

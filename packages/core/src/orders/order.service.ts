@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { mapPrefixedProduct, type ProductRecord, productColumns } from '../catalog/product.service.js';
 import type { KokyakuContext } from '../context.js';
 import {
   type BatchResult,
@@ -64,6 +65,8 @@ export interface OrderLineRecord {
   total: number;
   totalMinor: number;
   currency: string;
+  /** The line's product, read in the same statement. */
+  product: ProductRecord;
 }
 
 function orderSchema(shopCurrency: string) {
@@ -304,9 +307,14 @@ export class OrderService {
 
   /**
    * The orders of many customers, newest first, one page per customer, in one statement
-   * (for DataLoaders). Cancelled orders are included with their status.
+   * (for DataLoaders). Cancelled orders are included with their status. `totalCount` is the
+   * number of all the customer's orders (the window that ranks them counts them for free).
    */
-  async listForCustomers(ctx: KokyakuContext, customerIds: readonly string[], args: PageArgs = {}): Promise<Map<string, Page<OrderRecord>>> {
+  async listForCustomers(
+    ctx: KokyakuContext,
+    customerIds: readonly string[],
+    args: PageArgs = {},
+  ): Promise<Map<string, Page<OrderRecord> & { totalCount: number }>> {
     const first = pageSize(args.first);
     let after: [string, string] | null = null;
     if (args.after) {
@@ -314,16 +322,21 @@ export class OrderService {
       if (!placedAt || !id || !/^\d{1,18}$/.test(id) || Number.isNaN(Date.parse(placedAt))) throw KokyakuError.invalidCursor(args.after);
       after = [placedAt, id];
     }
-    const pages = new Map<string, Page<OrderRecord>>(customerIds.map((id) => [id, { nodes: [], hasNextPage: false, endCursor: null }]));
+    const pages = new Map<string, Page<OrderRecord> & { totalCount: number }>(
+      customerIds.map((id) => [id, { nodes: [], hasNextPage: false, endCursor: null, totalCount: 0 }]),
+    );
     if (customerIds.length === 0) return pages;
-    const rows = await sql<OrderRow>(
+    const rows = await sql<OrderRow & { total: number }>(
       ctx.em,
       `select * from (
-         select ${ORDER_COLUMNS},
-                row_number() over (partition by o.customer_id order by o.placed_at desc, o.id desc) as rn
-         from kokyaku.orders o
-         where o.tenant_id = $1 and o.customer_id = any(kokyaku.json_bigints($2::jsonb))
-           and ($3::timestamptz is null or (o.placed_at, o.id) < ($3::timestamptz, $4::bigint))
+         select counted.*, row_number() over (partition by counted.customer_id order by counted.sort_at desc, counted.sort_id desc) as rn
+         from (
+           select ${ORDER_COLUMNS}, o.placed_at as sort_at, o.id as sort_id,
+                  (count(*) over (partition by o.customer_id))::int as total
+           from kokyaku.orders o
+           where o.tenant_id = $1 and o.customer_id = any(kokyaku.json_bigints($2::jsonb))
+         ) counted
+         where ($3::timestamptz is null or (counted.sort_at, counted.sort_id) < ($3::timestamptz, $4::bigint))
        ) ranked
        where rn <= $5
        order by customer_id, rn`,
@@ -332,6 +345,7 @@ export class OrderService {
     for (const row of rows) {
       const page = pages.get(row.customer_id);
       if (!page) continue;
+      page.totalCount = row.total;
       if (page.nodes.length < first) page.nodes.push(mapOrder(row));
       else page.hasNextPage = true;
     }
@@ -357,7 +371,7 @@ export class OrderService {
     return counts;
   }
 
-  /** The lines of many orders, in order, in one statement (for DataLoaders). */
+  /** The lines of many orders, in order, with their products, in one statement (for DataLoaders). */
   async linesForOrders(ctx: KokyakuContext, orderIds: readonly string[]): Promise<Map<string, OrderLineRecord[]>> {
     const lines = new Map<string, OrderLineRecord[]>(orderIds.map((id) => [id, []]));
     if (orderIds.length === 0) return lines;
@@ -372,8 +386,8 @@ export class OrderService {
     }>(
       ctx.em,
       `select l.id::text as id, l.order_id::text as order_id, l.position, l.product_id::text as product_id,
-              l.quantity, l.unit_price_minor, o.currency
-       from kokyaku.order_lines l join kokyaku.orders o on o.id = l.order_id
+              l.quantity, l.unit_price_minor, o.currency, ${productColumns('product_')}
+       from kokyaku.order_lines l join kokyaku.orders o on o.id = l.order_id join kokyaku.products p on p.id = l.product_id
        where l.tenant_id = $1 and l.order_id = any(kokyaku.json_bigints($2::jsonb))
        order by l.order_id, l.position`,
       [ctx.tenantId, JSON.stringify(orderIds)],
@@ -392,6 +406,7 @@ export class OrderService {
         totalMinor,
         total: toMajorUnits(totalMinor, row.currency),
         currency: row.currency,
+        product: mapPrefixedProduct(row, 'product_'),
       });
     }
     return lines;
