@@ -105,7 +105,17 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       await recommendationStore.apply(ctx, changes);
       recommendations.forget(ctx.tenantId);
     }),
-    events: new EventService(changed),
+    // An event changes no order figure: new placeholder customers are scored and placed like any
+    // new customer; for the others only segments that read events can change.
+    events: new EventService(async (ctx, { customerIds, newCustomerIds }) => {
+      await changed(ctx, newCustomerIds);
+      const created = new Set(newCustomerIds);
+      await segments.reevaluate(
+        ctx,
+        customerIds.filter((id) => !created.has(id)),
+        { onlyReadingEvents: true },
+      );
+    }),
     metrics,
     segments,
     analytics,

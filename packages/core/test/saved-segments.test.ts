@@ -83,6 +83,24 @@ describe('saved segments', () => {
     expect((await kokyaku.segments.changes(ctx(), { afterId: changes.at(-1)!.id })).map((c) => [c.segmentId, c.change])).toEqual([[tagged.id, 'LEFT']]);
   });
 
+  it('places a customer first named by an event in every segment; events move known customers in segments that read events', async () => {
+    const never = await kokyaku.segments.create(ctx(), { name: 'Never ordered', query: 'number_of_orders = 0' });
+    const carted = await kokyaku.segments.create(ctx(), { name: 'Carted', query: "events MATCHES (type = 'added_to_cart')" });
+    let mark = (await kokyaku.segments.changes(ctx())).at(-1)?.id;
+    await kokyaku.events.track(ctx(), [{ eventId: 'ev-dave', type: 'added_to_cart', customerExternalId: 'dave', occurredAt: new Date() }]);
+    const dave = await kokyaku.customers.findByExternalId(ctx(), 'dave');
+    let changes = await kokyaku.segments.changes(ctx(), { afterId: mark });
+    expect(changes.map((c) => [c.segmentId, c.customerId, c.change])).toEqual([
+      [never.id, dave!.id, 'ENTERED'],
+      [carted.id, dave!.id, 'ENTERED'],
+    ]);
+    mark = changes.at(-1)!.id;
+    const carol = await kokyaku.customers.findByExternalId(ctx(), 'carol');
+    await kokyaku.events.track(ctx(), [{ eventId: 'ev-carol-cart', type: 'added_to_cart', customerExternalId: 'carol', occurredAt: new Date() }]);
+    changes = await kokyaku.segments.changes(ctx(), { afterId: mark });
+    expect(changes.map((c) => [c.segmentId, c.customerId, c.change])).toEqual([[carted.id, carol!.id, 'ENTERED']]);
+  });
+
   it('refresh re-evaluates every member (relative dates move with the calendar)', async () => {
     const segment = await kokyaku.segments.create(ctx(), { name: 'Lapsed', query: 'last_order_date < -30d' });
     expect(await members(segment.id)).toEqual([]);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
+import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
 import { sql } from '../shared/sql.js';
 import { externalIdSchema, instantSchema, jsonObject } from '../shared/validation.js';
@@ -38,8 +38,14 @@ const INSERT_EVENTS = `
   on conflict (tenant_id, event_id) do nothing
   returning customer_id::text as customer_id`;
 
+/**
+ * Told after each batch, in its transaction: `customerIds` had new events stored,
+ * `newCustomerIds` are placeholders the batch created for customers not sent yet.
+ */
+export type EventsStored = (ctx: KokyakuContext, stored: { customerIds: string[]; newCustomerIds: string[] }) => Promise<void>;
+
 export class EventService {
-  constructor(private readonly changed: CustomersChanged = noChangeListener) {}
+  constructor(private readonly stored: EventsStored = async () => undefined) {}
 
   /**
    * Stores storefront events, idempotent on `eventId` (an event is immutable: sending the same id
@@ -53,7 +59,12 @@ export class EventService {
     if (items.length === 0) return result;
     await ctx.em.transactional(async (em) => {
       const tx: KokyakuContext = { ...ctx, em };
-      const customerIds = await ensureCustomers(tx, items.flatMap((i) => (i.value.customerExternalId ? [i.value.customerExternalId] : [])));
+      const newCustomerIds: string[] = [];
+      const customerIds = await ensureCustomers(
+        tx,
+        items.flatMap((i) => (i.value.customerExternalId ? [i.value.customerExternalId] : [])),
+        newCustomerIds,
+      );
       const productIds = await ensureProducts(tx, items.flatMap((i) => (i.value.productExternalId ? [i.value.productExternalId] : [])));
       const docs = items.map(({ value: e }) => ({
         eventId: e.eventId,
@@ -66,7 +77,7 @@ export class EventService {
       const inserted = await sql<{ customer_id: string | null }>(em, INSERT_EVENTS, [ctx.tenantId, JSON.stringify(docs)]);
       result.created = inserted.length;
       result.unchanged -= result.created;
-      await this.changed(tx, [...new Set(inserted.flatMap((r) => (r.customer_id ? [r.customer_id] : [])))]);
+      await this.stored(tx, { customerIds: [...new Set(inserted.flatMap((r) => (r.customer_id ? [r.customer_id] : [])))], newCustomerIds });
     });
     return result;
   }

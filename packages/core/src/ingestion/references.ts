@@ -15,6 +15,7 @@ async function ensureRows(
   externalIds: readonly string[],
   afterInsert = '',
   extraParams: readonly unknown[] = [],
+  created?: string[],
 ): Promise<Map<string, string>> {
   const unique = [...new Set(externalIds)];
   if (unique.length === 0) return new Map();
@@ -27,12 +28,14 @@ async function ensureRows(
       on conflict (tenant_id, external_id) do nothing
       returning id, external_id
     )${afterInsert}
-    select id::text as id, external_id from inserted
+    select id::text as id, external_id, true as created from inserted
     union all
-    select x.id::text, x.external_id from ${table} x join wanted w on w.external_id = x.external_id where x.tenant_id = $1`;
+    select x.id::text, x.external_id, false from ${table} x join wanted w on w.external_id = x.external_id where x.tenant_id = $1`;
   const ids = new Map<string, string>();
-  for (const row of await sql<{ id: string; external_id: string }>(ctx.em, statement, [ctx.tenantId, JSON.stringify(unique), ...extraParams])) {
+  const rows = await sql<{ id: string; external_id: string; created: boolean }>(ctx.em, statement, [ctx.tenantId, JSON.stringify(unique), ...extraParams]);
+  for (const row of rows) {
     ids.set(row.external_id, row.id);
+    if (row.created) created?.push(row.id);
   }
   // A concurrent batch may have inserted some of them after this statement's snapshot was taken.
   const missing = unique.filter((id) => !ids.has(id));
@@ -48,7 +51,8 @@ async function ensureRows(
   return ids;
 }
 
-export function ensureCustomers(ctx: KokyakuContext, externalIds: readonly string[]): Promise<Map<string, string>> {
+/** `created` (when given) receives the ids of the placeholders this call created. */
+export function ensureCustomers(ctx: KokyakuContext, externalIds: readonly string[], created?: string[]): Promise<Map<string, string>> {
   return ensureRows(
     ctx,
     'kokyaku.customers',
@@ -60,6 +64,8 @@ export function ensureCustomers(ctx: KokyakuContext, externalIds: readonly strin
       insert into kokyaku.customer_facts (customer_id, tenant_id, added_at)
       select id, $1, now() from inserted
     )`,
+    [],
+    created,
   );
 }
 

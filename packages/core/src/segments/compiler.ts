@@ -36,6 +36,8 @@ export interface CompiledSegment {
   profile: boolean;
   /** True when it reads the scores `s` (left-joined on s.customer_id = f.customer_id). */
   scores: boolean;
+  /** True when it reads storefront events (`events MATCHES (...)`): only then can an event move a customer in or out. */
+  events: boolean;
 }
 
 type Sql = string;
@@ -59,6 +61,7 @@ class Compiler {
   readonly params: unknown[] = [];
   profile = false;
   scores = false;
+  events = false;
 
   constructor(private readonly options: CompileOptions) {}
 
@@ -426,6 +429,7 @@ class Compiler {
 
     let from: Sql;
     if (fn === 'events') {
+      this.events = true;
       from = `select e.customer_id from kokyaku.events e where e.tenant_id = $1 and e.customer_id is not null`;
     } else if (fn === 'orders_placed') {
       from = `select o.customer_id from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'`;
@@ -475,5 +479,5 @@ export function compileSegmentQuery(source: string, options: CompileOptions): Co
   const expr = parseSegmentQuery(source);
   const compiler = new Compiler(options);
   const where = compiler.compile(expr);
-  return { where, params: compiler.params, profile: compiler.profile, scores: compiler.scores };
+  return { where, params: compiler.params, profile: compiler.profile, scores: compiler.scores, events: compiler.events };
 }

@@ -220,14 +220,20 @@ export class SegmentService {
    * Re-evaluates every saved segment for the given customers (all customers when null) and
    * records who entered and who left. Ingestion calls it in the transaction of each batch, so a
    * change is recorded with the order or event that caused it; `refresh` calls it for everyone
-   * (relative dates such as `last_order_date < -90d` move with the calendar).
+   * (relative dates such as `last_order_date < -90d` move with the calendar). With
+   * `onlyReadingEvents`, only the segments whose query reads storefront events (what a batch of
+   * events can change for customers already known).
    */
-  async reevaluate(ctx: KokyakuContext, customerIds: readonly string[] | null): Promise<{ entered: number; left: number }> {
+  async reevaluate(
+    ctx: KokyakuContext,
+    customerIds: readonly string[] | null,
+    options: { onlyReadingEvents?: boolean } = {},
+  ): Promise<{ entered: number; left: number }> {
     if (customerIds && customerIds.length === 0) return { entered: 0, left: 0 };
     const segments = await sql<SegmentRow>(ctx.em, `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 order by s.id`, [ctx.tenantId]);
     const total = { entered: 0, left: 0 };
     for (const segment of segments.map(mapSegment)) {
-      const result = await this.evaluate(ctx, segment, customerIds, { record: true });
+      const result = await this.evaluate(ctx, segment, customerIds, { record: true, onlyReadingEvents: options.onlyReadingEvents });
       total.entered += result.entered;
       total.left += result.left;
     }
@@ -238,7 +244,7 @@ export class SegmentService {
     ctx: KokyakuContext,
     segment: SegmentRecord,
     customerIds: readonly string[] | null,
-    { record }: { record: boolean },
+    { record, onlyReadingEvents = false }: { record: boolean; onlyReadingEvents?: boolean },
   ): Promise<{ entered: number; left: number }> {
     // $1 tenant, $2 segment id, $3 customer ids (JSON) or null for everyone, $4 record changes.
     const inScope = (column: string) => `($3::jsonb is null or ${column} = any(kokyaku.json_bigints($3::jsonb)))`;
@@ -251,6 +257,7 @@ export class SegmentService {
       if (error instanceof KokyakuError && error.code === 'SEGMENT_QUERY_INVALID') return { entered: 0, left: 0 };
       throw error;
     }
+    if (onlyReadingEvents && !compiled.events) return { entered: 0, left: 0 };
     const [row] = await sql<{ entered: number; left: number }>(
       ctx.em,
       `with matching as (
