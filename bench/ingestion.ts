@@ -26,8 +26,8 @@ export interface IngestionResult {
 const BATCH = 1000;
 const TYPES = ['product_viewed', 'product_viewed', 'product_viewed', 'product_viewed', 'product_viewed', 'product_viewed', 'product_viewed', 'added_to_cart', 'added_to_cart', 'searched'];
 
-/** `n` events for customers C1..Cn and products P1..P2000; every tenth is an earlier one again. */
-export function eventStream(n: number, customers: number, prefix: string): EventInput[] {
+/** `n` events for the seeded customers and products; every tenth is an earlier one again. */
+export function eventStream(n: number, customers: number, products: number, prefix: string): EventInput[] {
   const now = Date.now();
   const events: EventInput[] = [];
   for (let k = 0; k < n; k++) {
@@ -40,7 +40,7 @@ export function eventStream(n: number, customers: number, prefix: string): Event
       eventId: `${prefix}${k}`,
       type,
       customerExternalId: `C${1 + ((k * 7919) % customers)}`,
-      productExternalId: type === 'searched' ? null : `P${1 + ((k * 31) % 2000)}`,
+      productExternalId: type === 'searched' ? null : `P${1 + ((k * 31) % products)}`,
       occurredAt: new Date(now - (k % 30) * 86_400_000 - (k % 86_400) * 1000).toISOString(),
       properties: type === 'searched' ? { query: `bench ${k % 97}`, source: 'bench' } : { source: 'bench', position: k % 24 },
     });
@@ -80,7 +80,7 @@ async function copyEvents(url: string, events: EventInput[], ids: { customers: M
   }
 }
 
-export async function benchIngestion(kokyaku: Kokyaku, options: { events: number; customers: number; rounds: number }, log: (line: string) => void): Promise<IngestionResult[]> {
+export async function benchIngestion(kokyaku: Kokyaku, options: { events: number; customers: number; products: number; rounds: number }, log: (line: string) => void): Promise<IngestionResult[]> {
   const knex = kokyaku.orm.em.getKnex();
   const server = await startStandaloneServer(kokyaku, { port: 0, host: '127.0.0.1', adminToken: BENCH_TOKEN });
   const idMap = async (table: 'customers' | 'products', externalIds: string[]) =>
@@ -147,7 +147,7 @@ export async function benchIngestion(kokyaku: Kokyaku, options: { events: number
       for (let i = 0; i < paths.length; i++) {
         const path = paths[(round + i) % paths.length]!;
         const prefix = `bench-${(round + i) % paths.length}-${round}-`;
-        const events = eventStream(options.events, options.customers, prefix);
+        const events = eventStream(options.events, options.customers, options.products, prefix);
         const unique = new Set(events.map((e) => e.eventId)).size;
         const { ms, created, unchanged } = await path.run(events);
         const stored = Number(

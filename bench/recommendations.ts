@@ -19,7 +19,7 @@ export interface RecommendationBench {
 
 export async function benchRecommendations(
   kokyaku: Kokyaku,
-  options: { customers: number; lookups: number; baselineLookups: number; incrementalOrders: number },
+  options: { customers: number; products: number; lookups: number; baselineLookups: number; incrementalOrders: number },
   log: (line: string) => void,
 ): Promise<RecommendationBench> {
   const ctx = kokyaku.context();
@@ -103,7 +103,7 @@ export async function benchRecommendations(
         externalId: `bench-${round}-${i}`,
         customerExternalId: `C${1 + ((g * 40503) % options.customers)}`,
         placedAt: new Date(Date.now() - (g % 86_400) * 1000).toISOString(),
-        lines: Array.from({ length: lineCount }, (_, k) => ({ productExternalId: `P${1 + ((g * 31 + k * 977) % 2000)}`, quantity: 1 + (k % 2), unitPrice: 500 + ((g + k) % 50) * 100 })),
+        lines: Array.from({ length: lineCount }, (_, k) => ({ productExternalId: `P${1 + ((g * 31 + k * 977) % options.products)}`, quantity: 1 + (k % 2), unitPrice: 500 + ((g + k) % 50) * 100 })),
       };
     });
   let withMs = 0;

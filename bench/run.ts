@@ -39,7 +39,7 @@ if (values.help) {
     [
       'usage: pnpm bench [--scale 1] [--rounds 15] [--baseline-rounds 3] [--only <names>] [--http-seconds 10] [--events 200000] [--out bench] [--keep]',
       `  --only          a comma-separated subset of ${BENCHMARKS.join(', ')}`,
-      '  --http-seconds  length of each customer360 load round (default 10, 2 below scale 0.5)',
+      '  --http-seconds  length of each customer360 load round (default 10, 1 below scale 0.5)',
       '  --events        events per ingestion run (default 200,000 x scale, at least 2,000)',
       '  --out           folder for results.json and results.md (default bench/)',
       '  --keep          leave the seeded database running afterwards (prints its URL) for EXPLAIN and friends',
@@ -93,7 +93,7 @@ try {
     () =>
       benchCustomer360(
         kokyaku,
-        { seconds: Number(values['http-seconds'] ?? (big ? 10 : 2)), rounds: big ? 3 : 2, warmupSeconds: big ? 5 : 1, connections: 10, poolSize: 10 },
+        { seconds: Number(values['http-seconds'] ?? (big ? 10 : 1)), rounds: big ? 3 : 2, warmupSeconds: big ? 5 : 1, connections: 10, poolSize: 10 },
         log,
       ),
     [],
@@ -105,7 +105,7 @@ try {
     () =>
       benchRecommendations(
         kokyaku,
-        { customers, lookups: 500, baselineLookups: Math.max(5, baselineRounds * 5), incrementalOrders: Math.max(1000, Math.round(40_000 * Math.min(1, scale))) },
+        { customers, products: seeded.products, lookups: 500, baselineLookups: Math.max(5, baselineRounds * 5), incrementalOrders: Math.max(1000, Math.round(40_000 * Math.min(1, scale))) },
         log,
       ),
     { rows: [], raw: {} },
@@ -114,7 +114,7 @@ try {
   const ingestion: IngestionResult[] = await section(
     'ingestion',
     `Ingestion of ${events.toLocaleString('en')} events (10% repeated): trackEvents and the core API vs COPY`,
-    () => benchIngestion(kokyaku, { events, customers, rounds: big ? 3 : 1 }, log),
+    () => benchIngestion(kokyaku, { events, customers, products: seeded.products, rounds: big ? 3 : 1 }, log),
     [],
   );
 
@@ -141,7 +141,7 @@ try {
   const copy = ingestion[0];
   const goal = (met: boolean) => (met ? 'met' : 'missed');
   const table = [
-    `# Benchmark results (${results.date.slice(0, 10)}, ${customers.toLocaleString('en')} customers, ${seeded.lines.toLocaleString('en')} order lines, ${results.cpus} CPUs, Node ${process.version})`,
+    `# Benchmark results (${results.date.slice(0, 10)}, ${customers.toLocaleString('en')} customers, ${seeded.orders.toLocaleString('en')} orders, ${seeded.lines.toLocaleString('en')} order lines, ${seeded.products.toLocaleString('en')} products, ${results.cpus} CPUs, Node ${process.version})`,
     '',
     '| customer360 over HTTP (10 connections) | req/s | p50 | p99 | x Apollo + pg + DataLoader | peak RSS | idle RSS |',
     '|---|---:|---:|---:|---:|---:|---:|',

@@ -3,7 +3,8 @@ import type { Kokyaku } from '@kokyaku/core';
 /**
  * Seeds a deterministic shop straight into PostgreSQL with set-based SQL (generate_series), far
  * faster than any API: `customers` customers, 3 orders and 10 order lines per customer on
- * average, 2,000 products in 20 categories, then the customer facts through Kokyaku's own
+ * average, `productCount(customers)` products in 20 categories (2,000 at a million customers, fewer
+ * for smaller shops, at least 200), then the customer facts through Kokyaku's own
  * `refresh` (the same code that keeps them current on ingestion).
  */
 /** Common family and given names with their readings (katakana, as shops store フリガナ). */
@@ -30,11 +31,14 @@ const kanaSql = (g: string, divisors: number[]) =>
 const kanaOf = (g: number, divisors: number[]) => divisors.map((d) => SYLLABLES[Math.floor(g / d) % SYLLABLES.length]).join('');
 export const kana = (g: number) => ({ family: kanaOf(g, FAMILY_KANA), given: kanaOf(g * 7, GIVEN_KANA) });
 
+/** Products of the seeded shop: 2,000 at 1M customers, growing with the square root of the customers, at least 200. */
+export const productCount = (customers: number) => Math.max(200, Math.min(2000, Math.round(2000 * Math.sqrt(customers / 1_000_000))));
+
 export interface SeedSize {
   customers: number;
 }
 
-export async function seedShop(kokyaku: Kokyaku, size: SeedSize, log: (line: string) => void): Promise<{ orders: number; lines: number }> {
+export async function seedShop(kokyaku: Kokyaku, size: SeedSize, log: (line: string) => void): Promise<{ orders: number; lines: number; products: number }> {
   const knex = kokyaku.orm.em.getKnex();
   log('  (timings of the seed are not benchmark figures)');
   // One connection for the whole seed, with foreign-key triggers off (the data is consistent by
@@ -44,6 +48,7 @@ export async function seedShop(kokyaku: Kokyaku, size: SeedSize, log: (line: str
   const n = size.customers;
   const orders = n * 3;
   const lines = n * 10;
+  const products = productCount(n);
   const step = async (label: string, sql: string, bindings: unknown[] = []) => {
     const started = performance.now();
     try {
@@ -54,11 +59,11 @@ export async function seedShop(kokyaku: Kokyaku, size: SeedSize, log: (line: str
     }
     log(`  ${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   };
-  await step('products', `
+  await step(`${products.toLocaleString('en')} products`, `
     insert into kokyaku.products (tenant_id, external_id, name, price_minor, currency, categories, tags)
     select 'default', 'P' || g, 'Product ' || g, 200 + (g * 7919) % 9800, 'JPY',
            array['cat' || (g % 20)], array['tag' || (g % 50), 'tag' || ((g * 7) % 50)]
-    from generate_series(1, 2000) g`);
+    from generate_series(1, ?::int) g`, [products]);
   await step(`${n.toLocaleString('en')} customers`, `
     insert into kokyaku.customers (tenant_id, external_id, email, phone, last_name, first_name, last_name_kana, first_name_kana,
                                    city, region, country, birthday, tags, custom_fields, email_consent, created_at)
@@ -85,8 +90,8 @@ export async function seedShop(kokyaku: Kokyaku, size: SeedSize, log: (line: str
     from generate_series(1, ?::int) g`, [n, n, orders]);
   await step(`${lines.toLocaleString('en')} order lines`, `
     insert into kokyaku.order_lines (tenant_id, order_id, position, product_id, quantity, unit_price_minor)
-    select 'default', 1 + ((g - 1)::bigint * ?::int) / ?::int, g, 1 + (g * 2654435761) % 2000, 1 + g % 3, 200 + (g * 7919) % 9800
-    from generate_series(1::bigint, ?::bigint) g`, [orders, lines, lines]);
+    select 'default', 1 + ((g - 1)::bigint * ?::int) / ?::int, g, 1 + (g * 2654435761) % ?::int, 1 + g % 3, 200 + (g * 7919) % 9800
+    from generate_series(1::bigint, ?::bigint) g`, [orders, lines, products, lines]);
   await step('order totals', `
     update kokyaku.orders o set total_minor = t.total
     from (select order_id, sum(quantity * unit_price_minor) as total from kokyaku.order_lines group by order_id) t
@@ -97,5 +102,5 @@ export async function seedShop(kokyaku: Kokyaku, size: SeedSize, log: (line: str
   await kokyaku.metrics.refresh(kokyaku.context());
   log(`  customer facts (metrics refresh): ${((performance.now() - started) / 1000).toFixed(1)} s`);
   await knex.raw('vacuum analyze kokyaku.customer_facts');
-  return { orders, lines };
+  return { orders, lines, products };
 }

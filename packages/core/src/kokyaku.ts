@@ -139,7 +139,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         await analytics.refreshScores(ctx, options.now);
         if (await analytics.refreshClv(ctx, { now: options.now })) clvFitted++;
         await recommendations.rebuild(ctx);
-        await recommendations.tuneBlend(ctx);
+        await recommendations.tuneBlend(ctx, { ifStale: true });
         const moved = await segments.reevaluate(ctx, null);
         segmentChanges += moved.entered + moved.left;
       }

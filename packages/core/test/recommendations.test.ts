@@ -176,6 +176,24 @@ describe('blend with popularity', () => {
     expect(tuned!.popularityWeight).toBeLessThan(0.9);
     expect(await kokyaku.recommendations.blend(ctx())).toBeCloseTo(tuned!.popularityWeight, 5);
   });
+
+  it('is measured again by refresh only when the placed orders grew by a tenth, or after a week', async () => {
+    const growing = ctx('growing');
+    const orders = plantedOrders();
+    await kokyaku.products.upsert(growing, products);
+    await kokyaku.orders.record(growing, orders);
+    const ifStale = () => kokyaku.recommendations.tuneBlend(ctx('growing'), { ifStale: true });
+    expect(await ifStale()).not.toBeNull();
+    expect(await ifStale()).toBeNull();
+    const more = (n: number, tag: string) => orders.slice(0, n).map((o) => ({ ...o, externalId: `${o.externalId}-${tag}` }));
+    await kokyaku.orders.record(ctx('growing'), more(Math.floor(orders.length * 0.05), 'a'));
+    expect(await ifStale()).toBeNull();
+    await kokyaku.orders.record(ctx('growing'), more(Math.ceil(orders.length * 0.06), 'b'));
+    expect(await ifStale()).not.toBeNull();
+    expect(await ifStale()).toBeNull();
+    await sql(ctx('growing').em, `update kokyaku.recommendation_state set blend_measured_at = now() - interval '8 days' where tenant_id = 'growing'`);
+    expect(await ifStale()).not.toBeNull();
+  });
 });
 
 describe('strategies', () => {

@@ -177,18 +177,37 @@ export class RecommendationService {
   /**
    * With `popularityWeight: 'auto'`: replays a sample of the shop's history (up to 20,000 buyers,
    * 1,000 of them evaluated) at several popularity weights and keeps the one with the best hit
-   * rate at 10 (then NDCG, then the lower weight). Part of `refresh`. Returns what it measured.
+   * rate at 10 (then NDCG, then the lower weight). Returns what it measured. `refresh` passes
+   * `ifStale`: the blend is measured again only when the placed orders have grown by a tenth
+   * since the last measurement, or it is a week old (null is returned when it was not measured).
    */
-  async tuneBlend(ctx: KokyakuContext): Promise<{ popularityWeight: number; rows: Evaluation['rows'] } | null> {
+  async tuneBlend(ctx: KokyakuContext, options: { ifStale?: boolean } = {}): Promise<{ popularityWeight: number; rows: Evaluation['rows'] } | null> {
     if (this.config.popularityWeight !== 'auto') return null;
+    const [{ orders }] = (await sql<{ orders: string }>(
+      ctx.em,
+      `select count(*) as orders from kokyaku.orders where tenant_id = $1 and status = 'PLACED'`,
+      [ctx.tenantId],
+    )) as [{ orders: string }];
+    if (options.ifStale) {
+      const [last] = await sql<{ fresh: boolean }>(
+        ctx.em,
+        `select blend is not null and blend_measured_at > now() - interval '7 days' and $2::bigint < blend_orders * 1.1 as fresh
+         from kokyaku.recommendation_state where tenant_id = $1`,
+        [ctx.tenantId, orders],
+      );
+      if (last?.fresh) return null;
+    }
     const evaluation = await this.evaluate(ctx, { k: 10, sample: 1000, strategies: [], blends: BLENDS, replayCustomers: 20_000 });
     if (evaluation.customers === 0) return null;
     const best = [...evaluation.rows].sort((a, b) => b.hitRate - a.hitRate || b.ndcg - a.ndcg || a.popularityWeight! - b.popularityWeight!)[0]!;
     await sql(
       ctx.em,
-      `insert into kokyaku.recommendation_state as t (tenant_id, repurchase, blend, blend_evaluation) values ($1, '{"shop": 0, "byCategory": {}}'::jsonb, $2, $3::jsonb)
-       on conflict (tenant_id) do update set blend = excluded.blend, blend_evaluation = excluded.blend_evaluation`,
-      [ctx.tenantId, best.popularityWeight, JSON.stringify(evaluation.rows)],
+      `insert into kokyaku.recommendation_state as t (tenant_id, repurchase, blend, blend_evaluation, blend_orders, blend_measured_at)
+       values ($1, '{"shop": 0, "byCategory": {}}'::jsonb, $2, $3::jsonb, $4, now())
+       on conflict (tenant_id) do update
+         set blend = excluded.blend, blend_evaluation = excluded.blend_evaluation,
+             blend_orders = excluded.blend_orders, blend_measured_at = excluded.blend_measured_at`,
+      [ctx.tenantId, best.popularityWeight, JSON.stringify(evaluation.rows), orders],
     );
     this.cache.delete(`${ctx.tenantId}|blend`);
     return { popularityWeight: best.popularityWeight!, rows: evaluation.rows };
