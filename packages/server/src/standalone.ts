@@ -58,6 +58,8 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
   const token = options.adminToken ?? process.env.KOKYAKU_ADMIN_TOKEN ?? undefined;
   const app = express();
   app.disable('x-powered-by');
+  // GraphQL answers POSTs: an ETag (a hash of every response body) would never be used.
+  app.disable('etag');
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });

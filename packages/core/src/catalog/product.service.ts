@@ -117,7 +117,9 @@ export function productColumns(prefix = ''): string {
 
 /** The product of a row selected with `productColumns(prefix)`. */
 export function mapPrefixedProduct(row: Record<string, unknown>, prefix: string): ProductRecord {
-  return mapProduct(Object.fromEntries(PRODUCT_FIELDS.map(([, name]) => [name, row[`${prefix}${name}`]])) as unknown as ProductRow);
+  const product: Record<string, unknown> = {};
+  for (const [, name] of PRODUCT_FIELDS) product[name] = row[prefix + name];
+  return mapProduct(product as unknown as ProductRow);
 }
 
 const PRODUCT_COLUMNS = productColumns();
