@@ -50,7 +50,8 @@ function loaders(pool: pg.Pool): Loaders {
     segments: new DataLoader(async (ids) =>
       grouped(ids, (await pool.query<{ customer_id: string; id: string; name: string }>(SQL.segments, [ids])).rows, 'customer_id', (r) => ({ id: r.id, name: r.name })),
     ),
-    // One more row than the page tells whether there is a next page.
+    // One more row than the page tells whether there is a next page (pages of up to ORDERS_PER_PAGE,
+    // what the benchmark's query asks for).
     orders: new DataLoader(async (ids) => grouped(ids, (await pool.query<OrderRow>(SQL.orders, [ids, ORDERS_PER_PAGE + 1])).rows, 'customer_id', (r) => r)),
     orderCount: new DataLoader(async (ids) => {
       const { rows } = await pool.query<{ customer_id: string; n: number }>(SQL.orderCounts, [ids]);
