@@ -63,8 +63,30 @@ async function startServer(kind: ServerKind, name: string, databaseUrl: string, 
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const port = await ask<number>(child, null, 'port');
-  return { kind, name, child, url: `http://127.0.0.1:${port}/graphql` };
+  try {
+    const port = await ask<number>(child, null, 'port');
+    return { kind, name, child, url: `http://127.0.0.1:${port}/graphql` };
+  } catch (error) {
+    await stopServer(child);
+    throw error;
+  }
+}
+
+/** Asks a server to stop; kills it when it has not exited 10 s later (or cannot be asked). */
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    try {
+      child.send('stop');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  });
 }
 
 async function post(url: string, id: string): Promise<unknown> {
@@ -156,14 +178,6 @@ export async function benchCustomer360(
     }
     return results;
   } finally {
-    await Promise.all(
-      running.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.child.once('exit', () => resolve());
-            s.child.send('stop');
-          }),
-      ),
-    );
+    await Promise.all(running.map((s) => stopServer(s.child)));
   }
 }
