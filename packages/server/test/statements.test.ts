@@ -7,6 +7,7 @@ import { gql } from './helpers.js';
 let kokyaku: Kokyaku;
 let server: StandaloneServer;
 let statements: string[] = [];
+let segmentId: string;
 
 beforeAll(async () => {
   kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { database: { onQuery: (sql) => statements.push(sql) } });
@@ -27,6 +28,11 @@ beforeAll(async () => {
       })),
     ).flat(),
   );
+  await kokyaku.customers.upsert(
+    ctx,
+    Array.from({ length: 60 }, (_, c) => ({ externalId: `c${String(c).padStart(2, '0')}`, email: `user${c}@example.com` })),
+  );
+  segmentId = (await kokyaku.segments.create(ctx, { name: 'Buyers', query: 'number_of_orders >= 1' })).id;
 });
 afterAll(async () => {
   await server?.close();
@@ -51,4 +57,24 @@ it('loads customers -> orders -> lines -> products with a constant number of SQL
   expect(for10).toBe(for50);
   // customers page, their orders (counted in the same statement), the orders' lines with their products.
   expect(for50).toBe(3);
+});
+
+const CUSTOMER = 'externalId metrics { totalSpent rfm { group } } segments { name } orders(first: 2) { totalCount nodes { externalId lines { quantity product { name } } } }';
+const LISTS: [name: string, query: string, nodes: (data: any) => unknown[]][] = [
+  ['customers(segment:)', `query($first: Int) { customers(first: $first, segment: "amount_spent > 0") { totalCount nodes { ${CUSTOMER} } } }`, (d) => d.customers.nodes],
+  ['segment.customers', `query($first: Int, $segmentId: ID!) { segment(id: $segmentId) { count customers(first: $first) { nodes { ${CUSTOMER} } } } }`, (d) => d.segment.customers.nodes],
+  ['segmentPreview', `query($first: Int) { segmentPreview(query: "number_of_orders >= 3", first: $first) { count customers { ${CUSTOMER} } } }`, (d) => d.segmentPreview.customers],
+  ['searchCustomers', `query($first: Int) { searchCustomers(query: "user", first: $first) { nodes { customer { ${CUSTOMER} } } } }`, (d) => d.searchCustomers.nodes],
+];
+
+it.each(LISTS)('%s: the same number of SQL statements for 10 customers as for 50', async (_name, query, nodes) => {
+  const count = async (first: number) => {
+    statements = [];
+    const res = await gql(server.url, query, { first, segmentId }, { authorization: 'Bearer token' });
+    expect(res.errors).toBeUndefined();
+    expect(nodes(res.data)).toHaveLength(first);
+    return statements.length;
+  };
+  await count(10); // warm-up: shop-wide figures cached for a minute
+  expect(await count(10)).toBe(await count(50));
 });
