@@ -48,6 +48,19 @@ export function eventStream(n: number, customers: number, products: number, pref
   return events;
 }
 
+/** Sends the events in sequential batches of 1,000, timing the whole and adding up the counts. */
+async function inBatches(events: EventInput[], send: (batch: EventInput[]) => Promise<{ created: number; unchanged: number }>) {
+  let created = 0;
+  let unchanged = 0;
+  const started = performance.now();
+  for (let i = 0; i < events.length; i += BATCH) {
+    const result = await send(events.slice(i, i + BATCH));
+    created += result.created;
+    unchanged += result.unchanged;
+  }
+  return { ms: performance.now() - started, created, unchanged };
+}
+
 const csv = (value: string | null | undefined) => (value === null || value === undefined ? '' : `"${value.replace(/"/g, '""')}"`);
 
 async function copyEvents(url: string, events: EventInput[], ids: { customers: Map<string, string>; products: Map<string, string> }): Promise<number> {
@@ -103,41 +116,29 @@ export async function benchIngestion(kokyaku: Kokyaku, options: { events: number
     },
     {
       name: 'core API events.track, batches of 1,000',
-      run: async (events) => {
-        let created = 0;
-        let unchanged = 0;
-        const started = performance.now();
-        for (let i = 0; i < events.length; i += BATCH) {
-          const result = await kokyaku.events.track(kokyaku.context(), events.slice(i, i + BATCH));
+      run: (events) =>
+        inBatches(events, async (batch) => {
+          const result = await kokyaku.events.track(kokyaku.context(), batch);
           if (result.failed) throw new Error(`events.track rejected ${result.failed} events: ${JSON.stringify(result.errors[0])}`);
-          created += result.created;
-          unchanged += result.unchanged;
-        }
-        return { ms: performance.now() - started, created, unchanged };
-      },
+          return result;
+        }),
     },
     {
       name: 'GraphQL trackEvents over HTTP, batches of 1,000',
-      run: async (events) => {
-        let created = 0;
-        let unchanged = 0;
-        const started = performance.now();
-        for (let i = 0; i < events.length; i += BATCH) {
+      run: (events) =>
+        inBatches(events, async (batch) => {
           const res = await fetch(server.url, {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` },
             body: JSON.stringify({
               query: 'mutation($events: [EventInput!]!) { trackEvents(events: $events) { created unchanged failed } }',
-              variables: { events: events.slice(i, i + BATCH) },
+              variables: { events: batch },
             }),
           });
           const body = (await res.json()) as { data?: { trackEvents: { created: number; unchanged: number; failed: number } }; errors?: unknown };
           if (!body.data || body.data.trackEvents.failed) throw new Error(`trackEvents: ${JSON.stringify(body)}`);
-          created += body.data.trackEvents.created;
-          unchanged += body.data.trackEvents.unchanged;
-        }
-        return { ms: performance.now() - started, created, unchanged };
-      },
+          return body.data.trackEvents;
+        }),
     },
   ];
   try {

@@ -12,8 +12,7 @@ export interface Loaders {
   customer: DataLoader<string, CustomerRecord | null>;
   product: DataLoader<string, ProductRecord | null>;
   /** Key: JSON of [customerId, first, after]. */
-  customerOrders: DataLoader<string, Page<OrderRecord>>;
-  customerOrderCount: DataLoader<string, number>;
+  customerOrders: DataLoader<string, Page<OrderRecord> & { totalCount: number }>;
   orderLines: DataLoader<string, OrderLineRecord[]>;
   customerSegments: DataLoader<string, SegmentRecord[]>;
 }
@@ -32,7 +31,6 @@ function byKey<V>(keys: readonly string[], found: Map<string, V>, missing: V): V
 
 export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
   const product: Loaders['product'] = new DataLoader(async (ids) => byKey(ids, await kokyaku.products.findByIds(core, ids), null));
-  const customerOrderCount: Loaders['customerOrderCount'] = new DataLoader(async (ids) => byKey(ids, await kokyaku.orders.countForCustomers(core, ids), 0));
   return {
     customer: new DataLoader(async (ids) => byKey(ids, await kokyaku.customers.findByIds(core, ids), null)),
     product,
@@ -46,18 +44,13 @@ export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
         group.ids.push(customerId);
         groups.set(shape, group);
       }
-      const pages = new Map<string, Page<OrderRecord>>();
+      const pages = new Map<string, Page<OrderRecord> & { totalCount: number }>();
       for (const [shape, group] of groups) {
         const result = await kokyaku.orders.listForCustomers(core, group.ids, { first: group.first, after: group.after });
-        for (const [customerId, page] of result) {
-          pages.set(JSON.stringify([customerId, ...JSON.parse(shape)]), page);
-          // The page counted all the customer's orders: a later totalCount costs no statement.
-          customerOrderCount.prime(customerId, page.totalCount);
-        }
+        for (const [customerId, page] of result) pages.set(JSON.stringify([customerId, ...JSON.parse(shape)]), page);
       }
       return keys.map((k) => pages.get(k)!);
     }),
-    customerOrderCount,
     orderLines: new DataLoader(async (ids) => {
       const lines = await kokyaku.orders.linesForOrders(core, ids);
       // Lines come with their products: a later `product` of a line costs no statement.

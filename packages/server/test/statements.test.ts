@@ -78,3 +78,21 @@ it.each(LISTS)('%s: the same number of SQL statements for 10 customers as for 50
   await count(10); // warm-up: shop-wide figures cached for a minute
   expect(await count(10)).toBe(await count(50));
 });
+
+it("pages a customer's orders newest first, with the count of all their orders on every page", async () => {
+  const page = async (after: string | null) => {
+    const res = await gql(
+      server.url,
+      `query($after: String) { customer(externalId: "c07") { orders(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { externalId placedAt } } } }`,
+      { after },
+      { authorization: 'Bearer token' },
+    );
+    expect(res.errors).toBeUndefined();
+    return res.data!.customer.orders as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; nodes: { externalId: string }[] };
+  };
+  const first = await page(null);
+  expect(first).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
+  const second = await page(first.pageInfo.endCursor);
+  expect(second).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: false } });
+  expect([...first.nodes, ...second.nodes].map((o) => o.externalId)).toEqual(['o7-2', 'o7-1', 'o7-0']);
+});

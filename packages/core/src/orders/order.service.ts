@@ -356,21 +356,6 @@ export class OrderService {
     return pages;
   }
 
-  /** Number of orders (any status) per customer, in one statement. */
-  async countForCustomers(ctx: KokyakuContext, customerIds: readonly string[]): Promise<Map<string, number>> {
-    const counts = new Map<string, number>(customerIds.map((id) => [id, 0]));
-    if (customerIds.length === 0) return counts;
-    const rows = await sql<{ customer_id: string; n: number }>(
-      ctx.em,
-      `select customer_id::text as customer_id, count(*)::int as n from kokyaku.orders
-       where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb))
-       group by customer_id`,
-      [ctx.tenantId, JSON.stringify(customerIds)],
-    );
-    for (const row of rows) counts.set(row.customer_id, row.n);
-    return counts;
-  }
-
   /** The lines of many orders, in order, with their products, in one statement (for DataLoaders). */
   async linesForOrders(ctx: KokyakuContext, orderIds: readonly string[]): Promise<Map<string, OrderLineRecord[]>> {
     const lines = new Map<string, OrderLineRecord[]>(orderIds.map((id) => [id, []]));

@@ -68,7 +68,7 @@ export class CustomerResolver {
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<OrderConnection> {
     const page = await loaders.customerOrders.load(JSON.stringify([customer.id, first ?? null, after ?? null]));
-    return { ...connection(page), customerId: customer.id } as OrderConnection;
+    return { ...connection(page), totalCount: page.totalCount } as OrderConnection;
   }
 }
 

@@ -1,6 +1,6 @@
-import { Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../context.js';
-import { Customer, Order, OrderConnection, OrderLine, Product } from '../schema/types.js';
+import { Customer, Order, OrderLine, Product } from '../schema/types.js';
 
 @Resolver(() => Order)
 export class OrderResolver {
@@ -20,13 +20,5 @@ export class OrderLineResolver {
   @FieldResolver(() => Product)
   async product(@Root() line: OrderLine, @Ctx() { loaders }: GraphQLContext): Promise<Product> {
     return (await loaders.product.load(line.productId)) as Product;
-  }
-}
-
-@Resolver(() => OrderConnection)
-export class OrderConnectionResolver {
-  @FieldResolver(() => Int)
-  totalCount(@Root() orders: OrderConnection, @Ctx() { loaders }: GraphQLContext): Promise<number> {
-    return loaders.customerOrderCount.load(orders.customerId);
   }
 }

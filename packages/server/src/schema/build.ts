@@ -6,7 +6,7 @@ import { AnalyticsResolver } from '../resolvers/analytics.resolver.js';
 import { RecommendationResolver } from '../resolvers/recommendation.resolver.js';
 import { CustomerConnectionResolver, CustomerResolver } from '../resolvers/customer.resolver.js';
 import { IngestionResolver } from '../resolvers/ingestion.resolver.js';
-import { OrderConnectionResolver, OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
+import { OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
 import { SegmentConnectionResolver, SegmentResolver } from '../resolvers/segment.resolver.js';
 
 export const resolvers = [
@@ -14,7 +14,6 @@ export const resolvers = [
   CustomerConnectionResolver,
   OrderResolver,
   OrderLineResolver,
-  OrderConnectionResolver,
   IngestionResolver,
   SegmentResolver,
   SegmentConnectionResolver,

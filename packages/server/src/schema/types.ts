@@ -95,7 +95,8 @@ export class OrderConnection {
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 
-  customerId!: string;
+  @Field(() => Int)
+  totalCount!: number;
 }
 
 @ObjectType({ description: "Figures derived from the customer's orders; cancelled orders never count." })
