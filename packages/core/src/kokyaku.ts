@@ -13,7 +13,7 @@ import { AnalyticsService } from './analytics/analytics.service.js';
 import { RecommendationService } from './recommendations/recommendation.service.js';
 import { RecommendationStore } from './recommendations/recommendation.store.js';
 import { KokyakuError } from './shared/errors.js';
-import { sql } from './shared/sql.js';
+import { SYSTEM, bindTenant, installTenantSessions, sql } from './shared/sql.js';
 
 export interface Kokyaku {
   readonly config: KokyakuConfig;
@@ -78,6 +78,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       throw KokyakuError.databaseUnavailable(error);
     }
     if (database.migrate) await migrate(orm, url);
+    installTenantSessions(orm.em, await tenantRole(orm));
   } catch (error) {
     await embedded?.stop();
     throw error;
@@ -120,15 +121,14 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     segments,
     analytics,
     recommendations,
-    context: (options = {}) => ({
-      tenantId: options.tenantId ?? resolved.defaultTenant,
-      actor: options.actor ?? null,
-      em: orm.em.fork(),
-      shop: resolved.shop,
-    }),
+    context: (options = {}) => {
+      const tenantId = options.tenantId ?? resolved.defaultTenant;
+      return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };
+    },
     migrate: () => migrate(orm, databaseUrl),
     refresh: async (options = {}) => {
-      const em = orm.em.fork();
+      // Across tenants: as the database user itself.
+      const em = bindTenant(orm.em.fork(), SYSTEM);
       const tenants = await sql<{ tenant_id: string }>(em, 'select distinct tenant_id from kokyaku.customers order by tenant_id');
       let customers = 0;
       let segmentChanges = 0;
@@ -146,7 +146,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       // A refresh may rewrite many facts rows: reclaim the old versions and refresh the visibility
       // map and statistics now, so that segment counts stay index-only scans right away.
       try {
-        await em.getKnex().raw('vacuum (analyze) kokyaku.customer_facts, kokyaku.customer_scores');
+        await sql(em, 'vacuum (analyze) kokyaku.customer_facts, kokyaku.customer_scores');
       } catch (error) {
         console.warn(`[kokyaku] could not vacuum kokyaku.customer_facts after refresh: ${String(error)}`);
       }
@@ -158,6 +158,26 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     },
   };
   return kokyaku;
+}
+
+/**
+ * The role tenant statements run as: `kokyaku_tenant` (made by the tenant_isolation migration)
+ * when this database user may take it on. Without it, row-level security binds only a database
+ * user that is neither a superuser nor BYPASSRLS: say so rather than pretend.
+ */
+async function tenantRole(orm: MikroORM): Promise<string | null> {
+  const rows = (await orm.em.getKnex().raw(
+    `select r.rolname is not null and pg_has_role(current_user, r.oid, 'member') as usable, u.rolsuper or u.rolbypassrls as bypasses
+       from pg_roles u left join pg_roles r on r.rolname = 'kokyaku_tenant' where u.rolname = current_user`,
+  )) as { rows: { usable: boolean | null; bypasses: boolean }[] };
+  const row = rows.rows[0];
+  if (row?.usable) return 'kokyaku_tenant';
+  if (row?.bypasses) {
+    console.warn(
+      '[kokyaku] the database user bypasses row-level security and cannot take on the role kokyaku_tenant: tenant isolation rests on the queries alone. Run the migrations as a user allowed to create roles.',
+    );
+  }
+  return null;
 }
 
 function isComplete(config: KokyakuConfig | KokyakuUserConfig): config is KokyakuConfig {

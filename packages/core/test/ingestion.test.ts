@@ -13,7 +13,7 @@ afterAll(() => kokyaku?.close());
 const ctx = (tenantId?: string) => kokyaku.context({ tenantId });
 
 async function count(table: string, tenantId = 'default'): Promise<number> {
-  const [row] = await sql<{ n: number }>(ctx().em, `select count(*)::int as n from kokyaku.${table} where tenant_id = $1`, [tenantId]);
+  const [row] = await sql<{ n: number }>(ctx(tenantId).em, `select count(*)::int as n from kokyaku.${table} where tenant_id = $1`, [tenantId]);
   return row!.n;
 }
 

@@ -173,7 +173,7 @@ describe('indexes', () => {
   it('serve every kind of query: no sequential scan of the customers table', async () => {
     const t = 'search-scale';
     await sql(
-      ctx().em,
+      ctx(t).em,
       `insert into kokyaku.customers (tenant_id, external_id, email, phone, first_name, last_name, first_name_kana, last_name_kana)
        select $1, 'S' || g, 'user' || g || '@example.com', '+8190' || lpad(g::text, 8, '0'), 'Given' || g,
               initcap(translate(substr(md5(g::text), 1, 8), '0123456789', 'ghijklmnop')),
@@ -189,8 +189,10 @@ describe('indexes', () => {
     knex.on('query', listener);
     const explain = new pg.Client({ connectionString: kokyaku.databaseUrl });
     await explain.connect();
+    // Planned as the application runs it: as kokyaku_tenant, under row-level security.
+    await explain.query(`select set_config('role', 'kokyaku_tenant', false), set_config('kokyaku.tenant_id', $1, false)`, [t]);
     try {
-      const [sample] = await sql<{ name: string }>(ctx().em, `select last_name as name from kokyaku.customers where tenant_id = $1 and external_id = 'S777'`, [t]);
+      const [sample] = await sql<{ name: string }>(ctx(t).em, `select last_name as name from kokyaku.customers where tenant_id = $1 and external_id = 'S777'`, [t]);
       const name = sample!.name;
       for (const query of ['5678', '090-0000-1234', 'user123@', 'user1234@example.com', 'たなか12', name.slice(0, 5), name.slice(2, 7), name.slice(0, 2), 'S777']) {
         captured.length = 0;
@@ -200,6 +202,12 @@ describe('indexes', () => {
         const plan = await explain.query(`explain ${main.sql}`, main.bindings);
         const text = (plan.rows as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
         expect(text, `${query}\n${text}`).not.toMatch(/Seq Scan on customers/);
+        // Nor every row of the tenant through its index: each condition must reach an index
+        // although row-level security runs first (LEAKPROOF operators, see tenant_isolation).
+        const lines = text.split('\n');
+        const tenantOnly = lines.filter((line, i) => /Index Cond: \(tenant_id = '[^']+'::text\)$/.test(line) && !/BitmapAnd/.test(lines[i - 2] ?? ''));
+        expect(tenantOnly, `${query}\n${text}`).toEqual([]);
+        if (process.env.SHOW_PLAN) console.log(query, text);
       }
     } finally {
       knex.off('query', listener);

@@ -8,7 +8,7 @@ import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
-import { asDate, sql } from '../shared/sql.js';
+import { asDate, sql, transaction } from '../shared/sql.js';
 import { type CustomerSearchHit, type CustomerSearchOptions, searchCustomers } from '../search/customer-search.js';
 import { externalIdSchema, instantSchema, jsonObject, labelList, optionalText } from '../shared/validation.js';
 
@@ -276,7 +276,7 @@ export class CustomerService {
     const items = lastPerKey(valid, (c) => c.externalId);
     if (items.length === 0) return result;
     const docs = items.map((i) => i.value);
-    const written = await ctx.em.transactional(async (em) => {
+    const written = await transaction(ctx, async (em) => {
       const rows = await sql<{ id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
       const ids = rows.map((r) => r.id);
       await this.metrics.syncProfiles({ ...ctx, em }, ids);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
 import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
-import { sql } from '../shared/sql.js';
+import { sql, transaction } from '../shared/sql.js';
 import { externalIdSchema, instantSchema, jsonObject } from '../shared/validation.js';
 
 export interface EventInput {
@@ -57,7 +57,7 @@ export class EventService {
     // The first occurrence of an id wins, as it would had the duplicate come in a later batch.
     const items = lastPerKey([...valid].reverse(), (e) => e.eventId).reverse();
     if (items.length === 0) return result;
-    await ctx.em.transactional(async (em) => {
+    await transaction(ctx, async (em) => {
       const tx: KokyakuContext = { ...ctx, em };
       const newCustomerIds: string[] = [];
       const customerIds = await ensureCustomers(

@@ -19,7 +19,7 @@ import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits, toMinorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
-import { asDate, sql } from '../shared/sql.js';
+import { asDate, sql, transaction } from '../shared/sql.js';
 import { externalIdSchema, instantSchema } from '../shared/validation.js';
 import { ORDER_STATUSES, type OrderStatus } from './order.entity.js';
 
@@ -180,7 +180,7 @@ export class OrderService {
     );
     if (items.length === 0) return result;
 
-    await ctx.em.transactional(async (em) => {
+    await transaction(ctx, async (em) => {
       const tx: KokyakuContext = { ...ctx, em };
       const customerIds = await ensureCustomers(tx, items.map((i) => i.value.customerExternalId));
       const productIds = await ensureProducts(tx, items.flatMap((i) => i.value.lines.map((l) => l.productExternalId)));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KokyakuContext } from '../context.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
-import { sql } from '../shared/sql.js';
+import { sql, transaction } from '../shared/sql.js';
 import type { RecommendationStore } from './recommendation.store.js';
 import type { Strategy } from './recommendation.service.js';
 
@@ -49,7 +49,7 @@ export async function evaluateRecommendations(
 ): Promise<Evaluation> {
   let result: Evaluation | undefined;
   try {
-    await ctx.em.transactional(async (em) => {
+    await transaction(ctx, async (em) => {
       const scratch: KokyakuContext = { ...ctx, em, tenantId: `eval:${randomBytes(6).toString('hex')}` };
       const p = [ctx.tenantId, scratch.tenantId];
       // The customers replayed: every buyer, or a deterministic sample of them.
@@ -182,7 +182,7 @@ export async function evaluateRecommendations(
       const [replayed] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_replay`);
       result = { k: options.k, replayedCustomers: replayed?.n ?? 0, eligibleCustomers: eligible?.n ?? 0, customers: cases.length, asOf: asOf.toISOString(), rows };
       throw new Rollback();
-    });
+    }, { acrossTenants: true });
   } catch (error) {
     if (!(error instanceof Rollback)) throw error;
   }

@@ -4,7 +4,7 @@ import type { KokyakuContext } from '../context.js';
 import type { SegmentService } from '../segments/segment.service.js';
 import { addDays, todayIn } from '../segments/dates.js';
 import { KokyakuError } from '../shared/errors.js';
-import { sql } from '../shared/sql.js';
+import { sql, transaction } from '../shared/sql.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { type Evaluation, evaluateRecommendations } from './evaluation.js';
 import type { RecommendationStore } from './recommendation.store.js';
@@ -110,7 +110,7 @@ export class RecommendationService {
   /** Rebuilds every count and neighbour list of the context's tenant from its orders. */
   rebuild(ctx: KokyakuContext): Promise<void> {
     // One transaction: requests keep reading the previous lists until the new ones are complete.
-    return ctx.em.transactional((em) => this.store.rebuild({ ...ctx, em }));
+    return transaction(ctx, (em) => this.store.rebuild({ ...ctx, em }));
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { KokyakuContext } from '../context.js';
 import type { OrderChange } from '../ingestion/batch.js';
 import { todayIn } from '../segments/dates.js';
-import { sql } from '../shared/sql.js';
+import { sql, transaction } from '../shared/sql.js';
 import {
   ALIKE_CANDIDATES,
   type NeighbourRow,
@@ -239,7 +239,7 @@ export class RecommendationStore {
    * Returns the number of changes folded.
    */
   async fold(ctx: KokyakuContext, limit = 200_000): Promise<number> {
-    return ctx.em.transactional(async (em) => {
+    return transaction(ctx, async (em) => {
       const taken = await sql<{ customer_id: string; product_id: string; delta: number }>(
         em,
         `delete from kokyaku.customer_product_changes
@@ -325,7 +325,7 @@ export class RecommendationStore {
   async freshen(ctx: KokyakuContext, productIds: readonly string[]): Promise<void> {
     if (productIds.length === 0) return;
     const ids = idsParam(productIds);
-    await ctx.em.transactional(async (em) => {
+    await transaction(ctx, async (em) => {
       const taken = await sql<{ id: string }>(
         em,
         `delete from kokyaku.product_neighbours_stale where tenant_id = $1 and product_id = any(kokyaku.json_bigints($2::jsonb))

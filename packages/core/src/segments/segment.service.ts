@@ -3,7 +3,7 @@ import type { KokyakuContext } from '../context.js';
 import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
-import { asDate, sql } from '../shared/sql.js';
+import { asDate, sql, transaction } from '../shared/sql.js';
 import { type CompiledSegment, compileSegmentQuery } from './compiler.js';
 import { todayIn } from './dates.js';
 
@@ -111,7 +111,7 @@ export class SegmentService {
   async create(ctx: KokyakuContext, input: SegmentInput): Promise<SegmentRecord> {
     const { name, query } = this.validate(input);
     this.compile(ctx, query);
-    return ctx.em.transactional(async (em) => {
+    return transaction(ctx, async (em) => {
       const tx = { ...ctx, em };
       const rows = await this.unique(() =>
         sql<SegmentRow>(em, `insert into kokyaku.segments as s (tenant_id, name, query) values ($1, $2, $3) returning ${SEGMENT_COLUMNS}`, [
@@ -131,7 +131,7 @@ export class SegmentService {
     if (!current) throw KokyakuError.notFound('Segment', id);
     const { name, query } = this.validate({ name: input.name ?? current.name, query: input.query ?? current.query });
     this.compile(ctx, query);
-    return ctx.em.transactional(async (em) => {
+    return transaction(ctx, async (em) => {
       const tx = { ...ctx, em };
       const rows = await this.unique(() =>
         sql<SegmentRow>(

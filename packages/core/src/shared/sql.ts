@@ -20,6 +20,9 @@ export async function sql<Row = Record<string, unknown>>(
   const knex = em.getKnex();
   const trx = em.getTransactionContext();
   if (trx) {
+    if (!entered.has(trx)) {
+      throw new Error('sql(): this transaction did not enter a tenant; open it with transaction(ctx, fn), not em.transactional.');
+    }
     // Inside a transaction: on the transaction's connection, through knex.
     const ordered: unknown[] = [];
     const knexText = text.replace(/\$(\d+)/g, (_match, n: string) => {
@@ -32,8 +35,12 @@ export async function sql<Row = Record<string, unknown>>(
   // Outside one: straight to a pooled connection, the statement as written. Knex would rewrite
   // the placeholders to "?" and back and build a query object per call: a tenth of the CPU time of
   // a simple read request went there.
+  const session = bound.get(em);
+  if (session === undefined) {
+    throw new Error('sql(): this EntityManager is bound to no tenant; use the em of a context from kokyaku.context().');
+  }
   const client = knex.client as PooledClient;
-  const connection = await client.acquireConnection();
+  const connection = await acquireFor(client, session);
   try {
     client.emit('query', { sql: text, bindings: values });
     const result = await connection.query<Row>({ text, values });
@@ -45,9 +52,119 @@ export async function sql<Row = Record<string, unknown>>(
 
 /** The part of knex's client that `sql` uses: its pool of pg connections and its query event. */
 interface PooledClient {
-  acquireConnection(): Promise<{ query<Row>(config: { text: string; values: unknown[] }): Promise<{ rows: Row[] }> }>;
+  acquireConnection(): Promise<PgConnection>;
   releaseConnection(connection: unknown): Promise<unknown>;
   emit(event: 'query', query: { sql: string; bindings: unknown[] }): boolean;
+  [RAW_ACQUIRE]?: () => Promise<PgConnection>;
+  [TENANT_ROLE]?: string | null;
+}
+
+interface PgConnection {
+  query<Row>(config: { text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+  /** What this connection's session is set to, when `sql` set it to a tenant. */
+  [SESSION]?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenant sessions. Every table with a tenant_id is guarded by row-level security (see the
+// migration tenant_isolation): a statement sees and writes only the rows of the tenant in the
+// setting `kokyaku.tenant_id`, when it runs as the role `kokyaku_tenant`. `sql` sets both:
+// - in a transaction opened with `transaction(ctx, fn)`, for that transaction only (its first
+//   statement, `set_config(..., true)`);
+// - outside one, for the pooled connection's session, and only when the connection is not set
+//   to that tenant already: one shop means one extra statement per new connection.
+// Every other user of the pool (MikroORM, knex, migrations, transactions before they enter a
+// tenant) gets a connection reset to the database user, so session state never leaks to them.
+
+const SESSION = Symbol('kokyaku.session');
+const RAW_ACQUIRE = Symbol('kokyaku.rawAcquire');
+const TENANT_ROLE = Symbol('kokyaku.tenantRole');
+/** Binds an EntityManager to the database user itself, for work across tenants (refresh). */
+export const SYSTEM = Symbol('kokyaku.system');
+
+const bound = new WeakMap<EntityManager, string | typeof SYSTEM>();
+const entered = new WeakSet<object>();
+
+/** Binds a (forked) EntityManager to one tenant: `sql` on it sees only that tenant's rows. */
+export function bindTenant<T extends EntityManager>(em: T, tenantId: string | typeof SYSTEM): T {
+  bound.set(em, tenantId);
+  return em;
+}
+
+/**
+ * Runs `fn` in a transaction that sees only `ctx.tenantId`'s rows (row-level security). Use it
+ * instead of `em.transactional`: `sql` refuses to run in a transaction that entered no tenant.
+ */
+export async function transaction<T>(
+  ctx: { tenantId: string; em: EntityManager },
+  fn: (em: EntityManager) => Promise<T>,
+  options: { acrossTenants?: boolean } = {},
+): Promise<T> {
+  return ctx.em.transactional(async (em) => {
+    const trx = em.getTransactionContext() as object;
+    entered.add(trx);
+    if (options.acrossTenants) {
+      // Work that reads one tenant and writes another (the evaluation's scratch tenant): as the
+      // database user, every statement naming its tenant itself.
+      await sql(em, `select set_config('role', 'none', true), set_config('kokyaku.tenant_id', '', true)`);
+    } else {
+      const role = (em.getKnex().client as PooledClient)[TENANT_ROLE] ?? null;
+      await sql(em, `select set_config('role', coalesce($1, current_setting('role')), true), set_config('kokyaku.tenant_id', $2, true)`, [
+        role,
+        ctx.tenantId,
+      ]);
+    }
+    return fn(em);
+  });
+}
+
+/**
+ * Prepares the pool of a MikroORM instance for tenant sessions: connections that `sql` set to a
+ * tenant are reset before anyone else uses them. `tenantRole` is the role statements of a tenant
+ * run as (null: the database user, which must then be subject to row-level security).
+ */
+export function installTenantSessions(em: EntityManager, tenantRole: string | null): void {
+  const client = em.getKnex().client as PooledClient;
+  client[TENANT_ROLE] = tenantRole;
+  if (client[RAW_ACQUIRE]) return;
+  const raw = client.acquireConnection.bind(client);
+  client[RAW_ACQUIRE] = raw;
+  client.acquireConnection = async () => {
+    const connection = await raw();
+    if (connection[SESSION] !== undefined) {
+      await setSession(connection, SYSTEM, null);
+    }
+    return connection;
+  };
+}
+
+async function acquireFor(client: PooledClient, session: string | typeof SYSTEM): Promise<PgConnection> {
+  const connection = await (client[RAW_ACQUIRE] ?? client.acquireConnection.bind(client))();
+  const wanted = session === SYSTEM ? undefined : session;
+  if (connection[SESSION] !== wanted) {
+    try {
+      await setSession(connection, session, client[TENANT_ROLE] ?? null);
+    } catch (error) {
+      await client.releaseConnection(connection);
+      throw error;
+    }
+  }
+  return connection;
+}
+
+/** Session bookkeeping, not a statement of an operation: not reported to `onQuery`. */
+async function setSession(connection: PgConnection, session: string | typeof SYSTEM, role: string | null): Promise<void> {
+  // Forget the state first: if the statement fails, the next user sets it again.
+  connection[SESSION] = undefined;
+  if (session === SYSTEM) {
+    await connection.query({ text: `select set_config('role', 'none', false), set_config('kokyaku.tenant_id', '', false)`, values: [] });
+    return;
+  }
+  await connection.query({
+    text: `select set_config('role', coalesce($1, 'none'), false), set_config('kokyaku.tenant_id', $2, false)`,
+    values: [role, session],
+  });
+  connection[SESSION] = session;
 }
 
 /** `sql` for statements that return one row (or none). */

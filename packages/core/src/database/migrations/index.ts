@@ -7,6 +7,7 @@ import { Migration20261122040000_recommendation_upkeep } from './Migration202611
 import { Migration20261122050000_customer_search } from './Migration20261122050000_customer_search.js';
 import { Migration20261122060000_id_lists } from './Migration20261122060000_id_lists.js';
 import { Migration20261122070000_blend_schedule } from './Migration20261122070000_blend_schedule.js';
+import { Migration20261122080000_tenant_isolation } from './Migration20261122080000_tenant_isolation.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261122050000_customer_search', class: Migration20261122050000_customer_search },
   { name: 'Migration20261122060000_id_lists', class: Migration20261122060000_id_lists },
   { name: 'Migration20261122070000_blend_schedule', class: Migration20261122070000_blend_schedule },
+  { name: 'Migration20261122080000_tenant_isolation', class: Migration20261122080000_tenant_isolation },
 ];
