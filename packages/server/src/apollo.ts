@@ -1,10 +1,29 @@
+import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { KokyakuError } from '@kokyaku/core';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { GraphQLContext } from './context.js';
+import { type Logger, createLogger } from './logger.js';
 import { buildKokyakuSchema } from './schema/build.js';
+
+/** Limits on one GraphQL document, enforced before it runs (GraphQL Armor). */
+export interface QueryLimits {
+  /** Deepest selection (default 10; a customer 360 with order lines and products is 6). */
+  depth: number;
+  /** Aliases per document (default 15). */
+  aliases: number;
+  /** Lexical tokens per document (default 5000). */
+  tokens: number;
+  /** Directives per document (default 20). */
+  directives: number;
+  /** Cost: 2 per object, 1 per scalar, growing 1.5x with depth (default 10000). */
+  cost: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { depth: 10, aliases: 15, tokens: 5000, directives: 20, cost: 10000 };
 
 export interface ApolloOptions {
   /**
@@ -14,8 +33,11 @@ export interface ApolloOptions {
   maskErrors?: boolean;
   /** Allow schema introspection. Default: off when NODE_ENV is "production". */
   introspection?: boolean;
-  /** Where unexpected errors are logged (default console.error). */
-  logError?: (error: unknown) => void;
+  /** Drop "Did you mean ...?" from validation errors. Default: on when NODE_ENV is "production". */
+  blockFieldSuggestions?: boolean;
+  limits?: Partial<QueryLimits>;
+  /** Where requests' unexpected errors are logged (JSON lines, personal fields redacted). */
+  logger?: Logger;
   /** A schema to serve instead of a freshly built one (tests, schema extensions). */
   schema?: GraphQLSchema;
   plugins?: ApolloServerPlugin<GraphQLContext>[];
@@ -23,12 +45,17 @@ export interface ApolloOptions {
 
 const production = () => process.env.NODE_ENV === 'production';
 
+/** Messages of GraphQL Armor's rejections, and the limit each names. */
+const LIMIT_MESSAGES: [RegExp, keyof QueryLimits][] = [
+  [/Query depth limit of/, 'depth'],
+  [/Aliases limit of/, 'aliases'],
+  [/Token limit of/, 'tokens'],
+  [/Directives limit of/, 'directives'],
+  [/Query Cost limit of/, 'cost'],
+];
+
 /** Maps errors to the public shape: coded errors keep their code; unknown ones are masked. */
-export function formatError(
-  formatted: GraphQLFormattedError,
-  error: unknown,
-  { mask, log }: { mask: boolean; log: (error: unknown) => void },
-): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, { mask }: { mask: boolean }): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof KokyakuError) {
     return {
@@ -38,16 +65,68 @@ export function formatError(
       extensions: { ...original.details, code: original.code },
     };
   }
+  const limit = LIMIT_MESSAGES.find(([pattern]) => pattern.test(formatted.message));
+  if (limit) {
+    return {
+      message: formatted.message.replace(/^Syntax Error: /, ''),
+      locations: formatted.locations,
+      extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: limit[1] },
+    };
+  }
   const code = formatted.extensions?.code;
   if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
-  log(original);
   if (!mask) return formatted;
   return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+/**
+ * Gives every request an id (the caller's `x-request-id` when it is a plain token, else a new
+ * UUID), answers it in the `x-request-id` header and in each error's `extensions.requestId`, and
+ * logs unexpected errors with it: a masked error in a response can be found in the server log.
+ */
+function requestIdPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ request, contextValue }) {
+      const given = request.http?.headers.get('x-request-id');
+      const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+      contextValue.requestId = requestId;
+      return {
+        async didEncounterErrors({ errors, operationName }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (original instanceof KokyakuError) continue;
+            const code = error.extensions?.code;
+            if (code && code !== 'INTERNAL_SERVER_ERROR') continue;
+            logger.error({ requestId, operationName, path: error.path, err: original }, 'unexpected error');
+          }
+        },
+        async willSendResponse({ response }) {
+          response.http.headers.set('x-request-id', requestId);
+          if (response.body.kind === 'single') {
+            for (const error of response.body.singleResult.errors ?? []) {
+              (error as { extensions?: Record<string, unknown> }).extensions = { ...error.extensions, requestId };
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
 export async function createApolloServer(options: ApolloOptions = {}): Promise<ApolloServer<GraphQLContext>> {
   const mask = options.maskErrors ?? production();
-  const log = options.logError ?? ((error: unknown) => console.error('[kokyaku] unexpected error', error));
+  const logger = options.logger ?? createLogger();
+  const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.depth, exposeLimits: true, ignoreIntrospection: true },
+    maxAliases: { n: limits.aliases, exposeLimits: true },
+    maxTokens: { n: limits.tokens, exposeLimits: true },
+    maxDirectives: { n: limits.directives, exposeLimits: true },
+    costLimit: { maxCost: limits.cost, exposeLimits: true, ignoreIntrospection: true },
+    blockFieldSuggestion: { enabled: options.blockFieldSuggestions ?? production() },
+  }).protect();
   const server = new ApolloServer<GraphQLContext>({
     schema: options.schema ?? (await buildKokyakuSchema()),
     introspection: options.introspection ?? !production(),
@@ -56,8 +135,14 @@ export async function createApolloServer(options: ApolloOptions = {}): Promise<A
     allowBatchedHttpRequests: false,
     // The host owns the process and its signals; it stops us through `stop()`.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => formatError(formatted, error, { mask, log }),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ...(options.plugins ?? [])],
+    validationRules: armor.validationRules,
+    formatError: (formatted, error) => formatError(formatted, error, { mask }),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      requestIdPlugin(logger),
+      ...(armor.plugins as ApolloServerPlugin<GraphQLContext>[]),
+      ...(options.plugins ?? []),
+    ],
   });
   await server.start();
   return server;

@@ -23,6 +23,8 @@ export interface GraphQLContext {
   core: KokyakuContext;
   actor: Actor | null;
   loaders: Loaders;
+  /** Set for each request; appears in the log and in errors' `extensions.requestId`. */
+  requestId?: string;
 }
 
 function byKey<V>(keys: readonly string[], found: Map<string, V>, missing: V): V[] {

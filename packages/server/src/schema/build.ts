@@ -8,6 +8,7 @@ import { CustomerConnectionResolver, CustomerResolver } from '../resolvers/custo
 import { IngestionResolver } from '../resolvers/ingestion.resolver.js';
 import { OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
 import { SegmentConnectionResolver, SegmentResolver } from '../resolvers/segment.resolver.js';
+import { enforceFieldAccess } from '../security/access.js';
 
 export const resolvers = [
   CustomerResolver,
@@ -21,14 +22,18 @@ export const resolvers = [
   RecommendationResolver,
 ] as const;
 
-/** Builds a new executable schema. Each server instance builds its own. */
+/**
+ * Builds a new executable schema. Each server instance builds its own. Every field declares who
+ * may read it (security/access.ts): building fails while one does not.
+ */
 export async function buildKokyakuSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers,
     authChecker,
     authMode: 'error',
     validate: false,
   });
+  return enforceFieldAccess(schema);
 }
 
 /** The SDL checked in as schema.graphql (sorted, so that it diffs cleanly). */

@@ -1,0 +1,153 @@
+import { KokyakuError, type Role } from '@kokyaku/core';
+import {
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+  defaultFieldResolver,
+  isObjectType,
+} from 'graphql';
+import { getMetadataStorage } from 'type-graphql';
+import { CONTACT_DATA } from '../auth.js';
+import type { GraphQLContext } from '../context.js';
+
+/**
+ * Who may read a field of an object type. Root fields (queries, mutations) declare their roles
+ * with `@Authorized(...)` next to their resolver; every field of every object type declares its
+ * rule here. Building the schema fails while any field lacks one, and so does the schema test.
+ *
+ * - `inherit`: whoever could reach the object may read the field (the root operation that
+ *   returned it checked the roles);
+ * - `roles`: only these roles; others get FORBIDDEN;
+ * - `masked`: personal data: these roles read it, every other role reads `mask(value)`.
+ */
+export type AccessRule =
+  | { kind: 'inherit' }
+  | { kind: 'roles'; roles: readonly Role[] }
+  | { kind: 'masked'; roles: readonly Role[]; mask: (value: unknown, source: Record<string, unknown>) => unknown };
+
+const INHERIT: AccessRule = { kind: 'inherit' };
+const inherit = (...fields: string[]): Record<string, AccessRule> => Object.fromEntries(fields.map((f) => [f, INHERIT]));
+const contact = (mask: (value: unknown, source: Record<string, unknown>) => unknown): AccessRule => ({ kind: 'masked', roles: CONTACT_DATA, mask });
+
+/** `hanako@example.com` → `h***@example.com`. */
+export function maskEmail(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const at = value.lastIndexOf('@');
+  return at < 1 ? '***' : `${value[0]}***${value.slice(at)}`;
+}
+
+/** `+819012345678` → `**********78`. */
+export function maskPhone(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return `${'*'.repeat(Math.max(0, value.length - 2))}${value.slice(-2)}`;
+}
+
+const hidden = () => null;
+
+export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
+  Customer: {
+    ...inherit('id', 'externalId', 'firstName', 'lastName', 'firstNameKana', 'lastNameKana', 'region', 'country', 'tags', 'customFields'),
+    ...inherit('emailConsent', 'placeholder', 'createdAt', 'updatedAt', 'metrics', 'orders', 'segments'),
+    email: contact(maskEmail),
+    phone: contact(maskPhone),
+    birthday: contact(hidden),
+    city: contact(hidden),
+  },
+  CustomerSearchHit: {
+    ...inherit('customer', 'rank', 'field', 'highlight'),
+    // The matched value is the email or phone when the hit was on one of those.
+    value: contact((value, hit) => (hit.field === 'EMAIL' ? maskEmail(value) : hit.field === 'PHONE' ? maskPhone(value) : value)),
+  },
+  CustomerConnection: inherit('nodes', 'pageInfo', 'totalCount'),
+  CustomerSearchConnection: inherit('nodes', 'pageInfo'),
+  CustomerMetrics: inherit(
+    'ordersCount', 'totalSpent', 'averageOrderValue', 'firstOrderAt', 'lastOrderAt', 'averageDaysBetweenOrders', 'isRepeatCustomer',
+    'rfm', 'decile', 'predictedClv', 'probabilityAlive', 'churnRisk', 'expectedPurchases', 'currency',
+  ),
+  RfmScores: inherit('recency', 'frequency', 'monetary', 'group'),
+  SearchHighlight: inherit('start', 'end'),
+  PageInfo: inherit('hasNextPage', 'endCursor'),
+  Product: inherit('id', 'externalId', 'name', 'price', 'currency', 'categories', 'tags', 'inStock', 'placeholder'),
+  Order: inherit('id', 'externalId', 'customer', 'placedAt', 'status', 'currency', 'total', 'lines'),
+  OrderLine: inherit('product', 'quantity', 'unitPrice', 'total'),
+  OrderConnection: inherit('nodes', 'pageInfo', 'totalCount'),
+  Segment: inherit('id', 'name', 'query', 'count', 'customers', 'createdAt', 'updatedAt'),
+  SegmentConnection: inherit('nodes', 'pageInfo', 'totalCount'),
+  SegmentPreview: inherit('count', 'customers'),
+  BatchResult: inherit('received', 'created', 'updated', 'unchanged', 'failed', 'errors'),
+  BatchItemError: inherit('index', 'externalId', 'field', 'message'),
+  Recommendation: inherit('product', 'score', 'reason', 'strategy'),
+  RecommendationEvaluation: inherit('k', 'asOf', 'replayedCustomers', 'eligibleCustomers', 'customers', 'rows'),
+  RecommendationEvaluationRow: inherit('strategy', 'popularityWeight', 'customers', 'hitRate', 'recall', 'ndcg'),
+  // Analytics reports: aggregates over many customers, no one's personal data.
+  RfmReport: inherit('customers', 'revenue', 'cells', 'groups'),
+  RfmCell: inherit('recency', 'fm', 'group', 'customers', 'revenue'),
+  RfmGroupSummary: inherit('group', 'customers', 'customerShare', 'revenue', 'revenueShare'),
+  DecileReport: inherit('from', 'to', 'customers', 'revenue', 'deciles'),
+  DecileRow: inherit('decile', 'customers', 'revenue', 'share', 'cumulativeShare', 'minSpend', 'maxSpend'),
+  CohortReport: inherit('from', 'to', 'cohorts'),
+  Cohort: inherit('cohort', 'customers', 'retention'),
+  CohortRetention: inherit('month', 'customers', 'rate'),
+  RepeatPurchaseReport: inherit('customers', 'repeatCustomers', 'repeatRate', 'averageDaysToSecondOrder', 'medianDaysToSecondOrder'),
+  KpiReport: inherit('from', 'to', 'period', 'periods'),
+  KpiPeriod: inherit('start', 'revenue', 'orders', 'averageOrderValue', 'newCustomers', 'returningCustomers', 'repeatRate'),
+  CampaignReport: inherit('revenue', 'orders', 'cost', 'roas', 'roi'),
+  ClvModel: inherit('fittedAt', 'calibrationEnd', 'horizonMonths', 'annualDiscountRate', 'bgnbd', 'gammaGamma', 'warnings'),
+  BgNbdFit: inherit('r', 'alpha', 'a', 'b', 'logLikelihood', 'customers'),
+  GammaGammaFit: inherit('p', 'q', 'gamma', 'logLikelihood', 'customers'),
+};
+
+const ROOTS = new Set(['Query', 'Mutation', 'Subscription']);
+
+/** Roles declared with `@Authorized` per root field name. */
+function rootRoles(): Map<string, readonly Role[]> {
+  return new Map(getMetadataStorage().authorizedFields.map((a) => [a.fieldName, a.roles as Role[]]));
+}
+
+/** Every field of the schema (Type.field) with no declared access rule. */
+export function undeclaredFields(schema: GraphQLSchema, access: Record<string, Record<string, AccessRule>> = FIELD_ACCESS): string[] {
+  const roots = rootRoles();
+  const missing: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.keys(type.getFields())) {
+      const declared = ROOTS.has(type.name) ? roots.has(field) : access[type.name]?.[field] !== undefined;
+      if (!declared) missing.push(`${type.name}.${field}`);
+    }
+  }
+  return missing;
+}
+
+/**
+ * Applies the rules of `FIELD_ACCESS` to a built schema (in place) and refuses a schema with a
+ * field that declares none.
+ */
+export function enforceFieldAccess(schema: GraphQLSchema, access: Record<string, Record<string, AccessRule>> = FIELD_ACCESS): GraphQLSchema {
+  const missing = undeclaredFields(schema, access);
+  if (missing.length > 0) {
+    throw new Error(`These fields declare no access rule (add them to FIELD_ACCESS, or @Authorized on a root field): ${missing.join(', ')}`);
+  }
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__') || ROOTS.has(type.name)) continue;
+    for (const field of Object.values(type.getFields())) {
+      const rule = access[type.name]![field.name]!;
+      if (rule.kind === 'inherit') continue;
+      const resolve: GraphQLFieldResolver<unknown, GraphQLContext> = field.resolve ?? defaultFieldResolver;
+      const where = `${type.name}.${field.name}`;
+      if (rule.kind === 'roles') {
+        field.resolve = (source, args, context, info) => {
+          if (!context.actor?.roles.some((r) => rule.roles.includes(r))) {
+            throw new KokyakuError('FORBIDDEN', `${where} needs one of the roles ${rule.roles.join(', ')}.`, { required: rule.roles });
+          }
+          return resolve(source, args, context, info);
+        };
+      } else {
+        field.resolve = async (source, args, context, info) => {
+          const value = await resolve(source, args, context, info);
+          if (value == null || context.actor?.roles.some((r) => rule.roles.includes(r))) return value;
+          return rule.mask(value, source as Record<string, unknown>);
+        };
+      }
+    }
+  }
+  return schema;
+}
