@@ -134,14 +134,14 @@ export function enforceFieldAccess(schema: GraphQLSchema, access: Record<string,
       const resolve: GraphQLFieldResolver<unknown, GraphQLContext> = field.resolve ?? defaultFieldResolver;
       const where = `${type.name}.${field.name}`;
       if (rule.kind === 'roles') {
-        field.resolve = (source, args, context, info) => {
+        field.resolve = (source, args, context: GraphQLContext, info) => {
           if (!context.actor?.roles.some((r) => rule.roles.includes(r))) {
             throw new KokyakuError('FORBIDDEN', `${where} needs one of the roles ${rule.roles.join(', ')}.`, { required: rule.roles });
           }
           return resolve(source, args, context, info);
         };
       } else {
-        field.resolve = async (source, args, context, info) => {
+        field.resolve = async (source, args, context: GraphQLContext, info) => {
           const value = await resolve(source, args, context, info);
           if (value == null || context.actor?.roles.some((r) => rule.roles.includes(r))) return value;
           return rule.mask(value, source as Record<string, unknown>);
