@@ -5,6 +5,7 @@ export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedde
 export { coreEntities } from './database/orm.js';
 export { coreMigrations } from './database/migrations/index.js';
 export { KokyakuError, type KokyakuErrorCode } from './shared/errors.js';
+export { SYSTEM, asDate, bindTenant, sql, sqlOne, transaction } from './shared/sql.js';
 export { currencyDigits, toMajorUnits, toMinorUnits } from './shared/money.js';
 export { type Page, type PageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './shared/pagination.js';
 export { type BatchResult, type BatchItemError, type CustomersChanged, MAX_BATCH_SIZE } from './ingestion/batch.js';

@@ -8,6 +8,8 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { GraphQLContext } from './context.js';
 import { type Logger, createLogger } from './logger.js';
 import { buildKokyakuSchema } from './schema/build.js';
+import { createCostLimiter } from './security/rate-limit.js';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** Limits on one GraphQL document, enforced before it runs (GraphQL Armor). */
 export interface QueryLimits {
@@ -36,6 +38,11 @@ export interface ApolloOptions {
   /** Drop "Did you mean ...?" from validation errors. Default: on when NODE_ENV is "production". */
   blockFieldSuggestions?: boolean;
   limits?: Partial<QueryLimits>;
+  /**
+   * Budget of costly operations per actor and tenant (default: 600 points a minute in this
+   * process; `false` turns it off). See security/rate-limit.ts.
+   */
+  costLimiter?: RateLimiterAbstract | false;
   /** Where requests' unexpected errors are logged (JSON lines, personal fields redacted). */
   logger?: Logger;
   /** A schema to serve instead of a freshly built one (tests, schema extensions). */
@@ -49,7 +56,7 @@ const production = () => process.env.NODE_ENV === 'production';
 const LIMIT_MESSAGES: [RegExp, keyof QueryLimits][] = [
   [/Query depth limit of/, 'depth'],
   [/Aliases limit of/, 'aliases'],
-  [/Token limit of/, 'tokens'],
+  [/Document contains more th(?:an|at) \d+ tokens/, 'tokens'],
   [/Directives limit of/, 'directives'],
   [/Query Cost limit of/, 'cost'],
 ];
@@ -86,12 +93,13 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/;
  * UUID), answers it in the `x-request-id` header and in each error's `extensions.requestId`, and
  * logs unexpected errors with it: a masked error in a response can be found in the server log.
  */
-function requestIdPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefined): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart({ request, contextValue }) {
       const given = request.http?.headers.get('x-request-id');
       const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
       contextValue.requestId = requestId;
+      contextValue.costLimiter = costLimiter;
       return {
         async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {
@@ -122,7 +130,9 @@ export async function createApolloServer(options: ApolloOptions = {}): Promise<A
   const armor = new ApolloArmor({
     maxDepth: { n: limits.depth, exposeLimits: true, ignoreIntrospection: true },
     maxAliases: { n: limits.aliases, exposeLimits: true },
-    maxTokens: { n: limits.tokens, exposeLimits: true },
+    // Counted by graphql's own parser (parseOptions below): Armor's token plugin does not stop
+    // Apollo Server 5 from parsing and validating the document anyway.
+    maxTokens: { enabled: false },
     maxDirectives: { n: limits.directives, exposeLimits: true },
     costLimit: { maxCost: limits.cost, exposeLimits: true, ignoreIntrospection: true },
     blockFieldSuggestion: { enabled: options.blockFieldSuggestions ?? production() },
@@ -135,11 +145,12 @@ export async function createApolloServer(options: ApolloOptions = {}): Promise<A
     allowBatchedHttpRequests: false,
     // The host owns the process and its signals; it stops us through `stop()`.
     stopOnTerminationSignals: false,
+    parseOptions: { maxTokens: limits.tokens },
     validationRules: armor.validationRules,
     formatError: (formatted, error) => formatError(formatted, error, { mask }),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
-      requestIdPlugin(logger),
+      requestPlugin(logger, options.costLimiter === false ? undefined : (options.costLimiter ?? createCostLimiter())),
       ...(armor.plugins as ApolloServerPlugin<GraphQLContext>[]),
       ...(options.plugins ?? []),
     ],

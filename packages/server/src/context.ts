@@ -1,5 +1,6 @@
 import type { Actor, CustomerRecord, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord, SegmentRecord } from '@kokyaku/core';
 import DataLoader from 'dataloader';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** What the host tells Kokyaku about a request: who calls, for which tenant. */
 export interface RequestIdentity {
@@ -25,6 +26,8 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** Set for each request; appears in the log and in errors' `extensions.requestId`. */
   requestId?: string;
+  /** Budget of costly operations per actor (see security/rate-limit.ts); none: unlimited. */
+  costLimiter?: RateLimiterAbstract;
 }
 
 function byKey<V>(keys: readonly string[], found: Map<string, V>, missing: V): V[] {

@@ -9,7 +9,8 @@ export type KokyakuErrorCode =
   | 'FORBIDDEN'
   | 'DATABASE_UNAVAILABLE'
   | 'CONFIG_INVALID'
-  | 'SEGMENT_QUERY_INVALID';
+  | 'SEGMENT_QUERY_INVALID'
+  | 'RATE_LIMITED';
 
 export class KokyakuError extends Error {
   override name = 'KokyakuError';

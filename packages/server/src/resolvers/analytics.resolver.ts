@@ -1,6 +1,7 @@
-import { Arg, Authorized, Ctx, Float, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Float, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
+import { Costly } from '../security/rate-limit.js';
 import { CampaignReport, ClvModel, CohortReport, DecileReport, KpiReport, RepeatPurchaseReport, ReportPeriod, RfmReport } from '../schema/analytics-types.js';
 
 const DAY = { nullable: true, description: 'YYYY-MM-DD in the shop time zone, inclusive.' } as const;
@@ -8,12 +9,14 @@ const DAY = { nullable: true, description: 'YYYY-MM-DD in the shop time zone, in
 @Resolver()
 export class AnalyticsResolver {
   @Authorized(READ_CUSTOMERS)
+  @UseMiddleware(Costly(5))
   @Query(() => RfmReport, { description: 'Customers and revenue per RFM group and per (recency, FM) cell, as of the last refresh.' })
   rfmReport(@Ctx() { kokyaku, core }: GraphQLContext): Promise<RfmReport> {
     return kokyaku.analytics.rfmReport(core) as Promise<RfmReport>;
   }
 
   @Authorized(READ_CUSTOMERS)
+  @UseMiddleware(Costly(5))
   @Query(() => DecileReport, { description: 'Customers ranked by spend in [from, to] (default the last 12 months), in ten equal groups.' })
   decileReport(
     @Ctx() { kokyaku, core }: GraphQLContext,
@@ -24,6 +27,7 @@ export class AnalyticsResolver {
   }
 
   @Authorized(READ_CUSTOMERS)
+  @UseMiddleware(Costly(5))
   @Query(() => CohortReport, { description: 'Monthly acquisition cohorts with retention by month since the first order.' })
   cohortReport(
     @Ctx() { kokyaku, core }: GraphQLContext,
@@ -34,12 +38,14 @@ export class AnalyticsResolver {
   }
 
   @Authorized(READ_CUSTOMERS)
+  @UseMiddleware(Costly(5))
   @Query(() => RepeatPurchaseReport)
   repeatPurchaseReport(@Ctx() { kokyaku, core }: GraphQLContext): Promise<RepeatPurchaseReport> {
     return kokyaku.analytics.repeatPurchaseReport(core);
   }
 
   @Authorized(READ_CUSTOMERS)
+  @UseMiddleware(Costly(5))
   @Query(() => KpiReport, { description: 'Revenue, orders, AOV, new and returning customers and repeat rate per period.' })
   kpiReport(
     @Ctx() { kokyaku, core }: GraphQLContext,
@@ -51,6 +57,7 @@ export class AnalyticsResolver {
   }
 
   @Authorized(READ_CUSTOMERS)
+  @UseMiddleware(Costly(5))
   @Query(() => CampaignReport, {
     description: 'ROI and ROAS of a campaign: give its attributed revenue, or a segment query whose placed orders in [from, to] count.',
   })

@@ -1,8 +1,9 @@
 import { KokyakuError, type Page } from '@kokyaku/core';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { CONTACT_DATA, READ_CUSTOMERS } from '../auth.js';
 import { CustomerSearchConnection } from '../schema/search-types.js';
 import type { GraphQLContext } from '../context.js';
+import { Costly } from '../security/rate-limit.js';
 import { Customer, CustomerConnection, OrderConnection, Segment } from '../schema/types.js';
 
 export function connection<T>(page: Page<T>) {
@@ -26,6 +27,7 @@ export class CustomerResolver {
   }
 
   @Authorized(READ_CUSTOMERS)
+  @UseMiddleware(Costly((args) => (args.segment != null ? 5 : 0)))
   @Query(() => CustomerConnection, { description: 'Customers, oldest first.' })
   async customers(
     @Ctx() { kokyaku, core }: GraphQLContext,
@@ -41,6 +43,7 @@ export class CustomerResolver {
   }
 
   @Authorized(READ_CUSTOMERS)
+  @UseMiddleware(Costly(2))
   @Query(() => CustomerSearchConnection, {
     description:
       'Finds customers from a fragment: a name in either order with or without a space (kanji, kana or Latin), a kana reading, an email or part of it, a phone number in any format or its last digits, or the shop id. Best matches first (an exact email or phone before a partial name). Callers without access to contact data (VIEWER) neither match on nor see email and phone.',

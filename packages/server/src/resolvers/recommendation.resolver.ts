@@ -1,7 +1,8 @@
 import { KokyakuError, type Role } from '@kokyaku/core';
-import { Arg, Authorized, Ctx, Float, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Float, Int, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
+import { Costly } from '../security/rate-limit.js';
 import { Recommendation, RecommendationEvaluation, RecommendationStrategy } from '../schema/recommendation-types.js';
 
 const RECOMMEND: Role[] = [...READ_CUSTOMERS, 'STOREFRONT'];
@@ -47,6 +48,7 @@ export class RecommendationResolver {
   }
 
   @Authorized(['ADMIN'])
+  @UseMiddleware(Costly(100))
   @Query(() => RecommendationEvaluation, {
     description: "Replays the shop's history (each customer's last basket held out) and measures every strategy. Takes seconds to minutes.",
   })

@@ -1,7 +1,8 @@
 import { KokyakuError } from '@kokyaku/core';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { MANAGE_SEGMENTS, READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
+import { Costly } from '../security/rate-limit.js';
 import { CustomerConnection, Segment, SegmentConnection, SegmentPreview } from '../schema/types.js';
 import { connection } from './customer.resolver.js';
 
@@ -24,6 +25,7 @@ export class SegmentResolver {
   }
 
   @Authorized(READ_CUSTOMERS)
+  @UseMiddleware(Costly(5))
   @Query(() => SegmentPreview, { description: 'Try a segment query: how many customers it selects now, and the first of them.' })
   segmentPreview(
     @Ctx() { kokyaku, core }: GraphQLContext,
@@ -62,6 +64,7 @@ export class SegmentResolver {
     return true;
   }
 
+  @UseMiddleware(Costly(1))
   @FieldResolver(() => Int, { description: 'Number of customers in the segment now.' })
   count(@Root() segment: Segment, @Ctx() { kokyaku, core }: GraphQLContext): Promise<number> {
     return kokyaku.segments.count(core, segment.query);
