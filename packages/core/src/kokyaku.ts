@@ -13,6 +13,8 @@ import { AnalyticsService } from './analytics/analytics.service.js';
 import { RecommendationService } from './recommendations/recommendation.service.js';
 import { RecommendationStore } from './recommendations/recommendation.store.js';
 import { KokyakuError } from './shared/errors.js';
+import { AuditService } from './privacy/audit.service.js';
+import { PrivacyService } from './privacy/privacy.service.js';
 import { SYSTEM, bindTenant, installTenantSessions, sql } from './shared/sql.js';
 
 export interface Kokyaku {
@@ -30,6 +32,10 @@ export interface Kokyaku {
   readonly segments: SegmentService;
   readonly analytics: AnalyticsService;
   readonly recommendations: RecommendationService;
+  /** Privacy requests: export, erase, consent, objection (GDPR, APPI). */
+  readonly privacy: PrivacyService;
+  /** Who read or changed whose personal data. */
+  readonly audit: AuditService;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
   context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
@@ -95,13 +101,14 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     await segments.reevaluate(ctx, customerIds);
   };
   const databaseUrl = url;
+  const audit = new AuditService();
   const kokyaku: Kokyaku = {
     config: resolved,
     orm,
     embedded,
     databaseUrl,
     products,
-    customers: new CustomerService(metrics, changed),
+    customers: new CustomerService(metrics, changed, audit),
     orders: new OrderService(metrics, changed, async (ctx, changes) => {
       await recommendationStore.apply(ctx, changes);
       recommendations.forget(ctx.tenantId);
@@ -121,6 +128,8 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     segments,
     analytics,
     recommendations,
+    audit,
+    privacy: new PrivacyService(audit, metrics, changed),
     context: (options = {}) => {
       const tenantId = options.tenantId ?? resolved.defaultTenant;
       return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };

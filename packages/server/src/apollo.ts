@@ -9,6 +9,7 @@ import type { GraphQLContext } from './context.js';
 import { type Logger, createLogger } from './logger.js';
 import { buildKokyakuSchema } from './schema/build.js';
 import { createCostLimiter } from './security/rate-limit.js';
+import { AuditReadBuffer } from './security/audit-reads.js';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** Limits on one GraphQL document, enforced before it runs (GraphQL Armor). */
@@ -43,6 +44,8 @@ export interface ApolloOptions {
    * process; `false` turns it off). See security/rate-limit.ts.
    */
   costLimiter?: RateLimiterAbstract | false;
+  /** How long reads of personal data gather before they are written to the audit log (default 1000 ms; 0: before each response). */
+  auditFlushMs?: number;
   /** Where requests' unexpected errors are logged (JSON lines, personal fields redacted). */
   logger?: Logger;
   /** A schema to serve instead of a freshly built one (tests, schema extensions). */
@@ -93,8 +96,15 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/;
  * UUID), answers it in the `x-request-id` header and in each error's `extensions.requestId`, and
  * logs unexpected errors with it: a masked error in a response can be found in the server log.
  */
-function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefined): ApolloServerPlugin<GraphQLContext> {
+function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefined, audit: AuditReadBuffer): ApolloServerPlugin<GraphQLContext> {
   return {
+    async serverWillStart() {
+      return {
+        async serverWillStop() {
+          await audit.flush();
+        },
+      };
+    },
     async requestDidStart({ request, contextValue }) {
       const given = request.http?.headers.get('x-request-id');
       const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
@@ -110,8 +120,11 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
             logger.error({ requestId, operationName, path: error.path, err: original }, 'unexpected error');
           }
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue: context }) {
           response.http.headers.set('x-request-id', requestId);
+          if (context.personalReads?.size) {
+            await audit.add(context.kokyaku, context.core.tenantId, context.actor, context.personalReads, requestId);
+          }
           if (response.body.kind === 'single') {
             for (const error of response.body.singleResult.errors ?? []) {
               (error as { extensions?: Record<string, unknown> }).extensions = { ...error.extensions, requestId };
@@ -150,7 +163,11 @@ export async function createApolloServer(options: ApolloOptions = {}): Promise<A
     formatError: (formatted, error) => formatError(formatted, error, { mask }),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
-      requestPlugin(logger, options.costLimiter === false ? undefined : (options.costLimiter ?? createCostLimiter())),
+      requestPlugin(
+        logger,
+        options.costLimiter === false ? undefined : (options.costLimiter ?? createCostLimiter()),
+        new AuditReadBuffer(logger, options.auditFlushMs),
+      ),
       ...(armor.plugins as ApolloServerPlugin<GraphQLContext>[]),
       ...(options.plugins ?? []),
     ],

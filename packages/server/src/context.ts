@@ -28,6 +28,8 @@ export interface GraphQLContext {
   requestId?: string;
   /** Budget of costly operations per actor (see security/rate-limit.ts); none: unlimited. */
   costLimiter?: RateLimiterAbstract;
+  /** Personal fields this request showed, per customer id: audited when the response is sent. */
+  personalReads?: Map<string, Set<string>>;
 }
 
 function byKey<V>(keys: readonly string[], found: Map<string, V>, missing: V): V[] {

@@ -5,7 +5,7 @@ import express, { type Request } from 'express';
 import type { ApolloOptions } from './apollo.js';
 import type { RequestIdentity } from './context.js';
 import type { ExplorerOptions } from './explorer.js';
-import { kokyakuExpress } from './express.js';
+import { kokyakuExpress, shopifyPrivacyWebhooks } from './express.js';
 
 export interface StandaloneOptions extends ApolloOptions {
   /** TCP port (0 picks a free one). */
@@ -19,6 +19,12 @@ export interface StandaloneOptions extends ApolloOptions {
    */
   adminToken?: string;
   explorer?: boolean | ExplorerOptions;
+  /**
+   * Serve Shopify's privacy webhooks at `/webhooks/shopify` (customers/data_request,
+   * customers/redact, shop/redact), verified with this app secret. Default:
+   * `KOKYAKU_SHOPIFY_WEBHOOK_SECRET`; unset: not served.
+   */
+  shopifyWebhookSecret?: string;
 }
 
 export interface StandaloneServer {
@@ -65,6 +71,8 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
   });
   const router = await kokyakuExpress(kokyaku, { ...options, identify: adminTokenIdentity(token || undefined) });
   app.use('/graphql', router);
+  const webhookSecret = options.shopifyWebhookSecret ?? process.env.KOKYAKU_SHOPIFY_WEBHOOK_SECRET;
+  if (webhookSecret) app.use('/webhooks/shopify', shopifyPrivacyWebhooks(kokyaku, { secret: webhookSecret, logger: options.logger }));
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(options.port, options.host ?? '::', (error?: Error) => (error ? reject(error) : resolve(s)));
     s.on('error', reject);

@@ -5,6 +5,25 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** READ: personal fields were shown; CREATE/UPDATE: written; EXPORT, ERASE, CONSENT, OBJECTION: privacy requests. */
+export type AuditAction =
+  | 'CONSENT'
+  | 'CREATE'
+  | 'ERASE'
+  | 'EXPORT'
+  | 'OBJECTION'
+  | 'READ'
+  | 'SHOP_ERASE'
+  | 'UPDATE';
+
+/** A channel a customer can consent to be contacted on. */
+export type ConsentChannel =
+  | 'EMAIL'
+  | 'LINE'
+  | 'PHONE'
+  | 'POST'
+  | 'SMS';
+
 /** A customer; fields left out keep their stored value, null clears them. */
 export type CustomerInput = {
   /** YYYY-MM-DD */
@@ -210,6 +229,67 @@ export type TrackEventsMutationVariables = Exact<{
 
 export type TrackEventsMutation = { trackEvents: { received: number, created: number, updated: number, unchanged: number, failed: number, errors: Array<{ index: number, field: string, message: string, externalId: string | null }> } };
 
+export type ConsentFieldsFragment = { channel: ConsentChannel, granted: boolean, source: string, recordedAt: string, actorId: string | null };
+
+export type CustomerConsentsQueryVariables = Exact<{
+  id?: string | number | null | undefined;
+  externalId?: string | null | undefined;
+}>;
+
+
+export type CustomerConsentsQuery = { customerConsents: Array<{ channel: ConsentChannel, granted: boolean, source: string, recordedAt: string, actorId: string | null }> };
+
+export type RecordConsentMutationVariables = Exact<{
+  channel: ConsentChannel;
+  granted: boolean;
+  source: string;
+  id?: string | number | null | undefined;
+  externalId?: string | null | undefined;
+  at?: string | null | undefined;
+}>;
+
+
+export type RecordConsentMutation = { recordConsent: { channel: ConsentChannel, granted: boolean, source: string, recordedAt: string, actorId: string | null } };
+
+export type ObjectToMarketingMutationVariables = Exact<{
+  source: string;
+  id?: string | number | null | undefined;
+  externalId?: string | null | undefined;
+}>;
+
+
+export type ObjectToMarketingMutation = { objectToMarketing: { customerId: string, objectedAt: string } };
+
+export type CustomerDataExportQueryVariables = Exact<{
+  id?: string | number | null | undefined;
+  externalId?: string | null | undefined;
+}>;
+
+
+export type CustomerDataExportQuery = { customerDataExport: unknown };
+
+export type EraseCustomerMutationVariables = Exact<{
+  id?: string | number | null | undefined;
+  externalId?: string | null | undefined;
+  reason?: string | null | undefined;
+}>;
+
+
+export type EraseCustomerMutation = { eraseCustomer: { customerId: string, erasedAt: string } };
+
+export type AuditLogQueryVariables = Exact<{
+  customerId?: string | number | null | undefined;
+  actorId?: string | null | undefined;
+  action?: AuditAction | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AuditLogQuery = { auditLog: { nodes: Array<{ id: string, at: string, actorId: string | null, actorRoles: Array<string>, action: AuditAction, customerId: string | null, fields: Array<string>, requestId: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
 export type RecommendationsQueryVariables = Exact<{
   customerExternalId?: string | null | undefined;
   productExternalId?: string | null | undefined;
@@ -348,6 +428,15 @@ export const BatchResultFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"BatchResultFields"}) as unknown as TypedDocumentString<BatchResultFieldsFragment, unknown>;
+export const ConsentFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsentFields on Consent {
+  channel
+  granted
+  source
+  recordedAt
+  actorId
+}
+    `, {"fragmentName":"ConsentFields"}) as unknown as TypedDocumentString<ConsentFieldsFragment, unknown>;
 export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
     fragment SegmentFields on Segment {
   id
@@ -673,6 +762,88 @@ export const TrackEventsDocument = new TypedDocumentString(`
     externalId
   }
 }`) as unknown as TypedDocumentString<TrackEventsMutation, TrackEventsMutationVariables>;
+export const CustomerConsentsDocument = new TypedDocumentString(`
+    query CustomerConsents($id: ID, $externalId: String) {
+  customerConsents(id: $id, externalId: $externalId) {
+    ...ConsentFields
+  }
+}
+    fragment ConsentFields on Consent {
+  channel
+  granted
+  source
+  recordedAt
+  actorId
+}`) as unknown as TypedDocumentString<CustomerConsentsQuery, CustomerConsentsQueryVariables>;
+export const RecordConsentDocument = new TypedDocumentString(`
+    mutation RecordConsent($channel: ConsentChannel!, $granted: Boolean!, $source: String!, $id: ID, $externalId: String, $at: DateTime) {
+  recordConsent(
+    channel: $channel
+    granted: $granted
+    source: $source
+    id: $id
+    externalId: $externalId
+    at: $at
+  ) {
+    ...ConsentFields
+  }
+}
+    fragment ConsentFields on Consent {
+  channel
+  granted
+  source
+  recordedAt
+  actorId
+}`) as unknown as TypedDocumentString<RecordConsentMutation, RecordConsentMutationVariables>;
+export const ObjectToMarketingDocument = new TypedDocumentString(`
+    mutation ObjectToMarketing($source: String!, $id: ID, $externalId: String) {
+  objectToMarketing(source: $source, id: $id, externalId: $externalId) {
+    customerId
+    objectedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ObjectToMarketingMutation, ObjectToMarketingMutationVariables>;
+export const CustomerDataExportDocument = new TypedDocumentString(`
+    query CustomerDataExport($id: ID, $externalId: String) {
+  customerDataExport(id: $id, externalId: $externalId)
+}
+    `) as unknown as TypedDocumentString<CustomerDataExportQuery, CustomerDataExportQueryVariables>;
+export const EraseCustomerDocument = new TypedDocumentString(`
+    mutation EraseCustomer($id: ID, $externalId: String, $reason: String) {
+  eraseCustomer(id: $id, externalId: $externalId, reason: $reason) {
+    customerId
+    erasedAt
+  }
+}
+    `) as unknown as TypedDocumentString<EraseCustomerMutation, EraseCustomerMutationVariables>;
+export const AuditLogDocument = new TypedDocumentString(`
+    query AuditLog($customerId: ID, $actorId: String, $action: AuditAction, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
+  auditLog(
+    customerId: $customerId
+    actorId: $actorId
+    action: $action
+    from: $from
+    to: $to
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      id
+      at
+      actorId
+      actorRoles
+      action
+      customerId
+      fields
+      requestId
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AuditLogQuery, AuditLogQueryVariables>;
 export const RecommendationsDocument = new TypedDocumentString(`
     query Recommendations($customerExternalId: String, $productExternalId: String, $strategy: RecommendationStrategy, $first: Int = 10, $category: String, $excludePurchased: Boolean, $includeOutOfStock: Boolean, $segment: String, $windowDays: Int) {
   recommendations(

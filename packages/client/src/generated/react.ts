@@ -60,6 +60,15 @@ export const BatchResultFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"BatchResultFields"});
+export const ConsentFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsentFields on Consent {
+  channel
+  granted
+  source
+  recordedAt
+  actorId
+}
+    `, {"fragmentName":"ConsentFields"});
 export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
     fragment SegmentFields on Segment {
   id
@@ -629,6 +638,193 @@ export const useTrackEventsMutation = <
     ...options
   }
     )};
+
+export const CustomerConsentsDocument = new TypedDocumentString(`
+    query CustomerConsents($id: ID, $externalId: String) {
+  customerConsents(id: $id, externalId: $externalId) {
+    ...ConsentFields
+  }
+}
+    fragment ConsentFields on Consent {
+  channel
+  granted
+  source
+  recordedAt
+  actorId
+}`);
+
+export const useCustomerConsentsQuery = <
+      TData = Types.CustomerConsentsQuery,
+      TError = unknown
+    >(
+      variables?: Types.CustomerConsentsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CustomerConsentsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CustomerConsentsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CustomerConsentsQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['CustomerConsents'] : ['CustomerConsents', variables],
+    queryFn: useKokyakuFetcher<Types.CustomerConsentsQuery, Types.CustomerConsentsQueryVariables>(CustomerConsentsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCustomerConsentsQuery.document = CustomerConsentsDocument;
+
+useCustomerConsentsQuery.getKey = (variables?: Types.CustomerConsentsQueryVariables) => variables === undefined ? ['CustomerConsents'] : ['CustomerConsents', variables];
+
+export const RecordConsentDocument = new TypedDocumentString(`
+    mutation RecordConsent($channel: ConsentChannel!, $granted: Boolean!, $source: String!, $id: ID, $externalId: String, $at: DateTime) {
+  recordConsent(
+    channel: $channel
+    granted: $granted
+    source: $source
+    id: $id
+    externalId: $externalId
+    at: $at
+  ) {
+    ...ConsentFields
+  }
+}
+    fragment ConsentFields on Consent {
+  channel
+  granted
+  source
+  recordedAt
+  actorId
+}`);
+
+export const useRecordConsentMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.RecordConsentMutation, TError, Types.RecordConsentMutationVariables, TContext>) => {
+    
+    return useMutation<Types.RecordConsentMutation, TError, Types.RecordConsentMutationVariables, TContext>(
+      {
+    mutationKey: ['RecordConsent'],
+    mutationFn: useKokyakuFetcher<Types.RecordConsentMutation, Types.RecordConsentMutationVariables>(RecordConsentDocument),
+    ...options
+  }
+    )};
+
+export const ObjectToMarketingDocument = new TypedDocumentString(`
+    mutation ObjectToMarketing($source: String!, $id: ID, $externalId: String) {
+  objectToMarketing(source: $source, id: $id, externalId: $externalId) {
+    customerId
+    objectedAt
+  }
+}
+    `);
+
+export const useObjectToMarketingMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.ObjectToMarketingMutation, TError, Types.ObjectToMarketingMutationVariables, TContext>) => {
+    
+    return useMutation<Types.ObjectToMarketingMutation, TError, Types.ObjectToMarketingMutationVariables, TContext>(
+      {
+    mutationKey: ['ObjectToMarketing'],
+    mutationFn: useKokyakuFetcher<Types.ObjectToMarketingMutation, Types.ObjectToMarketingMutationVariables>(ObjectToMarketingDocument),
+    ...options
+  }
+    )};
+
+export const CustomerDataExportDocument = new TypedDocumentString(`
+    query CustomerDataExport($id: ID, $externalId: String) {
+  customerDataExport(id: $id, externalId: $externalId)
+}
+    `);
+
+export const useCustomerDataExportQuery = <
+      TData = Types.CustomerDataExportQuery,
+      TError = unknown
+    >(
+      variables?: Types.CustomerDataExportQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CustomerDataExportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CustomerDataExportQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CustomerDataExportQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['CustomerDataExport'] : ['CustomerDataExport', variables],
+    queryFn: useKokyakuFetcher<Types.CustomerDataExportQuery, Types.CustomerDataExportQueryVariables>(CustomerDataExportDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCustomerDataExportQuery.document = CustomerDataExportDocument;
+
+useCustomerDataExportQuery.getKey = (variables?: Types.CustomerDataExportQueryVariables) => variables === undefined ? ['CustomerDataExport'] : ['CustomerDataExport', variables];
+
+export const EraseCustomerDocument = new TypedDocumentString(`
+    mutation EraseCustomer($id: ID, $externalId: String, $reason: String) {
+  eraseCustomer(id: $id, externalId: $externalId, reason: $reason) {
+    customerId
+    erasedAt
+  }
+}
+    `);
+
+export const useEraseCustomerMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.EraseCustomerMutation, TError, Types.EraseCustomerMutationVariables, TContext>) => {
+    
+    return useMutation<Types.EraseCustomerMutation, TError, Types.EraseCustomerMutationVariables, TContext>(
+      {
+    mutationKey: ['EraseCustomer'],
+    mutationFn: useKokyakuFetcher<Types.EraseCustomerMutation, Types.EraseCustomerMutationVariables>(EraseCustomerDocument),
+    ...options
+  }
+    )};
+
+export const AuditLogDocument = new TypedDocumentString(`
+    query AuditLog($customerId: ID, $actorId: String, $action: AuditAction, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
+  auditLog(
+    customerId: $customerId
+    actorId: $actorId
+    action: $action
+    from: $from
+    to: $to
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      id
+      at
+      actorId
+      actorRoles
+      action
+      customerId
+      fields
+      requestId
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `);
+
+export const useAuditLogQuery = <
+      TData = Types.AuditLogQuery,
+      TError = unknown
+    >(
+      variables?: Types.AuditLogQueryVariables,
+      options?: Omit<UseQueryOptions<Types.AuditLogQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.AuditLogQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.AuditLogQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['AuditLog'] : ['AuditLog', variables],
+    queryFn: useKokyakuFetcher<Types.AuditLogQuery, Types.AuditLogQueryVariables>(AuditLogDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useAuditLogQuery.document = AuditLogDocument;
+
+useAuditLogQuery.getKey = (variables?: Types.AuditLogQueryVariables) => variables === undefined ? ['AuditLog'] : ['AuditLog', variables];
 
 export const RecommendationsDocument = new TypedDocumentString(`
     query Recommendations($customerExternalId: String, $productExternalId: String, $strategy: RecommendationStrategy, $first: Int = 10, $category: String, $excludePurchased: Boolean, $includeOutOfStock: Boolean, $segment: String, $windowDays: Int) {

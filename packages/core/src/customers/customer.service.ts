@@ -9,6 +9,7 @@ import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
+import type { AuditService } from '../privacy/audit.service.js';
 import { type CustomerSearchHit, type CustomerSearchOptions, searchCustomers } from '../search/customer-search.js';
 import { externalIdSchema, instantSchema, jsonObject, labelList, optionalText } from '../shared/validation.js';
 
@@ -35,6 +36,9 @@ export interface CustomerInput {
   /** When the customer joined the shop; default: when Kokyaku first hears of them. */
   createdAt?: Date | string | null;
 }
+
+/** The fields of a customer input that hold personal data. */
+export const PERSONAL_INPUT_FIELDS = ['email', 'phone', 'firstName', 'lastName', 'firstNameKana', 'lastNameKana', 'birthday', 'city', 'region', 'country'] as const;
 
 export interface CustomerMetricsRecord {
   ordersCount: number;
@@ -82,6 +86,10 @@ export interface CustomerRecord {
   placeholder: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** Set once a privacy request erased the customer: every personal field is empty. */
+  erasedAt: Date | null;
+  /** Set while the customer objects to marketing: no marketing message goes to them. */
+  marketingObjectionAt: Date | null;
   metrics: CustomerMetricsRecord;
 }
 
@@ -169,6 +177,8 @@ const UPSERT_CUSTOMERS = buildUpsertSql({
 interface CustomerRow {
   id: string;
   external_id: string;
+  erased_at: Date | string | null;
+  marketing_objection_at: Date | string | null;
   email: string | null;
   phone: string | null;
   first_name: string | null;
@@ -205,7 +215,7 @@ interface CustomerRow {
 /** Columns of a customer with its metrics, selected from CUSTOMER_FROM. */
 export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.phone, c.first_name, c.last_name, c.first_name_kana, c.last_name_kana,
   to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.city, c.region, c.country, c.tags, c.custom_fields,
-  c.email_consent, c.placeholder, c.created_at, c.updated_at,
+  c.email_consent, c.placeholder, c.created_at, c.updated_at, c.erased_at, c.marketing_objection_at,
   f.orders_count, f.total_spent_minor, f.average_order_value_minor, f.first_order_at, f.last_order_at,
   f.average_days_between_orders, s.recency_score, s.frequency_score, s.monetary_score,
   coalesce(s.rfm_group, 'PROSPECTS') as rfm_group, s.decile,
@@ -239,6 +249,8 @@ export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord 
     placeholder: row.placeholder,
     createdAt: asDate(row.created_at),
     updatedAt: asDate(row.updated_at),
+    erasedAt: asDate(row.erased_at),
+    marketingObjectionAt: asDate(row.marketing_objection_at),
     metrics: {
       ordersCount,
       totalSpentMinor,
@@ -264,6 +276,7 @@ export class CustomerService {
   constructor(
     private readonly metrics: MetricsService,
     private readonly changed: CustomersChanged = noChangeListener,
+    private readonly audit: AuditService | null = null,
   ) {}
 
   /**
@@ -277,10 +290,18 @@ export class CustomerService {
     if (items.length === 0) return result;
     const docs = items.map((i) => i.value);
     const written = await transaction(ctx, async (em) => {
-      const rows = await sql<{ id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
+      const rows = await sql<{ id: string; external_id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
       const ids = rows.map((r) => r.id);
       await this.metrics.syncProfiles({ ...ctx, em }, ids);
       await this.changed({ ...ctx, em }, ids);
+      if (this.audit) {
+        // Who wrote which personal fields of whom (names of fields, never their values).
+        const given = new Map(docs.map((d) => [d.externalId, PERSONAL_INPUT_FIELDS.filter((f) => d[f] !== undefined)]));
+        await this.audit.record(
+          { ...ctx, em },
+          rows.map((r) => ({ action: r.inserted ? 'CREATE' : 'UPDATE', customerId: r.id, fields: given.get(r.external_id) ?? [] })),
+        );
+      }
       return rows;
     });
     result.created = written.filter((w) => w.inserted).length;

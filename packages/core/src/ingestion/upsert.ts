@@ -42,7 +42,7 @@ export function buildUpsertSql(spec: UpsertSpec): string {
         set ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, placeholder = false, updated_at = now()
         where (${columns.map((c) => `t.${c}`).join(', ')}, t.placeholder)
           is distinct from (${columns.map((c) => `excluded.${c}`).join(', ')}, false)
-      returning t.id, (t.xmax::text = '0') as inserted
+      returning t.id, t.external_id, (t.xmax::text = '0') as inserted
     )
     select id::text as id, inserted from upserted`;
 }

@@ -8,6 +8,7 @@ import { CustomerConnectionResolver, CustomerResolver } from '../resolvers/custo
 import { IngestionResolver } from '../resolvers/ingestion.resolver.js';
 import { OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
 import { SegmentConnectionResolver, SegmentResolver } from '../resolvers/segment.resolver.js';
+import { PrivacyResolver } from '../resolvers/privacy.resolver.js';
 import { enforceFieldAccess } from '../security/access.js';
 
 export const resolvers = [
@@ -20,6 +21,7 @@ export const resolvers = [
   SegmentConnectionResolver,
   AnalyticsResolver,
   RecommendationResolver,
+  PrivacyResolver,
 ] as const;
 
 /**

@@ -200,6 +200,12 @@ export class Customer {
   @Field(() => DateTimeScalar)
   updatedAt!: Date;
 
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When a privacy request erased the customer (every personal field is then empty).' })
+  erasedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Since when the customer objects to marketing (no marketing goes to them).' })
+  marketingObjectionAt!: Date | null;
+
   @Field(() => CustomerMetrics)
   metrics!: CustomerMetrics;
 }

@@ -22,11 +22,20 @@ import type { GraphQLContext } from '../context.js';
 export type AccessRule =
   | { kind: 'inherit' }
   | { kind: 'roles'; roles: readonly Role[] }
-  | { kind: 'masked'; roles: readonly Role[]; mask: (value: unknown, source: Record<string, unknown>) => unknown };
+  | {
+      kind: 'masked';
+      roles: readonly Role[];
+      mask: (value: unknown, source: Record<string, unknown>) => unknown;
+      /** Whose data it is: reads by the roles that see it are written to the audit log. */
+      subject: (source: Record<string, unknown>) => string | undefined;
+    };
 
 const INHERIT: AccessRule = { kind: 'inherit' };
 const inherit = (...fields: string[]): Record<string, AccessRule> => Object.fromEntries(fields.map((f) => [f, INHERIT]));
-const contact = (mask: (value: unknown, source: Record<string, unknown>) => unknown): AccessRule => ({ kind: 'masked', roles: CONTACT_DATA, mask });
+const contact = (
+  mask: (value: unknown, source: Record<string, unknown>) => unknown,
+  subject: (source: Record<string, unknown>) => string | undefined = (customer) => customer.id as string,
+): AccessRule => ({ kind: 'masked', roles: CONTACT_DATA, mask, subject });
 
 /** `hanako@example.com` → `h***@example.com`. */
 export function maskEmail(value: unknown): unknown {
@@ -46,7 +55,7 @@ const hidden = () => null;
 export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   Customer: {
     ...inherit('id', 'externalId', 'firstName', 'lastName', 'firstNameKana', 'lastNameKana', 'region', 'country', 'tags', 'customFields'),
-    ...inherit('emailConsent', 'placeholder', 'createdAt', 'updatedAt', 'metrics', 'orders', 'segments'),
+    ...inherit('emailConsent', 'placeholder', 'createdAt', 'updatedAt', 'erasedAt', 'marketingObjectionAt', 'metrics', 'orders', 'segments'),
     email: contact(maskEmail),
     phone: contact(maskPhone),
     birthday: contact(hidden),
@@ -55,7 +64,10 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   CustomerSearchHit: {
     ...inherit('customer', 'rank', 'field', 'highlight'),
     // The matched value is the email or phone when the hit was on one of those.
-    value: contact((value, hit) => (hit.field === 'EMAIL' ? maskEmail(value) : hit.field === 'PHONE' ? maskPhone(value) : value)),
+    value: contact(
+      (value, hit) => (hit.field === 'EMAIL' ? maskEmail(value) : hit.field === 'PHONE' ? maskPhone(value) : value),
+      (hit) => (hit.field === 'EMAIL' || hit.field === 'PHONE' ? (hit.customer as { id: string }).id : undefined),
+    ),
   },
   CustomerConnection: inherit('nodes', 'pageInfo', 'totalCount'),
   CustomerSearchConnection: inherit('nodes', 'pageInfo'),
@@ -94,6 +106,12 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   ClvModel: inherit('fittedAt', 'calibrationEnd', 'horizonMonths', 'annualDiscountRate', 'bgnbd', 'gammaGamma', 'warnings'),
   BgNbdFit: inherit('r', 'alpha', 'a', 'b', 'logLikelihood', 'customers'),
   GammaGammaFit: inherit('p', 'q', 'gamma', 'logLikelihood', 'customers'),
+  // Privacy: reached only through operations that check their roles; no personal values.
+  Consent: inherit('channel', 'granted', 'source', 'recordedAt', 'actorId'),
+  Erasure: inherit('customerId', 'erasedAt'),
+  MarketingObjection: inherit('customerId', 'objectedAt'),
+  AuditEntry: inherit('id', 'at', 'actorId', 'actorRoles', 'action', 'customerId', 'fields', 'requestId', 'detail'),
+  AuditEntryConnection: inherit('nodes', 'pageInfo'),
 };
 
 const ROOTS = new Set(['Query', 'Mutation', 'Subscription']);
@@ -143,11 +161,24 @@ export function enforceFieldAccess(schema: GraphQLSchema, access: Record<string,
       } else {
         field.resolve = async (source, args, context: GraphQLContext, info) => {
           const value = await resolve(source, args, context, info);
-          if (value == null || context.actor?.roles.some((r) => rule.roles.includes(r))) return value;
+          if (value == null) return value;
+          if (context.actor?.roles.some((r) => rule.roles.includes(r))) {
+            const customerId = rule.subject(source as Record<string, unknown>);
+            if (customerId) recordRead(context, customerId, field.name);
+            return value;
+          }
           return rule.mask(value, source as Record<string, unknown>);
         };
       }
     }
   }
   return schema;
+}
+
+/** Notes that this request showed a personal field of a customer (written to the audit log once per request). */
+function recordRead(context: GraphQLContext, customerId: string, field: string): void {
+  const reads = (context.personalReads ??= new Map());
+  const fields = reads.get(customerId);
+  if (fields) fields.add(field);
+  else reads.set(customerId, new Set([field]));
 }
