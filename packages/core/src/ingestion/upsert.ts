@@ -44,7 +44,7 @@ export function buildUpsertSql(spec: UpsertSpec): string {
           is distinct from (${columns.map((c) => `excluded.${c}`).join(', ')}, false)
       returning t.id, t.external_id, (t.xmax::text = '0') as inserted
     )
-    select id::text as id, inserted from upserted`;
+    select id::text as id, external_id, inserted from upserted`;
 }
 
 /** SQL for a text[] column from a JSON array field of the item. */
