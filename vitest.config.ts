@@ -23,5 +23,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Servers in tests log only warnings and errors (a line per request would drown the output).
+    env: { KOKYAKU_LOG_LEVEL: 'warn' },
   },
 });

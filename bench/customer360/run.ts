@@ -61,7 +61,8 @@ async function startServer(kind: ServerKind, name: string, databaseUrl: string, 
     // BENCH_CPU_PROFILE=<kind>:<dir> writes a V8 CPU profile of that server (open it in Chrome DevTools).
     execArgv: ['--conditions=@kokyaku/source', '--import', 'tsx', ...cpuProfile(kind)],
     env: { ...process.env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // Kokyaku logs a JSON line per request to stdout, as in production: written, then dropped.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   try {
     const port = await ask<number>(child, null, 'port');

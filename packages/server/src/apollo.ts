@@ -108,6 +108,7 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
     async requestDidStart({ request, contextValue }) {
       const given = request.http?.headers.get('x-request-id');
       const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+      const started = performance.now();
       contextValue.requestId = requestId;
       contextValue.costLimiter = costLimiter;
       return {
@@ -120,8 +121,20 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
             logger.error({ requestId, operationName, path: error.path, err: original }, 'unexpected error');
           }
         },
-        async willSendResponse({ response, contextValue: context }) {
+        async willSendResponse({ response, contextValue: context, operationName, errors }) {
           response.http.headers.set('x-request-id', requestId);
+          // One line per request: who, what, how long. Never the variables (they carry personal data).
+          logger.info(
+            {
+              requestId,
+              tenantId: context.core.tenantId,
+              actorId: context.actor?.id ?? null,
+              operationName: operationName ?? null,
+              ms: Math.round(performance.now() - started),
+              errors: errors?.length ?? 0,
+            },
+            'graphql request',
+          );
           if (context.personalReads?.size) {
             await audit.add(context.kokyaku, context.core.tenantId, context.actor, context.personalReads, requestId);
           }

@@ -28,7 +28,7 @@ async function mount(options: Partial<KokyakuExpressOptions> = {}): Promise<stri
       const [, role, tenantId, customer] = /^(\w+)@([\w-]+)(?:#(.+))?$/.exec(header)!;
       return { tenantId, actor: { id: `${role}-${tenantId}`, roles: [role as Role], customerExternalId: customer } };
     },
-    logger: createLogger({ destination: { write: (line: string) => void logLines.push(line) } }),
+    logger: createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } }),
     ...options,
   });
   app.use('/graphql', router);
@@ -232,7 +232,7 @@ describe('production mode', () => {
     expect(res.headers.get('x-request-id')).toBe('trace-42');
     const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
     expect(body.errors[0]!.extensions).toMatchObject({ code: 'SEGMENT_QUERY_INVALID', requestId: 'trace-42' });
-    const logger = createLogger({ destination: { write: (line: string) => void logLines.push(line) } });
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } });
     logger.error({ customer: { email: 'hanako@shop-a.example', phone: '+819012345678' }, batch: [{ email: 'taro@shop-a.example' }], err: Object.assign(new Error('duplicate key'), { detail: 'Key (email)=(taro@shop-a.example) already exists.' }) }, 'failed');
     const all = logLines.join('\n');
     expect(all).toContain('[redacted]');
