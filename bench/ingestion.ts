@@ -1,5 +1,5 @@
 import type { EventInput, Kokyaku } from '@kokyaku/core';
-import { startStandaloneServer } from '@kokyaku/server';
+import { createLogger, startStandaloneServer } from '@kokyaku/server';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BENCH_TOKEN } from './customer360/query.js';
@@ -95,7 +95,7 @@ async function copyEvents(url: string, events: EventInput[], ids: { customers: M
 
 export async function benchIngestion(kokyaku: Kokyaku, options: { events: number; customers: number; products: number; rounds: number }, log: (line: string) => void): Promise<IngestionResult[]> {
   const knex = kokyaku.orm.em.getKnex();
-  const server = await startStandaloneServer(kokyaku, { port: 0, host: '127.0.0.1', adminToken: BENCH_TOKEN });
+  const server = await startStandaloneServer(kokyaku, { port: 0, host: '127.0.0.1', adminToken: BENCH_TOKEN, logger: createLogger({ level: 'warn' }) });
   const idMap = async (table: 'customers' | 'products', externalIds: string[]) =>
     new Map(
       ((await knex.raw(`select external_id, id::text as id from kokyaku.${table} where tenant_id = 'default' and external_id = any(?)`, [externalIds])) as {

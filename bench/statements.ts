@@ -1,5 +1,5 @@
 import { createKokyaku, type Kokyaku } from '@kokyaku/core';
-import { startStandaloneServer } from '@kokyaku/server';
+import { createLogger, startStandaloneServer } from '@kokyaku/server';
 import { BENCH_TOKEN } from './customer360/query.js';
 
 /**
@@ -66,7 +66,14 @@ export async function benchStatements(seeded: Kokyaku, log: (line: string) => vo
     database: { url: seeded.databaseUrl, migrate: false, onQuery: () => statements++ },
     shop: seeded.config.shop,
   });
-  const server = await startStandaloneServer(kokyaku, { port: 0, host: '127.0.0.1', adminToken: BENCH_TOKEN });
+  const server = await startStandaloneServer(kokyaku, {
+    port: 0,
+    host: '127.0.0.1',
+    adminToken: BENCH_TOKEN,
+    // Audit writes of personal reads happen in the request that caused them, so they count there.
+    auditFlushMs: 0,
+    logger: createLogger({ level: 'warn' }),
+  });
   try {
     const segment = (await seeded.segments.list(seeded.context())).nodes[0];
     if (!segment) throw new Error('The statements benchmark needs a saved segment (created before it runs).');

@@ -11,7 +11,8 @@ let segmentId: string;
 
 beforeAll(async () => {
   kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { database: { onQuery: (sql) => statements.push(sql) } });
-  server = await startStandaloneServer(kokyaku, { port: 0, adminToken: 'token' });
+  // Audit writes of personal reads in the request that caused them: counted there, deterministically.
+  server = await startStandaloneServer(kokyaku, { port: 0, adminToken: 'token', auditFlushMs: 0 });
   const ctx = kokyaku.context();
   await kokyaku.products.upsert(ctx, Array.from({ length: 20 }, (_, p) => ({ externalId: `p${p}`, name: `Product ${p}`, price: 10 + p })));
   await kokyaku.orders.record(

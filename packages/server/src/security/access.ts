@@ -159,15 +159,21 @@ export function enforceFieldAccess(schema: GraphQLSchema, access: Record<string,
           return resolve(source, args, context, info);
         };
       } else {
-        field.resolve = async (source, args, context: GraphQLContext, info) => {
-          const value = await resolve(source, args, context, info);
+        const finish = (value: unknown, source: Record<string, unknown>, context: GraphQLContext) => {
           if (value == null) return value;
           if (context.actor?.roles.some((r) => rule.roles.includes(r))) {
-            const customerId = rule.subject(source as Record<string, unknown>);
+            const customerId = rule.subject(source);
             if (customerId) recordRead(context, customerId, field.name);
             return value;
           }
-          return rule.mask(value, source as Record<string, unknown>);
+          return rule.mask(value, source);
+        };
+        // Plain properties resolve synchronously: no promise per field of every customer.
+        field.resolve = (source, args, context: GraphQLContext, info) => {
+          const value = resolve(source, args, context, info);
+          return value instanceof Promise
+            ? value.then((v) => finish(v, source as Record<string, unknown>, context))
+            : finish(value, source as Record<string, unknown>, context);
         };
       }
     }
