@@ -5,6 +5,6 @@ export { buildKokyakuSchema, printKokyakuSchema, resolvers } from './schema/buil
 export { type ExplorerOptions, explorerHtml } from './explorer.js';
 export { type StandaloneOptions, type StandaloneServer, ADMIN_ACTOR, adminTokenIdentity, startStandaloneServer } from './standalone.js';
 export { buildProgram, runCli } from './cli/program.js';
-export { type Logger, PERSONAL_FIELDS, createLogger } from './logger.js';
+export { type Logger, PERSONAL_FIELDS, createLogger, redactPersonal } from './logger.js';
 export { type AccessRule, FIELD_ACCESS, enforceFieldAccess, maskEmail, maskPhone, undeclaredFields } from './security/access.js';
 export { Costly, createCostLimiter } from './security/rate-limit.js';
