@@ -64,5 +64,7 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
     // Errors are serialized (and redacted) by the formatter above; serializing again would lose their type.
     serializers: { err: (error: unknown) => error },
   };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  // stdout, buffered: a synchronous write per request line cost about 2% of a request's CPU time.
+  // pino flushes the buffer when the process exits.
+  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }));
 }
