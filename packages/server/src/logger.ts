@@ -64,7 +64,9 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
     // Errors are serialized (and redacted) by the formatter above; serializing again would lose their type.
     serializers: { err: (error: unknown) => error },
   };
-  // stdout, buffered: a synchronous write per request line cost about 2% of a request's CPU time.
-  // pino flushes the buffer when the process exits.
-  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  // In production stdout is buffered (a synchronous write per request line cost about 2% of a
+  // request's CPU time; pino flushes the buffer when the process exits). Elsewhere each line shows
+  // at once.
+  const buffered = process.env.NODE_ENV === 'production';
+  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: !buffered, minLength: buffered ? 4096 : 0 }));
 }
