@@ -15,6 +15,7 @@ import { RecommendationStore } from './recommendations/recommendation.store.js';
 import { KokyakuError } from './shared/errors.js';
 import { AuditService } from './privacy/audit.service.js';
 import { PrivacyService } from './privacy/privacy.service.js';
+import { ImportService } from './imports/import.service.js';
 import { SYSTEM, bindTenant, installTenantSessions, sql } from './shared/sql.js';
 
 export interface Kokyaku {
@@ -36,6 +37,8 @@ export interface Kokyaku {
   readonly privacy: PrivacyService;
   /** Who read or changed whose personal data. */
   readonly audit: AuditService;
+  /** CSV imports of customers, products, orders and events: streaming, resumable, idempotent. */
+  readonly imports: ImportService;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
   context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
@@ -130,6 +133,20 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     recommendations,
     audit,
     privacy: new PrivacyService(audit, metrics, changed),
+    imports: new ImportService({
+      customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
+      products: (ctx, docs) => kokyaku.products.upsert(ctx, docs as never),
+      orders: (ctx, docs) => kokyaku.orders.record(ctx, docs as never),
+      events: (ctx, docs) => kokyaku.events.track(ctx, docs as never),
+      validate: (ctx, kind, docs) =>
+        kind === 'customers'
+          ? kokyaku.customers.validate(ctx, docs)
+          : kind === 'products'
+            ? kokyaku.products.validate(ctx, docs)
+            : kind === 'orders'
+              ? kokyaku.orders.validate(ctx, docs)
+              : kokyaku.events.validate(ctx, docs),
+    }),
     context: (options = {}) => {
       const tenantId = options.tenantId ?? resolved.defaultTenant;
       return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import { type BatchItemError, type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
 import { toMajorUnits, toMinorUnits } from '../shared/money.js';
 import { asDate, sql } from '../shared/sql.js';
@@ -125,6 +125,11 @@ export function mapPrefixedProduct(row: Record<string, unknown>, prefix: string)
 const PRODUCT_COLUMNS = productColumns();
 
 export class ProductService {
+  /** The errors `upsert` would report for these items, writing nothing (import dry runs). */
+  validate(ctx: KokyakuContext, products: readonly unknown[]): BatchItemError[] {
+    return validateBatch(products, productSchema(ctx.shop.currency), 'externalId').errors;
+  }
+
   /**
    * Creates or updates products by their shop id. Invalid items are reported by index and field;
    * the valid ones are stored in one statement.

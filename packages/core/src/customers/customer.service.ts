@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
+import { type BatchItemError, type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
 import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
 import type { RfmGroup } from '../analytics/rfm.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
@@ -278,6 +278,11 @@ export class CustomerService {
     private readonly changed: CustomersChanged = noChangeListener,
     private readonly audit: AuditService | null = null,
   ) {}
+
+  /** The errors `upsert` would report for these items, writing nothing (import dry runs). */
+  validate(ctx: KokyakuContext, customers: readonly unknown[]): BatchItemError[] {
+    return validateBatch(customers, customerSchema(ctx.shop.defaultCountry), 'externalId').errors;
+  }
 
   /**
    * Creates or updates customers by their shop id. A field left out keeps its stored value;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import { type BatchItemError, type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
 import { sql, transaction } from '../shared/sql.js';
 import { externalIdSchema, instantSchema, jsonObject } from '../shared/validation.js';
@@ -51,6 +51,11 @@ export class EventService {
    * Stores storefront events, idempotent on `eventId` (an event is immutable: sending the same id
    * again, even with other content, stores nothing new).
    */
+  /** The errors `track` would report for these items, writing nothing (import dry runs). */
+  validate(_ctx: KokyakuContext, events: readonly unknown[]): BatchItemError[] {
+    return validateBatch(events, eventSchema, 'eventId').errors;
+  }
+
   async track(ctx: KokyakuContext, events: readonly EventInput[]): Promise<BatchResult> {
     const { valid, errors } = validateBatch(events, eventSchema, 'eventId');
     const result = emptyResult(events.length, errors);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { mapPrefixedProduct, type ProductRecord, productColumns } from '../catalog/product.service.js';
 import type { KokyakuContext } from '../context.js';
 import {
+  type BatchItemError,
   type BatchResult,
   type CustomersChanged,
   type OrderChange,
@@ -165,6 +166,11 @@ export class OrderService {
     private readonly changed: CustomersChanged = noChangeListener,
     private readonly ordersChanged: OrdersChanged = noOrdersListener,
   ) {}
+
+  /** The errors `record` would report for these items, writing nothing (import dry runs). */
+  validate(ctx: KokyakuContext, orders: readonly unknown[]): BatchItemError[] {
+    return validateBatch(orders, orderSchema(ctx.shop.currency), 'externalId').errors;
+  }
 
   /**
    * Records orders, idempotent on their shop id: the same order again changes nothing; the

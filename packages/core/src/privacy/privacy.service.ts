@@ -47,6 +47,8 @@ export const PERSONAL_CUSTOMER_COLUMNS = [
  * tenancy test fails when a table with a tenant_id is missing here.
  */
 export const TENANT_TABLES = [
+  'import_rows',
+  'import_runs',
   'audit_log',
   'consents',
   'customer_product_changes',

@@ -1,4 +1,6 @@
-import { type Kokyaku, createKokyaku, defineConfig, KokyakuError, scheduleRefresh } from '@kokyaku/core';
+import { readFile } from 'node:fs/promises';
+import { IMPORT_KINDS, type ImportEncoding, type ImportKind, type Kokyaku, createKokyaku, defineConfig, KokyakuError, scheduleRefresh } from '@kokyaku/core';
+import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startStandaloneServer } from '../standalone.js';
 
@@ -110,6 +112,67 @@ export function buildProgram(): Command {
           `kokyaku: refreshed ${result.customers} customers in ${result.tenants} tenant(s), ${result.segmentChanges} segment membership change(s), CLV models fitted for ${result.clvFitted}, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
         );
       } finally {
+        await kokyaku.close();
+      }
+    });
+
+  program
+    .command('import')
+    .description('Import a CSV file of customers, products, orders (one row per order line) or events. Streams, resumes after a stop, and changes nothing the second time.')
+    .argument('<kind>', `what the file holds: ${IMPORT_KINDS.join(', ')}`)
+    .argument('<file>', 'the CSV file (UTF-8 with or without BOM, or Shift_JIS)')
+    .option('--map <field=header...>', 'use this column for a field (repeatable), e.g. --map customerId=Member_number')
+    .option('--mapping <file>', 'a JSON file {"field": "header"} with the same meaning')
+    .option('--order-key <headers>', 'orders without an order id: the columns that together name an order, e.g. Member_number,Date')
+    .option('--encoding <encoding>', 'utf-8 or shift_jis (default: detected)')
+    .option('--delimiter <char>', 'field separator (default ,)')
+    .option('--dry-run', 'show the column mapping and the first problems; write nothing')
+    .option('--errors <file>', 'write every refused row (line, column, reason) to this CSV file')
+    .option('--tenant <tenant>', 'tenant to import into (default: the default tenant)')
+    .action(async (kind: string, file: string, options: { map?: string[]; mapping?: string; orderKey?: string; encoding?: string; delimiter?: string; dryRun?: boolean; errors?: string; tenant?: string }) => {
+      if (!(IMPORT_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`kind must be one of ${IMPORT_KINDS.join(', ')}.`);
+      if (options.encoding && !['utf-8', 'shift_jis'].includes(options.encoding)) throw new InvalidArgumentError('--encoding must be utf-8 or shift_jis.');
+      const mapping: Record<string, string> = {};
+      if (options.mapping) Object.assign(mapping, JSON.parse(await readFile(options.mapping, 'utf8')) as Record<string, string>);
+      for (const pair of options.map ?? []) {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new InvalidArgumentError(`--map takes field=header, not "${pair}".`);
+        mapping[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+      }
+      const kokyaku = await open();
+      const bar = new SingleBar({ format: 'kokyaku: {phase} [{bar}] {percentage}% | {rowsRead} rows read, {rowsFailed} refused, {rowsApplied} applied', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+      let barStarted = false;
+      try {
+        const result = await kokyaku.imports.run(kokyaku.context({ tenantId: options.tenant }), {
+          kind: kind as ImportKind,
+          file,
+          mapping,
+          orderKey: options.orderKey?.split(',').map((h) => h.trim()).filter(Boolean),
+          encoding: options.encoding as ImportEncoding | undefined,
+          delimiter: options.delimiter,
+          dryRun: options.dryRun,
+          errorReport: options.errors,
+          onProgress: (p) => {
+            const payload = { phase: p.phase.toLowerCase(), rowsRead: p.rowsRead, rowsFailed: p.rowsFailed, rowsApplied: p.rowsApplied };
+            const value = p.phase === 'STAGING' ? p.bytesRead : p.bytesTotal;
+            if (!barStarted) {
+              bar.start(Math.max(p.bytesTotal, 1), value, payload);
+              barStarted = true;
+            } else bar.update(value, payload);
+          },
+        });
+        if (barStarted) bar.stop();
+        const out = [
+          `kokyaku: ${options.dryRun ? 'dry run of' : 'imported'} ${kind} from ${file} (${result.encoding}${result.resumed ? ', resumed' : ''}) in ${result.seconds.toFixed(1)} s`,
+          `  columns: ${Object.entries(result.mapping.headers).map(([f, h]) => `${f} <- "${h}"`).join(', ')}`,
+          ...(result.mapping.unused.length ? [`  not used: ${result.mapping.unused.map((h) => `"${h}"`).join(', ')}`] : []),
+          `  ${result.rowsRead} rows read, ${result.rowsValid} ${options.dryRun ? 'would be stored' : 'stored'}, ${result.rowsFailed} refused (${Math.round(result.rowsRead / Math.max(result.seconds, 0.001))} rows/s)`,
+          ...result.problems.slice(0, 10).map((p) => `  line ${p.line}${p.column ? `, ${p.column}` : ''}: ${p.reason}`),
+          ...(result.problems.length > 10 ? [`  ... ${result.rowsFailed - 10} more${options.errors ? ` in ${options.errors}` : ' (--errors <file> lists them all)'}`] : []),
+        ];
+        process.stdout.write(`${out.join('\n')}\n`);
+      } finally {
+        if (barStarted) bar.stop();
         await kokyaku.close();
       }
     });

@@ -9,6 +9,7 @@ import { Migration20261122060000_id_lists } from './Migration20261122060000_id_l
 import { Migration20261122070000_blend_schedule } from './Migration20261122070000_blend_schedule.js';
 import { Migration20261122080000_tenant_isolation } from './Migration20261122080000_tenant_isolation.js';
 import { Migration20261122090000_privacy } from './Migration20261122090000_privacy.js';
+import { Migration20261122100000_imports } from './Migration20261122100000_imports.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261122070000_blend_schedule', class: Migration20261122070000_blend_schedule },
   { name: 'Migration20261122080000_tenant_isolation', class: Migration20261122080000_tenant_isolation },
   { name: 'Migration20261122090000_privacy', class: Migration20261122090000_privacy },
+  { name: 'Migration20261122100000_imports', class: Migration20261122100000_imports },
 ];

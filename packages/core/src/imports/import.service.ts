@@ -1,0 +1,623 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
+import type { KokyakuContext } from '../context.js';
+import type { BatchResult } from '../ingestion/batch.js';
+import { KokyakuError } from '../shared/errors.js';
+import { asDate, sql, sqlOne } from '../shared/sql.js';
+import { type ColumnMapping, FIELDS, IMPORT_KINDS, type ImportKind, resolveMapping } from './columns.js';
+import {
+  CellError,
+  csvSafe,
+  readAmount,
+  readBoolean,
+  readDate,
+  readInstant,
+  readList,
+  readPostalCode,
+  readQuantity,
+  splitName,
+} from './convert.js';
+
+export type ImportEncoding = 'utf-8' | 'shift_jis';
+
+export interface ImportOptions {
+  kind: ImportKind;
+  /** Path of the CSV file on the server. */
+  file: string;
+  /** field -> header, overriding automatic matching (a mapping file's content). */
+  mapping?: Record<string, string>;
+  /** Orders without an order id column: the columns whose values together name an order (e.g. member and date). */
+  orderKey?: string[];
+  /** Default: detected (UTF-8 with or without BOM, else Shift_JIS / CP932). */
+  encoding?: ImportEncoding;
+  /** Field separator (default ","). */
+  delimiter?: string;
+  /** Show the mapping and the first problems; write nothing. */
+  dryRun?: boolean;
+  /** Where to write the rows that were refused (CSV: line, column, reason, value). */
+  errorReport?: string;
+  /** Rows per batch (default 1,000). */
+  batchSize?: number;
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportProblem {
+  /** Line of the file where the row starts (the header is line 1). */
+  line: number;
+  column: string | null;
+  reason: string;
+  value?: string;
+}
+
+export interface ImportProgress {
+  runId: string | null;
+  kind: ImportKind;
+  phase: 'STAGING' | 'APPLYING' | 'DONE';
+  /** Bytes of the file read so far, and its size. */
+  bytesRead: number;
+  bytesTotal: number;
+  rowsRead: number;
+  rowsFailed: number;
+  rowsApplied: number;
+}
+
+export interface ImportResult extends ImportProgress {
+  encoding: ImportEncoding;
+  mapping: ColumnMapping;
+  /** Rows stored (or, in a dry run, that would be). */
+  rowsValid: number;
+  /** The first problems (all of them are in the error report). */
+  problems: ImportProblem[];
+  /** True when this run picked up a run of the same file that had stopped half-way. */
+  resumed: boolean;
+  seconds: number;
+}
+
+export interface ImportRun {
+  id: string;
+  kind: ImportKind;
+  fileName: string;
+  status: 'STAGING' | 'APPLYING' | 'DONE';
+  rowsRead: number;
+  rowsFailed: number;
+  rowsApplied: number;
+  startedAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** How ingestion is called for a batch of staged documents. */
+export interface ImportSinks {
+  customers(ctx: KokyakuContext, docs: unknown[]): Promise<BatchResult>;
+  products(ctx: KokyakuContext, docs: unknown[]): Promise<BatchResult>;
+  orders(ctx: KokyakuContext, docs: unknown[]): Promise<BatchResult>;
+  events(ctx: KokyakuContext, docs: unknown[]): Promise<BatchResult>;
+  /** Validation only (dry runs): the errors ingestion would report. */
+  validate(ctx: KokyakuContext, kind: ImportKind, docs: unknown[]): BatchResult['errors'];
+}
+
+interface Staged {
+  line: number;
+  key: string;
+  doc: Record<string, unknown> | null;
+  error: ImportProblem | null;
+}
+
+const KEEP_PROBLEMS = 100;
+
+async function detectEncoding(file: string): Promise<ImportEncoding> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    let sample = buffer.subarray(0, bytesRead);
+    // A cut multi-byte character at the end of the sample is not an error.
+    for (let cut = 0; cut < 4 && sample.length > 0; cut++) {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(sample);
+        return 'utf-8';
+      } catch {
+        if (bytesRead < buffer.length) break;
+        sample = sample.subarray(0, sample.length - 1);
+      }
+    }
+    return 'shift_jis';
+  } finally {
+    await handle.close();
+  }
+}
+
+async function hashFile(file: string): Promise<{ hash: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { hash: hash.digest('hex'), size };
+}
+
+/**
+ * CSV import of customers, products, orders (one row per order line) and events. Streams the file
+ * (constant memory), matches headers in English and Japanese, converts and checks each row, and
+ * stages the good rows in PostgreSQL before handing them to ingestion in batches. Refused rows are
+ * reported by line, column and reason. Importing the same file again changes nothing; a run killed
+ * half-way resumes where it stopped when started again.
+ */
+export class ImportService {
+  constructor(private readonly sinks: ImportSinks) {}
+
+  async run(ctx: KokyakuContext, options: ImportOptions): Promise<ImportResult> {
+    const started = performance.now();
+    if (!IMPORT_KINDS.includes(options.kind)) throw KokyakuError.badInput(`Unknown kind "${options.kind}"; one of ${IMPORT_KINDS.join(', ')}.`, { field: 'kind' });
+    const { hash, size } = await hashFile(options.file).catch((error: NodeJS.ErrnoException) => {
+      throw KokyakuError.badInput(`Cannot read ${options.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}.`, { field: 'file' });
+    });
+    const encoding = options.encoding ?? (await detectEncoding(options.file));
+    const batchSize = options.batchSize ?? 1000;
+    const settings = { mapping: options.mapping ?? {}, orderKey: options.orderKey ?? [], encoding, delimiter: options.delimiter ?? ',' };
+
+    let run: { id: string; status: ImportRun['status']; staged_through: number; resumed: boolean } | null = null;
+    if (!options.dryRun) {
+      run = await this.openRun(ctx, options.kind, path.basename(options.file), hash, settings);
+    }
+    const progress: ImportProgress = {
+      runId: run?.id ?? null,
+      kind: options.kind,
+      phase: run?.status ?? 'STAGING',
+      bytesRead: 0,
+      bytesTotal: size,
+      rowsRead: 0,
+      rowsFailed: 0,
+      rowsApplied: 0,
+    };
+    const problems: ImportProblem[] = [];
+    let mapping: ColumnMapping | null = null;
+    let rowsValid = 0;
+
+    if (!run || run.status === 'STAGING') {
+      let pending: Staged[] = [];
+      const flush = async () => {
+        const batch = pending;
+        pending = [];
+        if (batch.length === 0) return;
+        if (options.dryRun) {
+          const docs = batch.filter((s) => s.doc);
+          const asInput = (doc: Record<string, unknown>) => {
+            if (options.kind !== 'orders') return doc;
+            const { line, ...order } = doc;
+            return { ...order, lines: [line] };
+          };
+          const errors = this.sinks.validate(ctx, options.kind, docs.map((s) => asInput(s.doc!)));
+          for (const e of errors) {
+            const staged = docs[e.index]!;
+            if (staged.error) continue;
+            staged.error = { line: staged.line, column: mapping!.headers[e.field.split(/[.[]/)[0]!] ?? e.field, reason: e.message };
+            progress.rowsFailed++;
+            if (problems.length < KEEP_PROBLEMS) problems.push(staged.error);
+          }
+          rowsValid += batch.filter((s) => s.doc && !s.error).length;
+          return;
+        }
+        await sql(
+          ctx.em,
+          `insert into kokyaku.import_rows (run_id, tenant_id, line, key, doc, error)
+           select $1, $2, r.line, r.key, r.doc, r.error from jsonb_to_recordset($3::jsonb) as r(line int, key text, doc jsonb, error jsonb)
+           on conflict (run_id, line) do nothing`,
+          [run!.id, ctx.tenantId, JSON.stringify(batch)],
+        );
+        await sql(ctx.em, `update kokyaku.import_runs set staged_through = $2, rows_read = $3, rows_failed = $4, updated_at = now() where id = $1`, [
+          run!.id,
+          batch.at(-1)!.line,
+          progress.rowsRead,
+          progress.rowsFailed,
+        ]);
+        options.onProgress?.({ ...progress });
+      };
+
+      const source = createReadStream(options.file);
+      source.on('data', (chunk) => {
+        progress.bytesRead += (chunk as Buffer).length;
+      });
+      const decoded = (encoding === 'utf-8' ? source : source.pipe(iconv.decodeStream('cp932'))) as Readable;
+      const parser = parse({ bom: true, info: true, raw: true, relax_column_count: true, skip_empty_lines: true, delimiter: settings.delimiter });
+      let headers: string[] | null = null;
+      const convert = this.converter(options.kind, ctx.shop.timeZone, settings.orderKey);
+      const orders = new Map<string, { customer: string; placedAt: string; line: number }>();
+      const sink = new Transform({
+        objectMode: true,
+        transform: (record: { record: string[]; info: { lines: number }; raw: string }, _enc, done) => {
+          const line = record.info.lines - (record.raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
+          if (!headers) {
+            headers = record.record.map((h) => h.trim());
+            try {
+              mapping = resolveMapping(options.kind, headers, settings.mapping, { optional: settings.orderKey.length ? ['orderId'] : [] });
+              for (const column of settings.orderKey) {
+                if (!headers.some((h) => h === column)) throw KokyakuError.badInput(`--order-key names "${column}", which is not a header of the file.`, { field: 'orderKey' });
+              }
+            } catch (error) {
+              done(error as Error);
+              return;
+            }
+            done();
+            return;
+          }
+          progress.rowsRead++;
+          if (run && line <= run.staged_through) {
+            done();
+            return;
+          }
+          const staged = this.stage(line, record.record, headers, mapping!, convert, orders);
+          if (staged.error) {
+            progress.rowsFailed++;
+            if (problems.length < KEEP_PROBLEMS) problems.push(staged.error);
+          }
+          pending.push(staged);
+          if (pending.length >= batchSize) {
+            flush().then(() => done(), done);
+            return;
+          }
+          done();
+        },
+        flush: (done) => {
+          flush().then(() => done(), done);
+        },
+      });
+      try {
+        await pipeline(decoded, parser, sink);
+      } catch (error) {
+        if (error instanceof KokyakuError) throw error;
+        throw KokyakuError.badInput(`${options.file} is not a CSV file Kokyaku can read: ${(error as Error).message}`, { field: 'file' });
+      }
+      if (!mapping) throw KokyakuError.badInput(`${options.file} is empty: no header row.`, { field: 'file' });
+      if (options.dryRun) {
+        return { ...progress, phase: 'STAGING', encoding, mapping, rowsValid, problems, resumed: false, seconds: (performance.now() - started) / 1000 };
+      }
+      await sql(ctx.em, `update kokyaku.import_runs set status = 'APPLYING', rows_read = $2, rows_failed = $3, updated_at = now() where id = $1`, [
+        run!.id,
+        progress.rowsRead,
+        progress.rowsFailed,
+      ]);
+      progress.phase = 'APPLYING';
+    } else {
+      // Staged before a stop: read the header only, for the mapping in the result.
+      mapping = await this.mappingOf(options, settings);
+    }
+
+    const applied = await this.apply(ctx, run!.id, options.kind, batchSize, mapping!, progress, options.onProgress);
+    const counts = await sqlOne<{ read: number; failed: number; valid: number }>(
+      ctx.em,
+      `select r.rows_read as read, (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is not null) as failed,
+              (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is null) as valid
+       from kokyaku.import_runs r where r.id = $1`,
+      [run!.id],
+    );
+    const allProblems = await sql<{ line: number; error: ImportProblem }>(
+      ctx.em,
+      `select line, error from kokyaku.import_rows where run_id = $1 and error is not null order by line`,
+      [run!.id],
+    );
+    if (options.errorReport) await writeErrorReport(options.errorReport, allProblems.map((p) => ({ ...p.error, line: p.line })));
+    // The staged documents hold personal data: once applied they go; the run keeps its counts.
+    await sql(ctx.em, `delete from kokyaku.import_rows where run_id = $1`, [run!.id]);
+    await sql(
+      ctx.em,
+      `update kokyaku.import_runs set status = 'DONE', rows_failed = $2, rows_applied = $3, finished_at = coalesce(finished_at, now()), updated_at = now() where id = $1`,
+      [run!.id, counts!.failed, counts!.valid],
+    );
+    const result: ImportResult = {
+      ...progress,
+      phase: 'DONE',
+      rowsRead: counts!.read,
+      rowsFailed: counts!.failed,
+      rowsApplied: applied,
+      encoding,
+      mapping: mapping!,
+      rowsValid: counts!.valid,
+      problems: allProblems.slice(0, KEEP_PROBLEMS).map((p) => ({ ...p.error, line: p.line })),
+      resumed: run!.resumed,
+      seconds: (performance.now() - started) / 1000,
+    };
+    options.onProgress?.(result);
+    return result;
+  }
+
+  /** The runs of the context's tenant, newest first: progress of imports under way and done. */
+  async runs(ctx: KokyakuContext, options: { first?: number } = {}): Promise<ImportRun[]> {
+    const rows = await sql<{
+      id: string;
+      kind: ImportKind;
+      file_name: string;
+      status: ImportRun['status'];
+      rows_read: number;
+      rows_failed: number;
+      rows_applied: number;
+      started_at: Date | string;
+      updated_at: Date | string;
+      finished_at: Date | string | null;
+    }>(ctx.em, `select id::text as id, kind, file_name, status, rows_read, rows_failed, rows_applied, started_at, updated_at, finished_at from kokyaku.import_runs where tenant_id = $1 order by id desc limit $2`, [
+      ctx.tenantId,
+      Math.min(Math.max(options.first ?? 20, 1), 100),
+    ]);
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      fileName: r.file_name,
+      status: r.status,
+      rowsRead: r.rows_read,
+      rowsFailed: r.rows_failed,
+      rowsApplied: r.rows_applied,
+      startedAt: asDate(r.started_at),
+      updatedAt: asDate(r.updated_at),
+      finishedAt: asDate(r.finished_at),
+    }));
+  }
+
+  private async openRun(ctx: KokyakuContext, kind: ImportKind, fileName: string, hash: string, settings: Record<string, unknown>) {
+    const existing = await sqlOne<{ id: string; status: ImportRun['status']; staged_through: number }>(
+      ctx.em,
+      `select id::text as id, status, staged_through from kokyaku.import_runs where tenant_id = $1 and kind = $2 and file_hash = $3 and settings = $4::jsonb`,
+      [ctx.tenantId, kind, hash, JSON.stringify(settings)],
+    );
+    if (existing && existing.status !== 'DONE') return { ...existing, resumed: true };
+    if (existing) {
+      // The same file again: run it again (ingestion is idempotent, so it changes nothing).
+      await sql(ctx.em, `update kokyaku.import_runs set status = 'STAGING', staged_through = 0, applied_key = null, rows_read = 0, rows_failed = 0, rows_applied = 0, finished_at = null, updated_at = now() where id = $1`, [existing.id]);
+      return { id: existing.id, status: 'STAGING' as const, staged_through: 0, resumed: false };
+    }
+    const created = await sqlOne<{ id: string }>(
+      ctx.em,
+      `insert into kokyaku.import_runs (tenant_id, kind, file_name, file_hash, settings) values ($1, $2, $3, $4, $5::jsonb)
+       on conflict (tenant_id, kind, file_hash, settings) do update set updated_at = now() returning id::text as id`,
+      [ctx.tenantId, kind, fileName, hash, JSON.stringify(settings)],
+    );
+    return { id: created!.id, status: 'STAGING' as const, staged_through: 0, resumed: false };
+  }
+
+  private async mappingOf(options: ImportOptions, settings: { mapping: Record<string, string>; orderKey: string[]; encoding: ImportEncoding; delimiter: string }): Promise<ColumnMapping> {
+    const source = createReadStream(options.file);
+    const decoded = (settings.encoding === 'utf-8' ? source : source.pipe(iconv.decodeStream('cp932'))) as Readable;
+    const parser = decoded.pipe(parse({ bom: true, to_line: 1, delimiter: settings.delimiter }));
+    for await (const header of parser) {
+      source.destroy();
+      return resolveMapping(options.kind, (header as string[]).map((h) => h.trim()), settings.mapping, { optional: settings.orderKey.length ? ['orderId'] : [] });
+    }
+    throw KokyakuError.badInput(`${options.file} is empty: no header row.`, { field: 'file' });
+  }
+
+  /** Hands the staged rows to ingestion in batches, from where a previous run stopped. */
+  private async apply(
+    ctx: KokyakuContext,
+    runId: string,
+    kind: ImportKind,
+    batchSize: number,
+    mapping: ColumnMapping,
+    progress: ImportProgress,
+    onProgress: ImportOptions['onProgress'],
+  ): Promise<number> {
+    const state = await sqlOne<{ applied_key: string | null }>(ctx.em, `select applied_key from kokyaku.import_runs where id = $1`, [runId]);
+    let after = state?.applied_key ?? '';
+    let applied = 0;
+    for (;;) {
+      // Orders: every line of the next orders (their rows may lie anywhere in the file).
+      const rows = await sql<{ line: number; key: string; doc: Record<string, unknown> }>(
+        ctx.em,
+        kind === 'orders'
+          ? `select line, key, doc from kokyaku.import_rows
+             where run_id = $1 and error is null and key in (
+               select distinct key from kokyaku.import_rows where run_id = $1 and error is null and key > $2 order by key limit $3)
+             order by key, line`
+          : `select line, key, doc from kokyaku.import_rows where run_id = $1 and error is null and key > $2 order by key limit $3`,
+        [runId, after, batchSize],
+      );
+      if (rows.length === 0) break;
+      const docs = kind === 'orders' ? assembleOrders(rows) : rows.map((r) => ({ doc: r.doc, lines: [r.line] }));
+      const result = await this.sinks[kind](ctx, docs.map((d) => d.doc));
+      for (const e of result.errors) {
+        const lines = docs[e.index]!.lines;
+        const field = e.field.split(/[.[]/)[0]!;
+        // An order's line errors name the line itself.
+        const lineIndex = /^lines\[(\d+)\]/.exec(e.field)?.[1];
+        const line = lineIndex !== undefined ? (lines[Number(lineIndex)] ?? lines[0]!) : lines[0]!;
+        const column = mapping.headers[columnField(kind, e.field)] ?? mapping.headers[field] ?? e.field;
+        await sql(ctx.em, `update kokyaku.import_rows set error = $3::jsonb where run_id = $1 and line = any(kokyaku.json_bigints($2::jsonb)::int[])`, [
+          runId,
+          JSON.stringify(lineIndex !== undefined ? [line] : lines),
+          JSON.stringify({ column, reason: e.message }),
+        ]);
+      }
+      applied += docs.length - new Set(result.errors.map((e) => e.index)).size;
+      after = rows.at(-1)!.key;
+      await sql(ctx.em, `update kokyaku.import_runs set applied_key = $2, rows_applied = rows_applied + $3, updated_at = now() where id = $1`, [runId, after, rows.length]);
+      progress.rowsApplied += rows.length;
+      onProgress?.({ ...progress, phase: 'APPLYING' });
+    }
+    return applied;
+  }
+
+  /** Turns one CSV row into the document ingestion takes, or the reason it cannot. */
+  private stage(
+    line: number,
+    cells: string[],
+    headers: string[],
+    mapping: ColumnMapping,
+    convert: (cell: (field: string) => string | undefined, raw: (header: string) => string | undefined) => { key?: string; doc: Record<string, unknown> },
+    orders: Map<string, { customer: string; placedAt: string; line: number }>,
+  ): Staged {
+    if (cells.length !== headers.length) {
+      return { line, key: '', doc: null, error: { line, column: null, reason: `has ${cells.length} columns; the header has ${headers.length}` } };
+    }
+    let current = '';
+    const cell = (field: string) => {
+      const index = mapping.columns[field];
+      current = field;
+      if (index === undefined) return undefined;
+      const value = cells[index]!.trim();
+      return value === '' ? undefined : value;
+    };
+    const raw = (header: string) => {
+      current = header;
+      const index = headers.indexOf(header);
+      return index < 0 ? undefined : cells[index]!.trim();
+    };
+    try {
+      const converted = convert(cell, raw);
+      const doc = converted.doc;
+      // Rows of one kind apply in file order; order lines group by order.
+      const key = converted.key ?? String(line).padStart(10, '0');
+      if (doc.__order) {
+        // Every line of an order must agree on its customer and date.
+        const order = doc.__order as { customer: string; placedAt: string };
+        delete doc.__order;
+        const seen = orders.get(key);
+        if (seen && (seen.customer !== order.customer || seen.placedAt !== order.placedAt)) {
+          const which = seen.customer !== order.customer ? 'customerId' : 'placedAt';
+          return {
+            line,
+            key,
+            doc: null,
+            error: { line, column: mapping.headers[which] ?? which, reason: `order ${key} already appeared on line ${seen.line} with another ${which === 'customerId' ? 'customer' : 'date'}`, value: csvSafe(cell(which)) },
+          };
+        }
+        // Remembered per distinct order id: memory grows with orders, not lines.
+        if (!seen) orders.set(key, { ...order, line });
+      }
+      return { line, key, doc, error: null };
+    } catch (error) {
+      if (!(error instanceof CellError)) throw error;
+      const header = mapping.headers[current] ?? current;
+      const index = mapping.columns[current] ?? headers.indexOf(current);
+      return { line, key: '', doc: null, error: { line, column: header, reason: error.message, value: index >= 0 ? cells[index] : undefined } };
+    }
+  }
+
+  private converter(kind: ImportKind, timeZone: string, orderKey: string[]) {
+    const required = (value: string | undefined, what: string) => {
+      if (value === undefined) throw new CellError(`is empty; ${what} is required`);
+      return value;
+    };
+    const opt = <T>(value: string | undefined, read: (v: string) => T) => (value === undefined ? undefined : read(value));
+    switch (kind) {
+      case 'customers':
+        return (cell: (f: string) => string | undefined) => {
+          const externalId = required(cell('externalId'), 'the customer id');
+          const full = opt(cell('fullName'), splitName);
+          const fullKana = opt(cell('fullNameKana'), splitName);
+          const customFields: Record<string, unknown> = {};
+          const postal = opt(cell('postalCode'), readPostalCode);
+          if (postal) customFields.postal_code = postal;
+          const address = cell('address');
+          if (address) customFields.address = address;
+          const doc: Record<string, unknown> = {
+            externalId,
+            email: cell('email'),
+            phone: cell('phone'),
+            lastName: cell('lastName') ?? full?.last,
+            firstName: cell('firstName') ?? full?.first ?? undefined,
+            lastNameKana: cell('lastNameKana') ?? fullKana?.last,
+            firstNameKana: cell('firstNameKana') ?? fullKana?.first ?? undefined,
+            birthday: opt(cell('birthday'), readDate),
+            region: cell('region'),
+            city: cell('city'),
+            country: cell('country'),
+            tags: opt(cell('tags'), readList),
+            emailConsent: opt(cell('emailConsent'), readBoolean),
+            createdAt: opt(cell('createdAt'), (v) => readInstant(v, timeZone).toISOString()),
+            ...(Object.keys(customFields).length ? { customFields } : {}),
+          };
+          return { doc: prune(doc) };
+        };
+      case 'products':
+        return (cell: (f: string) => string | undefined) => {
+          const doc = prune({
+            externalId: required(cell('externalId'), 'the product id'),
+            name: required(cell('name'), 'the product name'),
+            price: opt(cell('price'), readAmount),
+            categories: opt(cell('categories'), readList),
+            tags: opt(cell('tags'), readList),
+            inStock: opt(cell('inStock'), (v) => (/^\d+$/.test(v.normalize('NFKC')) ? Number(v.normalize('NFKC')) > 0 : readBoolean(v))),
+          });
+          return { doc };
+        };
+      case 'orders':
+        return (cell: (f: string) => string | undefined, raw: (h: string) => string | undefined) => {
+          const customerExternalId = required(cell('customerId'), 'the customer id');
+          const placedAtText = required(cell('placedAt'), 'the order date');
+          const externalId = orderKey.length ? orderKey.map((h) => required(raw(h), h)).join('|') : required(cell('orderId'), 'the order id');
+          const placedAt = readInstant(placedAtText, timeZone).toISOString();
+          const status = opt(cell('status'), (v) => {
+            const s = v.normalize('NFKC').trim().toUpperCase();
+            if (['CANCELLED', 'CANCELED', 'キャンセル', '取消', 'VOID'].includes(s)) return 'CANCELLED';
+            if (['PLACED', 'PAID', 'COMPLETED', 'SHIPPED', 'FULFILLED', '完了', '発送済み', '支払済み', '受注'].includes(s)) return 'PLACED';
+            throw new CellError('is not an order status (PLACED or CANCELLED)');
+          });
+          const line = prune({
+            productExternalId: required(cell('productId'), 'the product id'),
+            quantity: opt(cell('quantity'), readQuantity) ?? 1,
+            unitPrice: readAmount(required(cell('unitPrice'), 'the unit price')),
+          });
+          const doc: Record<string, unknown> = prune({ externalId, customerExternalId, placedAt, status, currency: cell('currency'), line });
+          doc.__order = { customer: customerExternalId, placedAt };
+          return { key: externalId, doc };
+        };
+      case 'events':
+        return (cell: (f: string) => string | undefined) => {
+          const doc = prune({
+            eventId: required(cell('eventId'), 'the event id'),
+            type: required(cell('type'), 'the event type'),
+            customerExternalId: cell('customerId'),
+            productExternalId: cell('productId'),
+            occurredAt: readInstant(required(cell('occurredAt'), 'the time'), timeZone).toISOString(),
+          });
+          return { doc };
+        };
+    }
+  }
+}
+
+/** The column of an ingestion error's field path (orders name their lines' fields). */
+function columnField(kind: ImportKind, field: string): string {
+  if (kind === 'customers' && /^(firstName|lastName)$/.test(field)) return field;
+  if (kind !== 'orders') return field.split(/[.[]/)[0]!;
+  const sub = /^lines\[\d+\]\.(\w+)/.exec(field)?.[1];
+  const names: Record<string, string> = { productExternalId: 'productId', quantity: 'quantity', unitPrice: 'unitPrice', externalId: 'orderId', customerExternalId: 'customerId', placedAt: 'placedAt' };
+  return names[sub ?? field.split(/[.[]/)[0]!] ?? field;
+}
+
+function prune<T extends Record<string, unknown>>(doc: T): T {
+  for (const key of Object.keys(doc)) if (doc[key] === undefined) delete doc[key];
+  return doc;
+}
+
+/** Orders from their staged lines (rows sorted by order key, then line). */
+function assembleOrders(rows: { line: number; key: string; doc: Record<string, unknown> }[]): { doc: Record<string, unknown>; lines: number[] }[] {
+  const out: { doc: Record<string, unknown>; lines: number[] }[] = [];
+  for (const row of rows) {
+    const last = out.at(-1);
+    const { line, ...order } = row.doc as { line: Record<string, unknown> } & Record<string, unknown>;
+    if (last && last.doc.externalId === row.key) {
+      (last.doc.lines as unknown[]).push(line);
+      last.lines.push(row.line);
+    } else {
+      out.push({ doc: { ...order, lines: [line] }, lines: [row.line] });
+    }
+  }
+  return out;
+}
+
+async function writeErrorReport(file: string, problems: ImportProblem[]): Promise<void> {
+  const quote = (v: unknown) => {
+    const text = csvSafe(v);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const lines = ['line,column,reason,value', ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.value ?? ''].map(quote).join(','))];
+  await writeFile(file, `\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');
+}
+
+export { FIELDS };
