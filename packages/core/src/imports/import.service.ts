@@ -4,6 +4,7 @@ import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import type { KokyakuContext } from '../context.js';
@@ -226,7 +227,28 @@ export class ImportService {
         progress.bytesRead += (chunk as Buffer).length;
       });
       const decoded = (encoding === 'utf-8' ? source : source.pipe(iconv.decodeStream('cp932'))) as Readable;
-      const parser = parse({ bom: true, info: true, raw: true, relax_column_count: true, skip_empty_lines: true, delimiter: settings.delimiter });
+      // csv-parse counts a CR LF inside a quoted field as two lines: with LF only, its line
+      // numbers are the file's.
+      const lf = lineFeeds();
+      // A malformed row (a stray quote) is reported and skipped, not the end of the import.
+      const parser = parse({
+        bom: true,
+        info: true,
+        raw: true,
+        relax_column_count: true,
+        relax_quotes: true,
+        skip_empty_lines: true,
+        skip_records_with_error: true,
+        delimiter: settings.delimiter,
+      });
+      parser.on('skip', (error: Error & { lines?: number }) => {
+        const line = error.lines ?? 0;
+        const problem: ImportProblem = { line, column: null, reason: `cannot be read as CSV: ${error.message}` };
+        progress.rowsRead++;
+        progress.rowsFailed++;
+        if (problems.length < KEEP_PROBLEMS) problems.push(problem);
+        pending.push({ line, key: '', doc: null, error: problem });
+      });
       let headers: string[] | null = null;
       const convert = this.converter(options.kind, ctx.shop.timeZone, settings.orderKey);
       const orders = new Map<string, { customer: string; placedAt: string; line: number }>();
@@ -270,7 +292,7 @@ export class ImportService {
         },
       });
       try {
-        await pipeline(decoded, parser, sink);
+        await pipeline(decoded, lf, parser, sink);
       } catch (error) {
         if (error instanceof KokyakuError) throw error;
         throw KokyakuError.badInput(`${options.file} is not a CSV file Kokyaku can read: ${(error as Error).message}`, { field: 'file' });
@@ -609,6 +631,30 @@ function assembleOrders(rows: { line: number; key: string; doc: Record<string, u
     }
   }
   return out;
+}
+
+/** Text with every CR LF and lone CR turned into LF (a CR at the end of a chunk waits for the next). */
+function lineFeeds(): Transform {
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  const convert = (text: string, last: boolean) => {
+    let all = carry + text;
+    carry = '';
+    if (!last && all.endsWith('\r')) {
+      carry = '\r';
+      all = all.slice(0, -1);
+    }
+    return all.replace(/\r\n?/g, '\n');
+  };
+  return new Transform({
+    decodeStrings: false,
+    transform(chunk: Buffer | string, _enc, done) {
+      done(null, convert(typeof chunk === 'string' ? chunk : decoder.write(chunk), false));
+    },
+    flush(done) {
+      done(null, convert(decoder.end(), true));
+    },
+  });
 }
 
 async function writeErrorReport(file: string, problems: ImportProblem[]): Promise<void> {

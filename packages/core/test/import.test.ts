@@ -1,0 +1,180 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import iconv from 'iconv-lite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { type Kokyaku, type KokyakuContext, sql } from '@kokyaku/core';
+import { createTestKokyaku } from '@kokyaku/core/testing';
+
+let kokyaku: Kokyaku;
+let dir: string;
+const ctx = (tenantId = 'default'): KokyakuContext => kokyaku.context({ tenantId, actor: { id: 'importer', roles: ['ADMIN'] } });
+
+async function count(table: string, tenantId = 'default'): Promise<number> {
+  return (await sql<{ n: number }>(ctx(tenantId).em, `select count(*)::int as n from kokyaku.${table} where tenant_id = $1`, [tenantId]))[0]!.n;
+}
+
+/** A CSV file: rows joined with CRLF, in UTF-8 (optionally with a BOM) or Shift_JIS. */
+async function file(name: string, lines: string[], encoding: 'utf-8' | 'utf-8-bom' | 'shift_jis' = 'utf-8'): Promise<string> {
+  const text = `${lines.join('\r\n')}\r\n`;
+  const bytes = encoding === 'shift_jis' ? iconv.encode(text, 'cp932') : Buffer.from(encoding === 'utf-8-bom' ? `\uFEFF${text}` : text, 'utf8');
+  const target = path.join(dir, name);
+  await fs.writeFile(target, bytes);
+  return target;
+}
+
+beforeAll(async () => {
+  kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' } });
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-import-'));
+});
+afterAll(async () => {
+  await kokyaku?.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('customers in Shift_JIS with Japanese headers', () => {
+  const rows = [
+    '会員番号,氏名,フリガナ,メールアドレス,電話番号,郵便番号,都道府県,住所,生年月日,メルマガ',
+    'C-1,山田　花子,ヤマダ ハナコ, Hanako@Example.JP ,090-1234-5678,〒060-0001,北海道,札幌市中央区北1条西2丁目,1990/4/1,はい', // line 2
+    'C-2,佐藤 太郎,サトウ タロウ,taro@example.jp,03-1234-5678,100-0001,東京都,"千代田区千代田1-1\r\n皇居前",1985年12月24日,いいえ', // lines 3-4
+    'C-3,鈴木 一郎,スズキ イチロウ,not-an-email,090-0000-0000,,,,,', // line 5: bad email
+    'C-4,高橋 次郎,タカハシ ジロウ,jiro@example.jp,12,,,,,', // line 6: bad phone
+    'C-5,田中 三郎,タナカ サブロウ,saburo@example.jp', // line 7: wrong column count
+    'C-6,伊藤 四郎,イトウ シロウ,shiro@example.jp,,,,,=1+1,', // line 8: formula-looking birthday
+    'C-7,"=HYPERLINK(""http://evil.example"")",,nana@example.jp,,,,,,', // line 9: formula-looking name, stored as text
+  ];
+
+  it('stores the good rows, normalised, and reports each bad line with its column and reason', async () => {
+    const csv = await file('customers-sjis.csv', rows, 'shift_jis');
+    const report = path.join(dir, 'customers-errors.csv');
+    const result = await kokyaku.imports.run(ctx(), { kind: 'customers', file: csv, errorReport: report });
+    expect(result.encoding).toBe('shift_jis');
+    expect(result.mapping.headers).toMatchObject({ externalId: '会員番号', fullName: '氏名', fullNameKana: 'フリガナ', email: 'メールアドレス', phone: '電話番号', postalCode: '郵便番号', region: '都道府県', address: '住所', birthday: '生年月日', emailConsent: 'メルマガ' });
+    expect(result.rowsRead).toBe(7);
+    expect(result.rowsValid).toBe(3);
+    expect(result.problems.map((p) => [p.line, p.column])).toEqual([
+      [5, 'メールアドレス'],
+      [6, '電話番号'],
+      [7, null],
+      [8, '生年月日'],
+    ]);
+    expect(result.problems[2]!.reason).toMatch(/4 columns; the header has 10/);
+
+    const hanako = (await kokyaku.customers.findByExternalId(ctx(), 'C-1'))!;
+    expect(hanako).toMatchObject({
+      lastName: '山田',
+      firstName: '花子',
+      lastNameKana: 'ヤマダ',
+      firstNameKana: 'ハナコ',
+      email: 'hanako@example.jp',
+      phone: '+819012345678',
+      birthday: '1990-04-01',
+      region: '北海道',
+      emailConsent: true,
+      customFields: { postal_code: '060-0001', address: '札幌市中央区北1条西2丁目' },
+    });
+    const taro = (await kokyaku.customers.findByExternalId(ctx(), 'C-2'))!;
+    expect(taro).toMatchObject({ birthday: '1985-12-24', emailConsent: false, customFields: { postal_code: '100-0001', address: '千代田区千代田1-1\n皇居前' } });
+    expect((await kokyaku.customers.findByExternalId(ctx(), 'C-7'))!.lastName).toBe('=HYPERLINK("http://evil.example")');
+    for (const bad of ['C-3', 'C-4', 'C-5', 'C-6']) expect(await kokyaku.customers.findByExternalId(ctx(), bad), bad).toBeNull();
+
+    // The report names every bad line; a formula-looking value cannot become a formula.
+    const text = await fs.readFile(report, 'utf8');
+    const lines = text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('line,column,reason,value');
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['5', '6', '7', '8']);
+    expect(text).toContain("'=1+1");
+    expect(text).not.toMatch(/,=1\+1/);
+  });
+
+  it('changes nothing when the same file is imported again', async () => {
+    const csv = path.join(dir, 'customers-sjis.csv');
+    const before = await sql<{ id: string; updated_at: string }>(ctx().em, `select id::text as id, updated_at::text from kokyaku.customers where tenant_id = 'default' order by id`);
+    const again = await kokyaku.imports.run(ctx(), { kind: 'customers', file: csv });
+    expect(again.rowsValid).toBe(3);
+    const after = await sql<{ id: string; updated_at: string }>(ctx().em, `select id::text as id, updated_at::text from kokyaku.customers where tenant_id = 'default' order by id`);
+    expect(after).toEqual(before);
+    // The staged rows (personal data) are gone once a run is done; the run keeps its counts.
+    expect(await count('import_rows')).toBe(0);
+    const runs = await kokyaku.imports.runs(ctx());
+    expect(runs[0]).toMatchObject({ kind: 'customers', status: 'DONE', rowsRead: 7, rowsFailed: 4, rowsApplied: 3 });
+  });
+});
+
+describe('products with a BOM, and a dry run', () => {
+  it('shows the mapping and the first problems in a dry run and writes nothing', async () => {
+    const csv = await file('products-bom.csv', ['商品コード,商品名,価格,カテゴリ', 'P-1,コーヒー豆,"1,280",coffee;beans', 'P-2,マグカップ,¥2000,kitchen', 'P-3,ティーポット,abc,kitchen'], 'utf-8-bom');
+    const dry = await kokyaku.imports.run(ctx(), { kind: 'products', file: csv, dryRun: true });
+    expect(dry.encoding).toBe('utf-8');
+    expect(dry.mapping.headers).toEqual({ externalId: '商品コード', name: '商品名', price: '価格', categories: 'カテゴリ' });
+    expect(dry.rowsValid).toBe(2);
+    expect(dry.problems).toEqual([{ line: 4, column: '価格', reason: 'is not an amount', value: 'abc' }]);
+    expect(await count('products')).toBe(0);
+    expect(await count('import_runs')).toBe(1);
+
+    const done = await kokyaku.imports.run(ctx(), { kind: 'products', file: csv });
+    expect(done.rowsValid).toBe(2);
+    const coffee = await kokyaku.products.findByExternalId(ctx(), 'P-1');
+    expect(coffee).toMatchObject({ name: 'コーヒー豆', price: 1280, categories: ['coffee', 'beans'] });
+  });
+});
+
+describe('orders, one row per line', () => {
+  it('groups lines by order id wherever they are in the file, and refuses a line that contradicts its order', async () => {
+    const csv = await file('orders.csv', [
+      '注文番号,会員番号,注文日,商品コード,数量,単価,ステータス',
+      'O-1,C-1,2026-05-01 10:30,P-1,2,1280,', // line 2
+      'O-2,C-2,2026/5/2,P-2,1,2000,完了', // line 3
+      'O-1,C-1,2026-05-01 10:30,P-2,1,2000,', // line 4: second line of O-1
+      'O-1,C-9,2026-05-01 10:30,P-3,1,500,', // line 5: same order id, another customer
+      'O-3,C-1,2026-05-03,P-1,0,1280,', // line 6: quantity 0
+      'O-4,C-2,2026-05-04,P-1,1,1280,キャンセル', // line 7
+    ]);
+    const result = await kokyaku.imports.run(ctx(), { kind: 'orders', file: csv });
+    expect(result.problems.map((p) => [p.line, p.column])).toEqual([
+      [5, '会員番号'],
+      [6, '数量'],
+    ]);
+    expect(result.problems[0]!.reason).toMatch(/order O-1 already appeared on line 2 with another customer/);
+    const hanako = (await kokyaku.customers.findByExternalId(ctx(), 'C-1'))!;
+    expect(hanako.metrics).toMatchObject({ ordersCount: 1, totalSpent: 2 * 1280 + 2000 });
+    const page = await kokyaku.orders.listForCustomers(ctx(), [hanako.id], { first: 10 });
+    const o1 = page.get(hanako.id)!.nodes[0]!;
+    expect(o1).toMatchObject({ externalId: 'O-1', placedAt: new Date('2026-05-01T01:30:00Z') });
+    const taro = (await kokyaku.customers.findByExternalId(ctx(), 'C-2'))!;
+    expect(taro.metrics.ordersCount).toBe(1);
+    expect(await count('orders')).toBe(3);
+  });
+
+  it('names an order from several columns with orderKey, as for the groceries data', async () => {
+    const csv = await file('baskets.csv', ['Member_number,Date,itemDescription,Cost', '1000,1-Jan-14,milk,150', '1001,1-Jan-14,bread,200', '1000,1-Jan-14,eggs,300', '1000,2-Jan-14,milk,150']);
+    const result = await kokyaku.imports.run(ctx('grocer'), { kind: 'orders', file: csv, orderKey: ['Member_number', 'Date'] });
+    expect(result.rowsValid).toBe(4);
+    expect(await count('orders', 'grocer')).toBe(3);
+    expect(await count('order_lines', 'grocer')).toBe(4);
+    const member = (await kokyaku.customers.findByExternalId(ctx('grocer'), '1000'))!;
+    expect(member.metrics).toMatchObject({ ordersCount: 2, totalSpent: 600 });
+  });
+
+  it('says which required column is missing, naming the headers there are', async () => {
+    const csv = await file('no-price.csv', ['order,customer,date,sku', 'O-1,C-1,2026-01-01,P-1']);
+    await expect(kokyaku.imports.run(ctx(), { kind: 'orders', file: csv })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringMatching(/No column for unitPrice among the headers "order", "customer", "date", "sku"/),
+    });
+    const mapped = await kokyaku.imports.run(ctx('mapped'), { kind: 'orders', file: await file('price-col.csv', ['order,customer,date,sku,amount', 'O-1,C-1,2026-01-01,P-1,300']), mapping: { unitPrice: 'amount' } });
+    expect(mapped.rowsValid).toBe(1);
+  });
+});
+
+describe('events', () => {
+  it('imports events idempotently on their ids', async () => {
+    const csv = await file('events.csv', ['event_id,type,customer_id,sku,timestamp', 'e-1,product_viewed,C-1,P-1,2026-05-01T00:00:00Z', 'e-2,added_to_cart,C-1,P-1,2026-05-01 09:00', 'e-1,product_viewed,C-1,P-1,2026-05-01T00:00:00Z']);
+    const result = await kokyaku.imports.run(ctx(), { kind: 'events', file: csv });
+    expect(result.rowsValid).toBe(3);
+    expect(await count('events')).toBe(2);
+    await kokyaku.imports.run(ctx(), { kind: 'events', file: csv });
+    expect(await count('events')).toBe(2);
+  });
+});
