@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from '@kokyaku/core/testing';
+import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { gql } from './helpers.js';
 
@@ -15,9 +16,14 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Runs the CLI exactly as `pnpm kokyaku` does. */
-function kokyaku(args: string[], env: Record<string, string | undefined> = {}) {
-  const child = spawn(tsx, ['--conditions=@kokyaku/source', entry, ...args], {
+/**
+ * Runs the CLI exactly as `pnpm kokyaku` does. `direct`: in one node process (tsx as a loader),
+ * so that a SIGKILL hits the process doing the work, not tsx's launcher.
+ */
+function kokyaku(args: string[], env: Record<string, string | undefined> = {}, direct = false) {
+  const command = direct ? process.execPath : tsx;
+  const prefix = direct ? ['--import', 'tsx', '--conditions=@kokyaku/source'] : ['--conditions=@kokyaku/source'];
+  const child = spawn(command, [...prefix, entry, ...args], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: undefined, KOKYAKU_ADMIN_TOKEN: undefined, ...env },
   });
@@ -117,4 +123,72 @@ describe('kokyaku CLI', () => {
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('imports a large file again after being killed half-way, twice: every valid row once, no duplicates', async () => {
+    const url = await createTestDatabase(inject('kokyakuAdminUrl'));
+    expect((await kokyaku(['migrate'], { DATABASE_URL: url }).done).code).toBe(0);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-import-fault-'));
+    try {
+      // 20,000 orders of 3 lines; each order's lines spread through the file; every 500th line refused.
+      const orders = 20_000;
+      const lines: string[] = ['order_id,customer_id,order_date,sku,quantity,unit_price'];
+      let expectedTotal = 0;
+      let refused = 0;
+      const stored = new Set<number>();
+      for (let part = 0; part < 3; part++) {
+        for (let o = 0; o < orders; o++) {
+          const n = part * orders + o;
+          const bad = n % 500 === 499;
+          if (bad) refused++;
+          else {
+            expectedTotal += (part + 1) * (100 + (o % 50));
+            stored.add(o);
+          }
+          lines.push(`O-${o},C-${o % 4000},2026-0${1 + (o % 9)}-1${o % 10} 10:00,P-${(o + part) % 300},${bad ? 0 : part + 1},${100 + (o % 50)}`);
+        }
+      }
+      const file = path.join(dir, 'orders.csv');
+      await fs.writeFile(file, `${lines.join('\n')}\n`);
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      const state = async () =>
+        (await db.query(`select status, staged_through, rows_applied from kokyaku.import_runs`)).rows[0] as { status: string; staged_through: number; rows_applied: number } | undefined;
+      const killWhen = async (ready: (s: NonNullable<Awaited<ReturnType<typeof state>>>) => boolean) => {
+        const run = kokyaku(['import', 'orders', file], { DATABASE_URL: url }, true);
+        for (let i = 0; i < 2400; i++) {
+          const s = await state();
+          if (s && ready(s)) break;
+          if (run.child.exitCode !== null) throw new Error('the import finished before it could be killed');
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        run.child.kill('SIGKILL');
+        await run.done;
+        return state();
+      };
+      // Killed while staging, then while applying.
+      const staging = await killWhen((s) => s.status === 'STAGING' && s.staged_through > 10_000);
+      expect(staging!.status).toBe('STAGING');
+      expect(staging!.staged_through).toBeLessThan(60_001);
+      const applying = await killWhen((s) => s.status === 'APPLYING' && s.rows_applied > 6_000);
+      expect(applying!.status).toBe('APPLYING');
+      expect(applying!.rows_applied).toBeLessThan(60_000 - refused);
+
+      const last = await kokyaku(['import', 'orders', file], { DATABASE_URL: url }).done;
+      expect(last.code, last.stderr).toBe(0);
+      expect(last.stdout).toMatch(/resumed/);
+      expect(last.stdout).toContain(`60000 rows read, ${60_000 - refused} stored, ${refused} refused`);
+      const [counts] = (
+        await db.query(
+          `select (select count(*)::int from kokyaku.orders) as orders, (select count(*)::int from kokyaku.order_lines) as lines,
+                  (select sum(total_minor)::bigint from kokyaku.orders)::text as total,
+                  (select count(*)::int from kokyaku.import_rows) as staged`,
+        )
+      ).rows as { orders: number; lines: number; total: string; staged: number }[];
+      // Orders with a refused line are stored without it (each line is checked on its own); amounts in cents (USD).
+      expect(counts).toEqual({ orders: stored.size, lines: 60_000 - refused, total: String(expectedTotal * 100), staged: 0 });
+      await db.end();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
