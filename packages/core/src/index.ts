@@ -41,4 +41,5 @@ export { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditEntryInput,
 export { CONSENT_CHANNELS, type ConsentChannel, type ConsentInput, type ConsentRecord, type CustomerRef, PrivacyService, TENANT_TABLES } from './privacy/privacy.service.js';
 export { FIELDS as IMPORT_FIELDS, IMPORT_KINDS, type ImportKind, normalizeHeader, resolveMapping } from './imports/columns.js';
 export { type ImportEncoding, type ImportOptions, type ImportProblem, type ImportProgress, type ImportResult, type ImportRun, ImportService } from './imports/import.service.js';
-export { csvSafe } from './imports/convert.js';
+export { csvCell, csvSafe } from './imports/convert.js';
+export { EXPORT_KINDS, type ExportFormat, type ExportKind, type ExportOptions, ExportService } from './imports/export.service.js';

@@ -16,6 +16,7 @@ import { KokyakuError } from './shared/errors.js';
 import { AuditService } from './privacy/audit.service.js';
 import { PrivacyService } from './privacy/privacy.service.js';
 import { ImportService } from './imports/import.service.js';
+import { ExportService } from './imports/export.service.js';
 import { SYSTEM, bindTenant, installTenantSessions, sql } from './shared/sql.js';
 
 export interface Kokyaku {
@@ -39,6 +40,8 @@ export interface Kokyaku {
   readonly audit: AuditService;
   /** CSV imports of customers, products, orders and events: streaming, resumable, idempotent. */
   readonly imports: ImportService;
+  /** Streaming exports of customers (with metrics and segments), orders and segments to CSV or JSON. */
+  readonly exports: ExportService;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
   context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
@@ -105,13 +108,14 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   };
   const databaseUrl = url;
   const audit = new AuditService();
+  const customers = new CustomerService(metrics, changed, audit);
   const kokyaku: Kokyaku = {
     config: resolved,
     orm,
     embedded,
     databaseUrl,
     products,
-    customers: new CustomerService(metrics, changed, audit),
+    customers,
     orders: new OrderService(metrics, changed, async (ctx, changes) => {
       await recommendationStore.apply(ctx, changes);
       recommendations.forget(ctx.tenantId);
@@ -133,6 +137,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     recommendations,
     audit,
     privacy: new PrivacyService(audit, metrics, changed),
+    exports: new ExportService(customers, segments, audit),
     imports: new ImportService({
       customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
       products: (ctx, docs) => kokyaku.products.upsert(ctx, docs as never),

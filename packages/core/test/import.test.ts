@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -176,5 +177,54 @@ describe('events', () => {
     expect(await count('events')).toBe(2);
     await kokyaku.imports.run(ctx(), { kind: 'events', file: csv });
     expect(await count('events')).toBe(2);
+  });
+});
+
+describe('export', () => {
+  /** Collects what an export writes. */
+  function sink() {
+    const chunks: string[] = [];
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        chunks.push(String(chunk));
+        done();
+      },
+    });
+    return { out, text: () => chunks.join('') };
+  }
+
+  it('streams customers with metrics and segments to CSV, formula-safe, and audits it', async () => {
+    await kokyaku.segments.create(ctx(), { name: 'buyers', query: 'number_of_orders >= 1' });
+    const { out, text } = sink();
+    const { rows } = await kokyaku.exports.export(ctx(), out, { kind: 'customers', format: 'csv' });
+    const lines = text().replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(rows).toBe(lines.length - 1);
+    expect(lines[0]).toMatch(/^externalId,email,phone,lastName,firstName,.*ordersCount,totalSpent,.*segments$/);
+    const hanako = lines.find((l) => l.startsWith('C-1,'))!;
+    expect(hanako).toContain('hanako@example.jp');
+    expect(hanako.endsWith(',buyers')).toBe(true);
+    // The customer named =HYPERLINK(...) is written as text, not as a formula.
+    const c7 = lines.find((l) => l.startsWith('C-7,'))!;
+    expect(c7).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+    const audit = await kokyaku.audit.list(ctx(), { action: 'EXPORT' });
+    expect(audit.nodes[0]).toMatchObject({ actorId: 'importer', customerId: null, detail: { kind: 'customers', rows } });
+  });
+
+  it('streams only a segment\'s customers, and orders a row per line as JSON', async () => {
+    const buyers = sink();
+    const { rows } = await kokyaku.exports.export(ctx(), buyers.out, { kind: 'customers', format: 'json', segment: 'number_of_orders >= 1' });
+    const parsed = JSON.parse(buyers.text()) as { externalId: string; ordersCount: number }[];
+    expect(parsed).toHaveLength(rows);
+    expect(parsed.every((c) => c.ordersCount >= 1)).toBe(true);
+    const orders = sink();
+    await kokyaku.exports.export(ctx(), orders.out, { kind: 'orders', format: 'json' });
+    const lines = JSON.parse(orders.text()) as { orderId: string; sku: string; quantity: number; unitPrice: number; lineTotal: number }[];
+    expect(lines.filter((l) => l.orderId === 'O-1').map((l) => [l.sku, l.quantity, l.lineTotal])).toEqual([
+      ['P-1', 2, 2560],
+      ['P-2', 1, 2000],
+    ]);
+    const segments = sink();
+    await kokyaku.exports.export(ctx(), segments.out, { kind: 'segments', format: 'csv', bom: false });
+    expect(segments.text().split('\r\n')[0]).toBe('id,name,query,customers,createdAt');
   });
 });

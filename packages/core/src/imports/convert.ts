@@ -112,3 +112,9 @@ export function csvSafe(value: unknown): string {
   const text = value instanceof Date ? value.toISOString() : String(value);
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
+
+/** A cell of a CSV line: formula-safe, quoted when it holds a comma, quote or line break. */
+export function csvCell(value: unknown): string {
+  const text = csvSafe(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

@@ -10,10 +10,11 @@ import iconv from 'iconv-lite';
 import type { KokyakuContext } from '../context.js';
 import type { BatchResult } from '../ingestion/batch.js';
 import { KokyakuError } from '../shared/errors.js';
-import { asDate, sql, sqlOne } from '../shared/sql.js';
+import { SYSTEM, asDate, bindTenant, sql, sqlOne } from '../shared/sql.js';
 import { type ColumnMapping, FIELDS, IMPORT_KINDS, type ImportKind, resolveMapping } from './columns.js';
 import {
   CellError,
+  csvCell,
   csvSafe,
   readAmount,
   readBoolean,
@@ -111,6 +112,14 @@ interface Staged {
 }
 
 const KEEP_PROBLEMS = 100;
+
+/** The tables an import of each kind fills. */
+const ANALYZE: Record<ImportKind, string[]> = {
+  customers: ['customers', 'customer_facts'],
+  products: ['products'],
+  orders: ['orders', 'order_lines', 'customers', 'customer_facts', 'products', 'customer_products'],
+  events: ['events', 'customers', 'customer_facts', 'products'],
+};
 
 async function detectEncoding(file: string): Promise<ImportEncoding> {
   const handle = await open(file, 'r');
@@ -333,6 +342,9 @@ export class ImportService {
       `update kokyaku.import_runs set status = 'DONE', rows_failed = $2, rows_applied = $3, finished_at = coalesce(finished_at, now()), updated_at = now() where id = $1`,
       [run!.id, counts!.failed, counts!.valid],
     );
+    // A bulk load leaves the planner's statistics behind: refresh them for the tables it filled.
+    const system = bindTenant(ctx.em.fork(), SYSTEM);
+    await sql(system, `analyze ${ANALYZE[options.kind].map((t) => `kokyaku.${t}`).join(', ')}`).catch(() => undefined);
     const result: ImportResult = {
       ...progress,
       phase: 'DONE',
@@ -658,11 +670,7 @@ function lineFeeds(): Transform {
 }
 
 async function writeErrorReport(file: string, problems: ImportProblem[]): Promise<void> {
-  const quote = (v: unknown) => {
-    const text = csvSafe(v);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  const lines = ['line,column,reason,value', ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.value ?? ''].map(quote).join(','))];
+  const lines = ['line,column,reason,value', ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.value ?? ''].map(csvCell).join(','))];
   await writeFile(file, `\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');
 }
 

@@ -1,5 +1,6 @@
+import { type WriteStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { IMPORT_KINDS, type ImportEncoding, type ImportKind, type Kokyaku, createKokyaku, defineConfig, KokyakuError, scheduleRefresh } from '@kokyaku/core';
+import { EXPORT_KINDS, type ExportFormat, type ExportKind, IMPORT_KINDS, type ImportEncoding, type ImportKind, type Kokyaku, createKokyaku, defineConfig, KokyakuError, scheduleRefresh } from '@kokyaku/core';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startStandaloneServer } from '../standalone.js';
@@ -173,6 +174,34 @@ export function buildProgram(): Command {
         process.stdout.write(`${out.join('\n')}\n`);
       } finally {
         if (barStarted) bar.stop();
+        await kokyaku.close();
+      }
+    });
+
+  program
+    .command('export')
+    .description('Export customers (with metrics and segments), orders (a row per line) or segments to CSV or JSON, streaming.')
+    .argument('<kind>', `what to export: ${EXPORT_KINDS.join(', ')}`)
+    .argument('<file>', 'where to write it; - for standard output')
+    .option('--format <format>', 'csv or json (default: from the file name, else csv)')
+    .option('--segment <query>', 'customers: only those this segment query selects')
+    .option('--tenant <tenant>', 'tenant to export (default: the default tenant)')
+    .action(async (kind: string, file: string, options: { format?: string; segment?: string; tenant?: string }) => {
+      if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`kind must be one of ${EXPORT_KINDS.join(', ')}.`);
+      const format = (options.format ?? (file.endsWith('.json') ? 'json' : 'csv')) as ExportFormat;
+      if (format !== 'csv' && format !== 'json') throw new InvalidArgumentError('--format must be csv or json.');
+      const kokyaku = await open();
+      try {
+        const started = Date.now();
+        const out = file === '-' ? process.stdout : createWriteStream(file);
+        const { rows } = await kokyaku.exports.export(kokyaku.context({ tenantId: options.tenant, actor: { id: 'cli', roles: ['ADMIN'] } }), out, {
+          kind: kind as ExportKind,
+          format,
+          segment: options.segment,
+        });
+        if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as WriteStream).end((error?: Error | null) => (error ? reject(error) : resolve())));
+        process.stderr.write(`kokyaku: exported ${rows} ${kind === 'orders' ? 'order lines' : kind} to ${file} (${format}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      } finally {
         await kokyaku.close();
       }
     });
