@@ -43,3 +43,4 @@ export { FIELDS as IMPORT_FIELDS, IMPORT_KINDS, type ImportKind, normalizeHeader
 export { type ImportEncoding, type ImportOptions, type ImportProblem, type ImportProgress, type ImportResult, type ImportRun, ImportService } from './imports/import.service.js';
 export { csvCell, csvSafe } from './imports/convert.js';
 export { EXPORT_KINDS, type ExportFormat, type ExportKind, type ExportOptions, ExportService } from './imports/export.service.js';
+export { DUPLICATE_RULES, type DuplicateGroup, type DuplicateRule, IdentityService, type MergeFieldPreview, type MergePreview } from './customers/identity.service.js';

@@ -17,6 +17,7 @@ import { AuditService } from './privacy/audit.service.js';
 import { PrivacyService } from './privacy/privacy.service.js';
 import { ImportService } from './imports/import.service.js';
 import { ExportService } from './imports/export.service.js';
+import { IdentityService } from './customers/identity.service.js';
 import { SYSTEM, bindTenant, installTenantSessions, sql } from './shared/sql.js';
 
 export interface Kokyaku {
@@ -40,6 +41,8 @@ export interface Kokyaku {
   readonly audit: AuditService;
   /** CSV imports of customers, products, orders and events: streaming, resumable, idempotent. */
   readonly imports: ImportService;
+  /** Identity resolution: duplicate candidates, merge previews and merges. */
+  readonly identity: IdentityService;
   /** Streaming exports of customers (with metrics and segments), orders and segments to CSV or JSON. */
   readonly exports: ExportService;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
@@ -138,6 +141,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     audit,
     privacy: new PrivacyService(audit, metrics, changed),
     exports: new ExportService(customers, segments, audit),
+    identity: new IdentityService(metrics, changed, audit),
     imports: new ImportService({
       customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
       products: (ctx, docs) => kokyaku.products.upsert(ctx, docs as never),

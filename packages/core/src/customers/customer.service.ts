@@ -294,6 +294,17 @@ export class CustomerService {
     const items = lastPerKey(valid, (c) => c.externalId);
     if (items.length === 0) return result;
     const docs = items.map((i) => i.value);
+    // A shop id merged into another customer names the survivor.
+    const aliases = await sql<{ alias: string; external_id: string }>(
+      ctx.em,
+      `select a.external_id as alias, c.external_id from kokyaku.customer_aliases a join kokyaku.customers c on c.id = a.customer_id
+       where a.tenant_id = $1 and a.external_id = any(kokyaku.json_texts($2::jsonb))`,
+      [ctx.tenantId, JSON.stringify(docs.map((d) => d.externalId))],
+    );
+    if (aliases.length > 0) {
+      const canonical = new Map(aliases.map((a) => [a.alias, a.external_id]));
+      for (const doc of docs) doc.externalId = canonical.get(doc.externalId) ?? doc.externalId;
+    }
     const written = await transaction(ctx, async (em) => {
       const rows = await sql<{ id: string; external_id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
       const ids = rows.map((r) => r.id);
@@ -320,13 +331,21 @@ export class CustomerService {
     return (await this.findByIds(ctx, [id])).get(id) ?? null;
   }
 
+  /** By the shop's id, or a shop id that was merged into this customer. */
   async findByExternalId(ctx: KokyakuContext, externalId: string): Promise<CustomerRecord | null> {
     const rows = await sql<CustomerRow>(
       ctx.em,
       `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM} where c.tenant_id = $1 and c.external_id = $2`,
       [ctx.tenantId, externalId],
     );
-    return rows[0] ? mapCustomer(rows[0], ctx.shop.currency) : null;
+    if (rows[0]) return mapCustomer(rows[0], ctx.shop.currency);
+    const merged = await sql<CustomerRow>(
+      ctx.em,
+      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}
+       where c.tenant_id = $1 and c.id = (select customer_id from kokyaku.customer_aliases where tenant_id = $1 and external_id = $2)`,
+      [ctx.tenantId, externalId],
+    );
+    return merged[0] ? mapCustomer(merged[0], ctx.shop.currency) : null;
   }
 
   /** Loads customers by internal id in one statement (for DataLoaders); unknown ids are absent. */

@@ -16,11 +16,16 @@ async function ensureRows(
   afterInsert = '',
   extraParams: readonly unknown[] = [],
   created?: string[],
+  aliases = false,
 ): Promise<Map<string, string>> {
   const unique = [...new Set(externalIds)];
   if (unique.length === 0) return new Map();
+  // Customers: a shop id that was merged into another customer names the survivor.
   const statement = `
-    with wanted as (select distinct jsonb_array_elements_text($2::jsonb) as external_id),
+    with wanted as (
+      select distinct e as external_id from jsonb_array_elements_text($2::jsonb) as e
+      ${aliases ? `where not exists (select 1 from kokyaku.customer_aliases a where a.tenant_id = $1 and a.external_id = e)` : ''}
+    ),
     inserted as (
       insert into ${table} (tenant_id, external_id, ${insertColumns}, placeholder)
       select $1, w.external_id, ${insertValues}, true from wanted w
@@ -30,7 +35,8 @@ async function ensureRows(
     )${afterInsert}
     select id::text as id, external_id, true as created from inserted
     union all
-    select x.id::text, x.external_id, false from ${table} x join wanted w on w.external_id = x.external_id where x.tenant_id = $1`;
+    select x.id::text, x.external_id, false from ${table} x join wanted w on w.external_id = x.external_id where x.tenant_id = $1
+    ${aliases ? `union all select a.customer_id::text, a.external_id, false from kokyaku.customer_aliases a where a.tenant_id = $1 and a.external_id = any(kokyaku.json_texts($2::jsonb))` : ''}`;
   const ids = new Map<string, string>();
   const rows = await sql<{ id: string; external_id: string; created: boolean }>(ctx.em, statement, [ctx.tenantId, JSON.stringify(unique), ...extraParams]);
   for (const row of rows) {
@@ -66,6 +72,7 @@ export function ensureCustomers(ctx: KokyakuContext, externalIds: readonly strin
     )`,
     [],
     created,
+    true,
   );
 }
 

@@ -6,9 +6,10 @@ import { asDate, sql } from '../shared/sql.js';
 /**
  * What was done to whose personal data. `READ`: personal fields were shown to the actor;
  * `CREATE`/`UPDATE`: written (fields: those the write carried); `EXPORT`, `ERASE`, `CONSENT`,
- * `OBJECTION`: privacy requests; `SHOP_ERASE`: every row of a tenant deleted.
+ * `OBJECTION`: privacy requests; `SHOP_ERASE`: every row of a tenant deleted; `MERGE`: other
+ * customers merged into this one (detail: their ids).
  */
-export const AUDIT_ACTIONS = ['READ', 'CREATE', 'UPDATE', 'EXPORT', 'ERASE', 'CONSENT', 'OBJECTION', 'SHOP_ERASE'] as const;
+export const AUDIT_ACTIONS = ['READ', 'CREATE', 'UPDATE', 'EXPORT', 'ERASE', 'CONSENT', 'OBJECTION', 'SHOP_ERASE', 'MERGE'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntryInput {

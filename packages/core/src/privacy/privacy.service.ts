@@ -47,6 +47,7 @@ export const PERSONAL_CUSTOMER_COLUMNS = [
  * tenancy test fails when a table with a tenant_id is missing here.
  */
 export const TENANT_TABLES = [
+  'customer_aliases',
   'import_rows',
   'import_runs',
   'audit_log',
@@ -89,7 +90,8 @@ export class PrivacyService {
         ? /^\d{1,18}$/.test(ref.id)
           ? await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, ref.id])
           : undefined
-        : await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where tenant_id = $1 and external_id = $2`, [
+        : await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where tenant_id = $1 and (external_id = $2
+            or id = (select customer_id from kokyaku.customer_aliases where tenant_id = $1 and external_id = $2))`, [
             ctx.tenantId,
             ref.externalId,
           ]);

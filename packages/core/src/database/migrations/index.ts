@@ -10,6 +10,7 @@ import { Migration20261122070000_blend_schedule } from './Migration2026112207000
 import { Migration20261122080000_tenant_isolation } from './Migration20261122080000_tenant_isolation.js';
 import { Migration20261122090000_privacy } from './Migration20261122090000_privacy.js';
 import { Migration20261122100000_imports } from './Migration20261122100000_imports.js';
+import { Migration20261122110000_identity } from './Migration20261122110000_identity.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -24,4 +25,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261122080000_tenant_isolation', class: Migration20261122080000_tenant_isolation },
   { name: 'Migration20261122090000_privacy', class: Migration20261122090000_privacy },
   { name: 'Migration20261122100000_imports', class: Migration20261122100000_imports },
+  { name: 'Migration20261122110000_identity', class: Migration20261122110000_identity },
 ];
