@@ -224,6 +224,7 @@ function isComplete(config: KokyakuConfig | KokyakuUserConfig): config is Kokyak
       config.defaultTenant &&
       config.analytics?.rfmGrid &&
       config.analytics.clv &&
-      config.recommendations?.excludePurchased,
+      config.recommendations?.excludePurchased &&
+      config.imports,
   );
 }

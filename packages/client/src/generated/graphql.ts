@@ -11,6 +11,7 @@ export type AuditAction =
   | 'CREATE'
   | 'ERASE'
   | 'EXPORT'
+  | 'MERGE'
   | 'OBJECTION'
   | 'READ'
   | 'SHOP_ERASE'
@@ -55,6 +56,12 @@ export type CustomerSearchField =
   | 'NAME'
   | 'PHONE';
 
+/** Same normalised email, same E.164 phone, or same full name and birthday. */
+export type DuplicateRule =
+  | 'EMAIL'
+  | 'NAME_BIRTHDAY'
+  | 'PHONE';
+
 /** A storefront event; idempotent on eventId. */
 export type EventInput = {
   customerExternalId?: string | null | undefined;
@@ -65,6 +72,19 @@ export type EventInput = {
   /** e.g. product_viewed, added_to_cart */
   type: string;
 };
+
+/** What a CSV file holds: a customer, product or event per row, or an order line per row. */
+export type ImportKind =
+  | 'customers'
+  | 'events'
+  | 'orders'
+  | 'products';
+
+/** STAGING: reading and checking rows; APPLYING: storing them; DONE. */
+export type ImportPhase =
+  | 'APPLYING'
+  | 'DONE'
+  | 'STAGING';
 
 /** An order; recording it again with the same id replaces it (e.g. to cancel). */
 export type OrderInput = {
@@ -198,6 +218,51 @@ export type CustomersQueryVariables = Exact<{
 
 
 export type CustomersQuery = { customers: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, email: string | null, firstName: string | null, lastName: string | null, tags: Array<string>, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } } }> } };
+
+export type ImportRunsQueryVariables = Exact<{
+  first?: number | null | undefined;
+}>;
+
+
+export type ImportRunsQuery = { importRuns: Array<{ id: string, kind: ImportKind, fileName: string, status: ImportPhase, rowsRead: number, rowsFailed: number, rowsApplied: number, startedAt: string, updatedAt: string, finishedAt: string | null }> };
+
+export type ImportFileMutationVariables = Exact<{
+  kind: ImportKind;
+  path: string;
+  mapping?: unknown;
+  orderKey?: Array<string> | string | null | undefined;
+  encoding?: string | null | undefined;
+  dryRun?: boolean | null | undefined;
+}>;
+
+
+export type ImportFileMutation = { importFile: { runId: string | null, kind: ImportKind, phase: ImportPhase, encoding: string, unusedHeaders: Array<string>, rowsRead: number, rowsValid: number, rowsFailed: number, resumed: boolean, seconds: number, columns: Array<{ field: string, header: string }>, problems: Array<{ line: number, column: string | null, reason: string }> } };
+
+export type DuplicateCustomersQueryVariables = Exact<{
+  rules?: Array<DuplicateRule> | DuplicateRule | null | undefined;
+  first?: number | null | undefined;
+}>;
+
+
+export type DuplicateCustomersQuery = { duplicateCustomers: Array<{ rule: DuplicateRule, customers: Array<{ id: string, externalId: string, email: string | null, phone: string | null, lastName: string | null, firstName: string | null, createdAt: string }> }> };
+
+export type MergePreviewFieldsFragment = { survivorId: string, mergedIds: Array<string>, aliases: Array<string>, ordersMoved: number, eventsMoved: number, fields: Array<{ field: string, value: unknown, fromCustomerId: string | null, dropped: unknown }> };
+
+export type MergePreviewQueryVariables = Exact<{
+  survivorId: string | number;
+  otherIds: Array<string | number> | string | number;
+}>;
+
+
+export type MergePreviewQuery = { mergePreview: { survivorId: string, mergedIds: Array<string>, aliases: Array<string>, ordersMoved: number, eventsMoved: number, fields: Array<{ field: string, value: unknown, fromCustomerId: string | null, dropped: unknown }> } };
+
+export type MergeCustomersMutationVariables = Exact<{
+  survivorId: string | number;
+  otherIds: Array<string | number> | string | number;
+}>;
+
+
+export type MergeCustomersMutation = { mergeCustomers: { survivorId: string, mergedIds: Array<string>, aliases: Array<string>, ordersMoved: number, eventsMoved: number, fields: Array<{ field: string, value: unknown, fromCustomerId: string | null, dropped: unknown }> } };
 
 export type BatchResultFieldsFragment = { received: number, created: number, updated: number, unchanged: number, failed: number, errors: Array<{ index: number, field: string, message: string, externalId: string | null }> };
 
@@ -413,6 +478,21 @@ export const CustomerMetricsFieldsFragmentDoc = new TypedDocumentString(`
   currency
 }
     `, {"fragmentName":"CustomerMetricsFields"}) as unknown as TypedDocumentString<CustomerMetricsFieldsFragment, unknown>;
+export const MergePreviewFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MergePreviewFields on MergePreview {
+  survivorId
+  mergedIds
+  fields {
+    field
+    value
+    fromCustomerId
+    dropped
+  }
+  aliases
+  ordersMoved
+  eventsMoved
+}
+    `, {"fragmentName":"MergePreviewFields"}) as unknown as TypedDocumentString<MergePreviewFieldsFragment, unknown>;
 export const BatchResultFieldsFragmentDoc = new TypedDocumentString(`
     fragment BatchResultFields on BatchResult {
   received
@@ -686,6 +766,108 @@ export const CustomersDocument = new TypedDocumentString(`
   churnRisk
   currency
 }`) as unknown as TypedDocumentString<CustomersQuery, CustomersQueryVariables>;
+export const ImportRunsDocument = new TypedDocumentString(`
+    query ImportRuns($first: Int) {
+  importRuns(first: $first) {
+    id
+    kind
+    fileName
+    status
+    rowsRead
+    rowsFailed
+    rowsApplied
+    startedAt
+    updatedAt
+    finishedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ImportRunsQuery, ImportRunsQueryVariables>;
+export const ImportFileDocument = new TypedDocumentString(`
+    mutation ImportFile($kind: ImportKind!, $path: String!, $mapping: JSON, $orderKey: [String!], $encoding: String, $dryRun: Boolean) {
+  importFile(
+    kind: $kind
+    path: $path
+    mapping: $mapping
+    orderKey: $orderKey
+    encoding: $encoding
+    dryRun: $dryRun
+  ) {
+    runId
+    kind
+    phase
+    encoding
+    columns {
+      field
+      header
+    }
+    unusedHeaders
+    rowsRead
+    rowsValid
+    rowsFailed
+    problems {
+      line
+      column
+      reason
+    }
+    resumed
+    seconds
+  }
+}
+    `) as unknown as TypedDocumentString<ImportFileMutation, ImportFileMutationVariables>;
+export const DuplicateCustomersDocument = new TypedDocumentString(`
+    query DuplicateCustomers($rules: [DuplicateRule!], $first: Int) {
+  duplicateCustomers(rules: $rules, first: $first) {
+    rule
+    customers {
+      id
+      externalId
+      email
+      phone
+      lastName
+      firstName
+      createdAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DuplicateCustomersQuery, DuplicateCustomersQueryVariables>;
+export const MergePreviewDocument = new TypedDocumentString(`
+    query MergePreview($survivorId: ID!, $otherIds: [ID!]!) {
+  mergePreview(survivorId: $survivorId, otherIds: $otherIds) {
+    ...MergePreviewFields
+  }
+}
+    fragment MergePreviewFields on MergePreview {
+  survivorId
+  mergedIds
+  fields {
+    field
+    value
+    fromCustomerId
+    dropped
+  }
+  aliases
+  ordersMoved
+  eventsMoved
+}`) as unknown as TypedDocumentString<MergePreviewQuery, MergePreviewQueryVariables>;
+export const MergeCustomersDocument = new TypedDocumentString(`
+    mutation MergeCustomers($survivorId: ID!, $otherIds: [ID!]!) {
+  mergeCustomers(survivorId: $survivorId, otherIds: $otherIds) {
+    ...MergePreviewFields
+  }
+}
+    fragment MergePreviewFields on MergePreview {
+  survivorId
+  mergedIds
+  fields {
+    field
+    value
+    fromCustomerId
+    dropped
+  }
+  aliases
+  ordersMoved
+  eventsMoved
+}`) as unknown as TypedDocumentString<MergeCustomersMutation, MergeCustomersMutationVariables>;
 export const UpsertProductsDocument = new TypedDocumentString(`
     mutation UpsertProducts($products: [ProductInput!]!) {
   upsertProducts(products: $products) {

@@ -45,6 +45,21 @@ export const CustomerMetricsFieldsFragmentDoc = new TypedDocumentString(`
   currency
 }
     `, {"fragmentName":"CustomerMetricsFields"});
+export const MergePreviewFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MergePreviewFields on MergePreview {
+  survivorId
+  mergedIds
+  fields {
+    field
+    value
+    fromCustomerId
+    dropped
+  }
+  aliases
+  ordersMoved
+  eventsMoved
+}
+    `, {"fragmentName":"MergePreviewFields"});
 export const BatchResultFieldsFragmentDoc = new TypedDocumentString(`
     fragment BatchResultFields on BatchResult {
   received
@@ -506,6 +521,199 @@ export const useCustomersQuery = <
 useCustomersQuery.document = CustomersDocument;
 
 useCustomersQuery.getKey = (variables?: Types.CustomersQueryVariables) => variables === undefined ? ['Customers'] : ['Customers', variables];
+
+export const ImportRunsDocument = new TypedDocumentString(`
+    query ImportRuns($first: Int) {
+  importRuns(first: $first) {
+    id
+    kind
+    fileName
+    status
+    rowsRead
+    rowsFailed
+    rowsApplied
+    startedAt
+    updatedAt
+    finishedAt
+  }
+}
+    `);
+
+export const useImportRunsQuery = <
+      TData = Types.ImportRunsQuery,
+      TError = unknown
+    >(
+      variables?: Types.ImportRunsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.ImportRunsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.ImportRunsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.ImportRunsQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['ImportRuns'] : ['ImportRuns', variables],
+    queryFn: useKokyakuFetcher<Types.ImportRunsQuery, Types.ImportRunsQueryVariables>(ImportRunsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useImportRunsQuery.document = ImportRunsDocument;
+
+useImportRunsQuery.getKey = (variables?: Types.ImportRunsQueryVariables) => variables === undefined ? ['ImportRuns'] : ['ImportRuns', variables];
+
+export const ImportFileDocument = new TypedDocumentString(`
+    mutation ImportFile($kind: ImportKind!, $path: String!, $mapping: JSON, $orderKey: [String!], $encoding: String, $dryRun: Boolean) {
+  importFile(
+    kind: $kind
+    path: $path
+    mapping: $mapping
+    orderKey: $orderKey
+    encoding: $encoding
+    dryRun: $dryRun
+  ) {
+    runId
+    kind
+    phase
+    encoding
+    columns {
+      field
+      header
+    }
+    unusedHeaders
+    rowsRead
+    rowsValid
+    rowsFailed
+    problems {
+      line
+      column
+      reason
+    }
+    resumed
+    seconds
+  }
+}
+    `);
+
+export const useImportFileMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.ImportFileMutation, TError, Types.ImportFileMutationVariables, TContext>) => {
+    
+    return useMutation<Types.ImportFileMutation, TError, Types.ImportFileMutationVariables, TContext>(
+      {
+    mutationKey: ['ImportFile'],
+    mutationFn: useKokyakuFetcher<Types.ImportFileMutation, Types.ImportFileMutationVariables>(ImportFileDocument),
+    ...options
+  }
+    )};
+
+export const DuplicateCustomersDocument = new TypedDocumentString(`
+    query DuplicateCustomers($rules: [DuplicateRule!], $first: Int) {
+  duplicateCustomers(rules: $rules, first: $first) {
+    rule
+    customers {
+      id
+      externalId
+      email
+      phone
+      lastName
+      firstName
+      createdAt
+    }
+  }
+}
+    `);
+
+export const useDuplicateCustomersQuery = <
+      TData = Types.DuplicateCustomersQuery,
+      TError = unknown
+    >(
+      variables?: Types.DuplicateCustomersQueryVariables,
+      options?: Omit<UseQueryOptions<Types.DuplicateCustomersQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.DuplicateCustomersQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.DuplicateCustomersQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['DuplicateCustomers'] : ['DuplicateCustomers', variables],
+    queryFn: useKokyakuFetcher<Types.DuplicateCustomersQuery, Types.DuplicateCustomersQueryVariables>(DuplicateCustomersDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useDuplicateCustomersQuery.document = DuplicateCustomersDocument;
+
+useDuplicateCustomersQuery.getKey = (variables?: Types.DuplicateCustomersQueryVariables) => variables === undefined ? ['DuplicateCustomers'] : ['DuplicateCustomers', variables];
+
+export const MergePreviewDocument = new TypedDocumentString(`
+    query MergePreview($survivorId: ID!, $otherIds: [ID!]!) {
+  mergePreview(survivorId: $survivorId, otherIds: $otherIds) {
+    ...MergePreviewFields
+  }
+}
+    fragment MergePreviewFields on MergePreview {
+  survivorId
+  mergedIds
+  fields {
+    field
+    value
+    fromCustomerId
+    dropped
+  }
+  aliases
+  ordersMoved
+  eventsMoved
+}`);
+
+export const useMergePreviewQuery = <
+      TData = Types.MergePreviewQuery,
+      TError = unknown
+    >(
+      variables: Types.MergePreviewQueryVariables,
+      options?: Omit<UseQueryOptions<Types.MergePreviewQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.MergePreviewQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.MergePreviewQuery, TError, TData>(
+      {
+    queryKey: ['MergePreview', variables],
+    queryFn: useKokyakuFetcher<Types.MergePreviewQuery, Types.MergePreviewQueryVariables>(MergePreviewDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useMergePreviewQuery.document = MergePreviewDocument;
+
+useMergePreviewQuery.getKey = (variables: Types.MergePreviewQueryVariables) => ['MergePreview', variables];
+
+export const MergeCustomersDocument = new TypedDocumentString(`
+    mutation MergeCustomers($survivorId: ID!, $otherIds: [ID!]!) {
+  mergeCustomers(survivorId: $survivorId, otherIds: $otherIds) {
+    ...MergePreviewFields
+  }
+}
+    fragment MergePreviewFields on MergePreview {
+  survivorId
+  mergedIds
+  fields {
+    field
+    value
+    fromCustomerId
+    dropped
+  }
+  aliases
+  ordersMoved
+  eventsMoved
+}`);
+
+export const useMergeCustomersMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.MergeCustomersMutation, TError, Types.MergeCustomersMutationVariables, TContext>) => {
+    
+    return useMutation<Types.MergeCustomersMutation, TError, Types.MergeCustomersMutationVariables, TContext>(
+      {
+    mutationKey: ['MergeCustomers'],
+    mutationFn: useKokyakuFetcher<Types.MergeCustomersMutation, Types.MergeCustomersMutationVariables>(MergeCustomersDocument),
+    ...options
+  }
+    )};
 
 export const UpsertProductsDocument = new TypedDocumentString(`
     mutation UpsertProducts($products: [ProductInput!]!) {

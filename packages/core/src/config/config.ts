@@ -12,6 +12,15 @@ export interface KokyakuConfig {
   shop: ShopConfig;
   analytics: AnalyticsConfig;
   recommendations: RecommendationsConfig;
+  imports: ImportsConfig;
+}
+
+export interface ImportsConfig {
+  /**
+   * The folder on the server that imports through the API may read from (null: the API imports
+   * nothing; the CLI and core take any path they are given). `KOKYAKU_IMPORT_DIR`.
+   */
+  directory: string | null;
 }
 
 export interface RecommendationsConfig {
@@ -125,6 +134,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       currency: env.KOKYAKU_CURRENCY || 'USD',
       defaultCountry: env.KOKYAKU_DEFAULT_COUNTRY || 'US',
     },
+    imports: { directory: env.KOKYAKU_IMPORT_DIR ? path.resolve(env.KOKYAKU_IMPORT_DIR) : null },
     recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 'auto', seedIdf: true, rebuyWeight: 0.25 },
     analytics: {
       rfmGrid: DEFAULT_RFM_GRID,

@@ -9,6 +9,7 @@ import { IngestionResolver } from '../resolvers/ingestion.resolver.js';
 import { OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
 import { SegmentConnectionResolver, SegmentResolver } from '../resolvers/segment.resolver.js';
 import { PrivacyResolver } from '../resolvers/privacy.resolver.js';
+import { ImportResolver } from '../resolvers/import.resolver.js';
 import { enforceFieldAccess } from '../security/access.js';
 
 export const resolvers = [
@@ -22,6 +23,7 @@ export const resolvers = [
   AnalyticsResolver,
   RecommendationResolver,
   PrivacyResolver,
+  ImportResolver,
 ] as const;
 
 /**

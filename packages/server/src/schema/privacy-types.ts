@@ -20,6 +20,7 @@ export enum AuditAction {
   CONSENT = 'CONSENT',
   OBJECTION = 'OBJECTION',
   SHOP_ERASE = 'SHOP_ERASE',
+  MERGE = 'MERGE',
 }
 registerEnumType(AuditAction, {
   name: 'AuditAction',

@@ -112,6 +112,14 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   MarketingObjection: inherit('customerId', 'objectedAt'),
   AuditEntry: inherit('id', 'at', 'actorId', 'actorRoles', 'action', 'customerId', 'fields', 'requestId', 'detail'),
   AuditEntryConnection: inherit('nodes', 'pageInfo'),
+  // Imports and identity: reached through ADMIN (or contact-data) operations.
+  ImportResult: inherit('runId', 'kind', 'phase', 'encoding', 'columns', 'unusedHeaders', 'rowsRead', 'rowsValid', 'rowsFailed', 'problems', 'resumed', 'seconds'),
+  ImportColumn: inherit('field', 'header'),
+  ImportProblem: inherit('line', 'column', 'reason'),
+  ImportRun: inherit('id', 'kind', 'fileName', 'status', 'rowsRead', 'rowsFailed', 'rowsApplied', 'startedAt', 'updatedAt', 'finishedAt'),
+  DuplicateGroup: inherit('rule', 'customers'),
+  MergePreview: inherit('survivorId', 'mergedIds', 'fields', 'aliases', 'ordersMoved', 'eventsMoved'),
+  MergeField: inherit('field', 'value', 'fromCustomerId', 'dropped'),
 };
 
 const ROOTS = new Set(['Query', 'Mutation', 'Subscription']);

@@ -1,0 +1,82 @@
+import fs from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { type Kokyaku, type Role } from '@kokyaku/core';
+import { createTestKokyaku } from '@kokyaku/core/testing';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type KokyakuRouter, kokyakuExpress } from '../src/express.js';
+import { createLogger } from '../src/logger.js';
+import { gql } from './helpers.js';
+
+let kokyaku: Kokyaku;
+let router: KokyakuRouter;
+let server: Server;
+let url: string;
+let dir: string;
+const as = (role: Role) => ({ 'x-role': role });
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-gql-import-'));
+  kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', defaultCountry: 'JP' }, imports: { directory: dir } });
+  const app = express();
+  router = await kokyakuExpress(kokyaku, {
+    identify: (req) => ({ actor: req.headers['x-role'] ? { id: 'staff', roles: [req.headers['x-role'] as Role] } : null }),
+    logger: createLogger({ level: 'warn' }),
+  });
+  app.use('/graphql', router);
+  server = app.listen(0);
+  await new Promise((resolve) => server.once('listening', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  await fs.writeFile(
+    path.join(dir, 'customers.csv'),
+    ['会員番号,氏名,メールアドレス,電話番号', 'A-1,山田 花子,hanako@example.jp,090-1234-5678', 'G-7,山田 花子,HANAKO@example.jp,', 'B-2,佐藤 太郎,bad-email,'].join('\n'),
+  );
+});
+afterAll(async () => {
+  await router?.stop();
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+  await kokyaku?.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const IMPORT = `mutation($path: String!, $dryRun: Boolean) { importFile(kind: customers, path: $path, dryRun: $dryRun) {
+  runId phase encoding rowsRead rowsValid rowsFailed columns { field header } problems { line column reason } } }`;
+
+describe('imports and identity over GraphQL', () => {
+  it('imports a file of the import folder for admins, with its problems and progress', async () => {
+    const dry = await gql(url, IMPORT, { path: 'customers.csv', dryRun: true }, as('ADMIN'));
+    expect(dry.data?.importFile).toMatchObject({ runId: null, rowsRead: 3, rowsValid: 2, rowsFailed: 1, problems: [{ line: 4, column: 'メールアドレス' }] });
+    expect(await kokyaku.customers.count(kokyaku.context())).toBe(0);
+    const done = await gql(url, IMPORT, { path: 'customers.csv' }, as('ADMIN'));
+    expect(done.data?.importFile).toMatchObject({ phase: 'DONE', rowsValid: 2, rowsFailed: 1 });
+    expect(done.data?.importFile.columns).toContainEqual({ field: 'fullName', header: '氏名' });
+    const runs = await gql(url, `{ importRuns { kind status rowsRead rowsFailed rowsApplied } }`, {}, as('ADMIN'));
+    expect(runs.data?.importRuns).toEqual([{ kind: 'customers', status: 'DONE', rowsRead: 3, rowsFailed: 1, rowsApplied: 2 }]);
+  });
+
+  it('refuses paths outside the import folder, and non-admins', async () => {
+    const outside = await gql(url, IMPORT, { path: '../etc/passwd' }, as('ADMIN'));
+    expect(outside.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'path' });
+    const marketer = await gql(url, IMPORT, { path: 'customers.csv' }, as('MARKETER'));
+    expect(marketer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('finds the duplicate, previews and merges it', async () => {
+    const dupes = await gql(url, `{ duplicateCustomers { rule customers { id externalId } } }`, {}, as('SUPPORT'));
+    expect(dupes.data?.duplicateCustomers).toHaveLength(1);
+    const [first, second] = dupes.data?.duplicateCustomers[0].customers as { id: string; externalId: string }[];
+    expect([first!.externalId, second!.externalId]).toEqual(['A-1', 'G-7']);
+    const preview = await gql(url, `query($s: ID!, $o: [ID!]!) { mergePreview(survivorId: $s, otherIds: $o) { aliases fields { field value } } }`, { s: first!.id, o: [second!.id] }, as('ADMIN'));
+    expect(preview.data?.mergePreview.aliases).toEqual(['G-7']);
+    const merged = await gql(url, `mutation($s: ID!, $o: [ID!]!) { mergeCustomers(survivorId: $s, otherIds: $o) { survivorId } }`, { s: first!.id, o: [second!.id] }, as('ADMIN'));
+    expect(merged.data?.mergeCustomers.survivorId).toBe(first!.id);
+    const byOldId = await gql(url, `{ customer(externalId: "G-7") { id } }`, {}, as('ADMIN'));
+    expect(byOldId.data?.customer.id).toBe(first!.id);
+    const notAdmin = await gql(url, `mutation($s: ID!, $o: [ID!]!) { mergeCustomers(survivorId: $s, otherIds: $o) { survivorId } }`, { s: first!.id, o: [second!.id] }, as('SUPPORT'));
+    expect(notAdmin.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
