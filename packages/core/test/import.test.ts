@@ -43,7 +43,7 @@ describe('customers in Shift_JIS with Japanese headers', () => {
     'C-4,高橋 次郎,タカハシ ジロウ,jiro@example.jp,12,,,,,', // line 6: bad phone
     'C-5,田中 三郎,タナカ サブロウ,saburo@example.jp', // line 7: wrong column count
     'C-6,伊藤 四郎,イトウ シロウ,shiro@example.jp,,,,,=1+1,', // line 8: formula-looking birthday
-    'C-7,"=HYPERLINK(""http://evil.example"")",,nana@example.jp,,,,,,', // line 9: formula-looking name, stored as text
+    'C-7,"=HYPERLINK(""http://evil.example"")",ﾅﾅ ﾐ,nana@example.jp,,,,,,', // line 9: formula-looking name, stored as text; half-width kana
   ];
 
   it('stores the good rows, normalised, and reports each bad line with its column and reason', async () => {
@@ -77,7 +77,7 @@ describe('customers in Shift_JIS with Japanese headers', () => {
     });
     const taro = (await kokyaku.customers.findByExternalId(ctx(), 'C-2'))!;
     expect(taro).toMatchObject({ birthday: '1985-12-24', emailConsent: false, customFields: { postal_code: '100-0001', address: '千代田区千代田1-1\n皇居前' } });
-    expect((await kokyaku.customers.findByExternalId(ctx(), 'C-7'))!.lastName).toBe('=HYPERLINK("http://evil.example")');
+    expect(await kokyaku.customers.findByExternalId(ctx(), 'C-7')).toMatchObject({ lastName: '=HYPERLINK("http://evil.example")', lastNameKana: 'ナナ', firstNameKana: 'ミ' });
     for (const bad of ['C-3', 'C-4', 'C-5', 'C-6']) expect(await kokyaku.customers.findByExternalId(ctx(), bad), bad).toBeNull();
 
     // The report names every bad line; a formula-looking value cannot become a formula.

@@ -260,7 +260,6 @@ export class ImportService {
       });
       let headers: string[] | null = null;
       const convert = this.converter(options.kind, ctx.shop.timeZone, settings.orderKey);
-      const orders = new Map<string, { customer: string; placedAt: string; line: number }>();
       const sink = new Transform({
         objectMode: true,
         transform: (record: { record: string[]; info: { lines: number }; raw: string }, _enc, done) => {
@@ -284,7 +283,7 @@ export class ImportService {
             done();
             return;
           }
-          const staged = this.stage(line, record.record, headers, mapping!, convert, orders);
+          const staged = this.stage(line, record.record, headers, mapping!, convert);
           if (staged.error) {
             progress.rowsFailed++;
             if (problems.length < KEEP_PROBLEMS) problems.push(staged.error);
@@ -451,7 +450,11 @@ export class ImportService {
         [runId, after, batchSize],
       );
       if (rows.length === 0) break;
-      const docs = kind === 'orders' ? assembleOrders(rows) : rows.map((r) => ({ doc: r.doc, lines: [r.line] }));
+      const contradictions: { line: number; error: ImportProblem }[] = [];
+      const docs = kind === 'orders' ? assembleOrders(rows, mapping, contradictions) : rows.map((r) => ({ doc: r.doc, lines: [r.line] }));
+      for (const c of contradictions) {
+        await sql(ctx.em, `update kokyaku.import_rows set error = $3::jsonb where run_id = $1 and line = $2`, [runId, c.line, JSON.stringify(c.error)]);
+      }
       const result = await this.sinks[kind](ctx, docs.map((d) => d.doc));
       for (const e of result.errors) {
         const lines = docs[e.index]!.lines;
@@ -482,7 +485,6 @@ export class ImportService {
     headers: string[],
     mapping: ColumnMapping,
     convert: (cell: (field: string) => string | undefined, raw: (header: string) => string | undefined) => { key?: string; doc: Record<string, unknown> },
-    orders: Map<string, { customer: string; placedAt: string; line: number }>,
   ): Staged {
     if (cells.length !== headers.length) {
       return { line, key: '', doc: null, error: { line, column: null, reason: `has ${cells.length} columns; the header has ${headers.length}` } };
@@ -505,23 +507,6 @@ export class ImportService {
       const doc = converted.doc;
       // Rows of one kind apply in file order; order lines group by order.
       const key = converted.key ?? String(line).padStart(10, '0');
-      if (doc.__order) {
-        // Every line of an order must agree on its customer and date.
-        const order = doc.__order as { customer: string; placedAt: string };
-        delete doc.__order;
-        const seen = orders.get(key);
-        if (seen && (seen.customer !== order.customer || seen.placedAt !== order.placedAt)) {
-          const which = seen.customer !== order.customer ? 'customerId' : 'placedAt';
-          return {
-            line,
-            key,
-            doc: null,
-            error: { line, column: mapping.headers[which] ?? which, reason: `order ${key} already appeared on line ${seen.line} with another ${which === 'customerId' ? 'customer' : 'date'}`, value: csvSafe(cell(which)) },
-          };
-        }
-        // Remembered per distinct order id: memory grows with orders, not lines.
-        if (!seen) orders.set(key, { ...order, line });
-      }
       return { line, key, doc, error: null };
     } catch (error) {
       if (!(error instanceof CellError)) throw error;
@@ -542,7 +527,9 @@ export class ImportService {
         return (cell: (f: string) => string | undefined) => {
           const externalId = required(cell('externalId'), 'the customer id');
           const full = opt(cell('fullName'), splitName);
-          const fullKana = opt(cell('fullNameKana'), splitName);
+          // Readings in half-width katakana (ﾔﾏﾀﾞ) are stored full-width (ヤマダ).
+          const kana = (v: string | undefined) => v?.normalize('NFKC');
+          const fullKana = opt(kana(cell('fullNameKana')), splitName);
           const customFields: Record<string, unknown> = {};
           const postal = opt(cell('postalCode'), readPostalCode);
           if (postal) customFields.postal_code = postal;
@@ -554,8 +541,8 @@ export class ImportService {
             phone: cell('phone'),
             lastName: cell('lastName') ?? full?.last,
             firstName: cell('firstName') ?? full?.first ?? undefined,
-            lastNameKana: cell('lastNameKana') ?? fullKana?.last,
-            firstNameKana: cell('firstNameKana') ?? fullKana?.first ?? undefined,
+            lastNameKana: kana(cell('lastNameKana')) ?? fullKana?.last,
+            firstNameKana: kana(cell('firstNameKana')) ?? fullKana?.first ?? undefined,
             birthday: opt(cell('birthday'), readDate),
             region: cell('region'),
             city: cell('city'),
@@ -597,7 +584,6 @@ export class ImportService {
             unitPrice: readAmount(required(cell('unitPrice'), 'the unit price')),
           });
           const doc: Record<string, unknown> = prune({ externalId, customerExternalId, placedAt, status, currency: cell('currency'), line });
-          doc.__order = { customer: customerExternalId, placedAt };
           return { key: externalId, doc };
         };
       case 'events':
@@ -629,13 +615,29 @@ function prune<T extends Record<string, unknown>>(doc: T): T {
   return doc;
 }
 
-/** Orders from their staged lines (rows sorted by order key, then line). */
-function assembleOrders(rows: { line: number; key: string; doc: Record<string, unknown> }[]): { doc: Record<string, unknown>; lines: number[] }[] {
+/**
+ * Orders from their staged lines (rows sorted by order key, then line). A line naming another
+ * customer or date than its order's first line is refused into `contradictions`.
+ */
+function assembleOrders(
+  rows: { line: number; key: string; doc: Record<string, unknown> }[],
+  mapping: ColumnMapping,
+  contradictions: { line: number; error: ImportProblem }[],
+): { doc: Record<string, unknown>; lines: number[] }[] {
   const out: { doc: Record<string, unknown>; lines: number[] }[] = [];
   for (const row of rows) {
     const last = out.at(-1);
     const { line, ...order } = row.doc as { line: Record<string, unknown> } & Record<string, unknown>;
     if (last && last.doc.externalId === row.key) {
+      const which = last.doc.customerExternalId !== order.customerExternalId ? 'customerId' : last.doc.placedAt !== order.placedAt ? 'placedAt' : null;
+      if (which) {
+        const column = mapping.headers[which] ?? which;
+        contradictions.push({
+          line: row.line,
+          error: { line: row.line, column, reason: `order ${row.key} already appeared on line ${last.lines[0]} with another ${which === 'customerId' ? 'customer' : 'date'}` },
+        });
+        continue;
+      }
       (last.doc.lines as unknown[]).push(line);
       last.lines.push(row.line);
     } else {
