@@ -44,6 +44,7 @@ function customerRow(c: CustomerRecord, segments: string[]): Row {
     city: c.city,
     country: c.country,
     tags: c.tags.join(';'),
+    customFields: Object.keys(c.customFields).length ? JSON.stringify(c.customFields) : null,
     emailConsent: c.emailConsent,
     createdAt: c.createdAt.toISOString(),
     ordersCount: m.ordersCount,
