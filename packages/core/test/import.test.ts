@@ -202,7 +202,9 @@ describe('export', () => {
     expect(lines[0]).toMatch(/^externalId,email,phone,lastName,firstName,.*ordersCount,totalSpent,.*segments$/);
     const hanako = lines.find((l) => l.startsWith('C-1,'))!;
     expect(hanako).toContain('hanako@example.jp');
-    expect(hanako).toContain('"{""postal_code"":""060-0001"",""address"":""札幌市中央区北1条西2丁目""}"');
+    expect(hanako).toContain('"{""address"":""札幌市中央区北1条西2丁目"",""postal_code"":""060-0001""}"');
+    // A phone number starts with "+": a spreadsheet would take it for a formula, so it is written as text.
+    expect(hanako).toContain(",'+819012345678,");
     expect(hanako.endsWith(',buyers')).toBe(true);
     // The customer named =HYPERLINK(...) is written as text, not as a formula.
     const c7 = lines.find((l) => l.startsWith('C-7,'))!;
