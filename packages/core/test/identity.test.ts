@@ -95,4 +95,24 @@ describe('identity resolution', () => {
     await expect(kokyaku.identity.merge(ctx(), survivor, [])).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(await kokyaku.customers.count(ctx())).toBe(2);
   });
+
+  it('erasing a merged customer also forgets its old ids and the unfinished imports that name it', async () => {
+    const survivor = await id('acct-1');
+    // An import of orders that stopped half-way, with a line for the guest id.
+    const [run] = await sql<{ id: string }>(
+      ctx().em,
+      `insert into kokyaku.import_runs (tenant_id, kind, file_name, file_hash, settings, status) values ('default', 'orders', 'o.csv', 'h', '{}', 'APPLYING') returning id::text as id`,
+    );
+    await sql(
+      ctx().em,
+      `insert into kokyaku.import_rows (run_id, tenant_id, line, key, doc) values ($1::bigint, 'default', 2, 'o-9', '{"customerExternalId": "guest-9"}'), ($1::bigint, 'default', 3, 'o-8', '{"customerExternalId": "other"}')`,
+      [run!.id],
+    );
+    await kokyaku.privacy.eraseCustomer(ctx(), { id: survivor });
+    expect(await kokyaku.customers.findByExternalId(ctx(), 'guest-9')).toBeNull();
+    const [aliases] = await sql<{ n: number }>(ctx().em, `select count(*)::int as n from kokyaku.customer_aliases where tenant_id = 'default'`);
+    expect(aliases!.n).toBe(0);
+    const staged = await sql<{ key: string }>(ctx().em, `select key from kokyaku.import_rows where run_id = $1::bigint`, [run!.id]);
+    expect(staged.map((r) => r.key)).toEqual(['o-8']);
+  });
 });

@@ -173,6 +173,13 @@ export class PrivacyService {
     return transaction(ctx, async (em) => {
       const tx: KokyakuContext = { ...ctx, em };
       const id = await this.resolve(tx, ref);
+      // The shop ids that name this customer: their own, and those merged into it.
+      const names = await sql<{ external_id: string }>(
+        em,
+        `select external_id from kokyaku.customers where tenant_id = $1 and id = $2::bigint and erased_at is null
+         union all select external_id from kokyaku.customer_aliases where tenant_id = $1 and customer_id = $2::bigint`,
+        [ctx.tenantId, id],
+      );
       const [row] = await sql<{ erased_at: Date | string }>(
         em,
         `update kokyaku.customers set
@@ -186,6 +193,16 @@ export class PrivacyService {
         [ctx.tenantId, id],
       );
       await sql(em, `update kokyaku.events set properties = '{}' where tenant_id = $1 and customer_id = $2::bigint and properties <> '{}'`, [ctx.tenantId, id]);
+      // Old shop ids no longer name anyone, and rows of unfinished imports about them go.
+      await sql(em, `delete from kokyaku.customer_aliases where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, id]);
+      await sql(
+        em,
+        `delete from kokyaku.import_rows r using kokyaku.import_runs u
+         where r.tenant_id = $1 and u.id = r.run_id and u.status <> 'DONE'
+           and (u.kind = 'customers' and r.doc->>'externalId' = any(kokyaku.json_texts($2::jsonb))
+                or u.kind in ('orders', 'events') and r.doc->>'customerExternalId' = any(kokyaku.json_texts($2::jsonb)))`,
+        [ctx.tenantId, JSON.stringify(names.map((n) => n.external_id))],
+      );
       await sql(em, `update kokyaku.consents set source = 'erased' where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, id]);
       await this.metrics.syncProfiles(tx, [id]);
       await this.changed(tx, [id]);
