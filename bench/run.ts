@@ -7,6 +7,7 @@ import { createTestKokyaku, startTestPostgres } from '@kokyaku/core/testing';
 import { benchAnalytics } from './analytics.js';
 import { type Customer360Result, benchCustomer360 } from './customer360/run.js';
 import { type IngestionResult, benchIngestion } from './ingestion.js';
+import { type ImportBenchResult, benchImport } from './import.js';
 import { type RecommendationBench, benchRecommendations } from './recommendations.js';
 import { benchSearch } from './search.js';
 import { SEGMENT_QUERIES, benchSegments } from './segments.js';
@@ -20,7 +21,7 @@ import { ms } from './stats.js';
  * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
  * run. Writes bench/results.json and bench/results.md.
  */
-const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion'] as const;
+const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import'] as const;
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
@@ -118,6 +119,14 @@ try {
     [],
   );
 
+  const importLines = Math.max(6000, Math.round(150_000 * scale));
+  const imports: ImportBenchResult[] = await section(
+    'import',
+    `CSV import of ${importLines.toLocaleString('en')} order lines vs recording the same orders from memory`,
+    () => benchImport(kokyaku, { lines: importLines, rounds: big ? 3 : 1 }, log),
+    [],
+  );
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -132,6 +141,7 @@ try {
     statements,
     recommendations: recommendations.raw,
     ingestion,
+    imports,
   };
   const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
   await mkdir(out, { recursive: true });
@@ -167,6 +177,10 @@ try {
       (r) =>
         `| ${r.path} | ${(r.ms / 1000).toFixed(2)} s | ${r.eventsPerSecond.toFixed(0)} | ${(copy!.ms / r.ms).toFixed(2)}x | ${r.stored.toLocaleString('en')} | ${r.duplicatesStored} |`,
     ),
+    '',
+    `| CSV import of ${importLines.toLocaleString('en')} order lines | time | lines/s | x orders.record |`,
+    '|---|---:|---:|---:|',
+    ...imports.map((r) => `| ${r.path} | ${(r.ms / 1000).toFixed(2)} s | ${r.linesPerSecond.toFixed(0)} | ${(imports[0]!.ms / r.ms).toFixed(2)}x |`),
     '',
     '| analytics step | time | x yardstick |',
     '|---|---:|---:|',
