@@ -111,6 +111,7 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
       const started = performance.now();
       contextValue.requestId = requestId;
       contextValue.costLimiter = costLimiter;
+      contextValue.logger = logger;
       return {
         async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {

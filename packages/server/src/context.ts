@@ -1,6 +1,7 @@
 import type { Actor, CustomerRecord, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord, SegmentRecord } from '@kokyaku/core';
 import DataLoader from 'dataloader';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Logger } from './logger.js';
 
 /** What the host tells Kokyaku about a request: who calls, for which tenant. */
 export interface RequestIdentity {
@@ -28,6 +29,8 @@ export interface GraphQLContext {
   requestId?: string;
   /** Budget of costly operations per actor (see security/rate-limit.ts); none: unlimited. */
   costLimiter?: RateLimiterAbstract;
+  /** The server's logger (set for each request). */
+  logger?: Logger;
   /** Personal fields this request showed, per customer id: audited when the response is sent. */
   personalReads?: Map<string, Set<string>>;
 }

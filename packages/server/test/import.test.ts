@@ -79,4 +79,24 @@ describe('imports and identity over GraphQL', () => {
     const notAdmin = await gql(url, `mutation($s: ID!, $o: [ID!]!) { mergeCustomers(survivorId: $s, otherIds: $o) { survivorId } }`, { s: first!.id, o: [second!.id] }, as('SUPPORT'));
     expect(notAdmin.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
+
+  it('answers at once with wait: false and goes on in the background; a bad header still fails at once', async () => {
+    await fs.writeFile(path.join(dir, 'many.csv'), ['customer_id,email', ...Array.from({ length: 3000 }, (_, i) => `M-${i},m${i}@example.jp`)].join('\n'));
+    const started = await gql(url, `mutation { importFile(kind: customers, path: "many.csv", wait: false) { runId phase columns { field header } } }`, {}, as('ADMIN'));
+    expect(started.errors).toBeUndefined();
+    expect(started.data?.importFile).toMatchObject({ phase: 'STAGING', columns: [{ field: 'externalId', header: 'customer_id' }, { field: 'email', header: 'email' }] });
+    const runId = started.data?.importFile.runId as string;
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'DONE'; i++) {
+      const runs = await gql(url, `{ importRuns { id status rowsApplied } }`, {}, as('ADMIN'));
+      status = (runs.data?.importRuns as { id: string; status: string }[]).find((r) => r.id === runId)?.status ?? '';
+      if (status !== 'DONE') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe('DONE');
+    expect((await kokyaku.customers.findByExternalId(kokyaku.context(), 'M-2999'))?.email).toBe('m2999@example.jp');
+    await fs.writeFile(path.join(dir, 'headless.csv'), 'foo,bar\n1,2\n');
+    const bad = await gql(url, `mutation { importFile(kind: customers, path: "headless.csv", wait: false) { runId } }`, {}, as('ADMIN'));
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(bad.errors?.[0]?.message).toMatch(/No column for externalId/);
+  });
 });

@@ -233,6 +233,7 @@ export type ImportFileMutationVariables = Exact<{
   orderKey?: Array<string> | string | null | undefined;
   encoding?: string | null | undefined;
   dryRun?: boolean | null | undefined;
+  wait?: boolean | null | undefined;
 }>;
 
 
@@ -783,7 +784,7 @@ export const ImportRunsDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ImportRunsQuery, ImportRunsQueryVariables>;
 export const ImportFileDocument = new TypedDocumentString(`
-    mutation ImportFile($kind: ImportKind!, $path: String!, $mapping: JSON, $orderKey: [String!], $encoding: String, $dryRun: Boolean) {
+    mutation ImportFile($kind: ImportKind!, $path: String!, $mapping: JSON, $orderKey: [String!], $encoding: String, $dryRun: Boolean, $wait: Boolean) {
   importFile(
     kind: $kind
     path: $path
@@ -791,6 +792,7 @@ export const ImportFileDocument = new TypedDocumentString(`
     orderKey: $orderKey
     encoding: $encoding
     dryRun: $dryRun
+    wait: $wait
   ) {
     runId
     kind

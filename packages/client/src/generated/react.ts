@@ -560,7 +560,7 @@ useImportRunsQuery.document = ImportRunsDocument;
 useImportRunsQuery.getKey = (variables?: Types.ImportRunsQueryVariables) => variables === undefined ? ['ImportRuns'] : ['ImportRuns', variables];
 
 export const ImportFileDocument = new TypedDocumentString(`
-    mutation ImportFile($kind: ImportKind!, $path: String!, $mapping: JSON, $orderKey: [String!], $encoding: String, $dryRun: Boolean) {
+    mutation ImportFile($kind: ImportKind!, $path: String!, $mapping: JSON, $orderKey: [String!], $encoding: String, $dryRun: Boolean, $wait: Boolean) {
   importFile(
     kind: $kind
     path: $path
@@ -568,6 +568,7 @@ export const ImportFileDocument = new TypedDocumentString(`
     orderKey: $orderKey
     encoding: $encoding
     dryRun: $dryRun
+    wait: $wait
   ) {
     runId
     kind

@@ -47,6 +47,8 @@ export interface ImportOptions {
   /** Rows per batch (default 1,000). */
   batchSize?: number;
   onProgress?: (progress: ImportProgress) => void;
+  /** Called once the header is read and matched: the run has started (callers that do not wait return here). */
+  onStart?: (started: { runId: string | null; mapping: ColumnMapping; encoding: ImportEncoding; resumed: boolean }) => void;
 }
 
 export interface ImportProblem {
@@ -271,6 +273,7 @@ export class ImportService {
               for (const column of settings.orderKey) {
                 if (!headers.some((h) => h === column)) throw KokyakuError.badInput(`--order-key names "${column}", which is not a header of the file.`, { field: 'orderKey' });
               }
+              options.onStart?.({ runId: run?.id ?? null, mapping, encoding, resumed: run?.resumed ?? false });
             } catch (error) {
               done(error as Error);
               return;
@@ -318,6 +321,7 @@ export class ImportService {
     } else {
       // Staged before a stop: read the header only, for the mapping in the result.
       mapping = await this.mappingOf(options, settings);
+      options.onStart?.({ runId: run!.id, mapping, encoding, resumed: run!.resumed });
     }
 
     const applied = await this.apply(ctx, run!.id, options.kind, batchSize, mapping!, progress, options.onProgress);

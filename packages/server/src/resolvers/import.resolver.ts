@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { KokyakuError } from '@kokyaku/core';
+import { type ImportOptions, KokyakuError } from '@kokyaku/core';
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { CONTACT_DATA } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
@@ -14,13 +14,19 @@ export class ImportResolver {
       'Imports a CSV file from the server folder KOKYAKU_IMPORT_DIR (a path relative to it). Headers are matched in English and Japanese; `mapping` ({"field": "header"}) overrides them. Importing the same file again changes nothing; a run that stopped resumes.',
   })
   async importFile(
-    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Ctx() { kokyaku, core, logger, requestId }: GraphQLContext,
     @Arg('kind', () => ImportKind) kind: ImportKind,
     @Arg('path', () => String) file: string,
     @Arg('mapping', () => JSONScalar, { nullable: true }) mapping?: Record<string, string> | null,
     @Arg('orderKey', () => [String], { nullable: true }) orderKey?: string[] | null,
     @Arg('encoding', () => String, { nullable: true, description: 'utf-8 or shift_jis (default: detected)' }) encoding?: string | null,
     @Arg('dryRun', () => Boolean, { nullable: true }) dryRun?: boolean | null,
+    @Arg('wait', () => Boolean, {
+      nullable: true,
+      defaultValue: true,
+      description: 'false: answer as soon as the header is matched (phase STAGING) and go on in the background; follow it with importRuns. A run stopped by a restart resumes when imported again.',
+    })
+    wait = true,
   ): Promise<ImportResult> {
     const directory = kokyaku.config.imports.directory;
     if (!directory) throw new KokyakuError('FORBIDDEN', 'Imports through the API read from a server folder: set KOKYAKU_IMPORT_DIR (or imports.directory).');
@@ -29,14 +35,39 @@ export class ImportResolver {
       throw KokyakuError.badInput(`"${file}" is outside the import folder.`, { field: 'path' });
     }
     if (encoding != null && encoding !== 'utf-8' && encoding !== 'shift_jis') throw KokyakuError.badInput('encoding is utf-8 or shift_jis.', { field: 'encoding' });
-    const result = await kokyaku.imports.run(core, {
+    let started: ((value: Parameters<NonNullable<ImportOptions['onStart']>>[0]) => void) | undefined;
+    const whenStarted = new Promise<Parameters<NonNullable<ImportOptions['onStart']>>[0]>((resolve) => (started = resolve));
+    const running = kokyaku.imports.run(core, {
       kind,
       file: target,
       mapping: mapping ?? undefined,
       orderKey: orderKey ?? undefined,
       encoding: encoding ?? undefined,
       dryRun: dryRun ?? false,
+      onStart: started,
     });
+    if (!wait && !dryRun) {
+      // Whichever comes first: the header matched (go on in the background) or a failure.
+      const first = await Promise.race([whenStarted, running.then(() => null)]);
+      if (first) {
+        running.catch((error: unknown) => logger?.error({ err: error, runId: first.runId, requestId }, 'background import failed'));
+        return {
+          runId: first.runId,
+          kind,
+          phase: 'STAGING',
+          encoding: first.encoding,
+          columns: Object.entries(first.mapping.headers).map(([field, header]) => ({ field, header })),
+          unusedHeaders: first.mapping.unused,
+          rowsRead: 0,
+          rowsValid: 0,
+          rowsFailed: 0,
+          problems: [],
+          resumed: first.resumed,
+          seconds: 0,
+        } as ImportResult;
+      }
+    }
+    const result = await running;
     return {
       ...result,
       kind,
