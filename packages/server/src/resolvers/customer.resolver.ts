@@ -1,10 +1,16 @@
-import { KokyakuError, type Page } from '@kokyaku/core';
+import { type CustomerRef, KokyakuError, type Page } from '@kokyaku/core';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { CONTACT_DATA, READ_CUSTOMERS } from '../auth.js';
 import { CustomerSearchConnection } from '../schema/search-types.js';
 import type { GraphQLContext } from '../context.js';
 import { Costly } from '../security/rate-limit.js';
 import { Customer, CustomerConnection, OrderConnection, Segment } from '../schema/types.js';
+
+/** One customer named by Kokyaku's id or the shop's: exactly one of the two. */
+export function customerRef(id: string | null | undefined, externalId: string | null | undefined): CustomerRef {
+  if ((id == null) === (externalId == null)) throw KokyakuError.badInput('Give exactly one of "id" or "externalId".');
+  return id != null ? { id } : { externalId: externalId! };
+}
 
 export function connection<T>(page: Page<T>) {
   return { nodes: page.nodes, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
@@ -19,10 +25,8 @@ export class CustomerResolver {
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
     @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
   ): Promise<Customer | null> {
-    if ((id == null) === (externalId == null)) {
-      throw KokyakuError.badInput('Give exactly one of "id" or "externalId".');
-    }
-    const found = id != null ? await kokyaku.customers.findById(core, id) : await kokyaku.customers.findByExternalId(core, externalId!);
+    const ref = customerRef(id, externalId);
+    const found = 'id' in ref ? await kokyaku.customers.findById(core, ref.id) : await kokyaku.customers.findByExternalId(core, ref.externalId);
     return found as Customer | null;
   }
 

@@ -1,18 +1,12 @@
-import { type CustomerRef, KokyakuError } from '@kokyaku/core';
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { CONTACT_DATA } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
 import { AuditAction, AuditEntryConnection, Consent, ConsentChannel, Erasure, MarketingObjection } from '../schema/privacy-types.js';
 import { DateTimeScalar, JSONScalar } from '../schema/scalars.js';
-import { connection } from './customer.resolver.js';
+import { connection, customerRef } from './customer.resolver.js';
 
 /** Roles that may record consent and objections (they talk to customers). */
 const HANDLE_CONSENT = ['ADMIN', 'MARKETER', 'SUPPORT'] as const;
-
-function ref(id: string | null | undefined, externalId: string | null | undefined): CustomerRef {
-  if ((id == null) === (externalId == null)) throw KokyakuError.badInput('Give exactly one of "id" or "externalId".');
-  return id != null ? { id } : { externalId: externalId! };
-}
 
 @Resolver()
 export class PrivacyResolver {
@@ -25,7 +19,7 @@ export class PrivacyResolver {
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
     @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
   ): Promise<Record<string, unknown>> {
-    return kokyaku.privacy.exportCustomer(core, ref(id, externalId), { requestId });
+    return kokyaku.privacy.exportCustomer(core, customerRef(id, externalId), { requestId });
   }
 
   @Authorized(['ADMIN'])
@@ -39,7 +33,7 @@ export class PrivacyResolver {
     @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
     @Arg('reason', () => String, { nullable: true, description: 'Kept in the audit log: say why without personal data.' }) reason?: string | null,
   ): Promise<Erasure> {
-    return kokyaku.privacy.eraseCustomer(core, ref(id, externalId), { requestId, reason: reason ?? undefined });
+    return kokyaku.privacy.eraseCustomer(core, customerRef(id, externalId), { requestId, reason: reason ?? undefined });
   }
 
   @Authorized([...HANDLE_CONSENT])
@@ -53,7 +47,7 @@ export class PrivacyResolver {
     @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
     @Arg('at', () => DateTimeScalar, { nullable: true, description: 'When it was given (default now).' }) at?: Date | null,
   ): Promise<Consent> {
-    return kokyaku.privacy.recordConsent(core, ref(id, externalId), { channel, granted, source, at }, { requestId }) as Promise<Consent>;
+    return kokyaku.privacy.recordConsent(core, customerRef(id, externalId), { channel, granted, source, at }, { requestId }) as Promise<Consent>;
   }
 
   @Authorized([...HANDLE_CONSENT])
@@ -64,7 +58,7 @@ export class PrivacyResolver {
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
     @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
   ): Promise<MarketingObjection> {
-    return kokyaku.privacy.objectToMarketing(core, ref(id, externalId), source, { requestId });
+    return kokyaku.privacy.objectToMarketing(core, customerRef(id, externalId), source, { requestId });
   }
 
   @Authorized(CONTACT_DATA)
@@ -74,7 +68,7 @@ export class PrivacyResolver {
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
     @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
   ): Promise<Consent[]> {
-    return kokyaku.privacy.consents(core, ref(id, externalId)) as Promise<Consent[]>;
+    return kokyaku.privacy.consents(core, customerRef(id, externalId)) as Promise<Consent[]>;
   }
 
   @Authorized(['ADMIN'])
