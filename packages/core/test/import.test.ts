@@ -131,12 +131,18 @@ describe('orders, one row per line', () => {
       'O-1,C-9,2026-05-01 10:30,P-3,1,500,', // line 5: same order id, another customer
       'O-3,C-1,2026-05-03,P-1,0,1280,', // line 6: quantity 0
       'O-4,C-2,2026-05-04,P-1,1,1280,キャンセル', // line 7
+      'O-5,C-1,2026-05-05,P-1,1,1280.5,', // line 8: half a yen, refused by ingestion...
+      'O-5,C-1,2026-05-05,P-2,1,100,', // line 9: ...so its order's other line is not stored either
     ]);
     const result = await kokyaku.imports.run(ctx(), { kind: 'orders', file: csv });
     expect(result.problems.map((p) => [p.line, p.column])).toEqual([
       [5, '会員番号'],
       [6, '数量'],
+      [8, '単価'],
+      [9, null],
     ]);
+    expect(result.problems[3]!.reason).toBe('not stored: line 8 of the same order was refused');
+    expect(result).toMatchObject({ rowsRead: 8, rowsValid: 4, rowsFailed: 4, rowsApplied: 4 });
     expect(result.problems[0]!.reason).toMatch(/order O-1 already appeared on line 2 with another customer/);
     const hanako = (await kokyaku.customers.findByExternalId(ctx(), 'C-1'))!;
     expect(hanako.metrics).toMatchObject({ ordersCount: 1, totalSpent: 2 * 1280 + 2000 });

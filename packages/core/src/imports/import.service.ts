@@ -11,11 +11,10 @@ import type { KokyakuContext } from '../context.js';
 import type { BatchResult } from '../ingestion/batch.js';
 import { KokyakuError } from '../shared/errors.js';
 import { SYSTEM, asDate, bindTenant, sql, sqlOne } from '../shared/sql.js';
-import { type ColumnMapping, FIELDS, IMPORT_KINDS, type ImportKind, resolveMapping } from './columns.js';
+import { type ColumnMapping, IMPORT_KINDS, type ImportKind, resolveMapping } from './columns.js';
 import {
   CellError,
   csvCell,
-  csvSafe,
   readAmount,
   readBoolean,
   readDate,
@@ -145,6 +144,11 @@ async function detectEncoding(file: string): Promise<ImportEncoding> {
   }
 }
 
+/** The file's text: UTF-8 as it is, Shift_JIS through CP932 decoding. */
+function decode(source: Readable, encoding: ImportEncoding): Readable {
+  return encoding === 'utf-8' ? source : (source.pipe(iconv.decodeStream('cp932')) as unknown as Readable);
+}
+
 async function hashFile(file: string): Promise<{ hash: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
@@ -237,7 +241,7 @@ export class ImportService {
       source.on('data', (chunk) => {
         progress.bytesRead += (chunk as Buffer).length;
       });
-      const decoded = (encoding === 'utf-8' ? source : source.pipe(iconv.decodeStream('cp932'))) as Readable;
+      const decoded = decode(source, encoding);
       // csv-parse counts a CR LF inside a quoted field as two lines: with LF only, its line
       // numbers are the file's.
       const lf = lineFeeds();
@@ -324,7 +328,7 @@ export class ImportService {
       options.onStart?.({ runId: run!.id, mapping, encoding, resumed: run!.resumed });
     }
 
-    const applied = await this.apply(ctx, run!.id, options.kind, batchSize, mapping!, progress, options.onProgress);
+    await this.apply(ctx, run!.id, options.kind, batchSize, mapping!, progress, options.onProgress);
     const counts = await sqlOne<{ read: number; failed: number; valid: number }>(
       ctx.em,
       `select r.rows_read as read, (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is not null) as failed,
@@ -353,7 +357,7 @@ export class ImportService {
       phase: 'DONE',
       rowsRead: counts!.read,
       rowsFailed: counts!.failed,
-      rowsApplied: applied,
+      rowsApplied: counts!.valid,
       encoding,
       mapping: mapping!,
       rowsValid: counts!.valid,
@@ -419,7 +423,7 @@ export class ImportService {
 
   private async mappingOf(options: ImportOptions, settings: { mapping: Record<string, string>; orderKey: string[]; encoding: ImportEncoding; delimiter: string }): Promise<ColumnMapping> {
     const source = createReadStream(options.file);
-    const decoded = (settings.encoding === 'utf-8' ? source : source.pipe(iconv.decodeStream('cp932'))) as Readable;
+    const decoded = decode(source, settings.encoding);
     const parser = decoded.pipe(parse({ bom: true, to_line: 1, delimiter: settings.delimiter }));
     for await (const header of parser) {
       source.destroy();
@@ -437,10 +441,9 @@ export class ImportService {
     mapping: ColumnMapping,
     progress: ImportProgress,
     onProgress: ImportOptions['onProgress'],
-  ): Promise<number> {
+  ): Promise<void> {
     const state = await sqlOne<{ applied_key: string | null }>(ctx.em, `select applied_key from kokyaku.import_runs where id = $1`, [runId]);
     let after = state?.applied_key ?? '';
-    let applied = 0;
     for (;;) {
       // Orders: every line of the next orders (their rows may lie anywhere in the file).
       const rows = await sql<{ line: number; key: string; doc: Record<string, unknown> }>(
@@ -454,32 +457,36 @@ export class ImportService {
         [runId, after, batchSize],
       );
       if (rows.length === 0) break;
-      const contradictions: { line: number; error: ImportProblem }[] = [];
-      const docs = kind === 'orders' ? assembleOrders(rows, mapping, contradictions) : rows.map((r) => ({ doc: r.doc, lines: [r.line] }));
-      for (const c of contradictions) {
-        await sql(ctx.em, `update kokyaku.import_rows set error = $3::jsonb where run_id = $1 and line = $2`, [runId, c.line, JSON.stringify(c.error)]);
-      }
+      const refused = new Map<number, ImportProblem>();
+      const docs = kind === 'orders' ? assembleOrders(rows, mapping, refused) : rows.map((r) => ({ doc: r.doc, lines: [r.line] }));
       const result = await this.sinks[kind](ctx, docs.map((d) => d.doc));
       for (const e of result.errors) {
         const lines = docs[e.index]!.lines;
-        const field = e.field.split(/[.[]/)[0]!;
-        // An order's line errors name the line itself.
+        // An order's line errors name the line itself; the order's other lines were not stored either.
         const lineIndex = /^lines\[(\d+)\]/.exec(e.field)?.[1];
         const line = lineIndex !== undefined ? (lines[Number(lineIndex)] ?? lines[0]!) : lines[0]!;
-        const column = mapping.headers[columnField(kind, e.field)] ?? mapping.headers[field] ?? e.field;
-        await sql(ctx.em, `update kokyaku.import_rows set error = $3::jsonb where run_id = $1 and line = any(kokyaku.json_bigints($2::jsonb)::int[])`, [
-          runId,
-          JSON.stringify(lineIndex !== undefined ? [line] : lines),
-          JSON.stringify({ column, reason: e.message }),
-        ]);
+        const column = mapping.headers[columnField(kind, e.field)] ?? e.field;
+        refused.set(line, { line, column, reason: e.message });
+        for (const other of lines) {
+          if (!refused.has(other)) refused.set(other, { line: other, column: null, reason: `not stored: line ${line} of the same order was refused` });
+        }
       }
-      applied += docs.length - new Set(result.errors.map((e) => e.index)).size;
+      if (refused.size > 0) {
+        await sql(
+          ctx.em,
+          `update kokyaku.import_rows r set error = e.error from jsonb_to_recordset($2::jsonb) as e(line int, error jsonb) where r.run_id = $1 and r.line = e.line`,
+          [runId, JSON.stringify([...refused.values()].map((p) => ({ line: p.line, error: p })))],
+        );
+      }
       after = rows.at(-1)!.key;
-      await sql(ctx.em, `update kokyaku.import_runs set applied_key = $2, rows_applied = rows_applied + $3, updated_at = now() where id = $1`, [runId, after, rows.length]);
-      progress.rowsApplied += rows.length;
+      await sql(ctx.em, `update kokyaku.import_runs set applied_key = $2, rows_applied = rows_applied + $3, updated_at = now() where id = $1`, [
+        runId,
+        after,
+        rows.length - refused.size,
+      ]);
+      progress.rowsApplied += rows.length - refused.size;
       onProgress?.({ ...progress, phase: 'APPLYING' });
     }
-    return applied;
   }
 
   /** Turns one CSV row into the document ingestion takes, or the reason it cannot. */
@@ -621,12 +628,12 @@ function prune<T extends Record<string, unknown>>(doc: T): T {
 
 /**
  * Orders from their staged lines (rows sorted by order key, then line). A line naming another
- * customer or date than its order's first line is refused into `contradictions`.
+ * customer or date than its order's first line is added to `refused`.
  */
 function assembleOrders(
   rows: { line: number; key: string; doc: Record<string, unknown> }[],
   mapping: ColumnMapping,
-  contradictions: { line: number; error: ImportProblem }[],
+  refused: Map<number, ImportProblem>,
 ): { doc: Record<string, unknown>; lines: number[] }[] {
   const out: { doc: Record<string, unknown>; lines: number[] }[] = [];
   for (const row of rows) {
@@ -636,9 +643,10 @@ function assembleOrders(
       const which = last.doc.customerExternalId !== order.customerExternalId ? 'customerId' : last.doc.placedAt !== order.placedAt ? 'placedAt' : null;
       if (which) {
         const column = mapping.headers[which] ?? which;
-        contradictions.push({
+        refused.set(row.line, {
           line: row.line,
-          error: { line: row.line, column, reason: `order ${row.key} already appeared on line ${last.lines[0]} with another ${which === 'customerId' ? 'customer' : 'date'}` },
+          column,
+          reason: `order ${row.key} already appeared on line ${last.lines[0]} with another ${which === 'customerId' ? 'customer' : 'date'}`,
         });
         continue;
       }
@@ -680,4 +688,3 @@ async function writeErrorReport(file: string, problems: ImportProblem[]): Promis
   await writeFile(file, `\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');
 }
 
-export { FIELDS };
