@@ -38,7 +38,7 @@ export { EventSchema } from './events/event.entity.js';
 export { type CustomerSearchHit, type CustomerSearchOptions, type SearchField } from './search/customer-search.js';
 export { normalizeSearchText } from './search/normalize.js';
 export { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditEntryInput, type AuditFilter, AuditService } from './privacy/audit.service.js';
-export { CONSENT_CHANNELS, type ConsentChannel, type ConsentInput, type ConsentRecord, type CustomerRef, PrivacyService, TENANT_TABLES } from './privacy/privacy.service.js';
+export { CONSENT_CHANNELS, type ConsentChannel, type ConsentInput, type ConsentRecord, type CustomerRef, PERSONAL_CUSTOMER_COLUMNS, PrivacyService, TENANT_TABLES } from './privacy/privacy.service.js';
 export { FIELDS as IMPORT_FIELDS, IMPORT_KINDS, type ImportKind, normalizeHeader, resolveMapping } from './imports/columns.js';
 export { type ImportEncoding, type ImportOptions, type ImportProblem, type ImportProgress, type ImportResult, type ImportRun, ImportService } from './imports/import.service.js';
 export { csvCell, csvSafe } from './imports/convert.js';

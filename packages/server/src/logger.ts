@@ -1,3 +1,4 @@
+import { PERSONAL_CUSTOMER_COLUMNS, PERSONAL_INPUT_FIELDS } from '@kokyaku/core';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -5,22 +6,14 @@ import pino, { type Logger } from 'pino';
  * error's details or a database error's `detail`, which quotes the offending value), they are
  * replaced with "[redacted]".
  */
-export const PERSONAL_FIELDS = [
-  'email',
-  'phone',
-  'firstName',
-  'lastName',
-  'first_name',
-  'last_name',
-  'firstNameKana',
-  'lastNameKana',
-  'first_name_kana',
-  'last_name_kana',
-  'birthday',
+export const PERSONAL_FIELDS: readonly string[] = [
+  // The customer's personal fields as inputs carry them (camelCase) and as rows do (snake_case).
+  ...PERSONAL_INPUT_FIELDS,
+  ...PERSONAL_CUSTOMER_COLUMNS,
+  // Imported addresses (kept in custom fields), a database error's quoted value, credentials.
   'address',
   'postalCode',
   'postal_code',
-  'city',
   'detail',
   'authorization',
   'cookie',

@@ -135,7 +135,12 @@ export class IdentityService {
 
   /** What a merge would do, changing nothing. The first id survives. */
   async preview(ctx: KokyakuContext, survivorId: string, otherIds: readonly string[]): Promise<MergePreview> {
-    const rows = await this.load(ctx, survivorId, otherIds, false);
+    return this.previewOf(ctx, await this.load(ctx, survivorId, otherIds, false));
+  }
+
+  /** The preview of merging `rows` (survivor first). */
+  private async previewOf(ctx: KokyakuContext, rows: ProfileRow[]): Promise<MergePreview> {
+    const otherIds = rows.slice(1).map((r) => r.id);
     const moved = await sqlOne<{ orders: number; events: number; aliases: string[] }>(
       ctx.em,
       `select (select count(*)::int from kokyaku.orders where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb))) as orders,
@@ -144,8 +149,8 @@ export class IdentityService {
       [ctx.tenantId, JSON.stringify(otherIds)],
     );
     return {
-      survivorId,
-      mergedIds: [...otherIds],
+      survivorId: rows[0]!.id,
+      mergedIds: otherIds,
       fields: this.plan(rows),
       aliases: [...rows.slice(1).map((r) => r.external_id), ...moved!.aliases].sort(),
       ordersMoved: moved!.orders,
@@ -161,10 +166,10 @@ export class IdentityService {
   async merge(ctx: KokyakuContext, survivorId: string, otherIds: readonly string[], options: { requestId?: string | null } = {}): Promise<MergePreview> {
     return transaction(ctx, async (em) => {
       const tx: KokyakuContext = { ...ctx, em };
-      const preview = await this.preview(tx, survivorId, otherIds);
+      // Locked first: what the preview shows is what the merge does.
       const rows = await this.load(tx, survivorId, otherIds, true);
-      const fields = this.plan(rows);
-      const value = (field: string) => fields.find((f) => f.field === field)!.value;
+      const preview = await this.previewOf(tx, rows);
+      const value = (field: string) => preview.fields.find((f) => f.field === field)!.value;
       const p = [ctx.tenantId, survivorId, JSON.stringify(otherIds)];
       // The others' shop ids are freed first: the survivor may take one of their values.
       const others = [ctx.tenantId, JSON.stringify(otherIds)];

@@ -99,12 +99,13 @@ export class PrivacyService {
     return row.id;
   }
 
-  /** A customer by the shop's id, else by email (as a platform's privacy webhook names them); null if unknown. */
+  /** A customer by the shop's id (or one merged into it), else by email (as a platform's privacy webhook names them); null if unknown. */
   async findCustomer(ctx: KokyakuContext, keys: { externalId?: string | null; email?: string | null }): Promise<string | null> {
     const row = await sqlOne<{ id: string }>(
       ctx.em,
       `select id::text as id from kokyaku.customers
-       where tenant_id = $1 and (external_id = $2 or email = lower(trim($3::text)))
+       where tenant_id = $1 and (external_id = $2 or email = lower(trim($3::text))
+         or id = (select customer_id from kokyaku.customer_aliases where tenant_id = $1 and external_id = $2))
        order by (external_id = $2) desc nulls last, id limit 1`,
       [ctx.tenantId, keys.externalId ?? null, keys.email ?? null],
     );
