@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { type Kokyaku, type Role, SYSTEM, bindTenant, sql } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import express from 'express';
-import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
+import { GraphQLObjectType, GraphQLSchema, GraphQLString, graphql } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kokyakuExpress, type KokyakuExpressOptions, type KokyakuRouter } from '../src/express.js';
 import { createLogger } from '../src/logger.js';
@@ -78,6 +78,18 @@ describe('access rules', () => {
       query: new GraphQLObjectType({ name: 'Query', fields: { customer: { type: new GraphQLObjectType({ name: 'Customer', fields: { secret: { type: GraphQLString } } }) } } }),
     });
     expect(() => enforceFieldAccess(bare, { Customer: FIELD_ACCESS.Customer! })).toThrow(/Customer\.secret/);
+  });
+
+  it('applies a roles rule: other roles get FORBIDDEN for that field only', async () => {
+    const note = new GraphQLObjectType({ name: 'Note', fields: { title: { type: GraphQLString }, body: { type: GraphQLString } } });
+    // A root field name that declares its roles (@Authorized) in the real schema.
+    const schema = new GraphQLSchema({ query: new GraphQLObjectType({ name: 'Query', fields: { customer: { type: note, resolve: () => ({ title: 't', body: 'b' }) } } }) });
+    enforceFieldAccess(schema, { Note: { title: { kind: 'inherit' }, body: { kind: 'roles', roles: ['ADMIN'] } } });
+    const run = (roles: Role[]) => graphql({ schema, source: '{ customer { title body } }', contextValue: { actor: { id: 'a', roles } } });
+    expect((await run(['ADMIN'])).data).toEqual({ customer: { title: 't', body: 'b' } });
+    const viewer = await run(['VIEWER']);
+    expect(viewer.data).toEqual({ customer: { title: 't', body: null } });
+    expect(viewer.errors?.[0]?.originalError).toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('masks contact data for a VIEWER and shows it to SUPPORT', async () => {
