@@ -147,14 +147,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       products: (ctx, docs) => kokyaku.products.upsert(ctx, docs as never),
       orders: (ctx, docs) => kokyaku.orders.record(ctx, docs as never),
       events: (ctx, docs) => kokyaku.events.track(ctx, docs as never),
-      validate: (ctx, kind, docs) =>
-        kind === 'customers'
-          ? kokyaku.customers.validate(ctx, docs)
-          : kind === 'products'
-            ? kokyaku.products.validate(ctx, docs)
-            : kind === 'orders'
-              ? kokyaku.orders.validate(ctx, docs)
-              : kokyaku.events.validate(ctx, docs),
+      validate: (ctx, kind, docs) => kokyaku[kind].validate(ctx, docs),
     }),
     context: (options = {}) => {
       const tenantId = options.tenantId ?? resolved.defaultTenant;
