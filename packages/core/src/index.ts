@@ -44,3 +44,11 @@ export { type ImportEncoding, type ImportOptions, type ImportProblem, type Impor
 export { csvCell, csvSafe } from './imports/convert.js';
 export { EXPORT_KINDS, type ExportFormat, type ExportKind, type ExportOptions, ExportService } from './imports/export.service.js';
 export { DUPLICATE_RULES, type DuplicateGroup, type DuplicateRule, IdentityService, type MergeFieldPreview, type MergePreview } from './customers/identity.service.js';
+export { CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, type CustomFieldDefinition, type CustomFieldDefinitionInput, type CustomFieldDefinitionPatch, type CustomFieldEntity, CustomFieldService, type CustomFieldType, type CustomFieldValue, checkCustomValue, typedCustomFields } from './crm/custom-fields.js';
+export { type CompanyContact, type CompanyInput, type CompanyRecord, CompanyService, type CompanyTreeNode } from './crm/companies.js';
+export { type DealInput, type DealRecord, DealService, type DealStageChange, type ForecastRow, type Pipeline, type PipelineStage, STAGE_OUTCOMES, type StageInput, type StageOutcome } from './crm/deals.js';
+export { type NoteInput, type NoteRecord, NoteService, PRIORITIES, type Priority, type RecordLinks, TASK_STATUSES, type TaskFilter, type TaskInput, type TaskRecord, TaskService, type TaskStatus } from './crm/notes-tasks.js';
+export { INQUIRY_CHANNELS, INQUIRY_KINDS, INQUIRY_STATUSES, type InquiryChannel, type InquiryInput, type InquiryKind, type InquiryMessage, type InquiryRecord, InquiryService, type InquiryStats, type InquiryStatus, type MessageDirection } from './crm/inquiries.js';
+export { DEFAULT_BANDS, type LeadScore, SCORE_ACTIVITIES, SCORE_BANDS, type ScoreActivity, type ScoreBand, type ScoreContribution, type ScoringBands, type ScoringRule, type ScoringRuleInput, ScoringService } from './crm/scoring.js';
+export { TIMELINE_KINDS, type TimelineEntry, type TimelineKind, TimelineService } from './crm/timeline.js';
+export { segmentFrom } from './segments/compiler.js';

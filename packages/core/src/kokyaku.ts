@@ -19,6 +19,13 @@ import { ImportService } from './imports/import.service.js';
 import { ExportService } from './imports/export.service.js';
 import { IdentityService } from './customers/identity.service.js';
 import { SYSTEM, bindTenant, installTenantSessions, sql } from './shared/sql.js';
+import { CustomFieldService } from './crm/custom-fields.js';
+import { CompanyService } from './crm/companies.js';
+import { DealService } from './crm/deals.js';
+import { NoteService, TaskService } from './crm/notes-tasks.js';
+import { InquiryService } from './crm/inquiries.js';
+import { ScoringService } from './crm/scoring.js';
+import { TimelineService } from './crm/timeline.js';
 
 export interface Kokyaku {
   readonly config: KokyakuConfig;
@@ -45,6 +52,20 @@ export interface Kokyaku {
   readonly identity: IdentityService;
   /** Streaming exports of customers (with metrics and segments), orders and segments to CSV or JSON. */
   readonly exports: ExportService;
+  /** Typed custom field definitions of customers, companies and deals. */
+  readonly customFields: CustomFieldService;
+  /** B2B companies: a tree of any depth with contact customers and rolled-up revenue. */
+  readonly companies: CompanyService;
+  /** Pipelines, deals, stage history and the weighted forecast. */
+  readonly deals: DealService;
+  readonly notes: NoteService;
+  readonly tasks: TaskService;
+  /** Inquiries and complaints with reply threads and response/resolution times. */
+  readonly inquiries: InquiryService;
+  /** Lead scoring rules, bands, and each customer's score. */
+  readonly scoring: ScoringService;
+  /** One ordered stream per customer or company of everything that happened. */
+  readonly timeline: TimelineService;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
   context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
@@ -52,7 +73,7 @@ export interface Kokyaku {
   /**
    * Recomputes everything derived, for every tenant, synchronously: customer metrics, RFM scores
    * and deciles, the CLV models and their predictions, the recommendation counts and neighbour
-   * lists, then the members of every saved segment
+   * lists, lead scores (fading points fade here), then the members of every saved segment
    * (recording who entered and left). When it returns, queries reflect all ingested data.
    */
   refresh(options?: { now?: Date }): Promise<{ tenants: number; customers: number; segmentChanges: number; clvFitted: number }>;
@@ -105,10 +126,13 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   const products = new ProductService();
   const recommendationStore = new RecommendationStore();
   const recommendations = new RecommendationService(resolved.recommendations, products, segments, recommendationStore, metrics);
+  const scoring = new ScoringService(segments);
   const changed = async (ctx: KokyakuContext, customerIds: string[]) => {
     await analytics.scoreCustomers(ctx, customerIds);
+    await scoring.score(ctx, customerIds);
     await segments.reevaluate(ctx, customerIds);
   };
+  const customFields = new CustomFieldService();
   const databaseUrl = url;
   const audit = new AuditService();
   const customers = new CustomerService(metrics, changed, audit);
@@ -124,15 +148,13 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       recommendations.forget(ctx.tenantId);
     }),
     // An event changes no order figure: new placeholder customers are scored and placed like any
-    // new customer; for the others only segments that read events can change.
+    // new customer; for the others only lead scores and the segments reading events or scores can change.
     events: new EventService(async (ctx, { customerIds, newCustomerIds }) => {
       await changed(ctx, newCustomerIds);
       const created = new Set(newCustomerIds);
-      await segments.reevaluate(
-        ctx,
-        customerIds.filter((id) => !created.has(id)),
-        { onlyReadingEvents: true },
-      );
+      const known = customerIds.filter((id) => !created.has(id));
+      await scoring.score(ctx, known);
+      await segments.reevaluate(ctx, known, { onlyReadingActivity: true });
     }),
     metrics,
     segments,
@@ -149,6 +171,17 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       events: (ctx, docs) => kokyaku.events.track(ctx, docs as never),
       validate: (ctx, kind, docs) => kokyaku[kind].validate(ctx, docs),
     }),
+    customFields,
+    companies: new CompanyService(customFields),
+    deals: new DealService(customFields),
+    notes: new NoteService(),
+    tasks: new TaskService(),
+    inquiries: new InquiryService(async (ctx, customerIds) => {
+      await scoring.score(ctx, customerIds);
+      await segments.reevaluate(ctx, customerIds, { onlyReadingActivity: true });
+    }),
+    scoring,
+    timeline: new TimelineService(),
     context: (options = {}) => {
       const tenantId = options.tenantId ?? resolved.defaultTenant;
       return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };
@@ -168,6 +201,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         if (await analytics.refreshClv(ctx, { now: options.now })) clvFitted++;
         await recommendations.rebuild(ctx);
         await recommendations.tuneBlend(ctx, { ifStale: true });
+        await scoring.score(ctx, null, { now: options.now });
         const moved = await segments.reevaluate(ctx, null);
         segmentChanges += moved.entered + moved.left;
       }

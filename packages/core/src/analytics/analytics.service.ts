@@ -4,6 +4,7 @@ import { KokyakuError } from '../shared/errors.js';
 import { currencyDigits, toMajorUnits } from '../shared/money.js';
 import { sql } from '../shared/sql.js';
 import { addDays, addMonths, todayIn } from '../segments/dates.js';
+import { type CompiledSegment, segmentFrom } from '../segments/compiler.js';
 import { type BgNbdParams, type RfmSummary, expectedPurchases, fitBgNbd, probabilityAlive } from './clv/bgnbd.js';
 import { type GammaGammaParams, expectedSpend, fitGammaGamma } from './clv/gamma-gamma.js';
 import { RFM_GROUPS, type RfmGroup } from './rfm.js';
@@ -501,7 +502,7 @@ export class AnalyticsService {
    */
   async campaignReport(
     ctx: KokyakuContext,
-    input: { cost: number; revenue?: number | null; segmentWhere?: { where: string; params: unknown[]; profile: boolean; scores: boolean } | null } & DateRange,
+    input: { cost: number; revenue?: number | null; segmentWhere?: CompiledSegment | null } & DateRange,
   ) {
     if (!(Number.isFinite(input.cost) && input.cost > 0)) throw KokyakuError.badInput('"cost" must be a positive amount.', { field: 'cost' });
     let revenue = input.revenue ?? null;
@@ -509,15 +510,14 @@ export class AnalyticsService {
     if (revenue === null) {
       if (!input.segmentWhere) throw KokyakuError.badInput('Give the attributed "revenue", or a "segment" whose orders in [from, to] count.', { field: 'revenue' });
       const { from, end } = this.range(ctx, input, 1);
-      const { where, params, profile, scores } = input.segmentWhere;
+      const { where, params } = input.segmentWhere;
       const [row] = await sql<{ revenue: string; orders: number }>(
         ctx.em,
         `select coalesce(sum(o.total_minor), 0)::text as revenue, count(*)::int as orders
          from kokyaku.orders o
          where o.tenant_id = $1 and o.status = 'PLACED' and o.placed_at >= ${dayStart('$2', '$4::text')} and o.placed_at < ${dayStart('$3', '$4::text')}
            and o.customer_id in (
-             select f.customer_id from kokyaku.customer_facts f ${profile ? 'join kokyaku.customers c on c.id = f.customer_id' : ''}
-               ${scores ? 'left join kokyaku.customer_scores s on s.customer_id = f.customer_id' : ''}
+             select f.customer_id from ${segmentFrom(input.segmentWhere)}
              where f.tenant_id = $1 and ${where})`,
         [ctx.tenantId, from, end, ctx.shop.timeZone, ...params],
       );

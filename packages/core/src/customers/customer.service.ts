@@ -11,6 +11,7 @@ import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '
 import { asDate, sql, transaction } from '../shared/sql.js';
 import type { AuditService } from '../privacy/audit.service.js';
 import { type CustomerSearchHit, type CustomerSearchOptions, searchCustomers } from '../search/customer-search.js';
+import { type CustomFieldDefinition, checkCustomFields, loadDefinitions } from '../crm/custom-fields.js';
 import { externalIdSchema, instantSchema, jsonObject, labelList, optionalText } from '../shared/validation.js';
 
 export interface CustomerInput {
@@ -98,7 +99,7 @@ function isRealDate(value: string): boolean {
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
 }
 
-function customerSchema(defaultCountry: string) {
+function customerSchema(defaultCountry: string, definitions: ReadonlyMap<string, CustomFieldDefinition> = new Map()) {
   return z.strictObject({
     externalId: externalIdSchema,
     email: z
@@ -137,7 +138,16 @@ function customerSchema(defaultCountry: string) {
     region: optionalText(200),
     country: optionalText(100).transform((v) => (typeof v === 'string' && /^[a-z]{2}$/i.test(v) ? v.toUpperCase() : v)),
     tags: labelList.nullable().optional().transform((v) => (v === null ? [] : v)),
-    customFields: jsonObject.nullable().optional(),
+    customFields: jsonObject
+      .nullable()
+      .optional()
+      .transform((values, zctx) => {
+        if (!values || definitions.size === 0) return values;
+        // Defined fields are checked and normalised; keys without a definition pass as they are.
+        const checked = checkCustomFields(values, definitions, { creating: false });
+        for (const problem of checked.problems) zctx.addIssue({ code: 'custom', path: [problem.key], message: problem.message });
+        return checked.values;
+      }),
     emailConsent: z.boolean({ error: 'Must be true or false.' }).nullable().optional().transform((v) => (v === null ? false : v)),
     createdAt: instantSchema
       .refine((d) => d.getTime() <= Date.now() + 60_000, 'Must not be in the future.')
@@ -280,8 +290,13 @@ export class CustomerService {
   ) {}
 
   /** The errors `upsert` would report for these items, writing nothing (import dry runs). */
-  validate(ctx: KokyakuContext, customers: readonly unknown[]): BatchItemError[] {
-    return validateBatch(customers, customerSchema(ctx.shop.defaultCountry), 'externalId').errors;
+  async validate(ctx: KokyakuContext, customers: readonly unknown[]): Promise<BatchItemError[]> {
+    return validateBatch(customers, await this.schema(ctx), 'externalId').errors;
+  }
+
+  /** The schema of a customer input for this shop: its default country and its custom field definitions. */
+  private async schema(ctx: KokyakuContext) {
+    return customerSchema(ctx.shop.defaultCountry, await loadDefinitions(ctx, 'CUSTOMER'));
   }
 
   /**
@@ -289,7 +304,7 @@ export class CustomerService {
    * null clears it. Invalid items are reported by index and field; the valid ones are stored.
    */
   async upsert(ctx: KokyakuContext, customers: readonly CustomerInput[]): Promise<BatchResult> {
-    const { valid, errors } = validateBatch(customers, customerSchema(ctx.shop.defaultCountry), 'externalId');
+    const { valid, errors } = validateBatch(customers, await this.schema(ctx), 'externalId');
     const result = emptyResult(customers.length, errors);
     const items = lastPerKey(valid, (c) => c.externalId);
     if (items.length === 0) return result;

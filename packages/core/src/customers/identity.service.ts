@@ -181,7 +181,16 @@ export class IdentityService {
          on conflict (tenant_id, external_id) do update set customer_id = excluded.customer_id, merged_at = now()`,
         [ctx.tenantId, survivorId, JSON.stringify(preview.aliases)],
       );
-      for (const table of ['orders', 'events', 'consents', 'customer_product_changes']) {
+      // Their companies become the survivor's (title and role kept where the survivor had none).
+      await sql(
+        em,
+        `insert into kokyaku.company_contacts (tenant_id, company_id, customer_id, title, role, created_at)
+         select distinct on (company_id) $1, company_id, $2::bigint, title, role, created_at from kokyaku.company_contacts
+         where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb)) order by company_id, created_at
+         on conflict (company_id, customer_id) do nothing`,
+        p,
+      );
+      for (const table of ['orders', 'events', 'consents', 'customer_product_changes', 'notes', 'tasks', 'inquiries', 'deals']) {
         await sql(em, `update kokyaku.${table} set customer_id = $2::bigint where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb))`, p);
       }
       // What each bought, as the recommender keeps it: added up per product.

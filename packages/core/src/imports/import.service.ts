@@ -102,7 +102,7 @@ export interface ImportSinks {
   orders(ctx: KokyakuContext, docs: unknown[]): Promise<BatchResult>;
   events(ctx: KokyakuContext, docs: unknown[]): Promise<BatchResult>;
   /** Validation only (dry runs): the errors ingestion would report. */
-  validate(ctx: KokyakuContext, kind: ImportKind, docs: unknown[]): BatchResult['errors'];
+  validate(ctx: KokyakuContext, kind: ImportKind, docs: unknown[]): BatchResult['errors'] | Promise<BatchResult['errors']>;
 }
 
 interface Staged {
@@ -210,7 +210,7 @@ export class ImportService {
             const { line, ...order } = doc;
             return { ...order, lines: [line] };
           };
-          const errors = this.sinks.validate(ctx, options.kind, docs.map((s) => asInput(s.doc!)));
+          const errors = await this.sinks.validate(ctx, options.kind, docs.map((s) => asInput(s.doc!)));
           for (const e of errors) {
             const staged = docs[e.index]!;
             if (staged.error) continue;

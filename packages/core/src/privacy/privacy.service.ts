@@ -1,3 +1,4 @@
+import { CRM_TABLES } from '../database/migrations/Migration20261122120000_crm.js';
 import type { KokyakuContext } from '../context.js';
 import type { CustomersChanged } from '../ingestion/batch.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
@@ -47,6 +48,7 @@ export const PERSONAL_CUSTOMER_COLUMNS = [
  * tenancy test fails when a table with a tenant_id is missing here.
  */
 export const TENANT_TABLES = [
+  ...CRM_TABLES,
   'customer_aliases',
   'import_rows',
   'import_runs',
@@ -149,6 +151,20 @@ export class PrivacyService {
         `select coalesce(jsonb_agg(jsonb_build_object('segment', s.name, 'change', c.change, 'at', c.occurred_at) order by c.id), '[]') as v
          from kokyaku.segment_changes c join kokyaku.segments s on s.id = c.segment_id where c.tenant_id = $1 and c.customer_id = $2::bigint`,
       ),
+      leadScore: await one(`select to_jsonb(l) as v from kokyaku.lead_scores l where tenant_id = $1 and customer_id = $2::bigint`),
+      companies: await one(
+        `select coalesce(jsonb_agg(jsonb_build_object('company', co.name, 'title', ct.title, 'role', ct.role, 'since', ct.created_at) order by co.name), '[]') as v
+         from kokyaku.company_contacts ct join kokyaku.companies co on co.id = ct.company_id where ct.tenant_id = $1 and ct.customer_id = $2::bigint`,
+      ),
+      notes: await one(`select coalesce(jsonb_agg(to_jsonb(n) order by n.created_at, n.id), '[]') as v from kokyaku.notes n where tenant_id = $1 and customer_id = $2::bigint`),
+      tasks: await one(`select coalesce(jsonb_agg(to_jsonb(t) order by t.created_at, t.id), '[]') as v from kokyaku.tasks t where tenant_id = $1 and customer_id = $2::bigint`),
+      inquiries: await one(
+        `select coalesce(jsonb_agg(to_jsonb(i) || jsonb_build_object('messages', (
+                  select coalesce(jsonb_agg(jsonb_build_object('direction', m.direction, 'body', m.body, 'sentAt', m.sent_at) order by m.sent_at, m.id), '[]')
+                  from kokyaku.inquiry_messages m where m.tenant_id = $1 and m.inquiry_id = i.id)) order by i.opened_at), '[]') as v
+         from kokyaku.inquiries i where i.tenant_id = $1 and i.customer_id = $2::bigint`,
+      ),
+      deals: await one(`select coalesce(jsonb_agg(to_jsonb(d) order by d.created_at, d.id), '[]') as v from kokyaku.deals d where tenant_id = $1 and customer_id = $2::bigint`),
       purchasedProducts: await one(
         `select coalesce(jsonb_agg(jsonb_build_object('productExternalId', pr.external_id, 'orders', cp.orders, 'quantity', cp.quantity,
                                                       'firstAt', cp.first_at, 'lastAt', cp.last_at) order by pr.external_id), '[]') as v
@@ -205,6 +221,17 @@ export class PrivacyService {
         [ctx.tenantId, JSON.stringify(names.map((n) => n.external_id))],
       );
       await sql(em, `update kokyaku.consents set source = 'erased' where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, id]);
+      // What staff wrote about them, and what they wrote: free text that may hold anything personal.
+      // Inquiries keep their times (response figures stay right); tasks stay as work done.
+      await sql(em, `delete from kokyaku.notes where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, id]);
+      await sql(em, `delete from kokyaku.company_contacts where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, id]);
+      await sql(
+        em,
+        `update kokyaku.inquiry_messages set body = '(erased)' where tenant_id = $1 and inquiry_id in (select id from kokyaku.inquiries where tenant_id = $1 and customer_id = $2::bigint)`,
+        [ctx.tenantId, id],
+      );
+      await sql(em, `update kokyaku.inquiries set subject = '(erased)', category = null where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, id]);
+      await sql(em, `update kokyaku.tasks set title = '(erased)', description = null where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, id]);
       await this.metrics.syncProfiles(tx, [id]);
       await this.changed(tx, [id]);
       await this.audit.record(tx, [

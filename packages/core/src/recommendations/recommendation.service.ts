@@ -1,3 +1,4 @@
+import { segmentFrom } from '../segments/compiler.js';
 import type { ProductRecord, ProductService } from '../catalog/product.service.js';
 import type { RecommendationsConfig } from '../config/config.js';
 import type { KokyakuContext } from '../context.js';
@@ -328,11 +329,8 @@ export class RecommendationService {
   }
 
   private async inSegment(ctx: KokyakuContext, customerId: string, query: string): Promise<boolean> {
-    const compiled = this.segments.compile(ctx, query, { firstParam: 3 });
-    const from =
-      'kokyaku.customer_facts f' +
-      (compiled.profile ? ' join kokyaku.customers c on c.id = f.customer_id' : '') +
-      (compiled.scores ? ' left join kokyaku.customer_scores s on s.customer_id = f.customer_id' : '');
+    const compiled = await this.segments.compile(ctx, query, { firstParam: 3 });
+    const from = segmentFrom(compiled);
     const rows = await sql(ctx.em, `select 1 from ${from} where f.tenant_id = $1 and f.customer_id = $2::bigint and ${compiled.where}`, [
       ctx.tenantId,
       customerId,

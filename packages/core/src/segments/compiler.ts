@@ -1,3 +1,4 @@
+import type { CustomFieldDefinition } from '../crm/custom-fields.js';
 import { currencyDigits } from '../shared/money.js';
 import type { ComparisonOperator, Expr, MatchArgument, Position, Subject, Value } from './ast.js';
 import { addDays, addRelative, anniversaryDays } from './dates.js';
@@ -22,6 +23,12 @@ export interface CompileOptions {
    * so that re-evaluating a segment for a few customers does not scan every order.
    */
   scope?: (customerIdColumn: string) => string;
+  /**
+   * The shop's custom field definitions for customers, by key: `custom.<key>` of a defined field
+   * is type-checked (a number compares as a number, a SELECT only with its options...). Keys
+   * without a definition compare as untyped JSON.
+   */
+  customFields?: ReadonlyMap<string, CustomFieldDefinition>;
 }
 
 export interface CompiledSegment {
@@ -38,6 +45,18 @@ export interface CompiledSegment {
   scores: boolean;
   /** True when it reads storefront events (`events MATCHES (...)`): only then can an event move a customer in or out. */
   events: boolean;
+  /** True when it reads the lead score `ls` (`score`, `score_band`; left-joined on ls.customer_id = f.customer_id). */
+  leadScore: boolean;
+}
+
+/** The FROM clause a compiled segment's `where` reads: the facts `f`, and `c`, `s`, `ls` when it needs them. */
+export function segmentFrom(compiled: Pick<CompiledSegment, 'profile' | 'scores' | 'leadScore'>): string {
+  return (
+    `kokyaku.customer_facts f` +
+    (compiled.profile ? ` join kokyaku.customers c on c.id = f.customer_id` : '') +
+    (compiled.scores ? ` left join kokyaku.customer_scores s on s.customer_id = f.customer_id` : '') +
+    (compiled.leadScore ? ` left join kokyaku.lead_scores ls on ls.customer_id = f.customer_id` : '')
+  );
 }
 
 type Sql = string;
@@ -62,6 +81,7 @@ class Compiler {
   profile = false;
   scores = false;
   events = false;
+  leadScore = false;
 
   constructor(private readonly options: CompileOptions) {}
 
@@ -99,6 +119,7 @@ class Compiler {
     const attribute = this.attribute(subject);
     if (attribute.column.startsWith('c.')) this.profile = true;
     if (attribute.column.startsWith('s.')) this.scores = true;
+    if (attribute.column.includes('ls.')) this.leadScore = true;
     switch (expr.kind) {
       case 'compare':
         return this.compare(attribute, expr.op, expr.value, expr.opPos);
@@ -321,6 +342,8 @@ class Compiler {
     if (!/^[\p{L}\p{N}_ -]{1,100}$/u.test(key)) {
       throw new SegmentQueryError(`"${key}" is not a custom field name (letters, digits, _, - and spaces)`, subject.pos);
     }
+    const definition = this.options.customFields?.get(key);
+    if (definition) return this.typedCustom(definition, subject, expr);
     const field = () => `(c.custom_fields -> ${this.param(key, 'text')})`;
     const contains = (json: unknown) => `(c.custom_fields @> ${this.param(JSON.stringify({ [key]: json }), 'jsonb')})`;
     const negate = (sql: Sql, negated: boolean) => (negated ? `(not coalesce(${sql}, false))` : sql);
@@ -345,6 +368,74 @@ class Compiler {
         return this.customOrdered(field(), expr.op, value, key);
       }
     }
+  }
+
+  /** `custom.<key>` of a defined field: operators and values checked against its type. */
+  private typedCustom(def: CustomFieldDefinition, subject: Extract<Subject, { kind: 'custom' }>, expr: Exclude<Expr, { kind: 'and' | 'or' | 'not' | 'matches' }>): Sql {
+    const name = `custom.${def.key}`;
+    const negate = (sql: Sql, negated: boolean) => (negated ? `(not coalesce(${sql}, false))` : sql);
+    const contains = (json: unknown) => `(c.custom_fields @> ${this.param(JSON.stringify({ [def.key]: json }), 'jsonb')})`;
+    const text = () => `(c.custom_fields ->> ${this.param(def.key, 'text')})`;
+    const kind = { TEXT: 'text', NUMBER: 'a number', BOOLEAN: 'true or false', DATE: 'a date', SELECT: 'one of its options', MULTI_SELECT: 'a list of options' }[def.type];
+    const option = (value: Value): string => {
+      const v = value.kind === 'string' || value.kind === 'name' ? value.value : undefined;
+      if (v !== undefined && def.options.includes(v)) return v;
+      const hint = v !== undefined ? suggest(v, def.options) : undefined;
+      throw new SegmentQueryError(`${name} is one of ${def.options.map((o) => `'${o}'`).join(', ')}; ${valueText(value)} is not`, value.pos, {
+        expected: def.options.map((o) => `'${o}'`),
+        ...(hint ? { suggestion: `'${hint}'` } : {}),
+      });
+    };
+    if (expr.kind === 'null') return negate(`(coalesce(jsonb_typeof(c.custom_fields -> ${this.param(def.key, 'text')}), 'null') = 'null')`, expr.negated);
+    if (expr.kind === 'contains') {
+      if (def.type === 'MULTI_SELECT') return negate(contains([option(expr.value)]), expr.negated);
+      if (def.type === 'TEXT') return negate(`(strpos(lower(${text()}), lower(${this.param(this.expectString(expr.value, name), 'text')})) > 0)`, expr.negated);
+      throw new SegmentQueryError(`CONTAINS works on text and MULTI_SELECT fields; ${name} is ${kind}`, expr.opPos, { expected: ['=', '!='] });
+    }
+    const ordered = def.type === 'NUMBER' || def.type === 'DATE';
+    if (expr.kind === 'between') {
+      if (!ordered) throw new SegmentQueryError(`BETWEEN compares numbers and dates; ${name} is ${kind}`, expr.opPos, { expected: ['=', '!='] });
+      return negate(`(${this.typedOrdered(def, '>=', expr.low)} and ${this.typedOrdered(def, '<=', expr.high)})`, expr.negated);
+    }
+    const { op, value } = expr;
+    if (op !== '=' && op !== '!=') {
+      if (!ordered) throw new SegmentQueryError(`${name} is ${kind}: compare it with = or !=`, expr.opPos, { expected: def.type === 'MULTI_SELECT' ? ['CONTAINS', 'NOT CONTAINS'] : ['=', '!='] });
+      return this.typedOrdered(def, op, value);
+    }
+    let json: unknown;
+    switch (def.type) {
+      case 'TEXT':
+        json = this.expectString(value, name);
+        break;
+      case 'NUMBER':
+        json = this.expectNumber(value, name);
+        break;
+      case 'DATE':
+        json = this.expectDate(value, name);
+        break;
+      case 'BOOLEAN':
+        if (value.kind !== 'boolean') throw new SegmentQueryError(`${name} is true or false, not ${valueText(value)}`, value.pos, { expected: ['true', 'false'] });
+        json = value.value;
+        break;
+      case 'SELECT':
+        json = option(value);
+        break;
+      case 'MULTI_SELECT':
+        throw new SegmentQueryError(`${name} is a list of options: use CONTAINS or NOT CONTAINS`, expr.opPos, {
+          expected: ['CONTAINS', 'NOT CONTAINS'],
+          suggestion: `${name} CONTAINS ${valueText(value)}`,
+        });
+    }
+    return negate(contains(json), op === '!=');
+  }
+
+  private typedOrdered(def: CustomFieldDefinition, op: ComparisonOperator, value: Value): Sql {
+    const name = `custom.${def.key}`;
+    const field = `(c.custom_fields -> ${this.param(def.key, 'text')})`;
+    if (def.type === 'NUMBER') {
+      return `((case when jsonb_typeof(${field}) = 'number' then (${field})::numeric end) ${op} ${this.param(this.expectNumber(value, name), 'numeric')})`;
+    }
+    return `((case when jsonb_typeof(${field}) = 'string' then left(${field} #>> '{}', 10) end) ${op} ${this.param(this.expectDate(value, name), 'text')})`;
   }
 
   /** Ordered comparison of a custom field holding a number or a YYYY-MM-DD date. */
@@ -479,5 +570,5 @@ export function compileSegmentQuery(source: string, options: CompileOptions): Co
   const expr = parseSegmentQuery(source);
   const compiler = new Compiler(options);
   const where = compiler.compile(expr);
-  return { where, params: compiler.params, profile: compiler.profile, scores: compiler.scores, events: compiler.events };
+  return { where, params: compiler.params, profile: compiler.profile, scores: compiler.scores, events: compiler.events, leadScore: compiler.leadScore };
 }

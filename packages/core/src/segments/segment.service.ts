@@ -4,7 +4,8 @@ import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } fro
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
-import { type CompiledSegment, compileSegmentQuery } from './compiler.js';
+import { type CompiledSegment, compileSegmentQuery, segmentFrom } from './compiler.js';
+import { loadDefinitions } from '../crm/custom-fields.js';
 import { todayIn } from './dates.js';
 
 export interface SegmentRecord {
@@ -46,10 +47,7 @@ const mapSegment = (row: SegmentRow): SegmentRecord => ({
 const SEGMENT_COLUMNS = `s.id::text as id, s.name, s.query, s.created_at, s.updated_at`;
 
 /** What a compiled segment reads: the facts, and the customer rows only when it needs them. */
-const from = (compiled: CompiledSegment) =>
-  `kokyaku.customer_facts f` +
-  (compiled.profile ? ` join kokyaku.customers c on c.id = f.customer_id` : '') +
-  (compiled.scores ? ` left join kokyaku.customer_scores s on s.customer_id = f.customer_id` : '');
+const from = segmentFrom;
 const isId = (id: string) => /^\d{1,18}$/.test(id);
 
 const segmentInput = z.strictObject({
@@ -62,20 +60,25 @@ const segmentInput = z.strictObject({
  * members are kept current as data arrives, with each entering and leaving recorded.
  */
 export class SegmentService {
-  /** Compiles a query for the context's shop (time zone, currency, today). */
-  compile(ctx: KokyakuContext, query: string, options: { firstParam?: number; scope?: (column: string) => string; now?: Date } = {}): CompiledSegment {
+  /**
+   * Compiles a query for the context's shop (time zone, currency, today, and the definitions of
+   * its customer custom fields when the query names one).
+   */
+  async compile(ctx: KokyakuContext, query: string, options: { firstParam?: number; scope?: (column: string) => string; now?: Date } = {}): Promise<CompiledSegment> {
+    const customFields = typeof query === 'string' && query.includes('custom.') ? await loadDefinitions(ctx, 'CUSTOMER') : undefined;
     return compileSegmentQuery(query, {
       timeZone: ctx.shop.timeZone,
       currency: ctx.shop.currency,
       today: todayIn(ctx.shop.timeZone, options.now),
       firstParam: options.firstParam,
       scope: options.scope,
+      customFields,
     });
   }
 
   /** Number of customers the query selects now. */
   async count(ctx: KokyakuContext, query: string): Promise<number> {
-    const compiled = this.compile(ctx, query);
+    const compiled = await this.compile(ctx, query);
     const [row] = await sql<{ n: number }>(
       ctx.em,
       `select count(*)::int as n from ${from(compiled)} where f.tenant_id = $1 and ${compiled.where}`,
@@ -89,7 +92,7 @@ export class SegmentService {
     const first = pageSize(args.first);
     const afterId = args.after ? (decodeCursor(args.after, 'c')[0] ?? '') : null;
     if (afterId !== null && !isId(afterId)) throw KokyakuError.invalidCursor(args.after ?? '');
-    const compiled = this.compile(ctx, query, { firstParam: 4 });
+    const compiled = await this.compile(ctx, query, { firstParam: 4 });
     const rows = await sql<Parameters<typeof mapCustomer>[0]>(
       ctx.em,
       `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}
@@ -110,7 +113,7 @@ export class SegmentService {
 
   async create(ctx: KokyakuContext, input: SegmentInput): Promise<SegmentRecord> {
     const { name, query } = this.validate(input);
-    this.compile(ctx, query);
+    await this.compile(ctx, query);
     return transaction(ctx, async (em) => {
       const tx = { ...ctx, em };
       const rows = await this.unique(() =>
@@ -130,7 +133,7 @@ export class SegmentService {
     const current = await this.get(ctx, id);
     if (!current) throw KokyakuError.notFound('Segment', id);
     const { name, query } = this.validate({ name: input.name ?? current.name, query: input.query ?? current.query });
-    this.compile(ctx, query);
+    await this.compile(ctx, query);
     return transaction(ctx, async (em) => {
       const tx = { ...ctx, em };
       const rows = await this.unique(() =>
@@ -221,19 +224,20 @@ export class SegmentService {
    * records who entered and who left. Ingestion calls it in the transaction of each batch, so a
    * change is recorded with the order or event that caused it; `refresh` calls it for everyone
    * (relative dates such as `last_order_date < -90d` move with the calendar). With
-   * `onlyReadingEvents`, only the segments whose query reads storefront events (what a batch of
-   * events can change for customers already known).
+   * `onlyReadingActivity`, only the segments whose query reads storefront events or the lead
+   * score (what a batch of events, an inquiry or a scoring change can change for customers
+   * already known).
    */
   async reevaluate(
     ctx: KokyakuContext,
     customerIds: readonly string[] | null,
-    options: { onlyReadingEvents?: boolean } = {},
+    options: { onlyReadingActivity?: boolean } = {},
   ): Promise<{ entered: number; left: number }> {
     if (customerIds && customerIds.length === 0) return { entered: 0, left: 0 };
     const segments = await sql<SegmentRow>(ctx.em, `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 order by s.id`, [ctx.tenantId]);
     const total = { entered: 0, left: 0 };
     for (const segment of segments.map(mapSegment)) {
-      const result = await this.evaluate(ctx, segment, customerIds, { record: true, onlyReadingEvents: options.onlyReadingEvents });
+      const result = await this.evaluate(ctx, segment, customerIds, { record: true, onlyReadingActivity: options.onlyReadingActivity });
       total.entered += result.entered;
       total.left += result.left;
     }
@@ -244,20 +248,20 @@ export class SegmentService {
     ctx: KokyakuContext,
     segment: SegmentRecord,
     customerIds: readonly string[] | null,
-    { record, onlyReadingEvents = false }: { record: boolean; onlyReadingEvents?: boolean },
+    { record, onlyReadingActivity = false }: { record: boolean; onlyReadingActivity?: boolean },
   ): Promise<{ entered: number; left: number }> {
     // $1 tenant, $2 segment id, $3 customer ids (JSON) or null for everyone, $4 record changes.
     const inScope = (column: string) => `($3::jsonb is null or ${column} = any(kokyaku.json_bigints($3::jsonb)))`;
     let compiled: CompiledSegment;
     try {
-      compiled = this.compile(ctx, segment.query, { firstParam: 5, scope: inScope });
+      compiled = await this.compile(ctx, segment.query, { firstParam: 5, scope: inScope });
     } catch (error) {
       // A saved query that no longer compiles (e.g. an attribute removed by a plugin) keeps its
       // members until it is fixed, rather than failing every ingestion batch.
       if (error instanceof KokyakuError && error.code === 'SEGMENT_QUERY_INVALID') return { entered: 0, left: 0 };
       throw error;
     }
-    if (onlyReadingEvents && !compiled.events) return { entered: 0, left: 0 };
+    if (onlyReadingActivity && !compiled.events && !compiled.leadScore) return { entered: 0, left: 0 };
     const [row] = await sql<{ entered: number; left: number }>(
       ctx.em,
       `with matching as (

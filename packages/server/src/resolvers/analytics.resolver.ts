@@ -61,7 +61,7 @@ export class AnalyticsResolver {
   @Query(() => CampaignReport, {
     description: 'ROI and ROAS of a campaign: give its attributed revenue, or a segment query whose placed orders in [from, to] count.',
   })
-  campaignReport(
+  async campaignReport(
     @Ctx() { kokyaku, core }: GraphQLContext,
     @Arg('cost', () => Float) cost: number,
     @Arg('revenue', () => Float, { nullable: true }) revenue?: number | null,
@@ -69,7 +69,7 @@ export class AnalyticsResolver {
     @Arg('from', () => String, DAY) from?: string | null,
     @Arg('to', () => String, DAY) to?: string | null,
   ): Promise<CampaignReport> {
-    const segmentWhere = segment != null ? kokyaku.segments.compile(core, segment, { firstParam: 5 }) : null;
+    const segmentWhere = segment != null ? await kokyaku.segments.compile(core, segment, { firstParam: 5 }) : null;
     return kokyaku.analytics.campaignReport(core, { cost, revenue, segmentWhere, from, to });
   }
 

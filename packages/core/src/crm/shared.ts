@@ -1,0 +1,75 @@
+import type { z } from 'zod';
+import type { KokyakuContext } from '../context.js';
+import { KokyakuError } from '../shared/errors.js';
+import { sqlOne } from '../shared/sql.js';
+
+export const isId = (id: unknown): id is string => typeof id === 'string' && /^\d{1,18}$/.test(id);
+
+function path(parts: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of parts) out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  return out;
+}
+
+/**
+ * Parses one input with its schema; the first problem becomes a BAD_USER_INPUT naming the field
+ * (`extensions.field`), and every problem is listed in `extensions.problems`.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: path([...issue.path, key]), message: `Unknown field "${key}".` }))
+      : [{ field: path(issue.path) || what, message: issue.message }],
+  );
+  const first = problems[0]!;
+  throw KokyakuError.badInput(`${what}: ${first.field}: ${first.message}`, { field: first.field, problems });
+}
+
+/** A reference to a record that must exist in the tenant: its id, or a NOT_FOUND-style BAD_USER_INPUT naming the field. */
+export async function requireRow(ctx: KokyakuContext, table: 'customers' | 'companies' | 'deals' | 'orders' | 'pipelines' | 'pipeline_stages' | 'inquiries' | 'tasks' | 'notes', id: string, field: string): Promise<string> {
+  const row = isId(id) ? await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.${table} where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, id]) : undefined;
+  if (!row) throw KokyakuError.badInput(`${field}: no ${singular(table)} with id ${JSON.stringify(id)} in this shop.`, { field });
+  return row.id;
+}
+
+function singular(table: string): string {
+  return { customers: 'customer', companies: 'company', deals: 'deal', orders: 'order', pipelines: 'pipeline', pipeline_stages: 'stage', inquiries: 'inquiry', tasks: 'task', notes: 'note' }[table] ?? table;
+}
+
+/** The id of an order by the shop's id, or BAD_USER_INPUT naming the field. */
+export async function requireOrder(ctx: KokyakuContext, externalId: string, field: string): Promise<string> {
+  const row = await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.orders where tenant_id = $1 and external_id = $2`, [ctx.tenantId, externalId]);
+  if (!row) throw KokyakuError.badInput(`${field}: no order ${JSON.stringify(externalId)} in this shop.`, { field });
+  return row.id;
+}
+
+/** The id of a customer by the shop's id (or a shop id merged into it), or BAD_USER_INPUT naming the field. */
+export async function requireCustomer(ctx: KokyakuContext, ref: { id?: string | null; externalId?: string | null }, field: string): Promise<string> {
+  if (ref.id != null) return requireRow(ctx, 'customers', ref.id, field);
+  const row = await sqlOne<{ id: string }>(
+    ctx.em,
+    `select id::text as id from kokyaku.customers where tenant_id = $1 and (external_id = $2
+       or id = (select customer_id from kokyaku.customer_aliases where tenant_id = $1 and external_id = $2))`,
+    [ctx.tenantId, ref.externalId ?? ''],
+  );
+  if (!row) throw KokyakuError.badInput(`${field}: no customer ${JSON.stringify(ref.externalId)} in this shop.`, { field });
+  return row.id;
+}
+
+/** The actor's id for who-did-what columns (null for system work). */
+export const actorId = (ctx: KokyakuContext): string | null => ctx.actor?.id ?? null;
+
+/** PostgreSQL's unique violation as a BAD_USER_INPUT naming the field. */
+export async function unique<T>(write: () => Promise<T>, field: string, message: string): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw KokyakuError.badInput(`${field}: ${message}`, { field });
+    throw error;
+  }
+}
+
+/** An optional id filter for SQL: null stays null, a malformed id matches nothing. */
+export const idParam = (id: string | null | undefined): string | null => (id == null ? null : isId(id) ? id : '0');

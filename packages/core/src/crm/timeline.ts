@@ -1,0 +1,165 @@
+import type { KokyakuContext } from '../context.js';
+import { KokyakuError } from '../shared/errors.js';
+import { toMajorUnits } from '../shared/money.js';
+import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
+import { asDate, sql } from '../shared/sql.js';
+import { isId } from './shared.js';
+
+/** What a timeline entry is; at equal times, entries sort in this order (newest first, then by this list reversed). */
+export const TIMELINE_KINDS = ['ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT'] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+export interface TimelineEntry {
+  /** Stable across pages: `<kind>:<id of the record>`. */
+  id: string;
+  kind: TimelineKind;
+  /** When it happened: the order placed, the event occurred, the note written, the task created, the inquiry opened, the stage entered. */
+  at: Date;
+  /** Who did it (a staff member's id), when someone did. */
+  actorId: string | null;
+  /** The id of the order, event, note, task, inquiry, deal or segment. */
+  recordId: string;
+  customerId: string | null;
+  /** One line for people: "Order o-1 placed: ¥3,000", "Entered segment VIP". */
+  summary: string;
+  /** The entry's details (the order's total and status, the event's type and properties...). */
+  data: Record<string, unknown>;
+}
+
+interface EntryRow {
+  kind: TimelineKind;
+  at: Date | string;
+  at_us: string;
+  rank: number;
+  record_id: string;
+  actor_id: string | null;
+  customer_id: string | null;
+  data: Record<string, unknown>;
+}
+
+const rank = (kind: TimelineKind) => TIMELINE_KINDS.indexOf(kind);
+
+/**
+ * One ordered stream per customer (or company) of everything that happened: orders, storefront
+ * events, inquiries, notes, tasks, deal stage moves and segment changes, newest first. Pages are
+ * stable: the cursor is the last entry's (time to the microsecond, kind, id), so entries that
+ * arrive later never shift or repeat what a reader has already paged through.
+ */
+export class TimelineService {
+  async timeline(ctx: KokyakuContext, subject: { customerId: string } | { companyId: string }, args: PageArgs & { kinds?: readonly TimelineKind[] | null } = {}): Promise<Page<TimelineEntry>> {
+    const first = pageSize(args.first);
+    const after = args.after ? decodeCursor(args.after, 'tl') : null;
+    if (after && (after.length !== 3 || !/^-?\d{1,20}$/.test(after[0]!) || !/^\d$/.test(after[1]!) || !isId(after[2]))) throw KokyakuError.invalidCursor(args.after ?? '');
+    const kinds = new Set(args.kinds?.length ? args.kinds : TIMELINE_KINDS);
+    let customerIds: string[];
+    let companyId: string | null = null;
+    if ('customerId' in subject) {
+      customerIds = isId(subject.customerId) ? [subject.customerId] : [];
+    } else {
+      companyId = isId(subject.companyId) ? subject.companyId : '0';
+      const rows = await sql<{ id: string }>(ctx.em, `select customer_id::text as id from kokyaku.company_contacts where tenant_id = $1 and company_id = $2::bigint`, [ctx.tenantId, companyId]);
+      customerIds = rows.map((r) => r.id);
+    }
+    // $1 tenant, $2 customers (JSON), $3 company, $4 cursor time (µs since epoch), $5 cursor rank, $6 cursor id, $7 limit.
+    const who = (column: string) => `${column} = any(kokyaku.json_bigints($2::jsonb))`;
+    const branch = (kind: TimelineKind, at: string, id: string, select: string, from: string, where: string) =>
+      `(select '${kind}'::text as kind, ${at} as at, (extract(epoch from ${at}) * 1000000)::bigint::text as at_us, ${rank(kind)} as rank, ${id} as record_id, ${select}
+        from ${from}
+        where ${where} and ($4::bigint is null or (${at} <= timestamptz 'epoch' + $4::bigint * interval '1 microsecond'
+          and ((extract(epoch from ${at}) * 1000000)::bigint, ${rank(kind)}, ${id}) < ($4::bigint, $5::int, $6::bigint)))
+        order by ${at} desc, ${id} desc limit $7)`;
+    const branches: string[] = [];
+    if (kinds.has('ORDER')) {
+      branches.push(branch('ORDER', 'o.placed_at', 'o.id', `null::text as actor_id, o.customer_id,
+        jsonb_build_object('externalId', o.external_id, 'status', o.status, 'totalMinor', o.total_minor, 'currency', o.currency) as data`,
+        'kokyaku.orders o', `o.tenant_id = $1 and ${who('o.customer_id')}`));
+    }
+    if (kinds.has('EVENT')) {
+      branches.push(branch('EVENT', 'e.occurred_at', 'e.id', `null::text as actor_id, e.customer_id,
+        jsonb_build_object('eventId', e.event_id, 'type', e.type, 'productExternalId', p.external_id, 'properties', e.properties) as data`,
+        'kokyaku.events e left join kokyaku.products p on p.id = e.product_id', `e.tenant_id = $1 and ${who('e.customer_id')}`));
+    }
+    if (kinds.has('INQUIRY')) {
+      branches.push(branch('INQUIRY', 'i.opened_at', 'i.id', `i.created_by as actor_id, i.customer_id,
+        jsonb_build_object('kind', i.kind, 'subject', i.subject, 'channel', i.channel, 'status', i.status, 'category', i.category) as data`,
+        'kokyaku.inquiries i', `i.tenant_id = $1 and ${who('i.customer_id')}`));
+    }
+    if (kinds.has('NOTE')) {
+      branches.push(branch('NOTE', 'n.created_at', 'n.id', `n.author_id as actor_id, n.customer_id,
+        jsonb_build_object('body', n.body, 'pinned', n.pinned, 'companyId', n.company_id::text, 'dealId', n.deal_id::text) as data`,
+        'kokyaku.notes n', `n.tenant_id = $1 and (${who('n.customer_id')} or n.company_id = $3::bigint)`));
+    }
+    if (kinds.has('TASK')) {
+      branches.push(branch('TASK', 't.created_at', 't.id', `t.created_by as actor_id, t.customer_id,
+        jsonb_build_object('title', t.title, 'status', t.status, 'priority', t.priority, 'assigneeId', t.assignee_id, 'dueAt', t.due_at) as data`,
+        'kokyaku.tasks t', `t.tenant_id = $1 and (${who('t.customer_id')} or t.company_id = $3::bigint)`));
+    }
+    if (kinds.has('DEAL_STAGE')) {
+      branches.push(branch('DEAL_STAGE', 'h.moved_at', 'h.id', `h.actor_id, d.customer_id,
+        jsonb_build_object('dealId', d.id::text, 'title', d.title, 'fromStage', fs.name, 'toStage', ts.name, 'outcome', ts.outcome) as data`,
+        `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
+         left join kokyaku.pipeline_stages fs on fs.id = h.from_stage_id`,
+        `h.tenant_id = $1 and (${who('d.customer_id')} or d.company_id = $3::bigint)`));
+    }
+    for (const kind of ['SEGMENT_ENTERED', 'SEGMENT_LEFT'] as const) {
+      if (!kinds.has(kind)) continue;
+      branches.push(branch(kind, 'sc.occurred_at', 'sc.id', `null::text as actor_id, sc.customer_id,
+        jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
+        'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
+        `sc.tenant_id = $1 and sc.change = '${kind === 'SEGMENT_ENTERED' ? 'ENTERED' : 'LEFT'}' and ${who('sc.customer_id')}`));
+    }
+    if (branches.length === 0) return { nodes: [], hasNextPage: false, endCursor: null };
+    const rows = await sql<EntryRow>(
+      ctx.em,
+      `select kind, at, at_us, rank, record_id::text as record_id, actor_id, customer_id::text as customer_id, data
+       from (${branches.join('\nunion all\n')}) x
+       order by at_us::bigint desc, rank desc, record_id desc limit $7`,
+      [ctx.tenantId, JSON.stringify(customerIds), companyId, after?.[0] ?? null, after ? Number(after[1]) : null, after?.[2] ?? null, first + 1],
+    );
+    const nodes = rows.slice(0, first).map((r) => this.entry(ctx, r));
+    const last = rows[Math.min(first, rows.length) - 1];
+    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor('tl', [last.at_us, String(last.rank), last.record_id]) : null };
+  }
+
+  private entry(ctx: KokyakuContext, r: EntryRow): TimelineEntry {
+    const d = r.data;
+    let data = d;
+    let summary: string;
+    switch (r.kind) {
+      case 'ORDER': {
+        const total = toMajorUnits(Number(d.totalMinor), String(d.currency));
+        data = { externalId: d.externalId, status: d.status, total, currency: d.currency };
+        const money = new Intl.NumberFormat(ctx.shop.defaultCountry === 'JP' ? 'ja-JP' : 'en', { style: 'currency', currency: String(d.currency) }).format(total);
+        summary = `Order ${d.externalId} ${d.status === 'CANCELLED' ? 'cancelled' : 'placed'}: ${money}`;
+        break;
+      }
+      case 'EVENT':
+        summary = `${d.type}${d.productExternalId ? ` ${d.productExternalId}` : ''}`;
+        break;
+      case 'INQUIRY':
+        summary = `${d.kind === 'COMPLAINT' ? 'Complaint' : 'Inquiry'} by ${String(d.channel).toLowerCase()}: ${d.subject} (${d.status})`;
+        break;
+      case 'NOTE':
+        summary = `${d.pinned ? 'Pinned note' : 'Note'}: ${truncate(String(d.body), 120)}`;
+        break;
+      case 'TASK':
+        summary = `Task: ${d.title} (${d.status})`;
+        break;
+      case 'DEAL_STAGE':
+        summary = d.fromStage ? `Deal ${d.title} moved from ${d.fromStage} to ${d.toStage}` : `Deal ${d.title} created in ${d.toStage}`;
+        break;
+      case 'SEGMENT_ENTERED':
+        summary = `Entered segment ${d.segment ?? d.segmentId}`;
+        break;
+      case 'SEGMENT_LEFT':
+        summary = `Left segment ${d.segment ?? d.segmentId}`;
+        break;
+    }
+    return { id: `${r.kind}:${r.record_id}`, kind: r.kind, at: asDate(r.at), actorId: r.actor_id, recordId: r.record_id, customerId: r.customer_id, summary, data };
+  }
+}
+
+function truncate(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
