@@ -250,7 +250,7 @@ export class ScoringService {
        totals as (select customer_id, round(sum(points)::numeric, 2)::float8 as score from contributions group by customer_id),
        written as (
          insert into kokyaku.lead_scores (customer_id, tenant_id, score, band, computed_at)
-         select customer_id, $1, score, case when score >= $5 then 'HOT' when score >= $6 then 'WARM' else 'COLD' end, $2 from totals
+         select customer_id, $1, score, case when score >= $4::float8 then 'HOT' when score >= $5::float8 then 'WARM' else 'COLD' end, $2 from totals
          on conflict (customer_id) do update set score = excluded.score, band = excluded.band, computed_at = excluded.computed_at
          returning 1
        ),

@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '
 import { asDate, sql } from '../shared/sql.js';
 import { isId } from './shared.js';
 
-/** What a timeline entry is; at equal times, entries sort in this order (newest first, then by this list reversed). */
+/** What a timeline entry is; entries at the same instant come in this order. */
 export const TIMELINE_KINDS = ['ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
@@ -37,7 +37,7 @@ interface EntryRow {
   data: Record<string, unknown>;
 }
 
-const rank = (kind: TimelineKind) => TIMELINE_KINDS.indexOf(kind);
+const rank = (kind: TimelineKind) => TIMELINE_KINDS.length - TIMELINE_KINDS.indexOf(kind);
 
 /**
  * One ordered stream per customer (or company) of everything that happened: orders, storefront
@@ -113,6 +113,7 @@ export class TimelineService {
       ctx.em,
       `select kind, at, at_us, rank, record_id::text as record_id, actor_id, customer_id::text as customer_id, data
        from (${branches.join('\nunion all\n')}) x
+       where $3::bigint is null or $3::bigint is not null -- (types $3 when no branch reads it)
        order by at_us::bigint desc, rank desc, record_id desc limit $7`,
       [ctx.tenantId, JSON.stringify(customerIds), companyId, after?.[0] ?? null, after ? Number(after[1]) : null, after?.[2] ?? null, first + 1],
     );
