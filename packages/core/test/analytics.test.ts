@@ -203,7 +203,7 @@ describe('cohorts, repeat purchase and KPIs', () => {
   it('computes ROI and ROAS from a given or a segment-attributed revenue', async () => {
     expect(await kokyaku.analytics.campaignReport(ctx(), { cost: 1000, revenue: 4000 })).toMatchObject({ roi: 3, roas: 4 });
     const from = addDays(TODAY, -29);
-    const segment = kokyaku.segments.compile(ctx(), 'number_of_orders >= 3', { firstParam: 5, now: NOW });
+    const segment = await kokyaku.segments.compile(ctx(), 'number_of_orders >= 3', { firstParam: 5, now: NOW });
     const report = await kokyaku.analytics.campaignReport(ctx(), { cost: 5000, segmentWhere: segment, from, to: TODAY });
     const loyal = new Set(customers.filter((c) => placed().filter((o) => o.customer === c).length >= 3));
     const revenue = placed().filter((o) => loyal.has(o.customer) && o.day >= from).reduce((s, o) => s + o.amount, 0);

@@ -1,4 +1,4 @@
-import type { Actor, CustomerRecord, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord, SegmentRecord } from '@kokyaku/core';
+import type { Actor, CustomFieldDefinition, CustomFieldEntity, CustomerRecord, LeadScore, CompanyRecord, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord, SegmentRecord } from '@kokyaku/core';
 import DataLoader from 'dataloader';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from './logger.js';
@@ -17,6 +17,10 @@ export interface Loaders {
   customerOrders: DataLoader<string, Page<OrderRecord> & { totalCount: number }>;
   orderLines: DataLoader<string, OrderLineRecord[]>;
   customerSegments: DataLoader<string, SegmentRecord[]>;
+  leadScore: DataLoader<string, LeadScore>;
+  company: DataLoader<string, CompanyRecord | null>;
+  /** The custom field definitions of an entity (once per request). */
+  customFieldDefinitions: DataLoader<CustomFieldEntity, CustomFieldDefinition[]>;
 }
 
 /** The GraphQL context of one request. Built fresh per request: never share loaders across requests. */
@@ -68,6 +72,15 @@ export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
       return byKey(ids, lines, []);
     }),
     customerSegments: new DataLoader(async (ids) => byKey(ids, await kokyaku.segments.segmentsOfCustomers(core, ids), [])),
+    leadScore: new DataLoader(async (ids) => {
+      const scores = await kokyaku.scoring.scores(core, ids);
+      return ids.map((id) => scores.get(id)!);
+    }),
+    company: new DataLoader(async (ids) => byKey(ids, await kokyaku.companies.findByIds(core, ids), null)),
+    customFieldDefinitions: new DataLoader(async (entities) => {
+      const all = await kokyaku.customFields.list(core);
+      return entities.map((e) => all.filter((d) => d.entity === e));
+    }),
   };
 }
 

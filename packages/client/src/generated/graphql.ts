@@ -17,6 +17,16 @@ export type AuditAction =
   | 'SHOP_ERASE'
   | 'UPDATE';
 
+export type CompanyInput = {
+  customFields?: unknown;
+  domain?: string | null | undefined;
+  externalId?: string | null | undefined;
+  industry?: string | null | undefined;
+  name: string;
+  parentId?: string | number | null | undefined;
+  size?: number | null | undefined;
+};
+
 /** A channel a customer can consent to be contacted on. */
 export type ConsentChannel =
   | 'EMAIL'
@@ -24,6 +34,35 @@ export type ConsentChannel =
   | 'PHONE'
   | 'POST'
   | 'SMS';
+
+export type CustomFieldDefinitionInput = {
+  description?: string | null | undefined;
+  entity: CustomFieldEntity;
+  /** Lower case letters, digits and _, e.g. skin_type. */
+  key: string;
+  label?: string | null | undefined;
+  max?: number | null | undefined;
+  maxLength?: number | null | undefined;
+  min?: number | null | undefined;
+  options?: Array<string> | null | undefined;
+  required?: boolean | null | undefined;
+  type: CustomFieldType;
+};
+
+/** The kind of record a custom field belongs to. */
+export type CustomFieldEntity =
+  | 'COMPANY'
+  | 'CUSTOMER'
+  | 'DEAL';
+
+/** What a custom field holds. */
+export type CustomFieldType =
+  | 'BOOLEAN'
+  | 'DATE'
+  | 'MULTI_SELECT'
+  | 'NUMBER'
+  | 'SELECT'
+  | 'TEXT';
 
 /** A customer; fields left out keep their stored value, null clears them. */
 export type CustomerInput = {
@@ -56,6 +95,20 @@ export type CustomerSearchField =
   | 'NAME'
   | 'PHONE';
 
+export type DealInput = {
+  amount?: number | null | undefined;
+  companyId?: string | number | null | undefined;
+  customFields?: unknown;
+  customerId?: string | number | null | undefined;
+  /** YYYY-MM-DD */
+  expectedCloseDate?: string | null | undefined;
+  ownerId?: string | null | undefined;
+  pipelineId: string | number;
+  /** Default: the pipeline's first stage. */
+  stageId?: string | number | null | undefined;
+  title: string;
+};
+
 /** Same normalised email, same E.164 phone, or same full name and birthday. */
 export type DuplicateRule =
   | 'EMAIL'
@@ -73,6 +126,11 @@ export type EventInput = {
   type: string;
 };
 
+/** Length of a forecast period. */
+export type ForecastPeriod =
+  | 'MONTH'
+  | 'QUARTER';
+
 /** What a CSV file holds: a customer, product or event per row, or an order line per row. */
 export type ImportKind =
   | 'customers'
@@ -85,6 +143,48 @@ export type ImportPhase =
   | 'APPLYING'
   | 'DONE'
   | 'STAGING';
+
+/** How the customer got in touch. */
+export type InquiryChannel =
+  | 'CHAT'
+  | 'EMAIL'
+  | 'FORM'
+  | 'LINE'
+  | 'OTHER'
+  | 'PHONE'
+  | 'STORE';
+
+export type InquiryInput = {
+  assigneeId?: string | null | undefined;
+  /** The customer's first message. */
+  body?: string | null | undefined;
+  category?: string | null | undefined;
+  channel: InquiryChannel;
+  customerExternalId?: string | null | undefined;
+  customerId?: string | number | null | undefined;
+  kind?: InquiryKind | null | undefined;
+  openedAt?: string | null | undefined;
+  orderExternalId?: string | null | undefined;
+  priority?: Priority | null | undefined;
+  subject: string;
+};
+
+/** A question, or a complaint. */
+export type InquiryKind =
+  | 'COMPLAINT'
+  | 'INQUIRY';
+
+/** OPEN: waiting for the shop; PENDING: waiting for the customer; RESOLVED/CLOSED: done. */
+export type InquiryStatus =
+  | 'CLOSED'
+  | 'OPEN'
+  | 'PENDING'
+  | 'RESOLVED';
+
+/** INBOUND from the customer, OUTBOUND to the customer. */
+export type MessageDirection =
+  | 'INBOUND'
+  | 'OUTBOUND';
 
 /** An order; recording it again with the same id replaces it (e.g. to cancel). */
 export type OrderInput = {
@@ -108,6 +208,13 @@ export type OrderLineInput = {
 export type OrderStatus =
   | 'CANCELLED'
   | 'PLACED';
+
+/** Priority of a task or inquiry. */
+export type Priority =
+  | 'HIGH'
+  | 'LOW'
+  | 'NORMAL'
+  | 'URGENT';
 
 /** A product; fields left out keep their stored value, null clears them. */
 export type ProductInput = {
@@ -146,6 +253,76 @@ export type RfmGroup =
   | 'PREVIOUSLY_LOYAL'
   | 'PROMISING'
   | 'PROSPECTS';
+
+/** What a scoring rule counts. */
+export type ScoreActivity =
+  | 'EVENT'
+  | 'INQUIRY'
+  | 'ORDER';
+
+/** Band of a lead score by the shop thresholds. */
+export type ScoreBand =
+  | 'COLD'
+  | 'HOT'
+  | 'WARM';
+
+export type ScoringRuleInput = {
+  activity?: ScoreActivity | null | undefined;
+  condition?: string | null | undefined;
+  eventType?: string | null | undefined;
+  halfLifeDays?: number | null | undefined;
+  minCount?: number | null | undefined;
+  name: string;
+  points: number;
+  withinDays?: number | null | undefined;
+};
+
+/** OPEN stages are forecast; entering WON or LOST closes a deal. */
+export type StageOutcome =
+  | 'LOST'
+  | 'OPEN'
+  | 'WON';
+
+export type TaskInput = {
+  /** Default: the caller. */
+  assigneeId?: string | null | undefined;
+  companyId?: string | number | null | undefined;
+  customerId?: string | number | null | undefined;
+  dealId?: string | number | null | undefined;
+  description?: string | null | undefined;
+  dueAt?: string | null | undefined;
+  /** The shop's order id. */
+  orderExternalId?: string | null | undefined;
+  priority?: Priority | null | undefined;
+  title: string;
+};
+
+/** Fields left out keep their value; status DONE stamps completedAt. */
+export type TaskPatch = {
+  assigneeId?: string | null | undefined;
+  description?: string | null | undefined;
+  dueAt?: string | null | undefined;
+  priority?: Priority | null | undefined;
+  status?: TaskStatus | null | undefined;
+  title?: string | null | undefined;
+};
+
+/** A task is OPEN until done or cancelled. */
+export type TaskStatus =
+  | 'CANCELLED'
+  | 'DONE'
+  | 'OPEN';
+
+/** What a timeline entry is. */
+export type TimelineKind =
+  | 'DEAL_STAGE'
+  | 'EVENT'
+  | 'INQUIRY'
+  | 'NOTE'
+  | 'ORDER'
+  | 'SEGMENT_ENTERED'
+  | 'SEGMENT_LEFT'
+  | 'TASK';
 
 export type RfmReportQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -197,6 +374,167 @@ export type ClvModelQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ClvModelQuery = { clvModel: { calibrationEnd: string, horizonMonths: number, annualDiscountRate: number, fittedAt: string, warnings: Array<string>, bgnbd: { r: number, alpha: number, a: number, b: number, logLikelihood: number, customers: number }, gammaGamma: { p: number, q: number, gamma: number, logLikelihood: number, customers: number } } | null };
+
+export type TimelineEntryFieldsFragment = { id: string, kind: TimelineKind, at: string, actorId: string | null, recordId: string, customerId: string | null, summary: string, data: unknown };
+
+export type CustomerTimelineQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  kinds?: Array<TimelineKind> | TimelineKind | null | undefined;
+}>;
+
+
+export type CustomerTimelineQuery = { customer: { id: string, timeline: { nodes: Array<{ id: string, kind: TimelineKind, at: string, actorId: string | null, recordId: string, customerId: string | null, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
+
+export type CompanyTimelineQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CompanyTimelineQuery = { company: { id: string, timeline: { nodes: Array<{ id: string, kind: TimelineKind, at: string, actorId: string | null, recordId: string, customerId: string | null, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
+
+export type CustomerCrmQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CustomerCrmQuery = { customer: { id: string, leadScore: { score: number, band: ScoreBand, computedAt: string | null }, customFieldValues: Array<{ key: string, label: string, type: CustomFieldType, text: string | null, number: number | null, boolean: boolean | null, options: Array<string> | null }>, companies: Array<{ title: string | null, role: string | null, company: { id: string, name: string } | null }>, notes: { nodes: Array<{ id: string, body: string | null, pinned: boolean, authorId: string | null, createdAt: string }> }, tasks: { nodes: Array<{ id: string, title: string, description: string | null, assigneeId: string | null, dueAt: string | null, status: TaskStatus, priority: Priority, customerId: string | null, companyId: string | null, dealId: string | null, orderId: string | null, completedAt: string | null }> }, inquiries: { nodes: Array<{ id: string, customerId: string, orderId: string | null, kind: InquiryKind, channel: InquiryChannel, category: string | null, subject: string | null, status: InquiryStatus, priority: Priority, assigneeId: string | null, openedAt: string, firstResponseAt: string | null, resolvedAt: string | null, firstResponseMinutes: number | null, resolutionMinutes: number | null }> } } | null };
+
+export type NoteFieldsFragment = { id: string, body: string | null, pinned: boolean, authorId: string | null, createdAt: string };
+
+export type TaskFieldsFragment = { id: string, title: string, description: string | null, assigneeId: string | null, dueAt: string | null, status: TaskStatus, priority: Priority, customerId: string | null, companyId: string | null, dealId: string | null, orderId: string | null, completedAt: string | null };
+
+export type TasksQueryVariables = Exact<{
+  mine?: boolean | null | undefined;
+  status?: TaskStatus | null | undefined;
+  overdue?: boolean | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type TasksQuery = { tasks: { nodes: Array<{ id: string, title: string, description: string | null, assigneeId: string | null, dueAt: string | null, status: TaskStatus, priority: Priority, customerId: string | null, companyId: string | null, dealId: string | null, orderId: string | null, completedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type CreateTaskMutationVariables = Exact<{
+  input: TaskInput;
+}>;
+
+
+export type CreateTaskMutation = { createTask: { id: string, title: string, description: string | null, assigneeId: string | null, dueAt: string | null, status: TaskStatus, priority: Priority, customerId: string | null, companyId: string | null, dealId: string | null, orderId: string | null, completedAt: string | null } };
+
+export type UpdateTaskMutationVariables = Exact<{
+  id: string | number;
+  patch: TaskPatch;
+}>;
+
+
+export type UpdateTaskMutation = { updateTask: { id: string, title: string, description: string | null, assigneeId: string | null, dueAt: string | null, status: TaskStatus, priority: Priority, customerId: string | null, companyId: string | null, dealId: string | null, orderId: string | null, completedAt: string | null } };
+
+export type AddNoteMutationVariables = Exact<{
+  body: string;
+  customerId?: string | number | null | undefined;
+  companyId?: string | number | null | undefined;
+  dealId?: string | number | null | undefined;
+  pinned?: boolean | null | undefined;
+}>;
+
+
+export type AddNoteMutation = { addNote: { id: string, body: string | null, pinned: boolean, authorId: string | null, createdAt: string } };
+
+export type DealFieldsFragment = { id: string, pipelineId: string, stageId: string, title: string, amount: number, currency: string, expectedCloseDate: string | null, ownerId: string | null, customerId: string | null, companyId: string | null, probability: number, outcome: StageOutcome, closedAt: string | null };
+
+export type DealsBoardQueryVariables = Exact<{
+  pipelineId: string | number;
+  first?: number | null | undefined;
+}>;
+
+
+export type DealsBoardQuery = { pipelines: Array<{ id: string, name: string, stages: Array<{ id: string, name: string, position: number, probability: number, outcome: StageOutcome }> }>, deals: { nodes: Array<{ id: string, pipelineId: string, stageId: string, title: string, amount: number, currency: string, expectedCloseDate: string | null, ownerId: string | null, customerId: string | null, companyId: string | null, probability: number, outcome: StageOutcome, closedAt: string | null }> } };
+
+export type CreateDealMutationVariables = Exact<{
+  input: DealInput;
+}>;
+
+
+export type CreateDealMutation = { createDeal: { id: string, pipelineId: string, stageId: string, title: string, amount: number, currency: string, expectedCloseDate: string | null, ownerId: string | null, customerId: string | null, companyId: string | null, probability: number, outcome: StageOutcome, closedAt: string | null } };
+
+export type MoveDealMutationVariables = Exact<{
+  id: string | number;
+  stageId: string | number;
+}>;
+
+
+export type MoveDealMutation = { moveDeal: { id: string, pipelineId: string, stageId: string, title: string, amount: number, currency: string, expectedCloseDate: string | null, ownerId: string | null, customerId: string | null, companyId: string | null, probability: number, outcome: StageOutcome, closedAt: string | null, history: Array<{ fromStageId: string | null, toStageId: string, actorId: string | null, movedAt: string }> } };
+
+export type DealForecastQueryVariables = Exact<{
+  from: string;
+  to: string;
+  period?: ForecastPeriod | null | undefined;
+  pipelineId?: string | number | null | undefined;
+}>;
+
+
+export type DealForecastQuery = { dealForecast: Array<{ period: string, ownerId: string | null, openDeals: number, openAmount: number, weightedAmount: number, wonDeals: number, wonAmount: number }> };
+
+export type InquiryFieldsFragment = { id: string, customerId: string, orderId: string | null, kind: InquiryKind, channel: InquiryChannel, category: string | null, subject: string | null, status: InquiryStatus, priority: Priority, assigneeId: string | null, openedAt: string, firstResponseAt: string | null, resolvedAt: string | null, firstResponseMinutes: number | null, resolutionMinutes: number | null };
+
+export type OpenInquiryMutationVariables = Exact<{
+  input: InquiryInput;
+}>;
+
+
+export type OpenInquiryMutation = { openInquiry: { id: string, customerId: string, orderId: string | null, kind: InquiryKind, channel: InquiryChannel, category: string | null, subject: string | null, status: InquiryStatus, priority: Priority, assigneeId: string | null, openedAt: string, firstResponseAt: string | null, resolvedAt: string | null, firstResponseMinutes: number | null, resolutionMinutes: number | null } };
+
+export type ReplyToInquiryMutationVariables = Exact<{
+  id: string | number;
+  body: string;
+  direction?: MessageDirection | null | undefined;
+}>;
+
+
+export type ReplyToInquiryMutation = { replyToInquiry: { id: string, direction: MessageDirection, body: string | null, sentAt: string } };
+
+export type InquiryStatsQueryVariables = Exact<{
+  from: string;
+  to: string;
+  kind?: InquiryKind | null | undefined;
+}>;
+
+
+export type InquiryStatsQuery = { inquiryStats: { opened: number, responded: number, resolved: number, unresolved: number, medianFirstResponseMinutes: number | null, p90FirstResponseMinutes: number | null, medianResolutionMinutes: number | null, p90ResolutionMinutes: number | null } };
+
+export type CompanyTreeQueryVariables = Exact<{
+  id: string | number;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type CompanyTreeQuery = { company: { id: string, name: string, subtree: Array<{ depth: number, path: Array<string>, ownRevenue: number, subtreeRevenue: number, subtreeOrders: number, subtreeContacts: number, company: { id: string, name: string, parentId: string | null } }> } | null };
+
+export type CreateCompanyMutationVariables = Exact<{
+  input: CompanyInput;
+}>;
+
+
+export type CreateCompanyMutation = { createCompany: { id: string, name: string, parentId: string | null } };
+
+export type DefineCustomFieldMutationVariables = Exact<{
+  input: CustomFieldDefinitionInput;
+}>;
+
+
+export type DefineCustomFieldMutation = { defineCustomField: { id: string, entity: CustomFieldEntity, key: string, type: CustomFieldType, options: Array<string> } };
+
+export type CreateScoringRuleMutationVariables = Exact<{
+  input: ScoringRuleInput;
+}>;
+
+
+export type CreateScoringRuleMutation = { createScoringRule: { id: string, name: string, points: number } };
 
 export type CustomerMetricsFieldsFragment = { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } };
 
@@ -458,6 +796,79 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const TimelineEntryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TimelineEntryFields on TimelineEntry {
+  id
+  kind
+  at
+  actorId
+  recordId
+  customerId
+  summary
+  data
+}
+    `, {"fragmentName":"TimelineEntryFields"}) as unknown as TypedDocumentString<TimelineEntryFieldsFragment, unknown>;
+export const NoteFieldsFragmentDoc = new TypedDocumentString(`
+    fragment NoteFields on Note {
+  id
+  body
+  pinned
+  authorId
+  createdAt
+}
+    `, {"fragmentName":"NoteFields"}) as unknown as TypedDocumentString<NoteFieldsFragment, unknown>;
+export const TaskFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}
+    `, {"fragmentName":"TaskFields"}) as unknown as TypedDocumentString<TaskFieldsFragment, unknown>;
+export const DealFieldsFragmentDoc = new TypedDocumentString(`
+    fragment DealFields on Deal {
+  id
+  pipelineId
+  stageId
+  title
+  amount
+  currency
+  expectedCloseDate
+  ownerId
+  customerId
+  companyId
+  probability
+  outcome
+  closedAt
+}
+    `, {"fragmentName":"DealFields"}) as unknown as TypedDocumentString<DealFieldsFragment, unknown>;
+export const InquiryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}
+    `, {"fragmentName":"InquiryFields"}) as unknown as TypedDocumentString<InquiryFieldsFragment, unknown>;
 export const CustomerMetricsFieldsFragmentDoc = new TypedDocumentString(`
     fragment CustomerMetricsFields on CustomerMetrics {
   ordersCount
@@ -658,6 +1069,420 @@ export const ClvModelDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ClvModelQuery, ClvModelQueryVariables>;
+export const CustomerTimelineDocument = new TypedDocumentString(`
+    query CustomerTimeline($id: ID!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
+  customer(id: $id) {
+    id
+    timeline(first: $first, after: $after, kinds: $kinds) {
+      nodes {
+        ...TimelineEntryFields
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+    fragment TimelineEntryFields on TimelineEntry {
+  id
+  kind
+  at
+  actorId
+  recordId
+  customerId
+  summary
+  data
+}`) as unknown as TypedDocumentString<CustomerTimelineQuery, CustomerTimelineQueryVariables>;
+export const CompanyTimelineDocument = new TypedDocumentString(`
+    query CompanyTimeline($id: ID!, $first: Int, $after: String) {
+  company(id: $id) {
+    id
+    timeline(first: $first, after: $after) {
+      nodes {
+        ...TimelineEntryFields
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+    fragment TimelineEntryFields on TimelineEntry {
+  id
+  kind
+  at
+  actorId
+  recordId
+  customerId
+  summary
+  data
+}`) as unknown as TypedDocumentString<CompanyTimelineQuery, CompanyTimelineQueryVariables>;
+export const CustomerCrmDocument = new TypedDocumentString(`
+    query CustomerCrm($id: ID!) {
+  customer(id: $id) {
+    id
+    leadScore {
+      score
+      band
+      computedAt
+    }
+    customFieldValues {
+      key
+      label
+      type
+      text
+      number
+      boolean
+      options
+    }
+    companies {
+      title
+      role
+      company {
+        id
+        name
+      }
+    }
+    notes(first: 20) {
+      nodes {
+        ...NoteFields
+      }
+    }
+    tasks(status: OPEN) {
+      nodes {
+        ...TaskFields
+      }
+    }
+    inquiries(first: 10) {
+      nodes {
+        ...InquiryFields
+      }
+    }
+  }
+}
+    fragment NoteFields on Note {
+  id
+  body
+  pinned
+  authorId
+  createdAt
+}
+fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}
+fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`) as unknown as TypedDocumentString<CustomerCrmQuery, CustomerCrmQueryVariables>;
+export const TasksDocument = new TypedDocumentString(`
+    query Tasks($mine: Boolean, $status: TaskStatus, $overdue: Boolean, $first: Int, $after: String) {
+  tasks(
+    mine: $mine
+    status: $status
+    overdue: $overdue
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...TaskFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}`) as unknown as TypedDocumentString<TasksQuery, TasksQueryVariables>;
+export const CreateTaskDocument = new TypedDocumentString(`
+    mutation CreateTask($input: TaskInput!) {
+  createTask(input: $input) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}`) as unknown as TypedDocumentString<CreateTaskMutation, CreateTaskMutationVariables>;
+export const UpdateTaskDocument = new TypedDocumentString(`
+    mutation UpdateTask($id: ID!, $patch: TaskPatch!) {
+  updateTask(id: $id, patch: $patch) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}`) as unknown as TypedDocumentString<UpdateTaskMutation, UpdateTaskMutationVariables>;
+export const AddNoteDocument = new TypedDocumentString(`
+    mutation AddNote($body: String!, $customerId: ID, $companyId: ID, $dealId: ID, $pinned: Boolean) {
+  addNote(
+    body: $body
+    customerId: $customerId
+    companyId: $companyId
+    dealId: $dealId
+    pinned: $pinned
+  ) {
+    ...NoteFields
+  }
+}
+    fragment NoteFields on Note {
+  id
+  body
+  pinned
+  authorId
+  createdAt
+}`) as unknown as TypedDocumentString<AddNoteMutation, AddNoteMutationVariables>;
+export const DealsBoardDocument = new TypedDocumentString(`
+    query DealsBoard($pipelineId: ID!, $first: Int) {
+  pipelines {
+    id
+    name
+    stages {
+      id
+      name
+      position
+      probability
+      outcome
+    }
+  }
+  deals(pipelineId: $pipelineId, outcome: OPEN, first: $first) {
+    nodes {
+      ...DealFields
+    }
+  }
+}
+    fragment DealFields on Deal {
+  id
+  pipelineId
+  stageId
+  title
+  amount
+  currency
+  expectedCloseDate
+  ownerId
+  customerId
+  companyId
+  probability
+  outcome
+  closedAt
+}`) as unknown as TypedDocumentString<DealsBoardQuery, DealsBoardQueryVariables>;
+export const CreateDealDocument = new TypedDocumentString(`
+    mutation CreateDeal($input: DealInput!) {
+  createDeal(input: $input) {
+    ...DealFields
+  }
+}
+    fragment DealFields on Deal {
+  id
+  pipelineId
+  stageId
+  title
+  amount
+  currency
+  expectedCloseDate
+  ownerId
+  customerId
+  companyId
+  probability
+  outcome
+  closedAt
+}`) as unknown as TypedDocumentString<CreateDealMutation, CreateDealMutationVariables>;
+export const MoveDealDocument = new TypedDocumentString(`
+    mutation MoveDeal($id: ID!, $stageId: ID!) {
+  moveDeal(id: $id, stageId: $stageId) {
+    ...DealFields
+    history {
+      fromStageId
+      toStageId
+      actorId
+      movedAt
+    }
+  }
+}
+    fragment DealFields on Deal {
+  id
+  pipelineId
+  stageId
+  title
+  amount
+  currency
+  expectedCloseDate
+  ownerId
+  customerId
+  companyId
+  probability
+  outcome
+  closedAt
+}`) as unknown as TypedDocumentString<MoveDealMutation, MoveDealMutationVariables>;
+export const DealForecastDocument = new TypedDocumentString(`
+    query DealForecast($from: String!, $to: String!, $period: ForecastPeriod, $pipelineId: ID) {
+  dealForecast(from: $from, to: $to, period: $period, pipelineId: $pipelineId) {
+    period
+    ownerId
+    openDeals
+    openAmount
+    weightedAmount
+    wonDeals
+    wonAmount
+  }
+}
+    `) as unknown as TypedDocumentString<DealForecastQuery, DealForecastQueryVariables>;
+export const OpenInquiryDocument = new TypedDocumentString(`
+    mutation OpenInquiry($input: InquiryInput!) {
+  openInquiry(input: $input) {
+    ...InquiryFields
+  }
+}
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`) as unknown as TypedDocumentString<OpenInquiryMutation, OpenInquiryMutationVariables>;
+export const ReplyToInquiryDocument = new TypedDocumentString(`
+    mutation ReplyToInquiry($id: ID!, $body: String!, $direction: MessageDirection) {
+  replyToInquiry(id: $id, body: $body, direction: $direction) {
+    id
+    direction
+    body
+    sentAt
+  }
+}
+    `) as unknown as TypedDocumentString<ReplyToInquiryMutation, ReplyToInquiryMutationVariables>;
+export const InquiryStatsDocument = new TypedDocumentString(`
+    query InquiryStats($from: DateTime!, $to: DateTime!, $kind: InquiryKind) {
+  inquiryStats(from: $from, to: $to, kind: $kind) {
+    opened
+    responded
+    resolved
+    unresolved
+    medianFirstResponseMinutes
+    p90FirstResponseMinutes
+    medianResolutionMinutes
+    p90ResolutionMinutes
+  }
+}
+    `) as unknown as TypedDocumentString<InquiryStatsQuery, InquiryStatsQueryVariables>;
+export const CompanyTreeDocument = new TypedDocumentString(`
+    query CompanyTree($id: ID!, $from: DateTime, $to: DateTime) {
+  company(id: $id) {
+    id
+    name
+    subtree(from: $from, to: $to) {
+      depth
+      path
+      ownRevenue
+      subtreeRevenue
+      subtreeOrders
+      subtreeContacts
+      company {
+        id
+        name
+        parentId
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CompanyTreeQuery, CompanyTreeQueryVariables>;
+export const CreateCompanyDocument = new TypedDocumentString(`
+    mutation CreateCompany($input: CompanyInput!) {
+  createCompany(input: $input) {
+    id
+    name
+    parentId
+  }
+}
+    `) as unknown as TypedDocumentString<CreateCompanyMutation, CreateCompanyMutationVariables>;
+export const DefineCustomFieldDocument = new TypedDocumentString(`
+    mutation DefineCustomField($input: CustomFieldDefinitionInput!) {
+  defineCustomField(input: $input) {
+    id
+    entity
+    key
+    type
+    options
+  }
+}
+    `) as unknown as TypedDocumentString<DefineCustomFieldMutation, DefineCustomFieldMutationVariables>;
+export const CreateScoringRuleDocument = new TypedDocumentString(`
+    mutation CreateScoringRule($input: ScoringRuleInput!) {
+  createScoringRule(input: $input) {
+    id
+    name
+    points
+  }
+}
+    `) as unknown as TypedDocumentString<CreateScoringRuleMutation, CreateScoringRuleMutationVariables>;
 export const Customer360Document = new TypedDocumentString(`
     query Customer360($id: ID, $externalId: String, $ordersFirst: Int = 10, $ordersAfter: String) {
   customer(id: $id, externalId: $externalId) {

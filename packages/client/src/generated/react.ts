@@ -24,6 +24,79 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const TimelineEntryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TimelineEntryFields on TimelineEntry {
+  id
+  kind
+  at
+  actorId
+  recordId
+  customerId
+  summary
+  data
+}
+    `, {"fragmentName":"TimelineEntryFields"});
+export const NoteFieldsFragmentDoc = new TypedDocumentString(`
+    fragment NoteFields on Note {
+  id
+  body
+  pinned
+  authorId
+  createdAt
+}
+    `, {"fragmentName":"NoteFields"});
+export const TaskFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}
+    `, {"fragmentName":"TaskFields"});
+export const DealFieldsFragmentDoc = new TypedDocumentString(`
+    fragment DealFields on Deal {
+  id
+  pipelineId
+  stageId
+  title
+  amount
+  currency
+  expectedCloseDate
+  ownerId
+  customerId
+  companyId
+  probability
+  outcome
+  closedAt
+}
+    `, {"fragmentName":"DealFields"});
+export const InquiryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}
+    `, {"fragmentName":"InquiryFields"});
 export const CustomerMetricsFieldsFragmentDoc = new TypedDocumentString(`
     fragment CustomerMetricsFields on CustomerMetrics {
   ordersCount
@@ -370,6 +443,728 @@ export const useClvModelQuery = <
 useClvModelQuery.document = ClvModelDocument;
 
 useClvModelQuery.getKey = (variables?: Types.ClvModelQueryVariables) => variables === undefined ? ['ClvModel'] : ['ClvModel', variables];
+
+export const CustomerTimelineDocument = new TypedDocumentString(`
+    query CustomerTimeline($id: ID!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
+  customer(id: $id) {
+    id
+    timeline(first: $first, after: $after, kinds: $kinds) {
+      nodes {
+        ...TimelineEntryFields
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+    fragment TimelineEntryFields on TimelineEntry {
+  id
+  kind
+  at
+  actorId
+  recordId
+  customerId
+  summary
+  data
+}`);
+
+export const useCustomerTimelineQuery = <
+      TData = Types.CustomerTimelineQuery,
+      TError = unknown
+    >(
+      variables: Types.CustomerTimelineQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CustomerTimelineQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CustomerTimelineQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CustomerTimelineQuery, TError, TData>(
+      {
+    queryKey: ['CustomerTimeline', variables],
+    queryFn: useKokyakuFetcher<Types.CustomerTimelineQuery, Types.CustomerTimelineQueryVariables>(CustomerTimelineDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCustomerTimelineQuery.document = CustomerTimelineDocument;
+
+useCustomerTimelineQuery.getKey = (variables: Types.CustomerTimelineQueryVariables) => ['CustomerTimeline', variables];
+
+export const CompanyTimelineDocument = new TypedDocumentString(`
+    query CompanyTimeline($id: ID!, $first: Int, $after: String) {
+  company(id: $id) {
+    id
+    timeline(first: $first, after: $after) {
+      nodes {
+        ...TimelineEntryFields
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+    fragment TimelineEntryFields on TimelineEntry {
+  id
+  kind
+  at
+  actorId
+  recordId
+  customerId
+  summary
+  data
+}`);
+
+export const useCompanyTimelineQuery = <
+      TData = Types.CompanyTimelineQuery,
+      TError = unknown
+    >(
+      variables: Types.CompanyTimelineQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CompanyTimelineQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CompanyTimelineQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CompanyTimelineQuery, TError, TData>(
+      {
+    queryKey: ['CompanyTimeline', variables],
+    queryFn: useKokyakuFetcher<Types.CompanyTimelineQuery, Types.CompanyTimelineQueryVariables>(CompanyTimelineDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCompanyTimelineQuery.document = CompanyTimelineDocument;
+
+useCompanyTimelineQuery.getKey = (variables: Types.CompanyTimelineQueryVariables) => ['CompanyTimeline', variables];
+
+export const CustomerCrmDocument = new TypedDocumentString(`
+    query CustomerCrm($id: ID!) {
+  customer(id: $id) {
+    id
+    leadScore {
+      score
+      band
+      computedAt
+    }
+    customFieldValues {
+      key
+      label
+      type
+      text
+      number
+      boolean
+      options
+    }
+    companies {
+      title
+      role
+      company {
+        id
+        name
+      }
+    }
+    notes(first: 20) {
+      nodes {
+        ...NoteFields
+      }
+    }
+    tasks(status: OPEN) {
+      nodes {
+        ...TaskFields
+      }
+    }
+    inquiries(first: 10) {
+      nodes {
+        ...InquiryFields
+      }
+    }
+  }
+}
+    fragment NoteFields on Note {
+  id
+  body
+  pinned
+  authorId
+  createdAt
+}
+fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}
+fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`);
+
+export const useCustomerCrmQuery = <
+      TData = Types.CustomerCrmQuery,
+      TError = unknown
+    >(
+      variables: Types.CustomerCrmQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CustomerCrmQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CustomerCrmQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CustomerCrmQuery, TError, TData>(
+      {
+    queryKey: ['CustomerCrm', variables],
+    queryFn: useKokyakuFetcher<Types.CustomerCrmQuery, Types.CustomerCrmQueryVariables>(CustomerCrmDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCustomerCrmQuery.document = CustomerCrmDocument;
+
+useCustomerCrmQuery.getKey = (variables: Types.CustomerCrmQueryVariables) => ['CustomerCrm', variables];
+
+export const TasksDocument = new TypedDocumentString(`
+    query Tasks($mine: Boolean, $status: TaskStatus, $overdue: Boolean, $first: Int, $after: String) {
+  tasks(
+    mine: $mine
+    status: $status
+    overdue: $overdue
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...TaskFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}`);
+
+export const useTasksQuery = <
+      TData = Types.TasksQuery,
+      TError = unknown
+    >(
+      variables?: Types.TasksQueryVariables,
+      options?: Omit<UseQueryOptions<Types.TasksQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.TasksQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.TasksQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Tasks'] : ['Tasks', variables],
+    queryFn: useKokyakuFetcher<Types.TasksQuery, Types.TasksQueryVariables>(TasksDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useTasksQuery.document = TasksDocument;
+
+useTasksQuery.getKey = (variables?: Types.TasksQueryVariables) => variables === undefined ? ['Tasks'] : ['Tasks', variables];
+
+export const CreateTaskDocument = new TypedDocumentString(`
+    mutation CreateTask($input: TaskInput!) {
+  createTask(input: $input) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}`);
+
+export const useCreateTaskMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CreateTaskMutation, TError, Types.CreateTaskMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CreateTaskMutation, TError, Types.CreateTaskMutationVariables, TContext>(
+      {
+    mutationKey: ['CreateTask'],
+    mutationFn: useKokyakuFetcher<Types.CreateTaskMutation, Types.CreateTaskMutationVariables>(CreateTaskDocument),
+    ...options
+  }
+    )};
+
+export const UpdateTaskDocument = new TypedDocumentString(`
+    mutation UpdateTask($id: ID!, $patch: TaskPatch!) {
+  updateTask(id: $id, patch: $patch) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}`);
+
+export const useUpdateTaskMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.UpdateTaskMutation, TError, Types.UpdateTaskMutationVariables, TContext>) => {
+    
+    return useMutation<Types.UpdateTaskMutation, TError, Types.UpdateTaskMutationVariables, TContext>(
+      {
+    mutationKey: ['UpdateTask'],
+    mutationFn: useKokyakuFetcher<Types.UpdateTaskMutation, Types.UpdateTaskMutationVariables>(UpdateTaskDocument),
+    ...options
+  }
+    )};
+
+export const AddNoteDocument = new TypedDocumentString(`
+    mutation AddNote($body: String!, $customerId: ID, $companyId: ID, $dealId: ID, $pinned: Boolean) {
+  addNote(
+    body: $body
+    customerId: $customerId
+    companyId: $companyId
+    dealId: $dealId
+    pinned: $pinned
+  ) {
+    ...NoteFields
+  }
+}
+    fragment NoteFields on Note {
+  id
+  body
+  pinned
+  authorId
+  createdAt
+}`);
+
+export const useAddNoteMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.AddNoteMutation, TError, Types.AddNoteMutationVariables, TContext>) => {
+    
+    return useMutation<Types.AddNoteMutation, TError, Types.AddNoteMutationVariables, TContext>(
+      {
+    mutationKey: ['AddNote'],
+    mutationFn: useKokyakuFetcher<Types.AddNoteMutation, Types.AddNoteMutationVariables>(AddNoteDocument),
+    ...options
+  }
+    )};
+
+export const DealsBoardDocument = new TypedDocumentString(`
+    query DealsBoard($pipelineId: ID!, $first: Int) {
+  pipelines {
+    id
+    name
+    stages {
+      id
+      name
+      position
+      probability
+      outcome
+    }
+  }
+  deals(pipelineId: $pipelineId, outcome: OPEN, first: $first) {
+    nodes {
+      ...DealFields
+    }
+  }
+}
+    fragment DealFields on Deal {
+  id
+  pipelineId
+  stageId
+  title
+  amount
+  currency
+  expectedCloseDate
+  ownerId
+  customerId
+  companyId
+  probability
+  outcome
+  closedAt
+}`);
+
+export const useDealsBoardQuery = <
+      TData = Types.DealsBoardQuery,
+      TError = unknown
+    >(
+      variables: Types.DealsBoardQueryVariables,
+      options?: Omit<UseQueryOptions<Types.DealsBoardQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.DealsBoardQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.DealsBoardQuery, TError, TData>(
+      {
+    queryKey: ['DealsBoard', variables],
+    queryFn: useKokyakuFetcher<Types.DealsBoardQuery, Types.DealsBoardQueryVariables>(DealsBoardDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useDealsBoardQuery.document = DealsBoardDocument;
+
+useDealsBoardQuery.getKey = (variables: Types.DealsBoardQueryVariables) => ['DealsBoard', variables];
+
+export const CreateDealDocument = new TypedDocumentString(`
+    mutation CreateDeal($input: DealInput!) {
+  createDeal(input: $input) {
+    ...DealFields
+  }
+}
+    fragment DealFields on Deal {
+  id
+  pipelineId
+  stageId
+  title
+  amount
+  currency
+  expectedCloseDate
+  ownerId
+  customerId
+  companyId
+  probability
+  outcome
+  closedAt
+}`);
+
+export const useCreateDealMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CreateDealMutation, TError, Types.CreateDealMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CreateDealMutation, TError, Types.CreateDealMutationVariables, TContext>(
+      {
+    mutationKey: ['CreateDeal'],
+    mutationFn: useKokyakuFetcher<Types.CreateDealMutation, Types.CreateDealMutationVariables>(CreateDealDocument),
+    ...options
+  }
+    )};
+
+export const MoveDealDocument = new TypedDocumentString(`
+    mutation MoveDeal($id: ID!, $stageId: ID!) {
+  moveDeal(id: $id, stageId: $stageId) {
+    ...DealFields
+    history {
+      fromStageId
+      toStageId
+      actorId
+      movedAt
+    }
+  }
+}
+    fragment DealFields on Deal {
+  id
+  pipelineId
+  stageId
+  title
+  amount
+  currency
+  expectedCloseDate
+  ownerId
+  customerId
+  companyId
+  probability
+  outcome
+  closedAt
+}`);
+
+export const useMoveDealMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.MoveDealMutation, TError, Types.MoveDealMutationVariables, TContext>) => {
+    
+    return useMutation<Types.MoveDealMutation, TError, Types.MoveDealMutationVariables, TContext>(
+      {
+    mutationKey: ['MoveDeal'],
+    mutationFn: useKokyakuFetcher<Types.MoveDealMutation, Types.MoveDealMutationVariables>(MoveDealDocument),
+    ...options
+  }
+    )};
+
+export const DealForecastDocument = new TypedDocumentString(`
+    query DealForecast($from: String!, $to: String!, $period: ForecastPeriod, $pipelineId: ID) {
+  dealForecast(from: $from, to: $to, period: $period, pipelineId: $pipelineId) {
+    period
+    ownerId
+    openDeals
+    openAmount
+    weightedAmount
+    wonDeals
+    wonAmount
+  }
+}
+    `);
+
+export const useDealForecastQuery = <
+      TData = Types.DealForecastQuery,
+      TError = unknown
+    >(
+      variables: Types.DealForecastQueryVariables,
+      options?: Omit<UseQueryOptions<Types.DealForecastQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.DealForecastQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.DealForecastQuery, TError, TData>(
+      {
+    queryKey: ['DealForecast', variables],
+    queryFn: useKokyakuFetcher<Types.DealForecastQuery, Types.DealForecastQueryVariables>(DealForecastDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useDealForecastQuery.document = DealForecastDocument;
+
+useDealForecastQuery.getKey = (variables: Types.DealForecastQueryVariables) => ['DealForecast', variables];
+
+export const OpenInquiryDocument = new TypedDocumentString(`
+    mutation OpenInquiry($input: InquiryInput!) {
+  openInquiry(input: $input) {
+    ...InquiryFields
+  }
+}
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`);
+
+export const useOpenInquiryMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.OpenInquiryMutation, TError, Types.OpenInquiryMutationVariables, TContext>) => {
+    
+    return useMutation<Types.OpenInquiryMutation, TError, Types.OpenInquiryMutationVariables, TContext>(
+      {
+    mutationKey: ['OpenInquiry'],
+    mutationFn: useKokyakuFetcher<Types.OpenInquiryMutation, Types.OpenInquiryMutationVariables>(OpenInquiryDocument),
+    ...options
+  }
+    )};
+
+export const ReplyToInquiryDocument = new TypedDocumentString(`
+    mutation ReplyToInquiry($id: ID!, $body: String!, $direction: MessageDirection) {
+  replyToInquiry(id: $id, body: $body, direction: $direction) {
+    id
+    direction
+    body
+    sentAt
+  }
+}
+    `);
+
+export const useReplyToInquiryMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.ReplyToInquiryMutation, TError, Types.ReplyToInquiryMutationVariables, TContext>) => {
+    
+    return useMutation<Types.ReplyToInquiryMutation, TError, Types.ReplyToInquiryMutationVariables, TContext>(
+      {
+    mutationKey: ['ReplyToInquiry'],
+    mutationFn: useKokyakuFetcher<Types.ReplyToInquiryMutation, Types.ReplyToInquiryMutationVariables>(ReplyToInquiryDocument),
+    ...options
+  }
+    )};
+
+export const InquiryStatsDocument = new TypedDocumentString(`
+    query InquiryStats($from: DateTime!, $to: DateTime!, $kind: InquiryKind) {
+  inquiryStats(from: $from, to: $to, kind: $kind) {
+    opened
+    responded
+    resolved
+    unresolved
+    medianFirstResponseMinutes
+    p90FirstResponseMinutes
+    medianResolutionMinutes
+    p90ResolutionMinutes
+  }
+}
+    `);
+
+export const useInquiryStatsQuery = <
+      TData = Types.InquiryStatsQuery,
+      TError = unknown
+    >(
+      variables: Types.InquiryStatsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.InquiryStatsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.InquiryStatsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.InquiryStatsQuery, TError, TData>(
+      {
+    queryKey: ['InquiryStats', variables],
+    queryFn: useKokyakuFetcher<Types.InquiryStatsQuery, Types.InquiryStatsQueryVariables>(InquiryStatsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useInquiryStatsQuery.document = InquiryStatsDocument;
+
+useInquiryStatsQuery.getKey = (variables: Types.InquiryStatsQueryVariables) => ['InquiryStats', variables];
+
+export const CompanyTreeDocument = new TypedDocumentString(`
+    query CompanyTree($id: ID!, $from: DateTime, $to: DateTime) {
+  company(id: $id) {
+    id
+    name
+    subtree(from: $from, to: $to) {
+      depth
+      path
+      ownRevenue
+      subtreeRevenue
+      subtreeOrders
+      subtreeContacts
+      company {
+        id
+        name
+        parentId
+      }
+    }
+  }
+}
+    `);
+
+export const useCompanyTreeQuery = <
+      TData = Types.CompanyTreeQuery,
+      TError = unknown
+    >(
+      variables: Types.CompanyTreeQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CompanyTreeQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CompanyTreeQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CompanyTreeQuery, TError, TData>(
+      {
+    queryKey: ['CompanyTree', variables],
+    queryFn: useKokyakuFetcher<Types.CompanyTreeQuery, Types.CompanyTreeQueryVariables>(CompanyTreeDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCompanyTreeQuery.document = CompanyTreeDocument;
+
+useCompanyTreeQuery.getKey = (variables: Types.CompanyTreeQueryVariables) => ['CompanyTree', variables];
+
+export const CreateCompanyDocument = new TypedDocumentString(`
+    mutation CreateCompany($input: CompanyInput!) {
+  createCompany(input: $input) {
+    id
+    name
+    parentId
+  }
+}
+    `);
+
+export const useCreateCompanyMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CreateCompanyMutation, TError, Types.CreateCompanyMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CreateCompanyMutation, TError, Types.CreateCompanyMutationVariables, TContext>(
+      {
+    mutationKey: ['CreateCompany'],
+    mutationFn: useKokyakuFetcher<Types.CreateCompanyMutation, Types.CreateCompanyMutationVariables>(CreateCompanyDocument),
+    ...options
+  }
+    )};
+
+export const DefineCustomFieldDocument = new TypedDocumentString(`
+    mutation DefineCustomField($input: CustomFieldDefinitionInput!) {
+  defineCustomField(input: $input) {
+    id
+    entity
+    key
+    type
+    options
+  }
+}
+    `);
+
+export const useDefineCustomFieldMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.DefineCustomFieldMutation, TError, Types.DefineCustomFieldMutationVariables, TContext>) => {
+    
+    return useMutation<Types.DefineCustomFieldMutation, TError, Types.DefineCustomFieldMutationVariables, TContext>(
+      {
+    mutationKey: ['DefineCustomField'],
+    mutationFn: useKokyakuFetcher<Types.DefineCustomFieldMutation, Types.DefineCustomFieldMutationVariables>(DefineCustomFieldDocument),
+    ...options
+  }
+    )};
+
+export const CreateScoringRuleDocument = new TypedDocumentString(`
+    mutation CreateScoringRule($input: ScoringRuleInput!) {
+  createScoringRule(input: $input) {
+    id
+    name
+    points
+  }
+}
+    `);
+
+export const useCreateScoringRuleMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CreateScoringRuleMutation, TError, Types.CreateScoringRuleMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CreateScoringRuleMutation, TError, Types.CreateScoringRuleMutationVariables, TContext>(
+      {
+    mutationKey: ['CreateScoringRule'],
+    mutationFn: useKokyakuFetcher<Types.CreateScoringRuleMutation, Types.CreateScoringRuleMutationVariables>(CreateScoringRuleDocument),
+    ...options
+  }
+    )};
 
 export const Customer360Document = new TypedDocumentString(`
     query Customer360($id: ID, $externalId: String, $ordersFirst: Int = 10, $ordersAfter: String) {

@@ -11,6 +11,7 @@ import { SegmentConnectionResolver, SegmentResolver } from '../resolvers/segment
 import { PrivacyResolver } from '../resolvers/privacy.resolver.js';
 import { ImportResolver } from '../resolvers/import.resolver.js';
 import { enforceFieldAccess } from '../security/access.js';
+import { CompanyContactResolver, CompanyResolver, CrmResolver, CustomerCrmResolver, DealResolver, InquiryResolver } from '../resolvers/crm.resolver.js';
 
 export const resolvers = [
   CustomerResolver,
@@ -24,6 +25,12 @@ export const resolvers = [
   RecommendationResolver,
   PrivacyResolver,
   ImportResolver,
+  CrmResolver,
+  CustomerCrmResolver,
+  CompanyResolver,
+  CompanyContactResolver,
+  DealResolver,
+  InquiryResolver,
 ] as const;
 
 /**

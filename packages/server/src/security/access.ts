@@ -56,6 +56,7 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   Customer: {
     ...inherit('id', 'externalId', 'firstName', 'lastName', 'firstNameKana', 'lastNameKana', 'region', 'country', 'tags', 'customFields'),
     ...inherit('emailConsent', 'placeholder', 'createdAt', 'updatedAt', 'erasedAt', 'marketingObjectionAt', 'metrics', 'orders', 'segments'),
+    ...inherit('timeline', 'leadScore', 'scoreContributions', 'customFieldValues', 'companies', 'notes', 'tasks', 'inquiries', 'deals'),
     email: contact(maskEmail),
     phone: contact(maskPhone),
     birthday: contact(hidden),
@@ -120,6 +121,47 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   DuplicateGroup: inherit('rule', 'customers'),
   MergePreview: inherit('survivorId', 'mergedIds', 'fields', 'aliases', 'ordersMoved', 'eventsMoved'),
   MergeField: inherit('field', 'value', 'fromCustomerId', 'dropped'),
+  // CRM records: reached through operations that check their roles. What staff and customers
+  // wrote (note bodies, inquiry subjects and messages) is free text that may hold anything
+  // personal: roles without access to contact data do not see it.
+  CustomFieldDefinition: inherit('id', 'entity', 'key', 'label', 'description', 'type', 'required', 'options', 'min', 'max', 'maxLength', 'createdAt', 'updatedAt'),
+  CustomFieldValue: inherit('key', 'label', 'type', 'text', 'number', 'boolean', 'options'),
+  Company: inherit('id', 'externalId', 'name', 'domain', 'industry', 'size', 'parentId', 'customFields', 'createdAt', 'updatedAt', 'parent', 'children', 'ancestors', 'contacts', 'subtree', 'customFieldValues', 'notes', 'deals', 'timeline'),
+  CompanyConnection: inherit('nodes', 'pageInfo'),
+  CompanyContact: inherit('companyId', 'customerId', 'title', 'role', 'createdAt', 'company', 'customer'),
+  CompanyTreeNode: inherit('company', 'depth', 'path', 'ownRevenue', 'subtreeRevenue', 'subtreeOrders', 'subtreeContacts'),
+  Pipeline: inherit('id', 'name', 'stages', 'createdAt'),
+  PipelineStage: inherit('id', 'name', 'position', 'probability', 'outcome'),
+  Deal: inherit('id', 'pipelineId', 'stageId', 'title', 'amount', 'currency', 'expectedCloseDate', 'ownerId', 'customerId', 'companyId', 'customFields', 'probability', 'outcome', 'closedAt', 'createdAt', 'updatedAt', 'history', 'orderIds', 'customFieldValues', 'customer', 'company'),
+  DealConnection: inherit('nodes', 'pageInfo'),
+  DealStageChange: inherit('id', 'fromStageId', 'toStageId', 'actorId', 'movedAt'),
+  ForecastRow: inherit('period', 'ownerId', 'openDeals', 'openAmount', 'weightedAmount', 'wonDeals', 'wonAmount'),
+  Note: { ...inherit('id', 'customerId', 'companyId', 'dealId', 'authorId', 'pinned', 'createdAt', 'updatedAt'), body: contact(hidden, (note) => (note.customerId as string | null) ?? undefined) },
+  NoteConnection: inherit('nodes', 'pageInfo'),
+  Task: inherit('id', 'title', 'description', 'assigneeId', 'dueAt', 'status', 'priority', 'customerId', 'companyId', 'dealId', 'orderId', 'createdBy', 'createdAt', 'updatedAt', 'completedAt'),
+  TaskConnection: inherit('nodes', 'pageInfo'),
+  Inquiry: {
+    ...inherit('id', 'customerId', 'orderId', 'kind', 'channel', 'category', 'status', 'priority', 'assigneeId', 'openedAt', 'firstResponseAt', 'resolvedAt'),
+    ...inherit('firstResponseMinutes', 'resolutionMinutes', 'createdBy', 'updatedAt', 'messages', 'customer'),
+    subject: contact(hidden, (inquiry) => inquiry.customerId as string),
+  },
+  InquiryConnection: inherit('nodes', 'pageInfo'),
+  InquiryMessage: { ...inherit('id', 'direction', 'authorId', 'sentAt'), body: contact(hidden, () => undefined) },
+  InquiryStats: inherit('opened', 'responded', 'resolved', 'unresolved', 'averageFirstResponseMinutes', 'medianFirstResponseMinutes', 'p90FirstResponseMinutes', 'averageResolutionMinutes', 'medianResolutionMinutes', 'p90ResolutionMinutes'),
+  ScoringRule: inherit('id', 'name', 'points', 'activity', 'eventType', 'minCount', 'withinDays', 'halfLifeDays', 'condition', 'createdAt', 'updatedAt'),
+  ScoringBands: inherit('hot', 'warm'),
+  LeadScore: inherit('score', 'band', 'computedAt'),
+  ScoreContribution: inherit('ruleId', 'ruleName', 'points'),
+  TimelineEntry: {
+    ...inherit('id', 'kind', 'at', 'actorId', 'recordId', 'customerId'),
+    // A note's text, an inquiry's subject and an event's properties are in these two.
+    summary: contact((value, entry) => (entry.kind === 'NOTE' ? 'Note' : entry.kind === 'INQUIRY' ? 'Inquiry' : value), (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' ? (entry.customerId as string | null) ?? undefined : undefined)),
+    data: contact(
+      (value) => Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => !['body', 'subject', 'properties'].includes(key))),
+      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' ? (entry.customerId as string | null) ?? undefined : undefined),
+    ),
+  },
+  TimelineConnection: inherit('nodes', 'pageInfo'),
 };
 
 const ROOTS = new Set(['Query', 'Mutation', 'Subscription']);
