@@ -10,6 +10,7 @@ import { type IngestionResult, benchIngestion } from './ingestion.js';
 import { type ImportBenchResult, benchImport } from './import.js';
 import { type RecommendationBench, benchRecommendations } from './recommendations.js';
 import { benchSearch } from './search.js';
+import { type CrmBenchRow, benchCrm } from './crm.js';
 import { SEGMENT_QUERIES, benchSegments } from './segments.js';
 import { type StatementsResult, benchStatements } from './statements.js';
 import { seedShop } from './seed.js';
@@ -21,7 +22,7 @@ import { ms } from './stats.js';
  * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
  * run. Writes bench/results.json and bench/results.md.
  */
-const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import'] as const;
+const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm'] as const;
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
@@ -128,6 +129,14 @@ try {
     [],
   );
 
+  const crmEvents = Math.max(2000, Math.round(20_000 * scale));
+  const crm: CrmBenchRow[] = await section(
+    'crm',
+    'CRM records: timeline pages, company rollup, lead scoring on ingestion',
+    () => benchCrm(kokyaku, { customers, products: seeded.products, rounds, events: crmEvents }, log),
+    [],
+  );
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -143,6 +152,7 @@ try {
     recommendations: recommendations.raw,
     ingestion,
     imports,
+    crm,
   };
   const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
   await mkdir(out, { recursive: true });
@@ -190,6 +200,10 @@ try {
     '| customer search | e.g. | matches | Kokyaku p50 | Kokyaku p95 | ILIKE scan p50 | ratio |',
     '|---|---|---:|---:|---:|---:|---:|',
     ...search.map((s) => `| ${s.name} | ${s.example} | ${s.matches} | ${ms(s.kokyakuP50Ms)} | ${ms(s.kokyakuP95Ms)} | ${ms(s.scanP50Ms)} | ${s.speedup.toFixed(0)}x |`),
+    '',
+    '| CRM records | Kokyaku | baseline | ratio |',
+    '|---|---:|---|---:|',
+    ...crm.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
     '',
     '| recommendations | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',
