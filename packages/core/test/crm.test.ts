@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Kokyaku, type KokyakuContext, KokyakuError, type TimelineEntry, sql } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
@@ -125,6 +128,20 @@ describe('custom fields', () => {
     const again = await kokyaku.customers.upsert(c, [{ externalId: 'cf-1', customFields: { age: 200 } }]);
     expect(again.errors).toEqual([{ index: 0, externalId: 'cf-1', field: 'customFields.age', message: 'Must be at most 150.' }]);
     expect((await kokyaku.customers.findByExternalId(c, 'cf-1'))!.customFields.age).toBe(42);
+  });
+
+  it('imports custom.<key> columns of a CSV, typed by their definitions, reporting bad cells by line and column', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-crm-'));
+    const file = path.join(dir, 'customers.csv');
+    await fs.writeFile(file, ['会員番号,custom.age,custom.skin_type,custom.vip,custom.favourite', 'imp-1,27,oily,maybe,matcha', 'imp-2,old,dry,no,', 'imp-3,25,combination,いいえ,hojicha'].join('\n'));
+    const result = await kokyaku.imports.run(ctx(), { kind: 'customers', file });
+    expect(result.problems).toEqual([
+      { line: 3, column: 'custom.age', reason: 'Must be a number, not "old".' },
+      { line: 2, column: 'custom.vip', reason: 'Must be true or false, not "maybe".' },
+    ].sort((a, b) => a.line - b.line));
+    expect((await kokyaku.customers.findByExternalId(ctx(), 'imp-3'))!.customFields).toEqual({ age: 25, skin_type: 'combination', vip: false, favourite: 'hojicha' });
+    expect(await kokyaku.customers.findByExternalId(ctx(), 'imp-1')).toBeNull();
+    await fs.rm(dir, { recursive: true, force: true });
   });
 
   it('filters typed custom fields in the segment language, with positioned errors for wrong types', async () => {

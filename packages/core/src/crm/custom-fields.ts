@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
+import { readBoolean } from '../imports/convert.js';
 import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql } from '../shared/sql.js';
 import { isId, parseInput, unique } from './shared.js';
@@ -163,9 +164,14 @@ export function checkCustomValue(def: Pick<CustomFieldDefinition, 'type' | 'opti
     }
     case 'BOOLEAN': {
       if (typeof value === 'boolean') return { value };
-      const text = typeof value === 'string' ? value.trim().toLowerCase() : null;
-      if (text && ['true', 'yes', '1'].includes(text)) return { value: true };
-      if (text && ['false', 'no', '0'].includes(text)) return { value: false };
+      // The words the CSV importer reads as yes and no (true/false, 1/0, はい/いいえ, ○/×...).
+      if (typeof value === 'string') {
+        try {
+          return { value: readBoolean(value) };
+        } catch {
+          // fall through
+        }
+      }
       return { error: `Must be true or false, not ${describe(value)}.` };
     }
     case 'DATE': {
@@ -179,7 +185,7 @@ export function checkCustomValue(def: Pick<CustomFieldDefinition, 'type' | 'opti
       return { value: value.trim() };
     }
     case 'MULTI_SELECT': {
-      const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+      const list = typeof value === 'string' ? value.split(/[,;|、]/).map((s) => s.trim()).filter(Boolean) : value;
       if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) return { error: `Must be a list of options, not ${describe(value)}.` };
       const unknown = list.find((v) => !def.options.includes(v));
       if (unknown !== undefined) return { error: `${JSON.stringify(unknown)} is not one of ${def.options.map((o) => JSON.stringify(o)).join(', ')}.` };

@@ -111,6 +111,17 @@ export function resolveMapping(kind: ImportKind, headers: readonly string[], ove
       }
     }
   }
+  // Customers: a column headed `custom.<key>` (or `custom:<key>`) fills that custom field; a
+  // defined field reads the text as its type.
+  if (kind === 'customers') {
+    headers.forEach((h, i) => {
+      const key = /^custom[.:]\s*(\S.{0,99})$/i.exec(h.trim())?.[1]?.trim();
+      if (key && !taken.has(i) && columns[`customFields.${key}`] === undefined) {
+        columns[`customFields.${key}`] = i;
+        taken.add(i);
+      }
+    });
+  }
   const optional = new Set(options.optional ?? []);
   const missing = specs.filter((s) => s.required && columns[s.field] === undefined && !optional.has(s.field)).map((s) => s.field);
   if (missing.length > 0) {

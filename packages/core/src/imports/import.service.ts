@@ -214,7 +214,7 @@ export class ImportService {
           for (const e of errors) {
             const staged = docs[e.index]!;
             if (staged.error) continue;
-            staged.error = { line: staged.line, column: mapping!.headers[e.field.split(/[.[]/)[0]!] ?? e.field, reason: e.message };
+            staged.error = { line: staged.line, column: mapping!.headers[columnField(options.kind, e.field)] ?? e.field, reason: e.message };
             progress.rowsFailed++;
             if (problems.length < KEEP_PROBLEMS) problems.push(staged.error);
           }
@@ -495,7 +495,7 @@ export class ImportService {
     cells: string[],
     headers: string[],
     mapping: ColumnMapping,
-    convert: (cell: (field: string) => string | undefined, raw: (header: string) => string | undefined) => { key?: string; doc: Record<string, unknown> },
+    convert: (cell: (field: string) => string | undefined, raw: (header: string) => string | undefined, fields: readonly string[]) => { key?: string; doc: Record<string, unknown> },
   ): Staged {
     if (cells.length !== headers.length) {
       return { line, key: '', doc: null, error: { line, column: null, reason: `has ${cells.length} columns; the header has ${headers.length}` } };
@@ -514,7 +514,7 @@ export class ImportService {
       return index < 0 ? undefined : cells[index]!.trim();
     };
     try {
-      const converted = convert(cell, raw);
+      const converted = convert(cell, raw, Object.keys(mapping.columns));
       const doc = converted.doc;
       // Rows of one kind apply in file order; order lines group by order.
       const key = converted.key ?? String(line).padStart(10, '0');
@@ -535,7 +535,7 @@ export class ImportService {
     const opt = <T>(value: string | undefined, read: (v: string) => T) => (value === undefined ? undefined : read(value));
     switch (kind) {
       case 'customers':
-        return (cell: (f: string) => string | undefined) => {
+        return (cell: (f: string) => string | undefined, _raw: unknown, fields: readonly string[]) => {
           const externalId = required(cell('externalId'), 'the customer id');
           const full = opt(cell('fullName'), splitName);
           // Readings in half-width katakana (ﾔﾏﾀﾞ) are stored full-width (ヤマダ).
@@ -546,6 +546,11 @@ export class ImportService {
           if (postal) customFields.postal_code = postal;
           const address = cell('address');
           if (address) customFields.address = address;
+          for (const field of fields) {
+            if (!field.startsWith('customFields.')) continue;
+            const value = cell(field);
+            if (value !== undefined) customFields[field.slice('customFields.'.length)] = value;
+          }
           const doc: Record<string, unknown> = {
             externalId,
             email: cell('email'),
@@ -614,7 +619,7 @@ export class ImportService {
 
 /** The column of an ingestion error's field path (orders name their lines' fields). */
 function columnField(kind: ImportKind, field: string): string {
-  if (kind === 'customers' && /^(firstName|lastName)$/.test(field)) return field;
+  if (kind === 'customers' && (/^(firstName|lastName)$/.test(field) || field.startsWith('customFields.'))) return field;
   if (kind !== 'orders') return field.split(/[.[]/)[0]!;
   const sub = /^lines\[\d+\]\.(\w+)/.exec(field)?.[1];
   const names: Record<string, string> = { productExternalId: 'productId', quantity: 'quantity', unitPrice: 'unitPrice', externalId: 'orderId', customerExternalId: 'customerId', placedAt: 'placedAt' };
