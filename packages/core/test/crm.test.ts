@@ -69,11 +69,18 @@ describe('companies', () => {
       expect(node.subtreeContacts, node.name).toBe(below[node.id]!.length);
     }
     expect(tree.find((n) => n.id === shibuya.id)!.ownRevenue).toBe(spend['b-4']! + spend['b-5']!);
+    // The one-figure rollup agrees with the tree, at the root and at depth 2.
+    for (const node of [group, kanto]) {
+      const figure = await kokyaku.companies.rollup(c, node.id);
+      const entry = tree.find((n) => n.id === node.id)!;
+      expect(figure).toEqual({ companies: tree.filter((n) => n.path.includes(node.id)).length, contacts: entry.subtreeContacts, orders: entry.subtreeOrders, revenue: entry.subtreeRevenue });
+    }
     expect(tree.find((n) => n.id === tokyo.id)!.ownRevenue).toBe(spend['b-4']);
     // The subtree of a node at depth 2, and a date range (only May's orders).
     const kantoTree = await kokyaku.companies.subtree(c, kanto.id, { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-31T00:00:00Z') });
     expect(kantoTree.map((n) => n.depth)).toEqual([0, 1, 2]);
     expect(kantoTree[0]!.subtreeRevenue).toBe(spend['b-3']! + spend['b-4']! + spend['b-5']! - 300);
+    expect((await kokyaku.companies.rollup(c, kanto.id, { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-31T00:00:00Z') })).revenue).toBe(kantoTree[0]!.subtreeRevenue);
     expect((await kokyaku.companies.ancestors(c, shibuya.id)).map((a) => a.name)).toEqual(['Yamada Tokyo', 'Yamada Kanto', 'Yamada Japan', 'Yamada Group']);
     expect((await kokyaku.companies.companiesOfCustomers(c, [await id('b-4')])).get(await id('b-4'))!.map((x) => x.companyId)).toEqual([tokyo.id, shibuya.id]);
   });

@@ -79,7 +79,7 @@ describe('CRM over GraphQL', () => {
       customer(id: $id) {
         leadScore { score band }
         customFieldValues { key type text }
-        companies { title company { name parent { name } } }
+        companies { title company { name parent { name revenue { companies contacts orders revenue } } } }
         notes { nodes { body pinned } }
         tasks(status: OPEN) { nodes { title } }
         inquiries { nodes { subject kind } }
@@ -93,7 +93,7 @@ describe('CRM over GraphQL', () => {
     const c = view.data!.customer;
     expect(c.leadScore).toEqual({ score: 20, band: 'WARM' });
     expect(c.customFieldValues).toEqual([{ key: 'skin_type', type: 'SELECT', text: 'dry' }]);
-    expect(c.companies).toEqual([{ title: 'Buyer', company: { name: 'Yamada Tea', parent: { name: 'Yamada Holdings' } } }]);
+    expect(c.companies).toEqual([{ title: 'Buyer', company: { name: 'Yamada Tea', parent: { name: 'Yamada Holdings', revenue: { companies: 2, contacts: 1, orders: 1, revenue: 3000 } } } }]);
     expect(c.notes.nodes).toEqual([{ body: 'Likes sencha.', pinned: true }]);
     expect(c.inquiries.nodes).toEqual([{ subject: 'Late delivery', kind: 'COMPLAINT' }]);
     expect(c.timeline.nodes.map((e: { kind: string }) => e.kind).sort()).toEqual(['DEAL_STAGE', 'DEAL_STAGE', 'INQUIRY', 'NOTE', 'ORDER', 'TASK']);

@@ -513,7 +513,7 @@ export type CompanyTreeQueryVariables = Exact<{
 }>;
 
 
-export type CompanyTreeQuery = { company: { id: string, name: string, subtree: Array<{ depth: number, path: Array<string>, ownRevenue: number, subtreeRevenue: number, subtreeOrders: number, subtreeContacts: number, company: { id: string, name: string, parentId: string | null } }> } | null };
+export type CompanyTreeQuery = { company: { id: string, name: string, revenue: { companies: number, contacts: number, orders: number, revenue: number }, subtree: Array<{ depth: number, path: Array<string>, ownRevenue: number, subtreeRevenue: number, subtreeOrders: number, subtreeContacts: number, company: { id: string, name: string, parentId: string | null } }> } | null };
 
 export type CreateCompanyMutationVariables = Exact<{
   input: CompanyInput;
@@ -1438,6 +1438,12 @@ export const CompanyTreeDocument = new TypedDocumentString(`
   company(id: $id) {
     id
     name
+    revenue(from: $from, to: $to) {
+      companies
+      contacts
+      orders
+      revenue
+    }
     subtree(from: $from, to: $to) {
       depth
       path

@@ -1058,6 +1058,12 @@ export const CompanyTreeDocument = new TypedDocumentString(`
   company(id: $id) {
     id
     name
+    revenue(from: $from, to: $to) {
+      companies
+      contacts
+      orders
+      revenue
+    }
     subtree(from: $from, to: $to) {
       depth
       path

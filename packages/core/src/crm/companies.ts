@@ -293,54 +293,108 @@ export class CompanyService {
    * A company and all its descendants, depth first, each with its own revenue and the revenue
    * rolled up over its subtree (placed orders of the contacts, optionally within [from, to)). A
    * customer who is a contact of several companies of a subtree counts once in it.
+   *
+   * Two statements: the tree (a recursive query), then the contacts of its companies with what
+   * each spent (the maintained facts, or their orders in the range through the customer index).
+   * The roll-up itself runs here: a planner cannot estimate a recursive query's size, and a join
+   * of its result with the contacts is where a bad guess costs minutes.
    */
   async subtree(ctx: KokyakuContext, id: string, range: { from?: Date | null; to?: Date | null } = {}): Promise<CompanyTreeNode[]> {
     if (!(await this.get(ctx, id))) throw KokyakuError.notFound('Company', id);
-    const rows = await sql<CompanyRow & { depth: number; path: string[]; own_minor: string; subtree_minor: string; subtree_orders: number; subtree_contacts: number }>(
+    const tree = await sql<CompanyRow & { depth: number; path: string[] }>(
       ctx.em,
       `with recursive tree(id, depth, path) as (
          select id, 0, array[id] from kokyaku.companies where tenant_id = $1 and id = $2::bigint
          union all
          select co.id, t.depth + 1, t.path || co.id from kokyaku.companies co join tree t on co.parent_id = t.id
          where co.tenant_id = $1 and not co.id = any(t.path)
-       ),
-       members as (
-         select distinct n.id as node_id, ct.customer_id, ct.company_id = n.id as own
-         from tree n join tree d on n.id = any(d.path) join kokyaku.company_contacts ct on ct.tenant_id = $1 and ct.company_id = d.id
-       ),
-       spend as (
-         select o.customer_id, sum(o.total_minor) as minor, count(*)::int as orders from kokyaku.orders o
-         where o.tenant_id = $1 and o.status = 'PLACED' and o.customer_id in (select customer_id from members)
-           and ($3::timestamptz is null or o.placed_at >= $3) and ($4::timestamptz is null or o.placed_at < $4)
-         group by o.customer_id
-       ),
-       rolled as (
-         select node_id,
-                coalesce(sum(s.minor), 0)::text as subtree_minor,
-                coalesce(sum(s.orders), 0)::int as subtree_orders,
-                count(distinct m.customer_id)::int as subtree_contacts,
-                coalesce(sum(s.minor) filter (where own), 0)::text as own_minor
-         from (select node_id, customer_id, bool_or(own) as own from members group by node_id, customer_id) m
-         left join spend s on s.customer_id = m.customer_id
-         group by node_id
        )
-       select ${COLUMNS}, t.depth, t.path::text[] as path,
-              coalesce(r.own_minor, '0') as own_minor, coalesce(r.subtree_minor, '0') as subtree_minor,
-              coalesce(r.subtree_orders, 0) as subtree_orders, coalesce(r.subtree_contacts, 0) as subtree_contacts
-       from tree t join kokyaku.companies co on co.id = t.id left join rolled r on r.node_id = t.id
-       order by t.path`,
-      [ctx.tenantId, id, range.from ?? null, range.to ?? null],
+       select ${COLUMNS}, t.depth, t.path::text[] as path from tree t join kokyaku.companies co on co.id = t.id order by t.path`,
+      [ctx.tenantId, id],
     );
-    const money = (minor: string) => toMajorUnits(Number(minor), ctx.shop.currency);
-    return rows.map((r) => ({
-      ...mapCompany(r),
-      depth: r.depth,
-      path: r.path,
-      ownRevenue: money(r.own_minor),
-      subtreeRevenue: money(r.subtree_minor),
-      subtreeOrders: r.subtree_orders,
-      subtreeContacts: r.subtree_contacts,
+    const ranged = range.from != null || range.to != null;
+    const contacts = await sql<{ company_id: string; customer_id: string; minor: string; orders: number }>(
+      ctx.em,
+      ranged
+        ? `select ct.company_id::text as company_id, ct.customer_id::text as customer_id, coalesce(s.minor, 0)::text as minor, coalesce(s.orders, 0)::int as orders
+           from kokyaku.company_contacts ct
+           left join lateral (
+             select sum(o.total_minor) as minor, count(*) as orders from kokyaku.orders o
+             where o.customer_id = ct.customer_id and o.tenant_id = $1 and o.status = 'PLACED'
+               and ($3::timestamptz is null or o.placed_at >= $3) and ($4::timestamptz is null or o.placed_at < $4)
+           ) s on true
+           where ct.tenant_id = $1 and ct.company_id = any(kokyaku.json_bigints($2::jsonb))`
+        : `select ct.company_id::text as company_id, ct.customer_id::text as customer_id, coalesce(f.total_spent_minor, 0)::text as minor, coalesce(f.orders_count, 0) as orders
+           from kokyaku.company_contacts ct left join kokyaku.customer_facts f on f.customer_id = ct.customer_id
+           where ct.tenant_id = $1 and ct.company_id = any(kokyaku.json_bigints($2::jsonb))`,
+      ranged ? [ctx.tenantId, JSON.stringify(tree.map((t) => t.id)), range.from ?? null, range.to ?? null] : [ctx.tenantId, JSON.stringify(tree.map((t) => t.id))],
+    );
+    // Each contact counts once in the company's own figures and once in each ancestor's subtree.
+    const index = new Map(tree.map((t, i) => [t.id, i]));
+    const own = tree.map(() => ({ seen: new Set<string>(), minor: 0 }));
+    const below = tree.map(() => ({ seen: new Set<string>(), minor: 0, orders: 0 }));
+    for (const contact of contacts) {
+      const i = index.get(contact.company_id);
+      if (i === undefined) continue;
+      const minor = Number(contact.minor);
+      if (!own[i]!.seen.has(contact.customer_id)) {
+        own[i]!.seen.add(contact.customer_id);
+        own[i]!.minor += minor;
+      }
+      for (const ancestor of tree[i]!.path) {
+        const sum = below[index.get(ancestor)!]!;
+        if (sum.seen.has(contact.customer_id)) continue;
+        sum.seen.add(contact.customer_id);
+        sum.minor += minor;
+        sum.orders += contact.orders;
+      }
+    }
+    const money = (minor: number) => toMajorUnits(minor, ctx.shop.currency);
+    return tree.map((t, i) => ({
+      ...mapCompany(t),
+      depth: t.depth,
+      path: t.path,
+      ownRevenue: money(own[i]!.minor),
+      subtreeRevenue: money(below[i]!.minor),
+      subtreeOrders: below[i]!.orders,
+      subtreeContacts: below[i]!.seen.size,
     }));
+  }
+
+  /**
+   * The revenue of a company and all its descendants in one figure: placed orders of their
+   * contacts (each customer once), optionally within [from, to). One statement; the contacts are
+   * found company by company through their index, whatever the planner guesses about the tree.
+   */
+  async rollup(ctx: KokyakuContext, id: string, range: { from?: Date | null; to?: Date | null } = {}): Promise<{ companies: number; contacts: number; orders: number; revenue: number }> {
+    if (!(await this.get(ctx, id))) throw KokyakuError.notFound('Company', id);
+    const ranged = range.from != null || range.to != null;
+    const row = await sqlOne<{ companies: number; contacts: number; orders: number; minor: string }>(
+      ctx.em,
+      `with recursive tree(id, path) as (
+         select id, array[id] from kokyaku.companies where tenant_id = $1 and id = $2::bigint
+         union all
+         select co.id, t.path || co.id from kokyaku.companies co join tree t on co.parent_id = t.id
+         where co.tenant_id = $1 and not co.id = any(t.path)
+       ),
+       customers as (
+         select distinct ct.customer_id from tree t join kokyaku.company_contacts ct on ct.company_id = t.id and ct.tenant_id = $1
+       )
+       select (select count(*) from tree)::int as companies, count(c.customer_id)::int as contacts,
+              coalesce(sum(s.orders), 0)::int as orders, coalesce(sum(s.minor), 0)::text as minor
+       from customers c
+       cross join lateral (
+         ${
+           ranged
+             ? `select coalesce(sum(o.total_minor), 0) as minor, count(*) as orders from kokyaku.orders o
+                where o.customer_id = c.customer_id and o.tenant_id = $1 and o.status = 'PLACED'
+                  and ($3::timestamptz is null or o.placed_at >= $3) and ($4::timestamptz is null or o.placed_at < $4)`
+             : `select f.total_spent_minor as minor, f.orders_count as orders from kokyaku.customer_facts f where f.customer_id = c.customer_id`
+         }
+       ) s`,
+      ranged ? [ctx.tenantId, id, range.from ?? null, range.to ?? null] : [ctx.tenantId, id],
+    );
+    return { companies: row?.companies ?? 0, contacts: row?.contacts ?? 0, orders: row?.orders ?? 0, revenue: toMajorUnits(Number(row?.minor ?? 0), ctx.shop.currency) };
   }
 
   /** The chain of parents of a company, nearest first. */

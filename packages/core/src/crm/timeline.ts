@@ -51,17 +51,21 @@ export class TimelineService {
     const after = args.after ? decodeCursor(args.after, 'tl') : null;
     if (after && (after.length !== 3 || !/^-?\d{1,20}$/.test(after[0]!) || !/^\d$/.test(after[1]!) || !isId(after[2]))) throw KokyakuError.invalidCursor(args.after ?? '');
     const kinds = new Set(args.kinds?.length ? args.kinds : TIMELINE_KINDS);
-    let customerIds: string[];
+    // One customer: equality, so each kind reads its index in order and stops after a page.
+    // A company: its contacts (any of them) and its own notes, tasks and deals.
+    const single = 'customerId' in subject;
+    let customers: string;
     let companyId: string | null = null;
     if ('customerId' in subject) {
-      customerIds = isId(subject.customerId) ? [subject.customerId] : [];
+      customers = isId(subject.customerId) ? subject.customerId : '0';
     } else {
       companyId = isId(subject.companyId) ? subject.companyId : '0';
       const rows = await sql<{ id: string }>(ctx.em, `select customer_id::text as id from kokyaku.company_contacts where tenant_id = $1 and company_id = $2::bigint`, [ctx.tenantId, companyId]);
-      customerIds = rows.map((r) => r.id);
+      customers = JSON.stringify(rows.map((r) => r.id));
     }
-    // $1 tenant, $2 customers (JSON), $3 company, $4 cursor time (µs since epoch), $5 cursor rank, $6 cursor id, $7 limit.
-    const who = (column: string) => `${column} = any(kokyaku.json_bigints($2::jsonb))`;
+    // $1 tenant, $2 the customer (or the company's contacts, JSON), $3 company, $4 cursor time (µs since epoch), $5 cursor rank, $6 cursor id, $7 limit.
+    const who = (column: string) => (single ? `${column} = $2::bigint` : `${column} = any(kokyaku.json_bigints($2::text::jsonb))`);
+    const whoOrCompany = (customerColumn: string, companyColumn: string) => (single ? who(customerColumn) : `(${who(customerColumn)} or ${companyColumn} = $3::bigint)`);
     const branch = (kind: TimelineKind, at: string, id: string, select: string, from: string, where: string) =>
       `(select '${kind}'::text as kind, ${at} as at, (extract(epoch from ${at}) * 1000000)::bigint::text as at_us, ${rank(kind)} as rank, ${id} as record_id, ${select}
         from ${from}
@@ -87,19 +91,19 @@ export class TimelineService {
     if (kinds.has('NOTE')) {
       branches.push(branch('NOTE', 'n.created_at', 'n.id', `n.author_id as actor_id, n.customer_id,
         jsonb_build_object('body', n.body, 'pinned', n.pinned, 'companyId', n.company_id::text, 'dealId', n.deal_id::text) as data`,
-        'kokyaku.notes n', `n.tenant_id = $1 and (${who('n.customer_id')} or n.company_id = $3::bigint)`));
+        'kokyaku.notes n', `n.tenant_id = $1 and ${whoOrCompany('n.customer_id', 'n.company_id')}`));
     }
     if (kinds.has('TASK')) {
       branches.push(branch('TASK', 't.created_at', 't.id', `t.created_by as actor_id, t.customer_id,
         jsonb_build_object('title', t.title, 'status', t.status, 'priority', t.priority, 'assigneeId', t.assignee_id, 'dueAt', t.due_at) as data`,
-        'kokyaku.tasks t', `t.tenant_id = $1 and (${who('t.customer_id')} or t.company_id = $3::bigint)`));
+        'kokyaku.tasks t', `t.tenant_id = $1 and ${whoOrCompany('t.customer_id', 't.company_id')}`));
     }
     if (kinds.has('DEAL_STAGE')) {
       branches.push(branch('DEAL_STAGE', 'h.moved_at', 'h.id', `h.actor_id, d.customer_id,
         jsonb_build_object('dealId', d.id::text, 'title', d.title, 'fromStage', fs.name, 'toStage', ts.name, 'outcome', ts.outcome) as data`,
         `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
          left join kokyaku.pipeline_stages fs on fs.id = h.from_stage_id`,
-        `h.tenant_id = $1 and (${who('d.customer_id')} or d.company_id = $3::bigint)`));
+        `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`));
     }
     for (const kind of ['SEGMENT_ENTERED', 'SEGMENT_LEFT'] as const) {
       if (!kinds.has(kind)) continue;
@@ -115,7 +119,7 @@ export class TimelineService {
        from (${branches.join('\nunion all\n')}) x
        where $3::bigint is null or $3::bigint is not null -- (types $3 when no branch reads it)
        order by at_us::bigint desc, rank desc, record_id desc limit $7`,
-      [ctx.tenantId, JSON.stringify(customerIds), companyId, after?.[0] ?? null, after ? Number(after[1]) : null, after?.[2] ?? null, first + 1],
+      [ctx.tenantId, customers, companyId, after?.[0] ?? null, after ? Number(after[1]) : null, after?.[2] ?? null, first + 1],
     );
     const nodes = rows.slice(0, first).map((r) => this.entry(ctx, r));
     const last = rows[Math.min(first, rows.length) - 1];

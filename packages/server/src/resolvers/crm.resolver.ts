@@ -3,7 +3,7 @@ import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, R
 import { CONTACT_DATA, READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
 import {
-  Company, CompanyConnection, CompanyContact, CompanyInput, CompanyPatch, CompanyTreeNode, CustomFieldDefinition, CustomFieldDefinitionInput,
+  Company, CompanyConnection, CompanyContact, CompanyRollup, CompanyInput, CompanyPatch, CompanyTreeNode, CustomFieldDefinition, CustomFieldDefinitionInput,
   CustomFieldDefinitionPatch, CustomFieldEntity as CustomFieldEntityEnum, CustomFieldValue, Deal, DealConnection, DealInput, DealPatch, DealStageChange,
   ForecastPeriod, ForecastRow, Inquiry, InquiryChannel, InquiryConnection, InquiryInput, InquiryKind, InquiryMessage, InquiryStats, InquiryStatus,
   LeadScore, MessageDirection, Note, NoteConnection, Pipeline, PipelineStage, Priority, ScoreContribution, ScoringBands, ScoringRule, ScoringRuleInput,
@@ -459,6 +459,17 @@ export class CompanyResolver {
   ) {
     const nodes = await kokyaku.companies.subtree(core, company.id, { from: from ? new Date(from) : null, to: to ? new Date(to) : null });
     return nodes.map((n: CoreTreeNode) => ({ company: n, depth: n.depth, path: n.path, ownRevenue: n.ownRevenue, subtreeRevenue: n.subtreeRevenue, subtreeOrders: n.subtreeOrders, subtreeContacts: n.subtreeContacts }));
+  }
+
+  @UseMiddleware(Costly(1))
+  @FieldResolver(() => CompanyRollup, { description: 'Revenue of the company and all its descendants in one figure (optionally of orders placed in [from, to)).' })
+  revenue(
+    @Root() company: CompanyRecord,
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('from', () => DateTimeScalar, { nullable: true }) from?: string | null,
+    @Arg('to', () => DateTimeScalar, { nullable: true }) to?: string | null,
+  ) {
+    return kokyaku.companies.rollup(core, company.id, { from: from ? new Date(from) : null, to: to ? new Date(to) : null });
   }
 
   @FieldResolver(() => [CustomFieldValue])

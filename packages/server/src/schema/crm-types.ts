@@ -133,6 +133,14 @@ export class CompanyTreeNode {
   @Field(() => Int) subtreeContacts!: number;
 }
 
+@ObjectType({ description: 'The revenue of a company and all its descendants: placed orders of their contacts, each customer once.' })
+export class CompanyRollup {
+  @Field(() => Int, { description: 'Companies in the subtree, this one included.' }) companies!: number;
+  @Field(() => Int) contacts!: number;
+  @Field(() => Int) orders!: number;
+  @Field(() => Float) revenue!: number;
+}
+
 @InputType()
 export class CompanyInput {
   @Field(() => String, { nullable: true }) externalId?: string | null;

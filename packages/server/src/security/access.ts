@@ -126,7 +126,8 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   // personal: roles without access to contact data do not see it.
   CustomFieldDefinition: inherit('id', 'entity', 'key', 'label', 'description', 'type', 'required', 'options', 'min', 'max', 'maxLength', 'createdAt', 'updatedAt'),
   CustomFieldValue: inherit('key', 'label', 'type', 'text', 'number', 'boolean', 'options'),
-  Company: inherit('id', 'externalId', 'name', 'domain', 'industry', 'size', 'parentId', 'customFields', 'createdAt', 'updatedAt', 'parent', 'children', 'ancestors', 'contacts', 'subtree', 'customFieldValues', 'notes', 'deals', 'timeline'),
+  Company: inherit('id', 'externalId', 'name', 'domain', 'industry', 'size', 'parentId', 'customFields', 'createdAt', 'updatedAt', 'parent', 'children', 'ancestors', 'contacts', 'subtree', 'revenue', 'customFieldValues', 'notes', 'deals', 'timeline'),
+  CompanyRollup: inherit('companies', 'contacts', 'orders', 'revenue'),
   CompanyConnection: inherit('nodes', 'pageInfo'),
   CompanyContact: inherit('companyId', 'customerId', 'title', 'role', 'createdAt', 'company', 'customer'),
   CompanyTreeNode: inherit('company', 'depth', 'path', 'ownRevenue', 'subtreeRevenue', 'subtreeOrders', 'subtreeContacts'),
