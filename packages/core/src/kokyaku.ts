@@ -149,11 +149,11 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     }),
     // An event changes no order figure: new placeholder customers are scored and placed like any
     // new customer; for the others only lead scores and the segments reading events or scores can change.
-    events: new EventService(async (ctx, { customerIds, newCustomerIds }) => {
+    events: new EventService(async (ctx, { customerIds, newCustomerIds, types }) => {
       await changed(ctx, newCustomerIds);
       const created = new Set(newCustomerIds);
       const known = customerIds.filter((id) => !created.has(id));
-      await scoring.score(ctx, known);
+      await scoring.scoreAfterEvents(ctx, known, types);
       await segments.reevaluate(ctx, known, { onlyReadingActivity: true });
     }),
     metrics,

@@ -59,7 +59,7 @@ export interface LeadScore {
   customerId: string;
   score: number;
   band: ScoreBand;
-  /** When it was last computed (scores fade between computations: `refresh` recomputes them all). */
+  /** When the score last changed (scores fade between computations: `refresh` recomputes them all). */
   computedAt: Date | null;
 }
 
@@ -179,6 +179,21 @@ export class ScoringService {
     return (await sql<RuleRow>(ctx.em, `select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1 order by id`, [ctx.tenantId])).map(mapRule);
   }
 
+  /** The rules and the bands in one statement (what every rescore needs). */
+  private async settings(ctx: KokyakuContext): Promise<{ rules: ScoringRule[]; bands: ScoringBands }> {
+    const row = await sqlOne<{ rules: RuleRow[]; hot: number | null; warm: number | null }>(
+      ctx.em,
+      `select coalesce((select jsonb_agg(r order by r.id) from (select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1) r), '[]') as rules,
+              s.hot, s.warm
+       from (select 1) one left join kokyaku.scoring_settings s on s.tenant_id = $1`,
+      [ctx.tenantId],
+    );
+    return {
+      rules: (row?.rules ?? []).map(mapRule),
+      bands: row?.hot != null && row.warm != null ? { hot: row.hot, warm: row.warm } : { ...DEFAULT_BANDS },
+    };
+  }
+
   async bands(ctx: KokyakuContext): Promise<ScoringBands> {
     const row = await sqlOne<{ hot: number; warm: number }>(ctx.em, `select hot, warm from kokyaku.scoring_settings where tenant_id = $1`, [ctx.tenantId]);
     return row ? { hot: row.hot, warm: row.warm } : { ...DEFAULT_BANDS };
@@ -230,35 +245,64 @@ export class ScoringService {
   }
 
   /**
-   * Recomputes the scores of some customers (null: everyone) as of `now`. Returns how many
-   * customers have a score. Does nothing when the shop has no rules and no scores.
+   * Recomputes the scores of some customers (null: everyone) as of `now`. Returns how many scores
+   * changed. Does nothing when the shop has no rules (and clears scores left by deleted ones).
    */
   async score(ctx: KokyakuContext, customerIds: readonly string[] | null, options: { now?: Date } = {}): Promise<number> {
     if (customerIds && customerIds.length === 0) return 0;
-    const rules = await this.rules(ctx);
-    const now = options.now ?? new Date();
+    return this.scoreWith(ctx, await this.settings(ctx), customerIds, options.now ?? new Date());
+  }
+
+  /**
+   * After a batch of events: only what events can change. With no rule counting one of the
+   * batch's event types and no rule condition reading events, nothing; otherwise the customers
+   * who had events of a counted type (everyone in the batch when a condition reads events).
+   */
+  async scoreAfterEvents(ctx: KokyakuContext, customerIds: readonly string[], types: ReadonlyMap<string, ReadonlySet<string>>): Promise<number> {
+    if (customerIds.length === 0) return 0;
+    const settings = await this.settings(ctx);
+    if (settings.rules.length === 0) return 0;
+    const counted = new Set(settings.rules.flatMap((r) => (r.activity === 'EVENT' && r.eventType ? [r.eventType] : [])));
+    let readsEvents = false;
+    for (const rule of settings.rules) {
+      if (!rule.condition || !rule.condition.includes('events')) continue;
+      try {
+        readsEvents ||= (await this.segments.compile(ctx, rule.condition)).events;
+      } catch {
+        // A condition that no longer compiles scores nothing.
+      }
+    }
+    const affected = readsEvents ? customerIds : customerIds.filter((id) => [...(types.get(id) ?? [])].some((t) => counted.has(t)));
+    if (affected.length === 0) return 0;
+    return this.scoreWith(ctx, settings, affected, new Date());
+  }
+
+  private async scoreWith(ctx: KokyakuContext, { rules, bands }: { rules: ScoringRule[]; bands: ScoringBands }, customerIds: readonly string[] | null, now: Date): Promise<number> {
     const scope = customerIds ? JSON.stringify(customerIds) : null;
     if (rules.length === 0) {
       await sql(ctx.em, `delete from kokyaku.lead_scores where tenant_id = $1 and ($2::jsonb is null or customer_id = any(kokyaku.json_bigints($2::jsonb)))`, [ctx.tenantId, scope]);
       return 0;
     }
-    const bands = await this.bands(ctx);
     const query = await this.contributions(ctx, rules, customerIds, now, [bands.hot, bands.warm]);
+    // A score written again unchanged is not written: most customers' scores stay put between
+    // batches, and a row rewritten is a row to vacuum.
     const [row] = await sql<{ n: number }>(
       ctx.em,
       `${query.sql},
        totals as (select customer_id, round(sum(points)::numeric, 2)::float8 as score from contributions group by customer_id),
        written as (
-         insert into kokyaku.lead_scores (customer_id, tenant_id, score, band, computed_at)
+         insert into kokyaku.lead_scores as l (customer_id, tenant_id, score, band, computed_at)
          select customer_id, $1, score, case when score >= $4::float8 then 'HOT' when score >= $5::float8 then 'WARM' else 'COLD' end, $2 from totals
          on conflict (customer_id) do update set score = excluded.score, band = excluded.band, computed_at = excluded.computed_at
+           where l.score is distinct from excluded.score or l.band is distinct from excluded.band
          returning 1
        ),
        removed as (
          delete from kokyaku.lead_scores l where l.tenant_id = $1 and ($3::jsonb is null or l.customer_id = any(kokyaku.json_bigints($3::jsonb)))
            and l.customer_id not in (select customer_id from totals)
+         returning 1
        )
-       select (select count(*) from written)::int as n`,
+       select (select count(*) from written)::int + (select count(*) from removed)::int as n`,
       query.params,
     );
     return row?.n ?? 0;

@@ -63,7 +63,8 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     nullable: false,
     description: 'HOT, WARM or COLD by the shop\'s score thresholds (COLD without a score).',
     example: 'score_band = HOT',
-    values: { HOT: `coalesce(ls.band, 'COLD') = 'HOT'`, WARM: `coalesce(ls.band, 'COLD') = 'WARM'`, COLD: `coalesce(ls.band, 'COLD') = 'COLD'` },
+    // Never NULL (a customer without a score row is COLD); HOT and WARM can use the band index.
+    values: { HOT: `(ls.band is not null and ls.band = 'HOT')`, WARM: `(ls.band is not null and ls.band = 'WARM')`, COLD: `coalesce(ls.band, 'COLD') = 'COLD'` },
   },
   { name: 'email', type: 'text', column: 'c.email', nullable: true, description: 'Email address (lower case).', example: "email = 'hanako@example.jp'", normalize: (v) => v.trim().toLowerCase() },
   { name: 'email_domain', type: 'text', column: 'f.email_domain', nullable: true, description: 'The part of the email address after @.', example: "email_domain = 'example.jp'", normalize: (v) => v.trim().toLowerCase().replace(/^@/, '') },

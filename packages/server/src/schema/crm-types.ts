@@ -426,7 +426,7 @@ export class ScoringBands {
 export class LeadScore {
   @Field(() => Float) score!: number;
   @Field(() => ScoreBand) band!: E<typeof ScoreBand>;
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was computed (refresh recomputes fading points).' }) computedAt!: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the score last changed (refresh recomputes fading points).' }) computedAt!: Date | null;
 }
 
 @ObjectType()

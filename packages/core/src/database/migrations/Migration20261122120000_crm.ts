@@ -245,6 +245,7 @@ export class Migration20261122120000_crm extends Migration {
         computed_at timestamptz not null
       )`);
     this.addSql(`create index lead_score_idx on kokyaku.lead_scores (tenant_id, score)`);
+    this.addSql(`create index lead_score_band_idx on kokyaku.lead_scores (tenant_id, band)`);
 
     for (const table of CRM_TABLES) this.addSql(`do $$ begin ${tenantIsolation('%I', `'${table}'`)} end $$`);
   }
