@@ -464,3 +464,43 @@ describe('lead scoring', () => {
     expect(await field({ name: 'x', points: 5, condition: 'amount_spent > 3', halfLifeDays: 3 })).toBe('halfLifeDays');
   });
 });
+
+describe('merges and erasure', () => {
+  it('moves notes, tasks, inquiries, deals and companies to the survivor of a merge', async () => {
+    const c = ctx();
+    await kokyaku.customers.upsert(c, [{ externalId: 'm-keep' }, { externalId: 'm-gone' }]);
+    const [keep, gone] = [await id('m-keep'), await id('m-gone')];
+    const company = await kokyaku.companies.create(c, { name: 'Merge Co', customFields: { plan: 'basic' } });
+    await kokyaku.companies.addContact(c, company.id, { id: gone }, { title: 'Owner' });
+    await kokyaku.notes.add(c, { customerId: gone, body: 'Met at the fair.' });
+    await kokyaku.tasks.create(c, { customerId: gone, title: 'Send the brochure' });
+    await kokyaku.inquiries.open(c, { customerId: gone, channel: 'PHONE', subject: 'Opening hours' });
+    const pipeline = (await kokyaku.deals.pipelines(c))[0]!;
+    await kokyaku.deals.create(c, { pipelineId: pipeline.id, title: 'Fair order', customerId: gone });
+    await kokyaku.identity.merge(c, keep, [gone]);
+    expect((await kokyaku.notes.list(c, { customerId: keep })).nodes.map((n) => n.body)).toEqual(['Met at the fair.']);
+    expect((await kokyaku.tasks.list(c, { customerId: keep })).nodes.map((t) => t.title)).toEqual(['Send the brochure']);
+    expect((await kokyaku.inquiries.list(c, { customerId: keep })).nodes.map((i) => i.subject)).toEqual(['Opening hours']);
+    expect((await kokyaku.deals.list(c, { customerId: keep })).nodes.map((d) => d.title)).toEqual(['Fair order']);
+    expect((await kokyaku.companies.companiesOfCustomers(c, [keep])).get(keep)).toMatchObject([{ companyId: company.id, title: 'Owner' }]);
+  });
+
+  it('erases what was written about a customer, keeping inquiry times', async () => {
+    const c = ctx();
+    await kokyaku.customers.upsert(c, [{ externalId: 'e-1', email: 'erase.me@example.jp' }]);
+    const customerId = await id('e-1');
+    await kokyaku.notes.add(c, { customerId, body: 'Wrote from erase.me@example.jp' });
+    const task = await kokyaku.tasks.create(c, { customerId, title: 'Call erase.me@example.jp' });
+    const inquiry = await kokyaku.inquiries.open(c, { customerId, channel: 'EMAIL', subject: 'From erase.me@example.jp', body: 'Reach me at erase.me@example.jp', openedAt: new Date('2026-11-01T00:00:00Z') });
+    await kokyaku.inquiries.reply(c, inquiry.id, { body: 'Dear erase.me@example.jp', at: new Date('2026-11-01T01:00:00Z') });
+    await kokyaku.privacy.eraseCustomer(c, { id: customerId });
+    const found = await sql<{ n: number }>(
+      c.em,
+      `select (select count(*) from kokyaku.notes where body like '%erase.me%') + (select count(*) from kokyaku.tasks where title like '%erase.me%')
+            + (select count(*) from kokyaku.inquiries where subject like '%erase.me%') + (select count(*) from kokyaku.inquiry_messages where body like '%erase.me%') as n`,
+    );
+    expect(Number(found[0]!.n)).toBe(0);
+    expect((await kokyaku.inquiries.get(c, inquiry.id))!.firstResponseMinutes).toBe(60);
+    expect((await kokyaku.tasks.get(c, task.id))!.title).toBe('(erased)');
+  });
+});
