@@ -301,31 +301,17 @@ export class CompanyService {
    */
   async subtree(ctx: KokyakuContext, id: string, range: { from?: Date | null; to?: Date | null } = {}): Promise<CompanyTreeNode[]> {
     if (!(await this.get(ctx, id))) throw KokyakuError.notFound('Company', id);
-    const ids = await this.subtreeIds(ctx, id);
-    const rows = await sql<CompanyRow>(ctx.em, `select ${COLUMNS} from kokyaku.companies co where co.tenant_id = $1 and co.id = any(kokyaku.json_bigints($2::jsonb))`, [
-      ctx.tenantId,
-      JSON.stringify(ids),
-    ]);
-    // Depth first from the root, children by id; each with its path from the root.
-    const children = new Map<string, CompanyRow[]>();
-    let rootRow: CompanyRow | undefined;
-    for (const row of rows) {
-      if (row.id === id) rootRow = row;
-      else {
-        const list = children.get(row.parent_id!);
-        if (list) list.push(row);
-        else children.set(row.parent_id!, [row]);
-      }
-    }
-    const tree: (CompanyRow & { depth: number; path: string[] })[] = [];
-    const stack: { row: CompanyRow; path: string[] }[] = rootRow ? [{ row: rootRow, path: [id] }] : [];
-    while (stack.length > 0) {
-      const { row, path } = stack.pop()!;
-      tree.push({ ...row, depth: path.length - 1, path });
-      // Largest id first onto the stack: the smallest comes off first (ids are decimal strings).
-      const below = (children.get(row.id) ?? []).sort((a, b) => b.id.length - a.id.length || (a.id < b.id ? 1 : -1));
-      for (const child of below) stack.push({ row: child, path: [...path, child.id] });
-    }
+    const tree = await sql<CompanyRow & { depth: number; path: string[] }>(
+      ctx.em,
+      `with recursive tree(id, depth, path) as (
+         select id, 0, array[id] from kokyaku.companies where tenant_id = $1 and id = $2::bigint
+         union all
+         select co.id, t.depth + 1, t.path || co.id from kokyaku.companies co join tree t on co.parent_id = t.id
+         where co.tenant_id = $1 and not co.id = any(t.path)
+       )
+       select ${COLUMNS}, t.depth, t.path::text[] as path from tree t join kokyaku.companies co on co.id = t.id order by t.path`,
+      [ctx.tenantId, id],
+    );
     const ranged = range.from != null || range.to != null;
     const contacts = await sql<{ company_id: string; customer_id: string; minor: string; orders: number }>(
       ctx.em,
