@@ -280,7 +280,8 @@ export class ScoringService {
   private async scoreWith(ctx: KokyakuContext, { rules, bands }: { rules: ScoringRule[]; bands: ScoringBands }, customerIds: readonly string[] | null, now: Date): Promise<number> {
     const scope = customerIds ? JSON.stringify(customerIds) : null;
     if (rules.length === 0) {
-      await sql(ctx.em, `delete from kokyaku.lead_scores where tenant_id = $1 and ($2::jsonb is null or customer_id = any(kokyaku.json_bigints($2::jsonb)))`, [ctx.tenantId, scope]);
+      // Without rules there are no scores, except those the last rule's deletion clears (everyone).
+      if (customerIds === null) await sql(ctx.em, `delete from kokyaku.lead_scores where tenant_id = $1`, [ctx.tenantId]);
       return 0;
     }
     const query = await this.contributions(ctx, rules, customerIds, now, [bands.hot, bands.warm]);
