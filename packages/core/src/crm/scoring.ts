@@ -278,7 +278,6 @@ export class ScoringService {
   }
 
   private async scoreWith(ctx: KokyakuContext, { rules, bands }: { rules: ScoringRule[]; bands: ScoringBands }, customerIds: readonly string[] | null, now: Date): Promise<number> {
-    const scope = customerIds ? JSON.stringify(customerIds) : null;
     if (rules.length === 0) {
       // Without rules there are no scores, except those the last rule's deletion clears (everyone).
       if (customerIds === null) await sql(ctx.em, `delete from kokyaku.lead_scores where tenant_id = $1`, [ctx.tenantId]);
