@@ -3,6 +3,7 @@ import type { KokyakuContext } from '../context.js';
 import { readBoolean } from '../imports/convert.js';
 import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql } from '../shared/sql.js';
+import { isCalendarDate } from '../shared/validation.js';
 import { isId, parseInput, unique } from './shared.js';
 
 export const CUSTOM_FIELD_ENTITIES = ['CUSTOMER', 'COMPANY', 'DEAL'] as const;
@@ -137,10 +138,6 @@ const mapDefinition = (r: DefinitionRow): CustomFieldDefinition => ({
   updatedAt: asDate(r.updated_at),
 });
 
-function isRealDate(value: string): boolean {
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
-}
 
 const describe = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value));
 
@@ -175,7 +172,7 @@ export function checkCustomValue(def: Pick<CustomFieldDefinition, 'type' | 'opti
       return { error: `Must be true or false, not ${describe(value)}.` };
     }
     case 'DATE': {
-      if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value.trim()) || !isRealDate(value.trim())) {
+      if (typeof value !== 'string' || !isCalendarDate(value.trim())) {
         return { error: `Must be a date written YYYY-MM-DD, not ${describe(value)}.` };
       }
       return { value: value.trim() };

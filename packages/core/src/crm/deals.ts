@@ -4,7 +4,7 @@ import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits, toMinorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
-import { jsonObject, optionalText } from '../shared/validation.js';
+import { isCalendarDate, jsonObject, optionalText } from '../shared/validation.js';
 import type { CustomFieldService } from './custom-fields.js';
 import { actorId, idParam, isId, parseInput, requireOrder, requireRow, unique } from './shared.js';
 
@@ -110,7 +110,7 @@ const pipelineSchema = z.strictObject({
 const dateText = z
   .string({ error: 'Must be a date written YYYY-MM-DD.' })
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'Must be a date written YYYY-MM-DD.')
-  .refine((d) => !Number.isNaN(new Date(`${d}T00:00:00Z`).getTime()) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'Is not a calendar date.');
+  .refine(isCalendarDate, 'Is not a calendar date.');
 
 const dealFields = {
   pipelineId: z.string({ error: 'Required: a pipeline id.' }),

@@ -3,7 +3,8 @@ import type { KokyakuContext } from '../context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { sqlOne } from '../shared/sql.js';
 
-export const isId = (id: unknown): id is string => typeof id === 'string' && /^\d{1,18}$/.test(id);
+export { isId } from '../shared/validation.js';
+import { isId } from '../shared/validation.js';
 
 function path(parts: readonly PropertyKey[]): string {
   let out = '';

@@ -12,7 +12,7 @@ import { asDate, sql, transaction } from '../shared/sql.js';
 import type { AuditService } from '../privacy/audit.service.js';
 import { type CustomerSearchHit, type CustomerSearchOptions, searchCustomers } from '../search/customer-search.js';
 import { type CustomFieldDefinition, checkCustomFields, loadDefinitions } from '../crm/custom-fields.js';
-import { externalIdSchema, instantSchema, jsonObject, labelList, optionalText } from '../shared/validation.js';
+import { externalIdSchema, instantSchema, isCalendarDate, jsonObject, labelList, optionalText } from '../shared/validation.js';
 
 export interface CustomerInput {
   externalId: string;
@@ -94,10 +94,6 @@ export interface CustomerRecord {
   metrics: CustomerMetricsRecord;
 }
 
-function isRealDate(value: string): boolean {
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
-}
 
 function customerSchema(defaultCountry: string, definitions: ReadonlyMap<string, CustomFieldDefinition> = new Map()) {
   return z.strictObject({
@@ -130,7 +126,7 @@ function customerSchema(defaultCountry: string, definitions: ReadonlyMap<string,
     birthday: z
       .string({ error: 'Must be a date written YYYY-MM-DD, or null.' })
       .regex(/^\d{4}-\d{2}-\d{2}$/, 'Must be a date written YYYY-MM-DD.')
-      .refine(isRealDate, 'Is not a calendar date.')
+      .refine(isCalendarDate, 'Is not a calendar date.')
       .refine((d) => d >= '1900-01-01' && d <= new Date().toISOString().slice(0, 10), 'Must be between 1900-01-01 and today.')
       .nullable()
       .optional(),
@@ -291,12 +287,16 @@ export class CustomerService {
 
   /** The errors `upsert` would report for these items, writing nothing (import dry runs). */
   async validate(ctx: KokyakuContext, customers: readonly unknown[]): Promise<BatchItemError[]> {
-    return validateBatch(customers, await this.schema(ctx), 'externalId').errors;
+    return validateBatch(customers, await this.schema(ctx, customers), 'externalId').errors;
   }
 
-  /** The schema of a customer input for this shop: its default country and its custom field definitions. */
-  private async schema(ctx: KokyakuContext) {
-    return customerSchema(ctx.shop.defaultCountry, await loadDefinitions(ctx, 'CUSTOMER'));
+  /**
+   * The schema of a customer input for this shop: its default country and, when some item of the
+   * batch carries custom fields, their definitions (a batch without any costs no extra statement).
+   */
+  private async schema(ctx: KokyakuContext, customers: readonly unknown[]) {
+    const custom = customers.some((c) => typeof c === 'object' && c !== null && typeof (c as { customFields?: unknown }).customFields === 'object' && (c as { customFields?: unknown }).customFields !== null);
+    return customerSchema(ctx.shop.defaultCountry, custom ? await loadDefinitions(ctx, 'CUSTOMER') : new Map());
   }
 
   /**
@@ -304,7 +304,7 @@ export class CustomerService {
    * null clears it. Invalid items are reported by index and field; the valid ones are stored.
    */
   async upsert(ctx: KokyakuContext, customers: readonly CustomerInput[]): Promise<BatchResult> {
-    const { valid, errors } = validateBatch(customers, await this.schema(ctx), 'externalId');
+    const { valid, errors } = validateBatch(customers, await this.schema(ctx, customers), 'externalId');
     const result = emptyResult(customers.length, errors);
     const items = lastPerKey(valid, (c) => c.externalId);
     if (items.length === 0) return result;

@@ -4,6 +4,7 @@ import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } fro
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
+import { isId } from '../shared/validation.js';
 import { type CompiledSegment, compileSegmentQuery, segmentFrom } from './compiler.js';
 import { loadDefinitions } from '../crm/custom-fields.js';
 import { todayIn } from './dates.js';
@@ -48,7 +49,6 @@ const SEGMENT_COLUMNS = `s.id::text as id, s.name, s.query, s.created_at, s.upda
 
 /** What a compiled segment reads: the facts, and the customer rows only when it needs them. */
 const from = segmentFrom;
-const isId = (id: string) => /^\d{1,18}$/.test(id);
 
 const segmentInput = z.strictObject({
   name: z.string({ error: 'Required: a name.' }).trim().min(1, 'Must not be empty.').max(200, 'At most 200 characters.'),

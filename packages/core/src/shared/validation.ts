@@ -35,3 +35,13 @@ export const instantSchema = z.union(
 
 /** A JSON object (not an array, not a scalar). */
 export const jsonObject = z.record(z.string(), z.unknown(), { error: 'Must be a JSON object.' });
+
+/** Kokyaku's id of a row: a bigint written in decimal. */
+export const isId = (id: unknown): id is string => typeof id === 'string' && /^\d{1,18}$/.test(id);
+
+/** `YYYY-MM-DD` naming a day of the calendar (not 2026-02-30). */
+export function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
