@@ -71,6 +71,10 @@ describe('CRM over GraphQL', () => {
     });
     const moved = await call('SUPPORT', `mutation($id: ID!, $s: ID!) { moveDeal(id: $id, stageId: $s) { outcome history { fromStageId toStageId actorId } } }`, { id: deal.data!.createDeal.id, s: stages[1]!.id });
     expect(moved.data!.moveDeal.outcome).toBe('WON');
+    await call('SUPPORT', `mutation($d: ID) { addNote(dealId: $d, body: "Signed.") { id } }`, { d: deal.data!.createDeal.id });
+    await call('SUPPORT', `mutation($c: ID) { createTask(input: { title: "Send the contract", companyId: $c }) { id } }`, { c: childId });
+    const linked = await call('SUPPORT', `query($d: ID!, $c: ID) { deal(id: $d) { notes { nodes { body } } } company(id: $c) { tasks(status: OPEN) { nodes { title } } } }`, { d: deal.data!.createDeal.id, c: childId });
+    expect(linked.data).toEqual({ deal: { notes: { nodes: [{ body: 'Signed.' }] } }, company: { tasks: { nodes: [{ title: 'Send the contract' }] } } });
     expect(moved.data!.moveDeal.history).toHaveLength(2);
     await call('ADMIN', `mutation { createScoringRule(input: { name: "Complained", activity: INQUIRY, points: -10 }) { id } }`);
     await call('ADMIN', `mutation { createScoringRule(input: { name: "Dry skin", condition: "custom.skin_type = 'dry'", points: 30 }) { id } }`);

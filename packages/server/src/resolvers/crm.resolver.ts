@@ -487,6 +487,11 @@ export class CompanyResolver {
     return connection(await kokyaku.deals.list(core, { companyId: company.id, first: 100 }));
   }
 
+  @FieldResolver(() => TaskConnection, { description: 'Tasks about the company, soonest due first.' })
+  async tasks(@Root() company: CompanyRecord, @Ctx() { kokyaku, core }: GraphQLContext, @Arg('status', () => TaskStatus, { nullable: true }) status?: E<typeof TaskStatus> | null) {
+    return connection(await kokyaku.tasks.list(core, { companyId: company.id, status, first: 100 }));
+  }
+
   @UseMiddleware(Costly(1))
   @FieldResolver(() => TimelineConnection, { description: "The company's notes, tasks and deals with its contacts' activity, newest first." })
   async timeline(
@@ -518,6 +523,16 @@ export class DealResolver {
   @FieldResolver(() => [DealStageChange], { description: 'Every stage the deal has been in, in order.' })
   history(@Root() deal: Deal, @Ctx() { kokyaku, core }: GraphQLContext) {
     return kokyaku.deals.history(core, deal.id);
+  }
+
+  @FieldResolver(() => NoteConnection, { description: 'Notes about the deal, pinned first.' })
+  async notes(@Root() deal: Deal, @Ctx() { kokyaku, core }: GraphQLContext, @Arg('first', () => Int, { nullable: true }) first?: number | null, @Arg('after', () => String, { nullable: true }) after?: string | null) {
+    return connection(await kokyaku.notes.list(core, { dealId: deal.id }, { first, after }));
+  }
+
+  @FieldResolver(() => TaskConnection, { description: 'Tasks about the deal, soonest due first.' })
+  async tasks(@Root() deal: Deal, @Ctx() { kokyaku, core }: GraphQLContext, @Arg('status', () => TaskStatus, { nullable: true }) status?: E<typeof TaskStatus> | null) {
+    return connection(await kokyaku.tasks.list(core, { dealId: deal.id, status, first: 100 }));
   }
 
   @FieldResolver(() => [ID], { description: 'Ids of the orders that fulfilled the deal.' })
