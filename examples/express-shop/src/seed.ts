@@ -49,6 +49,70 @@ export const toCrm = {
 };
 
 /**
+ * What staff would have written into the CRM by now: a café chain with its branches and their
+ * buyers as contacts, a wholesale pipeline with deals, notes, tasks, a complaint with its reply,
+ * and lead scoring rules with a segment of hot leads. Deterministic: the first customers of the
+ * demo shop play the parts.
+ */
+async function seedCrmRecords(kokyaku: Kokyaku, demo: DemoShop, now: Date): Promise<void> {
+  const ctx = kokyaku.context({ actor: { id: 'staff-demo', roles: ['ADMIN'] } });
+  const customerId = async (index: number) => (await kokyaku.customers.findByExternalId(ctx, demo.customers[index % demo.customers.length]!.id))!.id;
+  const days = (n: number) => new Date(now.getTime() + n * 86_400_000);
+  await kokyaku.customFields.define(ctx, { entity: 'COMPANY', key: 'contract', label: 'Contract', type: 'SELECT', options: ['none', 'monthly', 'annual'] });
+  await kokyaku.customFields.define(ctx, { entity: 'CUSTOMER', key: 'roast', label: 'Preferred roast', type: 'SELECT', options: ['light', 'medium', 'dark'] });
+  const chain = await kokyaku.companies.create(ctx, { name: 'Kissa Holdings', domain: 'kissa.example', industry: 'café', size: 240, customFields: { contract: 'annual' } });
+  const kanto = await kokyaku.companies.create(ctx, { name: 'Kissa Kanto', parentId: chain.id, customFields: { contract: 'annual' } });
+  const branches = [
+    await kokyaku.companies.create(ctx, { name: 'Kissa Shibuya', parentId: kanto.id }),
+    await kokyaku.companies.create(ctx, { name: 'Kissa Yokohama', parentId: kanto.id }),
+    await kokyaku.companies.create(ctx, { name: 'Kissa Umeda', parentId: chain.id, customFields: { contract: 'monthly' } }),
+  ];
+  await kokyaku.companies.addContact(ctx, chain.id, { id: await customerId(0) }, { title: 'Purchasing manager', role: 'decision maker' });
+  for (const [i, branch] of branches.entries()) await kokyaku.companies.addContact(ctx, branch.id, { id: await customerId(i + 1) }, { title: 'Store manager', role: 'buyer' });
+  await kokyaku.customers.upsert(ctx, [0, 1, 2].map((i) => ({ externalId: demo.customers[i]!.id, customFields: { roast: ['light', 'medium', 'dark'][i] } })));
+
+  const pipeline = await kokyaku.deals.createPipeline(ctx, {
+    name: 'Wholesale',
+    stages: [
+      { name: 'Lead', probability: 0.1 },
+      { name: 'Tasting', probability: 0.3 },
+      { name: 'Proposal', probability: 0.6 },
+      { name: 'Won', probability: 1, outcome: 'WON' },
+      { name: 'Lost', probability: 0, outcome: 'LOST' },
+    ],
+  });
+  const stage = (name: string) => pipeline.stages.find((s) => s.name === name)!.id;
+  const month = (n: number) => days(30 * n).toISOString().slice(0, 10);
+  const beans = await kokyaku.deals.create(ctx, { pipelineId: pipeline.id, stageId: stage('Proposal'), title: 'House blend for all branches', amount: 1_200_000, expectedCloseDate: month(1), ownerId: 'staff-demo', companyId: chain.id, customerId: await customerId(0) });
+  await kokyaku.deals.create(ctx, { pipelineId: pipeline.id, stageId: stage('Tasting'), title: 'Decaf trial, Umeda', amount: 180_000, expectedCloseDate: month(2), ownerId: 'staff-sales', companyId: branches[2]!.id });
+  await kokyaku.deals.create(ctx, { pipelineId: pipeline.id, title: 'Cold brew kits', amount: 90_000, expectedCloseDate: month(3), ownerId: 'staff-sales', companyId: branches[0]!.id });
+  await kokyaku.notes.add(ctx, { companyId: chain.id, body: 'Annual contract renews in spring; they compare with two roasters.', pinned: true });
+  await kokyaku.notes.add(ctx, { dealId: beans.id, body: 'Tasting went well: medium roast preferred.' });
+  await kokyaku.notes.add(ctx, { customerId: await customerId(1), body: 'Prefers calls before the lunch rush (before 11:00).' });
+  await kokyaku.tasks.create(ctx, { title: 'Send the annual contract draft', assigneeId: 'staff-demo', dueAt: days(3), dealId: beans.id, priority: 'HIGH' });
+  await kokyaku.tasks.create(ctx, { title: 'Call back about the grinder', assigneeId: 'staff-demo', dueAt: days(-1), customerId: await customerId(1) });
+  const complaintBy = demo.orders.find((o) => o.status === 'PLACED')!;
+  const complaint = await kokyaku.inquiries.open(ctx, {
+    customerExternalId: complaintBy.customerId,
+    orderExternalId: complaintBy.id,
+    kind: 'COMPLAINT',
+    channel: 'EMAIL',
+    category: 'delivery',
+    subject: 'Beans arrived late',
+    body: 'My order came three days after the promised date.',
+    openedAt: days(-2),
+  });
+  await kokyaku.inquiries.reply(ctx, complaint.id, { body: 'We are sorry. A coupon for your next order is on its way.', at: new Date(days(-2).getTime() + 45 * 60_000) });
+  await kokyaku.inquiries.update(ctx, complaint.id, { status: 'RESOLVED', at: days(-1) });
+
+  await kokyaku.scoring.createRule(ctx, { name: 'Viewed products three times this week', activity: 'EVENT', eventType: 'product_viewed', minCount: 3, withinDays: 7, halfLifeDays: 7, points: 30 });
+  await kokyaku.scoring.createRule(ctx, { name: 'Added to cart', activity: 'EVENT', eventType: 'added_to_cart', withinDays: 14, halfLifeDays: 3, points: 25 });
+  await kokyaku.scoring.createRule(ctx, { name: 'Ordered recently', activity: 'ORDER', halfLifeDays: 30, points: 20 });
+  await kokyaku.scoring.createRule(ctx, { name: 'Subscribed to the newsletter', condition: 'email_subscription_status = SUBSCRIBED', points: 10 });
+  await kokyaku.segments.create(ctx, { name: 'Hot leads', query: 'score_band = HOT' });
+}
+
+/**
  * Fills an empty shop with the demo data and sends it to the CRM through core's batch API.
  * Returns false (and does nothing) when the shop already has products.
  */
@@ -117,6 +181,8 @@ export async function seedDemoShop(
   ]) {
     await kokyaku.segments.create(ctx, segment);
   }
+  await seedCrmRecords(kokyaku, demo, options.now ?? new Date());
+  progress('CRM records: companies, a pipeline with deals, notes, tasks, an inquiry, scoring rules');
   done = 0;
   for (const batch of chunks(demo.events, 10000)) {
     await kokyaku.events.track(ctx, batch.map(toCrm.event));

@@ -74,6 +74,26 @@ describe('example shop with the CRM mounted', () => {
     }
   });
 
+  it('comes with CRM records to explore: a company tree with rolled-up revenue, a pipeline, tasks, an inquiry, lead scores', async () => {
+    const data: any = await crm(`{
+      companies(roots: true) { nodes { name revenue { companies contacts } subtree { depth company { name } } } }
+      pipelines { name stages { name probability } }
+      deals { nodes { title outcome } }
+      tasks(overdue: true) { nodes { title } }
+      inquiries(kind: COMPLAINT) { nodes { subject status firstResponseMinutes } }
+      scoringRules { name }
+      segments { nodes { name count } }
+    }`);
+    expect(data.companies.nodes).toEqual([expect.objectContaining({ name: 'Kissa Holdings', revenue: { companies: 5, contacts: 4 } })]);
+    expect(data.companies.nodes[0].subtree.map((n: any) => n.depth)).toEqual([0, 1, 2, 2, 1]);
+    expect(data.pipelines[0].stages.map((s: any) => s.name)).toEqual(['Lead', 'Tasting', 'Proposal', 'Won', 'Lost']);
+    expect(data.deals.nodes).toHaveLength(3);
+    expect(data.tasks.nodes.map((t: any) => t.title)).toContain('Call back about the grinder');
+    expect(data.inquiries.nodes).toEqual([{ subject: 'Beans arrived late', status: 'RESOLVED', firstResponseMinutes: 45 }]);
+    expect(data.scoringRules).toHaveLength(4);
+    expect(data.segments.nodes.map((s: any) => s.name)).toContain('Hot leads');
+  });
+
   it('forwards sign-up, views, cart and checkout to the CRM, and a cancellation after', async () => {
     const signup = await post('/api/customers', { email: 'Sakura@Example.jp', firstName: 'さくら', lastName: '田中', phone: '080-1234-5678', newsletter: true });
     expect(signup.status).toBe(201);
