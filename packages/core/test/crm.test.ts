@@ -504,3 +504,35 @@ describe('merges and erasure', () => {
     expect((await kokyaku.tasks.get(c, task.id))!.title).toBe('(erased)');
   });
 });
+
+describe('shop erasure', () => {
+  it('deletes every CRM record of a shop, children before parents, and leaves other shops alone', async () => {
+    const c = kokyaku.context({ tenantId: 'leaving-shop', actor: { id: 'staff', roles: ['ADMIN'] } });
+    await kokyaku.orders.record(c, [{ externalId: 'x-1', customerExternalId: 'x-c', placedAt: '2026-10-01T00:00:00Z', lines: [line('tea', 1, 500)] }]);
+    const customerId = (await kokyaku.customers.findByExternalId(c, 'x-c'))!.id;
+    await kokyaku.customFields.define(c, { entity: 'DEAL', key: 'seats', type: 'NUMBER' });
+    const parent = await kokyaku.companies.create(c, { name: 'Parent' });
+    const child = await kokyaku.companies.create(c, { name: 'Child', parentId: parent.id });
+    await kokyaku.companies.addContact(c, child.id, { id: customerId });
+    const pipeline = await kokyaku.deals.createPipeline(c, { name: 'P', stages: [{ name: 'A', probability: 0.5 }, { name: 'B', probability: 1, outcome: 'WON' }] });
+    const deal = await kokyaku.deals.create(c, { pipelineId: pipeline.id, title: 'D', companyId: child.id, customerId, customFields: { seats: 3 } });
+    await kokyaku.deals.move(c, deal.id, pipeline.stages[1]!.id);
+    await kokyaku.deals.linkOrders(c, deal.id, ['x-1']);
+    await kokyaku.notes.add(c, { dealId: deal.id, body: 'n' });
+    await kokyaku.tasks.create(c, { title: 't', dealId: deal.id, companyId: child.id, customerId, orderExternalId: 'x-1' });
+    const inquiry = await kokyaku.inquiries.open(c, { customerId, channel: 'EMAIL', subject: 's', body: 'b' });
+    await kokyaku.inquiries.reply(c, inquiry.id, { body: 'r' });
+    await kokyaku.scoring.setBands(c, { hot: 5, warm: 1 });
+    await kokyaku.scoring.createRule(c, { name: 'Ordered', activity: 'ORDER', points: 10 });
+    const others = await count('companies');
+    const { rows } = await kokyaku.privacy.eraseShop(c);
+    expect(rows).toBeGreaterThan(15);
+    const left = await sql<{ n: string }>(
+      kokyaku.context({ tenantId: 'leaving-shop' }).em,
+      `select (select count(*) from kokyaku.companies) + (select count(*) from kokyaku.deals) + (select count(*) from kokyaku.lead_scores)
+            + (select count(*) from kokyaku.inquiry_messages) + (select count(*) from kokyaku.scoring_settings) + (select count(*) from kokyaku.customers) as n`,
+    );
+    expect(Number(left[0]!.n)).toBe(0);
+    expect(await count('companies')).toBe(others);
+  });
+});
