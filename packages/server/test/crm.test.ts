@@ -129,11 +129,13 @@ describe('CRM over GraphQL', () => {
     expect((await call('MARKETER', `mutation { createScoringRule(input: { name: "x", condition: "amount_spent > 1", points: 1 }) { id } }`)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
     expect((await call('STOREFRONT', `query { tasks { nodes { id } } }`)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
     expect((await gql(url, `query { pipelines { id } }`)).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
-    const viewer = await call('VIEWER', `query($id: ID) { customer(id: $id) { notes { nodes { body pinned } } inquiries { nodes { subject status } } timeline { nodes { kind summary } } } }`, { id });
+    await call('SUPPORT', `mutation($id: ID) { createTask(input: { title: "Follow up", description: "Her sister is sencha-mad too", customerId: $id }) { id } }`, { id });
+    const viewer = await call('VIEWER', `query($id: ID) { customer(id: $id) { notes { nodes { body pinned } } inquiries { nodes { subject status } } tasks { nodes { title description } } timeline { nodes { kind summary } } } }`, { id });
     expect(viewer.errors).toBeUndefined();
     expect(viewer.data!.customer.notes.nodes).toEqual([{ body: null, pinned: true }]);
     expect(viewer.data!.customer.inquiries.nodes).toEqual([{ subject: null, status: 'OPEN' }]);
     expect(viewer.data!.customer.timeline.nodes.find((e: { kind: string }) => e.kind === 'NOTE').summary).toBe('Note');
+    expect(viewer.data!.customer.tasks.nodes.find((t: { title: string }) => t.title === 'Follow up').description).toBeNull();
     expect(JSON.stringify(viewer.data)).not.toContain('sencha');
   });
 

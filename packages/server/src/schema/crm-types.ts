@@ -280,7 +280,7 @@ export class NoteConnection {
 export class Task {
   @Field(() => ID) id!: string;
   @Field(() => String) title!: string;
-  @Field(() => String, { nullable: true }) description!: string | null;
+  @Field(() => String, { nullable: true, description: 'Null for roles without access to contact data.' }) description!: string | null;
   @Field(() => String, { nullable: true }) assigneeId!: string | null;
   @Field(() => DateTimeScalar, { nullable: true }) dueAt!: Date | null;
   @Field(() => TaskStatus) status!: E<typeof TaskStatus>;

@@ -139,7 +139,10 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   ForecastRow: inherit('period', 'ownerId', 'openDeals', 'openAmount', 'weightedAmount', 'wonDeals', 'wonAmount'),
   Note: { ...inherit('id', 'customerId', 'companyId', 'dealId', 'authorId', 'pinned', 'createdAt', 'updatedAt'), body: contact(hidden, (note) => (note.customerId as string | null) ?? undefined) },
   NoteConnection: inherit('nodes', 'pageInfo'),
-  Task: inherit('id', 'title', 'description', 'assigneeId', 'dueAt', 'status', 'priority', 'customerId', 'companyId', 'dealId', 'orderId', 'createdBy', 'createdAt', 'updatedAt', 'completedAt'),
+  Task: {
+    ...inherit('id', 'title', 'assigneeId', 'dueAt', 'status', 'priority', 'customerId', 'companyId', 'dealId', 'orderId', 'createdBy', 'createdAt', 'updatedAt', 'completedAt'),
+    description: contact(hidden, (task) => (task.customerId as string | null) ?? undefined),
+  },
   TaskConnection: inherit('nodes', 'pageInfo'),
   Inquiry: {
     ...inherit('id', 'customerId', 'orderId', 'kind', 'channel', 'category', 'status', 'priority', 'assigneeId', 'openedAt', 'firstResponseAt', 'resolvedAt'),
