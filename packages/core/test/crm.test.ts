@@ -262,6 +262,15 @@ describe('deals', () => {
     expect((await kokyaku.deals.ordersOf(c, [deal.id])).get(deal.id)).toEqual([]);
     expect(await count('deals')).toBe(deals);
     expect((await failure(kokyaku.deals.createPipeline(c, { name: 'Dup', stages: [{ name: 'A', probability: 2 }] }))).details.field).toBe('stages[0].probability');
+    // Stages are configurable: added at a position, removed while unused, kept once deals used them.
+    const withStage = await kokyaku.deals.addStage(c, other.id, { name: 'Qualified', probability: 0.4, position: 0 });
+    expect(withStage.stages.map((x) => [x.name, x.position])).toEqual([['Qualified', 0], ['New', 1]]);
+    expect((await failure(kokyaku.deals.addStage(c, other.id, { name: 'New', probability: 0.1 }))).details.field).toBe('name');
+    expect((await kokyaku.deals.deleteStage(c, withStage.stages[0]!.id)).stages.map((x) => [x.name, x.position])).toEqual([['New', 0]]);
+    expect((await failure(kokyaku.deals.deleteStage(c, other.stages[0]!.id))).message).toMatch(/at least one stage/);
+    expect((await failure(kokyaku.deals.deleteStage(c, deal.stageId))).details.field).toBe('stageId');
+    expect((await failure(kokyaku.deals.deletePipeline(c, b2b!.id))).message).toMatch(/has deals/);
+    expect(await kokyaku.deals.deletePipeline(c, other.id)).toBe(true);
   });
 });
 

@@ -211,6 +211,64 @@ export class DealService {
     return (await this.pipeline(ctx, row!.pipeline_id))!.stages.find((s) => s.id === stageId)!;
   }
 
+  /** Adds a stage to a pipeline, at `position` (0 = first; default last); later stages move down one. */
+  async addStage(ctx: KokyakuContext, pipelineId: string, input: StageInput & { position?: number | null }): Promise<Pipeline> {
+    const st = parseInput(stageSchema.extend({ position: z.number().int().min(0, 'Must not be negative.').nullable().optional() }), input, 'stage');
+    await transaction(ctx, async (em) => {
+      await requireRow({ ...ctx, em }, 'pipelines', pipelineId, 'pipelineId');
+      // One change to a pipeline's stages at a time.
+      await sql(em, `select 1 from kokyaku.pipelines where tenant_id = $1 and id = $2::bigint for update`, [ctx.tenantId, pipelineId]);
+      const [{ n } = { n: 0 }] = await sql<{ n: number }>(em, `select count(*)::int as n from kokyaku.pipeline_stages where tenant_id = $1 and pipeline_id = $2::bigint`, [ctx.tenantId, pipelineId]);
+      const position = Math.min(st.position ?? n, n);
+      await sql(em, `update kokyaku.pipeline_stages set position = position + 1 where tenant_id = $1 and pipeline_id = $2::bigint and position >= $3`, [ctx.tenantId, pipelineId, position]);
+      await unique(
+        () =>
+          sql(em, `insert into kokyaku.pipeline_stages (tenant_id, pipeline_id, name, position, probability, outcome) values ($1, $2::bigint, $3, $4, $5, $6)`, [
+            ctx.tenantId,
+            pipelineId,
+            st.name,
+            position,
+            st.probability,
+            st.outcome ?? 'OPEN',
+          ]),
+        'name',
+        `the pipeline has a stage named ${JSON.stringify(st.name)} already.`,
+      );
+    });
+    return (await this.pipeline(ctx, pipelineId))!;
+  }
+
+  /** Removes a stage no deal is in (move them first) and no deal has passed through; the stages after it move up one. */
+  async deleteStage(ctx: KokyakuContext, stageId: string): Promise<Pipeline> {
+    const pipelineId = await transaction(ctx, async (em) => {
+      const stage = isId(stageId)
+        ? await sqlOne<{ pipeline_id: string; position: number }>(em, `select pipeline_id::text as pipeline_id, position from kokyaku.pipeline_stages where tenant_id = $1 and id = $2::bigint for update`, [ctx.tenantId, stageId])
+        : undefined;
+      if (!stage) throw KokyakuError.notFound('Stage', stageId);
+      const used = await sqlOne(
+        em,
+        `select 1 where exists (select 1 from kokyaku.deals where tenant_id = $1 and stage_id = $2::bigint)
+            or exists (select 1 from kokyaku.deal_stage_history where tenant_id = $1 and (from_stage_id = $2::bigint or to_stage_id = $2::bigint))`,
+        [ctx.tenantId, stageId],
+      );
+      if (used) throw KokyakuError.badInput(`stageId: deals are in this stage or passed through it; their history names it, so it stays (rename it instead).`, { field: 'stageId' });
+      const [{ n } = { n: 0 }] = await sql<{ n: number }>(em, `select count(*)::int as n from kokyaku.pipeline_stages where tenant_id = $1 and pipeline_id = $2::bigint`, [ctx.tenantId, stage.pipeline_id]);
+      if (n <= 1) throw KokyakuError.badInput('stageId: a pipeline keeps at least one stage.', { field: 'stageId' });
+      await sql(em, `delete from kokyaku.pipeline_stages where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, stageId]);
+      await sql(em, `update kokyaku.pipeline_stages set position = position - 1 where tenant_id = $1 and pipeline_id = $2::bigint and position > $3`, [ctx.tenantId, stage.pipeline_id, stage.position]);
+      return stage.pipeline_id;
+    });
+    return (await this.pipeline(ctx, pipelineId))!;
+  }
+
+  /** Deletes a pipeline without deals. */
+  async deletePipeline(ctx: KokyakuContext, id: string): Promise<boolean> {
+    if (!isId(id)) return false;
+    const deal = await sqlOne(ctx.em, `select 1 from kokyaku.deals where tenant_id = $1 and pipeline_id = $2::bigint limit 1`, [ctx.tenantId, id]);
+    if (deal) throw KokyakuError.badInput(`Pipeline ${id} has deals; delete or move them first.`, { field: 'id' });
+    return (await sql(ctx.em, `delete from kokyaku.pipelines where tenant_id = $1 and id = $2::bigint returning id`, [ctx.tenantId, id])).length > 0;
+  }
+
   async pipelines(ctx: KokyakuContext): Promise<Pipeline[]> {
     const rows = await sql<{ id: string; name: string; created_at: Date | string; stages: { id: number; name: string; position: number; probability: number; outcome: StageOutcome }[] }>(
       ctx.em,

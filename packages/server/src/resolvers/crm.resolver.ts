@@ -135,6 +135,29 @@ export class CrmResolver {
     return kokyaku.deals.updateStage(core, id, { name, probability });
   }
 
+  @Authorized([...CONFIGURE])
+  @Mutation(() => Pipeline, { description: 'Adds a stage at a position (default last).' })
+  addPipelineStage(
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('pipelineId', () => ID) pipelineId: string,
+    @Arg('stage', () => StageInput) stage: StageInput,
+    @Arg('position', () => Int, { nullable: true, description: '0 = first.' }) position?: number | null,
+  ) {
+    return kokyaku.deals.addStage(core, pipelineId, { ...plain(stage), position });
+  }
+
+  @Authorized([...CONFIGURE])
+  @Mutation(() => Pipeline, { description: 'Removes a stage that no deal is in or has passed through.' })
+  deletePipelineStage(@Ctx() { kokyaku, core }: GraphQLContext, @Arg('id', () => ID) id: string) {
+    return kokyaku.deals.deleteStage(core, id);
+  }
+
+  @Authorized([...CONFIGURE])
+  @Mutation(() => Boolean, { description: 'Deletes a pipeline without deals.' })
+  deletePipeline(@Ctx() { kokyaku, core }: GraphQLContext, @Arg('id', () => ID) id: string) {
+    return kokyaku.deals.deletePipeline(core, id);
+  }
+
   @Authorized(READ_CUSTOMERS)
   @Query(() => Deal, { nullable: true })
   deal(@Ctx() { kokyaku, core }: GraphQLContext, @Arg('id', () => ID) id: string) {
