@@ -211,7 +211,8 @@ describe('random queries against PostgreSQL', () => {
           expect((error as { code?: string }).code, `${q}: ${String(error)}`).toBe('SEGMENT_QUERY_INVALID');
         }
       }),
-      { numRuns: 400 },
+      // Found by this test: a reversed range of a timestamp's anniversary bound placeholders it never used.
+      { numRuns: 400, examples: [['anniversary(first_order_date) BETWEEN today AND -1y']] },
     );
     expect(compiled).toBeGreaterThan(20);
   }, 120_000);

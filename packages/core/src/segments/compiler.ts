@@ -322,7 +322,8 @@ class Compiler {
       });
     }
     const attribute = attributeByName.get(subject.arg)!;
-    const mmdd =
+    // Bound only when used: a placeholder bound but absent from the text fails the statement.
+    const mmdd = () =>
       attribute.type === 'date'
         ? 'f.birthday_mmdd'
         : `(extract(month from (${attribute.column} at time zone ${this.param(this.options.timeZone, 'text')})) * 100 + extract(day from (${attribute.column} at time zone ${this.param(this.options.timeZone, 'text')})))::int`;
@@ -332,7 +333,7 @@ class Compiler {
         ? `(${attribute.column} is not null)`
         : days.length === 0
           ? 'false'
-          : `(${mmdd} = any(array(select jsonb_array_elements_text(${this.param(JSON.stringify(days), 'jsonb')})::int)))`;
+          : `(${mmdd()} = any(array(select jsonb_array_elements_text(${this.param(JSON.stringify(days), 'jsonb')})::int)))`;
     return negated ? `(not coalesce(${sql}, false))` : sql;
   }
 
