@@ -172,17 +172,25 @@ describe('segment language against an independent computation', () => {
 describe('random queries against PostgreSQL', () => {
   it('either count or fail with SEGMENT_QUERY_INVALID, never a database error', async () => {
     const fc = (await import('fast-check')).default;
+    // Typed custom fields too: every type, with its own operators and values.
+    for (const [key, type, options] of [
+      ['t_num', 'NUMBER', []], ['t_text', 'TEXT', []], ['t_bool', 'BOOLEAN', []], ['t_date', 'DATE', []],
+      ['t_sel', 'SELECT', ['dry', 'oily']], ['t_multi', 'MULTI_SELECT', ['tea', 'coffee']],
+    ] as const) {
+      await kokyaku.customFields.define(ctx(), { entity: 'CUSTOMER', key, type, options: [...options] });
+    }
     const subject = fc.constantFrom(
+      'custom.t_num', 'custom.t_text', 'custom.t_bool', 'custom.t_date', 'custom.t_sel', 'custom.t_multi',
       'amount_spent', 'number_of_orders', 'average_order_value', 'first_order_date', 'last_order_date', 'customer_added_date',
       'birthday', 'customer_tags', 'email_subscription_status', 'email', 'email_domain', 'city', 'country', 'custom.score',
-      'custom.skin_type', 'custom.renewal', 'custom.interests', 'anniversary(birthday)', 'anniversary(first_order_date)',
+      'custom.skin_type', 'custom.renewal', 'custom.interests', 'anniversary(birthday)', 'anniversary(first_order_date)', 'score', 'score_band',
     );
     const value = fc.oneof(
       fc.integer({ min: -1_000_000, max: 1_000_000 }).map(String),
       fc.double({ noNaN: true, min: -1e12, max: 1e12 }).map((n) => n.toFixed(3)),
       fc.constantFrom('today', 'yesterday', '-30d', '+2w', '-3m', '-1y', '+100000y', '-99999y', '1900-01-01', '9999-12-31', '0001-01-01'),
       fc.string({ maxLength: 12 }).map((s) => `'${s.replace(/['\\]/g, '')}'`),
-      fc.constantFrom('SUBSCRIBED', 'NOT_SUBSCRIBED', 'true', 'false'),
+      fc.constantFrom('SUBSCRIBED', 'NOT_SUBSCRIBED', 'true', 'false', 'HOT', "'dry'", "'tea'", "'2026-01-01'"),
     );
     const op = fc.constantFrom('=', '!=', '>', '>=', '<', '<=', 'CONTAINS', 'NOT CONTAINS');
     const leaf = fc.oneof(
