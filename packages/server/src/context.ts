@@ -1,4 +1,4 @@
-import type { Actor, CustomFieldDefinition, CustomFieldEntity, CustomerRecord, LeadScore, CompanyRecord, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord, SegmentRecord } from '@kokyaku/core';
+import type { Actor, CompanyContact, CompanyRecord, CustomFieldDefinition, CustomFieldEntity, CustomerRecord, InquiryMessage, LeadScore, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord, SegmentRecord } from '@kokyaku/core';
 import DataLoader from 'dataloader';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from './logger.js';
@@ -19,6 +19,13 @@ export interface Loaders {
   customerSegments: DataLoader<string, SegmentRecord[]>;
   leadScore: DataLoader<string, LeadScore>;
   company: DataLoader<string, CompanyRecord | null>;
+  /** Companies a customer is a contact of, by customer id. */
+  customerCompanies: DataLoader<string, CompanyContact[]>;
+  /** Contacts of a company, by company id. */
+  companyContacts: DataLoader<string, CompanyContact[]>;
+  /** Ids of the orders linked to a deal, by deal id. */
+  dealOrders: DataLoader<string, string[]>;
+  inquiryMessages: DataLoader<string, InquiryMessage[]>;
   /** The custom field definitions of an entity (once per request). */
   customFieldDefinitions: DataLoader<CustomFieldEntity, CustomFieldDefinition[]>;
 }
@@ -77,6 +84,10 @@ export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
       return ids.map((id) => scores.get(id)!);
     }),
     company: new DataLoader(async (ids) => byKey(ids, await kokyaku.companies.findByIds(core, ids), null)),
+    customerCompanies: new DataLoader(async (ids) => byKey(ids, await kokyaku.companies.companiesOfCustomers(core, ids), [])),
+    companyContacts: new DataLoader(async (ids) => byKey(ids, await kokyaku.companies.contactsOf(core, ids), [])),
+    dealOrders: new DataLoader(async (ids) => byKey(ids, await kokyaku.deals.ordersOf(core, ids), [])),
+    inquiryMessages: new DataLoader(async (ids) => byKey(ids, await kokyaku.inquiries.messages(core, ids), [])),
     customFieldDefinitions: new DataLoader(async (entities) => {
       const all = await kokyaku.customFields.list(core);
       return entities.map((e) => all.filter((d) => d.entity === e));

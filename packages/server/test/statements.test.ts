@@ -80,6 +80,23 @@ it.each(LISTS)('%s: the same number of SQL statements for 10 customers as for 50
   expect(await count(10)).toBe(await count(50));
 });
 
+it('loads the CRM fields of a list of customers with a constant number of SQL statements', async () => {
+  const ctx = kokyaku.context({ actor: { id: 'staff', roles: ['ADMIN'] } });
+  const company = await kokyaku.companies.create(ctx, { name: 'Buyers Inc.' });
+  for (let c = 0; c < 60; c++) await kokyaku.companies.addContact(ctx, company.id, { externalId: `c${String(c).padStart(2, '0')}` }, { title: 'Buyer' });
+  const query = `query($first: Int) { customers(first: $first) { nodes { externalId leadScore { score band } customFieldValues { key } companies { title company { name contacts { customerId } } } } } }`;
+  const count = async (first: number) => {
+    statements = [];
+    const res = await gql(server.url, query, { first }, { authorization: 'Bearer token' });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.customers.nodes).toHaveLength(first);
+    expect(res.data!.customers.nodes.every((n: any) => n.companies[0].company.name === 'Buyers Inc.' && n.companies[0].company.contacts.length === 60)).toBe(true);
+    return statements.length;
+  };
+  await count(10);
+  expect(await count(10)).toBe(await count(50));
+});
+
 it("pages a customer's orders newest first, with the count of all their orders on every page", async () => {
   const page = async (after: string | null) => {
     const res = await gql(

@@ -425,8 +425,8 @@ export class CustomerCrmResolver {
   }
 
   @FieldResolver(() => [CompanyContact], { description: 'The companies the customer is a contact of.' })
-  async companies(@Root() customer: Customer, @Ctx() { kokyaku, core }: GraphQLContext) {
-    return (await kokyaku.companies.companiesOfCustomers(core, [customer.id])).get(customer.id) ?? [];
+  companies(@Root() customer: Customer, @Ctx() { loaders }: GraphQLContext) {
+    return loaders.customerCompanies.load(customer.id);
   }
 
   @FieldResolver(() => NoteConnection, { description: 'Notes, pinned first.' })
@@ -468,8 +468,8 @@ export class CompanyResolver {
   }
 
   @FieldResolver(() => [CompanyContact])
-  async contacts(@Root() company: CompanyRecord, @Ctx() { kokyaku, core }: GraphQLContext) {
-    return (await kokyaku.companies.contactsOf(core, [company.id])).get(company.id) ?? [];
+  contacts(@Root() company: CompanyRecord, @Ctx() { loaders }: GraphQLContext) {
+    return loaders.companyContacts.load(company.id);
   }
 
   @UseMiddleware(Costly(3))
@@ -559,8 +559,8 @@ export class DealResolver {
   }
 
   @FieldResolver(() => [ID], { description: 'Ids of the orders that fulfilled the deal.' })
-  async orderIds(@Root() deal: Deal, @Ctx() { kokyaku, core }: GraphQLContext) {
-    return (await kokyaku.deals.ordersOf(core, [deal.id])).get(deal.id) ?? [];
+  orderIds(@Root() deal: Deal, @Ctx() { loaders }: GraphQLContext) {
+    return loaders.dealOrders.load(deal.id);
   }
 
   @FieldResolver(() => [CustomFieldValue])
@@ -582,8 +582,8 @@ export class DealResolver {
 @Resolver(() => Inquiry)
 export class InquiryResolver {
   @FieldResolver(() => [InquiryMessage], { description: 'The thread, oldest first.' })
-  async messages(@Root() inquiry: Inquiry, @Ctx() { kokyaku, core }: GraphQLContext) {
-    return (await kokyaku.inquiries.messages(core, [inquiry.id])).get(inquiry.id) ?? [];
+  messages(@Root() inquiry: Inquiry, @Ctx() { loaders }: GraphQLContext) {
+    return loaders.inquiryMessages.load(inquiry.id);
   }
 
   @FieldResolver(() => Customer, { nullable: true })
