@@ -415,6 +415,9 @@ describe('timeline', () => {
     const stream = await kokyaku.timeline.timeline(c, { companyId: company.id }, { first: 100 });
     expect(stream.nodes[0]).toMatchObject({ kind: 'NOTE', customerId: null, summary: 'Note: Annual review in March.' });
     expect(stream.nodes.filter((e) => e.kind === 'ORDER')).toHaveLength(2);
+    // Only kinds of the contacts (no company branch): the same orders.
+    const orders = await kokyaku.timeline.timeline(c, { companyId: company.id }, { kinds: ['ORDER'] });
+    expect(orders.nodes.map((e) => e.data.externalId)).toEqual(['tl-o2', 'tl-o1']);
   });
 });
 

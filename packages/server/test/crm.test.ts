@@ -119,7 +119,9 @@ describe('CRM over GraphQL', () => {
     expect(custom.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'size' });
     const segment = await call('ADMIN', `query { segmentPreview(query: "custom.skin_type = 'dryy'") { count } }`);
     expect(segment.errors![0]!.extensions).toMatchObject({ code: 'SEGMENT_QUERY_INVALID', suggestion: "'dry'" });
-    expect(id).toBeTruthy();
+    const note = await call('SUPPORT', `mutation($id: ID) { addNote(customerId: $id, body: "   ") { id } }`, { id });
+    expect(note.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body' });
+    expect((await call('ADMIN', `query($id: ID) { customer(id: $id) { notes { nodes { body } } } }`, { id })).data!.customer.notes.nodes).toHaveLength(1);
   });
 
   it('checks roles on every CRM operation and hides free text from roles without contact data', async () => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
 import { readBoolean } from '../imports/convert.js';
 import { KokyakuError } from '../shared/errors.js';
-import { asDate, sql } from '../shared/sql.js';
+import { asDate, sql, sqlOne } from '../shared/sql.js';
 import { isCalendarDate } from '../shared/validation.js';
 import { isId, parseInput, unique } from './shared.js';
 
@@ -269,7 +269,8 @@ export class CustomFieldService {
 
   /** Changes what a field accepts; its entity, key and type stay (values already stored are in that type). */
   async update(ctx: KokyakuContext, id: string, patch: CustomFieldDefinitionPatch): Promise<CustomFieldDefinition> {
-    const current = isId(id) ? (await this.list(ctx)).find((d) => d.id === id) : undefined;
+    const row = isId(id) ? await sqlOne<DefinitionRow>(ctx.em, `select ${COLUMNS} from kokyaku.custom_field_definitions where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, id]) : undefined;
+    const current = row ? mapDefinition(row) : undefined;
     if (!current) throw KokyakuError.notFound('Custom field', id);
     const allowed = z.strictObject({
       label: z.string().trim().min(1).max(200).nullable().optional(),

@@ -270,13 +270,21 @@ export class DealService {
   }
 
   async pipelines(ctx: KokyakuContext): Promise<Pipeline[]> {
+    return this.loadPipelines(ctx, null);
+  }
+
+  async pipeline(ctx: KokyakuContext, id: string): Promise<Pipeline | null> {
+    return isId(id) ? ((await this.loadPipelines(ctx, id))[0] ?? null) : null;
+  }
+
+  private async loadPipelines(ctx: KokyakuContext, id: string | null): Promise<Pipeline[]> {
     const rows = await sql<{ id: string; name: string; created_at: Date | string; stages: { id: number; name: string; position: number; probability: number; outcome: StageOutcome }[] }>(
       ctx.em,
       `select p.id::text as id, p.name, p.created_at,
               coalesce((select jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name, 'position', s.position, 'probability', s.probability, 'outcome', s.outcome) order by s.position)
                         from kokyaku.pipeline_stages s where s.pipeline_id = p.id), '[]') as stages
-       from kokyaku.pipelines p where p.tenant_id = $1 order by p.id`,
-      [ctx.tenantId],
+       from kokyaku.pipelines p where p.tenant_id = $1 and ($2::bigint is null or p.id = $2::bigint) order by p.id`,
+      [ctx.tenantId, id],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -284,10 +292,6 @@ export class DealService {
       createdAt: asDate(r.created_at),
       stages: r.stages.map((s) => ({ id: String(s.id), pipelineId: r.id, name: s.name, position: s.position, probability: Number(s.probability), outcome: s.outcome })),
     }));
-  }
-
-  async pipeline(ctx: KokyakuContext, id: string): Promise<Pipeline | null> {
-    return (await this.pipelines(ctx)).find((p) => p.id === id) ?? null;
   }
 
   async create(ctx: KokyakuContext, input: DealInput): Promise<DealRecord> {

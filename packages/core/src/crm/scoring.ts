@@ -195,8 +195,7 @@ export class ScoringService {
   }
 
   async bands(ctx: KokyakuContext): Promise<ScoringBands> {
-    const row = await sqlOne<{ hot: number; warm: number }>(ctx.em, `select hot, warm from kokyaku.scoring_settings where tenant_id = $1`, [ctx.tenantId]);
-    return row ? { hot: row.hot, warm: row.warm } : { ...DEFAULT_BANDS };
+    return (await this.settings(ctx)).bands;
   }
 
   async setBands(ctx: KokyakuContext, bands: ScoringBands): Promise<ScoringBands> {

@@ -1,16 +1,13 @@
 import type { z } from 'zod';
+import { formatPath } from '../ingestion/batch.js';
 import type { KokyakuContext } from '../context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { sqlOne } from '../shared/sql.js';
+import { findCustomerId } from '../customers/customer.service.js';
 
 export { isId } from '../shared/validation.js';
 import { isId } from '../shared/validation.js';
 
-function path(parts: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of parts) out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
-  return out;
-}
 
 /**
  * Parses one input with its schema; the first problem becomes a BAD_USER_INPUT naming the field
@@ -21,8 +18,8 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ field: path([...issue.path, key]), message: `Unknown field "${key}".` }))
-      : [{ field: path(issue.path) || what, message: issue.message }],
+      ? issue.keys.map((key) => ({ field: formatPath([...issue.path, key]), message: `Unknown field "${key}".` }))
+      : [{ field: formatPath(issue.path) || what, message: issue.message }],
   );
   const first = problems[0]!;
   throw KokyakuError.badInput(`${what}: ${first.field}: ${first.message}`, { field: first.field, problems });
@@ -46,17 +43,11 @@ export async function requireOrder(ctx: KokyakuContext, externalId: string, fiel
   return row.id;
 }
 
-/** The id of a customer by the shop's id (or a shop id merged into it), or BAD_USER_INPUT naming the field. */
+/** The id of a customer (by Kokyaku's id, else the shop's or one merged into it), or BAD_USER_INPUT naming the field. */
 export async function requireCustomer(ctx: KokyakuContext, ref: { id?: string | null; externalId?: string | null }, field: string): Promise<string> {
-  if (ref.id != null) return requireRow(ctx, 'customers', ref.id, field);
-  const row = await sqlOne<{ id: string }>(
-    ctx.em,
-    `select id::text as id from kokyaku.customers where tenant_id = $1 and (external_id = $2
-       or id = (select customer_id from kokyaku.customer_aliases where tenant_id = $1 and external_id = $2))`,
-    [ctx.tenantId, ref.externalId ?? ''],
-  );
-  if (!row) throw KokyakuError.badInput(`${field}: no customer ${JSON.stringify(ref.externalId)} in this shop.`, { field });
-  return row.id;
+  const id = await findCustomerId(ctx, ref.id != null ? { id: ref.id } : { externalId: ref.externalId ?? '' });
+  if (!id) throw KokyakuError.badInput(`${field}: no customer ${JSON.stringify(ref.id ?? ref.externalId)} in this shop.`, { field });
+  return id;
 }
 
 /** The actor's id for who-did-what columns (null for system work). */

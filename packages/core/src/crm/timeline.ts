@@ -63,15 +63,20 @@ export class TimelineService {
       const rows = await sql<{ id: string }>(ctx.em, `select customer_id::text as id from kokyaku.company_contacts where tenant_id = $1 and company_id = $2::bigint`, [ctx.tenantId, companyId]);
       customers = JSON.stringify(rows.map((r) => r.id));
     }
-    // $1 tenant, $2 the customer (or the company's contacts, JSON), $3 company, $4 cursor time (µs since epoch), $5 cursor rank, $6 cursor id, $7 limit.
+    // $1 tenant, $2 the customer (or the company's contacts, JSON), $3 cursor time (µs since epoch), $4 cursor rank, $5 cursor id, $6 limit, and for a company $7 the company.
     const who = (column: string) => (single ? `${column} = $2::bigint` : `${column} = any(kokyaku.json_bigints($2::text::jsonb))`);
-    const whoOrCompany = (customerColumn: string, companyColumn: string) => (single ? who(customerColumn) : `(${who(customerColumn)} or ${companyColumn} = $3::bigint)`);
+    let readsCompany = false;
+    const whoOrCompany = (customerColumn: string, companyColumn: string) => {
+      if (single) return who(customerColumn);
+      readsCompany = true;
+      return `(${who(customerColumn)} or ${companyColumn} = $7::bigint)`;
+    };
     const branch = (kind: TimelineKind, at: string, id: string, select: string, from: string, where: string) =>
       `(select '${kind}'::text as kind, ${at} as at, (extract(epoch from ${at}) * 1000000)::bigint::text as at_us, ${rank(kind)} as rank, ${id} as record_id, ${select}
         from ${from}
-        where ${where} and ($4::bigint is null or (${at} <= timestamptz 'epoch' + $4::bigint * interval '1 microsecond'
-          and ((extract(epoch from ${at}) * 1000000)::bigint, ${rank(kind)}, ${id}) < ($4::bigint, $5::int, $6::bigint)))
-        order by ${at} desc, ${id} desc limit $7)`;
+        where ${where} and ($3::bigint is null or (${at} <= timestamptz 'epoch' + $3::bigint * interval '1 microsecond'
+          and ((extract(epoch from ${at}) * 1000000)::bigint, ${rank(kind)}, ${id}) < ($3::bigint, $4::int, $5::bigint)))
+        order by ${at} desc, ${id} desc limit $6)`;
     const branches: string[] = [];
     if (kinds.has('ORDER')) {
       branches.push(branch('ORDER', 'o.placed_at', 'o.id', `null::text as actor_id, o.customer_id,
@@ -117,9 +122,8 @@ export class TimelineService {
       ctx.em,
       `select kind, at, at_us, rank, record_id::text as record_id, actor_id, customer_id::text as customer_id, data
        from (${branches.join('\nunion all\n')}) x
-       where $3::bigint is null or $3::bigint is not null -- (types $3 when no branch reads it)
-       order by at_us::bigint desc, rank desc, record_id desc limit $7`,
-      [ctx.tenantId, customers, companyId, after?.[0] ?? null, after ? Number(after[1]) : null, after?.[2] ?? null, first + 1],
+       order by at_us::bigint desc, rank desc, record_id desc limit $6`,
+      [ctx.tenantId, customers, after?.[0] ?? null, after ? Number(after[1]) : null, after?.[2] ?? null, first + 1, ...(readsCompany ? [companyId] : [])],
     );
     const nodes = rows.slice(0, first).map((r) => this.entry(ctx, r));
     const last = rows[Math.min(first, rows.length) - 1];

@@ -8,7 +8,7 @@ import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
-import { asDate, sql, transaction } from '../shared/sql.js';
+import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import type { AuditService } from '../privacy/audit.service.js';
 import { type CustomerSearchHit, type CustomerSearchOptions, searchCustomers } from '../search/customer-search.js';
 import { type CustomFieldDefinition, checkCustomFields, loadDefinitions } from '../crm/custom-fields.js';
@@ -276,6 +276,24 @@ export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord 
       currency,
     },
   };
+}
+
+/**
+ * Kokyaku's id of a customer named by that id or by a shop id (or a shop id merged into it);
+ * null when the shop has no such customer.
+ */
+export async function findCustomerId(ctx: KokyakuContext, ref: { id: string } | { externalId: string }): Promise<string | null> {
+  if ('id' in ref) {
+    if (!/^\d{1,18}$/.test(ref.id)) return null;
+    return (await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, ref.id]))?.id ?? null;
+  }
+  const row = await sqlOne<{ id: string }>(
+    ctx.em,
+    `select id::text as id from kokyaku.customers where tenant_id = $1 and (external_id = $2
+       or id = (select customer_id from kokyaku.customer_aliases where tenant_id = $1 and external_id = $2))`,
+    [ctx.tenantId, ref.externalId],
+  );
+  return row?.id ?? null;
 }
 
 export class CustomerService {

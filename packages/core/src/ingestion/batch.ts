@@ -32,7 +32,8 @@ export interface ValidItem<T> {
   value: T;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
+/** A zod issue path as written in errors: `lines[2].quantity`. */
+export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;

@@ -1,3 +1,4 @@
+import { findCustomerId } from '../customers/customer.service.js';
 import { CRM_TABLES } from '../database/migrations/Migration20261122120000_crm.js';
 import type { KokyakuContext } from '../context.js';
 import type { CustomersChanged } from '../ingestion/batch.js';
@@ -87,18 +88,9 @@ export class PrivacyService {
   ) {}
 
   private async resolve(ctx: KokyakuContext, ref: CustomerRef): Promise<string> {
-    const row =
-      'id' in ref
-        ? /^\d{1,18}$/.test(ref.id)
-          ? await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, ref.id])
-          : undefined
-        : await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where tenant_id = $1 and (external_id = $2
-            or id = (select customer_id from kokyaku.customer_aliases where tenant_id = $1 and external_id = $2))`, [
-            ctx.tenantId,
-            ref.externalId,
-          ]);
-    if (!row) throw KokyakuError.notFound('Customer', 'id' in ref ? ref.id : ref.externalId);
-    return row.id;
+    const id = await findCustomerId(ctx, ref);
+    if (!id) throw KokyakuError.notFound('Customer', 'id' in ref ? ref.id : ref.externalId);
+    return id;
   }
 
   /** A customer by the shop's id (or one merged into it), else by email (as a platform's privacy webhook names them); null if unknown. */

@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '
 import { asDate, sql, transaction } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
 import { type CompiledSegment, compileSegmentQuery, segmentFrom } from './compiler.js';
-import { loadDefinitions } from '../crm/custom-fields.js';
+import { type CustomFieldDefinition, loadDefinitions } from '../crm/custom-fields.js';
 import { todayIn } from './dates.js';
 
 export interface SegmentRecord {
@@ -47,8 +47,6 @@ const mapSegment = (row: SegmentRow): SegmentRecord => ({
 
 const SEGMENT_COLUMNS = `s.id::text as id, s.name, s.query, s.created_at, s.updated_at`;
 
-/** What a compiled segment reads: the facts, and the customer rows only when it needs them. */
-const from = segmentFrom;
 
 const segmentInput = z.strictObject({
   name: z.string({ error: 'Required: a name.' }).trim().min(1, 'Must not be empty.').max(200, 'At most 200 characters.'),
@@ -64,8 +62,12 @@ export class SegmentService {
    * Compiles a query for the context's shop (time zone, currency, today, and the definitions of
    * its customer custom fields when the query names one).
    */
-  async compile(ctx: KokyakuContext, query: string, options: { firstParam?: number; scope?: (column: string) => string; now?: Date } = {}): Promise<CompiledSegment> {
-    const customFields = typeof query === 'string' && query.includes('custom.') ? await loadDefinitions(ctx, 'CUSTOMER') : undefined;
+  async compile(
+    ctx: KokyakuContext,
+    query: string,
+    options: { firstParam?: number; scope?: (column: string) => string; now?: Date; customFields?: ReadonlyMap<string, CustomFieldDefinition> } = {},
+  ): Promise<CompiledSegment> {
+    const customFields = options.customFields ?? (typeof query === 'string' && query.includes('custom.') ? await loadDefinitions(ctx, 'CUSTOMER') : undefined);
     return compileSegmentQuery(query, {
       timeZone: ctx.shop.timeZone,
       currency: ctx.shop.currency,
@@ -81,7 +83,7 @@ export class SegmentService {
     const compiled = await this.compile(ctx, query);
     const [row] = await sql<{ n: number }>(
       ctx.em,
-      `select count(*)::int as n from ${from(compiled)} where f.tenant_id = $1 and ${compiled.where}`,
+      `select count(*)::int as n from ${segmentFrom(compiled)} where f.tenant_id = $1 and ${compiled.where}`,
       [ctx.tenantId, ...compiled.params],
     );
     return row?.n ?? 0;
@@ -235,9 +237,11 @@ export class SegmentService {
   ): Promise<{ entered: number; left: number }> {
     if (customerIds && customerIds.length === 0) return { entered: 0, left: 0 };
     const segments = await sql<SegmentRow>(ctx.em, `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 order by s.id`, [ctx.tenantId]);
+    // The custom field definitions once for all the segments that name a custom field.
+    const customFields = segments.some((s) => s.query.includes('custom.')) ? await loadDefinitions(ctx, 'CUSTOMER') : undefined;
     const total = { entered: 0, left: 0 };
     for (const segment of segments.map(mapSegment)) {
-      const result = await this.evaluate(ctx, segment, customerIds, { record: true, onlyReadingActivity: options.onlyReadingActivity });
+      const result = await this.evaluate(ctx, segment, customerIds, { record: true, onlyReadingActivity: options.onlyReadingActivity, customFields });
       total.entered += result.entered;
       total.left += result.left;
     }
@@ -248,13 +252,13 @@ export class SegmentService {
     ctx: KokyakuContext,
     segment: SegmentRecord,
     customerIds: readonly string[] | null,
-    { record, onlyReadingActivity = false }: { record: boolean; onlyReadingActivity?: boolean },
+    { record, onlyReadingActivity = false, customFields }: { record: boolean; onlyReadingActivity?: boolean; customFields?: ReadonlyMap<string, CustomFieldDefinition> },
   ): Promise<{ entered: number; left: number }> {
     // $1 tenant, $2 segment id, $3 customer ids (JSON) or null for everyone, $4 record changes.
     const inScope = (column: string) => `($3::jsonb is null or ${column} = any(kokyaku.json_bigints($3::jsonb)))`;
     let compiled: CompiledSegment;
     try {
-      compiled = await this.compile(ctx, segment.query, { firstParam: 5, scope: inScope });
+      compiled = await this.compile(ctx, segment.query, { firstParam: 5, scope: inScope, customFields });
     } catch (error) {
       // A saved query that no longer compiles (e.g. an attribute removed by a plugin) keeps its
       // members until it is fixed, rather than failing every ingestion batch.
@@ -265,7 +269,7 @@ export class SegmentService {
     const [row] = await sql<{ entered: number; left: number }>(
       ctx.em,
       `with matching as (
-         select f.customer_id as id from ${from(compiled)} where f.tenant_id = $1 and ${inScope('f.customer_id')} and ${compiled.where}
+         select f.customer_id as id from ${segmentFrom(compiled)} where f.tenant_id = $1 and ${inScope('f.customer_id')} and ${compiled.where}
        ),
        entered as (
          insert into kokyaku.segment_members (segment_id, customer_id, tenant_id)
