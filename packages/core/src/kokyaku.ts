@@ -252,6 +252,8 @@ function isComplete(config: KokyakuConfig | KokyakuUserConfig): config is Kokyak
       config.analytics?.rfmGrid &&
       config.analytics.clv &&
       config.recommendations?.excludePurchased &&
-      config.imports,
+      config.imports &&
+      config.messaging &&
+      config.automation,
   );
 }

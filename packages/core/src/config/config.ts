@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DEFAULT_RFM_GRID, type RfmGrid, validateRfmGrid } from '../analytics/rfm.js';
+import type { ChannelAdapter, EmailConfig, LineConfig, SmsProvider, TwilioConfig } from '../automation/channels.js';
 
 /**
  * Kokyaku configuration. Everything has a default; `defineConfig` fills them in, so a host can
@@ -13,6 +14,41 @@ export interface KokyakuConfig {
   analytics: AnalyticsConfig;
   recommendations: RecommendationsConfig;
   imports: ImportsConfig;
+  messaging: MessagingConfig;
+  automation: AutomationConfig;
+}
+
+/** Where messages go out. Channels without configuration are skipped (a send falls back or is withheld). */
+export interface MessagingConfig {
+  /**
+   * The public URL of the Kokyaku HTTP mount (e.g. `https://shop.example/kokyaku`): click and
+   * unsubscribe links point there. `KOKYAKU_PUBLIC_URL`; the standalone server fills in its own.
+   */
+  publicUrl: string | null;
+  /** SMTP: `KOKYAKU_SMTP_URL` and `KOKYAKU_MAIL_FROM`. */
+  email: EmailConfig | null;
+  /** LINE Messaging API: `KOKYAKU_LINE_TOKEN` (and `KOKYAKU_LINE_API_URL`). */
+  line: LineConfig | null;
+  /** SMS through Twilio: `KOKYAKU_TWILIO_SID`, `KOKYAKU_TWILIO_TOKEN`, `KOKYAKU_SMS_FROM`; or any `SmsProvider`. */
+  sms: TwilioConfig | { provider: SmsProvider } | null;
+  /** The secret outbound webhooks are signed with (`KOKYAKU_WEBHOOK_SECRET`); without it WEBHOOK steps fail. */
+  webhookSecret: string | null;
+  /** Channels of your own (or of a plugin), by channel name; they replace the built-in ones. */
+  adapters: Partial<Record<'EMAIL' | 'LINE' | 'SMS', ChannelAdapter>>;
+}
+
+export interface AutomationConfig {
+  /** Run the journey worker inside `kokyaku serve` (default true; `kokyaku worker` runs one on its own). */
+  worker: boolean;
+  /** Runs advanced at once per worker process (default 4). */
+  concurrency: number;
+  /** How often the worker looks for due runs besides being told (default 15 s). */
+  sweepSeconds: number;
+  /** A run dispatched this long ago and still due is dispatched again (its worker died; default 60 s). */
+  staleSeconds: number;
+  /** Attempts of a failing step before its message is recorded as FAILED (default 5, backing off from 10 s). */
+  retryLimit: number;
+  retryDelaySeconds: number;
 }
 
 export interface ImportsConfig {
@@ -135,6 +171,18 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       defaultCountry: env.KOKYAKU_DEFAULT_COUNTRY || 'US',
     },
     imports: { directory: env.KOKYAKU_IMPORT_DIR ? path.resolve(env.KOKYAKU_IMPORT_DIR) : null },
+    messaging: {
+      publicUrl: env.KOKYAKU_PUBLIC_URL || null,
+      email: env.KOKYAKU_SMTP_URL ? { smtp: env.KOKYAKU_SMTP_URL, from: env.KOKYAKU_MAIL_FROM || 'shop@localhost' } : null,
+      line: env.KOKYAKU_LINE_TOKEN ? { channelAccessToken: env.KOKYAKU_LINE_TOKEN, apiUrl: env.KOKYAKU_LINE_API_URL || undefined } : null,
+      sms:
+        env.KOKYAKU_TWILIO_SID && env.KOKYAKU_TWILIO_TOKEN && env.KOKYAKU_SMS_FROM
+          ? { accountSid: env.KOKYAKU_TWILIO_SID, authToken: env.KOKYAKU_TWILIO_TOKEN, from: env.KOKYAKU_SMS_FROM, apiUrl: env.KOKYAKU_TWILIO_API_URL || undefined }
+          : null,
+      webhookSecret: env.KOKYAKU_WEBHOOK_SECRET || null,
+      adapters: {},
+    },
+    automation: { worker: true, concurrency: 4, sweepSeconds: 15, staleSeconds: 60, retryLimit: 5, retryDelaySeconds: 10 },
     recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 'auto', seedIdf: true, rebuyWeight: 0.25 },
     analytics: {
       rfmGrid: DEFAULT_RFM_GRID,
@@ -144,7 +192,10 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+  if (typeof value !== 'object' || value === null) return false;
+  // Instances (a channel adapter, an SMS provider) are taken as they are, never merged.
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /** Deep-merges `override` over `base`; arrays and functions replace, `undefined` keeps the base. */
@@ -210,6 +261,14 @@ function validateConfig(config: KokyakuConfig): void {
     throw new ConfigError('recommendations.popularityWeight must be "auto" or between 0 and 1.');
   }
   if (!(recs.rebuyWeight >= 0)) throw new ConfigError('recommendations.rebuyWeight must be 0 or more.');
+  if (config.messaging.publicUrl !== null && !/^https?:\/\//.test(config.messaging.publicUrl)) {
+    throw new ConfigError(`messaging.publicUrl "${config.messaging.publicUrl}" must be an http(s) URL.`);
+  }
+  const a = config.automation;
+  if (!(Number.isInteger(a.concurrency) && a.concurrency >= 1)) throw new ConfigError('automation.concurrency must be a positive integer.');
+  if (!(a.sweepSeconds >= 0.5)) throw new ConfigError('automation.sweepSeconds must be at least 0.5.');
+  if (!(a.staleSeconds >= 1)) throw new ConfigError('automation.staleSeconds must be at least 1.');
+  if (!(Number.isInteger(a.retryLimit) && a.retryLimit >= 0)) throw new ConfigError('automation.retryLimit must be an integer of 0 or more.');
   if (!Number.isInteger(config.database.poolSize) || config.database.poolSize < 1) {
     throw new ConfigError('database.poolSize must be a positive integer.');
   }

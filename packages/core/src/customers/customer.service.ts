@@ -34,12 +34,16 @@ export interface CustomerInput {
   /** Merged into the stored custom fields; a key set to null is removed; null clears them all. */
   customFields?: Record<string, unknown> | null;
   emailConsent?: boolean | null;
+  /** The customer's LINE user id (from LINE Login or the shop's official account), for LINE messages. */
+  lineUserId?: string | null;
+  /** The channel the customer prefers messages on; journeys sending to PREFERRED try it first. */
+  preferredChannel?: 'EMAIL' | 'LINE' | 'SMS' | null;
   /** When the customer joined the shop; default: when Kokyaku first hears of them. */
   createdAt?: Date | string | null;
 }
 
 /** The fields of a customer input that hold personal data. */
-export const PERSONAL_INPUT_FIELDS = ['email', 'phone', 'firstName', 'lastName', 'firstNameKana', 'lastNameKana', 'birthday', 'city', 'region', 'country'] as const;
+export const PERSONAL_INPUT_FIELDS = ['email', 'phone', 'firstName', 'lastName', 'firstNameKana', 'lastNameKana', 'birthday', 'city', 'region', 'country', 'lineUserId'] as const;
 
 export interface CustomerMetricsRecord {
   ordersCount: number;
@@ -83,6 +87,8 @@ export interface CustomerRecord {
   tags: string[];
   customFields: Record<string, unknown>;
   emailConsent: boolean;
+  lineUserId: string | null;
+  preferredChannel: 'EMAIL' | 'LINE' | 'SMS' | null;
   /** True while only orders or events have named this customer. */
   placeholder: boolean;
   createdAt: Date;
@@ -145,6 +151,13 @@ function customerSchema(defaultCountry: string, definitions: ReadonlyMap<string,
         return checked.values;
       }),
     emailConsent: z.boolean({ error: 'Must be true or false.' }).nullable().optional().transform((v) => (v === null ? false : v)),
+    lineUserId: z
+      .string({ error: 'Must be text.' })
+      .trim()
+      .regex(/^U[0-9a-f]{32}$/, 'A LINE user id is "U" followed by 32 hexadecimal digits.')
+      .nullable()
+      .optional(),
+    preferredChannel: z.enum(['EMAIL', 'LINE', 'SMS'], { error: 'One of EMAIL, LINE, SMS.' }).nullable().optional(),
     createdAt: instantSchema
       .refine((d) => d.getTime() <= Date.now() + 60_000, 'Must not be in the future.')
       .transform((d) => d.toISOString())
@@ -176,6 +189,8 @@ const UPSERT_CUSTOMERS = buildUpsertSql({
       insertDefault: `'{}'::jsonb`,
     },
     { key: 'emailConsent', column: 'email_consent', value: `(i.doc->>'emailConsent')::boolean`, insertDefault: 'false' },
+    { key: 'lineUserId', column: 'line_user_id', value: `i.doc->>'lineUserId'` },
+    { key: 'preferredChannel', column: 'preferred_channel', value: `i.doc->>'preferredChannel'` },
     { key: 'createdAt', column: 'created_at', value: `(i.doc->>'createdAt')::timestamptz`, insertDefault: 'now()' },
   ],
 });
@@ -198,6 +213,8 @@ interface CustomerRow {
   tags: string[];
   custom_fields: Record<string, unknown>;
   email_consent: boolean;
+  line_user_id: string | null;
+  preferred_channel: 'EMAIL' | 'LINE' | 'SMS' | null;
   placeholder: boolean;
   created_at: Date;
   updated_at: Date;
@@ -221,7 +238,7 @@ interface CustomerRow {
 /** Columns of a customer with its metrics, selected from CUSTOMER_FROM. */
 export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.phone, c.first_name, c.last_name, c.first_name_kana, c.last_name_kana,
   to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.city, c.region, c.country, c.tags, c.custom_fields,
-  c.email_consent, c.placeholder, c.created_at, c.updated_at, c.erased_at, c.marketing_objection_at,
+  c.email_consent, c.line_user_id, c.preferred_channel, c.placeholder, c.created_at, c.updated_at, c.erased_at, c.marketing_objection_at,
   f.orders_count, f.total_spent_minor, f.average_order_value_minor, f.first_order_at, f.last_order_at,
   f.average_days_between_orders, s.recency_score, s.frequency_score, s.monetary_score,
   coalesce(s.rfm_group, 'PROSPECTS') as rfm_group, s.decile,
@@ -252,6 +269,8 @@ export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord 
     tags: row.tags,
     customFields: row.custom_fields,
     emailConsent: row.email_consent,
+    lineUserId: row.line_user_id,
+    preferredChannel: row.preferred_channel,
     placeholder: row.placeholder,
     createdAt: asDate(row.created_at),
     updatedAt: asDate(row.updated_at),

@@ -36,14 +36,18 @@ const INSERT_EVENTS = `
          (e.doc->>'occurredAt')::timestamptz, coalesce(e.doc->'properties', '{}'::jsonb)
   from jsonb_array_elements($2::jsonb) as e(doc)
   on conflict (tenant_id, event_id) do nothing
-  returning customer_id::text as customer_id, type`;
+  returning id::text as id, customer_id::text as customer_id, type`;
 
 /**
  * Told after each batch, in its transaction: `customerIds` had new events stored (`types`: of
  * which types, per customer), `newCustomerIds` are placeholders the batch created for customers
- * not sent yet.
+ * not sent yet, `eventIds` are the ids of the stored events that name a customer (what
+ * automation triggers read).
  */
-export type EventsStored = (ctx: KokyakuContext, stored: { customerIds: string[]; newCustomerIds: string[]; types: Map<string, Set<string>> }) => Promise<void>;
+export type EventsStored = (
+  ctx: KokyakuContext,
+  stored: { customerIds: string[]; newCustomerIds: string[]; types: Map<string, Set<string>>; eventIds: string[] },
+) => Promise<void>;
 
 export class EventService {
   constructor(private readonly stored: EventsStored = async () => undefined) {}
@@ -80,14 +84,14 @@ export class EventService {
         occurredAt: e.occurredAt.toISOString(),
         properties: e.properties ?? {},
       }));
-      const inserted = await sql<{ customer_id: string | null; type: string }>(em, INSERT_EVENTS, [ctx.tenantId, JSON.stringify(docs)]);
+      const inserted = await sql<{ id: string; customer_id: string | null; type: string }>(em, INSERT_EVENTS, [ctx.tenantId, JSON.stringify(docs)]);
       result.created = inserted.length;
       result.unchanged -= result.created;
       const types = new Map<string, Set<string>>();
       for (const r of inserted) {
         if (r.customer_id) types.set(r.customer_id, (types.get(r.customer_id) ?? new Set()).add(r.type));
       }
-      await this.stored(tx, { customerIds: [...types.keys()], newCustomerIds, types });
+      await this.stored(tx, { customerIds: [...types.keys()], newCustomerIds, types, eventIds: inserted.filter((r) => r.customer_id).map((r) => r.id) });
     });
     return result;
   }

@@ -1,5 +1,6 @@
 import { findCustomerId } from '../customers/customer.service.js';
 import { CRM_TABLES } from '../database/migrations/Migration20261122120000_crm.js';
+import { AUTOMATION_TABLES } from '../database/migrations/Migration20261122130000_automation.js';
 import type { KokyakuContext } from '../context.js';
 import type { CustomersChanged } from '../ingestion/batch.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
@@ -42,6 +43,7 @@ export const PERSONAL_CUSTOMER_COLUMNS = [
   'city',
   'region',
   'country',
+  'line_user_id',
 ] as const;
 
 /**
@@ -49,6 +51,7 @@ export const PERSONAL_CUSTOMER_COLUMNS = [
  * tenancy test fails when a table with a tenant_id is missing here.
  */
 export const TENANT_TABLES = [
+  ...AUTOMATION_TABLES,
   ...CRM_TABLES,
   'customer_aliases',
   'import_rows',

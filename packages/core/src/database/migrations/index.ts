@@ -12,6 +12,7 @@ import { Migration20261122090000_privacy } from './Migration20261122090000_priva
 import { Migration20261122100000_imports } from './Migration20261122100000_imports.js';
 import { Migration20261122110000_identity } from './Migration20261122110000_identity.js';
 import { Migration20261122120000_crm } from './Migration20261122120000_crm.js';
+import { Migration20261122130000_automation } from './Migration20261122130000_automation.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261122100000_imports', class: Migration20261122100000_imports },
   { name: 'Migration20261122110000_identity', class: Migration20261122110000_identity },
   { name: 'Migration20261122120000_crm', class: Migration20261122120000_crm },
+  { name: 'Migration20261122130000_automation', class: Migration20261122130000_automation },
 ];

@@ -1,0 +1,453 @@
+import { createHmac } from 'node:crypto';
+import type { KokyakuContext } from '../context.js';
+import type { CustomerRecord, CustomerService } from '../customers/customer.service.js';
+import type { TaskService } from '../crm/notes-tasks.js';
+import type { PrivacyService } from '../privacy/privacy.service.js';
+import type { RecommendationService } from '../recommendations/recommendation.service.js';
+import { segmentFrom } from '../segments/compiler.js';
+import type { SegmentService } from '../segments/segment.service.js';
+import { KokyakuError } from '../shared/errors.js';
+import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
+import type { MessagingConfig } from '../config/config.js';
+import { type ChannelAdapter, ChannelError, uuidFromHex, EmailChannel, LineChannel, SmsChannel, TwilioSms, postWebhook } from './channels.js';
+import { inWindow, nextLocalTime, parseTimeOfDay } from './clock.js';
+import { CHANNELS, type Channel, type JourneyDefinition, type JourneyStep, successors } from './definition.js';
+import { mergeData, renderTemplates } from './templates.js';
+
+/** The shop's messaging policy. */
+export interface MessagingSettings {
+  /** Quiet hours in the shop's time zone ("21:00"-"09:00"); marketing waits until they end. Null: none. */
+  quietHoursStart: string | null;
+  quietHoursEnd: string | null;
+  /** At most this many marketing messages per customer within `frequencyCapDays` (null: no cap). */
+  frequencyCapMax: number | null;
+  frequencyCapDays: number | null;
+  /** An order this many days after a message is attributed to the message's journey (last touch). */
+  attributionDays: number;
+  /** PREFERRED sends try the customer's preferred channel, then these in order. */
+  channelOrder: Channel[];
+}
+
+interface SettingsRow {
+  quiet_start: string | null;
+  quiet_end: string | null;
+  cap_max: number | null;
+  cap_days: number | null;
+  attribution_days: number;
+  channel_order: Channel[];
+}
+
+export const DEFAULT_SETTINGS: MessagingSettings = {
+  quietHoursStart: null,
+  quietHoursEnd: null,
+  frequencyCapMax: null,
+  frequencyCapDays: null,
+  attributionDays: 5,
+  channelOrder: ['LINE', 'EMAIL', 'SMS'],
+};
+
+export async function loadSettings(ctx: KokyakuContext): Promise<MessagingSettings> {
+  const row = await sqlOne<SettingsRow>(
+    ctx.em,
+    `select to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, cap_max, cap_days, attribution_days, channel_order
+     from kokyaku.messaging_settings where tenant_id = $1`,
+    [ctx.tenantId],
+  );
+  if (!row) return { ...DEFAULT_SETTINGS };
+  return {
+    quietHoursStart: row.quiet_start,
+    quietHoursEnd: row.quiet_end,
+    frequencyCapMax: row.cap_max,
+    frequencyCapDays: row.cap_days,
+    attributionDays: row.attribution_days,
+    channelOrder: row.channel_order,
+  };
+}
+
+/** The tenant's secret for message tokens (made on first use). */
+async function linkSecret(ctx: KokyakuContext): Promise<string> {
+  const row = await sqlOne<{ secret: string }>(
+    ctx.em,
+    `with made as (
+       insert into kokyaku.messaging_settings (tenant_id) values ($1) on conflict (tenant_id) do nothing returning link_secret
+     ) select coalesce((select link_secret from made), (select link_secret from kokyaku.messaging_settings where tenant_id = $1)) as secret`,
+    [ctx.tenantId],
+  );
+  return row!.secret;
+}
+
+/** The run being advanced, as read under its row lock. */
+interface RunRow {
+  id: string;
+  journey_id: string;
+  journey_name: string;
+  journey_status: string;
+  version: number;
+  customer_id: string;
+  status: 'ACTIVE' | 'WAITING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  step_id: string | null;
+  seq: number;
+  wake_at: Date | string;
+  context: { orderId?: string; eventId?: string; inquiryId?: string; segmentId?: string; data?: Record<string, unknown> };
+  definition: JourneyDefinition;
+}
+
+/** What one step did. */
+interface StepResult {
+  outcome: string;
+  detail?: Record<string, unknown>;
+  /** The next step (null: the run is over). */
+  next?: string | null;
+  /** Stay on this step and come back then (a wait, quiet hours). */
+  waitUntil?: Date;
+  /** The run ends as FAILED with this error. */
+  failed?: string;
+}
+
+export interface AdvanceOptions {
+  now?: Date;
+  /** The last attempt of the worker's job: a failing send is recorded as FAILED and the run moves on instead of retrying. */
+  finalAttempt?: boolean;
+}
+
+export interface EngineDeps {
+  customers: CustomerService;
+  segments: SegmentService;
+  tasks: TaskService;
+  privacy: PrivacyService;
+  recommendations: RecommendationService;
+  messaging: MessagingConfig;
+}
+
+/** How many steps one advance may take before it yields (a journey without waits is short anyway). */
+const MAX_STEPS_PER_ADVANCE = 50;
+
+/**
+ * Advances journey runs: the state machine behind the worker. Every step runs in its own
+ * transaction holding the run's row lock, so two workers never run the same step, and a crash
+ * anywhere before the commit leaves the run where it was: the step runs again, and a message it
+ * sends carries the same idempotency key (the run and its step counter).
+ */
+export class JourneyEngine {
+  private readonly adapters: Partial<Record<Channel, ChannelAdapter>>;
+
+  constructor(private readonly deps: EngineDeps) {
+    const m = deps.messaging;
+    const sms = m.sms ? new SmsChannel('provider' in m.sms ? m.sms.provider : new TwilioSms(m.sms)) : undefined;
+    this.adapters = {
+      EMAIL: m.email ? new EmailChannel(m.email) : undefined,
+      LINE: m.line ? new LineChannel(m.line) : undefined,
+      SMS: sms,
+      ...m.adapters,
+    };
+  }
+
+  /** Channels that can send. */
+  configuredChannels(): Channel[] {
+    return CHANNELS.filter((c) => this.adapters[c]);
+  }
+
+  async close(): Promise<void> {
+    for (const adapter of Object.values(this.adapters)) await adapter?.close?.();
+  }
+
+  /**
+   * Runs the steps of one run that are due, until it waits, ends, or is locked by another worker.
+   * Returns what the run is doing afterwards.
+   */
+  async advance(ctx: KokyakuContext, runId: string, options: AdvanceOptions = {}): Promise<'WAITING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'BUSY' | 'NOT_DUE'> {
+    for (let i = 0; i < MAX_STEPS_PER_ADVANCE; i++) {
+      const state = await this.step(ctx, runId, options);
+      if (state !== 'ACTIVE') return state;
+    }
+    return 'WAITING';
+  }
+
+  private async step(ctx: KokyakuContext, runId: string, options: AdvanceOptions): Promise<'ACTIVE' | 'WAITING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'BUSY' | 'NOT_DUE'> {
+    const now = options.now ?? new Date();
+    return transaction(ctx, async (em) => {
+      const tx: KokyakuContext = { ...ctx, em };
+      const run = await sqlOne<RunRow>(
+        em,
+        `select r.id::text as id, r.journey_id::text as journey_id, j.name as journey_name, j.status as journey_status, r.version,
+                r.customer_id::text as customer_id, r.status, r.step_id, r.seq, r.wake_at, r.context, v.definition
+         from kokyaku.journey_runs r
+         join kokyaku.journeys j on j.id = r.journey_id
+         join kokyaku.journey_versions v on v.journey_id = r.journey_id and v.version = r.version
+         where r.tenant_id = $1 and r.id = $2::bigint
+         for update of r skip locked`,
+        [ctx.tenantId, runId],
+      );
+      if (!run) {
+        const exists = await sqlOne(em, `select 1 from kokyaku.journey_runs where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, runId]);
+        return exists ? 'BUSY' : 'CANCELLED';
+      }
+      if (run.status !== 'ACTIVE' && run.status !== 'WAITING') return run.status;
+      if (asDate(run.wake_at)!.getTime() > now.getTime()) return 'NOT_DUE';
+      if (run.journey_status === 'PAUSED' || run.journey_status === 'DRAFT') return 'NOT_DUE';
+      if (run.journey_status === 'ARCHIVED') return this.finish(tx, run, 'CANCELLED', 'The journey was archived.', now);
+
+      const customer = await this.deps.customers.findById(tx, run.customer_id);
+      if (!customer || customer.erasedAt) return this.finish(tx, run, 'CANCELLED', 'The customer was erased.', now);
+
+      const definition = run.definition;
+      const index = definition.steps.findIndex((s) => s.id === run.step_id);
+      if (index < 0) return this.finish(tx, run, 'COMPLETED', null, now);
+      const step = definition.steps[index]!;
+      const next = successors(definition, index);
+
+      let result: StepResult;
+      if (step.type === 'WAIT' && run.status === 'WAITING') {
+        result = { outcome: 'WAITED', next: next[0] };
+      } else {
+        result = await this.execute(tx, run, step, next, customer, { now, finalAttempt: options.finalAttempt ?? false });
+      }
+
+      await sql(
+        em,
+        `insert into kokyaku.journey_run_steps (tenant_id, run_id, seq, step_id, type, outcome, detail, at) values ($1, $2::bigint, $3, $4, $5, $6, $7::jsonb, $8)`,
+        [ctx.tenantId, run.id, run.seq, step.id, step.type, result.outcome, JSON.stringify(result.detail ?? {}), now],
+      );
+      if (result.failed) return this.finish(tx, run, 'FAILED', result.failed, now, run.seq + 1);
+      if (result.waitUntil) {
+        await sql(
+          em,
+          `update kokyaku.journey_runs set status = 'WAITING', wake_at = $3, seq = seq + 1, dispatched_at = null, error = null, updated_at = $4 where tenant_id = $1 and id = $2::bigint`,
+          [ctx.tenantId, run.id, result.waitUntil, now],
+        );
+        return 'WAITING';
+      }
+      if (result.next == null) return this.finish(tx, run, 'COMPLETED', null, now, run.seq + 1, null);
+      await sql(
+        em,
+        `update kokyaku.journey_runs set status = 'ACTIVE', step_id = $3, seq = seq + 1, wake_at = $4, error = null, updated_at = $4 where tenant_id = $1 and id = $2::bigint`,
+        [ctx.tenantId, run.id, result.next, now],
+      );
+      return 'ACTIVE';
+    });
+  }
+
+  private async finish(
+    tx: KokyakuContext,
+    run: RunRow,
+    status: 'COMPLETED' | 'FAILED' | 'CANCELLED',
+    error: string | null,
+    now: Date,
+    seq = run.seq,
+    stepId: string | null = run.step_id,
+  ): Promise<'COMPLETED' | 'FAILED' | 'CANCELLED'> {
+    await sql(
+      tx.em,
+      `update kokyaku.journey_runs set status = $3, error = $4, seq = $5, step_id = $6, finished_at = $7, updated_at = $7 where tenant_id = $1 and id = $2::bigint`,
+      [tx.tenantId, run.id, status, error, seq, stepId, now],
+    );
+    return status;
+  }
+
+  /** Records that a run's step failed for good (the worker's last attempt threw outside a send). */
+  async fail(ctx: KokyakuContext, runId: string, error: string, now = new Date()): Promise<void> {
+    await sql(
+      ctx.em,
+      `update kokyaku.journey_runs set status = 'FAILED', error = $3, finished_at = $4, updated_at = $4 where tenant_id = $1 and id = $2::bigint and status in ('ACTIVE', 'WAITING')`,
+      [ctx.tenantId, runId, error.slice(0, 1000), now],
+    );
+  }
+
+  private async execute(
+    tx: KokyakuContext,
+    run: RunRow,
+    step: JourneyStep,
+    next: (string | null)[],
+    customer: CustomerRecord,
+    options: { now: Date; finalAttempt: boolean },
+  ): Promise<StepResult> {
+    const { now } = options;
+    switch (step.type) {
+      case 'WAIT': {
+        let until = new Date(now.getTime() + ((step.days ?? 0) * 1440 + (step.hours ?? 0) * 60 + (step.minutes ?? 0)) * 60_000);
+        if (step.untilTime) until = nextLocalTime(until, parseTimeOfDay(step.untilTime), tx.shop.timeZone);
+        return { outcome: 'WAITING', detail: { until: until.toISOString() }, waitUntil: until };
+      }
+      case 'CONDITION': {
+        const compiled = await this.deps.segments.compile(tx, step.query, { firstParam: 3, now });
+        const row = await sqlOne<{ yes: boolean }>(
+          tx.em,
+          `select exists (select 1 from ${segmentFrom(compiled)} where f.tenant_id = $1 and f.customer_id = $2::bigint and ${compiled.where}) as yes`,
+          [tx.tenantId, run.customer_id, ...compiled.params],
+        );
+        const yes = row?.yes ?? false;
+        return { outcome: yes ? 'YES' : 'NO', next: yes ? next[0] : next[1] };
+      }
+      case 'SEND':
+        return this.send(tx, run, step, next[0]!, customer, options);
+      case 'TASK': {
+        const task = await this.deps.tasks.create(tx, {
+          title: step.title,
+          description: step.description ?? null,
+          dueAt: step.dueInDays !== undefined ? new Date(now.getTime() + step.dueInDays * 86_400_000) : null,
+          priority: step.priority ?? null,
+          assigneeId: step.assigneeId ?? null,
+          customerId: run.customer_id,
+          orderExternalId: null,
+        });
+        return { outcome: 'TASK_CREATED', detail: { taskId: task.id }, next: next[0] };
+      }
+      case 'TAG': {
+        const remove = new Set(step.remove ?? []);
+        const tags = [...new Set([...customer.tags.filter((t) => !remove.has(t)), ...(step.add ?? [])])];
+        if (tags.join('\u0000') !== customer.tags.join('\u0000')) {
+          await this.upsertCustomer(tx, { externalId: customer.externalId, tags }, 'tags');
+        }
+        return { outcome: 'TAGGED', detail: { add: step.add ?? [], remove: step.remove ?? [] }, next: next[0] };
+      }
+      case 'FIELD': {
+        await this.upsertCustomer(tx, { externalId: customer.externalId, customFields: { [step.key]: step.value } }, `customFields.${step.key}`);
+        return { outcome: 'FIELD_SET', detail: { key: step.key }, next: next[0] };
+      }
+      case 'WEBHOOK': {
+        const secret = this.deps.messaging.webhookSecret;
+        if (!secret) return { outcome: 'FAILED', failed: 'No webhook secret is configured (messaging.webhookSecret, KOKYAKU_WEBHOOK_SECRET).' };
+        const payload = {
+          type: 'journey.step',
+          journey: { id: run.journey_id, name: run.journey_name, version: run.version },
+          run: { id: run.id, step: step.id },
+          customer: { id: customer.id, externalId: customer.externalId },
+          context: run.context,
+          at: now.toISOString(),
+        };
+        try {
+          const status = await postWebhook(step.url, payload, { secret, key: `${run.id}:${run.seq}` });
+          return { outcome: 'CALLED', detail: { status }, next: next[0] };
+        } catch (error) {
+          if (error instanceof ChannelError && (!error.retryable || options.finalAttempt)) return { outcome: 'FAILED', detail: { error: error.message }, next: next[0] };
+          throw error;
+        }
+      }
+      case 'END':
+        return { outcome: 'ENDED', next: null };
+    }
+  }
+
+  private async upsertCustomer(tx: KokyakuContext, doc: Record<string, unknown>, field: string): Promise<void> {
+    const result = await this.deps.customers.upsert(tx, [doc as never]);
+    const error = result.errors[0];
+    if (error) throw KokyakuError.badInput(`${field}: ${error.message}`, { field });
+  }
+
+  private async send(
+    tx: KokyakuContext,
+    run: RunRow,
+    step: Extract<JourneyStep, { type: 'SEND' }>,
+    next: string | null,
+    customer: CustomerRecord,
+    options: { now: Date; finalAttempt: boolean },
+  ): Promise<StepResult> {
+    const { now } = options;
+    const settings = await loadSettings(tx);
+    const marketing = step.purpose === 'MARKETING';
+    const key = `run:${run.id}:${run.seq}`;
+    const record = (fields: { channel: Channel; status: 'SENT' | 'FAILED' | 'WITHHELD'; reason?: string | null; recipient?: string | null; subject?: string | null; body?: string | null; links?: string[]; providerId?: string | null; error?: string | null; token: string }) =>
+      sql(
+        tx.em,
+        `insert into kokyaku.messages (tenant_id, customer_id, journey_id, run_id, step_id, idempotency_key, token, channel, purpose, status, reason, recipient, subject, body, links, provider_id, error, created_at, sent_at)
+         values ($1, $2::bigint, $3::bigint, $4::bigint, $5, $6, $7::uuid, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, case when $10 = 'SENT' then $18::timestamptz end)`,
+        [tx.tenantId, run.customer_id, run.journey_id, run.id, step.id, key, fields.token, fields.channel, step.purpose, fields.status, fields.reason ?? null, fields.recipient ?? null,
+          fields.subject ?? null, fields.body ?? null, JSON.stringify(fields.links ?? []), fields.providerId ?? null, fields.error ?? null, now],
+      );
+    const secret = await linkSecret(tx);
+    const token = tokenFor(secret, key);
+
+    if (marketing && settings.quietHoursStart && settings.quietHoursEnd) {
+      const start = parseTimeOfDay(settings.quietHoursStart);
+      const end = parseTimeOfDay(settings.quietHoursEnd);
+      if (inWindow(now, tx.shop.timeZone, start, end)) {
+        const until = nextLocalTime(now, end, tx.shop.timeZone);
+        return { outcome: 'DEFERRED', detail: { reason: 'QUIET_HOURS', until: until.toISOString() }, waitUntil: until };
+      }
+    }
+
+    const candidates: Channel[] = [];
+    const add = (c: Channel | null | undefined) => c && !candidates.includes(c) && candidates.push(c);
+    if (step.channel === 'PREFERRED') {
+      add(customer.preferredChannel);
+      settings.channelOrder.forEach(add);
+    } else {
+      add(step.channel);
+    }
+    (step.fallback ?? []).forEach(add);
+
+    const skipped: { channel: Channel; reason: string }[] = [];
+    let chosen: { channel: Channel; to: string; adapter: ChannelAdapter } | null = null;
+    for (const channel of candidates) {
+      const to = channel === 'EMAIL' ? customer.email : channel === 'SMS' ? customer.phone : customer.lineUserId;
+      const adapter = this.adapters[channel];
+      if (!to) skipped.push({ channel, reason: 'NO_ADDRESS' });
+      else if (!adapter) skipped.push({ channel, reason: 'CHANNEL_NOT_CONFIGURED' });
+      else if (marketing && !(await this.deps.privacy.mayMarket(tx, { id: customer.id }, channel))) skipped.push({ channel, reason: 'NO_CONSENT' });
+      else {
+        chosen = { channel, to, adapter };
+        break;
+      }
+    }
+    if (!chosen) {
+      const reason = skipped.find((s) => s.reason === 'NO_CONSENT')?.reason ?? skipped[0]?.reason ?? 'NO_CHANNEL';
+      await record({ channel: candidates[0] ?? 'EMAIL', status: 'WITHHELD', reason, token });
+      return { outcome: 'WITHHELD', detail: { reason, tried: skipped }, next };
+    }
+
+    if (marketing && settings.frequencyCapMax && settings.frequencyCapDays) {
+      const since = new Date(now.getTime() - settings.frequencyCapDays * 86_400_000);
+      const row = await sqlOne<{ n: number }>(
+        tx.em,
+        `select count(*)::int as n from kokyaku.messages where customer_id = $2::bigint and tenant_id = $1 and purpose = 'MARKETING' and sent_at > $3 and sent_at <= $4`,
+        [tx.tenantId, customer.id, since, now],
+      );
+      if ((row?.n ?? 0) >= settings.frequencyCapMax) {
+        await record({ channel: chosen.channel, status: 'WITHHELD', reason: 'FREQUENCY_CAP', token });
+        return { outcome: 'WITHHELD', detail: { reason: 'FREQUENCY_CAP', sentInWindow: row?.n ?? 0 }, next };
+      }
+    }
+
+    const publicUrl = this.deps.messaging.publicUrl?.replace(/\/$/, '') ?? null;
+    const unsubscribeUrl = publicUrl ? `${publicUrl}/u/${token}` : null;
+    const data = await mergeData(tx, { customer, context: run.context, links: { unsubscribe_url: unsubscribeUrl }, recommendations: this.deps.recommendations });
+    const rendered = await renderTemplates(tx.shop, step, data, `step ${step.id}`);
+    const links: string[] = [];
+    const track = (text: string | null) =>
+      text && publicUrl
+        ? text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => {
+            if (url === unsubscribeUrl) return url;
+            let n = links.indexOf(url);
+            if (n < 0) n = links.push(url) - 1;
+            return `${publicUrl}/r/${token}/${n}`;
+          })
+        : text;
+    const text = track(rendered.text)!;
+    const html = track(rendered.html);
+    const channel = chosen.channel;
+    try {
+      const { providerId } = await chosen.adapter.send({
+        key,
+        channel,
+        to: chosen.to,
+        subject: channel === 'EMAIL' ? rendered.subject : null,
+        text,
+        html: channel === 'EMAIL' ? html : null,
+        unsubscribeUrl: channel === 'EMAIL' && marketing ? unsubscribeUrl : null,
+      });
+      await record({ channel, status: 'SENT', recipient: chosen.to, subject: rendered.subject, body: text, links, providerId, token });
+      return { outcome: 'SENT', detail: { channel, ...(skipped.length > 0 ? { skipped } : {}) }, next };
+    } catch (error) {
+      const retryable = !(error instanceof ChannelError) || error.retryable;
+      if (retryable && !options.finalAttempt) throw error;
+      const message = (error as Error).message.slice(0, 1000);
+      await record({ channel, status: 'FAILED', recipient: chosen.to, subject: rendered.subject, body: text, links, error: message, token });
+      return { outcome: 'FAILED', detail: { channel, error: message }, next };
+    }
+  }
+}
+
+/** A message's public token: derived from the tenant's secret and the message key, so a resend keeps its links. */
+export function tokenFor(secret: string, key: string): string {
+  return uuidFromHex(createHmac('sha256', secret).update(key).digest('hex'));
+}
