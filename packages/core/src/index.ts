@@ -1,4 +1,4 @@
-export { type KokyakuConfig, type KokyakuUserConfig, type DatabaseConfig, type ShopConfig, type AnalyticsConfig, type RecommendationsConfig, type ImportsConfig, ConfigError, defineConfig, defaultConfig, mergeConfig } from './config/config.js';
+export { type KokyakuConfig, type KokyakuUserConfig, type DatabaseConfig, type ShopConfig, type AnalyticsConfig, type RecommendationsConfig, type ImportsConfig, type MessagingConfig, type AutomationConfig, ConfigError, defineConfig, defaultConfig, mergeConfig } from './config/config.js';
 export { type Actor, type KokyakuContext, type Role, ROLES } from './context.js';
 export { type Kokyaku, createKokyaku } from './kokyaku.js';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
@@ -52,3 +52,9 @@ export { INQUIRY_CHANNELS, INQUIRY_KINDS, INQUIRY_STATUSES, type InquiryChannel,
 export { DEFAULT_BANDS, type LeadScore, SCORE_ACTIVITIES, SCORE_BANDS, type ScoreActivity, type ScoreBand, type ScoreContribution, type ScoringBands, type ScoringRule, type ScoringRuleInput, ScoringService } from './crm/scoring.js';
 export { TIMELINE_KINDS, type TimelineEntry, type TimelineKind, TimelineService } from './crm/timeline.js';
 export { segmentFrom } from './segments/compiler.js';
+export { CHANNELS, type Channel, type JourneyDefinition, type JourneyStep, type JourneyTrigger, type TriggerType, parseDefinition } from './automation/definition.js';
+export { type JourneyRecord, type JourneyReport, type JourneyRunRecord, JourneyService, type JourneyStatus, type JourneyVersionRecord, type MessageRecord, type MessageStatus, type PreviewInput, type RunStatus, type RunStepRecord } from './automation/journeys.js';
+export { DEFAULT_SETTINGS as DEFAULT_MESSAGING_SETTINGS, JourneyEngine, type MessagingSettings } from './automation/engine.js';
+export { type ChannelAdapter, ChannelError, type EmailConfig, EmailChannel, type LineConfig, LineChannel, type OutboundMessage, SmsChannel, type SmsProvider, type TwilioConfig, TwilioSms, signWebhook, verifyWebhook } from './automation/channels.js';
+export { TEMPLATE_LIMITS, type TemplateSet, type RenderedMessage, customerNames } from './automation/templates.js';
+export { AutomationWorker, JOBS_SCHEMA, JOURNEY_QUEUE } from './automation/worker.js';

@@ -26,6 +26,11 @@ import { NoteService, TaskService } from './crm/notes-tasks.js';
 import { InquiryService } from './crm/inquiries.js';
 import { ScoringService } from './crm/scoring.js';
 import { TimelineService } from './crm/timeline.js';
+import { JourneyEngine } from './automation/engine.js';
+import { JourneyService } from './automation/journeys.js';
+import { captureEvents, captureInquiry, captureOrders } from './automation/triggers.js';
+import { AutomationWorker } from './automation/worker.js';
+import { asDate } from './shared/sql.js';
 
 export interface Kokyaku {
   readonly config: KokyakuConfig;
@@ -66,6 +71,17 @@ export interface Kokyaku {
   readonly scoring: ScoringService;
   /** One ordered stream per customer or company of everything that happened. */
   readonly timeline: TimelineService;
+  /** Journeys (event-triggered automation), their runs, messages, policy and reports. */
+  readonly journeys: JourneyService;
+  /**
+   * The journey worker (pg-boss on the same database). `kokyaku serve` starts one unless
+   * `automation.worker` is false; `kokyaku worker` runs one on its own. Stop it before `close()`.
+   */
+  startWorker(options?: { log?: (message: string) => void }): Promise<AutomationWorker>;
+  /** A click on a tracked link: records it and returns where to send the browser (null: unknown link). */
+  followLink(token: string, link: number): Promise<string | null>;
+  /** The unsubscribe link of a message: withdraws consent on the message's channel. */
+  unsubscribe(token: string): Promise<{ channel: string; customerId: string } | null>;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
   context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
@@ -136,6 +152,14 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   const databaseUrl = url;
   const audit = new AuditService();
   const customers = new CustomerService(metrics, changed, audit);
+  const tasks = new TaskService();
+  const privacy = new PrivacyService(audit, metrics, changed);
+  const journeys = new JourneyService({
+    segments,
+    customers,
+    recommendations,
+    engine: new JourneyEngine({ customers, segments, tasks, privacy, recommendations, messaging: resolved.messaging }),
+  });
   const kokyaku: Kokyaku = {
     config: resolved,
     orm,
@@ -146,11 +170,14 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     orders: new OrderService(metrics, changed, async (ctx, changes) => {
       await recommendationStore.apply(ctx, changes);
       recommendations.forget(ctx.tenantId);
+      // Orders placed now (new, or placed again after a cancellation) may start journeys.
+      await captureOrders(ctx, changes.flatMap((c) => (c.after && !c.before ? [c.after.orderId] : [])));
     }),
     // An event changes no order figure: new placeholder customers are scored and placed like any
     // new customer; for the others only lead scores and the segments reading events or scores can change.
-    events: new EventService(async (ctx, { customerIds, newCustomerIds, types }) => {
+    events: new EventService(async (ctx, { customerIds, newCustomerIds, types, eventIds }) => {
       await changed(ctx, newCustomerIds);
+      await captureEvents(ctx, eventIds);
       const created = new Set(newCustomerIds);
       const known = customerIds.filter((id) => !created.has(id));
       await scoring.scoreAfterEvents(ctx, known, types);
@@ -161,7 +188,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     analytics,
     recommendations,
     audit,
-    privacy: new PrivacyService(audit, metrics, changed),
+    privacy,
     exports: new ExportService(customers, segments, audit),
     identity: new IdentityService(metrics, changed, audit),
     imports: new ImportService({
@@ -175,13 +202,55 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     companies: new CompanyService(customFields),
     deals: new DealService(customFields),
     notes: new NoteService(),
-    tasks: new TaskService(),
-    inquiries: new InquiryService(async (ctx, customerIds) => {
+    tasks,
+    inquiries: new InquiryService(async (ctx, customerIds, inquiryId) => {
+      await captureInquiry(ctx, inquiryId);
       await scoring.score(ctx, customerIds);
       await segments.reevaluate(ctx, customerIds, { onlyReadingActivity: true });
     }),
     scoring,
     timeline: new TimelineService(),
+    journeys,
+    startWorker: async (options = {}) =>
+      new AutomationWorker({
+        orm,
+        databaseUrl,
+        config: resolved.automation,
+        journeys,
+        context: (tenantId) => kokyaku.context({ tenantId }),
+        log: options.log,
+      }).start(),
+    followLink: async (token, link) => {
+      if (!/^[0-9a-f-]{36}$/.test(token) || !Number.isInteger(link) || link < 0) return null;
+      const em = bindTenant(orm.em.fork(), SYSTEM);
+      const [row] = await sql<{ url: string | null }>(
+        em,
+        `with m as (select id, tenant_id, links->>$2::int as url from kokyaku.messages where token = $1::uuid),
+              c as (insert into kokyaku.message_clicks (tenant_id, message_id, link) select tenant_id, id, $2 from m where url is not null returning 1)
+         select url, (select count(*) from c) as n from m`,
+        [token, link],
+      );
+      return row?.url ?? null;
+    },
+    unsubscribe: async (token) => {
+      if (!/^[0-9a-f-]{36}$/.test(token)) return null;
+      const em = bindTenant(orm.em.fork(), SYSTEM);
+      const [row] = await sql<{ id: string; tenant_id: string; customer_id: string | null; channel: 'EMAIL' | 'LINE' | 'SMS' | 'WEBHOOK'; created_at: Date }>(
+        em,
+        `select id::text as id, tenant_id, customer_id::text as customer_id, channel, created_at from kokyaku.messages where token = $1::uuid`,
+        [token],
+      );
+      if (!row?.customer_id || row.channel === 'WEBHOOK') return null;
+      const ctx = kokyaku.context({ tenantId: row.tenant_id, actor: { id: 'unsubscribe-link', roles: [] } });
+      const erased = await sql<{ erased: boolean }>(ctx.em, `select erased_at is not null as erased from kokyaku.customers where tenant_id = $1 and id = $2::bigint`, [row.tenant_id, row.customer_id]);
+      if (erased[0]?.erased) return { channel: row.channel, customerId: row.customer_id };
+      await kokyaku.privacy.recordConsent(ctx, { id: row.customer_id }, {
+        channel: row.channel,
+        granted: false,
+        source: `unsubscribe link of message ${row.id} (${asDate(row.created_at)!.toISOString().slice(0, 10)})`,
+      });
+      return { channel: row.channel, customerId: row.customer_id };
+    },
     context: (options = {}) => {
       const tenantId = options.tenantId ?? resolved.defaultTenant;
       return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };
@@ -215,6 +284,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       return { tenants: tenants.length, customers, segmentChanges, clvFitted };
     },
     close: async () => {
+      await journeys.engine.close();
       await orm.close(true);
       await embedded?.stop();
     },

@@ -151,7 +151,7 @@ const mapInquiry = (r: InquiryRow): InquiryRecord => {
  * the resolution; reopening clears it.
  */
 export class InquiryService {
-  constructor(private readonly opened: (ctx: KokyakuContext, customerIds: string[]) => Promise<void> = async () => undefined) {}
+  constructor(private readonly opened: (ctx: KokyakuContext, customerIds: string[], inquiryId: string) => Promise<void> = async () => undefined) {}
 
   async open(ctx: KokyakuContext, input: InquiryInput): Promise<InquiryRecord> {
     const i = parseInput(inquirySchema, input, 'inquiry');
@@ -174,7 +174,7 @@ export class InquiryService {
           openedAt,
         ]);
       }
-      await this.opened(tx, [customerId]);
+      await this.opened(tx, [customerId], row!.id);
       return row!.id;
     });
     return (await this.get(ctx, id))!;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
 import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
+import { SEGMENT_TRIGGER_CTE } from '../automation/triggers.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
@@ -287,8 +288,9 @@ export class SegmentService {
          select $1, $2::bigint, customer_id, 'ENTERED' from entered where $4::boolean
          union all
          select $1, $2::bigint, customer_id, 'LEFT' from gone where $4::boolean
-       )
-       select (select count(*) from entered)::int as entered, (select count(*) from gone)::int as left`,
+       ),${SEGMENT_TRIGGER_CTE}
+       select (select count(*) from entered)::int as entered, (select count(*) from gone)::int as left,
+              (select count(*) from journey_notified)::int as journeys_notified`,
       [ctx.tenantId, segment.id, customerIds ? JSON.stringify(customerIds) : null, record, ...compiled.params],
     );
     return row ?? { entered: 0, left: 0 };

@@ -89,3 +89,4 @@ export async function createTestKokyaku(adminUrl: string, config: KokyakuUserCon
     },
   });
 }
+export { type ReceivedMail, type TestSmtpServer, startTestSmtp } from './smtp.js';
