@@ -166,3 +166,189 @@ describe('waits', () => {
     await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
   });
 });
+
+describe('consent, quiet hours and the frequency cap', () => {
+  const promo = (name: string) =>
+    activeJourney(name, {
+      trigger: { type: 'MANUAL' },
+      reentry: 'EVERY_TIME',
+      steps: [{ id: 'promo', type: 'SEND', channel: 'EMAIL', purpose: 'MARKETING', subject: '新しい豆が入りました', text: '{{ customer.salutation }}\n配信停止: {{ unsubscribe_url }}' }],
+    });
+
+  it('withholds marketing from a customer without consent, and sends transactional mail anyway', async () => {
+    const c = ctx();
+    const sent = smtp.mails.length;
+    await kokyaku.customers.upsert(c, [{ externalId: 'no-consent', email: 'nc@example.jp', lastName: '鈴木' }]);
+    const journey = await promo('Promo without consent');
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['no-consent'] });
+    await kokyaku.journeys.runDue(c);
+    expect(smtp.mails).toHaveLength(sent);
+    const { nodes } = await kokyaku.journeys.messages(c, { journeyId: journey.id });
+    expect(nodes).toMatchObject([{ status: 'WITHHELD', reason: 'NO_CONSENT', channel: 'EMAIL' }]);
+    const [run] = await runsOf(journey.id);
+    expect(run!.status).toBe('COMPLETED');
+    expect((await kokyaku.journeys.runSteps(c, run!.id))[0]).toMatchObject({ outcome: 'WITHHELD', detail: { reason: 'NO_CONSENT' } });
+
+    // With consent it goes, with a one-click unsubscribe header and link that work.
+    await kokyaku.privacy.recordConsent(c, { externalId: 'no-consent' }, { channel: 'EMAIL', granted: true, source: 'checkout form' });
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['no-consent'] });
+    await kokyaku.journeys.runDue(c);
+    const mail = (await smtp.waitFor(sent + 1)).at(-1)!;
+    expect(mail.raw.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    expect(mail.raw.get('list-unsubscribe')).toMatch(/^<https:\/\/shop\.example\/kokyaku\/u\/[0-9a-f-]{36}>$/);
+    const token = /\/u\/([0-9a-f-]{36})/.exec(mail.text)![1]!;
+    expect(await kokyaku.unsubscribe(token)).toMatchObject({ channel: 'EMAIL' });
+    expect(await kokyaku.privacy.mayMarket(c, { externalId: 'no-consent' }, 'EMAIL')).toBe(false);
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['no-consent'] });
+    await kokyaku.journeys.runDue(c);
+    expect(smtp.mails).toHaveLength(sent + 1);
+    expect((await kokyaku.journeys.messages(c, { journeyId: journey.id })).nodes.map((m) => m.status)).toEqual(['WITHHELD', 'SENT', 'WITHHELD']);
+    await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+  });
+
+  it('holds marketing during quiet hours and sends it when they end', async () => {
+    const c = ctx();
+    const sent = smtp.mails.length;
+    await kokyaku.journeys.updateSettings(c, { quietHoursStart: '21:00', quietHoursEnd: '09:00' });
+    await kokyaku.customers.upsert(c, [{ externalId: 'night-owl', email: 'owl@example.jp', lastName: '夜', emailConsent: true }]);
+    const journey = await promo('Promo at night');
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['night-owl'] });
+    // 23:00 in Tokyo on the next day (the run is due from now on).
+    const night = new Date(Date.now() + 24 * HOUR);
+    const tokyoNight = new Date(Date.UTC(night.getUTCFullYear(), night.getUTCMonth(), night.getUTCDate(), 14, 0));
+    await kokyaku.journeys.runDue(c, { now: tokyoNight });
+    const [run] = await runsOf(journey.id);
+    expect(run!.status).toBe('WAITING');
+    const nine = new Date(tokyoNight.getTime() + 10 * HOUR); // 09:00 Tokyo
+    expect(run!.wakeAt.toISOString()).toBe(nine.toISOString());
+    await kokyaku.journeys.runDue(c, { now: new Date(nine.getTime() - 60_000) });
+    expect(smtp.mails).toHaveLength(sent);
+    await kokyaku.journeys.runDue(c, { now: nine });
+    await smtp.waitFor(sent + 1);
+    expect((await kokyaku.journeys.runSteps(c, run!.id)).map((s) => [s.outcome, s.detail.reason ?? null])).toEqual([['DEFERRED', 'QUIET_HOURS'], ['SENT', null]]);
+    await kokyaku.journeys.updateSettings(c, { quietHoursStart: null, quietHoursEnd: null });
+    await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+  });
+
+  it('caps marketing per customer: the message over the cap is withheld', async () => {
+    const c = ctx();
+    await kokyaku.journeys.updateSettings(c, { frequencyCapMax: 2, frequencyCapDays: 7 });
+    await kokyaku.customers.upsert(c, [{ externalId: 'popular', email: 'popular@example.jp', lastName: '人気', emailConsent: true }]);
+    const journey = await promo('Promo thrice');
+    const sent = smtp.mails.length;
+    for (let i = 0; i < 3; i++) {
+      await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['popular'] });
+      await kokyaku.journeys.runDue(c);
+    }
+    expect(smtp.mails).toHaveLength(sent + 2);
+    expect((await kokyaku.journeys.messages(c, { journeyId: journey.id })).nodes.map((m) => [m.status, m.reason])).toEqual([
+      ['WITHHELD', 'FREQUENCY_CAP'],
+      ['SENT', null],
+      ['SENT', null],
+    ]);
+    // Transactional mail is not capped; eight days later marketing goes again.
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['popular'] });
+    await kokyaku.journeys.runDue(c, { now: new Date(Date.now() + 8 * 24 * HOUR) });
+    expect(smtp.mails).toHaveLength(sent + 3);
+    await kokyaku.journeys.updateSettings(c, { frequencyCapMax: null, frequencyCapDays: null });
+    await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+  });
+});
+
+describe('channels', () => {
+  it('routes PREFERRED to LINE, falls back to SMS, and posts the exact provider requests', async () => {
+    const c = ctx();
+    requests.length = 0;
+    await kokyaku.customers.upsert(c, [
+      { externalId: 'line-fan', lastName: '伊藤', firstName: '愛', lineUserId: LINE_USER, preferredChannel: 'LINE', phone: '090-1234-5678' },
+      { externalId: 'sms-only', lastName: '高橋', phone: '080-2222-3333' },
+    ]);
+    const journey = await activeJourney('Shipping notice', {
+      trigger: { type: 'MANUAL' },
+      steps: [{ id: 'notice', type: 'SEND', channel: 'PREFERRED', fallback: ['SMS'], purpose: 'TRANSACTIONAL', text: '{{ customer.salutation }}、{{ data.item }}を発送しました。' }],
+    });
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['line-fan', 'sms-only'], data: { item: 'コーヒー豆' } });
+    await kokyaku.journeys.runDue(c);
+    expect(requests).toHaveLength(2);
+    const lineCall = requests.find((r) => r.path === '/v2/bot/message/push')!;
+    expect(lineCall.headers.authorization).toBe('Bearer line-token');
+    expect(lineCall.headers['x-line-retry-key']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(JSON.parse(lineCall.body)).toEqual({ to: LINE_USER, messages: [{ type: 'text', text: '伊藤 愛 様、コーヒー豆を発送しました。' }] });
+    const smsCall = requests.find((r) => r.path === '/2010-04-01/Accounts/AC123/Messages.json')!;
+    expect(smsCall.headers.authorization).toBe(`Basic ${Buffer.from('AC123:twilio-secret').toString('base64')}`);
+    expect(Object.fromEntries(new URLSearchParams(smsCall.body))).toEqual({ To: '+818022223333', Body: '高橋 様、コーヒー豆を発送しました。', From: '+815012345678' });
+    const messages = (await kokyaku.journeys.messages(c, { journeyId: journey.id })).nodes;
+    expect(messages.map((m) => [m.channel, m.status, m.recipient]).sort()).toEqual([
+      ['LINE', 'SENT', LINE_USER],
+      ['SMS', 'SENT', '+818022223333'],
+    ]);
+    // Twilio's delivery report marks the SMS delivered.
+    expect(await kokyaku.journeys.recordDelivery(c, { channel: 'SMS', providerId: 'SM2', status: 'DELIVERED' })).toBe(true);
+    expect((await kokyaku.journeys.report(c, journey.id)).delivered).toBe(1);
+    await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+  });
+
+  it('retries a provider error, and records a refusal as FAILED without stopping the run', async () => {
+    const c = ctx();
+    requests.length = 0;
+    await kokyaku.customers.upsert(c, [{ externalId: 'line-2', lastName: '林', lineUserId: `U${'f'.repeat(32)}` }]);
+    const journey = await activeJourney('LINE then tag', {
+      trigger: { type: 'MANUAL' },
+      steps: [
+        { id: 'push', type: 'SEND', channel: 'LINE', purpose: 'TRANSACTIONAL', text: 'こんにちは' },
+        { id: 'tag', type: 'TAG', add: ['line-tried'] },
+      ],
+    });
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['line-2'] });
+    providerStatus = 500;
+    const first = await kokyaku.journeys.runDue(c);
+    expect(first.failed).toBe(1);
+    const [run] = await runsOf(journey.id);
+    expect(run!.status).toBe('ACTIVE');
+    expect(run!.error).toContain('LINE answered 500');
+    // The same retry key both times: LINE drops a repeat.
+    providerStatus = 200;
+    await kokyaku.journeys.runDue(c);
+    expect(requests).toHaveLength(2);
+    expect(requests[0]!.headers['x-line-retry-key']).toBe(requests[1]!.headers['x-line-retry-key']);
+    expect((await runsOf(journey.id))[0]!.status).toBe('COMPLETED');
+
+    // 400 (a bad user id): no use retrying. The message is FAILED, the run goes on.
+    providerStatus = 400;
+    await kokyaku.journeys.updateSettings(c, {});
+    await kokyaku.customers.upsert(c, [{ externalId: 'line-3', lastName: '森', lineUserId: `U${'e'.repeat(32)}` }]);
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['line-3'] });
+    await kokyaku.journeys.runDue(c);
+    providerStatus = 200;
+    const runs = await runsOf(journey.id);
+    expect(runs[0]!.status).toBe('COMPLETED');
+    expect((await kokyaku.customers.findByExternalId(c, 'line-3'))!.tags).toEqual(['line-tried']);
+    expect((await kokyaku.journeys.messages(c, { journeyId: journey.id })).nodes[0]).toMatchObject({ status: 'FAILED', error: expect.stringContaining('LINE answered 400') });
+    await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+  });
+
+  it('calls a webhook signed with the shared secret', async () => {
+    const c = ctx();
+    requests.length = 0;
+    const base = (globalThis as { providerBase?: string }).providerBase!;
+    await kokyaku.customers.upsert(c, [{ externalId: 'hooked', lastName: '中村' }]);
+    const journey = await activeJourney('Webhook', { trigger: { type: 'MANUAL' }, steps: [{ id: 'hook', type: 'WEBHOOK', url: `${base}/hooks/kokyaku` }] });
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['hooked'], data: { coupon: 'WELCOME10' } });
+    await kokyaku.journeys.runDue(c);
+    const [call] = requests;
+    expect(call!.path).toBe('/hooks/kokyaku');
+    expect(verifyWebhook('whsec-test', call!.body, String(call!.headers['kokyaku-signature']))).toBe(true);
+    expect(verifyWebhook('other-secret', call!.body, String(call!.headers['kokyaku-signature']))).toBe(false);
+    expect(verifyWebhook('whsec-test', call!.body.replace('WELCOME10', 'WELCOME99'), String(call!.headers['kokyaku-signature']))).toBe(false);
+    const [run] = await runsOf(journey.id);
+    expect(call!.headers['idempotency-key']).toBe(`${run!.id}:0`);
+    expect(JSON.parse(call!.body)).toMatchObject({
+      type: 'journey.step',
+      journey: { id: journey.id, name: 'Webhook', version: 1 },
+      run: { id: run!.id, step: 'hook' },
+      customer: { externalId: 'hooked' },
+      context: { data: { coupon: 'WELCOME10' } },
+    });
+    await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+  });
+});

@@ -10,6 +10,8 @@ export interface ReceivedMail {
   html: string | null;
   messageId: string | null;
   headers: ParsedMail['headers'];
+  /** Each header as sent, by lower-case name (the last one of a name wins). */
+  raw: Map<string, string>;
 }
 
 export interface TestSmtpServer {
@@ -74,6 +76,7 @@ export async function startTestSmtp(): Promise<TestSmtpServer> {
             html: typeof parsed.html === 'string' ? parsed.html : null,
             messageId: parsed.messageId ?? null,
             headers: parsed.headers,
+            raw: new Map(parsed.headerLines.map((h) => [h.key, h.line.slice(h.line.indexOf(':') + 1).trim()])),
           };
           await state.beforeAccept?.(mail);
           mails.push(mail);
