@@ -352,3 +352,171 @@ describe('channels', () => {
     await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
   });
 });
+
+describe('segment triggers and the other steps', () => {
+  it('wins back a customer entering a segment: condition, tag, task, custom field, and the timeline shows it', async () => {
+    const c = ctx();
+    await kokyaku.customFields.define(c, { entity: 'CUSTOMER', key: 'winback_offer', label: 'Win-back offer', type: 'TEXT' });
+    const segment = await kokyaku.segments.create(c, { name: 'Big spenders', query: 'amount_spent >= 10000' });
+    const journey = await activeJourney('Win back big spenders', {
+      trigger: { type: 'SEGMENT_ENTERED', segmentId: segment.id },
+      steps: [
+        { id: 'vip', type: 'CONDITION', query: 'number_of_orders >= 2', yes: 'tag-vip', no: 'tag-one' },
+        { id: 'tag-vip', type: 'TAG', add: ['vip'], next: 'offer' },
+        { id: 'tag-one', type: 'TAG', add: ['one-big-order'], next: 'call' },
+        { id: 'call', type: 'TASK', title: 'Call about the big first order', dueInDays: 2, priority: 'HIGH', next: 'offer' },
+        { id: 'offer', type: 'FIELD', key: 'winback_offer', value: 'coupon-10' },
+      ],
+    });
+    await kokyaku.orders.record(c, [
+      { externalId: 'w-1', customerExternalId: 'whale', placedAt: new Date(), lines: [line('mug', 5, 2200)] },
+      { externalId: 'w-2', customerExternalId: 'regular', placedAt: new Date(Date.now() - 86_400_000), lines: [line('mug', 1, 2200)] },
+      { externalId: 'w-3', customerExternalId: 'regular', placedAt: new Date(), lines: [line('beans', 5, 1800)] },
+    ]);
+    await kokyaku.journeys.runDue(c);
+    const runs = await runsOf(journey.id);
+    expect(runs.map((r) => r.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    const whale = (await kokyaku.customers.findByExternalId(c, 'whale'))!;
+    const regular = (await kokyaku.customers.findByExternalId(c, 'regular'))!;
+    expect(whale.tags).toEqual(['one-big-order']);
+    expect(regular.tags).toEqual(['vip']);
+    expect(whale.customFields).toMatchObject({ winback_offer: 'coupon-10' });
+    const whaleRun = runs.find((r) => r.customerId === whale.id)!;
+    expect(whaleRun.context).toEqual({ segmentId: segment.id });
+    expect((await kokyaku.journeys.runSteps(c, whaleRun.id)).map((s) => [s.stepId, s.outcome])).toEqual([
+      ['vip', 'NO'],
+      ['tag-one', 'TAGGED'],
+      ['call', 'TASK_CREATED'],
+      ['offer', 'FIELD_SET'],
+    ]);
+    const tasks = await kokyaku.tasks.list(c, { customerId: whale.id });
+    expect(tasks.nodes.map((t) => [t.title, t.priority])).toEqual([['Call about the big first order', 'HIGH']]);
+    // Once per customer: leaving and entering again starts nothing new.
+    expect(runs).toHaveLength(2);
+    await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+  });
+
+  it('puts messages on the customer timeline', async () => {
+    const c = ctx();
+    const hanako = (await kokyaku.customers.findByExternalId(c, 'hanako'))!;
+    const page = await kokyaku.timeline.timeline(c, { customerId: hanako.id }, { kinds: ['MESSAGE'] });
+    expect(page.nodes.map((n) => n.summary)).toEqual(['Message sent: email "山田 花子 様、ご注文ありがとうございます" (journey Thank you for your first order)']);
+    expect(page.nodes[0]!.actorId).toMatch(/^journey:\d+$/);
+  });
+});
+
+describe('journeys are checked when saved', () => {
+  it('names the field of every mistake', async () => {
+    const c = ctx();
+    const bad = async (definition: unknown) => failure(kokyaku.journeys.create(c, { name: `bad ${Math.random()}`, definition }));
+    const send = { id: 's', type: 'SEND', channel: 'EMAIL', purpose: 'MARKETING', text: 'hi' };
+    expect((await bad({ trigger: { type: 'SOMETIMES' }, steps: [send] })).details.field).toBe('definition.trigger.type');
+    expect((await bad({ trigger: { type: 'MANUAL' }, steps: [] })).details.field).toBe('definition.steps');
+    expect((await bad({ trigger: { type: 'MANUAL' }, steps: [{ ...send, next: 'nowhere' }] })).details.field).toBe('definition.steps[0].next');
+    expect((await bad({ trigger: { type: 'MANUAL' }, steps: [send, { ...send }] })).message).toContain('Step id "s" is used twice');
+    const loop = await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'a', type: 'WAIT', hours: 1 }, { id: 'b', type: 'TAG', add: ['x'], next: 'a' }] });
+    expect(loop.message).toContain('journeys may not loop');
+    expect((await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'a', type: 'END' }, { id: 'b', type: 'END' }] })).details.field).toBe('definition.steps[1]');
+    const query = await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'q', type: 'CONDITION', query: 'number_of_orders >= "many"' }] });
+    expect(query.code).toBe('SEGMENT_QUERY_INVALID');
+    expect(query.details).toMatchObject({ field: 'definition.steps[0].query', line: 1, column: 21 });
+    const template = await bad({ trigger: { type: 'MANUAL' }, steps: [{ ...send, subject: '{% if %}' }] });
+    expect(template.details.field).toBe('definition.steps[0].subject');
+    expect((await bad({ trigger: { type: 'SEGMENT_ENTERED', segmentId: '999999' }, steps: [send] })).details.field).toBe('definition.trigger.segmentId');
+    expect((await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'w', type: 'WAIT', untilTime: '25:00' }] })).details.field).toBe('definition.steps[0].untilTime');
+    expect((await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'h', type: 'WEBHOOK', url: 'ftp://x' }] })).details.field).toBe('definition.steps[0].url');
+    expect((await bad({ trigger: { type: 'ORDER_PLACED', minTotal: 10.5 }, steps: [send] })).details.field).toBe('definition.trigger.minTotal');
+    expect(await count('journeys', `name like 'bad %'`)).toBe(0);
+  });
+
+  it('versions a definition: runs under way keep theirs', async () => {
+    const c = ctx();
+    const journey = await activeJourney('Versioned', { trigger: { type: 'MANUAL' }, reentry: 'EVERY_TIME', steps: [{ id: 'w', type: 'WAIT', hours: 1 }, { id: 't', type: 'TAG', add: ['v1'] }] });
+    await kokyaku.customers.upsert(c, [{ externalId: 'versioned' }]);
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['versioned'] });
+    await kokyaku.journeys.runDue(c);
+    const updated = await kokyaku.journeys.update(c, journey.id, { definition: { trigger: { type: 'MANUAL' }, reentry: 'EVERY_TIME', steps: [{ id: 't', type: 'TAG', add: ['v2'] }] } });
+    expect(updated.version).toBe(2);
+    expect((await kokyaku.journeys.versions(c, journey.id)).map((v) => v.version)).toEqual([2, 1]);
+    // The same definition again is no new version.
+    expect((await kokyaku.journeys.update(c, journey.id, { name: 'Versioned', definition: updated.definition })).version).toBe(2);
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['versioned'] });
+    await kokyaku.journeys.runDue(c, { now: new Date(Date.now() + 2 * HOUR) });
+    expect((await kokyaku.customers.findByExternalId(c, 'versioned'))!.tags.sort()).toEqual(['v1', 'v2']);
+    expect((await runsOf(journey.id)).map((r) => r.version)).toEqual([2, 1]);
+    await kokyaku.journeys.setStatus(c, journey.id, 'ARCHIVED');
+    expect((await failure(kokyaku.journeys.setStatus(c, journey.id, 'ACTIVE'))).details.field).toBe('status');
+  });
+});
+
+describe('templates', () => {
+  it('previews with a real customer and order, and stops hostile templates', async () => {
+    const c = ctx();
+    const preview = await kokyaku.journeys.preview(c, {
+      customerExternalId: 'hanako',
+      orderExternalId: 'o-1001',
+      subject: '{{ customer.salutation }}へ',
+      text: '{{ order.total | money }} / {{ customer.orders_count }}回目',
+      html: '<p>{{ customer.name }} {{ data.note }}</p>',
+      data: { note: '<script>alert(1)</script>' },
+    });
+    expect(preview).toEqual({ subject: '山田 花子 様へ', text: '￥3,600 / 2回目', html: '<p>山田 花子 &lt;script&gt;alert(1)&lt;/script&gt;</p>' });
+    const hostile = async (text: string) => failure(kokyaku.journeys.preview(c, { customerExternalId: 'hanako', text }));
+    expect((await hostile('{% for i in (1..100000000) %}{% for j in (1..1000) %}x{% endfor %}{% endfor %}')).message).toMatch(/limit|exceeded/i);
+    expect((await hostile(`{% assign s = 'xxxxxxxxxx' %}{% for i in (1..30) %}{% assign s = s | append: s %}{% endfor %}{{ s }}`)).message).toMatch(/limit|exceeded/i);
+    expect((await hostile(`{% include '/etc/passwd' %}`)).message).toMatch(/not found|ENOENT|Failed to lookup/i);
+    expect((await hostile('{{ customer.name | nosuchfilter }}')).details.field).toBe('template.text');
+    // Only the data's own properties: nothing of the prototype chain is reachable.
+    expect((await kokyaku.journeys.preview(c, { customerExternalId: 'hanako', text: '{{ customer.constructor }}{{ customer.__proto__ }}{{ data.constructor.name }}x' })).text).toBe('x');
+  });
+});
+
+describe('measurement', () => {
+  it('attributes an order after a message to the journey, last touch within the window, and feeds the ROI report', async () => {
+    const c = ctx();
+    await kokyaku.customers.upsert(c, [{ externalId: 'buyer-back', email: 'back@example.jp', lastName: '戻', emailConsent: true }]);
+    const journey = await activeJourney('Come back', {
+      trigger: { type: 'MANUAL' },
+      steps: [{ id: 'm', type: 'SEND', channel: 'EMAIL', purpose: 'MARKETING', subject: '戻ってきて', text: 'https://shop.example/sale' }],
+    });
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['buyer-back'] });
+    await kokyaku.journeys.runDue(c);
+    const mail = smtp.mails.at(-1)!;
+    const token = /\/r\/([0-9a-f-]{36})\/0/.exec(mail.text)![1]!;
+    expect(await kokyaku.followLink(token, 0)).toBe('https://shop.example/sale');
+    expect(await kokyaku.followLink(token, 0)).toBe('https://shop.example/sale');
+    await kokyaku.orders.record(c, [
+      { externalId: 'back-1', customerExternalId: 'buyer-back', placedAt: new Date(Date.now() + 60_000), lines: [line('beans', 1, 1800)] },
+      // Past the five-day window: not attributed.
+      { externalId: 'back-2', customerExternalId: 'buyer-back', placedAt: new Date(Date.now() + 6 * 24 * HOUR), lines: [line('mug', 1, 2200)] },
+    ]);
+    const report = await kokyaku.journeys.report(c, journey.id);
+    expect(report).toMatchObject({ runs: 1, completed: 1, sent: 1, clicks: 2, uniqueClickers: 1, attributedOrders: 1, attributedRevenue: 1800, conversionRate: 1, attributionDays: 5 });
+    const roi = await kokyaku.analytics.campaignReport(c, { cost: 600, revenue: report.attributedRevenue });
+    expect(roi).toMatchObject({ revenue: 1800, roi: 2, roas: 3 });
+    await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+  });
+});
+
+describe('privacy', () => {
+  it('erasure empties the messages, stops journeys under way, and the export holds both', async () => {
+    const c = ctx();
+    const exported = await kokyaku.privacy.exportCustomer(c, { externalId: 'no-consent' });
+    expect((exported.messages as unknown[]).length).toBe(3);
+    expect(exported.journeyRuns).toHaveLength(3);
+    const journey = await activeJourney('Long wait', { trigger: { type: 'MANUAL' }, steps: [{ id: 'w', type: 'WAIT', days: 30 }, { id: 'e', type: 'END' }] });
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['no-consent'], data: { secret: 'personal' } });
+    await kokyaku.journeys.runDue(c);
+    await kokyaku.privacy.eraseCustomer(c, { externalId: 'no-consent' });
+    const id = (await sql<{ id: string }>(c.em, `select customer_id::text as id from kokyaku.journey_runs where journey_id = $1::bigint`, [journey.id]))[0]!.id;
+    const messages = await sql<{ recipient: string | null; body: string; subject: string | null }>(c.em, `select recipient, body, subject from kokyaku.messages where customer_id = $1::bigint`, [id]);
+    expect(messages.length).toBe(3);
+    expect(messages.every((m) => m.recipient === null && m.body === '(erased)')).toBe(true);
+    const [run] = await runsOf(journey.id);
+    expect(run).toMatchObject({ status: 'CANCELLED', error: 'The customer was erased.', context: {} });
+  });
+});
+
+async function count(table: string, where = 'true'): Promise<number> {
+  return (await sql<{ n: number }>(ctx().em, `select count(*)::int as n from kokyaku.${table} where tenant_id = 'default' and ${where}`))[0]!.n;
+}

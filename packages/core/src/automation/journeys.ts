@@ -268,7 +268,14 @@ export class JourneyService {
     const name = input.name == null ? current.name : parseInput(journeyInput, { name: input.name, definition: null }, 'journey').name;
     const definition = input.definition === undefined || input.definition === null ? null : await parseDefinition(ctx, this.deps.segments, input.definition);
     return transaction(ctx, async (em) => {
-      const changed = definition !== null && JSON.stringify(definition) !== JSON.stringify(current.definition);
+      // Compared as jsonb: key order does not make a new version.
+      const changed =
+        definition !== null &&
+        !(await sqlOne<{ same: boolean }>(em, `select definition = $3::jsonb as same from kokyaku.journeys where tenant_id = $1 and id = $2::bigint for update`, [
+          ctx.tenantId,
+          current.id,
+          JSON.stringify(definition),
+        ]))?.same;
       const [row] = await unique(
         () =>
           sql<JourneyRow>(

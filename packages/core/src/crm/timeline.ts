@@ -6,7 +6,7 @@ import { asDate, sql } from '../shared/sql.js';
 import { isId } from './shared.js';
 
 /** What a timeline entry is; entries at the same instant come in this order. */
-export const TIMELINE_KINDS = ['ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT'] as const;
+export const TIMELINE_KINDS = ['ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT', 'MESSAGE'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
 export interface TimelineEntry {
@@ -41,7 +41,8 @@ const rank = (kind: TimelineKind) => TIMELINE_KINDS.length - TIMELINE_KINDS.inde
 
 /**
  * One ordered stream per customer (or company) of everything that happened: orders, storefront
- * events, inquiries, notes, tasks, deal stage moves and segment changes, newest first. Pages are
+ * events, inquiries, notes, tasks, deal stage moves, segment changes and messages sent (or
+ * withheld) by journeys, newest first. Pages are
  * stable: the cursor is the last entry's (time to the microsecond, kind, id), so entries that
  * arrive later never shift or repeat what a reader has already paged through.
  */
@@ -117,6 +118,12 @@ export class TimelineService {
         'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
         `sc.tenant_id = $1 and sc.change = '${kind === 'SEGMENT_ENTERED' ? 'ENTERED' : 'LEFT'}' and ${who('sc.customer_id')}`));
     }
+    if (kinds.has('MESSAGE')) {
+      branches.push(branch('MESSAGE', 'm.created_at', 'm.id', `case when m.journey_id is null then null else 'journey:' || m.journey_id end as actor_id, m.customer_id,
+        jsonb_build_object('channel', m.channel, 'purpose', m.purpose, 'status', m.status, 'reason', m.reason, 'subject', m.subject,
+                           'journeyId', m.journey_id::text, 'journey', j.name) as data`,
+        'kokyaku.messages m left join kokyaku.journeys j on j.id = m.journey_id', `m.tenant_id = $1 and ${who('m.customer_id')}`));
+    }
     if (branches.length === 0) return { nodes: [], hasNextPage: false, endCursor: null };
     const rows = await sql<EntryRow>(
       ctx.em,
@@ -163,6 +170,13 @@ export class TimelineService {
       case 'SEGMENT_LEFT':
         summary = `Left segment ${d.segment ?? d.segmentId}`;
         break;
+      case 'MESSAGE': {
+        const what = `${String(d.channel).toLowerCase()}${d.subject ? ` "${truncate(String(d.subject), 80)}"` : ''}`;
+        const from = d.journey ? ` (journey ${d.journey})` : '';
+        summary =
+          d.status === 'WITHHELD' ? `Message withheld, ${String(d.reason).toLowerCase().replace(/_/g, ' ')}: ${what}${from}` : `Message ${String(d.status).toLowerCase()}: ${what}${from}`;
+        break;
+      }
     }
     return { id: `${r.kind}:${r.record_id}`, kind: r.kind, at: asDate(r.at), actorId: r.actor_id, recordId: r.record_id, customerId: r.customer_id, summary, data };
   }

@@ -190,9 +190,21 @@ export class IdentityService {
          on conflict (company_id, customer_id) do nothing`,
         p,
       );
-      for (const table of ['orders', 'events', 'consents', 'customer_product_changes', 'notes', 'tasks', 'inquiries', 'deals']) {
+      for (const table of ['orders', 'events', 'consents', 'customer_product_changes', 'notes', 'tasks', 'inquiries', 'deals', 'messages']) {
         await sql(em, `update kokyaku.${table} set customer_id = $2::bigint where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb))`, p);
       }
+      // Journey runs move too, one per journey and trigger (the survivor's own first): a customer
+      // goes through a ONCE journey once. The others go with the merged rows; their messages stay.
+      await sql(
+        em,
+        `update kokyaku.journey_runs set customer_id = $2::bigint
+         where id in (
+           select distinct on (r.journey_id, r.trigger_key) r.id from kokyaku.journey_runs r
+           where r.tenant_id = $1 and r.customer_id = any(kokyaku.json_bigints($3::jsonb))
+             and not exists (select 1 from kokyaku.journey_runs s where s.journey_id = r.journey_id and s.customer_id = $2::bigint and s.trigger_key = r.trigger_key)
+           order by r.journey_id, r.trigger_key, r.started_at, r.id)`,
+        p,
+      );
       // What each bought, as the recommender keeps it: added up per product.
       await sql(
         em,

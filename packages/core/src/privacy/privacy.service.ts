@@ -160,6 +160,15 @@ export class PrivacyService {
          from kokyaku.inquiries i where i.tenant_id = $1 and i.customer_id = $2::bigint`,
       ),
       deals: await one(`select coalesce(jsonb_agg(to_jsonb(d) order by d.created_at, d.id), '[]') as v from kokyaku.deals d where tenant_id = $1 and customer_id = $2::bigint`),
+      journeyRuns: await one(
+        `select coalesce(jsonb_agg(jsonb_build_object('journey', j.name, 'status', r.status, 'step', r.step_id, 'startedAt', r.started_at, 'finishedAt', r.finished_at) order by r.id), '[]') as v
+         from kokyaku.journey_runs r join kokyaku.journeys j on j.id = r.journey_id where r.tenant_id = $1 and r.customer_id = $2::bigint`,
+      ),
+      messages: await one(
+        `select coalesce(jsonb_agg(to_jsonb(m) - 'token' - 'idempotency_key' || jsonb_build_object('clicks', (select count(*) from kokyaku.message_clicks k where k.message_id = m.id))
+                 order by m.id), '[]') as v
+         from kokyaku.messages m where m.tenant_id = $1 and m.customer_id = $2::bigint`,
+      ),
       purchasedProducts: await one(
         `select coalesce(jsonb_agg(jsonb_build_object('productExternalId', pr.external_id, 'orders', cp.orders, 'quantity', cp.quantity,
                                                       'firstAt', cp.first_at, 'lastAt', cp.last_at) order by pr.external_id), '[]') as v
@@ -227,6 +236,23 @@ export class PrivacyService {
       );
       await sql(em, `update kokyaku.inquiries set subject = '(erased)', category = null where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, id]);
       await sql(em, `update kokyaku.tasks set title = '(erased)', description = null where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, id]);
+      // Messages keep their times and statuses (the journey figures stay right), not their words or
+      // addresses; journeys under way stop, and what a manual start passed in goes.
+      await sql(
+        em,
+        `update kokyaku.messages set recipient = null, subject = case when subject is null then null else '(erased)' end, body = '(erased)', links = '[]'
+         where tenant_id = $1 and customer_id = $2::bigint`,
+        [ctx.tenantId, id],
+      );
+      await sql(
+        em,
+        `update kokyaku.journey_runs set context = context - 'data',
+           status = case when status in ('ACTIVE', 'WAITING') then 'CANCELLED' else status end,
+           error = case when status in ('ACTIVE', 'WAITING') then 'The customer was erased.' else error end,
+           finished_at = coalesce(finished_at, now())
+         where tenant_id = $1 and customer_id = $2::bigint`,
+        [ctx.tenantId, id],
+      );
       await this.metrics.syncProfiles(tx, [id]);
       await this.changed(tx, [id]);
       await this.audit.record(tx, [
