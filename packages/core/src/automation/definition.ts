@@ -61,6 +61,7 @@ const step = z.discriminatedUnion('type', [
   z.strictObject({
     id: stepId,
     type: z.literal('WAIT'),
+    seconds: z.number().int().min(0).max(86_400).optional(),
     minutes: z.number().int().min(0).max(60 * 24 * 365).optional(),
     hours: z.number().int().min(0).max(24 * 365).optional(),
     days: z.number().int().min(0).max(365).optional(),
@@ -197,7 +198,7 @@ export async function parseDefinition(ctx: KokyakuContext, segments: SegmentServ
 
   for (const [i, s] of steps.entries()) {
     const field = `definition.steps[${i}]`;
-    if (s.type === 'WAIT' && !s.minutes && !s.hours && !s.days && !s.untilTime) throw problem(field, 'A wait needs a duration or an untilTime.');
+    if (s.type === 'WAIT' && !s.seconds && !s.minutes && !s.hours && !s.days && !s.untilTime) throw problem(field, 'A wait needs a duration or an untilTime.');
     if (s.type === 'CONDITION') {
       try {
         await segments.compile(ctx, s.query);

@@ -264,7 +264,7 @@ export class JourneyEngine {
     const { now } = options;
     switch (step.type) {
       case 'WAIT': {
-        let until = new Date(now.getTime() + ((step.days ?? 0) * 1440 + (step.hours ?? 0) * 60 + (step.minutes ?? 0)) * 60_000);
+        let until = new Date(now.getTime() + ((step.days ?? 0) * 1440 + (step.hours ?? 0) * 60 + (step.minutes ?? 0)) * 60_000 + (step.seconds ?? 0) * 1000);
         if (step.untilTime) until = nextLocalTime(until, parseTimeOfDay(step.untilTime), tx.shop.timeZone);
         return { outcome: 'WAITING', detail: { until: until.toISOString() }, waitUntil: until };
       }

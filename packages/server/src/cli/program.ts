@@ -68,18 +68,45 @@ export function buildProgram(): Command {
     .option('--host <host>', 'interface to listen on', '::')
     .option('--explorer', 'also serve the GraphiQL explorer to browsers (needs graphiql@3, react@18)', false)
     .option('--refresh-hours <hours>', 'recompute scores and refit models every so many hours (0: never)', parseHours, 24)
-    .action(async (options: { port: number; host: string; explorer: boolean; refreshHours: number }) => {
+    .option('--no-worker', 'do not run the journey worker in this process (run `kokyaku worker` instead)')
+    .action(async (options: { port: number; host: string; explorer: boolean; refreshHours: number; worker: boolean }) => {
       const kokyaku = await open();
       try {
         const server = await startStandaloneServer(kokyaku, { port: options.port, host: options.host, explorer: options.explorer });
         const schedule = options.refreshHours > 0 ? scheduleRefresh(kokyaku, { intervalMs: options.refreshHours * 3_600_000 }) : null;
+        const worker = options.worker && kokyaku.config.automation.worker ? await kokyaku.startWorker() : null;
         if (!process.env.KOKYAKU_ADMIN_TOKEN) {
           process.stderr.write('kokyaku: KOKYAKU_ADMIN_TOKEN is not set, so only requests from this machine act as administrator.\n');
         }
         process.stdout.write(`kokyaku: GraphQL API at ${server.url}\n`);
         await onShutdown(async () => {
           schedule?.stop();
+          await worker?.stop();
           await server.close();
+          await kokyaku.close();
+        });
+      } catch (error) {
+        await kokyaku.close();
+        throw error;
+      }
+    });
+
+  program
+    .command('worker')
+    .description('Run the journey worker alone: advances journey runs and sends their messages until SIGINT/SIGTERM. Any number may run against one database.')
+    .option('-c, --concurrency <n>', 'runs advanced at once', (v) => parsePositive(v, 'concurrency'))
+    .option('--sweep-seconds <s>', 'look for due runs this often', (v) => parsePositive(v, 'sweep-seconds'))
+    .option('--stale-seconds <s>', 'dispatch a run again when its worker has not finished it after this long', (v) => parsePositive(v, 'stale-seconds'))
+    .action(async (options: { concurrency?: number; sweepSeconds?: number; staleSeconds?: number }) => {
+      const kokyaku = await open({
+        automation: { concurrency: options.concurrency, sweepSeconds: options.sweepSeconds, staleSeconds: options.staleSeconds },
+      });
+      try {
+        const worker = await kokyaku.startWorker({ log: (m) => process.stderr.write(`kokyaku worker: ${m}\n`) });
+        const channels = kokyaku.journeys.engine.configuredChannels();
+        process.stdout.write(`kokyaku: journey worker started (channels: ${channels.length ? channels.join(', ') : 'none configured'})\n`);
+        await onShutdown(async () => {
+          await worker.stop();
           await kokyaku.close();
         });
       } catch (error) {
