@@ -8,3 +8,4 @@ export { buildProgram, runCli } from './cli/program.js';
 export { type Logger, PERSONAL_FIELDS, createLogger, redactPersonal } from './logger.js';
 export { type AccessRule, FIELD_ACCESS, enforceFieldAccess, maskEmail, maskPhone, undeclaredFields } from './security/access.js';
 export { Costly, createCostLimiter } from './security/rate-limit.js';
+export { messagingRoutes } from './messaging-routes.js';

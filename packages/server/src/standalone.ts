@@ -6,6 +6,7 @@ import type { ApolloOptions } from './apollo.js';
 import type { RequestIdentity } from './context.js';
 import type { ExplorerOptions } from './explorer.js';
 import { kokyakuExpress, shopifyPrivacyWebhooks } from './express.js';
+import { messagingRoutes } from './messaging-routes.js';
 
 export interface StandaloneOptions extends ApolloOptions {
   /** TCP port (0 picks a free one). */
@@ -59,7 +60,7 @@ export function adminTokenIdentity(token: string | undefined): (req: Request) =>
   return (req) => ({ actor: LOOPBACK.has(req.socket.remoteAddress ?? '') && !proxied(req) ? LOCAL_ADMIN : null });
 }
 
-/** Serves Kokyaku's GraphQL API at `/graphql` (and a health check at `/healthz`). */
+/** Serves Kokyaku's GraphQL API at `/graphql`, message links at `/kokyaku` (clicks, unsubscribe) and a health check at `/healthz`. */
 export async function startStandaloneServer(kokyaku: Kokyaku, options: StandaloneOptions): Promise<StandaloneServer> {
   const token = options.adminToken ?? process.env.KOKYAKU_ADMIN_TOKEN ?? undefined;
   const app = express();
@@ -71,6 +72,7 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
   });
   const router = await kokyakuExpress(kokyaku, { ...options, identify: adminTokenIdentity(token || undefined) });
   app.use('/graphql', router);
+  app.use('/kokyaku', messagingRoutes(kokyaku));
   const webhookSecret = options.shopifyWebhookSecret ?? process.env.KOKYAKU_SHOPIFY_WEBHOOK_SECRET;
   if (webhookSecret) app.use('/webhooks/shopify', shopifyPrivacyWebhooks(kokyaku, { secret: webhookSecret, logger: options.logger }));
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
@@ -78,6 +80,9 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
     s.on('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  // Message links point here unless messaging.publicUrl (KOKYAKU_PUBLIC_URL) says where the
+  // world reaches this server.
+  kokyaku.config.messaging.publicUrl ??= `http://localhost:${port}/kokyaku`;
   return {
     url: `http://localhost:${port}/graphql`,
     port,

@@ -17,6 +17,12 @@ export type AuditAction =
   | 'SHOP_ERASE'
   | 'UPDATE';
 
+/** A channel messages reach customers on. */
+export type Channel =
+  | 'EMAIL'
+  | 'LINE'
+  | 'SMS';
+
 export type CompanyInput = {
   customFields?: unknown;
   domain?: string | null | undefined;
@@ -81,8 +87,12 @@ export type CustomerInput = {
   lastName?: string | null | undefined;
   /** Reading of the family name in kana. */
   lastNameKana?: string | null | undefined;
+  /** LINE user id ("U" and 32 hexadecimal digits). */
+  lineUserId?: string | null | undefined;
   /** Any common format; stored as E.164. */
   phone?: string | null | undefined;
+  /** EMAIL, LINE or SMS. */
+  preferredChannel?: string | null | undefined;
   region?: string | null | undefined;
   tags?: Array<string> | null | undefined;
 };
@@ -181,10 +191,76 @@ export type InquiryStatus =
   | 'PENDING'
   | 'RESOLVED';
 
+export type JourneyInput = {
+  /** { trigger, reentry, steps }: checked whole when saved. */
+  definition: unknown;
+  name: string;
+};
+
+export type JourneyPatch = {
+  /** A new definition: saved as the next version. */
+  definition?: unknown;
+  name?: string | null | undefined;
+};
+
+/** Where a customer is in a journey. */
+export type JourneyRunStatus =
+  | 'ACTIVE'
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'WAITING';
+
+/** DRAFT until activated; PAUSED holds runs where they are; ARCHIVED cancels them. */
+export type JourneyStatus =
+  | 'ACTIVE'
+  | 'ARCHIVED'
+  | 'DRAFT'
+  | 'PAUSED';
+
+/** How a message went out. */
+export type MessageChannel =
+  | 'EMAIL'
+  | 'LINE'
+  | 'SMS'
+  | 'WEBHOOK';
+
 /** INBOUND from the customer, OUTBOUND to the customer. */
 export type MessageDirection =
   | 'INBOUND'
   | 'OUTBOUND';
+
+export type MessagePreviewInput = {
+  customerExternalId: string;
+  /** What a manual start would pass as `data`. */
+  data?: unknown;
+  html?: string | null | undefined;
+  /** Render as if this order started the journey. */
+  orderExternalId?: string | null | undefined;
+  subject?: string | null | undefined;
+  text: string;
+};
+
+/** MARKETING needs consent and obeys quiet hours and the frequency cap. */
+export type MessagePurpose =
+  | 'MARKETING'
+  | 'TRANSACTIONAL';
+
+/** SENT: the provider accepted it; WITHHELD: not sent, see reason. */
+export type MessageStatus =
+  | 'DELIVERED'
+  | 'FAILED'
+  | 'SENT'
+  | 'WITHHELD';
+
+export type MessagingSettingsInput = {
+  attributionDays?: number | null | undefined;
+  channelOrder?: Array<Channel> | null | undefined;
+  frequencyCapDays?: number | null | undefined;
+  frequencyCapMax?: number | null | undefined;
+  quietHoursEnd?: string | null | undefined;
+  quietHoursStart?: string | null | undefined;
+};
 
 /** An order; recording it again with the same id replaces it (e.g. to cancel). */
 export type OrderInput = {
@@ -318,6 +394,7 @@ export type TimelineKind =
   | 'DEAL_STAGE'
   | 'EVENT'
   | 'INQUIRY'
+  | 'MESSAGE'
   | 'NOTE'
   | 'ORDER'
   | 'SEGMENT_ENTERED'
@@ -374,6 +451,133 @@ export type ClvModelQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ClvModelQuery = { clvModel: { calibrationEnd: string, horizonMonths: number, annualDiscountRate: number, fittedAt: string, warnings: Array<string>, bgnbd: { r: number, alpha: number, a: number, b: number, logLikelihood: number, customers: number }, gammaGamma: { p: number, q: number, gamma: number, logLikelihood: number, customers: number } } | null };
+
+export type JourneyFieldsFragment = { id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string };
+
+export type JourneyRunFieldsFragment = { id: string, journeyId: string, version: number, customerId: string, status: JourneyRunStatus, stepId: string | null, wakeAt: string, context: unknown, error: string | null, startedAt: string, finishedAt: string | null };
+
+export type MessageFieldsFragment = { id: string, customerId: string | null, journeyId: string | null, runId: string | null, stepId: string | null, channel: MessageChannel, purpose: MessagePurpose, status: MessageStatus, reason: string | null, recipient: string | null, subject: string | null, body: string | null, links: Array<string>, error: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, clicks: number };
+
+export type MessagingSettingsFieldsFragment = { quietHoursStart: string | null, quietHoursEnd: string | null, frequencyCapMax: number | null, frequencyCapDays: number | null, attributionDays: number, channelOrder: Array<Channel>, configuredChannels: Array<Channel> };
+
+export type JourneysQueryVariables = Exact<{
+  status?: JourneyStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type JourneysQuery = { journeys: { nodes: Array<{ id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type JourneyQueryVariables = Exact<{
+  id: string | number;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type JourneyQuery = { journey: { id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string, versions: Array<{ version: number, createdBy: string | null, createdAt: string }>, report: { runs: number, active: number, completed: number, failed: number, sent: number, delivered: number, failedMessages: number, withheld: number, clicks: number, uniqueClickers: number, attributedOrders: number, attributedRevenue: number, conversionRate: number, attributionDays: number, withheldByReason: Array<{ reason: string, count: number }> } } | null };
+
+export type JourneyRunsQueryVariables = Exact<{
+  journeyId?: string | number | null | undefined;
+  customerId?: string | number | null | undefined;
+  status?: JourneyRunStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type JourneyRunsQuery = { journeyRuns: { nodes: Array<{ id: string, journeyId: string, version: number, customerId: string, status: JourneyRunStatus, stepId: string | null, wakeAt: string, context: unknown, error: string | null, startedAt: string, finishedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type JourneyRunQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type JourneyRunQuery = { journeyRun: { id: string, journeyId: string, version: number, customerId: string, status: JourneyRunStatus, stepId: string | null, wakeAt: string, context: unknown, error: string | null, startedAt: string, finishedAt: string | null, journey: { id: string, name: string }, steps: Array<{ seq: number, stepId: string, type: string, outcome: string, detail: unknown, at: string }> } | null };
+
+export type MessagesQueryVariables = Exact<{
+  customerId?: string | number | null | undefined;
+  journeyId?: string | number | null | undefined;
+  status?: MessageStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type MessagesQuery = { messages: { nodes: Array<{ id: string, customerId: string | null, journeyId: string | null, runId: string | null, stepId: string | null, channel: MessageChannel, purpose: MessagePurpose, status: MessageStatus, reason: string | null, recipient: string | null, subject: string | null, body: string | null, links: Array<string>, error: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, clicks: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MessagingSettingsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MessagingSettingsQuery = { messagingSettings: { quietHoursStart: string | null, quietHoursEnd: string | null, frequencyCapMax: number | null, frequencyCapDays: number | null, attributionDays: number, channelOrder: Array<Channel>, configuredChannels: Array<Channel> } };
+
+export type PreviewMessageQueryVariables = Exact<{
+  input: MessagePreviewInput;
+}>;
+
+
+export type PreviewMessageQuery = { previewMessage: { subject: string | null, text: string, html: string | null } };
+
+export type CreateJourneyMutationVariables = Exact<{
+  input: JourneyInput;
+}>;
+
+
+export type CreateJourneyMutation = { createJourney: { id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string } };
+
+export type UpdateJourneyMutationVariables = Exact<{
+  id: string | number;
+  patch: JourneyPatch;
+}>;
+
+
+export type UpdateJourneyMutation = { updateJourney: { id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string } };
+
+export type ActivateJourneyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ActivateJourneyMutation = { activateJourney: { id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string } };
+
+export type PauseJourneyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PauseJourneyMutation = { pauseJourney: { id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string } };
+
+export type ArchiveJourneyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ArchiveJourneyMutation = { archiveJourney: { id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string } };
+
+export type StartJourneyMutationVariables = Exact<{
+  id: string | number;
+  customerExternalIds: Array<string> | string;
+  data?: unknown;
+  key?: string | null | undefined;
+}>;
+
+
+export type StartJourneyMutation = { startJourney: { started: number, skipped: number, runIds: Array<string> } };
+
+export type CancelJourneyRunMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CancelJourneyRunMutation = { cancelJourneyRun: { id: string, journeyId: string, version: number, customerId: string, status: JourneyRunStatus, stepId: string | null, wakeAt: string, context: unknown, error: string | null, startedAt: string, finishedAt: string | null } };
+
+export type UpdateMessagingSettingsMutationVariables = Exact<{
+  input: MessagingSettingsInput;
+}>;
+
+
+export type UpdateMessagingSettingsMutation = { updateMessagingSettings: { quietHoursStart: string | null, quietHoursEnd: string | null, frequencyCapMax: number | null, frequencyCapDays: number | null, attributionDays: number, channelOrder: Array<Channel>, configuredChannels: Array<Channel> } };
 
 export type TimelineEntryFieldsFragment = { id: string, kind: TimelineKind, at: string, actorId: string | null, recordId: string, customerId: string | null, summary: string, data: unknown };
 
@@ -546,7 +750,7 @@ export type Customer360QueryVariables = Exact<{
 }>;
 
 
-export type Customer360Query = { customer: { id: string, externalId: string, email: string | null, phone: string | null, firstName: string | null, lastName: string | null, birthday: string | null, city: string | null, region: string | null, country: string | null, tags: Array<string>, customFields: unknown, emailConsent: boolean, createdAt: string, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } }, segments: Array<{ id: string, name: string }>, orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, placedAt: string, status: OrderStatus, currency: string, total: number, lines: Array<{ quantity: number, unitPrice: number, total: number, product: { externalId: string, name: string } }> }> } } | null };
+export type Customer360Query = { customer: { id: string, externalId: string, email: string | null, phone: string | null, firstName: string | null, lastName: string | null, birthday: string | null, city: string | null, region: string | null, country: string | null, tags: Array<string>, customFields: unknown, emailConsent: boolean, lineUserId: string | null, preferredChannel: string | null, createdAt: string, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } }, segments: Array<{ id: string, name: string }>, orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, externalId: string, placedAt: string, status: OrderStatus, currency: string, total: number, lines: Array<{ quantity: number, unitPrice: number, total: number, product: { externalId: string, name: string } }> }> } } | null };
 
 export type CustomersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -796,6 +1000,67 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const JourneyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}
+    `, {"fragmentName":"JourneyFields"}) as unknown as TypedDocumentString<JourneyFieldsFragment, unknown>;
+export const JourneyRunFieldsFragmentDoc = new TypedDocumentString(`
+    fragment JourneyRunFields on JourneyRun {
+  id
+  journeyId
+  version
+  customerId
+  status
+  stepId
+  wakeAt
+  context
+  error
+  startedAt
+  finishedAt
+}
+    `, {"fragmentName":"JourneyRunFields"}) as unknown as TypedDocumentString<JourneyRunFieldsFragment, unknown>;
+export const MessageFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MessageFields on Message {
+  id
+  customerId
+  journeyId
+  runId
+  stepId
+  channel
+  purpose
+  status
+  reason
+  recipient
+  subject
+  body
+  links
+  error
+  createdAt
+  sentAt
+  deliveredAt
+  clicks
+}
+    `, {"fragmentName":"MessageFields"}) as unknown as TypedDocumentString<MessageFieldsFragment, unknown>;
+export const MessagingSettingsFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MessagingSettingsFields on MessagingSettings {
+  quietHoursStart
+  quietHoursEnd
+  frequencyCapMax
+  frequencyCapDays
+  attributionDays
+  channelOrder
+  configuredChannels
+}
+    `, {"fragmentName":"MessagingSettingsFields"}) as unknown as TypedDocumentString<MessagingSettingsFieldsFragment, unknown>;
 export const TimelineEntryFieldsFragmentDoc = new TypedDocumentString(`
     fragment TimelineEntryFields on TimelineEntry {
   id
@@ -1069,6 +1334,328 @@ export const ClvModelDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ClvModelQuery, ClvModelQueryVariables>;
+export const JourneysDocument = new TypedDocumentString(`
+    query Journeys($status: JourneyStatus, $first: Int, $after: String) {
+  journeys(status: $status, first: $first, after: $after) {
+    nodes {
+      ...JourneyFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<JourneysQuery, JourneysQueryVariables>;
+export const JourneyDocument = new TypedDocumentString(`
+    query Journey($id: ID!, $from: DateTime, $to: DateTime) {
+  journey(id: $id) {
+    ...JourneyFields
+    versions {
+      version
+      createdBy
+      createdAt
+    }
+    report(from: $from, to: $to) {
+      runs
+      active
+      completed
+      failed
+      sent
+      delivered
+      failedMessages
+      withheld
+      withheldByReason {
+        reason
+        count
+      }
+      clicks
+      uniqueClickers
+      attributedOrders
+      attributedRevenue
+      conversionRate
+      attributionDays
+    }
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<JourneyQuery, JourneyQueryVariables>;
+export const JourneyRunsDocument = new TypedDocumentString(`
+    query JourneyRuns($journeyId: ID, $customerId: ID, $status: JourneyRunStatus, $first: Int, $after: String) {
+  journeyRuns(
+    journeyId: $journeyId
+    customerId: $customerId
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...JourneyRunFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment JourneyRunFields on JourneyRun {
+  id
+  journeyId
+  version
+  customerId
+  status
+  stepId
+  wakeAt
+  context
+  error
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<JourneyRunsQuery, JourneyRunsQueryVariables>;
+export const JourneyRunDocument = new TypedDocumentString(`
+    query JourneyRun($id: ID!) {
+  journeyRun(id: $id) {
+    ...JourneyRunFields
+    journey {
+      id
+      name
+    }
+    steps {
+      seq
+      stepId
+      type
+      outcome
+      detail
+      at
+    }
+  }
+}
+    fragment JourneyRunFields on JourneyRun {
+  id
+  journeyId
+  version
+  customerId
+  status
+  stepId
+  wakeAt
+  context
+  error
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<JourneyRunQuery, JourneyRunQueryVariables>;
+export const MessagesDocument = new TypedDocumentString(`
+    query Messages($customerId: ID, $journeyId: ID, $status: MessageStatus, $first: Int, $after: String) {
+  messages(
+    customerId: $customerId
+    journeyId: $journeyId
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...MessageFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment MessageFields on Message {
+  id
+  customerId
+  journeyId
+  runId
+  stepId
+  channel
+  purpose
+  status
+  reason
+  recipient
+  subject
+  body
+  links
+  error
+  createdAt
+  sentAt
+  deliveredAt
+  clicks
+}`) as unknown as TypedDocumentString<MessagesQuery, MessagesQueryVariables>;
+export const MessagingSettingsDocument = new TypedDocumentString(`
+    query MessagingSettings {
+  messagingSettings {
+    ...MessagingSettingsFields
+  }
+}
+    fragment MessagingSettingsFields on MessagingSettings {
+  quietHoursStart
+  quietHoursEnd
+  frequencyCapMax
+  frequencyCapDays
+  attributionDays
+  channelOrder
+  configuredChannels
+}`) as unknown as TypedDocumentString<MessagingSettingsQuery, MessagingSettingsQueryVariables>;
+export const PreviewMessageDocument = new TypedDocumentString(`
+    query PreviewMessage($input: MessagePreviewInput!) {
+  previewMessage(input: $input) {
+    subject
+    text
+    html
+  }
+}
+    `) as unknown as TypedDocumentString<PreviewMessageQuery, PreviewMessageQueryVariables>;
+export const CreateJourneyDocument = new TypedDocumentString(`
+    mutation CreateJourney($input: JourneyInput!) {
+  createJourney(input: $input) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<CreateJourneyMutation, CreateJourneyMutationVariables>;
+export const UpdateJourneyDocument = new TypedDocumentString(`
+    mutation UpdateJourney($id: ID!, $patch: JourneyPatch!) {
+  updateJourney(id: $id, patch: $patch) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<UpdateJourneyMutation, UpdateJourneyMutationVariables>;
+export const ActivateJourneyDocument = new TypedDocumentString(`
+    mutation ActivateJourney($id: ID!) {
+  activateJourney(id: $id) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<ActivateJourneyMutation, ActivateJourneyMutationVariables>;
+export const PauseJourneyDocument = new TypedDocumentString(`
+    mutation PauseJourney($id: ID!) {
+  pauseJourney(id: $id) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<PauseJourneyMutation, PauseJourneyMutationVariables>;
+export const ArchiveJourneyDocument = new TypedDocumentString(`
+    mutation ArchiveJourney($id: ID!) {
+  archiveJourney(id: $id) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<ArchiveJourneyMutation, ArchiveJourneyMutationVariables>;
+export const StartJourneyDocument = new TypedDocumentString(`
+    mutation StartJourney($id: ID!, $customerExternalIds: [String!]!, $data: JSON, $key: String) {
+  startJourney(
+    id: $id
+    customerExternalIds: $customerExternalIds
+    data: $data
+    key: $key
+  ) {
+    started
+    skipped
+    runIds
+  }
+}
+    `) as unknown as TypedDocumentString<StartJourneyMutation, StartJourneyMutationVariables>;
+export const CancelJourneyRunDocument = new TypedDocumentString(`
+    mutation CancelJourneyRun($id: ID!) {
+  cancelJourneyRun(id: $id) {
+    ...JourneyRunFields
+  }
+}
+    fragment JourneyRunFields on JourneyRun {
+  id
+  journeyId
+  version
+  customerId
+  status
+  stepId
+  wakeAt
+  context
+  error
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<CancelJourneyRunMutation, CancelJourneyRunMutationVariables>;
+export const UpdateMessagingSettingsDocument = new TypedDocumentString(`
+    mutation UpdateMessagingSettings($input: MessagingSettingsInput!) {
+  updateMessagingSettings(input: $input) {
+    ...MessagingSettingsFields
+  }
+}
+    fragment MessagingSettingsFields on MessagingSettings {
+  quietHoursStart
+  quietHoursEnd
+  frequencyCapMax
+  frequencyCapDays
+  attributionDays
+  channelOrder
+  configuredChannels
+}`) as unknown as TypedDocumentString<UpdateMessagingSettingsMutation, UpdateMessagingSettingsMutationVariables>;
 export const CustomerTimelineDocument = new TypedDocumentString(`
     query CustomerTimeline($id: ID!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
   customer(id: $id) {
@@ -1505,6 +2092,8 @@ export const Customer360Document = new TypedDocumentString(`
     tags
     customFields
     emailConsent
+    lineUserId
+    preferredChannel
     createdAt
     metrics {
       ...CustomerMetricsFields

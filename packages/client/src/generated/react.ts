@@ -24,6 +24,67 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const JourneyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}
+    `, {"fragmentName":"JourneyFields"});
+export const JourneyRunFieldsFragmentDoc = new TypedDocumentString(`
+    fragment JourneyRunFields on JourneyRun {
+  id
+  journeyId
+  version
+  customerId
+  status
+  stepId
+  wakeAt
+  context
+  error
+  startedAt
+  finishedAt
+}
+    `, {"fragmentName":"JourneyRunFields"});
+export const MessageFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MessageFields on Message {
+  id
+  customerId
+  journeyId
+  runId
+  stepId
+  channel
+  purpose
+  status
+  reason
+  recipient
+  subject
+  body
+  links
+  error
+  createdAt
+  sentAt
+  deliveredAt
+  clicks
+}
+    `, {"fragmentName":"MessageFields"});
+export const MessagingSettingsFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MessagingSettingsFields on MessagingSettings {
+  quietHoursStart
+  quietHoursEnd
+  frequencyCapMax
+  frequencyCapDays
+  attributionDays
+  channelOrder
+  configuredChannels
+}
+    `, {"fragmentName":"MessagingSettingsFields"});
 export const TimelineEntryFieldsFragmentDoc = new TypedDocumentString(`
     fragment TimelineEntryFields on TimelineEntry {
   id
@@ -443,6 +504,587 @@ export const useClvModelQuery = <
 useClvModelQuery.document = ClvModelDocument;
 
 useClvModelQuery.getKey = (variables?: Types.ClvModelQueryVariables) => variables === undefined ? ['ClvModel'] : ['ClvModel', variables];
+
+export const JourneysDocument = new TypedDocumentString(`
+    query Journeys($status: JourneyStatus, $first: Int, $after: String) {
+  journeys(status: $status, first: $first, after: $after) {
+    nodes {
+      ...JourneyFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`);
+
+export const useJourneysQuery = <
+      TData = Types.JourneysQuery,
+      TError = unknown
+    >(
+      variables?: Types.JourneysQueryVariables,
+      options?: Omit<UseQueryOptions<Types.JourneysQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.JourneysQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.JourneysQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Journeys'] : ['Journeys', variables],
+    queryFn: useKokyakuFetcher<Types.JourneysQuery, Types.JourneysQueryVariables>(JourneysDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useJourneysQuery.document = JourneysDocument;
+
+useJourneysQuery.getKey = (variables?: Types.JourneysQueryVariables) => variables === undefined ? ['Journeys'] : ['Journeys', variables];
+
+export const JourneyDocument = new TypedDocumentString(`
+    query Journey($id: ID!, $from: DateTime, $to: DateTime) {
+  journey(id: $id) {
+    ...JourneyFields
+    versions {
+      version
+      createdBy
+      createdAt
+    }
+    report(from: $from, to: $to) {
+      runs
+      active
+      completed
+      failed
+      sent
+      delivered
+      failedMessages
+      withheld
+      withheldByReason {
+        reason
+        count
+      }
+      clicks
+      uniqueClickers
+      attributedOrders
+      attributedRevenue
+      conversionRate
+      attributionDays
+    }
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`);
+
+export const useJourneyQuery = <
+      TData = Types.JourneyQuery,
+      TError = unknown
+    >(
+      variables: Types.JourneyQueryVariables,
+      options?: Omit<UseQueryOptions<Types.JourneyQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.JourneyQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.JourneyQuery, TError, TData>(
+      {
+    queryKey: ['Journey', variables],
+    queryFn: useKokyakuFetcher<Types.JourneyQuery, Types.JourneyQueryVariables>(JourneyDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useJourneyQuery.document = JourneyDocument;
+
+useJourneyQuery.getKey = (variables: Types.JourneyQueryVariables) => ['Journey', variables];
+
+export const JourneyRunsDocument = new TypedDocumentString(`
+    query JourneyRuns($journeyId: ID, $customerId: ID, $status: JourneyRunStatus, $first: Int, $after: String) {
+  journeyRuns(
+    journeyId: $journeyId
+    customerId: $customerId
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...JourneyRunFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment JourneyRunFields on JourneyRun {
+  id
+  journeyId
+  version
+  customerId
+  status
+  stepId
+  wakeAt
+  context
+  error
+  startedAt
+  finishedAt
+}`);
+
+export const useJourneyRunsQuery = <
+      TData = Types.JourneyRunsQuery,
+      TError = unknown
+    >(
+      variables?: Types.JourneyRunsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.JourneyRunsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.JourneyRunsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.JourneyRunsQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['JourneyRuns'] : ['JourneyRuns', variables],
+    queryFn: useKokyakuFetcher<Types.JourneyRunsQuery, Types.JourneyRunsQueryVariables>(JourneyRunsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useJourneyRunsQuery.document = JourneyRunsDocument;
+
+useJourneyRunsQuery.getKey = (variables?: Types.JourneyRunsQueryVariables) => variables === undefined ? ['JourneyRuns'] : ['JourneyRuns', variables];
+
+export const JourneyRunDocument = new TypedDocumentString(`
+    query JourneyRun($id: ID!) {
+  journeyRun(id: $id) {
+    ...JourneyRunFields
+    journey {
+      id
+      name
+    }
+    steps {
+      seq
+      stepId
+      type
+      outcome
+      detail
+      at
+    }
+  }
+}
+    fragment JourneyRunFields on JourneyRun {
+  id
+  journeyId
+  version
+  customerId
+  status
+  stepId
+  wakeAt
+  context
+  error
+  startedAt
+  finishedAt
+}`);
+
+export const useJourneyRunQuery = <
+      TData = Types.JourneyRunQuery,
+      TError = unknown
+    >(
+      variables: Types.JourneyRunQueryVariables,
+      options?: Omit<UseQueryOptions<Types.JourneyRunQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.JourneyRunQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.JourneyRunQuery, TError, TData>(
+      {
+    queryKey: ['JourneyRun', variables],
+    queryFn: useKokyakuFetcher<Types.JourneyRunQuery, Types.JourneyRunQueryVariables>(JourneyRunDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useJourneyRunQuery.document = JourneyRunDocument;
+
+useJourneyRunQuery.getKey = (variables: Types.JourneyRunQueryVariables) => ['JourneyRun', variables];
+
+export const MessagesDocument = new TypedDocumentString(`
+    query Messages($customerId: ID, $journeyId: ID, $status: MessageStatus, $first: Int, $after: String) {
+  messages(
+    customerId: $customerId
+    journeyId: $journeyId
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...MessageFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment MessageFields on Message {
+  id
+  customerId
+  journeyId
+  runId
+  stepId
+  channel
+  purpose
+  status
+  reason
+  recipient
+  subject
+  body
+  links
+  error
+  createdAt
+  sentAt
+  deliveredAt
+  clicks
+}`);
+
+export const useMessagesQuery = <
+      TData = Types.MessagesQuery,
+      TError = unknown
+    >(
+      variables?: Types.MessagesQueryVariables,
+      options?: Omit<UseQueryOptions<Types.MessagesQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.MessagesQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.MessagesQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Messages'] : ['Messages', variables],
+    queryFn: useKokyakuFetcher<Types.MessagesQuery, Types.MessagesQueryVariables>(MessagesDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useMessagesQuery.document = MessagesDocument;
+
+useMessagesQuery.getKey = (variables?: Types.MessagesQueryVariables) => variables === undefined ? ['Messages'] : ['Messages', variables];
+
+export const MessagingSettingsDocument = new TypedDocumentString(`
+    query MessagingSettings {
+  messagingSettings {
+    ...MessagingSettingsFields
+  }
+}
+    fragment MessagingSettingsFields on MessagingSettings {
+  quietHoursStart
+  quietHoursEnd
+  frequencyCapMax
+  frequencyCapDays
+  attributionDays
+  channelOrder
+  configuredChannels
+}`);
+
+export const useMessagingSettingsQuery = <
+      TData = Types.MessagingSettingsQuery,
+      TError = unknown
+    >(
+      variables?: Types.MessagingSettingsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.MessagingSettingsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.MessagingSettingsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.MessagingSettingsQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['MessagingSettings'] : ['MessagingSettings', variables],
+    queryFn: useKokyakuFetcher<Types.MessagingSettingsQuery, Types.MessagingSettingsQueryVariables>(MessagingSettingsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useMessagingSettingsQuery.document = MessagingSettingsDocument;
+
+useMessagingSettingsQuery.getKey = (variables?: Types.MessagingSettingsQueryVariables) => variables === undefined ? ['MessagingSettings'] : ['MessagingSettings', variables];
+
+export const PreviewMessageDocument = new TypedDocumentString(`
+    query PreviewMessage($input: MessagePreviewInput!) {
+  previewMessage(input: $input) {
+    subject
+    text
+    html
+  }
+}
+    `);
+
+export const usePreviewMessageQuery = <
+      TData = Types.PreviewMessageQuery,
+      TError = unknown
+    >(
+      variables: Types.PreviewMessageQueryVariables,
+      options?: Omit<UseQueryOptions<Types.PreviewMessageQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.PreviewMessageQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.PreviewMessageQuery, TError, TData>(
+      {
+    queryKey: ['PreviewMessage', variables],
+    queryFn: useKokyakuFetcher<Types.PreviewMessageQuery, Types.PreviewMessageQueryVariables>(PreviewMessageDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+usePreviewMessageQuery.document = PreviewMessageDocument;
+
+usePreviewMessageQuery.getKey = (variables: Types.PreviewMessageQueryVariables) => ['PreviewMessage', variables];
+
+export const CreateJourneyDocument = new TypedDocumentString(`
+    mutation CreateJourney($input: JourneyInput!) {
+  createJourney(input: $input) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`);
+
+export const useCreateJourneyMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CreateJourneyMutation, TError, Types.CreateJourneyMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CreateJourneyMutation, TError, Types.CreateJourneyMutationVariables, TContext>(
+      {
+    mutationKey: ['CreateJourney'],
+    mutationFn: useKokyakuFetcher<Types.CreateJourneyMutation, Types.CreateJourneyMutationVariables>(CreateJourneyDocument),
+    ...options
+  }
+    )};
+
+export const UpdateJourneyDocument = new TypedDocumentString(`
+    mutation UpdateJourney($id: ID!, $patch: JourneyPatch!) {
+  updateJourney(id: $id, patch: $patch) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`);
+
+export const useUpdateJourneyMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.UpdateJourneyMutation, TError, Types.UpdateJourneyMutationVariables, TContext>) => {
+    
+    return useMutation<Types.UpdateJourneyMutation, TError, Types.UpdateJourneyMutationVariables, TContext>(
+      {
+    mutationKey: ['UpdateJourney'],
+    mutationFn: useKokyakuFetcher<Types.UpdateJourneyMutation, Types.UpdateJourneyMutationVariables>(UpdateJourneyDocument),
+    ...options
+  }
+    )};
+
+export const ActivateJourneyDocument = new TypedDocumentString(`
+    mutation ActivateJourney($id: ID!) {
+  activateJourney(id: $id) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`);
+
+export const useActivateJourneyMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.ActivateJourneyMutation, TError, Types.ActivateJourneyMutationVariables, TContext>) => {
+    
+    return useMutation<Types.ActivateJourneyMutation, TError, Types.ActivateJourneyMutationVariables, TContext>(
+      {
+    mutationKey: ['ActivateJourney'],
+    mutationFn: useKokyakuFetcher<Types.ActivateJourneyMutation, Types.ActivateJourneyMutationVariables>(ActivateJourneyDocument),
+    ...options
+  }
+    )};
+
+export const PauseJourneyDocument = new TypedDocumentString(`
+    mutation PauseJourney($id: ID!) {
+  pauseJourney(id: $id) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`);
+
+export const usePauseJourneyMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.PauseJourneyMutation, TError, Types.PauseJourneyMutationVariables, TContext>) => {
+    
+    return useMutation<Types.PauseJourneyMutation, TError, Types.PauseJourneyMutationVariables, TContext>(
+      {
+    mutationKey: ['PauseJourney'],
+    mutationFn: useKokyakuFetcher<Types.PauseJourneyMutation, Types.PauseJourneyMutationVariables>(PauseJourneyDocument),
+    ...options
+  }
+    )};
+
+export const ArchiveJourneyDocument = new TypedDocumentString(`
+    mutation ArchiveJourney($id: ID!) {
+  archiveJourney(id: $id) {
+    ...JourneyFields
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`);
+
+export const useArchiveJourneyMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.ArchiveJourneyMutation, TError, Types.ArchiveJourneyMutationVariables, TContext>) => {
+    
+    return useMutation<Types.ArchiveJourneyMutation, TError, Types.ArchiveJourneyMutationVariables, TContext>(
+      {
+    mutationKey: ['ArchiveJourney'],
+    mutationFn: useKokyakuFetcher<Types.ArchiveJourneyMutation, Types.ArchiveJourneyMutationVariables>(ArchiveJourneyDocument),
+    ...options
+  }
+    )};
+
+export const StartJourneyDocument = new TypedDocumentString(`
+    mutation StartJourney($id: ID!, $customerExternalIds: [String!]!, $data: JSON, $key: String) {
+  startJourney(
+    id: $id
+    customerExternalIds: $customerExternalIds
+    data: $data
+    key: $key
+  ) {
+    started
+    skipped
+    runIds
+  }
+}
+    `);
+
+export const useStartJourneyMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.StartJourneyMutation, TError, Types.StartJourneyMutationVariables, TContext>) => {
+    
+    return useMutation<Types.StartJourneyMutation, TError, Types.StartJourneyMutationVariables, TContext>(
+      {
+    mutationKey: ['StartJourney'],
+    mutationFn: useKokyakuFetcher<Types.StartJourneyMutation, Types.StartJourneyMutationVariables>(StartJourneyDocument),
+    ...options
+  }
+    )};
+
+export const CancelJourneyRunDocument = new TypedDocumentString(`
+    mutation CancelJourneyRun($id: ID!) {
+  cancelJourneyRun(id: $id) {
+    ...JourneyRunFields
+  }
+}
+    fragment JourneyRunFields on JourneyRun {
+  id
+  journeyId
+  version
+  customerId
+  status
+  stepId
+  wakeAt
+  context
+  error
+  startedAt
+  finishedAt
+}`);
+
+export const useCancelJourneyRunMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CancelJourneyRunMutation, TError, Types.CancelJourneyRunMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CancelJourneyRunMutation, TError, Types.CancelJourneyRunMutationVariables, TContext>(
+      {
+    mutationKey: ['CancelJourneyRun'],
+    mutationFn: useKokyakuFetcher<Types.CancelJourneyRunMutation, Types.CancelJourneyRunMutationVariables>(CancelJourneyRunDocument),
+    ...options
+  }
+    )};
+
+export const UpdateMessagingSettingsDocument = new TypedDocumentString(`
+    mutation UpdateMessagingSettings($input: MessagingSettingsInput!) {
+  updateMessagingSettings(input: $input) {
+    ...MessagingSettingsFields
+  }
+}
+    fragment MessagingSettingsFields on MessagingSettings {
+  quietHoursStart
+  quietHoursEnd
+  frequencyCapMax
+  frequencyCapDays
+  attributionDays
+  channelOrder
+  configuredChannels
+}`);
+
+export const useUpdateMessagingSettingsMutation = <
+      TError = unknown,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.UpdateMessagingSettingsMutation, TError, Types.UpdateMessagingSettingsMutationVariables, TContext>) => {
+    
+    return useMutation<Types.UpdateMessagingSettingsMutation, TError, Types.UpdateMessagingSettingsMutationVariables, TContext>(
+      {
+    mutationKey: ['UpdateMessagingSettings'],
+    mutationFn: useKokyakuFetcher<Types.UpdateMessagingSettingsMutation, Types.UpdateMessagingSettingsMutationVariables>(UpdateMessagingSettingsDocument),
+    ...options
+  }
+    )};
 
 export const CustomerTimelineDocument = new TypedDocumentString(`
     query CustomerTimeline($id: ID!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
@@ -1188,6 +1830,8 @@ export const Customer360Document = new TypedDocumentString(`
     tags
     customFields
     emailConsent
+    lineUserId
+    preferredChannel
     createdAt
     metrics {
       ...CustomerMetricsFields

@@ -12,6 +12,7 @@ import { PrivacyResolver } from '../resolvers/privacy.resolver.js';
 import { ImportResolver } from '../resolvers/import.resolver.js';
 import { enforceFieldAccess } from '../security/access.js';
 import { CompanyContactResolver, CompanyResolver, CrmResolver, CustomerCrmResolver, DealResolver, InquiryResolver } from '../resolvers/crm.resolver.js';
+import { CustomerAutomationResolver, JourneyResolver, JourneyRunResolver, MessagingResolver } from '../resolvers/automation.resolver.js';
 
 export const resolvers = [
   CustomerResolver,
@@ -31,6 +32,10 @@ export const resolvers = [
   CompanyContactResolver,
   DealResolver,
   InquiryResolver,
+  JourneyResolver,
+  JourneyRunResolver,
+  MessagingResolver,
+  CustomerAutomationResolver,
 ] as const;
 
 /**

@@ -191,6 +191,12 @@ export class Customer {
   @Field(() => Boolean)
   emailConsent!: boolean;
 
+  @Field(() => String, { nullable: true, description: 'LINE user id, for LINE messages.' })
+  lineUserId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'EMAIL, LINE or SMS: the channel PREFERRED sends try first.' })
+  preferredChannel!: string | null;
+
   @Field(() => Boolean, { description: 'True while only orders or events have named this customer.' })
   placeholder!: boolean;
 
@@ -358,6 +364,12 @@ export class CustomerInput {
 
   @Field(() => Boolean, { nullable: true })
   emailConsent?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'LINE user id ("U" and 32 hexadecimal digits).' })
+  lineUserId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'EMAIL, LINE or SMS.' })
+  preferredChannel?: 'EMAIL' | 'LINE' | 'SMS' | null;
 }
 
 @InputType()
