@@ -81,9 +81,10 @@ describe('the journey worker', () => {
     await kokyaku.journeys.setStatus(ctx, journey.id, 'ACTIVE');
 
     // Each kill: the SMTP server stops answering (a send under way hangs before its mail is
-    // accepted), the worker is killed with SIGKILL a moment later wherever it is (in a send, a
-    // step, a wait, a sweep), and the held sends are refused. A mail the server accepted before
-    // the gate closed has had its run's commit by then.
+    // accepted), and once every mail it accepted before is recorded, the worker is killed with
+    // SIGKILL wherever it is (in a send, a step, a wait, a sweep); the held sends are refused.
+    // (The one moment no test can make safe, between the server's yes and the commit of the
+    // run's step, is left out on purpose: docs/automation.md says what happens then.)
     let held = 0;
     const kills: string[] = [];
     const killMidway = async (child: ChildProcess, when: string) => {
@@ -94,7 +95,12 @@ describe('the journey worker', () => {
         await gate;
         throw new Error('the client went away');
       };
-      await new Promise((r) => setTimeout(r, 300));
+      // Mails the server accepted before the gate closed: their runs' steps commit first.
+      await until('accepted mails recorded', async () => {
+        const [row] = await sql<{ n: number }>(kokyaku.context().em, `select count(*)::int as n from kokyaku.messages where status = 'SENT'`);
+        return row!.n === smtp.mails.length;
+      });
+      await new Promise((r) => setTimeout(r, 100));
       await kill(child);
       kills.push(when);
       release();
