@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kokyaku } from '@kokyaku/core';
-import { kokyakuExpress } from '@kokyaku/server/express';
+import { kokyakuExpress, messagingRoutes } from '@kokyaku/server/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type pg from 'pg';
 import { enqueue, flushOutbox } from './outbox.js';
@@ -54,6 +54,8 @@ export async function createShopApp({ kokyaku, pool, staffToken, log = console.w
     explorer: { defaultHeaders: { Authorization: `Bearer ${staffToken}` } },
   });
   app.use('/crm/graphql', crm);
+  // Tracked links and unsubscribe links of journey messages (messaging.publicUrl points here).
+  app.use('/crm/m', messagingRoutes(kokyaku));
 
   app.get(
     '/',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createKokyaku, scheduleRefresh } from '@kokyaku/core';
 import pg from 'pg';
 import { createShopApp } from './app.js';
+import { MailFolder } from './mail-folder.js';
 import { flushOutbox } from './outbox.js';
 import { seedDemoShop } from './seed.js';
 import { migrateShop } from './shop-db.js';
@@ -16,11 +17,18 @@ const log = (line: string) => process.stdout.write(`[shop] ${line}\n`);
 const port = Number(process.env.PORT ?? 3000);
 const staffToken = process.env.CRM_ADMIN_TOKEN ?? randomBytes(12).toString('base64url');
 
+const dataRoot = path.resolve(import.meta.dirname, '..', '.kokyaku');
+// Without an SMTP server, journeys' mails land as .eml files in .kokyaku/mail.
+const mailFolder = process.env.KOKYAKU_SMTP_URL ? null : new MailFolder(path.join(dataRoot, 'mail'), '"Kokyaku Coffee" <shop@localhost>');
 const kokyaku = await createKokyaku({
   shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
+  messaging: {
+    publicUrl: process.env.KOKYAKU_PUBLIC_URL ?? `http://localhost:${port}/crm/m`,
+    adapters: mailFolder ? { EMAIL: mailFolder } : {},
+  },
   database: {
     embedded: {
-      dataDir: process.env.KOKYAKU_DATA_DIR ?? path.resolve(import.meta.dirname, '..', '.kokyaku', 'postgres'),
+      dataDir: process.env.KOKYAKU_DATA_DIR ?? path.join(dataRoot, 'postgres'),
       databaseName: 'kokyaku_example',
     },
   },
@@ -35,6 +43,8 @@ if (seeded) log(`demo data loaded in ${((Date.now() - started) / 1000).toFixed(1
 await flushOutbox(pool, kokyaku, log);
 
 const shop = await createShopApp({ kokyaku, pool, staffToken, log });
+// The journey worker: thank-you mails, follow-ups, win-backs (docs/automation.md).
+const worker = await kokyaku.startWorker({ log });
 const retry = setInterval(() => void shop.sync(), 5000);
 // Nightly: RFM scores drift with the calendar and the CLV models are refitted.
 const nightly = scheduleRefresh(kokyaku, { intervalMs: 24 * 3_600_000 });
@@ -46,6 +56,7 @@ Kokyaku example shop is running (ready in ${((Date.now() - started) / 1000).toFi
   Shop API:          ${base}/api/products
   CRM GraphQL:       ${base}/crm/graphql  (explorer: open it in a browser)
   CRM staff token:   ${staffToken}   (header  Authorization: Bearer ${staffToken})
+  Journey mails:     ${mailFolder ? mailFolder.dir : 'sent over KOKYAKU_SMTP_URL'}
 Press Ctrl-C to stop.
 `);
 });
@@ -63,6 +74,7 @@ async function stop() {
   stopping = true;
   clearInterval(retry);
   nightly.stop();
+  await worker.stop();
   server.closeAllConnections();
   server.close();
   await shop.stop();

@@ -192,5 +192,91 @@ export async function seedDemoShop(
   // RFM scores, deciles and CLV models from the whole history, as the nightly refresh would.
   await kokyaku.refresh();
   progress('analytics refreshed (RFM, deciles, CLV, recommendations)');
+  await seedJourneys(kokyaku);
+  progress('journeys: thank-you, inquiry follow-up, win-back, birthday');
   return true;
+}
+
+/**
+ * The journeys a coffee shop starts with: thank first-time buyers, follow up on inquiries,
+ * win back lapsed repeat customers, and a birthday coupon. Active from the moment they are
+ * saved: the demo history (all in the past) starts nothing; orders placed in the shop do.
+ */
+async function seedJourneys(kokyaku: Kokyaku): Promise<void> {
+  const ctx = kokyaku.context({ actor: { id: 'staff-demo', roles: ['ADMIN'] } });
+  const lapsed = (await kokyaku.segments.list(ctx)).nodes.find((s) => s.name === 'Lapsed repeat customers')!;
+  const journeys = [
+    {
+      name: 'Thank you for your first order',
+      definition: {
+        trigger: { type: 'ORDER_PLACED', firstOrder: true },
+        steps: [
+          {
+            id: 'thanks',
+            type: 'SEND',
+            channel: 'EMAIL',
+            purpose: 'TRANSACTIONAL',
+            subject: '{{ customer.salutation }}、はじめてのご注文ありがとうございます',
+            text: `{{ customer.salutation }}
+
+ご注文 {{ order.number }} を承りました。
+{% for line in order.lines %}・{{ line.name }} × {{ line.quantity }}
+{% endfor %}合計 {{ order.total | money }}
+
+一緒によく買われている商品:
+{% render 'recommendations', items: recommendations.bought_together %}`,
+          },
+          { id: 'wait', type: 'WAIT', days: 14, untilTime: '10:00' },
+          { id: 'again', type: 'CONDITION', query: 'number_of_orders >= 2', yes: null, no: 'nudge' },
+          {
+            id: 'nudge',
+            type: 'SEND',
+            channel: 'PREFERRED',
+            fallback: ['EMAIL'],
+            purpose: 'MARKETING',
+            subject: 'そろそろ豆が切れる頃ではありませんか?',
+            text: '{{ customer.salutation }}\n\nあなたへのおすすめ:\n{% render \'recommendations\', items: recommendations.for_you %}\n配信停止: {{ unsubscribe_url }}',
+          },
+        ],
+      },
+    },
+    {
+      name: 'Inquiry follow-up',
+      definition: {
+        trigger: { type: 'INQUIRY_OPENED' },
+        steps: [
+          { id: 'wait', type: 'WAIT', hours: 48 },
+          { id: 'ask', type: 'SEND', channel: 'EMAIL', purpose: 'TRANSACTIONAL', subject: 'お問い合わせのその後について', text: '{{ customer.salutation }}\n\nお問い合わせの件は解決しましたでしょうか。ご不明な点があればこのメールにご返信ください。' },
+        ],
+      },
+    },
+    {
+      name: 'Win back lapsed repeat customers',
+      definition: {
+        trigger: { type: 'SEGMENT_ENTERED', segmentId: lapsed.id },
+        steps: [
+          { id: 'offer', type: 'SEND', channel: 'PREFERRED', fallback: ['EMAIL'], purpose: 'MARKETING', subject: 'お久しぶりです。10%オフのクーポンをどうぞ', text: '{{ customer.salutation }}\n\nクーポンコード COMEBACK10\n{% render \'recommendations\', items: recommendations.for_you %}\n配信停止: {{ unsubscribe_url }}' },
+          { id: 'wait', type: 'WAIT', days: 10 },
+          { id: 'back', type: 'CONDITION', query: 'last_order_date > -10d', yes: 'tag', no: 'call' },
+          { id: 'tag', type: 'TAG', add: ['won-back'], next: null },
+          { id: 'call', type: 'TASK', title: 'Call a lapsed repeat customer', dueInDays: 3, priority: 'NORMAL' },
+        ],
+      },
+    },
+    {
+      name: 'Birthday coupon',
+      definition: {
+        trigger: { type: 'DATE', date: 'BIRTHDAY' },
+        reentry: 'EVERY_TIME',
+        steps: [
+          { id: 'wait', type: 'WAIT', minutes: 1, untilTime: '09:00' },
+          { id: 'coupon', type: 'SEND', channel: 'PREFERRED', fallback: ['EMAIL'], purpose: 'MARKETING', subject: 'お誕生日おめでとうございます', text: '{{ customer.salutation }}\n\nお誕生日おめでとうございます。今月使える500円クーポン: BIRTHDAY500\n配信停止: {{ unsubscribe_url }}' },
+        ],
+      },
+    },
+  ];
+  for (const j of journeys) {
+    const journey = await kokyaku.journeys.create(ctx, j);
+    await kokyaku.journeys.setStatus(ctx, journey.id, 'ACTIVE');
+  }
 }

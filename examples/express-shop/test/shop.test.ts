@@ -4,7 +4,11 @@ import { createTestKokyaku } from '@kokyaku/core/testing';
 import pg from 'pg';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createShopApp } from '../src/app.js';
+import { MailFolder } from '../src/mail-folder.js';
 import { seedDemoShop } from '../src/seed.js';
 import { migrateShop } from '../src/shop-db.js';
 
@@ -12,6 +16,7 @@ let kokyaku: Kokyaku;
 let pool: pg.Pool;
 let base = '';
 let close: () => Promise<void>;
+let mailDir = '';
 const staff = { authorization: 'Bearer staff-token' };
 
 async function crm(query: string, variables: Record<string, unknown> = {}) {
@@ -36,7 +41,11 @@ async function get(path: string) {
 }
 
 beforeAll(async () => {
-  kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' } });
+  mailDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-mail-'));
+  kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), {
+    shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
+    messaging: { adapters: { EMAIL: new MailFolder(mailDir, 'shop@localhost') } },
+  });
   pool = new pg.Pool({ connectionString: kokyaku.databaseUrl });
   await migrateShop(pool);
   expect(await seedDemoShop(pool, kokyaku, { customers: 150, seed: 7, now: new Date('2026-11-01T00:00:00Z') })).toBe(true);
@@ -92,6 +101,10 @@ describe('example shop with the CRM mounted', () => {
     expect(data.inquiries.nodes).toEqual([{ subject: 'Beans arrived late', status: 'RESOLVED', firstResponseMinutes: 45 }]);
     expect(data.scoringRules).toHaveLength(4);
     expect(data.segments.nodes.map((s: any) => s.name)).toContain('Hot leads');
+    const { journeys } = await crm(`{ journeys { nodes { name status } } }`);
+    expect(journeys.nodes.map((j: any) => [j.name, j.status]).sort()).toEqual([
+      ['Birthday coupon', 'ACTIVE'], ['Inquiry follow-up', 'ACTIVE'], ['Thank you for your first order', 'ACTIVE'], ['Win back lapsed repeat customers', 'ACTIVE'],
+    ]);
   });
 
   it('forwards sign-up, views, cart and checkout to the CRM, and a cancellation after', async () => {
@@ -130,6 +143,15 @@ describe('example shop with the CRM mounted', () => {
       { type: 'added_to_cart', n: 2 },
       { type: 'product_viewed', n: 1 },
     ]);
+
+    // The seeded thank-you journey mails the first-time buyer (here the test runs the due steps).
+    await kokyaku.journeys.runDue(kokyaku.context());
+    const { customer: mailed } = await crm(`query($id: String!) { customer(externalId: $id) { messages { nodes { channel status subject } } journeyRuns { nodes { status stepId } } } }`, { id: customerId });
+    expect(mailed.messages.nodes).toEqual([{ channel: 'EMAIL', status: 'SENT', subject: '田中 さくら 様、はじめてのご注文ありがとうございます' }]);
+    expect(mailed.journeyRuns.nodes).toEqual([{ status: 'WAITING', stepId: 'wait' }]);
+    const files = await fs.readdir(mailDir);
+    expect(files).toHaveLength(1);
+    expect(await fs.readFile(path.join(mailDir, files[0]!), 'utf8')).toContain('To: sakura@example.jp');
 
     expect((await post(`/api/orders/${order.body.id}/cancel`, {})).status).toBe(200);
     const cancelled = await crm(`query($id: String!) { customer(externalId: $id) { metrics { ordersCount totalSpent } } }`, { id: customerId });

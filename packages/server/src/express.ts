@@ -5,6 +5,7 @@ import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
 
+export { messagingRoutes } from './messaging-routes.js';
 export { SHOPIFY_PRIVACY_TOPICS, type ShopifyPrivacyOptions, shopifyPrivacyWebhooks, verifyShopifyHmac } from './webhooks/shopify-privacy.js';
 
 export interface KokyakuExpressOptions extends ApolloOptions {
