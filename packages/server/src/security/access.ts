@@ -161,10 +161,13 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   TimelineEntry: {
     ...inherit('id', 'kind', 'at', 'actorId', 'recordId', 'customerId'),
     // A note's text, an inquiry's subject and an event's properties are in these two.
-    summary: contact((value, entry) => (entry.kind === 'NOTE' ? 'Note' : entry.kind === 'INQUIRY' ? 'Inquiry' : value), (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' ? (entry.customerId as string | null) ?? undefined : undefined)),
+    summary: contact(
+      (value, entry) => (entry.kind === 'NOTE' ? 'Note' : entry.kind === 'INQUIRY' ? 'Inquiry' : entry.kind === 'MESSAGE' ? 'Message' : value),
+      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' || entry.kind === 'MESSAGE' ? (entry.customerId as string | null) ?? undefined : undefined),
+    ),
     data: contact(
       (value) => Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => !['body', 'subject', 'properties'].includes(key))),
-      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' ? (entry.customerId as string | null) ?? undefined : undefined),
+      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' || entry.kind === 'MESSAGE' ? (entry.customerId as string | null) ?? undefined : undefined),
     ),
   },
   TimelineConnection: inherit('nodes', 'pageInfo'),
