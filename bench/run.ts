@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createTestKokyaku, startTestPostgres } from '@kokyaku/core/testing';
+import { createTestKokyaku, startTestPostgres, startTestSmtp } from '@kokyaku/core/testing';
 import { benchAnalytics } from './analytics.js';
 import { type Customer360Result, benchCustomer360 } from './customer360/run.js';
 import { type IngestionResult, benchIngestion } from './ingestion.js';
@@ -11,6 +11,7 @@ import { type ImportBenchResult, benchImport } from './import.js';
 import { type RecommendationBench, benchRecommendations } from './recommendations.js';
 import { benchSearch } from './search.js';
 import { type CrmBenchRow, benchCrm } from './crm.js';
+import { type AutomationBenchRow, benchAutomation } from './automation.js';
 import { SEGMENT_QUERIES, benchSegments } from './segments.js';
 import { type StatementsResult, benchStatements } from './statements.js';
 import { seedShop } from './seed.js';
@@ -22,7 +23,7 @@ import { ms } from './stats.js';
  * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
  * run. Writes bench/results.json and bench/results.md.
  */
-const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm'] as const;
+const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation'] as const;
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
@@ -68,7 +69,12 @@ const server = await startTestPostgres(process.env, {
   random_page_cost: 1.1,
   effective_cache_size: '4GB',
 });
-const kokyaku = await createTestKokyaku(server.adminUrl, { shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' } });
+// A real SMTP server on this machine for the automation benchmark's mails.
+const smtp = !only || only.includes('automation') ? await startTestSmtp() : null;
+const kokyaku = await createTestKokyaku(server.adminUrl, {
+  shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
+  messaging: smtp ? { email: { smtp: smtp.url, from: 'bench@example.jp' } } : {},
+});
 try {
   log(`Seeding ${customers.toLocaleString('en')} customers (scale ${scale})`);
   const seeded = await seedShop(kokyaku, { customers }, log);
@@ -137,6 +143,13 @@ try {
     [],
   );
 
+  const automation: AutomationBenchRow[] = await section(
+    'automation',
+    'Journeys: sends through journeys vs bare SMTP sends, the worker vs one by one, triggers on ingestion',
+    () => benchAutomation(kokyaku, smtp!, { runs: Math.max(200, Math.round(2000 * Math.min(1, scale * 10))), orders: Math.max(1000, Math.round(5000 * Math.min(1, scale * 10))) }, log),
+    [],
+  );
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -153,6 +166,7 @@ try {
     ingestion,
     imports,
     crm,
+    automation,
   };
   const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
   await mkdir(out, { recursive: true });
@@ -205,6 +219,10 @@ try {
     '|---|---:|---|---:|',
     ...crm.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
     '',
+    '| journeys | Kokyaku | baseline | ratio |',
+    '|---|---:|---|---:|',
+    ...automation.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
+    '',
     '| recommendations | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',
     ...recommendations.rows.map((r) => `| ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio} |`),
@@ -218,5 +236,6 @@ try {
     await new Promise((resolve) => process.once('SIGINT', resolve));
   }
   await kokyaku.close();
+  await smtp?.close();
   await server.stop();
 }

@@ -74,8 +74,15 @@ export class AutomationWorker {
     });
     this.boss = boss;
     for (let i = 0; i < config.concurrency; i++) {
-      await boss.work<RunJob>(JOURNEY_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
-        if (job) await this.handle(job.data, job.retryCount >= job.retryLimit);
+      let id = '';
+      id = await boss.work<RunJob>(JOURNEY_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
+        if (!job) return;
+        try {
+          await this.handle(job.data, job.retryCount >= job.retryLimit);
+        } finally {
+          // A job was there: look for the next one at once instead of after the polling interval.
+          boss.notifyWorker(id);
+        }
       });
     }
     await this.listen();

@@ -57,7 +57,10 @@ export async function startTestSmtp(): Promise<TestSmtpServer> {
           return false;
         };
         const timer = setTimeout(() => reject(new Error(`expected ${count} mails within ${timeoutMs} ms, got ${mails.length}`)), timeoutMs);
-        if (!check()) waiters.push(() => void check());
+        const waiter = () => {
+          if (!check()) waiters.push(waiter);
+        };
+        waiter();
       }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
