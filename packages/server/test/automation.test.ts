@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type AutomationWorker, type Kokyaku, type Role } from '@kokyaku/core';
 import { type TestSmtpServer, createTestKokyaku, startTestSmtp } from '@kokyaku/core/testing';
 import express from 'express';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type KokyakuRouter, kokyakuExpress } from '../src/express.js';
 import { messagingRoutes } from '../src/messaging-routes.js';
@@ -152,4 +153,32 @@ describe('journeys over GraphQL and HTTP', () => {
     });
     expect(broken.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'template.text' });
   });
+});
+
+describe('the worker and the database', () => {
+  it('carries on after every database connection is cut (as in a PostgreSQL restart)', async () => {
+    const created = await call('MARKETER', `mutation($input: JourneyInput!) { createJourney(input: $input) { id } }`, {
+      input: { name: 'After a restart', definition: { trigger: { type: 'MANUAL' }, reentry: 'EVERY_TIME', steps: [{ id: 'm', type: 'SEND', channel: 'EMAIL', purpose: 'TRANSACTIONAL', subject: 'still here', text: 'ok' }] } },
+    });
+    const id = created.data!.createJourney.id as string;
+    await call('MARKETER', `mutation($id: ID!) { activateJourney(id: $id) { id } }`, { id });
+    // Every connection of this database goes, the worker's, its queue's and its listener's
+    // included: what clients see when PostgreSQL restarts.
+    const admin = new pg.Client({ connectionString: kokyaku.databaseUrl });
+    await admin.connect();
+    const cut = await admin.query(`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+    await admin.end();
+    expect(cut.rows[0].n).toBeGreaterThan(2);
+    const sent = smtp.mails.length;
+    // The first statements after the cut may fail (and are retried); the run still goes out once.
+    for (let i = 0; i < 5; i++) {
+      const started = await call('MARKETER', `mutation($id: ID!) { startJourney(id: $id, customerExternalIds: ["aiko"], key: "after-restart") { started } }`, { id });
+      if (!started.errors) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const mails = await smtp.waitFor(sent + 1, 30_000);
+    expect(mails.filter((m) => m.subject === 'still here')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(smtp.mails.filter((m) => m.subject === 'still here')).toHaveLength(1);
+  }, 60_000);
 });
