@@ -444,6 +444,10 @@ describe('journeys are checked when saved', () => {
     await kokyaku.journeys.runDue(c, { now: new Date(Date.now() + 2 * HOUR) });
     expect((await kokyaku.customers.findByExternalId(c, 'versioned'))!.tags.sort()).toEqual(['v1', 'v2']);
     expect((await runsOf(journey.id)).map((r) => r.version)).toEqual([2, 1]);
+    // Lists page by id, newest first.
+    const page1 = await kokyaku.journeys.runs(c, { journeyId: journey.id, first: 1 });
+    const page2 = await kokyaku.journeys.runs(c, { journeyId: journey.id, first: 1, after: page1.endCursor });
+    expect([page1.hasNextPage, page2.hasNextPage, page1.nodes[0]!.version, page2.nodes[0]!.version]).toEqual([true, false, 2, 1]);
     await kokyaku.journeys.setStatus(c, journey.id, 'ARCHIVED');
     expect((await failure(kokyaku.journeys.setStatus(c, journey.id, 'ACTIVE'))).details.field).toBe('status');
   });

@@ -198,6 +198,35 @@ const mapMessage = (r: MessageRow): MessageRecord => ({
   clicks: r.clicks,
 });
 
+/** A filter of a list: `column = value` unless the value is null (then no filter). */
+type ListFilter = { column: string; cast: 'bigint' | 'text'; value: string | null | undefined };
+
+/**
+ * One page of a list ordered by id, newest first, with optional equality filters: every list of
+ * this service has this shape. The cursor is the last id.
+ */
+async function pageByIdDesc<Row extends { id: string }, T>(
+  ctx: KokyakuContext,
+  query: { kind: string; from: string; alias: string; columns: string; filters: ListFilter[] },
+  args: PageArgs,
+  map: (row: Row) => T,
+): Promise<Page<T>> {
+  const first = pageSize(args.first);
+  const after = args.after ? decodeCursor(args.after, query.kind)[0]! : null;
+  const { alias, filters } = query;
+  const where = filters.map((f, i) => `($${i + 2}::${f.cast} is null or ${f.column} = $${i + 2}::${f.cast})`);
+  const n = filters.length + 2;
+  const rows = await sql<Row>(
+    ctx.em,
+    `select ${query.columns} from ${query.from}
+     where ${alias}.tenant_id = $1 and ${[...where, `($${n}::bigint is null or ${alias}.id < $${n}::bigint)`].join(' and ')}
+     order by ${alias}.id desc limit $${n + 1}`,
+    [ctx.tenantId, ...filters.map((f) => (f.value == null ? null : f.cast === 'bigint' ? idParam(f.value) : f.value)), after, first + 1],
+  );
+  const nodes = rows.slice(0, first);
+  return { nodes: nodes.map(map), hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor(query.kind, [nodes.at(-1)!.id]) : null };
+}
+
 const journeyInput = z.strictObject({
   name: z.string().trim().min(1, 'A journey needs a name.').max(200),
   definition: z.unknown(),
@@ -339,17 +368,7 @@ export class JourneyService {
   }
 
   async list(ctx: KokyakuContext, args: PageArgs & { status?: JourneyStatus | null } = {}): Promise<Page<JourneyRecord>> {
-    const first = pageSize(args.first);
-    const after = args.after ? decodeCursor(args.after, 'j')[0]! : null;
-    const rows = await sql<JourneyRow>(
-      ctx.em,
-      `select ${JOURNEY_COLUMNS} from kokyaku.journeys j
-       where j.tenant_id = $1 and ($2::text is null or j.status = $2) and ($3::bigint is null or j.id < $3::bigint)
-       order by j.id desc limit $4`,
-      [ctx.tenantId, args.status ?? null, after, first + 1],
-    );
-    const nodes = rows.slice(0, first).map(mapJourney);
-    return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor('j', [nodes.at(-1)!.id]) : null };
+    return pageByIdDesc(ctx, { kind: 'j', from: 'kokyaku.journeys j', alias: 'j', columns: JOURNEY_COLUMNS, filters: [{ column: 'j.status', cast: 'text', value: args.status }] }, args, mapJourney);
   }
 
   async versions(ctx: KokyakuContext, id: string): Promise<JourneyVersionRecord[]> {
@@ -407,18 +426,12 @@ export class JourneyService {
     ctx: KokyakuContext,
     args: PageArgs & { journeyId?: string | null; customerId?: string | null; status?: RunStatus | null } = {},
   ): Promise<Page<JourneyRunRecord>> {
-    const first = pageSize(args.first);
-    const after = args.after ? decodeCursor(args.after, 'r')[0]! : null;
-    const rows = await sql<RunRow>(
-      ctx.em,
-      `select ${RUN_COLUMNS} from kokyaku.journey_runs r
-       where r.tenant_id = $1 and ($2::bigint is null or r.journey_id = $2::bigint) and ($3::bigint is null or r.customer_id = $3::bigint)
-         and ($4::text is null or r.status = $4) and ($5::bigint is null or r.id < $5::bigint)
-       order by r.id desc limit $6`,
-      [ctx.tenantId, args.journeyId === undefined ? null : idParam(args.journeyId), args.customerId === undefined ? null : idParam(args.customerId), args.status ?? null, after, first + 1],
-    );
-    const nodes = rows.slice(0, first).map(mapRun);
-    return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor('r', [nodes.at(-1)!.id]) : null };
+    const filters: ListFilter[] = [
+      { column: 'r.journey_id', cast: 'bigint', value: args.journeyId },
+      { column: 'r.customer_id', cast: 'bigint', value: args.customerId },
+      { column: 'r.status', cast: 'text', value: args.status },
+    ];
+    return pageByIdDesc(ctx, { kind: 'r', from: 'kokyaku.journey_runs r', alias: 'r', columns: RUN_COLUMNS, filters }, args, mapRun);
   }
 
   async run(ctx: KokyakuContext, id: string): Promise<JourneyRunRecord | null> {
@@ -454,18 +467,12 @@ export class JourneyService {
     ctx: KokyakuContext,
     args: PageArgs & { customerId?: string | null; journeyId?: string | null; status?: MessageStatus | null } = {},
   ): Promise<Page<MessageRecord>> {
-    const first = pageSize(args.first);
-    const after = args.after ? decodeCursor(args.after, 'm')[0]! : null;
-    const rows = await sql<MessageRow>(
-      ctx.em,
-      `select ${MESSAGE_COLUMNS} from kokyaku.messages m
-       where m.tenant_id = $1 and ($2::bigint is null or m.customer_id = $2::bigint) and ($3::bigint is null or m.journey_id = $3::bigint)
-         and ($4::text is null or m.status = $4) and ($5::bigint is null or m.id < $5::bigint)
-       order by m.id desc limit $6`,
-      [ctx.tenantId, args.customerId === undefined ? null : idParam(args.customerId), args.journeyId === undefined ? null : idParam(args.journeyId), args.status ?? null, after, first + 1],
-    );
-    const nodes = rows.slice(0, first).map(mapMessage);
-    return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor('m', [nodes.at(-1)!.id]) : null };
+    const filters: ListFilter[] = [
+      { column: 'm.customer_id', cast: 'bigint', value: args.customerId },
+      { column: 'm.journey_id', cast: 'bigint', value: args.journeyId },
+      { column: 'm.status', cast: 'text', value: args.status },
+    ];
+    return pageByIdDesc(ctx, { kind: 'm', from: 'kokyaku.messages m', alias: 'm', columns: MESSAGE_COLUMNS, filters }, args, mapMessage);
   }
 
   async settings(ctx: KokyakuContext): Promise<MessagingSettings> {
