@@ -115,6 +115,13 @@ describe('journeys over GraphQL and HTTP', () => {
       messages: { nodes: [{ channel: 'EMAIL', status: 'SENT', recipient: 'a***@example.jp', subject: null, body: null }] },
     });
     expect((await call('MARKETER', messages)).data!.customer.messages.nodes[0]).toMatchObject({ recipient: 'aiko@example.jp', subject: '小林 愛子 様、ありがとうございます' });
+
+    // An order after the mail is the journey's (last touch); the ROI report takes it from there.
+    await call('ADMIN', `mutation($o: [OrderInput!]!) { recordOrders(orders: $o) { created } }`, {
+      o: [{ externalId: 'web-2', customerExternalId: 'aiko', placedAt: new Date(Date.now() + 60_000).toISOString(), lines: [{ productExternalId: 'tea', quantity: 5, unitPrice: 1200 }] }],
+    });
+    const roi = await call('VIEWER', `query($id: ID!) { campaignReport(cost: 2000, journeyId: $id) { revenue orders roi roas } }`, { id });
+    expect(roi.data!.campaignReport).toEqual({ revenue: 6000, orders: 1, roi: 2, roas: 3 });
   });
 
   it('refuses a bad definition with the field, and checks roles and tenants', async () => {

@@ -440,6 +440,7 @@ export type CampaignReportQueryVariables = Exact<{
   cost: number;
   revenue?: number | null | undefined;
   segment?: string | null | undefined;
+  journeyId?: string | number | null | undefined;
   from?: string | null | undefined;
   to?: string | null | undefined;
 }>;
@@ -1292,11 +1293,12 @@ export const KpiReportDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<KpiReportQuery, KpiReportQueryVariables>;
 export const CampaignReportDocument = new TypedDocumentString(`
-    query CampaignReport($cost: Float!, $revenue: Float, $segment: String, $from: String, $to: String) {
+    query CampaignReport($cost: Float!, $revenue: Float, $segment: String, $journeyId: ID, $from: String, $to: String) {
   campaignReport(
     cost: $cost
     revenue: $revenue
     segment: $segment
+    journeyId: $journeyId
     from: $from
     to: $to
   ) {

@@ -421,11 +421,12 @@ useKpiReportQuery.document = KpiReportDocument;
 useKpiReportQuery.getKey = (variables?: Types.KpiReportQueryVariables) => variables === undefined ? ['KpiReport'] : ['KpiReport', variables];
 
 export const CampaignReportDocument = new TypedDocumentString(`
-    query CampaignReport($cost: Float!, $revenue: Float, $segment: String, $from: String, $to: String) {
+    query CampaignReport($cost: Float!, $revenue: Float, $segment: String, $journeyId: ID, $from: String, $to: String) {
   campaignReport(
     cost: $cost
     revenue: $revenue
     segment: $segment
+    journeyId: $journeyId
     from: $from
     to: $to
   ) {

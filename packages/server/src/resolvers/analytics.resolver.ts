@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Float, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { KokyakuError, localDayStart } from '@kokyaku/core';
+import { Arg, Authorized, Ctx, Float, ID, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
 import { Costly } from '../security/rate-limit.js';
@@ -59,7 +60,7 @@ export class AnalyticsResolver {
   @Authorized(READ_CUSTOMERS)
   @UseMiddleware(Costly(5))
   @Query(() => CampaignReport, {
-    description: 'ROI and ROAS of a campaign: give its attributed revenue, or a segment query whose placed orders in [from, to] count.',
+    description: 'ROI and ROAS of a campaign: give its attributed revenue, a journey (its attributed revenue), or a segment query whose placed orders in [from, to] count.',
   })
   async campaignReport(
     @Ctx() { kokyaku, core }: GraphQLContext,
@@ -68,7 +69,21 @@ export class AnalyticsResolver {
     @Arg('segment', () => String, { nullable: true }) segment?: string | null,
     @Arg('from', () => String, DAY) from?: string | null,
     @Arg('to', () => String, DAY) to?: string | null,
+    @Arg('journeyId', () => ID, { nullable: true, description: "A journey: its attributed revenue (last touch, see docs/automation.md) is the revenue, [from, to] bounding its messages' days." })
+    journeyId?: string | null,
   ): Promise<CampaignReport> {
+    if (journeyId != null) {
+      // [from, to] are whole days in the shop's time zone; the report takes [from, to) instants.
+      const start = (day: string | null | undefined, next = false) => {
+        if (!day) return null;
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new KokyakuError('BAD_USER_INPUT', `"${day}" is not a YYYY-MM-DD day.`, { field: next ? 'to' : 'from' });
+        const d = localDayStart(day, core.shop.timeZone);
+        return next ? localDayStart(new Date(d.getTime() + 36 * 3_600_000).toISOString().slice(0, 10), core.shop.timeZone) : d;
+      };
+      const report = await kokyaku.journeys.report(core, journeyId, { from: start(from), to: start(to, true) });
+      const result = await kokyaku.analytics.campaignReport(core, { cost, revenue: report.attributedRevenue });
+      return { ...result, orders: report.attributedOrders };
+    }
     const segmentWhere = segment != null ? await kokyaku.segments.compile(core, segment, { firstParam: 5 }) : null;
     return kokyaku.analytics.campaignReport(core, { cost, revenue, segmentWhere, from, to });
   }
