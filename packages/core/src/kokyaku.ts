@@ -80,6 +80,11 @@ export interface Kokyaku {
   startWorker(options?: { log?: (message: string) => void }): Promise<AutomationWorker>;
   /** A click on a tracked link: records it and returns where to send the browser (null: unknown link). */
   followLink(token: string, link: number): Promise<string | null>;
+  /**
+   * A provider's delivery report when the tenant is not known (a provider webhook): finds the
+   * sent message by channel and provider id in any shop and marks it DELIVERED or FAILED.
+   */
+  recordDelivery(input: { channel: 'EMAIL' | 'LINE' | 'SMS'; providerId: string; status: 'DELIVERED' | 'FAILED'; error?: string | null }): Promise<boolean>;
   /** The unsubscribe link of a message: withdraws consent on the message's channel. */
   unsubscribe(token: string): Promise<{ channel: string; customerId: string } | null>;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
@@ -231,6 +236,15 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         [token, link],
       );
       return row?.url ?? null;
+    },
+    recordDelivery: async (input) => {
+      const em = bindTenant(orm.em.fork(), SYSTEM);
+      const [row] = await sql<{ tenant_id: string }>(
+        em,
+        `select tenant_id from kokyaku.messages where channel = $1 and provider_id = $2 order by id desc limit 1`,
+        [input.channel, input.providerId],
+      );
+      return row ? journeys.recordDelivery(kokyaku.context({ tenantId: row.tenant_id }), input) : false;
     },
     unsubscribe: async (token) => {
       if (!/^[0-9a-f-]{36}$/.test(token)) return null;

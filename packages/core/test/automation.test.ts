@@ -52,6 +52,8 @@ beforeAll(async () => {
       line: { channelAccessToken: 'line-token', apiUrl: base },
       sms: { accountSid: 'AC123', authToken: 'twilio-secret', from: '+815012345678', apiUrl: base },
       webhookSecret: 'whsec-test',
+      // The stand-in receivers listen on this machine.
+      allowPrivateWebhooks: true,
     },
   });
   (globalThis as { providerBase?: string }).providerBase = base;
@@ -350,6 +352,15 @@ describe('channels', () => {
       context: { data: { coupon: 'WELCOME10' } },
     });
     await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+  });
+
+  it('refuses webhooks to private addresses unless allowed', async () => {
+    const { assertPublicUrl, isPrivateAddress } = await import('../src/automation/channels.js');
+    for (const ip of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:127.0.0.1']) expect(isPrivateAddress(ip), ip).toBe(true);
+    for (const ip of ['8.8.8.8', '203.0.113.9', '2001:db8::1']) expect(isPrivateAddress(ip), ip).toBe(false);
+    await expect(assertPublicUrl('http://localhost:8080/hook')).rejects.toThrow(/private address/);
+    await expect(assertPublicUrl('http://169.254.169.254/latest/meta-data')).rejects.toThrow(/private address/);
+    await expect(assertPublicUrl('http://[::1]:9000/')).rejects.toThrow(/private address/);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Kokyaku } from '@kokyaku/core';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 
 const page = (title: string, body: string) => `<!doctype html>
@@ -9,7 +10,8 @@ const page = (title: string, body: string) => `<!doctype html>
 /**
  * The public links of messages: tracked clicks (`/r/<token>/<n>` redirects to the link and
  * counts the click) and unsubscribing (`/u/<token>`: a page with a button, and the RFC 8058
- * one-click POST mail clients send). Mount it at the path of `messaging.publicUrl`; it needs no
+ * one-click POST mail clients send), and Twilio's SMS status callbacks (`/sms/status`, checked
+ * against `X-Twilio-Signature`). Mount it at the path of `messaging.publicUrl`; it needs no
  * sign-in (the token is the key) and reveals nothing about the customer.
  *
  * @example
@@ -54,5 +56,36 @@ export function messagingRoutes(kokyaku: Kokyaku): Router {
       next(error);
     }
   });
+  router.post('/sms/status', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res, next) => {
+    try {
+      const sms = kokyaku.config.messaging.sms;
+      const authToken = sms && 'authToken' in sms ? sms.authToken : null;
+      const url = sms && 'statusCallback' in sms ? sms.statusCallback : null;
+      const params = req.body as Record<string, string>;
+      if (!authToken || !url || !twilioSignatureValid(authToken, url, params, req.get('x-twilio-signature'))) {
+        res.sendStatus(403);
+        return;
+      }
+      const status = params.MessageStatus === 'delivered' ? 'DELIVERED' : params.MessageStatus === 'failed' || params.MessageStatus === 'undelivered' ? 'FAILED' : null;
+      if (status && params.MessageSid) {
+        await kokyaku.recordDelivery({ channel: 'SMS', providerId: params.MessageSid, status, error: status === 'FAILED' ? `Twilio error ${params.ErrorCode ?? 'unknown'}` : null });
+      }
+      res.sendStatus(204);
+    } catch (error) {
+      next(error);
+    }
+  });
   return router;
+}
+
+/**
+ * Twilio's request signature: base64 HMAC-SHA1, under the auth token, of the callback URL followed
+ * by every POST parameter's name and value in name order.
+ */
+export function twilioSignatureValid(authToken: string, url: string, params: Record<string, string>, signature: string | undefined): boolean {
+  if (!signature) return false;
+  const data = url + Object.keys(params).sort().map((k) => `${k}${params[k]}`).join('');
+  const expected = createHmac('sha1', authToken).update(data).digest();
+  const given = Buffer.from(signature, 'base64');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

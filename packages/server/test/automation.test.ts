@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AutomationWorker, type Kokyaku, type Role } from '@kokyaku/core';
+import { createHmac } from 'node:crypto';
+import { type AutomationWorker, type Kokyaku, type Role, sql } from '@kokyaku/core';
 import { type TestSmtpServer, createTestKokyaku, startTestSmtp } from '@kokyaku/core/testing';
 import express from 'express';
 import pg from 'pg';
@@ -40,7 +41,11 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), {
     shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
-    messaging: { publicUrl: `${base}/kokyaku`, email: { smtp: smtp.url, from: 'shop@example.jp' } },
+    messaging: {
+      publicUrl: `${base}/kokyaku`,
+      email: { smtp: smtp.url, from: 'shop@example.jp' },
+      sms: { accountSid: 'AC1', authToken: 'twilio-secret', from: '+815000000000', apiUrl: 'http://127.0.0.1:9', statusCallback: `${base}/kokyaku/sms/status` },
+    },
     automation: { sweepSeconds: 0.5, staleSeconds: 5 },
   });
   router = await kokyakuExpress(kokyaku, {
@@ -140,7 +145,7 @@ describe('journeys over GraphQL and HTTP', () => {
       'FORBIDDEN',
     );
     const settings = await call('ADMIN', `mutation { updateMessagingSettings(input: { frequencyCapMax: 3, frequencyCapDays: 7 }) { frequencyCapMax frequencyCapDays configuredChannels channelOrder } }`);
-    expect(settings.data!.updateMessagingSettings).toEqual({ frequencyCapMax: 3, frequencyCapDays: 7, configuredChannels: ['EMAIL'], channelOrder: ['LINE', 'EMAIL', 'SMS'] });
+    expect(settings.data!.updateMessagingSettings).toEqual({ frequencyCapMax: 3, frequencyCapDays: 7, configuredChannels: ['EMAIL', 'SMS'], channelOrder: ['LINE', 'EMAIL', 'SMS'] });
 
     // Another shop sees none of it, and cannot start this shop's journey.
     const list = `query { journeys { nodes { id name } } messages { nodes { id } } journeyRuns { nodes { id } } }`;
@@ -159,6 +164,39 @@ describe('journeys over GraphQL and HTTP', () => {
       input: { customerExternalId: 'aiko', text: '{% for %}' },
     });
     expect(broken.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'template.text' });
+  });
+});
+
+describe("Twilio's delivery reports", () => {
+  it('marks an SMS delivered or failed from a signed status callback, and refuses an unsigned one', async () => {
+    const ctx = kokyaku.context();
+    const [customer] = await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where external_id = 'aiko'`);
+    await sql(ctx.em, `insert into kokyaku.messages (tenant_id, customer_id, idempotency_key, channel, purpose, status, recipient, provider_id, sent_at)
+      values ('default', $1::bigint, 'sms-test-1', 'SMS', 'TRANSACTIONAL', 'SENT', '+819000000000', 'SM123', now()),
+             ('default', $1::bigint, 'sms-test-2', 'SMS', 'TRANSACTIONAL', 'SENT', '+819000000000', 'SM124', now())`, [customer!.id]);
+    const callback = `${base}/kokyaku/sms/status`;
+    const post = (params: Record<string, string>, signature?: string) =>
+      fetch(callback, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { 'x-twilio-signature': signature } : {}) },
+        body: new URLSearchParams(params),
+      });
+    const sign = (params: Record<string, string>, token = 'twilio-secret') =>
+      createHmac('sha1', token).update(callback + Object.keys(params).sort().map((k) => `${k}${params[k]}`).join('')).digest('base64');
+    const delivered = { MessageSid: 'SM123', MessageStatus: 'delivered', AccountSid: 'AC1' };
+    expect((await post(delivered)).status).toBe(403);
+    expect((await post(delivered, sign(delivered, 'wrong-token'))).status).toBe(403);
+    expect((await post(delivered, sign(delivered))).status).toBe(204);
+    const failed = { MessageSid: 'SM124', MessageStatus: 'undelivered', ErrorCode: '30003', AccountSid: 'AC1' };
+    expect((await post(failed, sign(failed))).status).toBe(204);
+    const rows = await sql<{ provider_id: string; status: string; error: string | null; delivered: boolean }>(
+      ctx.em,
+      `select provider_id, status, error, delivered_at is not null as delivered from kokyaku.messages where provider_id in ('SM123', 'SM124') order by provider_id`,
+    );
+    expect(rows).toEqual([
+      { provider_id: 'SM123', status: 'DELIVERED', error: null, delivered: true },
+      { provider_id: 'SM124', status: 'FAILED', error: 'Twilio error 30003', delivered: false },
+    ]);
   });
 });
 

@@ -1,4 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Channel } from './definition.js';
 
@@ -201,8 +203,34 @@ export function verifyWebhook(secret: string, body: string, header: string, tole
   return typeof parts.v1 === 'string' && parts.v1.length === expected.length && timingSafeEqual(Buffer.from(parts.v1), Buffer.from(expected));
 }
 
+/** Addresses a webhook of a journey may not reach: loopback, private, link-local, carrier NAT, unspecified. */
+const PRIVATE = new BlockList();
+for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+
+/** Whether an IP address is loopback, private or link-local (IPv4-mapped IPv6 included). */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  const ip = mapped ?? address;
+  return PRIVATE.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * Refuses a URL whose host is, or resolves to, a private address: a journey's webhook must not
+ * reach the server's own network (SSRF). Hosts that run their receivers on the same network
+ * allow it with `messaging.allowPrivateWebhooks`.
+ */
+export async function assertPublicUrl(url: string): Promise<void> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+  if (addresses.length === 0) throw new ChannelError(`webhook: cannot resolve ${host}`);
+  const blocked = addresses.find(isPrivateAddress);
+  if (blocked) throw new ChannelError(`webhook: ${host} is a private address (${blocked}); set messaging.allowPrivateWebhooks to call it`, false);
+}
+
 /** Posts a signed JSON body; non-2xx answers are failures (5xx, 408 and 429 worth retrying). */
-export async function postWebhook(url: string, payload: unknown, options: { secret: string; key: string; timeoutMs?: number }): Promise<number> {
+export async function postWebhook(url: string, payload: unknown, options: { secret: string; key: string; timeoutMs?: number; allowPrivate?: boolean }): Promise<number> {
+  if (!options.allowPrivate) await assertPublicUrl(url);
   const body = JSON.stringify(payload);
   const response = await postJson(url, body, { 'kokyaku-signature': signWebhook(options.secret, body), 'idempotency-key': options.key, 'user-agent': 'Kokyaku-Webhook/1' }, options.timeoutMs ?? 10_000);
   if (!response.ok) await failure(response, `webhook ${new URL(url).origin}`);

@@ -316,7 +316,7 @@ export class JourneyEngine {
           at: now.toISOString(),
         };
         try {
-          const status = await postWebhook(step.url, payload, { secret, key: `${run.id}:${run.seq}` });
+          const status = await postWebhook(step.url, payload, { secret, key: `${run.id}:${run.seq}`, allowPrivate: this.deps.messaging.allowPrivateWebhooks });
           return { outcome: 'CALLED', detail: { status }, next: next[0] };
         } catch (error) {
           if (error instanceof ChannelError && (!error.retryable || options.finalAttempt)) return { outcome: 'FAILED', detail: { error: error.message }, next: next[0] };

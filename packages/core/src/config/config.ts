@@ -33,6 +33,11 @@ export interface MessagingConfig {
   sms: TwilioConfig | { provider: SmsProvider } | null;
   /** The secret outbound webhooks are signed with (`KOKYAKU_WEBHOOK_SECRET`); without it WEBHOOK steps fail. */
   webhookSecret: string | null;
+  /**
+   * Let WEBHOOK steps call loopback and private addresses (default false: a journey cannot reach
+   * the server's own network). `KOKYAKU_ALLOW_PRIVATE_WEBHOOKS=1`.
+   */
+  allowPrivateWebhooks: boolean;
   /** Channels of your own (or of a plugin), by channel name; they replace the built-in ones. */
   adapters: Partial<Record<'EMAIL' | 'LINE' | 'SMS', ChannelAdapter>>;
 }
@@ -177,9 +182,16 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       line: env.KOKYAKU_LINE_TOKEN ? { channelAccessToken: env.KOKYAKU_LINE_TOKEN, apiUrl: env.KOKYAKU_LINE_API_URL || undefined } : null,
       sms:
         env.KOKYAKU_TWILIO_SID && env.KOKYAKU_TWILIO_TOKEN && env.KOKYAKU_SMS_FROM
-          ? { accountSid: env.KOKYAKU_TWILIO_SID, authToken: env.KOKYAKU_TWILIO_TOKEN, from: env.KOKYAKU_SMS_FROM, apiUrl: env.KOKYAKU_TWILIO_API_URL || undefined }
+          ? {
+              accountSid: env.KOKYAKU_TWILIO_SID,
+              authToken: env.KOKYAKU_TWILIO_TOKEN,
+              from: env.KOKYAKU_SMS_FROM,
+              apiUrl: env.KOKYAKU_TWILIO_API_URL || undefined,
+              statusCallback: env.KOKYAKU_PUBLIC_URL ? `${env.KOKYAKU_PUBLIC_URL.replace(/\/$/, '')}/sms/status` : null,
+            }
           : null,
       webhookSecret: env.KOKYAKU_WEBHOOK_SECRET || null,
+      allowPrivateWebhooks: env.KOKYAKU_ALLOW_PRIVATE_WEBHOOKS === '1' || env.KOKYAKU_ALLOW_PRIVATE_WEBHOOKS === 'true',
       adapters: {},
     },
     automation: { worker: true, concurrency: 4, sweepSeconds: 15, staleSeconds: 60, retryLimit: 5, retryDelaySeconds: 10 },
