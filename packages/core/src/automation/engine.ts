@@ -53,7 +53,26 @@ export async function loadSettings(ctx: KokyakuContext): Promise<MessagingSettin
      from kokyaku.messaging_settings where tenant_id = $1`,
     [ctx.tenantId],
   );
-  if (!row) return { ...DEFAULT_SETTINGS };
+  return row ? mapSettings(row) : { ...DEFAULT_SETTINGS };
+}
+
+/** The policy and the tenant's secret for message tokens, in one statement (the settings row is made on first use). */
+async function loadSendSettings(ctx: KokyakuContext): Promise<MessagingSettings & { secret: string }> {
+  const row = await sqlOne<SettingsRow & { link_secret: string }>(
+    ctx.em,
+    `with made as (
+       insert into kokyaku.messaging_settings (tenant_id) values ($1) on conflict (tenant_id) do nothing returning *
+     ), s as (
+       select * from made union all select * from kokyaku.messaging_settings where tenant_id = $1
+     )
+     select to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, cap_max, cap_days, attribution_days, channel_order, link_secret
+     from s limit 1`,
+    [ctx.tenantId],
+  );
+  return { ...mapSettings(row!), secret: row!.link_secret };
+}
+
+function mapSettings(row: SettingsRow): MessagingSettings {
   return {
     quietHoursStart: row.quiet_start,
     quietHoursEnd: row.quiet_end,
@@ -62,18 +81,6 @@ export async function loadSettings(ctx: KokyakuContext): Promise<MessagingSettin
     attributionDays: row.attribution_days,
     channelOrder: row.channel_order,
   };
-}
-
-/** The tenant's secret for message tokens (made on first use). */
-async function linkSecret(ctx: KokyakuContext): Promise<string> {
-  const row = await sqlOne<{ secret: string }>(
-    ctx.em,
-    `with made as (
-       insert into kokyaku.messaging_settings (tenant_id) values ($1) on conflict (tenant_id) do nothing returning link_secret
-     ) select coalesce((select link_secret from made), (select link_secret from kokyaku.messaging_settings where tenant_id = $1)) as secret`,
-    [ctx.tenantId],
-  );
-  return row!.secret;
 }
 
 /** The run being advanced, as read under its row lock. */
@@ -203,27 +210,26 @@ export class JourneyEngine {
         result = await this.execute(tx, run, step, next, customer, { now, finalAttempt: options.finalAttempt ?? false });
       }
 
+      // Where the run goes: the step's record and the run's move in one statement.
+      const after: { status: 'ACTIVE' | 'WAITING' | 'COMPLETED' | 'FAILED'; stepId: string | null; wakeAt: Date | null; error: string | null } = result.failed
+        ? { status: 'FAILED', stepId: step.id, wakeAt: null, error: result.failed }
+        : result.waitUntil
+          ? { status: 'WAITING', stepId: step.id, wakeAt: result.waitUntil, error: null }
+          : result.next == null
+            ? { status: 'COMPLETED', stepId: null, wakeAt: null, error: null }
+            : { status: 'ACTIVE', stepId: result.next, wakeAt: now, error: null };
       await sql(
         em,
-        `insert into kokyaku.journey_run_steps (tenant_id, run_id, seq, step_id, type, outcome, detail, at) values ($1, $2::bigint, $3, $4, $5, $6, $7::jsonb, $8)`,
-        [ctx.tenantId, run.id, run.seq, step.id, step.type, result.outcome, JSON.stringify(result.detail ?? {}), now],
+        `with logged as (
+           insert into kokyaku.journey_run_steps (tenant_id, run_id, seq, step_id, type, outcome, detail, at) values ($1, $2::bigint, $3, $4, $5, $6, $7::jsonb, $8)
+         )
+         update kokyaku.journey_runs set status = $9, step_id = $10, seq = $3 + 1, wake_at = coalesce($11::timestamptz, wake_at), error = $12,
+           finished_at = case when $9 in ('COMPLETED', 'FAILED') then $8::timestamptz end,
+           dispatched_at = case when $9 = 'WAITING' then null else dispatched_at end, updated_at = $8
+         where tenant_id = $1 and id = $2::bigint`,
+        [ctx.tenantId, run.id, run.seq, step.id, step.type, result.outcome, JSON.stringify(result.detail ?? {}), now, after.status, after.stepId, after.wakeAt, after.error],
       );
-      if (result.failed) return this.finish(tx, run, 'FAILED', result.failed, now, run.seq + 1);
-      if (result.waitUntil) {
-        await sql(
-          em,
-          `update kokyaku.journey_runs set status = 'WAITING', wake_at = $3, seq = seq + 1, dispatched_at = null, error = null, updated_at = $4 where tenant_id = $1 and id = $2::bigint`,
-          [ctx.tenantId, run.id, result.waitUntil, now],
-        );
-        return 'WAITING';
-      }
-      if (result.next == null) return this.finish(tx, run, 'COMPLETED', null, now, run.seq + 1, null);
-      await sql(
-        em,
-        `update kokyaku.journey_runs set status = 'ACTIVE', step_id = $3, seq = seq + 1, wake_at = $4, error = null, updated_at = $4 where tenant_id = $1 and id = $2::bigint`,
-        [ctx.tenantId, run.id, result.next, now],
-      );
-      return 'ACTIVE';
+      return after.status;
     });
   }
 
@@ -343,7 +349,7 @@ export class JourneyEngine {
     options: { now: Date; finalAttempt: boolean },
   ): Promise<StepResult> {
     const { now } = options;
-    const settings = await loadSettings(tx);
+    const settings = await loadSendSettings(tx);
     const marketing = step.purpose === 'MARKETING';
     const key = `run:${run.id}:${run.seq}`;
     const record = (fields: { channel: Channel; status: 'SENT' | 'FAILED' | 'WITHHELD'; reason?: string | null; recipient?: string | null; subject?: string | null; body?: string | null; links?: string[]; providerId?: string | null; error?: string | null; token: string }) =>
@@ -354,8 +360,7 @@ export class JourneyEngine {
         [tx.tenantId, run.customer_id, run.journey_id, run.id, step.id, key, fields.token, fields.channel, step.purpose, fields.status, fields.reason ?? null, fields.recipient ?? null,
           fields.subject ?? null, fields.body ?? null, JSON.stringify(fields.links ?? []), fields.providerId ?? null, fields.error ?? null, now],
       );
-    const secret = await linkSecret(tx);
-    const token = tokenFor(secret, key);
+    const token = tokenFor(settings.secret, key);
 
     if (marketing && settings.quietHoursStart && settings.quietHoursEnd) {
       const start = parseTimeOfDay(settings.quietHoursStart);
