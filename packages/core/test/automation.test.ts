@@ -535,3 +535,72 @@ describe('privacy', () => {
 async function count(table: string, where = 'true'): Promise<number> {
   return (await sql<{ n: number }>(ctx().em, `select count(*)::int as n from kokyaku.${table} where tenant_id = 'default' and ${where}`))[0]!.n;
 }
+
+describe('the other triggers', () => {
+  it('starts on an event of a type with matching properties, on an order over an amount, and on leaving a segment', async () => {
+    const c = ctx();
+    const tag = (name: string) => [{ id: 't', type: 'TAG', add: [name] }];
+    const onEvent = await activeJourney('Abandoned cart', { trigger: { type: 'EVENT', eventType: 'checkout_abandoned', properties: { step: 'payment' } }, reentry: 'EVERY_TIME', steps: tag('abandoned') });
+    const onBig = await activeJourney('Big order', { trigger: { type: 'ORDER_PLACED', minTotal: 10000 }, reentry: 'EVERY_TIME', steps: tag('big') });
+    const segment = await kokyaku.segments.create(c, { name: 'Tagged vip', query: "customer_tags CONTAINS 'vip-x'" });
+    const onLeft = await activeJourney('Left vip', { trigger: { type: 'SEGMENT_LEFT', segmentId: segment.id }, steps: tag('was-vip') });
+    await kokyaku.customers.upsert(c, [{ externalId: 'trig-1', tags: ['vip-x'] }]);
+    await kokyaku.events.track(c, [
+      { eventId: 'ev-1', type: 'checkout_abandoned', customerExternalId: 'trig-1', occurredAt: new Date(), properties: { step: 'payment', total: 5000 } },
+      { eventId: 'ev-2', type: 'checkout_abandoned', customerExternalId: 'trig-1', occurredAt: new Date(), properties: { step: 'address' } },
+      { eventId: 'ev-3', type: 'product_viewed', customerExternalId: 'trig-1', occurredAt: new Date(), properties: { step: 'payment' } },
+      // An event from before the journey was activated starts nothing.
+      { eventId: 'ev-4', type: 'checkout_abandoned', customerExternalId: 'trig-1', occurredAt: new Date('2025-01-01T00:00:00Z'), properties: { step: 'payment' } },
+    ]);
+    await kokyaku.orders.record(c, [
+      { externalId: 'trig-o1', customerExternalId: 'trig-1', placedAt: new Date(), lines: [line('mug', 1, 2200)] },
+      { externalId: 'trig-o2', customerExternalId: 'trig-1', placedAt: new Date(), lines: [line('mug', 5, 2200)] },
+    ]);
+    await kokyaku.customers.upsert(c, [{ externalId: 'trig-1', tags: [] }]);
+    expect((await runsOf(onEvent.id)).map((r) => r.context)).toEqual([{ eventId: expect.any(String) }]);
+    expect((await runsOf(onBig.id)).map((r) => r.context)).toEqual([{ orderId: expect.any(String) }]);
+    expect(await runsOf(onLeft.id)).toHaveLength(1);
+    await kokyaku.journeys.runDue(c);
+    expect((await kokyaku.customers.findByExternalId(c, 'trig-1'))!.tags.sort()).toEqual(['abandoned', 'big', 'was-vip']);
+    for (const j of [onEvent, onBig, onLeft]) await kokyaku.journeys.setStatus(c, j.id, 'PAUSED');
+  });
+
+  it('starts on birthdays (29 February on the 28th in other years), first-order anniversaries and N days after the last order, once a day', async () => {
+    const c = ctx();
+    const tag = (name: string) => [{ id: 't', type: 'TAG', add: [name] }];
+    const birthday = await activeJourney('Birthday', { trigger: { type: 'DATE', date: 'BIRTHDAY' }, reentry: 'EVERY_TIME', steps: tag('birthday') });
+    const anniversary = await activeJourney('Anniversary', { trigger: { type: 'DATE', date: 'FIRST_ORDER_ANNIVERSARY' }, reentry: 'EVERY_TIME', steps: tag('anniversary') });
+    const lapsed = await activeJourney('30 days after', { trigger: { type: 'DATE', date: 'DAYS_AFTER_LAST_ORDER', days: 30 }, steps: tag('lapsing') });
+    await kokyaku.customers.upsert(c, [
+      { externalId: 'bd-1', birthday: '1990-03-15' },
+      { externalId: 'bd-leap', birthday: '2000-02-29' },
+      { externalId: 'bd-other', birthday: '1990-03-16' },
+    ]);
+    await kokyaku.orders.record(c, [
+      // First order a year ago (Tokyo dates), and the last one 30 days before 2027-03-15.
+      { externalId: 'an-1', customerExternalId: 'an-1', placedAt: '2026-03-14T16:00:00Z', lines: [line('mug', 1, 2200)] },
+      { externalId: 'la-1', customerExternalId: 'la-1', placedAt: '2027-02-13T03:00:00Z', lines: [line('mug', 1, 2200)] },
+    ]);
+    const ran = async (now: string) => {
+      await kokyaku.journeys.runDue(c, { now: new Date(now) });
+      const byJourney = async (id: string) => (await Promise.all((await runsOf(id)).map(async (r) => (await kokyaku.customers.findById(c, r.customerId))!.externalId))).sort();
+      return { birthday: await byJourney(birthday.id), anniversary: await byJourney(anniversary.id), lapsed: await byJourney(lapsed.id) };
+    };
+    // 2027-03-15 09:00 in Tokyo.
+    expect(await ran('2027-03-15T00:00:00Z')).toEqual({ birthday: ['bd-1'], anniversary: ['an-1'], lapsed: ['la-1'] });
+    // The same day again starts nothing twice; the next day, nobody's day.
+    expect(await ran('2027-03-15T05:00:00Z')).toEqual({ birthday: ['bd-1'], anniversary: ['an-1'], lapsed: ['la-1'] });
+    expect(await ran('2027-03-16T05:00:00Z')).toEqual({ birthday: ['bd-1', 'bd-other'], anniversary: ['an-1'], lapsed: ['la-1'] });
+    // 2027 is not a leap year: 29 February birthdays are on the 28th.
+    expect((await ran('2027-02-28T01:00:00Z')).birthday).toEqual(['bd-1', 'bd-leap', 'bd-other']);
+    // 2028 is: on the 28th nothing for them, on the 29th their birthday.
+    const leapRuns = async () => (await runsOf(birthday.id)).filter((r) => r.context.date && String(r.context.date).startsWith('2028')).length;
+    await ran('2028-02-28T01:00:00Z');
+    expect(await leapRuns()).toBe(0);
+    await ran('2028-02-29T01:00:00Z');
+    expect(await leapRuns()).toBe(1);
+    await kokyaku.journeys.setStatus(c, birthday.id, 'PAUSED');
+    await kokyaku.journeys.setStatus(c, anniversary.id, 'PAUSED');
+    await kokyaku.journeys.setStatus(c, lapsed.id, 'PAUSED');
+  });
+});
