@@ -459,7 +459,19 @@ describe('journeys are checked when saved', () => {
     const page1 = await kokyaku.journeys.runs(c, { journeyId: journey.id, first: 1 });
     const page2 = await kokyaku.journeys.runs(c, { journeyId: journey.id, first: 1, after: page1.endCursor });
     expect([page1.hasNextPage, page2.hasNextPage, page1.nodes[0]!.version, page2.nodes[0]!.version]).toEqual([true, false, 2, 1]);
+    // Paused, a journey holds its runs where they are; activated again, they go on.
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['versioned'] });
+    await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
+    expect(await kokyaku.journeys.runDue(c)).toEqual({ advanced: 0, failed: 0 });
+    expect((await runsOf(journey.id))[0]).toMatchObject({ status: 'ACTIVE', stepId: 't' });
+    await kokyaku.journeys.setStatus(c, journey.id, 'ACTIVE');
+    expect(await kokyaku.journeys.runDue(c)).toEqual({ advanced: 1, failed: 0 });
+    expect((await runsOf(journey.id))[0]).toMatchObject({ status: 'COMPLETED' });
+    // Archived, runs under way are cancelled at their next step.
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['versioned'] });
     await kokyaku.journeys.setStatus(c, journey.id, 'ARCHIVED');
+    await kokyaku.journeys.runDue(c);
+    expect((await runsOf(journey.id))[0]).toMatchObject({ status: 'CANCELLED', error: 'The journey was archived.' });
     expect((await failure(kokyaku.journeys.setStatus(c, journey.id, 'ACTIVE'))).details.field).toBe('status');
   });
 });

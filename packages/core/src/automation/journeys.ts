@@ -588,7 +588,8 @@ export class JourneyService {
     await captureDates(ctx, now);
     const due = await sql<{ id: string }>(
       ctx.em,
-      `select id::text as id from kokyaku.journey_runs where tenant_id = $1 and status in ('ACTIVE', 'WAITING') and wake_at <= $2 order by wake_at, id limit $3`,
+      `select r.id::text as id from kokyaku.journey_runs r join kokyaku.journeys j on j.id = r.journey_id and j.status in ('ACTIVE', 'ARCHIVED')
+       where r.tenant_id = $1 and r.status in ('ACTIVE', 'WAITING') and r.wake_at <= $2 order by r.wake_at, r.id limit $3`,
       [ctx.tenantId, now, options.limit ?? 1000],
     );
     let failed = 0;

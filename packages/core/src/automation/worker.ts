@@ -156,10 +156,12 @@ export class AutomationWorker {
         em,
         `update kokyaku.journey_runs r set dispatched_at = now()
          where r.id in (
-           select id from kokyaku.journey_runs
-           where status in ('ACTIVE', 'WAITING') and wake_at <= now()
-             and (dispatched_at is null or dispatched_at < now() - make_interval(secs => $1))
-           order by wake_at limit 200 for update skip locked)
+           select x.id from kokyaku.journey_runs x
+           where x.status in ('ACTIVE', 'WAITING') and x.wake_at <= now()
+             and (x.dispatched_at is null or x.dispatched_at < now() - make_interval(secs => $1))
+             -- Runs of paused (or draft) journeys wait where they are: activating sends NOTIFY.
+             and exists (select 1 from kokyaku.journeys j where j.id = x.journey_id and j.status in ('ACTIVE', 'ARCHIVED'))
+           order by x.wake_at limit 200 for update of x skip locked)
          returning r.id::text as id, r.tenant_id`,
         [this.options.config.staleSeconds],
       );
