@@ -361,6 +361,14 @@ describe('channels', () => {
     await expect(assertPublicUrl('http://localhost:8080/hook')).rejects.toThrow(/private address/);
     await expect(assertPublicUrl('http://169.254.169.254/latest/meta-data')).rejects.toThrow(/private address/);
     await expect(assertPublicUrl('http://[::1]:9000/')).rejects.toThrow(/private address/);
+    // The request goes to the address that was checked: the name is never resolved again
+    // (a name under .invalid cannot resolve at all, yet the pinned request arrives).
+    const { postPinned } = await import('../src/automation/channels.js');
+    const port = new URL((globalThis as { providerBase?: string }).providerBase!).port;
+    requests.length = 0;
+    const response = await postPinned(`http://hooks.kokyaku.invalid:${port}/pinned`, '{"a":1}', { 'x-test': '1' }, 5_000, { address: '127.0.0.1', family: 4 });
+    expect(response.status).toBe(200);
+    expect(requests).toMatchObject([{ path: '/pinned', body: '{"a":1}', headers: { host: `hooks.kokyaku.invalid:${port}`, 'x-test': '1' } }]);
   });
 });
 

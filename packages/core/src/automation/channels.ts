@@ -1,5 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Channel } from './definition.js';
@@ -217,22 +219,56 @@ export function isPrivateAddress(address: string): boolean {
 
 /**
  * Refuses a URL whose host is, or resolves to, a private address: a journey's webhook must not
- * reach the server's own network (SSRF). Hosts that run their receivers on the same network
- * allow it with `messaging.allowPrivateWebhooks`.
+ * reach the server's own network (SSRF). Returns the address to connect to: the request is pinned
+ * to it, so a name that resolves elsewhere a moment later (DNS rebinding) changes nothing. Hosts
+ * that run their receivers on the same network allow it with `messaging.allowPrivateWebhooks`.
  */
-export async function assertPublicUrl(url: string): Promise<void> {
+export async function assertPublicUrl(url: string): Promise<{ address: string; family: number }> {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+  const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true }).catch(() => []);
   if (addresses.length === 0) throw new ChannelError(`webhook: cannot resolve ${host}`);
-  const blocked = addresses.find(isPrivateAddress);
-  if (blocked) throw new ChannelError(`webhook: ${host} is a private address (${blocked}); set messaging.allowPrivateWebhooks to call it`, false);
+  const blocked = addresses.find((a) => isPrivateAddress(a.address));
+  if (blocked) throw new ChannelError(`webhook: ${host} is a private address (${blocked.address}); set messaging.allowPrivateWebhooks to call it`, false);
+  return addresses[0]!;
+}
+
+/** POSTs with node:http(s), connecting to `pin` when given (the address checked), never resolving the name again. */
+export function postPinned(url: string, body: string, headers: Record<string, string>, timeoutMs: number, pin: { address: string; family: number } | null): Promise<Response> {
+  const target = new URL(url);
+  const client = target.protocol === 'https:' ? https : http;
+  const lookupPinned = (_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+    options.all ? callback(null, [pin!]) : callback(null, pin!.address, pin!.family);
+  return new Promise((resolve, reject) => {
+    const req = client.request(
+      target,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+        timeout: timeoutMs,
+        ...(pin ? { lookup: lookupPinned as never } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const status = res.statusCode ?? 500;
+          resolve(new Response([204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status }));
+        });
+        res.on('error', (error) => reject(new ChannelError(`POST ${target.origin}: ${error.message}`)));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (error) => reject(new ChannelError(`POST ${target.origin}: ${error.message}`)));
+    req.end(body);
+  });
 }
 
 /** Posts a signed JSON body; non-2xx answers are failures (5xx, 408 and 429 worth retrying). */
 export async function postWebhook(url: string, payload: unknown, options: { secret: string; key: string; timeoutMs?: number; allowPrivate?: boolean }): Promise<number> {
-  if (!options.allowPrivate) await assertPublicUrl(url);
+  const pin = options.allowPrivate ? null : await assertPublicUrl(url);
   const body = JSON.stringify(payload);
-  const response = await postJson(url, body, { 'kokyaku-signature': signWebhook(options.secret, body), 'idempotency-key': options.key, 'user-agent': 'Kokyaku-Webhook/1' }, options.timeoutMs ?? 10_000);
+  const headers = { 'kokyaku-signature': signWebhook(options.secret, body), 'idempotency-key': options.key, 'user-agent': 'Kokyaku-Webhook/1' };
+  const response = await postPinned(url, body, headers, options.timeoutMs ?? 10_000, pin);
   if (!response.ok) await failure(response, `webhook ${new URL(url).origin}`);
   return response.status;
 }
