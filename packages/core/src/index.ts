@@ -58,4 +58,3 @@ export { DEFAULT_SETTINGS as DEFAULT_MESSAGING_SETTINGS, JourneyEngine, type Mes
 export { type ChannelAdapter, ChannelError, type EmailConfig, EmailChannel, type LineConfig, LineChannel, type OutboundMessage, SmsChannel, type SmsProvider, type TwilioConfig, TwilioSms, signWebhook, verifyWebhook } from './automation/channels.js';
 export { TEMPLATE_LIMITS, type TemplateSet, type RenderedMessage, customerNames } from './automation/templates.js';
 export { AutomationWorker, JOBS_SCHEMA, JOURNEY_QUEUE } from './automation/worker.js';
-export { localDayStart } from './automation/clock.js';

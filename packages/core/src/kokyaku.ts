@@ -30,7 +30,7 @@ import { JourneyEngine } from './automation/engine.js';
 import { JourneyService } from './automation/journeys.js';
 import { captureEvents, captureInquiry, captureOrders } from './automation/triggers.js';
 import { AutomationWorker } from './automation/worker.js';
-import { asDate } from './shared/sql.js';
+import { MessageLinks } from './automation/links.js';
 
 export interface Kokyaku {
   readonly config: KokyakuConfig;
@@ -165,6 +165,12 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     recommendations,
     engine: new JourneyEngine({ customers, segments, tasks, privacy, recommendations, messaging: resolved.messaging }),
   });
+  const links = new MessageLinks({
+    system: () => bindTenant(orm.em.fork(), SYSTEM),
+    context: (tenantId, actor) => kokyaku.context({ tenantId, actor }),
+    privacy,
+    journeys,
+  });
   const kokyaku: Kokyaku = {
     config: resolved,
     orm,
@@ -225,46 +231,9 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         context: (tenantId) => kokyaku.context({ tenantId }),
         log: options.log,
       }).start(),
-    followLink: async (token, link) => {
-      if (!/^[0-9a-f-]{36}$/.test(token) || !Number.isInteger(link) || link < 0) return null;
-      const em = bindTenant(orm.em.fork(), SYSTEM);
-      const [row] = await sql<{ url: string | null }>(
-        em,
-        `with m as (select id, tenant_id, links->>$2::int as url from kokyaku.messages where token = $1::uuid),
-              c as (insert into kokyaku.message_clicks (tenant_id, message_id, link) select tenant_id, id, $2 from m where url is not null returning 1)
-         select url, (select count(*) from c) as n from m`,
-        [token, link],
-      );
-      return row?.url ?? null;
-    },
-    recordDelivery: async (input) => {
-      const em = bindTenant(orm.em.fork(), SYSTEM);
-      const [row] = await sql<{ tenant_id: string }>(
-        em,
-        `select tenant_id from kokyaku.messages where channel = $1 and provider_id = $2 order by id desc limit 1`,
-        [input.channel, input.providerId],
-      );
-      return row ? journeys.recordDelivery(kokyaku.context({ tenantId: row.tenant_id }), input) : false;
-    },
-    unsubscribe: async (token) => {
-      if (!/^[0-9a-f-]{36}$/.test(token)) return null;
-      const em = bindTenant(orm.em.fork(), SYSTEM);
-      const [row] = await sql<{ id: string; tenant_id: string; customer_id: string | null; channel: 'EMAIL' | 'LINE' | 'SMS' | 'WEBHOOK'; created_at: Date }>(
-        em,
-        `select id::text as id, tenant_id, customer_id::text as customer_id, channel, created_at from kokyaku.messages where token = $1::uuid`,
-        [token],
-      );
-      if (!row?.customer_id || row.channel === 'WEBHOOK') return null;
-      const ctx = kokyaku.context({ tenantId: row.tenant_id, actor: { id: 'unsubscribe-link', roles: [] } });
-      const erased = await sql<{ erased: boolean }>(ctx.em, `select erased_at is not null as erased from kokyaku.customers where tenant_id = $1 and id = $2::bigint`, [row.tenant_id, row.customer_id]);
-      if (erased[0]?.erased) return { channel: row.channel, customerId: row.customer_id };
-      await kokyaku.privacy.recordConsent(ctx, { id: row.customer_id }, {
-        channel: row.channel,
-        granted: false,
-        source: `unsubscribe link of message ${row.id} (${asDate(row.created_at)!.toISOString().slice(0, 10)})`,
-      });
-      return { channel: row.channel, customerId: row.customer_id };
-    },
+    followLink: (token, link) => links.follow(token, link),
+    recordDelivery: (input) => links.recordDelivery(input),
+    unsubscribe: (token) => links.unsubscribe(token),
     context: (options = {}) => {
       const tenantId = options.tenantId ?? resolved.defaultTenant;
       return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };

@@ -150,6 +150,9 @@ describe('waits', () => {
       ],
     });
     await kokyaku.customers.upsert(c, [{ externalId: 'taro', email: 'taro@example.jp', firstName: '太郎', lastName: '佐藤' }]);
+    // An inquiry recorded now but opened last month (an import) starts nothing.
+    await kokyaku.inquiries.open(c, { customerExternalId: 'taro', channel: 'EMAIL', subject: '古い問い合わせ', openedAt: new Date(Date.now() - 30 * 24 * HOUR) });
+    expect(await runsOf(journey.id)).toHaveLength(0);
     await kokyaku.inquiries.open(c, { customerExternalId: 'taro', channel: 'EMAIL', subject: '届いた豆が違う' });
     const opened = new Date();
     await kokyaku.journeys.runDue(c, { now: opened });
@@ -527,6 +530,12 @@ describe('measurement', () => {
     ]);
     const report = await kokyaku.journeys.report(c, journey.id);
     expect(report).toMatchObject({ runs: 1, completed: 1, sent: 1, clicks: 2, uniqueClickers: 1, attributedOrders: 1, attributedRevenue: 1800, conversionRate: 1, attributionDays: 5 });
+    // Days in the shop's time zone: today holds the message, tomorrow holds nothing.
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date());
+    const tomorrow = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date(Date.now() + 24 * HOUR));
+    expect(await kokyaku.journeys.report(c, journey.id, { from: today, to: today })).toMatchObject({ sent: 1, attributedOrders: 1, attributedRevenue: 1800 });
+    expect(await kokyaku.journeys.report(c, journey.id, { from: tomorrow })).toMatchObject({ runs: 0, sent: 0, attributedOrders: 0 });
+    expect((await failure(kokyaku.journeys.report(c, journey.id, { from: '2026-13-01' }))).details.field).toBe('from');
     const roi = await kokyaku.analytics.campaignReport(c, { cost: 600, revenue: report.attributedRevenue });
     expect(roi).toMatchObject({ revenue: 1800, roi: 2, roas: 3 });
     await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
@@ -549,6 +558,11 @@ describe('privacy', () => {
     expect(messages.every((m) => m.recipient === null && m.body === '(erased)')).toBe(true);
     const [run] = await runsOf(journey.id);
     expect(run).toMatchObject({ status: 'CANCELLED', error: 'The customer was erased.', context: {} });
+    // An old unsubscribe link of an erased customer still answers, and records nothing.
+    const [{ token }] = await sql<{ token: string }>(c.em, `select token::text as token from kokyaku.messages where customer_id = $1::bigint limit 1`, [id]);
+    const consents = await count('consents', `customer_id = ${Number(id)}`);
+    expect(await kokyaku.unsubscribe(token!)).toMatchObject({ channel: 'EMAIL', customerId: id });
+    expect(await count('consents', `customer_id = ${Number(id)}`)).toBe(consents);
   });
 });
 

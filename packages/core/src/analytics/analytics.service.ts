@@ -12,7 +12,8 @@ import { RFM_GROUPS, type RfmGroup } from './rfm.js';
 const WEEKS_PER_MONTH = 52.1775 / 12;
 
 /** Start of a shop day as a timestamptz, in SQL ($date::date, $tz::text). */
-const dayStart = (date: string, tz: string) => `((${date}::date)::timestamp at time zone ${tz})`;
+/** SQL: the instant a day (an expression giving a date) starts in a time zone (an expression giving its name). */
+export const dayStart = (date: string, tz: string) => `((${date}::date)::timestamp at time zone ${tz})`;
 
 /** How many of the cut points (bound parameters from $first on) a SQL value exceeds. */
 const exceeded = (value: string, first: number, count: number) =>
@@ -113,7 +114,8 @@ interface CustomerHistory extends RfmSummary {
   m: number;
 }
 
-function checkDate(value: string, field: string): string {
+/** A YYYY-MM-DD day, or BAD_USER_INPUT naming the field. */
+export function checkDate(value: string, field: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
     throw KokyakuError.badInput(`"${field}" must be a date written YYYY-MM-DD.`, { field });
   }

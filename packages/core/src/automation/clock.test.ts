@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inWindow, localDayStart, minuteOfDay, nextLocalTime, parseTimeOfDay } from './clock.js';
+import { inWindow, minuteOfDay, nextLocalTime, parseTimeOfDay } from './clock.js';
 
 describe('shop clock', () => {
   it('reads the local time of day', () => {
@@ -17,12 +17,6 @@ describe('shop clock', () => {
   it('keeps the local time across a daylight-saving change', () => {
     // New York moves from EDT (-4) to EST (-5) on 2026-11-01.
     expect(nextLocalTime(new Date('2026-10-31T20:00:00Z'), 9 * 60, 'America/New_York').toISOString()).toBe('2026-11-01T14:00:00.000Z');
-  });
-
-  it('finds when a local day starts', () => {
-    expect(localDayStart('2026-11-22', 'Asia/Tokyo').toISOString()).toBe('2026-11-21T15:00:00.000Z');
-    expect(localDayStart('2026-11-01', 'America/New_York').toISOString()).toBe('2026-11-01T04:00:00.000Z');
-    expect(localDayStart('2026-11-02', 'America/New_York').toISOString()).toBe('2026-11-02T05:00:00.000Z');
   });
 
   it('knows quiet windows that wrap midnight', () => {

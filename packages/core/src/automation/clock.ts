@@ -54,10 +54,3 @@ export function inWindow(at: Date, timeZone: string, start: number, end: number)
   return start < end ? m >= start && m < end : m >= start || m < end;
 }
 
-/** The instant a local day (YYYY-MM-DD) starts in `timeZone`. */
-export function localDayStart(day: string, timeZone: string): Date {
-  const utc = new Date(`${day}T00:00:00Z`);
-  const guess = new Date(utc.getTime() - offsetMinutes(utc, timeZone) * 60_000);
-  // Once more at the guess: the offset there is the one that counts (a change that day).
-  return new Date(utc.getTime() - offsetMinutes(guess, timeZone) * 60_000);
-}

@@ -3,6 +3,7 @@ import type { KokyakuContext } from '../context.js';
 import { findCustomerId } from '../customers/customer.service.js';
 import type { CustomerService } from '../customers/customer.service.js';
 import { actorId, idParam, parseInput, requireCustomer, requireOrder, unique } from '../crm/shared.js';
+import { type DateRange, checkDate, dayStart } from '../analytics/analytics.service.js';
 import type { RecommendationService } from '../recommendations/recommendation.service.js';
 import type { SegmentService } from '../segments/segment.service.js';
 import { KokyakuError } from '../shared/errors.js';
@@ -515,21 +516,33 @@ export class JourneyService {
     return renderTemplates(ctx.shop, input, data, 'template');
   }
 
-  /** Sends, deliveries, failures, withholdings, clicks and last-touch attributed revenue of a journey. */
-  async report(ctx: KokyakuContext, journeyId: string, range: { from?: Date | null; to?: Date | null } = {}): Promise<JourneyReport> {
+  /**
+   * Sends, deliveries, failures, withholdings, clicks and last-touch attributed revenue of a journey,
+   * for the runs and messages started on the days [from, to] (shop time zone; default all).
+   */
+  async report(ctx: KokyakuContext, journeyId: string, range: DateRange = {}): Promise<JourneyReport> {
+    const from = range.from ? checkDate(range.from, 'from') : null;
+    const to = range.to ? checkDate(range.to, 'to') : null;
+    if (from && to && from > to) throw KokyakuError.badInput('"from" must not be after "to".', { field: 'from' });
     const journey = await this.require(ctx, journeyId);
     const settings = await loadSettings(ctx);
-    const from = range.from ?? new Date(0);
-    const to = range.to ?? new Date('9999-01-01T00:00:00Z');
     const row = await sqlOne<{
       runs: number; active: number; completed: number; failed: number; sent: number; delivered: number; failed_messages: number; withheld: number;
       reasons: { reason: string; count: number }[] | null; clicks: number; clickers: number; messaged: number; orders: number; revenue: string;
     }>(
       ctx.em,
-      `with m as (
-         select * from kokyaku.messages where tenant_id = $1 and journey_id = $2::bigint and created_at >= $3 and created_at < $4
+      `with b as (
+         -- [from, to] are whole days in the shop's time zone.
+         select coalesce(${dayStart('$3::text', '$6::text')}, '-infinity'::timestamptz) as lo,
+                coalesce(${dayStart('($4::text::date + 1)', '$6::text')}, 'infinity'::timestamptz) as hi
        ),
-       r as (select status from kokyaku.journey_runs where tenant_id = $1 and journey_id = $2::bigint and started_at >= $3 and started_at < $4),
+       m as (
+         select * from kokyaku.messages where tenant_id = $1 and journey_id = $2::bigint and created_at >= (select lo from b) and created_at < (select hi from b)
+       ),
+       r as (
+         select status from kokyaku.journey_runs
+         where tenant_id = $1 and journey_id = $2::bigint and started_at >= (select lo from b) and started_at < (select hi from b)
+       ),
        attributed as (
          select o.id, o.total_minor from kokyaku.orders o
          join lateral (
@@ -540,7 +553,7 @@ export class JourneyService {
          ) last on last.journey_id = $2::bigint
          where o.tenant_id = $1 and o.status = 'PLACED'
            and o.customer_id in (select customer_id from m where sent_at is not null)
-           and o.placed_at >= $3 and o.placed_at < $4 + make_interval(days => $5)
+           and o.placed_at >= (select lo from b) and o.placed_at < (select hi from b) + make_interval(days => $5)
        )
        select (select count(*) from r)::int as runs,
               (select count(*) from r where status in ('ACTIVE', 'WAITING'))::int as active,
@@ -557,7 +570,7 @@ export class JourneyService {
               (select count(distinct customer_id) from m where sent_at is not null)::int as messaged,
               (select count(*) from attributed)::int as orders,
               (select coalesce(sum(total_minor), 0) from attributed)::text as revenue`,
-      [ctx.tenantId, journey.id, from, to, settings.attributionDays],
+      [ctx.tenantId, journey.id, from, to, settings.attributionDays, ctx.shop.timeZone],
     );
     const r = row!;
     return {

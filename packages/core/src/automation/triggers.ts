@@ -77,6 +77,7 @@ export async function captureInquiry(ctx: KokyakuContext, inquiryId: string): Pr
       from kokyaku.journeys j
       join kokyaku.inquiries i on i.tenant_id = $1 and i.id = $2::bigint and i.customer_id is not null
         and (j.definition->'trigger'->>'kind' is null or j.definition->'trigger'->>'kind' = i.kind)
+        and i.opened_at >= j.activated_at - interval '1 hour'
       where j.tenant_id = $1 and j.status = 'ACTIVE' and j.trigger_type = 'INQUIRY_OPENED'
     )`),
     [ctx.tenantId, inquiryId],

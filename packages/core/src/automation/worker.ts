@@ -5,6 +5,7 @@ import type { AutomationConfig } from '../config/config.js';
 import type { KokyakuContext } from '../context.js';
 import { SYSTEM, bindTenant, sql } from '../shared/sql.js';
 import type { JourneyService } from './journeys.js';
+import { todayIn } from '../segments/dates.js';
 import { NOTIFY_CHANNEL, captureDates } from './triggers.js';
 
 export const JOURNEY_QUEUE = 'kokyaku-journey-run';
@@ -176,7 +177,7 @@ export class AutomationWorker {
     const tenants = await sql<{ tenant_id: string }>(em, `select distinct tenant_id from kokyaku.journeys where status = 'ACTIVE' and trigger_type = 'DATE'`);
     for (const { tenant_id } of tenants) {
       const ctx = this.options.context(tenant_id);
-      const today = new Intl.DateTimeFormat('en-CA', { timeZone: ctx.shop.timeZone }).format(new Date());
+      const today = todayIn(ctx.shop.timeZone);
       if (this.datesDone.get(tenant_id) === today) continue;
       await captureDates(ctx, new Date());
       this.datesDone.set(tenant_id, today);

@@ -1,4 +1,3 @@
-import { KokyakuError, localDayStart } from '@kokyaku/core';
 import { Arg, Authorized, Ctx, Float, ID, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
@@ -69,20 +68,12 @@ export class AnalyticsResolver {
     @Arg('segment', () => String, { nullable: true }) segment?: string | null,
     @Arg('from', () => String, DAY) from?: string | null,
     @Arg('to', () => String, DAY) to?: string | null,
-    @Arg('journeyId', () => ID, { nullable: true, description: "A journey: its attributed revenue (last touch, see docs/automation.md) is the revenue, [from, to] bounding its messages' days." })
+    @Arg('journeyId', () => ID, { nullable: true, description: 'A journey: its attributed revenue and orders (last touch, docs/automation.md) for the messages of the days [from, to].' })
     journeyId?: string | null,
   ): Promise<CampaignReport> {
     if (journeyId != null) {
-      // [from, to] are whole days in the shop's time zone; the report takes [from, to) instants.
-      const start = (day: string | null | undefined, next = false) => {
-        if (!day) return null;
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new KokyakuError('BAD_USER_INPUT', `"${day}" is not a YYYY-MM-DD day.`, { field: next ? 'to' : 'from' });
-        const d = localDayStart(day, core.shop.timeZone);
-        return next ? localDayStart(new Date(d.getTime() + 36 * 3_600_000).toISOString().slice(0, 10), core.shop.timeZone) : d;
-      };
-      const report = await kokyaku.journeys.report(core, journeyId, { from: start(from), to: start(to, true) });
-      const result = await kokyaku.analytics.campaignReport(core, { cost, revenue: report.attributedRevenue });
-      return { ...result, orders: report.attributedOrders };
+      const report = await kokyaku.journeys.report(core, journeyId, { from, to });
+      return { ...(await kokyaku.analytics.campaignReport(core, { cost, revenue: report.attributedRevenue })), orders: report.attributedOrders };
     }
     const segmentWhere = segment != null ? await kokyaku.segments.compile(core, segment, { firstParam: 5 }) : null;
     return kokyaku.analytics.campaignReport(core, { cost, revenue, segmentWhere, from, to });

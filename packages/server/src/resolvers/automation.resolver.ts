@@ -6,7 +6,7 @@ import {
   Channel, DeliveryStatus, Journey, JourneyConnection, JourneyInput, JourneyPatch, JourneyReport, JourneyRun, JourneyRunConnection, JourneyRunStatus, JourneyRunStep, JourneyStartResult,
   JourneyStatus, JourneyVersion, MessageConnection, MessagePreview, MessagePreviewInput, MessageStatus, MessagingSettings, MessagingSettingsInput,
 } from '../schema/automation-types.js';
-import { DateTimeScalar, JSONScalar } from '../schema/scalars.js';
+import { JSONScalar } from '../schema/scalars.js';
 import { Customer } from '../schema/types.js';
 import { Costly } from '../security/rate-limit.js';
 import { connection } from './customer.resolver.js';
@@ -98,12 +98,12 @@ export class JourneyResolver {
   }
 
   @UseMiddleware(Costly(5))
-  @FieldResolver(() => JourneyReport, { description: 'Sends, deliveries, failures, withholdings, clicks and attributed revenue (runs and messages started in [from, to)).' })
+  @FieldResolver(() => JourneyReport, { description: 'Sends, deliveries, failures, withholdings, clicks and attributed revenue, of the runs and messages started on the days [from, to] (default all).' })
   report(
     @Root() journey: Journey,
     @Ctx() { kokyaku, core }: GraphQLContext,
-    @Arg('from', () => DateTimeScalar, { nullable: true }) from?: Date | null,
-    @Arg('to', () => DateTimeScalar, { nullable: true }) to?: Date | null,
+    @Arg('from', () => String, { nullable: true, description: 'YYYY-MM-DD in the shop time zone, inclusive.' }) from?: string | null,
+    @Arg('to', () => String, { nullable: true, description: 'YYYY-MM-DD in the shop time zone, inclusive.' }) to?: string | null,
   ) {
     return kokyaku.journeys.report(core, journey.id, { from, to });
   }
