@@ -455,6 +455,10 @@ describe('journeys are checked when saved', () => {
     const c = ctx();
     const journey = await activeJourney('Versioned', { trigger: { type: 'MANUAL' }, reentry: 'EVERY_TIME', steps: [{ id: 'w', type: 'WAIT', hours: 1 }, { id: 't', type: 'TAG', add: ['v1'] }] });
     await kokyaku.customers.upsert(c, [{ externalId: 'versioned' }]);
+    // An unknown customer is named by index, and nobody is started.
+    const unknown = await failure(kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['versioned', 'nobody-at-all'] }));
+    expect(unknown.details.field).toBe('customerExternalIds[1]');
+    expect(await runsOf(journey.id)).toHaveLength(0);
     await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['versioned'] });
     await kokyaku.journeys.runDue(c);
     const updated = await kokyaku.journeys.update(c, journey.id, { definition: { trigger: { type: 'MANUAL' }, reentry: 'EVERY_TIME', steps: [{ id: 't', type: 'TAG', add: ['v2'] }] } });
@@ -559,9 +563,9 @@ describe('privacy', () => {
     const [run] = await runsOf(journey.id);
     expect(run).toMatchObject({ status: 'CANCELLED', error: 'The customer was erased.', context: {} });
     // An old unsubscribe link of an erased customer still answers, and records nothing.
-    const [{ token }] = await sql<{ token: string }>(c.em, `select token::text as token from kokyaku.messages where customer_id = $1::bigint limit 1`, [id]);
+    const token = (await sql<{ token: string }>(c.em, `select token::text as token from kokyaku.messages where customer_id = $1::bigint limit 1`, [id]))[0]!.token;
     const consents = await count('consents', `customer_id = ${Number(id)}`);
-    expect(await kokyaku.unsubscribe(token!)).toMatchObject({ channel: 'EMAIL', customerId: id });
+    expect(await kokyaku.unsubscribe(token)).toMatchObject({ channel: 'EMAIL', customerId: id });
     expect(await count('consents', `customer_id = ${Number(id)}`)).toBe(consents);
   });
 });

@@ -1360,7 +1360,7 @@ export const JourneysDocument = new TypedDocumentString(`
   updatedAt
 }`) as unknown as TypedDocumentString<JourneysQuery, JourneysQueryVariables>;
 export const JourneyDocument = new TypedDocumentString(`
-    query Journey($id: ID!, $from: DateTime, $to: DateTime) {
+    query Journey($id: ID!, $from: String, $to: String) {
   journey(id: $id) {
     ...JourneyFields
     versions {

@@ -551,7 +551,7 @@ useJourneysQuery.document = JourneysDocument;
 useJourneysQuery.getKey = (variables?: Types.JourneysQueryVariables) => variables === undefined ? ['Journeys'] : ['Journeys', variables];
 
 export const JourneyDocument = new TypedDocumentString(`
-    query Journey($id: ID!, $from: DateTime, $to: DateTime) {
+    query Journey($id: ID!, $from: String, $to: String) {
   journey(id: $id) {
     ...JourneyFields
     versions {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
-import { findCustomerId } from '../customers/customer.service.js';
 import type { CustomerService } from '../customers/customer.service.js';
 import { actorId, idParam, parseInput, requireCustomer, requireOrder, unique } from '../crm/shared.js';
 import { type DateRange, checkDate, dayStart } from '../analytics/analytics.service.js';
@@ -400,13 +399,21 @@ export class JourneyService {
     if (JSON.stringify(data).length > 10_000) throw KokyakuError.badInput('data holds at most 10,000 characters of JSON.', { field: 'data' });
     const key = `manual:${input.key ?? crypto.randomUUID()}`;
     return transaction(ctx, async (em) => {
-      const tx = { ...ctx, em };
-      const ids: string[] = [];
-      for (const [i, externalId] of input.customerExternalIds.entries()) {
-        const customerId = await findCustomerId(tx, { externalId });
-        if (!customerId) throw KokyakuError.badInput(`customerExternalIds[${i}]: no customer "${externalId}" in this shop.`, { field: `customerExternalIds[${i}]` });
-        ids.push(customerId);
+      // Every shop id at once, its own or one merged into another customer.
+      const found = await sql<{ id: string | null }>(
+        em,
+        `select coalesce(c.id, a.customer_id)::text as id
+         from unnest(kokyaku.json_texts($2::jsonb)) with ordinality as x(external_id, n)
+         left join kokyaku.customers c on c.tenant_id = $1 and c.external_id = x.external_id
+         left join kokyaku.customer_aliases a on a.tenant_id = $1 and a.external_id = x.external_id
+         order by x.n`,
+        [ctx.tenantId, JSON.stringify(input.customerExternalIds)],
+      );
+      const missing = found.findIndex((r) => r.id === null);
+      if (missing >= 0) {
+        throw KokyakuError.badInput(`customerExternalIds[${missing}]: no customer "${input.customerExternalIds[missing]}" in this shop.`, { field: `customerExternalIds[${missing}]` });
       }
+      const ids = found.map((r) => r.id!);
       const rows = await sql<{ id: string }>(
         em,
         `insert into kokyaku.journey_runs (tenant_id, journey_id, version, customer_id, trigger_key, context, step_id)
