@@ -289,6 +289,7 @@ export class SegmentService {
          union all
          select $1, $2::bigint, customer_id, 'LEFT' from gone where $4::boolean
        ),${SEGMENT_TRIGGER_CTE}
+       -- journey_notified is a plain select: PostgreSQL runs it only when something reads it.
        select (select count(*) from entered)::int as entered, (select count(*) from gone)::int as left,
               (select count(*) from journey_notified)::int as journeys_notified`,
       [ctx.tenantId, segment.id, customerIds ? JSON.stringify(customerIds) : null, record, ...compiled.params],
