@@ -58,3 +58,22 @@ export { DEFAULT_SETTINGS as DEFAULT_MESSAGING_SETTINGS, JourneyEngine, type Mes
 export { type ChannelAdapter, ChannelError, type EmailConfig, EmailChannel, type LineConfig, LineChannel, type OutboundMessage, SmsChannel, type SmsProvider, type TwilioConfig, TwilioSms, signWebhook, verifyWebhook } from './automation/channels.js';
 export { TEMPLATE_LIMITS, type TemplateSet, type RenderedMessage, customerNames } from './automation/templates.js';
 export { AutomationWorker, JOBS_SCHEMA, JOURNEY_QUEUE } from './automation/worker.js';
+export {
+  type KokyakuPlugin,
+  type PluginAutomationStep,
+  type PluginGraphQL,
+  type PluginHooks,
+  type PluginMigration,
+  type PluginOrderChange,
+  type PluginResolver,
+  type PluginResolverContext,
+  type PluginScoringRule,
+  type PluginSegmentAttribute,
+  type PluginStepRun,
+  type StandardSchemaV1,
+  PluginError,
+  checkCompatibility,
+  definePlugin,
+} from './plugins/plugin.js';
+export { PluginRegistry, type PluginRule } from './plugins/registry.js';
+export { KOKYAKU_VERSION } from './version.js';

@@ -31,6 +31,9 @@ import { JourneyService } from './automation/journeys.js';
 import { captureEvents, captureInquiry, captureOrders } from './automation/triggers.js';
 import { AutomationWorker } from './automation/worker.js';
 import { MessageLinks } from './automation/links.js';
+import type { KokyakuPlugin } from './plugins/plugin.js';
+import { PluginRegistry } from './plugins/registry.js';
+import { KOKYAKU_VERSION } from './version.js';
 
 export interface Kokyaku {
   readonly config: KokyakuConfig;
@@ -87,6 +90,10 @@ export interface Kokyaku {
   recordDelivery(input: { channel: 'EMAIL' | 'LINE' | 'SMS'; providerId: string; status: 'DELIVERED' | 'FAILED'; error?: string | null }): Promise<boolean>;
   /** The unsubscribe link of a message: withdraws consent on the message's channel. */
   unsubscribe(token: string): Promise<{ channel: string; customerId: string } | null>;
+  /** The plugins of this instance, checked at start-up (docs/plugins.md). */
+  readonly plugins: PluginRegistry;
+  /** The services of a listed plugin (what its `services` slot made). */
+  plugin<S>(plugin: KokyakuPlugin<S>): S;
   /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
   context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
@@ -116,6 +123,8 @@ export interface Kokyaku {
 export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = {}): Promise<Kokyaku> {
   const resolved = isComplete(config) ? config : defineConfig(config);
   const { database } = resolved;
+  // Plugins are checked before anything starts: a wrong one is a clear error, not a half-started shop.
+  const plugins = new PluginRegistry(resolved.plugins, KOKYAKU_VERSION);
 
   let embedded: EmbeddedPostgres | null = null;
   let url = database.url;
@@ -127,7 +136,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
 
   let orm: MikroORM;
   try {
-    orm = await createOrm({ url, poolSize: database.poolSize, onQuery: database.onQuery });
+    orm = await createOrm({ url, poolSize: database.poolSize, onQuery: database.onQuery, migrations: plugins.migrations() });
     try {
       await orm.em.getKnex().raw('select 1');
     } catch (error) {
@@ -142,12 +151,12 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   }
 
   const metrics = new MetricsService();
-  const segments = new SegmentService();
+  const segments = new SegmentService(plugins);
   const analytics = new AnalyticsService(resolved.analytics);
   const products = new ProductService();
   const recommendationStore = new RecommendationStore();
   const recommendations = new RecommendationService(resolved.recommendations, products, segments, recommendationStore, metrics);
-  const scoring = new ScoringService(segments);
+  const scoring = new ScoringService(segments, plugins);
   const changed = async (ctx: KokyakuContext, customerIds: string[]) => {
     await analytics.scoreCustomers(ctx, customerIds);
     await scoring.score(ctx, customerIds);
@@ -158,12 +167,13 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   const audit = new AuditService();
   const customers = new CustomerService(metrics, changed, audit);
   const tasks = new TaskService();
-  const privacy = new PrivacyService(audit, metrics, changed);
+  const privacy = new PrivacyService(audit, metrics, changed, plugins);
   const journeys = new JourneyService({
     segments,
     customers,
     recommendations,
-    engine: new JourneyEngine({ customers, segments, tasks, privacy, recommendations, messaging: resolved.messaging }),
+    engine: new JourneyEngine({ customers, segments, tasks, privacy, recommendations, messaging: resolved.messaging, plugins }),
+    plugins,
   });
   const links = new MessageLinks({
     system: () => bindTenant(orm.em.fork(), SYSTEM),
@@ -171,6 +181,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     privacy,
     journeys,
   });
+  const pluginServices = new Map<string, unknown>();
   const kokyaku: Kokyaku = {
     config: resolved,
     orm,
@@ -183,6 +194,13 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       recommendations.forget(ctx.tenantId);
       // Orders placed now (new, or placed again after a cancellation) may start journeys.
       await captureOrders(ctx, changes.flatMap((c) => (c.after && !c.before ? [c.after.orderId] : [])));
+      await plugins.orderRecorded(
+        ctx,
+        changes.map((c) => {
+          const state = (c.after ?? c.before)!;
+          return { orderId: state.orderId, customerId: state.customerId, placed: c.after !== null, wasPlaced: c.before !== null };
+        }),
+      );
     }),
     // An event changes no order figure: new placeholder customers are scored and placed like any
     // new customer; for the others only lead scores and the segments reading events or scores can change.
@@ -201,7 +219,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     audit,
     privacy,
     exports: new ExportService(customers, segments, audit),
-    identity: new IdentityService(metrics, changed, audit),
+    identity: new IdentityService(metrics, changed, audit, plugins),
     imports: new ImportService({
       customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
       products: (ctx, docs) => kokyaku.products.upsert(ctx, docs as never),
@@ -234,6 +252,14 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     followLink: (token, link) => links.follow(token, link),
     recordDelivery: (input) => links.recordDelivery(input),
     unsubscribe: (token) => links.unsubscribe(token),
+    plugins,
+    plugin: <S>(plugin: KokyakuPlugin<S>): S => {
+      if (plugins.get(plugin.name) !== plugin) {
+        throw new KokyakuError('NOT_FOUND', `Plugin "${plugin.name}" is not in this Kokyaku's plugins: add it to createKokyaku({ plugins: [...] }).`, { plugin: plugin.name });
+      }
+      if (!pluginServices.has(plugin.name)) pluginServices.set(plugin.name, plugin.services?.(kokyaku));
+      return pluginServices.get(plugin.name) as S;
+    },
     context: (options = {}) => {
       const tenantId = options.tenantId ?? resolved.defaultTenant;
       return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };
@@ -253,6 +279,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         if (await analytics.refreshClv(ctx, { now: options.now })) clvFitted++;
         await recommendations.rebuild(ctx);
         await recommendations.tuneBlend(ctx, { ifStale: true });
+        await plugins.refresh(ctx, options.now ?? new Date());
         await scoring.score(ctx, null, { now: options.now });
         const moved = await segments.reevaluate(ctx, null);
         segmentChanges += moved.entered + moved.left;
@@ -307,6 +334,7 @@ function isComplete(config: KokyakuConfig | KokyakuUserConfig): config is Kokyak
       config.recommendations?.excludePurchased &&
       config.imports &&
       config.messaging &&
-      config.automation,
+      config.automation &&
+      config.plugins,
   );
 }

@@ -44,6 +44,8 @@ export interface GraphQLContext {
   logger?: Logger;
   /** Personal fields this request showed, per customer id: audited when the response is sent. */
   personalReads?: Map<string, Set<string>>;
+  /** Batching loaders of plugins' resolvers, made on first use for this request only. */
+  loader<K, V>(name: string, batch: (keys: readonly K[]) => Promise<readonly V[]>): DataLoader<K, V>;
 }
 
 function byKey<V>(keys: readonly string[], found: Map<string, V>, missing: V): V[] {
@@ -97,5 +99,16 @@ export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
 
 export function createGraphQLContext(kokyaku: Kokyaku, identity: RequestIdentity): GraphQLContext {
   const core = kokyaku.context({ tenantId: identity.tenantId, actor: identity.actor });
-  return { kokyaku, core, actor: identity.actor, loaders: createLoaders(kokyaku, core) };
+  const pluginLoaders = new Map<string, DataLoader<unknown, unknown>>();
+  return {
+    kokyaku,
+    core,
+    actor: identity.actor,
+    loaders: createLoaders(kokyaku, core),
+    loader<K, V>(name: string, batch: (keys: readonly K[]) => Promise<readonly V[]>): DataLoader<K, V> {
+      let loader = pluginLoaders.get(name);
+      if (!loader) pluginLoaders.set(name, (loader = new DataLoader(batch as (keys: readonly unknown[]) => Promise<readonly unknown[]>)));
+      return loader as DataLoader<K, V>;
+    },
+  };
 }

@@ -4,6 +4,7 @@ import express, { type Request, type Router } from 'express';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
+import { buildKokyakuSchema } from './schema/build.js';
 
 export { messagingRoutes } from './messaging-routes.js';
 export { SHOPIFY_PRIVACY_TOPICS, type ShopifyPrivacyOptions, shopifyPrivacyWebhooks, verifyShopifyHmac } from './webhooks/shopify-privacy.js';
@@ -34,7 +35,7 @@ export interface KokyakuRouter extends Router {
  * }));
  */
 export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOptions): Promise<KokyakuRouter> {
-  const apollo = await createApolloServer(options);
+  const apollo = await createApolloServer({ ...options, schema: options.schema ?? (await buildKokyakuSchema({ plugins: kokyaku.plugins.plugins })) });
   const router = express.Router() as KokyakuRouter;
   if (options.explorer) {
     const assets = explorerAssets();

@@ -1,7 +1,7 @@
 export { type ApolloOptions, type QueryLimits, DEFAULT_QUERY_LIMITS, createApolloServer, formatError } from './apollo.js';
 export { type GraphQLContext, type Loaders, type RequestIdentity, createGraphQLContext, createLoaders } from './context.js';
 export { CONTACT_DATA, INGEST, MANAGE_SEGMENTS, READ_CUSTOMERS, authChecker } from './auth.js';
-export { buildKokyakuSchema, printKokyakuSchema, resolvers } from './schema/build.js';
+export { type SchemaOptions, buildKokyakuSchema, printKokyakuSchema, resolvers } from './schema/build.js';
 export { type ExplorerOptions, explorerHtml } from './explorer.js';
 export { type StandaloneOptions, type StandaloneServer, ADMIN_ACTOR, adminTokenIdentity, startStandaloneServer } from './standalone.js';
 export { buildProgram, runCli } from './cli/program.js';

@@ -7,6 +7,7 @@ import { toMinorUnits } from '../shared/money.js';
 import { sqlOne } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
 import { checkTemplates } from './templates.js';
+import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
 
 /**
  * A journey is data: a trigger, a re-entry rule and a list of steps. It is checked whole when it
@@ -57,7 +58,7 @@ const templateFields = {
   html: z.string().nullable().optional(),
 };
 
-const step = z.discriminatedUnion('type', [
+const coreSteps = [
   z.strictObject({
     id: stepId,
     type: z.literal('WAIT'),
@@ -101,14 +102,45 @@ const step = z.discriminatedUnion('type', [
   }),
   z.strictObject({ id: stepId, type: z.literal('FIELD'), key: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'A custom field key.'), value: z.unknown(), next: link }),
   z.strictObject({ id: stepId, type: z.literal('END') }),
-]);
+] as const;
 
-const definitionSchema = z.strictObject({
-  trigger,
-  /** ONCE (default): a customer goes through the journey once; EVERY_TIME: once per trigger. */
-  reentry: z.enum(['ONCE', 'EVERY_TIME']).default('ONCE'),
-  steps: z.array(step).min(1, 'A journey needs at least one step.').max(100),
-});
+function definitionSchemaOf<S extends z.ZodType>(step: S) {
+  return z.strictObject({
+    trigger,
+    /** ONCE (default): a customer goes through the journey once; EVERY_TIME: once per trigger. */
+    reentry: z.enum(['ONCE', 'EVERY_TIME']).default('ONCE'),
+    steps: z.array(step).min(1, 'A journey needs at least one step.').max(100),
+  });
+}
+
+const definitionSchema = definitionSchemaOf(z.discriminatedUnion('type', [...coreSteps]));
+
+/** The schema with the step types of plugins: their own fields are checked by their own schema afterwards. */
+const schemas = new WeakMap<PluginRegistry, z.ZodType>();
+function schemaFor(plugins: PluginRegistry): z.ZodType {
+  if (plugins.steps.size === 0) return definitionSchema;
+  let schema = schemas.get(plugins);
+  if (!schema) {
+    const pluginSteps = [...plugins.steps.keys()].map((type) => z.looseObject({ id: stepId, type: z.literal(type), next: link }));
+    schema = definitionSchemaOf(z.discriminatedUnion('type', [...coreSteps, ...pluginSteps] as never));
+    schemas.set(plugins, schema);
+  }
+  return schema;
+}
+
+/** A step of a plugin's type, as stored: its options beside id, type and next. */
+export interface PluginStep {
+  id: string;
+  type: string;
+  next?: string | null;
+  [option: string]: unknown;
+}
+
+/** The options of a plugin step (its fields but id, type and next). */
+export function pluginStepOptions(step: PluginStep): Record<string, unknown> {
+  const { id: _id, type: _type, next: _next, ...options } = step;
+  return options;
+}
 
 export type JourneyDefinition = z.output<typeof definitionSchema>;
 export type JourneyTrigger = JourneyDefinition['trigger'];
@@ -139,8 +171,8 @@ function problem(field: string, message: string, extra: Record<string, unknown> 
  * Fails with BAD_USER_INPUT naming the field (`definition.steps[2].query`); a condition that is
  * not valid segment language keeps the compiler's position.
  */
-export async function parseDefinition(ctx: KokyakuContext, segments: SegmentService, input: unknown): Promise<JourneyDefinition> {
-  const parsed = definitionSchema.safeParse(input);
+export async function parseDefinition(ctx: KokyakuContext, segments: SegmentService, input: unknown, plugins: PluginRegistry = NO_PLUGINS): Promise<JourneyDefinition> {
+  const parsed = schemaFor(plugins).safeParse(input) as ReturnType<typeof definitionSchema.safeParse>;
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue) =>
       issue.code === 'unrecognized_keys'
@@ -210,6 +242,19 @@ export async function parseDefinition(ctx: KokyakuContext, segments: SegmentServ
       }
     }
     if (s.type === 'SEND') checkTemplates(ctx.shop, s, field);
+    const plugin = plugins.steps.get(s.type);
+    if (plugin) {
+      // The plugin's schema checks its fields; what it returns is what the step runs with.
+      const result = await plugin.options['~standard'].validate(pluginStepOptions(s as PluginStep));
+      if (result.issues) {
+        const issue = result.issues[0]!;
+        const path = (issue.path ?? []).map((k) => (typeof k === 'object' ? k.key : k)) as (string | number)[];
+        const at = formatPath(['definition', 'steps', i, ...path]);
+        throw KokyakuError.badInput(`${at}: ${issue.message}`, { field: at, problems: result.issues.map((x) => ({ field: formatPath(['definition', 'steps', i, ...((x.path ?? []).map((k) => (typeof k === 'object' ? k.key : k)) as (string | number)[])]), message: x.message })) });
+      }
+      const { id, type, next } = s as PluginStep;
+      steps[i] = { id, type, ...(next !== undefined ? { next } : {}), ...(result.value as Record<string, unknown>) } as never;
+    }
   }
   return definition;
 }

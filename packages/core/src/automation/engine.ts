@@ -11,7 +11,8 @@ import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import type { MessagingConfig } from '../config/config.js';
 import { type ChannelAdapter, ChannelError, uuidFromHex, EmailChannel, LineChannel, SmsChannel, TwilioSms, postWebhook } from './channels.js';
 import { inWindow, nextLocalTime, parseTimeOfDay } from './clock.js';
-import { CHANNELS, type Channel, type JourneyDefinition, type JourneyStep, successors } from './definition.js';
+import { CHANNELS, type Channel, type JourneyDefinition, type JourneyStep, type PluginStep, pluginStepOptions, successors } from './definition.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import { mergeData, renderTemplates } from './templates.js';
 
 /** The shop's messaging policy. */
@@ -124,6 +125,7 @@ export interface EngineDeps {
   privacy: PrivacyService;
   recommendations: RecommendationService;
   messaging: MessagingConfig;
+  plugins?: PluginRegistry;
 }
 
 /** How many steps one advance may take before it yields (a journey without waits is short anyway). */
@@ -145,6 +147,7 @@ export class JourneyEngine {
       EMAIL: m.email ? new EmailChannel(m.email) : undefined,
       LINE: m.line ? new LineChannel(m.line) : undefined,
       SMS: sms,
+      ...deps.plugins?.channels,
       ...m.adapters,
     };
   }
@@ -331,6 +334,23 @@ export class JourneyEngine {
       }
       case 'END':
         return { outcome: 'ENDED', next: null };
+      default: {
+        // A step type of a plugin: it runs in this transaction, under the run's lock.
+        const pluginStep = step as PluginStep;
+        const handler = this.deps.plugins?.steps.get(pluginStep.type);
+        if (!handler) return { outcome: 'FAILED', failed: `No plugin provides the step type ${pluginStep.type} (was its plugin removed from plugins?).` };
+        const result = await handler.run(tx, {
+          options: pluginStepOptions(pluginStep),
+          runId: run.id,
+          journeyId: run.journey_id,
+          stepId: pluginStep.id,
+          customerId: run.customer_id,
+          trigger: run.context,
+          key: `${run.id}:${run.seq}`,
+          now,
+        });
+        return { outcome: result?.outcome ?? 'DONE', detail: result?.detail, next: next[0] };
+      }
     }
   }
 

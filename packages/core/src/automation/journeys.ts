@@ -11,6 +11,7 @@ import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
 import { CHANNELS, type Channel, type JourneyDefinition, parseDefinition } from './definition.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import { type AdvanceOptions, type JourneyEngine, type MessagingSettings, loadSettings } from './engine.js';
 import { checkTemplates, mergeData, renderTemplates, type RenderedMessage, type TemplateSet } from './templates.js';
 import { NOTIFY_CHANNEL, captureDates } from './triggers.js';
@@ -255,7 +256,7 @@ export interface PreviewInput extends TemplateSet {
  */
 export class JourneyService {
   constructor(
-    private readonly deps: { segments: SegmentService; customers: CustomerService; recommendations: RecommendationService; engine: JourneyEngine },
+    private readonly deps: { segments: SegmentService; customers: CustomerService; recommendations: RecommendationService; engine: JourneyEngine; plugins?: PluginRegistry },
   ) {}
 
   get engine(): JourneyEngine {
@@ -265,7 +266,7 @@ export class JourneyService {
   /** Saves a new journey (DRAFT, version 1) after checking its whole definition. */
   async create(ctx: KokyakuContext, input: { name: string; definition: unknown }): Promise<JourneyRecord> {
     const { name, definition: raw } = parseInput(journeyInput, input, 'journey');
-    const definition = await parseDefinition(ctx, this.deps.segments, raw);
+    const definition = await parseDefinition(ctx, this.deps.segments, raw, this.deps.plugins);
     return transaction(ctx, async (em) => {
       const [row] = await unique(
         () =>
@@ -295,7 +296,7 @@ export class JourneyService {
   async update(ctx: KokyakuContext, id: string, input: { name?: string | null; definition?: unknown }): Promise<JourneyRecord> {
     const current = await this.require(ctx, id);
     const name = input.name == null ? current.name : parseInput(journeyInput, { name: input.name, definition: null }, 'journey').name;
-    const definition = input.definition === undefined || input.definition === null ? null : await parseDefinition(ctx, this.deps.segments, input.definition);
+    const definition = input.definition === undefined || input.definition === null ? null : await parseDefinition(ctx, this.deps.segments, input.definition, this.deps.plugins);
     return transaction(ctx, async (em) => {
       // Compared as jsonb: key order does not make a new version.
       const changed =

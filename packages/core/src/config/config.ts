@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DEFAULT_RFM_GRID, type RfmGrid, validateRfmGrid } from '../analytics/rfm.js';
+import type { KokyakuPlugin } from '../plugins/plugin.js';
 import type { ChannelAdapter, EmailConfig, LineConfig, SmsProvider, TwilioConfig } from '../automation/channels.js';
 
 /**
@@ -16,6 +17,8 @@ export interface KokyakuConfig {
   imports: ImportsConfig;
   messaging: MessagingConfig;
   automation: AutomationConfig;
+  /** Plugins (docs/plugins.md), in the order their hooks run. */
+  plugins: KokyakuPlugin[];
 }
 
 /** Where messages go out. Channels without configuration are skipped (a send falls back or is withheld). */
@@ -146,6 +149,8 @@ export interface ShopConfig {
 export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends (...args: never[]) => unknown
     ? T[K]
+    : T[K] extends readonly unknown[]
+      ? T[K]
     : T[K] extends object
       ? DeepPartial<T[K]>
       : T[K];
@@ -194,6 +199,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       allowPrivateWebhooks: env.KOKYAKU_ALLOW_PRIVATE_WEBHOOKS === '1' || env.KOKYAKU_ALLOW_PRIVATE_WEBHOOKS === 'true',
       adapters: {},
     },
+    plugins: [],
     automation: { worker: true, concurrency: 4, sweepSeconds: 15, staleSeconds: 60, retryLimit: 5, retryDelaySeconds: 10 },
     recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 'auto', seedIdf: true, rebuyWeight: 0.25 },
     analytics: {

@@ -5,6 +5,7 @@ import type { SegmentService } from '../segments/segment.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql, sqlOne } from '../shared/sql.js';
 import { isId, parseInput, unique } from './shared.js';
+import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
 
 export const SCORE_ACTIVITIES = ['EVENT', 'ORDER', 'INQUIRY'] as const;
 export type ScoreActivity = (typeof SCORE_ACTIVITIES)[number];
@@ -45,6 +46,8 @@ export interface ScoringRule {
   condition: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** The plugin that adds this rule to every shop (null: the shop's own rule). Plugin rules have negative ids and cannot be changed. */
+  plugin?: string | null;
 }
 
 /** A customer is HOT from `hot` points, WARM from `warm`, else COLD. */
@@ -131,7 +134,31 @@ const ACTIVITY_SOURCES: Record<ScoreActivity, { table: string; at: string; where
  * `refresh` (which is when fading points fade).
  */
 export class ScoringService {
-  constructor(private readonly segments: SegmentService) {}
+  /** Rules plugins add to every shop, checked once at start-up. */
+  private readonly pluginRules: ScoringRule[];
+
+  constructor(
+    private readonly segments: SegmentService,
+    plugins: PluginRegistry = NO_PLUGINS,
+  ) {
+    this.pluginRules = plugins.scoringRules.map((rule) => {
+      const r = parseInput(ruleSchema, { name: rule.name, points: rule.points, activity: rule.activity, eventType: rule.eventType, minCount: rule.minCount, withinDays: rule.withinDays, halfLifeDays: rule.halfLifeDays, condition: rule.condition }, `scoring rule "${rule.name}"`);
+      return {
+        id: rule.id,
+        name: r.name,
+        points: r.points,
+        activity: r.activity ?? null,
+        eventType: r.eventType ?? null,
+        minCount: r.minCount ?? 1,
+        withinDays: r.withinDays ?? null,
+        halfLifeDays: r.halfLifeDays ?? null,
+        condition: r.condition ?? null,
+        createdAt: new Date(0),
+        updatedAt: new Date(0),
+        plugin: rule.plugin,
+      };
+    });
+  }
 
   async createRule(ctx: KokyakuContext, input: ScoringRuleInput): Promise<ScoringRule> {
     const r = await this.check(ctx, input);
@@ -175,8 +202,9 @@ export class ScoringService {
     return rows.length > 0;
   }
 
+  /** The shop's rules, then those of plugins. */
   async rules(ctx: KokyakuContext): Promise<ScoringRule[]> {
-    return (await sql<RuleRow>(ctx.em, `select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1 order by id`, [ctx.tenantId])).map(mapRule);
+    return [...(await sql<RuleRow>(ctx.em, `select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1 order by id`, [ctx.tenantId])).map(mapRule), ...this.pluginRules];
   }
 
   /** The rules and the bands in one statement (what every rescore needs). */
@@ -189,7 +217,7 @@ export class ScoringService {
       [ctx.tenantId],
     );
     return {
-      rules: (row?.rules ?? []).map(mapRule),
+      rules: [...(row?.rules ?? []).map(mapRule), ...this.pluginRules],
       bands: row?.hot != null && row.warm != null ? { hot: row.hot, warm: row.warm } : { ...DEFAULT_BANDS },
     };
   }

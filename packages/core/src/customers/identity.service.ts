@@ -1,3 +1,4 @@
+import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
 import type { KokyakuContext } from '../context.js';
 import type { CustomersChanged } from '../ingestion/batch.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
@@ -72,6 +73,7 @@ export class IdentityService {
     private readonly metrics: MetricsService,
     private readonly changed: CustomersChanged,
     private readonly audit: AuditService,
+    private readonly plugins: PluginRegistry = NO_PLUGINS,
   ) {}
 
   /** Groups of customers sharing a normalised email or phone, or a full name and birthday. */
@@ -215,6 +217,8 @@ export class IdentityService {
            first_at = least(cp.first_at, excluded.first_at), last_at = greatest(cp.last_at, excluded.last_at)`,
         p,
       );
+      // Plugins move their rows before the merged-away customers go.
+      await this.plugins.customerMerged(tx, survivorId, otherIds);
       await sql(em, `delete from kokyaku.customers where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb))`, others);
       await sql(
         em,

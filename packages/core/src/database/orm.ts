@@ -1,3 +1,4 @@
+import type { MigrationObject } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import pg from 'pg';
@@ -15,6 +16,8 @@ export interface OrmOptions {
   url: string;
   poolSize: number;
   onQuery?: (sql: string) => void;
+  /** Migrations of plugins, applied after core's. */
+  migrations?: MigrationObject[];
 }
 
 export async function createOrm(options: OrmOptions): Promise<MikroORM> {
@@ -28,7 +31,7 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
       extensions: [Migrator],
       migrations: {
         tableName: 'kokyaku.migrations',
-        migrationsList: coreMigrations,
+        migrationsList: [...coreMigrations, ...(options.migrations ?? [])],
         transactional: true,
         allOrNothing: true,
         snapshot: false,

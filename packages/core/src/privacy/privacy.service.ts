@@ -1,3 +1,4 @@
+import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
 import { findCustomerId } from '../customers/customer.service.js';
 import { CRM_TABLES } from '../database/migrations/Migration20261122120000_crm.js';
 import { AUTOMATION_TABLES } from '../database/migrations/Migration20261122130000_automation.js';
@@ -88,6 +89,7 @@ export class PrivacyService {
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly changed: CustomersChanged,
+    private readonly plugins: PluginRegistry = NO_PLUGINS,
   ) {}
 
   private async resolve(ctx: KokyakuContext, ref: CustomerRef): Promise<string> {
@@ -178,6 +180,8 @@ export class PrivacyService {
         `select coalesce(jsonb_agg(jsonb_build_object('at', a.at, 'actorId', a.actor_id, 'action', a.action, 'fields', a.fields) order by a.id), '[]') as v
          from kokyaku.audit_log a where a.tenant_id = $1 and a.customer_id = $2::bigint`,
       ),
+      // What each plugin holds about them, under its name.
+      ...(this.plugins.has('exportCustomer') ? { plugins: await this.plugins.exportCustomer(ctx, id) } : {}),
     };
     await this.audit.record(ctx, [{ action: 'EXPORT', customerId: id, requestId: options.requestId }]);
     return data;
@@ -253,6 +257,7 @@ export class PrivacyService {
          where tenant_id = $1 and customer_id = $2::bigint`,
         [ctx.tenantId, id],
       );
+      await this.plugins.customerErased(tx, id);
       await this.metrics.syncProfiles(tx, [id]);
       await this.changed(tx, [id]);
       await this.audit.record(tx, [
@@ -363,7 +368,7 @@ export class PrivacyService {
   async eraseShop(ctx: KokyakuContext): Promise<{ rows: number }> {
     return transaction(ctx, async (em) => {
       let rows = 0;
-      for (const table of TENANT_TABLES) {
+      for (const table of [...this.plugins.tenantTables, ...TENANT_TABLES]) {
         const [r] = await sql<{ n: number }>(em, `with d as (delete from kokyaku.${table} where tenant_id = $1 returning 1) select count(*)::int as n from d`, [ctx.tenantId]);
         rows += r?.n ?? 0;
       }

@@ -29,6 +29,8 @@ export interface CompileOptions {
    * without a definition compare as untyped JSON.
    */
   customFields?: ReadonlyMap<string, CustomFieldDefinition>;
+  /** Attributes plugins add (docs/plugins.md), by name. */
+  attributes?: ReadonlyMap<string, AttributeSpec>;
 }
 
 export interface CompiledSegment {
@@ -154,16 +156,17 @@ class Compiler {
   }
 
   private attribute(subject: Extract<Subject, { kind: 'attribute' }>): AttributeSpec {
-    const attribute = attributeByName.get(subject.name);
+    const attribute = attributeByName.get(subject.name) ?? this.options.attributes?.get(subject.name);
     if (attribute) return attribute;
     if (functionByName.has(subject.name)) {
       throw new SegmentQueryError(`${subject.name} is a function: write ${subject.name} MATCHES (...)`, subject.pos, {
         suggestion: functionByName.get(subject.name)!.example,
       });
     }
-    const hint = suggest(subject.name, [...ATTRIBUTES.map((a) => a.name), ...FUNCTIONS.map((f) => f.name), 'custom.<field>']);
+    const known = [...ATTRIBUTES.map((a) => a.name), ...(this.options.attributes?.keys() ?? [])];
+    const hint = suggest(subject.name, [...known, ...FUNCTIONS.map((f) => f.name), 'custom.<field>']);
     throw new SegmentQueryError(`Unknown attribute "${subject.name}"`, subject.pos, {
-      expected: ATTRIBUTES.map((a) => a.name),
+      expected: known,
       ...(hint ? { suggestion: hint } : {}),
     });
   }

@@ -9,6 +9,7 @@ import { isId } from '../shared/validation.js';
 import { type CompiledSegment, compileSegmentQuery, segmentFrom } from './compiler.js';
 import { type CustomFieldDefinition, loadDefinitions } from '../crm/custom-fields.js';
 import { todayIn } from './dates.js';
+import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
 
 export interface SegmentRecord {
   id: string;
@@ -59,6 +60,8 @@ const segmentInput = z.strictObject({
  * members are kept current as data arrives, with each entering and leaving recorded.
  */
 export class SegmentService {
+  constructor(private readonly plugins: PluginRegistry = NO_PLUGINS) {}
+
   /**
    * Compiles a query for the context's shop (time zone, currency, today, and the definitions of
    * its customer custom fields when the query names one).
@@ -76,6 +79,7 @@ export class SegmentService {
       firstParam: options.firstParam,
       scope: options.scope,
       customFields,
+      attributes: this.plugins.attributes,
     });
   }
 
@@ -267,7 +271,7 @@ export class SegmentService {
       throw error;
     }
     if (onlyReadingActivity && !compiled.events && !compiled.leadScore) return { entered: 0, left: 0 };
-    const [row] = await sql<{ entered: number; left: number }>(
+    const [row] = await sql<{ entered: number; left: number; entered_ids: string[] | null }>(
       ctx.em,
       `with matching as (
          select f.customer_id as id from ${segmentFrom(compiled)} where f.tenant_id = $1 and ${inScope('f.customer_id')} and ${compiled.where}
@@ -291,10 +295,13 @@ export class SegmentService {
        ),${SEGMENT_TRIGGER_CTE}
        -- journey_notified is a plain select: PostgreSQL runs it only when something reads it.
        select (select count(*) from entered)::int as entered, (select count(*) from gone)::int as left,
-              (select count(*) from journey_notified)::int as journeys_notified`,
-      [ctx.tenantId, segment.id, customerIds ? JSON.stringify(customerIds) : null, record, ...compiled.params],
+              (select count(*) from journey_notified)::int as journeys_notified,
+              case when $${4 + compiled.params.length + 1}::boolean then (select coalesce(jsonb_agg(customer_id::text), '[]') from entered) end as entered_ids`,
+      [ctx.tenantId, segment.id, customerIds ? JSON.stringify(customerIds) : null, record, ...compiled.params, this.plugins.has('segmentEntered')],
     );
-    return row ?? { entered: 0, left: 0 };
+    // Plugins hear of who entered (the ids are collected only when one listens).
+    if (row?.entered_ids?.length) await this.plugins.segmentEntered(ctx, segment.id, row.entered_ids);
+    return { entered: row?.entered ?? 0, left: row?.left ?? 0 };
   }
 
   private validate(input: SegmentInput): SegmentInput {

@@ -10,7 +10,9 @@ import { OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js
 import { SegmentConnectionResolver, SegmentResolver } from '../resolvers/segment.resolver.js';
 import { PrivacyResolver } from '../resolvers/privacy.resolver.js';
 import { ImportResolver } from '../resolvers/import.resolver.js';
-import { enforceFieldAccess } from '../security/access.js';
+import { type AccessRule, FIELD_ACCESS, enforceFieldAccess } from '../security/access.js';
+import { extendWithPlugin } from './plugins.js';
+import type { KokyakuPlugin, Role } from '@kokyaku/core';
 import { CompanyContactResolver, CompanyResolver, CrmResolver, CustomerCrmResolver, DealResolver, InquiryResolver } from '../resolvers/crm.resolver.js';
 import { CustomerAutomationResolver, JourneyResolver, JourneyRunResolver, MessagingResolver } from '../resolvers/automation.resolver.js';
 
@@ -38,18 +40,29 @@ export const resolvers = [
   CustomerAutomationResolver,
 ] as const;
 
+export interface SchemaOptions {
+  /** Plugins whose `graphql` slot extends the schema (default none: the checked-in schema). */
+  plugins?: readonly KokyakuPlugin[];
+}
+
 /**
  * Builds a new executable schema. Each server instance builds its own. Every field declares who
- * may read it (security/access.ts): building fails while one does not.
+ * may read it (security/access.ts): building fails while one does not. Plugins' type definitions
+ * are added on top, with their resolvers and access rules.
  */
-export async function buildKokyakuSchema(): Promise<GraphQLSchema> {
-  const schema = await buildSchema({
+export async function buildKokyakuSchema(options: SchemaOptions = {}): Promise<GraphQLSchema> {
+  let schema = await buildSchema({
     resolvers,
     authChecker,
     authMode: 'error',
     validate: false,
   });
-  return enforceFieldAccess(schema);
+  const access: Record<string, Record<string, AccessRule>> = { ...FIELD_ACCESS };
+  const roots = new Map<string, readonly Role[]>();
+  for (const plugin of options.plugins ?? []) {
+    if (plugin.graphql) schema = extendWithPlugin(schema, plugin, access, roots);
+  }
+  return enforceFieldAccess(schema, access, roots);
 }
 
 /** The SDL checked in as schema.graphql (sorted, so that it diffs cleanly). */

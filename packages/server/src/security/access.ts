@@ -204,8 +204,12 @@ function rootRoles(): Map<string, readonly Role[]> {
 }
 
 /** Every field of the schema (Type.field) with no declared access rule. */
-export function undeclaredFields(schema: GraphQLSchema, access: Record<string, Record<string, AccessRule>> = FIELD_ACCESS): string[] {
-  const roots = rootRoles();
+export function undeclaredFields(
+  schema: GraphQLSchema,
+  access: Record<string, Record<string, AccessRule>> = FIELD_ACCESS,
+  pluginRoots: ReadonlyMap<string, readonly Role[]> = new Map(),
+): string[] {
+  const roots = new Map([...rootRoles(), ...pluginRoots]);
   const missing: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
@@ -221,10 +225,30 @@ export function undeclaredFields(schema: GraphQLSchema, access: Record<string, R
  * Applies the rules of `FIELD_ACCESS` to a built schema (in place) and refuses a schema with a
  * field that declares none.
  */
-export function enforceFieldAccess(schema: GraphQLSchema, access: Record<string, Record<string, AccessRule>> = FIELD_ACCESS): GraphQLSchema {
-  const missing = undeclaredFields(schema, access);
+export function enforceFieldAccess(
+  schema: GraphQLSchema,
+  access: Record<string, Record<string, AccessRule>> = FIELD_ACCESS,
+  pluginRoots: ReadonlyMap<string, readonly Role[]> = new Map(),
+): GraphQLSchema {
+  const missing = undeclaredFields(schema, access, pluginRoots);
   if (missing.length > 0) {
     throw new Error(`These fields declare no access rule (add them to FIELD_ACCESS, or @Authorized on a root field): ${missing.join(', ')}`);
+  }
+  // Plugins' queries and mutations: the same check as @Authorized on Kokyaku's own.
+  for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+    for (const field of Object.values(root?.getFields() ?? {})) {
+      const roles = pluginRoots.get(field.name);
+      if (!roles) continue;
+      const resolve: GraphQLFieldResolver<unknown, GraphQLContext> = field.resolve ?? defaultFieldResolver;
+      const where = `${root!.name}.${field.name}`;
+      field.resolve = (source, args, context: GraphQLContext, info) => {
+        if (!context.actor) throw new KokyakuError('UNAUTHENTICATED', `Sign in to use ${where}.`);
+        if (!context.actor.roles.some((r) => roles.includes(r))) {
+          throw new KokyakuError('FORBIDDEN', `${where} needs one of the roles ${roles.join(', ')}.`, { required: roles });
+        }
+        return resolve(source, args, context, info);
+      };
+    }
   }
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__') || ROOTS.has(type.name)) continue;

@@ -1,0 +1,249 @@
+import type { ChannelAdapter } from '../automation/channels.js';
+import type { Actor, KokyakuContext, Role } from '../context.js';
+import type { ScoringRuleInput } from '../crm/scoring.js';
+import type { Kokyaku } from '../kokyaku.js';
+import type { AttributeType } from '../segments/language.js';
+import semver from 'semver';
+
+/**
+ * A plugin extends Kokyaku through one typed object with explicit slots. Every slot is optional
+ * but `name`, `version` and `compatibility`. List plugins in `createKokyaku({ plugins: [...] })`
+ * (and the same list in the server's schema options); Kokyaku checks them all at start-up and
+ * refuses to start with a message that says what to change.
+ *
+ * @example
+ * export const loyalty = definePlugin({
+ *   name: 'loyalty',
+ *   version: '1.0.0',
+ *   compatibility: '^0.1.0',
+ *   migrations: [{ name: '001_ledger', up: 'create table kokyaku.loyalty_ledger (...)' }],
+ *   tenantTables: ['loyalty_ledger'],
+ *   segmentAttributes: [{ name: 'points_balance', type: 'integer', sql: '...', description: '...', example: 'points_balance >= 500' }],
+ *   hooks: { orderRecorded: async (ctx, orders) => { ... } },
+ *   services: (kokyaku) => new LoyaltyService(kokyaku),
+ * });
+ */
+export interface KokyakuPlugin<Services = unknown> {
+  /** Lower case letters, digits and `_` (e.g. `loyalty`); the prefix of its tables. */
+  readonly name: string;
+  /** The plugin's own version (semver), shown in errors and in `kokyaku.plugins`. */
+  readonly version: string;
+  /** The versions of `@kokyaku/core` it works with, as a semver range (e.g. `^0.1.0`). */
+  readonly compatibility: string;
+  /**
+   * SQL migrations, applied in order after core's and recorded like them (as
+   * `plugin:<name>:<migration>`): never edit one that has shipped, add another.
+   */
+  readonly migrations?: readonly PluginMigration[];
+  /**
+   * Tables of the plugin (in schema `kokyaku`, named `<plugin>_...`) that have a `tenant_id`:
+   * they get the tenant isolation policy, and erasing a shop deletes their rows.
+   */
+  readonly tenantTables?: readonly string[];
+  /** Attributes of customers in the segment language (usable in segments, conditions and scoring rules). */
+  readonly segmentAttributes?: readonly PluginSegmentAttribute[];
+  /** Lead scoring rules that apply in every shop, next to the shop's own (docs/crm.md). */
+  readonly scoringRules?: readonly PluginScoringRule[];
+  /** Step types journeys can use (`{ "id": "award", "type": "AWARD_POINTS", "points": 100 }`). */
+  readonly automationSteps?: readonly PluginAutomationStep[];
+  /** Transports for the built-in channels (e.g. email through a provider's API instead of SMTP). */
+  readonly channels?: Partial<Record<'EMAIL' | 'LINE' | 'SMS', ChannelAdapter>>;
+  readonly hooks?: PluginHooks;
+  /** The plugin's own services, made once when Kokyaku starts: `kokyaku.plugin(myPlugin)` returns them. */
+  readonly services?: (kokyaku: Kokyaku) => Services;
+  /** GraphQL: new types, fields on Kokyaku's types, queries and mutations. */
+  readonly graphql?: PluginGraphQL;
+}
+
+export interface PluginMigration {
+  /** Unique within the plugin, sorted by you: `001_ledger`, `002_expiry`. */
+  name: string;
+  /** One or more SQL statements. They run in one transaction with every other pending migration. */
+  up: string | readonly string[];
+}
+
+export interface PluginSegmentAttribute {
+  /** snake_case, not one of core's (e.g. `points_balance`). */
+  name: string;
+  /** `money` values are in minor units in SQL and major units in queries, as for core's money attributes. */
+  type: Exclude<AttributeType, 'list'> | 'list';
+  /**
+   * A SQL expression of one customer's value. It may read `f.customer_id` (the customer) and `$1`
+   * (the tenant id), and nothing from the caller: write it as a scalar subquery over your tables.
+   */
+  sql: string;
+  /** Whether the expression can be NULL (default false: write `coalesce(..., 0)`). */
+  nullable?: boolean;
+  description: string;
+  example: string;
+  /** For `enum`: each value and its SQL predicate. */
+  values?: Record<string, string>;
+}
+
+export type PluginScoringRule = ScoringRuleInput;
+
+/**
+ * The part of the Standard Schema interface (standardschema.dev) Kokyaku uses to check step
+ * options: zod, valibot and arktype schemas all have it.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+
+export type StandardResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: readonly { readonly message: string; readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined }[] };
+
+export interface PluginStepRun<Options> {
+  /** The step's options as its schema returned them. */
+  options: Options;
+  runId: string;
+  journeyId: string;
+  stepId: string;
+  customerId: string;
+  /** What started the run: `{ orderId }`, `{ eventId }`, `{ segmentId }`, `{ data }`... */
+  trigger: Record<string, unknown>;
+  /**
+   * Unique per run and step execution, and the same when a step runs again after a crash:
+   * use it as an idempotency key for anything outside the database.
+   */
+  key: string;
+  now: Date;
+}
+
+export interface PluginAutomationStep<Options = any> {
+  /** UPPER_SNAKE_CASE, not a core step type (e.g. `AWARD_POINTS`). */
+  type: string;
+  description: string;
+  /** Checks the step's fields (all but `id`, `type` and `next`) when a journey is saved. */
+  options: StandardSchemaV1<unknown, Options>;
+  /**
+   * Runs the step inside the step's transaction (which holds the run's row lock): what it writes
+   * through `ctx` commits together with the run's move to the next step, or not at all. Return an
+   * outcome for the run's history (default `DONE`).
+   */
+  run(ctx: KokyakuContext, step: PluginStepRun<Options>): Promise<{ outcome?: string; detail?: Record<string, unknown> } | void>;
+}
+
+/** An order whose contribution changed: newly placed, cancelled, or placed again. */
+export interface PluginOrderChange {
+  orderId: string;
+  customerId: string;
+  /** Counts now (PLACED). */
+  placed: boolean;
+  /** Counted before this batch. */
+  wasPlaced: boolean;
+}
+
+/**
+ * Lifecycle hooks. Each runs inside the transaction of the change it reports (but
+ * `segmentEntered` and `refresh`, which run where segments are re-evaluated): a hook that throws
+ * rolls the change back. Hooks of several plugins run in the order the plugins are listed.
+ */
+export interface PluginHooks {
+  /** Orders were recorded: after they are stored and the customers' figures updated, before segments are re-evaluated. */
+  orderRecorded?(ctx: KokyakuContext, orders: readonly PluginOrderChange[]): Promise<void>;
+  /** Customers were merged: before the merged-away customers' rows are deleted (move your rows to the survivor). */
+  customerMerged?(ctx: KokyakuContext, merge: { survivorId: string; mergedIds: readonly string[] }): Promise<void>;
+  /** Customers entered a saved segment. */
+  segmentEntered?(ctx: KokyakuContext, entered: { segmentId: string; customerIds: readonly string[] }): Promise<void>;
+  /** A customer is being erased (right to be forgotten): remove or blank your personal data about them. */
+  customerErased?(ctx: KokyakuContext, customerId: string): Promise<void>;
+  /** What the plugin holds about a customer, for the data export (subject access request). */
+  exportCustomer?(ctx: KokyakuContext, customerId: string): Promise<unknown>;
+  /** `refresh` for one shop: after metrics and scores, before lead scores and segments are recomputed. */
+  refresh?(ctx: KokyakuContext, options: { now: Date }): Promise<void>;
+}
+
+/** What a plugin's GraphQL resolvers receive as context (the server's request context has these). */
+export interface PluginResolverContext {
+  kokyaku: Kokyaku;
+  core: KokyakuContext;
+  actor: Actor | null;
+  /**
+   * A batching loader for this request, made on first use under `name` (DataLoader): a field of
+   * every customer in a list costs one call of `batch`, not one per customer.
+   */
+  loader<K, V>(name: string, batch: (keys: readonly K[]) => Promise<readonly V[]>): { load(key: K): Promise<V> };
+}
+
+export type PluginResolver = (source: any, args: any, context: PluginResolverContext, info: unknown) => unknown;
+
+export interface PluginGraphQL {
+  /**
+   * SDL. New types, and extensions: `extend type Customer { loyalty: LoyaltyAccount! }`,
+   * `extend type Query { ... }`, `extend type Mutation { ... }`. Name new types after the plugin
+   * (`LoyaltyAccount`) so that two plugins cannot collide.
+   */
+  typeDefs: string;
+  resolvers: Record<string, Record<string, PluginResolver>>;
+  /**
+   * Who may use each field the plugin adds (`'Query.loyaltyLedger': ['ADMIN', 'SUPPORT']`,
+   * `'LoyaltyAccount.balance': 'inherit'`). Root fields name roles; fields of objects name roles
+   * or `inherit` (whoever reached the object). The schema refuses to build while a field has none.
+   */
+  access: Record<string, 'inherit' | readonly Role[]>;
+}
+
+export class PluginError extends Error {
+  override name = 'PluginError';
+}
+
+const NAME = /^[a-z][a-z0-9_]{1,30}$/;
+const STEP_TYPE = /^[A-Z][A-Z0-9_]{1,40}$/;
+
+/**
+ * Declares a plugin, checking its shape at once (names, ranges, tables) so that a mistake shows
+ * where the plugin is written rather than when a shop starts.
+ */
+export function definePlugin<Services = unknown>(plugin: KokyakuPlugin<Services>): KokyakuPlugin<Services> {
+  const where = `Plugin "${String(plugin?.name)}"`;
+  if (typeof plugin?.name !== 'string' || !NAME.test(plugin.name)) {
+    throw new PluginError(`${where}: name must be 2-31 lower case letters, digits or "_", starting with a letter (e.g. "loyalty").`);
+  }
+  if (typeof plugin.version !== 'string' || !semver.valid(plugin.version)) {
+    throw new PluginError(`${where}: version "${String(plugin.version)}" is not a semver version (e.g. "1.0.0").`);
+  }
+  if (typeof plugin.compatibility !== 'string' || !semver.validRange(plugin.compatibility)) {
+    throw new PluginError(`${where}: compatibility "${String(plugin.compatibility)}" is not a semver range of @kokyaku/core versions (e.g. "^0.1.0").`);
+  }
+  const migrationNames = new Set<string>();
+  for (const m of plugin.migrations ?? []) {
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(m.name ?? '')) throw new PluginError(`${where}: migration name "${String(m.name)}" must be 1-100 letters, digits, "_", "." or "-".`);
+    if (migrationNames.has(m.name)) throw new PluginError(`${where}: two migrations are named "${m.name}".`);
+    migrationNames.add(m.name);
+  }
+  for (const table of plugin.tenantTables ?? []) {
+    if (!new RegExp(`^${plugin.name}_[a-z0-9_]{1,40}$`).test(table)) {
+      throw new PluginError(`${where}: tenant table "${table}" must be named "${plugin.name}_<something>" (lower case), so that plugins and core never share a table name.`);
+    }
+  }
+  for (const a of plugin.segmentAttributes ?? []) {
+    if (!/^[a-z][a-z0-9_]{1,62}$/.test(a.name ?? '')) throw new PluginError(`${where}: segment attribute "${String(a.name)}" must be snake_case.`);
+    if (typeof a.sql !== 'string' || !a.sql.trim()) throw new PluginError(`${where}: segment attribute "${a.name}" needs its sql.`);
+    if (a.type === 'enum' && (!a.values || Object.keys(a.values).length === 0)) throw new PluginError(`${where}: enum attribute "${a.name}" needs its values.`);
+  }
+  for (const s of plugin.automationSteps ?? []) {
+    if (!STEP_TYPE.test(s.type ?? '')) throw new PluginError(`${where}: step type "${String(s.type)}" must be UPPER_SNAKE_CASE (e.g. "AWARD_POINTS").`);
+    if (typeof s.options?.['~standard']?.validate !== 'function') {
+      throw new PluginError(`${where}: step type "${s.type}" needs an options schema (a Standard Schema such as a zod object).`);
+    }
+    if (typeof s.run !== 'function') throw new PluginError(`${where}: step type "${s.type}" needs a run function.`);
+  }
+  return plugin;
+}
+
+/** Throws unless `version` of @kokyaku/core is within the plugin's compatibility range. */
+export function checkCompatibility(plugin: KokyakuPlugin, coreVersion: string): void {
+  if (!semver.satisfies(coreVersion, plugin.compatibility, { includePrerelease: true })) {
+    throw new PluginError(
+      `Plugin "${plugin.name}" ${plugin.version} works with @kokyaku/core ${plugin.compatibility}, but this is @kokyaku/core ${coreVersion}. ` +
+        `Install a version of "${plugin.name}" made for ${coreVersion}, or a version of @kokyaku/core within ${plugin.compatibility}.`,
+    );
+  }
+}

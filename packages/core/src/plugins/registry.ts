@@ -1,0 +1,162 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration } from '@mikro-orm/migrations';
+import type { ChannelAdapter } from '../automation/channels.js';
+import type { KokyakuContext } from '../context.js';
+import { tenantIsolation } from '../database/migrations/Migration20261122080000_tenant_isolation.js';
+import { ATTRIBUTES, type AttributeSpec, CALLS, FUNCTIONS } from '../segments/language.js';
+import { type KokyakuPlugin, type PluginAutomationStep, type PluginHooks, type PluginOrderChange, type PluginScoringRule, PluginError, checkCompatibility, definePlugin } from './plugin.js';
+
+/** Step types of core journeys: a plugin may not take these names. */
+const CORE_STEP_TYPES = new Set(['WAIT', 'CONDITION', 'SEND', 'TASK', 'TAG', 'WEBHOOK', 'FIELD', 'END']);
+
+/** A plugin's scoring rule as the scoring service runs it: a fixed negative id, the plugin named. */
+export interface PluginRule extends PluginScoringRule {
+  id: string;
+  plugin: string;
+}
+
+/**
+ * The plugins of one Kokyaku instance, checked together at start-up: each within its
+ * compatibility range, and no two claiming the same name, table, attribute, step type or channel.
+ * The services ask it for what plugins add, and call the hooks through it.
+ */
+export class PluginRegistry {
+  readonly plugins: readonly KokyakuPlugin[];
+  /** Segment attributes the plugins add, by name. */
+  readonly attributes = new Map<string, AttributeSpec>();
+  /** Journey step types the plugins add, by type. */
+  readonly steps = new Map<string, PluginAutomationStep & { plugin: string }>();
+  readonly scoringRules: readonly PluginRule[];
+  readonly channels: Partial<Record<'EMAIL' | 'LINE' | 'SMS', ChannelAdapter>> = {};
+  /** Tenant tables of the plugins, in the order their rows must be deleted (before core's). */
+  readonly tenantTables: readonly string[];
+
+  constructor(plugins: readonly KokyakuPlugin[], coreVersion: string) {
+    const names = new Set<string>();
+    const channelOwners = new Map<string, string>();
+    const rules: PluginRule[] = [];
+    for (const plugin of plugins) {
+      definePlugin(plugin);
+      if (names.has(plugin.name)) throw new PluginError(`Plugin "${plugin.name}" is listed twice in plugins.`);
+      names.add(plugin.name);
+      checkCompatibility(plugin, coreVersion);
+      const clash = (what: string, name: string, owner: string) =>
+        new PluginError(`Plugins "${plugin.name}" and ${owner} both add the ${what} "${name}": rename one of them.`);
+      for (const a of plugin.segmentAttributes ?? []) {
+        if (ATTRIBUTES.some((c) => c.name === a.name) || FUNCTIONS.some((f) => f.name === a.name) || a.name in CALLS) {
+          throw new PluginError(`Plugin "${plugin.name}": "${a.name}" is a segment attribute of Kokyaku itself; choose another name (e.g. "${plugin.name}_${a.name}").`);
+        }
+        const taken = this.attributes.get(a.name);
+        if (taken) throw clash('segment attribute', a.name, `"${(taken as AttributeSpec & { plugin?: string }).plugin}"`);
+        this.attributes.set(a.name, {
+          name: a.name,
+          type: a.type,
+          column: `(${a.sql})`,
+          nullable: a.nullable ?? false,
+          description: a.description,
+          example: a.example,
+          values: a.values,
+          plugin: plugin.name,
+        } as AttributeSpec);
+      }
+      for (const s of plugin.automationSteps ?? []) {
+        if (CORE_STEP_TYPES.has(s.type)) throw new PluginError(`Plugin "${plugin.name}": "${s.type}" is a journey step of Kokyaku itself; choose another type name.`);
+        const taken = this.steps.get(s.type);
+        if (taken) throw clash('journey step type', s.type, `"${taken.plugin}"`);
+        this.steps.set(s.type, { ...s, plugin: plugin.name });
+      }
+      for (const [channel, adapter] of Object.entries(plugin.channels ?? {}) as ['EMAIL' | 'LINE' | 'SMS', ChannelAdapter][]) {
+        const owner = channelOwners.get(channel);
+        if (owner) throw clash('channel', channel, `"${owner}"`);
+        channelOwners.set(channel, plugin.name);
+        this.channels[channel] = adapter;
+      }
+      for (const rule of plugin.scoringRules ?? []) {
+        rules.push({ ...rule, name: `${plugin.name}: ${rule.name}`, id: String(-(rules.length + 1)), plugin: plugin.name });
+      }
+    }
+    this.plugins = plugins;
+    this.scoringRules = rules;
+    // Later plugins may point at earlier plugins' tables: delete theirs first.
+    this.tenantTables = [...plugins].reverse().flatMap((p) => [...(p.tenantTables ?? [])].reverse());
+  }
+
+  get(name: string): KokyakuPlugin | undefined {
+    return this.plugins.find((p) => p.name === name);
+  }
+
+  /**
+   * The plugins' migrations as MikroORM migrations, after core's. Each applies its statements,
+   * then the tenant isolation policy to the plugin's tenant tables that exist and lack it.
+   */
+  migrations(): MigrationObject[] {
+    return this.plugins.flatMap((plugin) =>
+      (plugin.migrations ?? []).map((m) => {
+        const statements = typeof m.up === 'string' ? [m.up] : [...m.up];
+        const tables = plugin.tenantTables ?? [];
+        class PluginMigration extends Migration {
+          override async up(): Promise<void> {
+            for (const statement of statements) this.addSql(statement);
+            if (tables.length === 0) return;
+            // Table names are checked by definePlugin (plugin prefix, lower case): safe to write here.
+            this.addSql(`
+              do $$
+              declare t text;
+              begin
+                foreach t in array array[${tables.map((t) => `'${t}'`).join(', ')}]::text[] loop
+                  if to_regclass('kokyaku.' || quote_ident(t)) is not null
+                     and not exists (select 1 from pg_policies where schemaname = 'kokyaku' and tablename = t and policyname = 'tenant_isolation') then
+                    ${tenantIsolation('%I', 't')}
+                  end if;
+                end loop;
+              end $$`);
+          }
+        }
+        return { name: `plugin:${plugin.name}:${m.name}`, class: PluginMigration };
+      }),
+    );
+  }
+
+  /** Runs one hook of every plugin that has it, in the order the plugins are listed. */
+  private async each<K extends keyof PluginHooks>(hook: K, run: (fn: NonNullable<PluginHooks[K]>) => Promise<unknown>): Promise<void> {
+    for (const plugin of this.plugins) {
+      const fn = plugin.hooks?.[hook];
+      if (fn) await run(fn.bind(plugin.hooks) as NonNullable<PluginHooks[K]>);
+    }
+  }
+
+  has(hook: keyof PluginHooks): boolean {
+    return this.plugins.some((p) => p.hooks?.[hook]);
+  }
+
+  orderRecorded(ctx: KokyakuContext, orders: readonly PluginOrderChange[]): Promise<void> {
+    return orders.length === 0 ? Promise.resolve() : this.each('orderRecorded', (fn) => fn(ctx, orders));
+  }
+
+  customerMerged(ctx: KokyakuContext, survivorId: string, mergedIds: readonly string[]): Promise<void> {
+    return this.each('customerMerged', (fn) => fn(ctx, { survivorId, mergedIds }));
+  }
+
+  segmentEntered(ctx: KokyakuContext, segmentId: string, customerIds: readonly string[]): Promise<void> {
+    return customerIds.length === 0 ? Promise.resolve() : this.each('segmentEntered', (fn) => fn(ctx, { segmentId, customerIds }));
+  }
+
+  customerErased(ctx: KokyakuContext, customerId: string): Promise<void> {
+    return this.each('customerErased', (fn) => fn(ctx, customerId));
+  }
+
+  async exportCustomer(ctx: KokyakuContext, customerId: string): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const plugin of this.plugins) {
+      if (plugin.hooks?.exportCustomer) out[plugin.name] = await plugin.hooks.exportCustomer(ctx, customerId);
+    }
+    return out;
+  }
+
+  refresh(ctx: KokyakuContext, now: Date): Promise<void> {
+    return this.each('refresh', (fn) => fn(ctx, { now }));
+  }
+}
+
+/** No plugins: what services built without a registry use. */
+export const NO_PLUGINS = new PluginRegistry([], '0.0.0');
