@@ -299,6 +299,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       await embedded?.stop();
     },
   };
+  plugins.attach(kokyaku);
   return kokyaku;
 }
 

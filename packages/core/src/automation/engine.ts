@@ -348,7 +348,7 @@ export class JourneyEngine {
           trigger: run.context,
           key: `${run.id}:${run.seq}`,
           now,
-        });
+        }, this.deps.plugins!.instance());
         return { outcome: result?.outcome ?? 'DONE', detail: result?.detail, next: next[0] };
       }
     }

@@ -266,7 +266,12 @@ export class ScoringService {
     const rules = await this.rules(ctx);
     if (rules.length === 0) return [];
     const query = await this.contributions(ctx, rules, [customerId], options.now ?? new Date());
-    const rows = await sql<{ rule_id: string; points: number }>(ctx.em, `${query.sql} select rule_id::text as rule_id, round(points::numeric, 2)::float8 as points from contributions order by rule_id::bigint`, query.params);
+    // $2 (now) is named here too: rules of conditions alone never read it, and PostgreSQL must know its type.
+    const rows = await sql<{ rule_id: string; points: number }>(
+      ctx.em,
+      `${query.sql} select rule_id::text as rule_id, round(points::numeric, 2)::float8 as points from contributions where $2::timestamptz is not null order by rule_id::bigint`,
+      query.params,
+    );
     const names = new Map(rules.map((r) => [r.id, r.name]));
     return rows.map((r) => ({ ruleId: r.rule_id, ruleName: names.get(r.rule_id) ?? '', points: r.points }));
   }

@@ -127,7 +127,7 @@ export interface PluginAutomationStep<Options = any> {
    * through `ctx` commits together with the run's move to the next step, or not at all. Return an
    * outcome for the run's history (default `DONE`).
    */
-  run(ctx: KokyakuContext, step: PluginStepRun<Options>): Promise<{ outcome?: string; detail?: Record<string, unknown> } | void>;
+  run(ctx: KokyakuContext, step: PluginStepRun<Options>, kokyaku: Kokyaku): Promise<{ outcome?: string; detail?: Record<string, unknown> } | void>;
 }
 
 /** An order whose contribution changed: newly placed, cancelled, or placed again. */
@@ -143,21 +143,22 @@ export interface PluginOrderChange {
 /**
  * Lifecycle hooks. Each runs inside the transaction of the change it reports (but
  * `segmentEntered` and `refresh`, which run where segments are re-evaluated): a hook that throws
- * rolls the change back. Hooks of several plugins run in the order the plugins are listed.
+ * rolls the change back. Hooks of several plugins run in the order the plugins are listed. Each
+ * gets the Kokyaku instance last, for its services (`kokyaku.segments`, `kokyaku.plugin(...)`).
  */
 export interface PluginHooks {
   /** Orders were recorded: after they are stored and the customers' figures updated, before segments are re-evaluated. */
-  orderRecorded?(ctx: KokyakuContext, orders: readonly PluginOrderChange[]): Promise<void>;
+  orderRecorded?(ctx: KokyakuContext, orders: readonly PluginOrderChange[], kokyaku: Kokyaku): Promise<void>;
   /** Customers were merged: before the merged-away customers' rows are deleted (move your rows to the survivor). */
-  customerMerged?(ctx: KokyakuContext, merge: { survivorId: string; mergedIds: readonly string[] }): Promise<void>;
+  customerMerged?(ctx: KokyakuContext, merge: { survivorId: string; mergedIds: readonly string[] }, kokyaku: Kokyaku): Promise<void>;
   /** Customers entered a saved segment. */
-  segmentEntered?(ctx: KokyakuContext, entered: { segmentId: string; customerIds: readonly string[] }): Promise<void>;
+  segmentEntered?(ctx: KokyakuContext, entered: { segmentId: string; customerIds: readonly string[] }, kokyaku: Kokyaku): Promise<void>;
   /** A customer is being erased (right to be forgotten): remove or blank your personal data about them. */
-  customerErased?(ctx: KokyakuContext, customerId: string): Promise<void>;
+  customerErased?(ctx: KokyakuContext, customerId: string, kokyaku: Kokyaku): Promise<void>;
   /** What the plugin holds about a customer, for the data export (subject access request). */
-  exportCustomer?(ctx: KokyakuContext, customerId: string): Promise<unknown>;
+  exportCustomer?(ctx: KokyakuContext, customerId: string, kokyaku: Kokyaku): Promise<unknown>;
   /** `refresh` for one shop: after metrics and scores, before lead scores and segments are recomputed. */
-  refresh?(ctx: KokyakuContext, options: { now: Date }): Promise<void>;
+  refresh?(ctx: KokyakuContext, options: { now: Date }, kokyaku: Kokyaku): Promise<void>;
 }
 
 /** What a plugin's GraphQL resolvers receive as context (the server's request context has these). */

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import type { ChannelAdapter } from '../automation/channels.js';
 import type { KokyakuContext } from '../context.js';
+import type { Kokyaku } from '../kokyaku.js';
 import { tenantIsolation } from '../database/migrations/Migration20261122080000_tenant_isolation.js';
 import { ATTRIBUTES, type AttributeSpec, CALLS, FUNCTIONS } from '../segments/language.js';
 import { type KokyakuPlugin, type PluginAutomationStep, type PluginHooks, type PluginOrderChange, type PluginScoringRule, PluginError, checkCompatibility, definePlugin } from './plugin.js';
@@ -81,6 +82,19 @@ export class PluginRegistry {
     this.tenantTables = [...plugins].reverse().flatMap((p) => [...(p.tenantTables ?? [])].reverse());
   }
 
+  private kokyaku: Kokyaku | null = null;
+
+  /** Gives hooks and steps the instance they belong to (once it is built). */
+  attach(kokyaku: Kokyaku): void {
+    this.kokyaku = kokyaku;
+  }
+
+  /** The instance, for hooks and steps. */
+  instance(): Kokyaku {
+    if (!this.kokyaku) throw new Error('PluginRegistry: not attached to a Kokyaku instance yet.');
+    return this.kokyaku;
+  }
+
   get(name: string): KokyakuPlugin | undefined {
     return this.plugins.find((p) => p.name === name);
   }
@@ -130,31 +144,31 @@ export class PluginRegistry {
   }
 
   orderRecorded(ctx: KokyakuContext, orders: readonly PluginOrderChange[]): Promise<void> {
-    return orders.length === 0 ? Promise.resolve() : this.each('orderRecorded', (fn) => fn(ctx, orders));
+    return orders.length === 0 ? Promise.resolve() : this.each('orderRecorded', (fn) => fn(ctx, orders, this.instance()));
   }
 
   customerMerged(ctx: KokyakuContext, survivorId: string, mergedIds: readonly string[]): Promise<void> {
-    return this.each('customerMerged', (fn) => fn(ctx, { survivorId, mergedIds }));
+    return this.each('customerMerged', (fn) => fn(ctx, { survivorId, mergedIds }, this.instance()));
   }
 
   segmentEntered(ctx: KokyakuContext, segmentId: string, customerIds: readonly string[]): Promise<void> {
-    return customerIds.length === 0 ? Promise.resolve() : this.each('segmentEntered', (fn) => fn(ctx, { segmentId, customerIds }));
+    return customerIds.length === 0 ? Promise.resolve() : this.each('segmentEntered', (fn) => fn(ctx, { segmentId, customerIds }, this.instance()));
   }
 
   customerErased(ctx: KokyakuContext, customerId: string): Promise<void> {
-    return this.each('customerErased', (fn) => fn(ctx, customerId));
+    return this.each('customerErased', (fn) => fn(ctx, customerId, this.instance()));
   }
 
   async exportCustomer(ctx: KokyakuContext, customerId: string): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     for (const plugin of this.plugins) {
-      if (plugin.hooks?.exportCustomer) out[plugin.name] = await plugin.hooks.exportCustomer(ctx, customerId);
+      if (plugin.hooks?.exportCustomer) out[plugin.name] = await plugin.hooks.exportCustomer(ctx, customerId, this.instance());
     }
     return out;
   }
 
   refresh(ctx: KokyakuContext, now: Date): Promise<void> {
-    return this.each('refresh', (fn) => fn(ctx, { now }));
+    return this.each('refresh', (fn) => fn(ctx, { now }, this.instance()));
   }
 }
 
