@@ -1,8 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import type { Kokyaku } from '@kokyaku/core';
-import { type IntrospectionQuery, buildClientSchema, getIntrospectionQuery, lexicographicSortSchema, printSchema } from 'graphql';
+import type { RequestIdentity } from '@kokyaku/server';
+import {
+  type IntrospectionQuery,
+  Kind,
+  type NamedTypeNode,
+  type OperationDefinitionNode,
+  buildClientSchema,
+  getIntrospectionQuery,
+  lexicographicSortSchema,
+  parse,
+  print,
+  printSchema,
+  visit,
+} from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CUSTOMER_360, RECORD_ORDERS, TRACK_EVENTS, UPSERT_CUSTOMERS, UPSERT_PRODUCTS, gql } from './helpers.js';
+import { CUSTOMER_360, type GraphQLResponse, RECORD_ORDERS, TRACK_EVENTS, UPSERT_CUSTOMERS, UPSERT_PRODUCTS, gql } from './helpers.js';
 
 export interface MountUnderTest {
   /** URL of the GraphQL endpoint. */
@@ -13,20 +26,66 @@ export interface MountUnderTest {
   close(): Promise<void>;
 }
 
+export interface MountOptions {
+  /** Kokyaku's operations live under this field of the host's Query and Mutation, its types carry this prefix (a host schema mount). */
+  namespace?: { field: string; prefix: string };
+  /** The mount identifies callers with `identifyBearer` (a shopper session as well as staff). */
+  sessions?: boolean;
+  /** The served schema is Kokyaku's own (the checked-in schema.graphql). */
+  ownSchema?: boolean;
+  extra?: (mount: () => MountUnderTest) => void;
+}
+
+/**
+ * The identity rule of the mounts under test: `Bearer staff-session` is an administrator,
+ * `Bearer shopper-session` the storefront of customer S-1, anything else anonymous.
+ */
+export function identifyBearer(authorization: string | null | undefined): RequestIdentity {
+  if (authorization === 'Bearer staff-session') return { actor: { id: 'staff-1', roles: ['ADMIN'] } };
+  if (authorization === 'Bearer shopper-session') return { actor: { id: 'shopper-1', roles: ['STOREFRONT'], customerExternalId: 'S-1' } };
+  return { actor: null };
+}
+
+export const SESSION_HEADERS = { authorization: 'Bearer staff-session' };
+
+const BUILT_IN = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
+
+/**
+ * A document as a host schema mount takes it: every operation under one field (`{ a }` becomes
+ * `{ crm { a } }`) and Kokyaku's type names prefixed (`$p: [ProductInput!]!` becomes
+ * `$p: [CrmProductInput!]!`).
+ */
+export function namespaced(query: string, { field, prefix }: { field: string; prefix: string }): string {
+  return print(
+    visit(parse(query), {
+      OperationDefinition: (node: OperationDefinitionNode) => ({
+        ...node,
+        selectionSet: { kind: Kind.SELECTION_SET, selections: [{ kind: Kind.FIELD, name: { kind: Kind.NAME, value: field }, selectionSet: node.selectionSet }] },
+      }),
+      NamedType: (node: NamedTypeNode) => (BUILT_IN.has(node.name.value) ? node : { ...node, name: { ...node.name, value: `${prefix}${node.name.value}` } }),
+    }),
+  );
+}
+
 /**
  * One suite for every way Kokyaku is mounted: the same operations must behave the same through
- * the standalone server, the Express middleware, and later mounts.
+ * the standalone server, the Express middleware, Fastify, the fetch handler and a host's schema.
  */
-export function describeMount(name: string, start: () => Promise<MountUnderTest>, extra?: (mount: () => MountUnderTest) => void): void {
+export function describeMount(name: string, start: () => Promise<MountUnderTest>, options: MountOptions = {}): void {
   describe(`GraphQL contract through ${name}`, () => {
     let mount: MountUnderTest;
-    const admin = (query: string, variables: Record<string, unknown> = {}) => gql(mount.url, query, variables, mount.adminHeaders);
+    const send = async (query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GraphQLResponse> => {
+      if (!options.namespace) return gql(mount.url, query, variables, headers);
+      const res = await gql(mount.url, namespaced(query, options.namespace), variables, headers);
+      return { ...res, data: res.data ? (res.data[options.namespace.field] ?? undefined) : res.data };
+    };
+    const admin = (query: string, variables: Record<string, unknown> = {}) => send(query, variables, mount.adminHeaders);
+    const extra = options.extra;
 
     beforeAll(async () => {
       mount = await start();
     });
     afterAll(() => mount?.close());
-    extra?.(() => mount);
 
     it('ingests idempotently and answers the 360 view from the orders', async () => {
       const products = [
@@ -234,22 +293,41 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     });
 
-    it('serves the checked-in schema', async () => {
+    it.runIf(options.sessions)('lets a storefront read recommendations for its signed-in customer only', async () => {
+      const shopper = { authorization: 'Bearer shopper-session' };
+      await admin(RECORD_ORDERS, {
+        orders: [
+          { externalId: 'S-O-1', customerExternalId: 'S-1', placedAt: '2026-01-05T00:00:00Z', lines: [{ productExternalId: 'S-SKU', quantity: 1, unitPrice: 500 }] },
+          { externalId: 'S-O-2', customerExternalId: 'S-2', placedAt: '2026-01-06T00:00:00Z', lines: [{ productExternalId: 'S-SKU-2', quantity: 1, unitPrice: 700 }] },
+        ],
+      });
+      const own = await send(`{ recommendations(strategy: FOR_CUSTOMER, first: 3, windowDays: 3650) { product { externalId } reason } }`, {}, shopper);
+      expect(own.errors).toBeUndefined();
+      expect(own.data?.recommendations.length).toBeGreaterThan(0);
+      const other = await send(`{ recommendations(customerExternalId: "C-1") { reason } }`, {}, shopper);
+      expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const profile = await send(`{ customer(externalId: "S-1") { email } }`, {}, shopper);
+      expect(profile.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    });
+
+    it.runIf(options.ownSchema ?? !options.namespace)('serves the checked-in schema', async () => {
       const res = await admin(getIntrospectionQuery({ specifiedByUrl: true, inputValueDeprecation: true }));
       const served = printSchema(lexicographicSortSchema(buildClientSchema(res.data as IntrospectionQuery)));
       expect(`${served}\n`).toBe(await readFile(new URL('../schema.graphql', import.meta.url), 'utf8'));
     });
 
     it('gives coded errors: anonymous callers, bad arguments', async () => {
-      const anonymous = await gql(mount.url, CUSTOMER_360, { externalId: 'C-1' }, { authorization: 'Bearer wrong' });
+      const anonymous = await send(CUSTOMER_360, { externalId: 'C-1' }, { authorization: 'Bearer wrong' });
       expect(anonymous.data?.customer ?? null).toBeNull();
       expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      const write = await gql(mount.url, UPSERT_PRODUCTS, { products: [{ externalId: 'X', name: 'X' }] });
+      const write = await send(UPSERT_PRODUCTS, { products: [{ externalId: 'X', name: 'X' }] });
       expect(write.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       const both = await admin(`{ customer(id: "1", externalId: "C-1") { id } }`);
       expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       const cursor = await admin(`{ customers(after: "nope") { nodes { id } } }`);
       expect(cursor.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     });
+    // The mount's own tests run after the contract's, on the data it left.
+    extra?.(() => mount);
   });
 }

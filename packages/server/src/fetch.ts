@@ -1,0 +1,74 @@
+import { HeaderMap } from '@apollo/server';
+import type { Kokyaku } from '@kokyaku/core';
+import { type ApolloOptions, createApolloServer } from './apollo.js';
+import { type RequestIdentity, createGraphQLContext } from './context.js';
+import { buildKokyakuSchema } from './schema/build.js';
+
+export interface KokyakuFetchOptions extends ApolloOptions {
+  /** Who is calling: map the host's session (cookies, a bearer token) to an actor and a tenant. */
+  identify: (request: Request) => RequestIdentity | Promise<RequestIdentity>;
+  /** Largest accepted request body in bytes (default 10 MB, enough for a batch of 10,000 items). */
+  bodyLimit?: number;
+}
+
+export interface KokyakuFetchHandler {
+  (request: Request): Promise<Response>;
+  /** Stops the GraphQL server (the host still closes Kokyaku itself). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Kokyaku's GraphQL API as a web-standard handler, `(Request) => Promise<Response>`: a Next.js
+ * App Router route handler, or any runtime with fetch's Request and Response (Hono, Bun, Deno).
+ *
+ * @example
+ * // app/api/crm/route.ts (Next.js)
+ * const handler = kokyakuFetchHandler(await getKokyaku(), { identify: async (req) => ({ actor: await staffFrom(req) }) });
+ * export const GET = async (req: Request) => (await handler)(req);
+ * export const POST = GET;
+ */
+export async function kokyakuFetchHandler(kokyaku: Kokyaku, options: KokyakuFetchOptions): Promise<KokyakuFetchHandler> {
+  const apollo = await createApolloServer({ ...options, schema: options.schema ?? (await buildKokyakuSchema({ plugins: kokyaku.plugins.plugins })) });
+  const limit = options.bodyLimit ?? 10 * 1024 * 1024;
+  const handler = (async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const headers = new HeaderMap();
+    request.headers.forEach((value, key) => headers.set(key, value));
+    let body: unknown;
+    if (request.method === 'POST') {
+      const length = Number(request.headers.get('content-length') ?? 0);
+      if (length > limit) return new Response('Request body too large.', { status: 413 });
+      const text = await request.text();
+      if (text.length > limit) return new Response('Request body too large.', { status: 413 });
+      const type = request.headers.get('content-type') ?? '';
+      if (type.includes('json')) {
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          return Response.json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] }, { status: 400 });
+        }
+      } else {
+        body = text;
+      }
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: request.method.toUpperCase(), headers, search: url.search, body },
+      context: async () => createGraphQLContext(kokyaku, await options.identify(request)),
+    });
+    const responseHeaders = new Headers();
+    for (const [key, value] of result.headers) responseHeaders.set(key, value);
+    if (result.body.kind === 'complete') return new Response(result.body.string, { status: result.status ?? 200, headers: responseHeaders });
+    // Incremental delivery (@defer): stream the chunks as Apollo writes them.
+    const chunks = result.body.asyncIterator;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next.value));
+      },
+    });
+    return new Response(stream, { status: result.status ?? 200, headers: responseHeaders });
+  }) as KokyakuFetchHandler;
+  handler.stop = () => apollo.stop();
+  return handler;
+}

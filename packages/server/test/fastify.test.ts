@@ -1,0 +1,34 @@
+import { createTestKokyaku } from '@kokyaku/core/testing';
+import Fastify from 'fastify';
+import { expect, inject, it } from 'vitest';
+import { kokyakuFastify } from '../src/fastify.js';
+import { SESSION_HEADERS, describeMount, identifyBearer } from './conformance.js';
+
+describeMount(
+  'the Fastify 5 plugin in a host app',
+  async () => {
+    const kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', defaultCountry: 'JP' } });
+    const app = Fastify();
+    app.get('/products', async () => [{ id: 'shop-1' }]);
+    await app.register(await kokyakuFastify(kokyaku, { identify: (request) => identifyBearer(request.headers.authorization) }), { prefix: '/crm' });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    return {
+      url: `${address}/crm/graphql`,
+      adminHeaders: SESSION_HEADERS,
+      kokyaku,
+      close: async () => {
+        await app.close();
+        await kokyaku.close();
+      },
+    };
+  },
+  {
+    sessions: true,
+    extra: (mount) => {
+      it('leaves the host routes alone', async () => {
+        const res = await fetch(new URL('/products', mount().url));
+        expect(await res.json()).toEqual([{ id: 'shop-1' }]);
+      });
+    },
+  },
+);
