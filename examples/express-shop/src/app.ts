@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { Kokyaku } from '@kokyaku/core';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
+import type { Actor, Kokyaku } from '@kokyaku/core';
 import { kokyakuExpress, messagingRoutes } from '@kokyaku/server/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type pg from 'pg';
@@ -12,6 +13,8 @@ export interface ShopOptions {
   /** Bearer token of shop staff for the CRM API and explorer. */
   staffToken: string;
   log?: (line: string) => void;
+  /** Serve the React storefront (examples/storefront) at /storefront/ through Vite (default true). */
+  storefront?: boolean;
 }
 
 class HttpError extends Error {
@@ -42,15 +45,21 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  * the CRM mounted at /crm/graphql. Every change the CRM should know about goes through the
  * outbox in the same transaction, and is sent in-process through Kokyaku's core API.
  */
-export async function createShopApp({ kokyaku, pool, staffToken, log = console.warn }: ShopOptions) {
+export async function createShopApp({ kokyaku, pool, staffToken, log = console.warn, storefront = true }: ShopOptions) {
   const app = express();
   app.disable('x-powered-by');
   const sync = () => flushOutbox(pool, kokyaku, log).catch((error: unknown) => log(`CRM sync failed, will retry: ${String(error)}`));
+  const sessions = new Sessions();
 
+  // Staff with the token are administrators. A storefront session (the shop's own cookie) is a
+  // STOREFRONT caller: recommendations, and "for you" only for the customer signed in.
   const crm = await kokyakuExpress(kokyaku, {
-    identify: (req) => ({
-      actor: req.headers.authorization === `Bearer ${staffToken}` ? { id: 'shop-staff', roles: ['ADMIN'] } : null,
-    }),
+    identify: (req): { actor: Actor | null } => {
+      if (req.headers.authorization === `Bearer ${staffToken}`) return { actor: { id: 'shop-staff', roles: ['ADMIN'] } };
+      const session = sessions.read(req);
+      if (!session) return { actor: null };
+      return { actor: { id: `storefront:${session.id}`, roles: ['STOREFRONT'], customerExternalId: session.customerId ?? undefined } };
+    },
     explorer: { defaultHeaders: { Authorization: `Bearer ${staffToken}` } },
   });
   app.use('/crm/graphql', crm);
@@ -126,6 +135,42 @@ ${list('for-you', forYou)}
 
   const api = express.Router();
   api.use(express.json());
+
+  /** The storefront's session: a visitor at first, a customer after the demo sign-in. */
+  api.get(
+    '/session',
+    asyncRoute(async (req, res) => {
+      const session = sessions.read(req) ?? sessions.start(res, null);
+      res.json({ customer: session.customerId ? await shopper(session.customerId) : null });
+    }),
+  );
+  // Demo sign-in: a shop's real sign-in checks a password; this one takes any customer of the shop.
+  api.post(
+    '/session',
+    asyncRoute(async (req, res) => {
+      const customerId = requireString((req.body ?? {}) as Record<string, unknown>, 'customerId');
+      const customer = await shopper(customerId);
+      if (!customer) throw new HttpError(404, `No customer ${customerId}.`);
+      sessions.start(res, customerId);
+      res.json({ customer });
+    }),
+  );
+  api.delete('/session', (_req, res) => {
+    sessions.start(res, null);
+    res.json({ customer: null });
+  });
+  /** Customers to sign in as: those with the most orders (their recommendations say the most). */
+  api.get(
+    '/demo-customers',
+    asyncRoute(async (_req, res) => {
+      const { rows } = await pool.query(
+        `select c.id, c.first_name as "firstName", c.last_name as "lastName", count(o.id)::int as orders
+         from shop.customers c join shop.orders o on o.customer_id = c.id and o.status = 'PLACED'
+         group by c.id order by count(o.id) desc, c.id limit 6`,
+      );
+      res.json(rows);
+    }),
+  );
 
   api.get(
     '/customers/:id/recommendations',
@@ -312,6 +357,17 @@ ${list('for-you', forYou)}
   );
 
   app.use('/api', api);
+
+  // The React storefront (examples/storefront), built by Vite when the shop starts (about a
+  // second) and served from memory under /storefront/.
+  if (storefront) {
+    const files = await buildStorefront();
+    app.get(/^\/storefront(\/.*)?$/, (req, res) => {
+      const file = files.get(req.path.replace(/^\/storefront\/?/, '')) ?? files.get('index.html')!;
+      res.type(file.type).set('Cache-Control', file.type === 'html' ? 'no-cache' : 'public, max-age=31536000, immutable').send(file.body);
+    });
+  }
+
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof HttpError) {
       res.status(error.status).json({ error: error.message });
@@ -321,5 +377,61 @@ ${list('for-you', forYou)}
     res.status(500).json({ error: 'Internal error' });
   });
 
-  return { app, stop: () => crm.stop(), sync };
+  async function shopper(customerId: string) {
+    const { rows } = await pool.query<{ id: string; firstName: string; lastName: string }>(
+      `select id, first_name as "firstName", last_name as "lastName" from shop.customers where id = $1`,
+      [customerId],
+    );
+    return rows[0] ?? null;
+  }
+
+  return {
+    app,
+    stop: () => crm.stop(),
+    sync,
+  };
+}
+
+/** Builds examples/storefront with its Vite config, in memory: file name -> type and bytes. */
+async function buildStorefront(): Promise<Map<string, { type: string; body: Buffer }>> {
+  const { build } = await import('vite');
+  const root = path.resolve(import.meta.dirname, '..', '..', 'storefront');
+  const result = await build({ configFile: path.join(root, 'vite.config.ts'), build: { write: false } });
+  const outputs = (Array.isArray(result) ? result : [result]).flatMap((r) => ('output' in r ? r.output : []));
+  return new Map(
+    outputs.map((o) => [
+      o.fileName,
+      { type: path.extname(o.fileName).slice(1) || 'bin', body: Buffer.from(o.type === 'chunk' ? o.code : o.source) },
+    ]),
+  );
+}
+
+const COOKIE = 'kokyaku_shop_session';
+
+/** Signed session cookies (HMAC with a key of this process): `<session id>.<customer id or ->.<signature>`. */
+class Sessions {
+  private readonly key = randomBytes(32);
+
+  private sign(value: string): string {
+    return createHmac('sha256', this.key).update(value).digest('base64url');
+  }
+
+  read(req: Request): { id: string; customerId: string | null } | null {
+    const raw = /(?:^|;\s*)kokyaku_shop_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    if (!raw) return null;
+    const value = decodeURIComponent(raw);
+    const cut = value.lastIndexOf('.');
+    const [body, signature] = [value.slice(0, cut), value.slice(cut + 1)];
+    const expected = Buffer.from(this.sign(body));
+    if (cut < 0 || expected.length !== Buffer.from(signature).length || !timingSafeEqual(expected, Buffer.from(signature))) return null;
+    const [id, customer] = body.split('.');
+    return { id: id!, customerId: customer && customer !== '-' ? Buffer.from(customer, 'base64url').toString() : null };
+  }
+
+  start(res: Response, customerId: string | null): { id: string; customerId: string | null } {
+    const id = randomUUID();
+    const body = `${id}.${customerId ? Buffer.from(customerId).toString('base64url') : '-'}`;
+    res.cookie(COOKIE, `${body}.${this.sign(body)}`, { httpOnly: true, sameSite: 'lax', path: '/' });
+    return { id, customerId };
+  }
 }

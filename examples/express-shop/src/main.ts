@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createKokyaku, scheduleRefresh } from '@kokyaku/core';
+import { loyaltyPlugin } from '@kokyaku/example-plugin-loyalty';
 import pg from 'pg';
 import { createShopApp } from './app.js';
 import { MailFolder } from './mail-folder.js';
@@ -22,6 +23,8 @@ const dataRoot = path.resolve(import.meta.dirname, '..', '.kokyaku');
 const mailFolder = process.env.KOKYAKU_SMTP_URL ? null : new MailFolder(path.join(dataRoot, 'mail'), '"Kokyaku Coffee" <shop@localhost>');
 const kokyaku = await createKokyaku({
   shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
+  // The example plugin (examples/plugin-loyalty): 1 point per ¥100, Customer.loyalty, points_balance.
+  plugins: [loyaltyPlugin({ pointsPerUnit: 0.01, expiryDays: 365 })],
   messaging: {
     publicUrl: process.env.KOKYAKU_PUBLIC_URL ?? `http://localhost:${port}/crm/m`,
     adapters: mailFolder ? { EMAIL: mailFolder } : {},
@@ -53,6 +56,7 @@ const server = shop.app.listen(port, () => {
   process.stdout.write(`
 Kokyaku example shop is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
   Shop:              ${base}/
+  Storefront:        ${base}/storefront/  (React, @kokyaku/client hooks; staff page: ${base}/storefront/staff)
   Shop API:          ${base}/api/products
   CRM GraphQL:       ${base}/crm/graphql  (explorer: open it in a browser)
   CRM staff token:   ${staffToken}   (header  Authorization: Bearer ${staffToken})

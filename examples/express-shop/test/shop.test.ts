@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { loyaltyPlugin } from '@kokyaku/example-plugin-loyalty';
 import { createShopApp } from '../src/app.js';
 import { MailFolder } from '../src/mail-folder.js';
 import { seedDemoShop } from '../src/seed.js';
@@ -44,6 +45,7 @@ beforeAll(async () => {
   mailDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-mail-'));
   kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), {
     shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
+    plugins: [loyaltyPlugin()],
     messaging: { adapters: { EMAIL: new MailFolder(mailDir, 'shop@localhost') } },
   });
   pool = new pg.Pool({ connectionString: kokyaku.databaseUrl });
@@ -90,7 +92,7 @@ describe('example shop with the CRM mounted', () => {
       deals { nodes { title outcome } }
       tasks(overdue: true) { nodes { title } }
       inquiries(kind: COMPLAINT) { nodes { subject status firstResponseMinutes } }
-      scoringRules { name }
+      scoringRules { name plugin }
       segments { nodes { name count } }
     }`);
     expect(data.companies.nodes).toEqual([expect.objectContaining({ name: 'Kissa Holdings', revenue: { companies: 5, contacts: 4 } })]);
@@ -99,7 +101,8 @@ describe('example shop with the CRM mounted', () => {
     expect(data.deals.nodes).toHaveLength(3);
     expect(data.tasks.nodes.map((t: any) => t.title)).toContain('Call back about the grinder');
     expect(data.inquiries.nodes).toEqual([{ subject: 'Beans arrived late', status: 'RESOLVED', firstResponseMinutes: 45 }]);
-    expect(data.scoringRules).toHaveLength(4);
+    // The shop's four, and the loyalty plugin's.
+    expect(data.scoringRules.map((r: any) => r.plugin)).toEqual([null, null, null, null, 'loyalty']);
     expect(data.segments.nodes.map((s: any) => s.name)).toContain('Hot leads');
     const { journeys } = await crm(`{ journeys { nodes { name status } } }`);
     expect(journeys.nodes.map((j: any) => [j.name, j.status]).sort()).toEqual([
@@ -123,7 +126,7 @@ describe('example shop with the CRM mounted', () => {
     expect(order.body.total).toBe(expected);
 
     const { customer } = await crm(
-      `query($id: String!) { customer(externalId: $id) { email phone firstName emailConsent metrics { ordersCount totalSpent }
+      `query($id: String!) { customer(externalId: $id) { email phone firstName emailConsent metrics { ordersCount totalSpent } loyalty { balance }
          orders { nodes { externalId status total lines { quantity product { externalId } } } } } }`,
       { id: customerId },
     );
@@ -133,6 +136,8 @@ describe('example shop with the CRM mounted', () => {
       firstName: 'さくら',
       emailConsent: true,
       metrics: { ordersCount: 1, totalSpent: expected },
+      // The loyalty plugin: 1 point per ¥100.
+      loyalty: { balance: Math.floor(expected / 100) },
       orders: { nodes: [{ externalId: order.body.id, status: 'PLACED', total: expected }] },
     });
     const events = await kokyaku.orm.em.fork().getConnection().execute(
@@ -154,8 +159,8 @@ describe('example shop with the CRM mounted', () => {
     expect(await fs.readFile(path.join(mailDir, files[0]!), 'utf8')).toContain('To: sakura@example.jp');
 
     expect((await post(`/api/orders/${order.body.id}/cancel`, {})).status).toBe(200);
-    const cancelled = await crm(`query($id: String!) { customer(externalId: $id) { metrics { ordersCount totalSpent } } }`, { id: customerId });
-    expect(cancelled.customer.metrics).toEqual({ ordersCount: 0, totalSpent: 0 });
+    const cancelled = await crm(`query($id: String!) { customer(externalId: $id) { metrics { ordersCount totalSpent } loyalty { balance } } }`, { id: customerId });
+    expect(cancelled.customer).toEqual({ metrics: { ordersCount: 0, totalSpent: 0 }, loyalty: { balance: 0 } });
   });
 
   it('shows "bought together" and "for you" blocks from the CRM on a product page', async () => {
@@ -195,7 +200,10 @@ describe('example shop with the CRM mounted', () => {
 
 describe('in a real browser', () => {
   let browser: Browser;
+  /** Screenshots: the CI keeps this folder as the browser tests' artifacts. */
+  const artifacts = path.resolve(import.meta.dirname, '..', '..', '..', 'test-results');
   beforeAll(async () => {
+    await fs.mkdir(artifacts, { recursive: true });
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
@@ -214,6 +222,57 @@ describe('in a real browser', () => {
     await page.waitForSelector('.graphiql-container');
     await page.click('.graphiql-execute-button');
     await expect.poll(async () => page.locator('.result-window').innerText(), { timeout: 15_000 }).toContain('"totalCount": 151');
+    await context.close();
+  });
+
+  it('the React storefront: a demo customer sees recommendations, a product page bought-together items, and staff preview a segment', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    await context.route(/.*/, (route) => (route.request().url().startsWith(base) ? route.continue() : route.abort()));
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${base}/storefront/`);
+    // A visitor: popular products, and demo customers to sign in as.
+    await page.getByTestId('popular').locator('li.recommendation').first().waitFor({ timeout: 30_000 });
+    const first = page.getByTestId('demo-customers').locator('button').first();
+    const name = (await first.innerText()).split(' (')[0]!;
+    await first.click();
+    await expect.poll(() => page.getByTestId('signed-in').innerText()).toContain(name.split(/\s+/)[0]!);
+    // Signed in: recommendations for this customer, each with its reason.
+    const forYou = page.getByTestId('for-you').locator('li.recommendation');
+    await expect.poll(() => forYou.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    const reasons = await page.getByTestId('for-you').locator('.reason').allInnerTexts();
+    expect(reasons.some((r) => /^(Because you|Buy again|Popular)/.test(r))).toBe(true);
+    // What the page shows is what the API gives this customer.
+    const shown = await forYou.locator('a').allInnerTexts();
+    const demo = (await get('/api/demo-customers')).body[0];
+    const expected = await crm(`query($c: String!) { recommendations(customerExternalId: $c, strategy: FOR_CUSTOMER, first: 4) { product { name } } }`, { c: demo.id });
+    expect(shown).toEqual(expected.recommendations.map((r: { product: { name: string } }) => r.product.name));
+    await page.screenshot({ path: path.join(artifacts, 'storefront-for-you.png'), fullPage: true });
+
+    // A product page: bought together.
+    await forYou.first().locator('a').click();
+    await page.getByTestId('bought-together').locator('li.recommendation').first().waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('bought-together').locator('.reason').first().innerText()).toMatch(/^Bought together with /);
+
+    // Staff: a segment query, its count, and a mistake shown where it is.
+    await page.getByRole('link', { name: 'Staff' }).click();
+    await page.fill('input[name=token]', 'staff-token');
+    await page.getByRole('button', { name: 'Use' }).click();
+    const query = "number_of_orders >= 3 AND products_purchased MATCHES (category = 'coffee')";
+    await page.getByTestId('segment-query').fill(query);
+    const count = (await crm(`query($q: String!) { segmentPreview(query: $q) { count } }`, { q: query })).segmentPreview.count as number;
+    expect(count).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('segment-count').innerText(), { timeout: 15_000 }).toBe(count.toLocaleString('en'));
+    expect(await page.getByTestId('segment-customers').locator('li').count()).toBe(Math.min(5, count));
+    await page.screenshot({ path: path.join(artifacts, 'storefront-segment-preview.png'), fullPage: true });
+    await page.getByTestId('segment-query').fill('number_of_orders >= 2 AND\n  amount_spnt > 5');
+    await expect.poll(() => page.getByTestId('segment-error').innerText(), { timeout: 15_000 }).toContain('(line 2, column 3)');
+    const error = await page.getByTestId('segment-error').innerText();
+    expect(error).toContain('Did you mean amount_spent?');
+    expect(error).toContain('  amount_spnt > 5\n  ^');
+    await page.screenshot({ path: path.join(artifacts, 'storefront-segment-error.png'), fullPage: true });
+    expect(problems).toEqual([]);
     await context.close();
   });
 });

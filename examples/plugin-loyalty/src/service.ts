@@ -51,17 +51,20 @@ const mapEntry = (r: EntryRow): LedgerEntry => ({
 });
 
 /**
- * Recomputes the accounts of some customers from their ledger (one statement): the balance is
- * always the sum of the ledger, never a counter that could drift from it.
+ * Books entries: `entries` is a data-modifying statement returning the new entries' customer_id,
+ * kind and points; their sums are added to the accounts in the same statement. Balances move by
+ * increments under the account's row lock, so two transactions booking for one customer at once
+ * both count (a recomputation from each one's snapshot would let the later overwrite the earlier).
  */
-const SYNC_ACCOUNTS = `
-  insert into kokyaku.loyalty_accounts as a (customer_id, tenant_id, balance, lifetime_earned, updated_at)
-  select c.id, $1, coalesce(sum(l.points), 0), coalesce(sum(l.points) filter (where l.kind in ('EARN', 'AWARD', 'REVERSE')), 0), now()
-  from kokyaku.customers c left join kokyaku.loyalty_ledger l on l.customer_id = c.id
-  where c.tenant_id = $1 and c.id = any(kokyaku.json_bigints($2::jsonb))
-  group by c.id
-  on conflict (customer_id) do update set balance = excluded.balance, lifetime_earned = excluded.lifetime_earned, updated_at = excluded.updated_at
-    where a.balance is distinct from excluded.balance or a.lifetime_earned is distinct from excluded.lifetime_earned`;
+const book = (entries: string) => `
+  with entries as (${entries}),
+  applied as (
+    insert into kokyaku.loyalty_accounts as a (customer_id, tenant_id, balance, lifetime_earned, updated_at)
+    select customer_id, $1, sum(points), coalesce(sum(points) filter (where kind in ('EARN', 'AWARD', 'REVERSE')), 0), now()
+    from entries group by customer_id
+    on conflict (customer_id) do update set balance = a.balance + excluded.balance, lifetime_earned = a.lifetime_earned + excluded.lifetime_earned, updated_at = excluded.updated_at
+  )
+  select distinct customer_id::text as customer_id from entries`;
 
 /**
  * The points ledger. Every change is an entry with a key of its source (an order, a redemption's
@@ -112,29 +115,29 @@ export class LoyaltyService {
   async syncOrders(ctx: KokyakuContext, orders: readonly PluginOrderChange[]): Promise<string[]> {
     if (orders.length === 0) return [];
     const scale = 10 ** currencyDigits(ctx.shop.currency);
+    // Runs in the orders' transaction, which holds their rows: batches of one order take turns.
     const rows = await sql<{ customer_id: string }>(
       ctx.em,
-      `with wanted as (
-         select o.id as order_id, o.customer_id, o.placed_at,
-                case when o.status = 'PLACED' then floor(o.total_minor::numeric / $3::numeric * $4::numeric)::int else 0 end as points
-         from kokyaku.orders o where o.tenant_id = $1 and o.id = any(kokyaku.json_bigints($2::jsonb))
-       ),
-       booked as (
-         select w.*, coalesce(sum(l.points), 0)::int as booked, count(l.id)::int as entries
-         from wanted w left join kokyaku.loyalty_ledger l on l.tenant_id = $1 and l.order_id = w.order_id and l.kind in ('EARN', 'REVERSE')
-         group by w.order_id, w.customer_id, w.placed_at, w.points
-       )
-       insert into kokyaku.loyalty_ledger (tenant_id, customer_id, kind, points, order_id, source_key, expires_at)
-       select $1, customer_id, case when points > booked then 'EARN' else 'REVERSE' end, points - booked, order_id,
-              'order:' || order_id || ':' || entries, case when points > booked then ${this.expiry('placed_at')} end
-       from booked where points <> booked
-       on conflict (tenant_id, source_key) do nothing
-       returning customer_id::text as customer_id`,
+      book(`
+        with wanted as (
+          select o.id as order_id, o.customer_id, o.placed_at,
+                 case when o.status = 'PLACED' then floor(o.total_minor::numeric / $3::numeric * $4::numeric)::int else 0 end as points
+          from kokyaku.orders o where o.tenant_id = $1 and o.id = any(kokyaku.json_bigints($2::jsonb))
+        ),
+        booked as (
+          select w.*, coalesce(sum(l.points), 0)::int as booked, count(l.id)::int as entries
+          from wanted w left join kokyaku.loyalty_ledger l on l.tenant_id = $1 and l.order_id = w.order_id and l.kind in ('EARN', 'REVERSE')
+          group by w.order_id, w.customer_id, w.placed_at, w.points
+        )
+        insert into kokyaku.loyalty_ledger (tenant_id, customer_id, kind, points, order_id, source_key, expires_at)
+        select $1, customer_id, case when points > booked then 'EARN' else 'REVERSE' end, points - booked, order_id,
+               'order:' || order_id || ':' || entries, case when points > booked then ${this.expiry('placed_at')} end
+        from booked where points <> booked
+        on conflict (tenant_id, source_key) do nothing
+        returning customer_id, kind, points`),
       [ctx.tenantId, JSON.stringify(orders.map((o) => o.orderId)), scale, this.pointsPerUnit],
     );
-    const customers = [...new Set(rows.map((r) => r.customer_id))];
-    if (customers.length) await sql(ctx.em, SYNC_ACCOUNTS, [ctx.tenantId, JSON.stringify(customers)]);
-    return customers;
+    return rows.map((r) => r.customer_id);
   }
 
   /**
@@ -145,12 +148,13 @@ export class LoyaltyService {
     if (!Number.isInteger(input.points) || input.points < 1) throw KokyakuError.badInput('points: Must be a whole number of at least 1.', { field: 'points' });
     const rows = await sql(
       ctx.em,
-      `insert into kokyaku.loyalty_ledger (tenant_id, customer_id, kind, points, reason, source_key, expires_at)
-       select $1, c.id, 'AWARD', $3, $4, 'award:' || $5, ${this.expiry('now()')} from kokyaku.customers c where c.tenant_id = $1 and c.id = $2::bigint
-       on conflict (tenant_id, source_key) do nothing returning 1`,
+      book(`
+        insert into kokyaku.loyalty_ledger (tenant_id, customer_id, kind, points, reason, source_key, expires_at)
+        select $1, c.id, 'AWARD', $3, $4, 'award:' || $5, ${this.expiry('now()')} from kokyaku.customers c where c.tenant_id = $1 and c.id = $2::bigint
+        on conflict (tenant_id, source_key) do nothing
+        returning customer_id, kind, points`),
       [ctx.tenantId, input.customerId, input.points, input.reason ?? null, input.key],
     );
-    if (rows.length) await sql(ctx.em, SYNC_ACCOUNTS, [ctx.tenantId, JSON.stringify([input.customerId])]);
     return rows.length > 0;
   }
 
@@ -163,8 +167,13 @@ export class LoyaltyService {
     if (!input.idempotencyKey || input.idempotencyKey.length > 200) throw KokyakuError.badInput('idempotencyKey: 1-200 characters.', { field: 'idempotencyKey' });
     return transaction(ctx, async (em) => {
       const tx = { ...ctx, em };
-      // The account row is the lock: two redemptions of one customer take turns.
-      await sql(em, SYNC_ACCOUNTS, [ctx.tenantId, JSON.stringify([input.customerId])]);
+      // The account row is the lock: two redemptions of one customer take turns, and the second
+      // reads the balance the first left.
+      await sql(
+        em,
+        `insert into kokyaku.loyalty_accounts (customer_id, tenant_id) select id, $1 from kokyaku.customers where tenant_id = $1 and id = $2::bigint on conflict (customer_id) do nothing`,
+        [ctx.tenantId, input.customerId],
+      );
       const account = await sqlOne<{ balance: number }>(em, `select balance from kokyaku.loyalty_accounts where tenant_id = $1 and customer_id = $2::bigint for update`, [ctx.tenantId, input.customerId]);
       if (!account) throw KokyakuError.notFound('Customer', input.customerId);
       const done = await sqlOne(em, `select 1 from kokyaku.loyalty_ledger where tenant_id = $1 and source_key = $2`, [ctx.tenantId, `redeem:${input.idempotencyKey}`]);
@@ -174,10 +183,9 @@ export class LoyaltyService {
         }
         await sql(
           em,
-          `insert into kokyaku.loyalty_ledger (tenant_id, customer_id, kind, points, reason, source_key) values ($1, $2::bigint, 'REDEEM', $3, $4, $5)`,
+          book(`insert into kokyaku.loyalty_ledger (tenant_id, customer_id, kind, points, reason, source_key) values ($1, $2::bigint, 'REDEEM', $3, $4, $5) returning customer_id, kind, points`),
           [ctx.tenantId, input.customerId, -input.points, input.reason ?? null, `redeem:${input.idempotencyKey}`],
         );
-        await sql(em, SYNC_ACCOUNTS, [ctx.tenantId, JSON.stringify([input.customerId])]);
       }
       return (await this.accounts(tx, [input.customerId]))[0]!;
     });
@@ -190,9 +198,19 @@ export class LoyaltyService {
    */
   async expire(ctx: KokyakuContext, now: Date): Promise<string[]> {
     if (this.expiryDays === null) return [];
-    const rows = await sql<{ customer_id: string }>(
-      ctx.em,
-      `with due as (
+    return transaction(ctx, async (em) => {
+      // The accounts with points due first, locked: a redemption at the same moment waits, and
+      // the expiry below counts what it spent.
+      await sql(
+        em,
+        `select 1 from kokyaku.loyalty_accounts where tenant_id = $1 and balance > 0 and customer_id in (
+           select customer_id from kokyaku.loyalty_ledger where tenant_id = $1 and kind in ('EARN', 'AWARD') and expires_at <= $2)
+         order by customer_id for update`,
+        [ctx.tenantId, now],
+      );
+      const rows = await sql<{ customer_id: string }>(
+        em,
+        book(`with due as (
          select customer_id,
                 coalesce(sum(points) filter (where kind in ('EARN', 'AWARD') and expires_at <= $2), 0)
                   + coalesce(sum(points) filter (where kind in ('REDEEM', 'EXPIRE', 'REVERSE')), 0) as lapsing,
@@ -203,23 +221,21 @@ export class LoyaltyService {
        select $1, customer_id, 'EXPIRE', -least(lapsing, balance), 'expire:' || customer_id || ':' || $3, $2
        from due where lapsing > 0 and balance > 0
        on conflict (tenant_id, source_key) do nothing
-       returning customer_id::text as customer_id`,
-      [ctx.tenantId, now, now.toISOString()],
-    );
-    const customers = rows.map((r) => r.customer_id);
-    if (customers.length) await sql(ctx.em, SYNC_ACCOUNTS, [ctx.tenantId, JSON.stringify(customers)]);
-    return customers;
+       returning customer_id, kind, points`),
+        [ctx.tenantId, now, now.toISOString()],
+      );
+      return rows.map((r) => r.customer_id);
+    });
   }
 
   /** Merged customers' entries move to the survivor. */
   async merge(ctx: KokyakuContext, survivorId: string, mergedIds: readonly string[]): Promise<void> {
-    await sql(ctx.em, `update kokyaku.loyalty_ledger set customer_id = $2::bigint where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb))`, [
-      ctx.tenantId,
-      survivorId,
-      JSON.stringify(mergedIds),
-    ]);
-    await sql(ctx.em, `delete from kokyaku.loyalty_accounts where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb))`, [ctx.tenantId, JSON.stringify(mergedIds)]);
-    await sql(ctx.em, SYNC_ACCOUNTS, [ctx.tenantId, JSON.stringify([survivorId])]);
+    await sql(
+      ctx.em,
+      book(`update kokyaku.loyalty_ledger set customer_id = $2::bigint where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb)) returning customer_id, kind, points`),
+      [ctx.tenantId, survivorId, JSON.stringify(mergedIds)],
+    );
+    // Their own accounts go with their rows (on delete cascade).
   }
 
   /** Erasure: the amounts stay (the shop's liabilities must add up), the words staff wrote go. */

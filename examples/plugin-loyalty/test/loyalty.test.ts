@@ -75,6 +75,9 @@ describe('the loyalty plugin', () => {
     expect(rules).toContainEqual(expect.objectContaining({ id: '-1', name: 'loyalty: Holds 500 points or more', points: 10, plugin: 'loyalty' }));
     expect((await kokyaku.scoring.scores(ctx(), [await id('C-1')])).get(await id('C-1'))!.score).toBe(10);
     expect(await kokyaku.scoring.explain(ctx(), await id('C-1'))).toEqual([{ ruleId: '-1', ruleName: 'loyalty: Holds 500 points or more', points: 10 }]);
+    expect((await failure(kokyaku.scoring.deleteRule(ctx(), '-1'))).message).toBe(
+      'id: rule -1 ("loyalty: Holds 500 points or more") comes with the plugin loyalty and cannot be changed; add a rule of your own instead.',
+    );
   });
 
   it('redeems only what is there, once per idempotency key', async () => {

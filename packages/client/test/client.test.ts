@@ -1,12 +1,13 @@
 import type { Kokyaku } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { type StandaloneServer, startStandaloneServer } from '@kokyaku/server';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { HydrationBoundary, QueryClient, QueryClientProvider, dehydrate } from '@tanstack/react-query';
+import { renderToString } from 'react-dom/server';
 import { createElement } from 'react';
 import TestRenderer, { act } from 'react-test-renderer';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CustomerSearchDocument, RecommendationsDocument, CreateSegmentDocument, Customer360Document, RepeatPurchaseReportDocument, CustomersDocument, KokyakuClientError, RecordOrdersDocument, SegmentDocument, SegmentPreviewDocument, createKokyakuClient } from '../src/index.js';
-import { KokyakuProvider, useCustomer360Query, useCustomerSearchQuery, useRecommendationsQuery, useRecordOrdersMutation, useSegmentPreviewQuery } from '../src/react/index.js';
+import { KokyakuProvider, prefetchKokyakuQuery, useCustomer360Query, useCustomerSearchQuery, useRecommendationsQuery, useRecordOrdersMutation, useSegmentPreviewQuery } from '../src/react/index.js';
 
 let kokyaku: Kokyaku;
 let server: StandaloneServer;
@@ -139,5 +140,36 @@ describe('React hooks', () => {
     });
     await expect.poll(() => seen.customer, { timeout: 10_000 }).toEqual(['c-hook']);
     renderer.unmount();
+  });
+});
+
+describe('server-side rendering', () => {
+  it('renders a hook\'s data in the server HTML from a prefetch, and the browser hydrates without fetching again', async () => {
+    const client = createKokyakuClient({ url: server.url, headers });
+    let requests = 0;
+    const counting = createKokyakuClient({ url: server.url, headers, fetch: (input, init) => (requests++, fetch(input, init)) });
+    function Popular() {
+      const { data, isPending } = useRecommendationsQuery({ strategy: 'POPULAR', first: 2, windowDays: 3650 });
+      if (isPending) return createElement('p', null, 'Loading…');
+      return createElement('ul', null, ...(data?.recommendations ?? []).map((r) => createElement('li', { key: r.product.externalId }, r.product.externalId)));
+    }
+    // On the server: prefetch, render, dehydrate.
+    const serverQueries = new QueryClient();
+    await prefetchKokyakuQuery(serverQueries, client, useRecommendationsQuery, { strategy: 'POPULAR', first: 2, windowDays: 3650 });
+    const page = (queryClient: QueryClient, kokyakuClient: typeof client, child: ReturnType<typeof createElement>) =>
+      createElement(QueryClientProvider, { client: queryClient }, createElement(KokyakuProvider, { client: kokyakuClient }, child));
+    const html = renderToString(page(serverQueries, client, createElement(Popular)));
+    expect(html).toMatch(/^<ul><li>p-\d<\/li>/);
+    expect(html).not.toContain('Loading');
+    // In the browser: the dehydrated state comes with the page; the hook reads it, no request.
+    const state = JSON.parse(JSON.stringify(dehydrate(serverQueries)));
+    const browserQueries = new QueryClient({ defaultOptions: { queries: { staleTime: 60_000 } } });
+    let renderer!: TestRenderer.ReactTestRenderer;
+    await act(async () => {
+      renderer = TestRenderer.create(page(browserQueries, counting, createElement(HydrationBoundary, { state }, createElement(Popular))));
+    });
+    expect(JSON.stringify(renderer.toJSON())).toMatch(/^\{"type":"ul"/);
+    renderer.unmount();
+    expect(requests).toBe(0);
   });
 });

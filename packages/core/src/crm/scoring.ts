@@ -47,7 +47,7 @@ export interface ScoringRule {
   createdAt: Date;
   updatedAt: Date;
   /** The plugin that adds this rule to every shop (null: the shop's own rule). Plugin rules have negative ids and cannot be changed. */
-  plugin?: string | null;
+  plugin: string | null;
 }
 
 /** A customer is HOT from `hot` points, WARM from `warm`, else COLD. */
@@ -119,6 +119,7 @@ const mapRule = (r: RuleRow): ScoringRule => ({
   condition: r.condition,
   createdAt: asDate(r.created_at),
   updatedAt: asDate(r.updated_at),
+  plugin: null,
 });
 
 const ACTIVITY_SOURCES: Record<ScoreActivity, { table: string; at: string; where: string }> = {
@@ -177,7 +178,14 @@ export class ScoringService {
     return mapRule(row!);
   }
 
+  /** Rules of plugins are part of the plugin: changing one is a mistake worth naming. */
+  private refusePluginRule(id: string): void {
+    const rule = this.pluginRules.find((r) => r.id === id);
+    if (rule) throw KokyakuError.badInput(`id: rule ${id} ("${rule.name}") comes with the plugin ${rule.plugin} and cannot be changed; add a rule of your own instead.`, { field: 'id' });
+  }
+
   async updateRule(ctx: KokyakuContext, id: string, input: ScoringRuleInput): Promise<ScoringRule> {
+    this.refusePluginRule(id);
     const r = await this.check(ctx, input);
     const [row] = await unique(
       () =>
@@ -196,6 +204,7 @@ export class ScoringService {
   }
 
   async deleteRule(ctx: KokyakuContext, id: string): Promise<boolean> {
+    this.refusePluginRule(id);
     if (!isId(id)) return false;
     const rows = await sql(ctx.em, `delete from kokyaku.scoring_rules where tenant_id = $1 and id = $2::bigint returning id`, [ctx.tenantId, id]);
     if (rows.length > 0) await this.rescoreAll(ctx);

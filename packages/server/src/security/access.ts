@@ -154,7 +154,7 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   InquiryConnection: inherit('nodes', 'pageInfo'),
   InquiryMessage: { ...inherit('id', 'direction', 'authorId', 'sentAt'), body: contact(hidden, () => undefined) },
   InquiryStats: inherit('opened', 'responded', 'resolved', 'unresolved', 'averageFirstResponseMinutes', 'medianFirstResponseMinutes', 'p90FirstResponseMinutes', 'averageResolutionMinutes', 'medianResolutionMinutes', 'p90ResolutionMinutes'),
-  ScoringRule: inherit('id', 'name', 'points', 'activity', 'eventType', 'minCount', 'withinDays', 'halfLifeDays', 'condition', 'createdAt', 'updatedAt'),
+  ScoringRule: inherit('id', 'name', 'points', 'activity', 'eventType', 'minCount', 'withinDays', 'halfLifeDays', 'condition', 'createdAt', 'updatedAt', 'plugin'),
   ScoringBands: inherit('hot', 'warm'),
   LeadScore: inherit('score', 'band', 'computedAt'),
   ScoreContribution: inherit('ruleId', 'ruleName', 'points'),
