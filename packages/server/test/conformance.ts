@@ -33,6 +33,8 @@ export interface MountOptions {
   sessions?: boolean;
   /** The served schema is Kokyaku's own (the checked-in schema.graphql). */
   ownSchema?: boolean;
+  /** The host app serves `GET /products` (answering `[{ "id": "shop-1" }]`) beside the mount. */
+  hostRoutes?: boolean;
   extra?: (mount: () => MountUnderTest) => void;
 }
 
@@ -327,6 +329,11 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       const cursor = await admin(`{ customers(after: "nope") { nodes { id } } }`);
       expect(cursor.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     });
+    it.runIf(options.hostRoutes)('leaves the host routes alone', async () => {
+      const res = await fetch(new URL('/products', mount.url));
+      expect(await res.json()).toEqual([{ id: 'shop-1' }]);
+    });
+
     // The mount's own tests run after the contract's, on the data it left.
     extra?.(() => mount);
   });
