@@ -12,6 +12,7 @@ import { type RecommendationBench, benchRecommendations } from './recommendation
 import { benchSearch } from './search.js';
 import { type CrmBenchRow, benchCrm } from './crm.js';
 import { type AutomationBenchRow, benchAutomation } from './automation.js';
+import { type PluginBenchRow, benchPlugins } from './plugins.js';
 import { SEGMENT_QUERIES, benchSegments } from './segments.js';
 import { type StatementsResult, benchStatements } from './statements.js';
 import { seedShop } from './seed.js';
@@ -23,7 +24,7 @@ import { ms } from './stats.js';
  * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
  * run. Writes bench/results.json and bench/results.md.
  */
-const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation'] as const;
+const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation', 'plugins'] as const;
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
@@ -150,6 +151,13 @@ try {
     [],
   );
 
+  const plugins: PluginBenchRow[] = await section(
+    'plugins',
+    'Plugins: the loyalty plugin on ingestion and in segments, against Kokyaku without it',
+    () => benchPlugins(kokyaku, { orders: Math.max(1000, Math.round(5000 * Math.min(1, scale * 10))), rounds }, log),
+    [],
+  );
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -167,6 +175,7 @@ try {
     imports,
     crm,
     automation,
+    plugins,
   };
   const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
   await mkdir(out, { recursive: true });
@@ -222,6 +231,10 @@ try {
     '| journeys | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',
     ...automation.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
+    '',
+    '| plugins (loyalty) | Kokyaku | baseline | ratio |',
+    '|---|---:|---|---:|',
+    ...plugins.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
     '',
     '| recommendations | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',

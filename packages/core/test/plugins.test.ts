@@ -14,6 +14,11 @@ describe('definePlugin', () => {
     expect(() => definePlugin({ ...base, name: 'x1', migrations: [{ name: 'a', up: '' }, { name: 'a', up: '' }] })).toThrow(/two migrations are named "a"/);
     expect(() => definePlugin({ ...base, name: 'x1', automationSteps: [{ type: 'award', description: '', options: z.object({}), run: async () => undefined }] })).toThrow(/UPPER_SNAKE_CASE/);
     expect(() => definePlugin({ ...base, name: 'x1', segmentAttributes: [{ name: 'tier', type: 'enum', sql: 'null', description: '', example: '' }] })).toThrow(/needs its values/);
+    const join = (alias: string, table = 'kokyaku.x1_tiers') => () =>
+      definePlugin({ ...base, name: 'x1', segmentAttributes: [{ name: 'tier', type: 'integer', sql: `${alias}.n`, join: { table, alias, on: `${alias}.customer_id = f.customer_id` }, description: '', example: '' }] });
+    expect(join('t')).toThrow(/join alias "t" must start with "x1_"/);
+    expect(join('x1_t', 'public.users')).toThrow(/join table must be a table of schema kokyaku/);
+    expect(join('x1_t')).not.toThrow();
   });
 
   it('checks compatibility at start-up, before it touches a database', async () => {

@@ -68,10 +68,18 @@ export interface PluginSegmentAttribute {
   /** `money` values are in minor units in SQL and major units in queries, as for core's money attributes. */
   type: Exclude<AttributeType, 'list'> | 'list';
   /**
-   * A SQL expression of one customer's value. It may read `f.customer_id` (the customer) and `$1`
-   * (the tenant id), and nothing from the caller: write it as a scalar subquery over your tables.
+   * A SQL expression of one customer's value. It may read `f.customer_id` (the customer), `$1`
+   * (the tenant id), and the alias of `join`: a scalar subquery over your tables, or a column of
+   * the joined table.
    */
   sql: string;
+  /**
+   * A table to left-join for `sql` (one row per customer at most), e.g.
+   * `{ table: 'kokyaku.loyalty_accounts', alias: 'loyalty_acc', on: 'loyalty_acc.customer_id = f.customer_id' }`.
+   * A join lets a count over many customers read the table once instead of once per customer.
+   * The alias must start with the plugin's name.
+   */
+  join?: { table: string; alias: string; on: string };
   /** Whether the expression can be NULL (default false: write `coalesce(..., 0)`). */
   nullable?: boolean;
   description: string;
@@ -228,6 +236,12 @@ export function definePlugin<Services = unknown>(plugin: KokyakuPlugin<Services>
     if (!/^[a-z][a-z0-9_]{1,62}$/.test(a.name ?? '')) throw new PluginError(`${where}: segment attribute "${String(a.name)}" must be snake_case.`);
     if (typeof a.sql !== 'string' || !a.sql.trim()) throw new PluginError(`${where}: segment attribute "${a.name}" needs its sql.`);
     if (a.type === 'enum' && (!a.values || Object.keys(a.values).length === 0)) throw new PluginError(`${where}: enum attribute "${a.name}" needs its values.`);
+    if (a.join) {
+      if (!new RegExp(`^${plugin.name}_[a-z0-9_]{0,40}$`).test(a.join.alias ?? '')) {
+        throw new PluginError(`${where}: segment attribute "${a.name}": join alias "${String(a.join.alias)}" must start with "${plugin.name}_" (lower case), so that it meets no other alias.`);
+      }
+      if (!/^kokyaku\.[a-z][a-z0-9_]*$/.test(a.join.table ?? '')) throw new PluginError(`${where}: segment attribute "${a.name}": join table must be a table of schema kokyaku ("kokyaku.${plugin.name}_...").`);
+    }
   }
   for (const s of plugin.automationSteps ?? []) {
     if (!STEP_TYPE.test(s.type ?? '')) throw new PluginError(`${where}: step type "${String(s.type)}" must be UPPER_SNAKE_CASE (e.g. "AWARD_POINTS").`);

@@ -57,6 +57,7 @@ export class PluginRegistry {
           description: a.description,
           example: a.example,
           values: a.values,
+          join: a.join ? `left join ${a.join.table} ${a.join.alias} on ${a.join.on}` : undefined,
           plugin: plugin.name,
         } as AttributeSpec);
       }

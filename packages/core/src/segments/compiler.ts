@@ -49,15 +49,18 @@ export interface CompiledSegment {
   events: boolean;
   /** True when it reads the lead score `ls` (`score`, `score_band`; left-joined on ls.customer_id = f.customer_id). */
   leadScore: boolean;
+  /** Left joins of plugins' attributes it reads (each on `f.customer_id`). */
+  joins: string[];
 }
 
-/** The FROM clause a compiled segment's `where` reads: the facts `f`, and `c`, `s`, `ls` when it needs them. */
-export function segmentFrom(compiled: Pick<CompiledSegment, 'profile' | 'scores' | 'leadScore'>): string {
+/** The FROM clause a compiled segment's `where` reads: the facts `f`, and `c`, `s`, `ls` and plugins' joins when it needs them. */
+export function segmentFrom(compiled: Pick<CompiledSegment, 'profile' | 'scores' | 'leadScore'> & { joins?: readonly string[] }): string {
   return (
     `kokyaku.customer_facts f` +
     (compiled.profile ? ` join kokyaku.customers c on c.id = f.customer_id` : '') +
     (compiled.scores ? ` left join kokyaku.customer_scores s on s.customer_id = f.customer_id` : '') +
-    (compiled.leadScore ? ` left join kokyaku.lead_scores ls on ls.customer_id = f.customer_id` : '')
+    (compiled.leadScore ? ` left join kokyaku.lead_scores ls on ls.customer_id = f.customer_id` : '') +
+    (compiled.joins?.length ? ` ${compiled.joins.join(' ')}` : '')
   );
 }
 
@@ -84,6 +87,7 @@ class Compiler {
   scores = false;
   events = false;
   leadScore = false;
+  readonly joins = new Set<string>();
 
   constructor(private readonly options: CompileOptions) {}
 
@@ -122,6 +126,7 @@ class Compiler {
     if (attribute.column.startsWith('c.')) this.profile = true;
     if (attribute.column.startsWith('s.')) this.scores = true;
     if (attribute.column.includes('ls.')) this.leadScore = true;
+    if (attribute.join) this.joins.add(attribute.join);
     switch (expr.kind) {
       case 'compare':
         return this.compare(attribute, expr.op, expr.value, expr.opPos);
@@ -574,5 +579,5 @@ export function compileSegmentQuery(source: string, options: CompileOptions): Co
   const expr = parseSegmentQuery(source);
   const compiler = new Compiler(options);
   const where = compiler.compile(expr);
-  return { where, params: compiler.params, profile: compiler.profile, scores: compiler.scores, events: compiler.events, leadScore: compiler.leadScore };
+  return { where, params: compiler.params, profile: compiler.profile, scores: compiler.scores, events: compiler.events, leadScore: compiler.leadScore, joins: [...compiler.joins] };
 }

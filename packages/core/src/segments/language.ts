@@ -19,6 +19,8 @@ export interface AttributeSpec {
   values?: Record<string, string>;
   /** How values are normalised before comparing (stored data is normalised the same way). */
   normalize?: (value: string) => string;
+  /** A left join the column needs (a plugin's table), keyed on `f.customer_id`. */
+  join?: string;
 }
 
 export const ATTRIBUTES: readonly AttributeSpec[] = [

@@ -102,7 +102,7 @@ export class SegmentService {
     const compiled = await this.compile(ctx, query, { firstParam: 4 });
     const rows = await sql<Parameters<typeof mapCustomer>[0]>(
       ctx.em,
-      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}${compiled.leadScore ? ' left join kokyaku.lead_scores ls on ls.customer_id = c.id' : ''}
+      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}${compiled.leadScore ? ' left join kokyaku.lead_scores ls on ls.customer_id = c.id' : ''}${compiled.joins.length ? ` ${compiled.joins.join(' ')}` : ''}
        where f.tenant_id = $1 and ($2::bigint is null or f.customer_id > $2::bigint) and ${compiled.where}
        order by f.customer_id limit $3`,
       [ctx.tenantId, afterId, first + 1, ...compiled.params],

@@ -1,0 +1,85 @@
+import { type Kokyaku, createKokyaku, sql } from '@kokyaku/core';
+import { loyaltyPlugin } from '@kokyaku/example-plugin-loyalty';
+import { ms, percentile, time } from './stats.js';
+
+/**
+ * What a plugin costs, with the loyalty plugin (examples/plugin-loyalty) on the seeded shop:
+ *
+ * - ingestion: recording new orders with the plugin's orderRecorded hook (points booked in the
+ *   orders' transaction) against the same kind of orders recorded by an instance without plugins;
+ * - segments: counting `points_balance >= 100` (a plugin attribute: a subquery per customer over
+ *   the plugin's table) against `amount_spent >= 10000`, the core attribute that selects about the
+ *   same customers (1 point per ¥100).
+ */
+export interface PluginBenchRow {
+  name: string;
+  kokyaku: string;
+  baseline: string;
+  ratio: string;
+}
+
+const secs = (n: number) => `${(n / 1000).toFixed(2)} s`;
+
+export async function benchPlugins(kokyaku: Kokyaku, options: { orders: number; rounds: number }, log: (line: string) => void): Promise<PluginBenchRow[]> {
+  const loyalty = loyaltyPlugin({ pointsPerUnit: 0.01, expiryDays: 365 });
+  // The same database, a second instance with the plugin (its migration runs now).
+  const withPlugin = await createKokyaku({ ...kokyaku.config, database: { ...kokyaku.config.database, url: kokyaku.databaseUrl }, plugins: [loyalty] });
+  try {
+    const rows: PluginBenchRow[] = [];
+    const points = withPlugin.plugin(loyalty);
+    const ctx = withPlugin.context({ actor: { id: 'bench', roles: ['ADMIN'] } });
+
+    // Points for the shop's history first, so that points_balance means something.
+    const orderIds = (await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.orders where tenant_id = $1 order by id`, [ctx.tenantId])).map((r) => r.id);
+    const backfill = await time(async () => {
+      for (let i = 0; i < orderIds.length; i += 10_000) {
+        await points.syncOrders(ctx, orderIds.slice(i, i + 10_000).map((orderId) => ({ orderId, customerId: '', placed: true, wasPlaced: false })));
+      }
+    });
+    log(`  points for ${orderIds.length.toLocaleString('en')} past orders booked in ${secs(backfill)}`);
+
+    const record = async (instance: Kokyaku, tag: string) =>
+      time(async () => {
+        const c = instance.context();
+        for (let b = 0; b < options.orders / 100; b++) {
+          await instance.orders.record(
+            c,
+            Array.from({ length: 100 }, (_, k) => ({
+              externalId: `plg-${tag}-${b}-${k}`,
+              customerExternalId: `plg-${tag}-c${(b * 100 + k) % 500}`,
+              placedAt: new Date(Date.UTC(2026, 9, 1, 0, b)),
+              lines: [{ productExternalId: 'P-000001', quantity: 1 + (k % 3), unitPrice: 1800 }],
+            })),
+          );
+        }
+      });
+    const without = await record(kokyaku, 'base');
+    const withHook = await record(withPlugin, 'loyalty');
+    const booked = await sql<{ n: number }>(ctx.em, `select count(*)::int as n from kokyaku.loyalty_ledger where tenant_id = $1 and source_key like 'order:%' and order_id in (select id from kokyaku.orders where external_id like 'plg-loyalty-%')`, [ctx.tenantId]);
+    if (booked[0]!.n !== options.orders) throw new Error(`${booked[0]!.n} orders earned points, not ${options.orders}`);
+    rows.push({ name: `${options.orders.toLocaleString('en')} new orders (batches of 100), each earning points`, kokyaku: secs(withHook), baseline: `${secs(without)} (no plugin)`, ratio: `${(without / withHook).toFixed(2)}x` });
+    log(`  orders with the loyalty hook ${secs(withHook)}, without ${secs(without)}`);
+
+    const count = (query: string) => withPlugin.segments.count(ctx, query);
+    const plugin = 'points_balance >= 100';
+    const core = 'amount_spent >= 10000';
+    const [pluginCount, coreCount] = [await count(plugin), await count(core)];
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let i = 0; i < options.rounds; i++) {
+      ours.push(await time(() => count(plugin)));
+      theirs.push(await time(() => count(core)));
+    }
+    const [p50, base50] = [percentile(ours, 50), percentile(theirs, 50)];
+    rows.push({
+      name: `segment count \`${plugin}\` (${pluginCount.toLocaleString('en')} customers)`,
+      kokyaku: `${ms(p50)} p50`,
+      baseline: `${ms(base50)} p50: \`${core}\`, a core attribute (${coreCount.toLocaleString('en')} customers)`,
+      ratio: `${(base50 / p50).toFixed(2)}x`,
+    });
+    log(`  ${plugin}: ${ms(p50)} (${pluginCount}), ${core}: ${ms(base50)} (${coreCount})`);
+    return rows;
+  } finally {
+    await withPlugin.close();
+  }
+}
