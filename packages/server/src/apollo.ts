@@ -3,7 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { KokyakuError } from '@kokyaku/core';
+import { type Kokyaku, KokyakuError } from '@kokyaku/core';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { GraphQLContext } from './context.js';
 import { type Logger, createLogger } from './logger.js';
@@ -150,7 +150,8 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
   };
 }
 
-export async function createApolloServer(options: ApolloOptions = {}): Promise<ApolloServer<GraphQLContext>> {
+/** The Apollo server of a mount. Without `options.schema`, it serves Kokyaku's schema with the GraphQL fields of `kokyaku`'s plugins. */
+export async function createApolloServer(options: ApolloOptions = {}, kokyaku?: Kokyaku): Promise<ApolloServer<GraphQLContext>> {
   const mask = options.maskErrors ?? production();
   const logger = options.logger ?? createLogger();
   const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
@@ -165,7 +166,7 @@ export async function createApolloServer(options: ApolloOptions = {}): Promise<A
     blockFieldSuggestion: { enabled: options.blockFieldSuggestions ?? production() },
   }).protect();
   const server = new ApolloServer<GraphQLContext>({
-    schema: options.schema ?? (await buildKokyakuSchema()),
+    schema: options.schema ?? (await buildKokyakuSchema({ plugins: kokyaku?.plugins.plugins })),
     introspection: options.introspection ?? !production(),
     includeStacktraceInErrorResponses: !mask,
     csrfPrevention: true,

@@ -4,7 +4,6 @@ import express, { type Request, type Router } from 'express';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
-import { buildKokyakuSchema } from './schema/build.js';
 
 export { messagingRoutes } from './messaging-routes.js';
 export { SHOPIFY_PRIVACY_TOPICS, type ShopifyPrivacyOptions, shopifyPrivacyWebhooks, verifyShopifyHmac } from './webhooks/shopify-privacy.js';
@@ -35,7 +34,7 @@ export interface KokyakuRouter extends Router {
  * }));
  */
 export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOptions): Promise<KokyakuRouter> {
-  const apollo = await createApolloServer({ ...options, schema: options.schema ?? (await buildKokyakuSchema({ plugins: kokyaku.plugins.plugins })) });
+  const apollo = await createApolloServer(options, kokyaku);
   const router = express.Router() as KokyakuRouter;
   if (options.explorer) {
     const assets = explorerAssets();

@@ -2,7 +2,8 @@ import { HeaderMap } from '@apollo/server';
 import type { Kokyaku } from '@kokyaku/core';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
-import { buildKokyakuSchema } from './schema/build.js';
+
+export { messagingFetchHandler } from './messaging-routes.js';
 
 export interface KokyakuFetchOptions extends ApolloOptions {
   /** Who is calling: map the host's session (cookies, a bearer token) to an actor and a tenant. */
@@ -28,7 +29,7 @@ export interface KokyakuFetchHandler {
  * export const POST = GET;
  */
 export async function kokyakuFetchHandler(kokyaku: Kokyaku, options: KokyakuFetchOptions): Promise<KokyakuFetchHandler> {
-  const apollo = await createApolloServer({ ...options, schema: options.schema ?? (await buildKokyakuSchema({ plugins: kokyaku.plugins.plugins })) });
+  const apollo = await createApolloServer(options, kokyaku);
   const limit = options.bodyLimit ?? 10 * 1024 * 1024;
   const handler = (async (request: Request): Promise<Response> => {
     const url = new URL(request.url);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Kokyaku } from '@kokyaku/core';
+import type { ChannelAdapter, Kokyaku, OutboundMessage } from '@kokyaku/core';
 import type { RequestIdentity } from '@kokyaku/server';
 import {
   type IntrospectionQuery,
@@ -24,6 +24,14 @@ export interface MountUnderTest {
   adminHeaders: Record<string, string>;
   kokyaku: Kokyaku;
   close(): Promise<void>;
+  /** Mails the mount's Kokyaku sent (see `mailbox`). */
+  sent?: OutboundMessage[];
+}
+
+/** An email channel that keeps what it sends: `messaging: { adapters: box.adapters }`. */
+export function mailbox(): { sent: OutboundMessage[]; adapters: { EMAIL: ChannelAdapter } } {
+  const sent: OutboundMessage[] = [];
+  return { sent, adapters: { EMAIL: { send: async (message) => (sent.push(message), { providerId: `p-${sent.length}` }) } } };
 }
 
 export interface MountOptions {
@@ -35,6 +43,8 @@ export interface MountOptions {
   ownSchema?: boolean;
   /** The host app serves `GET /products` (answering `[{ "id": "shop-1" }]`) beside the mount. */
   hostRoutes?: boolean;
+  /** The path (on the endpoint's origin) where the mount serves the message links of journeys. */
+  links?: string;
   extra?: (mount: () => MountUnderTest) => void;
 }
 
@@ -332,6 +342,34 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
     it.runIf(options.hostRoutes)('leaves the host routes alone', async () => {
       const res = await fetch(new URL('/products', mount.url));
       expect(await res.json()).toEqual([{ id: 'shop-1' }]);
+    });
+
+    it.runIf(options.links)('serves the message links of journeys: a tracked click, the unsubscribe page and one-click POST, signed SMS callbacks only', async () => {
+      const k = mount.kokyaku;
+      k.config.messaging.publicUrl = `${new URL(mount.url).origin}${options.links}`;
+      const ctx = k.context({ actor: { id: 'staff', roles: ['ADMIN'] } });
+      await k.customers.upsert(ctx, [{ externalId: 'L-1', email: 'links@example.jp', emailConsent: true }]);
+      const journey = await k.journeys.create(ctx, {
+        name: 'Links',
+        definition: { trigger: { type: 'MANUAL' }, steps: [{ id: 'mail', type: 'SEND', channel: 'EMAIL', purpose: 'MARKETING', subject: 'New beans', text: 'See https://shop.example/new' }] },
+      });
+      await k.journeys.setStatus(ctx, journey.id, 'ACTIVE');
+      await k.journeys.start(ctx, journey.id, { customerExternalIds: ['L-1'] });
+      await k.journeys.runDue(ctx);
+      const mail = mount.sent!.at(-1)!;
+      const click = /(http:\S+\/r\/\S+\/0)/.exec(mail.text)![1]!;
+      expect(click.startsWith(k.config.messaging.publicUrl)).toBe(true);
+      const followed = await fetch(click, { redirect: 'manual' });
+      expect(followed.status).toBe(302);
+      expect(followed.headers.get('location')).toBe('https://shop.example/new');
+      expect((await fetch(click.replace(/\/r\/[^/]+\//, '/r/nope/'), { redirect: 'manual' })).status).toBe(404);
+      const page = await fetch(mail.unsubscribeUrl!);
+      expect(await page.text()).toContain('<form method="post">');
+      const oneClick = await fetch(mail.unsubscribeUrl!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+      expect(oneClick.status).toBe(200);
+      expect((await k.privacy.consents(ctx, { externalId: 'L-1' })).find((c) => c.channel === 'EMAIL')).toMatchObject({ granted: false });
+      const sms = await fetch(`${k.config.messaging.publicUrl}/sms/status`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'MessageSid=x&MessageStatus=delivered' });
+      expect(sms.status).toBe(403);
     });
 
     // The mount's own tests run after the contract's, on the data it left.

@@ -3,21 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { expect, inject, it } from 'vitest';
-import { kokyakuFetchHandler } from '../src/fetch.js';
-import { SESSION_HEADERS, describeMount, identifyBearer } from './conformance.js';
+import { kokyakuFetchHandler, messagingFetchHandler } from '../src/fetch.js';
+import { SESSION_HEADERS, describeMount, identifyBearer, mailbox } from './conformance.js';
 
 /**
  * What a Next.js route handler is: `export async function POST(request: Request): Promise<Response>`.
  * This test serves the handler the way a web-standard runtime does: each HTTP request becomes
  * a fetch Request, and the handler's Response is written back.
  */
-async function serve(handler: (request: Request) => Promise<Response>, path: string) {
+async function serve(handler: (request: Request) => Promise<Response | null>) {
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-    if (url.pathname !== path) {
-      res.writeHead(404).end();
-      return;
-    }
     const headers = new Headers();
     for (const [key, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(key, value);
     const request = new Request(url, {
@@ -26,23 +22,31 @@ async function serve(handler: (request: Request) => Promise<Response>, path: str
       body: req.method === 'GET' || req.method === 'HEAD' ? undefined : (Readable.toWeb(req) as ReadableStream),
       duplex: 'half',
     } as RequestInit);
-    const response = await handler(request);
+    const response = (await handler(request)) ?? new Response(null, { status: 404 });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   });
   server.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}` };
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
+
+const box = mailbox();
 
 describeMount(
   'the fetch handler (a Next.js route handler)',
   async () => {
-    const kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', defaultCountry: 'JP' } });
+    const kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), {
+      shop: { currency: 'JPY', defaultCountry: 'JP' },
+      messaging: { adapters: box.adapters },
+    });
     const handler = await kokyakuFetchHandler(kokyaku, { identify: (request) => identifyBearer(request.headers.get('authorization')) });
-    const { server, url } = await serve(handler, '/api/crm');
+    // The API at /api/crm, and the message links of journeys at /kokyaku.
+    const links = messagingFetchHandler(kokyaku, '/kokyaku');
+    const { server, url } = await serve(async (request) => (new URL(request.url).pathname.startsWith('/kokyaku/') ? links(request) : handler(request)));
     return {
-      url,
+      url: `${url}/api/crm`,
+      sent: box.sent,
       adminHeaders: SESSION_HEADERS,
       kokyaku,
       close: async () => {
@@ -55,6 +59,7 @@ describeMount(
   },
   {
     sessions: true,
+    links: '/kokyaku',
     extra: (mount) => {
       it('refuses a body that is not JSON, and a GET mutation (CSRF)', async () => {
         const bad = await fetch(mount().url, { method: 'POST', headers: { 'content-type': 'application/json', ...SESSION_HEADERS }, body: '{"query":' });
