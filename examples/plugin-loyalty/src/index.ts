@@ -1,7 +1,9 @@
 import { type KokyakuPlugin, KokyakuError, type PluginResolverContext, definePlugin } from '@kokyaku/core';
 import { z } from 'zod';
+import { LedgerEntrySchema } from './entities.js';
 import { ENTRY_KINDS, type LoyaltyAccount, type LoyaltyOptions, LoyaltyService } from './service.js';
 
+export { LedgerEntrySchema, type LedgerEntryEntity } from './entities.js';
 export { ENTRY_KINDS, type EntryKind, type LedgerEntry, type LoyaltyAccount, type LoyaltyOptions, LoyaltyService } from './service.js';
 
 const MIGRATION = [
@@ -101,6 +103,7 @@ export function loyaltyPlugin(options: LoyaltyOptions = {}): KokyakuPlugin<Loyal
     compatibility: '^0.1.0',
     migrations: [{ name: '001_ledger', up: MIGRATION }],
     tenantTables: ['loyalty_ledger', 'loyalty_accounts'],
+    entities: [LedgerEntrySchema],
     segmentAttributes: [
       {
         name: 'points_balance',

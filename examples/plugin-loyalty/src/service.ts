@@ -7,8 +7,10 @@ export interface LoyaltyOptions {
   expiryDays?: number | null;
 }
 
-export const ENTRY_KINDS = ['EARN', 'REVERSE', 'REDEEM', 'AWARD', 'EXPIRE'] as const;
-export type EntryKind = (typeof ENTRY_KINDS)[number];
+import { LedgerEntrySchema } from './entities.js';
+import { ENTRY_KINDS, type EntryKind } from './kinds.js';
+
+export { ENTRY_KINDS, type EntryKind };
 
 export interface LoyaltyAccount {
   customerId: string;
@@ -243,9 +245,16 @@ export class LoyaltyService {
     await sql(ctx.em, `update kokyaku.loyalty_ledger set reason = null where tenant_id = $1 and customer_id = $2::bigint and reason is not null`, [ctx.tenantId, customerId]);
   }
 
-  /** Everything the plugin holds about a customer, for the data export. */
+  /**
+   * Everything the plugin holds about a customer, for the data export. Read through the plugin's
+   * MikroORM entity, in a transaction: it enters the shop, so only this shop's rows are visible.
+   */
   async export(ctx: KokyakuContext, customerId: string): Promise<{ account: LoyaltyAccount; entries: LedgerEntry[] }> {
-    const rows = await sql<EntryRow>(ctx.em, `select ${ENTRY_COLUMNS} from kokyaku.loyalty_ledger where tenant_id = $1 and customer_id = $2::bigint order by id`, [ctx.tenantId, customerId]);
-    return { account: (await this.accounts(ctx, [customerId]))[0]!, entries: rows.map(mapEntry) };
+    const entries = await transaction(ctx, (em) => em.find(LedgerEntrySchema, { customerId }, { orderBy: { id: 'asc' } }));
+    return {
+      account: (await this.accounts(ctx, [customerId]))[0]!,
+      entries: entries.map((e) => ({ id: e.id, customerId: e.customerId, kind: e.kind, points: e.points, orderId: e.orderId ?? null, reason: e.reason ?? null, expiresAt: e.expiresAt ?? null, createdAt: e.createdAt })),
+    };
   }
+
 }

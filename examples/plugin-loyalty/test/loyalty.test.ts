@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { type Kokyaku, type KokyakuContext, KokyakuError, SYSTEM, bindTenant, sql } from '@kokyaku/core';
+import { type Kokyaku, type KokyakuContext, KokyakuError, SYSTEM, bindTenant, sql, transaction } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { kokyakuExpress } from '@kokyaku/server/express';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LoyaltyService, loyaltyPlugin } from '../src/index.js';
+import { LedgerEntrySchema, type LoyaltyService, loyaltyPlugin } from '../src/index.js';
 
 const loyalty = loyaltyPlugin({ pointsPerUnit: 0.01, expiryDays: 365 });
 let kokyaku: Kokyaku;
@@ -161,8 +161,10 @@ describe('the loyalty plugin', () => {
 
     const other = kokyaku.context({ tenantId: 'shop-b', actor: { id: 'b', roles: ['ADMIN'] } });
     await kokyaku.orders.record(other, [{ externalId: 'B-1', customerExternalId: 'B-C1', placedAt: new Date(), lines: [line('BEANS', 1, 5000)] }]);
-    // Tenant isolation: shop B sees only its own ledger.
+    // Tenant isolation: shop B sees only its own ledger, in SQL and through the plugin's entity.
     expect(await sql(other.em, `select customer_id from kokyaku.loyalty_ledger`)).toHaveLength(1);
+    expect(await transaction(other, (em) => em.count(LedgerEntrySchema, {}))).toBe(1);
+    expect(await transaction(ctx(), (em) => em.count(LedgerEntrySchema, {}))).toBeGreaterThan(10);
     await kokyaku.privacy.eraseShop(other);
     const em = bindTenant(kokyaku.orm.em.fork(), SYSTEM);
     expect(await sql(em, `select 1 from kokyaku.loyalty_ledger where tenant_id = 'shop-b' union all select 1 from kokyaku.loyalty_accounts where tenant_id = 'shop-b'`)).toEqual([]);

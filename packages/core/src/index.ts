@@ -76,4 +76,6 @@ export {
   definePlugin,
 } from './plugins/plugin.js';
 export { PluginRegistry, type PluginRule } from './plugins/registry.js';
+/** MikroORM's `defineEntity`, from the copy Kokyaku uses: for plugins' entities. */
+export { defineEntity, type InferEntity } from '@mikro-orm/core';
 export { KOKYAKU_VERSION } from './version.js';

@@ -136,7 +136,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
 
   let orm: MikroORM;
   try {
-    orm = await createOrm({ url, poolSize: database.poolSize, onQuery: database.onQuery, migrations: plugins.migrations() });
+    orm = await createOrm({ url, poolSize: database.poolSize, onQuery: database.onQuery, migrations: plugins.migrations(), entities: plugins.entities() });
     try {
       await orm.em.getKnex().raw('select 1');
     } catch (error) {

@@ -1,4 +1,4 @@
-import { type Kokyaku, type KokyakuContext, KOKYAKU_VERSION, PluginError, createKokyaku, definePlugin, sql } from '@kokyaku/core';
+import { type Kokyaku, type KokyakuContext, KOKYAKU_VERSION, PluginError, createKokyaku, defineEntity, definePlugin, sql } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
@@ -19,6 +19,10 @@ describe('definePlugin', () => {
     expect(join('t')).toThrow(/join alias "t" must start with "x1_"/);
     expect(join('x1_t', 'public.users')).toThrow(/join table must be a table of schema kokyaku/);
     expect(join('x1_t')).not.toThrow();
+    const entity = (tableName: string) => () =>
+      definePlugin({ ...base, name: 'x1', entities: [defineEntity({ name: 'X1Thing', schema: 'kokyaku', tableName, properties: (p) => ({ id: p.bigint('string').primary() }) })] });
+    expect(entity('things')).toThrow(/entity X1Thing must map a table of schema "kokyaku" named "x1_<something>"/);
+    expect(entity('x1_things')).not.toThrow();
   });
 
   it('checks compatibility at start-up, before it touches a database', async () => {

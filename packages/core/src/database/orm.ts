@@ -1,4 +1,4 @@
-import type { MigrationObject } from '@mikro-orm/core';
+import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import pg from 'pg';
@@ -18,6 +18,8 @@ export interface OrmOptions {
   onQuery?: (sql: string) => void;
   /** Migrations of plugins, applied after core's. */
   migrations?: MigrationObject[];
+  /** Entities of plugins, beside core's. */
+  entities?: EntitySchema<any, any>[];
 }
 
 export async function createOrm(options: OrmOptions): Promise<MikroORM> {
@@ -26,7 +28,7 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
     orm = await MikroORM.init({
       driver: PostgreSqlDriver,
       clientUrl: options.url,
-      entities: coreEntities,
+      entities: [...coreEntities, ...(options.entities ?? [])],
       discovery: { warnWhenNoEntities: false },
       extensions: [Migrator],
       migrations: {

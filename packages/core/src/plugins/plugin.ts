@@ -1,3 +1,4 @@
+import type { EntitySchema } from '@mikro-orm/core';
 import type { ChannelAdapter } from '../automation/channels.js';
 import type { Actor, KokyakuContext, Role } from '../context.js';
 import type { ScoringRuleInput } from '../crm/scoring.js';
@@ -40,6 +41,12 @@ export interface KokyakuPlugin<Services = unknown> {
    * they get the tenant isolation policy, and erasing a shop deletes their rows.
    */
   readonly tenantTables?: readonly string[];
+  /**
+   * MikroORM entities over the plugin's tables (`defineEntity` from `@kokyaku/core`), for
+   * `em.find` and friends. Use them inside `transaction(ctx, (em) => ...)`: the transaction enters
+   * the shop, so row-level security holds for what MikroORM reads and writes.
+   */
+  readonly entities?: readonly EntitySchema<any, any>[];
   /** Attributes of customers in the segment language (usable in segments, conditions and scoring rules). */
   readonly segmentAttributes?: readonly PluginSegmentAttribute[];
   /** Lead scoring rules that apply in every shop, next to the shop's own (docs/crm.md). */
@@ -230,6 +237,12 @@ export function definePlugin<Services = unknown>(plugin: KokyakuPlugin<Services>
   for (const table of plugin.tenantTables ?? []) {
     if (!new RegExp(`^${plugin.name}_[a-z0-9_]{1,40}$`).test(table)) {
       throw new PluginError(`${where}: tenant table "${table}" must be named "${plugin.name}_<something>" (lower case), so that plugins and core never share a table name.`);
+    }
+  }
+  for (const entity of plugin.entities ?? []) {
+    const meta = (entity as { meta?: { schema?: string; tableName?: string; className?: string } }).meta;
+    if (meta?.schema !== 'kokyaku' || !meta.tableName?.startsWith(`${plugin.name}_`)) {
+      throw new PluginError(`${where}: entity ${String(meta?.className)} must map a table of schema "kokyaku" named "${plugin.name}_<something>" (schema: 'kokyaku', tableName: '${plugin.name}_...').`);
     }
   }
   for (const a of plugin.segmentAttributes ?? []) {

@@ -1,4 +1,4 @@
-import type { MigrationObject } from '@mikro-orm/core';
+import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import type { ChannelAdapter } from '../automation/channels.js';
 import type { KokyakuContext } from '../context.js';
@@ -94,6 +94,11 @@ export class PluginRegistry {
   instance(): Kokyaku {
     if (!this.kokyaku) throw new Error('PluginRegistry: not attached to a Kokyaku instance yet.');
     return this.kokyaku;
+  }
+
+  /** The plugins' MikroORM entities, registered with core's. */
+  entities(): EntitySchema<any, any>[] {
+    return this.plugins.flatMap((p) => [...(p.entities ?? [])]);
   }
 
   get(name: string): KokyakuPlugin | undefined {
