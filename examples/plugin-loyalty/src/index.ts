@@ -115,6 +115,20 @@ export function loyaltyPlugin(options: LoyaltyOptions = {}): KokyakuPlugin<Loyal
         example: 'points_balance >= 500',
       },
     ],
+    segmentFunctions: [
+      {
+        name: 'loyalty_entries',
+        description: 'Entries of the points ledger (plugin loyalty).',
+        example: "loyalty_entries MATCHES (kind = 'REDEEM', date > -90d, count >= 2)",
+        table: 'kokyaku.loyalty_ledger',
+        filters: [
+          { name: 'kind', type: 'text', column: 'kind', description: 'EARN, REVERSE, REDEEM, AWARD or EXPIRE' },
+          { name: 'date', type: 'timestamp', column: 'created_at', description: 'when the entry was booked' },
+          { name: 'points', type: 'integer', column: 'points', description: "one entry's points (negative when taken)" },
+        ],
+        totals: [{ name: 'sum_points', type: 'integer', sql: 'sum(r.points)', description: 'the matching entries\' points added up' }],
+      },
+    ],
     scoringRules: [{ name: 'Holds 500 points or more', points: 10, condition: 'points_balance >= 500' }],
     automationSteps: [
       {

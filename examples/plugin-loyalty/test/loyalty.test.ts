@@ -93,6 +93,15 @@ describe('the loyalty plugin', () => {
     ]);
     expect(both.map((b) => b.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(await balance('C-1')).toBe(36);
+    // The ledger in the segment language: who redeemed, how much in all.
+    const redeemers = await kokyaku.segments.preview(ctx(), "loyalty_entries MATCHES (kind = 'REDEEM', count >= 2, sum_points <= -500)");
+    expect(redeemers.customers.map((c) => c.externalId)).toEqual(['C-1']);
+    expect(await kokyaku.segments.count(ctx(), "loyalty_entries MATCHES (kind = 'REDEEM', count >= 3)")).toBe(0);
+    expect(await kokyaku.segments.count(ctx(), "NOT loyalty_entries MATCHES (kind = 'REDEEM')")).toBe(await kokyaku.segments.count(ctx(), 'number_of_orders >= 0') - 1);
+    const typo = await failure(kokyaku.segments.count(ctx(), "loyalty_entrys MATCHES (kind = 'REDEEM')"));
+    expect(typo.details).toMatchObject({ suggestion: 'loyalty_entries' });
+    const badArg = await failure(kokyaku.segments.count(ctx(), "loyalty_entries MATCHES (knd = 'REDEEM')"));
+    expect(badArg.details).toMatchObject({ suggestion: 'kind', column: 26 });
   });
 
   it('expires points a year after they were earned, oldest first, at refresh', async () => {

@@ -23,6 +23,12 @@ describe('definePlugin', () => {
       definePlugin({ ...base, name: 'x1', entities: [defineEntity({ name: 'X1Thing', schema: 'kokyaku', tableName, properties: (p) => ({ id: p.bigint('string').primary() }) })] });
     expect(entity('things')).toThrow(/entity X1Thing must map a table of schema "kokyaku" named "x1_<something>"/);
     expect(entity('x1_things')).not.toThrow();
+    const fn = (table: string, filters: { name: string; type: 'text'; column: string; description: string }[]) => () =>
+      definePlugin({ ...base, name: 'x1', segmentFunctions: [{ name: 'x1_visits', description: '', example: '', table, filters }] });
+    expect(fn('kokyaku.visits', [])).toThrow(/table must be one of the plugin's \("kokyaku\.x1_\.\.\."\)/);
+    expect(fn('kokyaku.x1_visits', [{ name: 'count', type: 'text', column: 'c', description: '' }])).toThrow(/argument "count" must be snake_case and used once/);
+    expect(fn('kokyaku.x1_visits', [{ name: 'page', type: 'text', column: 'page; drop table x', description: '' }])).toThrow(/must name a column of the table/);
+    expect(fn('kokyaku.x1_visits', [{ name: 'page', type: 'text', column: 'page', description: '' }])).not.toThrow();
   });
 
   it('checks compatibility at start-up, before it touches a database', async () => {

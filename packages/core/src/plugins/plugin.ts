@@ -49,6 +49,8 @@ export interface KokyakuPlugin<Services = unknown> {
   readonly entities?: readonly EntitySchema<any, any>[];
   /** Attributes of customers in the segment language (usable in segments, conditions and scoring rules). */
   readonly segmentAttributes?: readonly PluginSegmentAttribute[];
+  /** MATCHES functions over the plugin's tables (`loyalty_entries MATCHES (kind = 'REDEEM', count >= 2)`). */
+  readonly segmentFunctions?: readonly PluginSegmentFunction[];
   /** Lead scoring rules that apply in every shop, next to the shop's own (docs/crm.md). */
   readonly scoringRules?: readonly PluginScoringRule[];
   /** Step types journeys can use (`{ "id": "award", "type": "AWARD_POINTS", "points": 100 }`). */
@@ -93,6 +95,24 @@ export interface PluginSegmentAttribute {
   example: string;
   /** For `enum`: each value and its SQL predicate. */
   values?: Record<string, string>;
+}
+
+/**
+ * A MATCHES function: rows of one of the plugin's tables (with `tenant_id` and `customer_id`),
+ * narrowed by filter arguments and totalled per customer (`count`, and `totals` of your own).
+ * A customer matches when the totals hold, as for `orders_placed MATCHES (...)`.
+ */
+export interface PluginSegmentFunction {
+  /** snake_case, not one of core's (e.g. `loyalty_entries`). */
+  name: string;
+  description: string;
+  example: string;
+  /** `kokyaku.<plugin>_...`: the rows, read as alias `r`. */
+  table: string;
+  /** Arguments that narrow the rows, each compared with a column of the table. */
+  filters: readonly { name: string; type: 'text' | 'integer' | 'money' | 'timestamp'; column: string; description: string }[];
+  /** Totals per customer besides `count` (always there), e.g. `{ name: 'sum_points', type: 'integer', sql: 'sum(r.points)' }`. */
+  totals?: readonly { name: string; type: 'integer' | 'money'; sql: string; description: string }[];
 }
 
 export type PluginScoringRule = ScoringRuleInput;
@@ -254,6 +274,19 @@ export function definePlugin<Services = unknown>(plugin: KokyakuPlugin<Services>
         throw new PluginError(`${where}: segment attribute "${a.name}": join alias "${String(a.join.alias)}" must start with "${plugin.name}_" (lower case), so that it meets no other alias.`);
       }
       if (!/^kokyaku\.[a-z][a-z0-9_]*$/.test(a.join.table ?? '')) throw new PluginError(`${where}: segment attribute "${a.name}": join table must be a table of schema kokyaku ("kokyaku.${plugin.name}_...").`);
+    }
+  }
+  for (const f of plugin.segmentFunctions ?? []) {
+    const at = `${where}: segment function "${String(f.name)}"`;
+    if (!/^[a-z][a-z0-9_]{1,62}$/.test(f.name ?? '')) throw new PluginError(`${at} must be snake_case.`);
+    if (!new RegExp(`^kokyaku\\.${plugin.name}_[a-z0-9_]{1,40}$`).test(f.table ?? '')) throw new PluginError(`${at}: table must be one of the plugin's ("kokyaku.${plugin.name}_...").`);
+    const names = new Set<string>(['count']);
+    for (const arg of [...(f.filters ?? []), ...(f.totals ?? [])]) {
+      if (!/^[a-z][a-z0-9_]{0,62}$/.test(arg.name ?? '') || names.has(arg.name)) throw new PluginError(`${at}: argument "${String(arg.name)}" must be snake_case and used once ("count" is always there).`);
+      names.add(arg.name);
+    }
+    for (const filter of f.filters ?? []) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(filter.column ?? '')) throw new PluginError(`${at}: filter "${filter.name}" must name a column of the table.`);
     }
   }
   for (const s of plugin.automationSteps ?? []) {

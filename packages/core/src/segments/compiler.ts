@@ -3,7 +3,7 @@ import { currencyDigits } from '../shared/money.js';
 import type { ComparisonOperator, Expr, MatchArgument, Position, Subject, Value } from './ast.js';
 import { addDays, addRelative, anniversaryDays } from './dates.js';
 import { SegmentQueryError, suggest } from './errors.js';
-import { ATTRIBUTES, type AttributeSpec, CALLS, FUNCTIONS, type FunctionArgumentSpec, attributeByName, functionByName } from './language.js';
+import { ATTRIBUTES, type AttributeSpec, CALLS, FUNCTIONS, type FunctionArgumentSpec, type FunctionSpec, type PluginFunctionSpec, attributeByName, functionByName } from './language.js';
 import { parseSegmentQuery } from './parser.js';
 
 export interface CompileOptions {
@@ -31,6 +31,8 @@ export interface CompileOptions {
   customFields?: ReadonlyMap<string, CustomFieldDefinition>;
   /** Attributes plugins add (docs/plugins.md), by name. */
   attributes?: ReadonlyMap<string, AttributeSpec>;
+  /** MATCHES functions plugins add, by name. */
+  functions?: ReadonlyMap<string, PluginFunctionSpec>;
 }
 
 export interface CompiledSegment {
@@ -163,10 +165,9 @@ class Compiler {
   private attribute(subject: Extract<Subject, { kind: 'attribute' }>): AttributeSpec {
     const attribute = attributeByName.get(subject.name) ?? this.options.attributes?.get(subject.name);
     if (attribute) return attribute;
-    if (functionByName.has(subject.name)) {
-      throw new SegmentQueryError(`${subject.name} is a function: write ${subject.name} MATCHES (...)`, subject.pos, {
-        suggestion: functionByName.get(subject.name)!.example,
-      });
+    const fn = functionByName.get(subject.name) ?? this.options.functions?.get(subject.name);
+    if (fn) {
+      throw new SegmentQueryError(`${subject.name} is a function: write ${subject.name} MATCHES (...)`, subject.pos, { suggestion: fn.example });
     }
     const known = [...ATTRIBUTES.map((a) => a.name), ...(this.options.attributes?.keys() ?? [])];
     const hint = suggest(subject.name, [...known, ...FUNCTIONS.map((f) => f.name), 'custom.<field>']);
@@ -461,10 +462,12 @@ class Compiler {
   }
 
   private matches(fn: string, args: MatchArgument[], pos: Position, negated: boolean): Sql {
-    const spec = functionByName.get(fn);
+    const plugin = this.options.functions?.get(fn);
+    const spec: FunctionSpec | undefined = functionByName.get(fn) ?? plugin;
     if (!spec) {
-      const hint = suggest(fn, FUNCTIONS.map((f) => f.name));
-      throw new SegmentQueryError(`Unknown function "${fn}"`, pos, { expected: FUNCTIONS.map((f) => f.name), ...(hint ? { suggestion: hint } : {}) });
+      const names = [...FUNCTIONS.map((f) => f.name), ...(this.options.functions?.keys() ?? [])];
+      const hint = suggest(fn, names);
+      throw new SegmentQueryError(`Unknown function "${fn}"`, pos, { expected: names, ...(hint ? { suggestion: hint } : {}) });
     }
     const filters: Sql[] = [];
     const aggregates: { sql: Sql; zeroPasses: boolean }[] = [];
@@ -483,11 +486,13 @@ class Compiler {
     for (const arg of args) {
       const a = argSpec(arg);
       if (a.role === 'aggregate') {
-        const expression = {
-          count: fn === 'products_purchased' ? 'count(distinct o.id)' : 'count(*)',
-          sum_quantity: 'sum(l.quantity)',
-          sum_amount: 'sum(o.total_minor)',
-        }[a.name as 'count' | 'sum_quantity' | 'sum_amount'];
+        const expression = plugin
+          ? plugin.totals[a.name]!
+          : {
+              count: fn === 'products_purchased' ? 'count(distinct o.id)' : 'count(*)',
+              sum_quantity: 'sum(l.quantity)',
+              sum_amount: 'sum(o.total_minor)',
+            }[a.name as 'count' | 'sum_quantity' | 'sum_amount'];
         const type = a.type === 'money' ? 'money' : 'integer';
         const test = (value: Value, op: ComparisonOperator) => {
           const n = this.expectNumber(value, arg.name);
@@ -503,6 +508,13 @@ class Compiler {
         continue;
       }
       const filter = (op: ComparisonOperator, value: Value): Sql => {
+        if (plugin) {
+          const column = plugin.columns[a.name]!;
+          if (a.type !== 'text') return this.ordered(column, a.type, op, value, a.name, true);
+          if (op !== '=' && op !== '!=') throw new SegmentQueryError(`${arg.name} is compared with = or !=`, arg.pos, { expected: ['=', '!='] });
+          const text = this.param(this.expectString(value, arg.name), 'text');
+          return op === '=' ? `(${column} = ${text})` : `(${column} is distinct from ${text})`;
+        }
         switch (a.name) {
           case 'date':
             return this.ordered(`${table}.${fn === 'events' ? 'occurred_at' : 'placed_at'}`, 'timestamp', op, value, 'date', false);
@@ -528,7 +540,9 @@ class Compiler {
     if (aggregates.length === 0) aggregates.push({ sql: `(${fn === 'products_purchased' ? 'count(distinct o.id)' : 'count(*)'} >= 1)`, zeroPasses: false });
 
     let from: Sql;
-    if (fn === 'events') {
+    if (plugin) {
+      from = `select r.customer_id from ${plugin.table} r where r.tenant_id = $1`;
+    } else if (fn === 'events') {
       this.events = true;
       from = `select e.customer_id from kokyaku.events e where e.tenant_id = $1 and e.customer_id is not null`;
     } else if (fn === 'orders_placed') {
@@ -539,7 +553,7 @@ class Compiler {
         (joinProducts ? ' join kokyaku.products p on p.id = l.product_id' : '') +
         ` where o.tenant_id = $1 and o.status = 'PLACED'`;
     }
-    const customerColumn = fn === 'events' ? 'e.customer_id' : 'o.customer_id';
+    const customerColumn = plugin ? 'r.customer_id' : fn === 'events' ? 'e.customer_id' : 'o.customer_id';
     if (this.options.scope) filters.push(`(${this.options.scope(customerColumn)})`);
     const where = filters.length ? ` and ${filters.join(' and ')}` : '';
     const having = aggregates.map((a) => a.sql).join(' and ');

@@ -94,6 +94,19 @@ export interface FunctionSpec {
   args: readonly FunctionArgumentSpec[];
 }
 
+/**
+ * A MATCHES function of a plugin: rows of one of its tables (alias `r`, with `tenant_id` and
+ * `customer_id`), filtered by its arguments and totalled per customer.
+ */
+export interface PluginFunctionSpec extends FunctionSpec {
+  /** `kokyaku.<table>`: read as `r`. */
+  table: string;
+  /** Filter arguments: the column of `r` each compares. */
+  columns: Record<string, string>;
+  /** Aggregate arguments: the SQL total each compares (`count` is `count(*)`). */
+  totals: Record<string, string>;
+}
+
 export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'products_purchased',

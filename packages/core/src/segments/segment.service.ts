@@ -80,6 +80,7 @@ export class SegmentService {
       scope: options.scope,
       customFields,
       attributes: this.plugins.attributes,
+      functions: this.plugins.functions,
     });
   }
 
