@@ -98,6 +98,9 @@ describe('the loyalty plugin', () => {
     expect(redeemers.customers.map((c) => c.externalId)).toEqual(['C-1']);
     expect(await kokyaku.segments.count(ctx(), "loyalty_entries MATCHES (kind = 'REDEEM', count >= 3)")).toBe(0);
     expect(await kokyaku.segments.count(ctx(), "NOT loyalty_entries MATCHES (kind = 'REDEEM')")).toBe(await kokyaku.segments.count(ctx(), 'number_of_orders >= 0') - 1);
+    // The examples of docs/segments.md.
+    expect(await kokyaku.segments.count(ctx(), 'points_balance >= 500 AND rfm_group = AT_RISK')).toBeGreaterThanOrEqual(0);
+    expect(await kokyaku.segments.count(ctx(), "loyalty_entries MATCHES (kind = 'REDEEM', date > -90d, count >= 2)")).toBe(1);
     const typo = await failure(kokyaku.segments.count(ctx(), "loyalty_entrys MATCHES (kind = 'REDEEM')"));
     expect(typo.details).toMatchObject({ suggestion: 'loyalty_entries' });
     const badArg = await failure(kokyaku.segments.count(ctx(), "loyalty_entries MATCHES (knd = 'REDEEM')"));
