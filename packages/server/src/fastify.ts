@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import fastifyApollo from '@as-integrations/fastify';
 import type { Kokyaku } from '@kokyaku/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
+import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
 import { messagingFetchHandler } from './messaging-routes.js';
 
 export interface KokyakuFastifyOptions extends ApolloOptions {
@@ -15,6 +17,8 @@ export interface KokyakuFastifyOptions extends ApolloOptions {
    * path under the prefix, e.g. `/m`; point `messaging.publicUrl` there. Default: not served.
    */
   messagingPath?: string;
+  /** Serve the GraphiQL explorer to browsers at the API's path (works offline). Default off. */
+  explorer?: boolean | ExplorerOptions;
 }
 
 /**
@@ -31,8 +35,24 @@ export async function kokyakuFastify(kokyaku: Kokyaku, options: KokyakuFastifyOp
     app.addHook('onClose', async () => {
       await apollo.stop();
     });
+    const path = options.path ?? '/graphql';
+    if (options.explorer) {
+      const assets = explorerAssets();
+      const settings = options.explorer === true ? {} : options.explorer;
+      app.get(`${path}/__explorer/:file`, async (request, reply) => {
+        const asset = assets.get((request.params as { file: string }).file);
+        if (!asset) return reply.code(404).send();
+        return reply.type(asset.type === 'css' ? 'text/css' : 'text/javascript').header('cache-control', 'public, max-age=86400').send(await readFile(asset.path));
+      });
+      // Browsers asking for a page get the explorer; GraphQL GETs (with ?query=) go to Apollo.
+      app.addHook('onRequest', async (request, reply) => {
+        const url = new URL(request.url, 'http://localhost');
+        if (request.method !== 'GET' || !url.pathname.endsWith(path) || url.searchParams.has('query') || !request.headers.accept?.includes('text/html')) return;
+        return reply.type('text/html').send(explorerHtml(url.pathname, settings));
+      });
+    }
     await app.register(fastifyApollo(apollo), {
-      path: options.path ?? '/graphql',
+      path,
       context: async (request: FastifyRequest) => createGraphQLContext(kokyaku, await options.identify(request)),
     });
     if (options.messagingPath) {
