@@ -46,28 +46,32 @@ describeMount(
     let output = '';
     next.stdout!.on('data', (chunk) => (output += chunk));
     next.stderr!.on('data', (chunk) => (output += chunk));
-    const deadline = Date.now() + 60_000;
-    while (!/Ready in/.test(output)) {
-      if (next.exitCode !== null || Date.now() > deadline) throw new Error(`next dev did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const endpoint = `http://127.0.0.1:${port}/api/crm`;
-    // The first request compiles the route and starts Kokyaku in the Next.js process.
-    const first = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', ...SESSION_HEADERS }, body: '{"query":"{ segments { totalCount } }"}' });
-    if (!first.ok) throw new Error(`the route answered ${first.status}:\n${await first.text()}\n${output}`);
-    return {
-      url: endpoint,
-      adminHeaders: SESSION_HEADERS,
-      kokyaku,
-      close: async () => {
+    const close = async () => {
+      if (next.exitCode === null && next.signalCode === null) {
         const exited = new Promise((resolve) => next.once('exit', resolve));
         process.kill(-next.pid!, 'SIGTERM');
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-        if (next.exitCode === null) process.kill(-next.pid!, 'SIGKILL');
-        await kokyaku.close();
-        await dropTestDatabase(adminUrl, url);
-      },
+        if (next.exitCode === null && next.signalCode === null) process.kill(-next.pid!, 'SIGKILL');
+      }
+      await kokyaku.close();
+      await dropTestDatabase(adminUrl, url);
     };
+    const endpoint = `http://127.0.0.1:${port}/api/crm`;
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/Ready in/.test(output)) {
+        if (next.exitCode !== null || Date.now() > deadline) throw new Error(`next dev did not start:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // The first request compiles the route and starts Kokyaku in the Next.js process.
+      const first = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', ...SESSION_HEADERS }, body: '{"query":"{ segments { totalCount } }"}' });
+      if (!first.ok) throw new Error(`the route answered ${first.status}:\n${await first.text()}\n${output}`);
+    } catch (error) {
+      // No orphaned next dev when the start fails.
+      await close();
+      throw error;
+    }
+    return { url: endpoint, adminHeaders: SESSION_HEADERS, kokyaku, close };
   },
   { sessions: true },
 );
