@@ -243,9 +243,13 @@ describe('in a real browser', () => {
     await expect.poll(() => forYou.count(), { timeout: 15_000 }).toBeGreaterThan(0);
     const reasons = await page.getByTestId('for-you').locator('.reason').allInnerTexts();
     expect(reasons.some((r) => /^(Because you|Buy again|Popular)/.test(r))).toBe(true);
-    // What the page shows is what the API gives this customer.
+    // What the page shows is what the API gives this customer: recommendations, and the points of
+    // the loyalty plugin (a plugin field the storefront asks for with a document of its own).
     const shown = await forYou.locator('a').allInnerTexts();
     const demo = (await get('/api/demo-customers')).body[0];
+    const { customer: loyal } = await crm(`query($c: String!) { customer(externalId: $c) { loyalty { balance } } }`, { c: demo.id });
+    expect(loyal.loyalty.balance).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('points').innerText()).toBe(`${loyal.loyalty.balance.toLocaleString('en')} pt`);
     const expected = await crm(`query($c: String!) { recommendations(customerExternalId: $c, strategy: FOR_CUSTOMER, first: 4) { product { name } } }`, { c: demo.id });
     expect(shown).toEqual(expected.recommendations.map((r: { product: { name: string } }) => r.product.name));
     await page.screenshot({ path: path.join(artifacts, 'storefront-for-you.png'), fullPage: true });

@@ -62,6 +62,11 @@ const typeDefs = /* GraphQL */ `
     loyalty: LoyaltyAccount!
   }
 
+  extend type Query {
+    "The signed-in shopper's points (for STOREFRONT callers; null for a visitor)."
+    myLoyalty: LoyaltyAccount
+  }
+
   extend type Mutation {
     "Spends a customer's points. The same idempotencyKey again changes nothing."
     redeemLoyaltyPoints(customerExternalId: String!, points: Int!, idempotencyKey: String!, reason: String): LoyaltyAccount!
@@ -165,6 +170,14 @@ export function loyaltyPlugin(options: LoyaltyOptions = {}): KokyakuPlugin<Loyal
         LoyaltyAccount: {
           entries: (account: AccountSource, args: { first: number }, ctx: PluginResolverContext) => service.ledger(ctx.core, account.customerId, args.first),
         },
+        Query: {
+          myLoyalty: async (_: unknown, _args: unknown, ctx: PluginResolverContext) => {
+            const externalId = ctx.actor?.customerExternalId;
+            if (!externalId) return null;
+            const customer = await ctx.kokyaku.customers.findByExternalId(ctx.core, externalId);
+            return customer ? (await service.accounts(ctx.core, [customer.id]))[0] : null;
+          },
+        },
         Mutation: {
           redeemLoyaltyPoints: async (_: unknown, args: { customerExternalId: string; points: number; idempotencyKey: string; reason?: string | null }, ctx: PluginResolverContext) => {
             const id = await customerId(ctx, args.customerExternalId);
@@ -193,6 +206,7 @@ export function loyaltyPlugin(options: LoyaltyOptions = {}): KokyakuPlugin<Loyal
         'LoyaltyEntry.reason': ['ADMIN', 'MARKETER', 'SUPPORT'],
         'LoyaltyEntry.expiresAt': 'inherit',
         'LoyaltyEntry.createdAt': 'inherit',
+        'Query.myLoyalty': ['STOREFRONT'],
         'Mutation.redeemLoyaltyPoints': ['ADMIN', 'SUPPORT'],
         'Mutation.awardLoyaltyPoints': ['ADMIN', 'MARKETER', 'SUPPORT'],
       },

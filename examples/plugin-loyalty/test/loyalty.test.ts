@@ -184,7 +184,12 @@ describe('the loyalty plugin', () => {
 
   it('serves Customer.loyalty and the mutations over GraphQL, with role checks', async () => {
     const app = express();
-    const tokens: Record<string, { id: string; roles: ('ADMIN' | 'VIEWER')[] }> = { admin: { id: 'a', roles: ['ADMIN'] }, viewer: { id: 'v', roles: ['VIEWER'] } };
+    const tokens: Record<string, { id: string; roles: ('ADMIN' | 'VIEWER' | 'STOREFRONT')[]; customerExternalId?: string }> = {
+      admin: { id: 'a', roles: ['ADMIN'] },
+      viewer: { id: 'v', roles: ['VIEWER'] },
+      shopper: { id: 's', roles: ['STOREFRONT'], customerExternalId: 'C-4' },
+      visitor: { id: 'x', roles: ['STOREFRONT'] },
+    };
     const router = await kokyakuExpress(kokyaku, { identify: (req) => ({ actor: tokens[String(req.headers.authorization)] ?? null }) });
     app.use('/graphql', router);
     const server = app.listen(0);
@@ -214,6 +219,11 @@ describe('the loyalty plugin', () => {
       const viewerRead = await call('viewer', `{ customer(externalId: "C-4") { loyalty { balance entries(first: 1) { points reason } } } }`);
       expect(viewerRead.data?.customer.loyalty.balance).toBe(100);
       expect(viewerRead.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+      // A storefront reads its own shopper's points, and nobody else's.
+      expect((await call('shopper', `{ myLoyalty { balance } }`)).data).toEqual({ myLoyalty: { balance: 100 } });
+      expect((await call('visitor', `{ myLoyalty { balance } }`)).data).toEqual({ myLoyalty: null });
+      expect((await call('shopper', `{ customer(externalId: "C-4") { loyalty { balance } } }`)).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+      expect((await call('admin', `{ myLoyalty { balance } }`)).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
     } finally {
       await router.stop();
       server.close();

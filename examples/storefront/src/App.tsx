@@ -1,5 +1,5 @@
 import { createKokyakuClient } from '@kokyaku/client';
-import { KokyakuProvider } from '@kokyaku/client/react';
+import { KokyakuProvider, useKokyakuClient } from '@kokyaku/client/react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ProductPage } from './ProductPage.js';
 import { Recommendations } from './Recommendations.js';
@@ -14,21 +14,22 @@ export function App() {
   const path = usePath();
   const session = useQuery({ queryKey: ['session'], queryFn: shopApi.session });
   const shopper = session.data?.customer ?? null;
-  if (path.startsWith('/staff')) {
-    return (
-      <Layout shopper={shopper}>
-        <StaffPage />
-      </Layout>
-    );
-  }
-  // Recommendations need the session cookie the shop sets with /api/session.
-  if (!session.data) return <Layout shopper={null}>{session.error ? <p role="alert">{String(session.error)}</p> : <p>Loading…</p>}</Layout>;
   const product = /^\/products\/(.+)$/.exec(path)?.[1];
+  // Recommendations need the session cookie the shop sets with /api/session.
+  const page = path.startsWith('/staff') ? (
+    <StaffPage />
+  ) : !session.data ? (
+    session.error ? <p role="alert">{String(session.error)}</p> : <p>Loading…</p>
+  ) : product ? (
+    <ProductPage sku={decodeURIComponent(product)} />
+  ) : (
+    <Home shopper={shopper} />
+  );
   return (
     <KokyakuProvider client={shopperClient}>
       {/* A new shopper means new recommendations: the cache is keyed by who is signed in. */}
       <Layout shopper={shopper} key={shopper?.id ?? 'visitor'}>
-        {product ? <ProductPage sku={decodeURIComponent(product)} /> : <Home shopper={shopper} />}
+        {page}
       </Layout>
     </KokyakuProvider>
   );
@@ -51,7 +52,7 @@ function Layout({ shopper, children }: { shopper: Shopper | null; children: Reac
           <Link to="/staff">Staff</Link>
           {shopper ? (
             <span className="who" data-testid="signed-in">
-              {shopper.lastName} {shopper.firstName} 様 <button onClick={() => signOut.mutate()}>Sign out</button>
+              {shopper.lastName} {shopper.firstName} 様 <Points /> <button onClick={() => signOut.mutate()}>Sign out</button>
             </span>
           ) : null}
         </nav>
@@ -59,6 +60,19 @@ function Layout({ shopper, children }: { shopper: Shopper | null; children: Reac
       <main>{children}</main>
     </>
   );
+}
+
+/**
+ * The shopper's loyalty points: a field of the loyalty plugin (examples/plugin-loyalty), so not in
+ * the generated client; the document and its result type are written here.
+ */
+function Points() {
+  const client = useKokyakuClient();
+  const { data } = useQuery({
+    queryKey: ['my-loyalty'],
+    queryFn: () => client.request<{ myLoyalty: { balance: number } | null }, Record<string, never>>('query MyLoyalty { myLoyalty { balance } }'),
+  });
+  return data?.myLoyalty ? <small data-testid="points">{data.myLoyalty.balance.toLocaleString('en')} pt</small> : null;
 }
 
 function Home({ shopper }: { shopper: Shopper | null }) {
