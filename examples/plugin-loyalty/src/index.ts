@@ -81,7 +81,8 @@ type AccountSource = LoyaltyAccount;
  * The loyalty plugin: a points ledger in Kokyaku's database.
  *
  * - Orders earn points (`pointsPerUnit` per unit of the shop currency); a cancellation takes them
- *   back. Points expire after `expiryDays`, oldest first, at each `refresh`.
+ *   back. Points expire after `expiryDays`, oldest first, at each `refresh`. Installed on a shop
+ *   with history, `kokyaku.plugin(loyalty).backfill(ctx)` books the past orders' points once.
  * - Segment attribute `points_balance` (`points_balance >= 500`), usable in segments, journey
  *   conditions and scoring rules; a scoring rule adds 10 points of lead score from 500 points.
  * - GraphQL: `Customer.loyalty { balance lifetimeEarned entries }`, `redeemLoyaltyPoints`,

@@ -143,6 +143,24 @@ export class LoyaltyService {
   }
 
   /**
+   * Books the points of every order recorded before the plugin was installed (each order once:
+   * running it again books nothing). Returns how many orders it looked at.
+   */
+  async backfill(ctx: KokyakuContext, batchSize = 10_000): Promise<number> {
+    let after = '0';
+    let seen = 0;
+    for (;;) {
+      const ids = (
+        await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.orders where tenant_id = $1 and id > $2::bigint order by id limit $3`, [ctx.tenantId, after, batchSize])
+      ).map((r) => r.id);
+      if (ids.length === 0) return seen;
+      await this.syncOrders(ctx, ids.map((orderId) => ({ orderId, customerId: '', placed: true, wasPlaced: false })));
+      seen += ids.length;
+      after = ids.at(-1)!;
+    }
+  }
+
+  /**
    * Adds points to a customer (a journey step, a goodwill gesture). `key` makes it idempotent:
    * the same key again adds nothing and returns false.
    */

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { type Kokyaku, type KokyakuContext, KokyakuError, SYSTEM, bindTenant, sql, transaction } from '@kokyaku/core';
+import { type Kokyaku, type KokyakuContext, KokyakuError, SYSTEM, bindTenant, createKokyaku, sql, transaction } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { kokyakuExpress } from '@kokyaku/server/express';
 import express from 'express';
@@ -53,6 +53,21 @@ describe('the loyalty plugin', () => {
       ['REVERSE', -36],
       ['EARN', 36],
     ]);
+  });
+
+  it('books the points of orders recorded before it was installed, once', async () => {
+    const plain = await createKokyaku({ ...kokyaku.config, plugins: [] });
+    try {
+      await plain.orders.record(plain.context(), [{ externalId: 'O-old', customerExternalId: 'C-old', placedAt: new Date(), lines: [line('BEANS', 1, 4_200)] }]);
+    } finally {
+      await plain.close();
+    }
+    expect(await balance('C-old')).toBe(0);
+    expect(await points.backfill(ctx(), 1)).toBeGreaterThanOrEqual(2);
+    expect(await balance('C-old')).toBe(42);
+    expect(await balance('C-1')).toBe(36);
+    await points.backfill(ctx());
+    expect(await balance('C-old')).toBe(42);
   });
 
   it('serves points_balance to segments, which move as points do', async () => {
