@@ -99,7 +99,7 @@ export class LoyaltyService {
   async ledger(ctx: KokyakuContext, customerId: string, first = 20): Promise<LedgerEntry[]> {
     const rows = await sql<EntryRow>(
       ctx.em,
-      `select ${ENTRY_COLUMNS} from kokyaku.loyalty_ledger where tenant_id = $1 and customer_id = $2::bigint order by id desc limit $3`,
+      `select ${ENTRY_COLUMNS} from kokyaku.loyalty_ledger where tenant_id = $1 and customer_id = $2::bigint order by loyalty_ledger.id desc limit $3`,
       [ctx.tenantId, customerId, Math.min(Math.max(first, 1), 200)],
     );
     return rows.map(mapEntry);
@@ -151,7 +151,7 @@ export class LoyaltyService {
     let seen = 0;
     for (;;) {
       const ids = (
-        await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.orders where tenant_id = $1 and id > $2::bigint order by id limit $3`, [ctx.tenantId, after, batchSize])
+        await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.orders where tenant_id = $1 and id > $2::bigint order by orders.id limit $3`, [ctx.tenantId, after, batchSize])
       ).map((r) => r.id);
       if (ids.length === 0) return seen;
       await this.syncOrders(ctx, ids.map((orderId) => ({ orderId, customerId: '', placed: true, wasPlaced: false })));

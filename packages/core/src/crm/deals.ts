@@ -399,7 +399,7 @@ export class DealService {
     const rows = await sql<{ id: string; deal_id: string; from_stage_id: string | null; to_stage_id: string; actor_id: string | null; moved_at: Date | string }>(
       ctx.em,
       `select id::text as id, deal_id::text as deal_id, from_stage_id::text as from_stage_id, to_stage_id::text as to_stage_id, actor_id, moved_at
-       from kokyaku.deal_stage_history where tenant_id = $1 and deal_id = $2::bigint order by id`,
+       from kokyaku.deal_stage_history where tenant_id = $1 and deal_id = $2::bigint order by deal_stage_history.id`,
       [ctx.tenantId, id],
     );
     return rows.map((r) => ({ id: r.id, dealId: r.deal_id, fromStageId: r.from_stage_id, toStageId: r.to_stage_id, actorId: r.actor_id, movedAt: asDate(r.moved_at) }));

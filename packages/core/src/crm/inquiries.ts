@@ -249,7 +249,7 @@ export class InquiryService {
     const rows = await sql<{ id: string; inquiry_id: string; direction: MessageDirection; author_id: string | null; body: string; sent_at: Date | string }>(
       ctx.em,
       `select id::text as id, inquiry_id::text as inquiry_id, direction, author_id, body, sent_at from kokyaku.inquiry_messages
-       where tenant_id = $1 and inquiry_id = any(kokyaku.json_bigints($2::jsonb)) order by sent_at, id`,
+       where tenant_id = $1 and inquiry_id = any(kokyaku.json_bigints($2::jsonb)) order by sent_at, inquiry_messages.id`,
       [ctx.tenantId, JSON.stringify(wanted)],
     );
     for (const r of rows) result.get(r.inquiry_id)?.push({ id: r.id, inquiryId: r.inquiry_id, direction: r.direction, authorId: r.author_id, body: r.body, sentAt: asDate(r.sent_at) });
@@ -266,7 +266,7 @@ export class InquiryService {
       `select ${COLUMNS} from kokyaku.inquiries
        where tenant_id = $1 and ($2::bigint is null or customer_id = $2::bigint) and ($3::text is null or status = $3) and ($4::text is null or kind = $4)
          and ($5::text is null or assignee_id = $5) and ($6::timestamptz is null or (opened_at, id) < ($6::timestamptz, $7::bigint))
-       order by opened_at desc, id desc limit $8`,
+       order by opened_at desc, inquiries.id desc limit $8`,
       [ctx.tenantId, idParam(args.customerId), args.status ?? null, args.kind ?? null, args.assigneeId ?? null, after?.[0] ?? null, after?.[1] ?? null, first + 1],
     );
     const nodes = rows.slice(0, first).map(mapInquiry);

@@ -200,7 +200,7 @@ export class NoteService {
       `select ${NOTE_COLUMNS} from kokyaku.notes
        where tenant_id = $1 and ($2::bigint is null or customer_id = $2::bigint) and ($3::bigint is null or company_id = $3::bigint) and ($4::bigint is null or deal_id = $4::bigint)
          and ($5::boolean is null or (not pinned, created_at, id) > (not $5::boolean, $6::timestamptz, $7::bigint))
-       order by pinned desc, created_at desc, id desc limit $8`,
+       order by pinned desc, created_at desc, notes.id desc limit $8`,
       [ctx.tenantId, idParam(about.customerId), idParam(about.companyId), idParam(about.dealId), after ? after[0] === 'true' : null, after?.[1] ?? null, after?.[2] ?? null, first + 1],
     );
     const nodes = rows.slice(0, first).map(mapNote);
@@ -299,7 +299,7 @@ export class TaskService {
          and (not $4 or (status = 'OPEN' and due_at < $5::timestamptz))
          and ($6::bigint is null or customer_id = $6::bigint) and ($7::bigint is null or company_id = $7::bigint) and ($8::bigint is null or deal_id = $8::bigint)
          and ($9::timestamptz is null or (coalesce(due_at, 'infinity'), id) > ($9::timestamptz, $10::bigint))
-       order by coalesce(due_at, 'infinity'), id limit $11`,
+       order by coalesce(due_at, 'infinity'), tasks.id limit $11`,
       [
         ctx.tenantId,
         filter.assigneeId ?? null,

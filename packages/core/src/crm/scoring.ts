@@ -213,14 +213,14 @@ export class ScoringService {
 
   /** The shop's rules, then those of plugins. */
   async rules(ctx: KokyakuContext): Promise<ScoringRule[]> {
-    return [...(await sql<RuleRow>(ctx.em, `select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1 order by id`, [ctx.tenantId])).map(mapRule), ...this.pluginRules];
+    return [...(await sql<RuleRow>(ctx.em, `select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1 order by scoring_rules.id`, [ctx.tenantId])).map(mapRule), ...this.pluginRules];
   }
 
   /** The rules and the bands in one statement (what every rescore needs). */
   private async settings(ctx: KokyakuContext): Promise<{ rules: ScoringRule[]; bands: ScoringBands }> {
     const row = await sqlOne<{ rules: RuleRow[]; hot: number | null; warm: number | null }>(
       ctx.em,
-      `select coalesce((select jsonb_agg(r order by r.id) from (select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1) r), '[]') as rules,
+      `select coalesce((select jsonb_agg(r order by r.id::bigint) from (select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1) r), '[]') as rules,
               s.hot, s.warm
        from (select 1) one left join kokyaku.scoring_settings s on s.tenant_id = $1`,
       [ctx.tenantId],

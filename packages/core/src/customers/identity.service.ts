@@ -109,7 +109,7 @@ export class IdentityService {
     const rows = await sql<ProfileRow>(
       ctx.em,
       `select id::text as id, external_id, placeholder, erased_at, tags, custom_fields, ${PROFILE.map((c) => (c === 'birthday' ? "to_char(birthday, 'YYYY-MM-DD') as birthday" : c)).join(', ')}
-       from kokyaku.customers where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb)) order by id ${lock ? 'for update' : ''}`,
+       from kokyaku.customers where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb)) order by customers.id ${lock ? 'for update' : ''}`,
       [ctx.tenantId, JSON.stringify(ids)],
     );
     const byId = new Map(rows.map((r) => [r.id, r]));

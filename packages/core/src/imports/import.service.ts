@@ -382,7 +382,7 @@ export class ImportService {
       started_at: Date | string;
       updated_at: Date | string;
       finished_at: Date | string | null;
-    }>(ctx.em, `select id::text as id, kind, file_name, status, rows_read, rows_failed, rows_applied, started_at, updated_at, finished_at from kokyaku.import_runs where tenant_id = $1 order by id desc limit $2`, [
+    }>(ctx.em, `select id::text as id, kind, file_name, status, rows_read, rows_failed, rows_applied, started_at, updated_at, finished_at from kokyaku.import_runs where tenant_id = $1 order by import_runs.id desc limit $2`, [
       ctx.tenantId,
       Math.min(Math.max(options.first ?? 20, 1), 100),
     ]);

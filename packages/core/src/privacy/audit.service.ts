@@ -90,7 +90,7 @@ export class AuditService {
        where tenant_id = $1 and ($2::bigint is null or customer_id = $2::bigint) and ($3::text is null or actor_id = $3)
          and ($4::text is null or action = $4) and ($5::timestamptz is null or at >= $5) and ($6::timestamptz is null or at < $6)
          and ($7::bigint is null or id < $7::bigint)
-       order by id desc
+       order by audit_log.id desc
        limit $8`,
       [ctx.tenantId, filter.customerId ?? null, filter.actorId ?? null, filter.action ?? null, filter.from ?? null, filter.to ?? null, after, first + 1],
     );

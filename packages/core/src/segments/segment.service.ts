@@ -221,7 +221,7 @@ export class SegmentService {
       `select id::text as id, segment_id::text as segment_id, customer_id::text as customer_id, change, occurred_at
        from kokyaku.segment_changes
        where tenant_id = $1 and ($2::bigint is null or id > $2::bigint) and ($3::bigint is null or customer_id = $3::bigint)
-       order by id limit $4`,
+       order by segment_changes.id limit $4`,
       [ctx.tenantId, options.afterId ?? null, options.customerId ?? null, Math.min(options.limit ?? 1000, 10_000)],
     );
     return rows.map((r) => ({ id: r.id, segmentId: r.segment_id, customerId: r.customer_id, change: r.change, occurredAt: asDate(r.occurred_at) }));
