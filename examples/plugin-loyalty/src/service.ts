@@ -126,10 +126,13 @@ export class LoyaltyService {
                  case when o.status = 'PLACED' then floor(o.total_minor::numeric / $3::numeric * $4::numeric)::int else 0 end as points
           from kokyaku.orders o where o.tenant_id = $1 and o.id = any(kokyaku.json_bigints($2::jsonb))
         ),
+        -- Per order, a probe of the order index: what is booked for it so far.
         booked as (
-          select w.*, coalesce(sum(l.points), 0)::int as booked, count(l.id)::int as entries
-          from wanted w left join kokyaku.loyalty_ledger l on l.tenant_id = $1 and l.order_id = w.order_id and l.kind in ('EARN', 'REVERSE')
-          group by w.order_id, w.customer_id, w.placed_at, w.points
+          select w.*, b.booked, b.entries from wanted w
+          cross join lateral (
+            select coalesce(sum(l.points), 0)::int as booked, count(*)::int as entries
+            from kokyaku.loyalty_ledger l where l.tenant_id = $1 and l.order_id = w.order_id and l.kind in ('EARN', 'REVERSE')
+          ) b
         )
         insert into kokyaku.loyalty_ledger (tenant_id, customer_id, kind, points, order_id, source_key, expires_at)
         select $1, customer_id, case when points > booked then 'EARN' else 'REVERSE' end, points - booked, order_id,
