@@ -358,8 +358,8 @@ ${list('for-you', forYou)}
 
   app.use('/api', api);
 
-  // The React storefront (examples/storefront), built by Vite when the shop starts (about a
-  // second) and served from memory under /storefront/.
+  // The React storefront (examples/storefront), built by Vite when the shop starts (under a
+  // second here) and served from memory under /storefront/.
   if (storefront) {
     const files = await buildStorefront();
     app.get(/^\/storefront(\/.*)?$/, (req, res) => {

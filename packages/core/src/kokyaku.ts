@@ -194,13 +194,15 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       recommendations.forget(ctx.tenantId);
       // Orders placed now (new, or placed again after a cancellation) may start journeys.
       await captureOrders(ctx, changes.flatMap((c) => (c.after && !c.before ? [c.after.orderId] : [])));
-      await plugins.orderRecorded(
-        ctx,
-        changes.map((c) => {
-          const state = (c.after ?? c.before)!;
-          return { orderId: state.orderId, customerId: state.customerId, placed: c.after !== null, wasPlaced: c.before !== null };
-        }),
-      );
+      if (plugins.has('orderRecorded')) {
+        await plugins.orderRecorded(
+          ctx,
+          changes.map((c) => {
+            const state = (c.after ?? c.before)!;
+            return { orderId: state.orderId, customerId: state.customerId, placed: c.after !== null, wasPlaced: c.before !== null };
+          }),
+        );
+      }
     }),
     // An event changes no order figure: new placeholder customers are scored and placed like any
     // new customer; for the others only lead scores and the segments reading events or scores can change.

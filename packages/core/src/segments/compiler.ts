@@ -55,14 +55,18 @@ export interface CompiledSegment {
   joins: string[];
 }
 
+/** The joins a compiled segment needs besides the facts `f`, the customer `c` and the scores `s`: the lead score `ls` and plugins' tables, each on `f.customer_id`. */
+export function segmentJoins(compiled: Pick<CompiledSegment, 'leadScore'> & { joins?: readonly string[] }): string {
+  return (compiled.leadScore ? ` left join kokyaku.lead_scores ls on ls.customer_id = f.customer_id` : '') + (compiled.joins?.length ? ` ${compiled.joins.join(' ')}` : '');
+}
+
 /** The FROM clause a compiled segment's `where` reads: the facts `f`, and `c`, `s`, `ls` and plugins' joins when it needs them. */
 export function segmentFrom(compiled: Pick<CompiledSegment, 'profile' | 'scores' | 'leadScore'> & { joins?: readonly string[] }): string {
   return (
     `kokyaku.customer_facts f` +
     (compiled.profile ? ` join kokyaku.customers c on c.id = f.customer_id` : '') +
     (compiled.scores ? ` left join kokyaku.customer_scores s on s.customer_id = f.customer_id` : '') +
-    (compiled.leadScore ? ` left join kokyaku.lead_scores ls on ls.customer_id = f.customer_id` : '') +
-    (compiled.joins?.length ? ` ${compiled.joins.join(' ')}` : '')
+    segmentJoins(compiled)
   );
 }
 

@@ -6,7 +6,7 @@ import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
-import { type CompiledSegment, compileSegmentQuery, segmentFrom } from './compiler.js';
+import { type CompiledSegment, compileSegmentQuery, segmentFrom, segmentJoins } from './compiler.js';
 import { type CustomFieldDefinition, loadDefinitions } from '../crm/custom-fields.js';
 import { todayIn } from './dates.js';
 import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
@@ -103,7 +103,7 @@ export class SegmentService {
     const compiled = await this.compile(ctx, query, { firstParam: 4 });
     const rows = await sql<Parameters<typeof mapCustomer>[0]>(
       ctx.em,
-      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}${compiled.leadScore ? ' left join kokyaku.lead_scores ls on ls.customer_id = c.id' : ''}${compiled.joins.length ? ` ${compiled.joins.join(' ')}` : ''}
+      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}${segmentJoins(compiled)}
        where f.tenant_id = $1 and ($2::bigint is null or f.customer_id > $2::bigint) and ${compiled.where}
        order by f.customer_id limit $3`,
       [ctx.tenantId, afterId, first + 1, ...compiled.params],
