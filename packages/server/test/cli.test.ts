@@ -20,12 +20,13 @@ afterAll(() => {
  * Runs the CLI exactly as `pnpm kokyaku` does. `direct`: in one node process (tsx as a loader),
  * so that a SIGKILL hits the process doing the work, not tsx's launcher.
  */
-function kokyaku(args: string[], env: Record<string, string | undefined> = {}, direct = false) {
+function kokyaku(args: string[], env: Record<string, string | undefined> = {}, direct = false, cwd = root) {
   const command = direct ? process.execPath : tsx;
   const prefix = direct ? ['--import', 'tsx', '--conditions=@kokyaku/source'] : ['--conditions=@kokyaku/source'];
   const child = spawn(command, [...prefix, entry, ...args], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: undefined, KOKYAKU_ADMIN_TOKEN: undefined, ...env },
+    cwd,
+    // The workspace's tsconfig wherever the command runs (its decorators need it).
+    env: { ...process.env, DATABASE_URL: undefined, KOKYAKU_ADMIN_TOKEN: undefined, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json'), ...env },
   });
   children.push(child);
   let stdout = '';
@@ -62,6 +63,69 @@ describe('kokyaku CLI', () => {
     const port = await kokyaku(['serve', '--port', 'abc']).done;
     expect(port.code).not.toBe(0);
     expect(port.stderr).toMatch(/port number/);
+  });
+
+  it('prints one clear line for every failure, whether commander or a command finds it', async () => {
+    const url = await createTestDatabase(inject('kokyakuAdminUrl'));
+    const failures: [string[], RegExp][] = [
+      [['import', 'custmr', 'x.csv'], /kind must be one of customers, products, orders, events \(not "custmr"\)/],
+      [['import', 'customers', 'x.csv', '--encoding', 'latin1'], /the encoding must be one of utf-8, shift_jis \(not "latin1"\)/],
+      [['export', 'customers', 'x.xml', '--format', 'xml'], /the format must be one of csv, json/],
+      [['import', 'customers', '/nonexistent/members.csv'], /^kokyaku: Cannot read \/nonexistent\/members\.csv: no such file\.$/m],
+      [['import', 'orders', 'x.csv', '--map', 'nonsense'], /^kokyaku: --map takes field=header, not "nonsense"\.$/m],
+      [['--currency', 'yen', 'migrate'], /^kokyaku: shop\.currency "yen" must be an ISO 4217 code/m],
+      [['--config', '/nonexistent/kokyaku.config.json', 'migrate'], /^kokyaku: cannot read the configuration file \/nonexistent\/kokyaku\.config\.json: no such file\.$/m],
+    ];
+    const results = await Promise.all(failures.map(([args]) => kokyaku(args, { DATABASE_URL: url }).done));
+    results.forEach(({ code, stderr }, i) => {
+      expect(code, failures[i]![0].join(' ')).toBe(1);
+      expect(stderr, failures[i]![0].join(' ')).toMatch(failures[i]![1]);
+      // One line of what went wrong (and a pointer to --help), never a page of usage or a stack.
+      expect(stderr.split('\n').filter((l) => l && !l.startsWith('kokyaku: using') && !l.startsWith('kokyaku: shop ')).length, stderr).toBeLessThanOrEqual(2);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    });
+  });
+
+  it('takes the shop settings from a config file, the environment and flags, derives the rest, and prints them', async () => {
+    const url = await createTestDatabase(inject('kokyakuAdminUrl'));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-cli-shop-'));
+    try {
+      // A Japanese member list: phones written the Japanese way, one of them no phone at all.
+      await fs.writeFile(path.join(dir, 'members.csv'), '会員番号,氏名,電話番号\nJ-1,山田 花子,090-1234-5678\nJ-2,佐藤 太郎,03-1234-5678\nJ-3,鈴木 一郎,12\n');
+      await fs.writeFile(path.join(dir, 'kokyaku.config.json'), JSON.stringify({ shop: { timeZone: 'Asia/Tokyo' } }));
+      const imported = await kokyaku(['import', 'customer', 'members.csv'], { DATABASE_URL: url, KOKYAKU_CURRENCY: undefined, KOKYAKU_DEFAULT_COUNTRY: undefined, KOKYAKU_TIME_ZONE: undefined }, false, dir).done;
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(imported.stderr).toMatch(/kokyaku: using DATABASE_URL and kokyaku\.config\.json/);
+      expect(imported.stderr).toMatch(/shop currency JPY, time zone Asia\/Tokyo, country JP \(currency, country not set, so derived/);
+      expect(imported.stdout).toContain('3 rows read, 3 stored (1 without a value that could not be read), 0 refused');
+      expect(imported.stdout).toMatch(/line 4, 電話番号: warning: Not a phone number/);
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      const { rows } = await db.query(`select external_id, phone from kokyaku.customers order by external_id`);
+      await db.end();
+      expect(rows).toEqual([
+        { external_id: 'J-1', phone: '+819012345678' },
+        { external_id: 'J-2', phone: '+81312345678' },
+        { external_id: 'J-3', phone: null },
+      ]);
+
+      // The environment beats the file, a flag beats both; a fresh server takes JPY orders.
+      const serve = kokyaku(['serve', '--port', '0', '--country', 'JP'], { DATABASE_URL: url, KOKYAKU_ADMIN_TOKEN: 't', KOKYAKU_TIME_ZONE: 'Asia/Tokyo', KOKYAKU_CURRENCY: 'JPY' }, false, dir);
+      const [, endpoint] = (await serve.waitFor(/GraphQL API at (\S+)/)) as unknown as [string, string];
+      const res = await gql(
+        endpoint,
+        `mutation { recordOrders(orders: [{ externalId: "o1", customerExternalId: "J-1", placedAt: "2026-01-01T00:00:00+09:00", currency: "JPY",
+           lines: [{ productExternalId: "p1", quantity: 2, unitPrice: 1500 }] }]) { created errors { field message } } }`,
+        {},
+        { authorization: 'Bearer t' },
+      );
+      expect(res.data).toEqual({ recordOrders: { created: 1, errors: [] } });
+      serve.child.kill('SIGTERM');
+      const served = await serve.done;
+      expect(served.stderr).toMatch(/shop currency JPY, time zone Asia\/Tokyo, country JP\n/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails clearly when DATABASE_URL points nowhere', async () => {

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import timezones from 'countries-and-timezones';
+import countryToCurrency from 'country-to-currency';
 import { DEFAULT_RFM_GRID, type RfmGrid, validateRfmGrid } from '../analytics/rfm.js';
 import type { KokyakuPlugin } from '../plugins/plugin.js';
 import type { ChannelAdapter, EmailConfig, LineConfig, SmsProvider, TwilioConfig } from '../automation/channels.js';
@@ -175,11 +177,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       },
     },
     defaultTenant: env.KOKYAKU_TENANT || 'default',
-    shop: {
-      timeZone: env.KOKYAKU_TIME_ZONE || 'UTC',
-      currency: env.KOKYAKU_CURRENCY || 'USD',
-      defaultCountry: env.KOKYAKU_DEFAULT_COUNTRY || 'US',
-    },
+    shop: resolveShop(shopFromEnv(env)).shop,
     imports: { directory: env.KOKYAKU_IMPORT_DIR ? path.resolve(env.KOKYAKU_IMPORT_DIR) : null },
     messaging: {
       publicUrl: env.KOKYAKU_PUBLIC_URL || null,
@@ -236,8 +234,59 @@ export function mergeConfig<T>(base: T, override: DeepPartial<T> | undefined): T
  */
 export function defineConfig(user: KokyakuUserConfig = {}, env: NodeJS.ProcessEnv = process.env): KokyakuConfig {
   const config = mergeConfig(defaultConfig(env), user);
+  // The shop's settings are derived from what was given (here or in the environment) as a whole.
+  config.shop = resolveShop({ ...shopFromEnv(env), ...definedOnly(user.shop ?? {}) }).shop;
   validateConfig(config);
   return config;
+}
+
+/** The shop settings of `KOKYAKU_CURRENCY`, `KOKYAKU_TIME_ZONE` and `KOKYAKU_DEFAULT_COUNTRY` (those set). */
+export function shopFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ShopConfig> {
+  return definedOnly({
+    currency: env.KOKYAKU_CURRENCY || undefined,
+    timeZone: env.KOKYAKU_TIME_ZONE || undefined,
+    defaultCountry: env.KOKYAKU_DEFAULT_COUNTRY || undefined,
+  });
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null && v !== '')) as Partial<T>;
+}
+
+/** The countries whose currency this is (ISO 3166-1 alpha-2). */
+function countriesOfCurrency(currency: string): string[] {
+  return Object.entries(countryToCurrency as Record<string, string>)
+    .filter(([, c]) => c === currency)
+    .map(([country]) => country);
+}
+
+/**
+ * A shop's settings from the ones given, the others derived where they follow: the country from
+ * the time zone (Asia/Tokyo: JP) or from a currency only one country uses (JPY: JP), the
+ * currency from the country (JP: JPY), the time zone from a country whose clocks all read the
+ * same (JP: Asia/Tokyo).
+ * What cannot be derived is UTC, US and USD. `derived` names the settings that were derived or
+ * defaulted, for a start-up line that says where each value came from.
+ */
+export function resolveShop(given: Partial<ShopConfig>): { shop: ShopConfig; derived: (keyof ShopConfig)[] } {
+  const shop: Partial<ShopConfig> = { ...given };
+  if (!shop.defaultCountry && shop.timeZone) {
+    const country = timezones.getTimezone(shop.timeZone)?.countries[0];
+    if (country) shop.defaultCountry = country;
+  }
+  if (!shop.defaultCountry && shop.currency) {
+    const countries = countriesOfCurrency(shop.currency);
+    if (countries.length === 1) shop.defaultCountry = countries[0];
+  }
+  if (!shop.currency && shop.defaultCountry) shop.currency = (countryToCurrency as Record<string, string>)[shop.defaultCountry];
+  if (!shop.timeZone && shop.defaultCountry) {
+    // A country whose clocks all read the same (JP; DE with Büsingen) has one time zone in effect.
+    const zones = (timezones.getCountry(shop.defaultCountry)?.timezones ?? []).map((name) => timezones.getTimezone(name)).filter((z) => z !== null);
+    if (zones.length > 0 && zones.every((z) => z.utcOffset === zones[0]!.utcOffset && z.dstOffset === zones[0]!.dstOffset)) shop.timeZone = zones[0]!.name;
+  }
+  const complete: ShopConfig = { timeZone: shop.timeZone ?? 'UTC', currency: shop.currency ?? 'USD', defaultCountry: shop.defaultCountry ?? 'US' };
+  const derived = (['currency', 'timeZone', 'defaultCountry'] as const).filter((key) => given[key] === undefined);
+  return { shop: complete, derived };
 }
 
 export class ConfigError extends Error {

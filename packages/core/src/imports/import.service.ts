@@ -56,6 +56,11 @@ export interface ImportProblem {
   column: string | null;
   reason: string;
   value?: string;
+  /**
+   * True for a warning: the row was stored without this value (a bad phone, email or other
+   * optional cell). False (or absent): the row was refused.
+   */
+  stored?: boolean;
 }
 
 export interface ImportProgress {
@@ -75,7 +80,9 @@ export interface ImportResult extends ImportProgress {
   mapping: ColumnMapping;
   /** Rows stored (or, in a dry run, that would be). */
   rowsValid: number;
-  /** The first problems (all of them are in the error report). */
+  /** Of those, the rows stored without an optional value that could not be read (each a warning). */
+  rowsWarned: number;
+  /** The first problems, refusals and warnings, by line (all of them are in the error report). */
   problems: ImportProblem[];
   /** True when this run picked up a run of the same file that had stopped half-way. */
   resumed: boolean;
@@ -110,7 +117,21 @@ interface Staged {
   key: string;
   doc: Record<string, unknown> | null;
   error: ImportProblem | null;
+  /** Optional values left out of `doc`, each with its reason. */
+  warnings: ImportProblem[] | null;
 }
+
+/**
+ * The fields of each kind that a row can do without: a value of one that cannot be read or is
+ * refused by ingestion is left out, the row is stored, and the value is reported as a warning.
+ * Every other field (ids, names and prices of products, everything of an order) refuses the row.
+ */
+const OPTIONAL_FIELDS: Record<ImportKind, ReadonlySet<string>> = {
+  customers: new Set(['email', 'phone', 'firstName', 'lastName', 'firstNameKana', 'lastNameKana', 'birthday', 'city', 'region', 'country', 'tags', 'customFields', 'emailConsent', 'createdAt']),
+  products: new Set(),
+  orders: new Set(),
+  events: new Set(),
+};
 
 const KEEP_PROBLEMS = 100;
 
@@ -196,6 +217,7 @@ export class ImportService {
     const problems: ImportProblem[] = [];
     let mapping: ColumnMapping | null = null;
     let rowsValid = 0;
+    let rowsWarned = 0;
 
     if (!run || run.status === 'STAGING') {
       let pending: Staged[] = [];
@@ -210,21 +232,29 @@ export class ImportService {
             const { line, ...order } = doc;
             return { ...order, lines: [line] };
           };
-          const errors = await this.sinks.validate(ctx, options.kind, docs.map((s) => asInput(s.doc!)));
-          for (const e of errors) {
+          const inputs = docs.map((s) => asInput(s.doc!));
+          const left = this.leaveOutOptional(options.kind, inputs, await this.sinks.validate(ctx, options.kind, inputs));
+          for (const [index, dropped] of left.warnings) {
+            const staged = docs[index]!;
+            staged.warnings = [...(staged.warnings ?? []), ...dropped.map((w) => this.problem(staged.line, options.kind, mapping!, w, true))];
+          }
+          for (const e of left.errors) {
             const staged = docs[e.index]!;
             if (staged.error) continue;
-            staged.error = { line: staged.line, column: mapping!.headers[columnField(options.kind, e.field)] ?? e.field, reason: e.message };
+            staged.error = this.problem(staged.line, options.kind, mapping!, e, false);
             progress.rowsFailed++;
-            if (problems.length < KEEP_PROBLEMS) problems.push(staged.error);
+          }
+          for (const staged of batch) {
+            for (const p of staged.error ? [staged.error] : (staged.warnings ?? [])) if (problems.length < KEEP_PROBLEMS) problems.push(p);
           }
           rowsValid += batch.filter((s) => s.doc && !s.error).length;
+          rowsWarned += batch.filter((s) => s.doc && !s.error && s.warnings?.length).length;
           return;
         }
         await sql(
           ctx.em,
-          `insert into kokyaku.import_rows (run_id, tenant_id, line, key, doc, error)
-           select $1, $2, r.line, r.key, r.doc, r.error from jsonb_to_recordset($3::jsonb) as r(line int, key text, doc jsonb, error jsonb)
+          `insert into kokyaku.import_rows (run_id, tenant_id, line, key, doc, error, warnings)
+           select $1, $2, r.line, r.key, r.doc, r.error, r.warnings from jsonb_to_recordset($3::jsonb) as r(line int, key text, doc jsonb, error jsonb, warnings jsonb)
            on conflict (run_id, line) do nothing`,
           [run!.id, ctx.tenantId, JSON.stringify(batch)],
         );
@@ -261,8 +291,8 @@ export class ImportService {
         const problem: ImportProblem = { line, column: null, reason: `cannot be read as CSV: ${error.message}` };
         progress.rowsRead++;
         progress.rowsFailed++;
-        if (problems.length < KEEP_PROBLEMS) problems.push(problem);
-        pending.push({ line, key: '', doc: null, error: problem });
+        if (problems.length < KEEP_PROBLEMS && !options.dryRun) problems.push(problem);
+        pending.push({ line, key: '', doc: null, error: problem, warnings: null });
       });
       let headers: string[] | null = null;
       const convert = this.converter(options.kind, ctx.shop.timeZone, settings.orderKey);
@@ -293,7 +323,7 @@ export class ImportService {
           const staged = this.stage(line, record.record, headers, mapping!, convert);
           if (staged.error) {
             progress.rowsFailed++;
-            if (problems.length < KEEP_PROBLEMS) problems.push(staged.error);
+            if (problems.length < KEEP_PROBLEMS && !options.dryRun) problems.push(staged.error);
           }
           pending.push(staged);
           if (pending.length >= batchSize) {
@@ -314,7 +344,8 @@ export class ImportService {
       }
       if (!mapping) throw KokyakuError.badInput(`${options.file} is empty: no header row.`, { field: 'file' });
       if (options.dryRun) {
-        return { ...progress, phase: 'STAGING', encoding, mapping, rowsValid, problems, resumed: false, seconds: (performance.now() - started) / 1000 };
+        problems.sort((a, b) => a.line - b.line);
+        return { ...progress, phase: 'STAGING', encoding, mapping, rowsValid, rowsWarned, problems, resumed: false, seconds: (performance.now() - started) / 1000 };
       }
       await sql(ctx.em, `update kokyaku.import_runs set status = 'APPLYING', rows_read = $2, rows_failed = $3, updated_at = now() where id = $1`, [
         run!.id,
@@ -329,19 +360,22 @@ export class ImportService {
     }
 
     await this.apply(ctx, run!.id, options.kind, batchSize, mapping!, progress, options.onProgress);
-    const counts = await sqlOne<{ read: number; failed: number; valid: number }>(
+    const counts = await sqlOne<{ read: number; failed: number; valid: number; warned: number }>(
       ctx.em,
       `select r.rows_read as read, (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is not null) as failed,
-              (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is null) as valid
+              (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is null) as valid,
+              (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is null and warnings is not null) as warned
        from kokyaku.import_runs r where r.id = $1`,
       [run!.id],
     );
-    const allProblems = await sql<{ line: number; error: ImportProblem }>(
-      ctx.em,
-      `select line, error from kokyaku.import_rows where run_id = $1 and error is not null order by line`,
-      [run!.id],
-    );
-    if (options.errorReport) await writeErrorReport(options.errorReport, allProblems.map((p) => ({ ...p.error, line: p.line })));
+    const allProblems = (
+      await sql<{ line: number; error: ImportProblem | null; warnings: ImportProblem[] | null }>(
+        ctx.em,
+        `select line, error, warnings from kokyaku.import_rows where run_id = $1 and (error is not null or warnings is not null) order by line`,
+        [run!.id],
+      )
+    ).flatMap((p) => (p.error ? [{ ...p.error, line: p.line }] : (p.warnings ?? []).map((w) => ({ ...w, line: p.line, stored: true }))));
+    if (options.errorReport) await writeErrorReport(options.errorReport, allProblems);
     // The staged documents hold personal data: once applied they go; the run keeps its counts.
     await sql(ctx.em, `delete from kokyaku.import_rows where run_id = $1`, [run!.id]);
     await sql(
@@ -361,7 +395,8 @@ export class ImportService {
       encoding,
       mapping: mapping!,
       rowsValid: counts!.valid,
-      problems: allProblems.slice(0, KEEP_PROBLEMS).map((p) => ({ ...p.error, line: p.line })),
+      rowsWarned: counts!.warned,
+      problems: allProblems.slice(0, KEEP_PROBLEMS),
       resumed: run!.resumed,
       seconds: (performance.now() - started) / 1000,
     };
@@ -459,6 +494,13 @@ export class ImportService {
       if (rows.length === 0) break;
       const refused = new Map<number, ImportProblem>();
       const docs = kind === 'orders' ? assembleOrders(rows, mapping, refused) : rows.map((r) => ({ doc: r.doc, lines: [r.line] }));
+      // Optional values ingestion would refuse (a phone that is no phone) are left out first.
+      const warned = new Map<number, ImportProblem[]>();
+      if (OPTIONAL_FIELDS[kind].size > 0) {
+        const inputs = docs.map((d) => d.doc);
+        const left = this.leaveOutOptional(kind, inputs, await this.sinks.validate(ctx, kind, inputs));
+        for (const [index, dropped] of left.warnings) warned.set(docs[index]!.lines[0]!, dropped.map((w) => this.problem(docs[index]!.lines[0]!, kind, mapping, w, true)));
+      }
       const result = await this.sinks[kind](ctx, docs.map((d) => d.doc));
       for (const e of result.errors) {
         const lines = docs[e.index]!.lines;
@@ -478,6 +520,15 @@ export class ImportService {
           [runId, JSON.stringify([...refused.values()].map((p) => ({ line: p.line, error: p })))],
         );
       }
+      const stored = [...warned].filter(([line]) => !refused.has(line));
+      if (stored.length > 0) {
+        await sql(
+          ctx.em,
+          `update kokyaku.import_rows r set warnings = coalesce(r.warnings, '[]'::jsonb) || e.warnings
+           from jsonb_to_recordset($2::jsonb) as e(line int, warnings jsonb) where r.run_id = $1 and r.line = e.line`,
+          [runId, JSON.stringify(stored.map(([line, warnings]) => ({ line, warnings })))],
+        );
+      }
       after = rows.at(-1)!.key;
       await sql(ctx.em, `update kokyaku.import_runs set applied_key = $2, rows_applied = rows_applied + $3, updated_at = now() where id = $1`, [
         runId,
@@ -489,16 +540,60 @@ export class ImportService {
     }
   }
 
+  /**
+   * Splits ingestion's errors for `docs` into warnings, whose optional values are taken out of
+   * the documents (in place), and the errors that still refuse their item.
+   */
+  private leaveOutOptional(
+    kind: ImportKind,
+    docs: Record<string, unknown>[],
+    errors: BatchResult['errors'],
+  ): { warnings: Map<number, { field: string; message: string; value?: string }[]>; errors: BatchResult['errors'] } {
+    const optional = OPTIONAL_FIELDS[kind];
+    const hard = new Set(errors.filter((e) => !optional.has(e.field.split(/[.[]/)[0]!)).map((e) => e.index));
+    const warnings = new Map<number, { field: string; message: string; value?: string }[]>();
+    const remaining: BatchResult['errors'] = [];
+    for (const e of errors) {
+      if (hard.has(e.index)) {
+        if (!optional.has(e.field.split(/[.[]/)[0]!)) remaining.push(e);
+        continue;
+      }
+      const doc = docs[e.index]!;
+      const [top, sub] = e.field.split(/\.(.*)/s) as [string, string | undefined];
+      let value: unknown;
+      const nested = doc[top];
+      if (sub && typeof nested === 'object' && nested !== null && !Array.isArray(nested) && sub in nested) {
+        value = (nested as Record<string, unknown>)[sub];
+        delete (nested as Record<string, unknown>)[sub];
+      } else {
+        value = doc[top];
+        delete doc[top];
+      }
+      warnings.set(e.index, [...(warnings.get(e.index) ?? []), { field: e.field, message: e.message, ...(value === undefined ? {} : { value: typeof value === 'string' ? value : JSON.stringify(value) }) }]);
+    }
+    return { warnings, errors: remaining };
+  }
+
+  private problem(line: number, kind: ImportKind, mapping: ColumnMapping, e: { field: string; message: string; value?: string }, stored: boolean): ImportProblem {
+    return {
+      line,
+      column: mapping.headers[columnField(kind, e.field)] ?? e.field,
+      reason: stored ? `${e.message} (stored without it)` : e.message,
+      ...(e.value === undefined ? {} : { value: e.value }),
+      ...(stored ? { stored: true } : {}),
+    };
+  }
+
   /** Turns one CSV row into the document ingestion takes, or the reason it cannot. */
   private stage(
     line: number,
     cells: string[],
     headers: string[],
     mapping: ColumnMapping,
-    convert: (cell: (field: string) => string | undefined, raw: (header: string) => string | undefined, fields: readonly string[]) => { key?: string; doc: Record<string, unknown> },
+    convert: Converter,
   ): Staged {
     if (cells.length !== headers.length) {
-      return { line, key: '', doc: null, error: { line, column: null, reason: `has ${cells.length} columns; the header has ${headers.length}` } };
+      return { line, key: '', doc: null, error: { line, column: null, reason: `has ${cells.length} columns; the header has ${headers.length}` }, warnings: null };
     }
     let current = '';
     const cell = (field: string) => {
@@ -513,21 +608,25 @@ export class ImportService {
       const index = headers.indexOf(header);
       return index < 0 ? undefined : cells[index]!.trim();
     };
+    const warnings: ImportProblem[] = [];
+    const problemAt = (field: string, reason: string): ImportProblem => {
+      const index = mapping.columns[field] ?? headers.indexOf(field);
+      return { line, column: mapping.headers[field] ?? field, reason, value: index >= 0 ? cells[index] : undefined };
+    };
+    const warn = (field: string, reason: string) => warnings.push({ ...problemAt(field, `${reason} (stored without it)`), stored: true });
     try {
-      const converted = convert(cell, raw, Object.keys(mapping.columns));
+      const converted = convert(cell, raw, Object.keys(mapping.columns), warn);
       const doc = converted.doc;
       // Rows of one kind apply in file order; order lines group by order.
       const key = converted.key ?? String(line).padStart(10, '0');
-      return { line, key, doc, error: null };
+      return { line, key, doc, error: null, warnings: warnings.length ? warnings : null };
     } catch (error) {
       if (!(error instanceof CellError)) throw error;
-      const header = mapping.headers[current] ?? current;
-      const index = mapping.columns[current] ?? headers.indexOf(current);
-      return { line, key: '', doc: null, error: { line, column: header, reason: error.message, value: index >= 0 ? cells[index] : undefined } };
+      return { line, key: '', doc: null, error: problemAt(current, error.message), warnings: null };
     }
   }
 
-  private converter(kind: ImportKind, timeZone: string, orderKey: string[]) {
+  private converter(kind: ImportKind, timeZone: string, orderKey: string[]): Converter {
     const required = (value: string | undefined, what: string) => {
       if (value === undefined) throw new CellError(`is empty; ${what} is required`);
       return value;
@@ -535,14 +634,26 @@ export class ImportService {
     const opt = <T>(value: string | undefined, read: (v: string) => T) => (value === undefined ? undefined : read(value));
     switch (kind) {
       case 'customers':
-        return (cell: (f: string) => string | undefined, _raw: unknown, fields: readonly string[]) => {
+        return (cell, _raw, fields, warn) => {
+          // An optional cell that cannot be read is left out with a warning; the row is stored.
+          const soft = <T>(field: string, read: (v: string) => T): T | undefined => {
+            const value = cell(field);
+            if (value === undefined) return undefined;
+            try {
+              return read(value);
+            } catch (error) {
+              if (!(error instanceof CellError)) throw error;
+              warn(field, error.message);
+              return undefined;
+            }
+          };
           const externalId = required(cell('externalId'), 'the customer id');
-          const full = opt(cell('fullName'), splitName);
+          const full = soft('fullName', splitName);
           // Readings in half-width katakana (ﾔﾏﾀﾞ) are stored full-width (ヤマダ).
           const kana = (v: string | undefined) => v?.normalize('NFKC');
-          const fullKana = opt(kana(cell('fullNameKana')), splitName);
+          const fullKana = soft('fullNameKana', (v) => splitName(kana(v)!));
           const customFields: Record<string, unknown> = {};
-          const postal = opt(cell('postalCode'), readPostalCode);
+          const postal = soft('postalCode', readPostalCode);
           if (postal) customFields.postal_code = postal;
           const address = cell('address');
           if (address) customFields.address = address;
@@ -559,19 +670,19 @@ export class ImportService {
             firstName: cell('firstName') ?? full?.first ?? undefined,
             lastNameKana: kana(cell('lastNameKana')) ?? fullKana?.last,
             firstNameKana: kana(cell('firstNameKana')) ?? fullKana?.first ?? undefined,
-            birthday: opt(cell('birthday'), readDate),
+            birthday: soft('birthday', readDate),
             region: cell('region'),
             city: cell('city'),
             country: cell('country'),
-            tags: opt(cell('tags'), readList),
-            emailConsent: opt(cell('emailConsent'), readBoolean),
-            createdAt: opt(cell('createdAt'), (v) => readInstant(v, timeZone).toISOString()),
+            tags: soft('tags', readList),
+            emailConsent: soft('emailConsent', readBoolean),
+            createdAt: soft('createdAt', (v) => readInstant(v, timeZone).toISOString()),
             ...(Object.keys(customFields).length ? { customFields } : {}),
           };
           return { doc: prune(doc) };
         };
       case 'products':
-        return (cell: (f: string) => string | undefined) => {
+        return (cell) => {
           const doc = prune({
             externalId: required(cell('externalId'), 'the product id'),
             name: required(cell('name'), 'the product name'),
@@ -583,7 +694,7 @@ export class ImportService {
           return { doc };
         };
       case 'orders':
-        return (cell: (f: string) => string | undefined, raw: (h: string) => string | undefined) => {
+        return (cell, raw) => {
           const customerExternalId = required(cell('customerId'), 'the customer id');
           const placedAtText = required(cell('placedAt'), 'the order date');
           const externalId = orderKey.length ? orderKey.map((h) => required(raw(h), h)).join('|') : required(cell('orderId'), 'the order id');
@@ -603,7 +714,7 @@ export class ImportService {
           return { key: externalId, doc };
         };
       case 'events':
-        return (cell: (f: string) => string | undefined) => {
+        return (cell) => {
           const doc = prune({
             eventId: required(cell('eventId'), 'the event id'),
             type: required(cell('type'), 'the event type'),
@@ -616,6 +727,14 @@ export class ImportService {
     }
   }
 }
+
+/** Turns a row's cells (by field, or by header) into the document ingestion takes; throws CellError. */
+type Converter = (
+  cell: (field: string) => string | undefined,
+  raw: (header: string) => string | undefined,
+  fields: readonly string[],
+  warn: (field: string, reason: string) => void,
+) => { key?: string; doc: Record<string, unknown> };
 
 /** The column of an ingestion error's field path (orders name their lines' fields). */
 function columnField(kind: ImportKind, field: string): string {
@@ -689,7 +808,10 @@ function lineFeeds(): Transform {
 }
 
 async function writeErrorReport(file: string, problems: ImportProblem[]): Promise<void> {
-  const lines = ['line,column,reason,value', ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.value ?? ''].map(csvCell).join(','))];
+  const lines = [
+    'line,column,reason,value,outcome',
+    ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.value ?? '', p.stored ? 'stored without this value' : 'row refused'].map(csvCell).join(',')),
+  ];
   await writeFile(file, `\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');
 }
 

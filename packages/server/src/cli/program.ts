@@ -1,8 +1,25 @@
-import { type WriteStream, createWriteStream } from 'node:fs';
+import { type WriteStream, createWriteStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { EXPORT_KINDS, type ExportFormat, type ExportKind, IMPORT_KINDS, type ImportEncoding, type ImportKind, type Kokyaku, createKokyaku, defineConfig, KokyakuError, scheduleRefresh } from '@kokyaku/core';
+import path from 'node:path';
+import {
+  EXPORT_KINDS,
+  type ExportFormat,
+  type ExportKind,
+  IMPORT_KINDS,
+  type ImportEncoding,
+  type ImportKind,
+  type Kokyaku,
+  type KokyakuUserConfig,
+  type ShopConfig,
+  createKokyaku,
+  defineConfig,
+  mergeConfig,
+  resolveShop,
+  scheduleRefresh,
+  shopFromEnv,
+} from '@kokyaku/core';
 import { Presets, SingleBar } from 'cli-progress';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { startStandaloneServer } from '../standalone.js';
 
 function parsePositive(value: string, what: string): number {
@@ -29,10 +46,71 @@ function parsePort(value: string): number {
   return port;
 }
 
-async function open(overrides: Parameters<typeof defineConfig>[0] = {}): Promise<Kokyaku> {
-  const config = defineConfig(overrides);
+/** The options every command takes. */
+interface GlobalOptions {
+  config?: string;
+  currency?: string;
+  country?: string;
+  timeZone?: string;
+}
+
+export const CONFIG_FILE = 'kokyaku.config.json';
+
+/** A word of the CLI written in another accepted way: `customer` for `customers`, `sjis` for `shift_jis`. */
+function oneOf<T extends string>(what: string, values: readonly T[], aliases: Record<string, T> = {}) {
+  return (value: string): T => {
+    const key = value.trim().toLowerCase();
+    const found = values.find((v) => v === key) ?? aliases[key] ?? values.find((v) => v === `${key}s`);
+    if (!found) throw new InvalidArgumentError(`${what} must be one of ${values.join(', ')} (not "${value}").`);
+    return found;
+  };
+}
+
+const ENCODINGS = ['utf-8', 'shift_jis'] as const;
+const parseEncoding = oneOf<ImportEncoding>('the encoding', ENCODINGS, { utf8: 'utf-8', sjis: 'shift_jis', 'shift-jis': 'shift_jis', shiftjis: 'shift_jis', cp932: 'shift_jis', 'windows-31j': 'shift_jis' });
+
+/**
+ * The configuration of a command: `kokyaku.config.json` (or `--config`), then the environment
+ * (`KOKYAKU_*`, `DATABASE_URL`), then the flags, each over the one before. The shop's settings
+ * are resolved as one set (docs/cli.md).
+ */
+async function loadConfig(globals: GlobalOptions, overrides: KokyakuUserConfig = {}): Promise<{ config: KokyakuUserConfig; file: string | null }> {
+  const file = globals.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : null);
+  let fromFile: KokyakuUserConfig = {};
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new InvalidArgumentError(`cannot read the configuration file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
+    }
+    try {
+      fromFile = JSON.parse(text) as KokyakuUserConfig;
+    } catch (error) {
+      throw new InvalidArgumentError(`${file} is not JSON: ${(error as Error).message}.`);
+    }
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new InvalidArgumentError(`${file} must hold a JSON object such as {"shop": {"currency": "JPY"}}.`);
+  }
+  const flags: Partial<ShopConfig> = {};
+  if (globals.currency) flags.currency = globals.currency;
+  if (globals.country) flags.defaultCountry = globals.country;
+  if (globals.timeZone) flags.timeZone = globals.timeZone;
+  const shop = { ...(fromFile.shop ?? {}), ...shopFromEnv(), ...flags };
+  return { config: mergeConfig(mergeConfig(fromFile, overrides), { shop }), file };
+}
+
+async function open(globals: GlobalOptions, overrides: KokyakuUserConfig = {}): Promise<Kokyaku> {
+  const { config: user, file } = await loadConfig(globals, overrides);
+  const config = defineConfig(user);
   const where = config.database.url ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.database.embedded.dataDir}`;
-  process.stderr.write(`kokyaku: using ${where}\n`);
+  const { derived } = resolveShop(user.shop ?? {});
+  const names: Record<keyof ShopConfig, string> = { currency: 'currency', timeZone: 'time zone', defaultCountry: 'country' };
+  process.stderr.write(
+    `kokyaku: using ${where}${file ? ` and ${path.basename(file)}` : ''}\n` +
+      `kokyaku: shop currency ${config.shop.currency}, time zone ${config.shop.timeZone}, country ${config.shop.defaultCountry}` +
+      (derived.length ? ` (${derived.map((k) => names[k]).join(', ')} not set, so derived or default: --currency, --time-zone, --country set them)` : '') +
+      '\n',
+  );
   return createKokyaku(config);
 }
 
@@ -58,8 +136,19 @@ export function buildProgram(): Command {
       'Kokyaku CRM command line. Every command uses DATABASE_URL when it is set, otherwise an embedded ' +
         'PostgreSQL kept in .kokyaku/postgres (KOKYAKU_DATA_DIR to move it).',
     )
-    .showHelpAfterError()
+    .option('--config <file>', `a JSON configuration file (default: ${CONFIG_FILE} in this folder, when there is one)`)
+    .option('--currency <code>', "the shop's ISO 4217 currency, e.g. JPY (KOKYAKU_CURRENCY; default: from the country, else USD)")
+    .option('--time-zone <zone>', "the shop's IANA time zone, e.g. Asia/Tokyo (KOKYAKU_TIME_ZONE; default: from the country, else UTC)")
+    .option('--country <code>', 'the ISO 3166-1 country phone numbers without +code are read in, e.g. JP (KOKYAKU_DEFAULT_COUNTRY; default: from the time zone or currency, else US)')
+    .addHelpText(
+      'after',
+      `\nThe shop's settings come from ${CONFIG_FILE} ({"shop": {"currency": "JPY", "timeZone": "Asia/Tokyo"}}), then KOKYAKU_CURRENCY,\n` +
+        'KOKYAKU_TIME_ZONE and KOKYAKU_DEFAULT_COUNTRY, then the flags; what is not set follows from what is (Asia/Tokyo: JP and JPY).\n' +
+        'Every command prints the settings it uses.',
+    )
+    .showHelpAfterError("(add --help for this command's usage)")
     .exitOverride();
+  const globals = () => program.opts<GlobalOptions>();
 
   program
     .command('serve')
@@ -70,7 +159,7 @@ export function buildProgram(): Command {
     .option('--refresh-hours <hours>', 'recompute scores and refit models every so many hours (0: never)', parseHours, 24)
     .option('--no-worker', 'do not run the journey worker in this process (run `kokyaku worker` instead)')
     .action(async (options: { port: number; host: string; explorer: boolean; refreshHours: number; worker: boolean }) => {
-      const kokyaku = await open();
+      const kokyaku = await open(globals());
       try {
         const server = await startStandaloneServer(kokyaku, { port: options.port, host: options.host, explorer: options.explorer });
         const schedule = options.refreshHours > 0 ? scheduleRefresh(kokyaku, { intervalMs: options.refreshHours * 3_600_000 }) : null;
@@ -98,7 +187,7 @@ export function buildProgram(): Command {
     .option('--sweep-seconds <s>', 'look for due runs this often', (v) => parsePositive(v, 'sweep-seconds'))
     .option('--stale-seconds <s>', 'dispatch a run again when its worker has not finished it after this long', (v) => parsePositive(v, 'stale-seconds'))
     .action(async (options: { concurrency?: number; sweepSeconds?: number; staleSeconds?: number }) => {
-      const kokyaku = await open({
+      const kokyaku = await open(globals(), {
         automation: { concurrency: options.concurrency, sweepSeconds: options.sweepSeconds, staleSeconds: options.staleSeconds },
       });
       try {
@@ -119,7 +208,7 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('Apply pending database migrations.')
     .action(async () => {
-      const kokyaku = await open({ database: { migrate: false } });
+      const kokyaku = await open(globals(), { database: { migrate: false } });
       try {
         const applied = await kokyaku.migrate();
         process.stdout.write(applied.length ? `kokyaku: applied ${applied.join(', ')}\n` : 'kokyaku: database is up to date\n');
@@ -130,9 +219,9 @@ export function buildProgram(): Command {
 
   program
     .command('refresh')
-    .description('Recompute everything derived from the ingested data (customer metrics), synchronously.')
+    .description('Recompute everything derived, synchronously: customer metrics, RFM scores and deciles, CLV models, recommendation neighbours, lead scores and saved segment members.')
     .action(async () => {
-      const kokyaku = await open();
+      const kokyaku = await open(globals());
       try {
         const started = Date.now();
         const result = await kokyaku.refresh();
@@ -147,19 +236,17 @@ export function buildProgram(): Command {
   program
     .command('import')
     .description('Import a CSV file of customers, products, orders (one row per order line) or events. Streams, resumes after a stop, and changes nothing the second time.')
-    .argument('<kind>', `what the file holds: ${IMPORT_KINDS.join(', ')}`)
+    .addArgument(new Argument('<kind>', `what the file holds: ${IMPORT_KINDS.join(', ')}`).argParser(oneOf<ImportKind>('kind', IMPORT_KINDS)))
     .argument('<file>', 'the CSV file (UTF-8 with or without BOM, or Shift_JIS)')
     .option('--map <field=header...>', 'use this column for a field (repeatable), e.g. --map customerId=Member_number')
     .option('--mapping <file>', 'a JSON file {"field": "header"} with the same meaning')
     .option('--order-key <headers>', 'orders without an order id: the columns that together name an order, e.g. Member_number,Date')
-    .option('--encoding <encoding>', 'utf-8 or shift_jis (default: detected)')
+    .addOption(new Option('--encoding <encoding>', 'utf-8 or shift_jis (also sjis, cp932; default: detected)').argParser(parseEncoding))
     .option('--delimiter <char>', 'field separator (default ,)')
     .option('--dry-run', 'show the column mapping and the first problems; write nothing')
     .option('--errors <file>', 'write every refused row (line, column, reason) to this CSV file')
     .option('--tenant <tenant>', 'tenant to import into (default: the default tenant)')
-    .action(async (kind: string, file: string, options: { map?: string[]; mapping?: string; orderKey?: string; encoding?: string; delimiter?: string; dryRun?: boolean; errors?: string; tenant?: string }) => {
-      if (!(IMPORT_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`kind must be one of ${IMPORT_KINDS.join(', ')}.`);
-      if (options.encoding && !['utf-8', 'shift_jis'].includes(options.encoding)) throw new InvalidArgumentError('--encoding must be utf-8 or shift_jis.');
+    .action(async (kind: ImportKind, file: string, options: { map?: string[]; mapping?: string; orderKey?: string; encoding?: ImportEncoding; delimiter?: string; dryRun?: boolean; errors?: string; tenant?: string }) => {
       const mapping: Record<string, string> = {};
       if (options.mapping) Object.assign(mapping, JSON.parse(await readFile(options.mapping, 'utf8')) as Record<string, string>);
       for (const pair of options.map ?? []) {
@@ -167,16 +254,16 @@ export function buildProgram(): Command {
         if (at < 1) throw new InvalidArgumentError(`--map takes field=header, not "${pair}".`);
         mapping[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
       }
-      const kokyaku = await open();
+      const kokyaku = await open(globals());
       const bar = new SingleBar({ format: 'kokyaku: {phase} [{bar}] {percentage}% | {rowsRead} rows read, {rowsFailed} refused, {rowsApplied} applied', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
       let barStarted = false;
       try {
         const result = await kokyaku.imports.run(kokyaku.context({ tenantId: options.tenant }), {
-          kind: kind as ImportKind,
+          kind,
           file,
           mapping,
           orderKey: options.orderKey?.split(',').map((h) => h.trim()).filter(Boolean),
-          encoding: options.encoding as ImportEncoding | undefined,
+          encoding: options.encoding,
           delimiter: options.delimiter,
           dryRun: options.dryRun,
           errorReport: options.errors,
@@ -194,9 +281,9 @@ export function buildProgram(): Command {
           `kokyaku: ${options.dryRun ? 'dry run of' : 'imported'} ${kind} from ${file} (${result.encoding}${result.resumed ? ', resumed' : ''}) in ${result.seconds.toFixed(1)} s`,
           `  columns: ${Object.entries(result.mapping.headers).map(([f, h]) => `${f} <- "${h}"`).join(', ')}`,
           ...(result.mapping.unused.length ? [`  not used: ${result.mapping.unused.map((h) => `"${h}"`).join(', ')}`] : []),
-          `  ${result.rowsRead} rows read, ${result.rowsValid} ${options.dryRun ? 'would be stored' : 'stored'}, ${result.rowsFailed} refused (${Math.round(result.rowsRead / Math.max(result.seconds, 0.001))} rows/s)`,
-          ...result.problems.slice(0, 10).map((p) => `  line ${p.line}${p.column ? `, ${p.column}` : ''}: ${p.reason}`),
-          ...(result.problems.length > 10 ? [`  ... ${result.rowsFailed - 10} more${options.errors ? ` in ${options.errors}` : ' (--errors <file> lists them all)'}`] : []),
+          `  ${result.rowsRead} rows read, ${result.rowsValid} ${options.dryRun ? 'would be stored' : 'stored'}${result.rowsWarned ? ` (${result.rowsWarned} without a value that could not be read)` : ''}, ${result.rowsFailed} refused (${Math.round(result.rowsRead / Math.max(result.seconds, 0.001))} rows/s)`,
+          ...result.problems.slice(0, 10).map((p) => `  line ${p.line}${p.column ? `, ${p.column}` : ''}: ${p.stored ? 'warning: ' : ''}${p.reason}`),
+          ...(result.problems.length > 10 ? [`  ... more${options.errors ? ` in ${options.errors}` : ' (--errors <file> lists them all)'}`] : []),
         ];
         process.stdout.write(`${out.join('\n')}\n`);
       } finally {
@@ -208,21 +295,19 @@ export function buildProgram(): Command {
   program
     .command('export')
     .description('Export customers (with metrics and segments), orders (a row per line) or segments to CSV or JSON, streaming.')
-    .argument('<kind>', `what to export: ${EXPORT_KINDS.join(', ')}`)
+    .addArgument(new Argument('<kind>', `what to export: ${EXPORT_KINDS.join(', ')}`).argParser(oneOf<ExportKind>('kind', EXPORT_KINDS)))
     .argument('<file>', 'where to write it; - for standard output')
-    .option('--format <format>', 'csv or json (default: from the file name, else csv)')
+    .addOption(new Option('--format <format>', 'csv or json (default: from the file name, else csv)').argParser(oneOf<ExportFormat>('the format', ['csv', 'json'])))
     .option('--segment <query>', 'customers: only those this segment query selects')
     .option('--tenant <tenant>', 'tenant to export (default: the default tenant)')
-    .action(async (kind: string, file: string, options: { format?: string; segment?: string; tenant?: string }) => {
-      if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`kind must be one of ${EXPORT_KINDS.join(', ')}.`);
-      const format = (options.format ?? (file.endsWith('.json') ? 'json' : 'csv')) as ExportFormat;
-      if (format !== 'csv' && format !== 'json') throw new InvalidArgumentError('--format must be csv or json.');
-      const kokyaku = await open();
+    .action(async (kind: ExportKind, file: string, options: { format?: ExportFormat; segment?: string; tenant?: string }) => {
+      const format: ExportFormat = options.format ?? (file.endsWith('.json') ? 'json' : 'csv');
+      const kokyaku = await open(globals());
       try {
         const started = Date.now();
         const out = file === '-' ? process.stdout : createWriteStream(file);
         const { rows } = await kokyaku.exports.export(kokyaku.context({ tenantId: options.tenant, actor: { id: 'cli', roles: ['ADMIN'] } }), out, {
-          kind: kind as ExportKind,
+          kind,
           format,
           segment: options.segment,
         });
@@ -241,7 +326,7 @@ export function buildProgram(): Command {
     .option('--blends <weights>', 'also measure FOR_CUSTOMER at these popularity weights, e.g. 0,0.5,0.9', parseBlends)
     .option('--tenant <tenant>', 'tenant to evaluate (default: the default tenant)')
     .action(async (options: { k: number; sample: number; blends?: number[]; tenant?: string }) => {
-      const kokyaku = await open();
+      const kokyaku = await open(globals());
       try {
         const started = Date.now();
         const evaluation = await kokyaku.recommendations.evaluate(kokyaku.context({ tenantId: options.tenant }), {
@@ -270,9 +355,16 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit code. */
+/**
+ * Runs the CLI; returns the exit code. Every failure prints one line: commander's own (a bad
+ * option or argument) or `kokyaku: <what went wrong>` for an error inside a command.
+ */
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
+  let printed = false;
+  const output = { outputError: (text: string, write: (text: string) => void) => ((printed = true), write(text)) };
+  program.configureOutput(output);
+  for (const command of program.commands) command.configureOutput(output);
   if (argv.length <= 2) {
     program.outputHelp();
     return 1;
@@ -281,9 +373,12 @@ export async function runCli(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : error.exitCode || 1;
-    const message = error instanceof KokyakuError || error instanceof Error ? error.message : String(error);
-    process.stderr.write(`kokyaku: ${message}\n`);
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      if (!printed) process.stderr.write(`kokyaku: ${error.message.replace(/^error: /, '')}\n`);
+      return error.exitCode || 1;
+    }
+    process.stderr.write(`kokyaku: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }

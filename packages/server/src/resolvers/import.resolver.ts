@@ -61,6 +61,7 @@ export class ImportResolver {
           rowsRead: 0,
           rowsValid: 0,
           rowsFailed: 0,
+          rowsWarned: 0,
           problems: [],
           resumed: first.resumed,
           seconds: 0,
@@ -70,6 +71,7 @@ export class ImportResolver {
     const result = await running;
     return {
       ...result,
+      problems: result.problems.map((p) => ({ ...p, stored: p.stored ?? false })),
       kind,
       columns: Object.entries(result.mapping.headers).map(([field, header]) => ({ field, header })),
       unusedHeaders: result.mapping.unused,

@@ -33,7 +33,7 @@ export class ImportColumn {
   header!: string;
 }
 
-@ObjectType({ description: 'A refused row: its line in the file, the column, and why.' })
+@ObjectType({ description: 'A refused row, or a value a stored row was stored without: its line in the file, the column, and why.' })
 export class ImportProblem {
   @Field(() => Int)
   line!: number;
@@ -43,6 +43,9 @@ export class ImportProblem {
 
   @Field(() => String)
   reason!: string;
+
+  @Field(() => Boolean, { description: 'True for a warning: the row was stored without this optional value (a phone that is no phone). False: the row was refused.' })
+  stored!: boolean;
 }
 
 @ObjectType()
@@ -74,7 +77,10 @@ export class ImportResult {
   @Field(() => Int)
   rowsFailed!: number;
 
-  @Field(() => [ImportProblem], { description: 'The first 100 problems.' })
+  @Field(() => Int, { description: 'Of the rows stored, those stored without an optional value that could not be read (see problems).' })
+  rowsWarned!: number;
+
+  @Field(() => [ImportProblem], { description: 'The first 100 problems, refusals and warnings, by line.' })
   problems!: ImportProblem[];
 
   @Field(() => Boolean, { description: 'True when this run picked up a run of the same file that had stopped half-way.' })

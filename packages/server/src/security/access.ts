@@ -116,9 +116,9 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   AuditEntry: inherit('id', 'at', 'actorId', 'actorRoles', 'action', 'customerId', 'fields', 'requestId', 'detail'),
   AuditEntryConnection: inherit('nodes', 'pageInfo'),
   // Imports and identity: reached through ADMIN (or contact-data) operations.
-  ImportResult: inherit('runId', 'kind', 'phase', 'encoding', 'columns', 'unusedHeaders', 'rowsRead', 'rowsValid', 'rowsFailed', 'problems', 'resumed', 'seconds'),
+  ImportResult: inherit('runId', 'kind', 'phase', 'encoding', 'columns', 'unusedHeaders', 'rowsRead', 'rowsValid', 'rowsFailed', 'rowsWarned', 'problems', 'resumed', 'seconds'),
   ImportColumn: inherit('field', 'header'),
-  ImportProblem: inherit('line', 'column', 'reason'),
+  ImportProblem: inherit('line', 'column', 'reason', 'stored'),
   ImportRun: inherit('id', 'kind', 'fileName', 'status', 'rowsRead', 'rowsFailed', 'rowsApplied', 'startedAt', 'updatedAt', 'finishedAt'),
   DuplicateGroup: inherit('rule', 'customers'),
   MergePreview: inherit('survivorId', 'mergedIds', 'fields', 'aliases', 'ordersMoved', 'eventsMoved'),

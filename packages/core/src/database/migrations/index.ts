@@ -13,6 +13,7 @@ import { Migration20261122100000_imports } from './Migration20261122100000_impor
 import { Migration20261122110000_identity } from './Migration20261122110000_identity.js';
 import { Migration20261122120000_crm } from './Migration20261122120000_crm.js';
 import { Migration20261122130000_automation } from './Migration20261122130000_automation.js';
+import { Migration20261204000000_import_warnings } from './Migration20261204000000_import_warnings.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261122110000_identity', class: Migration20261122110000_identity },
   { name: 'Migration20261122120000_crm', class: Migration20261122120000_crm },
   { name: 'Migration20261122130000_automation', class: Migration20261122130000_automation },
+  { name: 'Migration20261204000000_import_warnings', class: Migration20261204000000_import_warnings },
 ];
