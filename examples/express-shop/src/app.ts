@@ -15,6 +15,11 @@ export interface ShopOptions {
   log?: (line: string) => void;
   /** Serve the React storefront (examples/storefront) at /storefront/ through Vite (default true). */
   storefront?: boolean;
+  /**
+   * Fill the staff token into the explorer's headers (default false). Only for a shop that only
+   * this machine reaches: the explorer page is served to whoever opens it.
+   */
+  explorerToken?: boolean;
 }
 
 class HttpError extends Error {
@@ -45,7 +50,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  * the CRM mounted at /crm/graphql. Every change the CRM should know about goes through the
  * outbox in the same transaction, and is sent in-process through Kokyaku's core API.
  */
-export async function createShopApp({ kokyaku, pool, staffToken, log = console.warn, storefront = true }: ShopOptions) {
+export async function createShopApp({ kokyaku, pool, staffToken, log = console.warn, storefront = true, explorerToken = false }: ShopOptions) {
   const app = express();
   app.disable('x-powered-by');
   const sync = () => flushOutbox(pool, kokyaku, log).catch((error: unknown) => log(`CRM sync failed, will retry: ${String(error)}`));
@@ -60,7 +65,7 @@ export async function createShopApp({ kokyaku, pool, staffToken, log = console.w
       if (!session) return { actor: null };
       return { actor: { id: `storefront:${session.id}`, roles: ['STOREFRONT'], customerExternalId: session.customerId ?? undefined } };
     },
-    explorer: { defaultHeaders: { Authorization: `Bearer ${staffToken}` } },
+    explorer: { defaultHeaders: { Authorization: explorerToken ? `Bearer ${staffToken}` : 'Bearer <the staff token printed at start>' } },
   });
   app.use('/crm/graphql', crm);
   // Tracked links and unsubscribe links of journey messages (messaging.publicUrl points here).
@@ -81,7 +86,7 @@ export async function createShopApp({ kokyaku, pool, staffToken, log = console.w
 <body>
 <h1>Kokyaku example shop</h1>
 <p>A small shop backend with the Kokyaku CRM mounted. Open the <a id="explorer" href="/crm/graphql">CRM GraphQL explorer</a>
-(staff token pre-filled), a product page (bought together, and for you with <code>?customerId=</code>), or use the shop API: <code>GET /api/products</code>, <code>GET /api/products/:sku</code>, <code>GET /api/customers/:id/recommendations</code>, <code>POST /api/customers</code>,
+(add the staff token printed at start to its headers, if it is not filled in), a product page (bought together, and for you with <code>?customerId=</code>), or use the shop API: <code>GET /api/products</code>, <code>GET /api/products/:sku</code>, <code>GET /api/customers/:id/recommendations</code>, <code>POST /api/customers</code>,
 <code>POST /api/carts</code>, <code>POST /api/carts/:id/items</code>, <code>POST /api/carts/:id/checkout</code>.</p>
 <h2>Catalog (${rows.length} products)</h2>
 <ul>${items}</ul>

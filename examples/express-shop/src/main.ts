@@ -16,6 +16,10 @@ import { migrateShop } from './shop-db.js';
 const started = Date.now();
 const log = (line: string) => process.stdout.write(`[shop] ${line}\n`);
 const port = Number(process.env.PORT ?? 3000);
+// This machine only by default: the explorer page carries the staff token. HOST=0.0.0.0 opens the
+// shop to the network, and then the explorer asks for the token instead.
+const host = process.env.HOST ?? 'localhost';
+const local = ['localhost', '127.0.0.1', '::1'].includes(host);
 const staffToken = process.env.CRM_ADMIN_TOKEN ?? randomBytes(12).toString('base64url');
 
 const dataRoot = path.resolve(import.meta.dirname, '..', '.kokyaku');
@@ -45,23 +49,23 @@ const seeded = await seedDemoShop(pool, kokyaku, { customers: Number(process.env
 if (seeded) log(`demo data loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 await flushOutbox(pool, kokyaku, log);
 
-const shop = await createShopApp({ kokyaku, pool, staffToken, log });
+const shop = await createShopApp({ kokyaku, pool, staffToken, log, explorerToken: local });
 // The journey worker: thank-you mails, follow-ups, win-backs (docs/automation.md).
 const worker = await kokyaku.startWorker({ log });
 const retry = setInterval(() => void shop.sync(), 5000);
 // Nightly: RFM scores drift with the calendar and the CLV models are refitted.
 const nightly = scheduleRefresh(kokyaku, { intervalMs: 24 * 3_600_000 });
-const server = shop.app.listen(port, () => {
-  const base = `http://localhost:${port}`;
+const server = shop.app.listen(port, host, () => {
+  const base = `http://${local ? 'localhost' : host}:${(server.address() as import('node:net').AddressInfo).port}`;
   process.stdout.write(`
 Kokyaku example shop is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
   Shop:              ${base}/
   Storefront:        ${base}/storefront/  (React, @kokyaku/client hooks; staff page: ${base}/storefront/staff)
   Shop API:          ${base}/api/products
-  CRM GraphQL:       ${base}/crm/graphql  (explorer: open it in a browser)
+  CRM GraphQL:       ${base}/crm/graphql  (explorer: open it in a browser${local ? '' : '; paste the staff token into its headers'})
   CRM staff token:   ${staffToken}   (header  Authorization: Bearer ${staffToken})
   Journey mails:     ${mailFolder ? mailFolder.dir : 'sent over KOKYAKU_SMTP_URL'}
-Press Ctrl-C to stop.
+${local ? '' : `  Listening on ${host}: anyone who reaches this address can use the shop; keep the staff token to yourself.\n`}Press Ctrl-C to stop.
 `);
 });
 server.on('error', async (error: NodeJS.ErrnoException) => {

@@ -51,7 +51,7 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: kokyaku.databaseUrl });
   await migrateShop(pool);
   expect(await seedDemoShop(pool, kokyaku, { customers: 150, seed: 7, now: new Date('2026-11-01T00:00:00Z') })).toBe(true);
-  const shop = await createShopApp({ kokyaku, pool, staffToken: 'staff-token', log: () => undefined });
+  const shop = await createShopApp({ kokyaku, pool, staffToken: 'staff-token', log: () => undefined, explorerToken: true });
   const server = shop.app.listen(0);
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -211,6 +211,21 @@ describe('in a real browser', () => {
     });
   });
   afterAll(() => browser?.close());
+
+  it('the explorer page carries the staff token only for a shop that only this machine reaches', async () => {
+    const open = await createShopApp({ kokyaku, pool, staffToken: 'secret-staff-token', log: () => undefined, storefront: false });
+    const server = open.app.listen(0);
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const page = await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/crm/graphql`, { headers: { accept: 'text/html' } })).text();
+      expect(page).toContain('Kokyaku GraphQL explorer');
+      expect(page).not.toContain('secret-staff-token');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await open.stop();
+    }
+  });
 
   it('the GraphQL explorer loads offline and runs a query', async () => {
     const context = await browser.newContext();

@@ -137,17 +137,19 @@ describe('custom fields', () => {
     expect((await kokyaku.customers.findByExternalId(c, 'cf-1'))!.customFields.age).toBe(42);
   });
 
-  it('imports custom.<key> columns of a CSV, typed by their definitions, reporting bad cells by line and column', async () => {
+  it('imports custom.<key> columns of a CSV, typed by their definitions, storing rows without a bad cell and reporting it by line and column', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-crm-'));
     const file = path.join(dir, 'customers.csv');
-    await fs.writeFile(file, ['会員番号,custom.age,custom.skin_type,custom.vip,custom.favourite', 'imp-1,27,oily,maybe,matcha', 'imp-2,old,dry,no,', 'imp-3,25,combination,いいえ,hojicha'].join('\n'));
+    await fs.writeFile(file, ['会員番号,custom.age,custom.skin_type,custom.vip,custom.favourite', 'imp-1,27,combination,maybe,matcha', 'imp-2,old,dry,no,', 'imp-3,25,combination,いいえ,hojicha'].join('\n'));
     const result = await kokyaku.imports.run(ctx(), { kind: 'customers', file });
     expect(result.problems).toEqual([
-      { line: 3, column: 'custom.age', reason: 'Must be a number, not "old".' },
-      { line: 2, column: 'custom.vip', reason: 'Must be true or false, not "maybe".' },
-    ].sort((a, b) => a.line - b.line));
+      { line: 2, column: 'custom.vip', reason: 'Must be true or false, not "maybe". (stored without it)', value: 'maybe', stored: true },
+      { line: 3, column: 'custom.age', reason: 'Must be a number, not "old". (stored without it)', value: 'old', stored: true },
+    ]);
+    expect(result).toMatchObject({ rowsValid: 3, rowsWarned: 2, rowsFailed: 0 });
     expect((await kokyaku.customers.findByExternalId(ctx(), 'imp-3'))!.customFields).toEqual({ age: 25, skin_type: 'combination', vip: false, favourite: 'hojicha' });
-    expect(await kokyaku.customers.findByExternalId(ctx(), 'imp-1')).toBeNull();
+    expect((await kokyaku.customers.findByExternalId(ctx(), 'imp-1'))!.customFields).toEqual({ age: 27, skin_type: 'combination', favourite: 'matcha' });
+    expect((await kokyaku.customers.findByExternalId(ctx(), 'imp-2'))!.customFields).toEqual({ skin_type: 'dry', vip: false });
     await fs.rm(dir, { recursive: true, force: true });
   });
 

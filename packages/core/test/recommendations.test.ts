@@ -236,6 +236,10 @@ describe('strategies', () => {
     const popular = await kokyaku.recommendations.recommend(ctx(), { strategy: 'POPULAR', first: 3 });
     expect(ids(cold)).toEqual(ids(popular));
     expect(popular[0]!.reason).toMatch(/^Popular: ordered \d+ times in the last 30 days$/);
+    // Months later, with no order since: what sold in the shop's last 30 days of orders, never nothing.
+    const later = await kokyaku.recommendations.recommend(ctx(), { strategy: 'POPULAR', first: 3, now: new Date(Date.now() + 200 * 86_400_000) });
+    expect(later.length).toBe(3);
+    expect(later[0]!.reason).toMatch(/^Popular: ordered \d+ times in the 30 days to \d{4}-\d{2}-\d{2}$/);
   });
 
   it('TRENDING surfaces what rises against the previous window', async () => {

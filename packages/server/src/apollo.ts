@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { type Kokyaku, KokyakuError } from '@kokyaku/core';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
@@ -88,6 +87,35 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, { 
   if (!mask) return formatted;
   return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
+
+/**
+ * What a browser gets when it opens the endpoint (a GET that accepts HTML and asks no query):
+ * a short page saying what this is and where the explorer is, instead of a CSRF error in JSON.
+ * The explorer itself (`explorer: true`, `kokyaku serve --explorer`) takes its place when on.
+ */
+export const LANDING_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Kokyaku GraphQL API</title>
+<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;line-height:1.5}code,pre{background:#f4f4f4;padding:.1rem .3rem}pre{padding:.6rem;overflow:auto}</style>
+</head><body>
+<h1>Kokyaku GraphQL API</h1>
+<p>This address answers GraphQL requests: <code>POST</code> with a JSON body, for example</p>
+<pre>curl -X POST &lt;this address&gt; -H 'content-type: application/json' \\
+  -H 'authorization: Bearer &lt;token&gt;' -d '{"query":"{ customers(first: 5) { totalCount } }"}'</pre>
+<p>To explore it in the browser, turn the explorer on: <code>kokyaku serve --explorer</code>, or the mount option
+<code>explorer: true</code> (it needs the packages graphiql, react and react-dom). The typed client is <code>@kokyaku/client</code>.</p>
+</body></html>`;
+
+/** Serves LANDING_PAGE to browsers (Apollo's landing page hook), in place of Apollo's own. */
+const landingPagePlugin: ApolloServerPlugin<GraphQLContext> = {
+  async serverWillStart() {
+    return {
+      async renderLandingPage() {
+        return { html: LANDING_PAGE };
+      },
+    };
+  },
+};
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -177,7 +205,7 @@ export async function createApolloServer(options: ApolloOptions = {}, kokyaku?: 
     validationRules: armor.validationRules,
     formatError: (formatted, error) => formatError(formatted, error, { mask }),
     plugins: [
-      ApolloServerPluginLandingPageDisabled(),
+      landingPagePlugin,
       requestPlugin(
         logger,
         options.costLimiter === false ? undefined : (options.costLimiter ?? createCostLimiter()),

@@ -337,6 +337,19 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       const cursor = await admin(`{ customers(after: "nope") { nodes { id } } }`);
       expect(cursor.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     });
+    it.skipIf(Boolean(options.namespace))('answers a browser that opens the endpoint with a page, not a CSRF error', async () => {
+      const res = await fetch(mount.url, { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const page = await res.text();
+      // The explorer where the mount serves it, else a short page saying what this is.
+      expect(page).toMatch(/Kokyaku GraphQL (API|explorer)/);
+      expect(page).not.toMatch(/csrf|stacktrace/i);
+      // A GET that is no browser still gets GraphQL's answer.
+      const api = await fetch(`${mount.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+      expect(await api.json()).toEqual({ data: { __typename: 'Query' } });
+    });
+
     it.runIf(options.hostRoutes)('leaves the host routes alone', async () => {
       const res = await fetch(new URL('/products', mount.url));
       expect(await res.json()).toEqual([{ id: 'shop-1' }]);

