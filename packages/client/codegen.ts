@@ -33,8 +33,10 @@ const config: CodegenConfig = {
     [new URL('./src/generated/react.ts', import.meta.url).pathname]: {
       preset: 'import-types',
       presetConfig: { typesPath: './graphql.js', importTypesNamespace: 'Types' },
-      plugins: [{ add: { content: header } }, 'typescript-react-query'],
+      plugins: [{ add: { content: `${header}\nimport type { KokyakuClientError } from '../client.js';` } }, 'typescript-react-query'],
       config: {
+        // Hooks fail with the client's own error (its code, the server's errors, the partial data).
+        errorType: 'KokyakuClientError',
         scalars,
         enumsAsTypes: true,
         avoidOptionals: { field: true, inputValue: false, object: true, defaultValue: false },
@@ -48,6 +50,11 @@ const config: CodegenConfig = {
         exposeDocument: true,
         fetcher: { func: '../react/fetcher.js#useKokyakuFetcher', isReactHook: true },
       },
+    },
+    // What @kokyaku/client/react exports: every hook, and the typed documents of graphql.ts in
+    // place of react.ts's untyped copies (an explicit export wins over `export *`).
+    [new URL('./src/generated/react-exports.ts', import.meta.url).pathname]: {
+      plugins: [{ add: { content: header } }, new URL('./codegen-typed-documents.cjs', import.meta.url).pathname],
     },
   },
 };

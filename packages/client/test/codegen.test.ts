@@ -5,7 +5,7 @@ import config from '../codegen.js';
 
 it('the generated client is what codegen makes from schema.graphql (run `pnpm codegen` after changing the API)', async () => {
   const outputs = await generate({ ...config, silent: true }, false);
-  expect(outputs.length).toBe(2);
+  expect(outputs.length).toBe(3);
   for (const output of outputs) {
     expect(output.content, output.filename).toBe(await readFile(output.filename, 'utf8'));
   }
