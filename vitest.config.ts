@@ -2,6 +2,11 @@ import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
+
+// Tests pin their own settings: a shop developer's shell (KOKYAKU_CURRENCY=JPY, KOKYAKU_ADMIN_TOKEN,
+// KOKYAKU_DATA_DIR...) must not change what they see. Every worker and every CLI a test starts
+// inherits this environment. (DATABASE_URL stays: it chooses the test server on purpose.)
+for (const name of Object.keys(process.env)) if (name.startsWith('KOKYAKU_')) delete process.env[name];
 const graphqlEntry = require.resolve('graphql/index.js', { paths: [new URL('./packages/server/', import.meta.url).pathname] });
 
 export default defineConfig({

@@ -293,5 +293,6 @@ describe('in a real browser', () => {
     await page.screenshot({ path: path.join(artifacts, 'storefront-segment-error.png'), fullPage: true });
     expect(problems).toEqual([]);
     await context.close();
-  });
+    // Every step above waits for what it needs to see; this only caps the whole walk on a busy machine.
+  }, 120_000);
 });
