@@ -54,6 +54,10 @@ describe('kokyaku CLI', () => {
     const { code, stdout } = await done;
     expect(code).toBe(0);
     for (const command of ['serve', 'migrate', 'refresh']) expect(stdout).toContain(command);
+    // The shop's settings are options of every command, and refresh says what it recomputes.
+    expect(stdout).toMatch(/--currency <code>[\s\S]*--time-zone <zone>[\s\S]*--country <code>/);
+    const refresh = await kokyaku(['refresh', '--help']).done;
+    expect(refresh.stdout.replace(/\s+/g, ' ')).toMatch(/customer metrics, RFM scores and deciles, CLV models, recommendation neighbours, lead scores and saved segment members/);
   });
 
   it('exits non-zero with a clear message on an unknown command or bad option', async () => {
