@@ -642,3 +642,27 @@ describe('the other triggers', () => {
     await kokyaku.journeys.setStatus(c, lapsed.id, 'PAUSED');
   });
 });
+
+describe('a new shop', () => {
+  it('sends its first eight mails side by side, none of them late: the shop settings row is made once and read by all', async () => {
+    const tenant = (): KokyakuContext => kokyaku.context({ tenantId: 'first-sends', actor: { id: 'staff-1', roles: ['ADMIN'] } });
+    const c = tenant();
+    const customers = Array.from({ length: 8 }, (_, i) => ({ externalId: `fs-${i}`, email: `first-${i}@example.jp`, emailConsent: true }));
+    await kokyaku.customers.upsert(c, customers);
+    const journey = await kokyaku.journeys.create(c, {
+      name: 'First sends',
+      definition: { trigger: { type: 'MANUAL' }, steps: [{ id: 'hello', type: 'SEND', channel: 'EMAIL', purpose: 'TRANSACTIONAL', subject: 'Welcome', text: 'Hello' }] },
+    });
+    await kokyaku.journeys.setStatus(c, journey.id, 'ACTIVE');
+    await kokyaku.journeys.start(c, journey.id, { customerExternalIds: customers.map((x) => x.externalId) });
+    const runs = (await kokyaku.journeys.runs(c, { journeyId: journey.id })).nodes;
+    expect(runs).toHaveLength(8);
+    // Eight workers, each in its own transaction, take the shop's first sends at once.
+    const states = await Promise.all(runs.map((r) => kokyaku.journeys.engine.advance(tenant(), r.id)));
+    expect(states).toEqual(Array(8).fill('COMPLETED'));
+    const sent = await sql<{ n: number }>(c.em, `select count(*)::int as n from kokyaku.messages where tenant_id = 'first-sends' and status = 'SENT'`);
+    expect(sent[0]!.n).toBe(8);
+    const settings = await sql<{ n: number }>(c.em, `select count(*)::int as n from kokyaku.messaging_settings where tenant_id = 'first-sends'`);
+    expect(settings[0]!.n).toBe(1);
+  });
+});

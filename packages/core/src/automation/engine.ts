@@ -59,18 +59,21 @@ export async function loadSettings(ctx: KokyakuContext): Promise<MessagingSettin
 
 /** The policy and the tenant's secret for message tokens, in one statement (the settings row is made on first use). */
 async function loadSendSettings(ctx: KokyakuContext): Promise<MessagingSettings & { secret: string }> {
-  const row = await sqlOne<SettingsRow & { link_secret: string }>(
-    ctx.em,
-    `with made as (
-       insert into kokyaku.messaging_settings (tenant_id) values ($1) on conflict (tenant_id) do nothing returning *
-     ), s as (
-       select * from made union all select * from kokyaku.messaging_settings where tenant_id = $1
-     )
-     select to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, cap_max, cap_days, attribution_days, channel_order, link_secret
-     from s limit 1`,
-    [ctx.tenantId],
-  );
-  return { ...mapSettings(row!), secret: row!.link_secret };
+  const columns = `to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, cap_max, cap_days, attribution_days, channel_order, link_secret`;
+  const read = () => sqlOne<SettingsRow & { link_secret: string }>(ctx.em, `select ${columns} from kokyaku.messaging_settings where tenant_id = $1`, [ctx.tenantId]);
+  // A new shop's row is made by its first send. Sends of a new shop that run side by side all
+  // insert it: the losers wait for the winner's commit, do nothing, and read its row in a new
+  // statement (one statement could not see a row committed after it began).
+  const row =
+    (await read()) ??
+    (await sqlOne<SettingsRow & { link_secret: string }>(
+      ctx.em,
+      `insert into kokyaku.messaging_settings (tenant_id) values ($1) on conflict (tenant_id) do nothing returning ${columns}`,
+      [ctx.tenantId],
+    )) ??
+    (await read());
+  if (!row) throw new Error(`The messaging settings of tenant ${ctx.tenantId} could not be read or made.`);
+  return { ...mapSettings(row), secret: row.link_secret };
 }
 
 function mapSettings(row: SettingsRow): MessagingSettings {
