@@ -104,9 +104,16 @@ export interface Kokyaku {
    * lists, lead scores (fading points fade here), then the members of every saved segment
    * (recording who entered and left). When it returns, queries reflect all ingested data.
    */
-  refresh(options?: { now?: Date }): Promise<{ tenants: number; customers: number; segmentChanges: number; clvFitted: number }>;
+  refresh(options?: { now?: Date }): Promise<{ tenants: number; customers: number; segmentChanges: number; clvFitted: number; failures: RefreshFailure[] }>;
   /** Closes the pool and stops the embedded database if this process started it. */
   close(): Promise<void>;
+}
+
+/** A step of `refresh` that failed for a tenant; the other steps ran. */
+export interface RefreshFailure {
+  tenantId: string;
+  step: string;
+  message: string;
 }
 
 /**
@@ -274,17 +281,29 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       let customers = 0;
       let segmentChanges = 0;
       let clvFitted = 0;
+      const failures: RefreshFailure[] = [];
+      // Each step on its own: one that fails is reported and the others still run (a stale CLV
+      // model must not leave every segment stale too).
+      const step = async <T>(tenantId: string, name: string, run: () => Promise<T>): Promise<T | undefined> => {
+        try {
+          return await run();
+        } catch (error) {
+          failures.push({ tenantId, step: name, message: error instanceof Error ? error.message : String(error) });
+          console.warn(`[kokyaku] refresh of tenant ${tenantId}: ${name} failed: ${String(error)}`);
+          return undefined;
+        }
+      };
       for (const { tenant_id } of tenants) {
         const ctx = kokyaku.context({ tenantId: tenant_id });
-        customers += (await metrics.refresh(ctx)).customers;
-        await analytics.refreshScores(ctx, options.now);
-        if (await analytics.refreshClv(ctx, { now: options.now })) clvFitted++;
-        await recommendations.rebuild(ctx);
-        await recommendations.tuneBlend(ctx, { ifStale: true });
-        await plugins.refresh(ctx, options.now ?? new Date());
-        await scoring.score(ctx, null, { now: options.now });
-        const moved = await segments.reevaluate(ctx, null);
-        segmentChanges += moved.entered + moved.left;
+        customers += (await step(tenant_id, 'metrics', () => metrics.refresh(ctx)))?.customers ?? 0;
+        await step(tenant_id, 'rfm', () => analytics.refreshScores(ctx, options.now));
+        if (await step(tenant_id, 'clv', () => analytics.refreshClv(ctx, { now: options.now }))) clvFitted++;
+        await step(tenant_id, 'recommendations', () => recommendations.rebuild(ctx));
+        await step(tenant_id, 'recommendation blend', () => recommendations.tuneBlend(ctx, { ifStale: true }));
+        await step(tenant_id, 'plugins', () => plugins.refresh(ctx, options.now ?? new Date()));
+        await step(tenant_id, 'lead scores', () => scoring.score(ctx, null, { now: options.now }));
+        const moved = await step(tenant_id, 'segments', () => segments.reevaluate(ctx, null));
+        segmentChanges += moved ? moved.entered + moved.left : 0;
       }
       // A refresh may rewrite many facts rows: reclaim the old versions and refresh the visibility
       // map and statistics now, so that segment counts stay index-only scans right away.
@@ -293,7 +312,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       } catch (error) {
         console.warn(`[kokyaku] could not vacuum kokyaku.customer_facts after refresh: ${String(error)}`);
       }
-      return { tenants: tenants.length, customers, segmentChanges, clvFitted };
+      return { tenants: tenants.length, customers, segmentChanges, clvFitted, failures };
     },
     close: async () => {
       await journeys.engine.close();

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { type Kokyaku, DEFAULT_RFM_GRID, type OrderInput, RFM_GROUPS, fmScore } from '@kokyaku/core';
+import { type Kokyaku, type KokyakuContext, DEFAULT_RFM_GRID, type OrderInput, RFM_GROUPS, fmScore } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseCdnow } from '../src/analytics/clv/cdnow.js';
@@ -285,4 +285,25 @@ describe.skipIf(!existsSync(CDNOW))('CLV on the CDNOW sample recorded as orders'
       await cdnow.close();
     }
   }, 120_000);
+});
+
+describe('figures at the edge of what a float holds', () => {
+  it('refreshes a shop whose most frequent buyer is long gone (a probability alive far below 1e-38, the smallest real)', async () => {
+    const gone = (): KokyakuContext => kokyaku.context({ tenantId: 'long-gone' });
+    const c = gone();
+    const day = (d: number) => new Date(Date.parse('2024-01-01T10:00:00Z') + d * 86_400_000).toISOString();
+    const inputs: OrderInput[] = [];
+    // 150 ordinary customers buying now and then over two years...
+    for (let i = 0; i < 150; i++) {
+      for (let k = 0; k < 1 + (i % 4); k++) inputs.push({ externalId: `o-${i}-${k}`, customerExternalId: `c-${i}`, placedAt: day(((i * 37 + k * 170) % 700) + 1), lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 1000 }] });
+    }
+    // ...and one who bought every day for a year, then never again.
+    for (let k = 0; k < 365; k++) inputs.push({ externalId: `binge-${k}`, customerExternalId: 'binge', placedAt: day(k - 730), lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 500 }] });
+    expect((await kokyaku.orders.record(c, inputs)).failed).toBe(0);
+    await kokyaku.refresh({ now: new Date('2026-01-01T00:00:00Z') });
+    const binge = (await kokyaku.customers.findByExternalId(c, 'binge'))!;
+    expect(binge.metrics.probabilityAlive).not.toBeNull();
+    expect(binge.metrics.probabilityAlive!).toBeLessThan(1e-38);
+    expect(binge.metrics.churnRisk).toBe(1);
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { type Kokyaku, type KokyakuContext, KOKYAKU_VERSION, PluginError, createKokyaku, defineEntity, definePlugin, sql } from '@kokyaku/core';
+import { type Kokyaku, type KokyakuContext, KOKYAKU_VERSION, PluginError, createKokyaku, defineEntity, definePlugin, sql, transaction } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
@@ -131,5 +131,25 @@ describe('plugins in a running Kokyaku', () => {
     await kokyaku.identity.merge(ctx(), a!.id, [b!.id]);
     await kokyaku.refresh();
     expect(calls.slice(3)).toEqual(['first:merged:1', 'second:refresh']);
+  });
+
+  it('reports a refresh step that fails and runs the steps after it', async () => {
+    const broken = definePlugin({ ...base, name: 'broken', hooks: { refresh: async () => Promise.reject(new Error('ledger down')) } });
+    const other = await createKokyaku({ ...kokyaku.config, plugins: [broken] });
+    try {
+      const c = other.context({ actor: { id: 'staff', roles: ['ADMIN'] } });
+      const segment = await other.segments.create(c, { name: 'Buyers', query: 'number_of_orders >= 1' });
+      // Recorded without the segment knowing (as if written before it existed): only a refresh brings it in.
+      await transaction(c, (em) => sql(em, `delete from kokyaku.segment_members where tenant_id = $1`, [c.tenantId]));
+      const result = await other.refresh();
+      expect(result.failures).toEqual([{ tenantId: 'default', step: 'plugins', message: 'ledger down' }]);
+      // The steps after the plugins' still ran: the segment's members are current.
+      const members = await sql<{ n: number }>(c.em, `select count(*)::int as n from kokyaku.segment_members where tenant_id = $1 and segment_id = $2::bigint`, [c.tenantId, segment.id]);
+      expect(members[0]!.n).toBe(await other.segments.count(c, 'number_of_orders >= 1'));
+      expect(members[0]!.n).toBeGreaterThan(0);
+      expect(result.customers).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
   });
 });

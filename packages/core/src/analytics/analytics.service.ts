@@ -283,7 +283,7 @@ export class AnalyticsService {
         ctx.em,
         `insert into kokyaku.customer_scores as t (customer_id, tenant_id, expected_purchases, probability_alive, churn_risk, predicted_clv_minor)
          select v.id, $1, v.purchases, v.alive, v.churn, v.clv
-         from jsonb_to_recordset($2::jsonb) as v(id bigint, purchases real, alive real, churn real, clv bigint)
+         from jsonb_to_recordset($2::jsonb) as v(id bigint, purchases float8, alive float8, churn float8, clv bigint)
          on conflict (customer_id) do update
            set expected_purchases = excluded.expected_purchases, probability_alive = excluded.probability_alive,
                churn_risk = excluded.churn_risk, predicted_clv_minor = excluded.predicted_clv_minor

@@ -39,7 +39,7 @@ const INSERT_NEIGHBOURS = `
   insert into kokyaku.product_neighbours (product_id, kind, rank, tenant_id, neighbour_id, score, support)
   select v.product_id, v.kind, v.rank, $1, v.neighbour_id, v.score, v.support
   from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ','), string_to_array($4, ',')::smallint[],
-              string_to_array($5, ',')::bigint[], string_to_array($6, ',')::real[], string_to_array($7, ',')::int[])
+              string_to_array($5, ',')::bigint[], string_to_array($6, ',')::float8[], string_to_array($7, ',')::int[])
        as v(product_id, kind, rank, neighbour_id, score, support)`;
 
 function writeNeighbours(em: KokyakuContext['em'], tenantId: string, rows: readonly NeighbourRow[]): Promise<void> {

@@ -228,6 +228,10 @@ export function buildProgram(): Command {
         process.stdout.write(
           `kokyaku: refreshed ${result.customers} customers in ${result.tenants} tenant(s), ${result.segmentChanges} segment membership change(s), CLV models fitted for ${result.clvFitted}, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
         );
+        // The other steps ran; a failed one still fails the command, so that a nightly job notices.
+        if (result.failures.length > 0) {
+          throw new Error(`${result.failures.length} step(s) failed: ${result.failures.map((f) => `${f.step} of tenant ${f.tenantId} (${f.message})`).join('; ')}`);
+        }
       } finally {
         await kokyaku.close();
       }
