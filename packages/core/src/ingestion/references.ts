@@ -30,6 +30,9 @@ async function ensureRows(
       insert into ${table} (tenant_id, external_id, ${insertColumns}, placeholder)
       select $1, w.external_id, ${insertValues}, true from wanted w
       where not exists (select 1 from ${table} x where x.tenant_id = $1 and x.external_id = w.external_id)
+      -- In one order for every batch: two batches placing the same new ids wait for each other
+      -- instead of each holding one the other needs (a deadlock).
+      order by w.external_id
       on conflict (tenant_id, external_id) do nothing
       returning id, external_id
     )${afterInsert}

@@ -100,6 +100,27 @@ export async function transaction<T>(
   fn: (em: EntityManager) => Promise<T>,
   options: { acrossTenants?: boolean } = {},
 ): Promise<T> {
+  // A transaction that loses a deadlock (40P01) or a serialization conflict (40001) to a
+  // concurrent one is rolled back whole and run again, a few times with a growing random pause:
+  // concurrent batches of a shop with several writers then always succeed. `fn` must leave
+  // nothing behind but its statements (everything of ingestion does). A nested call is part of
+  // its outer transaction, which retries it.
+  if (ctx.em.getTransactionContext()) return run(ctx, fn, options);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run(ctx, fn, options);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if ((code !== '40P01' && code !== '40001') || attempt >= TRANSACTION_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+    }
+  }
+}
+
+/** Attempts of a transaction that keeps losing deadlocks before its error reaches the caller. */
+const TRANSACTION_ATTEMPTS = 8;
+
+function run<T>(ctx: { tenantId: string; em: EntityManager }, fn: (em: EntityManager) => Promise<T>, options: { acrossTenants?: boolean }): Promise<T> {
   return ctx.em.transactional(async (em) => {
     const trx = em.getTransactionContext() as object;
     entered.add(trx);
