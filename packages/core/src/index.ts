@@ -1,6 +1,6 @@
 export { type KokyakuConfig, type KokyakuUserConfig, type DatabaseConfig, type ShopConfig, type AnalyticsConfig, type RecommendationsConfig, type ImportsConfig, type MessagingConfig, type AutomationConfig, ConfigError, defineConfig, defaultConfig, mergeConfig, resolveShop, shopFromEnv } from './config/config.js';
 export { type Actor, type KokyakuContext, type Role, ROLES } from './context.js';
-export { type Kokyaku, type RefreshFailure, createKokyaku } from './kokyaku.js';
+export { type Kokyaku, type Readiness, type RefreshFailure, createKokyaku } from './kokyaku.js';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
 export { coreEntities } from './database/orm.js';
 export { coreMigrations } from './database/migrations/index.js';

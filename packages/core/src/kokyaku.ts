@@ -99,6 +99,11 @@ export interface Kokyaku {
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**
+   * Whether this Kokyaku can serve: PostgreSQL answers (within 2 s) and no migration is pending.
+   * What a readiness probe (`/readyz` of every mount) asks; it never throws.
+   */
+  ready(): Promise<Readiness>;
+  /**
    * Recomputes everything derived, for every tenant, synchronously: customer metrics, RFM scores
    * and deciles, the CLV models and their predictions, the recommendation counts and neighbour
    * lists, lead scores (fading points fade here), then the members of every saved segment
@@ -107,6 +112,15 @@ export interface Kokyaku {
   refresh(options?: { now?: Date }): Promise<{ tenants: number; customers: number; segmentChanges: number; clvFitted: number; failures: RefreshFailure[] }>;
   /** Closes the pool and stops the embedded database if this process started it. */
   close(): Promise<void>;
+}
+
+/** What `ready()` found. */
+export interface Readiness {
+  ready: boolean;
+  /** PostgreSQL answered. */
+  database: boolean;
+  pendingMigrations: string[];
+  error?: string;
 }
 
 /** A step of `refresh` that failed for a tenant; the other steps ran. */
@@ -274,6 +288,16 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };
     },
     migrate: () => migrate(orm, databaseUrl),
+    ready: async () => {
+      try {
+        const answer = orm.em.getKnex().raw('select 1');
+        await Promise.race([answer, new Promise((_, reject) => setTimeout(() => reject(new Error('PostgreSQL did not answer within 2 s')), 2000).unref())]);
+      } catch (error) {
+        return { ready: false, database: false, pendingMigrations: [], error: error instanceof Error ? error.message : String(error) };
+      }
+      const pending = (await orm.getMigrator().getPendingMigrations()).map((m) => m.name);
+      return { ready: pending.length === 0, database: true, pendingMigrations: pending, ...(pending.length ? { error: `${pending.length} migration(s) pending: run kokyaku migrate` } : {}) };
+    },
     refresh: async (options = {}) => {
       // Across tenants: as the database user itself.
       const em = bindTenant(orm.em.fork(), SYSTEM);
@@ -281,6 +305,14 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       let customers = 0;
       let segmentChanges = 0;
       let clvFitted = 0;
+      // Statistics first: after a day of bulk loads the planner's row counts are stale, and the
+      // rebuild's joins of orders and lines then took a nested loop (51 s instead of 0.3 s for
+      // 180,000 lines of wholesale orders).
+      try {
+        await sql(em, 'analyze kokyaku.orders, kokyaku.order_lines, kokyaku.customer_products');
+      } catch (error) {
+        console.warn(`[kokyaku] could not analyze the order tables before refresh: ${String(error)}`);
+      }
       const failures: RefreshFailure[] = [];
       // Each step on its own: one that fails is reported and the others still run (a stale CLV
       // model must not leave every segment stale too).

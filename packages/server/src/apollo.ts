@@ -63,6 +63,19 @@ const LIMIT_MESSAGES: [RegExp, keyof QueryLimits][] = [
   [/Query Cost limit of/, 'cost'],
 ];
 
+/** Connection failures and PostgreSQL's own "not now" (shutting down, starting up, too many connections). */
+const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
+
+/** Whether an error (or what caused it) says PostgreSQL is down or restarting rather than the request being wrong. */
+export function isDatabaseOutage(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: string; message?: string };
+    if (code && OUTAGE_CODES.has(code)) return true;
+    if (typeof message === 'string' && /Connection terminated|Connection ended unexpectedly|connection error and is not queryable|connect ECONNREFUSED|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command/.test(message)) return true;
+  }
+  return false;
+}
+
 /** Maps errors to the public shape: coded errors keep their code; unknown ones are masked. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, { mask }: { mask: boolean }): GraphQLFormattedError {
   const original = unwrapResolverError(error);
@@ -72,6 +85,14 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, { 
       locations: formatted.locations,
       path: formatted.path,
       extensions: { ...original.details, code: original.code },
+    };
+  }
+  if (isDatabaseOutage(original)) {
+    return {
+      message: 'The database cannot be reached right now (it may be restarting). Nothing was changed; send the request again shortly.',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'DATABASE_UNAVAILABLE', retryable: true, retryAfterSeconds: 5 },
     };
   }
   const limit = LIMIT_MESSAGES.find(([pattern]) => pattern.test(formatted.message));
@@ -147,7 +168,9 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
             if (original instanceof KokyakuError) continue;
             const code = error.extensions?.code;
             if (code && code !== 'INTERNAL_SERVER_ERROR') continue;
-            logger.error({ requestId, operationName, path: error.path, err: original }, 'unexpected error');
+            // An outage is the database's state, not a bug of the request: one line, no stack.
+            if (isDatabaseOutage(original)) logger.warn({ requestId, operationName, reason: String((original as Error).message).split(' - ').at(-1) }, 'database unavailable');
+            else logger.error({ requestId, operationName, path: error.path, err: original }, 'unexpected error');
           }
         },
         async willSendResponse({ response, contextValue: context, operationName, errors }) {

@@ -4,6 +4,7 @@ import express, { type Request, type Router } from 'express';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
+import { notJson, payloadTooLarge, probe } from './transport.js';
 
 export { messagingRoutes } from './messaging-routes.js';
 export { SHOPIFY_PRIVACY_TOPICS, type ShopifyPrivacyOptions, shopifyPrivacyWebhooks, verifyShopifyHmac } from './webhooks/shopify-privacy.js';
@@ -48,8 +49,21 @@ export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOp
       res.type('html').send(explorerHtml(req.baseUrl || '/', options.explorer === true ? {} : (options.explorer as ExplorerOptions)));
     });
   }
+  // Probes: `<mount>/healthz` (the process is alive) and `<mount>/readyz` (database reachable and migrated).
+  for (const which of ['healthz', 'readyz'] as const) {
+    router.get(`/${which}`, (_req, res, next) => {
+      probe(kokyaku, which).then(({ status, body }) => void res.status(status).json(body), next);
+    });
+  }
+  const limit = options.bodyLimit ?? '10mb';
   router.use(
-    express.json({ limit: options.bodyLimit ?? '10mb' }),
+    express.json({ limit }),
+    // A body refused before GraphQL sees it gets GraphQL's error shape with a code, not Express's HTML page.
+    (error: { type?: string }, _req: Request, res: import('express').Response, next: import('express').NextFunction) => {
+      const answer = error?.type === 'entity.too.large' ? payloadTooLarge(limit) : error?.type === 'entity.parse.failed' ? notJson() : null;
+      if (!answer) return next(error);
+      res.status(answer.status).json(answer.body);
+    },
     expressMiddleware(apollo, {
       context: async ({ req }) => createGraphQLContext(kokyaku, await options.identify(req)),
     }),

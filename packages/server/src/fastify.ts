@@ -6,6 +6,7 @@ import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
 import { messagingFetchHandler } from './messaging-routes.js';
+import { notJson, payloadTooLarge, probe } from './transport.js';
 
 export interface KokyakuFastifyOptions extends ApolloOptions {
   /** Who is calling: map the host's session or token to an actor (with roles) and a tenant. */
@@ -51,6 +52,19 @@ export async function kokyakuFastify(kokyaku: Kokyaku, options: KokyakuFastifyOp
         return reply.type('text/html').send(explorerHtml(url.pathname, settings));
       });
     }
+    for (const which of ['healthz', 'readyz'] as const) {
+      app.get(`${path}/${which}`, async (_request, reply) => {
+        const { status, body } = await probe(kokyaku, which);
+        return reply.code(status).send(body);
+      });
+    }
+    // A body refused before GraphQL sees it: GraphQL's error shape with a code.
+    app.setErrorHandler(async (error: { statusCode?: number; code?: string }, _request, reply) => {
+      const answer =
+        error.statusCode === 413 ? payloadTooLarge(app.initialConfig.bodyLimit ?? 1_048_576) : error.statusCode === 400 && /^FST_ERR_CTP/.test(error.code ?? '') ? notJson() : null;
+      if (!answer) throw error;
+      return reply.code(answer.status).send(answer.body);
+    });
     await app.register(fastifyApollo(apollo), {
       path,
       context: async (request: FastifyRequest) => createGraphQLContext(kokyaku, await options.identify(request)),

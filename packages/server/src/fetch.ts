@@ -2,6 +2,7 @@ import { HeaderMap } from '@apollo/server';
 import type { Kokyaku } from '@kokyaku/core';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
+import { notJson, payloadTooLarge, probe } from './transport.js';
 
 export { messagingFetchHandler } from './messaging-routes.js';
 
@@ -33,20 +34,26 @@ export async function kokyakuFetchHandler(kokyaku: Kokyaku, options: KokyakuFetc
   const limit = options.bodyLimit ?? 10 * 1024 * 1024;
   const handler = (async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
+    const probed = request.method === 'GET' ? /\/(healthz|readyz)$/.exec(url.pathname)?.[1] : undefined;
+    if (probed) {
+      const { status, body } = await probe(kokyaku, probed as 'healthz' | 'readyz');
+      return Response.json(body, { status });
+    }
     const headers = new HeaderMap();
     request.headers.forEach((value, key) => headers.set(key, value));
     let body: unknown;
     if (request.method === 'POST') {
       const length = Number(request.headers.get('content-length') ?? 0);
-      if (length > limit) return new Response('Request body too large.', { status: 413 });
+      const tooLarge = () => Response.json(payloadTooLarge(limit).body, { status: 413 });
+      if (length > limit) return tooLarge();
       const text = await request.text();
-      if (text.length > limit) return new Response('Request body too large.', { status: 413 });
+      if (Buffer.byteLength(text) > limit) return tooLarge();
       const type = request.headers.get('content-type') ?? '';
       if (type.includes('json')) {
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {
-          return Response.json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] }, { status: 400 });
+          return Response.json(notJson().body, { status: 400 });
         }
       } else {
         body = text;

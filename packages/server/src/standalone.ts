@@ -7,6 +7,7 @@ import type { RequestIdentity } from './context.js';
 import type { ExplorerOptions } from './explorer.js';
 import { kokyakuExpress, shopifyPrivacyWebhooks } from './express.js';
 import { messagingRoutes } from './messaging-routes.js';
+import { probe } from './transport.js';
 
 export interface StandaloneOptions extends ApolloOptions {
   /** TCP port (0 picks a free one). */
@@ -67,9 +68,12 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
   app.disable('x-powered-by');
   // GraphQL answers POSTs: an ETag (a hash of every response body) would never be used.
   app.disable('etag');
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
-  });
+  // Probes at the root too (a load balancer's usual place): /healthz alive, /readyz can serve.
+  for (const which of ['healthz', 'readyz'] as const) {
+    app.get(`/${which}`, (_req, res, next) => {
+      probe(kokyaku, which).then(({ status, body }) => void res.status(status).json(body), next);
+    });
+  }
   const router = await kokyakuExpress(kokyaku, { ...options, identify: adminTokenIdentity(token || undefined) });
   app.use('/graphql', router);
   app.use('/kokyaku', messagingRoutes(kokyaku));

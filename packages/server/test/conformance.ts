@@ -44,6 +44,8 @@ export interface MountOptions {
   /** The path (on the endpoint's origin) where the mount serves the message links of journeys. */
   links?: string;
   extra?: (mount: () => MountUnderTest) => void;
+  /** The mount answers `<url>/healthz` and `<url>/readyz` (default true; a Next.js route needs a catch-all route for them). */
+  probes?: boolean;
 }
 
 /**
@@ -348,6 +350,26 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       // A GET that is no browser still gets GraphQL's answer.
       const api = await fetch(`${mount.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
       expect(await api.json()).toEqual({ data: { __typename: 'Query' } });
+    });
+
+    it.skipIf(Boolean(options.namespace))('answers transport failures in GraphQL\'s error shape with a code: a body too large, a body that is not JSON', async () => {
+      const post = (body: string) => fetch(mount.url, { method: 'POST', headers: { 'content-type': 'application/json', ...mount.adminHeaders }, body });
+      const nan = await post('{"query":"{ __typename }","variables":{"x":NaN}}');
+      expect(nan.status).toBe(400);
+      expect(await nan.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' } }] });
+      const huge = await post(JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(11 * 1024 * 1024) } }));
+      expect(huge.status).toBe(413);
+      expect(await huge.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/larger than/), extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    });
+
+    it.skipIf(Boolean(options.namespace) || options.probes === false)('answers the health and readiness probes beside the API', async () => {
+      const at = (which: string) => fetch(`${mount.url.replace(/\/$/, '')}/${which}`);
+      const health = await at('healthz');
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ ok: true });
+      const ready = await at('readyz');
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ ok: true, ready: true, database: true, pendingMigrations: [] });
     });
 
     it.runIf(options.hostRoutes)('leaves the host routes alone', async () => {

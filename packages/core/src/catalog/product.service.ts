@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { KokyakuContext } from '../context.js';
 import { type BatchItemError, type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
-import { toMajorUnits, toMinorUnits } from '../shared/money.js';
+import { toMajorUnits, moneyProblem, toMinorUnits } from '../shared/money.js';
 import { asDate, sql } from '../shared/sql.js';
-import { externalIdSchema, labelList } from '../shared/validation.js';
+import { externalIdSchema, labelList, safeString } from '../shared/validation.js';
 
 export interface ProductInput {
   externalId: string;
@@ -35,7 +35,7 @@ export interface ProductRecord {
 function productSchema(currency: string) {
   return z.strictObject({
     externalId: externalIdSchema,
-    name: z.string({ error: 'Required: a non-empty string.' }).trim().min(1, 'Must not be empty.').max(1000, 'At most 1000 characters.'),
+    name: safeString('Required: a non-empty string.').trim().min(1, 'Must not be empty.').max(1000, 'At most 1000 characters.'),
     price: z
       .number({ error: 'Must be a number.' })
       .finite('Must be a finite number.')
@@ -46,8 +46,9 @@ function productSchema(currency: string) {
     tags: labelList.nullable().optional().transform((v) => (v === null ? [] : v)),
     inStock: z.boolean({ error: 'Must be true or false.' }).nullable().optional().transform((v) => (v === null ? true : v)),
   }).superRefine((item, ctx) => {
-    if (typeof item.price === 'number' && toMinorUnits(item.price, currency) === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['price'], message: `Has more decimals than ${currency} allows.` });
+    const problem = typeof item.price === 'number' ? moneyProblem(item.price, currency) : null;
+    if (problem) {
+      ctx.addIssue({ code: 'custom', path: ['price'], message: problem });
     }
   });
 }

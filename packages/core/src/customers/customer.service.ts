@@ -12,7 +12,7 @@ import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import type { AuditService } from '../privacy/audit.service.js';
 import { type CustomerSearchHit, type CustomerSearchOptions, searchCustomers } from '../search/customer-search.js';
 import { type CustomFieldDefinition, checkCustomFields, loadDefinitions } from '../crm/custom-fields.js';
-import { externalIdSchema, instantSchema, isCalendarDate, jsonObject, labelList, optionalText } from '../shared/validation.js';
+import { externalIdSchema, instantSchema, isCalendarDate, jsonObject, labelList, optionalText, safeString } from '../shared/validation.js';
 
 export interface CustomerInput {
   externalId: string;
@@ -104,16 +104,16 @@ export interface CustomerRecord {
 function customerSchema(defaultCountry: string, definitions: ReadonlyMap<string, CustomFieldDefinition> = new Map()) {
   return z.strictObject({
     externalId: externalIdSchema,
-    email: z
-      .string({ error: 'Must be a string or null.' })
+    email: safeString('Must be a string or null.')
       .trim()
+      .max(254, 'At most 254 characters (RFC 5321).')
       .toLowerCase()
       .pipe(z.email({ error: 'Must be an email address, e.g. hanako@example.com.' }))
       .nullable()
       .optional(),
-    phone: z
-      .string({ error: 'Must be a string or null.' })
+    phone: safeString('Must be a string or null.')
       .trim()
+      .max(50, 'At most 50 characters.')
       .transform((raw, ctx) => {
         if (raw === '') return null;
         const parsed = parsePhoneNumberFromString(raw, defaultCountry as CountryCode);

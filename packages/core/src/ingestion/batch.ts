@@ -88,14 +88,16 @@ export function validateBatch<S extends z.ZodType>(
 
 /**
  * Keeps the last occurrence of each key, so a batch that names the same record twice upserts it
- * once with its latest content (PostgreSQL cannot upsert one row twice in one statement), in key
- * order: every batch then writes (and locks) its rows in one global order, and two concurrent
- * batches wait for each other instead of deadlocking.
+ * once with its latest content (PostgreSQL cannot upsert one row twice in one statement).
  */
 export function lastPerKey<T>(items: ValidItem<T>[], key: (value: T) => string): ValidItem<T>[] {
   const byKey = new Map<string, ValidItem<T>>();
-  for (const item of items) byKey.set(key(item.value), item);
-  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
+  for (const item of items) {
+    const k = key(item.value);
+    byKey.delete(k);
+    byKey.set(k, item);
+  }
+  return [...byKey.values()];
 }
 
 /**

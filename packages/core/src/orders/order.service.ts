@@ -18,7 +18,7 @@ import {
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
-import { toMajorUnits, toMinorUnits } from '../shared/money.js';
+import { MAX_MINOR, moneyProblem, toMajorUnits, toMinorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
 import { externalIdSchema, instantSchema } from '../shared/validation.js';
@@ -97,11 +97,20 @@ function orderSchema(shopCurrency: string) {
       lines: z.array(line, { error: 'Must be a list of order lines.' }).min(1, 'An order needs at least one line.').max(1000, 'At most 1000 lines.'),
     })
     .superRefine((order, ctx) => {
+      let total = 0;
       order.lines.forEach((l, i) => {
-        if (toMinorUnits(l.unitPrice, order.currency) === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['lines', i, 'unitPrice'], message: `Has more decimals than ${order.currency} allows.` });
+        const problem = moneyProblem(l.unitPrice, order.currency);
+        if (problem) {
+          ctx.addIssue({ code: 'custom', path: ['lines', i, 'unitPrice'], message: problem });
+          return;
         }
+        const line = l.quantity * toMinorUnits(l.unitPrice, order.currency)!;
+        total += line;
+        if (!Number.isSafeInteger(line)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'quantity'], message: `quantity x unitPrice is more than ${MAX_MINOR.toLocaleString('en')} minor units of ${order.currency}.` });
       });
+      if (Number.isSafeInteger(total) === false && order.lines.every((l) => Number.isSafeInteger(l.quantity * (toMinorUnits(l.unitPrice, order.currency) ?? 0)))) {
+        ctx.addIssue({ code: 'custom', path: ['lines'], message: `The order's total is more than ${MAX_MINOR.toLocaleString('en')} minor units of ${order.currency}.` });
+      }
     });
 }
 

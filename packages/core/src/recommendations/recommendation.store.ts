@@ -20,12 +20,56 @@ function addPairs(delta: Map<string, number>, products: readonly string[], by: n
   for (const a of products) for (const b of products) if (a !== b) delta.set(pairKey(a, b), (delta.get(pairKey(a, b)) ?? 0) + by);
 }
 
+/**
+ * The products of a basket that count in "bought together" pairs. A basket pairs each of its n
+ * products with every other: n² pairs, 90,000 for a wholesale order of 300 lines. Above
+ * PAIR_BASKET distinct products, a fixed sample of PAIR_BASKET of them stands for the basket (1,560
+ * pairs at most): the ones whose hash with the basket's content is smallest, so the same basket
+ * always gives the same sample (a cancellation takes back exactly what it added, a rebuild
+ * counts what the upkeep counted). Baskets of that size are wholesale orders, where pairs say
+ * little about what goes together anyway. Product counts (baskets, customers) count every product.
+ */
+export const PAIR_BASKET = 40;
+
+export function pairBasket(productIds: readonly string[]): readonly string[] {
+  if (productIds.length <= PAIR_BASKET) return productIds;
+  const signature = fnv1a([...productIds].sort(compareIds).join(','));
+  return [...productIds]
+    .map((id) => ({ id, rank: fnv1a(id, signature) }))
+    .sort((x, y) => x.rank - y.rank || compareIds(x.id, y.id))
+    .slice(0, PAIR_BASKET)
+    .map((x) => x.id);
+}
+
+/** 32-bit FNV-1a of a string, from `seed`. */
+function fnv1a(text: string, seed = 0x811c9dc5): number {
+  let hash = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
 /** Cells of the in-memory pair-count matrices per pass of the rebuild (rows x products). */
 const PASS_CELLS = 8_000_000;
 /** Orders or customers read per statement by the rebuild. */
 const READ_CHUNK = 100_000;
-/** Rows written per statement by the rebuild. */
+/** Rows written per statement by the rebuild and the upkeep. */
 const WRITE_CHUNK = 50_000;
+/**
+ * Logged ownership changes folded per transaction by `catchUp` (a whole history's backlog is
+ * folded a chunk at a time), and customer pair deltas held in memory before they are written.
+ */
+const FOLD_CHUNK = 5_000;
+const PAIR_FLUSH = 200_000;
+/**
+ * "Customers who bought A also bought B" pairs every two products a customer owns: n² for a
+ * wholesale customer who owns n. Customers who own more than OWNER_PAIRS products (resellers,
+ * B2B accounts: their assortment says little about what goes together) add no customer pairs;
+ * their orders still count in every other figure and in "bought together".
+ */
+export const OWNER_PAIRS = 250;
 
 /** Writes rows column-wise: each column one comma-separated text parameter, unnested in SQL. */
 async function writeColumns(em: KokyakuContext['em'], text: string, tenantId: string, columns: (string | number)[][]): Promise<void> {
@@ -99,8 +143,7 @@ export class RecommendationStore {
         if (!state) continue;
         const quantities = new Map<string, number>();
         for (const line of state.lines) quantities.set(line.productId, (quantities.get(line.productId) ?? 0) + line.quantity);
-        const ids = [...quantities.keys()];
-        addPairs(basketPairs, ids, sign);
+        addPairs(basketPairs, pairBasket([...quantities.keys()]), sign);
         const day = todayIn(tz, state.placedAt);
         for (const [productId, quantity] of quantities) {
           products.add(productId);
@@ -204,20 +247,16 @@ export class RecommendationStore {
     if (pairRows.length > 0) {
       pairRows.sort((x, y) => compareIds(x.ids[0], y.ids[0]) || compareIds(x.ids[1], y.ids[1]));
       for (const { ids } of pairRows) products.add(ids[0]);
-      await sql(
+      // In statements of WRITE_CHUNK rows, in (a, b) order: the same order for every writer.
+      await writeColumns(
         ctx.em,
         `insert into kokyaku.product_pairs as t (product_a, product_b, tenant_id, baskets, customers)
          select v.a, v.b, $1, v.n, v.m
          from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
               as v(a, b, n, m)
          on conflict (product_a, product_b) do update set baskets = t.baskets + excluded.baskets, customers = t.customers + excluded.customers`,
-        [
-          ctx.tenantId,
-          pairRows.map((r) => r.ids[0]).join(','),
-          pairRows.map((r) => r.ids[1]).join(','),
-          pairRows.map((r) => r.baskets).join(','),
-          pairRows.map((r) => r.customers).join(','),
-        ],
+        ctx.tenantId,
+        [pairRows.map((r) => r.ids[0]), pairRows.map((r) => r.ids[1]), pairRows.map((r) => r.baskets), pairRows.map((r) => r.customers)],
       );
     }
     // Every product whose pairs changed gets its lists recomputed on its next read (`freshen`).
@@ -238,7 +277,7 @@ export class RecommendationStore {
    * and with ingestion: ownership and the changes not yet taken are read in one snapshot.
    * Returns the number of changes folded.
    */
-  async fold(ctx: KokyakuContext, limit = 200_000): Promise<number> {
+  async fold(ctx: KokyakuContext, limit = FOLD_CHUNK): Promise<number> {
     return transaction(ctx, async (em) => {
       const taken = await sql<{ customer_id: string; product_id: string; delta: number }>(
         em,
@@ -272,8 +311,17 @@ export class RecommendationStore {
           m.set(r.product_id, (m.get(r.product_id) ?? 0) + r.delta);
         }
       }
+      // Pair deltas are added up in memory and written whenever PAIR_FLUSH of them gather: a
+      // customer who owns hundreds of products gives tens of thousands of pairs, and a backlog of
+      // a whole history must not be held at once.
       const customerPairs = new Map<string, number>();
       const inc = (a: string, b: string, by: number) => customerPairs.set(pairKey(a, b), (customerPairs.get(pairKey(a, b)) ?? 0) + by);
+      const flush = async () => {
+        const deltas = new Map<string, { baskets: number; customers: number }>();
+        for (const [key, n] of customerPairs) if (n !== 0) deltas.set(key, { baskets: 0, customers: n });
+        customerPairs.clear();
+        await this.addPairs({ ...ctx, em }, deltas, new Set());
+      };
       for (const [customerId, changes] of net) {
         const owned = new Set(after.get(customerId) ?? []);
         for (const [productId, d] of later.get(customerId) ?? []) {
@@ -295,12 +343,20 @@ export class RecommendationStore {
             }
           }
         };
-        count(plus, owned, 1);
-        count(minus, before, -1);
+        // A customer who owns more than OWNER_PAIRS products adds no customer pairs: crossing the
+        // line takes back (or brings in) all of theirs at once, as a rebuild would count them.
+        const within = (set: Set<string>) => set.size <= OWNER_PAIRS;
+        if (within(before) && within(owned)) {
+          count(plus, owned, 1);
+          count(minus, before, -1);
+        } else if (within(before)) {
+          count(before, before, -1);
+        } else if (within(owned)) {
+          count(owned, owned, 1);
+        }
+        if (customerPairs.size >= PAIR_FLUSH) await flush();
       }
-      const deltas = new Map<string, { baskets: number; customers: number }>();
-      for (const [key, n] of customerPairs) if (n !== 0) deltas.set(key, { baskets: 0, customers: n });
-      await this.addPairs({ ...ctx, em }, deltas, new Set());
+      await flush();
       return taken.length;
     });
   }
@@ -605,12 +661,23 @@ export class RecommendationStore {
 
     // Pair counts, a band of matrix rows per pass.
     const rowsPerPass = Math.max(1, Math.floor(PASS_CELLS / Math.max(P, 1)));
-    const countPairs = (lists: Lists, into: Int32Array, lo: number, hi: number) => {
-      const { values, offsets } = lists;
+    // Baskets of more than PAIR_BASKET products pair only their sample, as the upkeep does.
+    const sampled = new Map<number, Int32Array>();
+    for (let l = 0; l < baskets.count; l++) {
+      const start = baskets.offsets[l]!;
+      const end = baskets.offsets[l + 1]!;
+      if (end - start <= PAIR_BASKET) continue;
+      const ids = [...baskets.values.subarray(start, end)].map((i) => facts[i]!.id);
+      sampled.set(l, Int32Array.from(pairBasket(ids).map((id) => index.get(id)!)));
+    }
+    const countPairs = (lists: Lists, into: Int32Array, lo: number, hi: number, samples?: Map<number, Int32Array>, longest = Infinity) => {
+      const { offsets } = lists;
       for (let l = 0; l < lists.count; l++) {
-        const start = offsets[l]!;
-        const end = offsets[l + 1]!;
-        if (end - start < 2) continue;
+        const sample = samples?.get(l);
+        const values = sample ?? lists.values;
+        const start = sample ? 0 : offsets[l]!;
+        const end = sample ? sample.length : offsets[l + 1]!;
+        if (end - start < 2 || end - start > longest) continue;
         for (let x = start; x < end; x++) {
           const a = values[x]!;
           if (a < lo || a >= hi) continue;
@@ -623,8 +690,8 @@ export class RecommendationStore {
       const hi = Math.min(P, lo + rowsPerPass);
       const together = new Int32Array((hi - lo) * P);
       const also = new Int32Array((hi - lo) * P);
-      countPairs(baskets, together, lo, hi);
-      countPairs(owners, also, lo, hi);
+      countPairs(baskets, together, lo, hi, sampled);
+      countPairs(owners, also, lo, hi, undefined, OWNER_PAIRS);
       const pairColumns: (string | number)[][] = [[], [], [], []];
       const neighbourRows: NeighbourRow[] = [];
       for (let a = lo; a < hi; a++) {

@@ -32,6 +32,21 @@ export function toMinorUnits(amount: number, currency: string): number | undefin
   return rounded;
 }
 
+/** The largest amount in minor units Kokyaku stores exactly: 2^53 - 1 (bigint columns, JavaScript numbers). */
+export const MAX_MINOR = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Why an amount in major units cannot be stored exactly, or null: more decimals than the
+ * currency has, or more minor units than MAX_MINOR (a price past 2^53 would be rounded).
+ */
+export function moneyProblem(amount: number, currency: string): string | null {
+  if (!Number.isFinite(amount)) return 'Must be a finite number.';
+  const minor = toMinorUnits(amount, currency);
+  if (minor === undefined) return `Has more decimals than ${currency} allows.`;
+  if (!Number.isSafeInteger(minor)) return `Must be at most ${(MAX_MINOR / 10 ** currencyDigits(currency)).toLocaleString('en')} ${currency}: larger amounts cannot be stored exactly.`;
+  return null;
+}
+
 /** Converts integer minor units back to a major-unit number (1234 -> 12.34 for USD). */
 export function toMajorUnits(minor: number, currency: string): number {
   const digits = currencyDigits(currency);

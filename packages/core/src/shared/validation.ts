@@ -1,15 +1,38 @@
 import { z } from 'zod';
 
+/**
+ * The one validation layer in front of SQL: every value a batch, an import or a GraphQL call
+ * hands to ingestion passes these checks, and a value that fails is a per-item error naming
+ * its field. What is refused (nothing is silently changed):
+ * - text with a NUL character or a lone UTF-16 surrogate (PostgreSQL cannot store either);
+ * - text longer than its field allows (an email 254 characters, RFC 5321);
+ * - a point in time outside 1900-01-01 .. one year from now (INSTANT_RANGE);
+ * - an amount that is not exactly representable in minor units below 2^53 (money.ts);
+ * - a JSON object nested deeper than JSON_LIMITS.depth or larger than JSON_LIMITS.bytes.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function textProblem(value: string): string | null {
+  if (value.includes('\u0000')) return 'Must not contain a NUL character (\\u0000).';
+  if (LONE_SURROGATE.test(value)) return 'Must be valid Unicode text (it holds a lone UTF-16 surrogate).';
+  return null;
+}
+
+/** A string that PostgreSQL can store: no NUL, no lone surrogate. */
+export const safeString = (error: string) =>
+  z.string({ error }).superRefine((value, ctx) => {
+    const problem = textProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 /** A shop id: trimmed, 1-255 characters. */
-export const externalIdSchema = z
-  .string({ error: 'Required: a non-empty string.' })
+export const externalIdSchema = safeString('Required: a non-empty string.')
   .trim()
   .min(1, 'Must not be empty.')
   .max(255, 'At most 255 characters.');
 
 export const optionalText = (max = 1000) =>
-  z
-    .string({ error: 'Must be a string or null.' })
+  safeString('Must be a string or null.')
     .trim()
     .max(max, `At most ${max} characters.`)
     .transform((v) => (v === '' ? null : v))
@@ -18,23 +41,64 @@ export const optionalText = (max = 1000) =>
 
 /** A list of labels: trimmed, empty entries dropped, duplicates removed, order kept. */
 export const labelList = z
-  .array(z.string({ error: 'Each entry must be a string.' }).trim().max(255, 'At most 255 characters per entry.'), {
+  .array(safeString('Each entry must be a string.').trim().max(255, 'At most 255 characters per entry.'), {
     error: 'Must be a list of strings.',
   })
   .max(500, 'At most 500 entries.')
   .transform((list) => [...new Set(list.filter((s) => s !== ''))]);
 
-/** A point in time: a Date or an ISO 8601 string with a time zone offset. */
-export const instantSchema = z.union(
-  [
-    z.date({ error: 'Must be a valid date.' }).refine((d) => !Number.isNaN(d.getTime()), 'Must be a valid date.'),
-    z.iso.datetime({ offset: true, error: 'Must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T10:00:00Z.' }).transform((s) => new Date(s)),
-  ],
-  { error: 'Must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T10:00:00Z.' },
-);
+/** The points in time ingestion takes: from 1900 to a year ahead (a clock a little off is fine; 9999-12-31 is not). */
+export const INSTANT_RANGE = { from: new Date('1900-01-01T00:00:00Z'), aheadMs: 366 * 86_400_000 } as const;
 
-/** A JSON object (not an array, not a scalar). */
-export const jsonObject = z.record(z.string(), z.unknown(), { error: 'Must be a JSON object.' });
+/** A point in time: a Date or an ISO 8601 string with a time zone offset, within INSTANT_RANGE. */
+export const instantSchema = z
+  .union(
+    [
+      z.date({ error: 'Must be a valid date.' }).refine((d) => !Number.isNaN(d.getTime()), 'Must be a valid date.'),
+      z.iso.datetime({ offset: true, error: 'Must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T10:00:00Z.' }).transform((s) => new Date(s)),
+    ],
+    { error: 'Must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T10:00:00Z.' },
+  )
+  .refine(
+    (d) => d.getTime() >= INSTANT_RANGE.from.getTime() && d.getTime() <= Date.now() + INSTANT_RANGE.aheadMs,
+    'Must be between 1900-01-01 and one year from now.',
+  );
+
+/** How deep and how large a JSON object (custom fields, event properties) may be. */
+export const JSON_LIMITS = { depth: 10, bytes: 64 * 1024 } as const;
+
+/** Depth of a JSON value, counted without recursion (a value nested 5,000 deep cannot overflow the stack). */
+function jsonProblem(value: unknown): string | null {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      const problem = textProblem(v);
+      if (problem) return problem;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > JSON_LIMITS.depth) return `Must not be nested deeper than ${JSON_LIMITS.depth} levels.`;
+    for (const [key, child] of Object.entries(v)) {
+      const problem = textProblem(key);
+      if (problem) return problem;
+      stack.push([child, depth + 1]);
+    }
+  }
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(value));
+  } catch {
+    return 'Must be JSON.';
+  }
+  if (size > JSON_LIMITS.bytes) return `Must be at most ${JSON_LIMITS.bytes / 1024} KB as JSON (it is ${Math.ceil(size / 1024)} KB).`;
+  return null;
+}
+
+/** A JSON object (not an array, not a scalar), within JSON_LIMITS, its text storable. */
+export const jsonObject = z.record(z.string(), z.unknown(), { error: 'Must be a JSON object.' }).superRefine((value, ctx) => {
+  const problem = jsonProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** Kokyaku's id of a row: a bigint written in decimal. */
 export const isId = (id: unknown): id is string => typeof id === 'string' && /^\d{1,18}$/.test(id);
