@@ -250,3 +250,39 @@ describe('export', () => {
     expect(segments.text().split('\r\n')[0]).toBe('id,name,query,customers,createdAt');
   });
 });
+
+describe('hostile cells', () => {
+  it('a NUL byte, a year 0000 date or a price past 2^53 refuses its row (by line and the right column), never the file', async () => {
+    const rows = ['customer_id,name,email'];
+    for (let i = 0; i < 1000; i++) rows.push(`N-${i},Name ${i},n${i}@example.jp`);
+    rows[101] = 'N-100,Na\u0000me,n100@example.jp'; // line 102: an optional cell: stored without it
+    rows[501] = 'N-5\u000000,Name 500,n500@example.jp'; // line 502: the id: refused
+    const customers = await kokyaku.imports.run(ctx('hostile'), { kind: 'customers', file: await file('nul.csv', rows) });
+    expect(customers).toMatchObject({ phase: 'DONE', rowsRead: 1000, rowsValid: 999, rowsFailed: 1, rowsWarned: 1 });
+    expect(customers.problems.map((p) => [p.line, p.column, p.stored ?? false])).toEqual([
+      [102, 'name', true],
+      [502, 'customer_id', false],
+    ]);
+    expect(customers.problems[1]!.reason).toMatch(/NUL/);
+    expect(await count('customers', 'hostile')).toBe(999);
+
+    const orders = await kokyaku.imports.run(ctx('hostile'), {
+      kind: 'orders',
+      file: await file('orders-hostile.csv', [
+        'order_id,customer_id,order_date,sku,quantity,unit_price',
+        'H-1,N-1,2026-01-05,P-1,1,1200', // line 2
+        'H-2,N-2,0000-01-01,P-1,1,1200', // line 3: a date before 1900
+        'H-3,N-3,2026-01-05,P-1,1,99999999999999999999', // line 4: past 2^53 yen
+        'H-4,N-4,2026-01-06,P-2,2,800', // line 5
+      ]),
+    });
+    expect(orders).toMatchObject({ phase: 'DONE', rowsRead: 4, rowsValid: 2, rowsFailed: 2 });
+    expect(orders.problems.map((p) => [p.line, p.column])).toEqual([
+      [3, 'order_date'],
+      [4, 'unit_price'],
+    ]);
+    // A rerun of the same file finds nothing left to do and fails on nothing.
+    const again = await kokyaku.imports.run(ctx('hostile'), { kind: 'orders', file: path.join(dir, 'orders-hostile.csv') });
+    expect(again).toMatchObject({ phase: 'DONE', rowsValid: 2, rowsFailed: 2 });
+  });
+});

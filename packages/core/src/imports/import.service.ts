@@ -11,6 +11,7 @@ import type { KokyakuContext } from '../context.js';
 import type { BatchResult } from '../ingestion/batch.js';
 import { KokyakuError } from '../shared/errors.js';
 import { SYSTEM, asDate, bindTenant, sql, sqlOne } from '../shared/sql.js';
+import { textProblem } from '../shared/validation.js';
 import { type ColumnMapping, IMPORT_KINDS, type ImportKind, resolveMapping } from './columns.js';
 import {
   CellError,
@@ -596,22 +597,30 @@ export class ImportService {
       return { line, key: '', doc: null, error: { line, column: null, reason: `has ${cells.length} columns; the header has ${headers.length}` }, warnings: null };
     }
     let current = '';
+    // A cell PostgreSQL cannot store (a NUL byte, a lone surrogate) is a bad cell like any other.
+    const storable = (value: string) => {
+      const problem = textProblem(value);
+      if (problem) throw new CellError(problem.replace(/^Must/, 'must').replace(/\.$/, ''));
+      return value;
+    };
     const cell = (field: string) => {
       const index = mapping.columns[field];
       current = field;
       if (index === undefined) return undefined;
       const value = cells[index]!.trim();
-      return value === '' ? undefined : value;
+      return value === '' ? undefined : storable(value);
     };
     const raw = (header: string) => {
       current = header;
       const index = headers.indexOf(header);
-      return index < 0 ? undefined : cells[index]!.trim();
+      return index < 0 ? undefined : storable(cells[index]!.trim());
     };
     const warnings: ImportProblem[] = [];
     const problemAt = (field: string, reason: string): ImportProblem => {
       const index = mapping.columns[field] ?? headers.indexOf(field);
-      return { line, column: mapping.headers[field] ?? field, reason, value: index >= 0 ? cells[index] : undefined };
+      const value = index >= 0 ? cells[index] : undefined;
+      // The value goes into the run's staging table (jsonb) and the report: shown without what cannot be stored.
+      return { line, column: mapping.headers[field] ?? field, reason, value: value === undefined ? undefined : value.replace(/\u0000/g, '\\0').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD') };
     };
     const warn = (field: string, reason: string) => warnings.push({ ...problemAt(field, `${reason} (stored without it)`), stored: true });
     try {
@@ -637,10 +646,9 @@ export class ImportService {
         return (cell, _raw, fields, warn) => {
           // An optional cell that cannot be read is left out with a warning; the row is stored.
           const soft = <T>(field: string, read: (v: string) => T): T | undefined => {
-            const value = cell(field);
-            if (value === undefined) return undefined;
             try {
-              return read(value);
+              const value = cell(field);
+              return value === undefined ? undefined : read(value);
             } catch (error) {
               if (!(error instanceof CellError)) throw error;
               warn(field, error.message);
@@ -655,25 +663,26 @@ export class ImportService {
           const customFields: Record<string, unknown> = {};
           const postal = soft('postalCode', readPostalCode);
           if (postal) customFields.postal_code = postal;
-          const address = cell('address');
+          const address = soft('address', (v) => v);
           if (address) customFields.address = address;
           for (const field of fields) {
             if (!field.startsWith('customFields.')) continue;
-            const value = cell(field);
+            const value = soft(field, (v) => v);
             if (value !== undefined) customFields[field.slice('customFields.'.length)] = value;
           }
+          const text = (field: string) => soft(field, (v) => v);
           const doc: Record<string, unknown> = {
             externalId,
-            email: cell('email'),
-            phone: cell('phone'),
-            lastName: cell('lastName') ?? full?.last,
-            firstName: cell('firstName') ?? full?.first ?? undefined,
-            lastNameKana: kana(cell('lastNameKana')) ?? fullKana?.last,
-            firstNameKana: kana(cell('firstNameKana')) ?? fullKana?.first ?? undefined,
+            email: text('email'),
+            phone: text('phone'),
+            lastName: text('lastName') ?? full?.last,
+            firstName: text('firstName') ?? full?.first ?? undefined,
+            lastNameKana: kana(text('lastNameKana')) ?? fullKana?.last,
+            firstNameKana: kana(text('firstNameKana')) ?? fullKana?.first ?? undefined,
             birthday: soft('birthday', readDate),
-            region: cell('region'),
-            city: cell('city'),
-            country: cell('country'),
+            region: text('region'),
+            city: text('city'),
+            country: text('country'),
             tags: soft('tags', readList),
             emailConsent: soft('emailConsent', readBoolean),
             createdAt: soft('createdAt', (v) => readInstant(v, timeZone).toISOString()),
@@ -696,9 +705,9 @@ export class ImportService {
       case 'orders':
         return (cell, raw) => {
           const customerExternalId = required(cell('customerId'), 'the customer id');
-          const placedAtText = required(cell('placedAt'), 'the order date');
+          // Each cell is read where it is converted: a bad date names the date's column.
+          const placedAt = readInstant(required(cell('placedAt'), 'the order date'), timeZone).toISOString();
           const externalId = orderKey.length ? orderKey.map((h) => required(raw(h), h)).join('|') : required(cell('orderId'), 'the order id');
-          const placedAt = readInstant(placedAtText, timeZone).toISOString();
           const status = opt(cell('status'), (v) => {
             const s = v.normalize('NFKC').trim().toUpperCase();
             if (['CANCELLED', 'CANCELED', 'キャンセル', '取消', 'VOID'].includes(s)) return 'CANCELLED';
