@@ -158,3 +158,25 @@ describe('hostile values at every batch input', () => {
     );
   });
 });
+
+describe('hostile values in queries', () => {
+  it('a NUL or a lone surrogate in a segment query or a search is a coded mistake, never a database error', async () => {
+    const ctx = kokyaku.context({ actor: { id: 'staff', roles: ['ADMIN'] } });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('\u0000', '\uD800', '\uDFFF'), fc.string({ maxLength: 10 }), async (bad, around) => {
+        const segment = await kokyaku.segments.count(ctx, `customer_tags CONTAINS '${around}${bad}'`).then(
+          () => null,
+          (e: { code?: string; details?: { line?: number; column?: number } }) => e,
+        );
+        expect(segment?.code).toBe('SEGMENT_QUERY_INVALID');
+        expect(segment?.details?.line).toBe(1);
+        const search = await kokyaku.customers.search(ctx, `${around}${bad}`).then(
+          () => null,
+          (e: { code?: string }) => e,
+        );
+        expect(search?.code).toBe('BAD_USER_INPUT');
+      }),
+      { numRuns: 50 },
+    );
+  });
+});

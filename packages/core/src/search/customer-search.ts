@@ -4,6 +4,7 @@ import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } fro
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../shared/pagination.js';
 import { sql } from '../shared/sql.js';
+import { textProblem } from '../shared/validation.js';
 import { highlight, normalizeSearchText, phoneDigits } from './normalize.js';
 
 export type SearchField = 'EXTERNAL_ID' | 'EMAIL' | 'PHONE' | 'NAME' | 'KANA';
@@ -45,6 +46,8 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
   if (typeof query !== 'string' || query.length > MAX_QUERY) {
     throw KokyakuError.badInput(`"query" must be a string of at most ${MAX_QUERY} characters.`, { field: 'query' });
   }
+  const problem = textProblem(query);
+  if (problem) throw KokyakuError.badInput(`"query" ${problem.replace(/^Must/, 'must')}`, { field: 'query' });
   const [after, phase] = options.after ? decodeCursor(options.after, 's') : ['0', 'prefix'];
   const offset = Number(after);
   const fragments = phase === 'fragments';

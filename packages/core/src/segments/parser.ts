@@ -274,5 +274,13 @@ function subjectText(subject: Subject): string {
 }
 
 export function parseSegmentQuery(source: string): Expr {
+  // Text PostgreSQL cannot take (a NUL, a lone surrogate) is a mistake in the query, with its place.
+  const bad = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(source);
+  if (bad) {
+    const before = source.slice(0, bad.index);
+    const line = before.split('\n').length;
+    const column = bad.index - before.lastIndexOf('\n');
+    throw new SegmentQueryError(bad[0] === '\u0000' ? 'A NUL character cannot be part of a query' : 'A lone UTF-16 surrogate cannot be part of a query', { line, column, offset: bad.index });
+  }
   return new Parser(source).parse();
 }
