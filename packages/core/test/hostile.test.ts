@@ -91,7 +91,7 @@ describe('hostile values at every batch input', () => {
         });
         await check((items) => kokyaku.orders.record(kokyaku.context(), items as never), good, hostile, 'orders', (o) => o.externalId, 'external_id');
       }),
-      { numRuns: 60 },
+      { numRuns: 200 },
     );
     // A total past 2^53 minor units, made of lines that are each fine.
     const many = await kokyaku.orders.record(kokyaku.context(), [
@@ -118,7 +118,7 @@ describe('hostile values at every batch input', () => {
         });
         await check((items) => kokyaku.customers.upsert(kokyaku.context(), items as never), good, hostile, 'customers', (c) => c.externalId, 'external_id');
       }),
-      { numRuns: 60 },
+      { numRuns: 200 },
     );
   });
 
@@ -138,7 +138,7 @@ describe('hostile values at every batch input', () => {
         });
         await check((items) => kokyaku.events.track(kokyaku.context(), items as never), good, hostile, 'events', (e) => e.eventId, 'event_id');
       }),
-      { numRuns: 40 },
+      { numRuns: 150 },
     );
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.array(fc.tuple(fc.constantFrom('name', 'price', 'tags'), hostileText, hostileAmount), { minLength: 1, maxLength: 4 }), async (goods, bad) => {
@@ -154,8 +154,59 @@ describe('hostile values at every batch input', () => {
         });
         await check((items) => kokyaku.products.upsert(kokyaku.context(), items as never), good, hostile, 'products', (p) => p.externalId, 'external_id');
       }),
-      { numRuns: 40 },
+      { numRuns: 150 },
     );
+  });
+});
+
+describe('hostile cells in a CSV import', () => {
+  it('stores every good row, refuses each row with a hostile required cell, never stops the file', async () => {
+    const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp(`${(process.env.TMPDIR ?? '/tmp').replace(/\/$/, '')}/kokyaku-hostile-`));
+    const { writeFile, rm } = await import('node:fs/promises');
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.oneof(
+              // (A lone surrogate cannot be written to a UTF-8 file: Node writes U+FFFD.)
+              fc.tuple(fc.constant('order_id'), fc.constantFrom('\u0000', 'x\u0000y', '\u0000\u0000')),
+              fc.tuple(fc.constant('order_date'), fc.constantFrom('0000-01-01', '9999-12-31', '1899-12-31', '2026-13-45', 'x\u0000')),
+              fc.tuple(fc.constant('unit_price'), fc.constantFrom('99999999999999999999', '1e308', '9007199254740993', '-1', '\u0000')),
+              fc.tuple(fc.constant('quantity'), fc.constantFrom('-5', '0', '1.5', '99999999999', '\u0000')),
+            ),
+            { minLength: 1, maxLength: 5 },
+          ),
+          fc.integer({ min: 5, max: 40 }),
+          async (bad, rows) => {
+            const r = run++;
+            const badAt = new Map<number, [string, string]>();
+            bad.forEach((b, i) => badAt.set((i * 7) % rows, b));
+            const lines = ['order_id,customer_id,order_date,sku,quantity,unit_price'];
+            for (let i = 0; i < rows; i++) {
+              const cells: Record<string, string> = { order_id: `csv${r}-${i}`, customer_id: `cc${i % 5}`, order_date: '2026-01-05', sku: `s${i % 4}`, quantity: '1', unit_price: '1200' };
+              const hostile = badAt.get(i);
+              if (hostile) cells[hostile[0]] = hostile[1];
+              lines.push(['order_id', 'customer_id', 'order_date', 'sku', 'quantity', 'unit_price'].map((h) => cells[h]).join(','));
+            }
+            const path = `${dir}/orders-${r}.csv`;
+            await writeFile(path, `${lines.join('\n')}\n`);
+            const result = await kokyaku.imports.run(kokyaku.context(), { kind: 'orders', file: path });
+            expect(result.phase).toBe('DONE');
+            expect(result.rowsRead).toBe(rows);
+            expect(result.rowsFailed).toBe(badAt.size);
+            // Each refused row is reported on its own line, naming the hostile cell's column.
+            expect(result.problems.filter((p) => !p.stored).map((p) => [p.line, p.column])).toEqual(
+              [...badAt].sort(([a], [b]) => a - b).map(([i, [column]]) => [i + 2, column]),
+            );
+            const good = [...Array(rows).keys()].filter((i) => !badAt.has(i)).map((i) => `csv${r}-${i}`);
+            expect(await stored('orders', 'external_id', good)).toBe(good.length);
+          },
+        ),
+        { numRuns: 30 },
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
