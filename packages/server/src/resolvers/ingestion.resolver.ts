@@ -4,9 +4,19 @@ import { INGEST } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
 import { BatchResult, CustomerInput, EventInput, OrderInput, ProductInput } from '../schema/types.js';
 
-/** type-graphql hands inputs over as class instances; core validates plain objects. */
+/**
+ * type-graphql hands inputs over as class instances; core validates plain objects. Only the
+ * input classes are copied: JSON values (customFields, properties) are plain already and go to
+ * core's validation as they came, however deep (a JSON round trip overflowed the stack on a value
+ * nested 5,000 levels, before core could refuse it).
+ */
 function plain<T>(items: readonly object[]): T[] {
-  return items.map((item) => JSON.parse(JSON.stringify(item)) as T);
+  const copy = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(copy);
+    if (value === null || typeof value !== 'object' || value instanceof Date || Object.getPrototypeOf(value) === Object.prototype) return value;
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, copy(v)]));
+  };
+  return items.map((item) => copy(item) as T);
 }
 
 @Resolver()
