@@ -286,3 +286,19 @@ describe('hostile cells', () => {
     expect(again).toMatchObject({ phase: 'DONE', rowsValid: 2, rowsFailed: 2 });
   });
 });
+
+describe('bytes that are not UTF-8', () => {
+  it('refuses the cell (a required one refuses its row) instead of storing U+FFFD without a word', async () => {
+    const header = Buffer.from('customer_id,name,email\n');
+    const good = Buffer.from('U-1,Good,u1@example.jp\n');
+    // Past the 64 KB the encoding is detected from, a name saved as Latin-1 ("Mu\xF1oz").
+    const filler = Buffer.from(Array.from({ length: 2000 }, (_, i) => `F-${i},Filler ${i},f${i}@example.jp\n`).join(''));
+    const latin1 = Buffer.concat([Buffer.from('U-2,Mu'), Buffer.from([0xf1]), Buffer.from('oz,u2@example.jp\n')]);
+    const target = path.join(dir, 'mixed-encoding.csv');
+    await fs.writeFile(target, Buffer.concat([header, good, filler, latin1]));
+    const result = await kokyaku.imports.run(ctx('bytes'), { kind: 'customers', file: target });
+    expect(result.encoding).toBe('utf-8');
+    expect(result.problems).toEqual([expect.objectContaining({ line: 2003, column: 'name', stored: true, reason: expect.stringMatching(/not UTF-8/) })]);
+    expect(await kokyaku.customers.findByExternalId(ctx('bytes'), 'U-2')).toMatchObject({ lastName: null, email: 'u2@example.jp' });
+  });
+});

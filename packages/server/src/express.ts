@@ -4,7 +4,7 @@ import express, { type Request, type Router } from 'express';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
-import { notJson, payloadTooLarge, probe } from './transport.js';
+import { notJson, notUtf8, payloadTooLarge, probe } from './transport.js';
 
 export { messagingRoutes } from './messaging-routes.js';
 export { SHOPIFY_PRIVACY_TOPICS, type ShopifyPrivacyOptions, shopifyPrivacyWebhooks, verifyShopifyHmac } from './webhooks/shopify-privacy.js';
@@ -57,10 +57,17 @@ export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOp
   }
   const limit = options.bodyLimit ?? '10mb';
   router.use(
-    express.json({ limit }),
+    express.json({
+      limit,
+      // Bytes that are no UTF-8 would be replaced by U+FFFD and stored as such: refuse the body.
+      verify: (_req, _res, buffer) => {
+        new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+      },
+    }),
     // A body refused before GraphQL sees it gets GraphQL's error shape with a code, not Express's HTML page.
     (error: { type?: string }, _req: Request, res: import('express').Response, next: import('express').NextFunction) => {
-      const answer = error?.type === 'entity.too.large' ? payloadTooLarge(limit) : error?.type === 'entity.parse.failed' ? notJson() : null;
+      const answer =
+        error?.type === 'entity.too.large' ? payloadTooLarge(limit) : error?.type === 'entity.parse.failed' ? notJson() : error?.type === 'entity.verify.failed' ? notUtf8() : null;
       if (!answer) return next(error);
       res.status(answer.status).json(answer.body);
     },

@@ -2,7 +2,7 @@ import { HeaderMap } from '@apollo/server';
 import type { Kokyaku } from '@kokyaku/core';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
-import { notJson, payloadTooLarge, probe } from './transport.js';
+import { notJson, notUtf8, payloadTooLarge, probe } from './transport.js';
 
 export { messagingFetchHandler } from './messaging-routes.js';
 
@@ -46,8 +46,14 @@ export async function kokyakuFetchHandler(kokyaku: Kokyaku, options: KokyakuFetc
       const length = Number(request.headers.get('content-length') ?? 0);
       const tooLarge = () => Response.json(payloadTooLarge(limit).body, { status: 413 });
       if (length > limit) return tooLarge();
-      const text = await request.text();
-      if (Buffer.byteLength(text) > limit) return tooLarge();
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      if (bytes.byteLength > limit) return tooLarge();
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        return Response.json(notUtf8().body, { status: 400 });
+      }
       const type = request.headers.get('content-type') ?? '';
       if (type.includes('json')) {
         try {

@@ -19,6 +19,8 @@ export function transportError(code: TransportCode, message: string): TransportA
 export const payloadTooLarge = (limit: string | number) =>
   transportError('PAYLOAD_TOO_LARGE', `The request body is larger than ${typeof limit === 'number' ? `${limit} bytes` : limit}: send the batch in smaller parts (at most 10,000 items each).`);
 
+export const notUtf8 = () => transportError('BAD_REQUEST', 'The request body is not valid UTF-8: send text encoded as UTF-8.');
+
 export const notJson = () => transportError('BAD_REQUEST', 'The request body is not valid JSON (NaN, Infinity and comments are not JSON).');
 
 /** `/healthz`: the process is alive. `/readyz`: it can serve (database reachable, migrated). */

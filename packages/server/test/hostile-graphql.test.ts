@@ -33,6 +33,16 @@ it('refuses customFields nested 5,000 deep, a NUL and a price past 2^53 sent ove
     );
     expect(orders.data!.recordOrders!.errors).toEqual([{ index: 0, field: 'lines[0].unitPrice', message: expect.stringMatching(/cannot be stored exactly/) }]);
     expect((await kokyaku.customers.findByExternalId(kokyaku.context(), 'z'))?.externalId).toBe('z');
+    // Bytes that are no UTF-8 are refused, not replaced by U+FFFD and stored.
+    const latin1 = Buffer.concat([
+      Buffer.from('{"query":"mutation { upsertCustomers(customers: [{ externalId: \\"w\\", lastName: \\"Mu'),
+      Buffer.from([0xf1]),
+      Buffer.from('oz\\" }]) { created } }"}'),
+    ]);
+    const refused = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer t' }, body: latin1 });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' }, message: expect.stringMatching(/not valid UTF-8/) }] });
+    expect(await kokyaku.customers.findByExternalId(kokyaku.context(), 'w')).toBeNull();
   } finally {
     await server.close();
     await kokyaku.close();

@@ -321,7 +321,7 @@ export class ImportService {
             done();
             return;
           }
-          const staged = this.stage(line, record.record, headers, mapping!, convert);
+          const staged = this.stage(line, record.record, headers, mapping!, convert, encoding);
           if (staged.error) {
             progress.rowsFailed++;
             if (problems.length < KEEP_PROBLEMS && !options.dryRun) problems.push(staged.error);
@@ -592,6 +592,7 @@ export class ImportService {
     headers: string[],
     mapping: ColumnMapping,
     convert: Converter,
+    encoding: ImportEncoding,
   ): Staged {
     if (cells.length !== headers.length) {
       return { line, key: '', doc: null, error: { line, column: null, reason: `has ${cells.length} columns; the header has ${headers.length}` }, warnings: null };
@@ -601,6 +602,8 @@ export class ImportService {
     const storable = (value: string) => {
       const problem = textProblem(value);
       if (problem) throw new CellError(problem.replace(/^Must/, 'must').replace(/\.$/, ''));
+      // A UTF-8 file's bytes that are no character are decoded as U+FFFD: never stored as if read.
+      if (encoding === 'utf-8' && value.includes('\uFFFD')) throw new CellError('holds bytes that are not UTF-8 (saved in another encoding? use --encoding)');
       return value;
     };
     const cell = (field: string) => {
