@@ -62,6 +62,8 @@ it('pnpm start serves this machine only, and Ctrl-C stops it quietly with exit c
     .flat()
     .filter((a) => a && !a.internal && a.family === 'IPv4')
     .map((a) => a!.address);
+  // (A machine with no other address could not tell localhost from every interface.)
+  expect(others.length, 'a network address besides loopback').toBeGreaterThan(0);
   for (const address of others) expect(await accepts(address, port), address).toBe(false);
 
   // Ctrl-C: every process of the group gets SIGINT at once.

@@ -306,8 +306,8 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       let segmentChanges = 0;
       let clvFitted = 0;
       // Statistics first: after a day of bulk loads the planner's row counts are stale, and the
-      // rebuild's joins of orders and lines then took a nested loop (51 s instead of 0.3 s for
-      // 180,000 lines of wholesale orders).
+      // rebuild's joins of orders and lines then took a nested loop (51 s each instead of 0.2-0.4 s
+      // for 180,000 lines of wholesale orders).
       try {
         await sql(em, 'analyze kokyaku.orders, kokyaku.order_lines, kokyaku.customer_products');
       } catch (error) {

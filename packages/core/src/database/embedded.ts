@@ -218,7 +218,8 @@ export async function startEmbeddedPostgres(
   }
 
   const postgresFlags = [
-    ...['listen_addresses=127.0.0.1', 'max_connections=200'],
+    // English messages whatever locale initdb wrote: start-up is recognised by one of them.
+    ...['listen_addresses=127.0.0.1', 'max_connections=200', 'lc_messages=C'],
     ...Object.entries(options.settings ?? {}).map(([key, value]) => `${key}=${value}`),
   ].flatMap((setting) => ['-c', setting]);
   let child: ChildProcess;
@@ -263,7 +264,6 @@ async function spawnPostgres(dataDir: string, port: number, flags: string[], isR
     ...ids,
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LC_MESSAGES: 'C' },
   });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => {

@@ -11,7 +11,7 @@ import type { KokyakuContext } from '../context.js';
 import type { BatchResult } from '../ingestion/batch.js';
 import { KokyakuError } from '../shared/errors.js';
 import { SYSTEM, asDate, bindTenant, sql, sqlOne } from '../shared/sql.js';
-import { textProblem } from '../shared/validation.js';
+import { storableForm, textProblem } from '../shared/validation.js';
 import { type ColumnMapping, IMPORT_KINDS, type ImportKind, resolveMapping } from './columns.js';
 import {
   CellError,
@@ -623,7 +623,7 @@ export class ImportService {
       const index = mapping.columns[field] ?? headers.indexOf(field);
       const value = index >= 0 ? cells[index] : undefined;
       // The value goes into the run's staging table (jsonb) and the report: shown without what cannot be stored.
-      return { line, column: mapping.headers[field] ?? field, reason, value: value === undefined ? undefined : value.replace(/\u0000/g, '\\0').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD') };
+      return { line, column: mapping.headers[field] ?? field, reason, value: value === undefined ? undefined : storableForm(value) };
     };
     const warn = (field: string, reason: string) => warnings.push({ ...problemAt(field, `${reason} (stored without it)`), stored: true });
     try {

@@ -1,6 +1,7 @@
 import type { ComparisonOperator, Expr, MatchArgument, Position, Subject, Value } from './ast.js';
 import { SegmentQueryError, suggest } from './errors.js';
 import { type Token, tokenize } from './lexer.js';
+import { findUnstorable } from '../shared/validation.js';
 
 const KEYWORDS = ['AND', 'OR', 'NOT', 'BETWEEN', 'CONTAINS', 'IS', 'NULL', 'MATCHES', 'TRUE', 'FALSE'] as const;
 const CONDITION_OPERATORS = ['=', '!=', '>', '>=', '<', '<=', 'BETWEEN', 'CONTAINS', 'NOT CONTAINS', 'IS NULL', 'IS NOT NULL', 'MATCHES', 'NOT MATCHES'];
@@ -275,12 +276,12 @@ function subjectText(subject: Subject): string {
 
 export function parseSegmentQuery(source: string): Expr {
   // Text PostgreSQL cannot take (a NUL, a lone surrogate) is a mistake in the query, with its place.
-  const bad = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(source);
+  const bad = findUnstorable(source);
   if (bad) {
     const before = source.slice(0, bad.index);
     const line = before.split('\n').length;
     const column = bad.index - before.lastIndexOf('\n');
-    throw new SegmentQueryError(bad[0] === '\u0000' ? 'A NUL character cannot be part of a query' : 'A lone UTF-16 surrogate cannot be part of a query', { line, column, offset: bad.index });
+    throw new SegmentQueryError(bad.nul ? 'A NUL character cannot be part of a query' : 'A lone UTF-16 surrogate cannot be part of a query', { line, column, offset: bad.index });
   }
   return new Parser(source).parse();
 }

@@ -10,12 +10,23 @@ import { z } from 'zod';
  * - an amount that is not exactly representable in minor units below 2^53 (money.ts);
  * - a JSON object nested deeper than JSON_LIMITS.depth or larger than JSON_LIMITS.bytes.
  */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The first character of `value` PostgreSQL cannot store (a NUL, a lone surrogate), with its offset. */
+export function findUnstorable(value: string): { index: number; nul: boolean } | null {
+  const found = UNSTORABLE.exec(value);
+  return found ? { index: found.index, nul: found[0] === '\u0000' } : null;
+}
+
+/** `value` as it can be shown and stored: NUL written `\0`, a lone surrogate U+FFFD. */
+export function storableForm(value: string): string {
+  return value.replace(new RegExp(UNSTORABLE.source, 'g'), (c) => (c === '\u0000' ? '\\0' : '\uFFFD'));
+}
 
 export function textProblem(value: string): string | null {
-  if (value.includes('\u0000')) return 'Must not contain a NUL character (\\u0000).';
-  if (LONE_SURROGATE.test(value)) return 'Must be valid Unicode text (it holds a lone UTF-16 surrogate).';
-  return null;
+  const found = findUnstorable(value);
+  if (!found) return null;
+  return found.nul ? 'Must not contain a NUL character (\\u0000).' : 'Must be valid Unicode text (it holds a lone UTF-16 surrogate).';
 }
 
 /** A string that PostgreSQL can store: no NUL, no lone surrogate. */
