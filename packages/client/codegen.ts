@@ -47,6 +47,8 @@ const config: CodegenConfig = {
         reactQueryVersion: 5,
         useTypeImports: false,
         exposeQueryKeys: true,
+        // useInfinite<Name>Query for paged lists (the console's timeline and lists).
+        addInfiniteQuery: true,
         exposeDocument: true,
         fetcher: { func: '../react/fetcher.js#useKokyakuFetcher', isReactHook: true },
       },

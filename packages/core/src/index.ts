@@ -24,7 +24,7 @@ export { type RefreshSchedule, scheduleRefresh } from './analytics/schedule.js';
 export { type Recommendation, type RecommendationArgs, RecommendationService, STRATEGIES, type Strategy } from './recommendations/recommendation.service.js';
 export { type OrderChange, type OrderState } from './ingestion/batch.js';
 export { type Evaluation, type EvaluationRow } from './recommendations/evaluation.js';
-export { type SegmentRecord, type SegmentInput, type SegmentChange, SegmentService } from './segments/segment.service.js';
+export { type SegmentRecord, type SegmentInput, type SegmentChange, type SegmentLanguage, SegmentService } from './segments/segment.service.js';
 export { type CompiledSegment, type CompileOptions, compileSegmentQuery } from './segments/compiler.js';
 export { parseSegmentQuery } from './segments/parser.js';
 export { SegmentQueryError, type SegmentErrorDetails } from './segments/errors.js';

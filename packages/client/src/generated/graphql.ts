@@ -477,7 +477,7 @@ export type JourneyQueryVariables = Exact<{
 }>;
 
 
-export type JourneyQuery = { journey: { id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string, versions: Array<{ version: number, createdBy: string | null, createdAt: string }>, report: { runs: number, active: number, completed: number, failed: number, sent: number, delivered: number, failedMessages: number, withheld: number, clicks: number, uniqueClickers: number, attributedOrders: number, attributedRevenue: number, conversionRate: number, attributionDays: number, withheldByReason: Array<{ reason: string, count: number }> } } | null };
+export type JourneyQuery = { journey: { id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string, versions: Array<{ version: number, createdBy: string | null, createdAt: string }>, report: { runs: number, active: number, completed: number, failed: number, sent: number, delivered: number, failedMessages: number, withheld: number, clicks: number, uniqueClickers: number, attributedOrders: number, attributedRevenue: number, conversionRate: number, attributionDays: number, withheldByReason: Array<{ reason: string, count: number }>, steps: Array<{ stepId: string, waiting: number, sent: number, withheld: number, withheldByReason: Array<{ reason: string, count: number }> }> } } | null };
 
 export type JourneyRunsQueryVariables = Exact<{
   journeyId?: string | number | null | undefined;
@@ -579,6 +579,85 @@ export type UpdateMessagingSettingsMutationVariables = Exact<{
 
 
 export type UpdateMessagingSettingsMutation = { updateMessagingSettings: { quietHoursStart: string | null, quietHoursEnd: string | null, frequencyCapMax: number | null, frequencyCapDays: number | null, attributionDays: number, channelOrder: Array<Channel>, configuredChannels: Array<Channel> } };
+
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { viewer: { id: string, roles: Array<string>, can: { contactData: boolean, workWithCustomers: boolean, manageSegments: boolean, admin: boolean }, shop: { currency: string, timeZone: string, defaultCountry: string } } };
+
+export type SegmentLanguageQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SegmentLanguageQuery = { segmentLanguage: { attributes: Array<{ name: string, type: string, description: string, example: string, values: Array<string> }>, functions: Array<{ name: string, description: string, example: string, arguments: Array<{ name: string, type: string, role: string, description: string }> }>, calls: Array<{ name: string, description: string, example: string, arguments: Array<string> }>, customFields: Array<{ key: string, label: string, type: string, options: Array<string> }> } };
+
+export type CustomerProfileQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CustomerProfileQuery = { customer: { id: string, externalId: string, email: string | null, phone: string | null, firstName: string | null, lastName: string | null, firstNameKana: string | null, lastNameKana: string | null, birthday: string | null, city: string | null, region: string | null, country: string | null, tags: Array<string>, customFields: unknown, emailConsent: boolean, lineUserId: string | null, preferredChannel: string | null, marketingObjectionAt: string | null, erasedAt: string | null, placeholder: boolean, createdAt: string, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } }, leadScore: { score: number, band: ScoreBand }, scoreContributions: Array<{ ruleId: string, ruleName: string, points: number }>, segments: Array<{ id: string, name: string }>, companies: Array<{ title: string | null, role: string | null, company: { id: string, name: string } | null }>, customFieldValues: Array<{ key: string, label: string, type: CustomFieldType, text: string | null, number: number | null, boolean: boolean | null, options: Array<string> | null }>, tasks: { nodes: Array<{ id: string, title: string, description: string | null, assigneeId: string | null, dueAt: string | null, status: TaskStatus, priority: Priority, customerId: string | null, companyId: string | null, dealId: string | null, orderId: string | null, completedAt: string | null }> } } | null, customerConsents: Array<{ channel: ConsentChannel, granted: boolean, source: string, recordedAt: string }> };
+
+export type UpdateCustomerMutationVariables = Exact<{
+  id: string | number;
+  tags?: Array<string> | string | null | undefined;
+  customFields?: unknown;
+}>;
+
+
+export type UpdateCustomerMutation = { updateCustomer: { id: string, tags: Array<string>, customFields: unknown } };
+
+export type InquiriesQueryVariables = Exact<{
+  status?: InquiryStatus | null | undefined;
+  kind?: InquiryKind | null | undefined;
+  assigneeId?: string | null | undefined;
+  customerId?: string | number | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type InquiriesQuery = { inquiries: { nodes: Array<{ id: string, customerId: string, orderId: string | null, kind: InquiryKind, channel: InquiryChannel, category: string | null, subject: string | null, status: InquiryStatus, priority: Priority, assigneeId: string | null, openedAt: string, firstResponseAt: string | null, resolvedAt: string | null, firstResponseMinutes: number | null, resolutionMinutes: number | null, customer: { id: string, firstName: string | null, lastName: string | null } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type InquiryThreadQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type InquiryThreadQuery = { inquiry: { id: string, customerId: string, orderId: string | null, kind: InquiryKind, channel: InquiryChannel, category: string | null, subject: string | null, status: InquiryStatus, priority: Priority, assigneeId: string | null, openedAt: string, firstResponseAt: string | null, resolvedAt: string | null, firstResponseMinutes: number | null, resolutionMinutes: number | null, customer: { id: string, firstName: string | null, lastName: string | null, email: string | null } | null, messages: Array<{ id: string, direction: MessageDirection, body: string | null, authorId: string | null, sentAt: string }> } | null };
+
+export type UpdateInquiryMutationVariables = Exact<{
+  id: string | number;
+  status?: InquiryStatus | null | undefined;
+  priority?: Priority | null | undefined;
+  assigneeId?: string | null | undefined;
+  category?: string | null | undefined;
+}>;
+
+
+export type UpdateInquiryMutation = { updateInquiry: { id: string, customerId: string, orderId: string | null, kind: InquiryKind, channel: InquiryChannel, category: string | null, subject: string | null, status: InquiryStatus, priority: Priority, assigneeId: string | null, openedAt: string, firstResponseAt: string | null, resolvedAt: string | null, firstResponseMinutes: number | null, resolutionMinutes: number | null } };
+
+export type PipelinesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PipelinesQuery = { pipelines: Array<{ id: string, name: string, stages: Array<{ id: string, name: string, position: number, probability: number, outcome: StageOutcome }> }> };
+
+export type JourneysOverviewQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type JourneysOverviewQuery = { journeys: { nodes: Array<{ id: string, name: string, status: JourneyStatus, version: number, definition: unknown, activatedAt: string | null, createdBy: string | null, createdAt: string, updatedAt: string, report: { runs: number, active: number, sent: number, withheld: number, attributedRevenue: number } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type UploadImportFileMutationVariables = Exact<{
+  name: string;
+  data: string;
+  offset?: number | null | undefined;
+  uploadId?: string | null | undefined;
+}>;
+
+
+export type UploadImportFileMutation = { uploadImportFile: { uploadId: string, path: string, bytes: number } };
 
 export type TimelineEntryFieldsFragment = { id: string, kind: TimelineKind, at: string, actorId: string | null, recordId: string, customerId: string | null, summary: string, data: unknown };
 
@@ -1387,6 +1466,16 @@ export const JourneyDocument = new TypedDocumentString(`
       attributedRevenue
       conversionRate
       attributionDays
+      steps {
+        stepId
+        waiting
+        sent
+        withheld
+        withheldByReason {
+          reason
+          count
+        }
+      }
     }
   }
 }
@@ -1658,6 +1747,333 @@ export const UpdateMessagingSettingsDocument = new TypedDocumentString(`
   channelOrder
   configuredChannels
 }`) as unknown as TypedDocumentString<UpdateMessagingSettingsMutation, UpdateMessagingSettingsMutationVariables>;
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    id
+    roles
+    can {
+      contactData
+      workWithCustomers
+      manageSegments
+      admin
+    }
+    shop {
+      currency
+      timeZone
+      defaultCountry
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
+export const SegmentLanguageDocument = new TypedDocumentString(`
+    query SegmentLanguage {
+  segmentLanguage {
+    attributes {
+      name
+      type
+      description
+      example
+      values
+    }
+    functions {
+      name
+      description
+      example
+      arguments {
+        name
+        type
+        role
+        description
+      }
+    }
+    calls {
+      name
+      description
+      example
+      arguments
+    }
+    customFields {
+      key
+      label
+      type
+      options
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SegmentLanguageQuery, SegmentLanguageQueryVariables>;
+export const CustomerProfileDocument = new TypedDocumentString(`
+    query CustomerProfile($id: ID!) {
+  customer(id: $id) {
+    id
+    externalId
+    email
+    phone
+    firstName
+    lastName
+    firstNameKana
+    lastNameKana
+    birthday
+    city
+    region
+    country
+    tags
+    customFields
+    emailConsent
+    lineUserId
+    preferredChannel
+    marketingObjectionAt
+    erasedAt
+    placeholder
+    createdAt
+    metrics {
+      ...CustomerMetricsFields
+    }
+    leadScore {
+      score
+      band
+    }
+    scoreContributions {
+      ruleId
+      ruleName
+      points
+    }
+    segments {
+      id
+      name
+    }
+    companies {
+      title
+      role
+      company {
+        id
+        name
+      }
+    }
+    customFieldValues {
+      key
+      label
+      type
+      text
+      number
+      boolean
+      options
+    }
+    tasks(status: OPEN) {
+      nodes {
+        ...TaskFields
+      }
+    }
+  }
+  customerConsents(id: $id) {
+    channel
+    granted
+    source
+    recordedAt
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}
+fragment CustomerMetricsFields on CustomerMetrics {
+  ordersCount
+  totalSpent
+  averageOrderValue
+  firstOrderAt
+  lastOrderAt
+  averageDaysBetweenOrders
+  isRepeatCustomer
+  rfm {
+    recency
+    frequency
+    monetary
+    group
+  }
+  decile
+  predictedClv
+  churnRisk
+  currency
+}`) as unknown as TypedDocumentString<CustomerProfileQuery, CustomerProfileQueryVariables>;
+export const UpdateCustomerDocument = new TypedDocumentString(`
+    mutation UpdateCustomer($id: ID!, $tags: [String!], $customFields: JSON) {
+  updateCustomer(id: $id, tags: $tags, customFields: $customFields) {
+    id
+    tags
+    customFields
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateCustomerMutation, UpdateCustomerMutationVariables>;
+export const InquiriesDocument = new TypedDocumentString(`
+    query Inquiries($status: InquiryStatus, $kind: InquiryKind, $assigneeId: String, $customerId: ID, $first: Int, $after: String) {
+  inquiries(
+    status: $status
+    kind: $kind
+    assigneeId: $assigneeId
+    customerId: $customerId
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...InquiryFields
+      customer {
+        id
+        firstName
+        lastName
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`) as unknown as TypedDocumentString<InquiriesQuery, InquiriesQueryVariables>;
+export const InquiryThreadDocument = new TypedDocumentString(`
+    query InquiryThread($id: ID!) {
+  inquiry(id: $id) {
+    ...InquiryFields
+    customer {
+      id
+      firstName
+      lastName
+      email
+    }
+    messages {
+      id
+      direction
+      body
+      authorId
+      sentAt
+    }
+  }
+}
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`) as unknown as TypedDocumentString<InquiryThreadQuery, InquiryThreadQueryVariables>;
+export const UpdateInquiryDocument = new TypedDocumentString(`
+    mutation UpdateInquiry($id: ID!, $status: InquiryStatus, $priority: Priority, $assigneeId: String, $category: String) {
+  updateInquiry(
+    id: $id
+    status: $status
+    priority: $priority
+    assigneeId: $assigneeId
+    category: $category
+  ) {
+    ...InquiryFields
+  }
+}
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`) as unknown as TypedDocumentString<UpdateInquiryMutation, UpdateInquiryMutationVariables>;
+export const PipelinesDocument = new TypedDocumentString(`
+    query Pipelines {
+  pipelines {
+    id
+    name
+    stages {
+      id
+      name
+      position
+      probability
+      outcome
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PipelinesQuery, PipelinesQueryVariables>;
+export const JourneysOverviewDocument = new TypedDocumentString(`
+    query JourneysOverview($first: Int, $after: String) {
+  journeys(first: $first, after: $after) {
+    nodes {
+      ...JourneyFields
+      report {
+        runs
+        active
+        sent
+        withheld
+        attributedRevenue
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<JourneysOverviewQuery, JourneysOverviewQueryVariables>;
+export const UploadImportFileDocument = new TypedDocumentString(`
+    mutation UploadImportFile($name: String!, $data: String!, $offset: Float, $uploadId: String) {
+  uploadImportFile(name: $name, data: $data, offset: $offset, uploadId: $uploadId) {
+    uploadId
+    path
+    bytes
+  }
+}
+    `) as unknown as TypedDocumentString<UploadImportFileMutation, UploadImportFileMutationVariables>;
 export const CustomerTimelineDocument = new TypedDocumentString(`
     query CustomerTimeline($id: ID!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
   customer(id: $id) {

@@ -4,7 +4,7 @@ import type { KokyakuClientError } from '../client.js';
 import * as Types from './graphql.js';
 
 import { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
-import { useQuery, useMutation, UseQueryOptions, UseMutationOptions } from '@tanstack/react-query';
+import { useQuery, useInfiniteQuery, useMutation, UseQueryOptions, UseInfiniteQueryOptions, InfiniteData, UseMutationOptions } from '@tanstack/react-query';
 import { useKokyakuFetcher } from '../react/fetcher.js';
 
 export class TypedDocumentString<TResult, TVariables>
@@ -272,6 +272,27 @@ useRfmReportQuery.document = RfmReportDocument;
 
 useRfmReportQuery.getKey = (variables?: Types.RfmReportQueryVariables) => variables === undefined ? ['RfmReport'] : ['RfmReport', variables];
 
+export const useInfiniteRfmReportQuery = <
+      TData = InfiniteData<Types.RfmReportQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.RfmReportQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.RfmReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.RfmReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.RfmReportQuery, Types.RfmReportQueryVariables>(RfmReportDocument)
+    return useInfiniteQuery<Types.RfmReportQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['RfmReport.infinite'] : ['RfmReport.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteRfmReportQuery.getKey = (variables?: Types.RfmReportQueryVariables) => variables === undefined ? ['RfmReport.infinite'] : ['RfmReport.infinite', variables];
+
 export const DecileReportDocument = new TypedDocumentString(`
     query DecileReport($from: String, $to: String) {
   decileReport(from: $from, to: $to) {
@@ -312,6 +333,27 @@ useDecileReportQuery.document = DecileReportDocument;
 
 useDecileReportQuery.getKey = (variables?: Types.DecileReportQueryVariables) => variables === undefined ? ['DecileReport'] : ['DecileReport', variables];
 
+export const useInfiniteDecileReportQuery = <
+      TData = InfiniteData<Types.DecileReportQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.DecileReportQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.DecileReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.DecileReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.DecileReportQuery, Types.DecileReportQueryVariables>(DecileReportDocument)
+    return useInfiniteQuery<Types.DecileReportQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['DecileReport.infinite'] : ['DecileReport.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteDecileReportQuery.getKey = (variables?: Types.DecileReportQueryVariables) => variables === undefined ? ['DecileReport.infinite'] : ['DecileReport.infinite', variables];
+
 export const CohortReportDocument = new TypedDocumentString(`
     query CohortReport($from: String, $to: String) {
   cohortReport(from: $from, to: $to) {
@@ -350,6 +392,27 @@ useCohortReportQuery.document = CohortReportDocument;
 
 useCohortReportQuery.getKey = (variables?: Types.CohortReportQueryVariables) => variables === undefined ? ['CohortReport'] : ['CohortReport', variables];
 
+export const useInfiniteCohortReportQuery = <
+      TData = InfiniteData<Types.CohortReportQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CohortReportQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CohortReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CohortReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CohortReportQuery, Types.CohortReportQueryVariables>(CohortReportDocument)
+    return useInfiniteQuery<Types.CohortReportQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['CohortReport.infinite'] : ['CohortReport.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCohortReportQuery.getKey = (variables?: Types.CohortReportQueryVariables) => variables === undefined ? ['CohortReport.infinite'] : ['CohortReport.infinite', variables];
+
 export const RepeatPurchaseReportDocument = new TypedDocumentString(`
     query RepeatPurchaseReport {
   repeatPurchaseReport {
@@ -381,6 +444,27 @@ export const useRepeatPurchaseReportQuery = <
 useRepeatPurchaseReportQuery.document = RepeatPurchaseReportDocument;
 
 useRepeatPurchaseReportQuery.getKey = (variables?: Types.RepeatPurchaseReportQueryVariables) => variables === undefined ? ['RepeatPurchaseReport'] : ['RepeatPurchaseReport', variables];
+
+export const useInfiniteRepeatPurchaseReportQuery = <
+      TData = InfiniteData<Types.RepeatPurchaseReportQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.RepeatPurchaseReportQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.RepeatPurchaseReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.RepeatPurchaseReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.RepeatPurchaseReportQuery, Types.RepeatPurchaseReportQueryVariables>(RepeatPurchaseReportDocument)
+    return useInfiniteQuery<Types.RepeatPurchaseReportQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['RepeatPurchaseReport.infinite'] : ['RepeatPurchaseReport.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteRepeatPurchaseReportQuery.getKey = (variables?: Types.RepeatPurchaseReportQueryVariables) => variables === undefined ? ['RepeatPurchaseReport.infinite'] : ['RepeatPurchaseReport.infinite', variables];
 
 export const KpiReportDocument = new TypedDocumentString(`
     query KpiReport($from: String, $to: String, $period: ReportPeriod) {
@@ -421,6 +505,27 @@ useKpiReportQuery.document = KpiReportDocument;
 
 useKpiReportQuery.getKey = (variables?: Types.KpiReportQueryVariables) => variables === undefined ? ['KpiReport'] : ['KpiReport', variables];
 
+export const useInfiniteKpiReportQuery = <
+      TData = InfiniteData<Types.KpiReportQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.KpiReportQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.KpiReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.KpiReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.KpiReportQuery, Types.KpiReportQueryVariables>(KpiReportDocument)
+    return useInfiniteQuery<Types.KpiReportQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['KpiReport.infinite'] : ['KpiReport.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteKpiReportQuery.getKey = (variables?: Types.KpiReportQueryVariables) => variables === undefined ? ['KpiReport.infinite'] : ['KpiReport.infinite', variables];
+
 export const CampaignReportDocument = new TypedDocumentString(`
     query CampaignReport($cost: Float!, $revenue: Float, $segment: String, $journeyId: ID, $from: String, $to: String) {
   campaignReport(
@@ -459,6 +564,27 @@ export const useCampaignReportQuery = <
 useCampaignReportQuery.document = CampaignReportDocument;
 
 useCampaignReportQuery.getKey = (variables: Types.CampaignReportQueryVariables) => ['CampaignReport', variables];
+
+export const useInfiniteCampaignReportQuery = <
+      TData = InfiniteData<Types.CampaignReportQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CampaignReportQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CampaignReportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CampaignReportQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CampaignReportQuery, Types.CampaignReportQueryVariables>(CampaignReportDocument)
+    return useInfiniteQuery<Types.CampaignReportQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['CampaignReport.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCampaignReportQuery.getKey = (variables: Types.CampaignReportQueryVariables) => ['CampaignReport.infinite', variables];
 
 export const ClvModelDocument = new TypedDocumentString(`
     query ClvModel {
@@ -507,6 +633,27 @@ useClvModelQuery.document = ClvModelDocument;
 
 useClvModelQuery.getKey = (variables?: Types.ClvModelQueryVariables) => variables === undefined ? ['ClvModel'] : ['ClvModel', variables];
 
+export const useInfiniteClvModelQuery = <
+      TData = InfiniteData<Types.ClvModelQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.ClvModelQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.ClvModelQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.ClvModelQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.ClvModelQuery, Types.ClvModelQueryVariables>(ClvModelDocument)
+    return useInfiniteQuery<Types.ClvModelQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['ClvModel.infinite'] : ['ClvModel.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteClvModelQuery.getKey = (variables?: Types.ClvModelQueryVariables) => variables === undefined ? ['ClvModel.infinite'] : ['ClvModel.infinite', variables];
+
 export const JourneysDocument = new TypedDocumentString(`
     query Journeys($status: JourneyStatus, $first: Int, $after: String) {
   journeys(status: $status, first: $first, after: $after) {
@@ -551,6 +698,27 @@ useJourneysQuery.document = JourneysDocument;
 
 useJourneysQuery.getKey = (variables?: Types.JourneysQueryVariables) => variables === undefined ? ['Journeys'] : ['Journeys', variables];
 
+export const useInfiniteJourneysQuery = <
+      TData = InfiniteData<Types.JourneysQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.JourneysQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.JourneysQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.JourneysQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.JourneysQuery, Types.JourneysQueryVariables>(JourneysDocument)
+    return useInfiniteQuery<Types.JourneysQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Journeys.infinite'] : ['Journeys.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteJourneysQuery.getKey = (variables?: Types.JourneysQueryVariables) => variables === undefined ? ['Journeys.infinite'] : ['Journeys.infinite', variables];
+
 export const JourneyDocument = new TypedDocumentString(`
     query Journey($id: ID!, $from: String, $to: String) {
   journey(id: $id) {
@@ -579,6 +747,16 @@ export const JourneyDocument = new TypedDocumentString(`
       attributedRevenue
       conversionRate
       attributionDays
+      steps {
+        stepId
+        waiting
+        sent
+        withheld
+        withheldByReason {
+          reason
+          count
+        }
+      }
     }
   }
 }
@@ -613,6 +791,27 @@ export const useJourneyQuery = <
 useJourneyQuery.document = JourneyDocument;
 
 useJourneyQuery.getKey = (variables: Types.JourneyQueryVariables) => ['Journey', variables];
+
+export const useInfiniteJourneyQuery = <
+      TData = InfiniteData<Types.JourneyQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.JourneyQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.JourneyQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.JourneyQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.JourneyQuery, Types.JourneyQueryVariables>(JourneyDocument)
+    return useInfiniteQuery<Types.JourneyQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['Journey.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteJourneyQuery.getKey = (variables: Types.JourneyQueryVariables) => ['Journey.infinite', variables];
 
 export const JourneyRunsDocument = new TypedDocumentString(`
     query JourneyRuns($journeyId: ID, $customerId: ID, $status: JourneyRunStatus, $first: Int, $after: String) {
@@ -666,6 +865,27 @@ useJourneyRunsQuery.document = JourneyRunsDocument;
 
 useJourneyRunsQuery.getKey = (variables?: Types.JourneyRunsQueryVariables) => variables === undefined ? ['JourneyRuns'] : ['JourneyRuns', variables];
 
+export const useInfiniteJourneyRunsQuery = <
+      TData = InfiniteData<Types.JourneyRunsQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.JourneyRunsQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.JourneyRunsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.JourneyRunsQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.JourneyRunsQuery, Types.JourneyRunsQueryVariables>(JourneyRunsDocument)
+    return useInfiniteQuery<Types.JourneyRunsQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['JourneyRuns.infinite'] : ['JourneyRuns.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteJourneyRunsQuery.getKey = (variables?: Types.JourneyRunsQueryVariables) => variables === undefined ? ['JourneyRuns.infinite'] : ['JourneyRuns.infinite', variables];
+
 export const JourneyRunDocument = new TypedDocumentString(`
     query JourneyRun($id: ID!) {
   journeyRun(id: $id) {
@@ -717,6 +937,27 @@ export const useJourneyRunQuery = <
 useJourneyRunQuery.document = JourneyRunDocument;
 
 useJourneyRunQuery.getKey = (variables: Types.JourneyRunQueryVariables) => ['JourneyRun', variables];
+
+export const useInfiniteJourneyRunQuery = <
+      TData = InfiniteData<Types.JourneyRunQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.JourneyRunQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.JourneyRunQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.JourneyRunQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.JourneyRunQuery, Types.JourneyRunQueryVariables>(JourneyRunDocument)
+    return useInfiniteQuery<Types.JourneyRunQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['JourneyRun.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteJourneyRunQuery.getKey = (variables: Types.JourneyRunQueryVariables) => ['JourneyRun.infinite', variables];
 
 export const MessagesDocument = new TypedDocumentString(`
     query Messages($customerId: ID, $journeyId: ID, $status: MessageStatus, $first: Int, $after: String) {
@@ -777,6 +1018,27 @@ useMessagesQuery.document = MessagesDocument;
 
 useMessagesQuery.getKey = (variables?: Types.MessagesQueryVariables) => variables === undefined ? ['Messages'] : ['Messages', variables];
 
+export const useInfiniteMessagesQuery = <
+      TData = InfiniteData<Types.MessagesQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.MessagesQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.MessagesQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.MessagesQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.MessagesQuery, Types.MessagesQueryVariables>(MessagesDocument)
+    return useInfiniteQuery<Types.MessagesQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Messages.infinite'] : ['Messages.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteMessagesQuery.getKey = (variables?: Types.MessagesQueryVariables) => variables === undefined ? ['Messages.infinite'] : ['Messages.infinite', variables];
+
 export const MessagingSettingsDocument = new TypedDocumentString(`
     query MessagingSettings {
   messagingSettings {
@@ -813,6 +1075,27 @@ useMessagingSettingsQuery.document = MessagingSettingsDocument;
 
 useMessagingSettingsQuery.getKey = (variables?: Types.MessagingSettingsQueryVariables) => variables === undefined ? ['MessagingSettings'] : ['MessagingSettings', variables];
 
+export const useInfiniteMessagingSettingsQuery = <
+      TData = InfiniteData<Types.MessagingSettingsQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.MessagingSettingsQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.MessagingSettingsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.MessagingSettingsQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.MessagingSettingsQuery, Types.MessagingSettingsQueryVariables>(MessagingSettingsDocument)
+    return useInfiniteQuery<Types.MessagingSettingsQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['MessagingSettings.infinite'] : ['MessagingSettings.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteMessagingSettingsQuery.getKey = (variables?: Types.MessagingSettingsQueryVariables) => variables === undefined ? ['MessagingSettings.infinite'] : ['MessagingSettings.infinite', variables];
+
 export const PreviewMessageDocument = new TypedDocumentString(`
     query PreviewMessage($input: MessagePreviewInput!) {
   previewMessage(input: $input) {
@@ -842,6 +1125,27 @@ export const usePreviewMessageQuery = <
 usePreviewMessageQuery.document = PreviewMessageDocument;
 
 usePreviewMessageQuery.getKey = (variables: Types.PreviewMessageQueryVariables) => ['PreviewMessage', variables];
+
+export const useInfinitePreviewMessageQuery = <
+      TData = InfiniteData<Types.PreviewMessageQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.PreviewMessageQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.PreviewMessageQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.PreviewMessageQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.PreviewMessageQuery, Types.PreviewMessageQueryVariables>(PreviewMessageDocument)
+    return useInfiniteQuery<Types.PreviewMessageQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['PreviewMessage.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfinitePreviewMessageQuery.getKey = (variables: Types.PreviewMessageQueryVariables) => ['PreviewMessage.infinite', variables];
 
 export const CreateJourneyDocument = new TypedDocumentString(`
     mutation CreateJourney($input: JourneyInput!) {
@@ -1088,6 +1392,669 @@ export const useUpdateMessagingSettingsMutation = <
   }
     )};
 
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    id
+    roles
+    can {
+      contactData
+      workWithCustomers
+      manageSegments
+      admin
+    }
+    shop {
+      currency
+      timeZone
+      defaultCountry
+    }
+  }
+}
+    `);
+
+export const useViewerQuery = <
+      TData = Types.ViewerQuery,
+      TError = KokyakuClientError
+    >(
+      variables?: Types.ViewerQueryVariables,
+      options?: Omit<UseQueryOptions<Types.ViewerQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.ViewerQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.ViewerQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Viewer'] : ['Viewer', variables],
+    queryFn: useKokyakuFetcher<Types.ViewerQuery, Types.ViewerQueryVariables>(ViewerDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useViewerQuery.document = ViewerDocument;
+
+useViewerQuery.getKey = (variables?: Types.ViewerQueryVariables) => variables === undefined ? ['Viewer'] : ['Viewer', variables];
+
+export const useInfiniteViewerQuery = <
+      TData = InfiniteData<Types.ViewerQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.ViewerQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.ViewerQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.ViewerQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.ViewerQuery, Types.ViewerQueryVariables>(ViewerDocument)
+    return useInfiniteQuery<Types.ViewerQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Viewer.infinite'] : ['Viewer.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteViewerQuery.getKey = (variables?: Types.ViewerQueryVariables) => variables === undefined ? ['Viewer.infinite'] : ['Viewer.infinite', variables];
+
+export const SegmentLanguageDocument = new TypedDocumentString(`
+    query SegmentLanguage {
+  segmentLanguage {
+    attributes {
+      name
+      type
+      description
+      example
+      values
+    }
+    functions {
+      name
+      description
+      example
+      arguments {
+        name
+        type
+        role
+        description
+      }
+    }
+    calls {
+      name
+      description
+      example
+      arguments
+    }
+    customFields {
+      key
+      label
+      type
+      options
+    }
+  }
+}
+    `);
+
+export const useSegmentLanguageQuery = <
+      TData = Types.SegmentLanguageQuery,
+      TError = KokyakuClientError
+    >(
+      variables?: Types.SegmentLanguageQueryVariables,
+      options?: Omit<UseQueryOptions<Types.SegmentLanguageQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.SegmentLanguageQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.SegmentLanguageQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['SegmentLanguage'] : ['SegmentLanguage', variables],
+    queryFn: useKokyakuFetcher<Types.SegmentLanguageQuery, Types.SegmentLanguageQueryVariables>(SegmentLanguageDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useSegmentLanguageQuery.document = SegmentLanguageDocument;
+
+useSegmentLanguageQuery.getKey = (variables?: Types.SegmentLanguageQueryVariables) => variables === undefined ? ['SegmentLanguage'] : ['SegmentLanguage', variables];
+
+export const useInfiniteSegmentLanguageQuery = <
+      TData = InfiniteData<Types.SegmentLanguageQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.SegmentLanguageQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.SegmentLanguageQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.SegmentLanguageQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.SegmentLanguageQuery, Types.SegmentLanguageQueryVariables>(SegmentLanguageDocument)
+    return useInfiniteQuery<Types.SegmentLanguageQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['SegmentLanguage.infinite'] : ['SegmentLanguage.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteSegmentLanguageQuery.getKey = (variables?: Types.SegmentLanguageQueryVariables) => variables === undefined ? ['SegmentLanguage.infinite'] : ['SegmentLanguage.infinite', variables];
+
+export const CustomerProfileDocument = new TypedDocumentString(`
+    query CustomerProfile($id: ID!) {
+  customer(id: $id) {
+    id
+    externalId
+    email
+    phone
+    firstName
+    lastName
+    firstNameKana
+    lastNameKana
+    birthday
+    city
+    region
+    country
+    tags
+    customFields
+    emailConsent
+    lineUserId
+    preferredChannel
+    marketingObjectionAt
+    erasedAt
+    placeholder
+    createdAt
+    metrics {
+      ...CustomerMetricsFields
+    }
+    leadScore {
+      score
+      band
+    }
+    scoreContributions {
+      ruleId
+      ruleName
+      points
+    }
+    segments {
+      id
+      name
+    }
+    companies {
+      title
+      role
+      company {
+        id
+        name
+      }
+    }
+    customFieldValues {
+      key
+      label
+      type
+      text
+      number
+      boolean
+      options
+    }
+    tasks(status: OPEN) {
+      nodes {
+        ...TaskFields
+      }
+    }
+  }
+  customerConsents(id: $id) {
+    channel
+    granted
+    source
+    recordedAt
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  description
+  assigneeId
+  dueAt
+  status
+  priority
+  customerId
+  companyId
+  dealId
+  orderId
+  completedAt
+}
+fragment CustomerMetricsFields on CustomerMetrics {
+  ordersCount
+  totalSpent
+  averageOrderValue
+  firstOrderAt
+  lastOrderAt
+  averageDaysBetweenOrders
+  isRepeatCustomer
+  rfm {
+    recency
+    frequency
+    monetary
+    group
+  }
+  decile
+  predictedClv
+  churnRisk
+  currency
+}`);
+
+export const useCustomerProfileQuery = <
+      TData = Types.CustomerProfileQuery,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CustomerProfileQueryVariables,
+      options?: Omit<UseQueryOptions<Types.CustomerProfileQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.CustomerProfileQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.CustomerProfileQuery, TError, TData>(
+      {
+    queryKey: ['CustomerProfile', variables],
+    queryFn: useKokyakuFetcher<Types.CustomerProfileQuery, Types.CustomerProfileQueryVariables>(CustomerProfileDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useCustomerProfileQuery.document = CustomerProfileDocument;
+
+useCustomerProfileQuery.getKey = (variables: Types.CustomerProfileQueryVariables) => ['CustomerProfile', variables];
+
+export const useInfiniteCustomerProfileQuery = <
+      TData = InfiniteData<Types.CustomerProfileQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CustomerProfileQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CustomerProfileQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CustomerProfileQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CustomerProfileQuery, Types.CustomerProfileQueryVariables>(CustomerProfileDocument)
+    return useInfiniteQuery<Types.CustomerProfileQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['CustomerProfile.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCustomerProfileQuery.getKey = (variables: Types.CustomerProfileQueryVariables) => ['CustomerProfile.infinite', variables];
+
+export const UpdateCustomerDocument = new TypedDocumentString(`
+    mutation UpdateCustomer($id: ID!, $tags: [String!], $customFields: JSON) {
+  updateCustomer(id: $id, tags: $tags, customFields: $customFields) {
+    id
+    tags
+    customFields
+  }
+}
+    `);
+
+export const useUpdateCustomerMutation = <
+      TError = KokyakuClientError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.UpdateCustomerMutation, TError, Types.UpdateCustomerMutationVariables, TContext>) => {
+    
+    return useMutation<Types.UpdateCustomerMutation, TError, Types.UpdateCustomerMutationVariables, TContext>(
+      {
+    mutationKey: ['UpdateCustomer'],
+    mutationFn: useKokyakuFetcher<Types.UpdateCustomerMutation, Types.UpdateCustomerMutationVariables>(UpdateCustomerDocument),
+    ...options
+  }
+    )};
+
+export const InquiriesDocument = new TypedDocumentString(`
+    query Inquiries($status: InquiryStatus, $kind: InquiryKind, $assigneeId: String, $customerId: ID, $first: Int, $after: String) {
+  inquiries(
+    status: $status
+    kind: $kind
+    assigneeId: $assigneeId
+    customerId: $customerId
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...InquiryFields
+      customer {
+        id
+        firstName
+        lastName
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`);
+
+export const useInquiriesQuery = <
+      TData = Types.InquiriesQuery,
+      TError = KokyakuClientError
+    >(
+      variables?: Types.InquiriesQueryVariables,
+      options?: Omit<UseQueryOptions<Types.InquiriesQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.InquiriesQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.InquiriesQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Inquiries'] : ['Inquiries', variables],
+    queryFn: useKokyakuFetcher<Types.InquiriesQuery, Types.InquiriesQueryVariables>(InquiriesDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useInquiriesQuery.document = InquiriesDocument;
+
+useInquiriesQuery.getKey = (variables?: Types.InquiriesQueryVariables) => variables === undefined ? ['Inquiries'] : ['Inquiries', variables];
+
+export const useInfiniteInquiriesQuery = <
+      TData = InfiniteData<Types.InquiriesQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.InquiriesQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.InquiriesQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.InquiriesQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.InquiriesQuery, Types.InquiriesQueryVariables>(InquiriesDocument)
+    return useInfiniteQuery<Types.InquiriesQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Inquiries.infinite'] : ['Inquiries.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteInquiriesQuery.getKey = (variables?: Types.InquiriesQueryVariables) => variables === undefined ? ['Inquiries.infinite'] : ['Inquiries.infinite', variables];
+
+export const InquiryThreadDocument = new TypedDocumentString(`
+    query InquiryThread($id: ID!) {
+  inquiry(id: $id) {
+    ...InquiryFields
+    customer {
+      id
+      firstName
+      lastName
+      email
+    }
+    messages {
+      id
+      direction
+      body
+      authorId
+      sentAt
+    }
+  }
+}
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`);
+
+export const useInquiryThreadQuery = <
+      TData = Types.InquiryThreadQuery,
+      TError = KokyakuClientError
+    >(
+      variables: Types.InquiryThreadQueryVariables,
+      options?: Omit<UseQueryOptions<Types.InquiryThreadQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.InquiryThreadQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.InquiryThreadQuery, TError, TData>(
+      {
+    queryKey: ['InquiryThread', variables],
+    queryFn: useKokyakuFetcher<Types.InquiryThreadQuery, Types.InquiryThreadQueryVariables>(InquiryThreadDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useInquiryThreadQuery.document = InquiryThreadDocument;
+
+useInquiryThreadQuery.getKey = (variables: Types.InquiryThreadQueryVariables) => ['InquiryThread', variables];
+
+export const useInfiniteInquiryThreadQuery = <
+      TData = InfiniteData<Types.InquiryThreadQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.InquiryThreadQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.InquiryThreadQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.InquiryThreadQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.InquiryThreadQuery, Types.InquiryThreadQueryVariables>(InquiryThreadDocument)
+    return useInfiniteQuery<Types.InquiryThreadQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['InquiryThread.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteInquiryThreadQuery.getKey = (variables: Types.InquiryThreadQueryVariables) => ['InquiryThread.infinite', variables];
+
+export const UpdateInquiryDocument = new TypedDocumentString(`
+    mutation UpdateInquiry($id: ID!, $status: InquiryStatus, $priority: Priority, $assigneeId: String, $category: String) {
+  updateInquiry(
+    id: $id
+    status: $status
+    priority: $priority
+    assigneeId: $assigneeId
+    category: $category
+  ) {
+    ...InquiryFields
+  }
+}
+    fragment InquiryFields on Inquiry {
+  id
+  customerId
+  orderId
+  kind
+  channel
+  category
+  subject
+  status
+  priority
+  assigneeId
+  openedAt
+  firstResponseAt
+  resolvedAt
+  firstResponseMinutes
+  resolutionMinutes
+}`);
+
+export const useUpdateInquiryMutation = <
+      TError = KokyakuClientError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.UpdateInquiryMutation, TError, Types.UpdateInquiryMutationVariables, TContext>) => {
+    
+    return useMutation<Types.UpdateInquiryMutation, TError, Types.UpdateInquiryMutationVariables, TContext>(
+      {
+    mutationKey: ['UpdateInquiry'],
+    mutationFn: useKokyakuFetcher<Types.UpdateInquiryMutation, Types.UpdateInquiryMutationVariables>(UpdateInquiryDocument),
+    ...options
+  }
+    )};
+
+export const PipelinesDocument = new TypedDocumentString(`
+    query Pipelines {
+  pipelines {
+    id
+    name
+    stages {
+      id
+      name
+      position
+      probability
+      outcome
+    }
+  }
+}
+    `);
+
+export const usePipelinesQuery = <
+      TData = Types.PipelinesQuery,
+      TError = KokyakuClientError
+    >(
+      variables?: Types.PipelinesQueryVariables,
+      options?: Omit<UseQueryOptions<Types.PipelinesQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.PipelinesQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.PipelinesQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Pipelines'] : ['Pipelines', variables],
+    queryFn: useKokyakuFetcher<Types.PipelinesQuery, Types.PipelinesQueryVariables>(PipelinesDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+usePipelinesQuery.document = PipelinesDocument;
+
+usePipelinesQuery.getKey = (variables?: Types.PipelinesQueryVariables) => variables === undefined ? ['Pipelines'] : ['Pipelines', variables];
+
+export const useInfinitePipelinesQuery = <
+      TData = InfiniteData<Types.PipelinesQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.PipelinesQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.PipelinesQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.PipelinesQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.PipelinesQuery, Types.PipelinesQueryVariables>(PipelinesDocument)
+    return useInfiniteQuery<Types.PipelinesQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Pipelines.infinite'] : ['Pipelines.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfinitePipelinesQuery.getKey = (variables?: Types.PipelinesQueryVariables) => variables === undefined ? ['Pipelines.infinite'] : ['Pipelines.infinite', variables];
+
+export const JourneysOverviewDocument = new TypedDocumentString(`
+    query JourneysOverview($first: Int, $after: String) {
+  journeys(first: $first, after: $after) {
+    nodes {
+      ...JourneyFields
+      report {
+        runs
+        active
+        sent
+        withheld
+        attributedRevenue
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment JourneyFields on Journey {
+  id
+  name
+  status
+  version
+  definition
+  activatedAt
+  createdBy
+  createdAt
+  updatedAt
+}`);
+
+export const useJourneysOverviewQuery = <
+      TData = Types.JourneysOverviewQuery,
+      TError = KokyakuClientError
+    >(
+      variables?: Types.JourneysOverviewQueryVariables,
+      options?: Omit<UseQueryOptions<Types.JourneysOverviewQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.JourneysOverviewQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.JourneysOverviewQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['JourneysOverview'] : ['JourneysOverview', variables],
+    queryFn: useKokyakuFetcher<Types.JourneysOverviewQuery, Types.JourneysOverviewQueryVariables>(JourneysOverviewDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useJourneysOverviewQuery.document = JourneysOverviewDocument;
+
+useJourneysOverviewQuery.getKey = (variables?: Types.JourneysOverviewQueryVariables) => variables === undefined ? ['JourneysOverview'] : ['JourneysOverview', variables];
+
+export const useInfiniteJourneysOverviewQuery = <
+      TData = InfiniteData<Types.JourneysOverviewQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.JourneysOverviewQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.JourneysOverviewQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.JourneysOverviewQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.JourneysOverviewQuery, Types.JourneysOverviewQueryVariables>(JourneysOverviewDocument)
+    return useInfiniteQuery<Types.JourneysOverviewQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['JourneysOverview.infinite'] : ['JourneysOverview.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteJourneysOverviewQuery.getKey = (variables?: Types.JourneysOverviewQueryVariables) => variables === undefined ? ['JourneysOverview.infinite'] : ['JourneysOverview.infinite', variables];
+
+export const UploadImportFileDocument = new TypedDocumentString(`
+    mutation UploadImportFile($name: String!, $data: String!, $offset: Float, $uploadId: String) {
+  uploadImportFile(name: $name, data: $data, offset: $offset, uploadId: $uploadId) {
+    uploadId
+    path
+    bytes
+  }
+}
+    `);
+
+export const useUploadImportFileMutation = <
+      TError = KokyakuClientError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.UploadImportFileMutation, TError, Types.UploadImportFileMutationVariables, TContext>) => {
+    
+    return useMutation<Types.UploadImportFileMutation, TError, Types.UploadImportFileMutationVariables, TContext>(
+      {
+    mutationKey: ['UploadImportFile'],
+    mutationFn: useKokyakuFetcher<Types.UploadImportFileMutation, Types.UploadImportFileMutationVariables>(UploadImportFileDocument),
+    ...options
+  }
+    )};
+
 export const CustomerTimelineDocument = new TypedDocumentString(`
     query CustomerTimeline($id: ID!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
   customer(id: $id) {
@@ -1134,6 +2101,27 @@ useCustomerTimelineQuery.document = CustomerTimelineDocument;
 
 useCustomerTimelineQuery.getKey = (variables: Types.CustomerTimelineQueryVariables) => ['CustomerTimeline', variables];
 
+export const useInfiniteCustomerTimelineQuery = <
+      TData = InfiniteData<Types.CustomerTimelineQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CustomerTimelineQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CustomerTimelineQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CustomerTimelineQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CustomerTimelineQuery, Types.CustomerTimelineQueryVariables>(CustomerTimelineDocument)
+    return useInfiniteQuery<Types.CustomerTimelineQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['CustomerTimeline.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCustomerTimelineQuery.getKey = (variables: Types.CustomerTimelineQueryVariables) => ['CustomerTimeline.infinite', variables];
+
 export const CompanyTimelineDocument = new TypedDocumentString(`
     query CompanyTimeline($id: ID!, $first: Int, $after: String) {
   company(id: $id) {
@@ -1179,6 +2167,27 @@ export const useCompanyTimelineQuery = <
 useCompanyTimelineQuery.document = CompanyTimelineDocument;
 
 useCompanyTimelineQuery.getKey = (variables: Types.CompanyTimelineQueryVariables) => ['CompanyTimeline', variables];
+
+export const useInfiniteCompanyTimelineQuery = <
+      TData = InfiniteData<Types.CompanyTimelineQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CompanyTimelineQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CompanyTimelineQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CompanyTimelineQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CompanyTimelineQuery, Types.CompanyTimelineQueryVariables>(CompanyTimelineDocument)
+    return useInfiniteQuery<Types.CompanyTimelineQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['CompanyTimeline.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCompanyTimelineQuery.getKey = (variables: Types.CompanyTimelineQueryVariables) => ['CompanyTimeline.infinite', variables];
 
 export const CustomerCrmDocument = new TypedDocumentString(`
     query CustomerCrm($id: ID!) {
@@ -1282,6 +2291,27 @@ useCustomerCrmQuery.document = CustomerCrmDocument;
 
 useCustomerCrmQuery.getKey = (variables: Types.CustomerCrmQueryVariables) => ['CustomerCrm', variables];
 
+export const useInfiniteCustomerCrmQuery = <
+      TData = InfiniteData<Types.CustomerCrmQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CustomerCrmQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CustomerCrmQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CustomerCrmQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CustomerCrmQuery, Types.CustomerCrmQueryVariables>(CustomerCrmDocument)
+    return useInfiniteQuery<Types.CustomerCrmQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['CustomerCrm.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCustomerCrmQuery.getKey = (variables: Types.CustomerCrmQueryVariables) => ['CustomerCrm.infinite', variables];
+
 export const TasksDocument = new TypedDocumentString(`
     query Tasks($mine: Boolean, $status: TaskStatus, $overdue: Boolean, $first: Int, $after: String) {
   tasks(
@@ -1334,6 +2364,27 @@ export const useTasksQuery = <
 useTasksQuery.document = TasksDocument;
 
 useTasksQuery.getKey = (variables?: Types.TasksQueryVariables) => variables === undefined ? ['Tasks'] : ['Tasks', variables];
+
+export const useInfiniteTasksQuery = <
+      TData = InfiniteData<Types.TasksQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.TasksQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.TasksQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.TasksQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.TasksQuery, Types.TasksQueryVariables>(TasksDocument)
+    return useInfiniteQuery<Types.TasksQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Tasks.infinite'] : ['Tasks.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteTasksQuery.getKey = (variables?: Types.TasksQueryVariables) => variables === undefined ? ['Tasks.infinite'] : ['Tasks.infinite', variables];
 
 export const CreateTaskDocument = new TypedDocumentString(`
     mutation CreateTask($input: TaskInput!) {
@@ -1491,6 +2542,27 @@ useDealsBoardQuery.document = DealsBoardDocument;
 
 useDealsBoardQuery.getKey = (variables: Types.DealsBoardQueryVariables) => ['DealsBoard', variables];
 
+export const useInfiniteDealsBoardQuery = <
+      TData = InfiniteData<Types.DealsBoardQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.DealsBoardQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.DealsBoardQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.DealsBoardQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.DealsBoardQuery, Types.DealsBoardQueryVariables>(DealsBoardDocument)
+    return useInfiniteQuery<Types.DealsBoardQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['DealsBoard.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteDealsBoardQuery.getKey = (variables: Types.DealsBoardQueryVariables) => ['DealsBoard.infinite', variables];
+
 export const CreateDealDocument = new TypedDocumentString(`
     mutation CreateDeal($input: DealInput!) {
   createDeal(input: $input) {
@@ -1601,6 +2673,27 @@ useDealForecastQuery.document = DealForecastDocument;
 
 useDealForecastQuery.getKey = (variables: Types.DealForecastQueryVariables) => ['DealForecast', variables];
 
+export const useInfiniteDealForecastQuery = <
+      TData = InfiniteData<Types.DealForecastQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.DealForecastQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.DealForecastQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.DealForecastQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.DealForecastQuery, Types.DealForecastQueryVariables>(DealForecastDocument)
+    return useInfiniteQuery<Types.DealForecastQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['DealForecast.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteDealForecastQuery.getKey = (variables: Types.DealForecastQueryVariables) => ['DealForecast.infinite', variables];
+
 export const OpenInquiryDocument = new TypedDocumentString(`
     mutation OpenInquiry($input: InquiryInput!) {
   openInquiry(input: $input) {
@@ -1697,6 +2790,27 @@ useInquiryStatsQuery.document = InquiryStatsDocument;
 
 useInquiryStatsQuery.getKey = (variables: Types.InquiryStatsQueryVariables) => ['InquiryStats', variables];
 
+export const useInfiniteInquiryStatsQuery = <
+      TData = InfiniteData<Types.InquiryStatsQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.InquiryStatsQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.InquiryStatsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.InquiryStatsQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.InquiryStatsQuery, Types.InquiryStatsQueryVariables>(InquiryStatsDocument)
+    return useInfiniteQuery<Types.InquiryStatsQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['InquiryStats.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteInquiryStatsQuery.getKey = (variables: Types.InquiryStatsQueryVariables) => ['InquiryStats.infinite', variables];
+
 export const CompanyTreeDocument = new TypedDocumentString(`
     query CompanyTree($id: ID!, $from: DateTime, $to: DateTime) {
   company(id: $id) {
@@ -1744,6 +2858,27 @@ export const useCompanyTreeQuery = <
 useCompanyTreeQuery.document = CompanyTreeDocument;
 
 useCompanyTreeQuery.getKey = (variables: Types.CompanyTreeQueryVariables) => ['CompanyTree', variables];
+
+export const useInfiniteCompanyTreeQuery = <
+      TData = InfiniteData<Types.CompanyTreeQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CompanyTreeQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CompanyTreeQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CompanyTreeQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CompanyTreeQuery, Types.CompanyTreeQueryVariables>(CompanyTreeDocument)
+    return useInfiniteQuery<Types.CompanyTreeQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['CompanyTree.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCompanyTreeQuery.getKey = (variables: Types.CompanyTreeQueryVariables) => ['CompanyTree.infinite', variables];
 
 export const CreateCompanyDocument = new TypedDocumentString(`
     mutation CreateCompany($input: CompanyInput!) {
@@ -1908,6 +3043,27 @@ useCustomer360Query.document = Customer360Document;
 
 useCustomer360Query.getKey = (variables?: Types.Customer360QueryVariables) => variables === undefined ? ['Customer360'] : ['Customer360', variables];
 
+export const useInfiniteCustomer360Query = <
+      TData = InfiniteData<Types.Customer360Query>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.Customer360QueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.Customer360Query, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.Customer360Query, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.Customer360Query, Types.Customer360QueryVariables>(Customer360Document)
+    return useInfiniteQuery<Types.Customer360Query, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Customer360.infinite'] : ['Customer360.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCustomer360Query.getKey = (variables?: Types.Customer360QueryVariables) => variables === undefined ? ['Customer360.infinite'] : ['Customer360.infinite', variables];
+
 export const CustomersDocument = new TypedDocumentString(`
     query Customers($first: Int, $after: String, $segment: String) {
   customers(first: $first, after: $after, segment: $segment) {
@@ -1969,6 +3125,27 @@ useCustomersQuery.document = CustomersDocument;
 
 useCustomersQuery.getKey = (variables?: Types.CustomersQueryVariables) => variables === undefined ? ['Customers'] : ['Customers', variables];
 
+export const useInfiniteCustomersQuery = <
+      TData = InfiniteData<Types.CustomersQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CustomersQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CustomersQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CustomersQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CustomersQuery, Types.CustomersQueryVariables>(CustomersDocument)
+    return useInfiniteQuery<Types.CustomersQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Customers.infinite'] : ['Customers.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCustomersQuery.getKey = (variables?: Types.CustomersQueryVariables) => variables === undefined ? ['Customers.infinite'] : ['Customers.infinite', variables];
+
 export const ImportRunsDocument = new TypedDocumentString(`
     query ImportRuns($first: Int) {
   importRuns(first: $first) {
@@ -2005,6 +3182,27 @@ export const useImportRunsQuery = <
 useImportRunsQuery.document = ImportRunsDocument;
 
 useImportRunsQuery.getKey = (variables?: Types.ImportRunsQueryVariables) => variables === undefined ? ['ImportRuns'] : ['ImportRuns', variables];
+
+export const useInfiniteImportRunsQuery = <
+      TData = InfiniteData<Types.ImportRunsQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.ImportRunsQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.ImportRunsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.ImportRunsQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.ImportRunsQuery, Types.ImportRunsQueryVariables>(ImportRunsDocument)
+    return useInfiniteQuery<Types.ImportRunsQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['ImportRuns.infinite'] : ['ImportRuns.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteImportRunsQuery.getKey = (variables?: Types.ImportRunsQueryVariables) => variables === undefined ? ['ImportRuns.infinite'] : ['ImportRuns.infinite', variables];
 
 export const ImportFileDocument = new TypedDocumentString(`
     mutation ImportFile($kind: ImportKind!, $path: String!, $mapping: JSON, $orderKey: [String!], $encoding: String, $dryRun: Boolean, $wait: Boolean) {
@@ -2090,6 +3288,27 @@ useDuplicateCustomersQuery.document = DuplicateCustomersDocument;
 
 useDuplicateCustomersQuery.getKey = (variables?: Types.DuplicateCustomersQueryVariables) => variables === undefined ? ['DuplicateCustomers'] : ['DuplicateCustomers', variables];
 
+export const useInfiniteDuplicateCustomersQuery = <
+      TData = InfiniteData<Types.DuplicateCustomersQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.DuplicateCustomersQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.DuplicateCustomersQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.DuplicateCustomersQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.DuplicateCustomersQuery, Types.DuplicateCustomersQueryVariables>(DuplicateCustomersDocument)
+    return useInfiniteQuery<Types.DuplicateCustomersQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['DuplicateCustomers.infinite'] : ['DuplicateCustomers.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteDuplicateCustomersQuery.getKey = (variables?: Types.DuplicateCustomersQueryVariables) => variables === undefined ? ['DuplicateCustomers.infinite'] : ['DuplicateCustomers.infinite', variables];
+
 export const MergePreviewDocument = new TypedDocumentString(`
     query MergePreview($survivorId: ID!, $otherIds: [ID!]!) {
   mergePreview(survivorId: $survivorId, otherIds: $otherIds) {
@@ -2129,6 +3348,27 @@ export const useMergePreviewQuery = <
 useMergePreviewQuery.document = MergePreviewDocument;
 
 useMergePreviewQuery.getKey = (variables: Types.MergePreviewQueryVariables) => ['MergePreview', variables];
+
+export const useInfiniteMergePreviewQuery = <
+      TData = InfiniteData<Types.MergePreviewQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.MergePreviewQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.MergePreviewQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.MergePreviewQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.MergePreviewQuery, Types.MergePreviewQueryVariables>(MergePreviewDocument)
+    return useInfiniteQuery<Types.MergePreviewQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['MergePreview.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteMergePreviewQuery.getKey = (variables: Types.MergePreviewQueryVariables) => ['MergePreview.infinite', variables];
 
 export const MergeCustomersDocument = new TypedDocumentString(`
     mutation MergeCustomers($survivorId: ID!, $otherIds: [ID!]!) {
@@ -2329,6 +3569,27 @@ useCustomerConsentsQuery.document = CustomerConsentsDocument;
 
 useCustomerConsentsQuery.getKey = (variables?: Types.CustomerConsentsQueryVariables) => variables === undefined ? ['CustomerConsents'] : ['CustomerConsents', variables];
 
+export const useInfiniteCustomerConsentsQuery = <
+      TData = InfiniteData<Types.CustomerConsentsQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CustomerConsentsQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CustomerConsentsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CustomerConsentsQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CustomerConsentsQuery, Types.CustomerConsentsQueryVariables>(CustomerConsentsDocument)
+    return useInfiniteQuery<Types.CustomerConsentsQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['CustomerConsents.infinite'] : ['CustomerConsents.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCustomerConsentsQuery.getKey = (variables?: Types.CustomerConsentsQueryVariables) => variables === undefined ? ['CustomerConsents.infinite'] : ['CustomerConsents.infinite', variables];
+
 export const RecordConsentDocument = new TypedDocumentString(`
     mutation RecordConsent($channel: ConsentChannel!, $granted: Boolean!, $source: String!, $id: ID, $externalId: String, $at: DateTime) {
   recordConsent(
@@ -2411,6 +3672,27 @@ useCustomerDataExportQuery.document = CustomerDataExportDocument;
 
 useCustomerDataExportQuery.getKey = (variables?: Types.CustomerDataExportQueryVariables) => variables === undefined ? ['CustomerDataExport'] : ['CustomerDataExport', variables];
 
+export const useInfiniteCustomerDataExportQuery = <
+      TData = InfiniteData<Types.CustomerDataExportQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CustomerDataExportQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CustomerDataExportQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CustomerDataExportQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CustomerDataExportQuery, Types.CustomerDataExportQueryVariables>(CustomerDataExportDocument)
+    return useInfiniteQuery<Types.CustomerDataExportQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['CustomerDataExport.infinite'] : ['CustomerDataExport.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCustomerDataExportQuery.getKey = (variables?: Types.CustomerDataExportQueryVariables) => variables === undefined ? ['CustomerDataExport.infinite'] : ['CustomerDataExport.infinite', variables];
+
 export const EraseCustomerDocument = new TypedDocumentString(`
     mutation EraseCustomer($id: ID, $externalId: String, $reason: String) {
   eraseCustomer(id: $id, externalId: $externalId, reason: $reason) {
@@ -2482,6 +3764,27 @@ useAuditLogQuery.document = AuditLogDocument;
 
 useAuditLogQuery.getKey = (variables?: Types.AuditLogQueryVariables) => variables === undefined ? ['AuditLog'] : ['AuditLog', variables];
 
+export const useInfiniteAuditLogQuery = <
+      TData = InfiniteData<Types.AuditLogQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.AuditLogQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.AuditLogQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.AuditLogQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.AuditLogQuery, Types.AuditLogQueryVariables>(AuditLogDocument)
+    return useInfiniteQuery<Types.AuditLogQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['AuditLog.infinite'] : ['AuditLog.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteAuditLogQuery.getKey = (variables?: Types.AuditLogQueryVariables) => variables === undefined ? ['AuditLog.infinite'] : ['AuditLog.infinite', variables];
+
 export const RecommendationsDocument = new TypedDocumentString(`
     query Recommendations($customerExternalId: String, $productExternalId: String, $strategy: RecommendationStrategy, $first: Int = 10, $category: String, $excludePurchased: Boolean, $includeOutOfStock: Boolean, $segment: String, $windowDays: Int) {
   recommendations(
@@ -2530,6 +3833,27 @@ useRecommendationsQuery.document = RecommendationsDocument;
 
 useRecommendationsQuery.getKey = (variables?: Types.RecommendationsQueryVariables) => variables === undefined ? ['Recommendations'] : ['Recommendations', variables];
 
+export const useInfiniteRecommendationsQuery = <
+      TData = InfiniteData<Types.RecommendationsQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.RecommendationsQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.RecommendationsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.RecommendationsQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.RecommendationsQuery, Types.RecommendationsQueryVariables>(RecommendationsDocument)
+    return useInfiniteQuery<Types.RecommendationsQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Recommendations.infinite'] : ['Recommendations.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteRecommendationsQuery.getKey = (variables?: Types.RecommendationsQueryVariables) => variables === undefined ? ['Recommendations.infinite'] : ['Recommendations.infinite', variables];
+
 export const RecommendationEvaluationDocument = new TypedDocumentString(`
     query RecommendationEvaluation($k: Int = 10, $sample: Int = 2000, $blends: [Float!]) {
   recommendationEvaluation(k: $k, sample: $sample, blends: $blends) {
@@ -2569,6 +3893,27 @@ export const useRecommendationEvaluationQuery = <
 useRecommendationEvaluationQuery.document = RecommendationEvaluationDocument;
 
 useRecommendationEvaluationQuery.getKey = (variables?: Types.RecommendationEvaluationQueryVariables) => variables === undefined ? ['RecommendationEvaluation'] : ['RecommendationEvaluation', variables];
+
+export const useInfiniteRecommendationEvaluationQuery = <
+      TData = InfiniteData<Types.RecommendationEvaluationQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.RecommendationEvaluationQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.RecommendationEvaluationQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.RecommendationEvaluationQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.RecommendationEvaluationQuery, Types.RecommendationEvaluationQueryVariables>(RecommendationEvaluationDocument)
+    return useInfiniteQuery<Types.RecommendationEvaluationQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['RecommendationEvaluation.infinite'] : ['RecommendationEvaluation.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteRecommendationEvaluationQuery.getKey = (variables?: Types.RecommendationEvaluationQueryVariables) => variables === undefined ? ['RecommendationEvaluation.infinite'] : ['RecommendationEvaluation.infinite', variables];
 
 export const CustomerSearchDocument = new TypedDocumentString(`
     query CustomerSearch($query: String!, $first: Int = 10, $after: String) {
@@ -2620,6 +3965,27 @@ useCustomerSearchQuery.document = CustomerSearchDocument;
 
 useCustomerSearchQuery.getKey = (variables: Types.CustomerSearchQueryVariables) => ['CustomerSearch', variables];
 
+export const useInfiniteCustomerSearchQuery = <
+      TData = InfiniteData<Types.CustomerSearchQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.CustomerSearchQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.CustomerSearchQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.CustomerSearchQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.CustomerSearchQuery, Types.CustomerSearchQueryVariables>(CustomerSearchDocument)
+    return useInfiniteQuery<Types.CustomerSearchQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['CustomerSearch.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteCustomerSearchQuery.getKey = (variables: Types.CustomerSearchQueryVariables) => ['CustomerSearch.infinite', variables];
+
 export const SegmentsDocument = new TypedDocumentString(`
     query Segments($first: Int, $after: String) {
   segments(first: $first, after: $after) {
@@ -2661,6 +4027,27 @@ export const useSegmentsQuery = <
 useSegmentsQuery.document = SegmentsDocument;
 
 useSegmentsQuery.getKey = (variables?: Types.SegmentsQueryVariables) => variables === undefined ? ['Segments'] : ['Segments', variables];
+
+export const useInfiniteSegmentsQuery = <
+      TData = InfiniteData<Types.SegmentsQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.SegmentsQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.SegmentsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.SegmentsQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.SegmentsQuery, Types.SegmentsQueryVariables>(SegmentsDocument)
+    return useInfiniteQuery<Types.SegmentsQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? variables === undefined ? ['Segments.infinite'] : ['Segments.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteSegmentsQuery.getKey = (variables?: Types.SegmentsQueryVariables) => variables === undefined ? ['Segments.infinite'] : ['Segments.infinite', variables];
 
 export const SegmentDocument = new TypedDocumentString(`
     query Segment($id: ID!, $first: Int, $after: String) {
@@ -2716,6 +4103,27 @@ useSegmentQuery.document = SegmentDocument;
 
 useSegmentQuery.getKey = (variables: Types.SegmentQueryVariables) => ['Segment', variables];
 
+export const useInfiniteSegmentQuery = <
+      TData = InfiniteData<Types.SegmentQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.SegmentQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.SegmentQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.SegmentQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.SegmentQuery, Types.SegmentQueryVariables>(SegmentDocument)
+    return useInfiniteQuery<Types.SegmentQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['Segment.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteSegmentQuery.getKey = (variables: Types.SegmentQueryVariables) => ['Segment.infinite', variables];
+
 export const SegmentPreviewDocument = new TypedDocumentString(`
     query SegmentPreview($query: String!, $first: Int) {
   segmentPreview(query: $query, first: $first) {
@@ -2750,6 +4158,27 @@ export const useSegmentPreviewQuery = <
 useSegmentPreviewQuery.document = SegmentPreviewDocument;
 
 useSegmentPreviewQuery.getKey = (variables: Types.SegmentPreviewQueryVariables) => ['SegmentPreview', variables];
+
+export const useInfiniteSegmentPreviewQuery = <
+      TData = InfiniteData<Types.SegmentPreviewQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.SegmentPreviewQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.SegmentPreviewQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.SegmentPreviewQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.SegmentPreviewQuery, Types.SegmentPreviewQueryVariables>(SegmentPreviewDocument)
+    return useInfiniteQuery<Types.SegmentPreviewQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['SegmentPreview.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteSegmentPreviewQuery.getKey = (variables: Types.SegmentPreviewQueryVariables) => ['SegmentPreview.infinite', variables];
 
 export const CreateSegmentDocument = new TypedDocumentString(`
     mutation CreateSegment($name: String!, $query: String!) {

@@ -101,6 +101,16 @@ export interface JourneyReport {
   /** attributedOrders / customers messaged. */
   conversionRate: number;
   attributionDays: number;
+  /** Per step of the definition that runs wait at or messages came from: runs waiting there, messages sent and withheld (and why). */
+  steps: JourneyStepReport[];
+}
+
+export interface JourneyStepReport {
+  stepId: string;
+  waiting: number;
+  sent: number;
+  withheld: number;
+  withheldByReason: { reason: string; count: number }[];
 }
 
 const JOURNEY_COLUMNS = `j.id::text as id, j.name, j.status, j.version, j.definition, j.activated_at, j.created_by, j.created_at, j.updated_at`;
@@ -537,6 +547,7 @@ export class JourneyService {
     const row = await sqlOne<{
       runs: number; active: number; completed: number; failed: number; sent: number; delivered: number; failed_messages: number; withheld: number;
       reasons: { reason: string; count: number }[] | null; clicks: number; clickers: number; messaged: number; orders: number; revenue: string;
+      steps: JourneyStepReport[] | null;
     }>(
       ctx.em,
       `with b as (
@@ -548,7 +559,7 @@ export class JourneyService {
          select * from kokyaku.messages where tenant_id = $1 and journey_id = $2::bigint and created_at >= (select lo from b) and created_at < (select hi from b)
        ),
        r as (
-         select status from kokyaku.journey_runs
+         select status, step_id from kokyaku.journey_runs
          where tenant_id = $1 and journey_id = $2::bigint and started_at >= (select lo from b) and started_at < (select hi from b)
        ),
        attributed as (
@@ -577,7 +588,16 @@ export class JourneyService {
               (select count(distinct m.customer_id) from kokyaku.message_clicks k join m on m.id = k.message_id)::int as clickers,
               (select count(distinct customer_id) from m where sent_at is not null)::int as messaged,
               (select count(*) from attributed)::int as orders,
-              (select coalesce(sum(total_minor), 0) from attributed)::text as revenue`,
+              (select coalesce(sum(total_minor), 0) from attributed)::text as revenue,
+              (select jsonb_agg(jsonb_build_object('stepId', s.step_id, 'waiting', coalesce(w.n, 0), 'sent', coalesce(x.sent, 0), 'withheld', coalesce(x.withheld, 0),
+                                                   'withheldByReason', coalesce(q.reasons, '[]'::jsonb)) order by s.step_id)
+                 from (select step_id from r where step_id is not null and status in ('ACTIVE', 'WAITING') union select step_id from m where step_id is not null) s
+                 left join (select step_id, count(*)::int as n from r where status in ('ACTIVE', 'WAITING') group by step_id) w using (step_id)
+                 left join (select step_id, count(*) filter (where sent_at is not null)::int as sent, count(*) filter (where status = 'WITHHELD')::int as withheld
+                              from m group by step_id) x using (step_id)
+                 left join (select step_id, jsonb_agg(jsonb_build_object('reason', reason, 'count', n) order by n desc, reason) as reasons
+                              from (select step_id, reason, count(*)::int as n from m where status = 'WITHHELD' group by step_id, reason) g group by step_id) q using (step_id)
+              ) as steps`,
       [ctx.tenantId, journey.id, from, to, settings.attributionDays, ctx.shop.timeZone],
     );
     const r = row!;
@@ -597,6 +617,7 @@ export class JourneyService {
       attributedRevenue: toMajorUnits(Number(r.revenue), ctx.shop.currency),
       conversionRate: r.messaged > 0 ? r.orders / r.messaged : 0,
       attributionDays: settings.attributionDays,
+      steps: r.steps ?? [],
     };
   }
 

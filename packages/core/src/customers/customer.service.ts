@@ -378,6 +378,22 @@ export class CustomerService {
     return result;
   }
 
+  /**
+   * Staff edits of one customer: its tags (replaced) and custom fields (merged; null removes a key),
+   * checked, audited and reflected in segments like every other customer write.
+   */
+  async update(ctx: KokyakuContext, id: string, patch: { tags?: string[] | null; customFields?: Record<string, unknown> | null }): Promise<CustomerRecord> {
+    const found = await this.findById(ctx, id);
+    if (!found) throw KokyakuError.notFound('Customer', id);
+    const input: CustomerInput = { externalId: found.externalId };
+    if (patch.tags !== undefined) input.tags = patch.tags;
+    if (patch.customFields != null) input.customFields = patch.customFields as CustomerInput['customFields'];
+    const result = await this.upsert(ctx, [input]);
+    const error = result.errors[0];
+    if (error) throw KokyakuError.badInput(error.message, { field: error.field });
+    return (await this.findById(ctx, id))!;
+  }
+
   async findById(ctx: KokyakuContext, id: string): Promise<CustomerRecord | null> {
     if (!/^\d{1,18}$/.test(id)) return null;
     return (await this.findByIds(ctx, [id])).get(id) ?? null;

@@ -9,6 +9,7 @@ import { isId } from '../shared/validation.js';
 import { type CompiledSegment, compileSegmentQuery, segmentFrom, segmentJoins } from './compiler.js';
 import { type CustomFieldDefinition, loadDefinitions } from '../crm/custom-fields.js';
 import { todayIn } from './dates.js';
+import { ATTRIBUTES, CALLS, FUNCTIONS } from './language.js';
 import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
 
 export interface SegmentRecord {
@@ -17,6 +18,21 @@ export interface SegmentRecord {
   query: string;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** What `SegmentService.language` lists (the completion source of the console's editor). */
+export interface SegmentLanguage {
+  attributes: { name: string; type: string; description: string; example: string; values: string[]; plugin: string | null }[];
+  functions: {
+    name: string;
+    description: string;
+    example: string;
+    arguments: { name: string; type: string; role: 'filter' | 'aggregate'; description: string }[];
+    plugin: string | null;
+  }[];
+  /** Subjects written as a call, e.g. `anniversary(birthday)`; `arguments` are the attributes it takes. */
+  calls: { name: string; description: string; example: string; arguments: string[] }[];
+  customFields: { key: string; label: string; type: string; options: string[] }[];
 }
 
 export interface SegmentInput {
@@ -61,6 +77,31 @@ const segmentInput = z.strictObject({
  */
 export class SegmentService {
   constructor(private readonly plugins: PluginRegistry = NO_PLUGINS) {}
+
+  /**
+   * The vocabulary of this shop's segment language: core's attributes and MATCHES functions, the
+   * plugins', and the customer custom fields (`custom.<key>`). Editors complete from it.
+   */
+  async language(ctx: KokyakuContext): Promise<SegmentLanguage> {
+    const attributes = [...ATTRIBUTES, ...this.plugins.attributes.values()].map((a) => ({
+      name: a.name,
+      type: a.type,
+      description: a.description,
+      example: a.example,
+      values: a.values ? Object.keys(a.values) : [],
+      plugin: (a as { plugin?: string }).plugin ?? null,
+    }));
+    const functions = [...FUNCTIONS, ...this.plugins.functions.values()].map((f) => ({
+      name: f.name,
+      description: f.description,
+      example: f.example,
+      arguments: f.args.map((a) => ({ name: a.name, type: a.type, role: a.role, description: a.description })),
+      plugin: (f as { plugin?: string }).plugin ?? null,
+    }));
+    const customFields = [...(await loadDefinitions(ctx, 'CUSTOMER')).values()].map((d) => ({ key: d.key, label: d.label, type: d.type, options: d.options }));
+    const calls = Object.entries(CALLS).map(([name, c]) => ({ name, description: c.description, example: c.example, arguments: [...c.args] }));
+    return { attributes, functions, calls, customFields };
+  }
 
   /**
    * Compiles a query for the context's shop (time zone, currency, today, and the definitions of

@@ -1,9 +1,10 @@
 import { type CustomerRef, KokyakuError, type Page } from '@kokyaku/core';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { CONTACT_DATA, READ_CUSTOMERS } from '../auth.js';
 import { CustomerSearchConnection } from '../schema/search-types.js';
 import type { GraphQLContext } from '../context.js';
 import { Costly } from '../security/rate-limit.js';
+import { JSONScalar } from '../schema/scalars.js';
 import { Customer, CustomerConnection, OrderConnection, Segment } from '../schema/types.js';
 
 /** One customer named by Kokyaku's id or the shop's: exactly one of the two. */
@@ -60,6 +61,22 @@ export class CustomerResolver {
   ): Promise<CustomerSearchConnection> {
     const personalData = actor?.roles.some((r) => CONTACT_DATA.includes(r)) ?? false;
     return connection(await kokyaku.customers.search(core, query, { first, after, personalData })) as CustomerSearchConnection;
+  }
+
+  @Authorized(CONTACT_DATA)
+  @Mutation(() => Customer, {
+    description:
+      "Staff edits of one customer: `tags` replace the customer's tags, `customFields` are merged into its custom fields (null removes a key). Checked like upsertCustomers; the next write from the shop may change them again.",
+  })
+  async updateCustomer(
+    @Ctx() { kokyaku, core, loaders }: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('tags', () => [String], { nullable: true }) tags?: string[] | null,
+    @Arg('customFields', () => JSONScalar, { nullable: true }) customFields?: Record<string, unknown> | null,
+  ): Promise<Customer> {
+    const updated = await kokyaku.customers.update(core, id, { ...(tags != null ? { tags } : {}), customFields: customFields ?? null });
+    loaders.customer.clear(id).prime(id, updated);
+    return updated as Customer;
   }
 
   @FieldResolver(() => [Segment], { description: 'The saved segments the customer is in.' })

@@ -1,13 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type ImportOptions, KokyakuError } from '@kokyaku/core';
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Float, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { CONTACT_DATA } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
-import { DuplicateGroup, DuplicateRule, ImportKind, ImportResult, ImportRun, MergePreview } from '../schema/import-types.js';
+import { DuplicateGroup, DuplicateRule, ImportKind, ImportResult, ImportRun, ImportUpload, MergePreview } from '../schema/import-types.js';
 import { JSONScalar } from '../schema/scalars.js';
+
+/** Largest piece of an upload (decoded): a base64 piece of it stays well under the default body limit. */
+export const UPLOAD_PIECE_BYTES = 4 * 1024 * 1024;
+
+function importDirectory(directory: string | undefined | null): string {
+  if (!directory) throw new KokyakuError('FORBIDDEN', 'Imports through the API read from a server folder: set KOKYAKU_IMPORT_DIR (or imports.directory).');
+  return directory;
+}
 
 @Resolver()
 export class ImportResolver {
+  @Authorized(['ADMIN'])
+  @Mutation(() => ImportUpload, {
+    description:
+      'Sends a file to the import folder in pieces (base64, each at most 4 MB decoded), for browsers: the first piece (offset 0, no uploadId) starts an upload, each further one gives its uploadId and offset. A piece sent again after a lost answer changes nothing. Then importFile(path).',
+  })
+  async uploadImportFile(
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('name', () => String, { description: 'The file name, kept in the import history.' }) name: string,
+    @Arg('data', () => String, { description: 'The piece, base64.' }) data: string,
+    @Arg('offset', () => Float, { defaultValue: 0 }) offset: number,
+    @Arg('uploadId', () => String, { nullable: true }) uploadId?: string | null,
+  ): Promise<ImportUpload> {
+    const directory = importDirectory(kokyaku.config.imports.directory);
+    if (!/^[A-Za-z0-9+/=\s]*$/.test(data)) throw KokyakuError.badInput('data must be base64.', { field: 'data' });
+    const piece = Buffer.from(data, 'base64');
+    if (piece.length > UPLOAD_PIECE_BYTES) throw KokyakuError.badInput(`A piece holds at most ${UPLOAD_PIECE_BYTES} bytes; send the file in smaller pieces.`, { field: 'data' });
+    const base = path.basename(name).replace(/[^\p{L}\p{N}._ -]/gu, '_').slice(0, 120);
+    if (!base || base.startsWith('.')) throw KokyakuError.badInput('name must be a file name such as customers.csv.', { field: 'name' });
+    if (uploadId != null && !/^[0-9a-f-]{36}$/.test(uploadId)) throw KokyakuError.badInput('uploadId is the one the first piece answered.', { field: 'uploadId' });
+    if (uploadId == null && offset !== 0) throw KokyakuError.badInput('The first piece has offset 0; later pieces give their uploadId.', { field: 'offset' });
+    const id = uploadId ?? randomUUID();
+    const relative = path.join('uploads', core.tenantId, id, base);
+    const file = path.join(directory, relative);
+    await mkdir(path.dirname(file), { recursive: true });
+    const size = uploadId == null ? 0 : await stat(file).then((s) => s.size, () => -1);
+    if (size < 0) throw KokyakuError.notFound('Upload', id);
+    if (offset > size) throw KokyakuError.badInput(`The upload has ${size} bytes: send the piece at offset ${size}.`, { field: 'offset', expected: size });
+    if (offset + piece.length <= size) return { uploadId: id, path: relative, bytes: size };
+    const handle = await open(file, uploadId == null ? 'w' : 'r+');
+    try {
+      await handle.write(piece, 0, piece.length, offset);
+    } finally {
+      await handle.close();
+    }
+    return { uploadId: id, path: relative, bytes: offset + piece.length };
+  }
+
   @Authorized(['ADMIN'])
   @Mutation(() => ImportResult, {
     description:
@@ -28,8 +75,7 @@ export class ImportResolver {
     })
     wait = true,
   ): Promise<ImportResult> {
-    const directory = kokyaku.config.imports.directory;
-    if (!directory) throw new KokyakuError('FORBIDDEN', 'Imports through the API read from a server folder: set KOKYAKU_IMPORT_DIR (or imports.directory).');
+    const directory = importDirectory(kokyaku.config.imports.directory);
     const target = path.resolve(directory, file);
     if (path.relative(directory, target).startsWith('..') || path.isAbsolute(path.relative(directory, target))) {
       throw KokyakuError.badInput(`"${file}" is outside the import folder.`, { field: 'path' });

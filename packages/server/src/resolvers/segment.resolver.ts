@@ -5,6 +5,7 @@ import type { GraphQLContext } from '../context.js';
 import { Costly } from '../security/rate-limit.js';
 import { CustomerConnection, Segment, SegmentConnection, SegmentPreview } from '../schema/types.js';
 import { connection } from './customer.resolver.js';
+import { SegmentLanguage } from '../schema/viewer-types.js';
 
 @Resolver(() => Segment)
 export class SegmentResolver {
@@ -16,6 +17,12 @@ export class SegmentResolver {
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<SegmentConnection> {
     return connection(await kokyaku.segments.list(core, { first, after })) as SegmentConnection;
+  }
+
+  @Authorized(READ_CUSTOMERS)
+  @Query(() => SegmentLanguage, { description: "This shop's segment vocabulary: attributes, MATCHES functions, calls and custom fields (plugins' included)." })
+  segmentLanguage(@Ctx() { kokyaku, core }: GraphQLContext): Promise<SegmentLanguage> {
+    return kokyaku.segments.language(core);
   }
 
   @Authorized(READ_CUSTOMERS)

@@ -109,8 +109,18 @@ export class WithheldCount {
   @Field(() => Int) count!: number;
 }
 
+@ObjectType({ description: 'One step of a journey: runs waiting at it, messages it sent and withheld (and why).' })
+export class JourneyStepReport {
+  @Field(() => String) stepId!: string;
+  @Field(() => Int) waiting!: number;
+  @Field(() => Int) sent!: number;
+  @Field(() => Int) withheld!: number;
+  @Field(() => [WithheldCount]) withheldByReason!: WithheldCount[];
+}
+
 @ObjectType({ description: "A journey's figures: runs, messages, clicks, and orders attributed to it (last touch within the attribution window)." })
 export class JourneyReport {
+  @Field(() => [JourneyStepReport], { description: 'Per step that runs wait at or messages came from.' }) steps!: JourneyStepReport[];
   @Field(() => Int) runs!: number;
   @Field(() => Int) active!: number;
   @Field(() => Int) completed!: number;

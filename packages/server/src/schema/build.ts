@@ -10,6 +10,7 @@ import { OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js
 import { SegmentConnectionResolver, SegmentResolver } from '../resolvers/segment.resolver.js';
 import { PrivacyResolver } from '../resolvers/privacy.resolver.js';
 import { ImportResolver } from '../resolvers/import.resolver.js';
+import { ViewerResolver } from '../resolvers/viewer.resolver.js';
 import { type AccessRule, FIELD_ACCESS, enforceFieldAccess } from '../security/access.js';
 import { extendWithPlugin } from './plugins.js';
 import type { KokyakuPlugin, Role } from '@kokyaku/core';
@@ -17,6 +18,7 @@ import { CompanyContactResolver, CompanyResolver, CrmResolver, CustomerCrmResolv
 import { CustomerAutomationResolver, JourneyResolver, JourneyRunResolver, MessagingResolver } from '../resolvers/automation.resolver.js';
 
 export const resolvers = [
+  ViewerResolver,
   CustomerResolver,
   CustomerConnectionResolver,
   OrderResolver,

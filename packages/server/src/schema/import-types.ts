@@ -167,3 +167,15 @@ export class MergePreview {
   @Field(() => Int)
   eventsMoved!: number;
 }
+
+@ObjectType({ description: 'A file being sent to the import folder in pieces; import it with importFile(path).' })
+export class ImportUpload {
+  @Field(() => String, { description: 'Give it with each further piece.' })
+  uploadId!: string;
+
+  @Field(() => String, { description: 'The path to give importFile (relative to the import folder).' })
+  path!: string;
+
+  @Field(() => Float, { description: 'Bytes received so far: the offset of the next piece.' })
+  bytes!: number;
+}
