@@ -20,6 +20,8 @@ export interface ShopOptions {
    * this machine reaches: the explorer page is served to whoever opens it.
    */
   explorerToken?: boolean;
+  /** A read-only staff token (role VIEWER: contact data masked, no changes), e.g. for a part-timer. */
+  viewerToken?: string;
 }
 
 class HttpError extends Error {
@@ -50,24 +52,28 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  * the CRM mounted at /crm/graphql. Every change the CRM should know about goes through the
  * outbox in the same transaction, and is sent in-process through Kokyaku's core API.
  */
-export async function createShopApp({ kokyaku, pool, staffToken, log = console.warn, storefront = true, explorerToken = false }: ShopOptions) {
+export async function createShopApp({ kokyaku, pool, staffToken, viewerToken, log = console.warn, storefront = true, explorerToken = false }: ShopOptions) {
   const app = express();
   app.disable('x-powered-by');
   const sync = () => flushOutbox(pool, kokyaku, log).catch((error: unknown) => log(`CRM sync failed, will retry: ${String(error)}`));
   const sessions = new Sessions();
 
-  // Staff with the token are administrators. A storefront session (the shop's own cookie) is a
-  // STOREFRONT caller: recommendations, and "for you" only for the customer signed in.
+  // Staff with the token are administrators (with the viewer token: read-only). A storefront
+  // session (the shop's own cookie) is a STOREFRONT caller: recommendations, and "for you" only for
+  // the customer signed in. The staff console at /crm/console signs in with a staff token.
   const crm = await kokyakuExpress(kokyaku, {
+    path: '/graphql',
+    console: { title: 'Kokyaku Coffee CRM' },
     identify: (req): { actor: Actor | null } => {
       if (req.headers.authorization === `Bearer ${staffToken}`) return { actor: { id: 'shop-staff', roles: ['ADMIN'] } };
+      if (viewerToken && req.headers.authorization === `Bearer ${viewerToken}`) return { actor: { id: 'shop-viewer', roles: ['VIEWER'] } };
       const session = sessions.read(req);
       if (!session) return { actor: null };
       return { actor: { id: `storefront:${session.id}`, roles: ['STOREFRONT'], customerExternalId: session.customerId ?? undefined } };
     },
     explorer: { defaultHeaders: { Authorization: explorerToken ? `Bearer ${staffToken}` : 'Bearer <the staff token printed at start>' } },
   });
-  app.use('/crm/graphql', crm);
+  app.use('/crm', crm);
   // Tracked links and unsubscribe links of journey messages (messaging.publicUrl points here).
   app.use('/crm/m', messagingRoutes(kokyaku));
 

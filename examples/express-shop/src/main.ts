@@ -21,6 +21,7 @@ const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? 'localhost';
 const local = ['localhost', '127.0.0.1', '::1'].includes(host);
 const staffToken = process.env.CRM_ADMIN_TOKEN ?? randomBytes(12).toString('base64url');
+const viewerToken = process.env.CRM_VIEWER_TOKEN || undefined;
 
 const dataRoot = path.resolve(import.meta.dirname, '..', '.kokyaku');
 // Without an SMTP server, journeys' mails land as .eml files in .kokyaku/mail.
@@ -33,6 +34,8 @@ const kokyaku = await createKokyaku({
     publicUrl: process.env.KOKYAKU_PUBLIC_URL ?? `http://localhost:${port}/crm/m`,
     adapters: mailFolder ? { EMAIL: mailFolder } : {},
   },
+  // CSV files uploaded in the staff console's Import screen land here.
+  imports: { directory: process.env.KOKYAKU_IMPORT_DIR ?? path.join(dataRoot, 'imports') },
   database: {
     embedded: {
       dataDir: process.env.KOKYAKU_DATA_DIR ?? path.join(dataRoot, 'postgres'),
@@ -49,7 +52,7 @@ const seeded = await seedDemoShop(pool, kokyaku, { customers: Number(process.env
 if (seeded) log(`demo data loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 await flushOutbox(pool, kokyaku, log);
 
-const shop = await createShopApp({ kokyaku, pool, staffToken, log, explorerToken: local });
+const shop = await createShopApp({ kokyaku, pool, staffToken, viewerToken, log, explorerToken: local });
 // The journey worker: thank-you mails, follow-ups, win-backs (docs/automation.md).
 const worker = await kokyaku.startWorker({ log });
 const retry = setInterval(() => void shop.sync(), 5000);
@@ -62,9 +65,10 @@ Kokyaku example shop is running (ready in ${((Date.now() - started) / 1000).toFi
   Shop:              ${base}/
   Storefront:        ${base}/storefront/  (React, @kokyaku/client hooks; staff page: ${base}/storefront/staff)
   Shop API:          ${base}/api/products
+  CRM staff console: ${base}/crm/console/  (sign in with the staff token)
   CRM GraphQL:       ${base}/crm/graphql  (explorer: open it in a browser${local ? '' : '; paste the staff token into its headers'})
   CRM staff token:   ${staffToken}   (header  Authorization: Bearer ${staffToken})
-  Journey mails:     ${mailFolder ? mailFolder.dir : 'sent over KOKYAKU_SMTP_URL'}
+${viewerToken ? `  CRM viewer token:  ${viewerToken}   (read-only: contact data masked)\n` : ''}  Journey mails:     ${mailFolder ? mailFolder.dir : 'sent over KOKYAKU_SMTP_URL'}
 ${local ? '' : `  Listening on ${host}: anyone who reaches this address can use the shop; keep the staff token to yourself.\n`}Press Ctrl-C to stop.
 `);
 });

@@ -3,6 +3,7 @@ import type { Kokyaku } from '@kokyaku/core';
 import express, { type Request, type Router } from 'express';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
+import { type ConsoleOptions, consoleOptions, consolePathBeside, consoleSite } from './console.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
 import { notJson, notUtf8, payloadTooLarge, probe } from './transport.js';
 
@@ -19,6 +20,16 @@ export interface KokyakuExpressOptions extends ApolloOptions {
   explorer?: boolean | ExplorerOptions;
   /** Largest accepted request body (default 10mb, enough for a batch of 10,000 items). */
   bodyLimit?: string;
+  /**
+   * Where the API answers under the router's mount (default `/`: at the mount itself). Give it
+   * (e.g. `/graphql`, the router mounted at `/crm`) to serve the console beside the API.
+   */
+  path?: string;
+  /**
+   * Serve the staff console (@kokyaku/console) beside the API: `/crm/graphql` gets `/crm/console`.
+   * Who signs in is the `identify` of the API's requests. Needs `path`. Default off.
+   */
+  console?: boolean | ConsoleOptions;
 }
 
 export interface KokyakuRouter extends Router {
@@ -35,8 +46,27 @@ export interface KokyakuRouter extends Router {
  * }));
  */
 export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOptions): Promise<KokyakuRouter> {
+  const apiPath = `/${(options.path ?? '/').replace(/^\/+|\/+$/g, '')}`;
+  const staffConsole = consoleOptions(options.console);
+  if (staffConsole && apiPath === '/') {
+    throw new Error("kokyakuExpress: the console is served beside the API: mount the router one level up and give the API's path, e.g. app.use('/crm', await kokyakuExpress(kokyaku, { path: '/graphql', console: true, identify })).");
+  }
+  const site = staffConsole ? await consoleSite(staffConsole) : null;
   const apollo = await createApolloServer(options, kokyaku);
-  const router = express.Router() as KokyakuRouter;
+  const outer = express.Router() as KokyakuRouter;
+  const router = apiPath === '/' ? outer : express.Router();
+  if (router !== outer) outer.use(apiPath, router);
+  if (site) {
+    const consolePath = consolePathBeside(apiPath);
+    outer.use(consolePath, (req, res, next) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+      // The console's relative links need its root with a slash.
+      if (req.path === '/' && !req.originalUrl.split('?')[0]!.endsWith('/')) return res.redirect(308, `${req.baseUrl}/`);
+      const mount = req.baseUrl.slice(0, req.baseUrl.length - consolePath.length);
+      const answer = site.answer({ file: req.path.slice(1), base: req.baseUrl, graphql: `${mount}${apiPath}` });
+      res.status(answer.status).set(answer.headers).send(answer.body);
+    });
+  }
   if (options.explorer) {
     const assets = explorerAssets();
     router.get('/__explorer/:file', (req, res, next) => {
@@ -75,6 +105,6 @@ export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOp
       context: async ({ req }) => createGraphQLContext(kokyaku, await options.identify(req)),
     }),
   );
-  router.stop = () => apollo.stop();
-  return router;
+  outer.stop = () => apollo.stop();
+  return outer;
 }

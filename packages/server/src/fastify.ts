@@ -4,6 +4,7 @@ import type { Kokyaku } from '@kokyaku/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
+import { type ConsoleOptions, consoleOptions, consolePathBeside, consoleSite } from './console.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
 import { messagingFetchHandler } from './messaging-routes.js';
 import { notJson, payloadTooLarge, probe } from './transport.js';
@@ -20,6 +21,8 @@ export interface KokyakuFastifyOptions extends ApolloOptions {
   messagingPath?: string;
   /** Serve the GraphiQL explorer to browsers at the API's path (works offline). Default off. */
   explorer?: boolean | ExplorerOptions;
+  /** Serve the staff console (@kokyaku/console) beside the API: `/crm/graphql` gets `/crm/console`. Default off. */
+  console?: boolean | ConsoleOptions;
 }
 
 /**
@@ -31,6 +34,8 @@ export interface KokyakuFastifyOptions extends ApolloOptions {
  * // POST /crm/graphql
  */
 export async function kokyakuFastify(kokyaku: Kokyaku, options: KokyakuFastifyOptions): Promise<(app: FastifyInstance) => Promise<void>> {
+  const staffConsole = consoleOptions(options.console);
+  const site = staffConsole ? await consoleSite(staffConsole) : null;
   const apollo = await createApolloServer(options, kokyaku);
   return async (app: FastifyInstance) => {
     app.addHook('onClose', async () => {
@@ -50,6 +55,15 @@ export async function kokyakuFastify(kokyaku: Kokyaku, options: KokyakuFastifyOp
         const url = new URL(request.url, 'http://localhost');
         if (request.method !== 'GET' || !url.pathname.endsWith(path) || url.searchParams.has('query') || !request.headers.accept?.includes('text/html')) return;
         return reply.type('text/html').send(explorerHtml(url.pathname, settings));
+      });
+    }
+    if (site) {
+      const consolePath = consolePathBeside(path);
+      const base = `${app.prefix}${consolePath}`;
+      app.get(consolePath, async (_request, reply) => reply.redirect(`${base}/`, 308));
+      app.get(`${consolePath}/*`, async (request, reply) => {
+        const answer = site.answer({ file: (request.params as { '*': string })['*'], base, graphql: `${app.prefix}${path}` });
+        return reply.code(answer.status).headers(answer.headers).send(answer.body);
       });
     }
     for (const which of ['healthz', 'readyz'] as const) {

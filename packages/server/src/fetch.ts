@@ -1,6 +1,7 @@
 import { HeaderMap } from '@apollo/server';
 import type { Kokyaku } from '@kokyaku/core';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
+import { type ConsoleOptions, consoleOptions, consolePathBeside, consoleSite } from './console.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { notJson, notUtf8, payloadTooLarge, probe } from './transport.js';
 
@@ -11,6 +12,13 @@ export interface KokyakuFetchOptions extends ApolloOptions {
   identify: (request: Request) => RequestIdentity | Promise<RequestIdentity>;
   /** Largest accepted request body in bytes (default 10 MB, enough for a batch of 10,000 items). */
   bodyLimit?: number;
+  /** The API's path as requests reach the handler, e.g. `/crm/graphql`: needed for the console. */
+  path?: string;
+  /**
+   * Serve the staff console (@kokyaku/console) beside the API (`/crm/graphql` gets `/crm/console`);
+   * route both paths to this handler (Next.js: app/crm/[...kokyaku]/route.ts). Needs `path`.
+   */
+  console?: boolean | ConsoleOptions;
 }
 
 export interface KokyakuFetchHandler {
@@ -30,10 +38,22 @@ export interface KokyakuFetchHandler {
  * export const POST = GET;
  */
 export async function kokyakuFetchHandler(kokyaku: Kokyaku, options: KokyakuFetchOptions): Promise<KokyakuFetchHandler> {
+  const staffConsole = consoleOptions(options.console);
+  if (staffConsole && !options.path) {
+    throw new Error("kokyakuFetchHandler: the console is served beside the API: give the API's path, e.g. { path: '/crm/graphql', console: true } (the console answers at /crm/console).");
+  }
+  const site = staffConsole ? await consoleSite(staffConsole) : null;
+  const graphqlPath = options.path ? `/${options.path.replace(/^\/+|\/+$/g, '')}` : '';
+  const consolePath = graphqlPath ? consolePathBeside(graphqlPath) : '';
   const apollo = await createApolloServer(options, kokyaku);
   const limit = options.bodyLimit ?? 10 * 1024 * 1024;
   const handler = (async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
+    if (site && (request.method === 'GET' || request.method === 'HEAD') && (url.pathname === consolePath || url.pathname.startsWith(`${consolePath}/`))) {
+      if (url.pathname === consolePath) return new Response(null, { status: 308, headers: { location: `${consolePath}/` } });
+      const answer = site.answer({ file: url.pathname.slice(consolePath.length + 1), base: consolePath, graphql: graphqlPath });
+      return new Response(request.method === 'HEAD' ? null : new Uint8Array(Buffer.from(answer.body)), { status: answer.status, headers: answer.headers });
+    }
     const probed = request.method === 'GET' ? /\/(healthz|readyz)$/.exec(url.pathname)?.[1] : undefined;
     if (probed) {
       const { status, body } = await probe(kokyaku, probed as 'healthz' | 'readyz');

@@ -3,6 +3,7 @@ export { type GraphQLContext, type Loaders, type RequestIdentity, createGraphQLC
 export { CONTACT_DATA, INGEST, MANAGE_SEGMENTS, READ_CUSTOMERS, authChecker } from './auth.js';
 export { type SchemaOptions, buildKokyakuSchema, printKokyakuSchema, resolvers } from './schema/build.js';
 export { type ExplorerOptions, explorerHtml } from './explorer.js';
+export { type ConsoleOptions, type ConsoleResponse, type ConsoleSite, consolePathBeside, consoleSite } from './console.js';
 export { type StandaloneOptions, type StandaloneServer, ADMIN_ACTOR, adminTokenIdentity, startStandaloneServer } from './standalone.js';
 export { buildProgram, runCli } from './cli/program.js';
 export { type Logger, PERSONAL_FIELDS, createLogger, redactPersonal } from './logger.js';

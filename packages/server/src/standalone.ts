@@ -4,6 +4,7 @@ import type { Actor, Kokyaku } from '@kokyaku/core';
 import express, { type Request } from 'express';
 import type { ApolloOptions } from './apollo.js';
 import type { RequestIdentity } from './context.js';
+import type { ConsoleOptions } from './console.js';
 import type { ExplorerOptions } from './explorer.js';
 import { kokyakuExpress, shopifyPrivacyWebhooks } from './express.js';
 import { messagingRoutes } from './messaging-routes.js';
@@ -21,6 +22,8 @@ export interface StandaloneOptions extends ApolloOptions {
    */
   adminToken?: string;
   explorer?: boolean | ExplorerOptions;
+  /** The staff console at `/console` (default on; it signs in with the admin token). */
+  console?: boolean | ConsoleOptions;
   /**
    * Serve Shopify's privacy webhooks at `/webhooks/shopify` (customers/data_request,
    * customers/redact, shop/redact), verified with this app secret. Default:
@@ -31,6 +34,8 @@ export interface StandaloneOptions extends ApolloOptions {
 
 export interface StandaloneServer {
   url: string;
+  /** The staff console's address (null with `console: false`). */
+  consoleUrl: string | null;
   port: number;
   close(): Promise<void>;
 }
@@ -61,7 +66,7 @@ export function adminTokenIdentity(token: string | undefined): (req: Request) =>
   return (req) => ({ actor: LOOPBACK.has(req.socket.remoteAddress ?? '') && !proxied(req) ? LOCAL_ADMIN : null });
 }
 
-/** Serves Kokyaku's GraphQL API at `/graphql`, message links at `/kokyaku` (clicks, unsubscribe) and a health check at `/healthz`. */
+/** Serves Kokyaku's GraphQL API at `/graphql`, the staff console at `/console`, message links at `/kokyaku` (clicks, unsubscribe) and a health check at `/healthz`. */
 export async function startStandaloneServer(kokyaku: Kokyaku, options: StandaloneOptions): Promise<StandaloneServer> {
   const token = options.adminToken ?? process.env.KOKYAKU_ADMIN_TOKEN ?? undefined;
   const app = express();
@@ -74,8 +79,10 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
       probe(kokyaku, which).then(({ status, body }) => void res.status(status).json(body), next);
     });
   }
-  const router = await kokyakuExpress(kokyaku, { ...options, identify: adminTokenIdentity(token || undefined) });
-  app.use('/graphql', router);
+  // The console by default when its package is installed; asked for explicitly, a missing package is an error.
+  const staffConsole = options.console ?? (await import('@kokyaku/console').then(() => true, () => false));
+  const router = await kokyakuExpress(kokyaku, { ...options, path: '/graphql', console: staffConsole, identify: adminTokenIdentity(token || undefined) });
+  app.use(router);
   app.use('/kokyaku', messagingRoutes(kokyaku));
   const webhookSecret = options.shopifyWebhookSecret ?? process.env.KOKYAKU_SHOPIFY_WEBHOOK_SECRET;
   if (webhookSecret) app.use('/webhooks/shopify', shopifyPrivacyWebhooks(kokyaku, { secret: webhookSecret, logger: options.logger }));
@@ -89,6 +96,7 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
   kokyaku.config.messaging.publicUrl ??= `http://localhost:${port}/kokyaku`;
   return {
     url: `http://localhost:${port}/graphql`,
+    consoleUrl: staffConsole ? `http://localhost:${port}/console/` : null,
     port,
     close: async () => {
       await router.stop();

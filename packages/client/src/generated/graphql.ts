@@ -859,7 +859,7 @@ export type ImportFileMutationVariables = Exact<{
 }>;
 
 
-export type ImportFileMutation = { importFile: { runId: string | null, kind: ImportKind, phase: ImportPhase, encoding: string, unusedHeaders: Array<string>, rowsRead: number, rowsValid: number, rowsFailed: number, resumed: boolean, seconds: number, columns: Array<{ field: string, header: string }>, problems: Array<{ line: number, column: string | null, reason: string }> } };
+export type ImportFileMutation = { importFile: { runId: string | null, kind: ImportKind, phase: ImportPhase, encoding: string, unusedHeaders: Array<string>, rowsRead: number, rowsValid: number, rowsFailed: number, rowsWarned: number, resumed: boolean, seconds: number, columns: Array<{ field: string, header: string }>, problems: Array<{ line: number, column: string | null, reason: string, stored: boolean }> } };
 
 export type DuplicateCustomersQueryVariables = Exact<{
   rules?: Array<DuplicateRule> | DuplicateRule | null | undefined;
@@ -2644,10 +2644,12 @@ export const ImportFileDocument = new TypedDocumentString(`
     rowsRead
     rowsValid
     rowsFailed
+    rowsWarned
     problems {
       line
       column
       reason
+      stored
     }
     resumed
     seconds

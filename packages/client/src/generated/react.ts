@@ -3227,10 +3227,12 @@ export const ImportFileDocument = new TypedDocumentString(`
     rowsRead
     rowsValid
     rowsFailed
+    rowsWarned
     problems {
       line
       column
       reason
+      stored
     }
     resumed
     seconds

@@ -152,22 +152,24 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('Serve the GraphQL API at /graphql (KOKYAKU_ADMIN_TOKEN: the bearer token of the administrator).')
+    .description('Serve the GraphQL API at /graphql and the staff console at /console (KOKYAKU_ADMIN_TOKEN: the bearer token of the administrator).')
     .option('-p, --port <port>', 'TCP port', parsePort, Number(process.env.PORT ?? 4000))
     .option('--host <host>', 'interface to listen on', '::')
     .option('--explorer', 'also serve the GraphiQL explorer to browsers (needs graphiql@3, react@18)', false)
+    .option('--no-console', 'do not serve the staff console at /console')
     .option('--refresh-hours <hours>', 'recompute scores and refit models every so many hours (0: never)', parseHours, 24)
     .option('--no-worker', 'do not run the journey worker in this process (run `kokyaku worker` instead)')
-    .action(async (options: { port: number; host: string; explorer: boolean; refreshHours: number; worker: boolean }) => {
+    .action(async (options: { port: number; host: string; explorer: boolean; console: boolean; refreshHours: number; worker: boolean }) => {
       const kokyaku = await open(globals());
       try {
-        const server = await startStandaloneServer(kokyaku, { port: options.port, host: options.host, explorer: options.explorer });
+        const server = await startStandaloneServer(kokyaku, { port: options.port, host: options.host, explorer: options.explorer, console: options.console ? undefined : false });
         const schedule = options.refreshHours > 0 ? scheduleRefresh(kokyaku, { intervalMs: options.refreshHours * 3_600_000 }) : null;
         const worker = options.worker && kokyaku.config.automation.worker ? await kokyaku.startWorker() : null;
         if (!process.env.KOKYAKU_ADMIN_TOKEN) {
           process.stderr.write('kokyaku: KOKYAKU_ADMIN_TOKEN is not set, so only requests from this machine act as administrator.\n');
         }
         process.stdout.write(`kokyaku: GraphQL API at ${server.url}\n`);
+        if (server.consoleUrl) process.stdout.write(`kokyaku: staff console at ${server.consoleUrl} (sign in with KOKYAKU_ADMIN_TOKEN)\n`);
         await onShutdown(async () => {
           schedule?.stop();
           await worker?.stop();

@@ -1,0 +1,305 @@
+import { CustomersDocument, type CustomersQuery, type KokyakuClientError, SegmentPreviewDocument } from '@kokyaku/client';
+import {
+  useCreateSegmentMutation,
+  useDeleteSegmentMutation,
+  useKokyakuClient,
+  useSegmentLanguageQuery,
+  useSegmentQuery,
+  useSegmentsQuery,
+  useUpdateSegmentMutation,
+} from '@kokyaku/client/react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
+import { Link, useLocation, useSearch } from 'wouter';
+import { useI18n } from '../i18n.js';
+import { customerName, download, ErrorNote, Loading, Section, toCsv } from '../ui.js';
+import { useViewer } from '../viewer.js';
+import { createSegmentEditor, type SegmentEditor } from './segment-editor.js';
+
+type Preview = { state: 'idle' } | { state: 'counting' } | { state: 'count'; count: number } | { state: 'error'; message: string; line?: number; column?: number };
+
+/** The segment editor with its live count: the query is tried on the server as you type. */
+function QueryEditor({ initial, onChange, readOnly }: { initial: string; onChange: (query: string) => void; readOnly: boolean }) {
+  const { t, number } = useI18n();
+  const language = useSegmentLanguageQuery(undefined, { staleTime: Infinity });
+  const client = useKokyakuClient();
+  const host = useRef<HTMLDivElement>(null);
+  const editor = useRef<SegmentEditor | null>(null);
+  const [query, setQuery] = useState(initial);
+  const [preview, setPreview] = useState<Preview>({ state: 'idle' });
+  const vocabulary = language.data?.segmentLanguage;
+
+  useEffect(() => {
+    if (!host.current || !vocabulary) return;
+    editor.current = createSegmentEditor({
+      parent: host.current,
+      doc: initial,
+      vocabulary,
+      label: t('segments.editor'),
+      describedBy: 'segment-status segment-help',
+      placeholder: 'number_of_orders >= 2 AND last_order_date > -90d',
+      readOnly,
+      onChange: (text) => {
+        setQuery(text);
+        onChange(text);
+      },
+    });
+    return () => editor.current?.destroy();
+    // The editor is made once per vocabulary; its text is its own from then on.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [vocabulary]);
+
+  useEffect(() => {
+    const text = query.trim();
+    if (!text) {
+      setPreview({ state: 'idle' });
+      editor.current?.showError(null);
+      return;
+    }
+    let current = true;
+    setPreview({ state: 'counting' });
+    const timer = setTimeout(() => {
+      client.request(SegmentPreviewDocument, { query: text, first: 0 }).then(
+        (result) => {
+          if (!current) return;
+          setPreview({ state: 'count', count: result.segmentPreview.count });
+          editor.current?.showError(null);
+        },
+        (error: KokyakuClientError) => {
+          if (!current) return;
+          const x = error.errors?.[0]?.extensions as { line?: number; column?: number; offset?: number; suggestion?: string } | undefined;
+          const message = x?.suggestion ? `${error.message} (${x.suggestion}?)` : error.message;
+          setPreview({ state: 'error', message, line: x?.line, column: x?.column });
+          // Offsets are in the trimmed text: add what trim took from the start.
+          if (x?.offset != null) editor.current?.showError({ offset: x.offset + (query.length - query.trimStart().length), message });
+        },
+      );
+    }, 250);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [query, client]);
+
+  if (language.error) return <ErrorNote error={language.error} />;
+  return (
+    <div className="segment-editor">
+      <div id="segment-label" className="label">
+        {t('segments.editor')}
+      </div>
+      <div ref={host} className="editor" />
+      <p id="segment-status" role="status" aria-live="polite" className={preview.state === 'error' ? 'error' : 'count'}>
+        {preview.state === 'counting'
+          ? t('segments.counting')
+          : preview.state === 'count'
+            ? t('segments.count', { n: number(preview.count) })
+            : preview.state === 'error'
+              ? preview.line
+                ? t('segments.errorAt', { line: preview.line, column: preview.column ?? 1, message: preview.message })
+                : preview.message
+              : ''}
+      </p>
+      <p id="segment-help" className="muted">
+        {t('segments.help')}
+      </p>
+    </div>
+  );
+}
+
+export function Segments() {
+  const { t, number } = useI18n();
+  const viewer = useViewer();
+  const params = new URLSearchParams(useSearch());
+  const [location, navigate] = useLocation();
+  const segments = useSegmentsQuery({ first: 100 });
+  const queries = useQueryClient();
+  const initial = params.get('query') ?? '';
+  const [query, setQuery] = useState(initial);
+  const [name, setName] = useState(params.get('name') ?? '');
+  const create = useCreateSegmentMutation({
+    onSuccess: (data) => {
+      void queries.invalidateQueries({ queryKey: ['Segments'] });
+      navigate(`/segments/${data.createSegment.id}`);
+    },
+  });
+  return (
+    <div>
+      <h1>{t('segments.title')}</h1>
+      <div className="grid wide">
+        <Section title={t('segments.new')}>
+          <QueryEditor key={location + initial} initial={initial} onChange={setQuery} readOnly={!viewer.can.manageSegments} />
+          {viewer.can.manageSegments ? (
+            <form
+              className="stack"
+              onSubmit={(e) => {
+                e.preventDefault();
+                create.mutate({ name, query });
+              }}
+            >
+              <label htmlFor="segment-name">{t('segments.name')}</label>
+              <input id="segment-name" value={name} onChange={(e) => setName(e.target.value)} required />
+              <button type="submit" className="primary" disabled={create.isPending || !query.trim()}>
+                {t('save')}
+              </button>
+              {create.error ? <ErrorNote error={create.error} /> : null}
+            </form>
+          ) : null}
+          {query.trim() ? <Members query={query.trim()} /> : null}
+        </Section>
+        <Section title={t('segments.saved')}>
+          {segments.isPending ? <Loading /> : segments.error ? <ErrorNote error={segments.error} /> : null}
+          <ul className="list">
+            {segments.data?.segments.nodes.map((s) => (
+              <li key={s.id} className="row between">
+                <Link href={`/segments/${s.id}`}>{s.name}</Link>
+                <span className="num">{t('segments.count', { n: number(s.count) })}</span>
+              </li>
+            ))}
+          </ul>
+        </Section>
+      </div>
+    </div>
+  );
+}
+
+export function SegmentDetail({ id }: { id: string }) {
+  const { t, number } = useI18n();
+  const viewer = useViewer();
+  const [, navigate] = useLocation();
+  const queries = useQueryClient();
+  const segment = useSegmentQuery({ id, first: 0 });
+  const [query, setQuery] = useState<string | null>(null);
+  const refresh = () => queries.invalidateQueries({ predicate: (q) => ['Segment', 'Segments', 'Customers'].includes(String(q.queryKey[0])) });
+  const update = useUpdateSegmentMutation({ onSuccess: refresh });
+  const remove = useDeleteSegmentMutation({ onSuccess: () => (refresh(), navigate('/segments')) });
+  if (segment.isPending) return <Loading />;
+  if (segment.error) return <ErrorNote error={segment.error} />;
+  const s = segment.data.segment;
+  if (!s) return <p role="alert">404</p>;
+  const current = query ?? s.query;
+  return (
+    <div>
+      <div className="page-head">
+        <h1>
+          {s.name} <span className="muted">{t('segments.count', { n: number(s.count) })}</span>
+        </h1>
+        <Link href="/segments">← {t('segments.title')}</Link>
+      </div>
+      <Section title={t('segments.editor')}>
+        <QueryEditor key={s.id} initial={s.query} onChange={setQuery} readOnly={!viewer.can.manageSegments} />
+        {viewer.can.manageSegments ? (
+          <div className="row">
+            <button type="button" className="primary" disabled={update.isPending || current === s.query} onClick={() => update.mutate({ id, query: current })}>
+              {update.isSuccess && current === s.query ? t('saved') : t('save')}
+            </button>
+            <button type="button" className="danger" onClick={() => remove.mutate({ id })} disabled={remove.isPending}>
+              {t('segments.delete')}
+            </button>
+          </div>
+        ) : null}
+        {update.error ? <ErrorNote error={update.error} /> : null}
+      </Section>
+      <Section title={t('segments.members')}>
+        <Members query={s.query} name={s.name} />
+      </Section>
+    </div>
+  );
+}
+
+const PAGE = 25;
+
+/** A segment's members, page by page, and all of them as a CSV file. */
+function Members({ query, name = 'segment' }: { query: string; name?: string }) {
+  const { t, money, number, date, language } = useI18n();
+  const client = useKokyakuClient();
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const after = cursors[cursors.length - 1] ?? null;
+  const [page, setPage] = useState<{ nodes: Member[]; hasNext: boolean; end: string | null; total: number } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [exporting, setExporting] = useState(false);
+  useEffect(() => setCursors([null]), [query]);
+  useEffect(() => {
+    let current = true;
+    const timer = setTimeout(() => {
+      client.request(CustomersDocument, { segment: query, first: PAGE, after }).then(
+        (r) => current && (setError(null), setPage({ nodes: r.customers.nodes, hasNext: r.customers.pageInfo.hasNextPage, end: r.customers.pageInfo.endCursor, total: r.customers.totalCount })),
+        (e: unknown) => current && setError(e),
+      );
+    }, 300);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [client, query, after]);
+  const exportCsv = async () => {
+    setExporting(true);
+    try {
+      const rows: unknown[][] = [['id', 'externalId', 'lastName', 'firstName', 'email', 'tags', 'orders', 'spent', 'lastOrderAt']];
+      for (let cursor: string | null = null, more = true; more; ) {
+        const r: CustomersQuery = await client.request(CustomersDocument, { segment: query, first: 500, after: cursor });
+        for (const c of r.customers.nodes) rows.push([c.id, c.externalId, c.lastName, c.firstName, c.email, c.tags.join(' '), c.metrics.ordersCount, c.metrics.totalSpent, c.metrics.lastOrderAt]);
+        cursor = r.customers.pageInfo.endCursor;
+        more = r.customers.pageInfo.hasNextPage;
+      }
+      download(`${name.replace(/[^\p{L}\p{N}_-]+/gu, '-')}.csv`, toCsv(rows));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setExporting(false);
+    }
+  };
+  if (error && (error as KokyakuClientError).code === 'SEGMENT_QUERY_INVALID') return null;
+  return (
+    <div className="members">
+      {error ? <ErrorNote error={error} /> : null}
+      {!page ? <Loading /> : null}
+      {page ? (
+        <>
+          <div className="row between">
+            <span>{t('segments.count', { n: number(page.total) })}</span>
+            <button type="button" onClick={() => void exportCsv()} disabled={exporting}>
+              {exporting ? t('loading') : t('segments.csv')}
+            </button>
+          </div>
+          <div className="scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t('profile.title')}</th>
+                  <th scope="col">{t('profile.email')}</th>
+                  <th scope="col">{t('profile.orders')}</th>
+                  <th scope="col">{t('profile.spent')}</th>
+                  <th scope="col">{t('profile.lastOrder')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.nodes.map((c) => (
+                  <tr key={c.id}>
+                    <th scope="row">
+                      <Link href={`/customers/${c.id}`}>{customerName(c, language)}</Link>
+                    </th>
+                    <td>{c.email ?? t('none')}</td>
+                    <td className="num">{number(c.metrics.ordersCount)}</td>
+                    <td className="num">{money(c.metrics.totalSpent)}</td>
+                    <td>{date(c.metrics.lastOrderAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="row">
+            <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+              ←
+            </button>
+            <span>{cursors.length}</span>
+            <button type="button" disabled={!page.hasNext} onClick={() => setCursors([...cursors, page.end])} aria-label={t('more')}>
+              →
+            </button>
+          </div>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+type Member = { id: string; externalId: string; email: string | null; firstName: string | null; lastName: string | null; tags: string[]; metrics: { ordersCount: number; totalSpent: number; lastOrderAt: string | null } };

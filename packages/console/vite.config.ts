@@ -1,0 +1,22 @@
+import react from '@vitejs/plugin-react';
+import { defaultClientConditions, defineConfig } from 'vite';
+
+/**
+ * The console is built into dist/app with relative asset paths: the server that mounts it writes
+ * a <base href> into index.html, so one build works under any path (/crm/console, /admin/crm, ...).
+ */
+export default defineConfig({
+  root: import.meta.dirname,
+  base: './',
+  plugins: [react()],
+  resolve: { conditions: ['@kokyaku/source', ...defaultClientConditions] },
+  build: {
+    outDir: 'dist/app',
+    emptyOutDir: true,
+    target: 'es2022',
+    // Every asset is a file: the server's Content-Security-Policy allows no data: scripts.
+    assetsInlineLimit: 0,
+  },
+  clearScreen: false,
+  logLevel: 'warn',
+});
