@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { ensureConsoleBuilt } from './packages/console/src/node/source.js';
 import { startTestPostgres } from './packages/core/src/testing/index.js';
 
 declare module 'vitest' {
@@ -9,7 +10,8 @@ declare module 'vitest' {
 
 /** One PostgreSQL server for the whole run; every test file creates its own database on it. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const server = await startTestPostgres();
+  // The staff console is built once here (when its sources changed), not by each test file that mounts it.
+  const [server] = await Promise.all([startTestPostgres(), ensureConsoleBuilt()]);
   project.provide('kokyakuAdminUrl', server.adminUrl);
   return () => server.stop();
 }

@@ -595,7 +595,7 @@ export type CustomerProfileQueryVariables = Exact<{
 }>;
 
 
-export type CustomerProfileQuery = { customer: { id: string, externalId: string, email: string | null, phone: string | null, firstName: string | null, lastName: string | null, firstNameKana: string | null, lastNameKana: string | null, birthday: string | null, city: string | null, region: string | null, country: string | null, tags: Array<string>, customFields: unknown, emailConsent: boolean, lineUserId: string | null, preferredChannel: string | null, marketingObjectionAt: string | null, erasedAt: string | null, placeholder: boolean, createdAt: string, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } }, leadScore: { score: number, band: ScoreBand }, scoreContributions: Array<{ ruleId: string, ruleName: string, points: number }>, segments: Array<{ id: string, name: string }>, companies: Array<{ title: string | null, role: string | null, company: { id: string, name: string } | null }>, customFieldValues: Array<{ key: string, label: string, type: CustomFieldType, text: string | null, number: number | null, boolean: boolean | null, options: Array<string> | null }>, tasks: { nodes: Array<{ id: string, title: string, description: string | null, assigneeId: string | null, dueAt: string | null, status: TaskStatus, priority: Priority, customerId: string | null, companyId: string | null, dealId: string | null, orderId: string | null, completedAt: string | null }> } } | null, customerConsents: Array<{ channel: ConsentChannel, granted: boolean, source: string, recordedAt: string }> };
+export type CustomerProfileQuery = { customer: { id: string, externalId: string, email: string | null, phone: string | null, firstName: string | null, lastName: string | null, firstNameKana: string | null, lastNameKana: string | null, birthday: string | null, city: string | null, region: string | null, country: string | null, tags: Array<string>, customFields: unknown, emailConsent: boolean, lineUserId: string | null, preferredChannel: string | null, marketingObjectionAt: string | null, erasedAt: string | null, placeholder: boolean, createdAt: string, metrics: { ordersCount: number, totalSpent: number, averageOrderValue: number, firstOrderAt: string | null, lastOrderAt: string | null, averageDaysBetweenOrders: number | null, isRepeatCustomer: boolean, decile: number | null, predictedClv: number | null, churnRisk: number | null, currency: string, rfm: { recency: number | null, frequency: number | null, monetary: number | null, group: RfmGroup } }, leadScore: { score: number, band: ScoreBand }, scoreContributions: Array<{ ruleId: string, ruleName: string, points: number }>, segments: Array<{ id: string, name: string }>, companies: Array<{ title: string | null, role: string | null, company: { id: string, name: string } | null }>, customFieldValues: Array<{ key: string, label: string, type: CustomFieldType, text: string | null, number: number | null, boolean: boolean | null, options: Array<string> | null }>, tasks: { nodes: Array<{ id: string, title: string, description: string | null, assigneeId: string | null, dueAt: string | null, status: TaskStatus, priority: Priority, customerId: string | null, companyId: string | null, dealId: string | null, orderId: string | null, completedAt: string | null }> } } | null };
 
 export type UpdateCustomerMutationVariables = Exact<{
   id: string | number;
@@ -1864,12 +1864,6 @@ export const CustomerProfileDocument = new TypedDocumentString(`
         ...TaskFields
       }
     }
-  }
-  customerConsents(id: $id) {
-    channel
-    granted
-    source
-    recordedAt
   }
 }
     fragment TaskFields on Task {

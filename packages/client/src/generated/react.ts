@@ -1594,12 +1594,6 @@ export const CustomerProfileDocument = new TypedDocumentString(`
       }
     }
   }
-  customerConsents(id: $id) {
-    channel
-    granted
-    source
-    recordedAt
-  }
 }
     fragment TaskFields on Task {
   id

@@ -85,7 +85,7 @@ function Kpis() {
             <span className="key bar-key" /> {t('dashboard.revenue')} <span className="key line-key" /> {t('dashboard.orders')}
           </figcaption>
         </figure>
-        <div className="scroll">
+        <div className="scroll" tabIndex={0}>
           <table>
             <thead>
               <tr>
@@ -150,9 +150,9 @@ function Rfm() {
                     <button
                       type="button"
                       className="cell"
-                      aria-label={`R${r} FM${fm}: ${c?.group ?? ''} ${number(c?.customers ?? 0)}`}
                       onClick={() => navigate(`/segments/new?query=${encodeURIComponent(rfmCellQuery(r, fm))}&name=${encodeURIComponent(`RFM ${r}-${fm} ${c?.group ?? ''}`.trim())}`)}
                     >
+                      <span className="visually-hidden">{`R${r} FM${fm}: `}</span>
                       <span className="cell-n">{number(c?.customers ?? 0)}</span>
                       <span className="cell-g">{groupName(c?.group)}</span>
                     </button>
@@ -253,11 +253,13 @@ function Clv() {
             BG/NBD × Gamma-Gamma · {model.horizonMonths} mo · {dateTime(model.fittedAt)}
           </p>
           {model.warnings.length ? (
-            <ul className="warning" role="note">
-              {model.warnings.map((w) => (
-                <li key={w}>{w}</li>
-              ))}
-            </ul>
+            <div className="warning" role="note">
+              <ul>
+                {model.warnings.map((w) => (
+                  <li key={w}>{w}</li>
+                ))}
+              </ul>
+            </div>
           ) : null}
         </>
       )}
@@ -274,7 +276,7 @@ function Cohorts() {
   const months = Math.max(0, ...rows.map((c) => c.retention.length));
   return (
     <Section title={t('dashboard.cohorts')}>
-      <div className="scroll">
+      <div className="scroll" tabIndex={0}>
         <table className="heatmap cohorts">
           <thead>
             <tr>

@@ -1,7 +1,7 @@
 import { useCustomerSearchQuery } from '@kokyaku/client/react';
 import { keepPreviousData } from '@tanstack/react-query';
 import { type KeyboardEvent, useEffect, useState } from 'react';
-import { Link, useLocation, useSearch } from 'wouter';
+import { useLocation, useSearch } from 'wouter';
 import { useI18n } from '../i18n.js';
 import { customerName, ErrorNote } from '../ui.js';
 
@@ -18,6 +18,8 @@ export function Find() {
   const [query, setQuery] = useState(params.get('q') ?? '');
   const [debounced, setDebounced] = useState(query.trim());
   const [active, setActive] = useState(0);
+  // Only a number typed here opens the caller: coming back to /?q=<number> shows the results.
+  const [typed, setTyped] = useState(false);
   useEffect(() => {
     const timer = setTimeout(() => setDebounced(query.trim()), 120);
     return () => clearTimeout(timer);
@@ -32,7 +34,7 @@ export function Find() {
   const customers = [...new Map(hits.map((h) => [h.customer.id, h])).values()];
 
   // An incoming call: a whole phone number that names exactly one customer opens them.
-  const phoneHit = looksLikePhone(debounced) && !search.isPlaceholderData && customers.length === 1 && customers[0]!.field === 'PHONE' ? customers[0] : undefined;
+  const phoneHit = typed && debounced === query.trim() && looksLikePhone(debounced) && !search.isPlaceholderData && customers.length === 1 && customers[0]!.field === 'PHONE' ? customers[0] : undefined;
   useEffect(() => {
     if (phoneHit) navigate(`/customers/${phoneHit.customer.id}`);
   }, [phoneHit, navigate]);
@@ -45,6 +47,10 @@ export function Find() {
     } else if (event.key === 'ArrowUp') {
       event.preventDefault();
       setActive((a) => Math.max(a - 1, 0));
+    } else if (event.key === 'Enter' && debounced !== query.trim()) {
+      // Results of an older text are on screen: look the current one up now instead.
+      event.preventDefault();
+      setDebounced(query.trim());
     } else if (event.key === 'Enter' && customers[active]) {
       event.preventDefault();
       navigate(`/customers/${customers[active]!.customer.id}`);
@@ -69,7 +75,7 @@ export function Find() {
           autoFocus
           placeholder={t('find.placeholder')}
           value={query}
-          onChange={(e) => setQuery(e.target.value)}
+          onChange={(e) => (setTyped(true), setQuery(e.target.value))}
           onKeyDown={onKey}
         />
         <p id="find-hint" className="muted">
@@ -79,17 +85,20 @@ export function Find() {
       {search.error ? <ErrorNote error={search.error} /> : null}
       <ul id="find-results" role="listbox" aria-label={t('find.results')} className="results">
         {customers.map((hit, index) => (
-          <li key={hit.customer.id} id={`hit-${hit.customer.id}`} role="option" aria-selected={index === active} className={index === active ? 'active' : undefined}>
-            <Link href={`/customers/${hit.customer.id}`} tabIndex={-1}>
-              <strong>{customerName(hit.customer, language)}</strong>
-              {hit.customer.lastNameKana || hit.customer.firstNameKana ? (
-                <span className="muted"> {[hit.customer.lastNameKana, hit.customer.firstNameKana].filter(Boolean).join(' ')}</span>
-              ) : null}
-              <span className="hit-detail">
-                {[hit.customer.email, hit.customer.phone, hit.customer.externalId].filter(Boolean).join(' · ')}
-              </span>
-              <span className="tag">{t('find.matched', { field: fields[hit.field] ?? hit.field })}</span>
-            </Link>
+          <li
+            key={hit.customer.id}
+            id={`hit-${hit.customer.id}`}
+            role="option"
+            aria-selected={index === active}
+            className={index === active ? 'active' : undefined}
+            onClick={() => navigate(`/customers/${hit.customer.id}`)}
+          >
+            <strong>{customerName(hit.customer, language)}</strong>
+            {hit.customer.lastNameKana || hit.customer.firstNameKana ? (
+              <span className="muted"> {[hit.customer.lastNameKana, hit.customer.firstNameKana].filter(Boolean).join(' ')}</span>
+            ) : null}
+            <span className="hit-detail">{[hit.customer.email, hit.customer.phone, hit.customer.externalId].filter(Boolean).join(' · ')}</span>
+            <span className="tag">{t('find.matched', { field: fields[hit.field] ?? hit.field })}</span>
           </li>
         ))}
       </ul>

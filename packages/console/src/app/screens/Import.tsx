@@ -107,7 +107,7 @@ export function ImportScreen() {
   return (
     <div>
       <h1>{t('import.title')}</h1>
-      <Section title={t('import.file')}>
+      <Section title={t('import.choose')}>
         <form className="stack" onSubmit={(e) => void uploadAndCheck(e)}>
           <label htmlFor="import-kind">{t('import.kind')}</label>
           <select id="import-kind" value={kind} onChange={(e) => setKind(e.target.value as ImportKind)}>
@@ -132,7 +132,7 @@ export function ImportScreen() {
       {check && upload ? (
         <Section title={t('import.mapping')}>
           <p role="status">{t('import.checked', { valid: number(check.rowsValid), read: number(check.rowsRead), failed: number(check.rowsFailed) })}</p>
-          <div className="scroll">
+          <div className="scroll" tabIndex={0}>
             <table>
               <thead>
                 <tr>
@@ -188,7 +188,7 @@ export function ImportScreen() {
             </button>
           }
         >
-          <div className="scroll">
+          <div className="scroll" tabIndex={0}>
             <table>
               <thead>
                 <tr>

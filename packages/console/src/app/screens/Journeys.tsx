@@ -13,7 +13,7 @@ export function Journeys() {
     <div>
       <h1>{t('journeys.title')}</h1>
       {journeys.isPending ? <Loading /> : journeys.error ? <ErrorNote error={journeys.error} /> : null}
-      <div className="scroll">
+      <div className="scroll" tabIndex={0}>
         <table>
           <thead>
             <tr>

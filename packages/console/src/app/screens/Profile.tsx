@@ -2,6 +2,7 @@ import { CustomerDataExportDocument, type KokyakuClientError } from '@kokyaku/cl
 import {
   useAddNoteMutation,
   useCreateTaskMutation,
+  useCustomerConsentsQuery,
   useCustomerProfileQuery,
   useEraseCustomerMutation,
   useInfiniteCustomerTimelineQuery,
@@ -29,8 +30,6 @@ export function Profile({ id }: { id: string }) {
   if (!c) return <p role="alert">{t('profile.notFound')}</p>;
   const m = c.metrics;
   const name = customerName(c, language);
-  const consents = new Map<string, (typeof profile.data.customerConsents)[number]>();
-  for (const consent of profile.data.customerConsents) if (!consents.has(consent.channel)) consents.set(consent.channel, consent);
   return (
     <div className="profile">
       <div className="page-head">
@@ -92,30 +91,7 @@ export function Profile({ id }: { id: string }) {
             <dd>{date(c.createdAt)}</dd>
           </dl>
         </Section>
-        <Section title={t('profile.consent')}>
-          {consents.size === 0 ? (
-            <p className="muted">{t('profile.noConsent')}</p>
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('profile.channel')}</th>
-                  <th scope="col">{t('work.status')}</th>
-                  <th scope="col">{t('profile.since')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...consents.values()].map((consent) => (
-                  <tr key={consent.channel}>
-                    <th scope="row">{consent.channel}</th>
-                    <td>{consent.granted ? t('profile.granted') : t('profile.withdrawn')}</td>
-                    <td>{dateTime(consent.recordedAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </Section>
+        <Consents id={c.id} emailConsent={c.emailConsent} />
         <Section title={t('profile.segments')}>
           <ul className="chips">
             {c.segments.map((s) => (
@@ -146,6 +122,43 @@ export function Profile({ id }: { id: string }) {
         {viewer.can.admin ? <Admin id={c.id} name={name} erased={Boolean(c.erasedAt)} /> : null}
       </div>
     </div>
+  );
+}
+
+/** Consent per channel, latest first; roles without contact data see only whether email may be sent. */
+function Consents({ id, emailConsent }: { id: string; emailConsent: boolean }) {
+  const { t, dateTime } = useI18n();
+  const viewer = useViewer();
+  const history = useCustomerConsentsQuery({ id }, { enabled: viewer.can.contactData });
+  const consents = new Map<string, { channel: string; granted: boolean; recordedAt: string | null }>();
+  for (const consent of history.data?.customerConsents ?? []) if (!consents.has(consent.channel)) consents.set(consent.channel, consent);
+  if (!viewer.can.contactData) consents.set('EMAIL', { channel: 'EMAIL', granted: emailConsent, recordedAt: null });
+  return (
+    <Section title={t('profile.consent')}>
+      {history.error ? <ErrorNote error={history.error} /> : null}
+      {consents.size === 0 ? (
+        <p className="muted">{t('profile.noConsent')}</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('profile.channel')}</th>
+              <th scope="col">{t('work.status')}</th>
+              <th scope="col">{t('profile.since')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...consents.values()].map((consent) => (
+              <tr key={consent.channel}>
+                <th scope="row">{consent.channel}</th>
+                <td>{consent.granted ? t('profile.granted') : t('profile.withdrawn')}</td>
+                <td>{consent.recordedAt ? dateTime(consent.recordedAt) : t('none')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Section>
   );
 }
 

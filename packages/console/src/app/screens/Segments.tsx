@@ -261,7 +261,7 @@ function Members({ query, name = 'segment' }: { query: string; name?: string }) 
               {exporting ? t('loading') : t('segments.csv')}
             </button>
           </div>
-          <div className="scroll">
+          <div className="scroll" tabIndex={0}>
             <table>
               <thead>
                 <tr>
