@@ -255,6 +255,10 @@ describe('consent, quiet hours and the frequency cap', () => {
     await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['popular'] });
     await kokyaku.journeys.runDue(c, { now: new Date(Date.now() + 8 * 24 * HOUR) });
     expect(smtp.mails).toHaveLength(sent + 3);
+    // Per step: what it sent and withheld, and why (the console draws the journey with these).
+    expect((await kokyaku.journeys.report(c, journey.id)).steps).toEqual([
+      { stepId: 'promo', waiting: 0, sent: 3, withheld: 1, withheldByReason: [{ reason: 'FREQUENCY_CAP', count: 1 }] },
+    ]);
     await kokyaku.journeys.updateSettings(c, { frequencyCapMax: null, frequencyCapDays: null });
     await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
   });

@@ -26,6 +26,8 @@ export interface MountUnderTest {
   close(): Promise<void>;
   /** Mails the mount's Kokyaku sent (see `mailbox`). */
   sent?: OutboundMessage[];
+  /** Where the mount serves the staff console (`console: true`). */
+  consoleUrl?: string;
 }
 
 /** An email channel that keeps what it sends: `messaging: { adapters: box.adapters }`. */
@@ -406,6 +408,29 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
     });
 
     // The mount's own tests run after the contract's, on the data it left.
+    it('serves the staff console beside the API, told where the API is (when the mount has it)', async () => {
+      if (!mount.consoleUrl) return;
+      const console = new URL(mount.consoleUrl);
+      const bare = await fetch(console.href.replace(/\/$/, ''), { redirect: 'manual' });
+      expect([bare.status, bare.headers.get('location')]).toEqual([308, console.pathname]);
+      // A deep link answers the app, which finds its scripts through <base href> and the API through its config.
+      const page = await fetch(`${console.href}customers/1`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'self'");
+      const html = await page.text();
+      expect(html).toContain(`<base href="${console.pathname}">`);
+      const config = JSON.parse(/<script id="kokyaku-config" type="application\/json">(.*?)<\/script>/.exec(html)![1]!) as { graphql: string };
+      expect(new URL(config.graphql, console).href).toBe(new URL(mount.url).href);
+      const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)![1]!;
+      const asset = await fetch(new URL(script, console));
+      expect([asset.status, asset.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+      expect(asset.headers.get('cache-control')).toContain('immutable');
+      expect((await fetch(new URL('assets/not-built.js', console))).status).toBe(404);
+      // What the console asks first: who signs in, and the shop's settings.
+      const viewer = await admin('{ viewer { roles can { admin contactData } shop { currency } } }');
+      expect(viewer.data?.viewer).toEqual({ roles: ['ADMIN'], can: { admin: true, contactData: true }, shop: { currency: 'JPY' } });
+    });
+
     extra?.(() => mount);
   });
 }

@@ -16,14 +16,15 @@ describeMount(
     app.get('/products', (_req, res) => {
       res.json([{ id: 'shop-1' }]);
     });
-    const crm = await kokyakuExpress(kokyaku, { identify: (req) => identifyBearer(req.headers.authorization) });
-    app.use('/crm/graphql', crm);
+    const crm = await kokyakuExpress(kokyaku, { path: '/graphql', console: true, identify: (req) => identifyBearer(req.headers.authorization) });
+    app.use('/crm', crm);
     app.use('/crm/m', messagingRoutes(kokyaku));
     const server = app.listen(0);
     await new Promise((resolve) => server.once('listening', resolve));
     const hostUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return {
       url: `${hostUrl}/crm/graphql`,
+      consoleUrl: `${hostUrl}/crm/console/`,
       adminHeaders: SESSION_HEADERS,
       kokyaku,
       sent: box.sent,

@@ -40,12 +40,13 @@ describeMount(
       shop: { currency: 'JPY', defaultCountry: 'JP' },
       messaging: { adapters: box.adapters },
     });
-    const handler = await kokyakuFetchHandler(kokyaku, { identify: (request) => identifyBearer(request.headers.get('authorization')) });
-    // The API at /api/crm, and the message links of journeys at /kokyaku.
+    const handler = await kokyakuFetchHandler(kokyaku, { path: '/api/crm', console: true, identify: (request) => identifyBearer(request.headers.get('authorization')) });
+    // The API at /api/crm (the console beside it at /api/console), and the message links of journeys at /kokyaku.
     const links = messagingFetchHandler(kokyaku, '/kokyaku');
     const { server, url } = await serve(async (request) => (new URL(request.url).pathname.startsWith('/kokyaku/') ? links(request) : handler(request)));
     return {
       url: `${url}/api/crm`,
+      consoleUrl: `${url}/api/console/`,
       sent: box.sent,
       adminHeaders: SESSION_HEADERS,
       kokyaku,

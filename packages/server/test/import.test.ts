@@ -102,4 +102,31 @@ describe('imports and identity over GraphQL', () => {
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(bad.errors?.[0]?.message).toMatch(/No column for externalId/);
   });
+
+  it('takes a file from a browser in pieces: resumable, a piece sent twice changes nothing, then importFile', async () => {
+    const UPLOAD = `mutation($name: String!, $data: String!, $offset: Float, $uploadId: String) {
+      uploadImportFile(name: $name, data: $data, offset: $offset, uploadId: $uploadId) { uploadId path bytes } }`;
+    const csv = Buffer.from('会員番号,氏名,メールアドレス\nU-1,木村 拓也,taku@example.jp\nU-2,林 檎,ringo@example.jp\n');
+    const [a, b] = [csv.subarray(0, 40), csv.subarray(40)];
+    const first = await gql(url, UPLOAD, { name: '../会員 一覧.csv', data: a.toString('base64') }, as('ADMIN'));
+    expect(first.errors).toBeUndefined();
+    const { uploadId, path: stored } = first.data!.uploadImportFile;
+    expect(stored).toMatch(/^uploads\/default\/[0-9a-f-]{36}\/会員 一覧\.csv$/);
+    // Sent again after a lost answer: nothing changes.
+    expect((await gql(url, UPLOAD, { name: 'x.csv', data: a.toString('base64'), offset: 0, uploadId }, as('ADMIN'))).data!.uploadImportFile.bytes).toBe(40);
+    // A gap is refused with the offset to send.
+    const gap = await gql(url, UPLOAD, { name: 'x.csv', data: b.toString('base64'), offset: 50, uploadId }, as('ADMIN'));
+    expect(gap.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'offset', expected: 40 });
+    const last = await gql(url, UPLOAD, { name: 'x.csv', data: b.toString('base64'), offset: 40, uploadId }, as('ADMIN'));
+    expect(last.data!.uploadImportFile).toEqual({ uploadId, path: stored, bytes: csv.length });
+    expect(await fs.readFile(path.join(dir, stored))).toEqual(csv);
+    const run = await gql(url, IMPORT, { path: stored }, as('ADMIN'));
+    expect(run.data!.importFile).toMatchObject({ phase: 'DONE', rowsRead: 2, rowsFailed: 0 });
+    expect((await gql(url, `{ importRuns(first: 1) { fileName } }`, {}, as('ADMIN'))).data!.importRuns[0].fileName).toBe('会員 一覧.csv');
+    // Only administrators upload; an unknown upload and bad base64 are refused clearly.
+    expect((await gql(url, UPLOAD, { name: 'a.csv', data: 'YQ==' }, as('MARKETER'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await gql(url, UPLOAD, { name: 'a.csv', data: 'YQ==', offset: 1, uploadId: '00000000-0000-0000-0000-000000000000' }, as('ADMIN'))).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await gql(url, UPLOAD, { name: 'a.csv', data: '<script>' }, as('ADMIN'))).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'data' });
+    expect((await gql(url, UPLOAD, { name: '.hidden', data: 'YQ==' }, as('ADMIN'))).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+  });
 });

@@ -10,6 +10,7 @@ describeMount('the standalone server', async () => {
   const server = await startStandaloneServer(kokyaku, { port: 0, adminToken: 'test-admin-token' });
   return {
     url: server.url,
+    consoleUrl: server.consoleUrl!,
     adminHeaders: { authorization: 'Bearer test-admin-token' },
     kokyaku,
     sent: box.sent,

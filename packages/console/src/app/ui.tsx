@@ -47,7 +47,7 @@ export function Stat({ label, value, hint }: { label: string; value: ReactNode; 
       <dt>{label}</dt>
       <dd>
         {value}
-        {hint ? <small className="muted"> {hint}</small> : null}
+        {hint ? <small className="muted hint"> {hint}</small> : null}
       </dd>
     </div>
   );

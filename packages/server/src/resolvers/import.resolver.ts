@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type ImportOptions, KokyakuError } from '@kokyaku/core';
 import { Arg, Authorized, Ctx, Float, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
@@ -25,7 +25,7 @@ export class ImportResolver {
   })
   async uploadImportFile(
     @Ctx() { kokyaku, core }: GraphQLContext,
-    @Arg('name', () => String, { description: 'The file name, kept in the import history.' }) name: string,
+    @Arg('name', () => String, { description: 'The file name, kept in the import history (the first piece names it).' }) name: string,
     @Arg('data', () => String, { description: 'The piece, base64.' }) data: string,
     @Arg('offset', () => Float, { defaultValue: 0 }) offset: number,
     @Arg('uploadId', () => String, { nullable: true }) uploadId?: string | null,
@@ -39,11 +39,14 @@ export class ImportResolver {
     if (uploadId != null && !/^[0-9a-f-]{36}$/.test(uploadId)) throw KokyakuError.badInput('uploadId is the one the first piece answered.', { field: 'uploadId' });
     if (uploadId == null && offset !== 0) throw KokyakuError.badInput('The first piece has offset 0; later pieces give their uploadId.', { field: 'offset' });
     const id = uploadId ?? randomUUID();
-    const relative = path.join('uploads', core.tenantId, id, base);
+    const folder = path.join(directory, 'uploads', core.tenantId, id);
+    // The first piece names the file; later pieces find it in their upload's folder.
+    const existing = uploadId == null ? null : await readdir(folder).then((files) => files[0] ?? null, () => null);
+    if (uploadId != null && !existing) throw KokyakuError.notFound('Upload', id);
+    const relative = path.join('uploads', core.tenantId, id, existing ?? base);
     const file = path.join(directory, relative);
-    await mkdir(path.dirname(file), { recursive: true });
-    const size = uploadId == null ? 0 : await stat(file).then((s) => s.size, () => -1);
-    if (size < 0) throw KokyakuError.notFound('Upload', id);
+    await mkdir(folder, { recursive: true });
+    const size = uploadId == null ? 0 : (await stat(file)).size;
     if (offset > size) throw KokyakuError.badInput(`The upload has ${size} bytes: send the piece at offset ${size}.`, { field: 'offset', expected: size });
     if (offset + piece.length <= size) return { uploadId: id, path: relative, bytes: size };
     const handle = await open(file, uploadId == null ? 'w' : 'r+');

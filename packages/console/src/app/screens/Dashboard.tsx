@@ -60,7 +60,8 @@ function Kpis() {
   const periods = kpi.data.kpiReport.periods;
   const revenue = periods.reduce((s, p) => s + p.revenue, 0);
   const orders = periods.reduce((s, p) => s + p.orders, 0);
-  const last = periods[periods.length - 1];
+  // The latest month with orders (the current one may have only begun).
+  const last = [...periods].reverse().find((p) => p.orders > 0);
   const maxRevenue = Math.max(1, ...periods.map((p) => p.revenue));
   const maxOrders = Math.max(1, ...periods.map((p) => p.orders));
   const width = Math.max(1, periods.length) * 40;

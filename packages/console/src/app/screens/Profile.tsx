@@ -51,7 +51,7 @@ export function Profile({ id }: { id: string }) {
             <Stat label={t('profile.lastOrder')} value={date(m.lastOrderAt)} />
             <Stat label={t('profile.firstOrder')} value={date(m.firstOrderAt)} />
             <Stat label={t('profile.between')} value={number(m.averageDaysBetweenOrders, 1)} />
-            <Stat label={t('profile.rfm')} value={m.rfm ? `${m.rfm.group} (${m.rfm.recency}-${m.rfm.frequency}-${m.rfm.monetary})` : t('none')} />
+            <Stat label={t('profile.rfm')} value={m.rfm ? m.rfm.group : t('none')} hint={m.rfm ? `R${m.rfm.recency} F${m.rfm.frequency} M${m.rfm.monetary}` : undefined} />
             <Stat label={t('profile.decile')} value={m.decile ?? t('none')} />
             <Stat label={t('profile.clv')} value={money(m.predictedClv)} />
             <Stat label={t('profile.churn')} value={percent(m.churnRisk)} />
@@ -132,7 +132,8 @@ function Consents({ id, emailConsent }: { id: string; emailConsent: boolean }) {
   const history = useCustomerConsentsQuery({ id }, { enabled: viewer.can.contactData });
   const consents = new Map<string, { channel: string; granted: boolean; recordedAt: string | null }>();
   for (const consent of history.data?.customerConsents ?? []) if (!consents.has(consent.channel)) consents.set(consent.channel, consent);
-  if (!viewer.can.contactData) consents.set('EMAIL', { channel: 'EMAIL', granted: emailConsent, recordedAt: null });
+  // Email consent as the shop sent it, when no consent history says more.
+  if (!consents.has('EMAIL') && (viewer.can.contactData ? history.isSuccess : true)) consents.set('EMAIL', { channel: 'EMAIL', granted: emailConsent, recordedAt: null });
   return (
     <Section title={t('profile.consent')}>
       {history.error ? <ErrorNote error={history.error} /> : null}
