@@ -13,6 +13,7 @@ import { benchSearch } from './search.js';
 import { type CrmBenchRow, benchCrm } from './crm.js';
 import { type AutomationBenchRow, benchAutomation } from './automation.js';
 import { type PluginBenchRow, benchPlugins } from './plugins.js';
+import { type ConsoleBenchRow, benchConsole } from './console.js';
 import { SEGMENT_QUERIES, benchSegments } from './segments.js';
 import { type StatementsResult, benchStatements } from './statements.js';
 import { seedShop } from './seed.js';
@@ -24,7 +25,7 @@ import { ms } from './stats.js';
  * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
  * run. Writes bench/results.json and bench/results.md.
  */
-const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation', 'plugins'] as const;
+const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation', 'plugins', 'console'] as const;
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
@@ -158,6 +159,13 @@ try {
     [],
   );
 
+  const consoleRows: ConsoleBenchRow[] = await section(
+    'console',
+    'Staff console in Chromium: initial load, phone number to profile, dashboard drawn, against the API alone',
+    () => benchConsole(kokyaku, { lookups: Math.max(10, Math.min(40, rounds * 2)), dashboards: big ? 3 : 5 }, log),
+    [],
+  );
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -176,6 +184,7 @@ try {
     crm,
     automation,
     plugins,
+    console: consoleRows,
   };
   const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
   await mkdir(out, { recursive: true });
@@ -235,6 +244,10 @@ try {
     '| plugins (loyalty) | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',
     ...plugins.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
+    '',
+    '| staff console (Chromium) | Kokyaku | API alone | ratio |',
+    '|---|---:|---|---:|',
+    ...consoleRows.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
     '',
     '| recommendations | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',
