@@ -53,15 +53,14 @@ export function Dashboard() {
 }
 
 function Kpis() {
-  const { t, money, number, percent, month } = useI18n();
+  const { t, money, number, month } = useI18n();
   const kpi = useKpiReportQuery({ period: 'MONTH' });
   if (kpi.isPending) return <Loading />;
   if (kpi.error) return <ErrorNote error={kpi.error} retry={() => void kpi.refetch()} />;
   const periods = kpi.data.kpiReport.periods;
   const revenue = periods.reduce((s, p) => s + p.revenue, 0);
   const orders = periods.reduce((s, p) => s + p.orders, 0);
-  // The latest month with orders (the current one may have only begun).
-  const last = [...periods].reverse().find((p) => p.orders > 0);
+  const newCustomers = periods.reduce((s, p) => s + p.newCustomers, 0);
   const maxRevenue = Math.max(1, ...periods.map((p) => p.revenue));
   const maxOrders = Math.max(1, ...periods.map((p) => p.orders));
   const width = Math.max(1, periods.length) * 40;
@@ -71,7 +70,7 @@ function Kpis() {
         <Stat label={t('dashboard.revenue')} value={money(revenue)} hint={`${kpi.data.kpiReport.from} – ${kpi.data.kpiReport.to}`} />
         <Stat label={t('dashboard.orders')} value={number(orders)} />
         <Stat label={t('dashboard.aov')} value={money(orders ? revenue / orders : 0)} />
-        <Stat label={t('dashboard.repeatRate')} value={percent(last?.repeatRate ?? 0)} hint={last ? month(last.start) : undefined} />
+        <Stat label={t('dashboard.newCustomers')} value={number(newCustomers)} />
       </dl>
       <Section title={t('dashboard.byMonth')}>
         <figure className="chart">
@@ -91,10 +90,18 @@ function Kpis() {
             <thead>
               <tr>
                 <th scope="col">{t('dashboard.month')}</th>
-                <th scope="col">{t('dashboard.revenue')}</th>
-                <th scope="col">{t('dashboard.orders')}</th>
-                <th scope="col">{t('dashboard.newCustomers')}</th>
-                <th scope="col">{t('dashboard.returning')}</th>
+                <th scope="col" className="num">
+                  {t('dashboard.revenue')}
+                </th>
+                <th scope="col" className="num">
+                  {t('dashboard.orders')}
+                </th>
+                <th scope="col" className="num">
+                  {t('dashboard.newCustomers')}
+                </th>
+                <th scope="col" className="num">
+                  {t('dashboard.returning')}
+                </th>
               </tr>
             </thead>
             <tbody>
