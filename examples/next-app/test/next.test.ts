@@ -17,7 +17,7 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * The real thing: `next dev` serving src/app/api/crm/route.ts (kokyakuFetchHandler) in its own
+ * The real thing: `next dev` serving src/app/api/[...kokyaku]/route.ts (kokyakuFetchHandler) in its own
  * process, on a database of this test, and the conformance suite over HTTP.
  */
 describeMount(
@@ -71,8 +71,7 @@ describeMount(
       await close();
       throw error;
     }
-    return { url: endpoint, adminHeaders: SESSION_HEADERS, kokyaku, close };
+    return { url: endpoint, consoleUrl: `http://127.0.0.1:${port}/api/console/`, adminHeaders: SESSION_HEADERS, kokyaku, close };
   },
-  // The example's route is app/api/crm/route.ts alone: probes need a catch-all route beside it.
-  { sessions: true, probes: false },
+  { sessions: true },
 );

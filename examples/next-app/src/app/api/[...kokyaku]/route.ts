@@ -2,7 +2,8 @@ import type { Actor } from '@kokyaku/core';
 import type { KokyakuFetchHandler } from '@kokyaku/server/fetch';
 
 /**
- * Kokyaku's GraphQL API at /api/crm. One Kokyaku per server process: Next.js may evaluate a route
+ * Kokyaku's GraphQL API at /api/crm and the staff console at /api/console (one catch-all route
+ * gets both, and the probes /api/crm/healthz and /api/crm/readyz). One Kokyaku per server process: Next.js may evaluate a route
  * module more than once in development, so the handler lives on globalThis.
  *
  * Installed from npm, write plain static imports and list the packages in
@@ -23,7 +24,7 @@ async function start(): Promise<KokyakuFetchHandler> {
   const { createKokyaku } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@kokyaku/core');
   const { kokyakuFetchHandler } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@kokyaku/server/fetch');
   const kokyaku = await createKokyaku({ shop: { currency: 'JPY', defaultCountry: 'JP' } }); // DATABASE_URL, else embedded
-  return kokyakuFetchHandler(kokyaku, { identify: (request) => ({ actor: actorOf(request.headers.get('authorization')) }) });
+  return kokyakuFetchHandler(kokyaku, { path: '/api/crm', console: true, identify: (request) => ({ actor: actorOf(request.headers.get('authorization')) }) });
 }
 
 export async function POST(request: Request): Promise<Response> {
