@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { type Kokyaku, sql } from '@kokyaku/core';
+import { createLogger } from '@kokyaku/server';
 import { kokyakuExpress } from '@kokyaku/server/express';
 import express from 'express';
 import { chromium } from 'playwright-core';
@@ -44,7 +45,7 @@ const national = (e164: string) => {
 
 export async function benchConsole(kokyaku: Kokyaku, options: { lookups: number; dashboards: number }, log: (line: string) => void): Promise<ConsoleBenchRow[]> {
   const app = express();
-  const router = await kokyakuExpress(kokyaku, { path: '/graphql', console: true, identify: (req) => ({ actor: req.headers.authorization === `Bearer ${TOKEN}` ? { id: 'bench', roles: ['ADMIN'] } : null }) });
+  const router = await kokyakuExpress(kokyaku, { path: '/graphql', console: true, logger: createLogger({ level: 'warn' }), identify: (req) => ({ actor: req.headers.authorization === `Bearer ${TOKEN}` ? { id: 'bench', roles: ['ADMIN'] } : null }) });
   app.use('/crm', router);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

@@ -7,7 +7,7 @@ import type { Kokyaku } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { loyaltyPlugin } from '@kokyaku/example-plugin-loyalty';
 import pg from 'pg';
-import { expect as pwExpect } from '@playwright/test';
+import { expect as playwrightExpect } from '@playwright/test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createShopApp } from '../src/app.js';
@@ -19,6 +19,8 @@ import { migrateShop } from '../src/shop-db.js';
  * Chromium, at desk and phone size: every screen is walked, what it shows is checked against the
  * API, each screen is checked with axe, and screenshots land in test-results/console/.
  */
+// Web-first assertions wait for what they check; generous, so that a busy machine only makes them slower.
+const pwExpect = playwrightExpect.configure({ timeout: 20_000 });
 const SHOTS = path.resolve(import.meta.dirname, '..', '..', '..', 'test-results', 'console');
 const STAFF = 'staff-token';
 const VIEWER = 'viewer-token';
@@ -130,6 +132,8 @@ describe('staff console', () => {
     const asset = await fetch(`${base}/crm/console/${script}`);
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toContain('immutable');
+    // React's production build, whatever NODE_ENV built it (the test run's is "test").
+    expect(await asset.text()).not.toContain('validateDOMNesting');
     expect((await fetch(`${base}/crm/console/assets/gone.js`)).status).toBe(404);
     const bare = await fetch(`${base}/crm/console`, { redirect: 'manual' });
     expect([bare.status, bare.headers.get('location')]).toEqual([308, '/crm/console/']);
@@ -317,7 +321,7 @@ describe('staff console', () => {
     // 6. Journeys: the list with counts, one journey's steps, pause and activate.
     await page.getByRole('link', { name: 'Journeys' }).click();
     const { journeys } = await crm(`{ journeys { nodes { id name status report { runs } } } }`);
-    const active = journeys.nodes.find((j: any) => j.status === 'ACTIVE');
+    const active = journeys.nodes.filter((j: any) => j.status === 'ACTIVE').sort((a: any, b: any) => b.report.runs - a.report.runs)[0];
     const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: active.name }) });
     await pwExpect(row.getByRole('cell').nth(1)).toHaveText(String(active.report.runs));
     await accessible(page, 'journeys');

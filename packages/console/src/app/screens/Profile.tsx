@@ -93,6 +93,7 @@ export function Profile({ id }: { id: string }) {
         </Section>
         <Consents id={c.id} emailConsent={c.emailConsent} />
         <Section title={t('profile.segments')}>
+          {c.segments.length === 0 ? <p className="muted">{t('profile.noSegments')}</p> : null}
           <ul className="chips">
             {c.segments.map((s) => (
               <li key={s.id}>
@@ -145,7 +146,7 @@ function Consents({ id, emailConsent }: { id: string; emailConsent: boolean }) {
             <tr>
               <th scope="col">{t('profile.channel')}</th>
               <th scope="col">{t('work.status')}</th>
-              <th scope="col">{t('profile.since')}</th>
+              <th scope="col">{t('profile.recorded')}</th>
             </tr>
           </thead>
           <tbody>

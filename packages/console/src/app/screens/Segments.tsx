@@ -68,7 +68,7 @@ function QueryEditor({ initial, onChange, readOnly }: { initial: string; onChang
         (error: KokyakuClientError) => {
           if (!current) return;
           const x = error.errors?.[0]?.extensions as { line?: number; column?: number; offset?: number; suggestion?: string } | undefined;
-          const message = x?.suggestion ? `${error.message} (${x.suggestion}?)` : error.message;
+          const message = x?.suggestion && !error.message.includes(x.suggestion) ? `${error.message} (${x.suggestion}?)` : error.message;
           setPreview({ state: 'error', message, line: x?.line, column: x?.column });
           // Offsets are in the trimmed text: add what trim took from the start.
           if (x?.offset != null) editor.current?.showError({ offset: x.offset + (query.length - query.trimStart().length), message });
