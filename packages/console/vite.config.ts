@@ -5,14 +5,11 @@ import { defaultClientConditions, defineConfig } from 'vite';
  * The console is built into dist/app with relative asset paths: the server that mounts it writes
  * a <base href> into index.html, so one build works under any path (/crm/console, /admin/crm, ...).
  */
-export default defineConfig(({ command }) => ({
+export default defineConfig({
   root: import.meta.dirname,
   base: './',
   plugins: [react()],
   resolve: { conditions: ['@kokyaku/source', ...defaultClientConditions] },
-  // A build is always React's production build, whatever NODE_ENV the building process has
-  // (vitest's global setup builds it with NODE_ENV=test).
-  define: command === 'build' ? { 'process.env.NODE_ENV': JSON.stringify('production') } : {},
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,
@@ -22,4 +19,4 @@ export default defineConfig(({ command }) => ({
   },
   clearScreen: false,
   logLevel: 'warn',
-}));
+});

@@ -33,7 +33,16 @@ export async function ensureConsoleBuilt(): Promise<void> {
   const { build } = await import('vite');
   // Built aside, then moved into place: a reader never sees half a build.
   const aside = path.join(PACKAGE, 'dist', `.app-${process.pid}-${Date.now()}`);
-  await build({ configFile: path.join(PACKAGE, 'vite.config.ts'), logLevel: 'warn', build: { outDir: aside, emptyOutDir: true } });
+  // React's production build whatever NODE_ENV this process has (vitest's is "test"): Vite and
+  // its React plugin read NODE_ENV to choose React's build and the JSX runtime.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: path.join(PACKAGE, 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir: aside, emptyOutDir: true } });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   await mkdir(path.dirname(CONSOLE_ROOT), { recursive: true });
   const old = `${CONSOLE_ROOT}-old-${process.pid}`;
   await rename(CONSOLE_ROOT, old).catch(() => undefined);
