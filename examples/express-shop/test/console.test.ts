@@ -337,13 +337,19 @@ describe('staff console', () => {
     // 7. Import: a CSV with Japanese headers and one bad row; columns suggested, one row refused.
     await page.getByRole('link', { name: 'Import' }).click();
     const file = path.join(importDir, 'new-customers.csv');
-    // Line 3 has no customer id (refused); line 4 an email that is none (stored without it, with a warning).
-    await fs.writeFile(file, '顧客ID,姓,名,メールアドレス\nnew-1,佐藤,花子,hanako.sato@example.jp\n,鈴木,一郎,ichiro@example.jp\nnew-3,高橋,健,not-an-email\nnew-4,伊藤,健,ken@example.jp\n');
+    // Line 3 has no customer id (refused); line 4 an email that is none (stored without it, with a
+    // warning). The column メモ names no field: staff map it to tags.
+    await fs.writeFile(file, '顧客ID,姓,名,メールアドレス,メモ\nnew-1,佐藤,花子,hanako.sato@example.jp,常連\n,鈴木,一郎,ichiro@example.jp,\nnew-3,高橋,健,not-an-email,\nnew-4,伊藤,健,ken@example.jp,新規\n');
     await page.getByLabel('What the file holds').selectOption('customers');
     await page.getByLabel('CSV file').setInputFiles(file);
     await page.getByRole('button', { name: 'Upload and check' }).click();
     await pwExpect(page.getByRole('region', { name: 'Columns' })).toContainText('3 of 4 rows can be imported; 1 refused');
-    await pwExpect(page.getByLabel('Column of the file: email')).toHaveValue('メールアドレス');
+    await pwExpect(page.getByLabel('Column of the file: email', { exact: true })).toHaveValue('メールアドレス');
+    await pwExpect(page.getByLabel('Column of the file: tags', { exact: true })).toHaveValue('');
+    await pwExpect(page.getByRole('region', { name: 'Columns' })).toContainText('Not imported: メモ');
+    await page.getByLabel('Column of the file: tags', { exact: true }).selectOption('メモ');
+    await page.getByRole('button', { name: 'Check again with these columns' }).click();
+    await pwExpect(page.getByRole('region', { name: 'Columns' })).not.toContainText('Not imported');
     await accessible(page, 'import-columns');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await pwExpect(page.getByText('Imported: 4 rows read, 1 refused, 1 stored with a warning.')).toBeVisible();
@@ -353,8 +359,8 @@ describe('staff console', () => {
     const problems = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download problems (CSV)' }).click();
     expect(await fs.readFile((await (await problems).path())!, 'utf8')).toMatch(/^\uFEFFline,column,reason,stored\r\n3,/);
-    const imported = await crm(`{ a: customer(externalId: "new-3") { lastName email } b: customer(externalId: "new-4") { lastName email } }`);
-    expect(imported).toEqual({ a: { lastName: '高橋', email: null }, b: { lastName: '伊藤', email: 'ken@example.jp' } });
+    const imported = await crm(`{ a: customer(externalId: "new-3") { lastName email tags } b: customer(externalId: "new-4") { lastName email tags } }`);
+    expect(imported).toEqual({ a: { lastName: '高橋', email: null, tags: [] }, b: { lastName: '伊藤', email: 'ken@example.jp', tags: ['新規'] } });
     await shot(page, 'desk', 'import');
     expect(errors).toEqual([]);
     await context.close();

@@ -129,4 +129,10 @@ describe('imports and identity over GraphQL', () => {
     expect((await gql(url, UPLOAD, { name: 'a.csv', data: '<script>' }, as('ADMIN'))).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'data' });
     expect((await gql(url, UPLOAD, { name: '.hidden', data: 'YQ==' }, as('ADMIN'))).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
   });
+
+  it('lists the fields a file of each kind can fill, the targets of a mapping', async () => {
+    const { data } = await gql(url, `{ importFields(kind: orders) { field required } }`, {}, as('ADMIN'));
+    expect(data!.importFields).toEqual(expect.arrayContaining([{ field: 'orderId', required: false }, { field: 'productId', required: true }, { field: 'quantity', required: false }]));
+    expect((await gql(url, `{ importFields(kind: customers) { field } }`, {}, as('MARKETER'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
 });

@@ -659,6 +659,13 @@ export type UploadImportFileMutationVariables = Exact<{
 
 export type UploadImportFileMutation = { uploadImportFile: { uploadId: string, path: string, bytes: number } };
 
+export type ImportFieldsQueryVariables = Exact<{
+  kind: ImportKind;
+}>;
+
+
+export type ImportFieldsQuery = { importFields: Array<{ field: string, required: boolean, description: string }> };
+
 export type TimelineEntryFieldsFragment = { id: string, kind: TimelineKind, at: string, actorId: string | null, recordId: string, customerId: string | null, summary: string, data: unknown };
 
 export type CustomerTimelineQueryVariables = Exact<{
@@ -2068,6 +2075,15 @@ export const UploadImportFileDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<UploadImportFileMutation, UploadImportFileMutationVariables>;
+export const ImportFieldsDocument = new TypedDocumentString(`
+    query ImportFields($kind: ImportKind!) {
+  importFields(kind: $kind) {
+    field
+    required
+    description
+  }
+}
+    `) as unknown as TypedDocumentString<ImportFieldsQuery, ImportFieldsQueryVariables>;
 export const CustomerTimelineDocument = new TypedDocumentString(`
     query CustomerTimeline($id: ID!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
   customer(id: $id) {

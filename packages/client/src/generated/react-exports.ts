@@ -37,6 +37,7 @@ export {
   DeleteSegmentDocument,
   DuplicateCustomersDocument,
   EraseCustomerDocument,
+  ImportFieldsDocument,
   ImportFileDocument,
   ImportRunsDocument,
   InquiriesDocument,

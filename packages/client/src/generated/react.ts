@@ -2049,6 +2049,57 @@ export const useUploadImportFileMutation = <
   }
     )};
 
+export const ImportFieldsDocument = new TypedDocumentString(`
+    query ImportFields($kind: ImportKind!) {
+  importFields(kind: $kind) {
+    field
+    required
+    description
+  }
+}
+    `);
+
+export const useImportFieldsQuery = <
+      TData = Types.ImportFieldsQuery,
+      TError = KokyakuClientError
+    >(
+      variables: Types.ImportFieldsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.ImportFieldsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.ImportFieldsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.ImportFieldsQuery, TError, TData>(
+      {
+    queryKey: ['ImportFields', variables],
+    queryFn: useKokyakuFetcher<Types.ImportFieldsQuery, Types.ImportFieldsQueryVariables>(ImportFieldsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useImportFieldsQuery.document = ImportFieldsDocument;
+
+useImportFieldsQuery.getKey = (variables: Types.ImportFieldsQueryVariables) => ['ImportFields', variables];
+
+export const useInfiniteImportFieldsQuery = <
+      TData = InfiniteData<Types.ImportFieldsQuery>,
+      TError = KokyakuClientError
+    >(
+      variables: Types.ImportFieldsQueryVariables,
+      options: Omit<UseInfiniteQueryOptions<Types.ImportFieldsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseInfiniteQueryOptions<Types.ImportFieldsQuery, TError, TData>['queryKey'] }
+    ) => {
+    const query = useKokyakuFetcher<Types.ImportFieldsQuery, Types.ImportFieldsQueryVariables>(ImportFieldsDocument)
+    return useInfiniteQuery<Types.ImportFieldsQuery, TError, TData>(
+      (() => {
+    const { queryKey: optionsQueryKey, ...restOptions } = options;
+    return {
+      queryKey: optionsQueryKey ?? ['ImportFields.infinite', variables],
+      queryFn: (metaData) => query({...variables, ...(metaData.pageParam ?? {})}),
+      ...restOptions
+    }
+  })()
+    )};
+
+useInfiniteImportFieldsQuery.getKey = (variables: Types.ImportFieldsQueryVariables) => ['ImportFields.infinite', variables];
+
 export const CustomerTimelineDocument = new TypedDocumentString(`
     query CustomerTimeline($id: ID!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
   customer(id: $id) {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type ImportOptions, KokyakuError } from '@kokyaku/core';
+import { IMPORT_FIELDS, type ImportOptions, KokyakuError } from '@kokyaku/core';
 import { Arg, Authorized, Ctx, Float, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { CONTACT_DATA } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
-import { DuplicateGroup, DuplicateRule, ImportKind, ImportResult, ImportRun, ImportUpload, MergePreview } from '../schema/import-types.js';
+import { DuplicateGroup, DuplicateRule, ImportField, ImportKind, ImportResult, ImportRun, ImportUpload, MergePreview } from '../schema/import-types.js';
 import { JSONScalar } from '../schema/scalars.js';
 
 /** Largest piece of an upload (decoded): a base64 piece of it stays well under the default body limit. */
@@ -125,6 +125,12 @@ export class ImportResolver {
       columns: Object.entries(result.mapping.headers).map(([field, header]) => ({ field, header })),
       unusedHeaders: result.mapping.unused,
     } as ImportResult;
+  }
+
+  @Authorized(['ADMIN'])
+  @Query(() => [ImportField], { description: 'The fields a file of this kind can fill (the targets of `mapping` in importFile).' })
+  importFields(@Arg('kind', () => ImportKind) kind: ImportKind): ImportField[] {
+    return IMPORT_FIELDS[kind].map((f) => ({ field: f.field, required: f.required ?? false, description: f.description }));
   }
 
   @Authorized(['ADMIN'])

@@ -179,3 +179,15 @@ export class ImportUpload {
   @Field(() => Float, { description: 'Bytes received so far: the offset of the next piece.' })
   bytes!: number;
 }
+
+@ObjectType({ description: 'A field a CSV file of one kind can fill, and whether a row needs it.' })
+export class ImportField {
+  @Field(() => String)
+  field!: string;
+
+  @Field(() => Boolean)
+  required!: boolean;
+
+  @Field(() => String)
+  description!: string;
+}

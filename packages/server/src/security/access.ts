@@ -128,6 +128,7 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   SegmentFunctionArgument: inherit('name', 'type', 'role', 'description'),
   SegmentCallInfo: inherit('name', 'description', 'example', 'arguments'),
   SegmentCustomField: inherit('key', 'label', 'type', 'options'),
+  ImportField: inherit('field', 'required', 'description'),
   ImportUpload: inherit('uploadId', 'path', 'bytes'),
   ImportRun: inherit('id', 'kind', 'fileName', 'status', 'rowsRead', 'rowsFailed', 'rowsApplied', 'startedAt', 'updatedAt', 'finishedAt'),
   DuplicateGroup: inherit('rule', 'customers'),

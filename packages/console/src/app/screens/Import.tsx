@@ -1,5 +1,5 @@
 import type { ImportFileMutation, ImportKind, KokyakuClientError } from '@kokyaku/client';
-import { useImportFileMutation, useImportRunsQuery, useUploadImportFileMutation } from '@kokyaku/client/react';
+import { useImportFieldsQuery, useImportFileMutation, useImportRunsQuery, useUploadImportFileMutation } from '@kokyaku/client/react';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useI18n } from '../i18n.js';
@@ -50,6 +50,7 @@ export function ImportScreen() {
   const [result, setResult] = useState<Result | null>(null);
   const [error, setError] = useState<unknown>(null);
   const send = useUploadImportFileMutation();
+  const fields = useImportFieldsQuery({ kind: upload?.kind ?? kind }, { staleTime: Infinity });
   const run = useImportFileMutation();
   const runs = useImportRunsQuery({ first: 10 }, { refetchInterval: run.isPending ? 1000 : false });
   const running = run.isPending ? runs.data?.importRuns.find((r) => r.status !== 'DONE' && r.fileName === upload?.name) : undefined;
@@ -141,11 +142,26 @@ export function ImportScreen() {
                 </tr>
               </thead>
               <tbody>
-                {Object.keys(mapping).map((field) => (
-                  <tr key={field}>
-                    <th scope="row">{field}</th>
+                {(fields.data?.importFields ?? []).map((f) => (
+                  <tr key={f.field}>
+                    <th scope="row">
+                      {f.field}
+                      {f.required ? ' *' : ''}
+                      <br />
+                      <small className="muted">{f.description}</small>
+                    </th>
                     <td>
-                      <select aria-label={`${t('import.column')}: ${field}`} value={mapping[field]} onChange={(e) => setMapping({ ...mapping, [field]: e.target.value })}>
+                      <select
+                        aria-label={`${t('import.column')}: ${f.field}`}
+                        value={mapping[f.field] ?? ''}
+                        onChange={(e) => {
+                          const next = { ...mapping };
+                          if (e.target.value) next[f.field] = e.target.value;
+                          else delete next[f.field];
+                          setMapping(next);
+                        }}
+                      >
+                        <option value="">{t('import.notImported')}</option>
                         {headers.map((h) => (
                           <option key={h}>{h}</option>
                         ))}
@@ -156,11 +172,23 @@ export function ImportScreen() {
               </tbody>
             </table>
           </div>
-          {check.unusedHeaders.length ? (
+          {headers.some((h) => !Object.values(mapping).includes(h)) ? (
             <p className="muted">
-              {t('import.unused')}: {check.unusedHeaders.join(', ')}
+              {t('import.unused')}: {headers.filter((h) => !Object.values(mapping).includes(h)).join(', ')}
             </p>
           ) : null}
+          <button
+            type="button"
+            disabled={run.isPending}
+            onClick={() =>
+              void run.mutateAsync({ kind: upload.kind, path: upload.path, mapping, dryRun: true }).then(
+                (dry) => setCheck(dry.importFile),
+                (e: unknown) => setError(e),
+              )
+            }
+          >
+            {t('import.recheck')}
+          </button>
           <button type="button" className="primary" disabled={run.isPending} onClick={() => void start({ ...upload, mapping })}>
             {run.isPending ? t('import.running') : t('import.start')}
           </button>

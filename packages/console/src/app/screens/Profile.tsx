@@ -1,4 +1,4 @@
-import { CustomerDataExportDocument, type KokyakuClientError } from '@kokyaku/client';
+import { CustomerDataExportDocument, type CustomerProfileQuery, type KokyakuClientError } from '@kokyaku/client';
 import {
   useAddNoteMutation,
   useCreateTaskMutation,
@@ -209,7 +209,8 @@ function Tags({ id, tags, editable }: { id: string; tags: string[]; editable: bo
   );
 }
 
-type FieldValue = { key: string; label: string; type: string; text: string | null; number: number | null; boolean: boolean | null; options: string[] | null };
+type ProfileCustomer = NonNullable<CustomerProfileQuery['customer']>;
+type FieldValue = ProfileCustomer['customFieldValues'][number];
 
 function CustomFields({ id, values, editable }: { id: string; values: FieldValue[]; editable: boolean }) {
   const { t, number } = useI18n();
@@ -262,7 +263,7 @@ function CustomFields({ id, values, editable }: { id: string; values: FieldValue
   );
 }
 
-type TaskItem = { id: string; title: string; dueAt: string | null; priority: string; status: string };
+type TaskItem = ProfileCustomer['tasks']['nodes'][number];
 
 function Tasks({ customerId, tasks, editable }: { customerId: string; tasks: TaskItem[]; editable: boolean }) {
   const { t, dateTime } = useI18n();

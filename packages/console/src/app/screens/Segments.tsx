@@ -302,4 +302,4 @@ function Members({ query, name = 'segment' }: { query: string; name?: string }) 
   );
 }
 
-type Member = { id: string; externalId: string; email: string | null; firstName: string | null; lastName: string | null; tags: string[]; metrics: { ordersCount: number; totalSpent: number; lastOrderAt: string | null } };
+type Member = CustomersQuery['customers']['nodes'][number];
