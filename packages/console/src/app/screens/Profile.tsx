@@ -11,7 +11,6 @@ import {
   useMergePreviewQuery,
   useRecommendationsQuery,
   useUpdateCustomerMutation,
-  useUpdateTaskMutation,
 } from '@kokyaku/client/react';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
@@ -19,6 +18,7 @@ import { Link } from 'wouter';
 import { useI18n } from '../i18n.js';
 import { ConfirmDialog, customerName, download, ErrorNote, Loading, Section, Stat } from '../ui.js';
 import { useViewer } from '../viewer.js';
+import { TaskList } from './task-list.js';
 
 export function Profile({ id }: { id: string }) {
   const { t, language, money, number, percent, date, dateTime } = useI18n();
@@ -263,33 +263,17 @@ function CustomFields({ id, values, editable }: { id: string; values: FieldValue
   );
 }
 
-type TaskItem = ProfileCustomer['tasks']['nodes'][number];
 
-function Tasks({ customerId, tasks, editable }: { customerId: string; tasks: TaskItem[]; editable: boolean }) {
-  const { t, dateTime } = useI18n();
+function Tasks({ customerId, tasks, editable }: { customerId: string; tasks: ProfileCustomer['tasks']['nodes']; editable: boolean }) {
+  const { t } = useI18n();
   const queries = useQueryClient();
   const refresh = () => queries.invalidateQueries({ queryKey: ['CustomerProfile'] });
   const [title, setTitle] = useState('');
   const [due, setDue] = useState('');
   const create = useCreateTaskMutation({ onSuccess: () => (setTitle(''), setDue(''), refresh()) });
-  const update = useUpdateTaskMutation({ onSuccess: refresh });
   return (
     <Section title={t('profile.tasks')}>
-      <ul className="list">
-        {tasks.map((task) => (
-          <li key={task.id} className="row between">
-            <span>
-              {task.title} <span className="muted">{task.dueAt ? `${t('profile.taskDue')} ${dateTime(task.dueAt)}` : ''}</span>
-            </span>
-            {editable ? (
-              <button type="button" onClick={() => update.mutate({ id: task.id, patch: { status: 'DONE' } })} aria-label={`${t('profile.taskDone')}: ${task.title}`}>
-                {t('profile.taskDone')}
-              </button>
-            ) : null}
-          </li>
-        ))}
-      </ul>
-      {tasks.length === 0 ? <p className="muted">{t('empty')}</p> : null}
+      <TaskList tasks={tasks} editable={editable} />
       {editable ? (
         <form
           className="stack"

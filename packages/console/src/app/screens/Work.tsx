@@ -8,7 +8,6 @@ import {
   useReplyToInquiryMutation,
   useTasksQuery,
   useUpdateInquiryMutation,
-  useUpdateTaskMutation,
 } from '@kokyaku/client/react';
 import type { InquiryKind, InquiryStatus } from '@kokyaku/client';
 import { useQueryClient } from '@tanstack/react-query';
@@ -17,6 +16,7 @@ import { Link, useLocation } from 'wouter';
 import { useI18n } from '../i18n.js';
 import { customerName, ErrorNote, Loading, Section } from '../ui.js';
 import { useViewer } from '../viewer.js';
+import { TaskList } from './task-list.js';
 
 const TABS = [
   ['tasks', 'work.tasks'],
@@ -36,20 +36,17 @@ export function Work({ tab, id }: { tab: string; id?: string }) {
           </Link>
         ))}
       </nav>
-      {tab === 'tasks' ? <TaskList /> : tab === 'inquiries' ? id ? <Thread id={id} /> : <InquiryList /> : tab === 'deals' ? <Deals /> : <p>404</p>}
+      {tab === 'tasks' ? <MyTasks /> : tab === 'inquiries' ? id ? <Thread id={id} /> : <InquiryList /> : tab === 'deals' ? <Deals /> : <p>404</p>}
     </div>
   );
 }
 
-function TaskList() {
-  const { t, dateTime } = useI18n();
+function MyTasks() {
+  const { t } = useI18n();
   const viewer = useViewer();
-  const queries = useQueryClient();
   const [mine, setMine] = useState(false);
   const [overdue, setOverdue] = useState(false);
   const tasks = useTasksQuery({ mine: mine || undefined, overdue: overdue || undefined, status: 'OPEN', first: 50 });
-  const update = useUpdateTaskMutation({ onSuccess: () => queries.invalidateQueries({ queryKey: ['Tasks'] }) });
-  const now = Date.now();
   return (
     <Section
       title={t('work.tasks')}
@@ -65,23 +62,7 @@ function TaskList() {
       }
     >
       {tasks.isPending ? <Loading /> : tasks.error ? <ErrorNote error={tasks.error} /> : null}
-      <ul className="list">
-        {tasks.data?.tasks.nodes.map((task) => (
-          <li key={task.id} className="row between">
-            <span>
-              <strong>{task.title}</strong>{' '}
-              {task.dueAt ? <span className={new Date(task.dueAt).getTime() < now ? 'overdue' : 'muted'}>{dateTime(task.dueAt)}</span> : null}{' '}
-              {task.customerId ? <Link href={`/customers/${task.customerId}`}>#{task.customerId}</Link> : null}
-            </span>
-            {viewer.can.workWithCustomers ? (
-              <button type="button" onClick={() => update.mutate({ id: task.id, patch: { status: 'DONE' } })} aria-label={`${t('profile.taskDone')}: ${task.title}`}>
-                {t('profile.taskDone')}
-              </button>
-            ) : null}
-          </li>
-        ))}
-      </ul>
-      {tasks.data?.tasks.nodes.length === 0 ? <p className="muted">{t('empty')}</p> : null}
+      {tasks.data ? <TaskList tasks={tasks.data.tasks.nodes} editable={viewer.can.workWithCustomers} linkCustomer /> : null}
     </Section>
   );
 }
