@@ -71,7 +71,7 @@ describeMount(
       await close();
       throw error;
     }
-    return { url: endpoint, consoleUrl: `http://127.0.0.1:${port}/api/console/`, adminHeaders: SESSION_HEADERS, kokyaku, close };
+    return { url: endpoint, adminHeaders: SESSION_HEADERS, kokyaku, close };
   },
-  { sessions: true },
+  { sessions: true, console: '/api/console/' },
 );

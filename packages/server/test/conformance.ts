@@ -26,8 +26,6 @@ export interface MountUnderTest {
   close(): Promise<void>;
   /** Mails the mount's Kokyaku sent (see `mailbox`). */
   sent?: OutboundMessage[];
-  /** Where the mount serves the staff console (`console: true`). */
-  consoleUrl?: string;
 }
 
 /** An email channel that keeps what it sends: `messaging: { adapters: box.adapters }`. */
@@ -48,6 +46,8 @@ export interface MountOptions {
   extra?: (mount: () => MountUnderTest) => void;
   /** The mount answers `<url>/healthz` and `<url>/readyz` (default true; a Next.js route needs a catch-all route for them). */
   probes?: boolean;
+  /** The path (on the endpoint's origin) where the mount serves the staff console (`console: true`). */
+  console?: string;
 }
 
 /**
@@ -408,9 +408,8 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
     });
 
     // The mount's own tests run after the contract's, on the data it left.
-    it('serves the staff console beside the API, told where the API is (when the mount has it)', async () => {
-      if (!mount.consoleUrl) return;
-      const console = new URL(mount.consoleUrl);
+    it.skipIf(!options.console)('serves the staff console beside the API, told where the API is', async () => {
+      const console = new URL(options.console!, mount.url);
       const bare = await fetch(console.href.replace(/\/$/, ''), { redirect: 'manual' });
       expect([bare.status, bare.headers.get('location')]).toEqual([308, console.pathname]);
       // A deep link answers the app, which finds its scripts through <base href> and the API through its config.

@@ -5,6 +5,7 @@ import { createTestKokyaku } from '@kokyaku/core/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type KokyakuRouter, kokyakuExpress } from '../src/express.js';
+import { kokyakuFetchHandler } from '../src/fetch.js';
 import { gql } from './helpers.js';
 
 /** The operations the staff console starts from: who am I, the segment vocabulary, staff edits of a customer. */
@@ -83,5 +84,11 @@ describe('the console API', () => {
     // The change is audited like every write of a customer.
     const audit = await gql(url, 'query($id: ID!) { auditLog(customerId: $id, action: UPDATE) { nodes { actorId fields } } }', { id }, as('ADMIN'));
     expect(audit.data!.auditLog.nodes[0]).toMatchObject({ actorId: 'staff-support' });
+  });
+
+  it('says how to mount the console when a mount cannot know where the API is', async () => {
+    const identify = () => ({ actor: null });
+    await expect(kokyakuExpress(kokyaku, { console: true, identify })).rejects.toThrow("app.use('/crm', await kokyakuExpress(kokyaku, { path: '/graphql', console: true");
+    await expect(kokyakuFetchHandler(kokyaku, { console: true, identify })).rejects.toThrow("{ path: '/crm/graphql', console: true }");
   });
 });

@@ -24,7 +24,6 @@ describeMount(
     const hostUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return {
       url: `${hostUrl}/crm/graphql`,
-      consoleUrl: `${hostUrl}/crm/console/`,
       adminHeaders: SESSION_HEADERS,
       kokyaku,
       sent: box.sent,
@@ -36,5 +35,5 @@ describeMount(
       },
     };
   },
-  { sessions: true, hostRoutes: true, links: '/crm/m' },
+  { sessions: true, hostRoutes: true, links: '/crm/m', console: '/crm/console/' },
 );

@@ -16,7 +16,6 @@ describeMount(
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     return {
       url: `${address}/crm/graphql`,
-      consoleUrl: `${address}/crm/console/`,
       adminHeaders: SESSION_HEADERS,
       kokyaku,
       sent: box.sent,
@@ -30,6 +29,7 @@ describeMount(
     sessions: true,
     hostRoutes: true,
     links: '/crm/m',
+    console: '/crm/console/',
     extra: (mount) => {
       it('serves the explorer to a browser, from the installed packages', async () => {
         const page = await fetch(mount().url, { headers: { accept: 'text/html' } });

@@ -46,7 +46,6 @@ describeMount(
     const { server, url } = await serve(async (request) => (new URL(request.url).pathname.startsWith('/kokyaku/') ? links(request) : handler(request)));
     return {
       url: `${url}/api/crm`,
-      consoleUrl: `${url}/api/console/`,
       sent: box.sent,
       adminHeaders: SESSION_HEADERS,
       kokyaku,
@@ -61,6 +60,7 @@ describeMount(
   {
     sessions: true,
     links: '/kokyaku',
+    console: '/api/console/',
     extra: (mount) => {
       it('refuses a body that is not JSON, and a GET mutation (CSRF)', async () => {
         const bad = await fetch(mount().url, { method: 'POST', headers: { 'content-type': 'application/json', ...SESSION_HEADERS }, body: '{"query":' });

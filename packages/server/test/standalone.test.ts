@@ -10,7 +10,6 @@ describeMount('the standalone server', async () => {
   const server = await startStandaloneServer(kokyaku, { port: 0, adminToken: 'test-admin-token' });
   return {
     url: server.url,
-    consoleUrl: server.consoleUrl!,
     adminHeaders: { authorization: 'Bearer test-admin-token' },
     kokyaku,
     sent: box.sent,
@@ -19,4 +18,4 @@ describeMount('the standalone server', async () => {
       await kokyaku.close();
     },
   };
-}, { links: '/kokyaku' });
+}, { links: '/kokyaku', console: '/console/' });
