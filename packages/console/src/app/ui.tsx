@@ -1,5 +1,5 @@
 import type { KokyakuClientError } from '@kokyaku/client';
-import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { useI18n } from './i18n.js';
 
 /** The usual three states of a query. */
@@ -129,4 +129,14 @@ export function customerName(
   if (!c) return '';
   const name = (language === 'ja' ? [c.lastName, c.firstName] : [c.firstName, c.lastName]).filter(Boolean).join(' ');
   return name || c.externalId || `#${c.id}`;
+}
+
+/** `value` once it has stopped changing for `ms`: what is typed is sent when the typing pauses. */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
 }

@@ -1,32 +1,34 @@
-import { CustomersDocument, type CustomersQuery, type KokyakuClientError, SegmentPreviewDocument } from '@kokyaku/client';
+import { CustomersDocument, type CustomersQuery, type KokyakuClientError } from '@kokyaku/client';
 import {
   useCreateSegmentMutation,
+  useCustomersQuery,
   useDeleteSegmentMutation,
   useKokyakuClient,
   useSegmentLanguageQuery,
+  useSegmentPreviewQuery,
   useSegmentQuery,
   useSegmentsQuery,
   useUpdateSegmentMutation,
 } from '@kokyaku/client/react';
-import { useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { useI18n } from '../i18n.js';
-import { customerName, download, ErrorNote, Loading, Section, toCsv } from '../ui.js';
+import { customerName, download, ErrorNote, Loading, Section, toCsv, useDebounced } from '../ui.js';
 import { useViewer } from '../viewer.js';
 import { createSegmentEditor, type SegmentEditor } from './segment-editor.js';
 
-type Preview = { state: 'idle' } | { state: 'counting' } | { state: 'count'; count: number } | { state: 'error'; message: string; line?: number; column?: number };
 
 /** The segment editor with its live count: the query is tried on the server as you type. */
 function QueryEditor({ initial, onChange, readOnly }: { initial: string; onChange: (query: string) => void; readOnly: boolean }) {
   const { t, number } = useI18n();
   const language = useSegmentLanguageQuery(undefined, { staleTime: Infinity });
-  const client = useKokyakuClient();
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<SegmentEditor | null>(null);
   const [query, setQuery] = useState(initial);
-  const [preview, setPreview] = useState<Preview>({ state: 'idle' });
+  const text = query.trim();
+  const tried = useDebounced(text, 250);
+  const preview = useSegmentPreviewQuery({ query: tried, first: 0 }, { enabled: tried.length > 0, retry: false, staleTime: 10_000 });
   const vocabulary = language.data?.segmentLanguage;
 
   useEffect(() => {
@@ -39,9 +41,9 @@ function QueryEditor({ initial, onChange, readOnly }: { initial: string; onChang
       describedBy: 'segment-status segment-help',
       placeholder: 'number_of_orders >= 2 AND last_order_date > -90d',
       readOnly,
-      onChange: (text) => {
-        setQuery(text);
-        onChange(text);
+      onChange: (next) => {
+        setQuery(next);
+        onChange(next);
       },
     });
     return () => editor.current?.destroy();
@@ -49,37 +51,15 @@ function QueryEditor({ initial, onChange, readOnly }: { initial: string; onChang
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [vocabulary]);
 
+  // The answer is about the text on screen only when nothing was typed since it was asked.
+  const current = tried === text && text.length > 0 && !preview.isFetching;
+  const failure = current && preview.error ? (preview.error as KokyakuClientError) : null;
+  const where = failure?.errors?.[0]?.extensions as { line?: number; column?: number; offset?: number; suggestion?: string } | undefined;
+  const message = failure ? (where?.suggestion && !failure.message.includes(where.suggestion) ? `${failure.message} (${where.suggestion}?)` : failure.message) : null;
   useEffect(() => {
-    const text = query.trim();
-    if (!text) {
-      setPreview({ state: 'idle' });
-      editor.current?.showError(null);
-      return;
-    }
-    let current = true;
-    setPreview({ state: 'counting' });
-    const timer = setTimeout(() => {
-      client.request(SegmentPreviewDocument, { query: text, first: 0 }).then(
-        (result) => {
-          if (!current) return;
-          setPreview({ state: 'count', count: result.segmentPreview.count });
-          editor.current?.showError(null);
-        },
-        (error: KokyakuClientError) => {
-          if (!current) return;
-          const x = error.errors?.[0]?.extensions as { line?: number; column?: number; offset?: number; suggestion?: string } | undefined;
-          const message = x?.suggestion && !error.message.includes(x.suggestion) ? `${error.message} (${x.suggestion}?)` : error.message;
-          setPreview({ state: 'error', message, line: x?.line, column: x?.column });
-          // Offsets are in the trimmed text: add what trim took from the start.
-          if (x?.offset != null) editor.current?.showError({ offset: x.offset + (query.length - query.trimStart().length), message });
-        },
-      );
-    }, 250);
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [query, client]);
+    // Offsets are in the trimmed text: add what trim took from the start.
+    editor.current?.showError(message != null && where?.offset != null ? { offset: where.offset + (query.length - query.trimStart().length), message } : null);
+  }, [message, where?.offset, query]);
 
   if (language.error) return <ErrorNote error={language.error} />;
   return (
@@ -88,16 +68,18 @@ function QueryEditor({ initial, onChange, readOnly }: { initial: string; onChang
         {t('segments.editor')}
       </div>
       <div ref={host} className="editor" />
-      <p id="segment-status" role="status" aria-live="polite" className={preview.state === 'error' ? 'error' : 'count'}>
-        {preview.state === 'counting'
-          ? t('segments.counting')
-          : preview.state === 'count'
-            ? t('segments.count', { n: number(preview.count) })
-            : preview.state === 'error'
-              ? preview.line
-                ? t('segments.errorAt', { line: preview.line, column: preview.column ?? 1, message: preview.message })
-                : preview.message
-              : ''}
+      <p id="segment-status" role="status" aria-live="polite" className={message != null ? 'error' : 'count'}>
+        {!text
+          ? ''
+          : !current
+            ? t('segments.counting')
+            : message != null
+              ? where?.line
+                ? t('segments.errorAt', { line: where.line, column: where.column ?? 1, message })
+                : message
+              : preview.data
+                ? t('segments.count', { n: number(preview.data.segmentPreview.count) })
+                : ''}
       </p>
       <p id="segment-help" className="muted">
         {t('segments.help')}
@@ -212,51 +194,42 @@ const PAGE = 25;
 function Members({ query, name = 'segment' }: { query: string; name?: string }) {
   const { t, money, number, date, language } = useI18n();
   const client = useKokyakuClient();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const after = cursors[cursors.length - 1] ?? null;
-  const [page, setPage] = useState<{ nodes: Member[]; hasNext: boolean; end: string | null; total: number } | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const segment = useDebounced(query, 300);
+  // Cursors of the pages seen so far, kept per query: a new query starts at its first page.
+  const [paging, setPaging] = useState<{ segment: string; cursors: (string | null)[] }>({ segment, cursors: [null] });
+  const cursors = paging.segment === segment ? paging.cursors : [null];
+  const members = useCustomersQuery({ segment, first: PAGE, after: cursors[cursors.length - 1] ?? null }, { placeholderData: keepPreviousData, retry: false });
+  const [exportError, setExportError] = useState<unknown>(null);
   const [exporting, setExporting] = useState(false);
-  useEffect(() => setCursors([null]), [query]);
-  useEffect(() => {
-    let current = true;
-    const timer = setTimeout(() => {
-      client.request(CustomersDocument, { segment: query, first: PAGE, after }).then(
-        (r) => current && (setError(null), setPage({ nodes: r.customers.nodes, hasNext: r.customers.pageInfo.hasNextPage, end: r.customers.pageInfo.endCursor, total: r.customers.totalCount })),
-        (e: unknown) => current && setError(e),
-      );
-    }, 300);
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [client, query, after]);
   const exportCsv = async () => {
     setExporting(true);
+    setExportError(null);
     try {
       const rows: unknown[][] = [['id', 'externalId', 'lastName', 'firstName', 'email', 'tags', 'orders', 'spent', 'lastOrderAt']];
       for (let cursor: string | null = null, more = true; more; ) {
-        const r: CustomersQuery = await client.request(CustomersDocument, { segment: query, first: 500, after: cursor });
+        const r: CustomersQuery = await client.request(CustomersDocument, { segment, first: 500, after: cursor });
         for (const c of r.customers.nodes) rows.push([c.id, c.externalId, c.lastName, c.firstName, c.email, c.tags.join(' '), c.metrics.ordersCount, c.metrics.totalSpent, c.metrics.lastOrderAt]);
         cursor = r.customers.pageInfo.endCursor;
         more = r.customers.pageInfo.hasNextPage;
       }
       download(`${name.replace(/[^\p{L}\p{N}_-]+/gu, '-')}.csv`, toCsv(rows));
     } catch (e) {
-      setError(e);
+      setExportError(e);
     } finally {
       setExporting(false);
     }
   };
-  if (error && (error as KokyakuClientError).code === 'SEGMENT_QUERY_INVALID') return null;
+  // An invalid query is said by the editor, at its place.
+  if ((members.error as KokyakuClientError | null)?.code === 'SEGMENT_QUERY_INVALID') return null;
+  const page = members.data?.customers;
   return (
     <div className="members">
-      {error ? <ErrorNote error={error} /> : null}
+      {members.error || exportError ? <ErrorNote error={members.error ?? exportError} /> : null}
       {!page ? <Loading /> : null}
       {page ? (
         <>
           <div className="row between">
-            <span>{t('segments.count', { n: number(page.total) })}</span>
+            <span>{t('segments.count', { n: number(page.totalCount) })}</span>
             <button type="button" onClick={() => void exportCsv()} disabled={exporting}>
               {exporting ? t('loading') : t('segments.csv')}
             </button>
@@ -267,8 +240,12 @@ function Members({ query, name = 'segment' }: { query: string; name?: string }) 
                 <tr>
                   <th scope="col">{t('profile.title')}</th>
                   <th scope="col">{t('profile.email')}</th>
-                  <th scope="col">{t('profile.orders')}</th>
-                  <th scope="col">{t('profile.spent')}</th>
+                  <th scope="col" className="num">
+                    {t('profile.orders')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('profile.spent')}
+                  </th>
                   <th scope="col">{t('profile.lastOrder')}</th>
                 </tr>
               </thead>
@@ -288,11 +265,11 @@ function Members({ query, name = 'segment' }: { query: string; name?: string }) 
             </table>
           </div>
           <div className="row">
-            <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+            <button type="button" disabled={cursors.length === 1} onClick={() => setPaging({ segment, cursors: cursors.slice(0, -1) })}>
               ←
             </button>
             <span>{cursors.length}</span>
-            <button type="button" disabled={!page.hasNext} onClick={() => setCursors([...cursors, page.end])} aria-label={t('more')}>
+            <button type="button" disabled={!page.pageInfo.hasNextPage} onClick={() => setPaging({ segment, cursors: [...cursors, page.pageInfo.endCursor] })} aria-label={t('more')}>
               →
             </button>
           </div>
@@ -302,4 +279,3 @@ function Members({ query, name = 'segment' }: { query: string; name?: string }) 
   );
 }
 
-type Member = CustomersQuery['customers']['nodes'][number];
