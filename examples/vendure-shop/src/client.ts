@@ -1,0 +1,44 @@
+/**
+ * A small GraphQL client for Vendure's Shop and Admin APIs: keeps the session token Vendure
+ * returns in its `vendure-auth-token` header, like a storefront or the admin does.
+ */
+export class VendureClient {
+  token: string | null;
+
+  constructor(
+    readonly url: string,
+    token: string | null = null,
+  ) {
+    this.token = token;
+  }
+
+  async query<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const { data, errors } = await this.request<T>(query, variables);
+    if (errors?.length) throw new Error(`${errors[0]!.message} (${errors[0]!.extensions?.code ?? 'no code'})`);
+    return data!;
+  }
+
+  /** The whole answer, errors included (tests of refusals read the error codes). */
+  async request<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}) {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const token = response.headers.get('vendure-auth-token');
+    if (token) this.token = token;
+    const body = (await response.json()) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    return body;
+  }
+}
+
+/** Sign in to the Admin API (the superadmin by default). */
+export async function adminClient(base: string, identifier = 'superadmin', password = 'superadmin'): Promise<VendureClient> {
+  const client = new VendureClient(`${base}/admin-api`);
+  const { login } = await client.query<{ login: { __typename: string; message?: string } }>(
+    `mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { __typename ... on ErrorResult { message } } }`,
+    { u: identifier, p: password },
+  );
+  if (login.__typename !== 'CurrentUser') throw new Error(`Admin sign-in failed: ${login.message}`);
+  return client;
+}
