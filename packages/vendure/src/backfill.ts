@@ -58,6 +58,7 @@ function idle(): BackfillState {
 export class KokyakuBackfill implements OnApplicationBootstrap, OnApplicationShutdown {
   private run: Promise<BackfillState> | null = null;
   private pauseRequested = false;
+  private shuttingDown = false;
 
   constructor(
     @Inject(TransactionalConnection) private readonly connection: TransactionalConnection,
@@ -76,8 +77,8 @@ export class KokyakuBackfill implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // Stop after the current batch; the checkpoint says "running", so the next start resumes.
-    this.pauseRequested = true;
+    // Stop after the current batch; the checkpoint keeps saying "running", so the next start resumes.
+    this.shuttingDown = true;
     await this.run?.catch(() => undefined);
   }
 
@@ -143,6 +144,7 @@ export class KokyakuBackfill implements OnApplicationBootstrap, OnApplicationShu
       for (const phase of BACKFILL_PHASES.slice(BACKFILL_PHASES.indexOf(state.phase))) {
         if (phase !== state.phase) state = { ...state, phase, cursor: null };
         for (;;) {
+          if (this.shuttingDown) return state;
           if (this.pauseRequested) {
             state = { ...state, status: 'paused' };
             await this.save(state);

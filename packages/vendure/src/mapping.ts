@@ -34,22 +34,25 @@ export function customerInput(c: Customer): CustomerInput {
 
 /** A variant is a product in Kokyaku: what customers buy, recommend and segment by. */
 export function productInput(v: ProductVariant, options: { digits: number; saleable: number | null }): ProductInput {
-  const categories = new Set<string>();
+  // Collections by name, then facet values as "facet: value", each sorted: the same variant gives the same list.
+  const collections = new Set<string>();
   for (const collection of v.collections ?? []) {
     const name = label(collection);
-    if (!collection.isPrivate && !collection.isRoot && name) categories.add(name);
+    if (!collection.isPrivate && !collection.isRoot && name) collections.add(name);
   }
+  const facets = new Set<string>();
   for (const value of [...(v.product?.facetValues ?? []), ...(v.facetValues ?? [])]) {
     const facet = value.facet && label(value.facet);
     const name = label(value);
-    if (facet && name) categories.add(`${facet}: ${name}`);
+    if (facet && name) facets.add(`${facet}: ${name}`);
   }
+  const categories = [...[...collections].sort(), ...[...facets].sort()];
   const name = v.name || v.product?.name || v.sku || `Variant ${v.id}`;
   return {
     externalId: String(v.id),
     name,
     price: typeof v.priceWithTax === 'number' ? major(v.priceWithTax, options.digits) : null,
-    categories: [...categories].slice(0, 50),
+    categories: categories.slice(0, 50),
     tags: v.sku ? [`sku:${v.sku}`] : [],
     inStock: v.enabled && !v.deletedAt && (options.saleable === null || options.saleable > 0),
   };

@@ -96,8 +96,9 @@ export class KokyakuOutbox implements OnModuleInit {
     if (event instanceof OrderLineEvent) {
       const { order, orderLine } = event;
       if (order.orderPlacedAt) return orderRows(order);
-      // A cart change of a known customer: the storefront event "added_to_cart".
-      if (!order.customerId || (event.type !== 'created' && event.type !== 'updated')) return [];
+      // A product newly in the cart of a known customer: the storefront event "added_to_cart".
+      // (Vendure also reports 'updated' lines when it recalculates a cart: those are no additions.)
+      if (!order.customerId || event.type !== 'created') return [];
       return [
         {
           kind: 'event',
