@@ -320,7 +320,11 @@ describe('the Vendure plugin against a real Vendure server', () => {
     const variant = variants[4]!;
     await admin.query(`mutation ($i: [UpdateProductVariantInput!]!) { updateProductVariants(input: $i) { id } }`, { i: [{ id: variant, price: 2000 }] });
     const { customers } = await admin.query<{ customers: { items: Array<{ id: string; emailAddress: string }> } }>(`{ customers(options: { take: 2, sort: { id: ASC } }) { items { id emailAddress } } }`);
+    const { customers: more } = await admin.query<{ customers: { items: Array<{ id: string }> } }>(`{ customers(options: { take: 1, skip: 5, sort: { id: ASC } }) { items { id } } }`);
     const [renamed, deleted] = customers.items as [{ id: string; emailAddress: string }, { id: string; emailAddress: string }];
+    // Vendure takes any text as a phone number: Kokyaku stores that customer without it.
+    const scribbled = more.items[0]!.id;
+    await admin.query(`mutation ($i: UpdateCustomerInput!) { updateCustomer(input: $i) { ... on Customer { id } } }`, { i: { id: scribbled, lastName: 'Scribbled', phoneNumber: 'call me after 6' } });
     await admin.query(`mutation ($i: UpdateCustomerInput!) { updateCustomer(input: $i) { ... on Customer { id } } }`, { i: { id: renamed.id, firstName: 'Renamed', phoneNumber: '+81 90-1234-5678' } });
     const erasedBefore = (await kokyakuSql<{ n: number }>(kokyakuDb, 'select count(*)::int as n from kokyaku.customers where erased_at is not null'))[0]!.n;
     await admin.query(`mutation ($id: ID!) { deleteCustomer(id: $id) { result } }`, { id: deleted.id });
@@ -331,6 +335,9 @@ describe('the Vendure plugin against a real Vendure server', () => {
     expect(Number(product!.price_minor)).toBe(2200); // 20.00 + 10% tax: what the customer pays
     const { customer } = await crmData(`query ($id: String!) { customer(externalId: $id) { firstName phone } }`, { id: renamed.id });
     expect(customer).toEqual({ firstName: 'Renamed', phone: '+819012345678' });
+    const withoutPhone = await crmData(`query ($id: String!) { customer(externalId: $id) { lastName phone } }`, { id: scribbled });
+    expect(withoutPhone.customer).toEqual({ lastName: 'Scribbled', phone: null });
+    expect((await sync()).failing).toBe(0);
     // Erased: no longer found by the shop's id, personal data gone.
     expect((await crmData(`query ($id: String!) { customer(externalId: $id) { id } }`, { id: deleted.id })).customer).toBeNull();
     const erased = await kokyakuSql<{ email: string | null }>(kokyakuDb, 'select email from kokyaku.customers where erased_at is not null');

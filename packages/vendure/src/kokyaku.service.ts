@@ -256,7 +256,7 @@ export class KokyakuService implements OnApplicationBootstrap, OnApplicationShut
       return items.length - new Set(errors.map((e) => e.index)).size;
     };
     const delivered: Delivered = { customers: 0, products: 0, orders: 0, events: 0, erased: 0, refused: 0 };
-    if (batch.customers.length) delivered.customers = report('customer', batch.customers, (await kokyaku.customers.upsert(ctx, batch.customers)).errors);
+    if (batch.customers.length) delivered.customers = report('customer', batch.customers, await this.upsertCustomers(ctx, batch.customers));
     if (batch.products.length) delivered.products = report('product', batch.products, (await kokyaku.products.upsert(ctx, batch.products)).errors);
     if (batch.orders.length) delivered.orders = report('order', batch.orders, (await kokyaku.orders.record(ctx, batch.orders)).errors);
     if (batch.events.length) delivered.events = report('event', batch.events, (await kokyaku.events.track(ctx, batch.events)).errors);
@@ -270,6 +270,28 @@ export class KokyakuService implements OnApplicationBootstrap, OnApplicationShut
       }
     }
     return delivered;
+  }
+
+  /**
+   * Vendure takes any text as a phone number (and keeps addresses loosely): a customer whose
+   * optional field Kokyaku cannot read is stored without it, with a warning, rather than not at all.
+   */
+  private async upsertCustomers(ctx: KokyakuContext, customers: ReturnType<typeof customerInput>[]) {
+    const kokyaku = await this.kokyaku();
+    const { errors } = await kokyaku.customers.upsert(ctx, customers);
+    const optional = errors.filter((e) => e.field !== 'externalId' && e.field !== '' && e.field in (customers[e.index] ?? {}));
+    if (optional.length === 0) return errors;
+    const retry = new Map<number, ReturnType<typeof customerInput>>();
+    for (const e of optional) {
+      const item = { ...(retry.get(e.index) ?? customers[e.index]!) };
+      delete (item as Record<string, unknown>)[e.field];
+      retry.set(e.index, item);
+      Logger.warn(`Kokyaku: customer ${item.externalId} stored without ${e.field}: ${e.message}`, loggerCtx);
+    }
+    const indexes = [...retry.keys()];
+    const second = await kokyaku.customers.upsert(ctx, [...retry.values()]);
+    const retried = new Set(indexes);
+    return [...errors.filter((e) => !retried.has(e.index)), ...second.errors.map((e) => ({ ...e, index: indexes[e.index]! }))];
   }
 
   async loadCustomers(manager: EntityManager, ids: readonly string[]) {
