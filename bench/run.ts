@@ -14,6 +14,7 @@ import { type CrmBenchRow, benchCrm } from './crm.js';
 import { type AutomationBenchRow, benchAutomation } from './automation.js';
 import { type PluginBenchRow, benchPlugins } from './plugins.js';
 import { type ConsoleBenchRow, benchConsole } from './console.js';
+import { type VendureBenchRow, benchVendure } from './vendure.js';
 import { SEGMENT_QUERIES, benchSegments } from './segments.js';
 import { type StatementsResult, benchStatements } from './statements.js';
 import { seedShop } from './seed.js';
@@ -25,7 +26,7 @@ import { ms } from './stats.js';
  * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
  * run. Writes bench/results.json and bench/results.md.
  */
-const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation', 'plugins', 'console'] as const;
+const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation', 'plugins', 'console', 'vendure'] as const;
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
@@ -166,6 +167,13 @@ try {
     [],
   );
 
+  const vendure: VendureBenchRow[] = await section(
+    'vendure',
+    "Vendure plugin: the history backfill of a real Vendure server's orders against orders.record of the same orders",
+    () => benchVendure(server.adminUrl, { orders: Math.max(150, Math.min(3000, Math.round(3000 * scale))), batchSize: 500 }, log),
+    [],
+  );
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -185,6 +193,7 @@ try {
     automation,
     plugins,
     console: consoleRows,
+    vendure,
   };
   const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
   await mkdir(out, { recursive: true });
@@ -248,6 +257,10 @@ try {
     '| staff console (Chromium) | Kokyaku | API alone | ratio |',
     '|---|---:|---|---:|',
     ...consoleRows.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
+    '',
+    '| shop backends | Kokyaku | baseline | ratio |',
+    '|---|---:|---:|---:|',
+    ...vendure.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
     '',
     '| recommendations | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',
