@@ -15,6 +15,7 @@ import { type AutomationBenchRow, benchAutomation } from './automation.js';
 import { type PluginBenchRow, benchPlugins } from './plugins.js';
 import { type ConsoleBenchRow, benchConsole } from './console.js';
 import { type VendureBenchRow, benchVendure } from './vendure.js';
+import { benchMedusa } from './medusa.js';
 import { SEGMENT_QUERIES, benchSegments } from './segments.js';
 import { type StatementsResult, benchStatements } from './statements.js';
 import { seedShop } from './seed.js';
@@ -26,7 +27,7 @@ import { ms } from './stats.js';
  * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
  * run. Writes bench/results.json and bench/results.md.
  */
-const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation', 'plugins', 'console', 'vendure'] as const;
+const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation', 'plugins', 'console', 'vendure', 'medusa'] as const;
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
@@ -173,6 +174,12 @@ try {
     () => benchVendure(server.adminUrl, { orders: Math.max(150, Math.min(3000, Math.round(3000 * scale))), batchSize: 500 }, log),
     [],
   );
+  const medusa: VendureBenchRow[] = await section(
+    'medusa',
+    "Medusa plugin: the history backfill of a real Medusa application's orders against orders.record of the same orders",
+    () => benchMedusa(server.adminUrl, { orders: Math.max(150, Math.min(3000, Math.round(3000 * scale))), batchSize: 500 }, log),
+    [],
+  );
 
   const results = {
     date: new Date().toISOString(),
@@ -194,6 +201,7 @@ try {
     plugins,
     console: consoleRows,
     vendure,
+    medusa,
   };
   const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
   await mkdir(out, { recursive: true });
@@ -260,7 +268,7 @@ try {
     '',
     '| shop backends | Kokyaku | baseline | ratio |',
     '|---|---:|---:|---:|',
-    ...vendure.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
+    ...[...vendure, ...medusa].map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
     '',
     '| recommendations | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',

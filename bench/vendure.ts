@@ -44,17 +44,10 @@ export async function benchVendure(adminUrl: string, options: { orders: number; 
 
     ({ app } = await start(backfillDb));
     const backfill = app.get(KokyakuBackfill);
-    let ordersFrom = 0;
-    await backfill.start({
-      restart: true,
-      batchSize: options.batchSize,
-      onProgress: (s) => {
-        if (s.phase !== 'orders') ordersFrom = s.seconds;
-      },
-    });
+    await backfill.start({ restart: true, batchSize: options.batchSize });
     const done = await backfill.wait();
     if (done.status !== 'done') throw new Error(`backfill ${done.status}: ${done.error}`);
-    const backfillSeconds = done.seconds - ordersFrom;
+    const backfillSeconds = done.phaseSeconds.orders;
     log(`  backfill: ${done.done.customers} customers, ${done.done.products} products, ${done.done.orders} orders in ${done.seconds.toFixed(2)} s (orders ${backfillSeconds.toFixed(2)} s)`);
 
     // The same inputs, read from Vendure by the plugin (untimed), recorded straight into core.

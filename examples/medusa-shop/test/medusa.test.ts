@@ -256,7 +256,7 @@ describe('the Medusa plugin against a real Medusa application', () => {
       const paused = await admin.call<{ backfill: { status: string; done: Record<string, number>; total: Record<string, number> } }>('POST', '/admin/kokyaku/backfill', { pause: true });
       if (paused.backfill.status === 'paused') {
         // Paused mid-way: resuming continues after the last batch, not from the start.
-        expect(paused.backfill.done.orders).toBeLessThan(paused.backfill.total.orders);
+        expect(paused.backfill.done.orders!).toBeLessThan(paused.backfill.total.orders!);
         expect((await admin.call<{ backfill: { status: string } }>('POST', '/admin/kokyaku/backfill', {})).backfill.status).toBe('running');
       }
       const done = await until('the backfill to finish', async () => {

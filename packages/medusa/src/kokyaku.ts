@@ -53,6 +53,8 @@ export interface BackfillState {
   startedAt: string | null;
   finishedAt: string | null;
   seconds: number;
+  /** Seconds spent sending each phase (orders per second = done.orders / phaseSeconds.orders). */
+  phaseSeconds: Record<BackfillPhase, number>;
   error: string | null;
 }
 
@@ -98,6 +100,7 @@ function idleBackfill(): BackfillState {
     startedAt: null,
     finishedAt: null,
     seconds: 0,
+    phaseSeconds: { customers: 0, products: 0, orders: 0 },
     error: null,
   };
 }
@@ -487,6 +490,7 @@ export class KokyakuMedusa {
             refused: state.refused + problems.length,
             problems: [...state.problems, ...problems].slice(0, 20),
             seconds: state.seconds + (performance.now() - started) / 1000,
+            phaseSeconds: { ...state.phaseSeconds, [phase]: state.phaseSeconds[phase] + (performance.now() - started) / 1000 },
           };
           await this.saveBackfill(state);
           onProgress?.(state);

@@ -24,6 +24,8 @@ export interface BackfillState {
   finishedAt: string | null;
   /** Seconds spent sending (without pauses). */
   seconds: number;
+  /** Seconds spent sending each phase (orders per second = done.orders / phaseSeconds.orders). */
+  phaseSeconds: Record<BackfillPhase, number>;
   error: string | null;
 }
 
@@ -44,6 +46,7 @@ function idle(): BackfillState {
     startedAt: null,
     finishedAt: null,
     seconds: 0,
+    phaseSeconds: { customers: 0, products: 0, orders: 0 },
     error: null,
   };
 }
@@ -171,6 +174,7 @@ export class KokyakuBackfill implements OnApplicationBootstrap, OnApplicationShu
             refused: state.refused + problems.length,
             problems: [...state.problems, ...problems].slice(0, 20),
             seconds: state.seconds + (performance.now() - started) / 1000,
+            phaseSeconds: { ...state.phaseSeconds, [phase]: state.phaseSeconds[phase] + (performance.now() - started) / 1000 },
           };
           void delivered;
           await this.save(state);

@@ -13,6 +13,11 @@ export const adminSchema = gql`
     products: Int!
     orders: Int!
   }
+  type KokyakuPhaseSeconds {
+    customers: Float!
+    products: Float!
+    orders: Float!
+  }
   "The history backfill: one run at a time, resumable."
   type KokyakuBackfill {
     "idle, running, paused, done or failed"
@@ -27,6 +32,8 @@ export const adminSchema = gql`
     startedAt: DateTime
     finishedAt: DateTime
     seconds: Float!
+    "Seconds spent on each phase."
+    phaseSeconds: KokyakuPhaseSeconds!
     error: String
   }
   "How the CRM keeps up with the shop."
