@@ -3,7 +3,7 @@
 # and are-the-types-wrong (types resolve for Node ESM, Node CJS and bundlers). Run after `pnpm build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for pkg in core server client console vendure; do
+for pkg in core server client console vendure medusa; do
   echo "== @kokyaku/$pkg"
   exclude=()
   # A data file, not a module: nothing to type.
