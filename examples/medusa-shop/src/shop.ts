@@ -40,13 +40,14 @@ export async function startMedusaShop(options: MedusaShopOptions): Promise<Medus
     DATABASE_URL: options.databaseUrl,
     ...(options.kokyakuDatabaseUrl ? { KOKYAKU_DATABASE_URL: options.kokyakuDatabaseUrl } : {}),
     PORT: String(options.port),
-    // In this workspace the plugin and Kokyaku run from their TypeScript sources.
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx --conditions=@kokyaku/source`.trim(),
+    // In this workspace the plugin and Kokyaku run from their TypeScript sources. (Not the caller's
+    // NODE_OPTIONS: under tsx they already hold its loader, which would run twice.)
+    NODE_OPTIONS: '--import tsx --conditions=@kokyaku/source',
     MEDUSA_DISABLE_TELEMETRY: 'true',
     ...options.env,
   };
   const medusa = (args: string[]) => run(medusaBin, args, { cwd: root, env, maxBuffer: 1 << 26 });
-  await run('pnpm', ['--filter', '@kokyaku/medusa', 'run', 'build'], { cwd: workspace, env: { ...process.env, KOKYAKU_FAST_BUILD: '1' } });
+  await run('pnpm', ['--filter', '@kokyaku/medusa', 'run', 'build'], { cwd: workspace, env: { ...process.env, NODE_OPTIONS: '', KOKYAKU_FAST_BUILD: '1' } });
   log('medusa db:migrate');
   await medusa(['db:migrate']);
   log('medusa exec ./src/scripts/seed.ts');
