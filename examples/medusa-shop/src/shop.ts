@@ -5,7 +5,8 @@ import pg from 'pg';
 import { MedusaClient, seedOrders } from './store';
 
 const run = promisify(execFile);
-const root = path.resolve(__dirname, '..');
+// (__filename: under tsx, a CommonJS module imported from ESM has no usable __dirname.)
+const root = path.resolve(path.dirname(__filename), '..');
 const medusaBin = path.join(root, 'node_modules', '.bin', 'medusa');
 const workspace = path.resolve(root, '..', '..');
 
@@ -47,7 +48,9 @@ export async function startMedusaShop(options: MedusaShopOptions): Promise<Medus
     ...options.env,
   };
   const medusa = (args: string[]) => run(medusaBin, args, { cwd: root, env, maxBuffer: 1 << 26 });
-  await run('pnpm', ['--filter', '@kokyaku/medusa', 'run', 'build'], { cwd: workspace, env: { ...process.env, NODE_OPTIONS: '', KOKYAKU_FAST_BUILD: '1' } });
+  // The plugin's JavaScript where Medusa looks for it (.medusa/server/src), with its own tsup.
+  const plugin = path.join(workspace, 'packages', 'medusa');
+  await run(path.join(plugin, 'node_modules', '.bin', 'tsup'), [], { cwd: plugin, env: { ...process.env, NODE_OPTIONS: '', KOKYAKU_FAST_BUILD: '1' } });
   log('medusa db:migrate');
   await medusa(['db:migrate']);
   log('medusa exec ./src/scripts/seed.ts');
