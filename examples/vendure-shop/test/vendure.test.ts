@@ -1,8 +1,12 @@
+import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { expect as playwrightExpect } from '@playwright/test';
 import { createTestDatabase, dropTestDatabase } from '@kokyaku/core/testing';
 import { KokyakuBackfill, type KokyakuPluginOptions, KokyakuService } from '@kokyaku/vendure';
 import { DefaultLogger, JobQueueService, LogLevel, bootstrap } from '@vendure/core';
 import pg from 'pg';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { VendureClient, adminClient } from '../src/client.js';
 import { shopConfig } from '../src/config.js';
@@ -14,6 +18,8 @@ import { placeOrder, populateShop, register, seedOrders, shoppers, variantIds } 
  * read back through Kokyaku's GraphQL.
  */
 type App = Awaited<ReturnType<typeof bootstrap>>;
+const pwExpect = playwrightExpect.configure({ timeout: 20_000 });
+const SHOTS = path.resolve(import.meta.dirname, '..', '..', '..', 'test-results', 'vendure');
 
 const adminUrl = inject('kokyakuAdminUrl');
 let vendureDb = '';
@@ -278,6 +284,37 @@ describe('the Vendure plugin against a real Vendure server', () => {
     const page = await fetch(`${base}/kokyaku/console/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
+  });
+
+  it("serves the staff console to a browser signed in to Vendure's admin (Vendure's session cookie), which finds a customer", { timeout: 120_000 }, async () => {
+    await mkdir(SHOTS, { recursive: true });
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      // Signing in to Vendure's Admin API in this browser sets Vendure's session cookie; no token is typed.
+      const login = await page.request.post(`${base}/admin-api`, { data: { query: 'mutation { login(username: "superadmin", password: "superadmin") { __typename } }' } });
+      expect((await login.json()).data.login.__typename).toBe('CurrentUser');
+      await page.goto(`${base}/kokyaku/console/`);
+      await pwExpect(page.getByRole('heading', { name: 'Find a customer' })).toBeVisible();
+      await page.getByRole('combobox', { name: /Name, kana, email, phone/ }).fill('Ueda');
+      const option = page.getByRole('listbox', { name: 'Results' }).getByRole('option').first();
+      await pwExpect(option).toContainText('Alice');
+      await option.click();
+      await pwExpect(page.getByRole('heading', { level: 1 })).toHaveText('Alice Ueda');
+      await pwExpect(page.getByText(alice.email).first()).toBeVisible();
+      await page.screenshot({ path: path.join(SHOTS, 'console-profile.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      // Without Vendure's cookie the console asks to sign in.
+      const stranger = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+      const other = await stranger.newPage();
+      await other.goto(`${base}/kokyaku/console/`);
+      await pwExpect(other.getByRole('heading', { name: /Sign in/ })).toBeVisible();
+    } finally {
+      await browser.close();
+    }
   });
 
   it('loses and duplicates nothing while Kokyaku is down: the outbox keeps every change and delivers it once Kokyaku is back', async () => {
