@@ -89,6 +89,9 @@ export async function startTestSmtp(): Promise<TestSmtpServer> {
         .catch((error: Error) => callback(Object.assign(error, { responseCode: 451 })));
     },
   });
+  // A client killed mid-conversation (the worker tests SIGKILL their workers) resets its socket:
+  // smtp-server reports that as an 'error' event, which without a listener would crash the run.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.server.address() as { port: number };
   state.url = `smtp://127.0.0.1:${address.port}`;
