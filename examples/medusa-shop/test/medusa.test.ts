@@ -215,6 +215,8 @@ describe('the Medusa plugin against a real Medusa application', () => {
     // A customer's token is no admin's.
     const asCustomer = await new MedusaClient(shop.base, null, aliceStore.token).request<{ errors?: Array<{ extensions?: { code?: string } }> }>('POST', '/kokyaku/graphql', { query: '{ customers(first: 1) { totalCount } }' });
     expect(asCustomer.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const link = await fetch(`${shop.base}/admin/kokyaku/console`, { headers: { authorization: `Bearer ${admin.token}` }, redirect: 'manual' });
+    expect([link.status, link.headers.get('location')]).toEqual([302, '/kokyaku/console/']);
     const page = await fetch(`${shop.base}/kokyaku/console/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
