@@ -9,7 +9,9 @@ export default defineConfig({
   // KOKYAKU_FAST_BUILD (the tests, the example): the JavaScript only, in a fraction of a second.
   dts: process.env.KOKYAKU_FAST_BUILD ? false : { entry: { index: 'src/index.ts' } },
   sourcemap: true,
-  clean: true,
+  // Files are overwritten, never deleted first: a Medusa server of the tests may be reading them
+  // while `pnpm pack:all` (docs.test.ts) builds the package again.
+  clean: false,
   bundle: false,
   target: 'node20',
 });
