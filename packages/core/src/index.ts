@@ -79,3 +79,5 @@ export { PluginRegistry, type PluginRule } from './plugins/registry.js';
 /** MikroORM's `defineEntity`, from the copy Kokyaku uses: for plugins' entities. */
 export { defineEntity, type InferEntity } from '@mikro-orm/core';
 export { KOKYAKU_VERSION } from './version.js';
+export { type ShopBatch, type ShopBatchResult, type ShopRecordKind, writeShopBatch } from './connectors/shop-sync.js';
+export { BACKFILL_PHASES, type BackfillPhase, type BackfillSource, type BackfillState, type BackfillStatus, backfillToRun, idleBackfill, runBackfill } from './connectors/backfill.js';

@@ -1,4 +1,19 @@
-import { type Kokyaku, type KokyakuContext, KokyakuError, type KokyakuUserConfig, type Role, ROLES, createKokyaku, mergeConfig } from '@kokyaku/core';
+import {
+  BACKFILL_PHASES,
+  type BackfillPhase,
+  type BackfillState,
+  type Kokyaku,
+  type KokyakuContext,
+  type KokyakuUserConfig,
+  ROLES,
+  type Role,
+  backfillToRun,
+  createKokyaku,
+  idleBackfill,
+  mergeConfig,
+  runBackfill,
+  writeShopBatch,
+} from '@kokyaku/core';
 import pg from 'pg';
 import { type MedusaCustomer, type MedusaOrder, type MedusaVariant, customerInput, orderInput, productInput } from './mapping.js';
 
@@ -31,32 +46,7 @@ export interface MedusaScope {
 type Query = { graph: (q: { entity: string; fields: string[]; filters?: Record<string, unknown>; pagination?: Record<string, unknown> }) => Promise<{ data: any[]; metadata?: { count?: number } }> };
 type Logger = { info(m: string): void; warn(m: string): void; error(m: string): void };
 
-export interface Delivered {
-  customers: number;
-  products: number;
-  orders: number;
-  events: number;
-  erased: number;
-}
-
-export const BACKFILL_PHASES = ['customers', 'products', 'orders'] as const;
-export type BackfillPhase = (typeof BACKFILL_PHASES)[number];
-export interface BackfillState {
-  status: 'idle' | 'running' | 'paused' | 'done' | 'failed';
-  phase: BackfillPhase;
-  cursor: string | null;
-  done: Record<BackfillPhase, number>;
-  total: Record<BackfillPhase, number>;
-  refused: number;
-  problems: string[];
-  batchSize: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  seconds: number;
-  /** Seconds spent sending each phase (orders per second = done.orders / phaseSeconds.orders). */
-  phaseSeconds: Record<BackfillPhase, number>;
-  error: string | null;
-}
+export { BACKFILL_PHASES, type BackfillPhase, type BackfillState };
 
 const ENTITY: Record<BackfillPhase, string> = { customers: 'customer', products: 'product_variant', orders: 'order' };
 const CUSTOMER_FIELDS = ['id', 'email', 'first_name', 'last_name', 'phone', 'created_at', 'addresses.city', 'addresses.province', 'addresses.country_code', 'addresses.is_default_shipping'];
@@ -86,24 +76,6 @@ const OUTBOX_DDL = `
     created_at timestamptz not null default now(), updated_at timestamptz not null default now());
   create index if not exists kokyaku_outbox_due on kokyaku_outbox (due_at);
   create table if not exists kokyaku_sync_state (key text primary key, value jsonb not null)`;
-
-function idleBackfill(): BackfillState {
-  return {
-    status: 'idle',
-    phase: 'customers',
-    cursor: null,
-    done: { customers: 0, products: 0, orders: 0 },
-    total: { customers: 0, products: 0, orders: 0 },
-    refused: 0,
-    problems: [],
-    batchSize: 500,
-    startedAt: null,
-    finishedAt: null,
-    seconds: 0,
-    phaseSeconds: { customers: 0, products: 0, orders: 0 },
-    error: null,
-  };
-}
 
 let shared: Promise<KokyakuMedusa> | null = null;
 
@@ -325,64 +297,17 @@ export class KokyakuMedusa {
         refused.set(r.id, `${r.kind} ${r.ref} not found (yet)`);
       }
     }
-    await this.write(
-      {
-        customers,
-        products,
-        orders: (orderRows as MedusaOrder[]).map((o) => orderInput(o, this.currency)).filter((o) => o !== null),
-        events,
-        erase: refs('erase'),
-      },
-      (kind, ref, message) => {
-        for (const r of rows) if (r.ref === ref && (r.kind === kind || (kind === 'product' && r.kind === 'variant'))) refused.set(r.id, message);
-      },
+    const delivered = await writeShopBatch(
+      this.kokyaku,
+      this.context(),
+      { customers, products, orders: (orderRows as MedusaOrder[]).map((o) => orderInput(o, this.currency)).filter((o) => o !== null), events, erase: refs('erase') },
+      { erasureReason: 'Customer deleted in Medusa' },
     );
+    for (const warning of delivered.warnings) this.logger.warn(`Kokyaku: ${warning}`);
+    for (const { kind, ref, message } of delivered.refused) {
+      for (const r of rows) if (r.ref === ref && (r.kind === kind || (kind === 'product' && r.kind === 'variant'))) refused.set(r.id, message);
+    }
     return refused;
-  }
-
-  async write(
-    batch: { customers: ReturnType<typeof customerInput>[]; products: ReturnType<typeof productInput>[]; orders: NonNullable<ReturnType<typeof orderInput>>[]; events: Parameters<Kokyaku['events']['track']>[1][number][]; erase: string[] },
-    refused: (kind: string, ref: string, message: string) => void,
-  ): Promise<Delivered> {
-    const ctx = this.context();
-    const report = (kind: string, items: ReadonlyArray<{ externalId?: string; eventId?: string }>, errors: ReadonlyArray<{ index: number; field: string; message: string }>) => {
-      for (const e of errors) {
-        const item = items[e.index];
-        refused(kind, String(item?.externalId ?? item?.eventId), `${kind} ${item?.externalId ?? item?.eventId}: ${e.field}: ${e.message}`);
-      }
-      return items.length - new Set(errors.map((e) => e.index)).size;
-    };
-    const delivered: Delivered = { customers: 0, products: 0, orders: 0, events: 0, erased: 0 };
-    if (batch.customers.length) delivered.customers = report('customer', batch.customers, await this.upsertCustomers(ctx, batch.customers));
-    if (batch.products.length) delivered.products = report('product', batch.products, (await this.kokyaku.products.upsert(ctx, batch.products)).errors);
-    if (batch.orders.length) delivered.orders = report('order', batch.orders, (await this.kokyaku.orders.record(ctx, batch.orders)).errors);
-    if (batch.events.length) delivered.events = report('event', batch.events, (await this.kokyaku.events.track(ctx, batch.events)).errors);
-    for (const externalId of batch.erase) {
-      try {
-        await this.kokyaku.privacy.eraseCustomer(ctx, { externalId }, { reason: 'Customer deleted in Medusa' });
-        delivered.erased++;
-      } catch (error) {
-        if (!(error instanceof KokyakuError && error.code === 'NOT_FOUND')) throw error;
-      }
-    }
-    return delivered;
-  }
-
-  /** A customer whose optional field Kokyaku cannot read (a phone number in free text) is stored without it. */
-  private async upsertCustomers(ctx: KokyakuContext, customers: ReturnType<typeof customerInput>[]) {
-    const { errors } = await this.kokyaku.customers.upsert(ctx, customers);
-    const optional = errors.filter((e) => e.field !== 'externalId' && e.field !== '' && e.field in (customers[e.index] ?? {}));
-    if (optional.length === 0) return errors;
-    const retry = new Map<number, ReturnType<typeof customerInput>>();
-    for (const e of optional) {
-      const item = { ...(retry.get(e.index) ?? customers[e.index]!) };
-      delete (item as Record<string, unknown>)[e.field];
-      retry.set(e.index, item);
-      this.logger.warn(`Kokyaku: customer ${item.externalId} stored without ${e.field}: ${e.message}`);
-    }
-    const indexes = [...retry.keys()];
-    const second = await this.kokyaku.customers.upsert(ctx, [...retry.values()]);
-    return [...errors.filter((e) => !retry.has(e.index)), ...second.errors.map((e) => ({ ...e, index: indexes[e.index]! }))];
   }
 
   async loadCustomers(ids: readonly string[]) {
@@ -417,12 +342,9 @@ export class KokyakuMedusa {
   /** Start or resume the history backfill in the background (see docs/medusa.md). */
   async startBackfill(options: { restart?: boolean; batchSize?: number; onProgress?: (s: BackfillState) => void }): Promise<BackfillState> {
     if (this.backfillRun) return this.backfillState();
-    let state = await this.backfillState();
-    if (options.restart || state.status === 'idle' || state.status === 'done') {
-      if (state.status === 'done' && !options.restart) return state;
-      state = { ...idleBackfill(), startedAt: new Date().toISOString() };
-    }
-    state = { ...state, status: 'running', error: null, batchSize: options.batchSize ?? state.batchSize };
+    const saved = await this.backfillState();
+    if (saved.status === 'done' && !options.restart) return saved;
+    const state = backfillToRun(saved, options);
     await this.saveBackfill(state);
     this.pauseRequested = false;
     this.backfillRun = this.runBackfill(state, options.onProgress).finally(() => {
@@ -444,67 +366,32 @@ export class KokyakuMedusa {
   }
 
   private async runBackfill(initial: BackfillState, onProgress?: (s: BackfillState) => void): Promise<BackfillState> {
-    let state = initial;
     const lock = await this.pool.connect();
     try {
       const { rows } = await lock.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [0x6b6f6b79]);
-      if (!rows[0]!.locked) return state;
-      const total = async (phase: BackfillPhase) => {
-        const { metadata } = await this.query.graph({ entity: ENTITY[phase], fields: ['id'], pagination: { take: 1, skip: 0 } });
-        return metadata?.count ?? 0;
-      };
-      state = { ...state, total: { customers: await total('customers'), products: await total('products'), orders: await total('orders') } };
-      for (const phase of BACKFILL_PHASES.slice(BACKFILL_PHASES.indexOf(state.phase))) {
-        if (phase !== state.phase) state = { ...state, phase, cursor: null };
-        for (;;) {
-          if (this.stopped) return state;
-          if (this.pauseRequested) {
-            state = { ...state, status: 'paused' };
-            await this.saveBackfill(state);
-            return state;
-          }
-          const started = performance.now();
-          const { data } = await this.query.graph({
-            entity: ENTITY[phase],
-            fields: ['id'],
-            filters: state.cursor ? { id: { $gt: state.cursor } } : {},
-            pagination: { take: state.batchSize, skip: 0, order: { id: 'ASC' } },
-          });
-          const ids = data.map((r) => String(r.id));
-          if (ids.length === 0) break;
-          const problems: string[] = [];
-          await this.write(
-            {
-              customers: phase === 'customers' ? await this.loadCustomers(ids) : [],
-              products: phase === 'products' ? await this.loadVariants(ids) : [],
-              orders: phase === 'orders' ? await this.loadOrders(ids) : [],
-              events: [],
-              erase: [],
-            },
-            (_kind, _ref, message) => problems.push(message),
-          );
-          state = {
-            ...state,
-            cursor: ids[ids.length - 1]!,
-            done: { ...state.done, [phase]: state.done[phase] + ids.length },
-            refused: state.refused + problems.length,
-            problems: [...state.problems, ...problems].slice(0, 20),
-            seconds: state.seconds + (performance.now() - started) / 1000,
-            phaseSeconds: { ...state.phaseSeconds, [phase]: state.phaseSeconds[phase] + (performance.now() - started) / 1000 },
-          };
-          await this.saveBackfill(state);
-          onProgress?.(state);
-        }
-      }
-      state = { ...state, status: 'done', finishedAt: new Date().toISOString() };
-      await this.saveBackfill(state);
-      onProgress?.(state);
-      this.logger.info(`Kokyaku backfill done: ${state.done.customers} customers, ${state.done.products} products, ${state.done.orders} orders in ${state.seconds.toFixed(1)} s`);
-      return state;
-    } catch (error) {
-      state = { ...state, status: 'failed', error: (error as Error).message };
-      await this.saveBackfill(state).catch(() => undefined);
-      this.logger.error(`Kokyaku backfill failed (start it again to resume): ${(error as Error).message}`);
+      if (!rows[0]!.locked) return initial;
+      const state = await runBackfill(
+        this.kokyaku,
+        this.context(),
+        {
+          count: async (phase) => (await this.query.graph({ entity: ENTITY[phase], fields: ['id'], pagination: { take: 1, skip: 0 } })).metadata?.count ?? 0,
+          nextIds: async (phase, cursor, take) => {
+            const { data } = await this.query.graph({ entity: ENTITY[phase], fields: ['id'], filters: cursor ? { id: { $gt: cursor } } : {}, pagination: { take, skip: 0, order: { id: 'ASC' } } });
+            return data.map((r) => String(r.id));
+          },
+          load: async (phase, ids) =>
+            phase === 'customers' ? { customers: await this.loadCustomers(ids) } : phase === 'products' ? { products: await this.loadVariants(ids) } : { orders: await this.loadOrders(ids) },
+        },
+        initial,
+        {
+          save: (s) => this.saveBackfill(s),
+          stop: () => (this.stopped ? 'exit' : this.pauseRequested ? 'pause' : null),
+          onProgress,
+          erasureReason: 'Customer deleted in Medusa',
+        },
+      );
+      if (state.status === 'done') this.logger.info(`Kokyaku backfill done: ${state.done.customers} customers, ${state.done.products} products, ${state.done.orders} orders in ${state.seconds.toFixed(1)} s`);
+      if (state.status === 'failed') this.logger.error(`Kokyaku backfill failed (start it again to resume): ${state.error}`);
       return state;
     } finally {
       await lock.query('select pg_advisory_unlock($1)', [0x6b6f6b79]).catch(() => undefined);

@@ -1,55 +1,15 @@
+import { BACKFILL_PHASES, type BackfillPhase, type BackfillState, type BackfillStatus, backfillToRun, idleBackfill, runBackfill } from '@kokyaku/core';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Customer, Logger, Order, ProcessContext, ProductVariant, TransactionalConnection } from '@vendure/core';
-import { IsNull, MoreThan, Not, type ObjectLiteral, type EntityManager, type EntityTarget } from 'typeorm';
+import { type EntityManager, type EntityTarget, IsNull, MoreThan, Not, type ObjectLiteral } from 'typeorm';
 import { KokyakuSyncState } from './entities.js';
 import { KokyakuService, loggerCtx } from './kokyaku.service.js';
 
-export const BACKFILL_PHASES = ['customers', 'products', 'orders'] as const;
-export type BackfillPhase = (typeof BACKFILL_PHASES)[number];
-export type BackfillStatus = 'idle' | 'running' | 'paused' | 'done' | 'failed';
-
-/** The backfill's checkpoint, kept in Vendure's database (table kokyaku_sync_state). */
-export interface BackfillState {
-  status: BackfillStatus;
-  phase: BackfillPhase;
-  /** Last Vendure id sent in the current phase: a restart resumes after it. */
-  cursor: string | null;
-  done: Record<BackfillPhase, number>;
-  total: Record<BackfillPhase, number>;
-  /** Records Kokyaku refused (with the first messages). */
-  refused: number;
-  problems: string[];
-  batchSize: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** Seconds spent sending (without pauses). */
-  seconds: number;
-  /** Seconds spent sending each phase (orders per second = done.orders / phaseSeconds.orders). */
-  phaseSeconds: Record<BackfillPhase, number>;
-  error: string | null;
-}
+export { BACKFILL_PHASES, type BackfillPhase, type BackfillState, type BackfillStatus };
 
 const KEY = 'backfill';
 /** Advisory lock key: one backfill at a time across every server process on this database. */
 const LOCK = 0x6b6f6b79;
-
-function idle(): BackfillState {
-  return {
-    status: 'idle',
-    phase: 'customers',
-    cursor: null,
-    done: { customers: 0, products: 0, orders: 0 },
-    total: { customers: 0, products: 0, orders: 0 },
-    refused: 0,
-    problems: [],
-    batchSize: 500,
-    startedAt: null,
-    finishedAt: null,
-    seconds: 0,
-    phaseSeconds: { customers: 0, products: 0, orders: 0 },
-    error: null,
-  };
-}
 
 /**
  * Sends the shop's whole history (customers, product variants, placed orders) to Kokyaku in
@@ -87,7 +47,7 @@ export class KokyakuBackfill implements OnApplicationBootstrap, OnApplicationShu
 
   async state(): Promise<BackfillState> {
     const row = await this.connection.rawConnection.getRepository(KokyakuSyncState).findOne({ where: { key: KEY } });
-    return row ? { ...idle(), ...(row.value as unknown as BackfillState) } : idle();
+    return row ? { ...idleBackfill(), ...(row.value as unknown as BackfillState) } : idleBackfill();
   }
 
   /** The running backfill, if this process runs one. */
@@ -102,12 +62,9 @@ export class KokyakuBackfill implements OnApplicationBootstrap, OnApplicationShu
    */
   async start(options: { restart?: boolean; batchSize?: number; onProgress?: (state: BackfillState) => void } = {}): Promise<BackfillState> {
     if (this.run) return this.state();
-    let state = await this.state();
-    if (options.restart || state.status === 'idle' || state.status === 'done') {
-      if (state.status === 'done' && !options.restart) return state;
-      state = { ...idle(), status: 'running', startedAt: new Date().toISOString() };
-    }
-    state = { ...state, status: 'running', error: null, batchSize: options.batchSize ?? state.batchSize };
+    const saved = await this.state();
+    if (saved.status === 'done' && !options.restart) return saved;
+    const state = backfillToRun(saved, options);
     await this.save(state);
     this.pauseRequested = false;
     this.run = this.execute(state, options.onProgress).finally(() => {
@@ -133,70 +90,48 @@ export class KokyakuBackfill implements OnApplicationBootstrap, OnApplicationShu
   private async execute(initial: BackfillState, onProgress?: (state: BackfillState) => void): Promise<BackfillState> {
     const lockRunner = this.connection.rawConnection.createQueryRunner();
     await lockRunner.connect();
-    let state = initial;
     try {
       const [{ locked }] = await lockRunner.query('select pg_try_advisory_lock($1) as locked', [LOCK]);
       if (!locked) {
         Logger.info('Another process runs the Kokyaku backfill', loggerCtx);
-        return state;
+        return initial;
       }
-      await this.kokyaku.kokyaku();
       const manager = this.connection.rawConnection.manager;
-      state = { ...state, total: await this.totals(manager) };
       let lastLog = Date.now();
-      for (const phase of BACKFILL_PHASES.slice(BACKFILL_PHASES.indexOf(state.phase))) {
-        if (phase !== state.phase) state = { ...state, phase, cursor: null };
-        for (;;) {
-          if (this.shuttingDown) return state;
-          if (this.pauseRequested) {
-            state = { ...state, status: 'paused' };
-            await this.save(state);
-            return state;
-          }
-          const started = performance.now();
-          const ids = await this.nextIds(manager, phase, state.cursor, state.batchSize);
-          if (ids.length === 0) break;
-          const problems: string[] = [];
-          const delivered = await this.kokyaku.write(
-            {
-              customers: phase === 'customers' ? await this.kokyaku.loadCustomers(manager, ids) : [],
-              products: phase === 'products' ? await this.kokyaku.loadProducts(manager, ids) : [],
-              orders: phase === 'orders' ? await this.kokyaku.loadOrders(manager, ids) : [],
-              events: [],
-              erase: [],
-            },
-            (_kind, _ref, message) => problems.push(message),
-          );
-          state = {
-            ...state,
-            cursor: ids[ids.length - 1]!,
-            done: { ...state.done, [phase]: state.done[phase] + ids.length },
-            refused: state.refused + problems.length,
-            problems: [...state.problems, ...problems].slice(0, 20),
-            seconds: state.seconds + (performance.now() - started) / 1000,
-            phaseSeconds: { ...state.phaseSeconds, [phase]: state.phaseSeconds[phase] + (performance.now() - started) / 1000 },
-          };
-          void delivered;
-          await this.save(state);
-          onProgress?.(state);
-          if (Date.now() - lastLog > 5000) {
-            lastLog = Date.now();
-            Logger.info(`Kokyaku backfill: ${phase} ${state.done[phase]}/${state.total[phase]}`, loggerCtx);
-          }
-        }
-      }
-      state = { ...state, status: 'done', finishedAt: new Date().toISOString() };
-      await this.save(state);
-      onProgress?.(state);
-      Logger.info(
-        `Kokyaku backfill done: ${state.done.customers} customers, ${state.done.products} products, ${state.done.orders} orders in ${state.seconds.toFixed(1)} s${state.refused ? `, ${state.refused} refused` : ''}`,
-        loggerCtx,
+      const state = await runBackfill(
+        await this.kokyaku.kokyaku(),
+        await this.kokyaku.context(),
+        {
+          count: (phase) => manager.getRepository(this.entity(phase)).count({ where: this.where(phase), withDeleted: true }),
+          nextIds: (phase, cursor, take) => this.nextIds(manager, phase, cursor, take),
+          load: async (phase, ids) =>
+            phase === 'customers'
+              ? { customers: await this.kokyaku.loadCustomers(manager, ids) }
+              : phase === 'products'
+                ? { products: await this.kokyaku.loadProducts(manager, ids) }
+                : { orders: await this.kokyaku.loadOrders(manager, ids) },
+        },
+        initial,
+        {
+          save: (s) => this.save(s),
+          stop: () => (this.shuttingDown ? 'exit' : this.pauseRequested ? 'pause' : null),
+          erasureReason: 'Customer deleted in Vendure',
+          onProgress: (s) => {
+            onProgress?.(s);
+            if (Date.now() - lastLog > 5000) {
+              lastLog = Date.now();
+              Logger.info(`Kokyaku backfill: ${s.phase} ${s.done[s.phase]}/${s.total[s.phase]}`, loggerCtx);
+            }
+          },
+        },
       );
-      return state;
-    } catch (error) {
-      state = { ...state, status: 'failed', error: (error as Error).message };
-      await this.save(state).catch(() => undefined);
-      Logger.error(`Kokyaku backfill failed (start it again to resume): ${(error as Error).message}`, loggerCtx);
+      if (state.status === 'done') {
+        Logger.info(
+          `Kokyaku backfill done: ${state.done.customers} customers, ${state.done.products} products, ${state.done.orders} orders in ${state.seconds.toFixed(1)} s${state.refused ? `, ${state.refused} refused` : ''}`,
+          loggerCtx,
+        );
+      }
+      if (state.status === 'failed') Logger.error(`Kokyaku backfill failed (start it again to resume): ${state.error}`, loggerCtx);
       return state;
     } finally {
       await lockRunner.query('select pg_advisory_unlock($1)', [LOCK]).catch(() => undefined);
@@ -212,11 +147,6 @@ export class KokyakuBackfill implements OnApplicationBootstrap, OnApplicationShu
 
   private entity(phase: BackfillPhase): EntityTarget<ObjectLiteral> {
     return phase === 'customers' ? Customer : phase === 'products' ? ProductVariant : Order;
-  }
-
-  private async totals(manager: EntityManager): Promise<Record<BackfillPhase, number>> {
-    const count = (phase: BackfillPhase) => manager.getRepository(this.entity(phase)).count({ where: this.where(phase), withDeleted: true });
-    return { customers: await count('customers'), products: await count('products'), orders: await count('orders') };
   }
 
   private async nextIds(manager: EntityManager, phase: BackfillPhase, cursor: string | null, take: number): Promise<string[]> {

@@ -1,6 +1,6 @@
 export { KokyakuPlugin } from './plugin.js';
 export { type KokyakuPluginOptions } from './options.js';
-export { KokyakuService, type Delivered } from './kokyaku.service.js';
+export { KokyakuService } from './kokyaku.service.js';
 export { BACKFILL_PHASES, type BackfillPhase, type BackfillState, type BackfillStatus, KokyakuBackfill } from './backfill.js';
 export { KokyakuOutbox } from './outbox.js';
 export { KokyakuOutboxItem, KokyakuSyncState, type OutboxKind } from './entities.js';

@@ -1,4 +1,4 @@
-import { type Kokyaku, type KokyakuContext, type KokyakuUserConfig, KokyakuError, createKokyaku, currencyDigits, mergeConfig } from '@kokyaku/core';
+import { type Kokyaku, type KokyakuContext, type KokyakuUserConfig, type ShopBatchResult, createKokyaku, currencyDigits, mergeConfig, writeShopBatch } from '@kokyaku/core';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import {
   ChannelService,
@@ -22,16 +22,6 @@ import { KOKYAKU_PLUGIN_OPTIONS, type ResolvedOptions } from './options.js';
 
 export const loggerCtx = 'KokyakuPlugin';
 
-/** What one delivery or backfill batch sent, by kind. */
-export interface Delivered {
-  customers: number;
-  products: number;
-  orders: number;
-  events: number;
-  erased: number;
-  /** Rows Kokyaku refused (kept in the outbox with their error). */
-  refused: number;
-}
 
 /**
  * Starts Kokyaku inside the Vendure server, reads Vendure's records as Kokyaku inputs, and
@@ -209,89 +199,36 @@ export class KokyakuService implements OnApplicationBootstrap, OnApplicationShut
 
   /**
    * Read the current state of what the rows name (inside the delivery's transaction) and send it
-   * to Kokyaku in its batch calls, customers first. A row whose record Kokyaku refuses is
-   * reported with its error; the others are stored.
+   * to Kokyaku (`writeShopBatch`: customers first). Returns the rows whose record Kokyaku refused,
+   * with the reason; the others are stored.
    */
   async send(
     manager: EntityManager,
     rows: ReadonlyArray<{ id: number; kind: string; ref: string; payload: Record<string, unknown> | null }>,
-  ): Promise<{ delivered: Delivered; refusedRows: Map<number, string> }> {
+  ): Promise<{ delivered: ShopBatchResult; refusedRows: Map<number, string> }> {
     const ids = (kind: string) => [...new Set(rows.filter((r) => r.kind === kind).map((r) => r.ref))];
-    const refusedRows = new Map<number, string>();
-    const refuse = (kind: string, ref: string, message: string) => {
-      for (const r of rows) if (r.kind === kind && r.ref === ref) refusedRows.set(r.id, message);
-    };
-    const customers = await this.loadCustomers(manager, ids('customer'));
-    const products = await this.loadProducts(manager, ids('product'));
-    const orders = await this.loadOrders(manager, ids('order'));
     const events = rows.filter((r) => r.kind === 'event' && r.payload).map((r) => ({ row: r, input: eventInput(r.id, r.ref, r.payload!) }));
-    const delivered = await this.write({ customers, products, orders, events: events.map((e) => e.input), erase: ids('erase') }, (kind, ref, message) => {
+    const delivered = await writeShopBatch(
+      await this.kokyaku(),
+      await this.context(),
+      {
+        customers: await this.loadCustomers(manager, ids('customer')),
+        products: await this.loadProducts(manager, ids('product')),
+        orders: await this.loadOrders(manager, ids('order')),
+        events: events.map((e) => e.input),
+        erase: ids('erase'),
+      },
+      { erasureReason: 'Customer deleted in Vendure' },
+    );
+    for (const warning of delivered.warnings) Logger.warn(`Kokyaku: ${warning}`, loggerCtx);
+    const refusedRows = new Map<number, string>();
+    for (const { kind, ref, message } of delivered.refused) {
       if (kind === 'event') {
         const e = events.find((x) => x.input.eventId === ref);
         if (e) refusedRows.set(e.row.id, message);
-      } else refuse(kind, ref, message);
-    });
-    delivered.refused = refusedRows.size;
+      } else for (const r of rows) if (r.kind === kind && r.ref === ref) refusedRows.set(r.id, message);
+    }
     return { delivered, refusedRows };
-  }
-
-  /** Send inputs to Kokyaku, customers first; `refused(kind, vendureId, message)` for each item it refuses. */
-  async write(
-    batch: {
-      customers: ReturnType<typeof customerInput>[];
-      products: ReturnType<typeof productInput>[];
-      orders: NonNullable<ReturnType<typeof orderInput>>[];
-      events: ReturnType<typeof eventInput>[];
-      erase: string[];
-    },
-    refused: (kind: string, ref: string, message: string) => void,
-  ): Promise<Delivered> {
-    const kokyaku = await this.kokyaku();
-    const ctx = kokyaku.context({ tenantId: this.options.tenant });
-    const report = (kind: string, items: ReadonlyArray<{ externalId?: string; eventId?: string }>, errors: ReadonlyArray<{ index: number; field: string; message: string }>) => {
-      for (const e of errors) {
-        const item = items[e.index];
-        refused(kind, String(item?.externalId ?? item?.eventId), `${kind} ${item?.externalId ?? item?.eventId}: ${e.field}: ${e.message}`);
-      }
-      return items.length - new Set(errors.map((e) => e.index)).size;
-    };
-    const delivered: Delivered = { customers: 0, products: 0, orders: 0, events: 0, erased: 0, refused: 0 };
-    if (batch.customers.length) delivered.customers = report('customer', batch.customers, await this.upsertCustomers(ctx, batch.customers));
-    if (batch.products.length) delivered.products = report('product', batch.products, (await kokyaku.products.upsert(ctx, batch.products)).errors);
-    if (batch.orders.length) delivered.orders = report('order', batch.orders, (await kokyaku.orders.record(ctx, batch.orders)).errors);
-    if (batch.events.length) delivered.events = report('event', batch.events, (await kokyaku.events.track(ctx, batch.events)).errors);
-    for (const externalId of batch.erase) {
-      try {
-        await kokyaku.privacy.eraseCustomer(ctx, { externalId }, { reason: 'Customer deleted in Vendure' });
-        delivered.erased++;
-      } catch (error) {
-        // Never heard of (or already erased): nothing to erase.
-        if (!(error instanceof KokyakuError && error.code === 'NOT_FOUND')) throw error;
-      }
-    }
-    return delivered;
-  }
-
-  /**
-   * Vendure takes any text as a phone number (and keeps addresses loosely): a customer whose
-   * optional field Kokyaku cannot read is stored without it, with a warning, rather than not at all.
-   */
-  private async upsertCustomers(ctx: KokyakuContext, customers: ReturnType<typeof customerInput>[]) {
-    const kokyaku = await this.kokyaku();
-    const { errors } = await kokyaku.customers.upsert(ctx, customers);
-    const optional = errors.filter((e) => e.field !== 'externalId' && e.field !== '' && e.field in (customers[e.index] ?? {}));
-    if (optional.length === 0) return errors;
-    const retry = new Map<number, ReturnType<typeof customerInput>>();
-    for (const e of optional) {
-      const item = { ...(retry.get(e.index) ?? customers[e.index]!) };
-      delete (item as Record<string, unknown>)[e.field];
-      retry.set(e.index, item);
-      Logger.warn(`Kokyaku: customer ${item.externalId} stored without ${e.field}: ${e.message}`, loggerCtx);
-    }
-    const indexes = [...retry.keys()];
-    const second = await kokyaku.customers.upsert(ctx, [...retry.values()]);
-    const retried = new Set(indexes);
-    return [...errors.filter((e) => !retried.has(e.index)), ...second.errors.map((e) => ({ ...e, index: indexes[e.index]! }))];
   }
 
   async loadCustomers(manager: EntityManager, ids: readonly string[]) {
