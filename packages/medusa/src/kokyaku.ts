@@ -293,7 +293,7 @@ export class KokyakuMedusa {
     // tried again, three times; after that it is taken as deleted.
     const found = new Set([...customers.map((c) => c.externalId), ...products.map((p) => p.externalId), ...orderRows.map((o: { id: string }) => o.id)]);
     for (const r of rows) {
-      if ((r.kind === 'customer' || r.kind === 'variant' || r.kind === 'order') && !found.has(r.ref) && (r as { attempts?: number }).attempts! < 3) {
+      if ((r.kind === 'customer' || r.kind === 'variant' || r.kind === 'order') && !found.has(r.ref) && r.attempts < 3) {
         refused.set(r.id, `${r.kind} ${r.ref} not found (yet)`);
       }
     }
@@ -305,6 +305,8 @@ export class KokyakuMedusa {
     );
     for (const warning of delivered.warnings) this.logger.warn(`Kokyaku: ${warning}`);
     for (const { kind, ref, message } of delivered.refused) {
+      // A refused view keeps its own row (its event id names it); a record keeps every row naming it.
+      if (kind === 'event' && ref.startsWith('medusa-view-')) refused.set(ref.slice('medusa-view-'.length), message);
       for (const r of rows) if (r.ref === ref && (r.kind === kind || (kind === 'product' && r.kind === 'variant'))) refused.set(r.id, message);
     }
     return refused;
