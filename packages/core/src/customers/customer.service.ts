@@ -358,6 +358,13 @@ export class CustomerService {
       for (const doc of docs) doc.externalId = canonical.get(doc.externalId) ?? doc.externalId;
     }
     const written = await transaction(ctx, async (em) => {
+      // Known customers are locked first, in id order, as orders.record locks them
+      // (metrics.lockCustomers): the upsert below then takes no row lock in another order.
+      await sql(
+        em,
+        `select id from kokyaku.customers where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb)) order by id for no key update`,
+        [ctx.tenantId, JSON.stringify(docs.map((d) => d.externalId))],
+      );
       const rows = await sql<{ id: string; external_id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
       const ids = rows.map((r) => r.id);
       await this.metrics.syncProfiles({ ...ctx, em }, ids);
