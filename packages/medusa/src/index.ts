@@ -1,2 +1,2 @@
-export { BACKFILL_PHASES, type BackfillPhase, type BackfillState, KokyakuMedusa, type KokyakuMedusaOptions, type MedusaScope } from './kokyaku.js';
+export { KokyakuMedusa, type KokyakuMedusaOptions, type MedusaScope } from './kokyaku.js';
 export { type MedusaCustomer, type MedusaOrder, type MedusaVariant, customerInput, orderInput, productInput } from './mapping.js';

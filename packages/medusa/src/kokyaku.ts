@@ -46,7 +46,6 @@ export interface MedusaScope {
 type Query = { graph: (q: { entity: string; fields: string[]; filters?: Record<string, unknown>; pagination?: Record<string, unknown> }) => Promise<{ data: any[]; metadata?: { count?: number } }> };
 type Logger = { info(m: string): void; warn(m: string): void; error(m: string): void };
 
-export { BACKFILL_PHASES, type BackfillPhase, type BackfillState };
 
 const ENTITY: Record<BackfillPhase, string> = { customers: 'customer', products: 'product_variant', orders: 'order' };
 const CUSTOMER_FIELDS = ['id', 'email', 'first_name', 'last_name', 'phone', 'created_at', 'addresses.city', 'addresses.province', 'addresses.country_code', 'addresses.is_default_shipping'];
