@@ -1,5 +1,5 @@
 export { type KokyakuConfig, type KokyakuUserConfig, type DatabaseConfig, type ShopConfig, type AnalyticsConfig, type RecommendationsConfig, type ImportsConfig, type MessagingConfig, type AutomationConfig, ConfigError, defineConfig, defaultConfig, mergeConfig, resolveShop, shopFromEnv } from './config/config.js';
-export { type Actor, type KokyakuContext, type Role, ROLES } from './context.js';
+export { type Actor, type KokyakuContext, type Role, ROLES } from './shared/context.js';
 export { type Kokyaku, type Readiness, type RefreshFailure, createKokyaku } from './kokyaku.js';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
 export { coreEntities } from './database/orm.js';
@@ -38,7 +38,19 @@ export { EventSchema } from './events/event.entity.js';
 export { type CustomerSearchHit, type CustomerSearchOptions, type SearchField } from './search/customer-search.js';
 export { normalizeSearchText } from './search/normalize.js';
 export { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditEntryInput, type AuditFilter, AuditService } from './privacy/audit.service.js';
-export { CONSENT_CHANNELS, type ConsentChannel, type ConsentInput, type ConsentRecord, type CustomerRef, PERSONAL_CUSTOMER_COLUMNS, PrivacyService, TENANT_TABLES } from './privacy/privacy.service.js';
+export { CONSENT_CHANNELS, type ConsentChannel, type ConsentInput, type ConsentRecord, type CustomerRef, PERSONAL_CUSTOMER_COLUMNS, PrivacyService } from './privacy/privacy.service.js';
+export { DATA_MODULES, REACTING_MODULES, TENANT_TABLES, composeModules } from './modules.js';
+export { HookDispatcher, type DispatchedModule } from './module/hooks.js';
+export {
+  type CustomerTable,
+  type KokyakuModule,
+  type ModuleHooks,
+  type OrderChangeSummary,
+  type RecordedOrder,
+  type RefreshRun,
+  type TrackedEvents,
+  defineModule,
+} from './module/module.js';
 export { FIELDS as IMPORT_FIELDS, IMPORT_KINDS, type ImportKind, normalizeHeader, resolveMapping } from './imports/columns.js';
 export { type ImportEncoding, type ImportOptions, type ImportProblem, type ImportProgress, type ImportResult, type ImportRun, ImportService } from './imports/import.service.js';
 export { csvCell, csvSafe } from './imports/convert.js';

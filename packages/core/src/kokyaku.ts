@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ProductService } from './catalog/product.service.js';
 import { type KokyakuConfig, type KokyakuUserConfig, defineConfig } from './config/config.js';
-import type { Actor, KokyakuContext } from './context.js';
+import type { Actor, KokyakuContext } from './shared/context.js';
 import { CustomerService } from './customers/customer.service.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
 import { createOrm, migrate } from './database/orm.js';
@@ -28,11 +28,13 @@ import { ScoringService } from './crm/scoring.js';
 import { TimelineService } from './crm/timeline.js';
 import { JourneyEngine } from './automation/engine.js';
 import { JourneyService } from './automation/journeys.js';
-import { captureEvents, captureInquiry, captureOrders } from './automation/triggers.js';
 import { AutomationWorker } from './automation/worker.js';
 import { MessageLinks } from './automation/links.js';
 import type { KokyakuPlugin } from './plugins/plugin.js';
 import { PluginRegistry } from './plugins/registry.js';
+import { HookDispatcher } from './module/hooks.js';
+import type { RefreshRun } from './module/module.js';
+import { composeModules } from './modules.js';
 import { KOKYAKU_VERSION } from './version.js';
 
 export interface Kokyaku {
@@ -171,24 +173,21 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     throw error;
   }
 
+  // Core's domains and the plugins, each a module; their reactions go through one dispatcher.
+  const hooks = new HookDispatcher(composeModules(resolved.plugins));
   const metrics = new MetricsService();
-  const segments = new SegmentService(plugins);
+  const segments = new SegmentService(plugins, hooks);
   const analytics = new AnalyticsService(resolved.analytics);
   const products = new ProductService();
   const recommendationStore = new RecommendationStore();
   const recommendations = new RecommendationService(resolved.recommendations, products, segments, recommendationStore, metrics);
   const scoring = new ScoringService(segments, plugins);
-  const changed = async (ctx: KokyakuContext, customerIds: string[]) => {
-    await analytics.scoreCustomers(ctx, customerIds);
-    await scoring.score(ctx, customerIds);
-    await segments.reevaluate(ctx, customerIds);
-  };
   const customFields = new CustomFieldService();
   const databaseUrl = url;
   const audit = new AuditService();
-  const customers = new CustomerService(metrics, changed, audit);
+  const customers = new CustomerService(metrics, hooks, audit);
   const tasks = new TaskService();
-  const privacy = new PrivacyService(audit, metrics, changed, plugins);
+  const privacy = new PrivacyService(audit, metrics, hooks);
   const journeys = new JourneyService({
     segments,
     customers,
@@ -210,31 +209,8 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     databaseUrl,
     products,
     customers,
-    orders: new OrderService(metrics, changed, async (ctx, changes) => {
-      await recommendationStore.apply(ctx, changes);
-      recommendations.forget(ctx.tenantId);
-      // Orders placed now (new, or placed again after a cancellation) may start journeys.
-      await captureOrders(ctx, changes.flatMap((c) => (c.after && !c.before ? [c.after.orderId] : [])));
-      if (plugins.has('orderRecorded')) {
-        await plugins.orderRecorded(
-          ctx,
-          changes.map((c) => {
-            const state = (c.after ?? c.before)!;
-            return { orderId: state.orderId, customerId: state.customerId, placed: c.after !== null, wasPlaced: c.before !== null };
-          }),
-        );
-      }
-    }),
-    // An event changes no order figure: new placeholder customers are scored and placed like any
-    // new customer; for the others only lead scores and the segments reading events or scores can change.
-    events: new EventService(async (ctx, { customerIds, newCustomerIds, types, eventIds }) => {
-      await changed(ctx, newCustomerIds);
-      await captureEvents(ctx, eventIds);
-      const created = new Set(newCustomerIds);
-      const known = customerIds.filter((id) => !created.has(id));
-      await scoring.scoreAfterEvents(ctx, known, types);
-      await segments.reevaluate(ctx, known, { onlyReadingActivity: true });
-    }),
+    orders: new OrderService(metrics, hooks),
+    events: new EventService(hooks),
     metrics,
     segments,
     analytics,
@@ -242,7 +218,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     audit,
     privacy,
     exports: new ExportService(customers, segments, audit),
-    identity: new IdentityService(metrics, changed, audit, plugins),
+    identity: new IdentityService(metrics, hooks, audit),
     imports: new ImportService({
       customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
       products: (ctx, docs) => kokyaku.products.upsert(ctx, docs as never),
@@ -255,11 +231,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     deals: new DealService(customFields),
     notes: new NoteService(),
     tasks,
-    inquiries: new InquiryService(async (ctx, customerIds, inquiryId) => {
-      await captureInquiry(ctx, inquiryId);
-      await scoring.score(ctx, customerIds);
-      await segments.reevaluate(ctx, customerIds, { onlyReadingActivity: true });
-    }),
+    inquiries: new InquiryService(hooks),
     scoring,
     timeline: new TimelineService(),
     journeys,
@@ -302,9 +274,6 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       // Across tenants: as the database user itself.
       const em = bindTenant(orm.em.fork(), SYSTEM);
       const tenants = await sql<{ tenant_id: string }>(em, 'select distinct tenant_id from kokyaku.customers order by tenant_id');
-      let customers = 0;
-      let segmentChanges = 0;
-      let clvFitted = 0;
       // Statistics first: after a day of bulk loads the planner's row counts are stale, and the
       // rebuild's joins of orders and lines then took a nested loop (51 s each instead of 0.2-0.4 s
       // for 180,000 lines of wholesale orders).
@@ -325,17 +294,18 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
           return undefined;
         }
       };
+      const figures = { customers: 0, clvFitted: 0, segmentChanges: 0 };
       for (const { tenant_id } of tenants) {
-        const ctx = kokyaku.context({ tenantId: tenant_id });
-        customers += (await step(tenant_id, 'metrics', () => metrics.refresh(ctx)))?.customers ?? 0;
-        await step(tenant_id, 'rfm', () => analytics.refreshScores(ctx, options.now));
-        if (await step(tenant_id, 'clv', () => analytics.refreshClv(ctx, { now: options.now }))) clvFitted++;
-        await step(tenant_id, 'recommendations', () => recommendations.rebuild(ctx));
-        await step(tenant_id, 'recommendation blend', () => recommendations.tuneBlend(ctx, { ifStale: true }));
-        await step(tenant_id, 'plugins', () => plugins.refresh(ctx, options.now ?? new Date()));
-        await step(tenant_id, 'lead scores', () => scoring.score(ctx, null, { now: options.now }));
-        const moved = await step(tenant_id, 'segments', () => segments.reevaluate(ctx, null));
-        segmentChanges += moved ? moved.entered + moved.left : 0;
+        // Every module's refresh, in module order (metrics, RFM and CLV, recommendations, plugins, lead scores, segments).
+        const run: RefreshRun = {
+          now: options.now ?? new Date(),
+          requestedNow: options.now,
+          step: (name, work) => step(tenant_id, name, work),
+          count: (figure, n) => {
+            figures[figure] += n;
+          },
+        };
+        await hooks.refresh(kokyaku.context({ tenantId: tenant_id }), run);
       }
       // A refresh may rewrite many facts rows: reclaim the old versions and refresh the visibility
       // map and statistics now, so that segment counts stay index-only scans right away.
@@ -344,7 +314,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       } catch (error) {
         console.warn(`[kokyaku] could not vacuum kokyaku.customer_facts after refresh: ${String(error)}`);
       }
-      return { tenants: tenants.length, customers, segmentChanges, clvFitted, failures };
+      return { tenants: tenants.length, ...figures, failures };
     },
     close: async () => {
       await journeys.engine.close();
@@ -353,6 +323,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     },
   };
   plugins.attach(kokyaku);
+  hooks.attach(kokyaku);
   return kokyaku;
 }
 

@@ -1,5 +1,5 @@
 import type { AnalyticsConfig } from '../config/config.js';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { currencyDigits, toMajorUnits } from '../shared/money.js';
 import { sql } from '../shared/sql.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { formatPath } from '../ingestion/batch.js';
 import type { SegmentService } from '../segments/segment.service.js';
 import { KokyakuError } from '../shared/errors.js';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { CustomerRecord, CustomerService } from '../customers/customer.service.js';
 import type { TaskService } from '../crm/notes-tasks.js';
 import type { PrivacyService } from '../privacy/privacy.service.js';

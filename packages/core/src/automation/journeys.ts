@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { CustomerService } from '../customers/customer.service.js';
 import { actorId, idParam, parseInput, requireCustomer, requireOrder, unique } from '../crm/shared.js';
 import { type DateRange, checkDate, dayStart } from '../analytics/analytics.service.js';

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Actor, KokyakuContext } from '../context.js';
+import type { Actor, KokyakuContext } from '../shared/context.js';
 import type { PrivacyService } from '../privacy/privacy.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql } from '../shared/sql.js';

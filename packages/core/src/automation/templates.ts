@@ -1,5 +1,5 @@
 import { Drop, Liquid, type Template } from 'liquidjs';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { CustomerRecord } from '../customers/customer.service.js';
 import type { Recommendation, RecommendationService } from '../recommendations/recommendation.service.js';
 import { KokyakuError } from '../shared/errors.js';

@@ -1,4 +1,4 @@
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { sql } from '../shared/sql.js';
 import { todayIn } from '../segments/dates.js';
 
@@ -86,25 +86,44 @@ export async function captureInquiry(ctx: KokyakuContext, inquiryId: string): Pr
 }
 
 /**
- * The part of the segment re-evaluation statement that starts runs of journeys triggered by
- * entering or leaving the segment ($1 tenant, $2 segment id; CTEs `entered` and `gone`).
+ * Runs of journeys triggered by entering or leaving a saved segment: the automation module's
+ * reaction to `segmentChanged`. A ONCE journey starts once per customer; EVERY_TIME keys each
+ * entry or exit by its time.
  */
-export const SEGMENT_TRIGGER_CTE = `
-  journey_started as (
-    insert into kokyaku.journey_runs (tenant_id, journey_id, version, customer_id, trigger_key, context, step_id)
-    select $1, j.id, j.version, x.customer_id,
-           case when j.definition->>'reentry' = 'EVERY_TIME' then 'segment:' || x.change || ':' || to_char(clock_timestamp(), 'YYYYMMDDHH24MISSUS') else 'once' end,
-           jsonb_build_object('segmentId', $2::bigint::text), j.definition->'steps'->0->>'id'
-    from (select customer_id, 'ENTERED' as change from entered union all select customer_id, 'LEFT' from gone) x
-    join kokyaku.journeys j on j.trigger_segment_id = $2::bigint and j.status = 'ACTIVE' and j.tenant_id = $1
-      and j.trigger_type = case x.change when 'ENTERED' then 'SEGMENT_ENTERED' else 'SEGMENT_LEFT' end
-    where $4::boolean
-    on conflict (journey_id, customer_id, trigger_key) do nothing
-    returning 1
-  ),
-  journey_notified as (
-    select pg_notify('${NOTIFY_CHANNEL}', $1) from (select 1 from journey_started limit 1) s
-  )`;
+export async function captureSegmentChange(ctx: KokyakuContext, segmentId: string, entered: readonly string[], left: readonly string[]): Promise<number> {
+  const [row] = await sql<{ n: number }>(
+    ctx.em,
+    `with x as (
+       select c as customer_id, 'ENTERED' as change from unnest(kokyaku.json_bigints($3::jsonb)) c
+       union all select c, 'LEFT' from unnest(kokyaku.json_bigints($4::jsonb)) c
+     ),
+     started as (
+       insert into kokyaku.journey_runs (tenant_id, journey_id, version, customer_id, trigger_key, context, step_id)
+       select $1, j.id, j.version, x.customer_id,
+              case when j.definition->>'reentry' = 'EVERY_TIME' then 'segment:' || x.change || ':' || to_char(clock_timestamp(), 'YYYYMMDDHH24MISSUS') else 'once' end,
+              jsonb_build_object('segmentId', $2::bigint::text), j.definition->'steps'->0->>'id'
+       from x
+       join kokyaku.journeys j on j.trigger_segment_id = $2::bigint and j.status = 'ACTIVE' and j.tenant_id = $1
+         and j.trigger_type = case x.change when 'ENTERED' then 'SEGMENT_ENTERED' else 'SEGMENT_LEFT' end
+       on conflict (journey_id, customer_id, trigger_key) do nothing
+       returning 1
+     )
+     select count(*)::int as n, case when count(*) > 0 then pg_notify('${NOTIFY_CHANNEL}', $1) end as notified from started`,
+    [ctx.tenantId, segmentId, JSON.stringify(entered), JSON.stringify(left)],
+  );
+  return row?.n ?? 0;
+}
+
+/** The saved segments that start or end journeys (what the automation module watches). */
+export async function triggerSegments(ctx: KokyakuContext): Promise<string[]> {
+  const rows = await sql<{ id: string }>(
+    ctx.em,
+    `select distinct trigger_segment_id::text as id from kokyaku.journeys
+     where tenant_id = $1 and status = 'ACTIVE' and trigger_type in ('SEGMENT_ENTERED', 'SEGMENT_LEFT') and trigger_segment_id is not null`,
+    [ctx.tenantId],
+  );
+  return rows.map((r) => r.id);
+}
 
 /**
  * Runs of DATE journeys for the shop's today: birthdays, first-order anniversaries, and N days

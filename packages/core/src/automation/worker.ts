@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import PgBoss from 'pg-boss';
 import pg from 'pg';
 import type { AutomationConfig } from '../config/config.js';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { SYSTEM, bindTenant, sql } from '../shared/sql.js';
 import type { JourneyService } from './journeys.js';
 import { todayIn } from '../segments/dates.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { type BatchItemError, type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
 import { toMajorUnits, moneyProblem, toMinorUnits } from '../shared/money.js';

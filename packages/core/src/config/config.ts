@@ -139,14 +139,8 @@ export interface EmbeddedDatabaseConfig {
   settings: Record<string, string | number>;
 }
 
-export interface ShopConfig {
-  /** IANA time zone of the shop, used for calendar maths such as "today" (default UTC). */
-  timeZone: string;
-  /** ISO 4217 currency of the shop; all money is stored in its minor units (default USD). */
-  currency: string;
-  /** ISO 3166-1 alpha-2 country used to read phone numbers written without a country code. */
-  defaultCountry: string;
-}
+import type { ShopConfig } from '../shared/context.js';
+export type { ShopConfig };
 
 export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends (...args: never[]) => unknown

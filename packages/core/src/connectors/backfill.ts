@@ -1,4 +1,4 @@
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { Kokyaku } from '../kokyaku.js';
 import { type ShopBatch, writeShopBatch } from './shop-sync.js';
 

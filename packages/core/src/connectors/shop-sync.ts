@@ -1,5 +1,5 @@
 import type { ProductInput } from '../catalog/product.service.js';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { CustomerInput } from '../customers/customer.service.js';
 import type { EventInput } from '../events/event.service.js';
 import type { Kokyaku } from '../kokyaku.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { readBoolean } from '../imports/convert.js';
 import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql, sqlOne } from '../shared/sql.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits, toMinorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';

@@ -1,5 +1,6 @@
+import { HookDispatcher } from '../module/hooks.js';
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
@@ -151,7 +152,7 @@ const mapInquiry = (r: InquiryRow): InquiryRecord => {
  * the resolution; reopening clears it.
  */
 export class InquiryService {
-  constructor(private readonly opened: (ctx: KokyakuContext, customerIds: string[], inquiryId: string) => Promise<void> = async () => undefined) {}
+  constructor(private readonly hooks: HookDispatcher = new HookDispatcher([])) {}
 
   async open(ctx: KokyakuContext, input: InquiryInput): Promise<InquiryRecord> {
     const i = parseInput(inquirySchema, input, 'inquiry');
@@ -174,7 +175,7 @@ export class InquiryService {
           openedAt,
         ]);
       }
-      await this.opened(tx, [customerId], row!.id);
+      await this.hooks.inquiryActivity(tx, row!.id, [customerId]);
       return row!.id;
     });
     return (await this.get(ctx, id))!;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { formatPath } from '../ingestion/batch.js';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { sqlOne } from '../shared/sql.js';
 import { findCustomerId } from '../customers/customer.service.js';

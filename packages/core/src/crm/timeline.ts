@@ -1,4 +1,4 @@
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';

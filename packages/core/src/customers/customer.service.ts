@@ -1,7 +1,8 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
-import { type BatchItemError, type BatchResult, type CustomersChanged, emptyResult, lastPerKey, noChangeListener, validateBatch } from '../ingestion/batch.js';
+import type { KokyakuContext } from '../shared/context.js';
+import { type BatchItemError, type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import { HookDispatcher } from '../module/hooks.js';
 import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
 import type { RfmGroup } from '../analytics/rfm.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
@@ -315,12 +316,60 @@ export async function findCustomerId(ctx: KokyakuContext, ref: { id: string } | 
   return row?.id ?? null;
 }
 
+/** The personal fields of a customer row: cleared on erasure. */
+export const PERSONAL_CUSTOMER_COLUMNS = [
+  'email',
+  'phone',
+  'first_name',
+  'last_name',
+  'first_name_kana',
+  'last_name_kana',
+  'birthday',
+  'city',
+  'region',
+  'country',
+  'line_user_id',
+] as const;
+
 export class CustomerService {
   constructor(
     private readonly metrics: MetricsService,
-    private readonly changed: CustomersChanged = noChangeListener,
+    private readonly hooks: HookDispatcher = new HookDispatcher([]),
     private readonly audit: AuditService | null = null,
   ) {}
+
+  /** The shop ids that name a customer: their own (unless erased), and those merged into it. */
+  async externalIds(ctx: KokyakuContext, customerId: string): Promise<string[]> {
+    const rows = await sql<{ external_id: string }>(
+      ctx.em,
+      `select external_id from kokyaku.customers where tenant_id = $1 and id = $2::bigint and erased_at is null
+       union all select external_id from kokyaku.customer_aliases where tenant_id = $1 and customer_id = $2::bigint`,
+      [ctx.tenantId, customerId],
+    );
+    return rows.map((r) => r.external_id);
+  }
+
+  /**
+   * Blanks a customer's profile (erasure): every personal field cleared, the shop id replaced by a
+   * random pseudonym, tags and custom fields emptied, consent withdrawn; old shop ids no longer
+   * name anyone. Returns when it was erased (the first time, if erased before).
+   */
+  async erase(ctx: KokyakuContext, customerId: string): Promise<Date | null> {
+    const [row] = await sql<{ erased_at: Date | string }>(
+      ctx.em,
+      `update kokyaku.customers set
+         ${PERSONAL_CUSTOMER_COLUMNS.map((c) => `${c} = null`).join(', ')},
+         external_id = 'erased:' || md5(random()::text || clock_timestamp()::text),
+         tags = '{}', custom_fields = '{}', email_consent = false,
+         marketing_objection_at = coalesce(marketing_objection_at, now()),
+         erased_at = coalesce(erased_at, now()), updated_at = now()
+       where tenant_id = $1 and id = $2::bigint
+       returning erased_at`,
+      [ctx.tenantId, customerId],
+    );
+    await sql(ctx.em, `delete from kokyaku.customer_aliases where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, customerId]);
+    return row ? asDate(row.erased_at) : null;
+  }
 
   /** The errors `upsert` would report for these items, writing nothing (import dry runs). */
   async validate(ctx: KokyakuContext, customers: readonly unknown[]): Promise<BatchItemError[]> {
@@ -368,7 +417,7 @@ export class CustomerService {
       const rows = await sql<{ id: string; external_id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
       const ids = rows.map((r) => r.id);
       await this.metrics.syncProfiles({ ...ctx, em }, ids);
-      await this.changed({ ...ctx, em }, ids);
+      await this.hooks.customersChanged({ ...ctx, em }, ids);
       if (this.audit) {
         // Who wrote which personal fields of whom (names of fields, never their values).
         const given = new Map(docs.map((d) => [d.externalId, PERSONAL_INPUT_FIELDS.filter((f) => d[f] !== undefined)]));

@@ -1,6 +1,5 @@
-import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
-import type { KokyakuContext } from '../context.js';
-import type { CustomersChanged } from '../ingestion/batch.js';
+import type { HookDispatcher } from '../module/hooks.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import type { AuditService } from '../privacy/audit.service.js';
 import { KokyakuError } from '../shared/errors.js';
@@ -71,9 +70,8 @@ interface ProfileRow {
 export class IdentityService {
   constructor(
     private readonly metrics: MetricsService,
-    private readonly changed: CustomersChanged,
+    private readonly hooks: HookDispatcher,
     private readonly audit: AuditService,
-    private readonly plugins: PluginRegistry = NO_PLUGINS,
   ) {}
 
   /** Groups of customers sharing a normalised email or phone, or a full name and birthday. */
@@ -172,7 +170,6 @@ export class IdentityService {
       const rows = await this.load(tx, survivorId, otherIds, true);
       const preview = await this.previewOf(tx, rows);
       const value = (field: string) => preview.fields.find((f) => f.field === field)!.value;
-      const p = [ctx.tenantId, survivorId, JSON.stringify(otherIds)];
       // The others' shop ids are freed first: the survivor may take one of their values.
       const others = [ctx.tenantId, JSON.stringify(otherIds)];
       await sql(em, `delete from kokyaku.customer_aliases where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb))`, others);
@@ -183,42 +180,8 @@ export class IdentityService {
          on conflict (tenant_id, external_id) do update set customer_id = excluded.customer_id, merged_at = now()`,
         [ctx.tenantId, survivorId, JSON.stringify(preview.aliases)],
       );
-      // Their companies become the survivor's (title and role kept where the survivor had none).
-      await sql(
-        em,
-        `insert into kokyaku.company_contacts (tenant_id, company_id, customer_id, title, role, created_at)
-         select distinct on (company_id) $1, company_id, $2::bigint, title, role, created_at from kokyaku.company_contacts
-         where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb)) order by company_id, created_at
-         on conflict (company_id, customer_id) do nothing`,
-        p,
-      );
-      for (const table of ['orders', 'events', 'consents', 'customer_product_changes', 'notes', 'tasks', 'inquiries', 'deals', 'messages']) {
-        await sql(em, `update kokyaku.${table} set customer_id = $2::bigint where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb))`, p);
-      }
-      // Journey runs move too, one per journey and trigger (the survivor's own first): a customer
-      // goes through a ONCE journey once. The others go with the merged rows; their messages stay.
-      await sql(
-        em,
-        `update kokyaku.journey_runs set customer_id = $2::bigint
-         where id in (
-           select distinct on (r.journey_id, r.trigger_key) r.id from kokyaku.journey_runs r
-           where r.tenant_id = $1 and r.customer_id = any(kokyaku.json_bigints($3::jsonb))
-             and not exists (select 1 from kokyaku.journey_runs s where s.journey_id = r.journey_id and s.customer_id = $2::bigint and s.trigger_key = r.trigger_key)
-           order by r.journey_id, r.trigger_key, r.started_at, r.id)`,
-        p,
-      );
-      // What each bought, as the recommender keeps it: added up per product.
-      await sql(
-        em,
-        `insert into kokyaku.customer_products as cp (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
-         select $2::bigint, product_id, $1, sum(orders), sum(quantity), min(first_at), max(last_at)
-         from kokyaku.customer_products where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb)) group by product_id
-         on conflict (customer_id, product_id) do update set orders = cp.orders + excluded.orders, quantity = cp.quantity + excluded.quantity,
-           first_at = least(cp.first_at, excluded.first_at), last_at = greatest(cp.last_at, excluded.last_at)`,
-        p,
-      );
-      // Plugins move their rows before the merged-away customers go.
-      await this.plugins.customerMerged(tx, survivorId, otherIds);
+      // Every module moves (or adds up) its rows before the merged-away customers go.
+      await this.hooks.customerMerged(tx, survivorId, otherIds);
       await sql(em, `delete from kokyaku.customers where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb))`, others);
       await sql(
         em,
@@ -238,7 +201,7 @@ export class IdentityService {
       );
       await this.metrics.recomputeForCustomers(tx, [survivorId]);
       await this.metrics.syncProfiles(tx, [survivorId]);
-      await this.changed(tx, [survivorId]);
+      await this.hooks.customersChanged(tx, [survivorId]);
       await this.audit.record(tx, [
         { action: 'MERGE', customerId: survivorId, requestId: options.requestId, detail: { merged: [...otherIds], orders: preview.ordersMoved, events: preview.eventsMoved } },
       ]);

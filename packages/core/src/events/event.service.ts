@@ -1,5 +1,6 @@
+import { HookDispatcher } from '../module/hooks.js';
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { type BatchItemError, type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
 import { sql, transaction } from '../shared/sql.js';
@@ -38,19 +39,8 @@ const INSERT_EVENTS = `
   on conflict (tenant_id, event_id) do nothing
   returning id::text as id, customer_id::text as customer_id, type`;
 
-/**
- * Told after each batch, in its transaction: `customerIds` had new events stored (`types`: of
- * which types, per customer), `newCustomerIds` are placeholders the batch created for customers
- * not sent yet, `eventIds` are the ids of the stored events that name a customer (what
- * automation triggers read).
- */
-export type EventsStored = (
-  ctx: KokyakuContext,
-  stored: { customerIds: string[]; newCustomerIds: string[]; types: Map<string, Set<string>>; eventIds: string[] },
-) => Promise<void>;
-
 export class EventService {
-  constructor(private readonly stored: EventsStored = async () => undefined) {}
+  constructor(private readonly hooks: HookDispatcher = new HookDispatcher([])) {}
 
   /**
    * Stores storefront events, idempotent on `eventId` (an event is immutable: sending the same id
@@ -91,7 +81,7 @@ export class EventService {
       for (const r of inserted) {
         if (r.customer_id) types.set(r.customer_id, (types.get(r.customer_id) ?? new Set()).add(r.type));
       }
-      await this.stored(tx, { customerIds: [...types.keys()], newCustomerIds, types, eventIds: inserted.filter((r) => r.customer_id).map((r) => r.id) });
+      await this.hooks.eventsTracked(tx, { customerIds: [...types.keys()], newCustomerIds, types, eventIds: inserted.filter((r) => r.customer_id).map((r) => r.id) });
     });
     return result;
   }

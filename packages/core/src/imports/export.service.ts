@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { CustomerRecord, CustomerService } from '../customers/customer.service.js';
 import type { AuditService } from '../privacy/audit.service.js';
 import type { SegmentService } from '../segments/segment.service.js';

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { BatchResult } from '../ingestion/batch.js';
 import { KokyakuError } from '../shared/errors.js';
 import { SYSTEM, asDate, bindTenant, sql, sqlOne } from '../shared/sql.js';

@@ -104,28 +104,10 @@ export function lastPerKey<T>(items: ValidItem<T>[], key: (value: T) => string):
  * Called inside the ingestion transaction with the customers whose data a batch changed, so that
  * what derives from them (segment membership) follows in the same transaction.
  */
-export type CustomersChanged = (ctx: import('../context.js').KokyakuContext, customerIds: string[]) => Promise<void>;
+export type CustomersChanged = (ctx: import('../shared/context.js').KokyakuContext, customerIds: string[]) => Promise<void>;
 
-export const noChangeListener: CustomersChanged = async () => undefined;
 
-/** An order's contribution as placed (null when it did not exist or was not PLACED). */
-export interface OrderState {
-  orderId: string;
-  customerId: string;
-  placedAt: Date;
-  lines: { productId: string; quantity: number }[];
-}
-
-/** An order whose contribution changed: recorded, cancelled, re-lined, moved or re-dated. */
-export interface OrderChange {
-  before: OrderState | null;
-  after: OrderState | null;
-}
-
-/** Called in the ingestion transaction with every order whose placed contribution changed. */
-export type OrdersChanged = (ctx: import('../context.js').KokyakuContext, changes: OrderChange[]) => Promise<void>;
-
-export const noOrdersListener: OrdersChanged = async () => undefined;
+export type { OrderChange, OrderState } from '../module/module.js';
 
 export function emptyResult(received: number, errors: BatchItemError[]): BatchResult {
   const failed = new Set(errors.map((e) => e.index)).size;

@@ -1,4 +1,4 @@
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { sql } from '../shared/sql.js';
 
 /**

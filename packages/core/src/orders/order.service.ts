@@ -1,18 +1,15 @@
+import { HookDispatcher } from '../module/hooks.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { mapPrefixedProduct, type ProductRecord, productColumns } from '../catalog/product.service.js';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import {
   type BatchItemError,
   type BatchResult,
-  type CustomersChanged,
   type OrderChange,
   type OrderState,
-  type OrdersChanged,
   emptyResult,
   lastPerKey,
-  noChangeListener,
-  noOrdersListener,
   validateBatch,
 } from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
@@ -172,8 +169,7 @@ const INSERT_LINES = `
 export class OrderService {
   constructor(
     private readonly metrics: MetricsService,
-    private readonly changed: CustomersChanged = noChangeListener,
-    private readonly ordersChanged: OrdersChanged = noOrdersListener,
+    private readonly hooks: HookDispatcher = new HookDispatcher([]),
   ) {}
 
   /** The errors `record` would report for these items, writing nothing (import dry runs). */
@@ -302,8 +298,14 @@ export class OrderService {
         const beforeState = before.get(w.external_id) ?? null;
         if (after || beforeState) changes.push({ before: beforeState, after });
       }
-      if (changes.length > 0) await this.ordersChanged(tx, changes);
-      await this.changed(tx, [...touched]);
+      await this.hooks.orderRecorded(
+        tx,
+        changes.map((c) => {
+          const state = (c.after ?? c.before)!;
+          return { ...c, orderId: state.orderId, customerId: state.customerId, placed: c.after !== null, wasPlaced: c.before !== null };
+        }),
+      );
+      await this.hooks.customersChanged(tx, [...touched]);
 
       result.created = written.filter((w) => w.inserted).length;
       result.updated = written.length - result.created;

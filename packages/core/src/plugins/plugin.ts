@@ -1,6 +1,7 @@
 import type { EntitySchema } from '@mikro-orm/core';
+import type { CustomerTable, KokyakuModule, ModuleHooks, OrderChangeSummary } from '../module/module.js';
 import type { ChannelAdapter } from '../automation/channels.js';
-import type { Actor, KokyakuContext, Role } from '../context.js';
+import type { Actor, KokyakuContext, Role } from '../shared/context.js';
 import type { ScoringRuleInput } from '../crm/scoring.js';
 import type { Kokyaku } from '../kokyaku.js';
 import type { AttributeType } from '../segments/language.js';
@@ -24,7 +25,7 @@ import semver from 'semver';
  *   services: (kokyaku) => new LoyaltyService(kokyaku),
  * });
  */
-export interface KokyakuPlugin<Services = unknown> {
+export interface KokyakuPlugin<Services = unknown> extends KokyakuModule<Kokyaku> {
   /** Lower case letters, digits and `_` (e.g. `loyalty`); the prefix of its tables. */
   readonly name: string;
   /** The plugin's own version (semver), shown in errors and in `kokyaku.plugins`. */
@@ -41,6 +42,12 @@ export interface KokyakuPlugin<Services = unknown> {
    * they get the tenant isolation policy, and erasing a shop deletes their rows.
    */
   readonly tenantTables?: readonly string[];
+  /**
+   * The tenant tables keyed by customer: merge, erasure, the data export and shop erasure cover
+   * them without a hook (rows moved to the survivor, deleted, listed under `plugins.<name>`); say
+   * `custom` where your hook does it instead (docs/architecture.md).
+   */
+  readonly customerTables?: readonly CustomerTable[];
   /**
    * MikroORM entities over the plugin's tables (`defineEntity` from `@kokyaku/core`), for
    * `em.find` and friends. Use them inside `transaction(ctx, (em) => ...)`: the transaction enters
@@ -166,35 +173,18 @@ export interface PluginAutomationStep<Options = any> {
 }
 
 /** An order whose contribution changed: newly placed, cancelled, or placed again. */
-export interface PluginOrderChange {
-  orderId: string;
-  customerId: string;
-  /** Counts now (PLACED). */
-  placed: boolean;
-  /** Counted before this batch. */
-  wasPlaced: boolean;
-}
+export type PluginOrderChange = OrderChangeSummary;
 
 /**
- * Lifecycle hooks. Each runs inside the transaction of the change it reports (but
- * `segmentEntered` and `refresh`, which run where segments are re-evaluated): a hook that throws
- * rolls the change back. Hooks of several plugins run in the order the plugins are listed. Each
- * gets the Kokyaku instance last, for its services (`kokyaku.segments`, `kokyaku.plugin(...)`).
+ * Lifecycle hooks: the hooks of every module (docs/architecture.md has their order). Each runs
+ * inside the transaction of the change it reports (but `segmentEntered`, `segmentChanged` and
+ * `refresh`, which run where segments are re-evaluated): a hook that throws rolls the change
+ * back. Hooks of several plugins run in the order the plugins are listed, after core's data
+ * modules and before lead scores, segments and automation; merge, erasure and shop erasure run
+ * the other way. Each gets the Kokyaku instance last, for its services (`kokyaku.segments`,
+ * `kokyaku.plugin(...)`).
  */
-export interface PluginHooks {
-  /** Orders were recorded: after they are stored and the customers' figures updated, before segments are re-evaluated. */
-  orderRecorded?(ctx: KokyakuContext, orders: readonly PluginOrderChange[], kokyaku: Kokyaku): Promise<void>;
-  /** Customers were merged: before the merged-away customers' rows are deleted (move your rows to the survivor). */
-  customerMerged?(ctx: KokyakuContext, merge: { survivorId: string; mergedIds: readonly string[] }, kokyaku: Kokyaku): Promise<void>;
-  /** Customers entered a saved segment. */
-  segmentEntered?(ctx: KokyakuContext, entered: { segmentId: string; customerIds: readonly string[] }, kokyaku: Kokyaku): Promise<void>;
-  /** A customer is being erased (right to be forgotten): remove or blank your personal data about them. */
-  customerErased?(ctx: KokyakuContext, customerId: string, kokyaku: Kokyaku): Promise<void>;
-  /** What the plugin holds about a customer, for the data export (subject access request). */
-  exportCustomer?(ctx: KokyakuContext, customerId: string, kokyaku: Kokyaku): Promise<unknown>;
-  /** `refresh` for one shop: after metrics and scores, before lead scores and segments are recomputed. */
-  refresh?(ctx: KokyakuContext, options: { now: Date }, kokyaku: Kokyaku): Promise<void>;
-}
+export type PluginHooks = ModuleHooks<Kokyaku>;
 
 /** What a plugin's GraphQL resolvers receive as context (the server's request context has these). */
 export interface PluginResolverContext {
@@ -258,6 +248,10 @@ export function definePlugin<Services = unknown>(plugin: KokyakuPlugin<Services>
     if (!new RegExp(`^${plugin.name}_[a-z0-9_]{1,40}$`).test(table)) {
       throw new PluginError(`${where}: tenant table "${table}" must be named "${plugin.name}_<something>" (lower case), so that plugins and core never share a table name.`);
     }
+  }
+  for (const t of plugin.customerTables ?? []) {
+    if (!plugin.tenantTables?.includes(t.table)) throw new PluginError(`${where}: customer table "${String(t.table)}" must be one of its tenantTables.`);
+    if (t.column !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(t.column)) throw new PluginError(`${where}: customer table "${t.table}": column "${String(t.column)}" is not a column name.`);
   }
   for (const entity of plugin.entities ?? []) {
     const meta = (entity as { meta?: { schema?: string; tableName?: string; className?: string } }).meta;

@@ -1,11 +1,11 @@
 import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import type { ChannelAdapter } from '../automation/channels.js';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { Kokyaku } from '../kokyaku.js';
 import { tenantIsolation } from '../database/migrations/Migration20261122080000_tenant_isolation.js';
 import { ATTRIBUTES, type AttributeSpec, CALLS, FUNCTIONS, type PluginFunctionSpec } from '../segments/language.js';
-import { type KokyakuPlugin, type PluginAutomationStep, type PluginHooks, type PluginOrderChange, type PluginScoringRule, PluginError, checkCompatibility, definePlugin } from './plugin.js';
+import { type KokyakuPlugin, type PluginAutomationStep, type PluginScoringRule, PluginError, checkCompatibility, definePlugin } from './plugin.js';
 
 /** Step types of core journeys: a plugin may not take these names. */
 const CORE_STEP_TYPES = new Set(['WAIT', 'CONDITION', 'SEND', 'TASK', 'TAG', 'WEBHOOK', 'FIELD', 'END']);
@@ -31,8 +31,6 @@ export class PluginRegistry {
   readonly steps = new Map<string, PluginAutomationStep & { plugin: string }>();
   readonly scoringRules: readonly PluginRule[];
   readonly channels: Partial<Record<'EMAIL' | 'LINE' | 'SMS', ChannelAdapter>> = {};
-  /** Tenant tables of the plugins, in the order their rows must be deleted (before core's). */
-  readonly tenantTables: readonly string[];
 
   constructor(plugins: readonly KokyakuPlugin[], coreVersion: string) {
     const names = new Set<string>();
@@ -102,8 +100,6 @@ export class PluginRegistry {
     }
     this.plugins = plugins;
     this.scoringRules = rules;
-    // Later plugins may point at earlier plugins' tables: delete theirs first.
-    this.tenantTables = [...plugins].reverse().flatMap((p) => [...(p.tenantTables ?? [])].reverse());
   }
 
   private kokyaku: Kokyaku | null = null;
@@ -158,46 +154,6 @@ export class PluginRegistry {
         return { name: `plugin:${plugin.name}:${m.name}`, class: PluginMigration };
       }),
     );
-  }
-
-  /** Runs one hook of every plugin that has it, in the order the plugins are listed. */
-  private async each<K extends keyof PluginHooks>(hook: K, run: (fn: NonNullable<PluginHooks[K]>) => Promise<unknown>): Promise<void> {
-    for (const plugin of this.plugins) {
-      const fn = plugin.hooks?.[hook];
-      if (fn) await run(fn.bind(plugin.hooks) as NonNullable<PluginHooks[K]>);
-    }
-  }
-
-  has(hook: keyof PluginHooks): boolean {
-    return this.plugins.some((p) => p.hooks?.[hook]);
-  }
-
-  orderRecorded(ctx: KokyakuContext, orders: readonly PluginOrderChange[]): Promise<void> {
-    return orders.length === 0 ? Promise.resolve() : this.each('orderRecorded', (fn) => fn(ctx, orders, this.instance()));
-  }
-
-  customerMerged(ctx: KokyakuContext, survivorId: string, mergedIds: readonly string[]): Promise<void> {
-    return this.each('customerMerged', (fn) => fn(ctx, { survivorId, mergedIds }, this.instance()));
-  }
-
-  segmentEntered(ctx: KokyakuContext, segmentId: string, customerIds: readonly string[]): Promise<void> {
-    return customerIds.length === 0 ? Promise.resolve() : this.each('segmentEntered', (fn) => fn(ctx, { segmentId, customerIds }, this.instance()));
-  }
-
-  customerErased(ctx: KokyakuContext, customerId: string): Promise<void> {
-    return this.each('customerErased', (fn) => fn(ctx, customerId, this.instance()));
-  }
-
-  async exportCustomer(ctx: KokyakuContext, customerId: string): Promise<Record<string, unknown>> {
-    const out: Record<string, unknown> = {};
-    for (const plugin of this.plugins) {
-      if (plugin.hooks?.exportCustomer) out[plugin.name] = await plugin.hooks.exportCustomer(ctx, customerId, this.instance());
-    }
-    return out;
-  }
-
-  refresh(ctx: KokyakuContext, now: Date): Promise<void> {
-    return this.each('refresh', (fn) => fn(ctx, { now }, this.instance()));
   }
 }
 

@@ -1,4 +1,4 @@
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../shared/pagination.js';
 import { asDate, sql } from '../shared/sql.js';

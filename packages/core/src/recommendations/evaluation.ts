@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { sql, transaction } from '../shared/sql.js';
 import type { RecommendationStore } from './recommendation.store.js';

@@ -1,7 +1,8 @@
+import type { OrderChange } from '../module/module.js';
 import { segmentFrom } from '../segments/compiler.js';
 import type { ProductRecord, ProductService } from '../catalog/product.service.js';
 import type { RecommendationsConfig } from '../config/config.js';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { SegmentService } from '../segments/segment.service.js';
 import { addDays, todayIn } from '../segments/dates.js';
 import { KokyakuError } from '../shared/errors.js';
@@ -96,6 +97,12 @@ export class RecommendationService {
    * Drops the tenant's cached shop-wide figures (this process recorded orders for it; other
    * processes see them within the minute).
    */
+  /** Orders whose contribution changed (the recommendations module's `orderRecorded`): what each bought follows, in the same transaction. */
+  async ordersChanged(ctx: KokyakuContext, changes: readonly OrderChange[]): Promise<void> {
+    await this.store.apply(ctx, changes);
+    this.forget(ctx.tenantId);
+  }
+
   forget(tenantId: string): void {
     for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}|`)) this.cache.delete(key);
   }

@@ -1,4 +1,4 @@
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import type { OrderChange } from '../ingestion/batch.js';
 import { todayIn } from '../segments/dates.js';
 import { sql, transaction } from '../shared/sql.js';

@@ -1,5 +1,5 @@
 import { type CountryCode, getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../shared/pagination.js';

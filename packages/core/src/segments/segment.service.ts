@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { KokyakuContext } from '../context.js';
+import type { KokyakuContext } from '../shared/context.js';
 import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
-import { SEGMENT_TRIGGER_CTE } from '../automation/triggers.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
@@ -11,6 +10,7 @@ import { type CustomFieldDefinition, loadDefinitions } from '../crm/custom-field
 import { todayIn } from './dates.js';
 import { ATTRIBUTES, CALLS, FUNCTIONS } from './language.js';
 import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
+import { HookDispatcher } from '../module/hooks.js';
 
 export interface SegmentRecord {
   id: string;
@@ -76,7 +76,10 @@ const segmentInput = z.strictObject({
  * members are kept current as data arrives, with each entering and leaving recorded.
  */
 export class SegmentService {
-  constructor(private readonly plugins: PluginRegistry = NO_PLUGINS) {}
+  constructor(
+    private readonly plugins: PluginRegistry = NO_PLUGINS,
+    private readonly hooks: HookDispatcher = new HookDispatcher([]),
+  ) {}
 
   /**
    * The vocabulary of this shop's segment language: core's attributes and MATCHES functions, the
@@ -287,8 +290,11 @@ export class SegmentService {
     // The custom field definitions once for all the segments that name a custom field.
     const customFields = segments.some((s) => s.query.includes('custom.')) ? await loadDefinitions(ctx, 'CUSTOMER') : undefined;
     const total = { entered: 0, left: 0 };
+    // Who hears of entries and exits (automation's segment journeys, plugins): the ids are collected only for them.
+    const listeners = segments.length > 0 ? await this.hooks.segmentListeners(ctx) : new Set<string>();
     for (const segment of segments.map(mapSegment)) {
-      const result = await this.evaluate(ctx, segment, customerIds, { record: true, onlyReadingActivity: options.onlyReadingActivity, customFields });
+      const listened = listeners === 'all' || listeners.has(segment.id);
+      const result = await this.evaluate(ctx, segment, customerIds, { record: true, listened, onlyReadingActivity: options.onlyReadingActivity, customFields });
       total.entered += result.entered;
       total.left += result.left;
     }
@@ -299,7 +305,12 @@ export class SegmentService {
     ctx: KokyakuContext,
     segment: SegmentRecord,
     customerIds: readonly string[] | null,
-    { record, onlyReadingActivity = false, customFields }: { record: boolean; onlyReadingActivity?: boolean; customFields?: ReadonlyMap<string, CustomFieldDefinition> },
+    {
+      record,
+      listened = false,
+      onlyReadingActivity = false,
+      customFields,
+    }: { record: boolean; listened?: boolean; onlyReadingActivity?: boolean; customFields?: ReadonlyMap<string, CustomFieldDefinition> },
   ): Promise<{ entered: number; left: number }> {
     // $1 tenant, $2 segment id, $3 customer ids (JSON) or null for everyone, $4 record changes.
     const inScope = (column: string) => `($3::jsonb is null or ${column} = any(kokyaku.json_bigints($3::jsonb)))`;
@@ -313,7 +324,7 @@ export class SegmentService {
       throw error;
     }
     if (onlyReadingActivity && !compiled.events && !compiled.leadScore) return { entered: 0, left: 0 };
-    const [row] = await sql<{ entered: number; left: number; entered_ids: string[] | null }>(
+    const [row] = await sql<{ entered: number; left: number; entered_ids: string[] | null; left_ids: string[] | null }>(
       ctx.em,
       `with matching as (
          select f.customer_id as id from ${segmentFrom(compiled)} where f.tenant_id = $1 and ${inScope('f.customer_id')} and ${compiled.where}
@@ -334,15 +345,14 @@ export class SegmentService {
          select $1, $2::bigint, customer_id, 'ENTERED' from entered where $4::boolean
          union all
          select $1, $2::bigint, customer_id, 'LEFT' from gone where $4::boolean
-       ),${SEGMENT_TRIGGER_CTE}
-       -- journey_notified is a plain select: PostgreSQL runs it only when something reads it.
+       )
        select (select count(*) from entered)::int as entered, (select count(*) from gone)::int as left,
-              (select count(*) from journey_notified)::int as journeys_notified,
-              case when $${4 + compiled.params.length + 1}::boolean then (select coalesce(jsonb_agg(customer_id::text), '[]') from entered) end as entered_ids`,
-      [ctx.tenantId, segment.id, customerIds ? JSON.stringify(customerIds) : null, record, ...compiled.params, this.plugins.has('segmentEntered')],
+              case when $${4 + compiled.params.length + 1}::boolean then (select coalesce(jsonb_agg(customer_id::text), '[]') from entered) end as entered_ids,
+              case when $${4 + compiled.params.length + 1}::boolean then (select coalesce(jsonb_agg(customer_id::text), '[]') from gone) end as left_ids`,
+      [ctx.tenantId, segment.id, customerIds ? JSON.stringify(customerIds) : null, record, ...compiled.params, record && listened],
     );
-    // Plugins hear of who entered (the ids are collected only when one listens).
-    if (row?.entered_ids?.length) await this.plugins.segmentEntered(ctx, segment.id, row.entered_ids);
+    // The modules that listen hear of who entered and left, in this transaction.
+    if (row?.entered_ids?.length || row?.left_ids?.length) await this.hooks.segmentChanged(ctx, segment.id, row.entered_ids ?? [], row.left_ids ?? []);
     return { entered: row?.entered ?? 0, left: row?.left ?? 0 };
   }
 

@@ -205,3 +205,8 @@ export function asDate(value: Date | string | null): Date | null {
   if (value === null) return null;
   return value instanceof Date ? value : new Date(value);
 }
+
+/** The column `v` of the first row (null when there is none): one JSON value built in SQL. */
+export async function sqlValue(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<unknown> {
+  return (await sqlOne<{ v: unknown }>(em, text, params))?.v ?? null;
+}

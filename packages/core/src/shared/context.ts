@@ -1,5 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ShopConfig } from './config/config.js';
+
+/** The shop a tenant is: its calendar, currency and country. */
+export interface ShopConfig {
+  /** IANA time zone of the shop, used for calendar maths such as "today" (default UTC). */
+  timeZone: string;
+  /** ISO 4217 currency of the shop; all money is stored in its minor units (default USD). */
+  currency: string;
+  /** ISO 3166-1 alpha-2 country used to read phone numbers written without a country code. */
+  defaultCountry: string;
+}
 
 export const ROLES = ['ADMIN', 'MARKETER', 'SUPPORT', 'VIEWER', 'STOREFRONT'] as const;
 export type Role = (typeof ROLES)[number];

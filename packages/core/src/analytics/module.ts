@@ -1,0 +1,20 @@
+import { defineModule } from '../module/module.js';
+import { sqlValue } from '../shared/sql.js';
+import type { AnalyticsService } from './analytics.service.js';
+
+/** RFM scores and deciles per customer, and the shop's CLV models. */
+export const analyticsModule = defineModule<{ analytics: AnalyticsService }>({
+  name: 'analytics',
+  tenantTables: ['analytics_state', 'customer_scores'],
+  customerTables: [{ table: 'customer_scores', merge: 'custom', erase: 'custom', export: 'custom' }],
+  hooks: {
+    customersChanged: (ctx, { customerIds }, kokyaku) => kokyaku.analytics.scoreCustomers(ctx, customerIds),
+    exportCustomer: async (ctx, customerId) => ({
+      scores: await sqlValue(ctx.em, `select to_jsonb(s) as v from kokyaku.customer_scores s where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, customerId]),
+    }),
+    refresh: async (ctx, run, kokyaku) => {
+      await run.step('rfm', () => kokyaku.analytics.refreshScores(ctx, run.requestedNow));
+      if (await run.step('clv', () => kokyaku.analytics.refreshClv(ctx, { now: run.requestedNow }))) run.count('clvFitted', 1);
+    },
+  },
+});

@@ -1,0 +1,18 @@
+import { defineModule } from '../module/module.js';
+import { sqlValue } from '../shared/sql.js';
+import type { MetricsService } from './metrics.service.js';
+
+/** Each customer's derived figures (orders, revenue, dates): recomputed, never moved or blanked. */
+export const metricsModule = defineModule<{ metrics: MetricsService }>({
+  name: 'metrics',
+  tenantTables: ['customer_facts'],
+  customerTables: [{ table: 'customer_facts', merge: 'custom', erase: 'custom', export: 'custom' }],
+  hooks: {
+    exportCustomer: async (ctx, customerId) => ({
+      facts: await sqlValue(ctx.em, `select to_jsonb(f) as v from kokyaku.customer_facts f where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, customerId]),
+    }),
+    refresh: async (ctx, run, kokyaku) => {
+      run.count('customers', (await run.step('metrics', () => kokyaku.metrics.refresh(ctx)))?.customers ?? 0);
+    },
+  },
+});

@@ -1,0 +1,45 @@
+import { analyticsModule } from './analytics/module.js';
+import { automationModule } from './automation/module.js';
+import { catalogModule } from './catalog/module.js';
+import { crmModule, scoringModule } from './crm/module.js';
+import { customersModule } from './customers/module.js';
+import { eventsModule } from './events/module.js';
+import { importsModule } from './imports/module.js';
+import { metricsModule } from './metrics/module.js';
+import { type DispatchedModule, HookDispatcher } from './module/hooks.js';
+import type { KokyakuModule } from './module/module.js';
+import { ordersModule } from './orders/module.js';
+import { privacyModule } from './privacy/module.js';
+import { recommendationsModule } from './recommendations/module.js';
+import { segmentsModule } from './segments/module.js';
+
+/**
+ * Core's modules that hold data, in the order their hooks run: the customer first, what refers to
+ * it after. Plugins come after these (their hooks see orders, figures and scores stored) ...
+ */
+export const DATA_MODULES: readonly KokyakuModule<any>[] = [
+  customersModule,
+  catalogModule,
+  ordersModule,
+  eventsModule,
+  metricsModule,
+  analyticsModule,
+  recommendationsModule,
+  privacyModule,
+  importsModule,
+  crmModule,
+];
+
+/** ... and before these, which react to everything before them: lead scores, segments, journeys. */
+export const REACTING_MODULES: readonly KokyakuModule<any>[] = [scoringModule, segmentsModule, automationModule];
+
+/** Every module of one Kokyaku in dispatch order: core's data modules, the plugins as listed, core's reacting modules. */
+export function composeModules(plugins: readonly KokyakuModule<any>[]): DispatchedModule[] {
+  return [...DATA_MODULES, ...plugins.map((p) => ({ ...p, plugin: true })), ...REACTING_MODULES];
+}
+
+/**
+ * Every tenant table of core, dependents first: what `eraseShop` deletes, in this order. The
+ * tenancy test fails when a table with a tenant_id is missing here.
+ */
+export const TENANT_TABLES: readonly string[] = new HookDispatcher(composeModules([])).tenantTables();

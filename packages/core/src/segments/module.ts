@@ -1,0 +1,50 @@
+import { defineModule } from '../module/module.js';
+import { sqlValue } from '../shared/sql.js';
+import type { SegmentService } from './segment.service.js';
+
+/**
+ * Saved segments, their members and the history of who entered and left. Members follow every
+ * change of the customers' figures, in the change's transaction.
+ */
+export const segmentsModule = defineModule<{ segments: SegmentService }>({
+  name: 'segments',
+  tenantTables: ['segment_changes', 'segment_members', 'segments'],
+  customerTables: [
+    { table: 'segment_members', merge: 'custom', erase: 'custom', export: 'custom' },
+    { table: 'segment_changes', merge: 'custom', erase: 'custom', export: 'custom' },
+  ],
+  hooks: {
+    customersChanged: async (ctx, { customerIds }, kokyaku) => {
+      await kokyaku.segments.reevaluate(ctx, customerIds);
+    },
+    eventsTracked: async (ctx, { customerIds, newCustomerIds }, kokyaku) => {
+      // Events change no order figure: only the segments reading events or scores can move.
+      const created = new Set(newCustomerIds);
+      await kokyaku.segments.reevaluate(ctx, customerIds.filter((id) => !created.has(id)), { onlyReadingActivity: true });
+    },
+    inquiryActivity: async (ctx, { customerIds }, kokyaku) => {
+      await kokyaku.segments.reevaluate(ctx, customerIds, { onlyReadingActivity: true });
+    },
+    exportCustomer: async (ctx, customerId) => {
+      const p = [ctx.tenantId, customerId];
+      return {
+        segments: await sqlValue(
+          ctx.em,
+          `select coalesce(jsonb_agg(jsonb_build_object('segment', s.name, 'enteredAt', m.entered_at) order by s.name), '[]') as v
+           from kokyaku.segment_members m join kokyaku.segments s on s.id = m.segment_id where m.tenant_id = $1 and m.customer_id = $2::bigint`,
+          p,
+        ),
+        segmentHistory: await sqlValue(
+          ctx.em,
+          `select coalesce(jsonb_agg(jsonb_build_object('segment', s.name, 'change', c.change, 'at', c.occurred_at) order by c.id), '[]') as v
+           from kokyaku.segment_changes c join kokyaku.segments s on s.id = c.segment_id where c.tenant_id = $1 and c.customer_id = $2::bigint`,
+          p,
+        ),
+      };
+    },
+    refresh: async (ctx, run, kokyaku) => {
+      const moved = await run.step('segments', () => kokyaku.segments.reevaluate(ctx, null));
+      run.count('segmentChanges', moved ? moved.entered + moved.left : 0);
+    },
+  },
+});
