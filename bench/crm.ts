@@ -24,7 +24,11 @@ export interface CrmBenchRow {
 
 const fmt = (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : `${n.toFixed(1)} ms`);
 
-export async function benchCrm(kokyaku: Kokyaku, options: { customers: number; products: number; rounds: number; events: number }, log: (line: string) => void): Promise<CrmBenchRow[]> {
+export async function benchCrm(
+  kokyaku: Kokyaku,
+  options: { customers: number; products: number; rounds: number; events: number },
+  log: (line: string) => void,
+): Promise<CrmBenchRow[]> {
   const ctx = kokyaku.context({ actor: { id: 'bench', roles: ['ADMIN'] } });
   const rows: CrmBenchRow[] = [];
 
@@ -32,10 +36,16 @@ export async function benchCrm(kokyaku: Kokyaku, options: { customers: number; p
   const busy = `C${Math.min(options.customers, 7)}`;
   const customerId = (await kokyaku.customers.findByExternalId(ctx, busy))!.id;
   for (let b = 0; b < 3; b++) {
-    await kokyaku.events.track(ctx, Array.from({ length: 1000 }, (_, k) => ({
-      eventId: `tl-${b}-${k}`, type: k % 3 ? 'product_viewed' : 'added_to_cart', customerExternalId: busy,
-      productExternalId: `P${1 + ((k * 31) % options.products)}`, occurredAt: new Date(Date.now() - (b * 1000 + k) * 60_000),
-    })));
+    await kokyaku.events.track(
+      ctx,
+      Array.from({ length: 1000 }, (_, k) => ({
+        eventId: `tl-${b}-${k}`,
+        type: k % 3 ? 'product_viewed' : 'added_to_cart',
+        customerExternalId: busy,
+        productExternalId: `P${1 + ((k * 31) % options.products)}`,
+        occurredAt: new Date(Date.now() - (b * 1000 + k) * 60_000),
+      })),
+    );
   }
   for (let n = 0; n < 200; n++) await kokyaku.notes.add(ctx, { customerId, body: `Note ${n}: called about the order.`, pinned: n % 50 === 0 });
   for (let n = 0; n < 100; n++) await kokyaku.tasks.create(ctx, { customerId, title: `Follow up ${n}`, dueAt: new Date(Date.now() + n * 86_400_000) });
@@ -62,12 +72,14 @@ export async function benchCrm(kokyaku: Kokyaku, options: { customers: number; p
   const [root] = await sql<{ id: string }>(em, `insert into kokyaku.companies (tenant_id, name) values ('default', 'Bench group') returning id::text as id`);
   let level = [root!.id];
   for (let depth = 1; depth <= 4; depth++) {
-    level = (await sql<{ id: string }>(
-      em,
-      `insert into kokyaku.companies (tenant_id, name, parent_id)
+    level = (
+      await sql<{ id: string }>(
+        em,
+        `insert into kokyaku.companies (tenant_id, name, parent_id)
        select 'default', 'Bench ' || p || '-' || k, p from unnest(kokyaku.json_bigints($1::jsonb)) as p, generate_series(1, 10) as k returning id::text as id`,
-      [JSON.stringify(level)],
-    )).map((r) => r.id);
+        [JSON.stringify(level)],
+      )
+    ).map((r) => r.id);
   }
   const contacts = Math.min(options.customers, 50_000);
   await sql(
@@ -92,7 +104,12 @@ export async function benchCrm(kokyaku: Kokyaku, options: { customers: number; p
   }
   if (new Set(Object.values(check)).size !== 1) throw new Error(`company rollup: the figures differ: ${JSON.stringify(check)}`);
   const [r, b, a, ap] = [percentile(rollup, 50), percentile(breakdown, 50), percentile(appSide, 50), percentile(appSidePerNode, 50)];
-  rows.push({ name: `company rollup, one figure (11,111 companies, ${contacts.toLocaleString('en')} contacts)`, kokyaku: fmt(r), baseline: `${fmt(a)} (app-side rollup)`, ratio: `${(a / r).toFixed(1)}x` });
+  rows.push({
+    name: `company rollup, one figure (11,111 companies, ${contacts.toLocaleString('en')} contacts)`,
+    kokyaku: fmt(r),
+    baseline: `${fmt(a)} (app-side rollup)`,
+    ratio: `${(a / r).toFixed(1)}x`,
+  });
   rows.push({ name: 'company subtree, every company with its rollup', kokyaku: fmt(b), baseline: `${fmt(ap)} (app-side, every company)`, ratio: `${(ap / b).toFixed(1)}x` });
   log(`  company rollup ${fmt(r)} (app-side ${fmt(a)}), subtree ${fmt(b)} (app-side ${fmt(ap)})`);
 
@@ -106,18 +123,36 @@ export async function benchCrm(kokyaku: Kokyaku, options: { customers: number; p
   await send('warm-');
   const without = await send('plain-');
   const rules = [
-    await kokyaku.scoring.createRule(ctx, { name: 'Viewed 3 times this week', activity: 'EVENT', eventType: 'product_viewed', minCount: 3, withinDays: 7, halfLifeDays: 7, points: 30 }),
+    await kokyaku.scoring.createRule(ctx, {
+      name: 'Viewed 3 times this week',
+      activity: 'EVENT',
+      eventType: 'product_viewed',
+      minCount: 3,
+      withinDays: 7,
+      halfLifeDays: 7,
+      points: 30,
+    }),
     await kokyaku.scoring.createRule(ctx, { name: 'Ordered', activity: 'ORDER', halfLifeDays: 30, points: 20 }),
     await kokyaku.scoring.createRule(ctx, { name: 'Subscribed', condition: 'email_subscription_status = SUBSCRIBED', points: 10 }),
   ];
   const segment = await kokyaku.segments.create(ctx, { name: 'Bench hot leads', query: 'score_band = HOT' });
   const withRules = await send('scored-');
-  rows.push({ name: `${options.events.toLocaleString('en')} events through events.track with 3 scoring rules`, kokyaku: `${(withRules / 1000).toFixed(2)} s`, baseline: `${(without / 1000).toFixed(2)} s (no rules)`, ratio: `${(without / withRules).toFixed(2)}x` });
+  rows.push({
+    name: `${options.events.toLocaleString('en')} events through events.track with 3 scoring rules`,
+    kokyaku: `${(withRules / 1000).toFixed(2)} s`,
+    baseline: `${(without / 1000).toFixed(2)} s (no rules)`,
+    ratio: `${(without / withRules).toFixed(2)}x`,
+  });
   log(`  events with scoring: ${(withRules / 1000).toFixed(2)} s, without ${(without / 1000).toFixed(2)} s`);
 
   const rescore = await time(() => kokyaku.scoring.score(ctx, null));
   const rfm = await time(() => kokyaku.analytics.refreshScores(ctx));
-  rows.push({ name: `full rescore of ${options.customers.toLocaleString('en')} customers (3 rules)`, kokyaku: fmt(rescore), baseline: `${fmt(rfm)} (RFM scoring of everyone)`, ratio: `${(rfm / rescore).toFixed(2)}x` });
+  rows.push({
+    name: `full rescore of ${options.customers.toLocaleString('en')} customers (3 rules)`,
+    kokyaku: fmt(rescore),
+    baseline: `${fmt(rfm)} (RFM scoring of everyone)`,
+    ratio: `${(rfm / rescore).toFixed(2)}x`,
+  });
   log(`  full rescore ${fmt(rescore)}, RFM ${fmt(rfm)}`);
   for (const rule of rules) await kokyaku.scoring.deleteRule(ctx, rule.id);
   await kokyaku.segments.delete(ctx, segment.id);
@@ -145,7 +180,11 @@ async function naiveTimeline(kokyaku: Kokyaku, customerId: string) {
  */
 async function appSideRollup(kokyaku: Kokyaku, rootId: string, options: { everyNode?: boolean } = {}): Promise<Map<string, number>> {
   const ctx = kokyaku.context();
-  const companies = await sql<{ id: string; parent_id: string | null; name: string }>(ctx.em, `select id::text as id, parent_id::text as parent_id, name from kokyaku.companies where tenant_id = $1`, [ctx.tenantId]);
+  const companies = await sql<{ id: string; parent_id: string | null; name: string }>(
+    ctx.em,
+    `select id::text as id, parent_id::text as parent_id, name from kokyaku.companies where tenant_id = $1`,
+    [ctx.tenantId],
+  );
   const spend = await sql<{ company_id: string; customer_id: string; minor: string }>(
     ctx.em,
     `select ct.company_id::text as company_id, ct.customer_id::text as customer_id, coalesce(f.total_spent_minor, 0)::text as minor
@@ -164,7 +203,11 @@ async function appSideRollup(kokyaku: Kokyaku, rootId: string, options: { everyN
     for (const child of children.get(id) ?? []) {
       for (const [customer, minor] of customersOf(child)) seen.set(customer, minor);
     }
-    if (options.everyNode || id === rootId) totals.set(id, [...seen.values()].reduce((sum, minor) => sum + minor, 0));
+    if (options.everyNode || id === rootId)
+      totals.set(
+        id,
+        [...seen.values()].reduce((sum, minor) => sum + minor, 0),
+      );
     return seen;
   };
   customersOf(rootId);

@@ -76,7 +76,8 @@ export async function benchImport(kokyaku: Kokyaku, options: { lines: number; ro
         await p.run(tenant);
         const ms = performance.now() - started;
         const stored = await count(tenant);
-        if (stored.orders !== orders.length || stored.lines !== orders.length * 3) throw new Error(`${p.name}: ${stored.orders} orders and ${stored.lines} lines stored of ${orders.length} and ${orders.length * 3}`);
+        if (stored.orders !== orders.length || stored.lines !== orders.length * 3)
+          throw new Error(`${p.name}: ${stored.orders} orders and ${stored.lines} lines stored of ${orders.length} and ${orders.length * 3}`);
         times.get(p.name)!.push(ms);
         log(`  round ${round + 1}, ${p.name}: ${(ms / 1000).toFixed(2)} s for ${rows.length - 1} lines`);
         if (p.name.startsWith('CSV')) {

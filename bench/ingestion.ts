@@ -24,7 +24,18 @@ export interface IngestionResult {
 }
 
 const BATCH = 1000;
-const TYPES = ['product_viewed', 'product_viewed', 'product_viewed', 'product_viewed', 'product_viewed', 'product_viewed', 'product_viewed', 'added_to_cart', 'added_to_cart', 'searched'];
+const TYPES = [
+  'product_viewed',
+  'product_viewed',
+  'product_viewed',
+  'product_viewed',
+  'product_viewed',
+  'product_viewed',
+  'product_viewed',
+  'added_to_cart',
+  'added_to_cart',
+  'searched',
+];
 
 /** `n` events for the seeded customers and products; every tenth is an earlier one again. */
 export function eventStream(n: number, customers: number, products: number, prefix: string): EventInput[] {
@@ -93,14 +104,20 @@ async function copyEvents(url: string, events: EventInput[], ids: { customers: M
   }
 }
 
-export async function benchIngestion(kokyaku: Kokyaku, options: { events: number; customers: number; products: number; rounds: number }, log: (line: string) => void): Promise<IngestionResult[]> {
+export async function benchIngestion(
+  kokyaku: Kokyaku,
+  options: { events: number; customers: number; products: number; rounds: number },
+  log: (line: string) => void,
+): Promise<IngestionResult[]> {
   const knex = kokyaku.orm.em.getKnex();
   const server = await startStandaloneServer(kokyaku, { port: 0, host: '127.0.0.1', adminToken: BENCH_TOKEN, logger: createLogger({ level: 'warn' }) });
   const idMap = async (table: 'customers' | 'products', externalIds: string[]) =>
     new Map(
-      ((await knex.raw(`select external_id, id::text as id from kokyaku.${table} where tenant_id = 'default' and external_id = any(?)`, [externalIds])) as {
-        rows: { external_id: string; id: string }[];
-      }).rows.map((r) => [r.external_id, r.id]),
+      (
+        (await knex.raw(`select external_id, id::text as id from kokyaku.${table} where tenant_id = 'default' and external_id = any(?)`, [externalIds])) as {
+          rows: { external_id: string; id: string }[];
+        }
+      ).rows.map((r) => [r.external_id, r.id]),
     );
   const paths: { name: string; run: (events: EventInput[]) => Promise<{ ms: number; created: number; unchanged: number }> }[] = [
     {

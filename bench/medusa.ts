@@ -45,7 +45,9 @@ export async function benchMedusa(adminUrl: string, options: { orders: number; b
     await shop.stop();
     if (state.status !== 'done') throw new Error(`backfill ${state.status}: ${state.error}`);
     const backfillSeconds = state.phaseSeconds.orders!;
-    log(`  backfill: ${state.done.customers} customers, ${state.done.products} products, ${state.done.orders} orders in ${state.seconds.toFixed(2)} s (orders ${backfillSeconds.toFixed(2)} s)`);
+    log(
+      `  backfill: ${state.done.customers} customers, ${state.done.products} products, ${state.done.orders} orders in ${state.seconds.toFixed(2)} s (orders ${backfillSeconds.toFixed(2)} s)`,
+    );
 
     // The same orders, as the backfill stored them, recorded straight into an empty Kokyaku.
     const db = new pg.Client({ connectionString: backfillDb });
@@ -53,7 +55,14 @@ export async function benchMedusa(adminUrl: string, options: { orders: number; b
     let orders: OrderInput[];
     let currency: string;
     try {
-      const { rows } = await db.query<{ external_id: string; customer: string; placed_at: Date; currency: string; status: 'PLACED' | 'CANCELLED'; lines: Array<{ p: string; q: number; u: string }> }>(
+      const { rows } = await db.query<{
+        external_id: string;
+        customer: string;
+        placed_at: Date;
+        currency: string;
+        status: 'PLACED' | 'CANCELLED';
+        lines: Array<{ p: string; q: number; u: string }>;
+      }>(
         `select o.external_id, c.external_id as customer, o.placed_at, o.currency, o.status,
                 json_agg(json_build_object('p', p.external_id, 'q', l.quantity, 'u', l.unit_price_minor) order by l.position) as lines
          from kokyaku.orders o join kokyaku.customers c on c.id = o.customer_id

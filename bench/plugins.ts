@@ -99,7 +99,9 @@ export async function benchPlugins(kokyaku: Kokyaku, options: { orders: number; 
       ratio: `${(without / withHook).toFixed(2)}x`,
     });
     const batches = 3 * Math.ceil(options.orders / 100);
-    log(`  orders with the loyalty hook ${secs(hook)}, with the whole plugin ${secs(withHook)}, without ${secs(without)}; the hook itself ${ms(hookMs / batches)} per batch of 100`);
+    log(
+      `  orders with the loyalty hook ${secs(hook)}, with the whole plugin ${secs(withHook)}, without ${secs(without)}; the hook itself ${ms(hookMs / batches)} per batch of 100`,
+    );
 
     const count = (query: string) => withPlugin.segments.count(ctx, query);
     const plugin = 'points_balance >= 100';

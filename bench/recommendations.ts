@@ -36,11 +36,19 @@ export async function benchRecommendations(
   raw.rebuildMs = rebuild;
   raw.linesPassMs = pass;
   log(`  full rebuild: ${(rebuild / 1000).toFixed(1)} s (one grouped pass over the order lines: ${(pass / 1000).toFixed(1)} s)`);
-  rows.push({ name: 'full rebuild (goal ≤ 120 s)', value: `${(rebuild / 1000).toFixed(1)} s`, baseline: `${(pass / 1000).toFixed(1)} s (one grouped pass over the lines)`, ratio: `${(rebuild / pass).toFixed(1)}x the pass` });
+  rows.push({
+    name: 'full rebuild (goal ≤ 120 s)',
+    value: `${(rebuild / 1000).toFixed(1)} s`,
+    baseline: `${(pass / 1000).toFixed(1)} s (one grouped pass over the lines)`,
+    ratio: `${(rebuild / pass).toFixed(1)}x the pass`,
+  });
 
   // Lookups.
   const products = await knex.raw(`select id::text as id, external_id from kokyaku.products order by md5(id::text) limit ?`, [options.lookups]);
-  const customers = await knex.raw(`select c.external_id from kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id where f.orders_count > 0 order by md5(c.id::text) limit ?`, [options.lookups]);
+  const customers = await knex.raw(
+    `select c.external_id from kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id where f.orders_count > 0 order by md5(c.id::text) limit ?`,
+    [options.lookups],
+  );
   const LOOKUP = `select neighbour_id, score, support from kokyaku.product_neighbours where kind = 'BOUGHT_TOGETHER' and product_id = ? order by rank limit 30`;
   const ON_THE_FLY = `
     select b.product_id, count(distinct a.order_id) as together
@@ -78,10 +86,30 @@ export async function benchRecommendations(
     onTheFlyP99Ms: p99(onTheFly),
   });
   const fly = `${ms(p50(onTheFly))} / ${ms(p99(onTheFly))} (on the fly from order lines, ${onTheFly.length} products)`;
-  rows.push({ name: 'neighbour lookup in the database, p50 / p99 (goal p99 ≤ 1 ms)', value: `${ms(p50(server))} / ${ms(p99(server))}`, baseline: fly, ratio: `${(p50(onTheFly) / p50(server)).toFixed(0)}x` });
-  rows.push({ name: 'neighbour lookup round trip from Node, p50 / p99', value: `${ms(p50(roundTrip))} / ${ms(p99(roundTrip))}`, baseline: fly, ratio: `${(p50(onTheFly) / p50(roundTrip)).toFixed(0)}x` });
-  rows.push({ name: 'recommend BOUGHT_TOGETHER (whole call), p50 / p99', value: `${ms(p50(together))} / ${ms(p99(together))}`, baseline: fly, ratio: `${(p50(onTheFly) / p50(together)).toFixed(0)}x` });
-  rows.push({ name: 'recommend FOR_CUSTOMER (whole call), p50 / p99', value: `${ms(p50(forCustomer))} / ${ms(p99(forCustomer))}`, baseline: fly, ratio: `${(p50(onTheFly) / p50(forCustomer)).toFixed(0)}x` });
+  rows.push({
+    name: 'neighbour lookup in the database, p50 / p99 (goal p99 ≤ 1 ms)',
+    value: `${ms(p50(server))} / ${ms(p99(server))}`,
+    baseline: fly,
+    ratio: `${(p50(onTheFly) / p50(server)).toFixed(0)}x`,
+  });
+  rows.push({
+    name: 'neighbour lookup round trip from Node, p50 / p99',
+    value: `${ms(p50(roundTrip))} / ${ms(p99(roundTrip))}`,
+    baseline: fly,
+    ratio: `${(p50(onTheFly) / p50(roundTrip)).toFixed(0)}x`,
+  });
+  rows.push({
+    name: 'recommend BOUGHT_TOGETHER (whole call), p50 / p99',
+    value: `${ms(p50(together))} / ${ms(p99(together))}`,
+    baseline: fly,
+    ratio: `${(p50(onTheFly) / p50(together)).toFixed(0)}x`,
+  });
+  rows.push({
+    name: 'recommend FOR_CUSTOMER (whole call), p50 / p99',
+    value: `${ms(p50(forCustomer))} / ${ms(p99(forCustomer))}`,
+    baseline: fly,
+    ratio: `${(p50(onTheFly) / p50(forCustomer)).toFixed(0)}x`,
+  });
   for (const row of rows.slice(1)) log(`  ${row.name}: ${row.value} vs ${row.baseline}`);
 
   // Incremental upkeep.
@@ -103,7 +131,11 @@ export async function benchRecommendations(
         externalId: `bench-${round}-${i}`,
         customerExternalId: `C${1 + ((g * 40503) % options.customers)}`,
         placedAt: new Date(Date.now() - (g % 86_400) * 1000).toISOString(),
-        lines: Array.from({ length: lineCount }, (_, k) => ({ productExternalId: `P${1 + ((g * 31 + k * 977) % options.products)}`, quantity: 1 + (k % 2), unitPrice: 500 + ((g + k) % 50) * 100 })),
+        lines: Array.from({ length: lineCount }, (_, k) => ({
+          productExternalId: `P${1 + ((g * 31 + k * 977) % options.products)}`,
+          quantity: 1 + (k % 2),
+          unitPrice: 500 + ((g + k) % 50) * 100,
+        })),
       };
     });
   let withMs = 0;
@@ -155,7 +187,12 @@ export async function benchRecommendations(
     baseline: rest,
     ratio: `${(totalRate / withoutRate).toFixed(1)}x`,
   });
-  rows.push({ name: 'ingestion with upkeep, orders/s', value: `${Math.round(withRate).toLocaleString('en')}/s`, baseline: `${Math.round(withoutRate).toLocaleString('en')}/s (upkeep off)`, ratio: `${(withRate / withoutRate).toFixed(2)}x` });
+  rows.push({
+    name: 'ingestion with upkeep, orders/s',
+    value: `${Math.round(withRate).toLocaleString('en')}/s`,
+    baseline: `${Math.round(withoutRate).toLocaleString('en')}/s (upkeep off)`,
+    ratio: `${(withRate / withoutRate).toFixed(2)}x`,
+  });
   for (const row of rows.slice(-3)) log(`  ${row.name}: ${row.value} vs ${row.baseline}`);
   return { rows, raw };
 }

@@ -27,7 +27,22 @@ import { ms } from './stats.js';
  * server of DATABASE_URL) and runs the benchmarks, each against a baseline measured in the same
  * run. Writes bench/results.json and bench/results.md.
  */
-const BENCHMARKS = ['analytics', 'segments', 'search', 'customer360', 'statements', 'recommendations', 'ingestion', 'import', 'crm', 'automation', 'plugins', 'console', 'vendure', 'medusa'] as const;
+const BENCHMARKS = [
+  'analytics',
+  'segments',
+  'search',
+  'customer360',
+  'statements',
+  'recommendations',
+  'ingestion',
+  'import',
+  'crm',
+  'automation',
+  'plugins',
+  'console',
+  'vendure',
+  'medusa',
+] as const;
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
@@ -97,17 +112,23 @@ try {
   const baselineRounds = Number(values['baseline-rounds']);
   const big = scale >= 0.5;
   const analytics = await section('analytics', 'Analytics', () => benchAnalytics(kokyaku, log), []);
-  const segments = await section('segments', 'Segment count: Kokyaku vs the same filter aggregated on the fly from order lines', () => benchSegments(kokyaku, { rounds, baselineRounds }, log), []);
-  const search = await section('search', 'Customer search: Kokyaku vs a plain ILIKE scan', () => benchSearch(kokyaku, { customers, rounds: Math.max(20, rounds * 3), baselineRounds }, log), []);
+  const segments = await section(
+    'segments',
+    'Segment count: Kokyaku vs the same filter aggregated on the fly from order lines',
+    () => benchSegments(kokyaku, { rounds, baselineRounds }, log),
+    [],
+  );
+  const search = await section(
+    'search',
+    'Customer search: Kokyaku vs a plain ILIKE scan',
+    () => benchSearch(kokyaku, { customers, rounds: Math.max(20, rounds * 3), baselineRounds }, log),
+    [],
+  );
   const customer360: Customer360Result[] = await section(
     'customer360',
     'customer360 over HTTP: Kokyaku vs a hand-written Apollo + pg + DataLoader server and a bare node:http + pg server',
     () =>
-      benchCustomer360(
-        kokyaku,
-        { seconds: Number(values['http-seconds'] ?? (big ? 10 : 1)), rounds: big ? 3 : 2, warmupSeconds: big ? 5 : 1, connections: 10, poolSize: 10 },
-        log,
-      ),
+      benchCustomer360(kokyaku, { seconds: Number(values['http-seconds'] ?? (big ? 10 : 1)), rounds: big ? 3 : 2, warmupSeconds: big ? 5 : 1, connections: 10, poolSize: 10 }, log),
     [],
   );
   const statements: StatementsResult[] = await section('statements', 'SQL statements per operation, page size small vs large', () => benchStatements(kokyaku, log), []);
@@ -117,7 +138,13 @@ try {
     () =>
       benchRecommendations(
         kokyaku,
-        { customers, products: seeded.products, lookups: 500, baselineLookups: Math.max(5, baselineRounds * 5), incrementalOrders: Math.max(1000, Math.round(40_000 * Math.min(1, scale))) },
+        {
+          customers,
+          products: seeded.products,
+          lookups: 500,
+          baselineLookups: Math.max(5, baselineRounds * 5),
+          incrementalOrders: Math.max(1000, Math.round(40_000 * Math.min(1, scale))),
+        },
         log,
       ),
     { rows: [], raw: {} },
@@ -150,7 +177,8 @@ try {
   const automation: AutomationBenchRow[] = await section(
     'automation',
     'Journeys: sends through journeys vs bare SMTP sends, the worker vs one by one, triggers on ingestion',
-    () => benchAutomation(kokyaku, smtp!, { runs: Math.max(200, Math.round(2000 * Math.min(1, scale * 10))), orders: Math.max(1000, Math.round(5000 * Math.min(1, scale * 10))) }, log),
+    () =>
+      benchAutomation(kokyaku, smtp!, { runs: Math.max(200, Math.round(2000 * Math.min(1, scale * 10))), orders: Math.max(1000, Math.round(5000 * Math.min(1, scale * 10))) }, log),
     [],
   );
 
@@ -220,7 +248,10 @@ try {
         `| ${r.server} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${(r.requestsPerSecond / apollo360!.requestsPerSecond).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB | ${r.idleRssMb.toFixed(0)} MB |`,
     ),
     ...(kokyaku360 && apollo360
-      ? ['', `Goal: Kokyaku >= 0.8x the hand-written Apollo server: ${(kokyaku360.requestsPerSecond / apollo360.requestsPerSecond).toFixed(2)}x, ${goal(kokyaku360.requestsPerSecond >= 0.8 * apollo360.requestsPerSecond)}.`]
+      ? [
+          '',
+          `Goal: Kokyaku >= 0.8x the hand-written Apollo server: ${(kokyaku360.requestsPerSecond / apollo360.requestsPerSecond).toFixed(2)}x, ${goal(kokyaku360.requestsPerSecond >= 0.8 * apollo360.requestsPerSecond)}.`,
+        ]
       : []),
     '',
     '| SQL statements per operation | small page | statements | large page | statements | equal |',

@@ -27,7 +27,10 @@ export async function benchSearch(kokyaku: Kokyaku, options: { customers: number
   const kinds: { name: string; fragment: (round: number) => string; scan: string; scanValue: (fragment: string) => string }[] = [
     {
       name: 'phone, last four digits',
-      fragment: (r) => String((pick(r, 1) * 7919) % 100000000).padStart(8, '0').slice(-4),
+      fragment: (r) =>
+        String((pick(r, 1) * 7919) % 100000000)
+          .padStart(8, '0')
+          .slice(-4),
       scan: `select count(*)::int as n from kokyaku.customers where tenant_id = 'default' and phone ilike ?`,
       scanValue: (f) => `%${f}`,
     },
@@ -80,7 +83,9 @@ export async function benchSearch(kokyaku: Kokyaku, options: { customers: number
       speedup: percentile(scan, 50) / percentile(ours, 50),
     };
     results.push(result);
-    log(`  ${kind.name} (e.g. ${result.example}, up to ${matches} matches): p50 ${result.kokyakuP50Ms.toFixed(2)} ms, p95 ${result.kokyakuP95Ms.toFixed(2)} ms; ILIKE scan p50 ${result.scanP50Ms.toFixed(1)} ms (${result.speedup.toFixed(0)}x)`);
+    log(
+      `  ${kind.name} (e.g. ${result.example}, up to ${matches} matches): p50 ${result.kokyakuP50Ms.toFixed(2)} ms, p95 ${result.kokyakuP95Ms.toFixed(2)} ms; ILIKE scan p50 ${result.scanP50Ms.toFixed(1)} ms (${result.speedup.toFixed(0)}x)`,
+    );
   }
   return results;
 }

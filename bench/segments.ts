@@ -78,7 +78,9 @@ export async function benchSegments(kokyaku: Kokyaku, options: { rounds: number;
       onTheFlyP50Ms: percentile(theirs, 50),
       speedup: percentile(theirs, 50) / percentile(ours, 50),
     };
-    log(`  ${q.name}: ${count} customers, Kokyaku p50 ${ms(result.kokyakuP50Ms)} (p95 ${ms(result.kokyakuP95Ms)}), on the fly p50 ${ms(result.onTheFlyP50Ms)}: ${result.speedup.toFixed(0)}x`);
+    log(
+      `  ${q.name}: ${count} customers, Kokyaku p50 ${ms(result.kokyakuP50Ms)} (p95 ${ms(result.kokyakuP95Ms)}), on the fly p50 ${ms(result.onTheFlyP50Ms)}: ${result.speedup.toFixed(0)}x`,
+    );
     results.push(result);
   }
   return results;

@@ -20,7 +20,14 @@ export interface StatementsResult {
 const CUSTOMER_FIELDS = `id email firstName metrics { totalSpent rfm { group } } segments { name }
   orders(first: 3) { totalCount nodes { externalId total lines { quantity product { externalId name } } } }`;
 
-const OPERATIONS: { name: string; query: string; small: number; large: number; rows: (data: Record<string, any>) => number; variables?: (ids: { segmentId: string }) => Record<string, unknown> }[] = [
+const OPERATIONS: {
+  name: string;
+  query: string;
+  small: number;
+  large: number;
+  rows: (data: Record<string, any>) => number;
+  variables?: (ids: { segmentId: string }) => Record<string, unknown>;
+}[] = [
   {
     name: 'customers',
     query: `query($first: Int) { customers(first: $first) { totalCount nodes { ${CUSTOMER_FIELDS} } } }`,
@@ -96,7 +103,9 @@ export async function benchStatements(seeded: Kokyaku, log: (line: string) => vo
       const smallStatements = await run(op, op.small);
       const largeStatements = await run(op, op.large);
       results.push({ operation: op.name, small: op.small, large: op.large, smallStatements, largeStatements, equal: smallStatements === largeStatements });
-      log(`  ${op.name}: ${smallStatements} statements at first: ${op.small}, ${largeStatements} at first: ${op.large}${smallStatements === largeStatements ? '' : ' (NOT EQUAL)'}`);
+      log(
+        `  ${op.name}: ${smallStatements} statements at first: ${op.small}, ${largeStatements} at first: ${op.large}${smallStatements === largeStatements ? '' : ' (NOT EQUAL)'}`,
+      );
     }
     return results;
   } finally {

@@ -48,7 +48,9 @@ export async function benchVendure(adminUrl: string, options: { orders: number; 
     const done = await backfill.wait();
     if (done.status !== 'done') throw new Error(`backfill ${done.status}: ${done.error}`);
     const backfillSeconds = done.phaseSeconds.orders;
-    log(`  backfill: ${done.done.customers} customers, ${done.done.products} products, ${done.done.orders} orders in ${done.seconds.toFixed(2)} s (orders ${backfillSeconds.toFixed(2)} s)`);
+    log(
+      `  backfill: ${done.done.customers} customers, ${done.done.products} products, ${done.done.orders} orders in ${done.seconds.toFixed(2)} s (orders ${backfillSeconds.toFixed(2)} s)`,
+    );
 
     // The same inputs, read from Vendure by the plugin (untimed), recorded straight into core.
     const service = app.get(KokyakuService);
@@ -58,7 +60,7 @@ export async function benchVendure(adminUrl: string, options: { orders: number; 
     const customers = await service.loadCustomers(em, await ids(Customer, { deletedAt: IsNull() }));
     const products = await service.loadProducts(em, await ids(ProductVariant, {}));
     const orderIds = await ids(Order, { orderPlacedAt: Not(IsNull()), customer: { deletedAt: IsNull() } });
-    const orders: Awaited<ReturnType<KokyakuService["loadOrders"]>> = [];
+    const orders: Awaited<ReturnType<KokyakuService['loadOrders']>> = [];
     for (let i = 0; i < orderIds.length; i += options.batchSize) orders.push(...(await service.loadOrders(em, orderIds.slice(i, i + options.batchSize))));
     const currency = service.running!.config.shop.currency;
     await app.close();

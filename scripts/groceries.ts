@@ -29,5 +29,11 @@ export function loadGroceries(file = path.resolve(import.meta.dirname, '../../sh
     placedAt: `${b.day}T12:00:00Z`,
     lines: b.lines.map((l) => ({ productExternalId: l.item, quantity: 1, unitPrice: l.cost })),
   }));
-  return { orders, lastDay: [...baskets.values()].map((b) => b.day).sort().at(-1)! };
+  return {
+    orders,
+    lastDay: [...baskets.values()]
+      .map((b) => b.day)
+      .sort()
+      .at(-1)!,
+  };
 }

@@ -26,7 +26,10 @@ async function measure(writers: number, round: number): Promise<number> {
     Array.from({ length: writers }, async () => {
       for (let b = next++; b < BATCHES; b = next++) {
         try {
-          const result = await kokyaku.orders.record(kokyaku.context(), Array.from({ length: BATCH }, (_, i) => order(round, b * 60 + i)));
+          const result = await kokyaku.orders.record(
+            kokyaku.context(),
+            Array.from({ length: BATCH }, (_, i) => order(round, b * 60 + i)),
+          );
           if (result.failed) failed++;
         } catch {
           failed++;

@@ -13,12 +13,10 @@ try {
   const ctx = kokyaku.context();
   for (let i = 0; i < orders.length; i += 5000) await kokyaku.orders.record(ctx, orders.slice(i, i + 5000));
   const settings = kokyaku.config.recommendations;
-  const grid = (process.env.TUNE_GRID ?? 'popularityWeight=0.1,0.3,0.5,0.7;rebuyWeight=0,0.5,1,2;recencyHalfLifeDays=30')
-    .split(';')
-    .map((part) => {
-      const [key, values] = part.split('=');
-      return { key: key as keyof typeof settings, values: values!.split(',').map((v) => (v === 'true' ? true : v === 'false' ? false : Number(v))) };
-    });
+  const grid = (process.env.TUNE_GRID ?? 'popularityWeight=0.1,0.3,0.5,0.7;rebuyWeight=0,0.5,1,2;recencyHalfLifeDays=30').split(';').map((part) => {
+    const [key, values] = part.split('=');
+    return { key: key as keyof typeof settings, values: values!.split(',').map((v) => (v === 'true' ? true : v === 'false' ? false : Number(v))) };
+  });
   const combos = grid.reduce<Record<string, unknown>[]>((acc, { key, values }) => acc.flatMap((c) => values.map((v) => ({ ...c, [key]: v }))), [{}]);
   process.stdout.write(`| ${grid.map((g) => g.key).join(' | ')} | hit rate | recall | NDCG |\n`);
   for (const combo of combos) {

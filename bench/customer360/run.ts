@@ -127,9 +127,9 @@ export async function benchCustomer360(
 ): Promise<Customer360Result[]> {
   const knex = kokyaku.orm.em.getKnex();
   // Customers who ordered, spread over the whole table.
-  const { rows } = (await knex.raw(
-    `select customer_id::text as id from kokyaku.customer_facts where orders_count > 0 order by hashtext(customer_id::text) limit 2000`,
-  )) as { rows: { id: string }[] };
+  const { rows } = (await knex.raw(`select customer_id::text as id from kokyaku.customer_facts where orders_count > 0 order by hashtext(customer_id::text) limit 2000`)) as {
+    rows: { id: string }[];
+  };
   const ids = rows.map((r) => r.id);
   const running: Running[] = [];
   try {

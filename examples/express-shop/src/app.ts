@@ -33,11 +33,9 @@ class HttpError extends Error {
   }
 }
 
-const asyncRoute =
-  (fn: (req: Request, res: Response) => Promise<void>) =>
-  (req: Request, res: Response, next: NextFunction) => {
-    fn(req, res).catch(next);
-  };
+const asyncRoute = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+  fn(req, res).catch(next);
+};
 
 function requireString(body: Record<string, unknown>, key: string): string {
   const value = body[key];
@@ -84,7 +82,10 @@ export async function createShopApp({ kokyaku, pool, staffToken, viewerToken, lo
         'select sku, name, category, price from shop.products order by category, sku',
       );
       const items = rows
-        .map((p) => `<li><code>${escapeHtml(p.sku)}</code> <a href="/products/${encodeURIComponent(p.sku)}">${escapeHtml(p.name)}</a> <small>(${escapeHtml(p.category)})</small> ¥${p.price.toLocaleString('en')}</li>`)
+        .map(
+          (p) =>
+            `<li><code>${escapeHtml(p.sku)}</code> <a href="/products/${encodeURIComponent(p.sku)}">${escapeHtml(p.name)}</a> <small>(${escapeHtml(p.category)})</small> ¥${p.price.toLocaleString('en')}</li>`,
+        )
         .join('\n');
       res.type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Kokyaku example shop</title>
@@ -120,7 +121,9 @@ export async function createShopApp({ kokyaku, pool, staffToken, viewerToken, lo
     '/products/:sku',
     asyncRoute(async (req, res) => {
       const sku = String(req.params.sku);
-      const { rows } = await pool.query<{ sku: string; name: string; category: string; price: number }>('select sku, name, category, price from shop.products where sku = $1', [sku]);
+      const { rows } = await pool.query<{ sku: string; name: string; category: string; price: number }>('select sku, name, category, price from shop.products where sku = $1', [
+        sku,
+      ]);
       const product = rows[0];
       if (!product) throw new HttpError(404, `No product ${sku}.`);
       const customerId = typeof req.query.customerId === 'string' ? req.query.customerId : null;
@@ -210,7 +213,13 @@ ${list('for-you', forYou)}
           enqueue(client, [
             {
               kind: 'event',
-              payload: { eventId: `evt_${randomUUID()}`, type: 'product_viewed', customerExternalId: customerId, productExternalId: String(req.params.sku), occurredAt: new Date().toISOString() },
+              payload: {
+                eventId: `evt_${randomUUID()}`,
+                type: 'product_viewed',
+                customerExternalId: customerId,
+                productExternalId: String(req.params.sku),
+                occurredAt: new Date().toISOString(),
+              },
             },
           ]),
         );
@@ -248,10 +257,7 @@ ${list('for-you', forYou)}
     '/carts',
     asyncRoute(async (req, res) => {
       const customerId = requireString((req.body ?? {}) as Record<string, unknown>, 'customerId');
-      const { rows } = await pool.query<{ id: string }>(
-        `insert into shop.carts (customer_id) select id from shop.customers where id = $1 returning id::text`,
-        [customerId],
-      );
+      const { rows } = await pool.query<{ id: string }>(`insert into shop.carts (customer_id) select id from shop.customers where id = $1 returning id::text`, [customerId]);
       if (!rows[0]) throw new HttpError(404, `No customer ${customerId}.`);
       res.status(201).json({ id: rows[0].id });
     }),
@@ -277,7 +283,14 @@ ${list('for-you', forYou)}
         await enqueue(client, [
           {
             kind: 'event',
-            payload: { eventId: `evt_${randomUUID()}`, type: 'added_to_cart', customerExternalId: cart.rows[0].customer_id, productExternalId: sku, occurredAt: new Date().toISOString(), properties: { quantity } },
+            payload: {
+              eventId: `evt_${randomUUID()}`,
+              type: 'added_to_cart',
+              customerExternalId: cart.rows[0].customer_id,
+              productExternalId: sku,
+              occurredAt: new Date().toISOString(),
+              properties: { quantity },
+            },
           },
         ]);
       });
@@ -290,10 +303,9 @@ ${list('for-you', forYou)}
     '/carts/:id/checkout',
     asyncRoute(async (req, res) => {
       const order = await transaction(pool, async (client) => {
-        const cart = await client.query<{ customer_id: string }>(
-          `update shop.carts set checked_out_at = now() where id = $1 and checked_out_at is null returning customer_id`,
-          [req.params.id],
-        );
+        const cart = await client.query<{ customer_id: string }>(`update shop.carts set checked_out_at = now() where id = $1 and checked_out_at is null returning customer_id`, [
+          req.params.id,
+        ]);
         if (!cart.rows[0]) throw new HttpError(404, `No open cart ${String(req.params.id)}.`);
         const items = await client.query<{ sku: string; quantity: number; price: number }>(
           `select i.sku, i.quantity, p.price from shop.cart_items i join shop.products p on p.sku = i.sku where i.cart_id = $1 order by i.sku for update of p`,
@@ -345,10 +357,7 @@ ${list('for-you', forYou)}
           `select sku, quantity, unit_price from shop.order_items where order_id = $1 order by line`,
           [req.params.id],
         );
-        await client.query(
-          `update shop.products p set stock = p.stock + i.quantity from shop.order_items i where i.order_id = $1 and p.sku = i.sku`,
-          [req.params.id],
-        );
+        await client.query(`update shop.products p set stock = p.stock + i.quantity from shop.order_items i where i.order_id = $1 and p.sku = i.sku`, [req.params.id]);
         await enqueue(client, [
           {
             kind: 'order',
@@ -375,7 +384,10 @@ ${list('for-you', forYou)}
     const files = await buildStorefront();
     app.get(/^\/storefront(\/.*)?$/, (req, res) => {
       const file = files.get(req.path.replace(/^\/storefront\/?/, '')) ?? files.get('index.html')!;
-      res.type(file.type).set('Cache-Control', file.type === 'html' ? 'no-cache' : 'public, max-age=31536000, immutable').send(file.body);
+      res
+        .type(file.type)
+        .set('Cache-Control', file.type === 'html' ? 'no-cache' : 'public, max-age=31536000, immutable')
+        .send(file.body);
     });
   }
 
@@ -409,12 +421,7 @@ async function buildStorefront(): Promise<Map<string, { type: string; body: Buff
   const root = path.resolve(import.meta.dirname, '..', '..', 'storefront');
   const result = await build({ configFile: path.join(root, 'vite.config.ts'), build: { write: false } });
   const outputs = (Array.isArray(result) ? result : [result]).flatMap((r) => ('output' in r ? r.output : []));
-  return new Map(
-    outputs.map((o) => [
-      o.fileName,
-      { type: path.extname(o.fileName).slice(1) || 'bin', body: Buffer.from(o.type === 'chunk' ? o.code : o.source) },
-    ]),
-  );
+  return new Map(outputs.map((o) => [o.fileName, { type: path.extname(o.fileName).slice(1) || 'bin', body: Buffer.from(o.type === 'chunk' ? o.code : o.source) }]));
 }
 
 const COOKIE = 'kokyaku_shop_session';

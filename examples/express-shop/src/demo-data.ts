@@ -67,11 +67,21 @@ const CATALOG: Record<string, { consumable: boolean; weight: number; companions:
     weight: 34,
     companions: ['equipment', 'sweets'],
     items: [
-      ['Ethiopia Yirgacheffe beans 200g', 1800], ['Kenya AA beans 200g', 1900], ['Colombia Huila beans 200g', 1600],
-      ['Guatemala Antigua beans 200g', 1700], ['Brazil Cerrado beans 200g', 1400], ['House blend beans 200g', 1300],
-      ['Decaf Mexico beans 200g', 1800], ['Espresso roast beans 500g', 3200], ['Drip bag assortment x10', 1500],
-      ['Drip bag Kenya x5', 900], ['Cold brew pack x4', 1200], ['Seasonal single origin 150g', 2100],
-      ['Panama Geisha 100g', 4800], ['Indonesia Mandheling 200g', 1700], ['Costa Rica honey 200g', 1900],
+      ['Ethiopia Yirgacheffe beans 200g', 1800],
+      ['Kenya AA beans 200g', 1900],
+      ['Colombia Huila beans 200g', 1600],
+      ['Guatemala Antigua beans 200g', 1700],
+      ['Brazil Cerrado beans 200g', 1400],
+      ['House blend beans 200g', 1300],
+      ['Decaf Mexico beans 200g', 1800],
+      ['Espresso roast beans 500g', 3200],
+      ['Drip bag assortment x10', 1500],
+      ['Drip bag Kenya x5', 900],
+      ['Cold brew pack x4', 1200],
+      ['Seasonal single origin 150g', 2100],
+      ['Panama Geisha 100g', 4800],
+      ['Indonesia Mandheling 200g', 1700],
+      ['Costa Rica honey 200g', 1900],
     ],
   },
   tea: {
@@ -79,9 +89,17 @@ const CATALOG: Record<string, { consumable: boolean; weight: number; companions:
     weight: 18,
     companions: ['sweets', 'tableware'],
     items: [
-      ['Sencha Shizuoka 100g', 1200], ['Gyokuro Yame 50g', 2600], ['Hojicha 100g', 900], ['Genmaicha 200g', 800],
-      ['Matcha ceremonial 30g', 2400], ['Matcha culinary 100g', 1800], ['Darjeeling first flush 50g', 2200],
-      ['Assam CTC 200g', 1100], ['Earl Grey 100g', 1300], ['Rooibos 100g', 1000], ['Tea bag sampler x20', 1600],
+      ['Sencha Shizuoka 100g', 1200],
+      ['Gyokuro Yame 50g', 2600],
+      ['Hojicha 100g', 900],
+      ['Genmaicha 200g', 800],
+      ['Matcha ceremonial 30g', 2400],
+      ['Matcha culinary 100g', 1800],
+      ['Darjeeling first flush 50g', 2200],
+      ['Assam CTC 200g', 1100],
+      ['Earl Grey 100g', 1300],
+      ['Rooibos 100g', 1000],
+      ['Tea bag sampler x20', 1600],
     ],
   },
   equipment: {
@@ -89,9 +107,18 @@ const CATALOG: Record<string, { consumable: boolean; weight: number; companions:
     weight: 14,
     companions: ['coffee'],
     items: [
-      ['Paper filters 100 pcs', 400], ['Pour-over dripper', 2800], ['Gooseneck kettle', 7800], ['Hand grinder', 9800],
-      ['Electric grinder', 19800], ['Coffee scale', 4800], ['French press 600ml', 4200], ['Glass server 600ml', 2600],
-      ['Milk frother', 3600], ['Cold brew bottle', 2900], ['Tea strainer', 1200], ['Kyusu teapot', 5400],
+      ['Paper filters 100 pcs', 400],
+      ['Pour-over dripper', 2800],
+      ['Gooseneck kettle', 7800],
+      ['Hand grinder', 9800],
+      ['Electric grinder', 19800],
+      ['Coffee scale', 4800],
+      ['French press 600ml', 4200],
+      ['Glass server 600ml', 2600],
+      ['Milk frother', 3600],
+      ['Cold brew bottle', 2900],
+      ['Tea strainer', 1200],
+      ['Kyusu teapot', 5400],
     ],
   },
   sweets: {
@@ -99,9 +126,16 @@ const CATALOG: Record<string, { consumable: boolean; weight: number; companions:
     weight: 16,
     companions: ['coffee', 'tea'],
     items: [
-      ['Butter cookies tin', 1600], ['Dark chocolate 70%', 800], ['Financier x6', 1800], ['Dorayaki x4', 1200],
-      ['Kasutera castella', 2200], ['Almond biscotti', 900], ['Matcha shortbread', 1100], ['Dried fruit mix', 1000],
-      ['Yokan bar', 1400], ['Caramel nuts', 1200],
+      ['Butter cookies tin', 1600],
+      ['Dark chocolate 70%', 800],
+      ['Financier x6', 1800],
+      ['Dorayaki x4', 1200],
+      ['Kasutera castella', 2200],
+      ['Almond biscotti', 900],
+      ['Matcha shortbread', 1100],
+      ['Dried fruit mix', 1000],
+      ['Yokan bar', 1400],
+      ['Caramel nuts', 1200],
     ],
   },
   tableware: {
@@ -109,8 +143,14 @@ const CATALOG: Record<string, { consumable: boolean; weight: number; companions:
     weight: 10,
     companions: ['tea', 'coffee'],
     items: [
-      ['Hasami porcelain mug', 2400], ['Double-wall glass 250ml', 1900], ['Yunomi teacup', 1800], ['Espresso cup set', 3200],
-      ['Wooden coaster set', 1500], ['Latte bowl', 2200], ['Ceramic milk pitcher', 2600], ['Travel tumbler', 3400],
+      ['Hasami porcelain mug', 2400],
+      ['Double-wall glass 250ml', 1900],
+      ['Yunomi teacup', 1800],
+      ['Espresso cup set', 3200],
+      ['Wooden coaster set', 1500],
+      ['Latte bowl', 2200],
+      ['Ceramic milk pitcher', 2600],
+      ['Travel tumbler', 3400],
     ],
   },
   gift: {
@@ -118,8 +158,12 @@ const CATALOG: Record<string, { consumable: boolean; weight: number; companions:
     weight: 8,
     companions: ['sweets'],
     items: [
-      ['Coffee gift box', 5400], ['Tea gift box', 4800], ['Sweets and coffee set', 6200], ['Gift card 3000', 3000],
-      ['Gift card 5000', 5000], ['Wrapping service', 300],
+      ['Coffee gift box', 5400],
+      ['Tea gift box', 4800],
+      ['Sweets and coffee set', 6200],
+      ['Gift card 3000', 3000],
+      ['Gift card 5000', 5000],
+      ['Wrapping service', 300],
     ],
   },
 };
@@ -175,7 +219,12 @@ export function generateDemoShop(options: DemoOptions = {}): DemoShop {
   for (let i = 1; i <= customerCount; i++) {
     const id = `cus_${String(i).padStart(6, '0')}`;
     const signup = start + random() * (now.getTime() - start - 2 * DAY);
-    const kind = weighted([['once', 50], ['occasional', 28], ['regular', 16], ['vip', 6]] as const);
+    const kind = weighted([
+      ['once', 50],
+      ['occasional', 28],
+      ['regular', 16],
+      ['vip', 6],
+    ] as const);
     const orderCount = { once: 1, occasional: 2 + Math.floor(random() * 3), regular: 5 + Math.floor(random() * 6), vip: 10 + Math.floor(random() * 15) }[kind];
     // Some repeat customers drift away part-way through; the rest are still active.
     const churned = kind !== 'once' && random() < 0.35;

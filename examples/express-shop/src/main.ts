@@ -73,9 +73,7 @@ ${local ? '' : `  Listening on ${host}: anyone who reaches this address can use 
 `);
 });
 server.on('error', async (error: NodeJS.ErrnoException) => {
-  process.stderr.write(
-    error.code === 'EADDRINUSE' ? `Port ${port} is in use: stop the other program or run PORT=3001 pnpm start\n` : `${error.message}\n`,
-  );
+  process.stderr.write(error.code === 'EADDRINUSE' ? `Port ${port} is in use: stop the other program or run PORT=3001 pnpm start\n` : `${error.message}\n`);
   await kokyaku.close();
   process.exit(1);
 });

@@ -2,10 +2,7 @@ import type { CustomerInput, EventInput, Kokyaku, OrderInput } from '@kokyaku/co
 import type pg from 'pg';
 import { transaction } from './shop-db.js';
 
-export type OutboxMessage =
-  | { kind: 'customer'; payload: CustomerInput }
-  | { kind: 'order'; payload: OrderInput }
-  | { kind: 'event'; payload: EventInput };
+export type OutboxMessage = { kind: 'customer'; payload: CustomerInput } | { kind: 'order'; payload: OrderInput } | { kind: 'event'; payload: EventInput };
 
 /** Adds messages for the CRM inside the shop's own transaction. */
 export async function enqueue(client: pg.PoolClient, messages: OutboxMessage[]): Promise<void> {
@@ -34,11 +31,7 @@ export async function flushOutbox(pool: pg.Pool, kokyaku: Kokyaku, log: (line: s
       const ctx = kokyaku.context();
       const of = (kind: OutboxMessage['kind']) => rows.filter((r) => r.kind === kind).map((r) => r.payload);
       // Customers first, so orders and events find them complete.
-      const results = [
-        await kokyaku.customers.upsert(ctx, of('customer')),
-        await kokyaku.orders.record(ctx, of('order')),
-        await kokyaku.events.track(ctx, of('event')),
-      ];
+      const results = [await kokyaku.customers.upsert(ctx, of('customer')), await kokyaku.orders.record(ctx, of('order')), await kokyaku.events.track(ctx, of('event'))];
       for (const error of results.flatMap((r) => r.errors)) log(`CRM rejected ${error.externalId ?? `item ${error.index}`}: ${error.field} ${error.message}`);
       await client.query(`delete from shop.crm_outbox where id = any($1::bigint[])`, [rows.map((r) => r.id)]);
       return rows.length;

@@ -69,7 +69,10 @@ async function seedCrmRecords(kokyaku: Kokyaku, demo: DemoShop, now: Date): Prom
   ];
   await kokyaku.companies.addContact(ctx, chain.id, { id: await customerId(0) }, { title: 'Purchasing manager', role: 'decision maker' });
   for (const [i, branch] of branches.entries()) await kokyaku.companies.addContact(ctx, branch.id, { id: await customerId(i + 1) }, { title: 'Store manager', role: 'buyer' });
-  await kokyaku.customers.upsert(ctx, [0, 1, 2].map((i) => ({ externalId: demo.customers[i]!.id, customFields: { roast: ['light', 'medium', 'dark'][i] } })));
+  await kokyaku.customers.upsert(
+    ctx,
+    [0, 1, 2].map((i) => ({ externalId: demo.customers[i]!.id, customFields: { roast: ['light', 'medium', 'dark'][i] } })),
+  );
 
   const pipeline = await kokyaku.deals.createPipeline(ctx, {
     name: 'Wholesale',
@@ -82,10 +85,37 @@ async function seedCrmRecords(kokyaku: Kokyaku, demo: DemoShop, now: Date): Prom
     ],
   });
   const stage = (name: string) => pipeline.stages.find((s) => s.name === name)!.id;
-  const month = (n: number) => days(30 * n).toISOString().slice(0, 10);
-  const beans = await kokyaku.deals.create(ctx, { pipelineId: pipeline.id, stageId: stage('Proposal'), title: 'House blend for all branches', amount: 1_200_000, expectedCloseDate: month(1), ownerId: 'staff-demo', companyId: chain.id, customerId: await customerId(0) });
-  await kokyaku.deals.create(ctx, { pipelineId: pipeline.id, stageId: stage('Tasting'), title: 'Decaf trial, Umeda', amount: 180_000, expectedCloseDate: month(2), ownerId: 'staff-sales', companyId: branches[2]!.id });
-  await kokyaku.deals.create(ctx, { pipelineId: pipeline.id, title: 'Cold brew kits', amount: 90_000, expectedCloseDate: month(3), ownerId: 'staff-sales', companyId: branches[0]!.id });
+  const month = (n: number) =>
+    days(30 * n)
+      .toISOString()
+      .slice(0, 10);
+  const beans = await kokyaku.deals.create(ctx, {
+    pipelineId: pipeline.id,
+    stageId: stage('Proposal'),
+    title: 'House blend for all branches',
+    amount: 1_200_000,
+    expectedCloseDate: month(1),
+    ownerId: 'staff-demo',
+    companyId: chain.id,
+    customerId: await customerId(0),
+  });
+  await kokyaku.deals.create(ctx, {
+    pipelineId: pipeline.id,
+    stageId: stage('Tasting'),
+    title: 'Decaf trial, Umeda',
+    amount: 180_000,
+    expectedCloseDate: month(2),
+    ownerId: 'staff-sales',
+    companyId: branches[2]!.id,
+  });
+  await kokyaku.deals.create(ctx, {
+    pipelineId: pipeline.id,
+    title: 'Cold brew kits',
+    amount: 90_000,
+    expectedCloseDate: month(3),
+    ownerId: 'staff-sales',
+    companyId: branches[0]!.id,
+  });
   await kokyaku.notes.add(ctx, { companyId: chain.id, body: 'Annual contract renews in spring; they compare with two roasters.', pinned: true });
   await kokyaku.notes.add(ctx, { dealId: beans.id, body: 'Tasting went well: medium roast preferred.' });
   await kokyaku.notes.add(ctx, { customerId: await customerId(1), body: 'Prefers calls before the lunch rush (before 11:00).' });
@@ -105,7 +135,15 @@ async function seedCrmRecords(kokyaku: Kokyaku, demo: DemoShop, now: Date): Prom
   await kokyaku.inquiries.reply(ctx, complaint.id, { body: 'We are sorry. A coupon for your next order is on its way.', at: new Date(days(-2).getTime() + 45 * 60_000) });
   await kokyaku.inquiries.update(ctx, complaint.id, { status: 'RESOLVED', at: days(-1) });
 
-  await kokyaku.scoring.createRule(ctx, { name: 'Viewed products three times this week', activity: 'EVENT', eventType: 'product_viewed', minCount: 3, withinDays: 7, halfLifeDays: 7, points: 30 });
+  await kokyaku.scoring.createRule(ctx, {
+    name: 'Viewed products three times this week',
+    activity: 'EVENT',
+    eventType: 'product_viewed',
+    minCount: 3,
+    withinDays: 7,
+    halfLifeDays: 7,
+    points: 30,
+  });
   await kokyaku.scoring.createRule(ctx, { name: 'Added to cart', activity: 'EVENT', eventType: 'added_to_cart', withinDays: 14, halfLifeDays: 3, points: 25 });
   await kokyaku.scoring.createRule(ctx, { name: 'Ordered recently', activity: 'ORDER', halfLifeDays: 30, points: 20 });
   await kokyaku.scoring.createRule(ctx, { name: 'Subscribed to the newsletter', condition: 'email_subscription_status = SUBSCRIBED', points: 10 });
@@ -116,12 +154,7 @@ async function seedCrmRecords(kokyaku: Kokyaku, demo: DemoShop, now: Date): Prom
  * Fills an empty shop with the demo data and sends it to the CRM through core's batch API.
  * Returns false (and does nothing) when the shop already has products.
  */
-export async function seedDemoShop(
-  pool: pg.Pool,
-  kokyaku: Kokyaku,
-  options: DemoOptions = {},
-  progress: (line: string) => void = () => undefined,
-): Promise<boolean> {
+export async function seedDemoShop(pool: pg.Pool, kokyaku: Kokyaku, options: DemoOptions = {}, progress: (line: string) => void = () => undefined): Promise<boolean> {
   const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from shop.products');
   if (rows[0]!.n > 0) return false;
   const started = Date.now();
@@ -235,7 +268,7 @@ async function seedJourneys(kokyaku: Kokyaku): Promise<void> {
             fallback: ['EMAIL'],
             purpose: 'MARKETING',
             subject: 'そろそろ豆が切れる頃ではありませんか?',
-            text: '{{ customer.salutation }}\n\nあなたへのおすすめ:\n{% render \'recommendations\', items: recommendations.for_you %}\n配信停止: {{ unsubscribe_url }}',
+            text: "{{ customer.salutation }}\n\nあなたへのおすすめ:\n{% render 'recommendations', items: recommendations.for_you %}\n配信停止: {{ unsubscribe_url }}",
           },
         ],
       },
@@ -246,7 +279,14 @@ async function seedJourneys(kokyaku: Kokyaku): Promise<void> {
         trigger: { type: 'INQUIRY_OPENED' },
         steps: [
           { id: 'wait', type: 'WAIT', hours: 48 },
-          { id: 'ask', type: 'SEND', channel: 'EMAIL', purpose: 'TRANSACTIONAL', subject: 'お問い合わせのその後について', text: '{{ customer.salutation }}\n\nお問い合わせの件は解決しましたでしょうか。ご不明な点があればこのメールにご返信ください。' },
+          {
+            id: 'ask',
+            type: 'SEND',
+            channel: 'EMAIL',
+            purpose: 'TRANSACTIONAL',
+            subject: 'お問い合わせのその後について',
+            text: '{{ customer.salutation }}\n\nお問い合わせの件は解決しましたでしょうか。ご不明な点があればこのメールにご返信ください。',
+          },
         ],
       },
     },
@@ -255,7 +295,15 @@ async function seedJourneys(kokyaku: Kokyaku): Promise<void> {
       definition: {
         trigger: { type: 'SEGMENT_ENTERED', segmentId: lapsed.id },
         steps: [
-          { id: 'offer', type: 'SEND', channel: 'PREFERRED', fallback: ['EMAIL'], purpose: 'MARKETING', subject: 'お久しぶりです。10%オフのクーポンをどうぞ', text: '{{ customer.salutation }}\n\nクーポンコード COMEBACK10\n{% render \'recommendations\', items: recommendations.for_you %}\n配信停止: {{ unsubscribe_url }}' },
+          {
+            id: 'offer',
+            type: 'SEND',
+            channel: 'PREFERRED',
+            fallback: ['EMAIL'],
+            purpose: 'MARKETING',
+            subject: 'お久しぶりです。10%オフのクーポンをどうぞ',
+            text: "{{ customer.salutation }}\n\nクーポンコード COMEBACK10\n{% render 'recommendations', items: recommendations.for_you %}\n配信停止: {{ unsubscribe_url }}",
+          },
           { id: 'wait', type: 'WAIT', days: 10 },
           { id: 'back', type: 'CONDITION', query: 'last_order_date > -10d', yes: 'tag', no: 'call' },
           { id: 'tag', type: 'TAG', add: ['won-back'], next: null },
@@ -270,7 +318,15 @@ async function seedJourneys(kokyaku: Kokyaku): Promise<void> {
         reentry: 'EVERY_TIME',
         steps: [
           { id: 'wait', type: 'WAIT', minutes: 1, untilTime: '09:00' },
-          { id: 'coupon', type: 'SEND', channel: 'PREFERRED', fallback: ['EMAIL'], purpose: 'MARKETING', subject: 'お誕生日おめでとうございます', text: '{{ customer.salutation }}\n\nお誕生日おめでとうございます。今月使える500円クーポン: BIRTHDAY500\n配信停止: {{ unsubscribe_url }}' },
+          {
+            id: 'coupon',
+            type: 'SEND',
+            channel: 'PREFERRED',
+            fallback: ['EMAIL'],
+            purpose: 'MARKETING',
+            subject: 'お誕生日おめでとうございます',
+            text: '{{ customer.salutation }}\n\nお誕生日おめでとうございます。今月使える500円クーポン: BIRTHDAY500\n配信停止: {{ unsubscribe_url }}',
+          },
         ],
       },
     },

@@ -91,7 +91,15 @@ async function open(device: typeof DESK | typeof PHONE, token: string | null, lo
 async function accessible(page: Page, screen: string) {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`)).toEqual([]);
+  expect(
+    bad.map(
+      (v) =>
+        `${screen}: ${v.id} (${v.impact}) ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 3)
+          .join(' | ')}`,
+    ),
+  ).toEqual([]);
 }
 
 /** On a phone: nothing wider than the screen, and every control a thumb can hit (44 px). */
@@ -99,10 +107,13 @@ async function phoneReady(page: Page, screen: string) {
   const report = await page.evaluate(() => {
     const overflow = document.documentElement.scrollWidth - window.innerWidth;
     const small: string[] = [];
-    for (const element of document.querySelectorAll<HTMLElement>('button, select, input:not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea, nav a, .chips a, .tabs a')) {
+    for (const element of document.querySelectorAll<HTMLElement>(
+      'button, select, input:not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea, nav a, .chips a, .tabs a',
+    )) {
       const box = element.getBoundingClientRect();
       if (box.width === 0 || element.closest('[hidden], dialog:not([open])')) continue;
-      if (box.height < 44) small.push(`${element.tagName.toLowerCase()} "${(element.textContent ?? element.getAttribute('aria-label') ?? '').trim().slice(0, 30)}" ${Math.round(box.height)}px`);
+      if (box.height < 44)
+        small.push(`${element.tagName.toLowerCase()} "${(element.textContent ?? element.getAttribute('aria-label') ?? '').trim().slice(0, 30)}" ${Math.round(box.height)}px`);
     }
     return { overflow, small };
   });
@@ -189,7 +200,11 @@ describe('staff console', () => {
 
     // 2. The profile, against the API.
     await page.goto(`${base}/crm/console/customers/${caller.id}`);
-    const stat = (label: string) => page.locator('.stat').filter({ has: page.getByText(label, { exact: true }) }).locator('dd');
+    const stat = (label: string) =>
+      page
+        .locator('.stat')
+        .filter({ has: page.getByText(label, { exact: true }) })
+        .locator('dd');
     await pwExpect(stat('Orders')).toHaveText(String(caller.metrics.ordersCount));
     await pwExpect(stat('Spent')).toHaveText(`¥${caller.metrics.totalSpent.toLocaleString('en-US')}`);
     await pwExpect(stat('RFM group')).toContainText(caller.metrics.rfm.group);
@@ -339,7 +354,10 @@ describe('staff console', () => {
     const file = path.join(importDir, 'new-customers.csv');
     // Line 3 has no customer id (refused); line 4 an email that is none (stored without it, with a
     // warning). The column メモ names no field: staff map it to tags.
-    await fs.writeFile(file, '顧客ID,姓,名,メールアドレス,メモ\nnew-1,佐藤,花子,hanako.sato@example.jp,常連\n,鈴木,一郎,ichiro@example.jp,\nnew-3,高橋,健,not-an-email,\nnew-4,伊藤,健,ken@example.jp,新規\n');
+    await fs.writeFile(
+      file,
+      '顧客ID,姓,名,メールアドレス,メモ\nnew-1,佐藤,花子,hanako.sato@example.jp,常連\n,鈴木,一郎,ichiro@example.jp,\nnew-3,高橋,健,not-an-email,\nnew-4,伊藤,健,ken@example.jp,新規\n',
+    );
     await page.getByLabel('What the file holds').selectOption('customers');
     await page.getByLabel('CSV file').setInputFiles(file);
     await page.getByRole('button', { name: 'Upload and check' }).click();
@@ -371,55 +389,82 @@ describe('staff console', () => {
     const { customers } = await crm(`{ customers(first: 30) { nodes { id firstName lastName phone } } }`);
     const caller = customers.nodes.find((c: any) => c.phone);
     const screens: [string, () => Promise<void>][] = [
-      ['find', async () => {
-        await page.getByRole('combobox', { name: /氏名/ }).fill(national(caller.phone));
-        await page.waitForURL(`**/customers/${caller.id}`);
-        await page.goBack();
-        await pwExpect(page.getByRole('heading', { name: '顧客を探す' })).toBeVisible();
-      }],
-      ['profile', async () => {
-        await page.goto(`${base}/crm/console/customers/${caller.id}`);
-        await page.getByRole('button', { name: 'タグを編集' }).click();
-        await page.getByLabel('タグ（カンマ区切り）').fill('電話対応');
-        await page.locator('.tags-form').getByRole('button', { name: '保存' }).click();
-        await pwExpect(page.getByRole('list', { name: 'タグ' })).toHaveText('電話対応');
-        await page.getByLabel('タスク', { exact: true }).fill('折り返し電話');
-        await page.getByRole('button', { name: 'タスクを作成' }).click();
-        await pwExpect(page.getByRole('region', { name: '未完了のタスク' })).toContainText('折り返し電話');
-      }],
-      ['dashboard', async () => {
-        await page.goto(`${base}/crm/console/dashboard`);
-        await pwExpect(page.getByRole('region', { name: 'デシル分析' }).getByRole('row')).toHaveCount(11);
-        await pwExpect(page.getByRole('region', { name: 'コホート別継続率' }).getByRole('row').nth(1)).toBeVisible();
-      }],
-      ['segments', async () => {
-        await page.goto(`${base}/crm/console/segments`);
-        await page.getByRole('textbox', { name: 'セグメント条件' }).click();
-        await page.keyboard.type('number_of_orders >= 3');
-        await pwExpect(page.locator('#segment-status')).toHaveText(/\d+ 人/);
-      }],
-      ['tasks', async () => {
-        await page.goto(`${base}/crm/console/work/tasks`);
-        await pwExpect(page.getByRole('region', { name: 'タスク' })).toContainText('折り返し電話');
-      }],
-      ['inquiries', async () => {
-        await page.goto(`${base}/crm/console/work/inquiries`);
-        await page.getByLabel('状態').selectOption('');
-        await pwExpect(page.getByRole('region', { name: '問い合わせ' }).getByRole('link').first()).toBeVisible();
-      }],
-      ['deals', async () => {
-        await page.goto(`${base}/crm/console/work/deals`);
-        await pwExpect(page.getByRole('region', { name: 'Proposal' })).toContainText('House blend');
-      }],
-      ['journeys', async () => {
-        await page.goto(`${base}/crm/console/journeys`);
-        await page.getByRole('table').getByRole('link').first().click();
-        await pwExpect(page.getByRole('region', { name: 'ステップ' })).toBeVisible();
-      }],
-      ['import', async () => {
-        await page.goto(`${base}/crm/console/import`);
-        await pwExpect(page.getByLabel('CSV ファイル')).toBeVisible();
-      }],
+      [
+        'find',
+        async () => {
+          await page.getByRole('combobox', { name: /氏名/ }).fill(national(caller.phone));
+          await page.waitForURL(`**/customers/${caller.id}`);
+          await page.goBack();
+          await pwExpect(page.getByRole('heading', { name: '顧客を探す' })).toBeVisible();
+        },
+      ],
+      [
+        'profile',
+        async () => {
+          await page.goto(`${base}/crm/console/customers/${caller.id}`);
+          await page.getByRole('button', { name: 'タグを編集' }).click();
+          await page.getByLabel('タグ（カンマ区切り）').fill('電話対応');
+          await page.locator('.tags-form').getByRole('button', { name: '保存' }).click();
+          await pwExpect(page.getByRole('list', { name: 'タグ' })).toHaveText('電話対応');
+          await page.getByLabel('タスク', { exact: true }).fill('折り返し電話');
+          await page.getByRole('button', { name: 'タスクを作成' }).click();
+          await pwExpect(page.getByRole('region', { name: '未完了のタスク' })).toContainText('折り返し電話');
+        },
+      ],
+      [
+        'dashboard',
+        async () => {
+          await page.goto(`${base}/crm/console/dashboard`);
+          await pwExpect(page.getByRole('region', { name: 'デシル分析' }).getByRole('row')).toHaveCount(11);
+          await pwExpect(page.getByRole('region', { name: 'コホート別継続率' }).getByRole('row').nth(1)).toBeVisible();
+        },
+      ],
+      [
+        'segments',
+        async () => {
+          await page.goto(`${base}/crm/console/segments`);
+          await page.getByRole('textbox', { name: 'セグメント条件' }).click();
+          await page.keyboard.type('number_of_orders >= 3');
+          await pwExpect(page.locator('#segment-status')).toHaveText(/\d+ 人/);
+        },
+      ],
+      [
+        'tasks',
+        async () => {
+          await page.goto(`${base}/crm/console/work/tasks`);
+          await pwExpect(page.getByRole('region', { name: 'タスク' })).toContainText('折り返し電話');
+        },
+      ],
+      [
+        'inquiries',
+        async () => {
+          await page.goto(`${base}/crm/console/work/inquiries`);
+          await page.getByLabel('状態').selectOption('');
+          await pwExpect(page.getByRole('region', { name: '問い合わせ' }).getByRole('link').first()).toBeVisible();
+        },
+      ],
+      [
+        'deals',
+        async () => {
+          await page.goto(`${base}/crm/console/work/deals`);
+          await pwExpect(page.getByRole('region', { name: 'Proposal' })).toContainText('House blend');
+        },
+      ],
+      [
+        'journeys',
+        async () => {
+          await page.goto(`${base}/crm/console/journeys`);
+          await page.getByRole('table').getByRole('link').first().click();
+          await pwExpect(page.getByRole('region', { name: 'ステップ' })).toBeVisible();
+        },
+      ],
+      [
+        'import',
+        async () => {
+          await page.goto(`${base}/crm/console/import`);
+          await pwExpect(page.getByLabel('CSV ファイル')).toBeVisible();
+        },
+      ],
     ];
     for (const [screen, walk] of screens) {
       await walk();

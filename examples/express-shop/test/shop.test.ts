@@ -75,7 +75,11 @@ describe('example shop with the CRM mounted', () => {
     const crmCustomers = new Map<string, { ordersCount: number; totalSpent: number }>();
     let after: string | null = null;
     do {
-      const page: any = (await crm(`query($after: String) { customers(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { externalId metrics { ordersCount totalSpent } } } }`, { after })).customers;
+      const page: any = (
+        await crm(`query($after: String) { customers(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { externalId metrics { ordersCount totalSpent } } } }`, {
+          after,
+        })
+      ).customers;
       for (const node of page.nodes) crmCustomers.set(node.externalId, node.metrics);
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
     } while (after);
@@ -106,7 +110,10 @@ describe('example shop with the CRM mounted', () => {
     expect(data.segments.nodes.map((s: any) => s.name)).toContain('Hot leads');
     const { journeys } = await crm(`{ journeys { nodes { name status } } }`);
     expect(journeys.nodes.map((j: any) => [j.name, j.status]).sort()).toEqual([
-      ['Birthday coupon', 'ACTIVE'], ['Inquiry follow-up', 'ACTIVE'], ['Thank you for your first order', 'ACTIVE'], ['Win back lapsed repeat customers', 'ACTIVE'],
+      ['Birthday coupon', 'ACTIVE'],
+      ['Inquiry follow-up', 'ACTIVE'],
+      ['Thank you for your first order', 'ACTIVE'],
+      ['Win back lapsed repeat customers', 'ACTIVE'],
     ]);
   });
 
@@ -140,10 +147,12 @@ describe('example shop with the CRM mounted', () => {
       loyalty: { balance: Math.floor(expected / 100) },
       orders: { nodes: [{ externalId: order.body.id, status: 'PLACED', total: expected }] },
     });
-    const events = await kokyaku.orm.em.fork().getConnection().execute(
-      `select type, count(*)::int as n from kokyaku.events e join kokyaku.customers c on c.id = e.customer_id where c.external_id = ? group by type order by type`,
-      [customerId],
-    );
+    const events = await kokyaku.orm.em
+      .fork()
+      .getConnection()
+      .execute(`select type, count(*)::int as n from kokyaku.events e join kokyaku.customers c on c.id = e.customer_id where c.external_id = ? group by type order by type`, [
+        customerId,
+      ]);
     expect(events).toEqual([
       { type: 'added_to_cart', n: 2 },
       { type: 'product_viewed', n: 1 },
@@ -151,7 +160,10 @@ describe('example shop with the CRM mounted', () => {
 
     // The seeded thank-you journey mails the first-time buyer (here the test runs the due steps).
     await kokyaku.journeys.runDue(kokyaku.context());
-    const { customer: mailed } = await crm(`query($id: String!) { customer(externalId: $id) { messages { nodes { channel status subject } } journeyRuns { nodes { status stepId } } } }`, { id: customerId });
+    const { customer: mailed } = await crm(
+      `query($id: String!) { customer(externalId: $id) { messages { nodes { channel status subject } } journeyRuns { nodes { status stepId } } } }`,
+      { id: customerId },
+    );
     expect(mailed.messages.nodes).toEqual([{ channel: 'EMAIL', status: 'SENT', subject: '田中 さくら 様、はじめてのご注文ありがとうございます' }]);
     expect(mailed.journeyRuns.nodes).toEqual([{ status: 'WAITING', stepId: 'wait' }]);
     const files = await fs.readdir(mailDir);
@@ -186,7 +198,7 @@ describe('example shop with the CRM mounted', () => {
     expect(forYou.body.some((r: { reason: string }) => /^(Because you|Buy again)/.test(r.reason))).toBe(true);
     const personal = await (await fetch(`${base}/products/${coffee.sku}?customerId=${loyal[0]!.customer_id}`)).text();
     expect(personal).toContain('<h2>For you</h2>');
-    expect((await (await fetch(`${base}/products/${coffee.sku}`)).text())).toContain('<h2>Popular now</h2>');
+    expect(await (await fetch(`${base}/products/${coffee.sku}`)).text()).toContain('<h2>Popular now</h2>');
     expect((await fetch(`${base}/products/NOPE`)).status).toBe(404);
   });
 

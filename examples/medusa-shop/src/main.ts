@@ -14,7 +14,12 @@ async function main() {
   const port = Number(process.env.PORT ?? 9000);
   const embedded = process.env.DATABASE_URL
     ? null
-    : await startEmbeddedPostgres({ dataDir: process.env.KOKYAKU_DATA_DIR ?? path.resolve(path.dirname(__filename), '..', '.kokyaku', 'postgres'), databaseName: 'medusa', port: 0, ephemeral: false });
+    : await startEmbeddedPostgres({
+        dataDir: process.env.KOKYAKU_DATA_DIR ?? path.resolve(path.dirname(__filename), '..', '.kokyaku', 'postgres'),
+        databaseName: 'medusa',
+        port: 0,
+        ephemeral: false,
+      });
   if (embedded) await embedded.ensureDatabase('medusa');
   const shop = await startMedusaShop({
     databaseUrl: process.env.DATABASE_URL ?? embedded!.url('medusa'),

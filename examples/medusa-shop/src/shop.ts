@@ -61,7 +61,8 @@ export async function startMedusaShop(options: MedusaShopOptions): Promise<Medus
   let publishableKey: string;
   let orders: number;
   try {
-    publishableKey = (await db.query<{ token: string }>(`select token from api_key where type = 'publishable' and title = 'Webshop' and revoked_at is null limit 1`)).rows[0]!.token;
+    publishableKey = (await db.query<{ token: string }>(`select token from api_key where type = 'publishable' and title = 'Webshop' and revoked_at is null limit 1`)).rows[0]!
+      .token;
     orders = Number((await db.query<{ n: string }>('select count(*) as n from "order"')).rows[0]!.n);
   } finally {
     await db.end();
@@ -76,7 +77,10 @@ export async function startMedusaShop(options: MedusaShopOptions): Promise<Medus
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`medusa start exited:\n${output}`);
-    const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`medusa start did not answer /health:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));

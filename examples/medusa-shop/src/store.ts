@@ -100,7 +100,11 @@ const FIRST = ['Haruto', 'Yui', 'Sota', 'Hina', 'Ren', 'Mei', 'Yuto', 'Aoi', 'Mi
 const LAST = ['Sato', 'Suzuki', 'Takahashi', 'Tanaka', 'Ito', 'Watanabe', 'Yamamoto', 'Nakamura', 'Kobayashi', 'Kato'];
 
 export function shoppers(count: number, prefix = 'guest'): Shopper[] {
-  return Array.from({ length: count }, (_, i) => ({ email: `${prefix}${i + 1}@example.com`, first_name: FIRST[i % FIRST.length]!, last_name: LAST[Math.floor(i / FIRST.length) % LAST.length]! }));
+  return Array.from({ length: count }, (_, i) => ({
+    email: `${prefix}${i + 1}@example.com`,
+    first_name: FIRST[i % FIRST.length]!,
+    last_name: LAST[Math.floor(i / FIRST.length) % LAST.length]!,
+  }));
 }
 
 function random(seed: number): () => number {
@@ -115,7 +119,11 @@ function random(seed: number): () => number {
 }
 
 /** `orders` guest checkouts by `customers` shoppers (every one orders, a third come back most), `concurrency` at a time. */
-export async function seedOrders(base: string, publishableKey: string, options: { customers: number; orders: number; concurrency?: number; log?: (line: string) => void }): Promise<number> {
+export async function seedOrders(
+  base: string,
+  publishableKey: string,
+  options: { customers: number; orders: number; concurrency?: number; log?: (line: string) => void },
+): Promise<number> {
   const variants = await variantIds(new MedusaClient(base, publishableKey));
   const people = shoppers(options.customers);
   const rand = random(42);

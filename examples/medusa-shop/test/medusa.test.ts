@@ -47,7 +47,13 @@ async function until<T>(what: string, check: () => Promise<T | false | null | un
   }
 }
 
-const sync = () => admin.call<{ pending: number; failing: number; lastError: string | null; backfill: { status: string; done: Record<string, number>; total: Record<string, number>; refused: number } }>('GET', '/admin/kokyaku/sync');
+const sync = () =>
+  admin.call<{
+    pending: number;
+    failing: number;
+    lastError: string | null;
+    backfill: { status: string; done: Record<string, number>; total: Record<string, number>; refused: number };
+  }>('GET', '/admin/kokyaku/sync');
 const synced = () => until('the outbox to be delivered', async () => (await sync()).pending === 0);
 
 async function crmData<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -129,12 +135,20 @@ describe('the Medusa plugin against a real Medusa application', () => {
   it("keeps the CRM in step with orders placed through the Store API: every customer's figures equal Medusa's", async () => {
     await seedOrders(shop.base, shop.publishableKey, { customers: 8, orders: 24, concurrency: 4 });
     await placeOrder(aliceStore, alice, [{ variant_id: variants[0]!, quantity: 2 }]);
-    await placeOrder(aliceStore, alice, [{ variant_id: variants[2]!, quantity: 1 }, { variant_id: variants[5]!, quantity: 1 }]);
+    await placeOrder(aliceStore, alice, [
+      { variant_id: variants[2]!, quantity: 1 },
+      { variant_id: variants[5]!, quantity: 1 },
+    ]);
     await synced();
     await expectFiguresMatch();
-    const [{ products }] = (await sqlRows<{ products: number }>(kokyakuDb, 'select count(*)::int as products from kokyaku.products where not placeholder')) as [{ products: number }];
+    const [{ products }] = (await sqlRows<{ products: number }>(kokyakuDb, 'select count(*)::int as products from kokyaku.products where not placeholder')) as [
+      { products: number },
+    ];
     expect(products).toBe(variants.length);
-    const [product] = await sqlRows<{ name: string; categories: string[]; price_minor: string }>(kokyakuDb, `select name, categories, price_minor from kokyaku.products where name = 'Kenya AA 1kg'`);
+    const [product] = await sqlRows<{ name: string; categories: string[]; price_minor: string }>(
+      kokyakuDb,
+      `select name, categories, price_minor from kokyaku.products where name = 'Kenya AA 1kg'`,
+    );
     expect(product).toEqual({ name: 'Kenya AA 1kg', categories: ['Coffee'], price_minor: '6460' });
   }, 180_000);
 
@@ -196,7 +210,9 @@ describe('the Medusa plugin against a real Medusa application', () => {
       await roles('SUPPORT');
       const viewer = await crm.request<{ data?: { viewer: { roles: string[] } } }>('POST', '/kokyaku/graphql', { query: '{ viewer { roles } }' });
       expect(viewer.body.data?.viewer.roles).toEqual(['SUPPORT']);
-      const segment = await crm.request<{ errors?: Array<{ extensions?: { code?: string } }> }>('POST', '/kokyaku/graphql', { query: 'mutation { createSegment(name: "x", query: "number_of_orders >= 1") { id } }' });
+      const segment = await crm.request<{ errors?: Array<{ extensions?: { code?: string } }> }>('POST', '/kokyaku/graphql', {
+        query: 'mutation { createSegment(name: "x", query: "number_of_orders >= 1") { id } }',
+      });
       expect(segment.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect((await admin.request('POST', '/admin/kokyaku/backfill', {})).status).toBe(403);
 
@@ -210,10 +226,14 @@ describe('the Medusa plugin against a real Medusa application', () => {
     } finally {
       await roles('ADMIN');
     }
-    const anonymous = await new MedusaClient(shop.base).request<{ errors?: Array<{ extensions?: { code?: string } }> }>('POST', '/kokyaku/graphql', { query: '{ customers(first: 1) { totalCount } }' });
+    const anonymous = await new MedusaClient(shop.base).request<{ errors?: Array<{ extensions?: { code?: string } }> }>('POST', '/kokyaku/graphql', {
+      query: '{ customers(first: 1) { totalCount } }',
+    });
     expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     // A customer's token is no admin's.
-    const asCustomer = await new MedusaClient(shop.base, null, aliceStore.token).request<{ errors?: Array<{ extensions?: { code?: string } }> }>('POST', '/kokyaku/graphql', { query: '{ customers(first: 1) { totalCount } }' });
+    const asCustomer = await new MedusaClient(shop.base, null, aliceStore.token).request<{ errors?: Array<{ extensions?: { code?: string } }> }>('POST', '/kokyaku/graphql', {
+      query: '{ customers(first: 1) { totalCount } }',
+    });
     expect(asCustomer.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const link = await fetch(`${shop.base}/admin/kokyaku/console`, { headers: { authorization: `Bearer ${admin.token}` }, redirect: 'manual' });
     expect([link.status, link.headers.get('location')]).toEqual([302, '/kokyaku/console/']);
@@ -229,7 +249,8 @@ describe('the Medusa plugin against a real Medusa application', () => {
     try {
       await server.query(`alter database "${name}" allow_connections false`);
       await server.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
-      for (const [i, who] of shoppers(3, 'outage').entries()) await placeOrder(new MedusaClient(shop.base, shop.publishableKey), who, [{ variant_id: variants[i]!, quantity: 1 + i }]);
+      for (const [i, who] of shoppers(3, 'outage').entries())
+        await placeOrder(new MedusaClient(shop.base, shop.publishableKey), who, [{ variant_id: variants[i]!, quantity: 1 + i }]);
       const failing = await until('a failed delivery', async () => {
         const s = await sync();
         return s.failing > 0 ? s : null;
@@ -255,7 +276,9 @@ describe('the Medusa plugin against a real Medusa application', () => {
       await start(empty);
       const started = await admin.call<{ backfill: { status: string } }>('POST', '/admin/kokyaku/backfill', { restart: true, batch_size: 2 });
       expect(started.backfill.status).toBe('running');
-      const paused = await admin.call<{ backfill: { status: string; done: Record<string, number>; total: Record<string, number> } }>('POST', '/admin/kokyaku/backfill', { pause: true });
+      const paused = await admin.call<{ backfill: { status: string; done: Record<string, number>; total: Record<string, number> } }>('POST', '/admin/kokyaku/backfill', {
+        pause: true,
+      });
       if (paused.backfill.status === 'paused') {
         // Paused mid-way: resuming continues after the last batch, not from the start.
         expect(paused.backfill.done.orders!).toBeLessThan(paused.backfill.total.orders!);

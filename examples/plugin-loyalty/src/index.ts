@@ -132,7 +132,7 @@ export function loyaltyPlugin(options: LoyaltyOptions = {}): KokyakuPlugin<Loyal
           { name: 'date', type: 'timestamp', column: 'created_at', description: 'when the entry was booked' },
           { name: 'points', type: 'integer', column: 'points', description: "one entry's points (negative when taken)" },
         ],
-        totals: [{ name: 'sum_points', type: 'integer', sql: 'sum(r.points)', description: 'the matching entries\' points added up' }],
+        totals: [{ name: 'sum_points', type: 'integer', sql: 'sum(r.points)', description: "the matching entries' points added up" }],
       },
     ],
     scoringRules: [{ name: 'Holds 500 points or more', points: 10, condition: 'points_balance >= 500' }],
@@ -180,13 +180,21 @@ export function loyaltyPlugin(options: LoyaltyOptions = {}): KokyakuPlugin<Loyal
           },
         },
         Mutation: {
-          redeemLoyaltyPoints: async (_: unknown, args: { customerExternalId: string; points: number; idempotencyKey: string; reason?: string | null }, ctx: PluginResolverContext) => {
+          redeemLoyaltyPoints: async (
+            _: unknown,
+            args: { customerExternalId: string; points: number; idempotencyKey: string; reason?: string | null },
+            ctx: PluginResolverContext,
+          ) => {
             const id = await customerId(ctx, args.customerExternalId);
             const account = await service.redeem(ctx.core, { customerId: id, points: args.points, idempotencyKey: args.idempotencyKey, reason: args.reason });
             await reevaluate(ctx, [id]);
             return account;
           },
-          awardLoyaltyPoints: async (_: unknown, args: { customerExternalId: string; points: number; idempotencyKey: string; reason?: string | null }, ctx: PluginResolverContext) => {
+          awardLoyaltyPoints: async (
+            _: unknown,
+            args: { customerExternalId: string; points: number; idempotencyKey: string; reason?: string | null },
+            ctx: PluginResolverContext,
+          ) => {
             const id = await customerId(ctx, args.customerExternalId);
             await service.award(ctx.core, { customerId: id, points: args.points, reason: args.reason, key: `api:${args.idempotencyKey}` });
             await reevaluate(ctx, [id]);

@@ -154,10 +154,17 @@ export class LoyaltyService {
     let seen = 0;
     for (;;) {
       const ids = (
-        await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.orders where tenant_id = $1 and id > $2::bigint order by orders.id limit $3`, [ctx.tenantId, after, batchSize])
+        await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.orders where tenant_id = $1 and id > $2::bigint order by orders.id limit $3`, [
+          ctx.tenantId,
+          after,
+          batchSize,
+        ])
       ).map((r) => r.id);
       if (ids.length === 0) return seen;
-      await this.syncOrders(ctx, ids.map((orderId) => ({ orderId, customerId: '', placed: true, wasPlaced: false })));
+      await this.syncOrders(
+        ctx,
+        ids.map((orderId) => ({ orderId, customerId: '', placed: true, wasPlaced: false })),
+      );
       seen += ids.length;
       after = ids.at(-1)!;
     }
@@ -197,7 +204,10 @@ export class LoyaltyService {
         `insert into kokyaku.loyalty_accounts (customer_id, tenant_id) select id, $1 from kokyaku.customers where tenant_id = $1 and id = $2::bigint on conflict (customer_id) do nothing`,
         [ctx.tenantId, input.customerId],
       );
-      const account = await sqlOne<{ balance: number }>(em, `select balance from kokyaku.loyalty_accounts where tenant_id = $1 and customer_id = $2::bigint for update`, [ctx.tenantId, input.customerId]);
+      const account = await sqlOne<{ balance: number }>(em, `select balance from kokyaku.loyalty_accounts where tenant_id = $1 and customer_id = $2::bigint for update`, [
+        ctx.tenantId,
+        input.customerId,
+      ]);
       if (!account) throw KokyakuError.notFound('Customer', input.customerId);
       const done = await sqlOne(em, `select 1 from kokyaku.loyalty_ledger where tenant_id = $1 and source_key = $2`, [ctx.tenantId, `redeem:${input.idempotencyKey}`]);
       if (!done) {
@@ -206,7 +216,9 @@ export class LoyaltyService {
         }
         await sql(
           em,
-          book(`insert into kokyaku.loyalty_ledger (tenant_id, customer_id, kind, points, reason, source_key) values ($1, $2::bigint, 'REDEEM', $3, $4, $5) returning customer_id, kind, points`),
+          book(
+            `insert into kokyaku.loyalty_ledger (tenant_id, customer_id, kind, points, reason, source_key) values ($1, $2::bigint, 'REDEEM', $3, $4, $5) returning customer_id, kind, points`,
+          ),
           [ctx.tenantId, input.customerId, -input.points, input.reason ?? null, `redeem:${input.idempotencyKey}`],
         );
       }
@@ -255,7 +267,9 @@ export class LoyaltyService {
   async merge(ctx: KokyakuContext, survivorId: string, mergedIds: readonly string[]): Promise<void> {
     await sql(
       ctx.em,
-      book(`update kokyaku.loyalty_ledger set customer_id = $2::bigint where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb)) returning customer_id, kind, points`),
+      book(
+        `update kokyaku.loyalty_ledger set customer_id = $2::bigint where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb)) returning customer_id, kind, points`,
+      ),
       [ctx.tenantId, survivorId, JSON.stringify(mergedIds)],
     );
     // Their own accounts go with their rows (on delete cascade).
@@ -274,8 +288,16 @@ export class LoyaltyService {
     const entries = await transaction(ctx, (em) => em.find(LedgerEntrySchema, { customerId }, { orderBy: { id: 'asc' } }));
     return {
       account: (await this.accounts(ctx, [customerId]))[0]!,
-      entries: entries.map((e) => ({ id: e.id, customerId: e.customerId, kind: e.kind, points: e.points, orderId: e.orderId ?? null, reason: e.reason ?? null, expiresAt: e.expiresAt ?? null, createdAt: e.createdAt })),
+      entries: entries.map((e) => ({
+        id: e.id,
+        customerId: e.customerId,
+        kind: e.kind,
+        points: e.points,
+        orderId: e.orderId ?? null,
+        reason: e.reason ?? null,
+        expiresAt: e.expiresAt ?? null,
+        createdAt: e.createdAt,
+      })),
     };
   }
-
 }

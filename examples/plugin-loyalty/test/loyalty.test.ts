@@ -15,7 +15,10 @@ const id = async (externalId: string) => (await kokyaku.customers.findByExternal
 const balance = async (externalId: string) => (await points.accounts(ctx(), [await id(externalId)]))[0]!.balance;
 
 async function failure(call: Promise<unknown>): Promise<KokyakuError> {
-  const error = await call.then(() => null, (e: unknown) => e);
+  const error = await call.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(KokyakuError);
   return error as KokyakuError;
 }
@@ -29,7 +32,10 @@ afterAll(() => kokyaku?.close());
 describe('the loyalty plugin', () => {
   it('creates its tables under tenant isolation, recorded as plugin migrations', async () => {
     const em = bindTenant(kokyaku.orm.em.fork(), SYSTEM);
-    const policies = await sql<{ tablename: string }>(em, `select tablename from pg_policies where schemaname = 'kokyaku' and policyname = 'tenant_isolation' and tablename like 'loyalty%' order by 1`);
+    const policies = await sql<{ tablename: string }>(
+      em,
+      `select tablename from pg_policies where schemaname = 'kokyaku' and policyname = 'tenant_isolation' and tablename like 'loyalty%' order by 1`,
+    );
     expect(policies.map((p) => p.tablename)).toEqual(['loyalty_accounts', 'loyalty_ledger']);
     const applied = await sql<{ name: string }>(em, `select name from kokyaku.migrations where name like 'plugin:%'`);
     expect(applied.map((m) => m.name)).toEqual(['plugin:loyalty:001_ledger']);
@@ -85,7 +91,9 @@ describe('the loyalty plugin', () => {
     const bad = await failure(kokyaku.segments.count(ctx(), 'points_balanse > 1'));
     expect(bad.details).toMatchObject({ suggestion: 'points_balance' });
     // Cancelling the big order takes C-2 out of the saved segment, in the orders' transaction.
-    await kokyaku.orders.record(ctx(), [{ externalId: 'O-2', customerExternalId: 'C-2', placedAt: new Date('2026-03-02T00:00:00Z'), status: 'CANCELLED', lines: [line('MILL', 1, 60_000)] }]);
+    await kokyaku.orders.record(ctx(), [
+      { externalId: 'O-2', customerExternalId: 'C-2', placedAt: new Date('2026-03-02T00:00:00Z'), status: 'CANCELLED', lines: [line('MILL', 1, 60_000)] },
+    ]);
     const changes = await kokyaku.segments.changes(ctx(), { customerId: await id('C-2') });
     expect(changes.filter((c) => c.segmentId === segment.id).map((c) => c.change)).toEqual(['ENTERED', 'LEFT']);
   });
@@ -119,7 +127,7 @@ describe('the loyalty plugin', () => {
     const redeemers = await kokyaku.segments.preview(ctx(), "loyalty_entries MATCHES (kind = 'REDEEM', count >= 2, sum_points <= -500)");
     expect(redeemers.customers.map((c) => c.externalId)).toEqual(['C-1']);
     expect(await kokyaku.segments.count(ctx(), "loyalty_entries MATCHES (kind = 'REDEEM', count >= 3)")).toBe(0);
-    expect(await kokyaku.segments.count(ctx(), "NOT loyalty_entries MATCHES (kind = 'REDEEM')")).toBe(await kokyaku.segments.count(ctx(), 'number_of_orders >= 0') - 1);
+    expect(await kokyaku.segments.count(ctx(), "NOT loyalty_entries MATCHES (kind = 'REDEEM')")).toBe((await kokyaku.segments.count(ctx(), 'number_of_orders >= 0')) - 1);
     // The examples of docs/segments.md.
     // Nobody holds 500 points after those redemptions; C-1 holds 36, in exactly one RFM group.
     expect(await kokyaku.segments.count(ctx(), 'points_balance >= 500 AND rfm_group = AT_RISK')).toBe(0);
@@ -166,7 +174,13 @@ describe('the loyalty plugin', () => {
 
     const journey = await kokyaku.journeys.create(ctx(), {
       name: 'Welcome points',
-      definition: { trigger: { type: 'ORDER_PLACED', firstOrder: true }, steps: [{ id: 'award', type: 'AWARD_POINTS', points: 100, reason: 'Welcome' }, { id: 'tag', type: 'TAG', add: ['welcomed'] }] },
+      definition: {
+        trigger: { type: 'ORDER_PLACED', firstOrder: true },
+        steps: [
+          { id: 'award', type: 'AWARD_POINTS', points: 100, reason: 'Welcome' },
+          { id: 'tag', type: 'TAG', add: ['welcomed'] },
+        ],
+      },
     });
     await kokyaku.journeys.setStatus(ctx(), journey.id, 'ACTIVE');
     await kokyaku.orders.record(ctx(), [{ externalId: 'O-4', customerExternalId: 'C-4', placedAt: new Date(), lines: [line('BEANS', 1, 1000)] }]);
@@ -191,10 +205,16 @@ describe('the loyalty plugin', () => {
     expect(await balance('C-4')).toBe(130);
 
     const exported = await kokyaku.privacy.exportCustomer(ctx(), { id: await id('C-1') });
-    expect(exported.plugins).toMatchObject({ loyalty: { account: { balance: 36 }, entries: expect.arrayContaining([expect.objectContaining({ kind: 'AWARD', reason: 'Apology for a late parcel' })]) } });
+    expect(exported.plugins).toMatchObject({
+      loyalty: { account: { balance: 36 }, entries: expect.arrayContaining([expect.objectContaining({ kind: 'AWARD', reason: 'Apology for a late parcel' })]) },
+    });
     const c1 = await id('C-1');
     await kokyaku.privacy.eraseCustomer(ctx(), { id: c1 });
-    const after = await sql<{ reason: string | null; points: number }>(ctx().em, `select reason, points from kokyaku.loyalty_ledger where customer_id = $1::bigint and kind = 'AWARD'`, [c1]);
+    const after = await sql<{ reason: string | null; points: number }>(
+      ctx().em,
+      `select reason, points from kokyaku.loyalty_ledger where customer_id = $1::bigint and kind = 'AWARD'`,
+      [c1],
+    );
     expect(after).toEqual([{ reason: null, points: 500 }]);
 
     const other = kokyaku.context({ tenantId: 'shop-b', actor: { id: 'b', roles: ['ADMIN'] } });
@@ -205,7 +225,9 @@ describe('the loyalty plugin', () => {
     expect(await transaction(ctx(), (em) => em.count(LedgerEntrySchema, {}))).toBeGreaterThan(10);
     await kokyaku.privacy.eraseShop(other);
     const em = bindTenant(kokyaku.orm.em.fork(), SYSTEM);
-    expect(await sql(em, `select 1 from kokyaku.loyalty_ledger where tenant_id = 'shop-b' union all select 1 from kokyaku.loyalty_accounts where tenant_id = 'shop-b'`)).toEqual([]);
+    expect(await sql(em, `select 1 from kokyaku.loyalty_ledger where tenant_id = 'shop-b' union all select 1 from kokyaku.loyalty_accounts where tenant_id = 'shop-b'`)).toEqual(
+      [],
+    );
   });
 
   it('serves Customer.loyalty and the mutations over GraphQL, with role checks', async () => {
@@ -227,10 +249,23 @@ describe('the loyalty plugin', () => {
         errors?: { extensions: Record<string, unknown> }[];
       }>;
     try {
-      const read = await call('admin', `{ customers(first: 10, segment: "points_balance BETWEEN 100 AND 200") { nodes { externalId loyalty { balance lifetimeEarned entries(first: 2) { kind points reason } } } } }`);
+      const read = await call(
+        'admin',
+        `{ customers(first: 10, segment: "points_balance BETWEEN 100 AND 200") { nodes { externalId loyalty { balance lifetimeEarned entries(first: 2) { kind points reason } } } } }`,
+      );
       expect(read.errors).toBeUndefined();
       expect(read.data.customers.nodes).toEqual([
-        { externalId: 'C-4', loyalty: { balance: 130, lifetimeEarned: 130, entries: [{ kind: 'EARN', points: 20, reason: null }, { kind: 'AWARD', points: 100, reason: 'Welcome' }] } },
+        {
+          externalId: 'C-4',
+          loyalty: {
+            balance: 130,
+            lifetimeEarned: 130,
+            entries: [
+              { kind: 'EARN', points: 20, reason: null },
+              { kind: 'AWARD', points: 100, reason: 'Welcome' },
+            ],
+          },
+        },
       ]);
       const redeemed = await call('admin', `mutation { redeemLoyaltyPoints(customerExternalId: "C-4", points: 30, idempotencyKey: "gql-1") { balance } }`);
       expect(redeemed.data).toEqual({ redeemLoyaltyPoints: { balance: 100 } });

@@ -19,7 +19,11 @@ export function App() {
   const page = path.startsWith('/staff') ? (
     <StaffPage />
   ) : !session.data ? (
-    session.error ? <p role="alert">{String(session.error)}</p> : <p>Loading…</p>
+    session.error ? (
+      <p role="alert">{String(session.error)}</p>
+    ) : (
+      <p>Loading…</p>
+    )
   ) : product ? (
     <ProductPage sku={decodeURIComponent(product)} />
   ) : (

@@ -99,7 +99,7 @@ function SegmentPreviewBox() {
 function QueryError({ query, message, extensions }: { query: string; message: string; extensions: Record<string, unknown> }) {
   const line = typeof extensions.line === 'number' ? extensions.line : null;
   const column = typeof extensions.column === 'number' ? extensions.column : null;
-  const text = line ? query.split('\n')[line - 1] ?? '' : null;
+  const text = line ? (query.split('\n')[line - 1] ?? '') : null;
   return (
     <div role="alert" className="query-error" data-testid="segment-error">
       {text !== null && column ? (

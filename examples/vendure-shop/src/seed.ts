@@ -49,7 +49,22 @@ export function productsCsv(): string {
       const sku = `${slug}-${size.toLowerCase().replace(/[^a-z0-9]+/g, '')}`;
       const first = i === 0;
       rows.push(
-        [first ? name : '', first ? slug : '', first ? `${name} from ${origin}.` : '', '', first ? `category:${category}|origin:${origin}` : '', first ? 'size' : '', size, sku, price, 'Standard Tax', '500', 'true', '', '']
+        [
+          first ? name : '',
+          first ? slug : '',
+          first ? `${name} from ${origin}.` : '',
+          '',
+          first ? `category:${category}|origin:${origin}` : '',
+          first ? 'size' : '',
+          size,
+          sku,
+          price,
+          'Standard Tax',
+          '500',
+          'true',
+          '',
+          '',
+        ]
           .map((v) => (/[,"]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v))
           .join(','),
       );
@@ -93,7 +108,12 @@ export interface Shopper {
  * One checkout through the Shop API, as a storefront does it: cart, customer, address,
  * shipping, payment. Returns the placed order's id and code.
  */
-export async function placeOrder(shopApi: string, shopper: Shopper, lines: Array<{ variantId: string; quantity: number }>, client = new VendureClient(shopApi)): Promise<{ id: string; code: string }> {
+export async function placeOrder(
+  shopApi: string,
+  shopper: Shopper,
+  lines: Array<{ variantId: string; quantity: number }>,
+  client = new VendureClient(shopApi),
+): Promise<{ id: string; code: string }> {
   if (shopper.password && !client.token) {
     const { login } = await client.query<{ login: Result & { __typename: string } }>(
       `mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { __typename ... on ErrorResult { errorCode message } } }`,
@@ -118,8 +138,18 @@ export async function placeOrder(shopApi: string, shopper: Shopper, lines: Array
     i: { fullName: `${shopper.firstName} ${shopper.lastName}`, streetLine1: '1-2-3 Jingumae', city: 'Tokyo', postalCode: '150-0001', countryCode: 'JP' },
   });
   const { eligibleShippingMethods } = await client.query<{ eligibleShippingMethods: Array<{ id: string }> }>(`{ eligibleShippingMethods { id } }`);
-  ok((await client.query<{ setOrderShippingMethod: Result }>(`mutation ($id: [ID!]!) { setOrderShippingMethod(shippingMethodId: $id) { ${ORDER} } }`, { id: [eligibleShippingMethods[0]!.id] })).setOrderShippingMethod, 'setOrderShippingMethod');
-  ok((await client.query<{ transitionOrderToState: Result }>(`mutation { transitionOrderToState(state: "ArrangingPayment") { ${ORDER} } }`)).transitionOrderToState, 'transitionOrderToState');
+  ok(
+    (
+      await client.query<{ setOrderShippingMethod: Result }>(`mutation ($id: [ID!]!) { setOrderShippingMethod(shippingMethodId: $id) { ${ORDER} } }`, {
+        id: [eligibleShippingMethods[0]!.id],
+      })
+    ).setOrderShippingMethod,
+    'setOrderShippingMethod',
+  );
+  ok(
+    (await client.query<{ transitionOrderToState: Result }>(`mutation { transitionOrderToState(state: "ArrangingPayment") { ${ORDER} } }`)).transitionOrderToState,
+    'transitionOrderToState',
+  );
   const { eligiblePaymentMethods } = await client.query<{ eligiblePaymentMethods: Array<{ code: string }> }>(`{ eligiblePaymentMethods { code } }`);
   const { addPaymentToOrder } = await client.query<{ addPaymentToOrder: Result }>(`mutation ($i: PaymentInput!) { addPaymentToOrder(input: $i) { ${ORDER} } }`, {
     i: { method: eligiblePaymentMethods[0]!.code, metadata: {} },
@@ -136,10 +166,13 @@ export async function register(shopApi: string, shopper: Shopper): Promise<Vendu
     { i: { emailAddress: shopper.email, firstName: shopper.firstName, lastName: shopper.lastName, password: shopper.password } },
   );
   ok(registerCustomerAccount, 'registerCustomerAccount');
-  const { login } = await client.query<{ login: Result }>(`mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { ... on ErrorResult { errorCode message } } }`, {
-    u: shopper.email,
-    p: shopper.password,
-  });
+  const { login } = await client.query<{ login: Result }>(
+    `mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { ... on ErrorResult { errorCode message } } }`,
+    {
+      u: shopper.email,
+      p: shopper.password,
+    },
+  );
   ok(login, 'login');
   return client;
 }
@@ -147,7 +180,9 @@ export async function register(shopApi: string, shopper: Shopper): Promise<Vendu
 /** The shop's variant ids (Shop API search-free: the products list). */
 export async function variantIds(shopApi: string): Promise<string[]> {
   const client = new VendureClient(shopApi);
-  const { products } = await client.query<{ products: { items: Array<{ variants: Array<{ id: string }> }> } }>(`{ products(options: { take: 100 }) { items { variants { id } } } }`);
+  const { products } = await client.query<{ products: { items: Array<{ variants: Array<{ id: string }> }> } }>(
+    `{ products(options: { take: 100 }) { items { variants { id } } } }`,
+  );
   return products.items.flatMap((p) => p.variants.map((v) => v.id));
 }
 
@@ -178,7 +213,10 @@ export function shoppers(count: number, prefix = 'guest'): Shopper[] {
  * Place `orders` orders through the Shop API for `customers` guest shoppers: some buy once, some
  * come back (a few favourites per shopper), `concurrency` checkouts at a time.
  */
-export async function seedOrders(shopApi: string, options: { customers: number; orders: number; concurrency?: number; seed?: number; log?: (line: string) => void }): Promise<number> {
+export async function seedOrders(
+  shopApi: string,
+  options: { customers: number; orders: number; concurrency?: number; seed?: number; log?: (line: string) => void },
+): Promise<number> {
   const variants = await variantIds(shopApi);
   const people = shoppers(options.customers);
   const rand = random(options.seed ?? 42);

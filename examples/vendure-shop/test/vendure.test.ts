@@ -94,7 +94,10 @@ function expectedFigures(orders: VendureOrder[]): Map<string, { ordersCount: num
     out.set(o.customer!.id, c);
     if (o.state === 'Cancelled') continue;
     const goods = o.lines.reduce((s, l) => s + l.quantity * l.proratedUnitPriceWithTax, 0);
-    const refunded = o.payments.flatMap((p) => p.refunds).filter((r) => r.state === 'Settled').reduce((s, r) => s + r.total, 0);
+    const refunded = o.payments
+      .flatMap((p) => p.refunds)
+      .filter((r) => r.state === 'Settled')
+      .reduce((s, r) => s + r.total, 0);
     const paid = o.payments.filter((p) => p.state === 'Settled').reduce((s, p) => s + p.amount, 0);
     c.ordersCount++;
     c.totalSpent += refunded > 0 ? Math.min(goods, paid - refunded - o.shippingWithTax) : goods;
@@ -151,7 +154,15 @@ describe('the Vendure plugin against a real Vendure server', () => {
   it("keeps the CRM in step with orders placed through the Shop API: every customer's figures equal Vendure's", async () => {
     await seedOrders(`${base}/shop-api`, { customers: 12, orders: 36, concurrency: 4 });
     await placeOrder(`${base}/shop-api`, alice, [{ variantId: variants[0]!, quantity: 2 }], aliceShop);
-    await placeOrder(`${base}/shop-api`, alice, [{ variantId: variants[2]!, quantity: 1 }, { variantId: variants[5]!, quantity: 1 }], aliceShop);
+    await placeOrder(
+      `${base}/shop-api`,
+      alice,
+      [
+        { variantId: variants[2]!, quantity: 1 },
+        { variantId: variants[5]!, quantity: 1 },
+      ],
+      aliceShop,
+    );
     await synced();
     await expectFiguresMatch();
     const { products } = await kokyakuSql<{ products: number }>(kokyakuDb, 'select count(*)::int as products from kokyaku.products where not placeholder').then((r) => r[0]!);
@@ -174,7 +185,14 @@ describe('the Vendure plugin against a real Vendure server', () => {
     await admin.query(`mutation ($id: ID!) { transitionOrderToState(id: $id, state: "Modifying") { ... on Order { state } ... on ErrorResult { message } } }`, { id: modified.id });
     const { modifyOrder } = await admin.query<{ modifyOrder: { state?: string; message?: string } }>(
       `mutation ($i: ModifyOrderInput!) { modifyOrder(input: $i) { ... on Order { state } ... on ErrorResult { message } } }`,
-      { i: { dryRun: false, orderId: modified.id, adjustOrderLines: [{ orderLineId: line.id, quantity: line.quantity - 1 }], refunds: [{ paymentId: modified.payments[0]!.id, amount: line.proratedUnitPriceWithTax, reason: 'one less' }] } },
+      {
+        i: {
+          dryRun: false,
+          orderId: modified.id,
+          adjustOrderLines: [{ orderLineId: line.id, quantity: line.quantity - 1 }],
+          refunds: [{ paymentId: modified.payments[0]!.id, amount: line.proratedUnitPriceWithTax, reason: 'one less' }],
+        },
+      },
     );
     expect(modifyOrder.message).toBeUndefined();
     const back = await admin.query<{ transitionOrderToState: { state?: string; message?: string } }>(
@@ -218,11 +236,15 @@ describe('the Vendure plugin against a real Vendure server', () => {
     expect(segmentPreview.count).toBe(expected);
 
     const viewed = variants[7]!;
-    const { kokyakuTrackProductView } = await aliceShop.query<{ kokyakuTrackProductView: boolean }>(`mutation ($v: ID!) { kokyakuTrackProductView(productVariantId: $v) }`, { v: viewed });
+    const { kokyakuTrackProductView } = await aliceShop.query<{ kokyakuTrackProductView: boolean }>(`mutation ($v: ID!) { kokyakuTrackProductView(productVariantId: $v) }`, {
+      v: viewed,
+    });
     expect(kokyakuTrackProductView).toBe(true);
     // A guest's view is not attributed to anyone.
     const guest = new VendureClient(`${base}/shop-api`);
-    expect((await guest.query<{ kokyakuTrackProductView: boolean }>(`mutation ($v: ID!) { kokyakuTrackProductView(productVariantId: $v) }`, { v: viewed })).kokyakuTrackProductView).toBe(false);
+    expect(
+      (await guest.query<{ kokyakuTrackProductView: boolean }>(`mutation ($v: ID!) { kokyakuTrackProductView(productVariantId: $v) }`, { v: viewed })).kokyakuTrackProductView,
+    ).toBe(false);
     // A cart addition by a signed-in customer (the order stays a cart).
     await aliceShop.query(`mutation ($v: ID!) { addItemToOrder(productVariantId: $v, quantity: 1) { ... on Order { id } } }`, { v: variants[9]! });
     await synced();
@@ -231,27 +253,35 @@ describe('the Vendure plugin against a real Vendure server', () => {
     const carts = await crmData(`{ segmentPreview(query: "events MATCHES (type = 'added_to_cart', count >= 1)") { count customers { email } } }`);
     expect(carts.segmentPreview.customers.map((c: { email: string }) => c.email)).toContain(alice.email);
 
-    const { kokyakuRecommendations } = await aliceShop.query<{ kokyakuRecommendations: Array<{ productVariantId: string; strategy: string; productVariant: { id: string; name: string } | null }> }>(
-      `{ kokyakuRecommendations(take: 5) { productVariantId strategy productVariant { id name } } }`,
-    );
+    const { kokyakuRecommendations } = await aliceShop.query<{
+      kokyakuRecommendations: Array<{ productVariantId: string; strategy: string; productVariant: { id: string; name: string } | null }>;
+    }>(`{ kokyakuRecommendations(take: 5) { productVariantId strategy productVariant { id name } } }`);
     expect(kokyakuRecommendations.length).toBeGreaterThan(0);
     for (const r of kokyakuRecommendations) {
       expect(variants).toContain(r.productVariantId);
       expect(r.productVariant?.id).toBe(r.productVariantId);
     }
-    const together = await guest.query<{ kokyakuRecommendations: Array<{ productVariantId: string }> }>(`query ($v: ID) { kokyakuRecommendations(productVariantId: $v) { productVariantId } }`, { v: variants[0]! });
+    const together = await guest.query<{ kokyakuRecommendations: Array<{ productVariantId: string }> }>(
+      `query ($v: ID) { kokyakuRecommendations(productVariantId: $v) { productVariantId } }`,
+      { v: variants[0]! },
+    );
     expect(together.kokyakuRecommendations.length).toBeGreaterThan(0);
     expect(together.kokyakuRecommendations.map((r) => r.productVariantId)).not.toContain(variants[0]!);
 
-    const consent = await aliceShop.query<{ kokyakuSetConsent: { channel: string; granted: boolean } }>(`mutation { kokyakuSetConsent(channel: EMAIL, granted: true) { channel granted } }`);
+    const consent = await aliceShop.query<{ kokyakuSetConsent: { channel: string; granted: boolean } }>(
+      `mutation { kokyakuSetConsent(channel: EMAIL, granted: true) { channel granted } }`,
+    );
     expect(consent.kokyakuSetConsent).toEqual({ channel: 'EMAIL', granted: true });
-    const { kokyakuConsents } = await aliceShop.query<{ kokyakuConsents: Array<{ channel: string; granted: boolean; source: string }> }>(`{ kokyakuConsents { channel granted source } }`);
+    const { kokyakuConsents } = await aliceShop.query<{ kokyakuConsents: Array<{ channel: string; granted: boolean; source: string }> }>(
+      `{ kokyakuConsents { channel granted source } }`,
+    );
     expect(kokyakuConsents).toEqual([{ channel: 'EMAIL', granted: true, source: 'Vendure storefront' }]);
   });
 
-  it("maps Vendure permissions to Kokyaku roles; an administrator without one is refused with a coded error", async () => {
+  it('maps Vendure permissions to Kokyaku roles; an administrator without one is refused with a coded error', async () => {
     const role = async (code: string, permissions: string[]) =>
-      (await admin.query<{ createRole: { id: string } }>(`mutation ($i: CreateRoleInput!) { createRole(input: $i) { id } }`, { i: { code, description: code, permissions } })).createRole.id;
+      (await admin.query<{ createRole: { id: string } }>(`mutation ($i: CreateRoleInput!) { createRole(input: $i) { id } }`, { i: { code, description: code, permissions } }))
+        .createRole.id;
     const person = async (email: string, roleId: string) => {
       await admin.query(`mutation ($i: CreateAdministratorInput!) { createAdministrator(input: $i) { id } }`, {
         i: { firstName: 'Staff', lastName: email, emailAddress: email, password: 'staff-password', roleIds: [roleId] },
@@ -356,13 +386,21 @@ describe('the Vendure plugin against a real Vendure server', () => {
   it("follows the catalogue and the customer list: a new price, a customer's new name, a customer deleted in Vendure is erased", async () => {
     const variant = variants[4]!;
     await admin.query(`mutation ($i: [UpdateProductVariantInput!]!) { updateProductVariants(input: $i) { id } }`, { i: [{ id: variant, price: 2000 }] });
-    const { customers } = await admin.query<{ customers: { items: Array<{ id: string; emailAddress: string }> } }>(`{ customers(options: { take: 2, sort: { id: ASC } }) { items { id emailAddress } } }`);
-    const { customers: more } = await admin.query<{ customers: { items: Array<{ id: string }> } }>(`{ customers(options: { take: 1, skip: 5, sort: { id: ASC } }) { items { id } } }`);
+    const { customers } = await admin.query<{ customers: { items: Array<{ id: string; emailAddress: string }> } }>(
+      `{ customers(options: { take: 2, sort: { id: ASC } }) { items { id emailAddress } } }`,
+    );
+    const { customers: more } = await admin.query<{ customers: { items: Array<{ id: string }> } }>(
+      `{ customers(options: { take: 1, skip: 5, sort: { id: ASC } }) { items { id } } }`,
+    );
     const [renamed, deleted] = customers.items as [{ id: string; emailAddress: string }, { id: string; emailAddress: string }];
     // Vendure takes any text as a phone number: Kokyaku stores that customer without it.
     const scribbled = more.items[0]!.id;
-    await admin.query(`mutation ($i: UpdateCustomerInput!) { updateCustomer(input: $i) { ... on Customer { id } } }`, { i: { id: scribbled, lastName: 'Scribbled', phoneNumber: 'call me after 6' } });
-    await admin.query(`mutation ($i: UpdateCustomerInput!) { updateCustomer(input: $i) { ... on Customer { id } } }`, { i: { id: renamed.id, firstName: 'Renamed', phoneNumber: '+81 90-1234-5678' } });
+    await admin.query(`mutation ($i: UpdateCustomerInput!) { updateCustomer(input: $i) { ... on Customer { id } } }`, {
+      i: { id: scribbled, lastName: 'Scribbled', phoneNumber: 'call me after 6' },
+    });
+    await admin.query(`mutation ($i: UpdateCustomerInput!) { updateCustomer(input: $i) { ... on Customer { id } } }`, {
+      i: { id: renamed.id, firstName: 'Renamed', phoneNumber: '+81 90-1234-5678' },
+    });
     const erasedBefore = (await kokyakuSql<{ n: number }>(kokyakuDb, 'select count(*)::int as n from kokyaku.customers where erased_at is not null'))[0]!.n;
     await admin.query(`mutation ($id: ID!) { deleteCustomer(id: $id) { result } }`, { id: deleted.id });
     deletedCustomers.add(deleted.id);
@@ -441,6 +479,8 @@ async function settleRefunds(): Promise<void> {
     `{ orders(options: { take: 1000 }) { items { payments { refunds { id state } } } } }`,
   );
   for (const refund of orders.items.flatMap((o) => o.payments.flatMap((p) => p.refunds)).filter((r) => r.state === 'Pending')) {
-    await admin.query(`mutation ($i: SettleRefundInput!) { settleRefund(input: $i) { ... on Refund { state } ... on ErrorResult { message } } }`, { i: { id: refund.id, transactionId: `t-${refund.id}` } });
+    await admin.query(`mutation ($i: SettleRefundInput!) { settleRefund(input: $i) { ... on Refund { state } ... on ErrorResult { message } } }`, {
+      i: { id: refund.id, transactionId: `t-${refund.id}` },
+    });
   }
 }

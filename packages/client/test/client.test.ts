@@ -6,8 +6,28 @@ import { renderToString } from 'react-dom/server';
 import { createElement } from 'react';
 import TestRenderer, { act } from 'react-test-renderer';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CustomerSearchDocument, RecommendationsDocument, CreateSegmentDocument, Customer360Document, RepeatPurchaseReportDocument, CustomersDocument, KokyakuClientError, RecordOrdersDocument, SegmentDocument, SegmentPreviewDocument, createKokyakuClient } from '../src/index.js';
-import { KokyakuProvider, prefetchKokyakuQuery, useCustomer360Query, useCustomerSearchQuery, useRecommendationsQuery, useRecordOrdersMutation, useSegmentPreviewQuery } from '../src/react/index.js';
+import {
+  CustomerSearchDocument,
+  RecommendationsDocument,
+  CreateSegmentDocument,
+  Customer360Document,
+  RepeatPurchaseReportDocument,
+  CustomersDocument,
+  KokyakuClientError,
+  RecordOrdersDocument,
+  SegmentDocument,
+  SegmentPreviewDocument,
+  createKokyakuClient,
+} from '../src/index.js';
+import {
+  KokyakuProvider,
+  prefetchKokyakuQuery,
+  useCustomer360Query,
+  useCustomerSearchQuery,
+  useRecommendationsQuery,
+  useRecordOrdersMutation,
+  useSegmentPreviewQuery,
+} from '../src/react/index.js';
 
 let kokyaku: Kokyaku;
 let server: StandaloneServer;
@@ -26,9 +46,7 @@ describe('plain typed client', () => {
   it('records orders and reads the 360 view', async () => {
     const client = createKokyakuClient({ url: server.url, headers });
     const recorded = await client.request(RecordOrdersDocument, {
-      orders: [
-        { externalId: 'o-1', customerExternalId: 'c-1', placedAt: '2026-01-01T10:00:00Z', lines: [{ productExternalId: 'p-1', quantity: 3, unitPrice: 9.99 }] },
-      ],
+      orders: [{ externalId: 'o-1', customerExternalId: 'c-1', placedAt: '2026-01-01T10:00:00Z', lines: [{ productExternalId: 'p-1', quantity: 3, unitPrice: 9.99 }] }],
     });
     expect(recorded.recordOrders).toMatchObject({ created: 1, failed: 0, errors: [] });
     const { customer } = await client.request(Customer360Document, { externalId: 'c-1' });
@@ -96,8 +114,7 @@ describe('React hooks', () => {
       seen.customer = query.data?.customer;
       return null;
     }
-    const tree = (child: ReturnType<typeof createElement>) =>
-      createElement(QueryClientProvider, { client: queryClient }, createElement(KokyakuProvider, { client }, child));
+    const tree = (child: ReturnType<typeof createElement>) => createElement(QueryClientProvider, { client: queryClient }, createElement(KokyakuProvider, { client }, child));
 
     let renderer!: TestRenderer.ReactTestRenderer;
     await act(async () => {
@@ -144,7 +161,7 @@ describe('React hooks', () => {
 });
 
 describe('server-side rendering', () => {
-  it('renders a hook\'s data in the server HTML from a prefetch, and the browser hydrates without fetching again', async () => {
+  it("renders a hook's data in the server HTML from a prefetch, and the browser hydrates without fetching again", async () => {
     const client = createKokyakuClient({ url: server.url, headers });
     let requests = 0;
     const counting = createKokyakuClient({ url: server.url, headers, fetch: (input, init) => (requests++, fetch(input, init)) });

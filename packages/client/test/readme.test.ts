@@ -20,10 +20,16 @@ it('every code example of the README type-checks', async () => {
     blocks.map(async (code, i) => {
       // The SSR example is two halves of a page (server and browser) with names the page defines.
       const body = code.includes('dehydrate(')
-        ? `${code.split('\n').filter((l) => l.startsWith('import')).join('\n')}
+        ? `${code
+            .split('\n')
+            .filter((l) => l.startsWith('import'))
+            .join('\n')}
 declare const incomingCookie: string; declare const browserQueryClient: QueryClient; declare const browserClient: ReturnType<typeof createKokyakuClient>; declare function Popular(): null;
 export async function page() {
-${code.split('\n').filter((l) => !l.startsWith('import')).join('\n')}
+${code
+  .split('\n')
+  .filter((l) => !l.startsWith('import'))
+  .join('\n')}
 }`
         : code.replace('process.env.CRM_TOKEN', "'token'");
       const file = path.join(dir, `block${i}.tsx`);

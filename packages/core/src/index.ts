@@ -1,4 +1,20 @@
-export { type KokyakuConfig, type KokyakuUserConfig, type DatabaseConfig, type ShopConfig, type AnalyticsConfig, type RecommendationsConfig, type ImportsConfig, type MessagingConfig, type AutomationConfig, ConfigError, defineConfig, defaultConfig, mergeConfig, resolveShop, shopFromEnv } from './config/config.js';
+export {
+  type KokyakuConfig,
+  type KokyakuUserConfig,
+  type DatabaseConfig,
+  type ShopConfig,
+  type AnalyticsConfig,
+  type RecommendationsConfig,
+  type ImportsConfig,
+  type MessagingConfig,
+  type AutomationConfig,
+  ConfigError,
+  defineConfig,
+  defaultConfig,
+  mergeConfig,
+  resolveShop,
+  shopFromEnv,
+} from './config/config.js';
 export { type Actor, type KokyakuContext, type Role, ROLES } from './shared/context.js';
 export { type Kokyaku, type Readiness, type RefreshFailure, createKokyaku } from './kokyaku.js';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
@@ -38,7 +54,15 @@ export { EventSchema } from './events/event.entity.js';
 export { type CustomerSearchHit, type CustomerSearchOptions, type SearchField } from './search/customer-search.js';
 export { normalizeSearchText } from './search/normalize.js';
 export { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditEntryInput, type AuditFilter, AuditService } from './privacy/audit.service.js';
-export { CONSENT_CHANNELS, type ConsentChannel, type ConsentInput, type ConsentRecord, type CustomerRef, PERSONAL_CUSTOMER_COLUMNS, PrivacyService } from './privacy/privacy.service.js';
+export {
+  CONSENT_CHANNELS,
+  type ConsentChannel,
+  type ConsentInput,
+  type ConsentRecord,
+  type CustomerRef,
+  PERSONAL_CUSTOMER_COLUMNS,
+  PrivacyService,
+} from './privacy/privacy.service.js';
 export { DATA_MODULES, REACTING_MODULES, TENANT_TABLES, composeModules } from './modules.js';
 export { HookDispatcher, type DispatchedModule } from './module/hooks.js';
 export {
@@ -56,18 +80,105 @@ export { type ImportEncoding, type ImportOptions, type ImportProblem, type Impor
 export { csvCell, csvSafe } from './imports/convert.js';
 export { EXPORT_KINDS, type ExportFormat, type ExportKind, type ExportOptions, ExportService } from './imports/export.service.js';
 export { DUPLICATE_RULES, type DuplicateGroup, type DuplicateRule, IdentityService, type MergeFieldPreview, type MergePreview } from './customers/identity.service.js';
-export { CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, type CustomFieldDefinition, type CustomFieldDefinitionInput, type CustomFieldDefinitionPatch, type CustomFieldEntity, CustomFieldService, type CustomFieldType, type CustomFieldValue, checkCustomValue, typedCustomFields } from './crm/custom-fields.js';
+export {
+  CUSTOM_FIELD_ENTITIES,
+  CUSTOM_FIELD_TYPES,
+  type CustomFieldDefinition,
+  type CustomFieldDefinitionInput,
+  type CustomFieldDefinitionPatch,
+  type CustomFieldEntity,
+  CustomFieldService,
+  type CustomFieldType,
+  type CustomFieldValue,
+  checkCustomValue,
+  typedCustomFields,
+} from './crm/custom-fields.js';
 export { type CompanyContact, type CompanyInput, type CompanyRecord, CompanyService, type CompanyTreeNode } from './crm/companies.js';
-export { type DealInput, type DealRecord, DealService, type DealStageChange, type ForecastRow, type Pipeline, type PipelineStage, STAGE_OUTCOMES, type StageInput, type StageOutcome } from './crm/deals.js';
-export { type NoteInput, type NoteRecord, NoteService, PRIORITIES, type Priority, type RecordLinks, TASK_STATUSES, type TaskFilter, type TaskInput, type TaskRecord, TaskService, type TaskStatus } from './crm/notes-tasks.js';
-export { INQUIRY_CHANNELS, INQUIRY_KINDS, INQUIRY_STATUSES, type InquiryChannel, type InquiryInput, type InquiryKind, type InquiryMessage, type InquiryRecord, InquiryService, type InquiryStats, type InquiryStatus, type MessageDirection } from './crm/inquiries.js';
-export { DEFAULT_BANDS, type LeadScore, SCORE_ACTIVITIES, SCORE_BANDS, type ScoreActivity, type ScoreBand, type ScoreContribution, type ScoringBands, type ScoringRule, type ScoringRuleInput, ScoringService } from './crm/scoring.js';
+export {
+  type DealInput,
+  type DealRecord,
+  DealService,
+  type DealStageChange,
+  type ForecastRow,
+  type Pipeline,
+  type PipelineStage,
+  STAGE_OUTCOMES,
+  type StageInput,
+  type StageOutcome,
+} from './crm/deals.js';
+export {
+  type NoteInput,
+  type NoteRecord,
+  NoteService,
+  PRIORITIES,
+  type Priority,
+  type RecordLinks,
+  TASK_STATUSES,
+  type TaskFilter,
+  type TaskInput,
+  type TaskRecord,
+  TaskService,
+  type TaskStatus,
+} from './crm/notes-tasks.js';
+export {
+  INQUIRY_CHANNELS,
+  INQUIRY_KINDS,
+  INQUIRY_STATUSES,
+  type InquiryChannel,
+  type InquiryInput,
+  type InquiryKind,
+  type InquiryMessage,
+  type InquiryRecord,
+  InquiryService,
+  type InquiryStats,
+  type InquiryStatus,
+  type MessageDirection,
+} from './crm/inquiries.js';
+export {
+  DEFAULT_BANDS,
+  type LeadScore,
+  SCORE_ACTIVITIES,
+  SCORE_BANDS,
+  type ScoreActivity,
+  type ScoreBand,
+  type ScoreContribution,
+  type ScoringBands,
+  type ScoringRule,
+  type ScoringRuleInput,
+  ScoringService,
+} from './crm/scoring.js';
 export { TIMELINE_KINDS, type TimelineEntry, type TimelineKind, TimelineService } from './crm/timeline.js';
 export { segmentFrom } from './segments/compiler.js';
 export { CHANNELS, type Channel, type JourneyDefinition, type JourneyStep, type JourneyTrigger, type TriggerType, parseDefinition } from './automation/definition.js';
-export { type JourneyRecord, type JourneyReport, type JourneyRunRecord, JourneyService, type JourneyStatus, type JourneyVersionRecord, type MessageRecord, type MessageStatus, type PreviewInput, type RunStatus, type RunStepRecord } from './automation/journeys.js';
+export {
+  type JourneyRecord,
+  type JourneyReport,
+  type JourneyRunRecord,
+  JourneyService,
+  type JourneyStatus,
+  type JourneyVersionRecord,
+  type MessageRecord,
+  type MessageStatus,
+  type PreviewInput,
+  type RunStatus,
+  type RunStepRecord,
+} from './automation/journeys.js';
 export { DEFAULT_SETTINGS as DEFAULT_MESSAGING_SETTINGS, JourneyEngine, type MessagingSettings } from './automation/engine.js';
-export { type ChannelAdapter, ChannelError, type EmailConfig, EmailChannel, type LineConfig, LineChannel, type OutboundMessage, SmsChannel, type SmsProvider, type TwilioConfig, TwilioSms, signWebhook, verifyWebhook } from './automation/channels.js';
+export {
+  type ChannelAdapter,
+  ChannelError,
+  type EmailConfig,
+  EmailChannel,
+  type LineConfig,
+  LineChannel,
+  type OutboundMessage,
+  SmsChannel,
+  type SmsProvider,
+  type TwilioConfig,
+  TwilioSms,
+  signWebhook,
+  verifyWebhook,
+} from './automation/channels.js';
 export { TEMPLATE_LIMITS, type TemplateSet, type RenderedMessage, customerNames } from './automation/templates.js';
 export { AutomationWorker, JOBS_SCHEMA, JOURNEY_QUEUE } from './automation/worker.js';
 export {
@@ -92,4 +203,13 @@ export { PluginRegistry, type PluginRule } from './plugins/registry.js';
 export { defineEntity, type InferEntity } from '@mikro-orm/core';
 export { KOKYAKU_VERSION } from './version.js';
 export { type ShopBatch, type ShopBatchResult, type ShopRecordKind, writeShopBatch } from './connectors/shop-sync.js';
-export { BACKFILL_PHASES, type BackfillPhase, type BackfillSource, type BackfillState, type BackfillStatus, backfillToRun, idleBackfill, runBackfill } from './connectors/backfill.js';
+export {
+  BACKFILL_PHASES,
+  type BackfillPhase,
+  type BackfillSource,
+  type BackfillState,
+  type BackfillStatus,
+  backfillToRun,
+  idleBackfill,
+  runBackfill,
+} from './connectors/backfill.js';

@@ -268,7 +268,12 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         return { ready: false, database: false, pendingMigrations: [], error: error instanceof Error ? error.message : String(error) };
       }
       const pending = (await orm.getMigrator().getPendingMigrations()).map((m) => m.name);
-      return { ready: pending.length === 0, database: true, pendingMigrations: pending, ...(pending.length ? { error: `${pending.length} migration(s) pending: run kokyaku migrate` } : {}) };
+      return {
+        ready: pending.length === 0,
+        database: true,
+        pendingMigrations: pending,
+        ...(pending.length ? { error: `${pending.length} migration(s) pending: run kokyaku migrate` } : {}),
+      };
     },
     refresh: async (options = {}) => {
       // Across tenants: as the database user itself.

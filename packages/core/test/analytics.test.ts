@@ -52,7 +52,10 @@ const toInput = (o: FixtureOrder): OrderInput => ({
 beforeAll(async () => {
   kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', timeZone: 'UTC' } });
   buildFixture();
-  await kokyaku.customers.upsert(ctx(), customers.map((externalId) => ({ externalId })));
+  await kokyaku.customers.upsert(
+    ctx(),
+    customers.map((externalId) => ({ externalId })),
+  );
   await kokyaku.orders.record(ctx(), orders.map(toInput));
   await kokyaku.refresh({ now: NOW });
 });
@@ -68,16 +71,31 @@ function expectedScores() {
   const placed = orders.filter((o) => o.status === 'PLACED');
   const per = customers.map((customer) => {
     const mine = placed.filter((o) => o.customer === customer);
-    const last = mine.map((o) => o.day).sort().at(-1);
+    const last = mine
+      .map((o) => o.day)
+      .sort()
+      .at(-1);
     return { customer, count: mine.length, spent: mine.reduce((s, o) => s + o.amount, 0), recency: last ? daysBetween(last, TODAY) : null };
   });
   const buyers = per.filter((c) => c.count > 0);
   const cuts = (values: number[], ps: number[]) => ps.map((p) => percentileDisc(values, p));
   const q = [0.2, 0.4, 0.6, 0.8];
-  const rc = cuts(buyers.map((c) => c.recency!), q);
-  const fc = cuts(buyers.map((c) => c.count), q);
-  const mc = cuts(buyers.map((c) => c.spent), q);
-  const dc = cuts(buyers.map((c) => c.spent), [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+  const rc = cuts(
+    buyers.map((c) => c.recency!),
+    q,
+  );
+  const fc = cuts(
+    buyers.map((c) => c.count),
+    q,
+  );
+  const mc = cuts(
+    buyers.map((c) => c.spent),
+    q,
+  );
+  const dc = cuts(
+    buyers.map((c) => c.spent),
+    [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+  );
   return per.map((c) => {
     if (c.count === 0) return { ...c, r: null, f: null, m: null, decile: null, group: 'PROSPECTS' };
     const r = 5 - rc.filter((cut) => c.recency! > cut).length;
@@ -110,7 +128,10 @@ describe('RFM and deciles', () => {
     expect(report.customers).toBe(customers.length);
     for (const group of RFM_GROUPS) {
       const mine = want.filter((w) => w.group === group);
-      expect(report.groups.find((g) => g.group === group), group).toMatchObject({ customers: mine.length, revenue: mine.reduce((s, w) => s + w.spent, 0) });
+      expect(
+        report.groups.find((g) => g.group === group),
+        group,
+      ).toMatchObject({ customers: mine.length, revenue: mine.reduce((s, w) => s + w.spent, 0) });
     }
     const cellTotal = report.cells.reduce((s, c) => s + c.customers, 0);
     expect(cellTotal).toBe(want.filter((w) => w.r !== null).length);
@@ -172,7 +193,11 @@ describe('cohorts, repeat purchase and KPIs', () => {
   it('measures the repeat purchase rate and the time to the second order', async () => {
     const byCustomer = new Map<string, string[]>();
     for (const o of placed()) byCustomer.set(o.customer, [...(byCustomer.get(o.customer) ?? []), o.day]);
-    const gaps = [...byCustomer.values()].filter((d) => d.length > 1).map((d) => d.sort()).map((d) => daysBetween(d[0]!, d[1]!)).sort((a, b) => a - b);
+    const gaps = [...byCustomer.values()]
+      .filter((d) => d.length > 1)
+      .map((d) => d.sort())
+      .map((d) => daysBetween(d[0]!, d[1]!))
+      .sort((a, b) => a - b);
     const report = await kokyaku.analytics.repeatPurchaseReport(ctx());
     expect(report).toMatchObject({ customers: byCustomer.size, repeatCustomers: gaps.length });
     expect(report.repeatRate).toBeCloseTo(gaps.length / byCustomer.size, 10);
@@ -206,7 +231,9 @@ describe('cohorts, repeat purchase and KPIs', () => {
     const segment = await kokyaku.segments.compile(ctx(), 'number_of_orders >= 3', { firstParam: 5, now: NOW });
     const report = await kokyaku.analytics.campaignReport(ctx(), { cost: 5000, segmentWhere: segment, from, to: TODAY });
     const loyal = new Set(customers.filter((c) => placed().filter((o) => o.customer === c).length >= 3));
-    const revenue = placed().filter((o) => loyal.has(o.customer) && o.day >= from).reduce((s, o) => s + o.amount, 0);
+    const revenue = placed()
+      .filter((o) => loyal.has(o.customer) && o.day >= from)
+      .reduce((s, o) => s + o.amount, 0);
     expect(report).toMatchObject({ revenue, roas: revenue / 5000 });
     await expect(kokyaku.analytics.campaignReport(ctx(), { cost: 0, revenue: 1 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
   });
@@ -295,10 +322,17 @@ describe('figures at the edge of what a float holds', () => {
     const inputs: OrderInput[] = [];
     // 150 ordinary customers buying now and then over two years...
     for (let i = 0; i < 150; i++) {
-      for (let k = 0; k < 1 + (i % 4); k++) inputs.push({ externalId: `o-${i}-${k}`, customerExternalId: `c-${i}`, placedAt: day(((i * 37 + k * 170) % 700) + 1), lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 1000 }] });
+      for (let k = 0; k < 1 + (i % 4); k++)
+        inputs.push({
+          externalId: `o-${i}-${k}`,
+          customerExternalId: `c-${i}`,
+          placedAt: day(((i * 37 + k * 170) % 700) + 1),
+          lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 1000 }],
+        });
     }
     // ...and one who bought every day for a year, then never again.
-    for (let k = 0; k < 365; k++) inputs.push({ externalId: `binge-${k}`, customerExternalId: 'binge', placedAt: day(k - 730), lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 500 }] });
+    for (let k = 0; k < 365; k++)
+      inputs.push({ externalId: `binge-${k}`, customerExternalId: 'binge', placedAt: day(k - 730), lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 500 }] });
     expect((await kokyaku.orders.record(c, inputs)).failed).toBe(0);
     await kokyaku.refresh({ now: new Date('2026-01-01T00:00:00Z') });
     const binge = (await kokyaku.customers.findByExternalId(c, 'binge'))!;

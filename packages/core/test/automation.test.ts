@@ -16,7 +16,10 @@ const LINE_USER = `U${'0123456789abcdef'.repeat(2)}`;
 const HOUR = 3_600_000;
 
 async function failure(call: Promise<unknown>): Promise<KokyakuError> {
-  const error = await call.then(() => null, (e: unknown) => e);
+  const error = await call.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(KokyakuError);
   return error as KokyakuError;
 }
@@ -39,7 +42,11 @@ beforeAll(async () => {
       requests.push({ path: req.url ?? '', headers: req.headers, body });
       res.statusCode = providerStatus;
       res.setHeader('content-type', 'application/json');
-      res.end(req.url?.includes('/Messages.json') ? JSON.stringify({ sid: `SM${requests.length}`, status: 'queued' }) : JSON.stringify({ sentMessages: [{ id: `line-${requests.length}` }] }));
+      res.end(
+        req.url?.includes('/Messages.json')
+          ? JSON.stringify({ sid: `SM${requests.length}`, status: 'queued' })
+          : JSON.stringify({ sentMessages: [{ id: `line-${requests.length}` }] }),
+      );
     });
   });
   await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
@@ -146,7 +153,14 @@ describe('waits', () => {
       trigger: { type: 'INQUIRY_OPENED' },
       steps: [
         { id: 'wait', type: 'WAIT', hours: 48 },
-        { id: 'ask', type: 'SEND', channel: 'EMAIL', purpose: 'TRANSACTIONAL', subject: 'その後いかがでしょうか', text: '{{ customer.salutation }}\nお問い合わせの件、解決しましたか?' },
+        {
+          id: 'ask',
+          type: 'SEND',
+          channel: 'EMAIL',
+          purpose: 'TRANSACTIONAL',
+          subject: 'その後いかがでしょうか',
+          text: '{{ customer.salutation }}\nお問い合わせの件、解決しましたか?',
+        },
       ],
     });
     await kokyaku.customers.upsert(c, [{ externalId: 'taro', email: 'taro@example.jp', firstName: '太郎', lastName: '佐藤' }]);
@@ -177,7 +191,9 @@ describe('consent, quiet hours and the frequency cap', () => {
     activeJourney(name, {
       trigger: { type: 'MANUAL' },
       reentry: 'EVERY_TIME',
-      steps: [{ id: 'promo', type: 'SEND', channel: 'EMAIL', purpose: 'MARKETING', subject: '新しい豆が入りました', text: '{{ customer.salutation }}\n配信停止: {{ unsubscribe_url }}' }],
+      steps: [
+        { id: 'promo', type: 'SEND', channel: 'EMAIL', purpose: 'MARKETING', subject: '新しい豆が入りました', text: '{{ customer.salutation }}\n配信停止: {{ unsubscribe_url }}' },
+      ],
     });
 
   it('withholds marketing from a customer without consent, and sends transactional mail anyway', async () => {
@@ -230,7 +246,10 @@ describe('consent, quiet hours and the frequency cap', () => {
     expect(smtp.mails).toHaveLength(sent);
     await kokyaku.journeys.runDue(c, { now: nine });
     await smtp.waitFor(sent + 1);
-    expect((await kokyaku.journeys.runSteps(c, run!.id)).map((s) => [s.outcome, s.detail.reason ?? null])).toEqual([['DEFERRED', 'QUIET_HOURS'], ['SENT', null]]);
+    expect((await kokyaku.journeys.runSteps(c, run!.id)).map((s) => [s.outcome, s.detail.reason ?? null])).toEqual([
+      ['DEFERRED', 'QUIET_HOURS'],
+      ['SENT', null],
+    ]);
     await kokyaku.journeys.updateSettings(c, { quietHoursStart: null, quietHoursEnd: null });
     await kokyaku.journeys.setStatus(c, journey.id, 'PAUSED');
   });
@@ -274,7 +293,9 @@ describe('channels', () => {
     ]);
     const journey = await activeJourney('Shipping notice', {
       trigger: { type: 'MANUAL' },
-      steps: [{ id: 'notice', type: 'SEND', channel: 'PREFERRED', fallback: ['SMS'], purpose: 'TRANSACTIONAL', text: '{{ customer.salutation }}、{{ data.item }}を発送しました。' }],
+      steps: [
+        { id: 'notice', type: 'SEND', channel: 'PREFERRED', fallback: ['SMS'], purpose: 'TRANSACTIONAL', text: '{{ customer.salutation }}、{{ data.item }}を発送しました。' },
+      ],
     });
     await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['line-fan', 'sms-only'], data: { item: 'コーヒー豆' } });
     await kokyaku.journeys.runDue(c);
@@ -440,9 +461,25 @@ describe('journeys are checked when saved', () => {
     expect((await bad({ trigger: { type: 'MANUAL' }, steps: [] })).details.field).toBe('definition.steps');
     expect((await bad({ trigger: { type: 'MANUAL' }, steps: [{ ...send, next: 'nowhere' }] })).details.field).toBe('definition.steps[0].next');
     expect((await bad({ trigger: { type: 'MANUAL' }, steps: [send, { ...send }] })).message).toContain('Step id "s" is used twice');
-    const loop = await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'a', type: 'WAIT', hours: 1 }, { id: 'b', type: 'TAG', add: ['x'], next: 'a' }] });
+    const loop = await bad({
+      trigger: { type: 'MANUAL' },
+      steps: [
+        { id: 'a', type: 'WAIT', hours: 1 },
+        { id: 'b', type: 'TAG', add: ['x'], next: 'a' },
+      ],
+    });
     expect(loop.message).toContain('journeys may not loop');
-    expect((await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'a', type: 'END' }, { id: 'b', type: 'END' }] })).details.field).toBe('definition.steps[1]');
+    expect(
+      (
+        await bad({
+          trigger: { type: 'MANUAL' },
+          steps: [
+            { id: 'a', type: 'END' },
+            { id: 'b', type: 'END' },
+          ],
+        })
+      ).details.field,
+    ).toBe('definition.steps[1]');
     const query = await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'q', type: 'CONDITION', query: 'number_of_orders >= "many"' }] });
     expect(query.code).toBe('SEGMENT_QUERY_INVALID');
     expect(query.details).toMatchObject({ field: 'definition.steps[0].query', line: 1, column: 21 });
@@ -457,7 +494,14 @@ describe('journeys are checked when saved', () => {
 
   it('versions a definition: runs under way keep theirs', async () => {
     const c = ctx();
-    const journey = await activeJourney('Versioned', { trigger: { type: 'MANUAL' }, reentry: 'EVERY_TIME', steps: [{ id: 'w', type: 'WAIT', hours: 1 }, { id: 't', type: 'TAG', add: ['v1'] }] });
+    const journey = await activeJourney('Versioned', {
+      trigger: { type: 'MANUAL' },
+      reentry: 'EVERY_TIME',
+      steps: [
+        { id: 'w', type: 'WAIT', hours: 1 },
+        { id: 't', type: 'TAG', add: ['v1'] },
+      ],
+    });
     await kokyaku.customers.upsert(c, [{ externalId: 'versioned' }]);
     // An unknown customer is named by index, and nobody is started.
     const unknown = await failure(kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['versioned', 'nobody-at-all'] }));
@@ -465,7 +509,9 @@ describe('journeys are checked when saved', () => {
     expect(await runsOf(journey.id)).toHaveLength(0);
     await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['versioned'] });
     await kokyaku.journeys.runDue(c);
-    const updated = await kokyaku.journeys.update(c, journey.id, { definition: { trigger: { type: 'MANUAL' }, reentry: 'EVERY_TIME', steps: [{ id: 't', type: 'TAG', add: ['v2'] }] } });
+    const updated = await kokyaku.journeys.update(c, journey.id, {
+      definition: { trigger: { type: 'MANUAL' }, reentry: 'EVERY_TIME', steps: [{ id: 't', type: 'TAG', add: ['v2'] }] },
+    });
     expect(updated.version).toBe(2);
     expect((await kokyaku.journeys.versions(c, journey.id)).map((v) => v.version)).toEqual([2, 1]);
     // The same definition again is no new version.
@@ -513,7 +559,9 @@ describe('templates', () => {
     expect((await hostile(`{% include '/etc/passwd' %}`)).message).toMatch(/not found|ENOENT|Failed to lookup/i);
     expect((await hostile('{{ customer.name | nosuchfilter }}')).details.field).toBe('template.text');
     // Only the data's own properties: nothing of the prototype chain is reachable.
-    expect((await kokyaku.journeys.preview(c, { customerExternalId: 'hanako', text: '{{ customer.constructor }}{{ customer.__proto__ }}{{ data.constructor.name }}x' })).text).toBe('x');
+    expect((await kokyaku.journeys.preview(c, { customerExternalId: 'hanako', text: '{{ customer.constructor }}{{ customer.__proto__ }}{{ data.constructor.name }}x' })).text).toBe(
+      'x',
+    );
   });
 });
 
@@ -537,7 +585,17 @@ describe('measurement', () => {
       { externalId: 'back-2', customerExternalId: 'buyer-back', placedAt: new Date(Date.now() + 6 * 24 * HOUR), lines: [line('mug', 1, 2200)] },
     ]);
     const report = await kokyaku.journeys.report(c, journey.id);
-    expect(report).toMatchObject({ runs: 1, completed: 1, sent: 1, clicks: 2, uniqueClickers: 1, attributedOrders: 1, attributedRevenue: 1800, conversionRate: 1, attributionDays: 5 });
+    expect(report).toMatchObject({
+      runs: 1,
+      completed: 1,
+      sent: 1,
+      clicks: 2,
+      uniqueClickers: 1,
+      attributedOrders: 1,
+      attributedRevenue: 1800,
+      conversionRate: 1,
+      attributionDays: 5,
+    });
     // Days in the shop's time zone: today holds the message, tomorrow holds nothing.
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date());
     const tomorrow = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date(Date.now() + 24 * HOUR));
@@ -556,12 +614,22 @@ describe('privacy', () => {
     const exported = await kokyaku.privacy.exportCustomer(c, { externalId: 'no-consent' });
     expect((exported.messages as unknown[]).length).toBe(3);
     expect(exported.journeyRuns).toHaveLength(3);
-    const journey = await activeJourney('Long wait', { trigger: { type: 'MANUAL' }, steps: [{ id: 'w', type: 'WAIT', days: 30 }, { id: 'e', type: 'END' }] });
+    const journey = await activeJourney('Long wait', {
+      trigger: { type: 'MANUAL' },
+      steps: [
+        { id: 'w', type: 'WAIT', days: 30 },
+        { id: 'e', type: 'END' },
+      ],
+    });
     await kokyaku.journeys.start(c, journey.id, { customerExternalIds: ['no-consent'], data: { secret: 'personal' } });
     await kokyaku.journeys.runDue(c);
     await kokyaku.privacy.eraseCustomer(c, { externalId: 'no-consent' });
     const id = (await sql<{ id: string }>(c.em, `select customer_id::text as id from kokyaku.journey_runs where journey_id = $1::bigint`, [journey.id]))[0]!.id;
-    const messages = await sql<{ recipient: string | null; body: string; subject: string | null }>(c.em, `select recipient, body, subject from kokyaku.messages where customer_id = $1::bigint`, [id]);
+    const messages = await sql<{ recipient: string | null; body: string; subject: string | null }>(
+      c.em,
+      `select recipient, body, subject from kokyaku.messages where customer_id = $1::bigint`,
+      [id],
+    );
     expect(messages.length).toBe(3);
     expect(messages.every((m) => m.recipient === null && m.body === '(erased)')).toBe(true);
     const [run] = await runsOf(journey.id);
@@ -582,7 +650,11 @@ describe('the other triggers', () => {
   it('starts on an event of a type with matching properties, on an order over an amount, and on leaving a segment', async () => {
     const c = ctx();
     const tag = (name: string) => [{ id: 't', type: 'TAG', add: [name] }];
-    const onEvent = await activeJourney('Abandoned cart', { trigger: { type: 'EVENT', eventType: 'checkout_abandoned', properties: { step: 'payment' } }, reentry: 'EVERY_TIME', steps: tag('abandoned') });
+    const onEvent = await activeJourney('Abandoned cart', {
+      trigger: { type: 'EVENT', eventType: 'checkout_abandoned', properties: { step: 'payment' } },
+      reentry: 'EVERY_TIME',
+      steps: tag('abandoned'),
+    });
     const onBig = await activeJourney('Big order', { trigger: { type: 'ORDER_PLACED', minTotal: 10000 }, reentry: 'EVERY_TIME', steps: tag('big') });
     const segment = await kokyaku.segments.create(c, { name: 'Tagged vip', query: "customer_tags CONTAINS 'vip-x'" });
     const onLeft = await activeJourney('Left vip', { trigger: { type: 'SEGMENT_LEFT', segmentId: segment.id }, steps: tag('was-vip') });

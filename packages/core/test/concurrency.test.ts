@@ -35,7 +35,10 @@ it(`${WRITERS} writers of overlapping batches, ${ROUNDS} rounds: not one failed 
         const ids = Array.from({ length: BATCH }, (_, i) => w * 60 + i);
         const shuffled = w % 2 === 0 ? ids : [...ids].reverse();
         try {
-          const result = await kokyaku.orders.record(ctx, shuffled.map((n) => order(round, n)));
+          const result = await kokyaku.orders.record(
+            ctx,
+            shuffled.map((n) => order(round, n)),
+          );
           if (result.failed > 0) failures.push(JSON.stringify(result.errors[0]));
           const people = await kokyaku.customers.upsert(
             ctx,

@@ -47,7 +47,14 @@ describe('runBackfill', () => {
         ? { customers: ids.map((id) => ({ externalId: id, email: `${id}@example.com` })) }
         : phase === 'products'
           ? { products: ids.map((id) => ({ externalId: id, name: id, price: 3 })) }
-          : { orders: ids.map((id, i) => ({ externalId: id, customerExternalId: shop.customers[i]!, placedAt: '2026-11-02T00:00:00Z', lines: [{ productExternalId: 'q1', quantity: 1, unitPrice: 3 }] })) },
+          : {
+              orders: ids.map((id, i) => ({
+                externalId: id,
+                customerExternalId: shop.customers[i]!,
+                placedAt: '2026-11-02T00:00:00Z',
+                lines: [{ productExternalId: 'q1', quantity: 1, unitPrice: 3 }],
+              })),
+            },
   };
 
   it('pauses after the batch in flight, resumes after its checkpoint, leaves a state to resume when the process exits, and sends nothing twice', async () => {
@@ -85,10 +92,13 @@ describe('runBackfill', () => {
   it('saves a failure with its reason, and resumes from where it failed', async () => {
     const ctx = kokyaku.context({ tenantId: 'backfill-fail' });
     let broken = true;
-    const failing = { ...source, load: async (phase: BackfillPhase, ids: readonly string[]) => {
-      if (phase === 'products' && broken) throw new Error('the shop database went away');
-      return source.load(phase, ids);
-    } };
+    const failing = {
+      ...source,
+      load: async (phase: BackfillPhase, ids: readonly string[]) => {
+        if (phase === 'products' && broken) throw new Error('the shop database went away');
+        return source.load(phase, ids);
+      },
+    };
     const saves: BackfillState[] = [];
     const failed = await runBackfill(kokyaku, ctx, failing, backfillToRun(idleBackfill(), { batchSize: 10 }), { save: async (s) => void saves.push(s), stop: () => null });
     expect([failed.status, failed.error, failed.phase, failed.done.customers]).toEqual(['failed', 'the shop database went away', 'products', 5]);

@@ -13,7 +13,10 @@ const count = async (table: string) => (await sql<{ n: number }>(ctx().em, `sele
 
 /** The error a call fails with (and that it fails with a KokyakuError). */
 async function failure(call: Promise<unknown>): Promise<KokyakuError> {
-  const error = await call.then(() => null, (e: unknown) => e);
+  const error = await call.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(KokyakuError);
   return error as KokyakuError;
 }
@@ -45,7 +48,12 @@ describe('companies', () => {
     // A cancelled order counts for nothing.
     await kokyaku.orders.record(c, [{ externalId: 'bo-x', customerExternalId: 'b-5', placedAt: '2026-06-02T00:00:00Z', status: 'CANCELLED', lines: [line('pen', 9, 100)] }]);
     const contacts: [string, string][] = [
-      [group.id, 'b-1'], [japan.id, 'b-2'], [kanto.id, 'b-3'], [tokyo.id, 'b-4'], [shibuya.id, 'b-5'], [osaka.id, 'b-6'],
+      [group.id, 'b-1'],
+      [japan.id, 'b-2'],
+      [kanto.id, 'b-3'],
+      [tokyo.id, 'b-4'],
+      [shibuya.id, 'b-5'],
+      [osaka.id, 'b-6'],
       // b-4 also works for the Shibuya branch: counted once in every subtree holding both.
       [shibuya.id, 'b-4'],
     ];
@@ -53,7 +61,12 @@ describe('companies', () => {
 
     const tree = await kokyaku.companies.subtree(c, group.id);
     expect(tree.map((n) => [n.name, n.depth])).toEqual([
-      ['Yamada Group', 0], ['Yamada Japan', 1], ['Yamada Kanto', 2], ['Yamada Tokyo', 3], ['Shibuya branch', 4], ['Yamada Osaka', 1],
+      ['Yamada Group', 0],
+      ['Yamada Japan', 1],
+      ['Yamada Kanto', 2],
+      ['Yamada Tokyo', 3],
+      ['Shibuya branch', 4],
+      ['Yamada Osaka', 1],
     ]);
     const below: Record<string, string[]> = {
       [group.id]: ['b-1', 'b-2', 'b-3', 'b-4', 'b-5', 'b-6'],
@@ -73,14 +86,21 @@ describe('companies', () => {
     for (const node of [group, kanto]) {
       const figure = await kokyaku.companies.rollup(c, node.id);
       const entry = tree.find((n) => n.id === node.id)!;
-      expect(figure).toEqual({ companies: tree.filter((n) => n.path.includes(node.id)).length, contacts: entry.subtreeContacts, orders: entry.subtreeOrders, revenue: entry.subtreeRevenue });
+      expect(figure).toEqual({
+        companies: tree.filter((n) => n.path.includes(node.id)).length,
+        contacts: entry.subtreeContacts,
+        orders: entry.subtreeOrders,
+        revenue: entry.subtreeRevenue,
+      });
     }
     expect(tree.find((n) => n.id === tokyo.id)!.ownRevenue).toBe(spend['b-4']);
     // The subtree of a node at depth 2, and a date range (only May's orders).
     const kantoTree = await kokyaku.companies.subtree(c, kanto.id, { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-31T00:00:00Z') });
     expect(kantoTree.map((n) => n.depth)).toEqual([0, 1, 2]);
     expect(kantoTree[0]!.subtreeRevenue).toBe(spend['b-3']! + spend['b-4']! + spend['b-5']! - 300);
-    expect((await kokyaku.companies.rollup(c, kanto.id, { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-31T00:00:00Z') })).revenue).toBe(kantoTree[0]!.subtreeRevenue);
+    expect((await kokyaku.companies.rollup(c, kanto.id, { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-31T00:00:00Z') })).revenue).toBe(
+      kantoTree[0]!.subtreeRevenue,
+    );
     expect((await kokyaku.companies.ancestors(c, shibuya.id)).map((a) => a.name)).toEqual(['Yamada Tokyo', 'Yamada Kanto', 'Yamada Japan', 'Yamada Group']);
     expect((await kokyaku.companies.companiesOfCustomers(c, [await id('b-4')])).get(await id('b-4'))!.map((x) => x.companyId)).toEqual([tokyo.id, shibuya.id]);
   });
@@ -140,7 +160,12 @@ describe('custom fields', () => {
   it('imports custom.<key> columns of a CSV, typed by their definitions, storing rows without a bad cell and reporting it by line and column', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-crm-'));
     const file = path.join(dir, 'customers.csv');
-    await fs.writeFile(file, ['会員番号,custom.age,custom.skin_type,custom.vip,custom.favourite', 'imp-1,27,combination,maybe,matcha', 'imp-2,old,dry,no,', 'imp-3,25,combination,いいえ,hojicha'].join('\n'));
+    await fs.writeFile(
+      file,
+      ['会員番号,custom.age,custom.skin_type,custom.vip,custom.favourite', 'imp-1,27,combination,maybe,matcha', 'imp-2,old,dry,no,', 'imp-3,25,combination,いいえ,hojicha'].join(
+        '\n',
+      ),
+    );
     const result = await kokyaku.imports.run(ctx(), { kind: 'customers', file });
     expect(result.problems).toEqual([
       { line: 2, column: 'custom.vip', reason: 'Must be true or false, not "maybe". (stored without it)', value: 'maybe', stored: true },
@@ -208,9 +233,31 @@ describe('deals', () => {
     });
     const stage = (name: string) => pipeline.stages.find((s) => s.name === name)!.id;
     await kokyaku.customFields.define(c, { entity: 'DEAL', key: 'seats', type: 'NUMBER', min: 1 });
-    const a = await kokyaku.deals.create(c, { pipelineId: pipeline.id, title: 'Office supplies 2027', amount: 1_000_000, expectedCloseDate: '2027-01-15', ownerId: 'sales-1', customerId: await id('b-1'), customFields: { seats: 40 } });
-    const b = await kokyaku.deals.create(c, { pipelineId: pipeline.id, stageId: stage('Proposal'), title: 'Paper contract', amount: 500_000, expectedCloseDate: '2027-01-31', ownerId: 'sales-1' });
-    const d = await kokyaku.deals.create(c, { pipelineId: pipeline.id, stageId: stage('Qualified'), title: 'Pens', amount: 200_000, expectedCloseDate: '2027-02-10', ownerId: 'sales-2' });
+    const a = await kokyaku.deals.create(c, {
+      pipelineId: pipeline.id,
+      title: 'Office supplies 2027',
+      amount: 1_000_000,
+      expectedCloseDate: '2027-01-15',
+      ownerId: 'sales-1',
+      customerId: await id('b-1'),
+      customFields: { seats: 40 },
+    });
+    const b = await kokyaku.deals.create(c, {
+      pipelineId: pipeline.id,
+      stageId: stage('Proposal'),
+      title: 'Paper contract',
+      amount: 500_000,
+      expectedCloseDate: '2027-01-31',
+      ownerId: 'sales-1',
+    });
+    const d = await kokyaku.deals.create(c, {
+      pipelineId: pipeline.id,
+      stageId: stage('Qualified'),
+      title: 'Pens',
+      amount: 200_000,
+      expectedCloseDate: '2027-02-10',
+      ownerId: 'sales-2',
+    });
     expect(a).toMatchObject({ stageId: stage('Lead'), probability: 0.1, outcome: 'OPEN', amount: 1_000_000, currency: 'JPY', customFields: { seats: 40 } });
 
     await kokyaku.deals.move(c, a.id, stage('Qualified'), { at: new Date('2026-11-01T00:00:00Z') });
@@ -266,7 +313,10 @@ describe('deals', () => {
     expect((await failure(kokyaku.deals.createPipeline(c, { name: 'Dup', stages: [{ name: 'A', probability: 2 }] }))).details.field).toBe('stages[0].probability');
     // Stages are configurable: added at a position, removed while unused, kept once deals used them.
     const withStage = await kokyaku.deals.addStage(c, other.id, { name: 'Qualified', probability: 0.4, position: 0 });
-    expect(withStage.stages.map((x) => [x.name, x.position])).toEqual([['Qualified', 0], ['New', 1]]);
+    expect(withStage.stages.map((x) => [x.name, x.position])).toEqual([
+      ['Qualified', 0],
+      ['New', 1],
+    ]);
     expect((await failure(kokyaku.deals.addStage(c, other.id, { name: 'New', probability: 0.1 }))).details.field).toBe('name');
     expect((await kokyaku.deals.deleteStage(c, withStage.stages[0]!.id)).stages.map((x) => [x.name, x.position])).toEqual([['New', 0]]);
     expect((await failure(kokyaku.deals.deleteStage(c, other.stages[0]!.id))).message).toMatch(/at least one stage/);
@@ -277,7 +327,7 @@ describe('deals', () => {
 });
 
 describe('tasks and notes', () => {
-  it("lists my open tasks and the overdue ones; a task for an unknown customer fails naming the field and stores nothing", async () => {
+  it('lists my open tasks and the overdue ones; a task for an unknown customer fails naming the field and stores nothing', async () => {
     const me = ctx('staff-me');
     const customerId = await id('b-2');
     const now = new Date('2026-11-22T09:00:00Z');
@@ -327,7 +377,16 @@ describe('inquiries', () => {
     const c = ctx('support-1');
     const t0 = new Date('2026-10-01T01:00:00Z');
     const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
-    const first = await kokyaku.inquiries.open(c, { customerExternalId: 'b-3', orderExternalId: 'bo-2-a', kind: 'COMPLAINT', channel: 'EMAIL', category: 'delivery', subject: 'Box arrived damaged', body: 'The box was crushed.', openedAt: t0 });
+    const first = await kokyaku.inquiries.open(c, {
+      customerExternalId: 'b-3',
+      orderExternalId: 'bo-2-a',
+      kind: 'COMPLAINT',
+      channel: 'EMAIL',
+      category: 'delivery',
+      subject: 'Box arrived damaged',
+      body: 'The box was crushed.',
+      openedAt: t0,
+    });
     expect(first).toMatchObject({ status: 'OPEN', firstResponseAt: null, kind: 'COMPLAINT' });
     await kokyaku.inquiries.reply(c, first.id, { body: 'Sorry! A replacement is on its way.', at: minutes(30) });
     await kokyaku.inquiries.reply(c, first.id, { body: 'Thank you.', direction: 'INBOUND', at: minutes(60) });
@@ -335,7 +394,10 @@ describe('inquiries', () => {
     const resolved = await kokyaku.inquiries.update(c, first.id, { status: 'RESOLVED', at: minutes(180) });
     expect(resolved).toMatchObject({ status: 'RESOLVED', firstResponseMinutes: 30, resolutionMinutes: 180 });
     expect((await kokyaku.inquiries.messages(c, [first.id])).get(first.id)!.map((m) => [m.direction, m.authorId])).toEqual([
-      ['INBOUND', null], ['OUTBOUND', 'support-1'], ['INBOUND', null], ['OUTBOUND', 'support-1'],
+      ['INBOUND', null],
+      ['OUTBOUND', 'support-1'],
+      ['INBOUND', null],
+      ['OUTBOUND', 'support-1'],
     ]);
 
     const second = await kokyaku.inquiries.open(c, { customerExternalId: 'b-4', channel: 'PHONE', subject: 'Invoice address', openedAt: minutes(0) });
@@ -345,9 +407,16 @@ describe('inquiries', () => {
 
     const stats = await kokyaku.inquiries.stats(c, { from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-10-02T00:00:00Z') });
     expect(stats).toEqual({
-      opened: 3, responded: 2, resolved: 2, unresolved: 1,
-      averageFirstResponseMinutes: 20, medianFirstResponseMinutes: 20, p90FirstResponseMinutes: 28,
-      averageResolutionMinutes: 100, medianResolutionMinutes: 100, p90ResolutionMinutes: 164,
+      opened: 3,
+      responded: 2,
+      resolved: 2,
+      unresolved: 1,
+      averageFirstResponseMinutes: 20,
+      medianFirstResponseMinutes: 20,
+      p90FirstResponseMinutes: 28,
+      averageResolutionMinutes: 100,
+      medianResolutionMinutes: 100,
+      p90ResolutionMinutes: 164,
     });
     expect((await kokyaku.inquiries.stats(c, { from: t0, to: minutes(60 * 24), kind: 'COMPLAINT' })).opened).toBe(1);
     // Reopening clears the resolution.
@@ -428,7 +497,15 @@ describe('lead scoring', () => {
     const c = ctx();
     await kokyaku.customers.upsert(c, [{ externalId: 'lead-1', emailConsent: true }, { externalId: 'lead-2' }]);
     await kokyaku.scoring.setBands(c, { hot: 45, warm: 20 });
-    await kokyaku.scoring.createRule(c, { name: 'Viewed three times in two weeks', activity: 'EVENT', eventType: 'product_viewed', minCount: 3, withinDays: 14, halfLifeDays: 7, points: 40 });
+    await kokyaku.scoring.createRule(c, {
+      name: 'Viewed three times in two weeks',
+      activity: 'EVENT',
+      eventType: 'product_viewed',
+      minCount: 3,
+      withinDays: 14,
+      halfLifeDays: 7,
+      points: 40,
+    });
     await kokyaku.scoring.createRule(c, { name: 'Subscribed', condition: 'email_subscription_status = SUBSCRIBED', points: 10 });
     await kokyaku.scoring.createRule(c, { name: 'Complained', activity: 'INQUIRY', withinDays: 30, points: -5 });
     const hot = await kokyaku.segments.create(c, { name: 'Hot leads', query: 'score_band = HOT' });
@@ -505,7 +582,13 @@ describe('merges and erasure', () => {
     const customerId = await id('e-1');
     await kokyaku.notes.add(c, { customerId, body: 'Wrote from erase.me@example.jp' });
     const task = await kokyaku.tasks.create(c, { customerId, title: 'Call erase.me@example.jp' });
-    const inquiry = await kokyaku.inquiries.open(c, { customerId, channel: 'EMAIL', subject: 'From erase.me@example.jp', body: 'Reach me at erase.me@example.jp', openedAt: new Date('2026-11-01T00:00:00Z') });
+    const inquiry = await kokyaku.inquiries.open(c, {
+      customerId,
+      channel: 'EMAIL',
+      subject: 'From erase.me@example.jp',
+      body: 'Reach me at erase.me@example.jp',
+      openedAt: new Date('2026-11-01T00:00:00Z'),
+    });
     await kokyaku.inquiries.reply(c, inquiry.id, { body: 'Dear erase.me@example.jp', at: new Date('2026-11-01T01:00:00Z') });
     await kokyaku.privacy.eraseCustomer(c, { id: customerId });
     const found = await sql<{ n: number }>(
@@ -528,7 +611,13 @@ describe('shop erasure', () => {
     const parent = await kokyaku.companies.create(c, { name: 'Parent' });
     const child = await kokyaku.companies.create(c, { name: 'Child', parentId: parent.id });
     await kokyaku.companies.addContact(c, child.id, { id: customerId });
-    const pipeline = await kokyaku.deals.createPipeline(c, { name: 'P', stages: [{ name: 'A', probability: 0.5 }, { name: 'B', probability: 1, outcome: 'WON' }] });
+    const pipeline = await kokyaku.deals.createPipeline(c, {
+      name: 'P',
+      stages: [
+        { name: 'A', probability: 0.5 },
+        { name: 'B', probability: 1, outcome: 'WON' },
+      ],
+    });
     const deal = await kokyaku.deals.create(c, { pipelineId: pipeline.id, title: 'D', companyId: child.id, customerId, customFields: { seats: 3 } });
     await kokyaku.deals.move(c, deal.id, pipeline.stages[1]!.id);
     await kokyaku.deals.linkOrders(c, deal.id, ['x-1']);

@@ -30,7 +30,10 @@ async function all<T extends { id: string }>(page: (after: string | null) => Pro
 const numeric = (ids: string[]) => [...ids].sort((a, b) => Number(a) - Number(b));
 
 it('pages through the audit log, newest first, each entry once', async () => {
-  await kokyaku.audit.record(ctx(), Array.from({ length: 12 }, () => ({ action: 'EXPORT' as const, customerId: null })));
+  await kokyaku.audit.record(
+    ctx(),
+    Array.from({ length: 12 }, () => ({ action: 'EXPORT' as const, customerId: null })),
+  );
   const ids = await all((after) => kokyaku.audit.list(ctx(), { first: 5, after, action: 'EXPORT' }));
   expect(ids).toHaveLength(12);
   expect(ids).toEqual(numeric(ids).reverse());
@@ -45,7 +48,10 @@ it('pages through 12 undated tasks (all tied on the due date) in id order, each 
 
 it('pages through 12 inquiries opened at the same moment, newest id first, each once', async () => {
   const openedAt = new Date('2026-11-01T00:00:00Z');
-  await kokyaku.customers.upsert(ctx(), Array.from({ length: 12 }, (_, i) => ({ externalId: `c-${i}` })));
+  await kokyaku.customers.upsert(
+    ctx(),
+    Array.from({ length: 12 }, (_, i) => ({ externalId: `c-${i}` })),
+  );
   for (let i = 0; i < 12; i++) await kokyaku.inquiries.open(ctx(), { customerExternalId: `c-${i}`, channel: 'EMAIL', subject: `Question ${i}`, openedAt });
   const ids = await all((after) => kokyaku.inquiries.list(ctx(), { first: 5, after }));
   expect(ids).toHaveLength(12);
@@ -54,7 +60,10 @@ it('pages through 12 inquiries opened at the same moment, newest id first, each 
 
 it('reads segment changes after a change id in id order, each once', async () => {
   await kokyaku.segments.create(ctx(), { name: 'Everyone', query: 'number_of_orders >= 0' });
-  await kokyaku.customers.upsert(ctx(), Array.from({ length: 12 }, (_, i) => ({ externalId: `seg-${i}` })));
+  await kokyaku.customers.upsert(
+    ctx(),
+    Array.from({ length: 12 }, (_, i) => ({ externalId: `seg-${i}` })),
+  );
   const ids: string[] = [];
   let afterId: string | undefined;
   for (;;) {

@@ -20,7 +20,9 @@ beforeAll(async () => {
     { externalId: 'o-2', customerExternalId: 'guest-9', placedAt: new Date('2026-03-01T00:00:00Z'), lines: [line('tea', 1, 1000), line('cup', 1, 3000)] },
     { externalId: 'o-3', customerExternalId: 'line-3', placedAt: new Date('2026-02-01T00:00:00Z'), lines: [line('cup', 1, 3000)] },
   ]);
-  await kokyaku.events.track(ctx(), [{ eventId: 'e-1', type: 'product_viewed', customerExternalId: 'line-3', productExternalId: 'tea', occurredAt: new Date('2026-02-02T00:00:00Z') }]);
+  await kokyaku.events.track(ctx(), [
+    { eventId: 'e-1', type: 'product_viewed', customerExternalId: 'line-3', productExternalId: 'tea', occurredAt: new Date('2026-02-02T00:00:00Z') },
+  ]);
   await kokyaku.segments.create(ctx(), { name: 'two or more orders', query: 'number_of_orders >= 2' });
 });
 afterAll(() => kokyaku?.close());
@@ -57,7 +59,14 @@ describe('identity resolution', () => {
     expect(merged.metrics).toMatchObject({ ordersCount: 3, totalSpent: 2000 + 4000 + 3000 });
     expect(merged.metrics.firstOrderAt).toEqual(new Date('2026-01-10T00:00:00Z'));
     expect(merged.metrics.lastOrderAt).toEqual(new Date('2026-03-01T00:00:00Z'));
-    expect(merged).toMatchObject({ email: 'hanako@example.jp', phone: '+819011112222', city: '札幌', birthday: '1990-04-01', tags: ['guest', 'member'], customFields: { source: 'checkout' } });
+    expect(merged).toMatchObject({
+      email: 'hanako@example.jp',
+      phone: '+819011112222',
+      city: '札幌',
+      birthday: '1990-04-01',
+      tags: ['guest', 'member'],
+      customFields: { source: 'checkout' },
+    });
     expect(await kokyaku.customers.count(ctx())).toBe(2);
     expect(await kokyaku.segments.count(ctx(), 'number_of_orders >= 2')).toBe(1);
     expect((await kokyaku.segments.segmentsOfCustomers(ctx(), [survivor])).get(survivor)!.map((s) => s.name)).toEqual(['two or more orders']);
@@ -66,7 +75,9 @@ describe('identity resolution', () => {
     // Later records under either old id land on the survivor.
     expect((await kokyaku.customers.findByExternalId(ctx(), 'guest-9'))!.id).toBe(survivor);
     await kokyaku.orders.record(ctx(), [{ externalId: 'o-4', customerExternalId: 'guest-9', placedAt: new Date('2026-04-01T00:00:00Z'), lines: [line('tea', 1, 1000)] }]);
-    await kokyaku.events.track(ctx(), [{ eventId: 'e-2', type: 'added_to_cart', customerExternalId: 'line-3', productExternalId: 'cup', occurredAt: new Date('2026-04-02T00:00:00Z') }]);
+    await kokyaku.events.track(ctx(), [
+      { eventId: 'e-2', type: 'added_to_cart', customerExternalId: 'line-3', productExternalId: 'cup', occurredAt: new Date('2026-04-02T00:00:00Z') },
+    ]);
     await kokyaku.customers.upsert(ctx(), [{ externalId: 'line-3', region: '北海道' }]);
     const after = (await kokyaku.customers.findById(ctx(), survivor))!;
     expect(after.metrics).toMatchObject({ ordersCount: 4, totalSpent: 10000 });

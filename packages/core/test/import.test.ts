@@ -51,7 +51,18 @@ describe('customers in Shift_JIS with Japanese headers', () => {
     const report = path.join(dir, 'customers-errors.csv');
     const result = await kokyaku.imports.run(ctx(), { kind: 'customers', file: csv, errorReport: report });
     expect(result.encoding).toBe('shift_jis');
-    expect(result.mapping.headers).toMatchObject({ externalId: '会員番号', fullName: '氏名', fullNameKana: 'フリガナ', email: 'メールアドレス', phone: '電話番号', postalCode: '郵便番号', region: '都道府県', address: '住所', birthday: '生年月日', emailConsent: 'メルマガ' });
+    expect(result.mapping.headers).toMatchObject({
+      externalId: '会員番号',
+      fullName: '氏名',
+      fullNameKana: 'フリガナ',
+      email: 'メールアドレス',
+      phone: '電話番号',
+      postalCode: '郵便番号',
+      region: '都道府県',
+      address: '住所',
+      birthday: '生年月日',
+      emailConsent: 'メルマガ',
+    });
     expect(result.rowsRead).toBe(7);
     // A bad email, phone or birthday costs that value, not the customer; a row that cannot be read is refused.
     expect(result.rowsValid).toBe(6);
@@ -90,7 +101,10 @@ describe('customers in Shift_JIS with Japanese headers', () => {
 
     // The report names every problem and what became of its row; a formula-looking value cannot become a formula.
     const text = await fs.readFile(report, 'utf8');
-    const lines = text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toBe('line,column,reason,value,outcome');
     expect(lines.slice(1).map((l) => [l.split(',')[0], l.split(',').at(-1)])).toEqual([
       ['5', 'stored without this value'],
@@ -104,7 +118,10 @@ describe('customers in Shift_JIS with Japanese headers', () => {
 
   it('changes nothing when the same file is imported again', async () => {
     const csv = path.join(dir, 'customers-sjis.csv');
-    const before = await sql<{ id: string; updated_at: string }>(ctx().em, `select id::text as id, updated_at::text from kokyaku.customers where tenant_id = 'default' order by id`);
+    const before = await sql<{ id: string; updated_at: string }>(
+      ctx().em,
+      `select id::text as id, updated_at::text from kokyaku.customers where tenant_id = 'default' order by id`,
+    );
     const again = await kokyaku.imports.run(ctx(), { kind: 'customers', file: csv });
     expect(again.rowsValid).toBe(6);
     const after = await sql<{ id: string; updated_at: string }>(ctx().em, `select id::text as id, updated_at::text from kokyaku.customers where tenant_id = 'default' order by id`);
@@ -118,7 +135,11 @@ describe('customers in Shift_JIS with Japanese headers', () => {
 
 describe('products with a BOM, and a dry run', () => {
   it('shows the mapping and the first problems in a dry run and writes nothing', async () => {
-    const csv = await file('products-bom.csv', ['商品コード,商品名,価格,カテゴリ', 'P-1,コーヒー豆,"1,280",coffee;beans', 'P-2,マグカップ,¥2000,kitchen', 'P-3,ティーポット,abc,kitchen'], 'utf-8-bom');
+    const csv = await file(
+      'products-bom.csv',
+      ['商品コード,商品名,価格,カテゴリ', 'P-1,コーヒー豆,"1,280",coffee;beans', 'P-2,マグカップ,¥2000,kitchen', 'P-3,ティーポット,abc,kitchen'],
+      'utf-8-bom',
+    );
     const dry = await kokyaku.imports.run(ctx(), { kind: 'products', file: csv, dryRun: true });
     expect(dry.encoding).toBe('utf-8');
     expect(dry.mapping.headers).toEqual({ externalId: '商品コード', name: '商品名', price: '価格', categories: 'カテゴリ' });
@@ -168,7 +189,13 @@ describe('orders, one row per line', () => {
   });
 
   it('names an order from several columns with orderKey, as for the groceries data', async () => {
-    const csv = await file('baskets.csv', ['Member_number,Date,itemDescription,Cost', '1000,1-Jan-14,milk,150', '1001,1-Jan-14,bread,200', '1000,1-Jan-14,eggs,300', '1000,2-Jan-14,milk,150']);
+    const csv = await file('baskets.csv', [
+      'Member_number,Date,itemDescription,Cost',
+      '1000,1-Jan-14,milk,150',
+      '1001,1-Jan-14,bread,200',
+      '1000,1-Jan-14,eggs,300',
+      '1000,2-Jan-14,milk,150',
+    ]);
     const result = await kokyaku.imports.run(ctx('grocer'), { kind: 'orders', file: csv, orderKey: ['Member_number', 'Date'] });
     expect(result.rowsValid).toBe(4);
     expect(await count('orders', 'grocer')).toBe(3);
@@ -183,14 +210,23 @@ describe('orders, one row per line', () => {
       code: 'BAD_USER_INPUT',
       message: expect.stringMatching(/No column for unitPrice among the headers "order", "customer", "date", "sku"/),
     });
-    const mapped = await kokyaku.imports.run(ctx('mapped'), { kind: 'orders', file: await file('price-col.csv', ['order,customer,date,sku,amount', 'O-1,C-1,2026-01-01,P-1,300']), mapping: { unitPrice: 'amount' } });
+    const mapped = await kokyaku.imports.run(ctx('mapped'), {
+      kind: 'orders',
+      file: await file('price-col.csv', ['order,customer,date,sku,amount', 'O-1,C-1,2026-01-01,P-1,300']),
+      mapping: { unitPrice: 'amount' },
+    });
     expect(mapped.rowsValid).toBe(1);
   });
 });
 
 describe('events', () => {
   it('imports events idempotently on their ids', async () => {
-    const csv = await file('events.csv', ['event_id,type,customer_id,sku,timestamp', 'e-1,product_viewed,C-1,P-1,2026-05-01T00:00:00Z', 'e-2,added_to_cart,C-1,P-1,2026-05-01 09:00', 'e-1,product_viewed,C-1,P-1,2026-05-01T00:00:00Z']);
+    const csv = await file('events.csv', [
+      'event_id,type,customer_id,sku,timestamp',
+      'e-1,product_viewed,C-1,P-1,2026-05-01T00:00:00Z',
+      'e-2,added_to_cart,C-1,P-1,2026-05-01 09:00',
+      'e-1,product_viewed,C-1,P-1,2026-05-01T00:00:00Z',
+    ]);
     const result = await kokyaku.imports.run(ctx(), { kind: 'events', file: csv });
     expect(result.rowsValid).toBe(3);
     expect(await count('events')).toBe(2);
@@ -216,7 +252,10 @@ describe('export', () => {
     await kokyaku.segments.create(ctx(), { name: 'buyers', query: 'number_of_orders >= 1' });
     const { out, text } = sink();
     const { rows } = await kokyaku.exports.export(ctx(), out, { kind: 'customers', format: 'csv' });
-    const lines = text().replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = text()
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(rows).toBe(lines.length - 1);
     expect(lines[0]).toMatch(/^externalId,email,phone,lastName,firstName,.*ordersCount,totalSpent,.*segments$/);
     const hanako = lines.find((l) => l.startsWith('C-1,'))!;
@@ -232,7 +271,7 @@ describe('export', () => {
     expect(audit.nodes[0]).toMatchObject({ actorId: 'importer', customerId: null, detail: { kind: 'customers', rows } });
   });
 
-  it('streams only a segment\'s customers, and orders a row per line as JSON', async () => {
+  it("streams only a segment's customers, and orders a row per line as JSON", async () => {
     const buyers = sink();
     const { rows } = await kokyaku.exports.export(ctx(), buyers.out, { kind: 'customers', format: 'json', segment: 'number_of_orders >= 1' });
     const parsed = JSON.parse(buyers.text()) as { externalId: string; ordersCount: number }[];

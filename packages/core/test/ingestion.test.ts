@@ -39,7 +39,10 @@ describe('idempotent ingestion', () => {
     ];
     const orders = [
       order('idem-o1', 'idem-c1', '2026-01-10T09:00:00Z', [['idem-p1', 2, 1200]]),
-      order('idem-o2', 'idem-c1', '2026-02-10T09:00:00Z', [['idem-p2', 1, 800], ['idem-p1', 1, 1200]]),
+      order('idem-o2', 'idem-c1', '2026-02-10T09:00:00Z', [
+        ['idem-p2', 1, 800],
+        ['idem-p1', 1, 1200],
+      ]),
       order('idem-o3', 'idem-c2', '2026-03-10T09:00:00Z', [['idem-p2', 3, 800]]),
     ];
     const events = [
@@ -108,7 +111,10 @@ describe('validation', () => {
   it('names the nested field of a bad order line', async () => {
     const result = await kokyaku.orders.record(ctx(), [
       order('val-o1', 'val-c1', '2026-01-01T00:00:00Z', [['val-p', 1, 500]]),
-      order('val-o2', 'val-c1', '2026-01-01T00:00:00Z', [['val-p', 1, 500], ['val-p', 0, 500]]),
+      order('val-o2', 'val-c1', '2026-01-01T00:00:00Z', [
+        ['val-p', 1, 500],
+        ['val-p', 0, 500],
+      ]),
       { ...order('val-o3', 'val-c1', 'yesterday', [['val-p', 1, 500]]) },
       order('val-o4', 'val-c1', '2026-01-01T00:00:00Z', [['val-p', 1, 10.5]]),
       { ...order('val-o5', 'val-c1', '2026-01-01T00:00:00Z', [['val-p', 1, 500]]), currency: 'USD' },
@@ -180,7 +186,10 @@ describe('orders and metrics', () => {
   it('updates the metrics when an order is cancelled, re-lined or moved to another customer', async () => {
     await kokyaku.orders.record(ctx(), [
       order('m-o1', 'm-c1', '2026-01-05T00:00:00Z', [['m-p1', 1, 3000]]),
-      order('m-o2', 'm-c1', '2026-02-05T00:00:00Z', [['m-p1', 2, 3000], ['m-p2', 1, 500]]),
+      order('m-o2', 'm-c1', '2026-02-05T00:00:00Z', [
+        ['m-p1', 2, 3000],
+        ['m-p2', 1, 500],
+      ]),
       order('m-o3', 'm-c1', '2026-03-05T00:00:00Z', [['m-p2', 4, 500]]),
     ]);
     const metrics = async (id: string) => (await kokyaku.customers.findByExternalId(ctx(), id))!.metrics;
@@ -202,14 +211,19 @@ describe('orders and metrics', () => {
     const lines = await kokyaku.orders.linesForOrders(ctx(), [(await kokyaku.orders.findByExternalId(ctx(), 'm-o1'))!.id]);
     expect([...lines.values()][0]).toMatchObject([{ quantity: 1, unitPrice: 2500, position: 0 }]);
 
-    await kokyaku.orders.record(ctx(), [order('m-o2', 'm-c2', '2026-02-05T00:00:00Z', [['m-p1', 2, 3000], ['m-p2', 1, 500]])]);
+    await kokyaku.orders.record(ctx(), [
+      order('m-o2', 'm-c2', '2026-02-05T00:00:00Z', [
+        ['m-p1', 2, 3000],
+        ['m-p2', 1, 500],
+      ]),
+    ]);
     expect(await metrics('m-c1')).toMatchObject({ ordersCount: 1, totalSpent: 2500 });
     expect(await metrics('m-c2')).toMatchObject({ ordersCount: 1, totalSpent: 6500 });
   });
 
   it('keeps the 360 figures equal to the sum of the orders, also under concurrent batches', async () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const orders: OrderInput[] = Array.from({ length: 120 }, (_, i) => {
       const lines = Array.from({ length: 1 + Math.floor(random() * 3) }, () => [
         `sum-p${Math.floor(random() * 10)}`,
@@ -257,7 +271,14 @@ describe('orders and metrics', () => {
 
 describe('events', () => {
   it('stores an event id once, even when repeated in the batch or sent again', async () => {
-    const e = { eventId: 'ev-1', type: 'product_viewed', customerExternalId: 'ev-c1', productExternalId: 'ev-p1', occurredAt: '2026-06-01T00:00:00Z', properties: { source: 'search' } };
+    const e = {
+      eventId: 'ev-1',
+      type: 'product_viewed',
+      customerExternalId: 'ev-c1',
+      productExternalId: 'ev-p1',
+      occurredAt: '2026-06-01T00:00:00Z',
+      properties: { source: 'search' },
+    };
     expect(await kokyaku.events.track(ctx(), [e, e, { ...e, eventId: 'ev-2' }])).toMatchObject({ received: 3, created: 2, unchanged: 1 });
     expect(await kokyaku.events.track(ctx(), [e])).toMatchObject({ created: 0, unchanged: 1 });
     const [row] = await sql<{ n: number }>(ctx().em, `select count(*)::int as n from kokyaku.events where event_id in ('ev-1', 'ev-2')`);
@@ -280,7 +301,10 @@ describe('tenants', () => {
 
 describe('pagination', () => {
   it('walks every customer once with cursors', async () => {
-    await kokyaku.customers.upsert(ctx('paging'), Array.from({ length: 25 }, (_, i) => ({ externalId: `pg-${i}` })));
+    await kokyaku.customers.upsert(
+      ctx('paging'),
+      Array.from({ length: 25 }, (_, i) => ({ externalId: `pg-${i}` })),
+    );
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {

@@ -28,9 +28,17 @@ describe('a module with its own customer-keyed table', () => {
   let kokyaku: Kokyaku;
   const ctx = (tenantId = 'default'): KokyakuContext => kokyaku.context({ tenantId, actor: { id: 'staff', roles: ['ADMIN'] } });
   const visitsOf = async (tenantId: string) =>
-    sql<{ customer_id: string; store: string }>(bindTenant(kokyaku.orm.em.fork(), SYSTEM), `select customer_id::text as customer_id, store from kokyaku.visits_log where tenant_id = $1 order by id`, [tenantId]);
+    sql<{ customer_id: string; store: string }>(
+      bindTenant(kokyaku.orm.em.fork(), SYSTEM),
+      `select customer_id::text as customer_id, store from kokyaku.visits_log where tenant_id = $1 order by id`,
+      [tenantId],
+    );
   const visit = (c: KokyakuContext, customerId: string, store: string) =>
-    sql(bindTenant(kokyaku.orm.em.fork(), c.tenantId), `insert into kokyaku.visits_log (tenant_id, customer_id, store) values ($1, $2::bigint, $3)`, [c.tenantId, customerId, store]);
+    sql(bindTenant(kokyaku.orm.em.fork(), c.tenantId), `insert into kokyaku.visits_log (tenant_id, customer_id, store) values ($1, $2::bigint, $3)`, [
+      c.tenantId,
+      customerId,
+      store,
+    ]);
   const idOf = async (c: KokyakuContext, externalId: string) => (await kokyaku.customers.findByExternalId(c, externalId))!.id;
 
   beforeAll(async () => {

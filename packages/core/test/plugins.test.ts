@@ -11,11 +11,30 @@ describe('definePlugin', () => {
     expect(() => definePlugin({ ...base, name: 'x1', compatibility: 'soon' })).toThrow(/compatibility "soon" is not a semver range/);
     expect(() => definePlugin({ ...base, name: 'x1', version: 'one' })).toThrow(/version "one" is not a semver version/);
     expect(() => definePlugin({ ...base, name: 'x1', tenantTables: ['points'] })).toThrow(/must be named "x1_<something>"/);
-    expect(() => definePlugin({ ...base, name: 'x1', migrations: [{ name: 'a', up: '' }, { name: 'a', up: '' }] })).toThrow(/two migrations are named "a"/);
-    expect(() => definePlugin({ ...base, name: 'x1', automationSteps: [{ type: 'award', description: '', options: z.object({}), run: async () => undefined }] })).toThrow(/UPPER_SNAKE_CASE/);
+    expect(() =>
+      definePlugin({
+        ...base,
+        name: 'x1',
+        migrations: [
+          { name: 'a', up: '' },
+          { name: 'a', up: '' },
+        ],
+      }),
+    ).toThrow(/two migrations are named "a"/);
+    expect(() => definePlugin({ ...base, name: 'x1', automationSteps: [{ type: 'award', description: '', options: z.object({}), run: async () => undefined }] })).toThrow(
+      /UPPER_SNAKE_CASE/,
+    );
     expect(() => definePlugin({ ...base, name: 'x1', segmentAttributes: [{ name: 'tier', type: 'enum', sql: 'null', description: '', example: '' }] })).toThrow(/needs its values/);
-    const join = (alias: string, table = 'kokyaku.x1_tiers') => () =>
-      definePlugin({ ...base, name: 'x1', segmentAttributes: [{ name: 'tier', type: 'integer', sql: `${alias}.n`, join: { table, alias, on: `${alias}.customer_id = f.customer_id` }, description: '', example: '' }] });
+    const join =
+      (alias: string, table = 'kokyaku.x1_tiers') =>
+      () =>
+        definePlugin({
+          ...base,
+          name: 'x1',
+          segmentAttributes: [
+            { name: 'tier', type: 'integer', sql: `${alias}.n`, join: { table, alias, on: `${alias}.customer_id = f.customer_id` }, description: '', example: '' },
+          ],
+        });
     expect(join('t')).toThrow(/join alias "t" must start with "x1_"/);
     expect(join('x1_t', 'public.users')).toThrow(/join table must be a table of schema kokyaku/);
     expect(join('x1_t')).not.toThrow();
@@ -33,7 +52,10 @@ describe('definePlugin', () => {
 
   it('checks compatibility at start-up, before it touches a database', async () => {
     const old = definePlugin({ ...base, name: 'old_plugin', version: '2.3.0', compatibility: '^9.0.0' });
-    const error = await createKokyaku({ database: { url: 'postgres://nobody@127.0.0.1:1/none' }, plugins: [old] }).then(() => null, (e: unknown) => e);
+    const error = await createKokyaku({ database: { url: 'postgres://nobody@127.0.0.1:1/none' }, plugins: [old] }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PluginError);
     expect((error as Error).message).toBe(
       `Plugin "old_plugin" 2.3.0 works with @kokyaku/core ^9.0.0, but this is @kokyaku/core ${KOKYAKU_VERSION}. ` +
@@ -44,11 +66,19 @@ describe('definePlugin', () => {
   it('refuses two plugins that claim the same name, attribute, step type or channel, and names of core', async () => {
     const attr = { type: 'integer' as const, sql: '0', description: 'd', example: 'e' };
     const start = (plugins: Parameters<typeof definePlugin>[0][]) =>
-      createKokyaku({ database: { url: 'postgres://nobody@127.0.0.1:1/none' }, plugins }).then(() => null, (e: unknown) => (e as Error).message);
+      createKokyaku({ database: { url: 'postgres://nobody@127.0.0.1:1/none' }, plugins }).then(
+        () => null,
+        (e: unknown) => (e as Error).message,
+      );
     expect(await start([definePlugin({ ...base, name: 'a1' }), definePlugin({ ...base, name: 'a1' })])).toMatch(/"a1" is listed twice/);
-    expect(await start([definePlugin({ ...base, name: 'a1', segmentAttributes: [{ name: 'amount_spent', ...attr }] })])).toMatch(/"amount_spent" is a segment attribute of Kokyaku itself/);
+    expect(await start([definePlugin({ ...base, name: 'a1', segmentAttributes: [{ name: 'amount_spent', ...attr }] })])).toMatch(
+      /"amount_spent" is a segment attribute of Kokyaku itself/,
+    );
     expect(
-      await start([definePlugin({ ...base, name: 'a1', segmentAttributes: [{ name: 'tier', ...attr }] }), definePlugin({ ...base, name: 'b1', segmentAttributes: [{ name: 'tier', ...attr }] })]),
+      await start([
+        definePlugin({ ...base, name: 'a1', segmentAttributes: [{ name: 'tier', ...attr }] }),
+        definePlugin({ ...base, name: 'b1', segmentAttributes: [{ name: 'tier', ...attr }] }),
+      ]),
     ).toBe('Plugins "b1" and "a1" both add the segment attribute "tier": rename one of them.');
     const step = { type: 'SEND', description: '', options: z.object({}), run: async () => undefined };
     expect(await start([definePlugin({ ...base, name: 'a1', automationSteps: [step] })])).toMatch(/"SEND" is a journey step of Kokyaku itself/);
@@ -63,16 +93,31 @@ describe('plugins in a running Kokyaku', () => {
   const first = definePlugin({
     ...base,
     name: 'first',
-    migrations: [{ name: '001', up: ['create table kokyaku.first_marks (tenant_id text not null, customer_id bigint primary key references kokyaku.customers (id) on delete cascade, mark int not null)'] }],
+    migrations: [
+      {
+        name: '001',
+        up: ['create table kokyaku.first_marks (tenant_id text not null, customer_id bigint primary key references kokyaku.customers (id) on delete cascade, mark int not null)'],
+      },
+    ],
     tenantTables: ['first_marks'],
-    segmentAttributes: [{ name: 'first_mark', type: 'integer', nullable: true, sql: '(select m.mark from kokyaku.first_marks m where m.customer_id = f.customer_id)', description: 'A mark.', example: 'first_mark = 1' }],
+    segmentAttributes: [
+      {
+        name: 'first_mark',
+        type: 'integer',
+        nullable: true,
+        sql: '(select m.mark from kokyaku.first_marks m where m.customer_id = f.customer_id)',
+        description: 'A mark.',
+        example: 'first_mark = 1',
+      },
+    ],
     hooks: {
       orderRecorded: async (c, orders) => {
         calls.push(`first:orders:${orders.map((o) => `${o.placed}/${o.wasPlaced}`).join(',')}`);
-        await sql(c.em, `insert into kokyaku.first_marks (tenant_id, customer_id, mark) select $1, customer_id, 1 from kokyaku.orders where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb)) on conflict (customer_id) do update set mark = first_marks.mark + 1`, [
-          c.tenantId,
-          JSON.stringify(orders.map((o) => o.orderId)),
-        ]);
+        await sql(
+          c.em,
+          `insert into kokyaku.first_marks (tenant_id, customer_id, mark) select $1, customer_id, 1 from kokyaku.orders where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb)) on conflict (customer_id) do update set mark = first_marks.mark + 1`,
+          [c.tenantId, JSON.stringify(orders.map((o) => o.orderId))],
+        );
       },
       segmentEntered: async (_c, { customerIds }) => {
         calls.push(`first:entered:${customerIds.length}`);
@@ -114,10 +159,12 @@ describe('plugins in a running Kokyaku', () => {
     const failing = definePlugin({ ...base, name: 'failing', hooks: { orderRecorded: async () => Promise.reject(new Error('ledger down')) } });
     const strict = await createKokyaku({ ...kokyaku.config, plugins: [failing] });
     try {
-      const error = await strict.orders.record(strict.context(), [{ externalId: 'o-2', customerExternalId: 'c-2', placedAt: new Date(), lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 5 }] }]).then(
-        () => null,
-        (e: unknown) => e as Error,
-      );
+      const error = await strict.orders
+        .record(strict.context(), [{ externalId: 'o-2', customerExternalId: 'c-2', placedAt: new Date(), lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 5 }] }])
+        .then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
       expect(error?.message).toBe('ledger down');
       expect(await strict.orders.findByExternalId(strict.context(), 'o-2')).toBeFalsy();
     } finally {
@@ -144,7 +191,10 @@ describe('plugins in a running Kokyaku', () => {
       const result = await other.refresh();
       expect(result.failures).toEqual([{ tenantId: 'default', step: 'plugins', message: 'ledger down' }]);
       // The steps after the plugins' still ran: the segment's members are current.
-      const members = await sql<{ n: number }>(c.em, `select count(*)::int as n from kokyaku.segment_members where tenant_id = $1 and segment_id = $2::bigint`, [c.tenantId, segment.id]);
+      const members = await sql<{ n: number }>(c.em, `select count(*)::int as n from kokyaku.segment_members where tenant_id = $1 and segment_id = $2::bigint`, [
+        c.tenantId,
+        segment.id,
+      ]);
       expect(members[0]!.n).toBe(await other.segments.count(c, 'number_of_orders >= 1'));
       expect(members[0]!.n).toBeGreaterThan(0);
       expect(result.customers).toBeGreaterThan(0);

@@ -29,10 +29,17 @@ const TRACES = ['hanako', 'hanako.yamada@example.jp', '+819012345678', '09012345
 /** Rows of any table of the kokyaku schema whose text holds one of the values. */
 async function traces(values: readonly string[]): Promise<string[]> {
   const em = system();
-  const tables = await sql<{ name: string }>(em, `select relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'kokyaku' and relkind = 'r'`);
+  const tables = await sql<{ name: string }>(
+    em,
+    `select relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'kokyaku' and relkind = 'r'`,
+  );
   const found: string[] = [];
   for (const { name } of tables) {
-    const rows = await sql<{ row: string }>(em, `select t::text as row from kokyaku.${name} t where t::text ilike any (select '%' || v || '%' from jsonb_array_elements_text($1::jsonb) v)`, [JSON.stringify(values)]);
+    const rows = await sql<{ row: string }>(
+      em,
+      `select t::text as row from kokyaku.${name} t where t::text ilike any (select '%' || v || '%' from jsonb_array_elements_text($1::jsonb) v)`,
+      [JSON.stringify(values)],
+    );
     found.push(...rows.map((r) => `${name}: ${r.row}`));
   }
   return found;
@@ -42,12 +49,27 @@ async function seedShop(tenantId: string): Promise<void> {
   const c = ctx(tenantId);
   await kokyaku.customers.upsert(c, [HANAKO, { externalId: 'taro', email: 'taro@example.jp', firstName: '太郎', tags: ['vip'] }]);
   await kokyaku.orders.record(c, [
-    { externalId: 'o-1', customerExternalId: 'hanako', placedAt: new Date('2026-03-01T00:00:00Z'), lines: [{ productExternalId: 'tea', quantity: 2, unitPrice: 1200 }, { productExternalId: 'cup', quantity: 1, unitPrice: 3000 }] },
+    {
+      externalId: 'o-1',
+      customerExternalId: 'hanako',
+      placedAt: new Date('2026-03-01T00:00:00Z'),
+      lines: [
+        { productExternalId: 'tea', quantity: 2, unitPrice: 1200 },
+        { productExternalId: 'cup', quantity: 1, unitPrice: 3000 },
+      ],
+    },
     { externalId: 'o-2', customerExternalId: 'hanako', placedAt: new Date('2026-04-01T00:00:00Z'), lines: [{ productExternalId: 'tea', quantity: 1, unitPrice: 1200 }] },
     { externalId: 'o-3', customerExternalId: 'taro', placedAt: new Date('2026-04-02T00:00:00Z'), lines: [{ productExternalId: 'cup', quantity: 1, unitPrice: 3000 }] },
   ]);
   await kokyaku.events.track(c, [
-    { eventId: 'e-1', type: 'product_viewed', customerExternalId: 'hanako', productExternalId: 'tea', occurredAt: new Date('2026-04-03T00:00:00Z'), properties: { email: 'hanako.yamada@example.jp', page: '/tea' } },
+    {
+      eventId: 'e-1',
+      type: 'product_viewed',
+      customerExternalId: 'hanako',
+      productExternalId: 'tea',
+      occurredAt: new Date('2026-04-03T00:00:00Z'),
+      properties: { email: 'hanako.yamada@example.jp', page: '/tea' },
+    },
   ]);
   await kokyaku.segments.create(c, { name: 'vips', query: `customer_tags CONTAINS 'vip'` });
 }
@@ -64,8 +86,18 @@ describe('export', () => {
   it('gives everything held about a customer as JSON, and audits the export', async () => {
     await kokyaku.privacy.recordConsent(ctx(), { externalId: 'hanako' }, { channel: 'LINE', granted: true, source: 'LINE follow' });
     const data = (await kokyaku.privacy.exportCustomer(ctx(), { externalId: 'hanako' })) as Record<string, any>;
-    expect(data.customer).toMatchObject({ external_id: 'hanako', email: 'hanako.yamada@example.jp', phone: '+819012345678', last_name: '山田', birthday: '1988-07-14', custom_fields: { skin_type: 'dry' } });
-    expect(data.orders.map((o: any) => [o.external_id, o.total_minor, o.lines.length])).toEqual([['o-1', 5400, 2], ['o-2', 1200, 1]]);
+    expect(data.customer).toMatchObject({
+      external_id: 'hanako',
+      email: 'hanako.yamada@example.jp',
+      phone: '+819012345678',
+      last_name: '山田',
+      birthday: '1988-07-14',
+      custom_fields: { skin_type: 'dry' },
+    });
+    expect(data.orders.map((o: any) => [o.external_id, o.total_minor, o.lines.length])).toEqual([
+      ['o-1', 5400, 2],
+      ['o-2', 1200, 1],
+    ]);
     expect(data.orders[0].lines[0]).toMatchObject({ productExternalId: 'tea', quantity: 2, unitPriceMinor: 1200 });
     expect(data.events).toHaveLength(1);
     expect(data.consents.map((c: any) => [c.channel, c.granted, c.source])).toEqual([['LINE', true, 'LINE follow']]);
@@ -114,7 +146,12 @@ describe('consent and objection', () => {
     expect(await kokyaku.segments.count(ctx(), 'email_subscription_status = SUBSCRIBED')).toBe(1);
     const history = await kokyaku.privacy.consents(ctx(), taro);
     expect(history.filter((c) => c.source === 'phone call to support')).toHaveLength(5);
-    expect(history.find((c) => c.source === 'newsletter form')).toMatchObject({ channel: 'EMAIL', granted: true, recordedAt: new Date('2026-05-01T09:00:00Z'), actorId: 'staff-7' });
+    expect(history.find((c) => c.source === 'newsletter form')).toMatchObject({
+      channel: 'EMAIL',
+      granted: true,
+      recordedAt: new Date('2026-05-01T09:00:00Z'),
+      actorId: 'staff-7',
+    });
 
     // A new grant is the customer's new word: marketing on that channel may resume.
     await kokyaku.privacy.recordConsent(ctx(), taro, { channel: 'EMAIL', granted: true, source: 'opted in again' });
@@ -124,15 +161,21 @@ describe('consent and objection', () => {
 
   it('refuses a bad consent with a coded error naming the field, and records nothing', async () => {
     const before = (await kokyaku.privacy.consents(ctx(), { externalId: 'taro' })).length;
-    await expect(kokyaku.privacy.recordConsent(ctx(), { externalId: 'taro' }, { channel: 'FAX' as never, granted: true, source: 'x' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'channel' } });
-    await expect(kokyaku.privacy.recordConsent(ctx(), { externalId: 'taro' }, { channel: 'EMAIL', granted: true, source: '  ' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'source' } });
+    await expect(kokyaku.privacy.recordConsent(ctx(), { externalId: 'taro' }, { channel: 'FAX' as never, granted: true, source: 'x' })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      details: { field: 'channel' },
+    });
+    await expect(kokyaku.privacy.recordConsent(ctx(), { externalId: 'taro' }, { channel: 'EMAIL', granted: true, source: '  ' })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      details: { field: 'source' },
+    });
     await expect(kokyaku.privacy.recordConsent(ctx(), { externalId: 'nobody' }, { channel: 'EMAIL', granted: true, source: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await kokyaku.privacy.consents(ctx(), { externalId: 'taro' })).length).toBe(before);
   });
 });
 
 describe('erasure', () => {
-  it('leaves no trace of the customer in any table, and the shop\'s figures unchanged', async () => {
+  it("leaves no trace of the customer in any table, and the shop's figures unchanged", async () => {
     const revenue = async () => (await kokyaku.analytics.rfmReport(ctx())).revenue;
     const revenueBefore = await revenue();
     const hanako = (await kokyaku.customers.findByExternalId(ctx(), 'hanako'))!;
@@ -144,7 +187,10 @@ describe('erasure', () => {
     // Her data is gone from this tenant; the other shop's Hanako is untouched.
     const left = await traces(TRACES);
     expect(left.length).toBeGreaterThan(0);
-    expect(left.every((row) => row.includes('other-shop')), left.join('\n')).toBe(true);
+    expect(
+      left.every((row) => row.includes('other-shop')),
+      left.join('\n'),
+    ).toBe(true);
 
     // Orders stay, as anonymous figures: revenue and her metrics add up as before.
     expect(await revenue()).toBe(revenueBefore);
@@ -164,7 +210,9 @@ describe('erasure', () => {
     expect(audit.nodes.at(-1)).toMatchObject({ actorId: 'staff-7', detail: { reason: 'customer request #12' } });
 
     // The shop sends her id again later: that is a new customer, not the erased row.
-    await kokyaku.orders.record(ctx(), [{ externalId: 'o-9', customerExternalId: 'hanako', placedAt: new Date('2026-06-01T00:00:00Z'), lines: [{ productExternalId: 'tea', quantity: 1, unitPrice: 1200 }] }]);
+    await kokyaku.orders.record(ctx(), [
+      { externalId: 'o-9', customerExternalId: 'hanako', placedAt: new Date('2026-06-01T00:00:00Z'), lines: [{ productExternalId: 'tea', quantity: 1, unitPrice: 1200 }] },
+    ]);
     const again = (await kokyaku.customers.findByExternalId(ctx(), 'hanako'))!;
     expect(again.id).not.toBe(hanako.id);
     expect((await kokyaku.customers.findById(ctx(), hanako.id))!.metrics.ordersCount).toBe(2);

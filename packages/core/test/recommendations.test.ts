@@ -92,19 +92,28 @@ describe('incremental counts', () => {
     // Some churn first: cancellations, a re-lined order, an order moved to another customer.
     await kokyaku.orders.record(ctx(), [
       { externalId: 'o1', customerExternalId: 'c0', placedAt: ago(50), status: 'CANCELLED', lines: [{ productExternalId: 'coffee', quantity: 1, unitPrice: 1800 }] },
-      { externalId: 'o2', customerExternalId: 'c0', placedAt: ago(40), lines: [{ productExternalId: 'mug', quantity: 2, unitPrice: 2000 }, { productExternalId: 'tea', quantity: 1, unitPrice: 1200 }] },
+      {
+        externalId: 'o2',
+        customerExternalId: 'c0',
+        placedAt: ago(40),
+        lines: [
+          { productExternalId: 'mug', quantity: 2, unitPrice: 2000 },
+          { productExternalId: 'tea', quantity: 1, unitPrice: 1200 },
+        ],
+      },
       { externalId: 'o3', customerExternalId: 'c9', placedAt: ago(30), lines: [{ productExternalId: 'cookie', quantity: 1, unitPrice: 900 }] },
     ]);
     // Ownership changes wait in the log for a catch-up; the churned products' lists are stale.
     const [logged] = await sql<{ n: number }>(ctx().em, `select count(*)::int as n from kokyaku.customer_product_changes`);
     expect(logged!.n).toBeGreaterThan(0);
-    const churned = (
-      await sql<{ id: string }>(ctx().em, `select id::text as id from kokyaku.products where external_id in ('coffee', 'mug', 'tea', 'cookie')`)
-    ).map((r) => r.id);
+    const churned = (await sql<{ id: string }>(ctx().em, `select id::text as id from kokyaku.products where external_id in ('coffee', 'mug', 'tea', 'cookie')`)).map((r) => r.id);
     const stale = (await sql<{ product_id: string }>(ctx().em, `select product_id::text as product_id from kokyaku.product_neighbours_stale`)).map((r) => r.product_id);
     expect(stale).toEqual(expect.arrayContaining(churned));
     expect(await kokyaku.recommendations.catchUp(ctx())).toBeGreaterThanOrEqual(stale.length);
-    const [left] = await sql<{ n: number }>(ctx().em, `select (select count(*) from kokyaku.customer_product_changes) + (select count(*) from kokyaku.product_neighbours_stale) as n`);
+    const [left] = await sql<{ n: number }>(
+      ctx().em,
+      `select (select count(*) from kokyaku.customer_product_changes) + (select count(*) from kokyaku.product_neighbours_stale) as n`,
+    );
     expect(Number(left!.n)).toBe(0);
     const incremental = await tableState();
     await kokyaku.recommendations.rebuild(ctx());
@@ -146,7 +155,9 @@ describe('catch-up', () => {
     await Promise.all(work);
     await kokyaku.recommendations.catchUp(ctx(tenant));
     const pairs = () =>
-      sql(ctx(tenant).em, `select product_a, product_b, baskets, customers from kokyaku.product_pairs where tenant_id = $1 and (baskets <> 0 or customers <> 0) order by 1, 2`, [tenant]);
+      sql(ctx(tenant).em, `select product_a, product_b, baskets, customers from kokyaku.product_pairs where tenant_id = $1 and (baskets <> 0 or customers <> 0) order by 1, 2`, [
+        tenant,
+      ]);
     const incremental = await pairs();
     await kokyaku.recommendations.rebuild(ctx(tenant));
     expect(incremental.length).toBeGreaterThan(20);
@@ -158,7 +169,15 @@ describe('catch-up', () => {
     const schedule = scheduleRefresh(kokyaku, { intervalMs: 3_600_000, catchUpMs: 0 });
     try {
       await kokyaku.orders.record(ctx('catch-up'), [
-        { externalId: 'k-new', customerExternalId: 'kc-new', placedAt: ago(1), lines: [{ productExternalId: 'coffee', quantity: 1, unitPrice: 1800 }, { productExternalId: 'mug', quantity: 1, unitPrice: 2000 }] },
+        {
+          externalId: 'k-new',
+          customerExternalId: 'kc-new',
+          placedAt: ago(1),
+          lines: [
+            { productExternalId: 'coffee', quantity: 1, unitPrice: 1800 },
+            { productExternalId: 'mug', quantity: 1, unitPrice: 2000 },
+          ],
+        },
       ]);
       expect(await schedule.catchUpNow()).toBeGreaterThan(0);
       expect(await schedule.catchUpNow()).toBe(0);
@@ -313,7 +332,10 @@ describe('business rules', () => {
     }));
     await kokyaku.orders.record(ctx(), sofaWithMug);
     expect(together(await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'sofa', strategy: 'BOUGHT_TOGETHER', first: 5 }))).toEqual(['mug']);
-    await kokyaku.orders.record(ctx(), sofaWithMug.map((o) => ({ ...o, status: 'CANCELLED' as const })));
+    await kokyaku.orders.record(
+      ctx(),
+      sofaWithMug.map((o) => ({ ...o, status: 'CANCELLED' as const })),
+    );
     expect(together(await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'sofa', strategy: 'BOUGHT_TOGETHER', first: 5 }))).toEqual([]);
   });
 

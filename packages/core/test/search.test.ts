@@ -31,11 +31,14 @@ beforeAll(async () => {
 afterAll(() => kokyaku?.close());
 
 describe('phone numbers', () => {
-  it.each(['090-1234-5678', '09012345678', '+81 90 1234 5678', '+819012345678', '０９０－１２３４－５６７８', '(090) 1234 5678'])('%s finds the same E.164 number first', async (query) => {
-    const [hit] = await search(query);
-    expect(hit).toMatchObject({ field: 'PHONE', value: '+819012345678', customer: { externalId: 'C-1' } });
-    expect(hit!.rank).toBeGreaterThanOrEqual(100);
-  });
+  it.each(['090-1234-5678', '09012345678', '+81 90 1234 5678', '+819012345678', '０９０－１２３４－５６７８', '(090) 1234 5678'])(
+    '%s finds the same E.164 number first',
+    async (query) => {
+      const [hit] = await search(query);
+      expect(hit).toMatchObject({ field: 'PHONE', value: '+819012345678', customer: { externalId: 'C-1' } });
+      expect(hit!.rank).toBeGreaterThanOrEqual(100);
+    },
+  );
 
   it('a trailing fragment finds the candidates, and highlights the digits', async () => {
     expect((await ids('5678')).sort()).toEqual(['C-1', 'C-2']);
@@ -155,7 +158,19 @@ describe('callers without access to contact data', () => {
 
 describe('normalisation', () => {
   it('is the same in TypeScript (highlights) and in PostgreSQL (stored columns and queries)', async () => {
-    const samples = ['田中　花子', 'ﾀﾅｶ ﾊﾅｺ', 'タナカ・ハナコ', 'イチロー', 'ハットリ', 'ＪＯＨＮ．Smith', 'Jean-Luc O’Neil', 'ヴァイオリン', 'きょうこ', '０９０－１２３４', 'Ｓｍｉｔｈ'];
+    const samples = [
+      '田中　花子',
+      'ﾀﾅｶ ﾊﾅｺ',
+      'タナカ・ハナコ',
+      'イチロー',
+      'ハットリ',
+      'ＪＯＨＮ．Smith',
+      'Jean-Luc O’Neil',
+      'ヴァイオリン',
+      'きょうこ',
+      '０９０－１２３４',
+      'Ｓｍｉｔｈ',
+    ];
     for (const s of samples) {
       const [row] = await sql<{ t: string }>(ctx().em, `select kokyaku.search_text($1) as t`, [s]);
       expect(row!.t, s).toBe(normalizeSearchText(s));

@@ -93,8 +93,7 @@ export function buildFixture(today: string): Fixture {
     const hasEmail = random() > 0.1;
     const domain = pick(domains);
     const email = hasEmail ? `User${i}@${domain}` : null;
-    const birthday =
-      i % 10 === 0 ? '1992-02-29' : i % 7 === 0 ? null : i % 5 === 0 ? `19${int(60, 99)}-${monthDay}` : addDays(`19${int(60, 99)}-${monthDay}`, int(-20, 20));
+    const birthday = i % 10 === 0 ? '1992-02-29' : i % 7 === 0 ? null : i % 5 === 0 ? `19${int(60, 99)}-${monthDay}` : addDays(`19${int(60, 99)}-${monthDay}`, int(-20, 20));
     const tags = tagPool.filter(() => random() < 0.3);
     const subscribed = random() < 0.5;
     const custom: Record<string, unknown> = {};

@@ -30,7 +30,10 @@ async function selected(query: string): Promise<string[]> {
 }
 
 function expected(predicate: (c: ModelCustomer) => boolean): string[] {
-  return fixture.model.filter(predicate).map((c) => c.id).sort();
+  return fixture.model
+    .filter(predicate)
+    .map((c) => c.id)
+    .sort();
 }
 
 const T = () => TODAY;
@@ -95,7 +98,7 @@ const CASES: [string, (c: ModelCustomer) => boolean][] = [
   ["email CONTAINS 'mail.example'", (c) => c.email?.includes('mail.example') ?? false],
   ['email IS NULL', (c) => c.email === null],
   ["city = '横浜市'", (c) => c.city === '横浜市'],
-  ["region = \"Osaka\" AND city IS NOT NULL", (c) => c.region === 'Osaka' && c.city !== null],
+  ['region = "Osaka" AND city IS NOT NULL', (c) => c.region === 'Osaka' && c.city !== null],
   ["country = 'jp'", (c) => c.country === 'JP'],
   ["country != 'JP'", (c) => c.country !== 'JP'],
   ["first_name = 'Name2'", (c) => c.firstName === 'Name2'],
@@ -119,7 +122,11 @@ const CASES: [string, (c: ModelCustomer) => boolean][] = [
   ["products_purchased MATCHES (tag = 'japan', date > -90d)", (c) => placed(c).some((o) => o.localDate > d(-90) && o.lines.some((l) => ptags(l.product).includes('japan')))],
   [
     "products_purchased MATCHES (category = 'tea', sum_quantity >= 4)",
-    (c) => placed(c).flatMap((o) => o.lines).filter((l) => category(l.product).includes('tea')).reduce((s, l) => s + l.quantity, 0) >= 4,
+    (c) =>
+      placed(c)
+        .flatMap((o) => o.lines)
+        .filter((l) => category(l.product).includes('tea'))
+        .reduce((s, l) => s + l.quantity, 0) >= 4,
   ],
   ["products_purchased MATCHES (category = 'coffee', count < 2)", (c) => placed(c).filter((o) => o.lines.some((l) => category(l.product).includes('coffee'))).length < 2],
   ['products_purchased MATCHES ()', (c) => placed(c).length > 0],
@@ -130,15 +137,27 @@ const CASES: [string, (c: ModelCustomer) => boolean][] = [
   ['orders_placed MATCHES (date > -90d)', (c) => placed(c).some((o) => o.localDate > d(-90))],
   ['orders_placed MATCHES (amount >= 5000, count >= 2)', (c) => placed(c).filter((o) => o.amount >= 5000).length >= 2],
   ['orders_placed MATCHES (sum_amount >= 20000)', (c) => placed(c).reduce((s, o) => s + o.amount, 0) >= 20000],
-  ['orders_placed MATCHES (date > -180d, sum_amount < 5000)', (c) => placed(c).filter((o) => o.localDate > d(-180)).reduce((s, o) => s + o.amount, 0) < 5000],
+  [
+    'orders_placed MATCHES (date > -180d, sum_amount < 5000)',
+    (c) =>
+      placed(c)
+        .filter((o) => o.localDate > d(-180))
+        .reduce((s, o) => s + o.amount, 0) < 5000,
+  ],
   ['orders_placed NOT MATCHES (date > -365d)', (c) => !placed(c).some((o) => o.localDate > d(-365))],
   ["events MATCHES (type = 'product_viewed', date > -7d)", (c) => c.events.some((e) => e.type === 'product_viewed' && e.localDate > d(-7))],
-  ["events MATCHES (type = 'product_viewed', product = 'bean-kenya', count >= 2)", (c) => c.events.filter((e) => e.type === 'product_viewed' && e.product === 'bean-kenya').length >= 2],
-  ["events MATCHES (type = 'added_to_cart') AND NOT orders_placed MATCHES (date > -20d)", (c) => c.events.some((e) => e.type === 'added_to_cart') && !placed(c).some((o) => o.localDate > d(-20))],
+  [
+    "events MATCHES (type = 'product_viewed', product = 'bean-kenya', count >= 2)",
+    (c) => c.events.filter((e) => e.type === 'product_viewed' && e.product === 'bean-kenya').length >= 2,
+  ],
+  [
+    "events MATCHES (type = 'added_to_cart') AND NOT orders_placed MATCHES (date > -20d)",
+    (c) => c.events.some((e) => e.type === 'added_to_cart') && !placed(c).some((o) => o.localDate > d(-20)),
+  ],
   ['events MATCHES (count BETWEEN 2 AND 3)', (c) => c.events.length >= 2 && c.events.length <= 3],
   // boolean structure
   ['NOT amount_spent >= 10000', (c) => !(c.spent >= 10000)],
-  ['NOT (number_of_orders >= 2 OR customer_tags CONTAINS \'vip\')', (c) => !(c.count >= 2 || c.tags.includes('vip'))],
+  ["NOT (number_of_orders >= 2 OR customer_tags CONTAINS 'vip')", (c) => !(c.count >= 2 || c.tags.includes('vip'))],
   ['NOT last_order_date > -60d', (c) => !(c.lastOrder !== null && c.lastOrder > d(-60))],
   [
     "amount_spent >= 5000 AND number_of_orders >= 2 OR customer_tags CONTAINS 'wholesale' AND email_subscription_status = SUBSCRIBED",
@@ -174,16 +193,43 @@ describe('random queries against PostgreSQL', () => {
     const fc = (await import('fast-check')).default;
     // Typed custom fields too: every type, with its own operators and values.
     for (const [key, type, options] of [
-      ['t_num', 'NUMBER', []], ['t_text', 'TEXT', []], ['t_bool', 'BOOLEAN', []], ['t_date', 'DATE', []],
-      ['t_sel', 'SELECT', ['dry', 'oily']], ['t_multi', 'MULTI_SELECT', ['tea', 'coffee']],
+      ['t_num', 'NUMBER', []],
+      ['t_text', 'TEXT', []],
+      ['t_bool', 'BOOLEAN', []],
+      ['t_date', 'DATE', []],
+      ['t_sel', 'SELECT', ['dry', 'oily']],
+      ['t_multi', 'MULTI_SELECT', ['tea', 'coffee']],
     ] as const) {
       await kokyaku.customFields.define(ctx(), { entity: 'CUSTOMER', key, type, options: [...options] });
     }
     const subject = fc.constantFrom(
-      'custom.t_num', 'custom.t_text', 'custom.t_bool', 'custom.t_date', 'custom.t_sel', 'custom.t_multi',
-      'amount_spent', 'number_of_orders', 'average_order_value', 'first_order_date', 'last_order_date', 'customer_added_date',
-      'birthday', 'customer_tags', 'email_subscription_status', 'email', 'email_domain', 'city', 'country', 'custom.score',
-      'custom.skin_type', 'custom.renewal', 'custom.interests', 'anniversary(birthday)', 'anniversary(first_order_date)', 'score', 'score_band',
+      'custom.t_num',
+      'custom.t_text',
+      'custom.t_bool',
+      'custom.t_date',
+      'custom.t_sel',
+      'custom.t_multi',
+      'amount_spent',
+      'number_of_orders',
+      'average_order_value',
+      'first_order_date',
+      'last_order_date',
+      'customer_added_date',
+      'birthday',
+      'customer_tags',
+      'email_subscription_status',
+      'email',
+      'email_domain',
+      'city',
+      'country',
+      'custom.score',
+      'custom.skin_type',
+      'custom.renewal',
+      'custom.interests',
+      'anniversary(birthday)',
+      'anniversary(first_order_date)',
+      'score',
+      'score_band',
     );
     const value = fc.oneof(
       fc.integer({ min: -1_000_000, max: 1_000_000 }).map(String),
@@ -201,13 +247,20 @@ describe('random queries against PostgreSQL', () => {
         .tuple(
           fc.constantFrom('products_purchased', 'orders_placed', 'events'),
           fc.boolean(),
-          fc.array(fc.tuple(fc.constantFrom('product', 'category', 'tag', 'type', 'date', 'amount', 'count', 'sum_quantity', 'sum_amount'), op.filter((o) => !o.includes('CONTAINS')), value), { maxLength: 3 }),
+          fc.array(
+            fc.tuple(
+              fc.constantFrom('product', 'category', 'tag', 'type', 'date', 'amount', 'count', 'sum_quantity', 'sum_amount'),
+              op.filter((o) => !o.includes('CONTAINS')),
+              value,
+            ),
+            { maxLength: 3 },
+          ),
         )
         .map(([f, not, args]) => `${f} ${not ? 'NOT ' : ''}MATCHES (${args.map(([n, o, v]) => `${n} ${o} ${v}`).join(', ')})`),
     );
-    const query = fc.array(fc.tuple(leaf, fc.constantFrom('AND', 'OR', 'AND NOT')), { minLength: 1, maxLength: 4 }).map((parts) =>
-      parts.map(([l, j], i) => (i === 0 ? l : `${j} ${l}`)).join(' '),
-    );
+    const query = fc
+      .array(fc.tuple(leaf, fc.constantFrom('AND', 'OR', 'AND NOT')), { minLength: 1, maxLength: 4 })
+      .map((parts) => parts.map(([l, j], i) => (i === 0 ? l : `${j} ${l}`)).join(' '));
     let compiled = 0;
     await fc.assert(
       fc.asyncProperty(query, async (q) => {

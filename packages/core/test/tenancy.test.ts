@@ -60,8 +60,7 @@ describe('row-level security', () => {
   });
 
   it('shows a statement without a tenant condition only its own tenant', async () => {
-    const count = async (tenantId: string) =>
-      (await sql<{ n: number }>(ctx(tenantId).em, `select count(*)::int as n from kokyaku.customers`))[0]!.n;
+    const count = async (tenantId: string) => (await sql<{ n: number }>(ctx(tenantId).em, `select count(*)::int as n from kokyaku.customers`))[0]!.n;
     expect(await count('shop-a')).toBe(2);
     expect(await count('shop-b')).toBe(3);
     expect(await count('nobody')).toBe(0);
@@ -71,12 +70,8 @@ describe('row-level security', () => {
   });
 
   it('refuses to write a row of another tenant', async () => {
-    await expect(
-      sql(ctx('shop-a').em, `insert into kokyaku.customers (tenant_id, external_id) values ('shop-b', 'smuggled')`),
-    ).rejects.toThrow(/row-level security/);
-    await expect(
-      transaction(ctx('shop-a'), (em) => sql(em, `update kokyaku.customers set first_name = 'x' where tenant_id = 'shop-b' returning id`)),
-    ).resolves.toEqual([]);
+    await expect(sql(ctx('shop-a').em, `insert into kokyaku.customers (tenant_id, external_id) values ('shop-b', 'smuggled')`)).rejects.toThrow(/row-level security/);
+    await expect(transaction(ctx('shop-a'), (em) => sql(em, `update kokyaku.customers set first_name = 'x' where tenant_id = 'shop-b' returning id`))).resolves.toEqual([]);
     const [b] = await sql<{ n: number }>(ctx('shop-b').em, `select count(*)::int as n from kokyaku.customers where first_name = 'x' or external_id = 'smuggled'`);
     expect(b!.n).toBe(0);
   });
@@ -88,7 +83,7 @@ describe('row-level security', () => {
 });
 
 describe('services keep tenants apart', () => {
-  it('lists, counts and finds only the caller\'s customers', async () => {
+  it("lists, counts and finds only the caller's customers", async () => {
     const a = ctx('shop-a');
     expect((await kokyaku.customers.list(a)).nodes.map((c) => c.externalId).sort()).toEqual(['c-1', 'c-2']);
     expect(await kokyaku.customers.count(a)).toBe(2);
@@ -121,7 +116,7 @@ describe('services keep tenants apart', () => {
     expect(JSON.stringify(rfmA)).not.toContain('shop-b');
   });
 
-  it('recommends only from the caller\'s catalog and history', async () => {
+  it("recommends only from the caller's catalog and history", async () => {
     const recsA = await kokyaku.recommendations.recommend(ctx('shop-a'), { productExternalId: 'p-1', strategy: 'BOUGHT_TOGETHER', first: 5 });
     expect(recsA.map((r) => r.product.name)).toEqual(['shop-a mug']);
     const popular = await kokyaku.recommendations.recommend(ctx('shop-b'), { strategy: 'POPULAR', first: 5 });

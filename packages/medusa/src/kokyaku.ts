@@ -43,12 +43,29 @@ export interface KokyakuMedusaOptions {
 export interface MedusaScope {
   resolve<T = unknown>(key: string): T;
 }
-type Query = { graph: (q: { entity: string; fields: string[]; filters?: Record<string, unknown>; pagination?: Record<string, unknown> }) => Promise<{ data: any[]; metadata?: { count?: number } }> };
+type Query = {
+  graph: (q: {
+    entity: string;
+    fields: string[];
+    filters?: Record<string, unknown>;
+    pagination?: Record<string, unknown>;
+  }) => Promise<{ data: any[]; metadata?: { count?: number } }>;
+};
 type Logger = { info(m: string): void; warn(m: string): void; error(m: string): void };
 
-
 const ENTITY: Record<BackfillPhase, string> = { customers: 'customer', products: 'product_variant', orders: 'order' };
-const CUSTOMER_FIELDS = ['id', 'email', 'first_name', 'last_name', 'phone', 'created_at', 'addresses.city', 'addresses.province', 'addresses.country_code', 'addresses.is_default_shipping'];
+const CUSTOMER_FIELDS = [
+  'id',
+  'email',
+  'first_name',
+  'last_name',
+  'phone',
+  'created_at',
+  'addresses.city',
+  'addresses.province',
+  'addresses.country_code',
+  'addresses.is_default_shipping',
+];
 const VARIANT_FIELDS = [
   'id',
   'title',
@@ -129,7 +146,9 @@ export class KokyakuMedusa {
     const instance = new KokyakuMedusa(kokyaku, options, pool, query, logger, currency);
     instance.timer = setInterval(() => instance.nudge(), options.delivery?.intervalMs ?? 2000);
     instance.timer.unref();
-    logger.info(`Kokyaku started (${database === 'medusa' ? "Medusa's database, schema kokyaku" : database === 'embedded' ? 'embedded PostgreSQL' : 'its own database'}, ${currency})`);
+    logger.info(
+      `Kokyaku started (${database === 'medusa' ? "Medusa's database, schema kokyaku" : database === 'embedded' ? 'embedded PostgreSQL' : 'its own database'}, ${currency})`,
+    );
     // A backfill that was running when the process stopped resumes.
     const state = await instance.backfillState();
     if (state.status === 'running') void instance.startBackfill({}).catch(() => undefined);
@@ -271,17 +290,35 @@ export class KokyakuMedusa {
     const events = [];
     const cartIds = refs('cart');
     if (cartIds.length) {
-      const { data } = await this.query.graph({ entity: 'cart', fields: ['id', 'customer_id', 'completed_at', 'items.id', 'items.variant_id', 'items.quantity', 'items.created_at'], filters: { id: cartIds } });
+      const { data } = await this.query.graph({
+        entity: 'cart',
+        fields: ['id', 'customer_id', 'completed_at', 'items.id', 'items.variant_id', 'items.quantity', 'items.created_at'],
+        filters: { id: cartIds },
+      });
       for (const cart of data) {
         if (!cart.customer_id) continue;
         for (const item of cart.items ?? []) {
           if (!item.variant_id) continue;
-          events.push({ eventId: `medusa-${item.id}`, type: 'added_to_cart', customerExternalId: cart.customer_id, productExternalId: item.variant_id, occurredAt: item.created_at, properties: { quantity: Number(item.quantity), cartId: cart.id } });
+          events.push({
+            eventId: `medusa-${item.id}`,
+            type: 'added_to_cart',
+            customerExternalId: cart.customer_id,
+            productExternalId: item.variant_id,
+            occurredAt: item.created_at,
+            properties: { quantity: Number(item.quantity), cartId: cart.id },
+          });
         }
       }
     }
     for (const r of rows.filter((x) => x.kind === 'view' && x.payload)) {
-      events.push({ eventId: `medusa-view-${r.id}`, type: 'product_viewed', customerExternalId: r.ref, productExternalId: String(r.payload!.variantId), occurredAt: String(r.payload!.occurredAt), properties: {} });
+      events.push({
+        eventId: `medusa-view-${r.id}`,
+        type: 'product_viewed',
+        customerExternalId: r.ref,
+        productExternalId: String(r.payload!.variantId),
+        occurredAt: String(r.payload!.occurredAt),
+        properties: {},
+      });
     }
     const refused = new Map<string, string>();
     const customers = await this.loadCustomers(refs('customer'));
@@ -377,11 +414,20 @@ export class KokyakuMedusa {
         {
           count: async (phase) => (await this.query.graph({ entity: ENTITY[phase], fields: ['id'], pagination: { take: 1, skip: 0 } })).metadata?.count ?? 0,
           nextIds: async (phase, cursor, take) => {
-            const { data } = await this.query.graph({ entity: ENTITY[phase], fields: ['id'], filters: cursor ? { id: { $gt: cursor } } : {}, pagination: { take, skip: 0, order: { id: 'ASC' } } });
+            const { data } = await this.query.graph({
+              entity: ENTITY[phase],
+              fields: ['id'],
+              filters: cursor ? { id: { $gt: cursor } } : {},
+              pagination: { take, skip: 0, order: { id: 'ASC' } },
+            });
             return data.map((r) => String(r.id));
           },
           load: async (phase, ids) =>
-            phase === 'customers' ? { customers: await this.loadCustomers(ids) } : phase === 'products' ? { products: await this.loadVariants(ids) } : { orders: await this.loadOrders(ids) },
+            phase === 'customers'
+              ? { customers: await this.loadCustomers(ids) }
+              : phase === 'products'
+                ? { products: await this.loadVariants(ids) }
+                : { orders: await this.loadOrders(ids) },
         },
         initial,
         {
@@ -391,7 +437,8 @@ export class KokyakuMedusa {
           erasureReason: 'Customer deleted in Medusa',
         },
       );
-      if (state.status === 'done') this.logger.info(`Kokyaku backfill done: ${state.done.customers} customers, ${state.done.products} products, ${state.done.orders} orders in ${state.seconds.toFixed(1)} s`);
+      if (state.status === 'done')
+        this.logger.info(`Kokyaku backfill done: ${state.done.customers} customers, ${state.done.products} products, ${state.done.orders} orders in ${state.seconds.toFixed(1)} s`);
       if (state.status === 'failed') this.logger.error(`Kokyaku backfill failed (start it again to resume): ${state.error}`);
       return state;
     } finally {

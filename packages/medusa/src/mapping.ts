@@ -73,9 +73,7 @@ export function customerInput(c: MedusaCustomer): CustomerInput {
 /** A variant is a product in Kokyaku: categories from the product's categories, collection and type. */
 export function productInput(v: MedusaVariant, currency: string): ProductInput {
   const product = v.product ?? {};
-  const categories = [
-    ...new Set([...(product.categories ?? []).map((c) => c.name), product.collection?.title, product.type?.value].filter((x): x is string => !!x)),
-  ];
+  const categories = [...new Set([...(product.categories ?? []).map((c) => c.name), product.collection?.title, product.type?.value].filter((x): x is string => !!x))];
   const price = (v.prices ?? []).find((p) => p.currency_code.toUpperCase() === currency.toUpperCase());
   const available = (v.inventory_items ?? []).flatMap((i) => i.inventory?.location_levels ?? []).reduce((s, l) => s + num(l.available_quantity), 0);
   const gone = !!v.deleted_at || !!product.deleted_at || (product.status != null && product.status !== 'published');

@@ -75,7 +75,13 @@ export function isDatabaseOutage(error: unknown): boolean {
   for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, message } = e as { code?: string; message?: string };
     if (code && OUTAGE_CODES.has(code)) return true;
-    if (typeof message === 'string' && /Connection terminated|Connection ended unexpectedly|connection error and is not queryable|connect ECONNREFUSED|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Transaction query already complete/.test(message)) return true;
+    if (
+      typeof message === 'string' &&
+      /Connection terminated|Connection ended unexpectedly|connection error and is not queryable|connect ECONNREFUSED|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Transaction query already complete/.test(
+        message,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -173,7 +179,17 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
             const code = error.extensions?.code;
             if (code && code !== 'INTERNAL_SERVER_ERROR') continue;
             // An outage is the database's state, not a bug of the request: one line, no stack.
-            if (isDatabaseOutage(original)) logger.warn({ requestId, operationName, reason: String((original as Error).message).split(' - ').at(-1) }, 'database unavailable');
+            if (isDatabaseOutage(original))
+              logger.warn(
+                {
+                  requestId,
+                  operationName,
+                  reason: String((original as Error).message)
+                    .split(' - ')
+                    .at(-1),
+                },
+                'database unavailable',
+              );
             else logger.error({ requestId, operationName, path: error.path, err: original }, 'unexpected error');
           }
         },
@@ -233,11 +249,7 @@ export async function createApolloServer(options: ApolloOptions = {}, kokyaku?: 
     formatError: (formatted, error) => formatError(formatted, error, { mask }),
     plugins: [
       landingPagePlugin,
-      requestPlugin(
-        logger,
-        options.costLimiter === false ? undefined : (options.costLimiter ?? createCostLimiter()),
-        new AuditReadBuffer(logger, options.auditFlushMs),
-      ),
+      requestPlugin(logger, options.costLimiter === false ? undefined : (options.costLimiter ?? createCostLimiter()), new AuditReadBuffer(logger, options.auditFlushMs)),
       ...(armor.plugins as ApolloServerPlugin<GraphQLContext>[]),
       ...(options.plugins ?? []),
     ],

@@ -1,4 +1,20 @@
-import type { Actor, CompanyContact, CompanyRecord, CustomFieldDefinition, CustomFieldEntity, CustomerRecord, InquiryMessage, LeadScore, Kokyaku, KokyakuContext, OrderLineRecord, OrderRecord, Page, ProductRecord, SegmentRecord } from '@kokyaku/core';
+import type {
+  Actor,
+  CompanyContact,
+  CompanyRecord,
+  CustomFieldDefinition,
+  CustomFieldEntity,
+  CustomerRecord,
+  InquiryMessage,
+  LeadScore,
+  Kokyaku,
+  KokyakuContext,
+  OrderLineRecord,
+  OrderRecord,
+  Page,
+  ProductRecord,
+  SegmentRecord,
+} from '@kokyaku/core';
 import DataLoader from 'dataloader';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from './logger.js';

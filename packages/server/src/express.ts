@@ -49,7 +49,9 @@ export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOp
   const apiPath = `/${(options.path ?? '/').replace(/^\/+|\/+$/g, '')}`;
   const staffConsole = consoleOptions(options.console);
   if (staffConsole && apiPath === '/') {
-    throw new Error("kokyakuExpress: the console is served beside the API: mount the router one level up and give the API's path, e.g. app.use('/crm', await kokyakuExpress(kokyaku, { path: '/graphql', console: true, identify })).");
+    throw new Error(
+      "kokyakuExpress: the console is served beside the API: mount the router one level up and give the API's path, e.g. app.use('/crm', await kokyakuExpress(kokyaku, { path: '/graphql', console: true, identify })).",
+    );
   }
   const site = staffConsole ? await consoleSite(staffConsole) : null;
   const apollo = await createApolloServer(options, kokyaku);

@@ -48,7 +48,10 @@ export async function kokyakuFastify(kokyaku: Kokyaku, options: KokyakuFastifyOp
       app.get(`${path}/__explorer/:file`, async (request, reply) => {
         const asset = assets.get((request.params as { file: string }).file);
         if (!asset) return reply.code(404).send();
-        return reply.type(asset.type === 'css' ? 'text/css' : 'text/javascript').header('cache-control', 'public, max-age=86400').send(await readFile(asset.path));
+        return reply
+          .type(asset.type === 'css' ? 'text/css' : 'text/javascript')
+          .header('cache-control', 'public, max-age=86400')
+          .send(await readFile(asset.path));
       });
       // Browsers asking for a page get the explorer; GraphQL GETs (with ?query=) go to Apollo.
       app.addHook('onRequest', async (request, reply) => {

@@ -40,7 +40,9 @@ export interface KokyakuFetchHandler {
 export async function kokyakuFetchHandler(kokyaku: Kokyaku, options: KokyakuFetchOptions): Promise<KokyakuFetchHandler> {
   const staffConsole = consoleOptions(options.console);
   if (staffConsole && !options.path) {
-    throw new Error("kokyakuFetchHandler: the console is served beside the API: give the API's path, e.g. { path: '/crm/graphql', console: true } (the console answers at /crm/console).");
+    throw new Error(
+      "kokyakuFetchHandler: the console is served beside the API: give the API's path, e.g. { path: '/crm/graphql', console: true } (the console answers at /crm/console).",
+    );
   }
   const site = staffConsole ? await consoleSite(staffConsole) : null;
   const graphqlPath = options.path ? `/${options.path.replace(/^\/+|\/+$/g, '')}` : '';

@@ -78,14 +78,16 @@ export async function kokyakuHostSchema<HostContext extends object>(kokyaku: Kok
     if (error instanceof KokyakuError) throw new GraphQLError(error.message, { extensions: { ...error.details, code: error.code } });
     throw error;
   };
-  const wrap = (resolve: GraphQLFieldResolver<unknown, GraphQLContext>): GraphQLFieldResolver<unknown, object> => (source, args, host, info) => {
-    try {
-      const value = resolve(source, args, contextOf(host), info);
-      return value instanceof Promise ? value.catch(coded) : value;
-    } catch (error) {
-      return coded(error);
-    }
-  };
+  const wrap =
+    (resolve: GraphQLFieldResolver<unknown, GraphQLContext>): GraphQLFieldResolver<unknown, object> =>
+    (source, args, host, info) => {
+      try {
+        const value = resolve(source, args, contextOf(host), info);
+        return value instanceof Promise ? value.catch(coded) : value;
+      } catch (error) {
+        return coded(error);
+      }
+    };
   const keep = (type: GraphQLNamedType) => isIntrospectionType(type) || isSpecifiedScalarType(type);
 
   const own = await buildKokyakuSchema({ plugins: kokyaku.plugins.plugins });
@@ -129,7 +131,8 @@ export async function kokyakuHostSchema<HostContext extends object>(kokyaku: Kok
         }
       }
       for (const root of [hostSchema.getQueryType(), hostSchema.getMutationType()]) {
-        if (root?.getFields()[field]) throw new Error(`kokyakuHostSchema: the host's ${root.name} has a field "${field}" already; choose another (kokyakuHostSchema(kokyaku, { field: "kokyaku" })).`);
+        if (root?.getFields()[field])
+          throw new Error(`kokyakuHostSchema: the host's ${root.name} has a field "${field}" already; choose another (kokyakuHostSchema(kokyaku, { field: "kokyaku" })).`);
       }
       return mergeSchemas({ schemas: [hostSchema, schema] });
     },

@@ -4,9 +4,12 @@ import { createLogger, redactPersonal } from './logger.js';
 describe('redactPersonal', () => {
   it('replaces personal fields at any depth and in arrays, and keeps everything else', () => {
     const at = new Date('2026-01-01T00:00:00Z');
-    expect(
-      redactPersonal({ requestId: 'r-1', at, customer: { Email: 'a@b.jp', tags: ['vip'], orders: [{ city: 'Sapporo', total: 100 }] }, ids: [1, 2] }),
-    ).toEqual({ requestId: 'r-1', at, customer: { Email: '[redacted]', tags: ['vip'], orders: [{ city: '[redacted]', total: 100 }] }, ids: [1, 2] });
+    expect(redactPersonal({ requestId: 'r-1', at, customer: { Email: 'a@b.jp', tags: ['vip'], orders: [{ city: 'Sapporo', total: 100 }] }, ids: [1, 2] })).toEqual({
+      requestId: 'r-1',
+      at,
+      customer: { Email: '[redacted]', tags: ['vip'], orders: [{ city: '[redacted]', total: 100 }] },
+      ids: [1, 2],
+    });
   });
 
   it('serializes errors and redacts what they quote', () => {

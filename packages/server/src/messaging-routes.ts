@@ -43,7 +43,11 @@ async function answer(kokyaku: Kokyaku, method: string, path: string, form: () =
   if (m && method === 'POST') {
     const done = await kokyaku.unsubscribe(decodeURIComponent(m[1]!));
     if (!done) return { status: 404, type: 'html', body: page('Not found', '<p>This link is not known.</p>') };
-    return { status: 200, type: 'html', body: page('配信を停止しました / Unsubscribed', '<h1>配信を停止しました</h1><p>You will get no more marketing messages on this channel.</p>') };
+    return {
+      status: 200,
+      type: 'html',
+      body: page('配信を停止しました / Unsubscribed', '<h1>配信を停止しました</h1><p>You will get no more marketing messages on this channel.</p>'),
+    };
   }
   if (path === '/sms/status' && method === 'POST') {
     const sms = kokyaku.config.messaging.sms;
@@ -74,7 +78,8 @@ export function messagingRoutes(kokyaku: Kokyaku): Router {
   const router = express.Router();
   const forms = express.urlencoded({ extended: false, limit: '16kb' });
   router.use((req, res, next) => {
-    const form = () => new Promise<Record<string, string>>((resolve, reject) => forms(req, res, (error?: unknown) => (error ? reject(error) : resolve((req.body ?? {}) as Record<string, string>))));
+    const form = () =>
+      new Promise<Record<string, string>>((resolve, reject) => forms(req, res, (error?: unknown) => (error ? reject(error) : resolve((req.body ?? {}) as Record<string, string>))));
     answer(kokyaku, req.method, req.path, form, req.get('x-twilio-signature'))
       .then((r) => {
         if (!r) return next();
@@ -119,7 +124,12 @@ export function messagingFetchHandler(kokyaku: Kokyaku, mountPath: string): (req
  */
 export function twilioSignatureValid(authToken: string, url: string, params: Record<string, string>, signature: string | undefined): boolean {
   if (!signature) return false;
-  const data = url + Object.keys(params).sort().map((k) => `${k}${params[k]}`).join('');
+  const data =
+    url +
+    Object.keys(params)
+      .sort()
+      .map((k) => `${k}${params[k]}`)
+      .join('');
   const expected = createHmac('sha1', authToken).update(data).digest();
   const given = Buffer.from(signature, 'base64');
   return given.length === expected.length && timingSafeEqual(given, expected);

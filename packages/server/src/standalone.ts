@@ -80,7 +80,12 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
     });
   }
   // The console by default when its package is installed; asked for explicitly, a missing package is an error.
-  const staffConsole = options.console ?? (await import('@kokyaku/console').then(() => true, () => false));
+  const staffConsole =
+    options.console ??
+    (await import('@kokyaku/console').then(
+      () => true,
+      () => false,
+    ));
   const router = await kokyakuExpress(kokyaku, { ...options, path: '/graphql', console: staffConsole, identify: adminTokenIdentity(token || undefined) });
   app.use(router);
   app.use('/kokyaku', messagingRoutes(kokyaku));

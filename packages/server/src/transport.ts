@@ -17,7 +17,10 @@ export function transportError(code: TransportCode, message: string): TransportA
 }
 
 export const payloadTooLarge = (limit: string | number) =>
-  transportError('PAYLOAD_TOO_LARGE', `The request body is larger than ${typeof limit === 'number' ? `${limit} bytes` : limit}: send the batch in smaller parts (at most 10,000 items each).`);
+  transportError(
+    'PAYLOAD_TOO_LARGE',
+    `The request body is larger than ${typeof limit === 'number' ? `${limit} bytes` : limit}: send the batch in smaller parts (at most 10,000 items each).`,
+  );
 
 export const notUtf8 = () => transportError('BAD_REQUEST', 'The request body is not valid UTF-8: send text encoded as UTF-8.');
 

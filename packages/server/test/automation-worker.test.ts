@@ -14,10 +14,14 @@ const workers: ChildProcess[] = [];
 
 /** `kokyaku worker` in a node process of its own (tsx as a loader, so SIGKILL hits the worker itself). */
 async function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@kokyaku/source', entry, 'worker', '--concurrency', '3', '--sweep-seconds', '1', '--stale-seconds', '2'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: kokyaku.databaseUrl, KOKYAKU_SMTP_URL: smtp.url, KOKYAKU_MAIL_FROM: 'shop@example.jp', KOKYAKU_TIME_ZONE: 'Asia/Tokyo' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@kokyaku/source', entry, 'worker', '--concurrency', '3', '--sweep-seconds', '1', '--stale-seconds', '2'],
+    {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: kokyaku.databaseUrl, KOKYAKU_SMTP_URL: smtp.url, KOKYAKU_MAIL_FROM: 'shop@example.jp', KOKYAKU_TIME_ZONE: 'Asia/Tokyo' },
+    },
+  );
   workers.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -64,7 +68,10 @@ describe('the journey worker', () => {
   it('loses no run and sends no mail twice when killed with SIGKILL mid-journey, again and again', async () => {
     const ctx = kokyaku.context({ actor: { id: 'staff', roles: ['ADMIN'] } });
     const ids = Array.from({ length: RUNS }, (_, i) => `k-${String(i).padStart(2, '0')}`);
-    await kokyaku.customers.upsert(ctx, ids.map((id, i) => ({ externalId: id, email: `${id}@example.jp`, lastName: '試験', firstName: String(i) })));
+    await kokyaku.customers.upsert(
+      ctx,
+      ids.map((id, i) => ({ externalId: id, email: `${id}@example.jp`, lastName: '試験', firstName: String(i) })),
+    );
     const journey = await kokyaku.journeys.create(ctx, {
       name: 'Two mails and a wait',
       definition: {

@@ -109,7 +109,11 @@ describe('journeys over GraphQL and HTTP', () => {
     expect(after.length).toBe(before.length + 1);
     expect(after[0]).toMatchObject({ channel: 'EMAIL', granted: false, source: expect.stringContaining('unsubscribe link') });
 
-    const report = await call('VIEWER', `query($id: ID!) { journey(id: $id) { report { runs completed sent clicks uniqueClickers } runs { nodes { status steps { stepId outcome } } } } }`, { id });
+    const report = await call(
+      'VIEWER',
+      `query($id: ID!) { journey(id: $id) { report { runs completed sent clicks uniqueClickers } runs { nodes { status steps { stepId outcome } } } } }`,
+      { id },
+    );
     expect(report.data!.journey.report).toEqual({ runs: 1, completed: 1, sent: 1, clicks: 1, uniqueClickers: 1 });
     expect(report.data!.journey.runs.nodes).toEqual([{ status: 'COMPLETED', steps: [{ stepId: 'thanks', outcome: 'SENT' }] }]);
 
@@ -123,7 +127,14 @@ describe('journeys over GraphQL and HTTP', () => {
 
     // An order after the mail is the journey's (last touch); the ROI report takes it from there.
     await call('ADMIN', `mutation($o: [OrderInput!]!) { recordOrders(orders: $o) { created } }`, {
-      o: [{ externalId: 'web-2', customerExternalId: 'aiko', placedAt: new Date(Date.now() + 60_000).toISOString(), lines: [{ productExternalId: 'tea', quantity: 5, unitPrice: 1200 }] }],
+      o: [
+        {
+          externalId: 'web-2',
+          customerExternalId: 'aiko',
+          placedAt: new Date(Date.now() + 60_000).toISOString(),
+          lines: [{ productExternalId: 'tea', quantity: 5, unitPrice: 1200 }],
+        },
+      ],
     });
     const roi = await call('VIEWER', `query($id: ID!) { campaignReport(cost: 2000, journeyId: $id) { revenue orders roi roas } }`, { id });
     expect(roi.data!.campaignReport).toEqual({ revenue: 6000, orders: 1, roi: 2, roas: 3 });
@@ -141,11 +152,20 @@ describe('journeys over GraphQL and HTTP', () => {
       expect((await call(role, create, input)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
     }
     expect((await gql(`${base}/graphql`, create, input)).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
-    expect((await call('MARKETER', `mutation { updateMessagingSettings(input: { quietHoursStart: "21:00", quietHoursEnd: "09:00" }) { quietHoursStart } }`)).errors![0]!.extensions!.code).toBe(
-      'FORBIDDEN',
+    expect(
+      (await call('MARKETER', `mutation { updateMessagingSettings(input: { quietHoursStart: "21:00", quietHoursEnd: "09:00" }) { quietHoursStart } }`)).errors![0]!.extensions!
+        .code,
+    ).toBe('FORBIDDEN');
+    const settings = await call(
+      'ADMIN',
+      `mutation { updateMessagingSettings(input: { frequencyCapMax: 3, frequencyCapDays: 7 }) { frequencyCapMax frequencyCapDays configuredChannels channelOrder } }`,
     );
-    const settings = await call('ADMIN', `mutation { updateMessagingSettings(input: { frequencyCapMax: 3, frequencyCapDays: 7 }) { frequencyCapMax frequencyCapDays configuredChannels channelOrder } }`);
-    expect(settings.data!.updateMessagingSettings).toEqual({ frequencyCapMax: 3, frequencyCapDays: 7, configuredChannels: ['EMAIL', 'SMS'], channelOrder: ['LINE', 'EMAIL', 'SMS'] });
+    expect(settings.data!.updateMessagingSettings).toEqual({
+      frequencyCapMax: 3,
+      frequencyCapDays: 7,
+      configuredChannels: ['EMAIL', 'SMS'],
+      channelOrder: ['LINE', 'EMAIL', 'SMS'],
+    });
 
     // Another shop sees none of it, and cannot start this shop's journey.
     const list = `query { journeys { nodes { id name } } messages { nodes { id } } journeyRuns { nodes { id } } }`;
@@ -171,9 +191,13 @@ describe("Twilio's delivery reports", () => {
   it('marks an SMS delivered or failed from a signed status callback, and refuses an unsigned one', async () => {
     const ctx = kokyaku.context();
     const [customer] = await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where external_id = 'aiko'`);
-    await sql(ctx.em, `insert into kokyaku.messages (tenant_id, customer_id, idempotency_key, channel, purpose, status, recipient, provider_id, sent_at)
+    await sql(
+      ctx.em,
+      `insert into kokyaku.messages (tenant_id, customer_id, idempotency_key, channel, purpose, status, recipient, provider_id, sent_at)
       values ('default', $1::bigint, 'sms-test-1', 'SMS', 'TRANSACTIONAL', 'SENT', '+819000000000', 'SM123', now()),
-             ('default', $1::bigint, 'sms-test-2', 'SMS', 'TRANSACTIONAL', 'SENT', '+819000000000', 'SM124', now())`, [customer!.id]);
+             ('default', $1::bigint, 'sms-test-2', 'SMS', 'TRANSACTIONAL', 'SENT', '+819000000000', 'SM124', now())`,
+      [customer!.id],
+    );
     const callback = `${base}/kokyaku/sms/status`;
     const post = (params: Record<string, string>, signature?: string) =>
       fetch(callback, {
@@ -182,7 +206,15 @@ describe("Twilio's delivery reports", () => {
         body: new URLSearchParams(params),
       });
     const sign = (params: Record<string, string>, token = 'twilio-secret') =>
-      createHmac('sha1', token).update(callback + Object.keys(params).sort().map((k) => `${k}${params[k]}`).join('')).digest('base64');
+      createHmac('sha1', token)
+        .update(
+          callback +
+            Object.keys(params)
+              .sort()
+              .map((k) => `${k}${params[k]}`)
+              .join(''),
+        )
+        .digest('base64');
     const delivered = { MessageSid: 'SM123', MessageStatus: 'delivered', AccountSid: 'AC1' };
     expect((await post(delivered)).status).toBe(403);
     expect((await post(delivered, sign(delivered, 'wrong-token'))).status).toBe(403);
@@ -203,7 +235,14 @@ describe("Twilio's delivery reports", () => {
 describe('the worker and the database', () => {
   it('carries on after every database connection is cut (as in a PostgreSQL restart)', async () => {
     const created = await call('MARKETER', `mutation($input: JourneyInput!) { createJourney(input: $input) { id } }`, {
-      input: { name: 'After a restart', definition: { trigger: { type: 'MANUAL' }, reentry: 'EVERY_TIME', steps: [{ id: 'm', type: 'SEND', channel: 'EMAIL', purpose: 'TRANSACTIONAL', subject: 'still here', text: 'ok' }] } },
+      input: {
+        name: 'After a restart',
+        definition: {
+          trigger: { type: 'MANUAL' },
+          reentry: 'EVERY_TIME',
+          steps: [{ id: 'm', type: 'SEND', channel: 'EMAIL', purpose: 'TRANSACTIONAL', subject: 'still here', text: 'ok' }],
+        },
+      },
     });
     const id = created.data!.createJourney.id as string;
     await call('MARKETER', `mutation($id: ID!) { activateJourney(id: $id) { id } }`, { id });

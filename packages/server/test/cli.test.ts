@@ -33,9 +33,7 @@ function kokyaku(args: string[], env: Record<string, string | undefined> = {}, d
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   const waitFor = async (pattern: RegExp) => {
     for (let i = 0; i < 600; i++) {
       const m = pattern.exec(stdout);
@@ -97,7 +95,12 @@ describe('kokyaku CLI', () => {
       // A Japanese member list: phones written the Japanese way, one of them no phone at all.
       await fs.writeFile(path.join(dir, 'members.csv'), '会員番号,氏名,電話番号\nJ-1,山田 花子,090-1234-5678\nJ-2,佐藤 太郎,03-1234-5678\nJ-3,鈴木 一郎,12\n');
       await fs.writeFile(path.join(dir, 'kokyaku.config.json'), JSON.stringify({ shop: { timeZone: 'Asia/Tokyo' } }));
-      const imported = await kokyaku(['import', 'customer', 'members.csv'], { DATABASE_URL: url, KOKYAKU_CURRENCY: undefined, KOKYAKU_DEFAULT_COUNTRY: undefined, KOKYAKU_TIME_ZONE: undefined }, false, dir).done;
+      const imported = await kokyaku(
+        ['import', 'customer', 'members.csv'],
+        { DATABASE_URL: url, KOKYAKU_CURRENCY: undefined, KOKYAKU_DEFAULT_COUNTRY: undefined, KOKYAKU_TIME_ZONE: undefined },
+        false,
+        dir,
+      ).done;
       expect(imported.code, imported.stderr).toBe(0);
       expect(imported.stderr).toMatch(/kokyaku: using DATABASE_URL and kokyaku\.config\.json/);
       expect(imported.stderr).toMatch(/shop currency JPY, time zone Asia\/Tokyo, country JP \(currency, country not set, so derived/);
@@ -114,7 +117,12 @@ describe('kokyaku CLI', () => {
       ]);
 
       // The environment beats the file, a flag beats both; a fresh server takes JPY orders.
-      const serve = kokyaku(['serve', '--port', '0', '--country', 'JP'], { DATABASE_URL: url, KOKYAKU_ADMIN_TOKEN: 't', KOKYAKU_TIME_ZONE: 'Asia/Tokyo', KOKYAKU_CURRENCY: 'JPY' }, false, dir);
+      const serve = kokyaku(
+        ['serve', '--port', '0', '--country', 'JP'],
+        { DATABASE_URL: url, KOKYAKU_ADMIN_TOKEN: 't', KOKYAKU_TIME_ZONE: 'Asia/Tokyo', KOKYAKU_CURRENCY: 'JPY' },
+        false,
+        dir,
+      );
       const [, endpoint] = (await serve.waitFor(/GraphQL API at (\S+)/)) as unknown as [string, string];
       const res = await gql(
         endpoint,
@@ -220,7 +228,9 @@ describe('kokyaku CLI', () => {
       const db = new pg.Client({ connectionString: url });
       await db.connect();
       const state = async () =>
-        (await db.query(`select status, staged_through, rows_applied from kokyaku.import_runs`)).rows[0] as { status: string; staged_through: number; rows_applied: number } | undefined;
+        (await db.query(`select status, staged_through, rows_applied from kokyaku.import_runs`)).rows[0] as
+          | { status: string; staged_through: number; rows_applied: number }
+          | undefined;
       const killWhen = async (ready: (s: NonNullable<Awaited<ReturnType<typeof state>>>) => boolean) => {
         const run = kokyaku(['import', 'orders', file], { DATABASE_URL: url }, true);
         for (let i = 0; i < 2400; i++) {

@@ -119,7 +119,9 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
           ],
         },
       ];
-      const events = [{ eventId: 'E-1', type: 'product_viewed', customerExternalId: 'C-1', productExternalId: 'SKU-2', occurredAt: '2026-01-01T00:00:00Z', properties: { q: 'filter' } }];
+      const events = [
+        { eventId: 'E-1', type: 'product_viewed', customerExternalId: 'C-1', productExternalId: 'SKU-2', occurredAt: '2026-01-01T00:00:00Z', properties: { q: 'filter' } },
+      ];
 
       for (let round = 0; round < 2; round++) {
         const fresh = round === 0;
@@ -220,7 +222,12 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
           { externalId: 'S-O2', customerExternalId: 'S-2', placedAt: '2026-01-01T00:00:00Z', lines: [{ productExternalId: 'SKU-2', quantity: 10, unitPrice: 5000 }] },
         ],
       });
-      await admin(UPSERT_CUSTOMERS, { customers: [{ externalId: 'S-1', tags: ['segment-test'] }, { externalId: 'S-2', tags: ['segment-test'] }] });
+      await admin(UPSERT_CUSTOMERS, {
+        customers: [
+          { externalId: 'S-1', tags: ['segment-test'] },
+          { externalId: 'S-2', tags: ['segment-test'] },
+        ],
+      });
       const query = "customer_tags CONTAINS 'segment-test' AND products_purchased MATCHES (product = 'SKU-1')";
 
       const preview = await admin(`query($q: String!) { segmentPreview(query: $q, first: 5) { count customers { externalId } } }`, { q: query });
@@ -291,7 +298,9 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
 
     it('searches customers by phone in any format, name or email, best match first', async () => {
       const upsert = await admin(UPSERT_CUSTOMERS, {
-        customers: [{ externalId: 'C-S', lastName: '山田', firstName: '花子', lastNameKana: 'ヤマダ', firstNameKana: 'ハナコ', phone: '090-8765-4321', email: 'hanako.y@example.jp' }],
+        customers: [
+          { externalId: 'C-S', lastName: '山田', firstName: '花子', lastNameKana: 'ヤマダ', firstNameKana: 'ハナコ', phone: '090-8765-4321', email: 'hanako.y@example.jp' },
+        ],
       });
       expect(upsert.data?.upsertCustomers.failed).toBe(0);
       const res = await admin(`{
@@ -354,7 +363,7 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       expect(await api.json()).toEqual({ data: { __typename: 'Query' } });
     });
 
-    it.skipIf(Boolean(options.namespace))('answers transport failures in GraphQL\'s error shape with a code: a body too large, a body that is not JSON', async () => {
+    it.skipIf(Boolean(options.namespace))("answers transport failures in GraphQL's error shape with a code: a body too large, a body that is not JSON", async () => {
       const post = (body: string) => fetch(mount.url, { method: 'POST', headers: { 'content-type': 'application/json', ...mount.adminHeaders }, body });
       const nan = await post('{"query":"{ __typename }","variables":{"x":NaN}}');
       expect(nan.status).toBe(400);
@@ -386,7 +395,10 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       await k.customers.upsert(ctx, [{ externalId: 'L-1', email: 'links@example.jp', emailConsent: true }]);
       const journey = await k.journeys.create(ctx, {
         name: 'Links',
-        definition: { trigger: { type: 'MANUAL' }, steps: [{ id: 'mail', type: 'SEND', channel: 'EMAIL', purpose: 'MARKETING', subject: 'New beans', text: 'See https://shop.example/new' }] },
+        definition: {
+          trigger: { type: 'MANUAL' },
+          steps: [{ id: 'mail', type: 'SEND', channel: 'EMAIL', purpose: 'MARKETING', subject: 'New beans', text: 'See https://shop.example/new' }],
+        },
       });
       await k.journeys.setStatus(ctx, journey.id, 'ACTIVE');
       await k.journeys.start(ctx, journey.id, { customerExternalIds: ['L-1'] });
@@ -403,7 +415,11 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       const oneClick = await fetch(mail.unsubscribeUrl!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
       expect(oneClick.status).toBe(200);
       expect((await k.privacy.consents(ctx, { externalId: 'L-1' })).find((c) => c.channel === 'EMAIL')).toMatchObject({ granted: false });
-      const sms = await fetch(`${k.config.messaging.publicUrl}/sms/status`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'MessageSid=x&MessageStatus=delivered' });
+      const sms = await fetch(`${k.config.messaging.publicUrl}/sms/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'MessageSid=x&MessageStatus=delivered',
+      });
       expect(sms.status).toBe(403);
     });
 

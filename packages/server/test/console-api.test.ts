@@ -61,7 +61,12 @@ describe('the console API', () => {
   });
 
   it("lists the segment vocabulary: core's, the plugins' and the custom fields", async () => {
-    const { data } = await gql(url, '{ segmentLanguage { attributes { name type values } functions { name arguments { name role } } calls { name arguments } customFields { key options } } }', {}, as('VIEWER'));
+    const { data } = await gql(
+      url,
+      '{ segmentLanguage { attributes { name type values } functions { name arguments { name role } } calls { name arguments } customFields { key options } } }',
+      {},
+      as('VIEWER'),
+    );
     const language = data!.segmentLanguage;
     expect(language.attributes).toContainEqual({ name: 'rfm_group', type: 'enum', values: expect.arrayContaining(['CHAMPIONS', 'AT_RISK']) });
     expect(language.attributes).toContainEqual({ name: 'vip_level', type: 'integer', values: [] });

@@ -51,7 +51,10 @@ describe('CRM over GraphQL', () => {
     });
     expect(define.errors).toBeUndefined();
     const upsert = await call('ADMIN', `mutation($c: [CustomerInput!]!) { upsertCustomers(customers: $c) { failed errors { index field message } } }`, {
-      c: [{ externalId: 'c-1', email: 'hanako@example.jp', customFields: { skin_type: 'dry' } }, { externalId: 'c-2', customFields: { skin_type: 'wet' } }],
+      c: [
+        { externalId: 'c-1', email: 'hanako@example.jp', customFields: { skin_type: 'dry' } },
+        { externalId: 'c-2', customFields: { skin_type: 'wet' } },
+      ],
     });
     expect(upsert.data!.upsertCustomers.errors).toEqual([{ index: 1, field: 'customFields.skin_type', message: 'Must be one of "dry", "oily"; not "wet".' }]);
     const id = (await call('ADMIN', CUSTOMER_ID)).data!.customer.id as string;
@@ -59,27 +62,46 @@ describe('CRM over GraphQL', () => {
     const parent = await call('SUPPORT', `mutation { createCompany(input: { name: "Yamada Holdings" }) { id } }`);
     const child = await call('SUPPORT', `mutation($p: ID) { createCompany(input: { name: "Yamada Tea", parentId: $p }) { id parentId } }`, { p: parent.data!.createCompany.id });
     const childId = child.data!.createCompany.id as string;
-    expect((await call('SUPPORT', `mutation($c: ID!, $id: ID) { addCompanyContact(companyId: $c, customerId: $id, title: "Buyer") { title } }`, { c: childId, id })).errors).toBeUndefined();
+    expect(
+      (await call('SUPPORT', `mutation($c: ID!, $id: ID) { addCompanyContact(companyId: $c, customerId: $id, title: "Buyer") { title } }`, { c: childId, id })).errors,
+    ).toBeUndefined();
     expect((await call('SUPPORT', `mutation($id: ID) { addNote(customerId: $id, body: "Likes sencha.", pinned: true) { id } }`, { id })).errors).toBeUndefined();
-    expect((await call('SUPPORT', `mutation($id: ID) { createTask(input: { title: "Call back", customerId: $id, dueAt: "2026-01-01T00:00:00Z" }) { assigneeId } }`, { id })).data!.createTask.assigneeId).toBe('support-1');
-    const inquiry = await call('SUPPORT', `mutation { openInquiry(input: { customerExternalId: "c-1", orderExternalId: "o-1", channel: EMAIL, subject: "Late delivery", kind: COMPLAINT }) { id status } }`);
+    expect(
+      (await call('SUPPORT', `mutation($id: ID) { createTask(input: { title: "Call back", customerId: $id, dueAt: "2026-01-01T00:00:00Z" }) { assigneeId } }`, { id })).data!
+        .createTask.assigneeId,
+    ).toBe('support-1');
+    const inquiry = await call(
+      'SUPPORT',
+      `mutation { openInquiry(input: { customerExternalId: "c-1", orderExternalId: "o-1", channel: EMAIL, subject: "Late delivery", kind: COMPLAINT }) { id status } }`,
+    );
     expect(inquiry.data!.openInquiry.status).toBe('OPEN');
-    const pipeline = await call('ADMIN', `mutation { createPipeline(name: "Wholesale", stages: [{ name: "Lead", probability: 0.2 }, { name: "Won", probability: 1, outcome: WON }]) { id stages { id name } } }`);
+    const pipeline = await call(
+      'ADMIN',
+      `mutation { createPipeline(name: "Wholesale", stages: [{ name: "Lead", probability: 0.2 }, { name: "Won", probability: 1, outcome: WON }]) { id stages { id name } } }`,
+    );
     const stages = pipeline.data!.createPipeline.stages as { id: string; name: string }[];
     const deal = await call('SUPPORT', `mutation($input: DealInput!) { createDeal(input: $input) { id outcome } }`, {
       input: { pipelineId: pipeline.data!.createPipeline.id, title: 'Tea for the office', amount: 80000, expectedCloseDate: '2027-01-10', customerId: id, ownerId: 'support-1' },
     });
-    const moved = await call('SUPPORT', `mutation($id: ID!, $s: ID!) { moveDeal(id: $id, stageId: $s) { outcome history { fromStageId toStageId actorId } } }`, { id: deal.data!.createDeal.id, s: stages[1]!.id });
+    const moved = await call('SUPPORT', `mutation($id: ID!, $s: ID!) { moveDeal(id: $id, stageId: $s) { outcome history { fromStageId toStageId actorId } } }`, {
+      id: deal.data!.createDeal.id,
+      s: stages[1]!.id,
+    });
     expect(moved.data!.moveDeal.outcome).toBe('WON');
     await call('SUPPORT', `mutation($d: ID) { addNote(dealId: $d, body: "Signed.") { id } }`, { d: deal.data!.createDeal.id });
     await call('SUPPORT', `mutation($c: ID) { createTask(input: { title: "Send the contract", companyId: $c }) { id } }`, { c: childId });
-    const linked = await call('SUPPORT', `query($d: ID!, $c: ID) { deal(id: $d) { notes { nodes { body } } } company(id: $c) { tasks(status: OPEN) { nodes { title } } } }`, { d: deal.data!.createDeal.id, c: childId });
+    const linked = await call('SUPPORT', `query($d: ID!, $c: ID) { deal(id: $d) { notes { nodes { body } } } company(id: $c) { tasks(status: OPEN) { nodes { title } } } }`, {
+      d: deal.data!.createDeal.id,
+      c: childId,
+    });
     expect(linked.data).toEqual({ deal: { notes: { nodes: [{ body: 'Signed.' }] } }, company: { tasks: { nodes: [{ title: 'Send the contract' }] } } });
     expect(moved.data!.moveDeal.history).toHaveLength(2);
     await call('ADMIN', `mutation { createScoringRule(input: { name: "Complained", activity: INQUIRY, points: -10 }) { id } }`);
     await call('ADMIN', `mutation { createScoringRule(input: { name: "Dry skin", condition: "custom.skin_type = 'dry'", points: 30 }) { id } }`);
 
-    const view = await call('SUPPORT', `query($id: ID) {
+    const view = await call(
+      'SUPPORT',
+      `query($id: ID) {
       customer(id: $id) {
         leadScore { score band }
         customFieldValues { key type text }
@@ -92,12 +114,16 @@ describe('CRM over GraphQL', () => {
       }
       tasks(mine: true, overdue: true) { nodes { title } }
       segmentPreview(query: "score >= 20 AND custom.skin_type = 'dry'") { count }
-    }`, { id });
+    }`,
+      { id },
+    );
     expect(view.errors).toBeUndefined();
     const c = view.data!.customer;
     expect(c.leadScore).toEqual({ score: 20, band: 'WARM' });
     expect(c.customFieldValues).toEqual([{ key: 'skin_type', type: 'SELECT', text: 'dry' }]);
-    expect(c.companies).toEqual([{ title: 'Buyer', company: { name: 'Yamada Tea', parent: { name: 'Yamada Holdings', revenue: { companies: 2, contacts: 1, orders: 1, revenue: 3000 } } } }]);
+    expect(c.companies).toEqual([
+      { title: 'Buyer', company: { name: 'Yamada Tea', parent: { name: 'Yamada Holdings', revenue: { companies: 2, contacts: 1, orders: 1, revenue: 3000 } } } },
+    ]);
     expect(c.notes.nodes).toEqual([{ body: 'Likes sencha.', pinned: true }]);
     expect(c.inquiries.nodes).toEqual([{ subject: 'Late delivery', kind: 'COMPLAINT' }]);
     expect(c.timeline.nodes.map((e: { kind: string }) => e.kind).sort()).toEqual(['DEAL_STAGE', 'DEAL_STAGE', 'INQUIRY', 'NOTE', 'ORDER', 'TASK']);
@@ -128,11 +154,17 @@ describe('CRM over GraphQL', () => {
     const id = (await call('ADMIN', CUSTOMER_ID)).data!.customer.id as string;
     expect((await call('VIEWER', `mutation($id: ID) { addNote(customerId: $id, body: "x") { id } }`, { id })).errors![0]!.extensions!.code).toBe('FORBIDDEN');
     expect((await call('SUPPORT', `mutation { defineCustomField(input: { entity: DEAL, key: "x", type: TEXT }) { id } }`)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
-    expect((await call('MARKETER', `mutation { createScoringRule(input: { name: "x", condition: "amount_spent > 1", points: 1 }) { id } }`)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    expect((await call('MARKETER', `mutation { createScoringRule(input: { name: "x", condition: "amount_spent > 1", points: 1 }) { id } }`)).errors![0]!.extensions!.code).toBe(
+      'FORBIDDEN',
+    );
     expect((await call('STOREFRONT', `query { tasks { nodes { id } } }`)).errors![0]!.extensions!.code).toBe('FORBIDDEN');
     expect((await gql(url, `query { pipelines { id } }`)).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     await call('SUPPORT', `mutation($id: ID) { createTask(input: { title: "Follow up", description: "Her sister is sencha-mad too", customerId: $id }) { id } }`, { id });
-    const viewer = await call('VIEWER', `query($id: ID) { customer(id: $id) { notes { nodes { body pinned } } inquiries { nodes { subject status } } tasks { nodes { title description } } timeline { nodes { kind summary } } } }`, { id });
+    const viewer = await call(
+      'VIEWER',
+      `query($id: ID) { customer(id: $id) { notes { nodes { body pinned } } inquiries { nodes { subject status } } tasks { nodes { title description } } timeline { nodes { kind summary } } } }`,
+      { id },
+    );
     expect(viewer.errors).toBeUndefined();
     expect(viewer.data!.customer.notes.nodes).toEqual([{ body: null, pinned: true }]);
     expect(viewer.data!.customer.inquiries.nodes).toEqual([{ subject: null, status: 'OPEN' }]);
@@ -142,7 +174,12 @@ describe('CRM over GraphQL', () => {
   });
 
   it('keeps tenants apart', async () => {
-    const other = await call('ADMIN', `query { companies { nodes { id } } deals { nodes { id } } tasks { nodes { id } } inquiries { nodes { id } } pipelines { id } scoringRules { id } customFieldDefinitions { id } }`, {}, 'other');
+    const other = await call(
+      'ADMIN',
+      `query { companies { nodes { id } } deals { nodes { id } } tasks { nodes { id } } inquiries { nodes { id } } pipelines { id } scoringRules { id } customFieldDefinitions { id } }`,
+      {},
+      'other',
+    );
     expect(other.errors).toBeUndefined();
     expect(Object.values(other.data!).map((v) => ('nodes' in (v as object) ? (v as { nodes: unknown[] }).nodes : v))).toEqual([[], [], [], [], [], [], []]);
     const mine = (await call('ADMIN', `query { companies { nodes { id } } }`)).data!.companies.nodes[0].id;

@@ -43,7 +43,11 @@ describe('the README embed guide', () => {
 
     // The install block as written, with the tarballs where it names the packages.
     const install = marked(readme, 'install').replace(/@kokyaku\/(core|server|client)\b/g, (_m, name: string) => tarball(name));
-    const installed = await run('bash', ['-euo', 'pipefail', '-c', install], { cwd: work, maxBuffer: 1 << 24, env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false' } });
+    const installed = await run('bash', ['-euo', 'pipefail', '-c', install], {
+      cwd: work,
+      maxBuffer: 1 << 24,
+      env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false' },
+    });
     const app = path.join(work, 'my-shop');
     expect(JSON.parse(await fs.readFile(path.join(app, 'package.json'), 'utf8')).type).toBe('module');
     // Every package it brings runs on the Node.js the README promises.

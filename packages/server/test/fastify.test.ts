@@ -12,7 +12,10 @@ describeMount(
     const kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', defaultCountry: 'JP' }, messaging: { adapters: box.adapters } });
     const app = Fastify();
     app.get('/products', async () => [{ id: 'shop-1' }]);
-    await app.register(await kokyakuFastify(kokyaku, { identify: (request) => identifyBearer(request.headers.authorization), messagingPath: '/m', explorer: true, console: true }), { prefix: '/crm' });
+    await app.register(
+      await kokyakuFastify(kokyaku, { identify: (request) => identifyBearer(request.headers.authorization), messagingPath: '/m', explorer: true, console: true }),
+      { prefix: '/crm' },
+    );
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     return {
       url: `${address}/crm/graphql`,

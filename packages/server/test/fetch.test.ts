@@ -65,7 +65,9 @@ describeMount(
       it('refuses a body that is not JSON, and a GET mutation (CSRF)', async () => {
         const bad = await fetch(mount().url, { method: 'POST', headers: { 'content-type': 'application/json', ...SESSION_HEADERS }, body: '{"query":' });
         expect(bad.status).toBe(400);
-        const get = await fetch(`${mount().url}?query=${encodeURIComponent('mutation { deleteSegment(id: "1") }')}`, { headers: { 'apollo-require-preflight': '1', ...SESSION_HEADERS } });
+        const get = await fetch(`${mount().url}?query=${encodeURIComponent('mutation { deleteSegment(id: "1") }')}`, {
+          headers: { 'apollo-require-preflight': '1', ...SESSION_HEADERS },
+        });
         expect(get.status).toBe(405);
       });
     },

@@ -87,7 +87,9 @@ describeMount(
       it('refuses a prefix or field the host uses already, saying what to change', async () => {
         const clash = makeExecutableSchema({ typeDefs: 'type CrmCustomer { id: ID } type Query { crm: Int x: CrmCustomer }' });
         const crm = await kokyakuHostSchema(mount().kokyaku, { identify: () => ({ actor: null }) });
-        expect(() => crm.mergeInto(clash)).toThrow('kokyakuHostSchema: the host schema has a type "CrmCustomer" too; choose another prefix (kokyakuHostSchema(kokyaku, { prefix: "Kokyaku" })).');
+        expect(() => crm.mergeInto(clash)).toThrow(
+          'kokyakuHostSchema: the host schema has a type "CrmCustomer" too; choose another prefix (kokyakuHostSchema(kokyaku, { prefix: "Kokyaku" })).',
+        );
         const own = await kokyakuHostSchema(mount().kokyaku, { identify: () => ({ actor: null }), prefix: 'Kokyaku', field: 'kokyaku' });
         expect(own.mergeInto(clash).getQueryType()?.getFields().kokyaku?.type.toString()).toBe('KokyakuQuery!');
       });

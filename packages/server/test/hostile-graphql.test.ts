@@ -28,7 +28,9 @@ it('refuses customFields nested 5,000 deep, a NUL and a price past 2^53 sent ove
     const orders = await post(
       JSON.stringify({
         query: 'mutation($o: [OrderInput!]!) { recordOrders(orders: $o) { failed errors { index field message } } }',
-        variables: { o: [{ externalId: 'o1', customerExternalId: 'z', placedAt: '2026-01-01T00:00:00Z', lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 9007199254740993 }] }] },
+        variables: {
+          o: [{ externalId: 'o1', customerExternalId: 'z', placedAt: '2026-01-01T00:00:00Z', lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 9007199254740993 }] }],
+        },
       }),
     );
     expect(orders.data!.recordOrders!.errors).toEqual([{ index: 0, field: 'lines[0].unitPrice', message: expect.stringMatching(/cannot be stored exactly/) }]);

@@ -73,13 +73,23 @@ describe('imports and identity over GraphQL', () => {
     expect(dupes.data?.duplicateCustomers).toHaveLength(1);
     const [first, second] = dupes.data?.duplicateCustomers[0].customers as { id: string; externalId: string }[];
     expect([first!.externalId, second!.externalId]).toEqual(['A-1', 'G-7']);
-    const preview = await gql(url, `query($s: ID!, $o: [ID!]!) { mergePreview(survivorId: $s, otherIds: $o) { aliases fields { field value } } }`, { s: first!.id, o: [second!.id] }, as('ADMIN'));
+    const preview = await gql(
+      url,
+      `query($s: ID!, $o: [ID!]!) { mergePreview(survivorId: $s, otherIds: $o) { aliases fields { field value } } }`,
+      { s: first!.id, o: [second!.id] },
+      as('ADMIN'),
+    );
     expect(preview.data?.mergePreview.aliases).toEqual(['G-7']);
     const merged = await gql(url, `mutation($s: ID!, $o: [ID!]!) { mergeCustomers(survivorId: $s, otherIds: $o) { survivorId } }`, { s: first!.id, o: [second!.id] }, as('ADMIN'));
     expect(merged.data?.mergeCustomers.survivorId).toBe(first!.id);
     const byOldId = await gql(url, `{ customer(externalId: "G-7") { id } }`, {}, as('ADMIN'));
     expect(byOldId.data?.customer.id).toBe(first!.id);
-    const notAdmin = await gql(url, `mutation($s: ID!, $o: [ID!]!) { mergeCustomers(survivorId: $s, otherIds: $o) { survivorId } }`, { s: first!.id, o: [second!.id] }, as('SUPPORT'));
+    const notAdmin = await gql(
+      url,
+      `mutation($s: ID!, $o: [ID!]!) { mergeCustomers(survivorId: $s, otherIds: $o) { survivorId } }`,
+      { s: first!.id, o: [second!.id] },
+      as('SUPPORT'),
+    );
     expect(notAdmin.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
@@ -87,7 +97,13 @@ describe('imports and identity over GraphQL', () => {
     await fs.writeFile(path.join(dir, 'many.csv'), ['customer_id,email', ...Array.from({ length: 3000 }, (_, i) => `M-${i},m${i}@example.jp`)].join('\n'));
     const started = await gql(url, `mutation { importFile(kind: customers, path: "many.csv", wait: false) { runId phase columns { field header } } }`, {}, as('ADMIN'));
     expect(started.errors).toBeUndefined();
-    expect(started.data?.importFile).toMatchObject({ phase: 'STAGING', columns: [{ field: 'externalId', header: 'customer_id' }, { field: 'email', header: 'email' }] });
+    expect(started.data?.importFile).toMatchObject({
+      phase: 'STAGING',
+      columns: [
+        { field: 'externalId', header: 'customer_id' },
+        { field: 'email', header: 'email' },
+      ],
+    });
     const runId = started.data?.importFile.runId as string;
     let status = '';
     for (let i = 0; i < 200 && status !== 'DONE'; i++) {
@@ -125,14 +141,22 @@ describe('imports and identity over GraphQL', () => {
     expect((await gql(url, `{ importRuns(first: 1) { fileName } }`, {}, as('ADMIN'))).data!.importRuns[0].fileName).toBe('会員 一覧.csv');
     // Only administrators upload; an unknown upload and bad base64 are refused clearly.
     expect((await gql(url, UPLOAD, { name: 'a.csv', data: 'YQ==' }, as('MARKETER'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await gql(url, UPLOAD, { name: 'a.csv', data: 'YQ==', offset: 1, uploadId: '00000000-0000-0000-0000-000000000000' }, as('ADMIN'))).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await gql(url, UPLOAD, { name: 'a.csv', data: 'YQ==', offset: 1, uploadId: '00000000-0000-0000-0000-000000000000' }, as('ADMIN'))).errors?.[0]?.extensions?.code).toBe(
+      'NOT_FOUND',
+    );
     expect((await gql(url, UPLOAD, { name: 'a.csv', data: '<script>' }, as('ADMIN'))).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'data' });
     expect((await gql(url, UPLOAD, { name: '.hidden', data: 'YQ==' }, as('ADMIN'))).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
   });
 
   it('lists the fields a file of each kind can fill, the targets of a mapping', async () => {
     const { data } = await gql(url, `{ importFields(kind: orders) { field required } }`, {}, as('ADMIN'));
-    expect(data!.importFields).toEqual(expect.arrayContaining([{ field: 'orderId', required: false }, { field: 'productId', required: true }, { field: 'quantity', required: false }]));
+    expect(data!.importFields).toEqual(
+      expect.arrayContaining([
+        { field: 'orderId', required: false },
+        { field: 'productId', required: true },
+        { field: 'quantity', required: false },
+      ]),
+    );
     expect((await gql(url, `{ importFields(kind: customers) { field } }`, {}, as('MARKETER'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });

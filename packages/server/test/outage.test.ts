@@ -49,7 +49,12 @@ it('codes every request that fails while PostgreSQL restarts as DATABASE_UNAVAIL
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer outage' },
-      body: JSON.stringify({ query: `mutation($o: [OrderInput!]!) { recordOrders(orders: $o) { created unchanged } }`, variables: { o: [{ externalId: `o-${n++}`, customerExternalId: 'c-1', placedAt: '2026-01-01T00:00:00Z', lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 100 }] }] } }),
+      body: JSON.stringify({
+        query: `mutation($o: [OrderInput!]!) { recordOrders(orders: $o) { created unchanged } }`,
+        variables: {
+          o: [{ externalId: `o-${n++}`, customerExternalId: 'c-1', placedAt: '2026-01-01T00:00:00Z', lines: [{ productExternalId: 'p', quantity: 1, unitPrice: 100 }] }],
+        },
+      }),
     });
     return (await res.json()) as { data?: unknown; errors?: { extensions?: { code?: string; retryable?: boolean; retryAfterSeconds?: number } }[] };
   };

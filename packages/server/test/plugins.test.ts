@@ -29,8 +29,7 @@ describe('plugins in the GraphQL schema', () => {
     const sdl = printSchema(schema);
     expect(sdl).toContain('vip: VipStatus');
     expect(sdl).toContain('giftCards: [GiftCard!]!');
-    const run = (roles: string[] | null) =>
-      graphql({ schema, source: '{ vipTiers }', contextValue: { actor: roles ? { id: 'x', roles } : null } });
+    const run = (roles: string[] | null) => graphql({ schema, source: '{ vipTiers }', contextValue: { actor: roles ? { id: 'x', roles } : null } });
     expect((await run(['MARKETER'])).data).toEqual({ vipTiers: ['GOLD', 'SILVER'] });
     expect((await run(['VIEWER'])).errors?.[0]?.message).toBe('Query.vipTiers needs one of the roles ADMIN, MARKETER.');
     expect((await run(null)).errors?.[0]?.message).toBe('Sign in to use Query.vipTiers.');
@@ -43,11 +42,23 @@ describe('plugins in the GraphQL schema', () => {
     await expect(buildKokyakuSchema({ plugins: [redefine] })).rejects.toThrow(/Plugin "bad" graphql: .*Customer.*already exists.*name new types after the plugin/);
     const noRule = definePlugin({ ...base, name: 'bad', graphql: { typeDefs: 'extend type Customer { secret: String }', resolvers: {}, access: {} } });
     await expect(buildKokyakuSchema({ plugins: [noRule] })).rejects.toThrow(/declare no access rule.*Customer\.secret/);
-    const typo = definePlugin({ ...base, name: 'bad', graphql: { typeDefs: 'extend type Customer { x: Int }', resolvers: { Customer: { y: () => 1 } }, access: { 'Customer.x': 'inherit' } } });
+    const typo = definePlugin({
+      ...base,
+      name: 'bad',
+      graphql: { typeDefs: 'extend type Customer { x: Int }', resolvers: { Customer: { y: () => 1 } }, access: { 'Customer.x': 'inherit' } },
+    });
     await expect(buildKokyakuSchema({ plugins: [typo] })).rejects.toThrow('Plugin "bad" graphql: resolvers.Customer.y names no field of Customer.');
-    const takeover = definePlugin({ ...base, name: 'bad', graphql: { typeDefs: 'extend type Customer { x: Int }', resolvers: { Customer: { email: () => 'spoof' } }, access: { 'Customer.x': 'inherit' } } });
+    const takeover = definePlugin({
+      ...base,
+      name: 'bad',
+      graphql: { typeDefs: 'extend type Customer { x: Int }', resolvers: { Customer: { email: () => 'spoof' } }, access: { 'Customer.x': 'inherit' } },
+    });
     await expect(buildKokyakuSchema({ plugins: [takeover] })).rejects.toThrow(/Customer\.email is Kokyaku's own field/);
-    const loosen = definePlugin({ ...base, name: 'bad', graphql: { typeDefs: 'extend type Customer { x: Int }', resolvers: {}, access: { 'Customer.x': 'inherit', 'Customer.email': 'inherit' } } });
+    const loosen = definePlugin({
+      ...base,
+      name: 'bad',
+      graphql: { typeDefs: 'extend type Customer { x: Int }', resolvers: {}, access: { 'Customer.x': 'inherit', 'Customer.email': 'inherit' } },
+    });
     await expect(buildKokyakuSchema({ plugins: [loosen] })).rejects.toThrow(/Customer\.email"\] is Kokyaku's own field/);
   });
 });

@@ -32,12 +32,15 @@ beforeAll(async () => {
     auditFlushMs: 0,
   });
   app.use('/graphql', router);
-  app.use('/webhooks/shopify', shopifyPrivacyWebhooks(kokyaku, {
-    secret: SECRET,
-    logger,
-    tenantForShop: (domain) => (domain === 'leaving.myshopify.com' ? 'leaving' : undefined),
-    onDataRequest: (request) => void delivered.push(request),
-  }));
+  app.use(
+    '/webhooks/shopify',
+    shopifyPrivacyWebhooks(kokyaku, {
+      secret: SECRET,
+      logger,
+      tenantForShop: (domain) => (domain === 'leaving.myshopify.com' ? 'leaving' : undefined),
+      onDataRequest: (request) => void delivered.push(request),
+    }),
+  );
   server = app.listen(0);
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -89,13 +92,23 @@ describe('the audit log', () => {
 
 describe('privacy requests over GraphQL', () => {
   it('records consent and objections, and exports for admins only', async () => {
-    const consent = await gql(url, `mutation { recordConsent(externalId: "7002", channel: EMAIL, granted: true, source: "newsletter form") { channel granted source actorId } }`, {}, as('MARKETER', 'm-1'));
+    const consent = await gql(
+      url,
+      `mutation { recordConsent(externalId: "7002", channel: EMAIL, granted: true, source: "newsletter form") { channel granted source actorId } }`,
+      {},
+      as('MARKETER', 'm-1'),
+    );
     expect(consent.data?.recordConsent).toEqual({ channel: 'EMAIL', granted: true, source: 'newsletter form', actorId: 'm-1' });
     const bad = await gql(url, `mutation { recordConsent(externalId: "7002", channel: EMAIL, granted: true, source: "") { channel } }`, {}, as('ADMIN'));
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'source' });
     const objection = await gql(url, `mutation { objectToMarketing(externalId: "7002", source: "reply STOP") { objectedAt } }`, {}, as('SUPPORT'));
     expect(objection.errors).toBeUndefined();
-    const view = await gql(url, `{ customer(externalId: "7002") { emailConsent marketingObjectionAt } customerConsents(externalId: "7002") { channel granted } }`, {}, as('SUPPORT'));
+    const view = await gql(
+      url,
+      `{ customer(externalId: "7002") { emailConsent marketingObjectionAt } customerConsents(externalId: "7002") { channel granted } }`,
+      {},
+      as('SUPPORT'),
+    );
     expect(view.data?.customer.emailConsent).toBe(false);
     expect(view.data?.customer.marketingObjectionAt).toBeTruthy();
     expect(view.data?.customerConsents.filter((c: any) => !c.granted)).toHaveLength(5);
@@ -119,12 +132,21 @@ describe('privacy requests over GraphQL', () => {
 
     const values = ['yui.tanaka@example.jp', '+818022223333', '080-2222-3333', '田中', '結衣'];
     const em = bindTenant(kokyaku.orm.em.fork(), SYSTEM);
-    const tables = await sql<{ name: string }>(em, `select relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'kokyaku' and relkind = 'r'`);
+    const tables = await sql<{ name: string }>(
+      em,
+      `select relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'kokyaku' and relkind = 'r'`,
+    );
     const found: string[] = [];
     for (const { name } of tables) {
-      const rows = await sql<{ row: string }>(em, `select t::text as row from kokyaku.${name} t where tenant_id = 'default' and t::text ilike any (select '%' || v || '%' from jsonb_array_elements_text($1::jsonb) v)`, [JSON.stringify(values)]).catch(() =>
+      const rows = await sql<{ row: string }>(
+        em,
+        `select t::text as row from kokyaku.${name} t where tenant_id = 'default' and t::text ilike any (select '%' || v || '%' from jsonb_array_elements_text($1::jsonb) v)`,
+        [JSON.stringify(values)],
+      ).catch(() =>
         // Tables without a tenant_id (the migrations list) are searched whole.
-        sql<{ row: string }>(em, `select t::text as row from kokyaku.${name} t where t::text ilike any (select '%' || v || '%' from jsonb_array_elements_text($1::jsonb) v)`, [JSON.stringify(values)]),
+        sql<{ row: string }>(em, `select t::text as row from kokyaku.${name} t where t::text ilike any (select '%' || v || '%' from jsonb_array_elements_text($1::jsonb) v)`, [
+          JSON.stringify(values),
+        ]),
       );
       found.push(...rows.map((r) => `${name}: ${r.row}`));
     }
@@ -144,7 +166,12 @@ describe('Shopify privacy webhooks', () => {
   });
 
   it('answers customers/data_request with the export, and customers/redact by erasing', async () => {
-    const request = await webhook('customers/data_request', { shop_id: 1, shop_domain: 'shop.myshopify.com', customer: { id: 7002, email: 'ken@example.jp' }, orders_requested: [] });
+    const request = await webhook('customers/data_request', {
+      shop_id: 1,
+      shop_domain: 'shop.myshopify.com',
+      customer: { id: 7002, email: 'ken@example.jp' },
+      orders_requested: [],
+    });
     expect(request).toMatchObject({ status: 200, body: { handled: true } });
     expect(delivered.at(-1)?.data.customer.email).toBe('ken@example.jp');
     const unknown = await webhook('customers/redact', { shop_domain: 'shop.myshopify.com', customer: { id: 999, email: 'nobody@example.jp' } });

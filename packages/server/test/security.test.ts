@@ -12,7 +12,6 @@ import { FIELD_ACCESS, enforceFieldAccess, undeclaredFields } from '../src/secur
 import { createCostLimiter } from '../src/security/rate-limit.js';
 import { gql } from './helpers.js';
 
-
 let kokyaku: Kokyaku;
 const servers: { router: KokyakuRouter; server: Server }[] = [];
 const logLines: string[] = [];
@@ -44,15 +43,43 @@ const ADMIN_A = as('ADMIN@shop-a');
 beforeAll(async () => {
   kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', defaultCountry: 'JP' } });
   url = await mount();
-  for (const [tenant, quantity] of [['shop-a', 1], ['shop-b', 7]] as const) {
+  for (const [tenant, quantity] of [
+    ['shop-a', 1],
+    ['shop-b', 7],
+  ] as const) {
     const ctx = kokyaku.context({ tenantId: tenant });
     await kokyaku.customers.upsert(ctx, [
-      { externalId: 'c-1', email: `hanako@${tenant}.example`, phone: '090-1234-5678', firstName: 'Hanako', lastName: 'Sato', birthday: '1990-04-01', city: 'Sapporo', tags: ['vip'] },
+      {
+        externalId: 'c-1',
+        email: `hanako@${tenant}.example`,
+        phone: '090-1234-5678',
+        firstName: 'Hanako',
+        lastName: 'Sato',
+        birthday: '1990-04-01',
+        city: 'Sapporo',
+        tags: ['vip'],
+      },
       { externalId: 'c-2', email: `taro@${tenant}.example`, firstName: 'Taro' },
     ]);
     await kokyaku.orders.record(ctx, [
-      { externalId: 'o-1', customerExternalId: 'c-1', placedAt: new Date('2026-06-01T00:00:00Z'), lines: [{ productExternalId: 'p-1', quantity, unitPrice: 1000 }, { productExternalId: 'p-2', quantity: 1, unitPrice: 500 }] },
-      { externalId: 'o-2', customerExternalId: 'c-2', placedAt: new Date('2026-06-02T00:00:00Z'), lines: [{ productExternalId: 'p-1', quantity: 1, unitPrice: 1000 }, { productExternalId: 'p-2', quantity: 1, unitPrice: 500 }] },
+      {
+        externalId: 'o-1',
+        customerExternalId: 'c-1',
+        placedAt: new Date('2026-06-01T00:00:00Z'),
+        lines: [
+          { productExternalId: 'p-1', quantity, unitPrice: 1000 },
+          { productExternalId: 'p-2', quantity: 1, unitPrice: 500 },
+        ],
+      },
+      {
+        externalId: 'o-2',
+        customerExternalId: 'c-2',
+        placedAt: new Date('2026-06-02T00:00:00Z'),
+        lines: [
+          { productExternalId: 'p-1', quantity: 1, unitPrice: 1000 },
+          { productExternalId: 'p-2', quantity: 1, unitPrice: 500 },
+        ],
+      },
     ]);
     await kokyaku.segments.create(ctx, { name: `${tenant} vips`, query: `customer_tags CONTAINS 'vip'` });
   }
@@ -96,18 +123,30 @@ describe('access rules', () => {
     const query = `{ customer(externalId: "c-1") { email phone birthday city firstName metrics { totalSpent } } }`;
     const viewer = await gql(url, query, {}, as('VIEWER@shop-a'));
     expect(viewer.errors).toBeUndefined();
-    expect(viewer.data?.customer).toEqual({ email: 'h***@shop-a.example', phone: `${'*'.repeat(11)}78`, birthday: null, city: null, firstName: 'Hanako', metrics: { totalSpent: 1500 } });
+    expect(viewer.data?.customer).toEqual({
+      email: 'h***@shop-a.example',
+      phone: `${'*'.repeat(11)}78`,
+      birthday: null,
+      city: null,
+      firstName: 'Hanako',
+      metrics: { totalSpent: 1500 },
+    });
     const support = await gql(url, query, {}, as('SUPPORT@shop-a'));
     expect(support.data?.customer).toMatchObject({ email: 'hanako@shop-a.example', phone: '+819012345678', birthday: '1990-04-01', city: 'Sapporo' });
   });
 
-  it('keeps a STOREFRONT actor to its own customer\'s recommendations', async () => {
+  it("keeps a STOREFRONT actor to its own customer's recommendations", async () => {
     const shopper = as('STOREFRONT@shop-a#c-1');
     const own = await gql(url, `{ recommendations(strategy: FOR_CUSTOMER, first: 3, windowDays: 3650) { product { externalId } } }`, {}, shopper);
     expect(own.errors).toBeUndefined();
     const other = await gql(url, `{ recommendations(customerExternalId: "c-2", strategy: FOR_CUSTOMER) { product { externalId } } }`, {}, shopper);
     expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    for (const query of [`{ customer(externalId: "c-2") { firstName } }`, `{ customers { nodes { email } } }`, `{ searchCustomers(query: "Taro") { nodes { value } } }`, `{ segments { nodes { name } } }`]) {
+    for (const query of [
+      `{ customer(externalId: "c-2") { firstName } }`,
+      `{ customers { nodes { email } } }`,
+      `{ searchCustomers(query: "Taro") { nodes { value } } }`,
+      `{ segments { nodes { name } } }`,
+    ]) {
       const denied = await gql(url, query, {}, shopper);
       expect(denied.errors?.[0]?.extensions?.code, query).toBe('FORBIDDEN');
       expect(denied.data?.customer ?? denied.data?.customers ?? null).toBeNull();
@@ -129,15 +168,27 @@ describe('tenants over GraphQL', () => {
     const bSegments = await gql(url, `{ segments { nodes { id } } }`, {}, as('ADMIN@shop-b'));
     const bSegment = bSegments.data?.segments.nodes[0].id as string;
     const checks: [string, (data: any) => unknown, unknown][] = [
-      [`{ customers(first: 100) { totalCount nodes { externalId email } } }`, (d) => [d.customers.totalCount, d.customers.nodes.map((c: any) => c.email).sort()], [2, ['hanako@shop-a.example', 'taro@shop-a.example']]],
+      [
+        `{ customers(first: 100) { totalCount nodes { externalId email } } }`,
+        (d) => [d.customers.totalCount, d.customers.nodes.map((c: any) => c.email).sort()],
+        [2, ['hanako@shop-a.example', 'taro@shop-a.example']],
+      ],
       [`{ customer(id: "${bId}") { id } }`, (d) => d.customer, null],
       [`{ customer(externalId: "only-b") { id } }`, (d) => d.customer, null],
       [`{ searchCustomers(query: "only@shop-b") { nodes { customer { id } } } }`, (d) => d.searchCustomers.nodes, []],
       [`{ segment(id: "${bSegment}") { id } }`, (d) => d.segment, null],
       [`{ segments { totalCount nodes { name count } } }`, (d) => d.segments, { totalCount: 1, nodes: [{ name: 'shop-a vips', count: 1 }] }],
-      [`{ segmentPreview(query: "amount_spent > 0") { count customers { email } } }`, (d) => [d.segmentPreview.count, d.segmentPreview.customers.every((c: any) => c.email.endsWith('shop-a.example'))], [2, true]],
+      [
+        `{ segmentPreview(query: "amount_spent > 0") { count customers { email } } }`,
+        (d) => [d.segmentPreview.count, d.segmentPreview.customers.every((c: any) => c.email.endsWith('shop-a.example'))],
+        [2, true],
+      ],
       [`{ customers(segment: "amount_spent >= 7000") { totalCount } }`, (d) => d.customers.totalCount, 0],
-      [`{ recommendations(productExternalId: "p-1", strategy: BOUGHT_TOGETHER) { product { externalId } score } }`, (d) => d.recommendations.map((r: any) => r.product.externalId), ['p-2']],
+      [
+        `{ recommendations(productExternalId: "p-1", strategy: BOUGHT_TOGETHER) { product { externalId } score } }`,
+        (d) => d.recommendations.map((r: any) => r.product.externalId),
+        ['p-2'],
+      ],
       [`{ rfmReport { customers revenue } }`, (d) => d.rfmReport, { customers: 2, revenue: 3000 }],
     ];
     for (const [query, pick, expected] of checks) {
@@ -171,8 +222,16 @@ describe('query limits', () => {
     await limited(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: segments { totalCount }`).join(' ')} }`, 'aliases');
     await limited(`{ customers { nodes { ${Array.from({ length: 5100 }, () => 'id').join(' ')} } } }`, 'tokens');
     await limited(`{ customers { nodes { id ${Array.from({ length: 21 }, () => '@include(if: true)').join(' ')} } } }`, 'directives');
-    await limited(`{ customers(first: 500) { nodes { orders(first: 500) { nodes { lines { product { id externalId name price currency categories tags inStock } } } } } } }`, 'cost');
-    const ok = await gql(url, `{ customer(externalId: "c-1") { id email metrics { totalSpent } orders(first: 10) { totalCount nodes { externalId total lines { quantity product { externalId name } } } } } }`, {}, ADMIN_A);
+    await limited(
+      `{ customers(first: 500) { nodes { orders(first: 500) { nodes { lines { product { id externalId name price currency categories tags inStock } } } } } } }`,
+      'cost',
+    );
+    const ok = await gql(
+      url,
+      `{ customer(externalId: "c-1") { id email metrics { totalSpent } orders(first: 10) { totalCount nodes { externalId total lines { quantity product { externalId name } } } } } }`,
+      {},
+      ADMIN_A,
+    );
     expect(ok.errors).toBeUndefined();
   });
 
@@ -180,7 +239,11 @@ describe('query limits', () => {
     const plain = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', ...ADMIN_A }, body: JSON.stringify({ query: '{ segments { totalCount } }' }) });
     expect(plain.status).toBe(400);
     expect(await plain.text()).toMatch(/CSRF|content-type/i);
-    const batched = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN_A }, body: JSON.stringify([{ query: '{ segments { totalCount } }' }, { query: '{ segments { totalCount } }' }]) });
+    const batched = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...ADMIN_A },
+      body: JSON.stringify([{ query: '{ segments { totalCount } }' }, { query: '{ segments { totalCount } }' }]),
+    });
     expect(batched.status).toBe(400);
   });
 
@@ -235,7 +298,7 @@ describe('production mode', () => {
     expect(JSON.stringify(logged)).toMatch(/permission denied for table segments/);
   });
 
-  it('answers the caller\'s request id, and never writes personal data to the log', async () => {
+  it("answers the caller's request id, and never writes personal data to the log", async () => {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'trace-42', ...ADMIN_A },
@@ -245,7 +308,14 @@ describe('production mode', () => {
     const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
     expect(body.errors[0]!.extensions).toMatchObject({ code: 'SEGMENT_QUERY_INVALID', requestId: 'trace-42' });
     const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } });
-    logger.error({ customer: { email: 'hanako@shop-a.example', phone: '+819012345678' }, batch: [{ email: 'taro@shop-a.example' }], err: Object.assign(new Error('duplicate key'), { detail: 'Key (email)=(taro@shop-a.example) already exists.' }) }, 'failed');
+    logger.error(
+      {
+        customer: { email: 'hanako@shop-a.example', phone: '+819012345678' },
+        batch: [{ email: 'taro@shop-a.example' }],
+        err: Object.assign(new Error('duplicate key'), { detail: 'Key (email)=(taro@shop-a.example) already exists.' }),
+      },
+      'failed',
+    );
     const all = logLines.join('\n');
     expect(all).toContain('[redacted]');
     expect(all).not.toMatch(/hanako@shop-a\.example|taro@shop-a\.example|\+819012345678/);

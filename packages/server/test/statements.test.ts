@@ -14,7 +14,10 @@ beforeAll(async () => {
   // Audit writes of personal reads in the request that caused them: counted there, deterministically.
   server = await startStandaloneServer(kokyaku, { port: 0, adminToken: 'token', auditFlushMs: 0 });
   const ctx = kokyaku.context();
-  await kokyaku.products.upsert(ctx, Array.from({ length: 20 }, (_, p) => ({ externalId: `p${p}`, name: `Product ${p}`, price: 10 + p })));
+  await kokyaku.products.upsert(
+    ctx,
+    Array.from({ length: 20 }, (_, p) => ({ externalId: `p${p}`, name: `Product ${p}`, price: 10 + p })),
+  );
   await kokyaku.orders.record(
     ctx,
     Array.from({ length: 60 }, (_, c) =>
@@ -63,7 +66,11 @@ it('loads customers -> orders -> lines -> products with a constant number of SQL
 const CUSTOMER = 'externalId metrics { totalSpent rfm { group } } segments { name } orders(first: 2) { totalCount nodes { externalId lines { quantity product { name } } } }';
 const LISTS: [name: string, query: string, nodes: (data: any) => unknown[]][] = [
   ['customers(segment:)', `query($first: Int) { customers(first: $first, segment: "amount_spent > 0") { totalCount nodes { ${CUSTOMER} } } }`, (d) => d.customers.nodes],
-  ['segment.customers', `query($first: Int, $segmentId: ID!) { segment(id: $segmentId) { count customers(first: $first) { nodes { ${CUSTOMER} } } } }`, (d) => d.segment.customers.nodes],
+  [
+    'segment.customers',
+    `query($first: Int, $segmentId: ID!) { segment(id: $segmentId) { count customers(first: $first) { nodes { ${CUSTOMER} } } } }`,
+    (d) => d.segment.customers.nodes,
+  ],
   ['segmentPreview', `query($first: Int) { segmentPreview(query: "number_of_orders >= 3", first: $first) { count customers { ${CUSTOMER} } } }`, (d) => d.segmentPreview.customers],
   ['searchCustomers', `query($first: Int) { searchCustomers(query: "user", first: $first) { nodes { customer { ${CUSTOMER} } } } }`, (d) => d.searchCustomers.nodes],
 ];

@@ -22,7 +22,6 @@ import { KOKYAKU_PLUGIN_OPTIONS, type ResolvedOptions } from './options.js';
 
 export const loggerCtx = 'KokyakuPlugin';
 
-
 /**
  * Starts Kokyaku inside the Vendure server, reads Vendure's records as Kokyaku inputs, and
  * delivers the outbox. The only place that talks to both.
@@ -97,7 +96,10 @@ export class KokyakuService implements OnApplicationBootstrap, OnApplicationShut
     const database = this.databaseUrl();
     const config = mergeConfig<KokyakuUserConfig>({ shop: { currency }, ...(database ? { database: { url: database } } : {}) }, this.options.config);
     const kokyaku = await createKokyaku(config);
-    Logger.info(`Kokyaku started (${database ? (this.options.database === 'vendure' ? "Vendure's database, schema kokyaku" : 'its own database') : 'embedded PostgreSQL'}, ${currency})`, loggerCtx);
+    Logger.info(
+      `Kokyaku started (${database ? (this.options.database === 'vendure' ? "Vendure's database, schema kokyaku" : 'its own database') : 'embedded PostgreSQL'}, ${currency})`,
+      loggerCtx,
+    );
     return kokyaku;
   }
 
@@ -175,7 +177,10 @@ export class KokyakuService implements OnApplicationBootstrap, OnApplicationShut
       if (rows.length === 0) return 0;
       const failures = new Map<number, string>();
       try {
-        const result = await this.send(manager, rows.map((r) => ({ ...r, payload: r.payload ? (JSON.parse(r.payload) as Record<string, unknown>) : null })));
+        const result = await this.send(
+          manager,
+          rows.map((r) => ({ ...r, payload: r.payload ? (JSON.parse(r.payload) as Record<string, unknown>) : null })),
+        );
         for (const [id, message] of result.refusedRows) failures.set(id, message);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

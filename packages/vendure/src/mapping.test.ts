@@ -37,7 +37,7 @@ describe('orderInput', () => {
     });
   });
 
-  it('skips carts, sellers\' sub-orders and orders without a customer', () => {
+  it("skips carts, sellers' sub-orders and orders without a customer", () => {
     expect(orderInput(order({ orderPlacedAt: null }), 2)).toBeNull();
     expect(orderInput(order({ type: 'Seller' }), 2)).toBeNull();
     expect(orderInput(order({ customerId: null }), 2)).toBeNull();
@@ -64,7 +64,18 @@ describe('orderInput', () => {
   });
 
   it('money refunded without cancelling lines lowers the prices in proportion', () => {
-    const o = order({ payments: [{ state: 'Settled', amount: 3740, refunds: [{ state: 'Settled', total: 319 }, { state: 'Pending', total: 1000 }] }] });
+    const o = order({
+      payments: [
+        {
+          state: 'Settled',
+          amount: 3740,
+          refunds: [
+            { state: 'Settled', total: 319 },
+            { state: 'Pending', total: 1000 },
+          ],
+        },
+      ],
+    });
     const lines = orderInput(o, 2)!.lines;
     const total = lines.reduce((s, l) => s + l.quantity * l.unitPrice * 100, 0);
     expect(Math.round(total)).toBeCloseTo(3190 - 319, -1);
@@ -90,7 +101,11 @@ describe('productInput', () => {
       enabled: true,
       deletedAt: null,
       priceWithTax: 7106,
-      collections: [{ name: 'Coffee', isPrivate: false, isRoot: false }, { name: '__root_collection__', isRoot: true }, { name: 'Staff picks', isPrivate: true }],
+      collections: [
+        { name: 'Coffee', isPrivate: false, isRoot: false },
+        { name: '__root_collection__', isRoot: true },
+        { name: 'Staff picks', isPrivate: true },
+      ],
       facetValues: [{ name: '1kg', facet: { name: 'size' } }],
       product: { facetValues: [{ translations: [{ name: 'Kenya' }], facet: { translations: [{ name: 'origin' }] } }] },
     } as unknown as ProductVariant;

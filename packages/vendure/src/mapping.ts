@@ -81,7 +81,10 @@ export function orderInput(o: Order, digits: number): OrderInput | null {
     return build(o, lines, 'CANCELLED', digits);
   }
   let factor = 1;
-  const refunded = (o.payments ?? []).flatMap((p) => p.refunds ?? []).filter((r) => r.state === 'Settled').reduce((s, r) => s + r.total, 0);
+  const refunded = (o.payments ?? [])
+    .flatMap((p) => p.refunds ?? [])
+    .filter((r) => r.state === 'Settled')
+    .reduce((s, r) => s + r.total, 0);
   if (!cancelled && refunded > 0) {
     const paid = (o.payments ?? []).filter((p) => p.state === 'Settled' || p.state === 'Authorized').reduce((s, p) => s + p.amount, 0);
     const goods = lines.reduce((s, l) => s + l.quantity * l.unit, 0);

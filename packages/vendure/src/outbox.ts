@@ -67,7 +67,9 @@ export class KokyakuOutbox implements OnModuleInit {
     if (rows.length === 0) return;
     const now = new Date();
     const repository = ctx ? this.connection.getRepository(ctx, KokyakuOutboxItem) : this.connection.rawConnection.getRepository(KokyakuOutboxItem);
-    await repository.insert(rows.map((r) => ({ kind: r.kind, ref: r.ref, payload: (r.payload ?? null) as Record<string, never> | null, attempts: 0, dueAt: now, lastError: null })));
+    await repository.insert(
+      rows.map((r) => ({ kind: r.kind, ref: r.ref, payload: (r.payload ?? null) as Record<string, never> | null, attempts: 0, dueAt: now, lastError: null })),
+    );
   }
 
   private async rowsFor(event: VendureEvent): Promise<Row[]> {
@@ -79,10 +81,15 @@ export class KokyakuOutbox implements OnModuleInit {
     }
     if (event instanceof ProductVariantEvent) return event.entity.map((v) => ({ kind: 'product', ref: String(v.id) }));
     if (event instanceof ProductVariantPriceEvent) {
-      return [...new Set(event.entity.map((p) => String(p.variant?.id ?? (p as { variantId?: unknown }).variantId)).filter((id) => id !== 'undefined'))].map((ref) => ({ kind: 'product', ref }));
+      return [...new Set(event.entity.map((p) => String(p.variant?.id ?? (p as { variantId?: unknown }).variantId)).filter((id) => id !== 'undefined'))].map((ref) => ({
+        kind: 'product',
+        ref,
+      }));
     }
     if (event instanceof StockMovementEvent) {
-      return [...new Set(event.stockMovements.map((m) => String(m.productVariant?.id ?? (m as { productVariantId?: unknown }).productVariantId)).filter((id) => id !== 'undefined'))].map((ref) => ({ kind: 'product', ref }));
+      return [
+        ...new Set(event.stockMovements.map((m) => String(m.productVariant?.id ?? (m as { productVariantId?: unknown }).productVariantId)).filter((id) => id !== 'undefined')),
+      ].map((ref) => ({ kind: 'product', ref }));
     }
     if (event instanceof CollectionModificationEvent) return event.productVariantIds.map((id) => ({ kind: 'product', ref: String(id) }));
     if (event instanceof ProductEvent) {

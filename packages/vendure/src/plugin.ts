@@ -18,13 +18,7 @@ import { KOKYAKU_PERMISSIONS } from './permissions.js';
 @VendurePlugin({
   imports: [PluginCommonModule],
   entities: [KokyakuOutboxItem, KokyakuSyncState],
-  providers: [
-    { provide: KOKYAKU_PLUGIN_OPTIONS, useFactory: () => KokyakuPlugin.options },
-    KokyakuService,
-    KokyakuOutbox,
-    KokyakuBackfill,
-    KokyakuHttp,
-  ],
+  providers: [{ provide: KOKYAKU_PLUGIN_OPTIONS, useFactory: () => KokyakuPlugin.options }, KokyakuService, KokyakuOutbox, KokyakuBackfill, KokyakuHttp],
   exports: [KokyakuService, KokyakuBackfill, KokyakuOutbox],
   configuration: (config) => {
     const options = KokyakuPlugin.options;

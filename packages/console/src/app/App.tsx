@@ -36,7 +36,13 @@ export function App({ config }: { config: ConsoleConfig }) {
   if (!viewer.data) {
     return (
       <I18nProvider shop={GUEST_SHOP}>
-        {unauthenticated ? <SignIn config={config} rejected={Boolean(readToken())} /> : <main className="center"><ErrorNote error={viewer.error} retry={() => void viewer.refetch()} /></main>}
+        {unauthenticated ? (
+          <SignIn config={config} rejected={Boolean(readToken())} />
+        ) : (
+          <main className="center">
+            <ErrorNote error={viewer.error} retry={() => void viewer.refetch()} />
+          </main>
+        )}
       </I18nProvider>
     );
   }

@@ -23,7 +23,8 @@ const queries = new QueryClient({
       staleTime: 30_000,
       refetchOnWindowFocus: false,
       // Refusals are answers, not outages: only a network failure or an outage is tried again.
-      retry: (count, error) => count < 2 && !['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'SEGMENT_QUERY_INVALID', 'NOT_FOUND'].includes((error as { code?: string }).code ?? ''),
+      retry: (count, error) =>
+        count < 2 && !['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'SEGMENT_QUERY_INVALID', 'NOT_FOUND'].includes((error as { code?: string }).code ?? ''),
     },
   },
 });

@@ -23,7 +23,10 @@ async function newest(dir: string): Promise<number> {
 
 /** Builds dist/app when a source (of the console or of @kokyaku/client) is newer; safe to call from several processes at once. */
 export async function ensureConsoleBuilt(): Promise<void> {
-  const built = await stat(path.join(CONSOLE_ROOT, 'index.html')).then((s) => s.mtimeMs, () => 0);
+  const built = await stat(path.join(CONSOLE_ROOT, 'index.html')).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   const sources = Math.max(
     await newest(path.join(PACKAGE, 'src', 'app')),
     await newest(path.join(PACKAGE, '..', 'client', 'src')),

@@ -16,8 +16,7 @@ const WEEKS_PER_MONTH = 52.1775 / 12;
 export const dayStart = (date: string, tz: string) => `((${date}::date)::timestamp at time zone ${tz})`;
 
 /** How many of the cut points (bound parameters from $first on) a SQL value exceeds. */
-const exceeded = (value: string, first: number, count: number) =>
-  `(${Array.from({ length: count }, (_, i) => `(${value} > $${first + i}::numeric)::int`).join(' + ')})`;
+const exceeded = (value: string, first: number, count: number) => `(${Array.from({ length: count }, (_, i) => `(${value} > $${first + i}::numeric)::int`).join(' + ')})`;
 
 /**
  * Scores from cut points bound as parameters, for some customers ($3, JSON ids) or all (null):
@@ -58,7 +57,12 @@ interface Cuts {
 }
 
 /** Without cut points yet (never refreshed), every cut is +infinity: R = 5, F = M = 1, decile 10. */
-const NO_CUTS: Cuts = { recency: [Infinity, Infinity, Infinity, Infinity], frequency: Array(4).fill(Infinity), monetary: Array(4).fill(Infinity), deciles: Array(9).fill(Infinity) };
+const NO_CUTS: Cuts = {
+  recency: [Infinity, Infinity, Infinity, Infinity],
+  frequency: Array(4).fill(Infinity),
+  monetary: Array(4).fill(Infinity),
+  deciles: Array(9).fill(Infinity),
+};
 
 /** Cut points (20/40/60/80th percentiles; deciles 10..90th) over the customers who have ordered. */
 const CUTS = `
@@ -192,9 +196,7 @@ export class AnalyticsService {
       [ctx.tenantId, ctx.shop.timeZone, calibrationEnd, options.afterId ?? null, options.throughId ?? null, options.sample ?? null],
     );
     const scale = 10 ** currencyDigits(ctx.shop.currency);
-    return rows.map(
-      (r): CustomerHistory => ({ customerId: r.customer_id, x: r.x, tx: r.tx_days / 7, T: r.t_days / 7, m: r.m === null ? 0 : Number(r.m) / scale }),
-    );
+    return rows.map((r): CustomerHistory => ({ customerId: r.customer_id, x: r.x, tx: r.tx_days / 7, T: r.t_days / 7, m: r.m === null ? 0 : Number(r.m) / scale }));
   }
 
   /**
@@ -502,10 +504,7 @@ export class AnalyticsService {
    * revenue, or let it be the placed orders in [from, to] of the customers a segment query selects
    * (`where` of a compiled segment).
    */
-  async campaignReport(
-    ctx: KokyakuContext,
-    input: { cost: number; revenue?: number | null; segmentWhere?: CompiledSegment | null } & DateRange,
-  ) {
+  async campaignReport(ctx: KokyakuContext, input: { cost: number; revenue?: number | null; segmentWhere?: CompiledSegment | null } & DateRange) {
     if (!(Number.isFinite(input.cost) && input.cost > 0)) throw KokyakuError.badInput('"cost" must be a positive amount.', { field: 'cost' });
     let revenue = input.revenue ?? null;
     let orders: number | null = null;

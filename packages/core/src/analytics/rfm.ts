@@ -1,17 +1,5 @@
 /** The named RFM groups. PROSPECTS is for customers without placed orders. */
-export const RFM_GROUPS = [
-  'CHAMPIONS',
-  'LOYAL',
-  'ACTIVE',
-  'NEW',
-  'PROMISING',
-  'NEEDS_ATTENTION',
-  'ALMOST_LOST',
-  'AT_RISK',
-  'PREVIOUSLY_LOYAL',
-  'DORMANT',
-  'PROSPECTS',
-] as const;
+export const RFM_GROUPS = ['CHAMPIONS', 'LOYAL', 'ACTIVE', 'NEW', 'PROMISING', 'NEEDS_ATTENTION', 'ALMOST_LOST', 'AT_RISK', 'PREVIOUSLY_LOYAL', 'DORMANT', 'PROSPECTS'] as const;
 export type RfmGroup = (typeof RFM_GROUPS)[number];
 
 /**

@@ -57,9 +57,7 @@ export function scheduleRefresh(
       const tenants = await kokyaku.orm.em
         .fork()
         .getConnection()
-        .execute<{ tenant_id: string }[]>(
-          'select tenant_id from kokyaku.customer_product_changes union select tenant_id from kokyaku.product_neighbours_stale',
-        );
+        .execute<{ tenant_id: string }[]>('select tenant_id from kokyaku.customer_product_changes union select tenant_id from kokyaku.product_neighbours_stale');
       let lists = 0;
       for (const { tenant_id } of tenants) lists += await kokyaku.recommendations.catchUp(kokyaku.context({ tenantId: tenant_id }));
       return lists;

@@ -125,10 +125,15 @@ export class LineChannel implements ChannelAdapter {
 
   async send(message: OutboundMessage): Promise<{ providerId: string | null }> {
     const url = `${(this.config.apiUrl ?? 'https://api.line.me').replace(/\/$/, '')}/v2/bot/message/push`;
-    const response = await postJson(url, JSON.stringify({ to: message.to, messages: [{ type: 'text', text: message.text.slice(0, 5000) }] }), {
-      authorization: `Bearer ${this.config.channelAccessToken}`,
-      'x-line-retry-key': keyUuid(message.key),
-    }, 10_000);
+    const response = await postJson(
+      url,
+      JSON.stringify({ to: message.to, messages: [{ type: 'text', text: message.text.slice(0, 5000) }] }),
+      {
+        authorization: `Bearer ${this.config.channelAccessToken}`,
+        'x-line-retry-key': keyUuid(message.key),
+      },
+      10_000,
+    );
     // 409: a request with this retry key was accepted already: the message went out once.
     if (response.status === 409) return { providerId: response.headers.get('x-line-accepted-request-id') };
     if (!response.ok) await failure(response, 'LINE');
@@ -207,8 +212,23 @@ export function verifyWebhook(secret: string, body: string, header: string, tole
 
 /** Addresses a webhook of a journey may not reach: loopback, private, link-local, carrier NAT, unspecified. */
 const PRIVATE = new BlockList();
-for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv6');
 
 /** Whether an IP address is loopback, private or link-local (IPv4-mapped IPv6 included). */
 export function isPrivateAddress(address: string): boolean {

@@ -53,4 +53,3 @@ export function inWindow(at: Date, timeZone: string, start: number, end: number)
   const m = minuteOfDay(at, timeZone);
   return start < end ? m >= start && m < end : m >= start || m < end;
 }
-

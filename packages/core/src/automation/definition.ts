@@ -19,7 +19,10 @@ import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
 export const CHANNELS = ['EMAIL', 'LINE', 'SMS'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-const stepId = z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Step ids are 1-64 letters, digits, "_" or "-".');
+const stepId = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Step ids are 1-64 letters, digits, "_" or "-".');
 const link = stepId.nullable().optional();
 const label = z.string().trim().min(1).max(100);
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A time of day is "HH:MM" (24 hours).');
@@ -63,8 +66,18 @@ const coreSteps = [
     id: stepId,
     type: z.literal('WAIT'),
     seconds: z.number().int().min(0).max(86_400).optional(),
-    minutes: z.number().int().min(0).max(60 * 24 * 365).optional(),
-    hours: z.number().int().min(0).max(24 * 365).optional(),
+    minutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(60 * 24 * 365)
+      .optional(),
+    hours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 365)
+      .optional(),
     days: z.number().int().min(0).max(365).optional(),
     /** After the duration: until this local time of day in the shop's time zone. */
     untilTime: timeOfDay.optional(),
@@ -208,7 +221,14 @@ export async function parseDefinition(ctx: KokyakuContext, segments: SegmentServ
   // Every link names a step; every step is reachable from the first; no loops.
   steps.forEach((s, i) => {
     const links: [string, string | null | undefined][] =
-      s.type === 'CONDITION' ? [['yes', s.yes], ['no', s.no]] : s.type === 'END' ? [] : [['next', s.next]];
+      s.type === 'CONDITION'
+        ? [
+            ['yes', s.yes],
+            ['no', s.no],
+          ]
+        : s.type === 'END'
+          ? []
+          : [['next', s.next]];
     for (const [key, target] of links) {
       if (target != null && !index.has(target)) throw problem(`definition.steps[${i}].${key}`, `No step with id "${target}".`);
     }
@@ -250,7 +270,13 @@ export async function parseDefinition(ctx: KokyakuContext, segments: SegmentServ
         const issue = result.issues[0]!;
         const path = (issue.path ?? []).map((k) => (typeof k === 'object' ? k.key : k)) as (string | number)[];
         const at = formatPath(['definition', 'steps', i, ...path]);
-        throw KokyakuError.badInput(`${at}: ${issue.message}`, { field: at, problems: result.issues.map((x) => ({ field: formatPath(['definition', 'steps', i, ...((x.path ?? []).map((k) => (typeof k === 'object' ? k.key : k)) as (string | number)[])]), message: x.message })) });
+        throw KokyakuError.badInput(`${at}: ${issue.message}`, {
+          field: at,
+          problems: result.issues.map((x) => ({
+            field: formatPath(['definition', 'steps', i, ...((x.path ?? []).map((k) => (typeof k === 'object' ? k.key : k)) as (string | number)[])]),
+            message: x.message,
+          })),
+        });
       }
       const { id, type, next } = s as PluginStep;
       steps[i] = { id, type, ...(next !== undefined ? { next } : {}), ...(result.value as Record<string, unknown>) } as never;

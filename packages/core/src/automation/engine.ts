@@ -342,16 +342,20 @@ export class JourneyEngine {
         const pluginStep = step as PluginStep;
         const handler = this.deps.plugins?.steps.get(pluginStep.type);
         if (!handler) return { outcome: 'FAILED', failed: `No plugin provides the step type ${pluginStep.type} (was its plugin removed from plugins?).` };
-        const result = await handler.run(tx, {
-          options: pluginStepOptions(pluginStep),
-          runId: run.id,
-          journeyId: run.journey_id,
-          stepId: pluginStep.id,
-          customerId: run.customer_id,
-          trigger: run.context,
-          key: `${run.id}:${run.seq}`,
-          now,
-        }, this.deps.plugins!.instance());
+        const result = await handler.run(
+          tx,
+          {
+            options: pluginStepOptions(pluginStep),
+            runId: run.id,
+            journeyId: run.journey_id,
+            stepId: pluginStep.id,
+            customerId: run.customer_id,
+            trigger: run.context,
+            key: `${run.id}:${run.seq}`,
+            now,
+          },
+          this.deps.plugins!.instance(),
+        );
         return { outcome: result?.outcome ?? 'DONE', detail: result?.detail, next: next[0] };
       }
     }
@@ -375,13 +379,42 @@ export class JourneyEngine {
     const settings = await loadSendSettings(tx);
     const marketing = step.purpose === 'MARKETING';
     const key = `run:${run.id}:${run.seq}`;
-    const record = (fields: { channel: Channel; status: 'SENT' | 'FAILED' | 'WITHHELD'; reason?: string | null; recipient?: string | null; subject?: string | null; body?: string | null; links?: string[]; providerId?: string | null; error?: string | null; token: string }) =>
+    const record = (fields: {
+      channel: Channel;
+      status: 'SENT' | 'FAILED' | 'WITHHELD';
+      reason?: string | null;
+      recipient?: string | null;
+      subject?: string | null;
+      body?: string | null;
+      links?: string[];
+      providerId?: string | null;
+      error?: string | null;
+      token: string;
+    }) =>
       sql(
         tx.em,
         `insert into kokyaku.messages (tenant_id, customer_id, journey_id, run_id, step_id, idempotency_key, token, channel, purpose, status, reason, recipient, subject, body, links, provider_id, error, created_at, sent_at)
          values ($1, $2::bigint, $3::bigint, $4::bigint, $5, $6, $7::uuid, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, case when $10 = 'SENT' then $18::timestamptz end)`,
-        [tx.tenantId, run.customer_id, run.journey_id, run.id, step.id, key, fields.token, fields.channel, step.purpose, fields.status, fields.reason ?? null, fields.recipient ?? null,
-          fields.subject ?? null, fields.body ?? null, JSON.stringify(fields.links ?? []), fields.providerId ?? null, fields.error ?? null, now],
+        [
+          tx.tenantId,
+          run.customer_id,
+          run.journey_id,
+          run.id,
+          step.id,
+          key,
+          fields.token,
+          fields.channel,
+          step.purpose,
+          fields.status,
+          fields.reason ?? null,
+          fields.recipient ?? null,
+          fields.subject ?? null,
+          fields.body ?? null,
+          JSON.stringify(fields.links ?? []),
+          fields.providerId ?? null,
+          fields.error ?? null,
+          now,
+        ],
       );
     const token = tokenFor(settings.secret, key);
 

@@ -244,12 +244,25 @@ const journeyInput = z.strictObject({
 });
 
 const settingsInput = z.strictObject({
-  quietHoursStart: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A time of day is "HH:MM".').nullable().optional(),
-  quietHoursEnd: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A time of day is "HH:MM".').nullable().optional(),
+  quietHoursStart: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A time of day is "HH:MM".')
+    .nullable()
+    .optional(),
+  quietHoursEnd: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A time of day is "HH:MM".')
+    .nullable()
+    .optional(),
   frequencyCapMax: z.number().int().min(1).max(1000).nullable().optional(),
   frequencyCapDays: z.number().int().min(1).max(365).nullable().optional(),
   attributionDays: z.number().int().min(1).max(90).optional(),
-  channelOrder: z.array(z.enum(CHANNELS)).min(1).max(3).refine((c) => new Set(c).size === c.length, 'Name each channel once.').optional(),
+  channelOrder: z
+    .array(z.enum(CHANNELS))
+    .min(1)
+    .max(3)
+    .refine((c) => new Set(c).size === c.length, 'Name each channel once.')
+    .optional(),
 });
 
 export interface PreviewInput extends TemplateSet {
@@ -311,11 +324,13 @@ export class JourneyService {
       // Compared as jsonb: key order does not make a new version.
       const changed =
         definition !== null &&
-        !(await sqlOne<{ same: boolean }>(em, `select definition = $3::jsonb as same from kokyaku.journeys where tenant_id = $1 and id = $2::bigint for update`, [
-          ctx.tenantId,
-          current.id,
-          JSON.stringify(definition),
-        ]))?.same;
+        !(
+          await sqlOne<{ same: boolean }>(em, `select definition = $3::jsonb as same from kokyaku.journeys where tenant_id = $1 and id = $2::bigint for update`, [
+            ctx.tenantId,
+            current.id,
+            JSON.stringify(definition),
+          ])
+        )?.same;
       const [row] = await unique(
         () =>
           sql<JourneyRow>(
@@ -379,7 +394,12 @@ export class JourneyService {
   }
 
   async list(ctx: KokyakuContext, args: PageArgs & { status?: JourneyStatus | null } = {}): Promise<Page<JourneyRecord>> {
-    return pageByIdDesc(ctx, { kind: 'j', from: 'kokyaku.journeys j', alias: 'j', columns: JOURNEY_COLUMNS, filters: [{ column: 'j.status', cast: 'text', value: args.status }] }, args, mapJourney);
+    return pageByIdDesc(
+      ctx,
+      { kind: 'j', from: 'kokyaku.journeys j', alias: 'j', columns: JOURNEY_COLUMNS, filters: [{ column: 'j.status', cast: 'text', value: args.status }] },
+      args,
+      mapJourney,
+    );
   }
 
   async versions(ctx: KokyakuContext, id: string): Promise<JourneyVersionRecord[]> {
@@ -422,7 +442,9 @@ export class JourneyService {
       );
       const missing = found.findIndex((r) => r.id === null);
       if (missing >= 0) {
-        throw KokyakuError.badInput(`customerExternalIds[${missing}]: no customer "${input.customerExternalIds[missing]}" in this shop.`, { field: `customerExternalIds[${missing}]` });
+        throw KokyakuError.badInput(`customerExternalIds[${missing}]: no customer "${input.customerExternalIds[missing]}" in this shop.`, {
+          field: `customerExternalIds[${missing}]`,
+        });
       }
       const ids = found.map((r) => r.id!);
       const rows = await sql<{ id: string }>(
@@ -441,10 +463,7 @@ export class JourneyService {
     });
   }
 
-  async runs(
-    ctx: KokyakuContext,
-    args: PageArgs & { journeyId?: string | null; customerId?: string | null; status?: RunStatus | null } = {},
-  ): Promise<Page<JourneyRunRecord>> {
+  async runs(ctx: KokyakuContext, args: PageArgs & { journeyId?: string | null; customerId?: string | null; status?: RunStatus | null } = {}): Promise<Page<JourneyRunRecord>> {
     const filters: ListFilter[] = [
       { column: 'r.journey_id', cast: 'bigint', value: args.journeyId },
       { column: 'r.customer_id', cast: 'bigint', value: args.customerId },
@@ -506,7 +525,9 @@ export class JourneyService {
       throw KokyakuError.badInput('Give both ends of the quiet hours, or clear both.', { field: merged.quietHoursStart === null ? 'quietHoursStart' : 'quietHoursEnd' });
     }
     if ((merged.frequencyCapMax === null) !== (merged.frequencyCapDays === null)) {
-      throw KokyakuError.badInput('A frequency cap needs both a number of messages and a number of days.', { field: merged.frequencyCapMax === null ? 'frequencyCapMax' : 'frequencyCapDays' });
+      throw KokyakuError.badInput('A frequency cap needs both a number of messages and a number of days.', {
+        field: merged.frequencyCapMax === null ? 'frequencyCapMax' : 'frequencyCapDays',
+      });
     }
     await sql(
       ctx.em,
@@ -545,8 +566,20 @@ export class JourneyService {
     const journey = await this.require(ctx, journeyId);
     const settings = await loadSettings(ctx);
     const row = await sqlOne<{
-      runs: number; active: number; completed: number; failed: number; sent: number; delivered: number; failed_messages: number; withheld: number;
-      reasons: { reason: string; count: number }[] | null; clicks: number; clickers: number; messaged: number; orders: number; revenue: string;
+      runs: number;
+      active: number;
+      completed: number;
+      failed: number;
+      sent: number;
+      delivered: number;
+      failed_messages: number;
+      withheld: number;
+      reasons: { reason: string; count: number }[] | null;
+      clicks: number;
+      clickers: number;
+      messaged: number;
+      orders: number;
+      revenue: string;
       steps: JourneyStepReport[] | null;
     }>(
       ctx.em,
@@ -648,7 +681,10 @@ export class JourneyService {
   }
 
   /** Records a delivery report from a provider (Twilio's status callback, an SMTP bounce processor...). */
-  async recordDelivery(ctx: KokyakuContext, input: { channel: Channel; providerId: string; status: 'DELIVERED' | 'FAILED'; error?: string | null; at?: Date | null }): Promise<boolean> {
+  async recordDelivery(
+    ctx: KokyakuContext,
+    input: { channel: Channel; providerId: string; status: 'DELIVERED' | 'FAILED'; error?: string | null; at?: Date | null },
+  ): Promise<boolean> {
     const rows = await sql(
       ctx.em,
       `update kokyaku.messages set status = $4, delivered_at = case when $4 = 'DELIVERED' then coalesce($6::timestamptz, now()) end,

@@ -49,11 +49,15 @@ export class MessageLinks {
     if (!row?.customer_id || row.channel === 'WEBHOOK') return null;
     const done = { channel: row.channel, customerId: row.customer_id };
     try {
-      await this.deps.privacy.recordConsent(this.deps.context(row.tenant_id, UNSUBSCRIBE_ACTOR), { id: row.customer_id }, {
-        channel: row.channel,
-        granted: false,
-        source: `unsubscribe link of message ${row.id} (${asDate(row.created_at)!.toISOString().slice(0, 10)})`,
-      });
+      await this.deps.privacy.recordConsent(
+        this.deps.context(row.tenant_id, UNSUBSCRIBE_ACTOR),
+        { id: row.customer_id },
+        {
+          channel: row.channel,
+          granted: false,
+          source: `unsubscribe link of message ${row.id} (${asDate(row.created_at)!.toISOString().slice(0, 10)})`,
+        },
+      );
     } catch (error) {
       // An erased customer gets nothing any more: there is nothing to withdraw.
       if (!(error instanceof KokyakuError && error.code === 'FORBIDDEN')) throw error;
@@ -63,11 +67,10 @@ export class MessageLinks {
 
   /** A provider's delivery report: finds the sent message by channel and provider id in any shop. */
   async recordDelivery(input: { channel: Channel; providerId: string; status: 'DELIVERED' | 'FAILED'; error?: string | null }): Promise<boolean> {
-    const [row] = await sql<{ tenant_id: string }>(
-      this.deps.system(),
-      `select tenant_id from kokyaku.messages where channel = $1 and provider_id = $2 order by id desc limit 1`,
-      [input.channel, input.providerId],
-    );
+    const [row] = await sql<{ tenant_id: string }>(this.deps.system(), `select tenant_id from kokyaku.messages where channel = $1 and provider_id = $2 order by id desc limit 1`, [
+      input.channel,
+      input.providerId,
+    ]);
     return row ? this.deps.journeys.recordDelivery(this.deps.context(row.tenant_id), input) : false;
   }
 }

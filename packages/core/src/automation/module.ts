@@ -17,7 +17,10 @@ export const automationModule = defineModule({
   hooks: {
     orderRecorded: async (ctx, orders) => {
       // Orders placed now (new, or placed again after a cancellation) may start journeys.
-      await captureOrders(ctx, orders.flatMap((o) => (o.after && !o.before ? [o.orderId] : [])));
+      await captureOrders(
+        ctx,
+        orders.flatMap((o) => (o.after && !o.before ? [o.orderId] : [])),
+      );
     },
     eventsTracked: async (ctx, { eventIds }) => {
       await captureEvents(ctx, eventIds);

@@ -138,9 +138,7 @@ function productView(r: Recommendation) {
 
 /** Recommendations, computed only when a template reads them. */
 class RecommendationsDrop extends Drop {
-  constructor(
-    private readonly load: (strategy: 'FOR_CUSTOMER' | 'BOUGHT_TOGETHER') => Promise<Recommendation[]>,
-  ) {
+  constructor(private readonly load: (strategy: 'FOR_CUSTOMER' | 'BOUGHT_TOGETHER') => Promise<Recommendation[]>) {
     super();
   }
   async for_you() {
@@ -186,7 +184,17 @@ export async function mergeData(ctx: KokyakuContext, sources: MergeSources): Pro
   };
   let orderProducts: string[] = [];
   if (context.orderId) {
-    const lines = await sql<{ external_id: string; placed_at: Date; total_minor: string; currency: string; status: string; product: string; name: string; quantity: number; unit_price_minor: string }>(
+    const lines = await sql<{
+      external_id: string;
+      placed_at: Date;
+      total_minor: string;
+      currency: string;
+      status: string;
+      product: string;
+      name: string;
+      quantity: number;
+      unit_price_minor: string;
+    }>(
       ctx.em,
       `select o.external_id, o.placed_at, o.total_minor::text, o.currency, o.status, p.external_id as product, p.name, l.quantity, l.unit_price_minor::text
        from kokyaku.orders o left join kokyaku.order_lines l on l.order_id = o.id left join kokyaku.products p on p.id = l.product_id
@@ -204,7 +212,12 @@ export async function mergeData(ctx: KokyakuContext, sources: MergeSources): Pro
         total: toMajorUnits(Number(first.total_minor), first.currency),
         lines: lines
           .filter((l) => l.product)
-          .map((l) => ({ product: { name: l.name, external_id: l.product }, name: l.name, quantity: l.quantity, unit_price: toMajorUnits(Number(l.unit_price_minor), first.currency) })),
+          .map((l) => ({
+            product: { name: l.name, external_id: l.product },
+            name: l.name,
+            quantity: l.quantity,
+            unit_price: toMajorUnits(Number(l.unit_price_minor), first.currency),
+          })),
       };
     }
   }

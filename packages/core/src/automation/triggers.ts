@@ -152,4 +152,3 @@ export async function captureDates(ctx: KokyakuContext, now: Date): Promise<numb
   );
   return row?.n ?? 0;
 }
-

@@ -33,24 +33,31 @@ export interface ProductRecord {
 }
 
 function productSchema(currency: string) {
-  return z.strictObject({
-    externalId: externalIdSchema,
-    name: safeString('Required: a non-empty string.').trim().min(1, 'Must not be empty.').max(1000, 'At most 1000 characters.'),
-    price: z
-      .number({ error: 'Must be a number.' })
-      .finite('Must be a finite number.')
-      .nonnegative('Must not be negative.')
-      .nullable()
-      .optional(),
-    categories: labelList.nullable().optional().transform((v) => (v === null ? [] : v)),
-    tags: labelList.nullable().optional().transform((v) => (v === null ? [] : v)),
-    inStock: z.boolean({ error: 'Must be true or false.' }).nullable().optional().transform((v) => (v === null ? true : v)),
-  }).superRefine((item, ctx) => {
-    const problem = typeof item.price === 'number' ? moneyProblem(item.price, currency) : null;
-    if (problem) {
-      ctx.addIssue({ code: 'custom', path: ['price'], message: problem });
-    }
-  });
+  return z
+    .strictObject({
+      externalId: externalIdSchema,
+      name: safeString('Required: a non-empty string.').trim().min(1, 'Must not be empty.').max(1000, 'At most 1000 characters.'),
+      price: z.number({ error: 'Must be a number.' }).finite('Must be a finite number.').nonnegative('Must not be negative.').nullable().optional(),
+      categories: labelList
+        .nullable()
+        .optional()
+        .transform((v) => (v === null ? [] : v)),
+      tags: labelList
+        .nullable()
+        .optional()
+        .transform((v) => (v === null ? [] : v)),
+      inStock: z
+        .boolean({ error: 'Must be true or false.' })
+        .nullable()
+        .optional()
+        .transform((v) => (v === null ? true : v)),
+    })
+    .superRefine((item, ctx) => {
+      const problem = typeof item.price === 'number' ? moneyProblem(item.price, currency) : null;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', path: ['price'], message: problem });
+      }
+    });
 }
 
 const UPSERT_PRODUCTS = buildUpsertSql({
@@ -157,11 +164,7 @@ export class ProductService {
   }
 
   async findByExternalId(ctx: KokyakuContext, externalId: string): Promise<ProductRecord | null> {
-    const rows = await sql<ProductRow>(
-      ctx.em,
-      `select ${PRODUCT_COLUMNS} from kokyaku.products p where p.tenant_id = $1 and p.external_id = $2`,
-      [ctx.tenantId, externalId],
-    );
+    const rows = await sql<ProductRow>(ctx.em, `select ${PRODUCT_COLUMNS} from kokyaku.products p where p.tenant_id = $1 and p.external_id = $2`, [ctx.tenantId, externalId]);
     return rows[0] ? mapProduct(rows[0]) : null;
   }
 

@@ -33,7 +33,7 @@ describe('defineConfig', () => {
     expect(defineConfig({ shop: { defaultCountry: 'DE' } }, { KOKYAKU_CURRENCY: 'CHF' }).shop).toEqual({ timeZone: 'Europe/Berlin', currency: 'CHF', defaultCountry: 'DE' });
   });
 
-  it('runs with none of the caller\'s KOKYAKU_* settings (tests pin their own; vitest.config.ts clears them)', () => {
+  it("runs with none of the caller's KOKYAKU_* settings (tests pin their own; vitest.config.ts clears them)", () => {
     expect(Object.keys(process.env).filter((k) => k.startsWith('KOKYAKU_') && k !== 'KOKYAKU_LOG_LEVEL')).toEqual([]);
     expect(defineConfig({}).shop).toEqual({ currency: 'USD', timeZone: 'UTC', defaultCountry: 'US' });
   });

@@ -143,13 +143,7 @@ import type { ShopConfig } from '../shared/context.js';
 export type { ShopConfig };
 
 export type DeepPartial<T> = {
-  [K in keyof T]?: T[K] extends (...args: never[]) => unknown
-    ? T[K]
-    : T[K] extends readonly unknown[]
-      ? T[K]
-    : T[K] extends object
-      ? DeepPartial<T[K]>
-      : T[K];
+  [K in keyof T]?: T[K] extends (...args: never[]) => unknown ? T[K] : T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
 };
 
 export type KokyakuUserConfig = DeepPartial<KokyakuConfig>;
@@ -161,9 +155,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       migrate: true,
       poolSize: 10,
       embedded: {
-        dataDir: env.KOKYAKU_DATA_DIR
-          ? path.resolve(env.KOKYAKU_DATA_DIR)
-          : path.resolve(process.cwd(), '.kokyaku', 'postgres'),
+        dataDir: env.KOKYAKU_DATA_DIR ? path.resolve(env.KOKYAKU_DATA_DIR) : path.resolve(process.cwd(), '.kokyaku', 'postgres'),
         databaseName: 'kokyaku',
         port: 0,
         ephemeral: false,

@@ -44,7 +44,11 @@ export interface ShopBatchResult {
  */
 export async function writeShopBatch(kokyaku: Kokyaku, ctx: KokyakuContext, batch: Partial<ShopBatch>, options: { erasureReason?: string } = {}): Promise<ShopBatchResult> {
   const result: ShopBatchResult = { customers: 0, products: 0, orders: 0, events: 0, erased: 0, refused: [], warnings: [] };
-  const report = (kind: ShopRecordKind, items: ReadonlyArray<{ externalId?: string; eventId?: string }>, errors: ReadonlyArray<{ index: number; field: string; message: string }>) => {
+  const report = (
+    kind: ShopRecordKind,
+    items: ReadonlyArray<{ externalId?: string; eventId?: string }>,
+    errors: ReadonlyArray<{ index: number; field: string; message: string }>,
+  ) => {
     for (const e of errors) {
       const ref = String(items[e.index]?.externalId ?? items[e.index]?.eventId);
       result.refused.push({ kind, ref, message: `${kind} ${ref}: ${e.field}: ${e.message}` });

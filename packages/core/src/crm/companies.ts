@@ -87,7 +87,15 @@ const mapCompany = (r: CompanyRow): CompanyRecord => ({
 const fields = {
   externalId: optionalText(255),
   name: z.string({ error: 'Required: a name.' }).trim().min(1, 'Must not be empty.').max(300, 'At most 300 characters.'),
-  domain: optionalText(255).transform((v) => (typeof v === 'string' ? v.toLowerCase().replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^www\./, '') : v)),
+  domain: optionalText(255).transform((v) =>
+    typeof v === 'string'
+      ? v
+          .toLowerCase()
+          .replace(/^https?:\/\//, '')
+          .replace(/\/.*$/, '')
+          .replace(/^www\./, '')
+      : v,
+  ),
   industry: optionalText(200),
   size: z.number({ error: 'Must be a whole number of employees.' }).int('Must be a whole number of employees.').min(0, 'Must not be negative.').nullable().optional(),
   parentId: z.string({ error: 'Must be a company id.' }).nullable().optional(),
@@ -150,9 +158,12 @@ export class CompanyService {
           [ctx.tenantId, id, c.parentId],
         );
         if (cycle?.found) {
-          throw KokyakuError.badInput(`parentId: company ${c.parentId} is ${c.parentId === id ? 'this company' : 'a descendant of this company'}; a company cannot be its own ancestor.`, {
-            field: 'parentId',
-          });
+          throw KokyakuError.badInput(
+            `parentId: company ${c.parentId} is ${c.parentId === id ? 'this company' : 'a descendant of this company'}; a company cannot be its own ancestor.`,
+            {
+              field: 'parentId',
+            },
+          );
         }
       }
       const set = (key: keyof typeof c) => c[key] !== undefined;
@@ -171,13 +182,19 @@ export class CompanyService {
                updated_at = now()
              where co.tenant_id = $1 and co.id = $2::bigint returning ${COLUMNS}`,
             [
-              ctx.tenantId, id,
-              set('externalId'), c.externalId ?? null,
+              ctx.tenantId,
+              id,
+              set('externalId'),
+              c.externalId ?? null,
               c.name ?? null,
-              set('domain'), c.domain ?? null,
-              set('industry'), c.industry ?? null,
-              set('size'), c.size ?? null,
-              set('parentId'), c.parentId ?? null,
+              set('domain'),
+              c.domain ?? null,
+              set('industry'),
+              c.industry ?? null,
+              set('size'),
+              c.size ?? null,
+              set('parentId'),
+              c.parentId ?? null,
               custom === undefined ? null : JSON.stringify(custom),
             ],
           ),
@@ -239,7 +256,12 @@ export class CompanyService {
   }
 
   /** Adds a customer as a contact of a company, or changes their title and role. */
-  async addContact(ctx: KokyakuContext, companyId: string, customer: { id?: string | null; externalId?: string | null }, details: { title?: string | null; role?: string | null } = {}): Promise<CompanyContact> {
+  async addContact(
+    ctx: KokyakuContext,
+    companyId: string,
+    customer: { id?: string | null; externalId?: string | null },
+    details: { title?: string | null; role?: string | null } = {},
+  ): Promise<CompanyContact> {
     const d = parseInput(contactSchema, details, 'contact');
     const company = await requireRow(ctx, 'companies', companyId, 'companyId');
     const customerId = await requireCustomer(ctx, customer, customer.id != null ? 'customerId' : 'customerExternalId');
@@ -272,7 +294,12 @@ export class CompanyService {
     return this.contacts(ctx, 'customer_id', customerIds, (c) => c.customerId);
   }
 
-  private async contacts(ctx: KokyakuContext, column: 'company_id' | 'customer_id', ids: readonly string[], key: (c: CompanyContact) => string): Promise<Map<string, CompanyContact[]>> {
+  private async contacts(
+    ctx: KokyakuContext,
+    column: 'company_id' | 'customer_id',
+    ids: readonly string[],
+    key: (c: CompanyContact) => string,
+  ): Promise<Map<string, CompanyContact[]>> {
     const result = new Map<string, CompanyContact[]>(ids.map((id) => [id, []]));
     const wanted = ids.filter(isId);
     if (wanted.length === 0) return result;
@@ -367,7 +394,11 @@ export class CompanyService {
    * then one aggregate over the contacts of exactly those companies (the ids travel as a bound
    * list the planner sees in full, so it plans for the real number of companies).
    */
-  async rollup(ctx: KokyakuContext, id: string, range: { from?: Date | null; to?: Date | null } = {}): Promise<{ companies: number; contacts: number; orders: number; revenue: number }> {
+  async rollup(
+    ctx: KokyakuContext,
+    id: string,
+    range: { from?: Date | null; to?: Date | null } = {},
+  ): Promise<{ companies: number; contacts: number; orders: number; revenue: number }> {
     if (!(await this.get(ctx, id))) throw KokyakuError.notFound('Company', id);
     const ids = await this.subtreeIds(ctx, id);
     const ranged = range.from != null || range.to != null;

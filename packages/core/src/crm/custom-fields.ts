@@ -91,8 +91,10 @@ const definitionSchema = z
 function checkShape(d: Partial<CustomFieldDefinitionInput>, ctx: z.RefinementCtx): void {
   const select = d.type === 'SELECT' || d.type === 'MULTI_SELECT';
   if (select && !(d.options && d.options.length > 0)) ctx.addIssue({ code: 'custom', path: ['options'], message: `A ${d.type} field needs at least one option.` });
-  if (!select && d.options && d.options.length > 0) ctx.addIssue({ code: 'custom', path: ['options'], message: `Only SELECT and MULTI_SELECT fields have options; this one is ${d.type}.` });
-  if (d.type !== 'NUMBER' && (d.min != null || d.max != null)) ctx.addIssue({ code: 'custom', path: [d.min != null ? 'min' : 'max'], message: 'min and max apply to NUMBER fields.' });
+  if (!select && d.options && d.options.length > 0)
+    ctx.addIssue({ code: 'custom', path: ['options'], message: `Only SELECT and MULTI_SELECT fields have options; this one is ${d.type}.` });
+  if (d.type !== 'NUMBER' && (d.min != null || d.max != null))
+    ctx.addIssue({ code: 'custom', path: [d.min != null ? 'min' : 'max'], message: 'min and max apply to NUMBER fields.' });
   if (d.min != null && d.max != null && d.min > d.max) ctx.addIssue({ code: 'custom', path: ['max'], message: 'max must not be below min.' });
   if (d.type !== 'TEXT' && d.maxLength != null) ctx.addIssue({ code: 'custom', path: ['maxLength'], message: 'maxLength applies to TEXT fields.' });
   if (d.entity === 'CUSTOMER' && d.required) {
@@ -138,14 +140,17 @@ const mapDefinition = (r: DefinitionRow): CustomFieldDefinition => ({
   updatedAt: asDate(r.updated_at),
 });
 
-
-const describe = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value));
+const describe = (value: unknown) =>
+  typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value);
 
 /**
  * One value checked against its definition: the normalised value, or why it is refused. Strings
  * from CSV files are read as what the type needs ("12" as 12, "yes" as true, "a, b" as a list).
  */
-export function checkCustomValue(def: Pick<CustomFieldDefinition, 'type' | 'options' | 'min' | 'max' | 'maxLength' | 'label'>, value: unknown): { value: unknown } | { error: string } {
+export function checkCustomValue(
+  def: Pick<CustomFieldDefinition, 'type' | 'options' | 'min' | 'max' | 'maxLength' | 'label'>,
+  value: unknown,
+): { value: unknown } | { error: string } {
   switch (def.type) {
     case 'TEXT': {
       if (typeof value !== 'string') return { error: `Must be text, not ${describe(value)}.` };
@@ -178,11 +183,18 @@ export function checkCustomValue(def: Pick<CustomFieldDefinition, 'type' | 'opti
       return { value: value.trim() };
     }
     case 'SELECT': {
-      if (typeof value !== 'string' || !def.options.includes(value.trim())) return { error: `Must be one of ${def.options.map((o) => JSON.stringify(o)).join(', ')}; not ${describe(value)}.` };
+      if (typeof value !== 'string' || !def.options.includes(value.trim()))
+        return { error: `Must be one of ${def.options.map((o) => JSON.stringify(o)).join(', ')}; not ${describe(value)}.` };
       return { value: value.trim() };
     }
     case 'MULTI_SELECT': {
-      const list = typeof value === 'string' ? value.split(/[,;|、]/).map((s) => s.trim()).filter(Boolean) : value;
+      const list =
+        typeof value === 'string'
+          ? value
+              .split(/[,;|、]/)
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : value;
       if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) return { error: `Must be a list of options, not ${describe(value)}.` };
       const unknown = list.find((v) => !def.options.includes(v));
       if (unknown !== undefined) return { error: `${JSON.stringify(unknown)} is not one of ${def.options.map((o) => JSON.stringify(o)).join(', ')}.` };
@@ -259,7 +271,19 @@ export class CustomFieldService {
           ctx.em,
           `insert into kokyaku.custom_field_definitions (tenant_id, entity, key, label, description, type, required, options, min, max, max_length)
            values ($1, $2, $3, $4, $5, $6, $7, coalesce(kokyaku.json_texts($8::jsonb), '{}'), $9, $10, $11) returning ${COLUMNS}`,
-          [ctx.tenantId, d.entity, d.key, d.label ?? d.key, d.description ?? null, d.type, d.required ?? false, JSON.stringify(d.options ?? []), d.min ?? null, d.max ?? null, d.maxLength ?? null],
+          [
+            ctx.tenantId,
+            d.entity,
+            d.key,
+            d.label ?? d.key,
+            d.description ?? null,
+            d.type,
+            d.required ?? false,
+            JSON.stringify(d.options ?? []),
+            d.min ?? null,
+            d.max ?? null,
+            d.maxLength ?? null,
+          ],
         ),
       'key',
       `a ${d.entity.toLowerCase()} field "${d.key}" exists already.`,
@@ -269,7 +293,9 @@ export class CustomFieldService {
 
   /** Changes what a field accepts; its entity, key and type stay (values already stored are in that type). */
   async update(ctx: KokyakuContext, id: string, patch: CustomFieldDefinitionPatch): Promise<CustomFieldDefinition> {
-    const row = isId(id) ? await sqlOne<DefinitionRow>(ctx.em, `select ${COLUMNS} from kokyaku.custom_field_definitions where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, id]) : undefined;
+    const row = isId(id)
+      ? await sqlOne<DefinitionRow>(ctx.em, `select ${COLUMNS} from kokyaku.custom_field_definitions where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, id])
+      : undefined;
     const current = row ? mapDefinition(row) : undefined;
     if (!current) throw KokyakuError.notFound('Custom field', id);
     const allowed = z.strictObject({
@@ -283,7 +309,21 @@ export class CustomFieldService {
     });
     const p = parseInput(allowed, patch, 'custom field');
     const next = { ...current, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as CustomFieldDefinition;
-    parseInput(definitionSchema, { entity: next.entity, key: next.key, type: next.type, label: next.label, required: next.required, options: next.options, min: next.min, max: next.max, maxLength: next.maxLength }, 'custom field');
+    parseInput(
+      definitionSchema,
+      {
+        entity: next.entity,
+        key: next.key,
+        type: next.type,
+        label: next.label,
+        required: next.required,
+        options: next.options,
+        min: next.min,
+        max: next.max,
+        maxLength: next.maxLength,
+      },
+      'custom field',
+    );
     const rows = await sql<DefinitionRow>(
       ctx.em,
       `update kokyaku.custom_field_definitions set label = $3, description = $4, required = $5, options = coalesce(kokyaku.json_texts($6::jsonb), '{}'),
@@ -319,7 +359,12 @@ export class CustomFieldService {
    * Checks a write of custom fields to a company or deal; throws BAD_USER_INPUT naming the first
    * bad field (`customFields.<key>`) and listing all of them.
    */
-  async check(ctx: KokyakuContext, entity: CustomFieldEntity, values: Record<string, unknown> | null | undefined, options: { creating: boolean }): Promise<Record<string, unknown>> {
+  async check(
+    ctx: KokyakuContext,
+    entity: CustomFieldEntity,
+    values: Record<string, unknown> | null | undefined,
+    options: { creating: boolean },
+  ): Promise<Record<string, unknown>> {
     const definitions = await this.definitions(ctx, entity);
     const { values: out, problems } = checkCustomFields(values ?? {}, definitions, options);
     if (problems.length > 0) {

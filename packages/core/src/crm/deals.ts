@@ -218,9 +218,16 @@ export class DealService {
       await requireRow({ ...ctx, em }, 'pipelines', pipelineId, 'pipelineId');
       // One change to a pipeline's stages at a time.
       await sql(em, `select 1 from kokyaku.pipelines where tenant_id = $1 and id = $2::bigint for update`, [ctx.tenantId, pipelineId]);
-      const [{ n } = { n: 0 }] = await sql<{ n: number }>(em, `select count(*)::int as n from kokyaku.pipeline_stages where tenant_id = $1 and pipeline_id = $2::bigint`, [ctx.tenantId, pipelineId]);
+      const [{ n } = { n: 0 }] = await sql<{ n: number }>(em, `select count(*)::int as n from kokyaku.pipeline_stages where tenant_id = $1 and pipeline_id = $2::bigint`, [
+        ctx.tenantId,
+        pipelineId,
+      ]);
       const position = Math.min(st.position ?? n, n);
-      await sql(em, `update kokyaku.pipeline_stages set position = position + 1 where tenant_id = $1 and pipeline_id = $2::bigint and position >= $3`, [ctx.tenantId, pipelineId, position]);
+      await sql(em, `update kokyaku.pipeline_stages set position = position + 1 where tenant_id = $1 and pipeline_id = $2::bigint and position >= $3`, [
+        ctx.tenantId,
+        pipelineId,
+        position,
+      ]);
       await unique(
         () =>
           sql(em, `insert into kokyaku.pipeline_stages (tenant_id, pipeline_id, name, position, probability, outcome) values ($1, $2::bigint, $3, $4, $5, $6)`, [
@@ -242,7 +249,11 @@ export class DealService {
   async deleteStage(ctx: KokyakuContext, stageId: string): Promise<Pipeline> {
     const pipelineId = await transaction(ctx, async (em) => {
       const stage = isId(stageId)
-        ? await sqlOne<{ pipeline_id: string; position: number }>(em, `select pipeline_id::text as pipeline_id, position from kokyaku.pipeline_stages where tenant_id = $1 and id = $2::bigint for update`, [ctx.tenantId, stageId])
+        ? await sqlOne<{ pipeline_id: string; position: number }>(
+            em,
+            `select pipeline_id::text as pipeline_id, position from kokyaku.pipeline_stages where tenant_id = $1 and id = $2::bigint for update`,
+            [ctx.tenantId, stageId],
+          )
         : undefined;
       if (!stage) throw KokyakuError.notFound('Stage', stageId);
       const used = await sqlOne(
@@ -251,11 +262,19 @@ export class DealService {
             or exists (select 1 from kokyaku.deal_stage_history where tenant_id = $1 and (from_stage_id = $2::bigint or to_stage_id = $2::bigint))`,
         [ctx.tenantId, stageId],
       );
-      if (used) throw KokyakuError.badInput(`stageId: deals are in this stage or passed through it; their history names it, so it stays (rename it instead).`, { field: 'stageId' });
-      const [{ n } = { n: 0 }] = await sql<{ n: number }>(em, `select count(*)::int as n from kokyaku.pipeline_stages where tenant_id = $1 and pipeline_id = $2::bigint`, [ctx.tenantId, stage.pipeline_id]);
+      if (used)
+        throw KokyakuError.badInput(`stageId: deals are in this stage or passed through it; their history names it, so it stays (rename it instead).`, { field: 'stageId' });
+      const [{ n } = { n: 0 }] = await sql<{ n: number }>(em, `select count(*)::int as n from kokyaku.pipeline_stages where tenant_id = $1 and pipeline_id = $2::bigint`, [
+        ctx.tenantId,
+        stage.pipeline_id,
+      ]);
       if (n <= 1) throw KokyakuError.badInput('stageId: a pipeline keeps at least one stage.', { field: 'stageId' });
       await sql(em, `delete from kokyaku.pipeline_stages where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, stageId]);
-      await sql(em, `update kokyaku.pipeline_stages set position = position - 1 where tenant_id = $1 and pipeline_id = $2::bigint and position > $3`, [ctx.tenantId, stage.pipeline_id, stage.position]);
+      await sql(em, `update kokyaku.pipeline_stages set position = position - 1 where tenant_id = $1 and pipeline_id = $2::bigint and position > $3`, [
+        ctx.tenantId,
+        stage.pipeline_id,
+        stage.position,
+      ]);
       return stage.pipeline_id;
     });
     return (await this.pipeline(ctx, pipelineId))!;
@@ -278,7 +297,12 @@ export class DealService {
   }
 
   private async loadPipelines(ctx: KokyakuContext, id: string | null): Promise<Pipeline[]> {
-    const rows = await sql<{ id: string; name: string; created_at: Date | string; stages: { id: number; name: string; position: number; probability: number; outcome: StageOutcome }[] }>(
+    const rows = await sql<{
+      id: string;
+      name: string;
+      created_at: Date | string;
+      stages: { id: number; name: string; position: number; probability: number; outcome: StageOutcome }[];
+    }>(
       ctx.em,
       `select p.id::text as id, p.name, p.created_at,
               coalesce((select jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name, 'position', s.position, 'probability', s.probability, 'outcome', s.outcome) order by s.position)
@@ -309,7 +333,20 @@ export class DealService {
         `insert into kokyaku.deals (tenant_id, pipeline_id, stage_id, title, amount_minor, currency, expected_close_date, owner_id, customer_id, company_id, custom_fields, closed_at)
          values ($1, $2::bigint, $3::bigint, $4, $5, $6, $7::date, $8, $9::bigint, $10::bigint, jsonb_strip_nulls($11::jsonb), case when $12 = 'OPEN' then null else now() end)
          returning id::text as id`,
-        [ctx.tenantId, d.pipelineId, stage.id, d.title, amountMinor ?? 0, ctx.shop.currency, d.expectedCloseDate ?? null, d.ownerId ?? null, d.customerId ?? null, d.companyId ?? null, JSON.stringify(custom), stage.outcome],
+        [
+          ctx.tenantId,
+          d.pipelineId,
+          stage.id,
+          d.title,
+          amountMinor ?? 0,
+          ctx.shop.currency,
+          d.expectedCloseDate ?? null,
+          d.ownerId ?? null,
+          d.customerId ?? null,
+          d.companyId ?? null,
+          JSON.stringify(custom),
+          stage.outcome,
+        ],
       );
       await sql(em, `insert into kokyaku.deal_stage_history (tenant_id, deal_id, from_stage_id, to_stage_id, actor_id) values ($1, $2::bigint, null, $3::bigint, $4)`, [
         ctx.tenantId,
@@ -344,13 +381,19 @@ export class DealService {
          updated_at = now()
        where tenant_id = $1 and id = $2::bigint`,
       [
-        ctx.tenantId, id,
+        ctx.tenantId,
+        id,
         d.title ?? null,
-        set('amount'), amountMinor ?? null,
-        set('expectedCloseDate'), d.expectedCloseDate ?? null,
-        set('ownerId'), d.ownerId ?? null,
-        set('customerId'), d.customerId ?? null,
-        set('companyId'), d.companyId ?? null,
+        set('amount'),
+        amountMinor ?? null,
+        set('expectedCloseDate'),
+        d.expectedCloseDate ?? null,
+        set('ownerId'),
+        d.ownerId ?? null,
+        set('customerId'),
+        d.customerId ?? null,
+        set('companyId'),
+        d.companyId ?? null,
         custom === undefined ? null : JSON.stringify(custom),
       ],
     );
@@ -412,11 +455,11 @@ export class DealService {
       await requireRow(tx, 'deals', id, 'dealId');
       const orderIds: string[] = [];
       for (const [i, externalId] of orderExternalIds.entries()) orderIds.push(await requireOrder(tx, externalId, `orderExternalIds[${i}]`));
-      await sql(
-        em,
-        `insert into kokyaku.deal_orders (tenant_id, deal_id, order_id) select $1, $2::bigint, unnest(kokyaku.json_bigints($3::jsonb)) on conflict do nothing`,
-        [ctx.tenantId, id, JSON.stringify(orderIds)],
-      );
+      await sql(em, `insert into kokyaku.deal_orders (tenant_id, deal_id, order_id) select $1, $2::bigint, unnest(kokyaku.json_bigints($3::jsonb)) on conflict do nothing`, [
+        ctx.tenantId,
+        id,
+        JSON.stringify(orderIds),
+      ]);
     });
     return (await this.get(ctx, id))!;
   }
@@ -452,7 +495,14 @@ export class DealService {
   /** Deals, newest first, filtered by pipeline, stage, owner, customer, company or outcome (the board of a pipeline). */
   async list(
     ctx: KokyakuContext,
-    args: PageArgs & { pipelineId?: string | null; stageId?: string | null; ownerId?: string | null; customerId?: string | null; companyId?: string | null; outcome?: StageOutcome | null } = {},
+    args: PageArgs & {
+      pipelineId?: string | null;
+      stageId?: string | null;
+      ownerId?: string | null;
+      customerId?: string | null;
+      companyId?: string | null;
+      outcome?: StageOutcome | null;
+    } = {},
   ): Promise<Page<DealRecord>> {
     const first = pageSize(args.first);
     const after = args.after ? (decodeCursor(args.after, 'd')[0] ?? '') : null;
@@ -464,7 +514,17 @@ export class DealService {
          and ($4::text is null or d.owner_id = $4) and ($5::bigint is null or d.customer_id = $5::bigint) and ($6::bigint is null or d.company_id = $6::bigint)
          and ($7::text is null or st.outcome = $7) and ($8::bigint is null or d.id < $8::bigint)
        order by d.id desc limit $9`,
-      [ctx.tenantId, idParam(args.pipelineId), idParam(args.stageId), args.ownerId ?? null, idParam(args.customerId), idParam(args.companyId), args.outcome ?? null, after, first + 1],
+      [
+        ctx.tenantId,
+        idParam(args.pipelineId),
+        idParam(args.stageId),
+        args.ownerId ?? null,
+        idParam(args.customerId),
+        idParam(args.companyId),
+        args.outcome ?? null,
+        after,
+        first + 1,
+      ],
     );
     const nodes = rows.slice(0, first).map(mapDeal);
     return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor('d', [nodes.at(-1)!.id]) : null };
@@ -475,8 +535,21 @@ export class DealService {
    * time zone) and owner, the open deals' amount and amount x stage probability, with what was
    * won in the period beside it. Periods are within [from, to).
    */
-  async forecast(ctx: KokyakuContext, options: { from: string; to: string; period?: 'MONTH' | 'QUARTER'; pipelineId?: string | null; ownerId?: string | null }): Promise<ForecastRow[]> {
-    const range = parseInput(z.strictObject({ from: dateText, to: dateText, period: z.enum(['MONTH', 'QUARTER']).optional(), pipelineId: z.string().nullable().optional(), ownerId: z.string().nullable().optional() }), options, 'forecast');
+  async forecast(
+    ctx: KokyakuContext,
+    options: { from: string; to: string; period?: 'MONTH' | 'QUARTER'; pipelineId?: string | null; ownerId?: string | null },
+  ): Promise<ForecastRow[]> {
+    const range = parseInput(
+      z.strictObject({
+        from: dateText,
+        to: dateText,
+        period: z.enum(['MONTH', 'QUARTER']).optional(),
+        pipelineId: z.string().nullable().optional(),
+        ownerId: z.string().nullable().optional(),
+      }),
+      options,
+      'forecast',
+    );
     if (range.from >= range.to) throw KokyakuError.badInput('to: must be after from.', { field: 'to' });
     const unit = range.period === 'QUARTER' ? 'quarter' : 'month';
     const rows = await sql<{ period: string; owner_id: string | null; open_deals: number; open_minor: string; weighted_minor: string; won_deals: number; won_minor: string }>(
@@ -523,11 +596,11 @@ export class DealService {
 
   private async stageOf(ctx: KokyakuContext, pipelineId: string, stageId: string): Promise<{ id: string; outcome: StageOutcome }> {
     const row = isId(stageId)
-      ? await sqlOne<{ id: string; outcome: StageOutcome }>(ctx.em, `select id::text as id, outcome from kokyaku.pipeline_stages where tenant_id = $1 and pipeline_id = $2::bigint and id = $3::bigint`, [
-          ctx.tenantId,
-          pipelineId,
-          stageId,
-        ])
+      ? await sqlOne<{ id: string; outcome: StageOutcome }>(
+          ctx.em,
+          `select id::text as id, outcome from kokyaku.pipeline_stages where tenant_id = $1 and pipeline_id = $2::bigint and id = $3::bigint`,
+          [ctx.tenantId, pipelineId, stageId],
+        )
       : undefined;
     if (!row) throw KokyakuError.badInput(`stageId: no stage ${JSON.stringify(stageId)} in pipeline ${pipelineId}.`, { field: 'stageId' });
     return row;

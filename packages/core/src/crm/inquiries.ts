@@ -84,12 +84,18 @@ const inquirySchema = z
     customerId: z.string().nullable().optional(),
     customerExternalId: z.string().nullable().optional(),
     orderExternalId: optionalText(255),
-    kind: z.enum(INQUIRY_KINDS, { error: `One of ${INQUIRY_KINDS.join(', ')}.` }).nullable().optional(),
+    kind: z
+      .enum(INQUIRY_KINDS, { error: `One of ${INQUIRY_KINDS.join(', ')}.` })
+      .nullable()
+      .optional(),
     channel: z.enum(INQUIRY_CHANNELS, { error: `Required: one of ${INQUIRY_CHANNELS.join(', ')}.` }),
     category: optionalText(200),
     subject: z.string({ error: 'Required: a subject.' }).trim().min(1, 'Must not be empty.').max(500),
     body: optionalText(50_000),
-    priority: z.enum(PRIORITIES, { error: `One of ${PRIORITIES.join(', ')}.` }).nullable().optional(),
+    priority: z
+      .enum(PRIORITIES, { error: `One of ${PRIORITIES.join(', ')}.` })
+      .nullable()
+      .optional(),
     assigneeId: optionalText(255),
     openedAt: instantSchema.nullable().optional(),
   })
@@ -186,7 +192,10 @@ export class InquiryService {
     const r = parseInput(replySchema, input, 'reply');
     const direction = r.direction ?? 'OUTBOUND';
     return transaction(ctx, async (em) => {
-      const inquiry = await sqlOne<{ opened_at: Date | string }>(em, `select opened_at from kokyaku.inquiries where tenant_id = $1 and id = $2::bigint for update`, [ctx.tenantId, isId(id) ? id : '0']);
+      const inquiry = await sqlOne<{ opened_at: Date | string }>(em, `select opened_at from kokyaku.inquiries where tenant_id = $1 and id = $2::bigint for update`, [
+        ctx.tenantId,
+        isId(id) ? id : '0',
+      ]);
       if (!inquiry) throw KokyakuError.notFound('Inquiry', id);
       const at = r.at ?? new Date();
       if (at < asDate(inquiry.opened_at)) throw KokyakuError.badInput('at: a reply cannot come before the inquiry was opened.', { field: 'at' });
@@ -209,11 +218,21 @@ export class InquiryService {
   }
 
   /** Changes the status (RESOLVED or CLOSED stamps the resolution if not yet; OPEN or PENDING clears it), priority or assignee. */
-  async update(ctx: KokyakuContext, id: string, patch: { status?: InquiryStatus | null; priority?: Priority | null; assigneeId?: string | null; category?: string | null; at?: Date | string | null }): Promise<InquiryRecord> {
+  async update(
+    ctx: KokyakuContext,
+    id: string,
+    patch: { status?: InquiryStatus | null; priority?: Priority | null; assigneeId?: string | null; category?: string | null; at?: Date | string | null },
+  ): Promise<InquiryRecord> {
     const p = parseInput(
       z.strictObject({
-        status: z.enum(INQUIRY_STATUSES, { error: `One of ${INQUIRY_STATUSES.join(', ')}.` }).nullable().optional(),
-        priority: z.enum(PRIORITIES, { error: `One of ${PRIORITIES.join(', ')}.` }).nullable().optional(),
+        status: z
+          .enum(INQUIRY_STATUSES, { error: `One of ${INQUIRY_STATUSES.join(', ')}.` })
+          .nullable()
+          .optional(),
+        priority: z
+          .enum(PRIORITIES, { error: `One of ${PRIORITIES.join(', ')}.` })
+          .nullable()
+          .optional(),
         assigneeId: optionalText(255),
         category: optionalText(200),
         at: instantSchema.nullable().optional(),
@@ -231,7 +250,17 @@ export class InquiryService {
          category = case when $8 then $9 else category end,
          updated_at = now()
        where tenant_id = $1 and id = $2::bigint returning id::text as id`,
-      [ctx.tenantId, isId(id) ? id : '0', p.status ?? null, p.at ?? new Date(), p.priority ?? null, p.assigneeId !== undefined, p.assigneeId ?? null, p.category !== undefined, p.category ?? null],
+      [
+        ctx.tenantId,
+        isId(id) ? id : '0',
+        p.status ?? null,
+        p.at ?? new Date(),
+        p.priority ?? null,
+        p.assigneeId !== undefined,
+        p.assigneeId ?? null,
+        p.category !== undefined,
+        p.category ?? null,
+      ],
     );
     if (!row) throw KokyakuError.notFound('Inquiry', id);
     return (await this.get(ctx, id))!;
@@ -253,12 +282,16 @@ export class InquiryService {
        where tenant_id = $1 and inquiry_id = any(kokyaku.json_bigints($2::jsonb)) order by sent_at, inquiry_messages.id`,
       [ctx.tenantId, JSON.stringify(wanted)],
     );
-    for (const r of rows) result.get(r.inquiry_id)?.push({ id: r.id, inquiryId: r.inquiry_id, direction: r.direction, authorId: r.author_id, body: r.body, sentAt: asDate(r.sent_at) });
+    for (const r of rows)
+      result.get(r.inquiry_id)?.push({ id: r.id, inquiryId: r.inquiry_id, direction: r.direction, authorId: r.author_id, body: r.body, sentAt: asDate(r.sent_at) });
     return result;
   }
 
   /** Inquiries, newest first, filtered by customer, status, kind or assignee. */
-  async list(ctx: KokyakuContext, args: PageArgs & { customerId?: string | null; status?: InquiryStatus | null; kind?: InquiryKind | null; assigneeId?: string | null } = {}): Promise<Page<InquiryRecord>> {
+  async list(
+    ctx: KokyakuContext,
+    args: PageArgs & { customerId?: string | null; status?: InquiryStatus | null; kind?: InquiryKind | null; assigneeId?: string | null } = {},
+  ): Promise<Page<InquiryRecord>> {
     const first = pageSize(args.first);
     const after = args.after ? decodeCursor(args.after, 'i') : null;
     if (after && (after.length !== 2 || !isId(after[1]))) throw KokyakuError.invalidCursor(args.after ?? '');

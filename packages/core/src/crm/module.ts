@@ -89,7 +89,11 @@ export const scoringModule = defineModule<{ scoring: ScoringService }>({
     eventsTracked: async (ctx, { customerIds, newCustomerIds, types }, kokyaku) => {
       // New placeholders were scored with customersChanged; the others only for what events change.
       const created = new Set(newCustomerIds);
-      await kokyaku.scoring.scoreAfterEvents(ctx, customerIds.filter((id) => !created.has(id)), types);
+      await kokyaku.scoring.scoreAfterEvents(
+        ctx,
+        customerIds.filter((id) => !created.has(id)),
+        types,
+      );
     },
     inquiryActivity: async (ctx, { customerIds }, kokyaku) => {
       await kokyaku.scoring.score(ctx, customerIds);

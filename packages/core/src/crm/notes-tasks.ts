@@ -75,18 +75,32 @@ export interface TaskFilter extends PageArgs {
   now?: Date;
 }
 
-const idText = (what: string) => z.string({ error: `Must be a ${what} id.` }).nullable().optional();
+const idText = (what: string) =>
+  z
+    .string({ error: `Must be a ${what} id.` })
+    .nullable()
+    .optional();
 const links = { customerId: idText('customer'), companyId: idText('company'), dealId: idText('deal') };
 const noteSchema = z
-  .strictObject({ ...links, body: z.string({ error: 'Required: the text of the note.' }).trim().min(1, 'Must not be empty.').max(20_000, 'At most 20,000 characters.'), pinned: z.boolean().nullable().optional() })
-  .refine((n) => n.customerId != null || n.companyId != null || n.dealId != null, { message: 'A note is about a customer, a company or a deal: give customerId, companyId or dealId.', path: ['customerId'] });
+  .strictObject({
+    ...links,
+    body: z.string({ error: 'Required: the text of the note.' }).trim().min(1, 'Must not be empty.').max(20_000, 'At most 20,000 characters.'),
+    pinned: z.boolean().nullable().optional(),
+  })
+  .refine((n) => n.customerId != null || n.companyId != null || n.dealId != null, {
+    message: 'A note is about a customer, a company or a deal: give customerId, companyId or dealId.',
+    path: ['customerId'],
+  });
 const taskFields = {
   ...links,
   title: z.string({ error: 'Required: a title.' }).trim().min(1, 'Must not be empty.').max(500, 'At most 500 characters.'),
   description: optionalText(20_000),
   assigneeId: optionalText(255),
   dueAt: instantSchema.nullable().optional(),
-  priority: z.enum(PRIORITIES, { error: `One of ${PRIORITIES.join(', ')}.` }).nullable().optional(),
+  priority: z
+    .enum(PRIORITIES, { error: `One of ${PRIORITIES.join(', ')}.` })
+    .nullable()
+    .optional(),
   orderExternalId: optionalText(255),
 };
 const taskSchema = z.strictObject(taskFields);
@@ -175,7 +189,11 @@ export class NoteService {
   }
 
   async update(ctx: KokyakuContext, id: string, patch: { body?: string | null; pinned?: boolean | null }): Promise<NoteRecord> {
-    const p = parseInput(z.strictObject({ body: z.string().trim().min(1, 'Must not be empty.').max(20_000).nullable().optional(), pinned: z.boolean().nullable().optional() }), patch, 'note');
+    const p = parseInput(
+      z.strictObject({ body: z.string().trim().min(1, 'Must not be empty.').max(20_000).nullable().optional(), pinned: z.boolean().nullable().optional() }),
+      patch,
+      'note',
+    );
     const [row] = await sql<NoteRow>(
       ctx.em,
       `update kokyaku.notes set body = coalesce($3, body), pinned = coalesce($4, pinned), updated_at = now() where tenant_id = $1 and id = $2::bigint returning ${NOTE_COLUMNS}`,
@@ -201,13 +219,21 @@ export class NoteService {
        where tenant_id = $1 and ($2::bigint is null or customer_id = $2::bigint) and ($3::bigint is null or company_id = $3::bigint) and ($4::bigint is null or deal_id = $4::bigint)
          and ($5::boolean is null or (not pinned, created_at, id) > (not $5::boolean, $6::timestamptz, $7::bigint))
        order by pinned desc, created_at desc, notes.id desc limit $8`,
-      [ctx.tenantId, idParam(about.customerId), idParam(about.companyId), idParam(about.dealId), after ? after[0] === 'true' : null, after?.[1] ?? null, after?.[2] ?? null, first + 1],
+      [
+        ctx.tenantId,
+        idParam(about.customerId),
+        idParam(about.companyId),
+        idParam(about.dealId),
+        after ? after[0] === 'true' : null,
+        after?.[1] ?? null,
+        after?.[2] ?? null,
+        first + 1,
+      ],
     );
     const nodes = rows.slice(0, first).map(mapNote);
     const last = nodes.at(-1);
     return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor('n', [String(last.pinned), last.createdAt.toISOString(), last.id]) : null };
   }
-
 }
 
 /** Tasks and reminders: who does what by when, linked to a customer, company, deal or order. */
@@ -222,7 +248,19 @@ export class TaskService {
         em,
         `insert into kokyaku.tasks (tenant_id, title, description, assignee_id, due_at, priority, customer_id, company_id, deal_id, order_id, created_by)
          values ($1, $2, $3, $4, $5, $6, $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11) returning ${TASK_COLUMNS}`,
-        [ctx.tenantId, t.title, t.description ?? null, t.assigneeId ?? null, t.dueAt ?? null, t.priority ?? 'NORMAL', t.customerId ?? null, t.companyId ?? null, t.dealId ?? null, orderId, actorId(ctx)],
+        [
+          ctx.tenantId,
+          t.title,
+          t.description ?? null,
+          t.assigneeId ?? null,
+          t.dueAt ?? null,
+          t.priority ?? 'NORMAL',
+          t.customerId ?? null,
+          t.companyId ?? null,
+          t.dealId ?? null,
+          orderId,
+          actorId(ctx),
+        ],
       );
       return mapTask(row!);
     });
@@ -254,17 +292,25 @@ export class TaskService {
            updated_at = now()
          where tenant_id = $1 and id = $2::bigint returning ${TASK_COLUMNS}`,
         [
-          ctx.tenantId, id,
+          ctx.tenantId,
+          id,
           t.title ?? null,
-          set('description'), t.description ?? null,
-          set('assigneeId'), t.assigneeId ?? null,
-          set('dueAt'), t.dueAt ?? null,
+          set('description'),
+          t.description ?? null,
+          set('assigneeId'),
+          t.assigneeId ?? null,
+          set('dueAt'),
+          t.dueAt ?? null,
           t.priority ?? null,
           t.status ?? null,
-          set('customerId'), t.customerId ?? null,
-          set('companyId'), t.companyId ?? null,
-          set('dealId'), t.dealId ?? null,
-          set('orderExternalId'), orderId,
+          set('customerId'),
+          t.customerId ?? null,
+          set('companyId'),
+          t.companyId ?? null,
+          set('dealId'),
+          t.dealId ?? null,
+          set('orderExternalId'),
+          orderId,
         ],
       );
       return mapTask(row!);

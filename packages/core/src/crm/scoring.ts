@@ -74,8 +74,16 @@ export interface ScoreContribution {
 
 const ruleFields = {
   name: z.string({ error: 'Required: a name.' }).trim().min(1, 'Must not be empty.').max(200),
-  points: z.number({ error: 'Required: the points (a number, may be negative).' }).finite().min(-10_000, 'At least -10,000.').max(10_000, 'At most 10,000.').refine((n) => n !== 0, 'Must not be 0.'),
-  activity: z.enum(SCORE_ACTIVITIES, { error: `One of ${SCORE_ACTIVITIES.join(', ')}.` }).nullable().optional(),
+  points: z
+    .number({ error: 'Required: the points (a number, may be negative).' })
+    .finite()
+    .min(-10_000, 'At least -10,000.')
+    .max(10_000, 'At most 10,000.')
+    .refine((n) => n !== 0, 'Must not be 0.'),
+  activity: z
+    .enum(SCORE_ACTIVITIES, { error: `One of ${SCORE_ACTIVITIES.join(', ')}.` })
+    .nullable()
+    .optional(),
   eventType: z.string().trim().min(1).max(200).nullable().optional(),
   minCount: z.number({ error: 'Must be a whole number.' }).int('Must be a whole number.').min(1, 'At least 1.').max(10_000).nullable().optional(),
   withinDays: z.number({ error: 'Must be a whole number of days.' }).int('Must be a whole number of days.').min(1, 'At least 1.').max(36_500).nullable().optional(),
@@ -143,7 +151,20 @@ export class ScoringService {
     plugins: PluginRegistry = NO_PLUGINS,
   ) {
     this.pluginRules = plugins.scoringRules.map((rule) => {
-      const r = parseInput(ruleSchema, { name: rule.name, points: rule.points, activity: rule.activity, eventType: rule.eventType, minCount: rule.minCount, withinDays: rule.withinDays, halfLifeDays: rule.halfLifeDays, condition: rule.condition }, `scoring rule "${rule.name}"`);
+      const r = parseInput(
+        ruleSchema,
+        {
+          name: rule.name,
+          points: rule.points,
+          activity: rule.activity,
+          eventType: rule.eventType,
+          minCount: rule.minCount,
+          withinDays: rule.withinDays,
+          halfLifeDays: rule.halfLifeDays,
+          condition: rule.condition,
+        },
+        `scoring rule "${rule.name}"`,
+      );
       return {
         id: rule.id,
         name: r.name,
@@ -181,7 +202,8 @@ export class ScoringService {
   /** Rules of plugins are part of the plugin: changing one is a mistake worth naming. */
   private refusePluginRule(id: string): void {
     const rule = this.pluginRules.find((r) => r.id === id);
-    if (rule) throw KokyakuError.badInput(`id: rule ${id} ("${rule.name}") comes with the plugin ${rule.plugin} and cannot be changed; add a rule of your own instead.`, { field: 'id' });
+    if (rule)
+      throw KokyakuError.badInput(`id: rule ${id} ("${rule.name}") comes with the plugin ${rule.plugin} and cannot be changed; add a rule of your own instead.`, { field: 'id' });
   }
 
   async updateRule(ctx: KokyakuContext, id: string, input: ScoringRuleInput): Promise<ScoringRule> {
@@ -193,7 +215,18 @@ export class ScoringService {
           ctx.em,
           `update kokyaku.scoring_rules set name = $3, points = $4, activity = $5, event_type = $6, min_count = $7, within_days = $8, half_life_days = $9, condition = $10, updated_at = now()
            where tenant_id = $1 and id = $2::bigint returning ${COLUMNS}`,
-          [ctx.tenantId, isId(id) ? id : '0', r.name, r.points, r.activity ?? null, r.eventType ?? null, r.minCount ?? 1, r.withinDays ?? null, r.halfLifeDays ?? null, r.condition ?? null],
+          [
+            ctx.tenantId,
+            isId(id) ? id : '0',
+            r.name,
+            r.points,
+            r.activity ?? null,
+            r.eventType ?? null,
+            r.minCount ?? 1,
+            r.withinDays ?? null,
+            r.halfLifeDays ?? null,
+            r.condition ?? null,
+          ],
         ),
       'name',
       `a scoring rule named ${JSON.stringify(r.name)} exists already.`,
@@ -213,7 +246,10 @@ export class ScoringService {
 
   /** The shop's rules, then those of plugins. */
   async rules(ctx: KokyakuContext): Promise<ScoringRule[]> {
-    return [...(await sql<RuleRow>(ctx.em, `select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1 order by scoring_rules.id`, [ctx.tenantId])).map(mapRule), ...this.pluginRules];
+    return [
+      ...(await sql<RuleRow>(ctx.em, `select ${COLUMNS} from kokyaku.scoring_rules where tenant_id = $1 order by scoring_rules.id`, [ctx.tenantId])).map(mapRule),
+      ...this.pluginRules,
+    ];
   }
 
   /** The rules and the bands in one statement (what every rescore needs). */
@@ -246,11 +282,11 @@ export class ScoringService {
       `insert into kokyaku.scoring_settings (tenant_id, hot, warm) values ($1, $2, $3) on conflict (tenant_id) do update set hot = excluded.hot, warm = excluded.warm, updated_at = now()`,
       [ctx.tenantId, b.hot, b.warm],
     );
-    await sql(
-      ctx.em,
-      `update kokyaku.lead_scores set band = case when score >= $2 then 'HOT' when score >= $3 then 'WARM' else 'COLD' end where tenant_id = $1`,
-      [ctx.tenantId, b.hot, b.warm],
-    );
+    await sql(ctx.em, `update kokyaku.lead_scores set band = case when score >= $2 then 'HOT' when score >= $3 then 'WARM' else 'COLD' end where tenant_id = $1`, [
+      ctx.tenantId,
+      b.hot,
+      b.warm,
+    ]);
     await this.segments.reevaluate(ctx, null, { onlyReadingActivity: true });
     return b;
   }
@@ -374,7 +410,13 @@ export class ScoringService {
    * `with contributions as (customer_id, rule_id, points) ...`: one branch per rule. $1 tenant,
    * $2 now, $3 the customers in scope (JSON, or null for all), $4.. (extra) then each rule's values.
    */
-  private async contributions(ctx: KokyakuContext, rules: ScoringRule[], customerIds: readonly string[] | null, now: Date, extra: unknown[] = []): Promise<{ sql: string; params: unknown[] }> {
+  private async contributions(
+    ctx: KokyakuContext,
+    rules: ScoringRule[],
+    customerIds: readonly string[] | null,
+    now: Date,
+    extra: unknown[] = [],
+  ): Promise<{ sql: string; params: unknown[] }> {
     const params: unknown[] = [ctx.tenantId, now, customerIds ? JSON.stringify(customerIds) : null, ...extra];
     const p = (value: unknown, cast: string) => {
       params.push(value);
@@ -397,21 +439,19 @@ export class ScoringService {
       const points = p(rule.points, 'float8');
       const condition = compiled ? ` and ${compiled.where}` : '';
       if (!rule.activity) {
-        branches.push(`select f.customer_id, ${ruleId} as rule_id, ${points} as points from ${segmentFrom(compiled!)} where f.tenant_id = $1 and ${inScope('f.customer_id')}${condition}`);
+        branches.push(
+          `select f.customer_id, ${ruleId} as rule_id, ${points} as points from ${segmentFrom(compiled!)} where f.tenant_id = $1 and ${inScope('f.customer_id')}${condition}`,
+        );
         continue;
       }
       const source = ACTIVITY_SOURCES[rule.activity];
       const typeFilter = rule.activity === 'EVENT' ? ` and a.type = ${p(rule.eventType, 'text')}` : '';
       const window = rule.withinDays ? ` and ${source.at} > $2::timestamptz - make_interval(days => ${p(rule.withinDays, 'int')})` : '';
-      const decay = rule.halfLifeDays
-        ? `power(0.5, greatest(0, extract(epoch from ($2::timestamptz - x.latest))) / 86400.0 / ${p(rule.halfLifeDays, 'float8')})`
-        : '1';
+      const decay = rule.halfLifeDays ? `power(0.5, greatest(0, extract(epoch from ($2::timestamptz - x.latest))) / 86400.0 / ${p(rule.halfLifeDays, 'float8')})` : '1';
       const activity = `select a.customer_id, max(${source.at}) as latest from ${source.table}
          where a.tenant_id = $1 and ${source.where}${typeFilter} and ${source.at} <= $2::timestamptz${window} and ${inScope('a.customer_id')}
          group by a.customer_id having count(*) >= ${p(rule.minCount, 'int')}`;
-      const joined = compiled
-        ? `(${activity}) x join ${segmentFrom(compiled)} on f.customer_id = x.customer_id where f.tenant_id = $1${condition}`
-        : `(${activity}) x`;
+      const joined = compiled ? `(${activity}) x join ${segmentFrom(compiled)} on f.customer_id = x.customer_id where f.tenant_id = $1${condition}` : `(${activity}) x`;
       branches.push(`select x.customer_id, ${ruleId} as rule_id, (${points} * ${decay}) as points from ${joined}`);
     }
     const body = branches.length ? branches.join('\nunion all\n') : `select null::bigint as customer_id, null::bigint as rule_id, null::float8 as points where false`;

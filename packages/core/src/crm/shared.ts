@@ -8,7 +8,6 @@ import { findCustomerId } from '../customers/customer.service.js';
 export { isId } from '../shared/validation.js';
 import { isId } from '../shared/validation.js';
 
-
 /**
  * Parses one input with its schema; the first problem becomes a BAD_USER_INPUT naming the field
  * (`extensions.field`), and every problem is listed in `extensions.problems`.
@@ -26,14 +25,33 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
 }
 
 /** A reference to a record that must exist in the tenant: its id, or a NOT_FOUND-style BAD_USER_INPUT naming the field. */
-export async function requireRow(ctx: KokyakuContext, table: 'customers' | 'companies' | 'deals' | 'orders' | 'pipelines' | 'pipeline_stages' | 'inquiries' | 'tasks' | 'notes', id: string, field: string): Promise<string> {
-  const row = isId(id) ? await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.${table} where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, id]) : undefined;
+export async function requireRow(
+  ctx: KokyakuContext,
+  table: 'customers' | 'companies' | 'deals' | 'orders' | 'pipelines' | 'pipeline_stages' | 'inquiries' | 'tasks' | 'notes',
+  id: string,
+  field: string,
+): Promise<string> {
+  const row = isId(id)
+    ? await sqlOne<{ id: string }>(ctx.em, `select id::text as id from kokyaku.${table} where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, id])
+    : undefined;
   if (!row) throw KokyakuError.badInput(`${field}: no ${singular(table)} with id ${JSON.stringify(id)} in this shop.`, { field });
   return row.id;
 }
 
 function singular(table: string): string {
-  return { customers: 'customer', companies: 'company', deals: 'deal', orders: 'order', pipelines: 'pipeline', pipeline_stages: 'stage', inquiries: 'inquiry', tasks: 'task', notes: 'note' }[table] ?? table;
+  return (
+    {
+      customers: 'customer',
+      companies: 'company',
+      deals: 'deal',
+      orders: 'order',
+      pipelines: 'pipeline',
+      pipeline_stages: 'stage',
+      inquiries: 'inquiry',
+      tasks: 'task',
+      notes: 'note',
+    }[table] ?? table
+  );
 }
 
 /** The id of an order by the shop's id, or BAD_USER_INPUT naming the field. */

@@ -47,7 +47,11 @@ const rank = (kind: TimelineKind) => TIMELINE_KINDS.length - TIMELINE_KINDS.inde
  * arrive later never shift or repeat what a reader has already paged through.
  */
 export class TimelineService {
-  async timeline(ctx: KokyakuContext, subject: { customerId: string } | { companyId: string }, args: PageArgs & { kinds?: readonly TimelineKind[] | null } = {}): Promise<Page<TimelineEntry>> {
+  async timeline(
+    ctx: KokyakuContext,
+    subject: { customerId: string } | { companyId: string },
+    args: PageArgs & { kinds?: readonly TimelineKind[] | null } = {},
+  ): Promise<Page<TimelineEntry>> {
     const first = pageSize(args.first);
     const after = args.after ? decodeCursor(args.after, 'tl') : null;
     if (after && (after.length !== 3 || !/^-?\d{1,20}$/.test(after[0]!) || !/^\d$/.test(after[1]!) || !isId(after[2]))) throw KokyakuError.invalidCursor(args.after ?? '');
@@ -61,7 +65,10 @@ export class TimelineService {
       customers = isId(subject.customerId) ? subject.customerId : '0';
     } else {
       companyId = isId(subject.companyId) ? subject.companyId : '0';
-      const rows = await sql<{ id: string }>(ctx.em, `select customer_id::text as id from kokyaku.company_contacts where tenant_id = $1 and company_id = $2::bigint`, [ctx.tenantId, companyId]);
+      const rows = await sql<{ id: string }>(ctx.em, `select customer_id::text as id from kokyaku.company_contacts where tenant_id = $1 and company_id = $2::bigint`, [
+        ctx.tenantId,
+        companyId,
+      ]);
       customers = JSON.stringify(rows.map((r) => r.id));
     }
     // $1 tenant, $2 the customer (or the company's contacts, JSON), $3 cursor time (µs since epoch), $4 cursor rank, $5 cursor id, $6 limit, and for a company $7 the company.
@@ -80,49 +87,111 @@ export class TimelineService {
         order by ${at} desc, ${id} desc limit $6)`;
     const branches: string[] = [];
     if (kinds.has('ORDER')) {
-      branches.push(branch('ORDER', 'o.placed_at', 'o.id', `null::text as actor_id, o.customer_id,
+      branches.push(
+        branch(
+          'ORDER',
+          'o.placed_at',
+          'o.id',
+          `null::text as actor_id, o.customer_id,
         jsonb_build_object('externalId', o.external_id, 'status', o.status, 'totalMinor', o.total_minor, 'currency', o.currency) as data`,
-        'kokyaku.orders o', `o.tenant_id = $1 and ${who('o.customer_id')}`));
+          'kokyaku.orders o',
+          `o.tenant_id = $1 and ${who('o.customer_id')}`,
+        ),
+      );
     }
     if (kinds.has('EVENT')) {
-      branches.push(branch('EVENT', 'e.occurred_at', 'e.id', `null::text as actor_id, e.customer_id,
+      branches.push(
+        branch(
+          'EVENT',
+          'e.occurred_at',
+          'e.id',
+          `null::text as actor_id, e.customer_id,
         jsonb_build_object('eventId', e.event_id, 'type', e.type, 'productExternalId', p.external_id, 'properties', e.properties) as data`,
-        'kokyaku.events e left join kokyaku.products p on p.id = e.product_id', `e.tenant_id = $1 and ${who('e.customer_id')}`));
+          'kokyaku.events e left join kokyaku.products p on p.id = e.product_id',
+          `e.tenant_id = $1 and ${who('e.customer_id')}`,
+        ),
+      );
     }
     if (kinds.has('INQUIRY')) {
-      branches.push(branch('INQUIRY', 'i.opened_at', 'i.id', `i.created_by as actor_id, i.customer_id,
+      branches.push(
+        branch(
+          'INQUIRY',
+          'i.opened_at',
+          'i.id',
+          `i.created_by as actor_id, i.customer_id,
         jsonb_build_object('kind', i.kind, 'subject', i.subject, 'channel', i.channel, 'status', i.status, 'category', i.category) as data`,
-        'kokyaku.inquiries i', `i.tenant_id = $1 and ${who('i.customer_id')}`));
+          'kokyaku.inquiries i',
+          `i.tenant_id = $1 and ${who('i.customer_id')}`,
+        ),
+      );
     }
     if (kinds.has('NOTE')) {
-      branches.push(branch('NOTE', 'n.created_at', 'n.id', `n.author_id as actor_id, n.customer_id,
+      branches.push(
+        branch(
+          'NOTE',
+          'n.created_at',
+          'n.id',
+          `n.author_id as actor_id, n.customer_id,
         jsonb_build_object('body', n.body, 'pinned', n.pinned, 'companyId', n.company_id::text, 'dealId', n.deal_id::text) as data`,
-        'kokyaku.notes n', `n.tenant_id = $1 and ${whoOrCompany('n.customer_id', 'n.company_id')}`));
+          'kokyaku.notes n',
+          `n.tenant_id = $1 and ${whoOrCompany('n.customer_id', 'n.company_id')}`,
+        ),
+      );
     }
     if (kinds.has('TASK')) {
-      branches.push(branch('TASK', 't.created_at', 't.id', `t.created_by as actor_id, t.customer_id,
+      branches.push(
+        branch(
+          'TASK',
+          't.created_at',
+          't.id',
+          `t.created_by as actor_id, t.customer_id,
         jsonb_build_object('title', t.title, 'status', t.status, 'priority', t.priority, 'assigneeId', t.assignee_id, 'dueAt', t.due_at) as data`,
-        'kokyaku.tasks t', `t.tenant_id = $1 and ${whoOrCompany('t.customer_id', 't.company_id')}`));
+          'kokyaku.tasks t',
+          `t.tenant_id = $1 and ${whoOrCompany('t.customer_id', 't.company_id')}`,
+        ),
+      );
     }
     if (kinds.has('DEAL_STAGE')) {
-      branches.push(branch('DEAL_STAGE', 'h.moved_at', 'h.id', `h.actor_id, d.customer_id,
+      branches.push(
+        branch(
+          'DEAL_STAGE',
+          'h.moved_at',
+          'h.id',
+          `h.actor_id, d.customer_id,
         jsonb_build_object('dealId', d.id::text, 'title', d.title, 'fromStage', fs.name, 'toStage', ts.name, 'outcome', ts.outcome) as data`,
-        `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
+          `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
          left join kokyaku.pipeline_stages fs on fs.id = h.from_stage_id`,
-        `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`));
+          `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`,
+        ),
+      );
     }
     for (const kind of ['SEGMENT_ENTERED', 'SEGMENT_LEFT'] as const) {
       if (!kinds.has(kind)) continue;
-      branches.push(branch(kind, 'sc.occurred_at', 'sc.id', `null::text as actor_id, sc.customer_id,
+      branches.push(
+        branch(
+          kind,
+          'sc.occurred_at',
+          'sc.id',
+          `null::text as actor_id, sc.customer_id,
         jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
-        'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
-        `sc.tenant_id = $1 and sc.change = '${kind === 'SEGMENT_ENTERED' ? 'ENTERED' : 'LEFT'}' and ${who('sc.customer_id')}`));
+          'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
+          `sc.tenant_id = $1 and sc.change = '${kind === 'SEGMENT_ENTERED' ? 'ENTERED' : 'LEFT'}' and ${who('sc.customer_id')}`,
+        ),
+      );
     }
     if (kinds.has('MESSAGE')) {
-      branches.push(branch('MESSAGE', 'm.created_at', 'm.id', `case when m.journey_id is null then null else 'journey:' || m.journey_id end as actor_id, m.customer_id,
+      branches.push(
+        branch(
+          'MESSAGE',
+          'm.created_at',
+          'm.id',
+          `case when m.journey_id is null then null else 'journey:' || m.journey_id end as actor_id, m.customer_id,
         jsonb_build_object('channel', m.channel, 'purpose', m.purpose, 'status', m.status, 'reason', m.reason, 'subject', m.subject,
                            'journeyId', m.journey_id::text, 'journey', j.name) as data`,
-        'kokyaku.messages m left join kokyaku.journeys j on j.id = m.journey_id', `m.tenant_id = $1 and ${who('m.customer_id')}`));
+          'kokyaku.messages m left join kokyaku.journeys j on j.id = m.journey_id',
+          `m.tenant_id = $1 and ${who('m.customer_id')}`,
+        ),
+      );
     }
     if (branches.length === 0) return { nodes: [], hasNextPage: false, endCursor: null };
     const rows = await sql<EntryRow>(
@@ -174,7 +243,9 @@ export class TimelineService {
         const what = `${String(d.channel).toLowerCase()}${d.subject ? ` "${truncate(String(d.subject), 80)}"` : ''}`;
         const from = d.journey ? ` (journey ${d.journey})` : '';
         summary =
-          d.status === 'WITHHELD' ? `Message withheld, ${String(d.reason).toLowerCase().replace(/_/g, ' ')}: ${what}${from}` : `Message ${String(d.status).toLowerCase()}: ${what}${from}`;
+          d.status === 'WITHHELD'
+            ? `Message withheld, ${String(d.reason).toLowerCase().replace(/_/g, ' ')}: ${what}${from}`
+            : `Message ${String(d.status).toLowerCase()}: ${what}${from}`;
         break;
       }
     }

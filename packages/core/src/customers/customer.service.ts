@@ -101,7 +101,6 @@ export interface CustomerRecord {
   metrics: CustomerMetricsRecord;
 }
 
-
 function customerSchema(defaultCountry: string, definitions: ReadonlyMap<string, CustomFieldDefinition> = new Map()) {
   return z.strictObject({
     externalId: externalIdSchema,
@@ -140,7 +139,10 @@ function customerSchema(defaultCountry: string, definitions: ReadonlyMap<string,
     city: optionalText(200),
     region: optionalText(200),
     country: optionalText(100).transform((v) => (typeof v === 'string' && /^[a-z]{2}$/i.test(v) ? v.toUpperCase() : v)),
-    tags: labelList.nullable().optional().transform((v) => (v === null ? [] : v)),
+    tags: labelList
+      .nullable()
+      .optional()
+      .transform((v) => (v === null ? [] : v)),
     customFields: jsonObject
       .nullable()
       .optional()
@@ -151,7 +153,11 @@ function customerSchema(defaultCountry: string, definitions: ReadonlyMap<string,
         for (const problem of checked.problems) zctx.addIssue({ code: 'custom', path: [problem.key], message: problem.message });
         return checked.values;
       }),
-    emailConsent: z.boolean({ error: 'Must be true or false.' }).nullable().optional().transform((v) => (v === null ? false : v)),
+    emailConsent: z
+      .boolean({ error: 'Must be true or false.' })
+      .nullable()
+      .optional()
+      .transform((v) => (v === null ? false : v)),
     lineUserId: z
       .string({ error: 'Must be text.' })
       .trim()
@@ -247,8 +253,6 @@ export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.pho
 
 export const CUSTOMER_FROM = `kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id
   left join kokyaku.customer_scores s on s.customer_id = c.id`;
-
-
 
 export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord {
   const ordersCount = row.orders_count;
@@ -381,7 +385,9 @@ export class CustomerService {
    * batch carries custom fields, their definitions (a batch without any costs no extra statement).
    */
   private async schema(ctx: KokyakuContext, customers: readonly unknown[]) {
-    const custom = customers.some((c) => typeof c === 'object' && c !== null && typeof (c as { customFields?: unknown }).customFields === 'object' && (c as { customFields?: unknown }).customFields !== null);
+    const custom = customers.some(
+      (c) => typeof c === 'object' && c !== null && typeof (c as { customFields?: unknown }).customFields === 'object' && (c as { customFields?: unknown }).customFields !== null,
+    );
     return customerSchema(ctx.shop.defaultCountry, custom ? await loadDefinitions(ctx, 'CUSTOMER') : new Map());
   }
 
@@ -409,11 +415,10 @@ export class CustomerService {
     const written = await transaction(ctx, async (em) => {
       // Known customers are locked first, in id order, as orders.record locks them
       // (metrics.lockCustomers): the upsert below then takes no row lock in another order.
-      await sql(
-        em,
-        `select id from kokyaku.customers where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb)) order by id for no key update`,
-        [ctx.tenantId, JSON.stringify(docs.map((d) => d.externalId))],
-      );
+      await sql(em, `select id from kokyaku.customers where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb)) order by id for no key update`, [
+        ctx.tenantId,
+        JSON.stringify(docs.map((d) => d.externalId)),
+      ]);
       const rows = await sql<{ id: string; external_id: string; inserted: boolean }>(em, UPSERT_CUSTOMERS, [ctx.tenantId, JSON.stringify(docs)]);
       const ids = rows.map((r) => r.id);
       await this.metrics.syncProfiles({ ...ctx, em }, ids);
@@ -457,11 +462,7 @@ export class CustomerService {
 
   /** By the shop's id, or a shop id that was merged into this customer. */
   async findByExternalId(ctx: KokyakuContext, externalId: string): Promise<CustomerRecord | null> {
-    const rows = await sql<CustomerRow>(
-      ctx.em,
-      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM} where c.tenant_id = $1 and c.external_id = $2`,
-      [ctx.tenantId, externalId],
-    );
+    const rows = await sql<CustomerRow>(ctx.em, `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM} where c.tenant_id = $1 and c.external_id = $2`, [ctx.tenantId, externalId]);
     if (rows[0]) return mapCustomer(rows[0], ctx.shop.currency);
     const merged = await sql<CustomerRow>(
       ctx.em,

@@ -190,14 +190,7 @@ export class IdentityService {
            tags = kokyaku.json_texts($${PROFILE.length + 3}::jsonb), custom_fields = $${PROFILE.length + 4}::jsonb,
            placeholder = placeholder and $${PROFILE.length + 5}, updated_at = now()
          where tenant_id = $1 and id = $2::bigint`,
-        [
-          ctx.tenantId,
-          survivorId,
-          ...PROFILE.map((c) => value(CAMEL[c])),
-          JSON.stringify(value('tags')),
-          JSON.stringify(value('customFields')),
-          rows.every((r) => r.placeholder),
-        ],
+        [ctx.tenantId, survivorId, ...PROFILE.map((c) => value(CAMEL[c])), JSON.stringify(value('tags')), JSON.stringify(value('customFields')), rows.every((r) => r.placeholder)],
       );
       await this.metrics.recomputeForCustomers(tx, [survivorId]);
       await this.metrics.syncProfiles(tx, [survivorId]);

@@ -16,10 +16,10 @@ export const customersModule = defineModule<{ customers: CustomerService }>({
       await kokyaku.customers.erase(ctx, customerId);
     },
     exportCustomer: async (ctx, customerId) => ({
-      customer:
-        await sqlValue(ctx.em,
-            `select to_jsonb(c) - 'search_name' - 'search_kana' as v from kokyaku.customers c where tenant_id = $1 and id = $2::bigint`,
-            [ctx.tenantId, customerId]),
+      customer: await sqlValue(ctx.em, `select to_jsonb(c) - 'search_name' - 'search_kana' as v from kokyaku.customers c where tenant_id = $1 and id = $2::bigint`, [
+        ctx.tenantId,
+        customerId,
+      ]),
     }),
   },
 });

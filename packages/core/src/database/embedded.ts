@@ -185,9 +185,7 @@ export async function startEmbeddedPostgres(
 
   const EmbeddedPostgresClass = await loadEmbeddedPostgres();
   const port = options.port || (await freePort());
-  credentials = initialised
-    ? (JSON.parse(await fs.readFile(credentialsFile, 'utf8')) as Credentials)
-    : { user: 'postgres', password: randomBytes(18).toString('base64url') };
+  credentials = initialised ? (JSON.parse(await fs.readFile(credentialsFile, 'utf8')) as Credentials) : { user: 'postgres', password: randomBytes(18).toString('base64url') };
 
   const server = new EmbeddedPostgresClass({
     databaseDir: dataDir,
@@ -226,7 +224,10 @@ export async function startEmbeddedPostgres(
   try {
     child = await spawnPostgres(dataDir, port, postgresFlags, isRoot, log);
   } catch (error) {
-    throw new KokyakuError('DATABASE_UNAVAILABLE', `Embedded PostgreSQL did not start in ${dataDir} on port ${port}: ${String((error as Error)?.message ?? error ?? 'it exited early')}`);
+    throw new KokyakuError(
+      'DATABASE_UNAVAILABLE',
+      `Embedded PostgreSQL did not start in ${dataDir} on port ${port}: ${String((error as Error)?.message ?? error ?? 'it exited early')}`,
+    );
   }
   const stopServer = () => stopPostgres(child);
   ownedServers.set(dataDir, stopServer);
@@ -296,14 +297,7 @@ async function stopPostgres(child: ChildProcess): Promise<void> {
   });
 }
 
-function handle(args: {
-  dataDir: string;
-  port: number;
-  credentials: Credentials;
-  owned: boolean;
-  ephemeral: boolean;
-  stopServer: () => Promise<void>;
-}): EmbeddedPostgres {
+function handle(args: { dataDir: string; port: number; credentials: Credentials; owned: boolean; ephemeral: boolean; stopServer: () => Promise<void> }): EmbeddedPostgres {
   const { dataDir, port, credentials, owned } = args;
   const url = (database: string) =>
     `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;

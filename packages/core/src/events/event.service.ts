@@ -65,7 +65,10 @@ export class EventService {
         items.flatMap((i) => (i.value.customerExternalId ? [i.value.customerExternalId] : [])),
         newCustomerIds,
       );
-      const productIds = await ensureProducts(tx, items.flatMap((i) => (i.value.productExternalId ? [i.value.productExternalId] : [])));
+      const productIds = await ensureProducts(
+        tx,
+        items.flatMap((i) => (i.value.productExternalId ? [i.value.productExternalId] : [])),
+      );
       const docs = items.map(({ value: e }) => ({
         eventId: e.eventId,
         type: e.type,

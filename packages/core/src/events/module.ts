@@ -11,10 +11,11 @@ export const eventsModule = defineModule({
       await sql(ctx.em, `update kokyaku.events set properties = '{}' where tenant_id = $1 and customer_id = $2::bigint and properties <> '{}'`, [ctx.tenantId, customerId]);
     },
     exportCustomer: async (ctx, customerId) => ({
-      events:
-        await sqlValue(ctx.em,
-            `select coalesce(jsonb_agg(to_jsonb(e) order by e.occurred_at), '[]') as v from kokyaku.events e where tenant_id = $1 and customer_id = $2::bigint`,
-            [ctx.tenantId, customerId]),
+      events: await sqlValue(
+        ctx.em,
+        `select coalesce(jsonb_agg(to_jsonb(e) order by e.occurred_at), '[]') as v from kokyaku.events e where tenant_id = $1 and customer_id = $2::bigint`,
+        [ctx.tenantId, customerId],
+      ),
     }),
   },
 });

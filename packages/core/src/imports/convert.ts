@@ -10,7 +10,16 @@ const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5,
 
 /** Minutes `timeZone` is ahead of UTC at `instant`. */
 function offsetMinutes(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(instant));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(instant));
   const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
   return (Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - instant) / 60000;
 }
@@ -57,7 +66,11 @@ export function readDate(cell: string): string {
 
 /** An amount: 1,234 / ¥1,234 / 1234円 / 12.50 / -3. */
 export function readAmount(cell: string): number {
-  const text = cell.normalize('NFKC').trim().replace(/[,\s]/g, '').replace(/^[¥$€£]|円$/g, '');
+  const text = cell
+    .normalize('NFKC')
+    .trim()
+    .replace(/[,\s]/g, '')
+    .replace(/^[¥$€£]|円$/g, '');
   if (!/^-?\d+(\.\d+)?$/.test(text)) throw new CellError('is not an amount');
   return Number(text);
 }
@@ -95,7 +108,10 @@ export function splitName(cell: string): { last: string; first: string | null } 
 
 /** `〒060-0001`, `0600001`, `０６０－０００１` → `060-0001` (Japanese seven digits); other countries as written. */
 export function readPostalCode(cell: string): string {
-  const text = cell.normalize('NFKC').trim().replace(/^〒\s*/, '');
+  const text = cell
+    .normalize('NFKC')
+    .trim()
+    .replace(/^〒\s*/, '');
   const digits = text.replace(/[-\s‐－ー]/g, '');
   if (/^\d{7}$/.test(digits)) return `${digits.slice(0, 3)}-${digits.slice(3)}`;
   if (/^[\w\s-]{2,12}$/.test(text)) return text.toUpperCase();

@@ -88,8 +88,18 @@ export class ExportService {
         const page: Page<CustomerRecord> = options.segment
           ? await this.segments.customers(ctx, options.segment, { first: PAGE, after })
           : await this.customers.list(ctx, { first: PAGE, after });
-        const memberships = await this.segments.segmentsOfCustomers(ctx, page.nodes.map((c) => c.id));
-        await emit(page.nodes.map((c) => customerRow(c, (memberships.get(c.id) ?? []).map((s) => s.name))));
+        const memberships = await this.segments.segmentsOfCustomers(
+          ctx,
+          page.nodes.map((c) => c.id),
+        );
+        await emit(
+          page.nodes.map((c) =>
+            customerRow(
+              c,
+              (memberships.get(c.id) ?? []).map((s) => s.name),
+            ),
+          ),
+        );
         if (!page.hasNextPage) break;
         after = page.endCursor;
       }

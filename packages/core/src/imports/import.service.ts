@@ -13,18 +13,7 @@ import { KokyakuError } from '../shared/errors.js';
 import { SYSTEM, asDate, bindTenant, sql, sqlOne } from '../shared/sql.js';
 import { storableForm, textProblem } from '../shared/validation.js';
 import { type ColumnMapping, IMPORT_KINDS, type ImportKind, resolveMapping } from './columns.js';
-import {
-  CellError,
-  csvCell,
-  readAmount,
-  readBoolean,
-  readDate,
-  readInstant,
-  readList,
-  readPostalCode,
-  readQuantity,
-  splitName,
-} from './convert.js';
+import { CellError, csvCell, readAmount, readBoolean, readDate, readInstant, readList, readPostalCode, readQuantity, splitName } from './convert.js';
 
 export type ImportEncoding = 'utf-8' | 'shift_jis';
 
@@ -128,7 +117,22 @@ interface Staged {
  * Every other field (ids, names and prices of products, everything of an order) refuses the row.
  */
 const OPTIONAL_FIELDS: Record<ImportKind, ReadonlySet<string>> = {
-  customers: new Set(['email', 'phone', 'firstName', 'lastName', 'firstNameKana', 'lastNameKana', 'birthday', 'city', 'region', 'country', 'tags', 'customFields', 'emailConsent', 'createdAt']),
+  customers: new Set([
+    'email',
+    'phone',
+    'firstName',
+    'lastName',
+    'firstNameKana',
+    'lastNameKana',
+    'birthday',
+    'city',
+    'region',
+    'country',
+    'tags',
+    'customFields',
+    'emailConsent',
+    'createdAt',
+  ]),
   products: new Set(),
   orders: new Set(),
   events: new Set(),
@@ -418,10 +422,11 @@ export class ImportService {
       started_at: Date | string;
       updated_at: Date | string;
       finished_at: Date | string | null;
-    }>(ctx.em, `select id::text as id, kind, file_name, status, rows_read, rows_failed, rows_applied, started_at, updated_at, finished_at from kokyaku.import_runs where tenant_id = $1 order by import_runs.id desc limit $2`, [
-      ctx.tenantId,
-      Math.min(Math.max(options.first ?? 20, 1), 100),
-    ]);
+    }>(
+      ctx.em,
+      `select id::text as id, kind, file_name, status, rows_read, rows_failed, rows_applied, started_at, updated_at, finished_at from kokyaku.import_runs where tenant_id = $1 order by import_runs.id desc limit $2`,
+      [ctx.tenantId, Math.min(Math.max(options.first ?? 20, 1), 100)],
+    );
     return rows.map((r) => ({
       id: r.id,
       kind: r.kind,
@@ -445,7 +450,11 @@ export class ImportService {
     if (existing && existing.status !== 'DONE') return { ...existing, resumed: true };
     if (existing) {
       // The same file again: run it again (ingestion is idempotent, so it changes nothing).
-      await sql(ctx.em, `update kokyaku.import_runs set status = 'STAGING', staged_through = 0, applied_key = null, rows_read = 0, rows_failed = 0, rows_applied = 0, finished_at = null, updated_at = now() where id = $1`, [existing.id]);
+      await sql(
+        ctx.em,
+        `update kokyaku.import_runs set status = 'STAGING', staged_through = 0, applied_key = null, rows_read = 0, rows_failed = 0, rows_applied = 0, finished_at = null, updated_at = now() where id = $1`,
+        [existing.id],
+      );
       return { id: existing.id, status: 'STAGING' as const, staged_through: 0, resumed: false };
     }
     const created = await sqlOne<{ id: string }>(
@@ -457,13 +466,21 @@ export class ImportService {
     return { id: created!.id, status: 'STAGING' as const, staged_through: 0, resumed: false };
   }
 
-  private async mappingOf(options: ImportOptions, settings: { mapping: Record<string, string>; orderKey: string[]; encoding: ImportEncoding; delimiter: string }): Promise<ColumnMapping> {
+  private async mappingOf(
+    options: ImportOptions,
+    settings: { mapping: Record<string, string>; orderKey: string[]; encoding: ImportEncoding; delimiter: string },
+  ): Promise<ColumnMapping> {
     const source = createReadStream(options.file);
     const decoded = decode(source, settings.encoding);
     const parser = decoded.pipe(parse({ bom: true, to_line: 1, delimiter: settings.delimiter }));
     for await (const header of parser) {
       source.destroy();
-      return resolveMapping(options.kind, (header as string[]).map((h) => h.trim()), settings.mapping, { optional: settings.orderKey.length ? ['orderId'] : [] });
+      return resolveMapping(
+        options.kind,
+        (header as string[]).map((h) => h.trim()),
+        settings.mapping,
+        { optional: settings.orderKey.length ? ['orderId'] : [] },
+      );
     }
     throw KokyakuError.badInput(`${options.file} is empty: no header row.`, { field: 'file' });
   }
@@ -500,9 +517,16 @@ export class ImportService {
       if (OPTIONAL_FIELDS[kind].size > 0) {
         const inputs = docs.map((d) => d.doc);
         const left = this.leaveOutOptional(kind, inputs, await this.sinks.validate(ctx, kind, inputs));
-        for (const [index, dropped] of left.warnings) warned.set(docs[index]!.lines[0]!, dropped.map((w) => this.problem(docs[index]!.lines[0]!, kind, mapping, w, true)));
+        for (const [index, dropped] of left.warnings)
+          warned.set(
+            docs[index]!.lines[0]!,
+            dropped.map((w) => this.problem(docs[index]!.lines[0]!, kind, mapping, w, true)),
+          );
       }
-      const result = await this.sinks[kind](ctx, docs.map((d) => d.doc));
+      const result = await this.sinks[kind](
+        ctx,
+        docs.map((d) => d.doc),
+      );
       for (const e of result.errors) {
         const lines = docs[e.index]!.lines;
         // An order's line errors name the line itself; the order's other lines were not stored either.
@@ -570,7 +594,10 @@ export class ImportService {
         value = doc[top];
         delete doc[top];
       }
-      warnings.set(e.index, [...(warnings.get(e.index) ?? []), { field: e.field, message: e.message, ...(value === undefined ? {} : { value: typeof value === 'string' ? value : JSON.stringify(value) }) }]);
+      warnings.set(e.index, [
+        ...(warnings.get(e.index) ?? []),
+        { field: e.field, message: e.message, ...(value === undefined ? {} : { value: typeof value === 'string' ? value : JSON.stringify(value) }) },
+      ]);
     }
     return { warnings, errors: remaining };
   }
@@ -586,14 +613,7 @@ export class ImportService {
   }
 
   /** Turns one CSV row into the document ingestion takes, or the reason it cannot. */
-  private stage(
-    line: number,
-    cells: string[],
-    headers: string[],
-    mapping: ColumnMapping,
-    convert: Converter,
-    encoding: ImportEncoding,
-  ): Staged {
+  private stage(line: number, cells: string[], headers: string[], mapping: ColumnMapping, convert: Converter, encoding: ImportEncoding): Staged {
     if (cells.length !== headers.length) {
       return { line, key: '', doc: null, error: { line, column: null, reason: `has ${cells.length} columns; the header has ${headers.length}` }, warnings: null };
     }
@@ -753,7 +773,14 @@ function columnField(kind: ImportKind, field: string): string {
   if (kind === 'customers' && (/^(firstName|lastName)$/.test(field) || field.startsWith('customFields.'))) return field;
   if (kind !== 'orders') return field.split(/[.[]/)[0]!;
   const sub = /^lines\[\d+\]\.(\w+)/.exec(field)?.[1];
-  const names: Record<string, string> = { productExternalId: 'productId', quantity: 'quantity', unitPrice: 'unitPrice', externalId: 'orderId', customerExternalId: 'customerId', placedAt: 'placedAt' };
+  const names: Record<string, string> = {
+    productExternalId: 'productId',
+    quantity: 'quantity',
+    unitPrice: 'unitPrice',
+    externalId: 'orderId',
+    customerExternalId: 'customerId',
+    placedAt: 'placedAt',
+  };
   return names[sub ?? field.split(/[.[]/)[0]!] ?? field;
 }
 
@@ -826,4 +853,3 @@ async function writeErrorReport(file: string, problems: ImportProblem[]): Promis
   ];
   await writeFile(file, `\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');
 }
-

@@ -7,7 +7,11 @@ const schema = z.strictObject({ id: z.string().min(1, 'Must not be empty.'), lin
 describe('validateBatch', () => {
   it('reports every bad field by index and path and keeps the good items', () => {
     const { valid, errors } = validateBatch(
-      [{ id: 'a', lines: [] }, { id: '', lines: [{ qty: 0 }] }, { id: 'c', lines: [{ qty: 1 }], extra: true }],
+      [
+        { id: 'a', lines: [] },
+        { id: '', lines: [{ qty: 0 }] },
+        { id: 'c', lines: [{ qty: 1 }], extra: true },
+      ],
       schema,
       'id',
     );
@@ -20,7 +24,14 @@ describe('validateBatch', () => {
   });
 
   it('keeps the last item of a repeated key', () => {
-    const items = [{ index: 0, value: { k: 'a', v: 1 } }, { index: 1, value: { k: 'b', v: 2 } }, { index: 2, value: { k: 'a', v: 3 } }];
-    expect(lastPerKey(items, (x) => x.k).map((i) => i.value)).toEqual([{ k: 'b', v: 2 }, { k: 'a', v: 3 }]);
+    const items = [
+      { index: 0, value: { k: 'a', v: 1 } },
+      { index: 1, value: { k: 'b', v: 2 } },
+      { index: 2, value: { k: 'a', v: 3 } },
+    ];
+    expect(lastPerKey(items, (x) => x.k).map((i) => i.value)).toEqual([
+      { k: 'b', v: 2 },
+      { k: 'a', v: 3 },
+    ]);
   });
 });

@@ -46,11 +46,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * Validates every item on its own. Valid items come back parsed (normalised); each invalid one
  * gives one error per offending field.
  */
-export function validateBatch<S extends z.ZodType>(
-  items: readonly unknown[],
-  schema: S,
-  idKey: string,
-): { valid: ValidItem<z.output<S>>[]; errors: BatchItemError[] } {
+export function validateBatch<S extends z.ZodType>(items: readonly unknown[], schema: S, idKey: string): { valid: ValidItem<z.output<S>>[]; errors: BatchItemError[] } {
   if (!Array.isArray(items)) throw KokyakuError.badInput('A batch must be an array of items.');
   if (items.length > MAX_BATCH_SIZE) throw KokyakuError.batchTooLarge(items.length, MAX_BATCH_SIZE);
   const valid: ValidItem<z.output<S>>[] = [];
@@ -105,7 +101,6 @@ export function lastPerKey<T>(items: ValidItem<T>[], key: (value: T) => string):
  * what derives from them (segment membership) follows in the same transaction.
  */
 export type CustomersChanged = (ctx: import('../shared/context.js').KokyakuContext, customerIds: string[]) => Promise<void>;
-
 
 export type { OrderChange, OrderState } from '../module/module.js';
 

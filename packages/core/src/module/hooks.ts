@@ -108,11 +108,11 @@ export class HookDispatcher {
     for (const m of this.reversed) {
       for (const t of m.customerTables ?? []) {
         if ((t.merge ?? 'move') !== 'move') continue;
-        await sql(
-          ctx.em,
-          `update kokyaku.${t.table} set ${column(t)} = $2::bigint where tenant_id = $1 and ${column(t)} = any(kokyaku.json_bigints($3::jsonb))`,
-          [ctx.tenantId, survivorId, JSON.stringify(mergedIds)],
-        );
+        await sql(ctx.em, `update kokyaku.${t.table} set ${column(t)} = $2::bigint where tenant_id = $1 and ${column(t)} = any(kokyaku.json_bigints($3::jsonb))`, [
+          ctx.tenantId,
+          survivorId,
+          JSON.stringify(mergedIds),
+        ]);
       }
       await m.hooks?.customerMerged?.(ctx, { survivorId, mergedIds }, this.kokyaku);
     }

@@ -3,15 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { mapPrefixedProduct, type ProductRecord, productColumns } from '../catalog/product.service.js';
 import type { KokyakuContext } from '../shared/context.js';
-import {
-  type BatchItemError,
-  type BatchResult,
-  type OrderChange,
-  type OrderState,
-  emptyResult,
-  lastPerKey,
-  validateBatch,
-} from '../ingestion/batch.js';
+import { type BatchItemError, type BatchResult, type OrderChange, type OrderState, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
@@ -103,7 +95,12 @@ function orderSchema(shopCurrency: string) {
         }
         const line = l.quantity * toMinorUnits(l.unitPrice, order.currency)!;
         total += line;
-        if (!Number.isSafeInteger(line)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'quantity'], message: `quantity x unitPrice is more than ${MAX_MINOR.toLocaleString('en')} minor units of ${order.currency}.` });
+        if (!Number.isSafeInteger(line))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['lines', i, 'quantity'],
+            message: `quantity x unitPrice is more than ${MAX_MINOR.toLocaleString('en')} minor units of ${order.currency}.`,
+          });
       });
       if (Number.isSafeInteger(total) === false && order.lines.every((l) => Number.isSafeInteger(l.quantity * (toMinorUnits(l.unitPrice, order.currency) ?? 0)))) {
         ctx.addIssue({ code: 'custom', path: ['lines'], message: `The order's total is more than ${MAX_MINOR.toLocaleString('en')} minor units of ${order.currency}.` });
@@ -186,15 +183,19 @@ export class OrderService {
   async record(ctx: KokyakuContext, orders: readonly OrderInput[]): Promise<BatchResult> {
     const { valid, errors } = validateBatch(orders, orderSchema(ctx.shop.currency), 'externalId');
     const result = emptyResult(orders.length, errors);
-    const items = lastPerKey(valid, (o) => o.externalId).sort((a, b) =>
-      a.value.externalId < b.value.externalId ? -1 : a.value.externalId > b.value.externalId ? 1 : 0,
-    );
+    const items = lastPerKey(valid, (o) => o.externalId).sort((a, b) => (a.value.externalId < b.value.externalId ? -1 : a.value.externalId > b.value.externalId ? 1 : 0));
     if (items.length === 0) return result;
 
     await transaction(ctx, async (em) => {
       const tx: KokyakuContext = { ...ctx, em };
-      const customerIds = await ensureCustomers(tx, items.map((i) => i.value.customerExternalId));
-      const productIds = await ensureProducts(tx, items.flatMap((i) => i.value.lines.map((l) => l.productExternalId)));
+      const customerIds = await ensureCustomers(
+        tx,
+        items.map((i) => i.value.customerExternalId),
+      );
+      const productIds = await ensureProducts(
+        tx,
+        items.flatMap((i) => i.value.lines.map((l) => l.productExternalId)),
+      );
 
       // Customers first: a concurrent batch recording the same orders holds them until it
       // commits, so the stored state read next is the state after it.
@@ -211,7 +212,10 @@ export class OrderService {
           )
         ).map((row) => [row.external_id, row]),
       );
-      await this.metrics.lockCustomers(tx, [...stored.values()].map((r) => r.customer_id));
+      await this.metrics.lockCustomers(
+        tx,
+        [...stored.values()].map((r) => r.customer_id),
+      );
 
       const linesByOrder = new Map<string, { position: number; productId: string; quantity: number; unitPriceMinor: number }[]>();
       const docs = items.map(({ value: o }) => {
@@ -244,12 +248,7 @@ export class OrderService {
         const wasPlaced = s.status === 'PLACED';
         const isPlaced = d.status === 'PLACED';
         if (!wasPlaced && !isPlaced) return false;
-        return (
-          wasPlaced !== isPlaced ||
-          s.lines_digest !== d.linesDigest ||
-          s.customer_id !== d.customerId ||
-          asDate(s.placed_at).getTime() !== Date.parse(d.placedAt)
-        );
+        return wasPlaced !== isPlaced || s.lines_digest !== d.linesDigest || s.customer_id !== d.customerId || asDate(s.placed_at).getTime() !== Date.parse(d.placedAt);
       });
       const before = new Map<string, OrderState>();
       const placedBefore = contributionChanges.filter((s) => s.status === 'PLACED');
@@ -265,10 +264,7 @@ export class OrderService {
         for (const line of oldLines) byId.get(line.order_id)?.lines.push({ productId: line.product_id, quantity: line.quantity });
       }
 
-      const written = await sql<{ id: string; external_id: string; customer_id: string; inserted: boolean }>(em, UPSERT_ORDERS, [
-        ctx.tenantId,
-        JSON.stringify(docs),
-      ]);
+      const written = await sql<{ id: string; external_id: string; customer_id: string; inserted: boolean }>(em, UPSERT_ORDERS, [ctx.tenantId, JSON.stringify(docs)]);
 
       const digests = new Map(docs.map((d) => [d.externalId, d.linesDigest]));
       const relines = written.filter((w) => stored.get(w.external_id)?.lines_digest !== digests.get(w.external_id));
@@ -293,7 +289,12 @@ export class OrderService {
         if (previous && !contributionChanges.includes(previous)) continue;
         const after: OrderState | null =
           d.status === 'PLACED'
-            ? { orderId: w.id, customerId: w.customer_id, placedAt: new Date(d.placedAt), lines: (linesByOrder.get(w.external_id) ?? []).map((l) => ({ productId: l.productId, quantity: l.quantity })) }
+            ? {
+                orderId: w.id,
+                customerId: w.customer_id,
+                placedAt: new Date(d.placedAt),
+                lines: (linesByOrder.get(w.external_id) ?? []).map((l) => ({ productId: l.productId, quantity: l.quantity })),
+              }
             : null;
         const beforeState = before.get(w.external_id) ?? null;
         if (after || beforeState) changes.push({ before: beforeState, after });
@@ -315,10 +316,7 @@ export class OrderService {
   }
 
   async findByExternalId(ctx: KokyakuContext, externalId: string): Promise<OrderRecord | null> {
-    const rows = await sql<OrderRow>(ctx.em, `select ${ORDER_COLUMNS} from kokyaku.orders o where o.tenant_id = $1 and o.external_id = $2`, [
-      ctx.tenantId,
-      externalId,
-    ]);
+    const rows = await sql<OrderRow>(ctx.em, `select ${ORDER_COLUMNS} from kokyaku.orders o where o.tenant_id = $1 and o.external_id = $2`, [ctx.tenantId, externalId]);
     return rows[0] ? mapOrder(rows[0]) : null;
   }
 
@@ -327,11 +325,7 @@ export class OrderService {
    * (for DataLoaders). Cancelled orders are included with their status. `totalCount` is the
    * number of all the customer's orders (the window that ranks them counts them for free).
    */
-  async listForCustomers(
-    ctx: KokyakuContext,
-    customerIds: readonly string[],
-    args: PageArgs = {},
-  ): Promise<Map<string, Page<OrderRecord> & { totalCount: number }>> {
+  async listForCustomers(ctx: KokyakuContext, customerIds: readonly string[], args: PageArgs = {}): Promise<Map<string, Page<OrderRecord> & { totalCount: number }>> {
     const first = pageSize(args.first);
     let after: [string, string] | null = null;
     if (args.after) {
@@ -339,9 +333,7 @@ export class OrderService {
       if (!placedAt || !id || !/^\d{1,18}$/.test(id) || Number.isNaN(Date.parse(placedAt))) throw KokyakuError.invalidCursor(args.after);
       after = [placedAt, id];
     }
-    const pages = new Map<string, Page<OrderRecord> & { totalCount: number }>(
-      customerIds.map((id) => [id, { nodes: [], hasNextPage: false, endCursor: null, totalCount: 0 }]),
-    );
+    const pages = new Map<string, Page<OrderRecord> & { totalCount: number }>(customerIds.map((id) => [id, { nodes: [], hasNextPage: false, endCursor: null, totalCount: 0 }]));
     if (customerIds.length === 0) return pages;
     const rows = await sql<OrderRow & { total: number }>(
       ctx.em,

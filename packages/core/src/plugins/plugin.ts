@@ -251,12 +251,15 @@ export function definePlugin<Services = unknown>(plugin: KokyakuPlugin<Services>
   }
   for (const t of plugin.customerTables ?? []) {
     if (!plugin.tenantTables?.includes(t.table)) throw new PluginError(`${where}: customer table "${String(t.table)}" must be one of its tenantTables.`);
-    if (t.column !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(t.column)) throw new PluginError(`${where}: customer table "${t.table}": column "${String(t.column)}" is not a column name.`);
+    if (t.column !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(t.column))
+      throw new PluginError(`${where}: customer table "${t.table}": column "${String(t.column)}" is not a column name.`);
   }
   for (const entity of plugin.entities ?? []) {
     const meta = (entity as { meta?: { schema?: string; tableName?: string; className?: string } }).meta;
     if (meta?.schema !== 'kokyaku' || !meta.tableName?.startsWith(`${plugin.name}_`)) {
-      throw new PluginError(`${where}: entity ${String(meta?.className)} must map a table of schema "kokyaku" named "${plugin.name}_<something>" (schema: 'kokyaku', tableName: '${plugin.name}_...').`);
+      throw new PluginError(
+        `${where}: entity ${String(meta?.className)} must map a table of schema "kokyaku" named "${plugin.name}_<something>" (schema: 'kokyaku', tableName: '${plugin.name}_...').`,
+      );
     }
   }
   for (const a of plugin.segmentAttributes ?? []) {
@@ -265,18 +268,23 @@ export function definePlugin<Services = unknown>(plugin: KokyakuPlugin<Services>
     if (a.type === 'enum' && (!a.values || Object.keys(a.values).length === 0)) throw new PluginError(`${where}: enum attribute "${a.name}" needs its values.`);
     if (a.join) {
       if (!new RegExp(`^${plugin.name}_[a-z0-9_]{0,40}$`).test(a.join.alias ?? '')) {
-        throw new PluginError(`${where}: segment attribute "${a.name}": join alias "${String(a.join.alias)}" must start with "${plugin.name}_" (lower case), so that it meets no other alias.`);
+        throw new PluginError(
+          `${where}: segment attribute "${a.name}": join alias "${String(a.join.alias)}" must start with "${plugin.name}_" (lower case), so that it meets no other alias.`,
+        );
       }
-      if (!/^kokyaku\.[a-z][a-z0-9_]*$/.test(a.join.table ?? '')) throw new PluginError(`${where}: segment attribute "${a.name}": join table must be a table of schema kokyaku ("kokyaku.${plugin.name}_...").`);
+      if (!/^kokyaku\.[a-z][a-z0-9_]*$/.test(a.join.table ?? ''))
+        throw new PluginError(`${where}: segment attribute "${a.name}": join table must be a table of schema kokyaku ("kokyaku.${plugin.name}_...").`);
     }
   }
   for (const f of plugin.segmentFunctions ?? []) {
     const at = `${where}: segment function "${String(f.name)}"`;
     if (!/^[a-z][a-z0-9_]{1,62}$/.test(f.name ?? '')) throw new PluginError(`${at} must be snake_case.`);
-    if (!new RegExp(`^kokyaku\\.${plugin.name}_[a-z0-9_]{1,40}$`).test(f.table ?? '')) throw new PluginError(`${at}: table must be one of the plugin's ("kokyaku.${plugin.name}_...").`);
+    if (!new RegExp(`^kokyaku\\.${plugin.name}_[a-z0-9_]{1,40}$`).test(f.table ?? ''))
+      throw new PluginError(`${at}: table must be one of the plugin's ("kokyaku.${plugin.name}_...").`);
     const names = new Set<string>(['count']);
     for (const arg of [...(f.filters ?? []), ...(f.totals ?? [])]) {
-      if (!/^[a-z][a-z0-9_]{0,62}$/.test(arg.name ?? '') || names.has(arg.name)) throw new PluginError(`${at}: argument "${String(arg.name)}" must be snake_case and used once ("count" is always there).`);
+      if (!/^[a-z][a-z0-9_]{0,62}$/.test(arg.name ?? '') || names.has(arg.name))
+        throw new PluginError(`${at}: argument "${String(arg.name)}" must be snake_case and used once ("count" is always there).`);
       names.add(arg.name);
     }
     for (const filter of f.filters ?? []) {

@@ -41,8 +41,7 @@ export class PluginRegistry {
       if (names.has(plugin.name)) throw new PluginError(`Plugin "${plugin.name}" is listed twice in plugins.`);
       names.add(plugin.name);
       checkCompatibility(plugin, coreVersion);
-      const clash = (what: string, name: string, owner: string) =>
-        new PluginError(`Plugins "${plugin.name}" and ${owner} both add the ${what} "${name}": rename one of them.`);
+      const clash = (what: string, name: string, owner: string) => new PluginError(`Plugins "${plugin.name}" and ${owner} both add the ${what} "${name}": rename one of them.`);
       for (const a of plugin.segmentAttributes ?? []) {
         if (ATTRIBUTES.some((c) => c.name === a.name) || FUNCTIONS.some((f) => f.name === a.name) || a.name in CALLS) {
           throw new PluginError(`Plugin "${plugin.name}": "${a.name}" is a segment attribute of Kokyaku itself; choose another name (e.g. "${plugin.name}_${a.name}").`);

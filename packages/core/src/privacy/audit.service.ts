@@ -70,9 +70,7 @@ export class AuditService {
         ctx.tenantId,
         ctx.actor?.id ?? null,
         JSON.stringify(ctx.actor?.roles ?? []),
-        JSON.stringify(
-          entries.map((e) => ({ action: e.action, customer_id: e.customerId, fields: e.fields ?? [], request_id: e.requestId ?? null, detail: e.detail ?? {} })),
-        ),
+        JSON.stringify(entries.map((e) => ({ action: e.action, customer_id: e.customerId, fields: e.fields ?? [], request_id: e.requestId ?? null, detail: e.detail ?? {} }))),
       ],
     );
   }
@@ -80,7 +78,7 @@ export class AuditService {
   /** The audit log, newest first, filtered. */
   async list(ctx: KokyakuContext, filter: AuditFilter = {}): Promise<Page<AuditEntry>> {
     const first = pageSize(filter.first);
-    const after = filter.after ? decodeCursor(filter.after, 'a')?.[0] ?? '' : null;
+    const after = filter.after ? (decodeCursor(filter.after, 'a')?.[0] ?? '') : null;
     if (after !== null && !/^\d{1,18}$/.test(after)) throw KokyakuError.invalidCursor(filter.after ?? '');
     if (filter.customerId != null && !/^\d{1,18}$/.test(filter.customerId)) return { nodes: [], hasNextPage: false, endCursor: null };
     const rows = await sql<AuditRow>(

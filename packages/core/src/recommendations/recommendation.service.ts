@@ -136,10 +136,7 @@ export class RecommendationService {
    * customer; BOUGHT_TOGETHER and SIMILAR start from the customer's previous basket. `blends` adds
    * FOR_CUSTOMER rows at those popularity weights; `replayCustomers` replays a sample of buyers.
    */
-  async evaluate(
-    ctx: KokyakuContext,
-    options: { k?: number; sample?: number; strategies?: Strategy[]; blends?: number[]; replayCustomers?: number } = {},
-  ): Promise<Evaluation> {
+  async evaluate(ctx: KokyakuContext, options: { k?: number; sample?: number; strategies?: Strategy[]; blends?: number[]; replayCustomers?: number } = {}): Promise<Evaluation> {
     const k = options.k ?? 10;
     const sample = options.sample ?? 2000;
     if (!Number.isInteger(k) || k < 1 || k > 100) throw KokyakuError.badInput('"k" must be a whole number from 1 to 100.', { field: 'k' });
@@ -191,11 +188,9 @@ export class RecommendationService {
    */
   async tuneBlend(ctx: KokyakuContext, options: { ifStale?: boolean } = {}): Promise<{ popularityWeight: number; rows: Evaluation['rows'] } | null> {
     if (this.config.popularityWeight !== 'auto') return null;
-    const [{ orders }] = (await sql<{ orders: string }>(
-      ctx.em,
-      `select count(*) as orders from kokyaku.orders where tenant_id = $1 and status = 'PLACED'`,
-      [ctx.tenantId],
-    )) as [{ orders: string }];
+    const [{ orders }] = (await sql<{ orders: string }>(ctx.em, `select count(*) as orders from kokyaku.orders where tenant_id = $1 and status = 'PLACED'`, [ctx.tenantId])) as [
+      { orders: string },
+    ];
     if (options.ifStale) {
       const [last] = await sql<{ fresh: boolean }>(
         ctx.em,
@@ -223,11 +218,10 @@ export class RecommendationService {
 
   /** Neighbours of a whole basket (their scores summed), filled with popular items. */
   async fromBasket(ctx: KokyakuContext, externalIds: string[], kind: 'BOUGHT_TOGETHER' | 'SIMILAR', first: number, now: Date, windowDays: number): Promise<Recommendation[]> {
-    const basket = await sql<{ id: string }>(
-      ctx.em,
-      `select id::text as id from kokyaku.products where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb))`,
-      [ctx.tenantId, JSON.stringify(externalIds)],
-    );
+    const basket = await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.products where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb))`, [
+      ctx.tenantId,
+      JSON.stringify(externalIds),
+    ]);
     const inBasket = new Set(basket.map((b) => b.id));
     const votes = new Map<string, number>();
     for (const n of await this.neighbours(ctx, [...inBasket], kind)) {
@@ -236,7 +230,10 @@ export class RecommendationService {
     const candidates: Candidate[] = [...votes].sort((a, b) => b[1] - a[1]).map(([productId, score]) => ({ productId, score, reason: `With your basket` }));
     const seen = new Set(candidates.map((c) => c.productId));
     for (const c of await this.popular(ctx, windowDays, first * 3, now)) if (!seen.has(c.productId)) candidates.push({ ...c, score: 0, strategy: 'POPULAR' });
-    const records = await this.products.findByIds(ctx, candidates.map((c) => c.productId));
+    const records = await this.products.findByIds(
+      ctx,
+      candidates.map((c) => c.productId),
+    );
     return candidates
       .filter((c) => records.get(c.productId)?.inStock)
       .slice(0, first)
@@ -314,7 +311,10 @@ export class RecommendationService {
           .sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
       }
       const seenFill = new Set(ranked.map((c) => c.productId));
-      ranked = [...ranked, ...fill.filter((c) => !seenFill.has(c.productId)).map((c) => ({ ...c, score: strategy === 'FOR_CUSTOMER' ? 0 : c.score, strategy: 'POPULAR' as const }))];
+      ranked = [
+        ...ranked,
+        ...fill.filter((c) => !seenFill.has(c.productId)).map((c) => ({ ...c, score: strategy === 'FOR_CUSTOMER' ? 0 : c.score, strategy: 'POPULAR' as const })),
+      ];
       const out: Recommendation[] = [];
       const seen = new Set<string>(product ? [product.id] : []);
       for (const c of ranked) {
@@ -393,12 +393,7 @@ export class RecommendationService {
    * The lists of some products. The same statement reports which of them recorded orders marked
    * stale; only then are those recomputed (`store.freshen`) and the lists read again.
    */
-  private async neighbours(
-    ctx: KokyakuContext,
-    productIds: readonly string[],
-    kind: 'BOUGHT_TOGETHER' | 'ALSO_BOUGHT' | 'SIMILAR',
-    checkStale = true,
-  ): Promise<NeighbourRow[]> {
+  private async neighbours(ctx: KokyakuContext, productIds: readonly string[], kind: 'BOUGHT_TOGETHER' | 'ALSO_BOUGHT' | 'SIMILAR', checkStale = true): Promise<NeighbourRow[]> {
     if (productIds.length === 0) return [];
     const rows = await sql<NeighbourRow & { stale: boolean }>(
       ctx.em,

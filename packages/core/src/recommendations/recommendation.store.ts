@@ -2,16 +2,7 @@ import type { KokyakuContext } from '../shared/context.js';
 import type { OrderChange } from '../ingestion/batch.js';
 import { todayIn } from '../segments/dates.js';
 import { sql, transaction } from '../shared/sql.js';
-import {
-  ALIKE_CANDIDATES,
-  type NeighbourRow,
-  type Partner,
-  type ProductFacts,
-  alikeOrder,
-  compareIds,
-  featuresOf,
-  neighbourLists,
-} from './neighbours.js';
+import { ALIKE_CANDIDATES, type NeighbourRow, type Partner, type ProductFacts, alikeOrder, compareIds, featuresOf, neighbourLists } from './neighbours.js';
 
 const idsParam = (ids: Iterable<string>) => JSON.stringify([...new Set(ids)]);
 const pairKey = (a: string, b: string) => `${a}|${b}`;
@@ -369,7 +360,11 @@ export class RecommendationStore {
   async catchUp(ctx: KokyakuContext): Promise<number> {
     while ((await this.fold(ctx)) > 0);
     const ids = await sql<{ id: string }>(ctx.em, `select product_id::text as id from kokyaku.product_neighbours_stale where tenant_id = $1`, [ctx.tenantId]);
-    for (let i = 0; i < ids.length; i += 200) await this.freshen(ctx, ids.slice(i, i + 200).map((r) => r.id));
+    for (let i = 0; i < ids.length; i += 200)
+      await this.freshen(
+        ctx,
+        ids.slice(i, i + 200).map((r) => r.id),
+      );
     return ids.length;
   }
 
@@ -416,13 +411,15 @@ export class RecommendationStore {
         const product = facts.get(id);
         if (!product) continue;
         const partners = pairs.filter((p) => p.a === id).map((p) => ({ product: facts.get(p.b)!, baskets: p.baskets, customers: p.customers }));
-        rows.push(...neighbourLists(product, partners, alike.filter((p) => p.a === id).map((p) => facts.get(p.b)!)));
+        rows.push(
+          ...neighbourLists(
+            product,
+            partners,
+            alike.filter((p) => p.a === id).map((p) => facts.get(p.b)!),
+          ),
+        );
       }
-      await sql(
-        em,
-        `delete from kokyaku.product_neighbours where tenant_id = $1 and product_id = any(kokyaku.json_bigints($2::jsonb))`,
-        [ctx.tenantId, takenIds],
-      );
+      await sql(em, `delete from kokyaku.product_neighbours where tenant_id = $1 and product_id = any(kokyaku.json_bigints($2::jsonb))`, [ctx.tenantId, takenIds]);
       await writeNeighbours(em, ctx.tenantId, rows);
     });
   }
@@ -451,7 +448,14 @@ export class RecommendationStore {
   ): Promise<{ before: Map<string, number>; afterMap: Map<string, number> }> {
     const rows = combos.map((c) => {
       const a = added.get(`${c.customerId}|${c.productId}`)!;
-      return { customer_id: c.customerId, product_id: c.productId, orders: a.orders, quantity: a.quantity, first_at: new Date(a.first).toISOString(), last_at: new Date(a.last).toISOString() };
+      return {
+        customer_id: c.customerId,
+        product_id: c.productId,
+        orders: a.orders,
+        quantity: a.quantity,
+        first_at: new Date(a.first).toISOString(),
+        last_at: new Date(a.last).toISOString(),
+      };
     });
     const after = await sql<{ customer_id: string; product_id: string; orders: number }>(
       ctx.em,
@@ -656,7 +660,10 @@ export class RecommendationStore {
     const alikeOf = (i: number): ProductFacts[] => {
       const seen = new Set<number>();
       for (const feature of facts[i]!.features) for (const j of byFeature.get(feature)!) if (j !== i) seen.add(j);
-      return [...seen].sort((x, y) => alikeOrder(facts[x]!, facts[y]!)).slice(0, ALIKE_CANDIDATES).map((j) => facts[j]!);
+      return [...seen]
+        .sort((x, y) => alikeOrder(facts[x]!, facts[y]!))
+        .slice(0, ALIKE_CANDIDATES)
+        .map((j) => facts[j]!);
     };
 
     // Pair counts, a band of matrix rows per pass.

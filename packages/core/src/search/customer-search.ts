@@ -89,8 +89,8 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
   // values looked for (trigram indexes; slower when the fragment is common).
   const run = (contains: boolean) =>
     sql<{ rank: number; field: SearchField }>(
-    ctx.em,
-    `select ${CUSTOMER_COLUMNS}, m.rank, m.field
+      ctx.em,
+      `select ${CUSTOMER_COLUMNS}, m.rank, m.field
      from (
        select c.id,
               case
@@ -133,22 +133,22 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
      ) m
      join ${CUSTOMER_FROM} on c.id = m.id
      order by m.rank desc, c.id`,
-    [
-      p.tenant,
-      p.id,
-      p.email,
-      contains ? p.emailContains : null,
-      p.e164,
-      p.phoneSuffix,
-      p.phonePrefix,
-      p.namePrefix,
-      contains ? p.nameContains : null,
-      p.text,
-      first + 1,
-      offset,
-      p.emailPrefix,
-    ],
-  );
+      [
+        p.tenant,
+        p.id,
+        p.email,
+        contains ? p.emailContains : null,
+        p.e164,
+        p.phoneSuffix,
+        p.phonePrefix,
+        p.namePrefix,
+        contains ? p.nameContains : null,
+        p.text,
+        first + 1,
+        offset,
+        p.emailPrefix,
+      ],
+    );
   let rows = await run(fragments);
   let found = fragments;
   if (!fragments && rows.length === 0 && offset === 0 && (p.emailContains !== null || p.nameContains !== null)) {
@@ -164,7 +164,15 @@ export async function searchCustomers(ctx: KokyakuContext, query: string, option
     const kana = [customer.lastNameKana, customer.firstNameKana].filter(Boolean).join(' ');
     const name = [customer.lastName, customer.firstName].filter(Boolean).join(' ');
     const value =
-      row.field === 'EXTERNAL_ID' ? customer.externalId : row.field === 'EMAIL' ? (customer.email ?? '') : row.field === 'PHONE' ? (customer.phone ?? '') : row.field === 'KANA' ? kana : name;
+      row.field === 'EXTERNAL_ID'
+        ? customer.externalId
+        : row.field === 'EMAIL'
+          ? (customer.email ?? '')
+          : row.field === 'PHONE'
+            ? (customer.phone ?? '')
+            : row.field === 'KANA'
+              ? kana
+              : name;
     const at =
       row.field === 'EXTERNAL_ID'
         ? { start: 0, end: value.length }

@@ -40,7 +40,6 @@ export function phoneDigits(text: string | null | undefined): string {
   return (text ?? '').normalize('NFKC').replace(/\D/g, '');
 }
 
-
 /**
  * Where `needle` (already normalised) occurs in `value` once both are normalised by `normalize`,
  * as offsets into the original `value`; null when it cannot be placed.

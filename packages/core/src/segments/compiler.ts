@@ -3,7 +3,17 @@ import { currencyDigits } from '../shared/money.js';
 import type { ComparisonOperator, Expr, MatchArgument, Position, Subject, Value } from './ast.js';
 import { addDays, addRelative, anniversaryDays } from './dates.js';
 import { SegmentQueryError, suggest } from './errors.js';
-import { ATTRIBUTES, type AttributeSpec, CALLS, FUNCTIONS, type FunctionArgumentSpec, type FunctionSpec, type PluginFunctionSpec, attributeByName, functionByName } from './language.js';
+import {
+  ATTRIBUTES,
+  type AttributeSpec,
+  CALLS,
+  FUNCTIONS,
+  type FunctionArgumentSpec,
+  type FunctionSpec,
+  type PluginFunctionSpec,
+  attributeByName,
+  functionByName,
+} from './language.js';
 import { parseSegmentQuery } from './parser.js';
 
 export interface CompileOptions {
@@ -413,7 +423,10 @@ class Compiler {
     }
     const { op, value } = expr;
     if (op !== '=' && op !== '!=') {
-      if (!ordered) throw new SegmentQueryError(`${name} is ${kind}: compare it with = or !=`, expr.opPos, { expected: def.type === 'MULTI_SELECT' ? ['CONTAINS', 'NOT CONTAINS'] : ['=', '!='] });
+      if (!ordered)
+        throw new SegmentQueryError(`${name} is ${kind}: compare it with = or !=`, expr.opPos, {
+          expected: def.type === 'MULTI_SELECT' ? ['CONTAINS', 'NOT CONTAINS'] : ['=', '!='],
+        });
       return this.typedOrdered(def, op, value);
     }
     let json: unknown;
@@ -479,7 +492,10 @@ class Compiler {
     const argSpec = (arg: MatchArgument): FunctionArgumentSpec => {
       const found = spec.args.find((a) => a.name === arg.name);
       if (found) return found;
-      const hint = suggest(arg.name, spec.args.map((a) => a.name));
+      const hint = suggest(
+        arg.name,
+        spec.args.map((a) => a.name),
+      );
       throw new SegmentQueryError(`${fn} has no argument "${arg.name}"; it takes ${spec.args.map((a) => a.name).join(', ')}`, arg.pos, {
         expected: spec.args.map((a) => a.name),
         ...(hint ? { suggestion: hint } : {}),

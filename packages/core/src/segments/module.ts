@@ -20,7 +20,11 @@ export const segmentsModule = defineModule<{ segments: SegmentService }>({
     eventsTracked: async (ctx, { customerIds, newCustomerIds }, kokyaku) => {
       // Events change no order figure: only the segments reading events or scores can move.
       const created = new Set(newCustomerIds);
-      await kokyaku.segments.reevaluate(ctx, customerIds.filter((id) => !created.has(id)), { onlyReadingActivity: true });
+      await kokyaku.segments.reevaluate(
+        ctx,
+        customerIds.filter((id) => !created.has(id)),
+        { onlyReadingActivity: true },
+      );
     },
     inquiryActivity: async (ctx, { customerIds }, kokyaku) => {
       await kokyaku.segments.reevaluate(ctx, customerIds, { onlyReadingActivity: true });

@@ -65,7 +65,6 @@ const mapSegment = (row: SegmentRow): SegmentRecord => ({
 
 const SEGMENT_COLUMNS = `s.id::text as id, s.name, s.query, s.created_at, s.updated_at`;
 
-
 const segmentInput = z.strictObject({
   name: z.string({ error: 'Required: a name.' }).trim().min(1, 'Must not be empty.').max(200, 'At most 200 characters.'),
   query: z.string({ error: 'Required: a segment query.' }).max(10_000, 'At most 10,000 characters.'),
@@ -131,11 +130,10 @@ export class SegmentService {
   /** Number of customers the query selects now. */
   async count(ctx: KokyakuContext, query: string): Promise<number> {
     const compiled = await this.compile(ctx, query);
-    const [row] = await sql<{ n: number }>(
-      ctx.em,
-      `select count(*)::int as n from ${segmentFrom(compiled)} where f.tenant_id = $1 and ${compiled.where}`,
-      [ctx.tenantId, ...compiled.params],
-    );
+    const [row] = await sql<{ n: number }>(ctx.em, `select count(*)::int as n from ${segmentFrom(compiled)} where f.tenant_id = $1 and ${compiled.where}`, [
+      ctx.tenantId,
+      ...compiled.params,
+    ]);
     return row?.n ?? 0;
   }
 
@@ -168,13 +166,10 @@ export class SegmentService {
     await this.compile(ctx, query);
     return transaction(ctx, async (em) => {
       const tx = { ...ctx, em };
-      const rows = await this.unique(() =>
-        sql<SegmentRow>(em, `insert into kokyaku.segments as s (tenant_id, name, query) values ($1, $2, $3) returning ${SEGMENT_COLUMNS}`, [
-          ctx.tenantId,
-          name,
-          query,
-        ]),
-      name);
+      const rows = await this.unique(
+        () => sql<SegmentRow>(em, `insert into kokyaku.segments as s (tenant_id, name, query) values ($1, $2, $3) returning ${SEGMENT_COLUMNS}`, [ctx.tenantId, name, query]),
+        name,
+      );
       const segment = mapSegment(rows[0]!);
       await this.evaluate(tx, segment, null, { record: false });
       return segment;
@@ -188,13 +183,16 @@ export class SegmentService {
     await this.compile(ctx, query);
     return transaction(ctx, async (em) => {
       const tx = { ...ctx, em };
-      const rows = await this.unique(() =>
-        sql<SegmentRow>(
-          em,
-          `update kokyaku.segments s set name = $3, query = $4, updated_at = now() where s.tenant_id = $1 and s.id = $2::bigint returning ${SEGMENT_COLUMNS}`,
-          [ctx.tenantId, id, name, query],
-        ),
-      name);
+      const rows = await this.unique(
+        () =>
+          sql<SegmentRow>(em, `update kokyaku.segments s set name = $3, query = $4, updated_at = now() where s.tenant_id = $1 and s.id = $2::bigint returning ${SEGMENT_COLUMNS}`, [
+            ctx.tenantId,
+            id,
+            name,
+            query,
+          ]),
+        name,
+      );
       const segment = mapSegment(rows[0]!);
       // A new definition gives the segment new members; that is an edit, not customers moving.
       if (query !== current.query) await this.evaluate(tx, segment, null, { record: false });
@@ -215,11 +213,10 @@ export class SegmentService {
   async findByIds(ctx: KokyakuContext, ids: readonly string[]): Promise<Map<string, SegmentRecord>> {
     const wanted = ids.filter(isId);
     if (wanted.length === 0) return new Map();
-    const rows = await sql<SegmentRow>(
-      ctx.em,
-      `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 and s.id = any(kokyaku.json_bigints($2::jsonb))`,
-      [ctx.tenantId, JSON.stringify(wanted)],
-    );
+    const rows = await sql<SegmentRow>(ctx.em, `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 and s.id = any(kokyaku.json_bigints($2::jsonb))`, [
+      ctx.tenantId,
+      JSON.stringify(wanted),
+    ]);
     return new Map(rows.map((r) => [r.id, mapSegment(r)]));
   }
 
@@ -280,11 +277,7 @@ export class SegmentService {
    * score (what a batch of events, an inquiry or a scoring change can change for customers
    * already known).
    */
-  async reevaluate(
-    ctx: KokyakuContext,
-    customerIds: readonly string[] | null,
-    options: { onlyReadingActivity?: boolean } = {},
-  ): Promise<{ entered: number; left: number }> {
+  async reevaluate(ctx: KokyakuContext, customerIds: readonly string[] | null, options: { onlyReadingActivity?: boolean } = {}): Promise<{ entered: number; left: number }> {
     if (customerIds && customerIds.length === 0) return { entered: 0, left: 0 };
     const segments = await sql<SegmentRow>(ctx.em, `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 order by s.id`, [ctx.tenantId]);
     // The custom field definitions once for all the segments that name a custom field.

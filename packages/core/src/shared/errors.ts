@@ -31,11 +31,7 @@ export class KokyakuError extends Error {
   }
 
   static batchTooLarge(size: number, max: number): KokyakuError {
-    return new KokyakuError(
-      'BAD_USER_INPUT',
-      `A batch holds at most ${max} items; this one has ${size}. Split it into several calls.`,
-      { size, max },
-    );
+    return new KokyakuError('BAD_USER_INPUT', `A batch holds at most ${max} items; this one has ${size}. Split it into several calls.`, { size, max });
   }
 
   static invalidCursor(cursor: string): KokyakuError {
@@ -46,9 +42,6 @@ export class KokyakuError extends Error {
 
   static databaseUnavailable(cause: unknown): KokyakuError {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new KokyakuError(
-      'DATABASE_UNAVAILABLE',
-      `Cannot reach PostgreSQL (${reason}). Check DATABASE_URL, or unset it to use the embedded database.`,
-    );
+    return new KokyakuError('DATABASE_UNAVAILABLE', `Cannot reach PostgreSQL (${reason}). Check DATABASE_URL, or unset it to use the embedded database.`);
   }
 }

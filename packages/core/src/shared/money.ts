@@ -43,7 +43,8 @@ export function moneyProblem(amount: number, currency: string): string | null {
   if (!Number.isFinite(amount)) return 'Must be a finite number.';
   const minor = toMinorUnits(amount, currency);
   if (minor === undefined) return `Has more decimals than ${currency} allows.`;
-  if (!Number.isSafeInteger(minor)) return `Must be at most ${(MAX_MINOR / 10 ** currencyDigits(currency)).toLocaleString('en')} ${currency}: larger amounts cannot be stored exactly.`;
+  if (!Number.isSafeInteger(minor))
+    return `Must be at most ${(MAX_MINOR / 10 ** currencyDigits(currency)).toLocaleString('en')} ${currency}: larger amounts cannot be stored exactly.`;
   return null;
 }
 

@@ -6,11 +6,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  * text. Arrays must be sent as JSON (`JSON.stringify(ids)` with `$1::jsonb`), which keeps the
  * statement text identical for every batch size.
  */
-export async function sql<Row = Record<string, unknown>>(
-  em: EntityManager,
-  text: string,
-  params: readonly unknown[] = [],
-): Promise<Row[]> {
+export async function sql<Row = Record<string, unknown>>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<Row[]> {
   const values = params.map((value, i) => {
     if (Array.isArray(value)) {
       throw new TypeError(`sql(): parameter $${i + 1} is an array; pass JSON.stringify(value) and cast with ::jsonb.`);
@@ -95,11 +91,7 @@ export function bindTenant<T extends EntityManager>(em: T, tenantId: string | ty
  * Runs `fn` in a transaction that sees only `ctx.tenantId`'s rows (row-level security). Use it
  * instead of `em.transactional`: `sql` refuses to run in a transaction that entered no tenant.
  */
-export async function transaction<T>(
-  ctx: { tenantId: string; em: EntityManager },
-  fn: (em: EntityManager) => Promise<T>,
-  options: { acrossTenants?: boolean } = {},
-): Promise<T> {
+export async function transaction<T>(ctx: { tenantId: string; em: EntityManager }, fn: (em: EntityManager) => Promise<T>, options: { acrossTenants?: boolean } = {}): Promise<T> {
   // A transaction that loses a deadlock (40P01) or a serialization conflict (40001) to a
   // concurrent one is rolled back whole and run again, a few times with a growing random pause:
   // concurrent batches of a shop with several writers then always succeed. `fn` must leave
@@ -130,10 +122,7 @@ function run<T>(ctx: { tenantId: string; em: EntityManager }, fn: (em: EntityMan
       await sql(em, `select set_config('role', 'none', true), set_config('kokyaku.tenant_id', '', true)`);
     } else {
       const role = (em.getKnex().client as PooledClient)[TENANT_ROLE] ?? null;
-      await sql(em, `select set_config('role', coalesce($1, current_setting('role')), true), set_config('kokyaku.tenant_id', $2, true)`, [
-        role,
-        ctx.tenantId,
-      ]);
+      await sql(em, `select set_config('role', coalesce($1, current_setting('role')), true), set_config('kokyaku.tenant_id', $2, true)`, [role, ctx.tenantId]);
     }
     return fn(em);
   });
@@ -189,11 +178,7 @@ async function setSession(connection: PgConnection, session: string | typeof SYS
 }
 
 /** `sql` for statements that return one row (or none). */
-export async function sqlOne<Row = Record<string, unknown>>(
-  em: EntityManager,
-  text: string,
-  params: readonly unknown[] = [],
-): Promise<Row | undefined> {
+export async function sqlOne<Row = Record<string, unknown>>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<Row | undefined> {
   const rows = await sql<Row>(em, text, params);
   return rows[0];
 }

@@ -37,10 +37,7 @@ export const safeString = (error: string) =>
   });
 
 /** A shop id: trimmed, 1-255 characters. */
-export const externalIdSchema = safeString('Required: a non-empty string.')
-  .trim()
-  .min(1, 'Must not be empty.')
-  .max(255, 'At most 255 characters.');
+export const externalIdSchema = safeString('Required: a non-empty string.').trim().min(1, 'Must not be empty.').max(255, 'At most 255 characters.');
 
 export const optionalText = (max = 1000) =>
   safeString('Must be a string or null.')
@@ -70,10 +67,7 @@ export const instantSchema = z
     ],
     { error: 'Must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T10:00:00Z.' },
   )
-  .refine(
-    (d) => d.getTime() >= INSTANT_RANGE.from.getTime() && d.getTime() <= Date.now() + INSTANT_RANGE.aheadMs,
-    'Must be between 1900-01-01 and one year from now.',
-  );
+  .refine((d) => d.getTime() >= INSTANT_RANGE.from.getTime() && d.getTime() <= Date.now() + INSTANT_RANGE.aheadMs, 'Must be between 1900-01-01 and one year from now.');
 
 /** How deep and how large a JSON object (custom fields, event properties) may be. */
 export const JSON_LIMITS = { depth: 10, bytes: 64 * 1024 } as const;

@@ -26,10 +26,7 @@ export interface TestPostgres {
 }
 
 /** Starts an ephemeral embedded PostgreSQL, or uses the server of DATABASE_URL when it is set. */
-export async function startTestPostgres(
-  env: NodeJS.ProcessEnv = process.env,
-  settings: Record<string, string | number> = {},
-): Promise<TestPostgres> {
+export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env, settings: Record<string, string | number> = {}): Promise<TestPostgres> {
   if (env.DATABASE_URL) return { adminUrl: env.DATABASE_URL, stop: async () => undefined };
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-test-'));
   const server = await startEmbeddedPostgres({

@@ -67,7 +67,14 @@ function oneOf<T extends string>(what: string, values: readonly T[], aliases: Re
 }
 
 const ENCODINGS = ['utf-8', 'shift_jis'] as const;
-const parseEncoding = oneOf<ImportEncoding>('the encoding', ENCODINGS, { utf8: 'utf-8', sjis: 'shift_jis', 'shift-jis': 'shift_jis', shiftjis: 'shift_jis', cp932: 'shift_jis', 'windows-31j': 'shift_jis' });
+const parseEncoding = oneOf<ImportEncoding>('the encoding', ENCODINGS, {
+  utf8: 'utf-8',
+  sjis: 'shift_jis',
+  'shift-jis': 'shift_jis',
+  shiftjis: 'shift_jis',
+  cp932: 'shift_jis',
+  'windows-31j': 'shift_jis',
+});
 
 /**
  * The configuration of a command: `kokyaku.config.json` (or `--config`), then the environment
@@ -82,14 +89,17 @@ async function loadConfig(globals: GlobalOptions, overrides: KokyakuUserConfig =
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      throw new InvalidArgumentError(`cannot read the configuration file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
+      throw new InvalidArgumentError(
+        `cannot read the configuration file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`,
+      );
     }
     try {
       fromFile = JSON.parse(text) as KokyakuUserConfig;
     } catch (error) {
       throw new InvalidArgumentError(`${file} is not JSON: ${(error as Error).message}.`);
     }
-    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new InvalidArgumentError(`${file} must hold a JSON object such as {"shop": {"currency": "JPY"}}.`);
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile))
+      throw new InvalidArgumentError(`${file} must hold a JSON object such as {"shop": {"currency": "JPY"}}.`);
   }
   const flags: Partial<ShopConfig> = {};
   if (globals.currency) flags.currency = globals.currency;
@@ -133,13 +143,15 @@ function onShutdown(stop: () => Promise<void>): Promise<void> {
 export function buildProgram(): Command {
   const program = new Command('kokyaku')
     .description(
-      'Kokyaku CRM command line. Every command uses DATABASE_URL when it is set, otherwise an embedded ' +
-        'PostgreSQL kept in .kokyaku/postgres (KOKYAKU_DATA_DIR to move it).',
+      'Kokyaku CRM command line. Every command uses DATABASE_URL when it is set, otherwise an embedded ' + 'PostgreSQL kept in .kokyaku/postgres (KOKYAKU_DATA_DIR to move it).',
     )
     .option('--config <file>', `a JSON configuration file (default: ${CONFIG_FILE} in this folder, when there is one)`)
     .option('--currency <code>', "the shop's ISO 4217 currency, e.g. JPY (KOKYAKU_CURRENCY; default: from the country, else USD)")
     .option('--time-zone <zone>', "the shop's IANA time zone, e.g. Asia/Tokyo (KOKYAKU_TIME_ZONE; default: from the country, else UTC)")
-    .option('--country <code>', 'the ISO 3166-1 country phone numbers without +code are read in, e.g. JP (KOKYAKU_DEFAULT_COUNTRY; default: from the time zone or currency, else US)')
+    .option(
+      '--country <code>',
+      'the ISO 3166-1 country phone numbers without +code are read in, e.g. JP (KOKYAKU_DEFAULT_COUNTRY; default: from the time zone or currency, else US)',
+    )
     .addHelpText(
       'after',
       `\nThe shop's settings come from ${CONFIG_FILE} ({"shop": {"currency": "JPY", "timeZone": "Asia/Tokyo"}}), then KOKYAKU_CURRENCY,\n` +
@@ -221,7 +233,9 @@ export function buildProgram(): Command {
 
   program
     .command('refresh')
-    .description('Recompute everything derived, synchronously: customer metrics, RFM scores and deciles, CLV models, recommendation neighbours, lead scores and saved segment members.')
+    .description(
+      'Recompute everything derived, synchronously: customer metrics, RFM scores and deciles, CLV models, recommendation neighbours, lead scores and saved segment members.',
+    )
     .action(async () => {
       const kokyaku = await open(globals());
       try {
@@ -252,51 +266,65 @@ export function buildProgram(): Command {
     .option('--dry-run', 'show the column mapping and the first problems; write nothing')
     .option('--errors <file>', 'write every refused row (line, column, reason) to this CSV file')
     .option('--tenant <tenant>', 'tenant to import into (default: the default tenant)')
-    .action(async (kind: ImportKind, file: string, options: { map?: string[]; mapping?: string; orderKey?: string; encoding?: ImportEncoding; delimiter?: string; dryRun?: boolean; errors?: string; tenant?: string }) => {
-      const mapping: Record<string, string> = {};
-      if (options.mapping) Object.assign(mapping, JSON.parse(await readFile(options.mapping, 'utf8')) as Record<string, string>);
-      for (const pair of options.map ?? []) {
-        const at = pair.indexOf('=');
-        if (at < 1) throw new InvalidArgumentError(`--map takes field=header, not "${pair}".`);
-        mapping[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
-      }
-      const kokyaku = await open(globals());
-      const bar = new SingleBar({ format: 'kokyaku: {phase} [{bar}] {percentage}% | {rowsRead} rows read, {rowsFailed} refused, {rowsApplied} applied', hideCursor: true, stream: process.stderr }, Presets.shades_classic);
-      let barStarted = false;
-      try {
-        const result = await kokyaku.imports.run(kokyaku.context({ tenantId: options.tenant }), {
-          kind,
-          file,
-          mapping,
-          orderKey: options.orderKey?.split(',').map((h) => h.trim()).filter(Boolean),
-          encoding: options.encoding,
-          delimiter: options.delimiter,
-          dryRun: options.dryRun,
-          errorReport: options.errors,
-          onProgress: (p) => {
-            const payload = { phase: p.phase.toLowerCase(), rowsRead: p.rowsRead, rowsFailed: p.rowsFailed, rowsApplied: p.rowsApplied };
-            const value = p.phase === 'STAGING' ? p.bytesRead : p.bytesTotal;
-            if (!barStarted) {
-              bar.start(Math.max(p.bytesTotal, 1), value, payload);
-              barStarted = true;
-            } else bar.update(value, payload);
-          },
-        });
-        if (barStarted) bar.stop();
-        const out = [
-          `kokyaku: ${options.dryRun ? 'dry run of' : 'imported'} ${kind} from ${file} (${result.encoding}${result.resumed ? ', resumed' : ''}) in ${result.seconds.toFixed(1)} s`,
-          `  columns: ${Object.entries(result.mapping.headers).map(([f, h]) => `${f} <- "${h}"`).join(', ')}`,
-          ...(result.mapping.unused.length ? [`  not used: ${result.mapping.unused.map((h) => `"${h}"`).join(', ')}`] : []),
-          `  ${result.rowsRead} rows read, ${result.rowsValid} ${options.dryRun ? 'would be stored' : 'stored'}${result.rowsWarned ? ` (${result.rowsWarned} without a value that could not be read)` : ''}, ${result.rowsFailed} refused (${Math.round(result.rowsRead / Math.max(result.seconds, 0.001))} rows/s)`,
-          ...result.problems.slice(0, 10).map((p) => `  line ${p.line}${p.column ? `, ${p.column}` : ''}: ${p.stored ? 'warning: ' : ''}${p.reason}`),
-          ...(result.problems.length > 10 ? [`  ... more${options.errors ? ` in ${options.errors}` : ' (--errors <file> lists them all)'}`] : []),
-        ];
-        process.stdout.write(`${out.join('\n')}\n`);
-      } finally {
-        if (barStarted) bar.stop();
-        await kokyaku.close();
-      }
-    });
+    .action(
+      async (
+        kind: ImportKind,
+        file: string,
+        options: { map?: string[]; mapping?: string; orderKey?: string; encoding?: ImportEncoding; delimiter?: string; dryRun?: boolean; errors?: string; tenant?: string },
+      ) => {
+        const mapping: Record<string, string> = {};
+        if (options.mapping) Object.assign(mapping, JSON.parse(await readFile(options.mapping, 'utf8')) as Record<string, string>);
+        for (const pair of options.map ?? []) {
+          const at = pair.indexOf('=');
+          if (at < 1) throw new InvalidArgumentError(`--map takes field=header, not "${pair}".`);
+          mapping[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+        }
+        const kokyaku = await open(globals());
+        const bar = new SingleBar(
+          { format: 'kokyaku: {phase} [{bar}] {percentage}% | {rowsRead} rows read, {rowsFailed} refused, {rowsApplied} applied', hideCursor: true, stream: process.stderr },
+          Presets.shades_classic,
+        );
+        let barStarted = false;
+        try {
+          const result = await kokyaku.imports.run(kokyaku.context({ tenantId: options.tenant }), {
+            kind,
+            file,
+            mapping,
+            orderKey: options.orderKey
+              ?.split(',')
+              .map((h) => h.trim())
+              .filter(Boolean),
+            encoding: options.encoding,
+            delimiter: options.delimiter,
+            dryRun: options.dryRun,
+            errorReport: options.errors,
+            onProgress: (p) => {
+              const payload = { phase: p.phase.toLowerCase(), rowsRead: p.rowsRead, rowsFailed: p.rowsFailed, rowsApplied: p.rowsApplied };
+              const value = p.phase === 'STAGING' ? p.bytesRead : p.bytesTotal;
+              if (!barStarted) {
+                bar.start(Math.max(p.bytesTotal, 1), value, payload);
+                barStarted = true;
+              } else bar.update(value, payload);
+            },
+          });
+          if (barStarted) bar.stop();
+          const out = [
+            `kokyaku: ${options.dryRun ? 'dry run of' : 'imported'} ${kind} from ${file} (${result.encoding}${result.resumed ? ', resumed' : ''}) in ${result.seconds.toFixed(1)} s`,
+            `  columns: ${Object.entries(result.mapping.headers)
+              .map(([f, h]) => `${f} <- "${h}"`)
+              .join(', ')}`,
+            ...(result.mapping.unused.length ? [`  not used: ${result.mapping.unused.map((h) => `"${h}"`).join(', ')}`] : []),
+            `  ${result.rowsRead} rows read, ${result.rowsValid} ${options.dryRun ? 'would be stored' : 'stored'}${result.rowsWarned ? ` (${result.rowsWarned} without a value that could not be read)` : ''}, ${result.rowsFailed} refused (${Math.round(result.rowsRead / Math.max(result.seconds, 0.001))} rows/s)`,
+            ...result.problems.slice(0, 10).map((p) => `  line ${p.line}${p.column ? `, ${p.column}` : ''}: ${p.stored ? 'warning: ' : ''}${p.reason}`),
+            ...(result.problems.length > 10 ? [`  ... more${options.errors ? ` in ${options.errors}` : ' (--errors <file> lists them all)'}`] : []),
+          ];
+          process.stdout.write(`${out.join('\n')}\n`);
+        } finally {
+          if (barStarted) bar.stop();
+          await kokyaku.close();
+        }
+      },
+    );
 
   program
     .command('export')

@@ -68,7 +68,10 @@ export class AnalyticsResolver {
     @Arg('segment', () => String, { nullable: true }) segment?: string | null,
     @Arg('from', () => String, DAY) from?: string | null,
     @Arg('to', () => String, DAY) to?: string | null,
-    @Arg('journeyId', () => ID, { nullable: true, description: 'A journey: its attributed revenue and orders (last touch, docs/automation.md) for the messages of the days [from, to].' })
+    @Arg('journeyId', () => ID, {
+      nullable: true,
+      description: 'A journey: its attributed revenue and orders (last touch, docs/automation.md) for the messages of the days [from, to].',
+    })
     journeyId?: string | null,
   ): Promise<CampaignReport> {
     if (journeyId != null) {

@@ -3,8 +3,26 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import { INGEST, MANAGE_SEGMENTS, READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
 import {
-  Channel, DeliveryStatus, Journey, JourneyConnection, JourneyInput, JourneyPatch, JourneyReport, JourneyRun, JourneyRunConnection, JourneyRunStatus, JourneyRunStep, JourneyStartResult,
-  JourneyStatus, JourneyVersion, MessageConnection, MessagePreview, MessagePreviewInput, MessageStatus, MessagingSettings, MessagingSettingsInput,
+  Channel,
+  DeliveryStatus,
+  Journey,
+  JourneyConnection,
+  JourneyInput,
+  JourneyPatch,
+  JourneyReport,
+  JourneyRun,
+  JourneyRunConnection,
+  JourneyRunStatus,
+  JourneyRunStep,
+  JourneyStartResult,
+  JourneyStatus,
+  JourneyVersion,
+  MessageConnection,
+  MessagePreview,
+  MessagePreviewInput,
+  MessageStatus,
+  MessagingSettings,
+  MessagingSettingsInput,
 } from '../schema/automation-types.js';
 import { JSONScalar } from '../schema/scalars.js';
 import { Customer } from '../schema/types.js';
@@ -98,7 +116,9 @@ export class JourneyResolver {
   }
 
   @UseMiddleware(Costly(5))
-  @FieldResolver(() => JourneyReport, { description: 'Sends, deliveries, failures, withholdings, clicks and attributed revenue, of the runs and messages started on the days [from, to] (default all).' })
+  @FieldResolver(() => JourneyReport, {
+    description: 'Sends, deliveries, failures, withholdings, clicks and attributed revenue, of the runs and messages started on the days [from, to] (default all).',
+  })
   report(
     @Root() journey: Journey,
     @Ctx() { kokyaku, core }: GraphQLContext,
@@ -181,7 +201,9 @@ export class MessagingResolver {
   }
 
   @Authorized(INGEST)
-  @Mutation(() => Boolean, { description: "A provider's delivery report (an SMS status callback, a bounce): marks the message DELIVERED or FAILED. False when no sent message has that provider id." })
+  @Mutation(() => Boolean, {
+    description: "A provider's delivery report (an SMS status callback, a bounce): marks the message DELIVERED or FAILED. False when no sent message has that provider id.",
+  })
   recordMessageDelivery(
     @Ctx() { kokyaku, core }: GraphQLContext,
     @Arg('channel', () => Channel) channel: ChannelName,
@@ -222,4 +244,3 @@ export class CustomerAutomationResolver {
     return connection(await kokyaku.journeys.runs(core, { customerId: customer.id, first, after }));
   }
 }
-

@@ -3,11 +3,53 @@ import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, R
 import { CONTACT_DATA, READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
 import {
-  Company, CompanyConnection, CompanyContact, CompanyRollup, CompanyInput, CompanyPatch, CompanyTreeNode, CustomFieldDefinition, CustomFieldDefinitionInput,
-  CustomFieldDefinitionPatch, CustomFieldEntity as CustomFieldEntityEnum, CustomFieldValue, Deal, DealConnection, DealInput, DealPatch, DealStageChange,
-  ForecastPeriod, ForecastRow, Inquiry, InquiryChannel, InquiryConnection, InquiryInput, InquiryKind, InquiryMessage, InquiryStats, InquiryStatus,
-  LeadScore, MessageDirection, Note, NoteConnection, Pipeline, PipelineStage, Priority, ScoreContribution, ScoringBands, ScoringRule, ScoringRuleInput,
-  StageInput, StageOutcome, Task, TaskConnection, TaskInput, TaskPatch, TaskStatus, TimelineConnection, TimelineKind,
+  Company,
+  CompanyConnection,
+  CompanyContact,
+  CompanyRollup,
+  CompanyInput,
+  CompanyPatch,
+  CompanyTreeNode,
+  CustomFieldDefinition,
+  CustomFieldDefinitionInput,
+  CustomFieldDefinitionPatch,
+  CustomFieldEntity as CustomFieldEntityEnum,
+  CustomFieldValue,
+  Deal,
+  DealConnection,
+  DealInput,
+  DealPatch,
+  DealStageChange,
+  ForecastPeriod,
+  ForecastRow,
+  Inquiry,
+  InquiryChannel,
+  InquiryConnection,
+  InquiryInput,
+  InquiryKind,
+  InquiryMessage,
+  InquiryStats,
+  InquiryStatus,
+  LeadScore,
+  MessageDirection,
+  Note,
+  NoteConnection,
+  Pipeline,
+  PipelineStage,
+  Priority,
+  ScoreContribution,
+  ScoringBands,
+  ScoringRule,
+  ScoringRuleInput,
+  StageInput,
+  StageOutcome,
+  Task,
+  TaskConnection,
+  TaskInput,
+  TaskPatch,
+  TaskStatus,
+  TimelineConnection,
+  TimelineKind,
 } from '../schema/crm-types.js';
 import { DateTimeScalar } from '../schema/scalars.js';
 import { Customer } from '../schema/types.js';
@@ -57,7 +99,11 @@ export class CrmResolver {
   // Companies
   @Authorized(READ_CUSTOMERS)
   @Query(() => Company, { nullable: true })
-  company(@Ctx() { kokyaku, core }: GraphQLContext, @Arg('id', () => ID, { nullable: true }) id?: string | null, @Arg('externalId', () => String, { nullable: true }) externalId?: string | null) {
+  company(
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('id', () => ID, { nullable: true }) id?: string | null,
+    @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
+  ) {
     return id != null ? kokyaku.companies.get(core, id) : kokyaku.companies.findByExternalId(core, externalId ?? '');
   }
 
@@ -254,7 +300,7 @@ export class CrmResolver {
   }
 
   @Authorized(READ_CUSTOMERS)
-  @Query(() => TaskConnection, { description: 'Tasks by due date, soonest first. `mine: true` is the caller\'s; `overdue: true` the open ones past due.' })
+  @Query(() => TaskConnection, { description: "Tasks by due date, soonest first. `mine: true` is the caller's; `overdue: true` the open ones past due." })
   async tasks(
     @Ctx() { kokyaku, core, actor }: GraphQLContext,
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
@@ -430,7 +476,12 @@ export class CustomerCrmResolver {
   }
 
   @FieldResolver(() => NoteConnection, { description: 'Notes, pinned first.' })
-  async notes(@Root() customer: Customer, @Ctx() { kokyaku, core }: GraphQLContext, @Arg('first', () => Int, { nullable: true }) first?: number | null, @Arg('after', () => String, { nullable: true }) after?: string | null) {
+  async notes(
+    @Root() customer: Customer,
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
     return connection(await kokyaku.notes.list(core, { customerId: customer.id }, { first, after }));
   }
 
@@ -440,7 +491,12 @@ export class CustomerCrmResolver {
   }
 
   @FieldResolver(() => InquiryConnection)
-  async inquiries(@Root() customer: Customer, @Ctx() { kokyaku, core }: GraphQLContext, @Arg('first', () => Int, { nullable: true }) first?: number | null, @Arg('after', () => String, { nullable: true }) after?: string | null) {
+  async inquiries(
+    @Root() customer: Customer,
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
     return connection(await kokyaku.inquiries.list(core, { customerId: customer.id, first, after }));
   }
 
@@ -473,7 +529,9 @@ export class CompanyResolver {
   }
 
   @UseMiddleware(Costly(3))
-  @FieldResolver(() => [CompanyTreeNode], { description: 'This company and all its descendants, each with its own and rolled-up revenue (placed orders of the contacts, optionally in [from, to)).' })
+  @FieldResolver(() => [CompanyTreeNode], {
+    description: 'This company and all its descendants, each with its own and rolled-up revenue (placed orders of the contacts, optionally in [from, to)).',
+  })
   async subtree(
     @Root() company: CompanyRecord,
     @Ctx() { kokyaku, core }: GraphQLContext,
@@ -481,7 +539,15 @@ export class CompanyResolver {
     @Arg('to', () => DateTimeScalar, { nullable: true }) to?: string | null,
   ) {
     const nodes = await kokyaku.companies.subtree(core, company.id, { from: from ? new Date(from) : null, to: to ? new Date(to) : null });
-    return nodes.map((n: CoreTreeNode) => ({ company: n, depth: n.depth, path: n.path, ownRevenue: n.ownRevenue, subtreeRevenue: n.subtreeRevenue, subtreeOrders: n.subtreeOrders, subtreeContacts: n.subtreeContacts }));
+    return nodes.map((n: CoreTreeNode) => ({
+      company: n,
+      depth: n.depth,
+      path: n.path,
+      ownRevenue: n.ownRevenue,
+      subtreeRevenue: n.subtreeRevenue,
+      subtreeOrders: n.subtreeOrders,
+      subtreeContacts: n.subtreeContacts,
+    }));
   }
 
   @UseMiddleware(Costly(1))
@@ -501,7 +567,12 @@ export class CompanyResolver {
   }
 
   @FieldResolver(() => NoteConnection)
-  async notes(@Root() company: CompanyRecord, @Ctx() { kokyaku, core }: GraphQLContext, @Arg('first', () => Int, { nullable: true }) first?: number | null, @Arg('after', () => String, { nullable: true }) after?: string | null) {
+  async notes(
+    @Root() company: CompanyRecord,
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
     return connection(await kokyaku.notes.list(core, { companyId: company.id }, { first, after }));
   }
 
@@ -549,7 +620,12 @@ export class DealResolver {
   }
 
   @FieldResolver(() => NoteConnection, { description: 'Notes about the deal, pinned first.' })
-  async notes(@Root() deal: Deal, @Ctx() { kokyaku, core }: GraphQLContext, @Arg('first', () => Int, { nullable: true }) first?: number | null, @Arg('after', () => String, { nullable: true }) after?: string | null) {
+  async notes(
+    @Root() deal: Deal,
+    @Ctx() { kokyaku, core }: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
     return connection(await kokyaku.notes.list(core, { dealId: deal.id }, { first, after }));
   }
 

@@ -38,7 +38,7 @@ export class CustomerResolver {
     @Ctx() { kokyaku, core }: GraphQLContext,
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 0-500 (default 20).' }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
-    @Arg('segment', () => String, { nullable: true, description: "Only the customers a segment query selects, e.g. \"amount_spent >= 10000\"." })
+    @Arg('segment', () => String, { nullable: true, description: 'Only the customers a segment query selects, e.g. "amount_spent >= 10000".' })
     segment?: string | null,
   ): Promise<CustomerConnection> {
     if (segment != null) {

@@ -34,14 +34,23 @@ export class ImportResolver {
     if (!/^[A-Za-z0-9+/=\s]*$/.test(data)) throw KokyakuError.badInput('data must be base64.', { field: 'data' });
     const piece = Buffer.from(data, 'base64');
     if (piece.length > UPLOAD_PIECE_BYTES) throw KokyakuError.badInput(`A piece holds at most ${UPLOAD_PIECE_BYTES} bytes; send the file in smaller pieces.`, { field: 'data' });
-    const base = path.basename(name).replace(/[^\p{L}\p{N}._ -]/gu, '_').slice(0, 120);
+    const base = path
+      .basename(name)
+      .replace(/[^\p{L}\p{N}._ -]/gu, '_')
+      .slice(0, 120);
     if (!base || base.startsWith('.')) throw KokyakuError.badInput('name must be a file name such as customers.csv.', { field: 'name' });
     if (uploadId != null && !/^[0-9a-f-]{36}$/.test(uploadId)) throw KokyakuError.badInput('uploadId is the one the first piece answered.', { field: 'uploadId' });
     if (uploadId == null && offset !== 0) throw KokyakuError.badInput('The first piece has offset 0; later pieces give their uploadId.', { field: 'offset' });
     const id = uploadId ?? randomUUID();
     const folder = path.join(directory, 'uploads', core.tenantId, id);
     // The first piece names the file; later pieces find it in their upload's folder.
-    const existing = uploadId == null ? null : await readdir(folder).then((files) => files[0] ?? null, () => null);
+    const existing =
+      uploadId == null
+        ? null
+        : await readdir(folder).then(
+            (files) => files[0] ?? null,
+            () => null,
+          );
     if (uploadId != null && !existing) throw KokyakuError.notFound('Upload', id);
     const relative = path.join('uploads', core.tenantId, id, existing ?? base);
     const file = path.join(directory, relative);
@@ -74,7 +83,8 @@ export class ImportResolver {
     @Arg('wait', () => Boolean, {
       nullable: true,
       defaultValue: true,
-      description: 'false: answer as soon as the header is matched (phase STAGING) and go on in the background; follow it with importRuns. A run stopped by a restart resumes when imported again.',
+      description:
+        'false: answer as soon as the header is matched (phase STAGING) and go on in the background; follow it with importRuns. A run stopped by a restart resumes when imported again.',
     })
     wait = true,
   ): Promise<ImportResult> {
@@ -160,7 +170,7 @@ export class ImportResolver {
 
   @Authorized(['ADMIN'])
   @Mutation(() => MergePreview, {
-    description: 'Merges customers into one: orders, events and consents move to the survivor, and the others\' shop ids keep naming it.',
+    description: "Merges customers into one: orders, events and consents move to the survivor, and the others' shop ids keep naming it.",
   })
   mergeCustomers(
     @Ctx() { kokyaku, core, requestId }: GraphQLContext,

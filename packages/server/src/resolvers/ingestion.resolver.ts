@@ -14,7 +14,11 @@ function plain<T>(items: readonly object[]): T[] {
   const copy = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(copy);
     if (value === null || typeof value !== 'object' || value instanceof Date || Object.getPrototypeOf(value) === Object.prototype) return value;
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, copy(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, copy(v)]),
+    );
   };
   return items.map((item) => copy(item) as T);
 }
@@ -23,19 +27,13 @@ function plain<T>(items: readonly object[]): T[] {
 export class IngestionResolver {
   @Authorized(INGEST)
   @Mutation(() => BatchResult, { description: 'Create or update products by their shop id.' })
-  upsertProducts(
-    @Ctx() { kokyaku, core }: GraphQLContext,
-    @Arg('products', () => [ProductInput]) products: ProductInput[],
-  ): Promise<BatchResult> {
+  upsertProducts(@Ctx() { kokyaku, core }: GraphQLContext, @Arg('products', () => [ProductInput]) products: ProductInput[]): Promise<BatchResult> {
     return kokyaku.products.upsert(core, plain<CoreProductInput>(products));
   }
 
   @Authorized(INGEST)
   @Mutation(() => BatchResult, { description: 'Create or update customers by their shop id.' })
-  upsertCustomers(
-    @Ctx() { kokyaku, core }: GraphQLContext,
-    @Arg('customers', () => [CustomerInput]) customers: CustomerInput[],
-  ): Promise<BatchResult> {
+  upsertCustomers(@Ctx() { kokyaku, core }: GraphQLContext, @Arg('customers', () => [CustomerInput]) customers: CustomerInput[]): Promise<BatchResult> {
     return kokyaku.customers.upsert(core, plain<CoreCustomerInput>(customers));
   }
 

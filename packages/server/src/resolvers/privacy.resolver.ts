@@ -24,8 +24,7 @@ export class PrivacyResolver {
 
   @Authorized(['ADMIN'])
   @Mutation(() => Erasure, {
-    description:
-      'Erases a customer (right to erasure): personal fields cleared, the shop id replaced by a pseudonym, orders kept as anonymous figures. Cannot be undone.',
+    description: 'Erases a customer (right to erasure): personal fields cleared, the shop id replaced by a pseudonym, orders kept as anonymous figures. Cannot be undone.',
   })
   eraseCustomer(
     @Ctx() { kokyaku, core, requestId }: GraphQLContext,

@@ -44,11 +44,7 @@ export class SegmentResolver {
 
   @Authorized(MANAGE_SEGMENTS)
   @Mutation(() => Segment, { description: 'Save a segment query under a name; SEGMENT_QUERY_INVALID if it does not compile.' })
-  createSegment(
-    @Ctx() { kokyaku, core }: GraphQLContext,
-    @Arg('name', () => String) name: string,
-    @Arg('query', () => String) query: string,
-  ): Promise<Segment> {
+  createSegment(@Ctx() { kokyaku, core }: GraphQLContext, @Arg('name', () => String) name: string, @Arg('query', () => String) query: string): Promise<Segment> {
     return kokyaku.segments.create(core, { name, query });
   }
 

@@ -402,7 +402,7 @@ export class ScoringRule {
   @Field(() => String, { nullable: true, description: 'A segment-language condition.' }) condition!: string | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;
-  @Field(() => String, { nullable: true, description: 'The plugin that adds this rule to every shop (it cannot be changed here); null for the shop\'s own rules.' })
+  @Field(() => String, { nullable: true, description: "The plugin that adds this rule to every shop (it cannot be changed here); null for the shop's own rules." })
   plugin!: string | null;
 }
 

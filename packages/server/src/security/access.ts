@@ -1,10 +1,5 @@
 import { KokyakuError, type Role } from '@kokyaku/core';
-import {
-  type GraphQLFieldResolver,
-  type GraphQLSchema,
-  defaultFieldResolver,
-  isObjectType,
-} from 'graphql';
+import { type GraphQLFieldResolver, type GraphQLSchema, defaultFieldResolver, isObjectType } from 'graphql';
 import { getMetadataStorage } from 'type-graphql';
 import { CONTACT_DATA } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
@@ -75,8 +70,20 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   CustomerConnection: inherit('nodes', 'pageInfo', 'totalCount'),
   CustomerSearchConnection: inherit('nodes', 'pageInfo'),
   CustomerMetrics: inherit(
-    'ordersCount', 'totalSpent', 'averageOrderValue', 'firstOrderAt', 'lastOrderAt', 'averageDaysBetweenOrders', 'isRepeatCustomer',
-    'rfm', 'decile', 'predictedClv', 'probabilityAlive', 'churnRisk', 'expectedPurchases', 'currency',
+    'ordersCount',
+    'totalSpent',
+    'averageOrderValue',
+    'firstOrderAt',
+    'lastOrderAt',
+    'averageDaysBetweenOrders',
+    'isRepeatCustomer',
+    'rfm',
+    'decile',
+    'predictedClv',
+    'probabilityAlive',
+    'churnRisk',
+    'expectedPurchases',
+    'currency',
   ),
   RfmScores: inherit('recency', 'frequency', 'monetary', 'group'),
   SearchHighlight: inherit('start', 'end'),
@@ -139,18 +146,67 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   // personal: roles without access to contact data do not see it.
   CustomFieldDefinition: inherit('id', 'entity', 'key', 'label', 'description', 'type', 'required', 'options', 'min', 'max', 'maxLength', 'createdAt', 'updatedAt'),
   CustomFieldValue: inherit('key', 'label', 'type', 'text', 'number', 'boolean', 'options'),
-  Company: inherit('id', 'externalId', 'name', 'domain', 'industry', 'size', 'parentId', 'customFields', 'createdAt', 'updatedAt', 'parent', 'children', 'ancestors', 'contacts', 'subtree', 'revenue', 'customFieldValues', 'notes', 'deals', 'tasks', 'timeline'),
+  Company: inherit(
+    'id',
+    'externalId',
+    'name',
+    'domain',
+    'industry',
+    'size',
+    'parentId',
+    'customFields',
+    'createdAt',
+    'updatedAt',
+    'parent',
+    'children',
+    'ancestors',
+    'contacts',
+    'subtree',
+    'revenue',
+    'customFieldValues',
+    'notes',
+    'deals',
+    'tasks',
+    'timeline',
+  ),
   CompanyRollup: inherit('companies', 'contacts', 'orders', 'revenue'),
   CompanyConnection: inherit('nodes', 'pageInfo'),
   CompanyContact: inherit('companyId', 'customerId', 'title', 'role', 'createdAt', 'company', 'customer'),
   CompanyTreeNode: inherit('company', 'depth', 'path', 'ownRevenue', 'subtreeRevenue', 'subtreeOrders', 'subtreeContacts'),
   Pipeline: inherit('id', 'name', 'stages', 'createdAt'),
   PipelineStage: inherit('id', 'name', 'position', 'probability', 'outcome'),
-  Deal: inherit('id', 'pipelineId', 'stageId', 'title', 'amount', 'currency', 'expectedCloseDate', 'ownerId', 'customerId', 'companyId', 'customFields', 'probability', 'outcome', 'closedAt', 'createdAt', 'updatedAt', 'history', 'orderIds', 'customFieldValues', 'customer', 'company', 'notes', 'tasks'),
+  Deal: inherit(
+    'id',
+    'pipelineId',
+    'stageId',
+    'title',
+    'amount',
+    'currency',
+    'expectedCloseDate',
+    'ownerId',
+    'customerId',
+    'companyId',
+    'customFields',
+    'probability',
+    'outcome',
+    'closedAt',
+    'createdAt',
+    'updatedAt',
+    'history',
+    'orderIds',
+    'customFieldValues',
+    'customer',
+    'company',
+    'notes',
+    'tasks',
+  ),
   DealConnection: inherit('nodes', 'pageInfo'),
   DealStageChange: inherit('id', 'fromStageId', 'toStageId', 'actorId', 'movedAt'),
   ForecastRow: inherit('period', 'ownerId', 'openDeals', 'openAmount', 'weightedAmount', 'wonDeals', 'wonAmount'),
-  Note: { ...inherit('id', 'customerId', 'companyId', 'dealId', 'authorId', 'pinned', 'createdAt', 'updatedAt'), body: contact(hidden, (note) => (note.customerId as string | null) ?? undefined) },
+  Note: {
+    ...inherit('id', 'customerId', 'companyId', 'dealId', 'authorId', 'pinned', 'createdAt', 'updatedAt'),
+    body: contact(hidden, (note) => (note.customerId as string | null) ?? undefined),
+  },
   NoteConnection: inherit('nodes', 'pageInfo'),
   Task: {
     ...inherit('id', 'title', 'assigneeId', 'dueAt', 'status', 'priority', 'customerId', 'companyId', 'dealId', 'orderId', 'createdBy', 'createdAt', 'updatedAt', 'completedAt'),
@@ -164,7 +220,18 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   },
   InquiryConnection: inherit('nodes', 'pageInfo'),
   InquiryMessage: { ...inherit('id', 'direction', 'authorId', 'sentAt'), body: contact(hidden, () => undefined) },
-  InquiryStats: inherit('opened', 'responded', 'resolved', 'unresolved', 'averageFirstResponseMinutes', 'medianFirstResponseMinutes', 'p90FirstResponseMinutes', 'averageResolutionMinutes', 'medianResolutionMinutes', 'p90ResolutionMinutes'),
+  InquiryStats: inherit(
+    'opened',
+    'responded',
+    'resolved',
+    'unresolved',
+    'averageFirstResponseMinutes',
+    'medianFirstResponseMinutes',
+    'p90FirstResponseMinutes',
+    'averageResolutionMinutes',
+    'medianResolutionMinutes',
+    'p90ResolutionMinutes',
+  ),
   ScoringRule: inherit('id', 'name', 'points', 'activity', 'eventType', 'minCount', 'withinDays', 'halfLifeDays', 'condition', 'createdAt', 'updatedAt', 'plugin'),
   ScoringBands: inherit('hot', 'warm'),
   LeadScore: inherit('score', 'band', 'computedAt'),
@@ -174,11 +241,11 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
     // A note's text, an inquiry's subject and an event's properties are in these two.
     summary: contact(
       (value, entry) => (entry.kind === 'NOTE' ? 'Note' : entry.kind === 'INQUIRY' ? 'Inquiry' : entry.kind === 'MESSAGE' ? 'Message' : value),
-      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' || entry.kind === 'MESSAGE' ? (entry.customerId as string | null) ?? undefined : undefined),
+      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' || entry.kind === 'MESSAGE' ? ((entry.customerId as string | null) ?? undefined) : undefined),
     ),
     data: contact(
       (value) => Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => !['body', 'subject', 'properties'].includes(key))),
-      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' || entry.kind === 'MESSAGE' ? (entry.customerId as string | null) ?? undefined : undefined),
+      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' || entry.kind === 'MESSAGE' ? ((entry.customerId as string | null) ?? undefined) : undefined),
     ),
   },
   TimelineConnection: inherit('nodes', 'pageInfo'),
@@ -188,20 +255,43 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   JourneyRun: {
     ...inherit('id', 'journeyId', 'version', 'customerId', 'status', 'stepId', 'wakeAt', 'error', 'startedAt', 'finishedAt', 'steps', 'journey', 'customer'),
     // What a manual start passed in (data) may be anything personal.
-    context: contact((value) => Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => key !== 'data')), (run) => run.customerId as string),
+    context: contact(
+      (value) => Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => key !== 'data')),
+      (run) => run.customerId as string,
+    ),
   },
   JourneyRunStep: inherit('seq', 'stepId', 'type', 'outcome', 'detail', 'at'),
   JourneyRunConnection: inherit('nodes', 'pageInfo'),
   Message: {
     ...inherit('id', 'customerId', 'journeyId', 'runId', 'stepId', 'channel', 'purpose', 'status', 'reason', 'links', 'error', 'createdAt', 'sentAt', 'deliveredAt', 'clicks'),
     // The address and the words sent to a customer: contact data.
-    recipient: contact((value, message) => (message.channel === 'EMAIL' ? maskEmail(value) : message.channel === 'SMS' ? maskPhone(value) : null), (m) => (m.customerId as string | null) ?? undefined),
+    recipient: contact(
+      (value, message) => (message.channel === 'EMAIL' ? maskEmail(value) : message.channel === 'SMS' ? maskPhone(value) : null),
+      (m) => (m.customerId as string | null) ?? undefined,
+    ),
     subject: contact(hidden, (m) => (m.customerId as string | null) ?? undefined),
     body: contact(hidden, (m) => (m.customerId as string | null) ?? undefined),
   },
   MessageConnection: inherit('nodes', 'pageInfo'),
   WithheldCount: inherit('reason', 'count'),
-  JourneyReport: inherit('runs', 'active', 'completed', 'failed', 'sent', 'delivered', 'failedMessages', 'withheld', 'withheldByReason', 'clicks', 'uniqueClickers', 'attributedOrders', 'attributedRevenue', 'conversionRate', 'attributionDays', 'steps'),
+  JourneyReport: inherit(
+    'runs',
+    'active',
+    'completed',
+    'failed',
+    'sent',
+    'delivered',
+    'failedMessages',
+    'withheld',
+    'withheldByReason',
+    'clicks',
+    'uniqueClickers',
+    'attributedOrders',
+    'attributedRevenue',
+    'conversionRate',
+    'attributionDays',
+    'steps',
+  ),
   JourneyStepReport: inherit('stepId', 'waiting', 'sent', 'withheld', 'withheldByReason'),
   MessagingSettings: inherit('quietHoursStart', 'quietHoursEnd', 'frequencyCapMax', 'frequencyCapDays', 'attributionDays', 'channelOrder', 'configuredChannels'),
   MessagePreview: inherit('subject', 'text', 'html'),
@@ -289,9 +379,7 @@ export function enforceFieldAccess(
         // Plain properties resolve synchronously: no promise per field of every customer.
         field.resolve = (source, args, context: GraphQLContext, info) => {
           const value = resolve(source, args, context, info);
-          return value instanceof Promise
-            ? value.then((v) => finish(v, source as Record<string, unknown>, context))
-            : finish(value, source as Record<string, unknown>, context);
+          return value instanceof Promise ? value.then((v) => finish(v, source as Record<string, unknown>, context)) : finish(value, source as Record<string, unknown>, context);
         };
       }
     }

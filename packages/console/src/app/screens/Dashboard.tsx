@@ -1,11 +1,4 @@
-import {
-  useClvModelQuery,
-  useCohortReportQuery,
-  useDecileReportQuery,
-  useKpiReportQuery,
-  useRepeatPurchaseReportQuery,
-  useRfmReportQuery,
-} from '@kokyaku/client/react';
+import { useClvModelQuery, useCohortReportQuery, useDecileReportQuery, useKpiReportQuery, useRepeatPurchaseReportQuery, useRfmReportQuery } from '@kokyaku/client/react';
 import { useLocation } from 'wouter';
 import { useI18n } from '../i18n.js';
 import { ErrorNote, Loading, Section, Stat } from '../ui.js';
@@ -158,7 +151,9 @@ function Rfm() {
                     <button
                       type="button"
                       className="cell"
-                      onClick={() => navigate(`/segments/new?query=${encodeURIComponent(rfmCellQuery(r, fm))}&name=${encodeURIComponent(`RFM ${r}-${fm} ${c?.group ?? ''}`.trim())}`)}
+                      onClick={() =>
+                        navigate(`/segments/new?query=${encodeURIComponent(rfmCellQuery(r, fm))}&name=${encodeURIComponent(`RFM ${r}-${fm} ${c?.group ?? ''}`.trim())}`)
+                      }
                     >
                       <span className="visually-hidden">{`R${r} FM${fm}: `}</span>
                       <span className="cell-n">{number(c?.customers ?? 0)}</span>

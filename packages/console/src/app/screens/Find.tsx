@@ -34,7 +34,10 @@ export function Find() {
   const customers = [...new Map(hits.map((h) => [h.customer.id, h])).values()];
 
   // An incoming call: a whole phone number that names exactly one customer opens them.
-  const phoneHit = typed && debounced === query.trim() && looksLikePhone(debounced) && !search.isPlaceholderData && customers.length === 1 && customers[0]!.field === 'PHONE' ? customers[0] : undefined;
+  const phoneHit =
+    typed && debounced === query.trim() && looksLikePhone(debounced) && !search.isPlaceholderData && customers.length === 1 && customers[0]!.field === 'PHONE'
+      ? customers[0]
+      : undefined;
   useEffect(() => {
     if (phoneHit) navigate(`/customers/${phoneHit.customer.id}`);
   }, [phoneHit, navigate]);

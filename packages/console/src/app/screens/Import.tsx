@@ -128,7 +128,13 @@ export function ImportScreen() {
             <progress id="upload-progress" max={100} value={progress} />
           </div>
         ) : null}
-        {noFolder ? <p role="alert" className="error">{t('import.noDir')}</p> : error ? <ErrorNote error={error} /> : null}
+        {noFolder ? (
+          <p role="alert" className="error">
+            {t('import.noDir')}
+          </p>
+        ) : error ? (
+          <ErrorNote error={error} />
+        ) : null}
       </Section>
       {check && upload ? (
         <Section title={t('import.mapping')}>
@@ -211,7 +217,15 @@ export function ImportScreen() {
         <Section
           title={t('import.problems')}
           actions={
-            <button type="button" onClick={() => download(`${upload?.name ?? 'import'}-problems.csv`, toCsv([['line', 'column', 'reason', 'stored'], ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.stored])]))}>
+            <button
+              type="button"
+              onClick={() =>
+                download(
+                  `${upload?.name ?? 'import'}-problems.csv`,
+                  toCsv([['line', 'column', 'reason', 'stored'], ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.stored])]),
+                )
+              }
+            >
               {t('import.download')}
             </button>
           }

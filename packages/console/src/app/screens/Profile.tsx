@@ -176,7 +176,13 @@ function Tags({ id, tags, editable }: { id: string; tags: string[]; editable: bo
         className="row tags-form"
         onSubmit={(e) => {
           e.preventDefault();
-          update.mutate({ id, tags: text.split(/[,、]/).map((s) => s.trim()).filter(Boolean) });
+          update.mutate({
+            id,
+            tags: text
+              .split(/[,、]/)
+              .map((s) => s.trim())
+              .filter(Boolean),
+          });
         }}
       >
         <label htmlFor="tags-input">{t('profile.tagsLabel')}</label>
@@ -227,7 +233,14 @@ function CustomFields({ id, values, editable }: { id: string; values: FieldValue
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const definition = values.find((v) => v.key === key);
-    const typed = definition?.type === 'NUMBER' ? Number(value) : definition?.type === 'BOOLEAN' ? value === 'true' : definition?.type === 'MULTI_SELECT' ? value.split(',').map((s) => s.trim()) : value;
+    const typed =
+      definition?.type === 'NUMBER'
+        ? Number(value)
+        : definition?.type === 'BOOLEAN'
+          ? value === 'true'
+          : definition?.type === 'MULTI_SELECT'
+            ? value.split(',').map((s) => s.trim())
+            : value;
     update.mutate({ id, customFields: { [key.trim()]: value === '' ? null : typed } });
   };
   return (
@@ -262,7 +275,6 @@ function CustomFields({ id, values, editable }: { id: string; values: FieldValue
     </Section>
   );
 }
-
 
 function Tasks({ customerId, tasks, editable }: { customerId: string; tasks: ProfileCustomer['tasks']['nodes']; editable: boolean }) {
   const { t } = useI18n();

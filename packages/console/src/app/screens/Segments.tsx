@@ -18,7 +18,6 @@ import { customerName, download, ErrorNote, Loading, Section, toCsv, useDebounce
 import { useViewer } from '../viewer.js';
 import { createSegmentEditor, type SegmentEditor } from './segment-editor.js';
 
-
 /** The segment editor with its live count: the query is tried on the server as you type. */
 function QueryEditor({ initial, onChange, readOnly }: { initial: string; onChange: (query: string) => void; readOnly: boolean }) {
   const { t, number } = useI18n();
@@ -208,7 +207,8 @@ function Members({ query, name = 'segment' }: { query: string; name?: string }) 
       const rows: unknown[][] = [['id', 'externalId', 'lastName', 'firstName', 'email', 'tags', 'orders', 'spent', 'lastOrderAt']];
       for (let cursor: string | null = null, more = true; more; ) {
         const r: CustomersQuery = await client.request(CustomersDocument, { segment, first: 500, after: cursor });
-        for (const c of r.customers.nodes) rows.push([c.id, c.externalId, c.lastName, c.firstName, c.email, c.tags.join(' '), c.metrics.ordersCount, c.metrics.totalSpent, c.metrics.lastOrderAt]);
+        for (const c of r.customers.nodes)
+          rows.push([c.id, c.externalId, c.lastName, c.firstName, c.email, c.tags.join(' '), c.metrics.ordersCount, c.metrics.totalSpent, c.metrics.lastOrderAt]);
         cursor = r.customers.pageInfo.endCursor;
         more = r.customers.pageInfo.hasNextPage;
       }
@@ -269,7 +269,12 @@ function Members({ query, name = 'segment' }: { query: string; name?: string }) 
               ←
             </button>
             <span>{cursors.length}</span>
-            <button type="button" disabled={!page.pageInfo.hasNextPage} onClick={() => setPaging({ segment, cursors: [...cursors, page.pageInfo.endCursor] })} aria-label={t('more')}>
+            <button
+              type="button"
+              disabled={!page.pageInfo.hasNextPage}
+              onClick={() => setPaging({ segment, cursors: [...cursors, page.pageInfo.endCursor] })}
+              aria-label={t('more')}
+            >
               →
             </button>
           </div>
@@ -278,4 +283,3 @@ function Members({ query, name = 'segment' }: { query: string; name?: string }) 
     </div>
   );
 }
-

@@ -106,7 +106,10 @@ function InquiryList() {
             <Link href={`/work/inquiries/${q.id}`}>
               <strong>{q.subject || `#${q.id}`}</strong>
             </Link>{' '}
-            <span className="tag">{q.status}</span> <span className="tag">{q.kind}</span> <span className="muted">{customerName(q.customer, language)} · {dateTime(q.openedAt)}</span>
+            <span className="tag">{q.status}</span> <span className="tag">{q.kind}</span>{' '}
+            <span className="muted">
+              {customerName(q.customer, language)} · {dateTime(q.openedAt)}
+            </span>
           </li>
         ))}
       </ul>
@@ -219,7 +222,10 @@ function Deals() {
             return (
               <section key={stage.id} className="column" aria-label={stage.name}>
                 <h3>
-                  {stage.name} <span className="muted">({here.length} · {Math.round(stage.probability * 100)}%)</span>
+                  {stage.name}{' '}
+                  <span className="muted">
+                    ({here.length} · {Math.round(stage.probability * 100)}%)
+                  </span>
                 </h3>
                 <ul className="list">
                   {here.map((deal) => (

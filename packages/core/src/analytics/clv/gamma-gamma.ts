@@ -21,9 +21,7 @@ export interface SpendSummary {
 }
 
 export function gammaGammaLogLikelihood({ p, q, gamma }: GammaGammaParams, { x, m }: SpendSummary): number {
-  return (
-    gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * Math.log(gamma) + (p * x - 1) * Math.log(m) + p * x * Math.log(x) - (p * x + q) * Math.log(gamma + m * x)
-  );
+  return gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * Math.log(gamma) + (p * x - 1) * Math.log(m) + p * x * Math.log(x) - (p * x + q) * Math.log(gamma + m * x);
 }
 
 export function fitGammaGamma(data: readonly SpendSummary[], start: GammaGammaParams = { p: 1, q: 1, gamma: 1 }): Fit<GammaGammaParams> {

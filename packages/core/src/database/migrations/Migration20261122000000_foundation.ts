@@ -109,8 +109,6 @@ export class Migration20261122000000_foundation extends Migration {
   }
 
   override async down(): Promise<void> {
-    this.addSql(
-      `drop table if exists kokyaku.events, kokyaku.order_lines, kokyaku.orders, kokyaku.customer_metrics, kokyaku.customers, kokyaku.products`,
-    );
+    this.addSql(`drop table if exists kokyaku.events, kokyaku.order_lines, kokyaku.orders, kokyaku.customer_metrics, kokyaku.customers, kokyaku.products`);
   }
 }

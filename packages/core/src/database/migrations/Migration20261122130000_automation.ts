@@ -8,15 +8,7 @@ import { tenantIsolation } from './Migration20261122080000_tenant_isolation.js';
  * attribution window, channel order). Customers gain the two addresses channels need beyond
  * email and phone: a LINE user id and a preferred channel.
  */
-export const AUTOMATION_TABLES = [
-  'message_clicks',
-  'messages',
-  'journey_run_steps',
-  'journey_runs',
-  'journey_versions',
-  'journeys',
-  'messaging_settings',
-] as const;
+export const AUTOMATION_TABLES = ['message_clicks', 'messages', 'journey_run_steps', 'journey_runs', 'journey_versions', 'journeys', 'messaging_settings'] as const;
 
 export class Migration20261122130000_automation extends Migration {
   override async up(): Promise<void> {

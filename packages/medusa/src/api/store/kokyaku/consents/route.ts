@@ -34,6 +34,10 @@ export async function POST(req: MedusaRequest, res: MedusaResponse) {
   const ctx = kokyaku.context();
   // The customer may be newer than the last delivery: send them first.
   await kokyaku.kokyaku.customers.upsert(ctx, await kokyaku.loadCustomers([auth.actor_id]));
-  const consent = await kokyaku.kokyaku.privacy.recordConsent(ctx, { externalId: auth.actor_id }, { channel: channel as ConsentChannel, granted: body.granted, source: 'Medusa storefront' });
+  const consent = await kokyaku.kokyaku.privacy.recordConsent(
+    ctx,
+    { externalId: auth.actor_id },
+    { channel: channel as ConsentChannel, granted: body.granted, source: 'Medusa storefront' },
+  );
   res.json({ consent });
 }
