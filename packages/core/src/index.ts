@@ -14,11 +14,10 @@ export {
   mergeConfig,
   resolveShop,
   shopFromEnv,
-} from './config/config.js';
+} from './config.js';
 export { type Actor, type KokyakuContext, type Role, ROLES } from './shared/context.js';
 export { type Kokyaku, type Readiness, type RefreshFailure, createKokyaku } from './kokyaku.js';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
-export { coreEntities } from './database/orm.js';
 export { coreMigrations } from './database/migrations/index.js';
 export { KokyakuError, type KokyakuErrorCode } from './shared/errors.js';
 export { SYSTEM, asDate, bindTenant, sql, sqlOne, transaction } from './shared/sql.js';
@@ -28,32 +27,27 @@ export { type BatchResult, type BatchItemError, type CustomersChanged, MAX_BATCH
 export { type ProductInput, type ProductRecord, ProductService } from './catalog/product.service.js';
 export { type CustomerInput, type CustomerRecord, type CustomerMetricsRecord, CustomerService, PERSONAL_INPUT_FIELDS } from './customers/customer.service.js';
 export { type OrderInput, type OrderLineInput, type OrderRecord, type OrderLineRecord, OrderService } from './orders/order.service.js';
-export { ORDER_STATUSES, type OrderStatus } from './orders/order.entity.js';
+export { ORDER_STATUSES, type OrderStatus } from './orders/statuses.js';
 export { type EventInput, EventService } from './events/event.service.js';
 export { MetricsService } from './metrics/metrics.service.js';
 export { AnalyticsService, type ClvModel, type DateRange, type Period } from './analytics/analytics.service.js';
-export { DEFAULT_RFM_GRID, RFM_GROUPS, type RfmGrid, type RfmGroup, fmScore } from './analytics/rfm.js';
+export { DEFAULT_RFM_GRID, RFM_GROUPS, type RfmGrid, type RfmGroup, fmScore } from './shared/rfm.js';
 export { type BgNbdParams, type RfmSummary, bgnbdLogLikelihood, expectedPurchases, fitBgNbd, probabilityAlive } from './analytics/clv/bgnbd.js';
 export { type GammaGammaParams, type SpendSummary, expectedSpend, fitGammaGamma, gammaGammaLogLikelihood } from './analytics/clv/gamma-gamma.js';
 export { nelderMead } from './analytics/clv/nelder-mead.js';
-export { type RefreshSchedule, scheduleRefresh } from './analytics/schedule.js';
+export { type RefreshSchedule, scheduleRefresh } from './schedule.js';
 export { type Recommendation, type RecommendationArgs, RecommendationService, STRATEGIES, type Strategy } from './recommendations/recommendation.service.js';
-export { type OrderChange, type OrderState } from './ingestion/batch.js';
-export { type Evaluation, type EvaluationRow } from './recommendations/evaluation.js';
+export type { OrderChange, OrderState } from './ingestion/batch.js';
+export type { Evaluation, EvaluationRow } from './recommendations/evaluation.js';
 export { type SegmentRecord, type SegmentInput, type SegmentChange, type SegmentLanguage, SegmentService } from './segments/segment.service.js';
 export { type CompiledSegment, type CompileOptions, compileSegmentQuery } from './segments/compiler.js';
 export { parseSegmentQuery } from './segments/parser.js';
 export { SegmentQueryError, type SegmentErrorDetails } from './segments/errors.js';
 export { ATTRIBUTES as SEGMENT_ATTRIBUTES, FUNCTIONS as SEGMENT_FUNCTIONS } from './segments/language.js';
 export type * as SegmentAst from './segments/ast.js';
-export { ProductSchema } from './catalog/product.entity.js';
-export { CustomerSchema } from './customers/customer.entity.js';
-export { CustomerFactsSchema } from './customers/customer-facts.entity.js';
-export { OrderSchema, OrderLineSchema } from './orders/order.entity.js';
-export { EventSchema } from './events/event.entity.js';
-export { type CustomerSearchHit, type CustomerSearchOptions, type SearchField } from './search/customer-search.js';
-export { normalizeSearchText } from './search/normalize.js';
-export { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditEntryInput, type AuditFilter, AuditService } from './privacy/audit.service.js';
+export type { CustomerSearchHit, CustomerSearchOptions, SearchField } from './customers/customer-search.js';
+export { normalizeSearchText } from './customers/normalize.js';
+export { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditEntryInput, type AuditFilter, AuditService } from './audit/audit.service.js';
 export {
   CONSENT_CHANNELS,
   type ConsentChannel,
@@ -77,7 +71,7 @@ export {
 } from './module/module.js';
 export { FIELDS as IMPORT_FIELDS, IMPORT_KINDS, type ImportKind, normalizeHeader, resolveMapping } from './imports/columns.js';
 export { type ImportEncoding, type ImportOptions, type ImportProblem, type ImportProgress, type ImportResult, type ImportRun, ImportService } from './imports/import.service.js';
-export { csvCell, csvSafe } from './imports/convert.js';
+export { csvCell, csvSafe } from './shared/cells.js';
 export { EXPORT_KINDS, type ExportFormat, type ExportKind, type ExportOptions, ExportService } from './imports/export.service.js';
 export { DUPLICATE_RULES, type DuplicateGroup, type DuplicateRule, IdentityService, type MergeFieldPreview, type MergePreview } from './customers/identity.service.js';
 export {
@@ -92,7 +86,7 @@ export {
   type CustomFieldValue,
   checkCustomValue,
   typedCustomFields,
-} from './crm/custom-fields.js';
+} from './fields/custom-fields.js';
 export { type CompanyContact, type CompanyInput, type CompanyRecord, CompanyService, type CompanyTreeNode } from './crm/companies.js';
 export {
   type DealInput,
@@ -197,12 +191,12 @@ export {
   PluginError,
   checkCompatibility,
   definePlugin,
-} from './plugins/plugin.js';
-export { PluginRegistry, type PluginRule } from './plugins/registry.js';
+} from './plugin.js';
+export { PluginRegistry, type PluginRule } from './plugin-registry.js';
 /** MikroORM's `defineEntity`, from the copy Kokyaku uses: for plugins' entities. */
 export { defineEntity, type InferEntity } from '@mikro-orm/core';
 export { KOKYAKU_VERSION } from './version.js';
-export { type ShopBatch, type ShopBatchResult, type ShopRecordKind, writeShopBatch } from './connectors/shop-sync.js';
+export { type ShopBatch, type ShopBatchResult, type ShopRecordKind, type ShopWriter, writeShopBatch } from './connectors/shop-sync.js';
 export {
   BACKFILL_PHASES,
   type BackfillPhase,

@@ -1,9 +1,11 @@
 import { analyticsModule } from './analytics/module.js';
+import { auditModule } from './audit/module.js';
 import { automationModule } from './automation/module.js';
 import { catalogModule } from './catalog/module.js';
 import { crmModule, scoringModule } from './crm/module.js';
 import { customersModule } from './customers/module.js';
 import { eventsModule } from './events/module.js';
+import { fieldsModule } from './fields/module.js';
 import { importsModule } from './imports/module.js';
 import { metricsModule } from './metrics/module.js';
 import { type DispatchedModule, HookDispatcher } from './module/hooks.js';
@@ -18,6 +20,7 @@ import { segmentsModule } from './segments/module.js';
  * it after. Plugins come after these (their hooks see orders, figures and scores stored) ...
  */
 export const DATA_MODULES: readonly KokyakuModule<any>[] = [
+  fieldsModule,
   customersModule,
   catalogModule,
   ordersModule,
@@ -28,6 +31,7 @@ export const DATA_MODULES: readonly KokyakuModule<any>[] = [
   privacyModule,
   importsModule,
   crmModule,
+  auditModule,
 ];
 
 /** ... and before these, which react to everything before them: lead scores, segments, journeys. */

@@ -2,7 +2,7 @@ import type { CustomerInput, Kokyaku } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { normalizeSearchText } from '../src/search/normalize.js';
+import { normalizeSearchText } from '../src/customers/normalize.js';
 import { sql } from '../src/shared/sql.js';
 
 let kokyaku: Kokyaku;

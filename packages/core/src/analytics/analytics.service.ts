@@ -1,4 +1,4 @@
-import type { AnalyticsConfig } from '../config/config.js';
+import type { AnalyticsConfig } from './config.js';
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { currencyDigits, toMajorUnits } from '../shared/money.js';
@@ -7,7 +7,7 @@ import { addDays, addMonths, todayIn } from '../segments/dates.js';
 import { type CompiledSegment, segmentFrom } from '../segments/compiler.js';
 import { type BgNbdParams, type RfmSummary, expectedPurchases, fitBgNbd, probabilityAlive } from './clv/bgnbd.js';
 import { type GammaGammaParams, expectedSpend, fitGammaGamma } from './clv/gamma-gamma.js';
-import { RFM_GROUPS, type RfmGroup } from './rfm.js';
+import { RFM_GROUPS, type RfmGroup } from '../shared/rfm.js';
 
 const WEEKS_PER_MONTH = 52.1775 / 12;
 

@@ -7,7 +7,8 @@ import { toMinorUnits } from '../shared/money.js';
 import { sqlOne } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
 import { checkTemplates } from './templates.js';
-import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
+import type { ChannelAdapter } from './channels.js';
+import type { StandardSchemaV1 } from '../shared/standard-schema.js';
 
 /**
  * A journey is data: a trigger, a re-entry rule and a list of steps. It is checked whole when it
@@ -129,8 +130,8 @@ function definitionSchemaOf<S extends z.ZodType>(step: S) {
 const definitionSchema = definitionSchemaOf(z.discriminatedUnion('type', [...coreSteps]));
 
 /** The schema with the step types of plugins: their own fields are checked by their own schema afterwards. */
-const schemas = new WeakMap<PluginRegistry, z.ZodType>();
-function schemaFor(plugins: PluginRegistry): z.ZodType {
+const schemas = new WeakMap<AutomationExtensions, z.ZodType>();
+function schemaFor(plugins: AutomationExtensions): z.ZodType {
   if (plugins.steps.size === 0) return definitionSchema;
   let schema = schemas.get(plugins);
   if (!schema) {
@@ -184,7 +185,12 @@ function problem(field: string, message: string, extra: Record<string, unknown> 
  * Fails with BAD_USER_INPUT naming the field (`definition.steps[2].query`); a condition that is
  * not valid segment language keeps the compiler's position.
  */
-export async function parseDefinition(ctx: KokyakuContext, segments: SegmentService, input: unknown, plugins: PluginRegistry = NO_PLUGINS): Promise<JourneyDefinition> {
+export async function parseDefinition(
+  ctx: KokyakuContext,
+  segments: SegmentService,
+  input: unknown,
+  plugins: AutomationExtensions = NO_AUTOMATION_EXTENSIONS,
+): Promise<JourneyDefinition> {
   const parsed = schemaFor(plugins).safeParse(input) as ReturnType<typeof definitionSchema.safeParse>;
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue) =>
@@ -284,3 +290,38 @@ export async function parseDefinition(ctx: KokyakuContext, segments: SegmentServ
   }
   return definition;
 }
+
+/** What a step type added from outside (a plugin's) gets when it runs. */
+export interface StepRun<Options> {
+  /** The step's options as its schema returned them. */
+  options: Options;
+  runId: string;
+  journeyId: string;
+  stepId: string;
+  customerId: string;
+  /** What started the run: `{ orderId }`, `{ eventId }`, `{ segmentId }`, `{ data }`... */
+  trigger: Record<string, unknown>;
+  /**
+   * Unique per run and step execution, and the same when a step runs again after a crash:
+   * use it as an idempotency key for anything outside the database.
+   */
+  key: string;
+  now: Date;
+}
+
+/** A journey step type added from outside (a plugin's `automationSteps`), as the automation module runs it. */
+export interface ExtensionStep {
+  readonly type: string;
+  readonly plugin: string;
+  readonly options: StandardSchemaV1<unknown, any>;
+  run(ctx: KokyakuContext, step: StepRun<any>, kokyaku: any): Promise<{ outcome?: string; detail?: Record<string, unknown> } | void>;
+}
+
+/** What plugins add to journeys: step types, channel transports, and the instance their steps get. */
+export interface AutomationExtensions {
+  readonly steps: ReadonlyMap<string, ExtensionStep>;
+  readonly channels: Partial<Record<'EMAIL' | 'LINE' | 'SMS', ChannelAdapter>>;
+  instance(): unknown;
+}
+
+export const NO_AUTOMATION_EXTENSIONS: AutomationExtensions = { steps: new Map(), channels: {}, instance: () => null };

@@ -8,11 +8,10 @@ import { segmentFrom } from '../segments/compiler.js';
 import type { SegmentService } from '../segments/segment.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
-import type { MessagingConfig } from '../config/config.js';
+import type { MessagingConfig } from './config.js';
 import { type ChannelAdapter, ChannelError, uuidFromHex, EmailChannel, LineChannel, SmsChannel, TwilioSms, postWebhook } from './channels.js';
 import { inWindow, nextLocalTime, parseTimeOfDay } from './clock.js';
-import { CHANNELS, type Channel, type JourneyDefinition, type JourneyStep, type PluginStep, pluginStepOptions, successors } from './definition.js';
-import type { PluginRegistry } from '../plugins/registry.js';
+import { CHANNELS, type Channel, type JourneyDefinition, type JourneyStep, type PluginStep, pluginStepOptions, successors, type AutomationExtensions } from './definition.js';
 import { mergeData, renderTemplates } from './templates.js';
 
 /** The shop's messaging policy. */
@@ -128,7 +127,7 @@ export interface EngineDeps {
   privacy: PrivacyService;
   recommendations: RecommendationService;
   messaging: MessagingConfig;
-  plugins?: PluginRegistry;
+  plugins?: AutomationExtensions;
 }
 
 /** How many steps one advance may take before it yields (a journey without waits is short anyway). */

@@ -10,8 +10,7 @@ import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
-import { CHANNELS, type Channel, type JourneyDefinition, parseDefinition } from './definition.js';
-import type { PluginRegistry } from '../plugins/registry.js';
+import { CHANNELS, type Channel, type JourneyDefinition, parseDefinition, type AutomationExtensions } from './definition.js';
 import { type AdvanceOptions, type JourneyEngine, type MessagingSettings, loadSettings } from './engine.js';
 import { checkTemplates, mergeData, renderTemplates, type RenderedMessage, type TemplateSet } from './templates.js';
 import { NOTIFY_CHANNEL, captureDates } from './triggers.js';
@@ -279,7 +278,7 @@ export interface PreviewInput extends TemplateSet {
  */
 export class JourneyService {
   constructor(
-    private readonly deps: { segments: SegmentService; customers: CustomerService; recommendations: RecommendationService; engine: JourneyEngine; plugins?: PluginRegistry },
+    private readonly deps: { segments: SegmentService; customers: CustomerService; recommendations: RecommendationService; engine: JourneyEngine; plugins?: AutomationExtensions },
   ) {}
 
   get engine(): JourneyEngine {

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import PgBoss from 'pg-boss';
 import pg from 'pg';
-import type { AutomationConfig } from '../config/config.js';
+import type { AutomationConfig } from './config.js';
 import type { KokyakuContext } from '../shared/context.js';
 import { SYSTEM, bindTenant, sql } from '../shared/sql.js';
 import type { JourneyService } from './journeys.js';

@@ -1,6 +1,5 @@
 import type { KokyakuContext } from '../shared/context.js';
-import type { Kokyaku } from '../kokyaku.js';
-import { type ShopBatch, writeShopBatch } from './shop-sync.js';
+import { type ShopBatch, type ShopWriter, writeShopBatch } from './shop-sync.js';
 
 export const BACKFILL_PHASES = ['customers', 'products', 'orders'] as const;
 export type BackfillPhase = (typeof BACKFILL_PHASES)[number];
@@ -70,7 +69,7 @@ export interface BackfillSource {
  * the next start resumes. A thrown error saves it as failed (starting again resumes).
  */
 export async function runBackfill(
-  kokyaku: Kokyaku,
+  kokyaku: ShopWriter,
   ctx: KokyakuContext,
   source: BackfillSource,
   initial: BackfillState,

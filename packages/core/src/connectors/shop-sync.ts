@@ -1,9 +1,9 @@
-import type { ProductInput } from '../catalog/product.service.js';
+import type { ProductInput, ProductService } from '../catalog/product.service.js';
 import type { KokyakuContext } from '../shared/context.js';
-import type { CustomerInput } from '../customers/customer.service.js';
-import type { EventInput } from '../events/event.service.js';
-import type { Kokyaku } from '../kokyaku.js';
-import type { OrderInput } from '../orders/order.service.js';
+import type { CustomerInput, CustomerService } from '../customers/customer.service.js';
+import type { EventInput, EventService } from '../events/event.service.js';
+import type { PrivacyService } from '../privacy/privacy.service.js';
+import type { OrderInput, OrderService } from '../orders/order.service.js';
 import { KokyakuError } from '../shared/errors.js';
 
 /**
@@ -42,7 +42,16 @@ export interface ShopBatchResult {
  * number) is stored without that field, with a warning, rather than not at all. A deleted customer
  * Kokyaku never heard of is nothing to erase. Other failures (the database away) throw.
  */
-export async function writeShopBatch(kokyaku: Kokyaku, ctx: KokyakuContext, batch: Partial<ShopBatch>, options: { erasureReason?: string } = {}): Promise<ShopBatchResult> {
+/** The services a shop batch is written through (a Kokyaku instance has them all). */
+export interface ShopWriter {
+  customers: CustomerService;
+  products: ProductService;
+  orders: OrderService;
+  events: EventService;
+  privacy: PrivacyService;
+}
+
+export async function writeShopBatch(kokyaku: ShopWriter, ctx: KokyakuContext, batch: Partial<ShopBatch>, options: { erasureReason?: string } = {}): Promise<ShopBatchResult> {
   const result: ShopBatchResult = { customers: 0, products: 0, orders: 0, events: 0, erased: 0, refused: [], warnings: [] };
   const report = (
     kind: ShopRecordKind,
@@ -71,7 +80,7 @@ export async function writeShopBatch(kokyaku: Kokyaku, ctx: KokyakuContext, batc
   return result;
 }
 
-async function upsertCustomers(kokyaku: Kokyaku, ctx: KokyakuContext, customers: readonly CustomerInput[], warnings: string[]) {
+async function upsertCustomers(kokyaku: ShopWriter, ctx: KokyakuContext, customers: readonly CustomerInput[], warnings: string[]) {
   const { errors } = await kokyaku.customers.upsert(ctx, customers);
   const optional = errors.filter((e) => e.field !== 'externalId' && e.field !== '' && e.field in (customers[e.index] ?? {}));
   if (optional.length === 0) return errors;

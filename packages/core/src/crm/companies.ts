@@ -5,7 +5,7 @@ import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import { jsonObject, optionalText } from '../shared/validation.js';
-import type { CustomFieldService } from './custom-fields.js';
+import type { CustomFieldService } from '../fields/custom-fields.js';
 import { isId, parseInput, requireCustomer, requireRow, unique } from './shared.js';
 
 export interface CompanyInput {

@@ -5,7 +5,7 @@ import { toMajorUnits, toMinorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import { isCalendarDate, jsonObject, optionalText } from '../shared/validation.js';
-import type { CustomFieldService } from './custom-fields.js';
+import type { CustomFieldService } from '../fields/custom-fields.js';
 import { actorId, idParam, isId, parseInput, requireOrder, requireRow, unique } from './shared.js';
 
 export const STAGE_OUTCOMES = ['OPEN', 'WON', 'LOST'] as const;

@@ -3,10 +3,9 @@ import { sql, sqlValue } from '../shared/sql.js';
 import type { ScoringService } from './scoring.js';
 
 /**
- * Companies and contacts, pipelines and deals, notes, tasks, inquiries and custom field
- * definitions. Free text staff wrote about a customer, or the customer wrote, is personal data:
- * an erasure deletes notes and contacts and blanks inquiries and tasks (their times stay, so the
- * response figures stay right).
+ * Companies and contacts, pipelines and deals, notes, tasks and inquiries. Free text staff wrote
+ * about a customer, or the customer wrote, is personal data: an erasure deletes notes and contacts
+ * and blanks inquiries and tasks (their times stay, so the response figures stay right).
  */
 export const crmModule = defineModule({
   name: 'crm',
@@ -20,7 +19,6 @@ export const crmModule = defineModule({
     'deals',
     'pipeline_stages',
     'pipelines',
-    'custom_field_definitions',
     'company_contacts',
     'companies',
   ],

@@ -5,7 +5,6 @@ import type { SegmentService } from '../segments/segment.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql, sqlOne } from '../shared/sql.js';
 import { isId, parseInput, unique } from './shared.js';
-import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
 
 export const SCORE_ACTIVITIES = ['EVENT', 'ORDER', 'INQUIRY'] as const;
 export type ScoreActivity = (typeof SCORE_ACTIVITIES)[number];
@@ -142,13 +141,19 @@ const ACTIVITY_SOURCES: Record<ScoreActivity, { table: string; at: string; where
  * recomputed for the customers of every ingestion batch and inquiry, and for everyone at
  * `refresh` (which is when fading points fade).
  */
+/** A rule a plugin adds to every shop, as the scoring service runs it: a fixed negative id, the plugin named. */
+export interface PluginRule extends ScoringRuleInput {
+  id: string;
+  plugin: string;
+}
+
 export class ScoringService {
   /** Rules plugins add to every shop, checked once at start-up. */
   private readonly pluginRules: ScoringRule[];
 
   constructor(
     private readonly segments: SegmentService,
-    plugins: PluginRegistry = NO_PLUGINS,
+    plugins: { readonly scoringRules: readonly PluginRule[] } = { scoringRules: [] },
   ) {
     this.pluginRules = plugins.scoringRules.map((rule) => {
       const r = parseInput(

@@ -1,28 +1,11 @@
 import type { z } from 'zod';
-import { formatPath } from '../ingestion/batch.js';
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { sqlOne } from '../shared/sql.js';
 import { findCustomerId } from '../customers/customer.service.js';
 
-export { isId } from '../shared/validation.js';
+export { isId, parseInput, unique } from '../shared/validation.js';
 import { isId } from '../shared/validation.js';
-
-/**
- * Parses one input with its schema; the first problem becomes a BAD_USER_INPUT naming the field
- * (`extensions.field`), and every problem is listed in `extensions.problems`.
- */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ field: formatPath([...issue.path, key]), message: `Unknown field "${key}".` }))
-      : [{ field: formatPath(issue.path) || what, message: issue.message }],
-  );
-  const first = problems[0]!;
-  throw KokyakuError.badInput(`${what}: ${first.field}: ${first.message}`, { field: first.field, problems });
-}
 
 /** A reference to a record that must exist in the tenant: its id, or a NOT_FOUND-style BAD_USER_INPUT naming the field. */
 export async function requireRow(
@@ -70,16 +53,6 @@ export async function requireCustomer(ctx: KokyakuContext, ref: { id?: string | 
 
 /** The actor's id for who-did-what columns (null for system work). */
 export const actorId = (ctx: KokyakuContext): string | null => ctx.actor?.id ?? null;
-
-/** PostgreSQL's unique violation as a BAD_USER_INPUT naming the field. */
-export async function unique<T>(write: () => Promise<T>, field: string, message: string): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw KokyakuError.badInput(`${field}: ${message}`, { field });
-    throw error;
-  }
-}
 
 /** An optional id filter for SQL: null stays null, a malformed id matches nothing. */
 export const idParam = (id: string | null | undefined): string | null => (id == null ? null : isId(id) ? id : '0');

@@ -1,7 +1,7 @@
 import type { HookDispatcher } from '../module/hooks.js';
 import type { KokyakuContext } from '../shared/context.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
-import type { AuditService } from '../privacy/audit.service.js';
+import type { AuditService } from '../audit/audit.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { sql, sqlOne, transaction } from '../shared/sql.js';
 

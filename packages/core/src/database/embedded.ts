@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import type { EmbeddedDatabaseConfig } from '../config/config.js';
+import type { EmbeddedDatabaseConfig } from './config.js';
 import { KokyakuError } from '../shared/errors.js';
 
 /** A running embedded PostgreSQL cluster (or one another process of ours already runs). */

@@ -2,15 +2,8 @@ import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { ProductSchema } from '../catalog/product.entity.js';
-import { CustomerFactsSchema } from '../customers/customer-facts.entity.js';
-import { CustomerSchema } from '../customers/customer.entity.js';
-import { EventSchema } from '../events/event.entity.js';
-import { OrderLineSchema, OrderSchema } from '../orders/order.entity.js';
 import { KokyakuError } from '../shared/errors.js';
 import { coreMigrations } from './migrations/index.js';
-
-export const coreEntities = [ProductSchema, CustomerSchema, CustomerFactsSchema, OrderSchema, OrderLineSchema, EventSchema];
 
 export interface OrmOptions {
   url: string;
@@ -18,7 +11,7 @@ export interface OrmOptions {
   onQuery?: (sql: string) => void;
   /** Migrations of plugins, applied after core's. */
   migrations?: MigrationObject[];
-  /** Entities of plugins, beside core's. */
+  /** Entities of plugins (core has none: its schema is its migrations, docs/architecture.md). */
   entities?: EntitySchema<any, any>[];
 }
 
@@ -28,7 +21,7 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
     orm = await MikroORM.init({
       driver: PostgreSqlDriver,
       clientUrl: options.url,
-      entities: [...coreEntities, ...(options.entities ?? [])],
+      entities: [...(options.entities ?? [])],
       discovery: { warnWhenNoEntities: false },
       extensions: [Migrator],
       migrations: {

@@ -2,13 +2,13 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { KokyakuContext } from '../shared/context.js';
 import type { CustomerRecord, CustomerService } from '../customers/customer.service.js';
-import type { AuditService } from '../privacy/audit.service.js';
+import type { AuditService } from '../audit/audit.service.js';
 import type { SegmentService } from '../segments/segment.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
 import type { Page } from '../shared/pagination.js';
 import { asDate, sql } from '../shared/sql.js';
-import { csvCell } from './convert.js';
+import { csvCell } from '../shared/cells.js';
 
 export const EXPORT_KINDS = ['customers', 'orders', 'segments'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];

@@ -13,7 +13,7 @@ import { KokyakuError } from '../shared/errors.js';
 import { SYSTEM, asDate, bindTenant, sql, sqlOne } from '../shared/sql.js';
 import { storableForm, textProblem } from '../shared/validation.js';
 import { type ColumnMapping, IMPORT_KINDS, type ImportKind, resolveMapping } from './columns.js';
-import { CellError, csvCell, readAmount, readBoolean, readDate, readInstant, readList, readPostalCode, readQuantity, splitName } from './convert.js';
+import { CellError, csvCell, readAmount, readBoolean, readDate, readInstant, readList, readPostalCode, readQuantity, splitName } from '../shared/cells.js';
 
 export type ImportEncoding = 'utf-8' | 'shift_jis';
 

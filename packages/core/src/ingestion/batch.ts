@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import { KokyakuError } from '../shared/errors.js';
+import { formatPath } from '../shared/validation.js';
+
+export { formatPath };
 
 /** One rejected item of a batch: which one, which field, and why. */
 export interface BatchItemError {
@@ -30,16 +33,6 @@ export const MAX_BATCH_SIZE = 10_000;
 export interface ValidItem<T> {
   index: number;
   value: T;
-}
-
-/** A zod issue path as written in errors: `lines[2].quantity`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
 }
 
 /**

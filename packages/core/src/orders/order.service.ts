@@ -11,7 +11,7 @@ import { MAX_MINOR, moneyProblem, toMajorUnits, toMinorUnits } from '../shared/m
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
 import { externalIdSchema, instantSchema } from '../shared/validation.js';
-import { ORDER_STATUSES, type OrderStatus } from './order.entity.js';
+import { ORDER_STATUSES, type OrderStatus } from './statuses.js';
 
 export interface OrderLineInput {
   productExternalId: string;

@@ -4,7 +4,7 @@ import type { KokyakuContext } from '../shared/context.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
-import type { AuditService } from './audit.service.js';
+import type { AuditService } from '../audit/audit.service.js';
 
 export const CONSENT_CHANNELS = ['EMAIL', 'SMS', 'LINE', 'PHONE', 'POST'] as const;
 export type ConsentChannel = (typeof CONSENT_CHANNELS)[number];

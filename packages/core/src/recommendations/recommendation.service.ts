@@ -1,7 +1,7 @@
 import type { OrderChange } from '../module/module.js';
 import { segmentFrom } from '../segments/compiler.js';
 import type { ProductRecord, ProductService } from '../catalog/product.service.js';
-import type { RecommendationsConfig } from '../config/config.js';
+import type { RecommendationsConfig } from './config.js';
 import type { KokyakuContext } from '../shared/context.js';
 import type { SegmentService } from '../segments/segment.service.js';
 import { addDays, todayIn } from '../segments/dates.js';

@@ -1,4 +1,4 @@
-import type { CustomFieldDefinition } from '../crm/custom-fields.js';
+import type { CustomFieldDefinition } from '../fields/custom-fields.js';
 import { currencyDigits } from '../shared/money.js';
 import type { ComparisonOperator, Expr, MatchArgument, Position, Subject, Value } from './ast.js';
 import { addDays, addRelative, anniversaryDays } from './dates.js';

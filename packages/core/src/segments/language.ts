@@ -1,4 +1,4 @@
-import { RFM_GROUPS } from '../analytics/rfm.js';
+import { RFM_GROUPS } from '../shared/rfm.js';
 
 /**
  * The vocabulary of the segment language: attributes of a customer and MATCHES functions. Each
@@ -250,3 +250,11 @@ export const CALLS = {
 
 export const attributeByName = new Map(ATTRIBUTES.map((a) => [a.name, a]));
 export const functionByName = new Map(FUNCTIONS.map((f) => [f.name, f]));
+
+/** What plugins add to the segment language (the plugin registry has it). */
+export interface SegmentExtensions {
+  readonly attributes: ReadonlyMap<string, AttributeSpec>;
+  readonly functions: ReadonlyMap<string, PluginFunctionSpec & { plugin: string }>;
+}
+
+export const NO_SEGMENT_EXTENSIONS: SegmentExtensions = { attributes: new Map(), functions: new Map() };

@@ -6,10 +6,9 @@ import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '
 import { asDate, sql, transaction } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
 import { type CompiledSegment, compileSegmentQuery, segmentFrom, segmentJoins } from './compiler.js';
-import { type CustomFieldDefinition, loadDefinitions } from '../crm/custom-fields.js';
+import { type CustomFieldDefinition, loadDefinitions } from '../fields/custom-fields.js';
 import { todayIn } from './dates.js';
-import { ATTRIBUTES, CALLS, FUNCTIONS } from './language.js';
-import { NO_PLUGINS, type PluginRegistry } from '../plugins/registry.js';
+import { ATTRIBUTES, CALLS, FUNCTIONS, NO_SEGMENT_EXTENSIONS, type SegmentExtensions } from './language.js';
 import { HookDispatcher } from '../module/hooks.js';
 
 export interface SegmentRecord {
@@ -76,7 +75,7 @@ const segmentInput = z.strictObject({
  */
 export class SegmentService {
   constructor(
-    private readonly plugins: PluginRegistry = NO_PLUGINS,
+    private readonly plugins: SegmentExtensions = NO_SEGMENT_EXTENSIONS,
     private readonly hooks: HookDispatcher = new HookDispatcher([]),
   ) {}
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KokyakuError } from './errors.js';
 
 /**
  * The one validation layer in front of SQL: every value a batch, an import or a GraphQL call
@@ -113,4 +114,40 @@ export function isCalendarDate(value: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
   const date = new Date(`${value}T00:00:00Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
+/** A zod issue path as written in errors: `lines[2].quantity`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+/**
+ * Parses one input with its schema; the first problem becomes a BAD_USER_INPUT naming the field
+ * (`extensions.field`), and every problem is listed in `extensions.problems`.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: formatPath([...issue.path, key]), message: `Unknown field "${key}".` }))
+      : [{ field: formatPath(issue.path) || what, message: issue.message }],
+  );
+  const first = problems[0]!;
+  throw KokyakuError.badInput(`${what}: ${first.field}: ${first.message}`, { field: first.field, problems });
+}
+
+/** PostgreSQL's unique violation as a BAD_USER_INPUT naming the field. */
+export async function unique<T>(write: () => Promise<T>, field: string, message: string): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw KokyakuError.badInput(`${field}: ${message}`, { field });
+    throw error;
+  }
 }

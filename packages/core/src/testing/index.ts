@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import type { KokyakuUserConfig } from '../config/config.js';
-import { mergeConfig } from '../config/config.js';
+import type { KokyakuUserConfig } from '../config.js';
+import { mergeConfig } from '../config.js';
 import { startEmbeddedPostgres } from '../database/embedded.js';
 import { type Kokyaku, createKokyaku } from '../kokyaku.js';
 

@@ -1,9 +1,17 @@
 import path from 'node:path';
 import timezones from 'countries-and-timezones';
 import countryToCurrency from 'country-to-currency';
-import { DEFAULT_RFM_GRID, type RfmGrid, validateRfmGrid } from '../analytics/rfm.js';
-import type { KokyakuPlugin } from '../plugins/plugin.js';
-import type { ChannelAdapter, EmailConfig, LineConfig, SmsProvider, TwilioConfig } from '../automation/channels.js';
+import { DEFAULT_RFM_GRID, type RfmGrid, validateRfmGrid } from './shared/rfm.js';
+import type { KokyakuPlugin } from './plugin.js';
+import type { ChannelAdapter, EmailConfig, LineConfig, SmsProvider, TwilioConfig } from './automation/channels.js';
+
+import type { AnalyticsConfig } from './analytics/config.js';
+import type { AutomationConfig, MessagingConfig } from './automation/config.js';
+import type { DatabaseConfig, EmbeddedDatabaseConfig } from './database/config.js';
+import type { ImportsConfig } from './imports/config.js';
+import type { RecommendationsConfig } from './recommendations/config.js';
+
+export type { AnalyticsConfig, AutomationConfig, DatabaseConfig, EmbeddedDatabaseConfig, ImportsConfig, MessagingConfig, RecommendationsConfig };
 
 /**
  * Kokyaku configuration. Everything has a default; `defineConfig` fills them in, so a host can
@@ -23,123 +31,7 @@ export interface KokyakuConfig {
   plugins: KokyakuPlugin[];
 }
 
-/** Where messages go out. Channels without configuration are skipped (a send falls back or is withheld). */
-export interface MessagingConfig {
-  /**
-   * The public URL of the Kokyaku HTTP mount (e.g. `https://shop.example/kokyaku`): click and
-   * unsubscribe links point there. `KOKYAKU_PUBLIC_URL`; the standalone server fills in its own.
-   */
-  publicUrl: string | null;
-  /** SMTP: `KOKYAKU_SMTP_URL` and `KOKYAKU_MAIL_FROM`. */
-  email: EmailConfig | null;
-  /** LINE Messaging API: `KOKYAKU_LINE_TOKEN` (and `KOKYAKU_LINE_API_URL`). */
-  line: LineConfig | null;
-  /** SMS through Twilio: `KOKYAKU_TWILIO_SID`, `KOKYAKU_TWILIO_TOKEN`, `KOKYAKU_SMS_FROM`; or any `SmsProvider`. */
-  sms: TwilioConfig | { provider: SmsProvider } | null;
-  /** The secret outbound webhooks are signed with (`KOKYAKU_WEBHOOK_SECRET`); without it WEBHOOK steps fail. */
-  webhookSecret: string | null;
-  /**
-   * Let WEBHOOK steps call loopback and private addresses (default false: a journey cannot reach
-   * the server's own network). `KOKYAKU_ALLOW_PRIVATE_WEBHOOKS=1`.
-   */
-  allowPrivateWebhooks: boolean;
-  /** Channels of your own (or of a plugin), by channel name; they replace the built-in ones. */
-  adapters: Partial<Record<'EMAIL' | 'LINE' | 'SMS', ChannelAdapter>>;
-}
-
-export interface AutomationConfig {
-  /** Run the journey worker inside `kokyaku serve` (default true; `kokyaku worker` runs one on its own). */
-  worker: boolean;
-  /** Runs advanced at once per worker process (default 4). */
-  concurrency: number;
-  /** How often the worker looks for due runs besides being told (default 15 s). */
-  sweepSeconds: number;
-  /** A run dispatched this long ago and still due is dispatched again (its worker died; default 60 s). */
-  staleSeconds: number;
-  /** Attempts of a failing step before its message is recorded as FAILED (default 5, backing off from 10 s). */
-  retryLimit: number;
-  retryDelaySeconds: number;
-}
-
-export interface ImportsConfig {
-  /**
-   * The folder on the server that imports through the API may read from (null: the API imports
-   * nothing; the CLI and core take any path they are given). `KOKYAKU_IMPORT_DIR`.
-   */
-  directory: string | null;
-}
-
-export interface RecommendationsConfig {
-  /**
-   * Leave out what the customer already bought: 'auto' (default) decides per category from the
-   * shop's own repurchase rate, 'always' or 'never'. A request can override it.
-   */
-  excludePurchased: 'auto' | 'always' | 'never';
-  /** With 'auto': categories whose buyers buy the same item again less often than this are excluded. */
-  repurchaseThreshold: number;
-  /** FOR_CUSTOMER: a purchase, view or cart this many days old counts half as much. */
-  recencyHalfLifeDays: number;
-  /**
-   * FOR_CUSTOMER: share of the score that comes from popularity (0-1). 'auto' (default): measured
-   * on the shop's own history at each refresh (the blend with the best hit rate in a replay).
-   */
-  popularityWeight: number | 'auto';
-  /** FOR_CUSTOMER: weigh each seed by how rare its product is among buyers (ln N/n). */
-  seedIdf: boolean;
-  /**
-   * FOR_CUSTOMER: weight of "buy again" (the customer's own past purchases, where the rules let
-   * them be recommended) against the neighbours of what they did.
-   */
-  rebuyWeight: number;
-}
-
-export interface AnalyticsConfig {
-  /** (R, FM) cell -> RFM group; see docs/analytics.md. */
-  rfmGrid: RfmGrid;
-  clv: {
-    /** Prediction horizon of predictedClv (default 12 months). */
-    horizonMonths: number;
-    /** Yearly discount rate applied month by month (default 0: no discounting). */
-    annualDiscountRate: number;
-    /** Largest number of customers the models are fitted on (a deterministic sample above it). */
-    sampleSize: number;
-    /** Below this many customers with orders (or 20 with repeat purchases) no model is fitted. */
-    minCustomers: number;
-  };
-}
-
-export interface DatabaseConfig {
-  /**
-   * A PostgreSQL connection string. When unset, `process.env.DATABASE_URL` is used; when that is
-   * unset too, Kokyaku starts an embedded PostgreSQL (see `embedded`).
-   */
-  url?: string;
-  /** Run pending migrations on start-up (default true). */
-  migrate: boolean;
-  /** Connection pool size (default 10). */
-  poolSize: number;
-  embedded: EmbeddedDatabaseConfig;
-  /** Log every SQL statement through this function (tests use it to count statements). */
-  onQuery?: (sql: string) => void;
-}
-
-export interface EmbeddedDatabaseConfig {
-  /**
-   * Where the embedded cluster keeps its files. Default: `$KOKYAKU_DATA_DIR`, else
-   * `.kokyaku/postgres` under the current working directory.
-   */
-  dataDir: string;
-  /** Database name inside the embedded cluster (default `kokyaku`). */
-  databaseName: string;
-  /** TCP port; 0 (the default) picks a free one. */
-  port: number;
-  /** Delete the data directory when Kokyaku stops (default false). */
-  ephemeral: boolean;
-  /** PostgreSQL settings for the embedded server, e.g. `{ shared_buffers: '512MB' }`. */
-  settings: Record<string, string | number>;
-}
-
-import type { ShopConfig } from '../shared/context.js';
+import type { ShopConfig } from './shared/context.js';
 export type { ShopConfig };
 
 export type DeepPartial<T> = {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Kokyaku } from '../kokyaku.js';
+import type { Kokyaku } from './kokyaku.js';
 
 export interface RefreshSchedule {
   /** Runs one refresh now (skipped if another process is refreshing). */

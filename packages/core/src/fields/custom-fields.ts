@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
-import { readBoolean } from '../imports/convert.js';
+import { readBoolean } from '../shared/cells.js';
 import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql, sqlOne } from '../shared/sql.js';
 import { isCalendarDate } from '../shared/validation.js';
-import { isId, parseInput, unique } from './shared.js';
+import { isId, parseInput, unique } from '../shared/validation.js';
 
 export const CUSTOM_FIELD_ENTITIES = ['CUSTOMER', 'COMPANY', 'DEAL'] as const;
 export type CustomFieldEntity = (typeof CUSTOM_FIELD_ENTITIES)[number];

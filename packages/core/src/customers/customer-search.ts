@@ -1,6 +1,7 @@
 import { type CountryCode, getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import type { KokyakuContext } from '../shared/context.js';
-import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
+import { CUSTOMER_COLUMNS, CUSTOMER_FROM, mapCustomer } from './customer-record.js';
+import type { CustomerRecord } from './customer.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../shared/pagination.js';
 import { sql } from '../shared/sql.js';

@@ -1,10 +1,13 @@
 import type { EntitySchema } from '@mikro-orm/core';
-import type { CustomerTable, KokyakuModule, ModuleHooks, OrderChangeSummary } from '../module/module.js';
-import type { ChannelAdapter } from '../automation/channels.js';
-import type { Actor, KokyakuContext, Role } from '../shared/context.js';
-import type { ScoringRuleInput } from '../crm/scoring.js';
-import type { Kokyaku } from '../kokyaku.js';
-import type { AttributeType } from '../segments/language.js';
+import type { StandardResult, StandardSchemaV1 } from './shared/standard-schema.js';
+import type { StepRun } from './automation/definition.js';
+export type { StandardResult, StandardSchemaV1 };
+import type { CustomerTable, KokyakuModule, ModuleHooks, OrderChangeSummary } from './module/module.js';
+import type { ChannelAdapter } from './automation/channels.js';
+import type { Actor, KokyakuContext, Role } from './shared/context.js';
+import type { ScoringRuleInput } from './crm/scoring.js';
+import type { Kokyaku } from './kokyaku.js';
+import type { AttributeType } from './segments/language.js';
 import semver from 'semver';
 
 /**
@@ -124,39 +127,7 @@ export interface PluginSegmentFunction {
 
 export type PluginScoringRule = ScoringRuleInput;
 
-/**
- * The part of the Standard Schema interface (standardschema.dev) Kokyaku uses to check step
- * options: zod, valibot and arktype schemas all have it.
- */
-export interface StandardSchemaV1<Input = unknown, Output = Input> {
-  readonly '~standard': {
-    readonly version: 1;
-    readonly vendor: string;
-    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
-    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
-  };
-}
-
-export type StandardResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: readonly { readonly message: string; readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined }[] };
-
-export interface PluginStepRun<Options> {
-  /** The step's options as its schema returned them. */
-  options: Options;
-  runId: string;
-  journeyId: string;
-  stepId: string;
-  customerId: string;
-  /** What started the run: `{ orderId }`, `{ eventId }`, `{ segmentId }`, `{ data }`... */
-  trigger: Record<string, unknown>;
-  /**
-   * Unique per run and step execution, and the same when a step runs again after a crash:
-   * use it as an idempotency key for anything outside the database.
-   */
-  key: string;
-  now: Date;
-}
+export type PluginStepRun<Options> = StepRun<Options>;
 
 export interface PluginAutomationStep<Options = any> {
   /** UPPER_SNAKE_CASE, not a core step type (e.g. `AWARD_POINTS`). */
