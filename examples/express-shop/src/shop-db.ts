@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 /**
  * The shop's own tables, in its own schema. They know nothing of the CRM: Kokyaku keeps its own

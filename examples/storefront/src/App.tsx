@@ -56,7 +56,10 @@ function Layout({ shopper, children }: { shopper: Shopper | null; children: Reac
           <Link to="/staff">Staff</Link>
           {shopper ? (
             <span className="who" data-testid="signed-in">
-              {shopper.lastName} {shopper.firstName} 様 <Points /> <button onClick={() => signOut.mutate()}>Sign out</button>
+              {shopper.lastName} {shopper.firstName} 様 <Points />{' '}
+              <button type="button" onClick={() => signOut.mutate()}>
+                Sign out
+              </button>
             </span>
           ) : null}
         </nav>
@@ -125,7 +128,7 @@ function SignIn() {
       <ul data-testid="demo-customers">
         {customers.data?.map((c) => (
           <li key={c.id}>
-            <button onClick={() => signIn.mutate(c.id)}>
+            <button type="button" onClick={() => signIn.mutate(c.id)}>
               {c.lastName} {c.firstName} <small>({c.orders} orders)</small>
             </button>
           </li>

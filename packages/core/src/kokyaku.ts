@@ -145,60 +145,17 @@ export interface RefreshFailure {
  */
 export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = {}): Promise<Kokyaku> {
   const resolved = isComplete(config) ? config : defineConfig(config);
-  const { database } = resolved;
   // Plugins are checked before anything starts: a wrong one is a clear error, not a half-started shop.
   const plugins = new PluginRegistry(resolved.plugins, KOKYAKU_VERSION);
-
-  let embedded: EmbeddedPostgres | null = null;
-  let url = database.url;
-  if (!url) {
-    embedded = await startEmbeddedPostgres(database.embedded);
-    await embedded.ensureDatabase(database.embedded.databaseName);
-    url = embedded.url(database.embedded.databaseName);
-  }
-
-  let orm: MikroORM;
-  try {
-    orm = await createOrm({ url, poolSize: database.poolSize, onQuery: database.onQuery, migrations: plugins.migrations(), entities: plugins.entities() });
-    try {
-      await orm.em.getKnex().raw('select 1');
-    } catch (error) {
-      await orm.close(true);
-      throw KokyakuError.databaseUnavailable(error);
-    }
-    if (database.migrate) await migrate(orm, url);
-    installTenantSessions(orm.em, await tenantRole(orm));
-  } catch (error) {
-    await embedded?.stop();
-    throw error;
-  }
-
+  const { orm, embedded, url } = await connect(resolved, plugins);
   // Core's domains and the plugins, each a module; their reactions go through one dispatcher.
   const hooks = new HookDispatcher(composeModules(resolved.plugins));
-  const metrics = new MetricsService();
-  const segments = new SegmentService(plugins, hooks);
-  const analytics = new AnalyticsService(resolved.analytics);
-  const products = new ProductService();
-  const recommendationStore = new RecommendationStore();
-  const recommendations = new RecommendationService(resolved.recommendations, products, segments, recommendationStore, metrics);
-  const scoring = new ScoringService(segments, plugins);
-  const customFields = new CustomFieldService();
-  const databaseUrl = url;
-  const audit = new AuditService();
-  const customers = new CustomerService(metrics, hooks, audit);
-  const tasks = new TaskService();
-  const privacy = new PrivacyService(audit, metrics, hooks);
-  const journeys = new JourneyService({
-    segments,
-    customers,
-    recommendations,
-    engine: new JourneyEngine({ customers, segments, tasks, privacy, recommendations, messaging: resolved.messaging, plugins }),
-    plugins,
-  });
+  const services = makeServices(resolved, plugins, hooks);
+  const { journeys } = services;
   const links = new MessageLinks({
     system: () => bindTenant(orm.em.fork(), SYSTEM),
     context: (tenantId, actor) => kokyaku.context({ tenantId, actor }),
-    privacy,
+    privacy: services.privacy,
     journeys,
   });
   const pluginServices = new Map<string, unknown>();
@@ -206,19 +163,8 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     config: resolved,
     orm,
     embedded,
-    databaseUrl,
-    products,
-    customers,
-    orders: new OrderService(metrics, hooks),
-    events: new EventService(hooks),
-    metrics,
-    segments,
-    analytics,
-    recommendations,
-    audit,
-    privacy,
-    exports: new ExportService(customers, segments, audit),
-    identity: new IdentityService(metrics, hooks, audit),
+    databaseUrl: url,
+    ...services,
     imports: new ImportService({
       customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
       products: (ctx, docs) => kokyaku.products.upsert(ctx, docs as never),
@@ -226,19 +172,10 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       events: (ctx, docs) => kokyaku.events.track(ctx, docs as never),
       validate: (ctx, kind, docs) => kokyaku[kind].validate(ctx, docs),
     }),
-    customFields,
-    companies: new CompanyService(customFields),
-    deals: new DealService(customFields),
-    notes: new NoteService(),
-    tasks,
-    inquiries: new InquiryService(hooks),
-    scoring,
-    timeline: new TimelineService(),
-    journeys,
     startWorker: async (options = {}) =>
       new AutomationWorker({
         orm,
-        databaseUrl,
+        databaseUrl: url,
         config: resolved.automation,
         journeys,
         context: (tenantId) => kokyaku.context({ tenantId }),
@@ -259,68 +196,9 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
       const tenantId = options.tenantId ?? resolved.defaultTenant;
       return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };
     },
-    migrate: () => migrate(orm, databaseUrl),
-    ready: async () => {
-      try {
-        const answer = orm.em.getKnex().raw('select 1');
-        await Promise.race([answer, new Promise((_, reject) => setTimeout(() => reject(new Error('PostgreSQL did not answer within 2 s')), 2000).unref())]);
-      } catch (error) {
-        return { ready: false, database: false, pendingMigrations: [], error: error instanceof Error ? error.message : String(error) };
-      }
-      const pending = (await orm.getMigrator().getPendingMigrations()).map((m) => m.name);
-      return {
-        ready: pending.length === 0,
-        database: true,
-        pendingMigrations: pending,
-        ...(pending.length ? { error: `${pending.length} migration(s) pending: run kokyaku migrate` } : {}),
-      };
-    },
-    refresh: async (options = {}) => {
-      // Across tenants: as the database user itself.
-      const em = bindTenant(orm.em.fork(), SYSTEM);
-      const tenants = await sql<{ tenant_id: string }>(em, 'select distinct tenant_id from kokyaku.customers order by tenant_id');
-      // Statistics first: after a day of bulk loads the planner's row counts are stale, and the
-      // rebuild's joins of orders and lines then took a nested loop (51 s each instead of 0.2-0.4 s
-      // for 180,000 lines of wholesale orders).
-      try {
-        await sql(em, 'analyze kokyaku.orders, kokyaku.order_lines, kokyaku.customer_products');
-      } catch (error) {
-        console.warn(`[kokyaku] could not analyze the order tables before refresh: ${String(error)}`);
-      }
-      const failures: RefreshFailure[] = [];
-      // Each step on its own: one that fails is reported and the others still run (a stale CLV
-      // model must not leave every segment stale too).
-      const step = async <T>(tenantId: string, name: string, run: () => Promise<T>): Promise<T | undefined> => {
-        try {
-          return await run();
-        } catch (error) {
-          failures.push({ tenantId, step: name, message: error instanceof Error ? error.message : String(error) });
-          console.warn(`[kokyaku] refresh of tenant ${tenantId}: ${name} failed: ${String(error)}`);
-          return undefined;
-        }
-      };
-      const figures = { customers: 0, clvFitted: 0, segmentChanges: 0 };
-      for (const { tenant_id } of tenants) {
-        // Every module's refresh, in module order (metrics, RFM and CLV, recommendations, plugins, lead scores, segments).
-        const run: RefreshRun = {
-          now: options.now ?? new Date(),
-          requestedNow: options.now,
-          step: (name, work) => step(tenant_id, name, work),
-          count: (figure, n) => {
-            figures[figure] += n;
-          },
-        };
-        await hooks.refresh(kokyaku.context({ tenantId: tenant_id }), run);
-      }
-      // A refresh may rewrite many facts rows: reclaim the old versions and refresh the visibility
-      // map and statistics now, so that segment counts stay index-only scans right away.
-      try {
-        await sql(em, 'vacuum (analyze) kokyaku.customer_facts, kokyaku.customer_scores');
-      } catch (error) {
-        console.warn(`[kokyaku] could not vacuum kokyaku.customer_facts after refresh: ${String(error)}`);
-      }
-      return { tenants: tenants.length, ...figures, failures };
-    },
+    migrate: () => migrate(orm, url),
+    ready: () => readiness(orm),
+    refresh: (options = {}) => refreshEveryShop(kokyaku, hooks, options),
     close: async () => {
       await journeys.engine.close();
       await orm.close(true);
@@ -330,6 +208,135 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   plugins.attach(kokyaku);
   hooks.attach(kokyaku);
   return kokyaku;
+}
+
+/** The database: the configured one, else an embedded server started here; migrated unless told not to. */
+async function connect(resolved: KokyakuConfig, plugins: PluginRegistry): Promise<{ orm: MikroORM; embedded: EmbeddedPostgres | null; url: string }> {
+  const { database } = resolved;
+  let embedded: EmbeddedPostgres | null = null;
+  let url = database.url;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(database.embedded);
+    await embedded.ensureDatabase(database.embedded.databaseName);
+    url = embedded.url(database.embedded.databaseName);
+  }
+  try {
+    const orm = await createOrm({ url, poolSize: database.poolSize, onQuery: database.onQuery, migrations: plugins.migrations(), entities: plugins.entities() });
+    try {
+      await orm.em.getKnex().raw('select 1');
+    } catch (error) {
+      await orm.close(true);
+      throw KokyakuError.databaseUnavailable(error);
+    }
+    if (database.migrate) await migrate(orm, url);
+    installTenantSessions(orm.em, await tenantRole(orm));
+    return { orm, embedded, url };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+/** Core's services, each made once; what they tell each other goes through `hooks`. */
+function makeServices(resolved: KokyakuConfig, plugins: PluginRegistry, hooks: HookDispatcher) {
+  const metrics = new MetricsService();
+  const segments = new SegmentService(plugins, hooks);
+  const products = new ProductService();
+  const recommendations = new RecommendationService(resolved.recommendations, products, segments, new RecommendationStore(), metrics);
+  const customFields = new CustomFieldService();
+  const audit = new AuditService();
+  const customers = new CustomerService(metrics, hooks, audit);
+  const tasks = new TaskService();
+  const privacy = new PrivacyService(audit, metrics, hooks);
+  const engine = new JourneyEngine({ customers, segments, tasks, privacy, recommendations, messaging: resolved.messaging, plugins });
+  return {
+    metrics,
+    segments,
+    analytics: new AnalyticsService(resolved.analytics),
+    products,
+    recommendations,
+    customFields,
+    audit,
+    customers,
+    tasks,
+    privacy,
+    journeys: new JourneyService({ segments, customers, recommendations, engine, plugins }),
+    orders: new OrderService(metrics, hooks),
+    events: new EventService(hooks),
+    exports: new ExportService(customers, segments, audit),
+    identity: new IdentityService(metrics, hooks, audit),
+    companies: new CompanyService(customFields),
+    deals: new DealService(customFields),
+    notes: new NoteService(),
+    inquiries: new InquiryService(hooks),
+    scoring: new ScoringService(segments, plugins),
+    timeline: new TimelineService(),
+  };
+}
+
+/** What `ready()` answers: PostgreSQL within 2 s, and no migration pending. */
+async function readiness(orm: MikroORM): Promise<Readiness> {
+  try {
+    const answer = orm.em.getKnex().raw('select 1');
+    await Promise.race([answer, new Promise((_, reject) => setTimeout(() => reject(new Error('PostgreSQL did not answer within 2 s')), 2000).unref())]);
+  } catch (error) {
+    return { ready: false, database: false, pendingMigrations: [], error: error instanceof Error ? error.message : String(error) };
+  }
+  const pending = (await orm.getMigrator().getPendingMigrations()).map((m) => m.name);
+  return {
+    ready: pending.length === 0,
+    database: true,
+    pendingMigrations: pending,
+    ...(pending.length ? { error: `${pending.length} migration(s) pending: run kokyaku migrate` } : {}),
+  };
+}
+
+/** `refresh`: every module's refresh for every shop, each step on its own. */
+async function refreshEveryShop(kokyaku: Kokyaku, hooks: HookDispatcher, options: { now?: Date }): ReturnType<Kokyaku['refresh']> {
+  // Across tenants: as the database user itself.
+  const em = bindTenant(kokyaku.orm.em.fork(), SYSTEM);
+  const tenants = await sql<{ tenant_id: string }>(em, 'select distinct tenant_id from kokyaku.customers order by tenant_id');
+  // Statistics first: after a day of bulk loads the planner's row counts are stale, and the
+  // rebuild's joins of orders and lines then took a nested loop (51 s each instead of 0.2-0.4 s
+  // for 180,000 lines of wholesale orders).
+  await maintain(em, 'analyze kokyaku.orders, kokyaku.order_lines, kokyaku.customer_products', 'could not analyze the order tables before refresh');
+  const failures: RefreshFailure[] = [];
+  const figures = { customers: 0, clvFitted: 0, segmentChanges: 0 };
+  for (const { tenant_id } of tenants) {
+    // Every module's refresh, in module order (metrics, RFM and CLV, recommendations, plugins, lead scores, segments).
+    const run: RefreshRun = {
+      now: options.now ?? new Date(),
+      requestedNow: options.now,
+      // Each step on its own: one that fails is reported and the others still run (a stale CLV
+      // model must not leave every segment stale too).
+      step: async (name, work) => {
+        try {
+          return await work();
+        } catch (error) {
+          failures.push({ tenantId: tenant_id, step: name, message: error instanceof Error ? error.message : String(error) });
+          console.warn(`[kokyaku] refresh of tenant ${tenant_id}: ${name} failed: ${String(error)}`);
+          return undefined;
+        }
+      },
+      count: (figure, n) => {
+        figures[figure] += n;
+      },
+    };
+    await hooks.refresh(kokyaku.context({ tenantId: tenant_id }), run);
+  }
+  // A refresh may rewrite many facts rows: reclaim the old versions and refresh the visibility
+  // map and statistics now, so that segment counts stay index-only scans right away.
+  await maintain(em, 'vacuum (analyze) kokyaku.customer_facts, kokyaku.customer_scores', 'could not vacuum kokyaku.customer_facts after refresh');
+  return { tenants: tenants.length, ...figures, failures };
+}
+
+/** A maintenance statement that may fail (a lock, rights) without failing the refresh. */
+async function maintain(em: Parameters<typeof sql>[0], statement: string, warning: string): Promise<void> {
+  try {
+    await sql(em, statement);
+  } catch (error) {
+    console.warn(`[kokyaku] ${warning}: ${String(error)}`);
+  }
 }
 
 /**

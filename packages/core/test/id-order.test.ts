@@ -1,4 +1,4 @@
-import { type Kokyaku, type KokyakuContext } from '@kokyaku/core';
+import type { Kokyaku, KokyakuContext } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Kokyaku, type KokyakuContext } from '@kokyaku/core';
+import type { Kokyaku, KokyakuContext } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { SYSTEM, bindTenant, sql, transaction } from '../src/shared/sql.js';
 

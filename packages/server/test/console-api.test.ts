@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Kokyaku, type KokyakuPlugin, type Role } from '@kokyaku/core';
+import type { Kokyaku, KokyakuPlugin, Role } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

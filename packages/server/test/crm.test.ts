@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { type Kokyaku, type Role } from '@kokyaku/core';
+import type { Kokyaku, Role } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

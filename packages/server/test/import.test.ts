@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type Kokyaku, type Role } from '@kokyaku/core';
+import type { Kokyaku, Role } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

@@ -1,5 +1,5 @@
 export { KokyakuPlugin } from './plugin.js';
-export { type KokyakuPluginOptions } from './options.js';
+export type { KokyakuPluginOptions } from './options.js';
 export { KokyakuService } from './kokyaku.service.js';
 export { BACKFILL_PHASES, type BackfillPhase, type BackfillState, type BackfillStatus, KokyakuBackfill } from './backfill.js';
 export { KokyakuOutbox } from './outbox.js';

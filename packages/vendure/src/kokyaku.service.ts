@@ -10,7 +10,7 @@ import {
   ProductPriceApplicator,
   ProductVariant,
   ProductVariantService,
-  RequestContext,
+  type RequestContext,
   RequestContextService,
   TransactionalConnection,
   TranslatorService,

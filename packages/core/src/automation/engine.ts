@@ -378,94 +378,22 @@ export class JourneyEngine {
     const settings = await loadSendSettings(tx);
     const marketing = step.purpose === 'MARKETING';
     const key = `run:${run.id}:${run.seq}`;
-    const record = (fields: {
-      channel: Channel;
-      status: 'SENT' | 'FAILED' | 'WITHHELD';
-      reason?: string | null;
-      recipient?: string | null;
-      subject?: string | null;
-      body?: string | null;
-      links?: string[];
-      providerId?: string | null;
-      error?: string | null;
-      token: string;
-    }) =>
-      sql(
-        tx.em,
-        `insert into kokyaku.messages (tenant_id, customer_id, journey_id, run_id, step_id, idempotency_key, token, channel, purpose, status, reason, recipient, subject, body, links, provider_id, error, created_at, sent_at)
-         values ($1, $2::bigint, $3::bigint, $4::bigint, $5, $6, $7::uuid, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, case when $10 = 'SENT' then $18::timestamptz end)`,
-        [
-          tx.tenantId,
-          run.customer_id,
-          run.journey_id,
-          run.id,
-          step.id,
-          key,
-          fields.token,
-          fields.channel,
-          step.purpose,
-          fields.status,
-          fields.reason ?? null,
-          fields.recipient ?? null,
-          fields.subject ?? null,
-          fields.body ?? null,
-          JSON.stringify(fields.links ?? []),
-          fields.providerId ?? null,
-          fields.error ?? null,
-          now,
-        ],
-      );
     const token = tokenFor(settings.secret, key);
+    const record = (fields: MessageFields) => recordMessage(tx, run, step, key, token, now, fields);
 
-    if (marketing && settings.quietHoursStart && settings.quietHoursEnd) {
-      const start = parseTimeOfDay(settings.quietHoursStart);
-      const end = parseTimeOfDay(settings.quietHoursEnd);
-      if (inWindow(now, tx.shop.timeZone, start, end)) {
-        const until = nextLocalTime(now, end, tx.shop.timeZone);
-        return { outcome: 'DEFERRED', detail: { reason: 'QUIET_HOURS', until: until.toISOString() }, waitUntil: until };
-      }
-    }
+    const deferred = marketing ? quietHoursEnd(settings, now, tx.shop.timeZone) : null;
+    if (deferred) return { outcome: 'DEFERRED', detail: { reason: 'QUIET_HOURS', until: deferred.toISOString() }, waitUntil: deferred };
 
-    const candidates: Channel[] = [];
-    const add = (c: Channel | null | undefined) => c && !candidates.includes(c) && candidates.push(c);
-    if (step.channel === 'PREFERRED') {
-      add(customer.preferredChannel);
-      settings.channelOrder.forEach(add);
-    } else {
-      add(step.channel);
-    }
-    (step.fallback ?? []).forEach(add);
-
-    const skipped: { channel: Channel; reason: string }[] = [];
-    let chosen: { channel: Channel; to: string; adapter: ChannelAdapter } | null = null;
-    for (const channel of candidates) {
-      const to = channel === 'EMAIL' ? customer.email : channel === 'SMS' ? customer.phone : customer.lineUserId;
-      const adapter = this.adapters[channel];
-      if (!to) skipped.push({ channel, reason: 'NO_ADDRESS' });
-      else if (!adapter) skipped.push({ channel, reason: 'CHANNEL_NOT_CONFIGURED' });
-      else if (marketing && !(await this.deps.privacy.mayMarket(tx, { id: customer.id }, channel))) skipped.push({ channel, reason: 'NO_CONSENT' });
-      else {
-        chosen = { channel, to, adapter };
-        break;
-      }
-    }
+    const { candidates, chosen, skipped } = await this.chooseChannel(tx, step, customer, settings.channelOrder, marketing);
     if (!chosen) {
       const reason = skipped.find((s) => s.reason === 'NO_CONSENT')?.reason ?? skipped[0]?.reason ?? 'NO_CHANNEL';
-      await record({ channel: candidates[0] ?? 'EMAIL', status: 'WITHHELD', reason, token });
+      await record({ channel: candidates[0] ?? 'EMAIL', status: 'WITHHELD', reason });
       return { outcome: 'WITHHELD', detail: { reason, tried: skipped }, next };
     }
-
-    if (marketing && settings.frequencyCapMax && settings.frequencyCapDays) {
-      const since = new Date(now.getTime() - settings.frequencyCapDays * 86_400_000);
-      const row = await sqlOne<{ n: number }>(
-        tx.em,
-        `select count(*)::int as n from kokyaku.messages where customer_id = $2::bigint and tenant_id = $1 and purpose = 'MARKETING' and sent_at > $3 and sent_at <= $4`,
-        [tx.tenantId, customer.id, since, now],
-      );
-      if ((row?.n ?? 0) >= settings.frequencyCapMax) {
-        await record({ channel: chosen.channel, status: 'WITHHELD', reason: 'FREQUENCY_CAP', token });
-        return { outcome: 'WITHHELD', detail: { reason: 'FREQUENCY_CAP', sentInWindow: row?.n ?? 0 }, next };
-      }
+    const sentInWindow = marketing ? await overFrequencyCap(tx, settings, customer.id, now) : null;
+    if (sentInWindow !== null) {
+      await record({ channel: chosen.channel, status: 'WITHHELD', reason: 'FREQUENCY_CAP' });
+      return { outcome: 'WITHHELD', detail: { reason: 'FREQUENCY_CAP', sentInWindow }, next };
     }
 
     const publicUrl = this.deps.messaging.publicUrl?.replace(/\/$/, '') ?? null;
@@ -473,17 +401,8 @@ export class JourneyEngine {
     const data = await mergeData(tx, { customer, context: run.context, links: { unsubscribe_url: unsubscribeUrl }, recommendations: this.deps.recommendations });
     const rendered = await renderTemplates(tx.shop, step, data, `step ${step.id}`);
     const links: string[] = [];
-    const track = (text: string | null) =>
-      text && publicUrl
-        ? text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => {
-            if (url === unsubscribeUrl) return url;
-            let n = links.indexOf(url);
-            if (n < 0) n = links.push(url) - 1;
-            return `${publicUrl}/r/${token}/${n}`;
-          })
-        : text;
-    const text = track(rendered.text)!;
-    const html = track(rendered.html);
+    const text = trackLinks(rendered.text, publicUrl, unsubscribeUrl, token, links)!;
+    const html = trackLinks(rendered.html, publicUrl, unsubscribeUrl, token, links);
     const channel = chosen.channel;
     try {
       const { providerId } = await chosen.adapter.send({
@@ -495,16 +414,120 @@ export class JourneyEngine {
         html: channel === 'EMAIL' ? html : null,
         unsubscribeUrl: channel === 'EMAIL' && marketing ? unsubscribeUrl : null,
       });
-      await record({ channel, status: 'SENT', recipient: chosen.to, subject: rendered.subject, body: text, links, providerId, token });
+      await record({ channel, status: 'SENT', recipient: chosen.to, subject: rendered.subject, body: text, links, providerId });
       return { outcome: 'SENT', detail: { channel, ...(skipped.length > 0 ? { skipped } : {}) }, next };
     } catch (error) {
       const retryable = !(error instanceof ChannelError) || error.retryable;
       if (retryable && !options.finalAttempt) throw error;
       const message = (error as Error).message.slice(0, 1000);
-      await record({ channel, status: 'FAILED', recipient: chosen.to, subject: rendered.subject, body: text, links, error: message, token });
+      await record({ channel, status: 'FAILED', recipient: chosen.to, subject: rendered.subject, body: text, links, error: message });
       return { outcome: 'FAILED', detail: { channel, error: message }, next };
     }
   }
+
+  /** The first channel the customer can be reached on (address, transport, consent for marketing), and why the others were not. */
+  private async chooseChannel(tx: KokyakuContext, step: Extract<JourneyStep, { type: 'SEND' }>, customer: CustomerRecord, channelOrder: readonly Channel[], marketing: boolean) {
+    const candidates: Channel[] = [];
+    const add = (c: Channel | null | undefined) => {
+      if (c && !candidates.includes(c)) candidates.push(c);
+    };
+    if (step.channel === 'PREFERRED') {
+      add(customer.preferredChannel);
+      for (const c of channelOrder) add(c);
+    } else {
+      add(step.channel);
+    }
+    for (const c of step.fallback ?? []) add(c);
+
+    const skipped: { channel: Channel; reason: string }[] = [];
+    for (const channel of candidates) {
+      const to = channel === 'EMAIL' ? customer.email : channel === 'SMS' ? customer.phone : customer.lineUserId;
+      const adapter = this.adapters[channel];
+      if (!to) skipped.push({ channel, reason: 'NO_ADDRESS' });
+      else if (!adapter) skipped.push({ channel, reason: 'CHANNEL_NOT_CONFIGURED' });
+      else if (marketing && !(await this.deps.privacy.mayMarket(tx, { id: customer.id }, channel))) skipped.push({ channel, reason: 'NO_CONSENT' });
+      else return { candidates, chosen: { channel, to, adapter } as { channel: Channel; to: string; adapter: ChannelAdapter }, skipped };
+    }
+    return { candidates, chosen: null, skipped };
+  }
+}
+
+interface MessageFields {
+  channel: Channel;
+  status: 'SENT' | 'FAILED' | 'WITHHELD';
+  reason?: string | null;
+  recipient?: string | null;
+  subject?: string | null;
+  body?: string | null;
+  links?: string[];
+  providerId?: string | null;
+  error?: string | null;
+}
+
+/** Stores what a SEND step did: sent, failed or withheld, with its token for links and unsubscribing. */
+function recordMessage(tx: KokyakuContext, run: RunRow, step: Extract<JourneyStep, { type: 'SEND' }>, key: string, token: string, now: Date, fields: MessageFields) {
+  return sql(
+    tx.em,
+    `insert into kokyaku.messages (tenant_id, customer_id, journey_id, run_id, step_id, idempotency_key, token, channel, purpose, status, reason, recipient, subject, body, links, provider_id, error, created_at, sent_at)
+     values ($1, $2::bigint, $3::bigint, $4::bigint, $5, $6, $7::uuid, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, case when $10 = 'SENT' then $18::timestamptz end)`,
+    [
+      tx.tenantId,
+      run.customer_id,
+      run.journey_id,
+      run.id,
+      step.id,
+      key,
+      token,
+      fields.channel,
+      step.purpose,
+      fields.status,
+      fields.reason ?? null,
+      fields.recipient ?? null,
+      fields.subject ?? null,
+      fields.body ?? null,
+      JSON.stringify(fields.links ?? []),
+      fields.providerId ?? null,
+      fields.error ?? null,
+      now,
+    ],
+  );
+}
+
+/** When the shop's quiet hours end, if `now` is inside them (null: send now). */
+function quietHoursEnd(settings: { quietHoursStart: string | null; quietHoursEnd: string | null }, now: Date, timeZone: string): Date | null {
+  if (!settings.quietHoursStart || !settings.quietHoursEnd) return null;
+  const start = parseTimeOfDay(settings.quietHoursStart);
+  const end = parseTimeOfDay(settings.quietHoursEnd);
+  return inWindow(now, timeZone, start, end) ? nextLocalTime(now, end, timeZone) : null;
+}
+
+/** How many marketing messages the customer had in the cap's window, when that reaches the cap (null: under it). */
+async function overFrequencyCap(
+  tx: KokyakuContext,
+  settings: { frequencyCapMax: number | null; frequencyCapDays: number | null },
+  customerId: string,
+  now: Date,
+): Promise<number | null> {
+  if (!settings.frequencyCapMax || !settings.frequencyCapDays) return null;
+  const since = new Date(now.getTime() - settings.frequencyCapDays * 86_400_000);
+  const row = await sqlOne<{ n: number }>(
+    tx.em,
+    `select count(*)::int as n from kokyaku.messages where customer_id = $2::bigint and tenant_id = $1 and purpose = 'MARKETING' and sent_at > $3 and sent_at <= $4`,
+    [tx.tenantId, customerId, since, now],
+  );
+  const n = row?.n ?? 0;
+  return n >= settings.frequencyCapMax ? n : null;
+}
+
+/** Every link but the unsubscribe link, through the click tracker (`links` collects them in order). */
+function trackLinks(text: string | null, publicUrl: string | null, unsubscribeUrl: string | null, token: string, links: string[]): string | null {
+  if (!text || !publicUrl) return text;
+  return text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => {
+    if (url === unsubscribeUrl) return url;
+    let n = links.indexOf(url);
+    if (n < 0) n = links.push(url) - 1;
+    return `${publicUrl}/r/${token}/${n}`;
+  });
 }
 
 /** A message's public token: derived from the tenant's secret and the message key, so a resend keeps its links. */

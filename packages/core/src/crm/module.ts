@@ -9,19 +9,7 @@ import type { ScoringService } from './scoring.js';
  */
 export const crmModule = defineModule({
   name: 'crm',
-  tenantTables: [
-    'deal_orders',
-    'deal_stage_history',
-    'inquiry_messages',
-    'inquiries',
-    'tasks',
-    'notes',
-    'deals',
-    'pipeline_stages',
-    'pipelines',
-    'company_contacts',
-    'companies',
-  ],
+  tenantTables: ['deal_orders', 'deal_stage_history', 'inquiry_messages', 'inquiries', 'tasks', 'notes', 'deals', 'pipeline_stages', 'pipelines', 'company_contacts', 'companies'],
   customerTables: [
     { table: 'company_contacts', merge: 'custom', export: 'custom' },
     { table: 'notes', export: 'custom' },

@@ -39,6 +39,105 @@ interface EntryRow {
 
 const rank = (kind: TimelineKind) => TIMELINE_KINDS.length - TIMELINE_KINDS.indexOf(kind);
 
+interface TimelineSource {
+  kind: TimelineKind;
+  at: string;
+  id: string;
+  select: string;
+  from: string;
+  where(sql: { who: (column: string) => string; whoOrCompany: (customerColumn: string, companyColumn: string) => string }): string;
+}
+
+/**
+ * Where each kind of entry comes from: its time, id, columns, tables and filter (`who` names the
+ * customer or the company's contacts; `whoOrCompany` also the company's own rows).
+ */
+const SOURCES: readonly TimelineSource[] = [
+  {
+    kind: 'ORDER',
+    at: 'o.placed_at',
+    id: 'o.id',
+    select: `null::text as actor_id, o.customer_id,
+        jsonb_build_object('externalId', o.external_id, 'status', o.status, 'totalMinor', o.total_minor, 'currency', o.currency) as data`,
+    from: 'kokyaku.orders o',
+    where: ({ who, whoOrCompany }) => `o.tenant_id = $1 and ${who('o.customer_id')}`,
+  },
+  {
+    kind: 'EVENT',
+    at: 'e.occurred_at',
+    id: 'e.id',
+    select: `null::text as actor_id, e.customer_id,
+        jsonb_build_object('eventId', e.event_id, 'type', e.type, 'productExternalId', p.external_id, 'properties', e.properties) as data`,
+    from: 'kokyaku.events e left join kokyaku.products p on p.id = e.product_id',
+    where: ({ who, whoOrCompany }) => `e.tenant_id = $1 and ${who('e.customer_id')}`,
+  },
+  {
+    kind: 'INQUIRY',
+    at: 'i.opened_at',
+    id: 'i.id',
+    select: `i.created_by as actor_id, i.customer_id,
+        jsonb_build_object('kind', i.kind, 'subject', i.subject, 'channel', i.channel, 'status', i.status, 'category', i.category) as data`,
+    from: 'kokyaku.inquiries i',
+    where: ({ who, whoOrCompany }) => `i.tenant_id = $1 and ${who('i.customer_id')}`,
+  },
+  {
+    kind: 'NOTE',
+    at: 'n.created_at',
+    id: 'n.id',
+    select: `n.author_id as actor_id, n.customer_id,
+        jsonb_build_object('body', n.body, 'pinned', n.pinned, 'companyId', n.company_id::text, 'dealId', n.deal_id::text) as data`,
+    from: 'kokyaku.notes n',
+    where: ({ who, whoOrCompany }) => `n.tenant_id = $1 and ${whoOrCompany('n.customer_id', 'n.company_id')}`,
+  },
+  {
+    kind: 'TASK',
+    at: 't.created_at',
+    id: 't.id',
+    select: `t.created_by as actor_id, t.customer_id,
+        jsonb_build_object('title', t.title, 'status', t.status, 'priority', t.priority, 'assigneeId', t.assignee_id, 'dueAt', t.due_at) as data`,
+    from: 'kokyaku.tasks t',
+    where: ({ who, whoOrCompany }) => `t.tenant_id = $1 and ${whoOrCompany('t.customer_id', 't.company_id')}`,
+  },
+  {
+    kind: 'DEAL_STAGE',
+    at: 'h.moved_at',
+    id: 'h.id',
+    select: `h.actor_id, d.customer_id,
+        jsonb_build_object('dealId', d.id::text, 'title', d.title, 'fromStage', fs.name, 'toStage', ts.name, 'outcome', ts.outcome) as data`,
+    from: `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
+         left join kokyaku.pipeline_stages fs on fs.id = h.from_stage_id`,
+    where: ({ who, whoOrCompany }) => `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`,
+  },
+  {
+    kind: 'SEGMENT_ENTERED',
+    at: 'sc.occurred_at',
+    id: 'sc.id',
+    select: `null::text as actor_id, sc.customer_id,
+        jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
+    from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
+    where: ({ who }) => `sc.tenant_id = $1 and sc.change = 'ENTERED' and ${who('sc.customer_id')}`,
+  },
+  {
+    kind: 'SEGMENT_LEFT',
+    at: 'sc.occurred_at',
+    id: 'sc.id',
+    select: `null::text as actor_id, sc.customer_id,
+        jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
+    from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
+    where: ({ who }) => `sc.tenant_id = $1 and sc.change = 'LEFT' and ${who('sc.customer_id')}`,
+  },
+  {
+    kind: 'MESSAGE',
+    at: 'm.created_at',
+    id: 'm.id',
+    select: `case when m.journey_id is null then null else 'journey:' || m.journey_id end as actor_id, m.customer_id,
+        jsonb_build_object('channel', m.channel, 'purpose', m.purpose, 'status', m.status, 'reason', m.reason, 'subject', m.subject,
+                           'journeyId', m.journey_id::text, 'journey', j.name) as data`,
+    from: 'kokyaku.messages m left join kokyaku.journeys j on j.id = m.journey_id',
+    where: ({ who, whoOrCompany }) => `m.tenant_id = $1 and ${who('m.customer_id')}`,
+  },
+];
+
 /**
  * One ordered stream per customer (or company) of everything that happened: orders, storefront
  * events, inquiries, notes, tasks, deal stage moves, segment changes and messages sent (or
@@ -85,114 +184,9 @@ export class TimelineService {
         where ${where} and ($3::bigint is null or (${at} <= timestamptz 'epoch' + $3::bigint * interval '1 microsecond'
           and ((extract(epoch from ${at}) * 1000000)::bigint, ${rank(kind)}, ${id}) < ($3::bigint, $4::int, $5::bigint)))
         order by ${at} desc, ${id} desc limit $6)`;
-    const branches: string[] = [];
-    if (kinds.has('ORDER')) {
-      branches.push(
-        branch(
-          'ORDER',
-          'o.placed_at',
-          'o.id',
-          `null::text as actor_id, o.customer_id,
-        jsonb_build_object('externalId', o.external_id, 'status', o.status, 'totalMinor', o.total_minor, 'currency', o.currency) as data`,
-          'kokyaku.orders o',
-          `o.tenant_id = $1 and ${who('o.customer_id')}`,
-        ),
-      );
-    }
-    if (kinds.has('EVENT')) {
-      branches.push(
-        branch(
-          'EVENT',
-          'e.occurred_at',
-          'e.id',
-          `null::text as actor_id, e.customer_id,
-        jsonb_build_object('eventId', e.event_id, 'type', e.type, 'productExternalId', p.external_id, 'properties', e.properties) as data`,
-          'kokyaku.events e left join kokyaku.products p on p.id = e.product_id',
-          `e.tenant_id = $1 and ${who('e.customer_id')}`,
-        ),
-      );
-    }
-    if (kinds.has('INQUIRY')) {
-      branches.push(
-        branch(
-          'INQUIRY',
-          'i.opened_at',
-          'i.id',
-          `i.created_by as actor_id, i.customer_id,
-        jsonb_build_object('kind', i.kind, 'subject', i.subject, 'channel', i.channel, 'status', i.status, 'category', i.category) as data`,
-          'kokyaku.inquiries i',
-          `i.tenant_id = $1 and ${who('i.customer_id')}`,
-        ),
-      );
-    }
-    if (kinds.has('NOTE')) {
-      branches.push(
-        branch(
-          'NOTE',
-          'n.created_at',
-          'n.id',
-          `n.author_id as actor_id, n.customer_id,
-        jsonb_build_object('body', n.body, 'pinned', n.pinned, 'companyId', n.company_id::text, 'dealId', n.deal_id::text) as data`,
-          'kokyaku.notes n',
-          `n.tenant_id = $1 and ${whoOrCompany('n.customer_id', 'n.company_id')}`,
-        ),
-      );
-    }
-    if (kinds.has('TASK')) {
-      branches.push(
-        branch(
-          'TASK',
-          't.created_at',
-          't.id',
-          `t.created_by as actor_id, t.customer_id,
-        jsonb_build_object('title', t.title, 'status', t.status, 'priority', t.priority, 'assigneeId', t.assignee_id, 'dueAt', t.due_at) as data`,
-          'kokyaku.tasks t',
-          `t.tenant_id = $1 and ${whoOrCompany('t.customer_id', 't.company_id')}`,
-        ),
-      );
-    }
-    if (kinds.has('DEAL_STAGE')) {
-      branches.push(
-        branch(
-          'DEAL_STAGE',
-          'h.moved_at',
-          'h.id',
-          `h.actor_id, d.customer_id,
-        jsonb_build_object('dealId', d.id::text, 'title', d.title, 'fromStage', fs.name, 'toStage', ts.name, 'outcome', ts.outcome) as data`,
-          `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
-         left join kokyaku.pipeline_stages fs on fs.id = h.from_stage_id`,
-          `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`,
-        ),
-      );
-    }
-    for (const kind of ['SEGMENT_ENTERED', 'SEGMENT_LEFT'] as const) {
-      if (!kinds.has(kind)) continue;
-      branches.push(
-        branch(
-          kind,
-          'sc.occurred_at',
-          'sc.id',
-          `null::text as actor_id, sc.customer_id,
-        jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
-          'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
-          `sc.tenant_id = $1 and sc.change = '${kind === 'SEGMENT_ENTERED' ? 'ENTERED' : 'LEFT'}' and ${who('sc.customer_id')}`,
-        ),
-      );
-    }
-    if (kinds.has('MESSAGE')) {
-      branches.push(
-        branch(
-          'MESSAGE',
-          'm.created_at',
-          'm.id',
-          `case when m.journey_id is null then null else 'journey:' || m.journey_id end as actor_id, m.customer_id,
-        jsonb_build_object('channel', m.channel, 'purpose', m.purpose, 'status', m.status, 'reason', m.reason, 'subject', m.subject,
-                           'journeyId', m.journey_id::text, 'journey', j.name) as data`,
-          'kokyaku.messages m left join kokyaku.journeys j on j.id = m.journey_id',
-          `m.tenant_id = $1 and ${who('m.customer_id')}`,
-        ),
-      );
-    }
+    const branches = SOURCES.filter((source) => kinds.has(source.kind)).map((source) =>
+      branch(source.kind, source.at, source.id, source.select, source.from, source.where({ who, whoOrCompany })),
+    );
     if (branches.length === 0) return { nodes: [], hasNextPage: false, endCursor: null };
     const rows = await sql<EntryRow>(
       ctx.em,

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { mapPrefixedProduct, type ProductRecord, productColumns } from '../catalog/product.service.js';
 import type { KokyakuContext } from '../shared/context.js';
-import { type BatchItemError, type BatchResult, type OrderChange, type OrderState, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
+import type { RecordedOrder } from '../module/module.js';
+import { type BatchItemError, type BatchResult, type OrderState, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
@@ -196,116 +197,38 @@ export class OrderService {
         tx,
         items.flatMap((i) => i.value.lines.map((l) => l.productExternalId)),
       );
-
       // Customers first: a concurrent batch recording the same orders holds them until it
       // commits, so the stored state read next is the state after it.
       await this.metrics.lockCustomers(tx, [...customerIds.values()]);
       // The stored state of these orders: their customers must be locked and recomputed too
       // (an order may move to another customer), and unchanged lines need no rewrite.
-      const stored = new Map(
-        (
-          await sql<{ id: string; external_id: string; customer_id: string; lines_digest: string; status: OrderStatus; placed_at: Date | string }>(
-            em,
-            `select id::text as id, external_id, customer_id::text as customer_id, lines_digest, status, placed_at from kokyaku.orders
-             where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb))`,
-            [ctx.tenantId, JSON.stringify(items.map((i) => i.value.externalId))],
-          )
-        ).map((row) => [row.external_id, row]),
+      const stored = await storedOrders(
+        tx,
+        items.map((i) => i.value.externalId),
       );
       await this.metrics.lockCustomers(
         tx,
         [...stored.values()].map((r) => r.customer_id),
       );
-
-      const linesByOrder = new Map<string, { position: number; productId: string; quantity: number; unitPriceMinor: number }[]>();
-      const docs = items.map(({ value: o }) => {
-        const lines = o.lines.map((l, position) => ({
-          position,
-          productExternalId: l.productExternalId,
-          productId: productIds.get(l.productExternalId)!,
-          quantity: l.quantity,
-          unitPriceMinor: toMinorUnits(l.unitPrice, o.currency)!,
-        }));
-        linesByOrder.set(o.externalId, lines);
-        const digest = createHash('sha256')
-          .update(JSON.stringify(lines.map((l) => [l.productExternalId, l.quantity, l.unitPriceMinor])))
-          .digest('base64url');
-        return {
-          externalId: o.externalId,
-          customerId: customerIds.get(o.customerExternalId)!,
-          placedAt: o.placedAt.toISOString(),
-          currency: o.currency,
-          status: o.status,
-          totalMinor: lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor, 0),
-          linesDigest: digest,
-        };
-      });
-
-      // What the orders about to change contributed while placed, read before their lines go.
+      const { docs, linesByOrder } = orderDocs(
+        items.map((i) => i.value),
+        customerIds,
+        productIds,
+      );
       const docByExternalId = new Map(docs.map((d) => [d.externalId, d]));
-      const contributionChanges = [...stored.values()].filter((s) => {
-        const d = docByExternalId.get(s.external_id)!;
-        const wasPlaced = s.status === 'PLACED';
-        const isPlaced = d.status === 'PLACED';
-        if (!wasPlaced && !isPlaced) return false;
-        return wasPlaced !== isPlaced || s.lines_digest !== d.linesDigest || s.customer_id !== d.customerId || asDate(s.placed_at).getTime() !== Date.parse(d.placedAt);
-      });
-      const before = new Map<string, OrderState>();
-      const placedBefore = contributionChanges.filter((s) => s.status === 'PLACED');
-      if (placedBefore.length > 0) {
-        const oldLines = await sql<{ order_id: string; product_id: string; quantity: number }>(
-          em,
-          `select order_id::text as order_id, product_id::text as product_id, quantity from kokyaku.order_lines
-           where tenant_id = $1 and order_id = any(kokyaku.json_bigints($2::jsonb))`,
-          [ctx.tenantId, JSON.stringify(placedBefore.map((s) => s.id))],
-        );
-        for (const s of placedBefore) before.set(s.external_id, { orderId: s.id, customerId: s.customer_id, placedAt: asDate(s.placed_at), lines: [] });
-        const byId = new Map(placedBefore.map((s) => [s.id, before.get(s.external_id)!]));
-        for (const line of oldLines) byId.get(line.order_id)?.lines.push({ productId: line.product_id, quantity: line.quantity });
-      }
+      const { changed, before } = await contributionsBefore(tx, stored, docByExternalId);
 
-      const written = await sql<{ id: string; external_id: string; customer_id: string; inserted: boolean }>(em, UPSERT_ORDERS, [ctx.tenantId, JSON.stringify(docs)]);
-
-      const digests = new Map(docs.map((d) => [d.externalId, d.linesDigest]));
-      const relines = written.filter((w) => stored.get(w.external_id)?.lines_digest !== digests.get(w.external_id));
-      if (relines.length > 0) {
-        const replaced = relines.filter((w) => !w.inserted).map((w) => w.id);
-        if (replaced.length > 0) await sql(em, DELETE_LINES, [ctx.tenantId, JSON.stringify(replaced)]);
-        const lines = relines.flatMap((w) => (linesByOrder.get(w.external_id) ?? []).map((l) => ({ ...l, orderId: w.id })));
-        await sql(em, INSERT_LINES, [ctx.tenantId, JSON.stringify(lines)]);
-      }
+      const written = await sql<WrittenOrder>(em, UPSERT_ORDERS, [ctx.tenantId, JSON.stringify(docs)]);
+      await rewriteLines(tx, written, stored, docByExternalId, linesByOrder);
 
       const touched = new Set<string>();
       for (const w of written) {
         touched.add(w.customer_id);
-        const before = stored.get(w.external_id);
-        if (before) touched.add(before.customer_id);
+        const previous = stored.get(w.external_id);
+        if (previous) touched.add(previous.customer_id);
       }
       await this.metrics.recomputeForCustomers(tx, touched);
-      const changes: OrderChange[] = [];
-      for (const w of written) {
-        const d = docByExternalId.get(w.external_id)!;
-        const previous = stored.get(w.external_id);
-        if (previous && !contributionChanges.includes(previous)) continue;
-        const after: OrderState | null =
-          d.status === 'PLACED'
-            ? {
-                orderId: w.id,
-                customerId: w.customer_id,
-                placedAt: new Date(d.placedAt),
-                lines: (linesByOrder.get(w.external_id) ?? []).map((l) => ({ productId: l.productId, quantity: l.quantity })),
-              }
-            : null;
-        const beforeState = before.get(w.external_id) ?? null;
-        if (after || beforeState) changes.push({ before: beforeState, after });
-      }
-      await this.hooks.orderRecorded(
-        tx,
-        changes.map((c) => {
-          const state = (c.after ?? c.before)!;
-          return { ...c, orderId: state.orderId, customerId: state.customerId, placed: c.after !== null, wasPlaced: c.before !== null };
-        }),
-      );
+      await this.hooks.orderRecorded(tx, recordedOrders(written, stored, docByExternalId, changed, before, linesByOrder));
       await this.hooks.customersChanged(tx, [...touched]);
 
       result.created = written.filter((w) => w.inserted).length;
@@ -405,4 +328,144 @@ export class OrderService {
     }
     return lines;
   }
+}
+
+interface StoredOrder {
+  id: string;
+  external_id: string;
+  customer_id: string;
+  lines_digest: string;
+  status: OrderStatus;
+  placed_at: Date | string;
+}
+
+interface WrittenOrder {
+  id: string;
+  external_id: string;
+  customer_id: string;
+  inserted: boolean;
+}
+
+interface OrderLineDoc {
+  position: number;
+  productExternalId: string;
+  productId: string;
+  quantity: number;
+  unitPriceMinor: number;
+}
+
+type OrderDoc = ReturnType<typeof orderDocs>['docs'][number];
+
+/** The stored state of these orders, by the shop's id. */
+async function storedOrders(ctx: KokyakuContext, externalIds: readonly string[]): Promise<Map<string, StoredOrder>> {
+  const rows = await sql<StoredOrder>(
+    ctx.em,
+    `select id::text as id, external_id, customer_id::text as customer_id, lines_digest, status, placed_at from kokyaku.orders
+     where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb))`,
+    [ctx.tenantId, JSON.stringify(externalIds)],
+  );
+  return new Map(rows.map((row) => [row.external_id, row]));
+}
+
+/** The rows to write: each order with its total and a digest of its lines (unchanged lines are not rewritten). */
+function orderDocs(orders: readonly z.output<ReturnType<typeof orderSchema>>[], customerIds: ReadonlyMap<string, string>, productIds: ReadonlyMap<string, string>) {
+  const linesByOrder = new Map<string, OrderLineDoc[]>();
+  const docs = orders.map((o) => {
+    const lines = o.lines.map((l, position) => ({
+      position,
+      productExternalId: l.productExternalId,
+      productId: productIds.get(l.productExternalId)!,
+      quantity: l.quantity,
+      unitPriceMinor: toMinorUnits(l.unitPrice, o.currency)!,
+    }));
+    linesByOrder.set(o.externalId, lines);
+    const digest = createHash('sha256')
+      .update(JSON.stringify(lines.map((l) => [l.productExternalId, l.quantity, l.unitPriceMinor])))
+      .digest('base64url');
+    return {
+      externalId: o.externalId,
+      customerId: customerIds.get(o.customerExternalId)!,
+      placedAt: o.placedAt.toISOString(),
+      currency: o.currency,
+      status: o.status,
+      totalMinor: lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor, 0),
+      linesDigest: digest,
+    };
+  });
+  return { docs, linesByOrder };
+}
+
+/**
+ * The stored orders whose contribution changes (placed or not, lines, customer, date), and what
+ * those placed contributed, read before their lines go.
+ */
+async function contributionsBefore(ctx: KokyakuContext, stored: ReadonlyMap<string, StoredOrder>, docs: ReadonlyMap<string, OrderDoc>) {
+  const changed = [...stored.values()].filter((s) => {
+    const d = docs.get(s.external_id)!;
+    const wasPlaced = s.status === 'PLACED';
+    const isPlaced = d.status === 'PLACED';
+    if (!wasPlaced && !isPlaced) return false;
+    return wasPlaced !== isPlaced || s.lines_digest !== d.linesDigest || s.customer_id !== d.customerId || asDate(s.placed_at).getTime() !== Date.parse(d.placedAt);
+  });
+  const before = new Map<string, OrderState>();
+  const placedBefore = changed.filter((s) => s.status === 'PLACED');
+  if (placedBefore.length > 0) {
+    const oldLines = await sql<{ order_id: string; product_id: string; quantity: number }>(
+      ctx.em,
+      `select order_id::text as order_id, product_id::text as product_id, quantity from kokyaku.order_lines
+       where tenant_id = $1 and order_id = any(kokyaku.json_bigints($2::jsonb))`,
+      [ctx.tenantId, JSON.stringify(placedBefore.map((s) => s.id))],
+    );
+    for (const s of placedBefore) before.set(s.external_id, { orderId: s.id, customerId: s.customer_id, placedAt: asDate(s.placed_at), lines: [] });
+    const byId = new Map(placedBefore.map((s) => [s.id, before.get(s.external_id)!]));
+    for (const line of oldLines) byId.get(line.order_id)?.lines.push({ productId: line.product_id, quantity: line.quantity });
+  }
+  return { changed, before };
+}
+
+/** New lines for the orders whose lines changed (the old ones deleted first). */
+async function rewriteLines(
+  ctx: KokyakuContext,
+  written: readonly WrittenOrder[],
+  stored: ReadonlyMap<string, StoredOrder>,
+  docs: ReadonlyMap<string, OrderDoc>,
+  linesByOrder: ReadonlyMap<string, OrderLineDoc[]>,
+): Promise<void> {
+  const relines = written.filter((w) => stored.get(w.external_id)?.lines_digest !== docs.get(w.external_id)?.linesDigest);
+  if (relines.length === 0) return;
+  const replaced = relines.filter((w) => !w.inserted).map((w) => w.id);
+  if (replaced.length > 0) await sql(ctx.em, DELETE_LINES, [ctx.tenantId, JSON.stringify(replaced)]);
+  const lines = relines.flatMap((w) => (linesByOrder.get(w.external_id) ?? []).map((l) => ({ ...l, orderId: w.id })));
+  await sql(ctx.em, INSERT_LINES, [ctx.tenantId, JSON.stringify(lines)]);
+}
+
+/** The orders whose contribution changed, as `orderRecorded` hooks get them. */
+function recordedOrders(
+  written: readonly WrittenOrder[],
+  stored: ReadonlyMap<string, StoredOrder>,
+  docs: ReadonlyMap<string, OrderDoc>,
+  changed: readonly StoredOrder[],
+  before: ReadonlyMap<string, OrderState>,
+  linesByOrder: ReadonlyMap<string, OrderLineDoc[]>,
+): RecordedOrder[] {
+  const out: RecordedOrder[] = [];
+  for (const w of written) {
+    const d = docs.get(w.external_id)!;
+    const previous = stored.get(w.external_id);
+    if (previous && !changed.includes(previous)) continue;
+    const after: OrderState | null =
+      d.status === 'PLACED'
+        ? {
+            orderId: w.id,
+            customerId: w.customer_id,
+            placedAt: new Date(d.placedAt),
+            lines: (linesByOrder.get(w.external_id) ?? []).map((l) => ({ productId: l.productId, quantity: l.quantity })),
+          }
+        : null;
+    const beforeState = before.get(w.external_id) ?? null;
+    if (!after && !beforeState) continue;
+    const state = (after ?? beforeState)!;
+    out.push({ before: beforeState, after, orderId: state.orderId, customerId: state.customerId, placed: after !== null, wasPlaced: beforeState !== null });
+  }
+  return out;
 }

@@ -11,6 +11,7 @@ import { KokyakuError } from './errors.js';
  * - an amount that is not exactly representable in minor units below 2^53 (money.ts);
  * - a JSON object nested deeper than JSON_LIMITS.depth or larger than JSON_LIMITS.bytes.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what PostgreSQL cannot store in text.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** The first character of `value` PostgreSQL cannot store (a NUL, a lone surrogate), with its offset. */
