@@ -1,9 +1,8 @@
 import path from 'node:path';
 import timezones from 'countries-and-timezones';
 import countryToCurrency from 'country-to-currency';
-import { DEFAULT_RFM_GRID, type RfmGrid, validateRfmGrid } from './shared/rfm.js';
+import { DEFAULT_RFM_GRID, validateRfmGrid } from './shared/rfm.js';
 import type { KokyakuPlugin } from './plugin.js';
-import type { ChannelAdapter, EmailConfig, LineConfig, SmsProvider, TwilioConfig } from './automation/channels.js';
 
 import type { AnalyticsConfig } from './analytics/config.js';
 import type { AutomationConfig, MessagingConfig } from './automation/config.js';

@@ -1,11 +1,10 @@
 import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import type { ChannelAdapter } from './automation/channels.js';
-import type { KokyakuContext } from './shared/context.js';
 import type { Kokyaku } from './kokyaku.js';
 import { tenantIsolation } from './database/migrations/Migration20261122080000_tenant_isolation.js';
 import { ATTRIBUTES, type AttributeSpec, CALLS, FUNCTIONS, type PluginFunctionSpec } from './segments/language.js';
-import { type KokyakuPlugin, type PluginAutomationStep, type PluginScoringRule, PluginError, checkCompatibility, definePlugin } from './plugin.js';
+import { type KokyakuPlugin, type PluginAutomationStep, PluginError, checkCompatibility, definePlugin } from './plugin.js';
 
 /** Step types of core journeys: a plugin may not take these names. */
 const CORE_STEP_TYPES = new Set(['WAIT', 'CONDITION', 'SEND', 'TASK', 'TAG', 'WEBHOOK', 'FIELD', 'END']);

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { sqlOne } from '../shared/sql.js';

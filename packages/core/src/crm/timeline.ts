@@ -60,7 +60,7 @@ const SOURCES: readonly TimelineSource[] = [
     select: `null::text as actor_id, o.customer_id,
         jsonb_build_object('externalId', o.external_id, 'status', o.status, 'totalMinor', o.total_minor, 'currency', o.currency) as data`,
     from: 'kokyaku.orders o',
-    where: ({ who, whoOrCompany }) => `o.tenant_id = $1 and ${who('o.customer_id')}`,
+    where: ({ who }) => `o.tenant_id = $1 and ${who('o.customer_id')}`,
   },
   {
     kind: 'EVENT',
@@ -69,7 +69,7 @@ const SOURCES: readonly TimelineSource[] = [
     select: `null::text as actor_id, e.customer_id,
         jsonb_build_object('eventId', e.event_id, 'type', e.type, 'productExternalId', p.external_id, 'properties', e.properties) as data`,
     from: 'kokyaku.events e left join kokyaku.products p on p.id = e.product_id',
-    where: ({ who, whoOrCompany }) => `e.tenant_id = $1 and ${who('e.customer_id')}`,
+    where: ({ who }) => `e.tenant_id = $1 and ${who('e.customer_id')}`,
   },
   {
     kind: 'INQUIRY',
@@ -78,7 +78,7 @@ const SOURCES: readonly TimelineSource[] = [
     select: `i.created_by as actor_id, i.customer_id,
         jsonb_build_object('kind', i.kind, 'subject', i.subject, 'channel', i.channel, 'status', i.status, 'category', i.category) as data`,
     from: 'kokyaku.inquiries i',
-    where: ({ who, whoOrCompany }) => `i.tenant_id = $1 and ${who('i.customer_id')}`,
+    where: ({ who }) => `i.tenant_id = $1 and ${who('i.customer_id')}`,
   },
   {
     kind: 'NOTE',
@@ -87,7 +87,7 @@ const SOURCES: readonly TimelineSource[] = [
     select: `n.author_id as actor_id, n.customer_id,
         jsonb_build_object('body', n.body, 'pinned', n.pinned, 'companyId', n.company_id::text, 'dealId', n.deal_id::text) as data`,
     from: 'kokyaku.notes n',
-    where: ({ who, whoOrCompany }) => `n.tenant_id = $1 and ${whoOrCompany('n.customer_id', 'n.company_id')}`,
+    where: ({ whoOrCompany }) => `n.tenant_id = $1 and ${whoOrCompany('n.customer_id', 'n.company_id')}`,
   },
   {
     kind: 'TASK',
@@ -96,7 +96,7 @@ const SOURCES: readonly TimelineSource[] = [
     select: `t.created_by as actor_id, t.customer_id,
         jsonb_build_object('title', t.title, 'status', t.status, 'priority', t.priority, 'assigneeId', t.assignee_id, 'dueAt', t.due_at) as data`,
     from: 'kokyaku.tasks t',
-    where: ({ who, whoOrCompany }) => `t.tenant_id = $1 and ${whoOrCompany('t.customer_id', 't.company_id')}`,
+    where: ({ whoOrCompany }) => `t.tenant_id = $1 and ${whoOrCompany('t.customer_id', 't.company_id')}`,
   },
   {
     kind: 'DEAL_STAGE',
@@ -106,7 +106,7 @@ const SOURCES: readonly TimelineSource[] = [
         jsonb_build_object('dealId', d.id::text, 'title', d.title, 'fromStage', fs.name, 'toStage', ts.name, 'outcome', ts.outcome) as data`,
     from: `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
          left join kokyaku.pipeline_stages fs on fs.id = h.from_stage_id`,
-    where: ({ who, whoOrCompany }) => `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`,
+    where: ({ whoOrCompany }) => `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`,
   },
   {
     kind: 'SEGMENT_ENTERED',
@@ -134,7 +134,7 @@ const SOURCES: readonly TimelineSource[] = [
         jsonb_build_object('channel', m.channel, 'purpose', m.purpose, 'status', m.status, 'reason', m.reason, 'subject', m.subject,
                            'journeyId', m.journey_id::text, 'journey', j.name) as data`,
     from: 'kokyaku.messages m left join kokyaku.journeys j on j.id = m.journey_id',
-    where: ({ who, whoOrCompany }) => `m.tenant_id = $1 and ${who('m.customer_id')}`,
+    where: ({ who }) => `m.tenant_id = $1 and ${who('m.customer_id')}`,
   },
 ];
 

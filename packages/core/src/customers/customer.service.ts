@@ -7,7 +7,6 @@ import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
 import type { RfmGroup } from '../shared/rfm.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
-import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import type { AuditService } from '../audit/audit.service.js';

@@ -102,6 +102,29 @@ export interface ImportSinks {
   validate(ctx: KokyakuContext, kind: ImportKind, docs: unknown[]): BatchResult['errors'] | Promise<BatchResult['errors']>;
 }
 
+/** One import while it runs: what it was asked, how far it got, what it found. */
+interface ImportState {
+  ctx: KokyakuContext;
+  options: ImportOptions;
+  settings: { mapping: Record<string, string>; orderKey: string[]; encoding: ImportEncoding; delimiter: string };
+  run: { id: string; status: ImportRun['status']; staged_through: number; resumed: boolean } | null;
+  encoding: ImportEncoding;
+  batchSize: number;
+  progress: ImportProgress;
+  problems: ImportProblem[];
+  pending: Staged[];
+  mapping: ColumnMapping | null;
+  rowsValid: number;
+  rowsWarned: number;
+}
+
+/** A parsed CSV record with csv-parse's info. */
+interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+  raw: string;
+}
+
 interface Staged {
   line: number;
   key: string;
@@ -202,169 +225,182 @@ export class ImportService {
       throw KokyakuError.badInput(`Cannot read ${options.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}.`, { field: 'file' });
     });
     const encoding = options.encoding ?? (await detectEncoding(options.file));
-    const batchSize = options.batchSize ?? 1000;
     const settings = { mapping: options.mapping ?? {}, orderKey: options.orderKey ?? [], encoding, delimiter: options.delimiter ?? ',' };
-
-    let run: { id: string; status: ImportRun['status']; staged_through: number; resumed: boolean } | null = null;
-    if (!options.dryRun) {
-      run = await this.openRun(ctx, options.kind, path.basename(options.file), hash, settings);
-    }
-    const progress: ImportProgress = {
-      runId: run?.id ?? null,
-      kind: options.kind,
-      phase: run?.status ?? 'STAGING',
-      bytesRead: 0,
-      bytesTotal: size,
-      rowsRead: 0,
-      rowsFailed: 0,
-      rowsApplied: 0,
+    const run = options.dryRun ? null : await this.openRun(ctx, options.kind, path.basename(options.file), hash, settings);
+    const state: ImportState = {
+      ctx,
+      options,
+      settings,
+      run,
+      encoding,
+      batchSize: options.batchSize ?? 1000,
+      progress: { runId: run?.id ?? null, kind: options.kind, phase: run?.status ?? 'STAGING', bytesRead: 0, bytesTotal: size, rowsRead: 0, rowsFailed: 0, rowsApplied: 0 },
+      problems: [],
+      pending: [],
+      mapping: null,
+      rowsValid: 0,
+      rowsWarned: 0,
     };
-    const problems: ImportProblem[] = [];
-    let mapping: ColumnMapping | null = null;
-    let rowsValid = 0;
-    let rowsWarned = 0;
 
     if (!run || run.status === 'STAGING') {
-      let pending: Staged[] = [];
-      const flush = async () => {
-        const batch = pending;
-        pending = [];
-        if (batch.length === 0) return;
-        if (options.dryRun) {
-          const docs = batch.filter((s) => s.doc);
-          const asInput = (doc: Record<string, unknown>) => {
-            if (options.kind !== 'orders') return doc;
-            const { line, ...order } = doc;
-            return { ...order, lines: [line] };
-          };
-          const inputs = docs.map((s) => asInput(s.doc!));
-          const left = this.leaveOutOptional(options.kind, inputs, await this.sinks.validate(ctx, options.kind, inputs));
-          for (const [index, dropped] of left.warnings) {
-            const staged = docs[index]!;
-            staged.warnings = [...(staged.warnings ?? []), ...dropped.map((w) => this.problem(staged.line, options.kind, mapping!, w, true))];
-          }
-          for (const e of left.errors) {
-            const staged = docs[e.index]!;
-            if (staged.error) continue;
-            staged.error = this.problem(staged.line, options.kind, mapping!, e, false);
-            progress.rowsFailed++;
-          }
-          for (const staged of batch) {
-            for (const p of staged.error ? [staged.error] : (staged.warnings ?? [])) if (problems.length < KEEP_PROBLEMS) problems.push(p);
-          }
-          rowsValid += batch.filter((s) => s.doc && !s.error).length;
-          rowsWarned += batch.filter((s) => s.doc && !s.error && s.warnings?.length).length;
-          return;
-        }
-        await sql(
-          ctx.em,
-          `insert into kokyaku.import_rows (run_id, tenant_id, line, key, doc, error, warnings)
-           select $1, $2, r.line, r.key, r.doc, r.error, r.warnings from jsonb_to_recordset($3::jsonb) as r(line int, key text, doc jsonb, error jsonb, warnings jsonb)
-           on conflict (run_id, line) do nothing`,
-          [run!.id, ctx.tenantId, JSON.stringify(batch)],
-        );
-        await sql(ctx.em, `update kokyaku.import_runs set staged_through = $2, rows_read = $3, rows_failed = $4, updated_at = now() where id = $1`, [
-          run!.id,
-          batch.at(-1)!.line,
-          progress.rowsRead,
-          progress.rowsFailed,
-        ]);
-        options.onProgress?.({ ...progress });
-      };
-
-      const source = createReadStream(options.file);
-      source.on('data', (chunk) => {
-        progress.bytesRead += (chunk as Buffer).length;
-      });
-      const decoded = decode(source, encoding);
-      // csv-parse counts a CR LF inside a quoted field as two lines: with LF only, its line
-      // numbers are the file's.
-      const lf = lineFeeds();
-      // A malformed row (a stray quote) is reported and skipped, not the end of the import.
-      const parser = parse({
-        bom: true,
-        info: true,
-        raw: true,
-        relax_column_count: true,
-        relax_quotes: true,
-        skip_empty_lines: true,
-        skip_records_with_error: true,
-        delimiter: settings.delimiter,
-      });
-      parser.on('skip', (error: Error & { lines?: number }) => {
-        const line = error.lines ?? 0;
-        const problem: ImportProblem = { line, column: null, reason: `cannot be read as CSV: ${error.message}` };
-        progress.rowsRead++;
-        progress.rowsFailed++;
-        if (problems.length < KEEP_PROBLEMS && !options.dryRun) problems.push(problem);
-        pending.push({ line, key: '', doc: null, error: problem, warnings: null });
-      });
-      let headers: string[] | null = null;
-      const convert = this.converter(options.kind, ctx.shop.timeZone, settings.orderKey);
-      const sink = new Transform({
-        objectMode: true,
-        transform: (record: { record: string[]; info: { lines: number }; raw: string }, _enc, done) => {
-          const line = record.info.lines - (record.raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
-          if (!headers) {
-            headers = record.record.map((h) => h.trim());
-            try {
-              mapping = resolveMapping(options.kind, headers, settings.mapping, { optional: settings.orderKey.length ? ['orderId'] : [] });
-              for (const column of settings.orderKey) {
-                if (!headers.some((h) => h === column)) throw KokyakuError.badInput(`--order-key names "${column}", which is not a header of the file.`, { field: 'orderKey' });
-              }
-              options.onStart?.({ runId: run?.id ?? null, mapping, encoding, resumed: run?.resumed ?? false });
-            } catch (error) {
-              done(error as Error);
-              return;
-            }
-            done();
-            return;
-          }
-          progress.rowsRead++;
-          if (run && line <= run.staged_through) {
-            done();
-            return;
-          }
-          const staged = this.stage(line, record.record, headers, mapping!, convert, encoding);
-          if (staged.error) {
-            progress.rowsFailed++;
-            if (problems.length < KEEP_PROBLEMS && !options.dryRun) problems.push(staged.error);
-          }
-          pending.push(staged);
-          if (pending.length >= batchSize) {
-            flush().then(() => done(), done);
-            return;
-          }
-          done();
-        },
-        flush: (done) => {
-          flush().then(() => done(), done);
-        },
-      });
-      try {
-        await pipeline(decoded, lf, parser, sink);
-      } catch (error) {
-        if (error instanceof KokyakuError) throw error;
-        throw KokyakuError.badInput(`${options.file} is not a CSV file Kokyaku can read: ${(error as Error).message}`, { field: 'file' });
-      }
-      if (!mapping) throw KokyakuError.badInput(`${options.file} is empty: no header row.`, { field: 'file' });
+      await this.stageFile(state);
       if (options.dryRun) {
-        problems.sort((a, b) => a.line - b.line);
-        return { ...progress, phase: 'STAGING', encoding, mapping, rowsValid, rowsWarned, problems, resumed: false, seconds: (performance.now() - started) / 1000 };
+        state.problems.sort((a, b) => a.line - b.line);
+        const { progress, mapping, rowsValid, rowsWarned, problems } = state;
+        return { ...progress, phase: 'STAGING', encoding, mapping: mapping!, rowsValid, rowsWarned, problems, resumed: false, seconds: (performance.now() - started) / 1000 };
       }
       await sql(ctx.em, `update kokyaku.import_runs set status = 'APPLYING', rows_read = $2, rows_failed = $3, updated_at = now() where id = $1`, [
         run!.id,
-        progress.rowsRead,
-        progress.rowsFailed,
+        state.progress.rowsRead,
+        state.progress.rowsFailed,
       ]);
-      progress.phase = 'APPLYING';
+      state.progress.phase = 'APPLYING';
     } else {
       // Staged before a stop: read the header only, for the mapping in the result.
-      mapping = await this.mappingOf(options, settings);
-      options.onStart?.({ runId: run!.id, mapping, encoding, resumed: run!.resumed });
+      state.mapping = await this.mappingOf(options, settings);
+      options.onStart?.({ runId: run.id, mapping: state.mapping, encoding, resumed: run.resumed });
     }
+    await this.apply(ctx, run!.id, options.kind, state.batchSize, state.mapping!, state.progress, options.onProgress);
+    return this.finish(state, started);
+  }
 
-    await this.apply(ctx, run!.id, options.kind, batchSize, mapping!, progress, options.onProgress);
+  /** Reads the file and stages every row (the good ones as documents, the others with their problem), in batches. */
+  private async stageFile(state: ImportState): Promise<void> {
+    const { options, settings } = state;
+    const source = createReadStream(options.file);
+    source.on('data', (chunk) => {
+      state.progress.bytesRead += (chunk as Buffer).length;
+    });
+    // csv-parse counts a CR LF inside a quoted field as two lines: with LF only, its line
+    // numbers are the file's.
+    const lf = lineFeeds();
+    // A malformed row (a stray quote) is reported and skipped, not the end of the import.
+    const parser = parse({
+      bom: true,
+      info: true,
+      raw: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      delimiter: settings.delimiter,
+    });
+    parser.on('skip', (error: Error & { lines?: number }) => {
+      const line = error.lines ?? 0;
+      const problem: ImportProblem = { line, column: null, reason: `cannot be read as CSV: ${error.message}` };
+      state.progress.rowsRead++;
+      state.progress.rowsFailed++;
+      if (state.problems.length < KEEP_PROBLEMS && !options.dryRun) state.problems.push(problem);
+      state.pending.push({ line, key: '', doc: null, error: problem, warnings: null });
+    });
+    const convert = this.converter(options.kind, state.ctx.shop.timeZone, settings.orderKey);
+    let headers: string[] | null = null;
+    const sink = new Transform({
+      objectMode: true,
+      transform: (record: CsvRecord, _enc, done) => {
+        if (!headers) {
+          headers = record.record.map((h) => h.trim());
+          this.readHeaders(state, headers).then(() => done(), done);
+          return;
+        }
+        const full = this.stageRow(state, record, headers, convert);
+        if (full) this.flushStaged(state).then(() => done(), done);
+        else done();
+      },
+      flush: (done) => {
+        this.flushStaged(state).then(() => done(), done);
+      },
+    });
+    try {
+      await pipeline(decode(source, state.encoding), lf, parser, sink);
+    } catch (error) {
+      if (error instanceof KokyakuError) throw error;
+      throw KokyakuError.badInput(`${options.file} is not a CSV file Kokyaku can read: ${(error as Error).message}`, { field: 'file' });
+    }
+    if (!state.mapping) throw KokyakuError.badInput(`${options.file} is empty: no header row.`, { field: 'file' });
+  }
+
+  /** The header row: which column is which field. */
+  private async readHeaders(state: ImportState, headers: string[]): Promise<void> {
+    const { options, settings, run } = state;
+    state.mapping = resolveMapping(options.kind, headers, settings.mapping, { optional: settings.orderKey.length ? ['orderId'] : [] });
+    for (const column of settings.orderKey) {
+      if (!headers.some((h) => h === column)) throw KokyakuError.badInput(`--order-key names "${column}", which is not a header of the file.`, { field: 'orderKey' });
+    }
+    options.onStart?.({ runId: run?.id ?? null, mapping: state.mapping, encoding: state.encoding, resumed: run?.resumed ?? false });
+  }
+
+  /** One row, converted and checked, onto the pending batch; true when the batch is full. */
+  private stageRow(state: ImportState, record: CsvRecord, headers: string[], convert: Converter): boolean {
+    const line = record.info.lines - (record.raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
+    state.progress.rowsRead++;
+    if (state.run && line <= state.run.staged_through) return false;
+    const staged = this.stage(line, record.record, headers, state.mapping!, convert, state.encoding);
+    if (staged.error) {
+      state.progress.rowsFailed++;
+      if (state.problems.length < KEEP_PROBLEMS && !state.options.dryRun) state.problems.push(staged.error);
+    }
+    state.pending.push(staged);
+    return state.pending.length >= state.batchSize;
+  }
+
+  /** The pending batch: checked without writing (dry run), else staged in PostgreSQL with the run's progress. */
+  private async flushStaged(state: ImportState): Promise<void> {
+    const batch = state.pending;
+    state.pending = [];
+    if (batch.length === 0) return;
+    if (state.options.dryRun) {
+      await this.checkDry(state, batch);
+      return;
+    }
+    const { ctx, run, progress } = state;
+    await sql(
+      ctx.em,
+      `insert into kokyaku.import_rows (run_id, tenant_id, line, key, doc, error, warnings)
+       select $1, $2, r.line, r.key, r.doc, r.error, r.warnings from jsonb_to_recordset($3::jsonb) as r(line int, key text, doc jsonb, error jsonb, warnings jsonb)
+       on conflict (run_id, line) do nothing`,
+      [run!.id, ctx.tenantId, JSON.stringify(batch)],
+    );
+    await sql(ctx.em, `update kokyaku.import_runs set staged_through = $2, rows_read = $3, rows_failed = $4, updated_at = now() where id = $1`, [
+      run!.id,
+      batch.at(-1)!.line,
+      progress.rowsRead,
+      progress.rowsFailed,
+    ]);
+    state.options.onProgress?.({ ...progress });
+  }
+
+  /** A dry run's batch: what ingestion would refuse or store without, reported and counted. */
+  private async checkDry(state: ImportState, batch: Staged[]): Promise<void> {
+    const { options, mapping } = state;
+    const docs = batch.filter((s) => s.doc);
+    const asInput = (doc: Record<string, unknown>) => {
+      if (options.kind !== 'orders') return doc;
+      const { line, ...order } = doc;
+      return { ...order, lines: [line] };
+    };
+    const inputs = docs.map((s) => asInput(s.doc!));
+    const left = this.leaveOutOptional(options.kind, inputs, await this.sinks.validate(state.ctx, options.kind, inputs));
+    for (const [index, dropped] of left.warnings) {
+      const staged = docs[index]!;
+      staged.warnings = [...(staged.warnings ?? []), ...dropped.map((w) => this.problem(staged.line, options.kind, mapping!, w, true))];
+    }
+    for (const e of left.errors) {
+      const staged = docs[e.index]!;
+      if (staged.error) continue;
+      staged.error = this.problem(staged.line, options.kind, mapping!, e, false);
+      state.progress.rowsFailed++;
+    }
+    for (const staged of batch) {
+      for (const p of staged.error ? [staged.error] : (staged.warnings ?? [])) if (state.problems.length < KEEP_PROBLEMS) state.problems.push(p);
+    }
+    state.rowsValid += batch.filter((s) => s.doc && !s.error).length;
+    state.rowsWarned += batch.filter((s) => s.doc && !s.error && s.warnings?.length).length;
+  }
+
+  /** After applying: the counts and problems, the error report, the staged rows gone, the run DONE. */
+  private async finish(state: ImportState, started: number): Promise<ImportResult> {
+    const { ctx, options, run } = state;
     const counts = await sqlOne<{ read: number; failed: number; valid: number; warned: number }>(
       ctx.em,
       `select r.rows_read as read, (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is not null) as failed,
@@ -392,13 +428,13 @@ export class ImportService {
     const system = bindTenant(ctx.em.fork(), SYSTEM);
     await sql(system, `analyze ${ANALYZE[options.kind].map((t) => `kokyaku.${t}`).join(', ')}`).catch(() => undefined);
     const result: ImportResult = {
-      ...progress,
+      ...state.progress,
       phase: 'DONE',
       rowsRead: counts!.read,
       rowsFailed: counts!.failed,
       rowsApplied: counts!.valid,
-      encoding,
-      mapping: mapping!,
+      encoding: state.encoding,
+      mapping: state.mapping!,
       rowsValid: counts!.valid,
       rowsWarned: counts!.warned,
       problems: allProblems.slice(0, KEEP_PROBLEMS),
@@ -659,105 +695,124 @@ export class ImportService {
   }
 
   private converter(kind: ImportKind, timeZone: string, orderKey: string[]): Converter {
-    const required = (value: string | undefined, what: string) => {
-      if (value === undefined) throw new CellError(`is empty; ${what} is required`);
-      return value;
-    };
-    const opt = <T>(value: string | undefined, read: (v: string) => T) => (value === undefined ? undefined : read(value));
     switch (kind) {
       case 'customers':
-        return (cell, _raw, fields, warn) => {
-          // An optional cell that cannot be read is left out with a warning; the row is stored.
-          const soft = <T>(field: string, read: (v: string) => T): T | undefined => {
-            try {
-              const value = cell(field);
-              return value === undefined ? undefined : read(value);
-            } catch (error) {
-              if (!(error instanceof CellError)) throw error;
-              warn(field, error.message);
-              return undefined;
-            }
-          };
-          const externalId = required(cell('externalId'), 'the customer id');
-          const full = soft('fullName', splitName);
-          // Readings in half-width katakana (ﾔﾏﾀﾞ) are stored full-width (ヤマダ).
-          const kana = (v: string | undefined) => v?.normalize('NFKC');
-          const fullKana = soft('fullNameKana', (v) => splitName(kana(v)!));
-          const customFields: Record<string, unknown> = {};
-          const postal = soft('postalCode', readPostalCode);
-          if (postal) customFields.postal_code = postal;
-          const address = soft('address', (v) => v);
-          if (address) customFields.address = address;
-          for (const field of fields) {
-            if (!field.startsWith('customFields.')) continue;
-            const value = soft(field, (v) => v);
-            if (value !== undefined) customFields[field.slice('customFields.'.length)] = value;
-          }
-          const text = (field: string) => soft(field, (v) => v);
-          const doc: Record<string, unknown> = {
-            externalId,
-            email: text('email'),
-            phone: text('phone'),
-            lastName: text('lastName') ?? full?.last,
-            firstName: text('firstName') ?? full?.first ?? undefined,
-            lastNameKana: kana(text('lastNameKana')) ?? fullKana?.last,
-            firstNameKana: kana(text('firstNameKana')) ?? fullKana?.first ?? undefined,
-            birthday: soft('birthday', readDate),
-            region: text('region'),
-            city: text('city'),
-            country: text('country'),
-            tags: soft('tags', readList),
-            emailConsent: soft('emailConsent', readBoolean),
-            createdAt: soft('createdAt', (v) => readInstant(v, timeZone).toISOString()),
-            ...(Object.keys(customFields).length ? { customFields } : {}),
-          };
-          return { doc: prune(doc) };
-        };
+        return customerConverter(timeZone);
       case 'products':
-        return (cell) => {
-          const doc = prune({
-            externalId: required(cell('externalId'), 'the product id'),
-            name: required(cell('name'), 'the product name'),
-            price: opt(cell('price'), readAmount),
-            categories: opt(cell('categories'), readList),
-            tags: opt(cell('tags'), readList),
-            inStock: opt(cell('inStock'), (v) => (/^\d+$/.test(v.normalize('NFKC')) ? Number(v.normalize('NFKC')) > 0 : readBoolean(v))),
-          });
-          return { doc };
-        };
+        return productConverter();
       case 'orders':
-        return (cell, raw) => {
-          const customerExternalId = required(cell('customerId'), 'the customer id');
-          // Each cell is read where it is converted: a bad date names the date's column.
-          const placedAt = readInstant(required(cell('placedAt'), 'the order date'), timeZone).toISOString();
-          const externalId = orderKey.length ? orderKey.map((h) => required(raw(h), h)).join('|') : required(cell('orderId'), 'the order id');
-          const status = opt(cell('status'), (v) => {
-            const s = v.normalize('NFKC').trim().toUpperCase();
-            if (['CANCELLED', 'CANCELED', 'キャンセル', '取消', 'VOID'].includes(s)) return 'CANCELLED';
-            if (['PLACED', 'PAID', 'COMPLETED', 'SHIPPED', 'FULFILLED', '完了', '発送済み', '支払済み', '受注'].includes(s)) return 'PLACED';
-            throw new CellError('is not an order status (PLACED or CANCELLED)');
-          });
-          const line = prune({
-            productExternalId: required(cell('productId'), 'the product id'),
-            quantity: opt(cell('quantity'), readQuantity) ?? 1,
-            unitPrice: readAmount(required(cell('unitPrice'), 'the unit price')),
-          });
-          const doc: Record<string, unknown> = prune({ externalId, customerExternalId, placedAt, status, currency: cell('currency'), line });
-          return { key: externalId, doc };
-        };
+        return orderConverter(timeZone, orderKey);
       case 'events':
-        return (cell) => {
-          const doc = prune({
-            eventId: required(cell('eventId'), 'the event id'),
-            type: required(cell('type'), 'the event type'),
-            customerExternalId: cell('customerId'),
-            productExternalId: cell('productId'),
-            occurredAt: readInstant(required(cell('occurredAt'), 'the time'), timeZone).toISOString(),
-          });
-          return { doc };
-        };
+        return eventConverter(timeZone);
     }
   }
+}
+
+const required = (value: string | undefined, what: string) => {
+  if (value === undefined) throw new CellError(`is empty; ${what} is required`);
+  return value;
+};
+
+const opt = <T>(value: string | undefined, read: (v: string) => T) => (value === undefined ? undefined : read(value));
+
+/** A customer row; an optional cell that cannot be read is left out with a warning, and the row is stored. */
+function customerConverter(timeZone: string): Converter {
+  return (cell, _raw, fields, warn) => {
+    // An optional cell that cannot be read is left out with a warning; the row is stored.
+    const soft = <T>(field: string, read: (v: string) => T): T | undefined => {
+      try {
+        const value = cell(field);
+        return value === undefined ? undefined : read(value);
+      } catch (error) {
+        if (!(error instanceof CellError)) throw error;
+        warn(field, error.message);
+        return undefined;
+      }
+    };
+    const externalId = required(cell('externalId'), 'the customer id');
+    const full = soft('fullName', splitName);
+    // Readings in half-width katakana (ﾔﾏﾀﾞ) are stored full-width (ヤマダ).
+    const kana = (v: string | undefined) => v?.normalize('NFKC');
+    const fullKana = soft('fullNameKana', (v) => splitName(kana(v)!));
+    const customFields: Record<string, unknown> = {};
+    const postal = soft('postalCode', readPostalCode);
+    if (postal) customFields.postal_code = postal;
+    const address = soft('address', (v) => v);
+    if (address) customFields.address = address;
+    for (const field of fields) {
+      if (!field.startsWith('customFields.')) continue;
+      const value = soft(field, (v) => v);
+      if (value !== undefined) customFields[field.slice('customFields.'.length)] = value;
+    }
+    const text = (field: string) => soft(field, (v) => v);
+    const doc: Record<string, unknown> = {
+      externalId,
+      email: text('email'),
+      phone: text('phone'),
+      lastName: text('lastName') ?? full?.last,
+      firstName: text('firstName') ?? full?.first ?? undefined,
+      lastNameKana: kana(text('lastNameKana')) ?? fullKana?.last,
+      firstNameKana: kana(text('firstNameKana')) ?? fullKana?.first ?? undefined,
+      birthday: soft('birthday', readDate),
+      region: text('region'),
+      city: text('city'),
+      country: text('country'),
+      tags: soft('tags', readList),
+      emailConsent: soft('emailConsent', readBoolean),
+      createdAt: soft('createdAt', (v) => readInstant(v, timeZone).toISOString()),
+      ...(Object.keys(customFields).length ? { customFields } : {}),
+    };
+    return { doc: prune(doc) };
+  };
+}
+
+function productConverter(): Converter {
+  return (cell) => {
+    const doc = prune({
+      externalId: required(cell('externalId'), 'the product id'),
+      name: required(cell('name'), 'the product name'),
+      price: opt(cell('price'), readAmount),
+      categories: opt(cell('categories'), readList),
+      tags: opt(cell('tags'), readList),
+      inStock: opt(cell('inStock'), (v) => (/^\d+$/.test(v.normalize('NFKC')) ? Number(v.normalize('NFKC')) > 0 : readBoolean(v))),
+    });
+    return { doc };
+  };
+}
+
+function orderConverter(timeZone: string, orderKey: string[]): Converter {
+  return (cell, raw) => {
+    const customerExternalId = required(cell('customerId'), 'the customer id');
+    // Each cell is read where it is converted: a bad date names the date's column.
+    const placedAt = readInstant(required(cell('placedAt'), 'the order date'), timeZone).toISOString();
+    const externalId = orderKey.length ? orderKey.map((h) => required(raw(h), h)).join('|') : required(cell('orderId'), 'the order id');
+    const status = opt(cell('status'), (v) => {
+      const s = v.normalize('NFKC').trim().toUpperCase();
+      if (['CANCELLED', 'CANCELED', 'キャンセル', '取消', 'VOID'].includes(s)) return 'CANCELLED';
+      if (['PLACED', 'PAID', 'COMPLETED', 'SHIPPED', 'FULFILLED', '完了', '発送済み', '支払済み', '受注'].includes(s)) return 'PLACED';
+      throw new CellError('is not an order status (PLACED or CANCELLED)');
+    });
+    const line = prune({
+      productExternalId: required(cell('productId'), 'the product id'),
+      quantity: opt(cell('quantity'), readQuantity) ?? 1,
+      unitPrice: readAmount(required(cell('unitPrice'), 'the unit price')),
+    });
+    const doc: Record<string, unknown> = prune({ externalId, customerExternalId, placedAt, status, currency: cell('currency'), line });
+    return { key: externalId, doc };
+  };
+}
+
+function eventConverter(timeZone: string): Converter {
+  return (cell) => {
+    const doc = prune({
+      eventId: required(cell('eventId'), 'the event id'),
+      type: required(cell('type'), 'the event type'),
+      customerExternalId: cell('customerId'),
+      productExternalId: cell('productId'),
+      occurredAt: readInstant(required(cell('occurredAt'), 'the time'), timeZone).toISOString(),
+    });
+    return { doc };
+  };
 }
 
 /** Turns a row's cells (by field, or by header) into the document ingestion takes; throws CellError. */

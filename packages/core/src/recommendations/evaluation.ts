@@ -36,6 +36,59 @@ type RecommendBlends = (ctx: KokyakuContext, customerExternalId: string, k: numb
 
 class Rollback extends Error {}
 
+/** The statements of an evaluation: $1 the shop, $2 the scratch tenant (or the sample size). */
+const EVALUATION_SQL = {
+  buyers: `create temp table kk_replay on commit drop as
+         select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED'
+         group by customer_id order by md5(customer_id::text) limit $2`,
+  heldout: `create temp table kk_heldout on commit drop as
+         select distinct on (o.customer_id) o.id, o.customer_id, o.placed_at
+         from kokyaku.orders o
+         where o.tenant_id = $1 and o.status = 'PLACED'
+           and o.customer_id in (select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED'
+                                 and customer_id in (select customer_id from kk_replay) group by 1 having count(*) >= 2)
+         order by o.customer_id, o.placed_at desc, o.id desc`,
+  products: `insert into kokyaku.products (tenant_id, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder)
+         select $2, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder from kokyaku.products where tenant_id = $1`,
+  customers: `insert into kokyaku.customers (tenant_id, external_id, created_at)
+         select $2, external_id, created_at from kokyaku.customers where tenant_id = $1 and id in (select customer_id from kk_replay)`,
+  orders: `insert into kokyaku.orders (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
+         select $2, o.external_id, nc.id, o.placed_at, o.currency, o.status, o.total_minor, o.lines_digest
+         from kokyaku.orders o
+         join kokyaku.customers c on c.id = o.customer_id
+         join kokyaku.customers nc on nc.tenant_id = $2 and nc.external_id = c.external_id
+         where o.tenant_id = $1 and o.status = 'PLACED' and o.id not in (select id from kk_heldout)`,
+  lines: `insert into kokyaku.order_lines (tenant_id, order_id, position, product_id, quantity, unit_price_minor)
+         select $2, no.id, l.position, np.id, l.quantity, l.unit_price_minor
+         from kokyaku.order_lines l
+         join kokyaku.orders o on o.id = l.order_id
+         join kokyaku.orders no on no.tenant_id = $2 and no.external_id = o.external_id
+         join kokyaku.products pr on pr.id = l.product_id
+         join kokyaku.products np on np.tenant_id = $2 and np.external_id = pr.external_id
+         where o.tenant_id = $1`,
+  events: `insert into kokyaku.events (tenant_id, event_id, type, customer_id, product_id, occurred_at, properties)
+         select $2, e.event_id, e.type, nc.id, np.id, e.occurred_at, '{}'::jsonb
+         from kokyaku.events e
+         join kokyaku.customers c on c.id = e.customer_id
+         join kokyaku.customers nc on nc.tenant_id = $2 and nc.external_id = c.external_id
+         left join kokyaku.products pr on pr.id = e.product_id
+         left join kokyaku.products np on np.tenant_id = $2 and np.external_id = pr.external_id
+         left join kk_heldout h on h.customer_id = e.customer_id
+         where e.tenant_id = $1 and (h.placed_at is null or e.occurred_at < h.placed_at)`,
+  cases: `with eligible as (
+           select h.id, h.customer_id, c.external_id
+           from kk_heldout h join kokyaku.customers c on c.id = h.customer_id
+         )
+         select e.external_id as customer,
+                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.id = l.product_id where l.order_id = e.id) as heldout,
+                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.id = l.product_id
+                      where l.order_id = (select o.id from kokyaku.orders o where o.customer_id = e.customer_id and o.status = 'PLACED' and o.id <> e.id
+                                          order by o.placed_at desc, o.id desc limit 1)) as basket
+         from eligible e
+         order by md5(e.external_id)
+         limit $1`,
+};
+
 /**
  * Offline evaluation on the shop's own history: each customer's last basket is held out, every
  * other order (and every event before that basket) is replayed into a scratch tenant inside a
@@ -53,134 +106,15 @@ export async function evaluateRecommendations(
       ctx,
       async (em) => {
         const scratch: KokyakuContext = { ...ctx, em, tenantId: `eval:${randomBytes(6).toString('hex')}` };
-        const p = [ctx.tenantId, scratch.tenantId];
-        // The customers replayed: every buyer, or a deterministic sample of them.
-        await sql(
-          em,
-          `create temp table kk_replay on commit drop as
-         select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED'
-         group by customer_id order by md5(customer_id::text) limit $2`,
-          [ctx.tenantId, options.replayCustomers ?? null],
-        );
-        await sql(em, `alter table kk_replay add primary key (customer_id)`);
-        await sql(
-          em,
-          `create temp table kk_heldout on commit drop as
-         select distinct on (o.customer_id) o.id, o.customer_id, o.placed_at
-         from kokyaku.orders o
-         where o.tenant_id = $1 and o.status = 'PLACED'
-           and o.customer_id in (select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED'
-                                 and customer_id in (select customer_id from kk_replay) group by 1 having count(*) >= 2)
-         order by o.customer_id, o.placed_at desc, o.id desc`,
-          [ctx.tenantId],
-        );
-        await sql(
-          em,
-          `insert into kokyaku.products (tenant_id, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder)
-         select $2, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder from kokyaku.products where tenant_id = $1`,
-          p,
-        );
-        await sql(
-          em,
-          `insert into kokyaku.customers (tenant_id, external_id, created_at)
-         select $2, external_id, created_at from kokyaku.customers where tenant_id = $1 and id in (select customer_id from kk_replay)`,
-          p,
-        );
-        await sql(
-          em,
-          `insert into kokyaku.orders (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
-         select $2, o.external_id, nc.id, o.placed_at, o.currency, o.status, o.total_minor, o.lines_digest
-         from kokyaku.orders o
-         join kokyaku.customers c on c.id = o.customer_id
-         join kokyaku.customers nc on nc.tenant_id = $2 and nc.external_id = c.external_id
-         where o.tenant_id = $1 and o.status = 'PLACED' and o.id not in (select id from kk_heldout)`,
-          p,
-        );
-        await sql(
-          em,
-          `insert into kokyaku.order_lines (tenant_id, order_id, position, product_id, quantity, unit_price_minor)
-         select $2, no.id, l.position, np.id, l.quantity, l.unit_price_minor
-         from kokyaku.order_lines l
-         join kokyaku.orders o on o.id = l.order_id
-         join kokyaku.orders no on no.tenant_id = $2 and no.external_id = o.external_id
-         join kokyaku.products pr on pr.id = l.product_id
-         join kokyaku.products np on np.tenant_id = $2 and np.external_id = pr.external_id
-         where o.tenant_id = $1`,
-          p,
-        );
-        await sql(
-          em,
-          `insert into kokyaku.events (tenant_id, event_id, type, customer_id, product_id, occurred_at, properties)
-         select $2, e.event_id, e.type, nc.id, np.id, e.occurred_at, '{}'::jsonb
-         from kokyaku.events e
-         join kokyaku.customers c on c.id = e.customer_id
-         join kokyaku.customers nc on nc.tenant_id = $2 and nc.external_id = c.external_id
-         left join kokyaku.products pr on pr.id = e.product_id
-         left join kokyaku.products np on np.tenant_id = $2 and np.external_id = pr.external_id
-         left join kk_heldout h on h.customer_id = e.customer_id
-         where e.tenant_id = $1 and (h.placed_at is null or e.occurred_at < h.placed_at)`,
-          p,
-        );
+        await replayHistory(scratch, ctx.tenantId, options.replayCustomers ?? null);
         await deps.metrics.refresh(scratch);
         await deps.store.rebuild(scratch);
 
         const [end] = await sql<{ at: string | null }>(em, `select max(placed_at)::text as at from kokyaku.orders where tenant_id = $1`, [scratch.tenantId]);
         const asOf = new Date(new Date(end?.at ?? Date.now()).getTime() + 1000);
-        const cases = await sql<{ customer: string; heldout: string[]; basket: string[] }>(
-          em,
-          `with eligible as (
-           select h.id, h.customer_id, c.external_id
-           from kk_heldout h join kokyaku.customers c on c.id = h.customer_id
-         )
-         select e.external_id as customer,
-                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.id = l.product_id where l.order_id = e.id) as heldout,
-                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.id = l.product_id
-                      where l.order_id = (select o.id from kokyaku.orders o where o.customer_id = e.customer_id and o.status = 'PLACED' and o.id <> e.id
-                                          order by o.placed_at desc, o.id desc limit 1)) as basket
-         from eligible e
-         order by md5(e.external_id)
-         limit $1`,
-          [options.sample],
-        );
+        const cases = await sql<EvaluationCase>(em, EVALUATION_SQL.cases, [options.sample]);
         const [eligible] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_heldout`);
-        const rows: EvaluationRow[] = [];
-        const measure = () => ({ hits: 0, recall: 0, ndcg: 0 });
-        const score = (m: ReturnType<typeof measure>, list: string[], heldout: string[]) => {
-          const relevant = new Set(heldout);
-          const found = list.filter((id) => relevant.has(id)).length;
-          if (found > 0) m.hits++;
-          m.recall += found / relevant.size;
-          let dcg = 0;
-          list.forEach((id, i) => {
-            if (relevant.has(id)) dcg += 1 / Math.log2(i + 2);
-          });
-          let ideal = 0;
-          for (let i = 0; i < Math.min(relevant.size, options.k); i++) ideal += 1 / Math.log2(i + 2);
-          m.ndcg += ideal > 0 ? dcg / ideal : 0;
-        };
-        const n = Math.max(cases.length, 1);
-        const row = (strategy: Strategy, m: ReturnType<typeof measure>, popularityWeight?: number): EvaluationRow => ({
-          strategy,
-          ...(popularityWeight === undefined ? {} : { popularityWeight }),
-          hitRate: m.hits / n,
-          recall: m.recall / n,
-          ndcg: m.ndcg / n,
-          customers: cases.length,
-        });
-        for (const strategy of options.strategies) {
-          const m = measure();
-          for (const c of cases) score(m, await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf), c.heldout);
-          rows.push(row(strategy, m));
-        }
-        const blends = options.blends ?? [];
-        if (blends.length > 0) {
-          const ms = blends.map(measure);
-          for (const c of cases) {
-            const lists = await deps.recommendBlends(scratch, c.customer, options.k, asOf, blends);
-            lists.forEach((list, i) => score(ms[i]!, list, c.heldout));
-          }
-          blends.forEach((w, i) => rows.push(row('FOR_CUSTOMER', ms[i]!, w)));
-        }
+        const rows = await scoreCases(scratch, deps, options, cases, asOf);
         const [replayed] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_replay`);
         result = { k: options.k, replayedCustomers: replayed?.n ?? 0, eligibleCustomers: eligible?.n ?? 0, customers: cases.length, asOf: asOf.toISOString(), rows };
         throw new Rollback();
@@ -191,4 +125,80 @@ export async function evaluateRecommendations(
     if (!(error instanceof Rollback)) throw error;
   }
   return result!;
+}
+
+interface EvaluationCase {
+  customer: string;
+  heldout: string[];
+  basket: string[];
+}
+
+/**
+ * Every order but each customer's last (held out) into the scratch tenant, with their products,
+ * customers and the events before the held-out basket.
+ */
+async function replayHistory(scratch: KokyakuContext, tenantId: string, replayCustomers: number | null): Promise<void> {
+  const p = [tenantId, scratch.tenantId];
+  // The customers replayed: every buyer, or a deterministic sample of them.
+  await sql(scratch.em, EVALUATION_SQL.buyers, [tenantId, replayCustomers]);
+  await sql(scratch.em, `alter table kk_replay add primary key (customer_id)`);
+  await sql(scratch.em, EVALUATION_SQL.heldout, [tenantId]);
+  for (const statement of [EVALUATION_SQL.products, EVALUATION_SQL.customers, EVALUATION_SQL.orders, EVALUATION_SQL.lines, EVALUATION_SQL.events]) {
+    await sql(scratch.em, statement, p);
+  }
+}
+
+interface Measure {
+  hits: number;
+  recall: number;
+  ndcg: number;
+}
+
+/** Hit rate, recall and NDCG at k of each strategy (and each blend of FOR_CUSTOMER) over the cases. */
+async function scoreCases(
+  scratch: KokyakuContext,
+  deps: { recommend: Recommend; recommendBlends: RecommendBlends },
+  options: { k: number; strategies: Strategy[]; blends?: number[] },
+  cases: readonly EvaluationCase[],
+  asOf: Date,
+): Promise<EvaluationRow[]> {
+  const rows: EvaluationRow[] = [];
+  const measure = (): Measure => ({ hits: 0, recall: 0, ndcg: 0 });
+  const score = (m: Measure, list: string[], heldout: string[]) => {
+    const relevant = new Set(heldout);
+    const found = list.filter((id) => relevant.has(id)).length;
+    if (found > 0) m.hits++;
+    m.recall += found / relevant.size;
+    let dcg = 0;
+    list.forEach((id, i) => {
+      if (relevant.has(id)) dcg += 1 / Math.log2(i + 2);
+    });
+    let ideal = 0;
+    for (let i = 0; i < Math.min(relevant.size, options.k); i++) ideal += 1 / Math.log2(i + 2);
+    m.ndcg += ideal > 0 ? dcg / ideal : 0;
+  };
+  const n = Math.max(cases.length, 1);
+  const row = (strategy: Strategy, m: Measure, popularityWeight?: number): EvaluationRow => ({
+    strategy,
+    ...(popularityWeight === undefined ? {} : { popularityWeight }),
+    hitRate: m.hits / n,
+    recall: m.recall / n,
+    ndcg: m.ndcg / n,
+    customers: cases.length,
+  });
+  for (const strategy of options.strategies) {
+    const m = measure();
+    for (const c of cases) score(m, await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf), c.heldout);
+    rows.push(row(strategy, m));
+  }
+  const blends = options.blends ?? [];
+  if (blends.length > 0) {
+    const ms = blends.map(measure);
+    for (const c of cases) {
+      const lists = await deps.recommendBlends(scratch, c.customer, options.k, asOf, blends);
+      for (const [i, list] of lists.entries()) score(ms[i]!, list, c.heldout);
+    }
+    for (const [i, w] of blends.entries()) rows.push(row('FOR_CUSTOMER', ms[i]!, w));
+  }
+  return rows;
 }

@@ -116,119 +116,18 @@ class Lists {
 export class RecommendationStore {
   /** Applies a batch of order changes in the ingestion transaction. */
   async apply(ctx: KokyakuContext, changes: readonly OrderChange[]): Promise<void> {
-    const tz = ctx.shop.timeZone;
-    const basketPairs = new Map<string, number>();
-    const productBaskets = new Map<string, number>();
-    const daily = new Map<string, { baskets: number; quantity: number }>();
-    const combos = new Map<string, { customerId: string; productId: string }>();
-    // Per customer and product, what the batch adds (used when it only adds orders).
-    const added = new Map<string, { orders: number; quantity: number; first: number; last: number }>();
-    const onlyAdds = changes.every((c) => c.before === null);
-    const products = new Set<string>();
-
-    for (const change of changes) {
-      for (const [state, sign] of [
-        [change.before, -1],
-        [change.after, 1],
-      ] as const) {
-        if (!state) continue;
-        const quantities = new Map<string, number>();
-        for (const line of state.lines) quantities.set(line.productId, (quantities.get(line.productId) ?? 0) + line.quantity);
-        addPairs(basketPairs, pairBasket([...quantities.keys()]), sign);
-        const day = todayIn(tz, state.placedAt);
-        for (const [productId, quantity] of quantities) {
-          products.add(productId);
-          productBaskets.set(productId, (productBaskets.get(productId) ?? 0) + sign);
-          const key = `${productId}|${day}`;
-          const d = daily.get(key) ?? { baskets: 0, quantity: 0 };
-          d.baskets += sign;
-          d.quantity += sign * quantity;
-          daily.set(key, d);
-          combos.set(`${state.customerId}|${productId}`, { customerId: state.customerId, productId });
-          if (onlyAdds) {
-            const at = state.placedAt.getTime();
-            const a = added.get(`${state.customerId}|${productId}`) ?? { orders: 0, quantity: 0, first: at, last: at };
-            a.orders++;
-            a.quantity += quantity;
-            a.first = Math.min(a.first, at);
-            a.last = Math.max(a.last, at);
-            added.set(`${state.customerId}|${productId}`, a);
-          }
-        }
-      }
-    }
-
-    const nonZero = <T>(entries: [string, T][], value: (t: T) => number) => entries.filter(([, t]) => value(t) !== 0);
-    const dailyRows = nonZero([...daily], (d) => d.baskets || d.quantity).map(([key, d]) => {
-      const [productId, day] = key.split('|');
-      return { product_id: productId, day, baskets: d.baskets, quantity: d.quantity };
-    });
-    if (dailyRows.length > 0) {
-      await sql(
-        ctx.em,
-        `insert into kokyaku.product_daily as t (product_id, day, tenant_id, baskets, quantity)
-         select v.product_id, v.day, $1, v.baskets, v.quantity from jsonb_to_recordset($2::jsonb) as v(product_id bigint, day date, baskets int, quantity int)
-         on conflict (product_id, day) do update set baskets = t.baskets + excluded.baskets, quantity = t.quantity + excluded.quantity`,
-        [ctx.tenantId, JSON.stringify(dailyRows)],
-      );
-    }
+    const t = tallyChanges(changes, ctx.shop.timeZone);
+    await writeDaily(ctx, t.daily);
     const pairDeltas = new Map<string, { baskets: number; customers: number }>();
-    for (const [key, n] of basketPairs) if (n !== 0) pairDeltas.set(key, { baskets: n, customers: 0 });
+    for (const [key, n] of t.basketPairs) if (n !== 0) pairDeltas.set(key, { baskets: n, customers: 0 });
 
     // What each touched customer bought, before and after, for each touched product.
-    const comboList = [...combos.values()].sort((x, y) => compareIds(x.customerId, y.customerId) || compareIds(x.productId, y.productId));
-    const { before, afterMap } = onlyAdds ? await this.addCustomerProducts(ctx, comboList, added) : await this.recountCustomerProducts(ctx, comboList);
-
-    const stats = new Map<string, { baskets: number; customers: number; repeat: number }>();
-    const stat = (id: string) => stats.get(id) ?? (stats.set(id, { baskets: 0, customers: 0, repeat: 0 }), stats.get(id)!);
-    for (const [productId, n] of productBaskets) stat(productId).baskets += n;
-    const gained = new Map<string, Set<string>>();
-    const lost = new Map<string, Set<string>>();
-    for (const { customerId, productId } of comboList) {
-      const key = `${customerId}|${productId}`;
-      const was = before.get(key) ?? 0;
-      const now = afterMap.get(key) ?? 0;
-      const s = stat(productId);
-      if (was === 0 && now > 0) {
-        s.customers++;
-        (gained.get(customerId) ?? gained.set(customerId, new Set()).get(customerId)!).add(productId);
-      }
-      if (was > 0 && now === 0) {
-        s.customers--;
-        (lost.get(customerId) ?? lost.set(customerId, new Set()).get(customerId)!).add(productId);
-      }
-      s.repeat += Number(now >= 2) - Number(was >= 2);
-    }
-    const statRows = [...stats].filter(([, s]) => s.baskets || s.customers || s.repeat).map(([id, s]) => ({ product_id: id, ...s }));
-    if (statRows.length > 0) {
-      await sql(
-        ctx.em,
-        `insert into kokyaku.product_stats as t (product_id, tenant_id, baskets, customers, repeat_customers)
-         select v.product_id, $1, v.baskets, v.customers, v.repeat from jsonb_to_recordset($2::jsonb) as v(product_id bigint, baskets int, customers int, repeat int)
-         on conflict (product_id) do update
-           set baskets = t.baskets + excluded.baskets, customers = t.customers + excluded.customers,
-               repeat_customers = t.repeat_customers + excluded.repeat_customers`,
-        [ctx.tenantId, JSON.stringify(statRows)],
-      );
-    }
-
-    // Customer-level pairs change with ownership: logged here, folded by `catchUp`.
-    const ownership: { customer_id: string; product_id: string; delta: number }[] = [];
-    for (const [delta, map] of [
-      [1, gained],
-      [-1, lost],
-    ] as const) {
-      for (const [customerId, productIds] of map) for (const productId of productIds) ownership.push({ customer_id: customerId, product_id: productId, delta });
-    }
-    if (ownership.length > 0) {
-      await sql(
-        ctx.em,
-        `insert into kokyaku.customer_product_changes (tenant_id, customer_id, product_id, delta)
-         select $1, v.customer_id, v.product_id, v.delta from jsonb_to_recordset($2::jsonb) as v(customer_id bigint, product_id bigint, delta smallint)`,
-        [ctx.tenantId, JSON.stringify(ownership)],
-      );
-    }
-    await this.addPairs(ctx, pairDeltas, products);
+    const comboList = [...t.combos.values()].sort((x, y) => compareIds(x.customerId, y.customerId) || compareIds(x.productId, y.productId));
+    const { before, afterMap } = t.onlyAdds ? await this.addCustomerProducts(ctx, comboList, t.added) : await this.recountCustomerProducts(ctx, comboList);
+    const { stats, gained, lost } = ownershipMoves(comboList, before, afterMap, t.productBaskets);
+    await writeStats(ctx, stats);
+    await logOwnership(ctx, gained, lost);
+    await this.addPairs(ctx, pairDeltas, t.products);
   }
 
   /** Adds pair deltas and marks every product whose pairs changed (and `touched`) stale. */
@@ -554,88 +453,23 @@ export class RecommendationStore {
    * code that refreshes stale lists.
    */
   async rebuild(ctx: KokyakuContext): Promise<void> {
-    const t = [ctx.tenantId];
-    const { em } = ctx;
-    for (const table of ['customer_product_changes', 'product_neighbours_stale', 'product_neighbours', 'product_pairs', 'product_daily', 'product_stats', 'customer_products']) {
-      await sql(em, `delete from kokyaku.${table} where tenant_id = $1`, t);
-    }
-    await sql(
-      em,
-      `insert into kokyaku.customer_products (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
-       select o.customer_id, l.product_id, $1, count(distinct o.id), sum(l.quantity), min(o.placed_at), max(o.placed_at)
-       from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
-       where o.tenant_id = $1 and o.status = 'PLACED'
-       group by o.customer_id, l.product_id`,
-      t,
-    );
-    await sql(
-      em,
-      `insert into kokyaku.product_daily (product_id, day, tenant_id, baskets, quantity)
-       select l.product_id, (o.placed_at at time zone $2::text)::date, $1, count(distinct o.id), sum(l.quantity)
-       from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
-       where o.tenant_id = $1 and o.status = 'PLACED'
-       group by 1, 2`,
-      [ctx.tenantId, ctx.shop.timeZone],
-    );
-
+    await recountFromOrders(ctx);
     // The catalog, indexed 0..P-1.
-    const catalog = await sql<{ id: string; categories: string[]; tags: string[]; price_minor: string | null }>(
-      em,
-      `select id::text as id, categories, tags, price_minor from kokyaku.products where tenant_id = $1`,
-      t,
-    );
+    const catalog = await sql<CatalogRow>(ctx.em, `select id::text as id, categories, tags, price_minor from kokyaku.products where tenant_id = $1`, [ctx.tenantId]);
     catalog.sort((x, y) => compareIds(x.id, y.id));
-    const P = catalog.length;
     const index = new Map(catalog.map((p, i) => [p.id, i]));
-    /** Reads lists a range of ids at a time (`query` takes $2..$3; `bounds` gives the range). */
-    const readLists = async (query: string, bounds: string): Promise<{ lists: Lists; flags: Int32Array }> => {
-      const lists = new Lists();
-      const flags = new Int32Array(P);
-      const [range] = await sql<{ lo: string | null; hi: string | null }>(em, bounds, t);
-      if (range?.lo == null) return { lists, flags };
-      for (let lo = BigInt(range.lo); lo <= BigInt(range.hi!); lo += BigInt(READ_CHUNK)) {
-        const [row] = await sql<{ lists: string | null }>(em, query, [ctx.tenantId, lo.toString(), (lo + BigInt(READ_CHUNK - 1)).toString()]);
-        if (!row?.lists) continue;
-        for (const text of row.lists.split(';')) {
-          const list: number[] = [];
-          for (const item of text.split(',')) {
-            const repeat = item.endsWith('+');
-            const i = index.get(repeat ? item.slice(0, -1) : item);
-            if (i === undefined) continue;
-            list.push(i);
-            if (repeat) flags[i]!++;
-          }
-          lists.push(list);
-        }
-      }
-      return { lists, flags };
-    };
     // Each order's distinct products; each customer's products (`+` marks one bought in 2+ orders).
-    const { lists: baskets } = await readLists(
-      `select string_agg(ids, ';') as lists from (
-         select string_agg(distinct l.product_id::text, ',') as ids
-         from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
-         where o.tenant_id = $1 and o.status = 'PLACED' and o.id between $2::bigint and $3::bigint
-         group by o.id) x`,
-      `select min(id)::text as lo, max(id)::text as hi from kokyaku.orders where tenant_id = $1`,
-    );
+    const { lists: baskets } = await readLists(ctx, index, BASKET_LISTS, `select min(id)::text as lo, max(id)::text as hi from kokyaku.orders where tenant_id = $1`);
     const { lists: owners, flags: repeatCustomers } = await readLists(
-      `select string_agg(ids, ';') as lists from (
-         select string_agg(cp.product_id::text || case when cp.orders >= 2 then '+' else '' end, ',') as ids
-         from kokyaku.customer_products cp
-         where cp.tenant_id = $1 and cp.customer_id between $2::bigint and $3::bigint
-         group by cp.customer_id) x`,
+      ctx,
+      index,
+      OWNER_LISTS,
       `select min(customer_id)::text as lo, max(customer_id)::text as hi from kokyaku.customer_products where tenant_id = $1`,
     );
-    const occurrences = (lists: Lists) => {
-      const counts = new Int32Array(P);
-      for (let k = 0; k < lists.offsets[lists.count]!; k++) counts[lists.values[k]!]!++;
-      return counts;
-    };
-    const basketCounts = occurrences(baskets);
-    const customerCounts = occurrences(owners);
+    const basketCounts = occurrences(baskets, catalog.length);
+    const customerCounts = occurrences(owners, catalog.length);
     await writeColumns(
-      em,
+      ctx.em,
       `insert into kokyaku.product_stats (product_id, tenant_id, baskets, customers, repeat_customers)
        select v.id, $1, v.baskets, v.customers, v.repeat
        from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::int[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
@@ -643,7 +477,6 @@ export class RecommendationStore {
       ctx.tenantId,
       [catalog.map((p) => p.id), [...basketCounts], [...customerCounts], [...repeatCustomers]],
     );
-
     const facts: ProductFacts[] = catalog.map((p, i) => ({
       id: p.id,
       features: featuresOf(p.categories, p.tags),
@@ -651,81 +484,316 @@ export class RecommendationStore {
       baskets: basketCounts[i]!,
       customers: customerCounts[i]!,
     }));
-    // SIMILAR candidates by attributes: per category or tag, its products, most bought first.
-    const byFeature = new Map<string, number[]>();
-    facts.forEach((f, i) => {
-      for (const feature of f.features) (byFeature.get(feature) ?? byFeature.set(feature, []).get(feature)!).push(i);
-    });
-    for (const list of byFeature.values()) list.sort((x, y) => alikeOrder(facts[x]!, facts[y]!));
-    const alikeOf = (i: number): ProductFacts[] => {
-      const seen = new Set<number>();
-      for (const feature of facts[i]!.features) for (const j of byFeature.get(feature)!) if (j !== i) seen.add(j);
-      return [...seen]
-        .sort((x, y) => alikeOrder(facts[x]!, facts[y]!))
-        .slice(0, ALIKE_CANDIDATES)
-        .map((j) => facts[j]!);
-    };
-
+    const alikeOf = alikeCandidates(facts);
     // Pair counts, a band of matrix rows per pass.
+    const P = catalog.length;
     const rowsPerPass = Math.max(1, Math.floor(PASS_CELLS / Math.max(P, 1)));
-    // Baskets of more than PAIR_BASKET products pair only their sample, as the upkeep does.
-    const sampled = new Map<number, Int32Array>();
-    for (let l = 0; l < baskets.count; l++) {
-      const start = baskets.offsets[l]!;
-      const end = baskets.offsets[l + 1]!;
-      if (end - start <= PAIR_BASKET) continue;
-      const ids = [...baskets.values.subarray(start, end)].map((i) => facts[i]!.id);
-      sampled.set(l, Int32Array.from(pairBasket(ids).map((id) => index.get(id)!)));
-    }
-    const countPairs = (lists: Lists, into: Int32Array, lo: number, hi: number, samples?: Map<number, Int32Array>, longest = Infinity) => {
-      const { offsets } = lists;
-      for (let l = 0; l < lists.count; l++) {
-        const sample = samples?.get(l);
-        const values = sample ?? lists.values;
-        const start = sample ? 0 : offsets[l]!;
-        const end = sample ? sample.length : offsets[l + 1]!;
-        if (end - start < 2 || end - start > longest) continue;
-        for (let x = start; x < end; x++) {
-          const a = values[x]!;
-          if (a < lo || a >= hi) continue;
-          const row = (a - lo) * P;
-          for (let y = start; y < end; y++) if (y !== x) into[row + values[y]!]!++;
-        }
-      }
-    };
+    const sampled = sampleBaskets(baskets, facts, index);
     for (let lo = 0; lo < P; lo += rowsPerPass) {
-      const hi = Math.min(P, lo + rowsPerPass);
-      const together = new Int32Array((hi - lo) * P);
-      const also = new Int32Array((hi - lo) * P);
-      countPairs(baskets, together, lo, hi, sampled);
-      countPairs(owners, also, lo, hi, undefined, OWNER_PAIRS);
-      const pairColumns: (string | number)[][] = [[], [], [], []];
-      const neighbourRows: NeighbourRow[] = [];
-      for (let a = lo; a < hi; a++) {
-        const partners: Partner[] = [];
-        for (let b = 0, cell = (a - lo) * P; b < P; b++, cell++) {
-          const n = together[cell]!;
-          const m = also[cell]!;
-          if (n === 0 && m === 0) continue;
-          partners.push({ product: facts[b]!, baskets: n, customers: m });
-          pairColumns[0]!.push(facts[a]!.id);
-          pairColumns[1]!.push(facts[b]!.id);
-          pairColumns[2]!.push(n);
-          pairColumns[3]!.push(m);
-        }
-        neighbourRows.push(...neighbourLists(facts[a]!, partners, alikeOf(a)));
-      }
-      await writeColumns(
-        em,
-        `insert into kokyaku.product_pairs (product_a, product_b, tenant_id, baskets, customers)
-         select v.a, v.b, $1, v.n, v.m
-         from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
-              as v(a, b, n, m)`,
-        ctx.tenantId,
-        pairColumns,
-      );
-      await writeNeighbours(em, ctx.tenantId, neighbourRows);
+      await pairBand(ctx, { baskets, owners, sampled, facts, alikeOf }, lo, Math.min(P, lo + rowsPerPass));
     }
     await this.measureRepurchase(ctx);
   }
+}
+
+/** What a batch of order changes adds to and takes from each count, before anything is written. */
+function tallyChanges(changes: readonly OrderChange[], tz: string) {
+  const basketPairs = new Map<string, number>();
+  const productBaskets = new Map<string, number>();
+  const daily = new Map<string, { baskets: number; quantity: number }>();
+  const combos = new Map<string, { customerId: string; productId: string }>();
+  // Per customer and product, what the batch adds (used when it only adds orders).
+  const added = new Map<string, { orders: number; quantity: number; first: number; last: number }>();
+  const onlyAdds = changes.every((c) => c.before === null);
+  const products = new Set<string>();
+  for (const change of changes) {
+    for (const [state, sign] of [
+      [change.before, -1],
+      [change.after, 1],
+    ] as const) {
+      if (!state) continue;
+      const quantities = new Map<string, number>();
+      for (const line of state.lines) quantities.set(line.productId, (quantities.get(line.productId) ?? 0) + line.quantity);
+      addPairs(basketPairs, pairBasket([...quantities.keys()]), sign);
+      const day = todayIn(tz, state.placedAt);
+      for (const [productId, quantity] of quantities) {
+        products.add(productId);
+        productBaskets.set(productId, (productBaskets.get(productId) ?? 0) + sign);
+        const key = `${productId}|${day}`;
+        const d = daily.get(key) ?? { baskets: 0, quantity: 0 };
+        d.baskets += sign;
+        d.quantity += sign * quantity;
+        daily.set(key, d);
+        combos.set(`${state.customerId}|${productId}`, { customerId: state.customerId, productId });
+        if (onlyAdds) {
+          const at = state.placedAt.getTime();
+          const a = added.get(`${state.customerId}|${productId}`) ?? { orders: 0, quantity: 0, first: at, last: at };
+          a.orders++;
+          a.quantity += quantity;
+          a.first = Math.min(a.first, at);
+          a.last = Math.max(a.last, at);
+          added.set(`${state.customerId}|${productId}`, a);
+        }
+      }
+    }
+  }
+  return { basketPairs, productBaskets, daily, combos, added, onlyAdds, products };
+}
+
+async function writeDaily(ctx: KokyakuContext, daily: ReadonlyMap<string, { baskets: number; quantity: number }>): Promise<void> {
+  const rows = [...daily]
+    .filter(([, d]) => (d.baskets || d.quantity) !== 0)
+    .map(([key, d]) => {
+      const [productId, day] = key.split('|');
+      return { product_id: productId, day, baskets: d.baskets, quantity: d.quantity };
+    });
+  if (rows.length === 0) return;
+  await sql(
+    ctx.em,
+    `insert into kokyaku.product_daily as t (product_id, day, tenant_id, baskets, quantity)
+     select v.product_id, v.day, $1, v.baskets, v.quantity from jsonb_to_recordset($2::jsonb) as v(product_id bigint, day date, baskets int, quantity int)
+     on conflict (product_id, day) do update set baskets = t.baskets + excluded.baskets, quantity = t.quantity + excluded.quantity`,
+    [ctx.tenantId, JSON.stringify(rows)],
+  );
+}
+
+/** Per product, baskets, buyers and repeat buyers gained or lost; per customer, products they came to own or no longer own. */
+function ownershipMoves(
+  comboList: readonly { customerId: string; productId: string }[],
+  before: ReadonlyMap<string, number>,
+  afterMap: ReadonlyMap<string, number>,
+  productBaskets: ReadonlyMap<string, number>,
+) {
+  const stats = new Map<string, { baskets: number; customers: number; repeat: number }>();
+  const stat = (id: string) => {
+    let s = stats.get(id);
+    if (!s) stats.set(id, (s = { baskets: 0, customers: 0, repeat: 0 }));
+    return s;
+  };
+  for (const [productId, n] of productBaskets) stat(productId).baskets += n;
+  const gained = new Map<string, Set<string>>();
+  const lost = new Map<string, Set<string>>();
+  const add = (map: Map<string, Set<string>>, customerId: string, productId: string) => {
+    let set = map.get(customerId);
+    if (!set) map.set(customerId, (set = new Set()));
+    set.add(productId);
+  };
+  for (const { customerId, productId } of comboList) {
+    const key = `${customerId}|${productId}`;
+    const was = before.get(key) ?? 0;
+    const now = afterMap.get(key) ?? 0;
+    const s = stat(productId);
+    if (was === 0 && now > 0) {
+      s.customers++;
+      add(gained, customerId, productId);
+    }
+    if (was > 0 && now === 0) {
+      s.customers--;
+      add(lost, customerId, productId);
+    }
+    s.repeat += Number(now >= 2) - Number(was >= 2);
+  }
+  return { stats, gained, lost };
+}
+
+async function writeStats(ctx: KokyakuContext, stats: ReadonlyMap<string, { baskets: number; customers: number; repeat: number }>): Promise<void> {
+  const rows = [...stats].filter(([, s]) => s.baskets || s.customers || s.repeat).map(([id, s]) => ({ product_id: id, ...s }));
+  if (rows.length === 0) return;
+  await sql(
+    ctx.em,
+    `insert into kokyaku.product_stats as t (product_id, tenant_id, baskets, customers, repeat_customers)
+     select v.product_id, $1, v.baskets, v.customers, v.repeat from jsonb_to_recordset($2::jsonb) as v(product_id bigint, baskets int, customers int, repeat int)
+     on conflict (product_id) do update
+       set baskets = t.baskets + excluded.baskets, customers = t.customers + excluded.customers,
+           repeat_customers = t.repeat_customers + excluded.repeat_customers`,
+    [ctx.tenantId, JSON.stringify(rows)],
+  );
+}
+
+/** Customer-level pairs change with ownership: logged here, folded by `catchUp`. */
+async function logOwnership(ctx: KokyakuContext, gained: ReadonlyMap<string, Set<string>>, lost: ReadonlyMap<string, Set<string>>): Promise<void> {
+  const ownership: { customer_id: string; product_id: string; delta: number }[] = [];
+  for (const [delta, map] of [
+    [1, gained],
+    [-1, lost],
+  ] as const) {
+    for (const [customerId, productIds] of map) for (const productId of productIds) ownership.push({ customer_id: customerId, product_id: productId, delta });
+  }
+  if (ownership.length === 0) return;
+  await sql(
+    ctx.em,
+    `insert into kokyaku.customer_product_changes (tenant_id, customer_id, product_id, delta)
+     select $1, v.customer_id, v.product_id, v.delta from jsonb_to_recordset($2::jsonb) as v(customer_id bigint, product_id bigint, delta smallint)`,
+    [ctx.tenantId, JSON.stringify(ownership)],
+  );
+}
+
+interface CatalogRow {
+  id: string;
+  categories: string[];
+  tags: string[];
+  price_minor: string | null;
+}
+
+/** The counts that are plain aggregates of the orders, recomputed from scratch. */
+async function recountFromOrders(ctx: KokyakuContext): Promise<void> {
+  const t = [ctx.tenantId];
+  for (const table of ['customer_product_changes', 'product_neighbours_stale', 'product_neighbours', 'product_pairs', 'product_daily', 'product_stats', 'customer_products']) {
+    await sql(ctx.em, `delete from kokyaku.${table} where tenant_id = $1`, t);
+  }
+  await sql(
+    ctx.em,
+    `insert into kokyaku.customer_products (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
+     select o.customer_id, l.product_id, $1, count(distinct o.id), sum(l.quantity), min(o.placed_at), max(o.placed_at)
+     from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
+     where o.tenant_id = $1 and o.status = 'PLACED'
+     group by o.customer_id, l.product_id`,
+    t,
+  );
+  await sql(
+    ctx.em,
+    `insert into kokyaku.product_daily (product_id, day, tenant_id, baskets, quantity)
+     select l.product_id, (o.placed_at at time zone $2::text)::date, $1, count(distinct o.id), sum(l.quantity)
+     from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
+     where o.tenant_id = $1 and o.status = 'PLACED'
+     group by 1, 2`,
+    [ctx.tenantId, ctx.shop.timeZone],
+  );
+}
+
+/** Each placed order's distinct products, for a range of order ids ($2..$3). */
+const BASKET_LISTS = `select string_agg(ids, ';') as lists from (
+  select string_agg(distinct l.product_id::text, ',') as ids
+  from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
+  where o.tenant_id = $1 and o.status = 'PLACED' and o.id between $2::bigint and $3::bigint
+  group by o.id) x`;
+
+/** Each customer's products, `+` on those bought in two orders or more, for a range of customer ids ($2..$3). */
+const OWNER_LISTS = `select string_agg(ids, ';') as lists from (
+  select string_agg(cp.product_id::text || case when cp.orders >= 2 then '+' else '' end, ',') as ids
+  from kokyaku.customer_products cp
+  where cp.tenant_id = $1 and cp.customer_id between $2::bigint and $3::bigint
+  group by cp.customer_id) x`;
+
+/** Reads lists a range of ids at a time (`query` takes $2..$3; `bounds` gives the range); `flags` counts the `+` marks per product. */
+async function readLists(ctx: KokyakuContext, index: ReadonlyMap<string, number>, query: string, bounds: string): Promise<{ lists: Lists; flags: Int32Array }> {
+  const lists = new Lists();
+  const flags = new Int32Array(index.size);
+  const [range] = await sql<{ lo: string | null; hi: string | null }>(ctx.em, bounds, [ctx.tenantId]);
+  if (range?.lo == null) return { lists, flags };
+  for (let lo = BigInt(range.lo); lo <= BigInt(range.hi!); lo += BigInt(READ_CHUNK)) {
+    const [row] = await sql<{ lists: string | null }>(ctx.em, query, [ctx.tenantId, lo.toString(), (lo + BigInt(READ_CHUNK - 1)).toString()]);
+    if (!row?.lists) continue;
+    for (const text of row.lists.split(';')) {
+      const list: number[] = [];
+      for (const item of text.split(',')) {
+        const repeat = item.endsWith('+');
+        const i = index.get(repeat ? item.slice(0, -1) : item);
+        if (i === undefined) continue;
+        list.push(i);
+        if (repeat) flags[i]!++;
+      }
+      lists.push(list);
+    }
+  }
+  return { lists, flags };
+}
+
+/** How many lists each product is in. */
+function occurrences(lists: Lists, products: number): Int32Array {
+  const counts = new Int32Array(products);
+  for (let k = 0; k < lists.offsets[lists.count]!; k++) counts[lists.values[k]!]!++;
+  return counts;
+}
+
+/** SIMILAR candidates by attributes: per category or tag, its products, most bought first. */
+function alikeCandidates(facts: readonly ProductFacts[]): (i: number) => ProductFacts[] {
+  const byFeature = new Map<string, number[]>();
+  for (const [i, f] of facts.entries()) {
+    for (const feature of f.features) {
+      let list = byFeature.get(feature);
+      if (!list) byFeature.set(feature, (list = []));
+      list.push(i);
+    }
+  }
+  for (const list of byFeature.values()) list.sort((x, y) => alikeOrder(facts[x]!, facts[y]!));
+  return (i) => {
+    const seen = new Set<number>();
+    for (const feature of facts[i]!.features) for (const j of byFeature.get(feature)!) if (j !== i) seen.add(j);
+    return [...seen]
+      .sort((x, y) => alikeOrder(facts[x]!, facts[y]!))
+      .slice(0, ALIKE_CANDIDATES)
+      .map((j) => facts[j]!);
+  };
+}
+
+/** Baskets of more than PAIR_BASKET products pair only their sample, as the upkeep does. */
+function sampleBaskets(baskets: Lists, facts: readonly ProductFacts[], index: ReadonlyMap<string, number>): Map<number, Int32Array> {
+  const sampled = new Map<number, Int32Array>();
+  for (let l = 0; l < baskets.count; l++) {
+    const start = baskets.offsets[l]!;
+    const end = baskets.offsets[l + 1]!;
+    if (end - start <= PAIR_BASKET) continue;
+    const ids = [...baskets.values.subarray(start, end)].map((i) => facts[i]!.id);
+    sampled.set(l, Int32Array.from(pairBasket(ids).map((id) => index.get(id)!)));
+  }
+  return sampled;
+}
+
+/** Adds, for the rows lo..hi of the pair matrix, how often each pair is in one list. */
+function countPairs(lists: Lists, into: Int32Array, P: number, lo: number, hi: number, samples?: Map<number, Int32Array>, longest = Number.POSITIVE_INFINITY): void {
+  const { offsets } = lists;
+  for (let l = 0; l < lists.count; l++) {
+    const sample = samples?.get(l);
+    const values = sample ?? lists.values;
+    const start = sample ? 0 : offsets[l]!;
+    const end = sample ? sample.length : offsets[l + 1]!;
+    if (end - start < 2 || end - start > longest) continue;
+    for (let x = start; x < end; x++) {
+      const a = values[x]!;
+      if (a < lo || a >= hi) continue;
+      const row = (a - lo) * P;
+      for (let y = start; y < end; y++) if (y !== x) into[row + values[y]!]!++;
+    }
+  }
+}
+
+/** One band of the pair matrix (products lo..hi): its pairs and the neighbour lists of its products, written. */
+async function pairBand(
+  ctx: KokyakuContext,
+  m: { baskets: Lists; owners: Lists; sampled: Map<number, Int32Array>; facts: readonly ProductFacts[]; alikeOf: (i: number) => ProductFacts[] },
+  lo: number,
+  hi: number,
+): Promise<void> {
+  const P = m.facts.length;
+  const together = new Int32Array((hi - lo) * P);
+  const also = new Int32Array((hi - lo) * P);
+  countPairs(m.baskets, together, P, lo, hi, m.sampled);
+  countPairs(m.owners, also, P, lo, hi, undefined, OWNER_PAIRS);
+  const pairColumns: (string | number)[][] = [[], [], [], []];
+  const neighbourRows: NeighbourRow[] = [];
+  for (let a = lo; a < hi; a++) {
+    const partners: Partner[] = [];
+    for (let b = 0, cell = (a - lo) * P; b < P; b++, cell++) {
+      const n = together[cell]!;
+      const k = also[cell]!;
+      if (n === 0 && k === 0) continue;
+      partners.push({ product: m.facts[b]!, baskets: n, customers: k });
+      pairColumns[0]!.push(m.facts[a]!.id);
+      pairColumns[1]!.push(m.facts[b]!.id);
+      pairColumns[2]!.push(n);
+      pairColumns[3]!.push(k);
+    }
+    neighbourRows.push(...neighbourLists(m.facts[a]!, partners, m.alikeOf(a)));
+  }
+  await writeColumns(
+    ctx.em,
+    `insert into kokyaku.product_pairs (product_a, product_b, tenant_id, baskets, customers)
+     select v.a, v.b, $1, v.n, v.m
+     from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
+          as v(a, b, n, m)`,
+    ctx.tenantId,
+    pairColumns,
+  );
+  await writeNeighbours(ctx.em, ctx.tenantId, neighbourRows);
 }

@@ -395,7 +395,7 @@ class Compiler {
   }
 
   /** `custom.<key>` of a defined field: operators and values checked against its type. */
-  private typedCustom(def: CustomFieldDefinition, subject: Extract<Subject, { kind: 'custom' }>, expr: Exclude<Expr, { kind: 'and' | 'or' | 'not' | 'matches' }>): Sql {
+  private typedCustom(def: CustomFieldDefinition, _subject: Extract<Subject, { kind: 'custom' }>, expr: Exclude<Expr, { kind: 'and' | 'or' | 'not' | 'matches' }>): Sql {
     const name = `custom.${def.key}`;
     const negate = (sql: Sql, negated: boolean) => (negated ? `(not coalesce(${sql}, false))` : sql);
     const contains = (json: unknown) => `(c.custom_fields @> ${this.param(JSON.stringify({ [def.key]: json }), 'jsonb')})`;
@@ -488,91 +488,23 @@ class Compiler {
     }
     const filters: Sql[] = [];
     const aggregates: { sql: Sql; zeroPasses: boolean }[] = [];
-    let joinProducts = false;
-    const argSpec = (arg: MatchArgument): FunctionArgumentSpec => {
-      const found = spec.args.find((a) => a.name === arg.name);
-      if (found) return found;
-      const hint = suggest(
-        arg.name,
-        spec.args.map((a) => a.name),
-      );
-      throw new SegmentQueryError(`${fn} has no argument "${arg.name}"; it takes ${spec.args.map((a) => a.name).join(', ')}`, arg.pos, {
-        expected: spec.args.map((a) => a.name),
-        ...(hint ? { suggestion: hint } : {}),
-      });
-    };
-
-    const table = fn === 'events' ? 'e' : 'o';
+    const uses = { products: false };
     for (const arg of args) {
-      const a = argSpec(arg);
+      const a = argumentSpec(fn, spec, arg);
       if (a.role === 'aggregate') {
-        const expression = plugin
-          ? plugin.totals[a.name]!
-          : {
-              count: fn === 'products_purchased' ? 'count(distinct o.id)' : 'count(*)',
-              sum_quantity: 'sum(l.quantity)',
-              sum_amount: 'sum(o.total_minor)',
-            }[a.name as 'count' | 'sum_quantity' | 'sum_amount'];
-        const type = a.type === 'money' ? 'money' : 'integer';
-        const test = (value: Value, op: ComparisonOperator) => {
-          const n = this.expectNumber(value, arg.name);
-          const zero = type === 'money' ? 0 : 0;
-          const bound = type === 'money' ? Number(this.money(n)) : n;
-          return { sql: this.ordered(`coalesce(${expression}, 0)`, type, op, value, arg.name, false), zeroPasses: compareNumbers(zero, op, bound) };
-        };
         if (arg.op === 'BETWEEN') {
-          const low = test(arg.value, '>=');
-          const high = test(arg.high!, '<=');
+          const low = this.matchTotal(fn, plugin, a, arg, arg.value, '>=');
+          const high = this.matchTotal(fn, plugin, a, arg, arg.high!, '<=');
           aggregates.push({ sql: `(${low.sql} and ${high.sql})`, zeroPasses: low.zeroPasses && high.zeroPasses });
-        } else aggregates.push(test(arg.value, arg.op));
+        } else aggregates.push(this.matchTotal(fn, plugin, a, arg, arg.value, arg.op));
         continue;
       }
-      const filter = (op: ComparisonOperator, value: Value): Sql => {
-        if (plugin) {
-          const column = plugin.columns[a.name]!;
-          if (a.type !== 'text') return this.ordered(column, a.type, op, value, a.name, true);
-          if (op !== '=' && op !== '!=') throw new SegmentQueryError(`${arg.name} is compared with = or !=`, arg.pos, { expected: ['=', '!='] });
-          const text = this.param(this.expectString(value, arg.name), 'text');
-          return op === '=' ? `(${column} = ${text})` : `(${column} is distinct from ${text})`;
-        }
-        switch (a.name) {
-          case 'date':
-            return this.ordered(`${table}.${fn === 'events' ? 'occurred_at' : 'placed_at'}`, 'timestamp', op, value, 'date', false);
-          case 'amount':
-            return this.ordered('o.total_minor', 'money', op, value, 'amount', false);
-          default: {
-            if (op !== '=' && op !== '!=') throw new SegmentQueryError(`${arg.name} is compared with = or !=`, arg.pos, { expected: ['=', '!='] });
-            const text = this.param(this.expectString(value, arg.name), 'text');
-            let sql: Sql;
-            if (a.name === 'type') sql = `(e.type = ${text})`;
-            else if (a.name === 'product' && fn === 'events') {
-              sql = `(e.product_id in (select id from kokyaku.products where tenant_id = $1 and external_id = ${text}))`;
-            } else {
-              joinProducts = true;
-              sql = a.name === 'product' ? `(p.external_id = ${text})` : a.name === 'category' ? `(p.categories @> array[${text}])` : `(p.tags @> array[${text}])`;
-            }
-            return op === '=' ? sql : `(not ${sql})`;
-          }
-        }
-      };
+      const filter = (op: ComparisonOperator, value: Value) => this.matchFilter(fn, plugin, a, arg, op, value, uses);
       filters.push(arg.op === 'BETWEEN' ? `(${filter('>=', arg.value)} and ${filter('<=', arg.high!)})` : filter(arg.op, arg.value));
     }
     if (aggregates.length === 0) aggregates.push({ sql: `(${fn === 'products_purchased' ? 'count(distinct o.id)' : 'count(*)'} >= 1)`, zeroPasses: false });
 
-    let from: Sql;
-    if (plugin) {
-      from = `select r.customer_id from ${plugin.table} r where r.tenant_id = $1`;
-    } else if (fn === 'events') {
-      this.events = true;
-      from = `select e.customer_id from kokyaku.events e where e.tenant_id = $1 and e.customer_id is not null`;
-    } else if (fn === 'orders_placed') {
-      from = `select o.customer_id from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'`;
-    } else {
-      from =
-        `select o.customer_id from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id` +
-        (joinProducts ? ' join kokyaku.products p on p.id = l.product_id' : '') +
-        ` where o.tenant_id = $1 and o.status = 'PLACED'`;
-    }
+    const from = this.matchRows(fn, plugin, uses.products);
     const customerColumn = plugin ? 'r.customer_id' : fn === 'events' ? 'e.customer_id' : 'o.customer_id';
     if (this.options.scope) filters.push(`(${this.options.scope(customerColumn)})`);
     const where = filters.length ? ` and ${filters.join(' and ')}` : '';
@@ -584,6 +516,93 @@ class Compiler {
     const member = zeroPasses ? `(f.customer_id not in (${subquery}))` : `(f.customer_id in (${subquery}))`;
     return negated ? `(not ${member})` : member;
   }
+
+  /** A total of a MATCHES call (`count >= 2`), and whether a customer with no rows passes it. */
+  private matchTotal(
+    fn: string,
+    plugin: PluginFunction | undefined,
+    a: FunctionArgumentSpec,
+    arg: MatchArgument,
+    value: Value,
+    op: ComparisonOperator,
+  ): { sql: Sql; zeroPasses: boolean } {
+    const expression = plugin
+      ? plugin.totals[a.name]!
+      : {
+          count: fn === 'products_purchased' ? 'count(distinct o.id)' : 'count(*)',
+          sum_quantity: 'sum(l.quantity)',
+          sum_amount: 'sum(o.total_minor)',
+        }[a.name as 'count' | 'sum_quantity' | 'sum_amount'];
+    const type = a.type === 'money' ? 'money' : 'integer';
+    const n = this.expectNumber(value, arg.name);
+    const bound = type === 'money' ? Number(this.money(n)) : n;
+    return { sql: this.ordered(`coalesce(${expression}, 0)`, type, op, value, arg.name, false), zeroPasses: compareNumbers(0, op, bound) };
+  }
+
+  /** A filter of a MATCHES call (`date > -30d`, `product = 'p-1'`); `uses.products` is set when it needs the products joined. */
+  private matchFilter(
+    fn: string,
+    plugin: PluginFunction | undefined,
+    a: FunctionArgumentSpec,
+    arg: MatchArgument,
+    op: ComparisonOperator,
+    value: Value,
+    uses: { products: boolean },
+  ): Sql {
+    const equality = () => {
+      if (op !== '=' && op !== '!=') throw new SegmentQueryError(`${arg.name} is compared with = or !=`, arg.pos, { expected: ['=', '!='] });
+      return this.param(this.expectString(value, arg.name), 'text');
+    };
+    if (plugin) {
+      const column = plugin.columns[a.name]!;
+      if (a.type !== 'text') return this.ordered(column, a.type, op, value, a.name, true);
+      const text = equality();
+      return op === '=' ? `(${column} = ${text})` : `(${column} is distinct from ${text})`;
+    }
+    if (a.name === 'date') return this.ordered(fn === 'events' ? 'e.occurred_at' : 'o.placed_at', 'timestamp', op, value, 'date', false);
+    if (a.name === 'amount') return this.ordered('o.total_minor', 'money', op, value, 'amount', false);
+    const text = equality();
+    let sql: Sql;
+    if (a.name === 'type') sql = `(e.type = ${text})`;
+    else if (a.name === 'product' && fn === 'events') {
+      sql = `(e.product_id in (select id from kokyaku.products where tenant_id = $1 and external_id = ${text}))`;
+    } else {
+      uses.products = true;
+      sql = a.name === 'product' ? `(p.external_id = ${text})` : a.name === 'category' ? `(p.categories @> array[${text}])` : `(p.tags @> array[${text}])`;
+    }
+    return op === '=' ? sql : `(not ${sql})`;
+  }
+
+  /** The rows a MATCHES call counts, per customer. */
+  private matchRows(fn: string, plugin: PluginFunction | undefined, joinProducts: boolean): Sql {
+    if (plugin) return `select r.customer_id from ${plugin.table} r where r.tenant_id = $1`;
+    if (fn === 'events') {
+      this.events = true;
+      return `select e.customer_id from kokyaku.events e where e.tenant_id = $1 and e.customer_id is not null`;
+    }
+    if (fn === 'orders_placed') return `select o.customer_id from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'`;
+    return (
+      `select o.customer_id from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id` +
+      (joinProducts ? ' join kokyaku.products p on p.id = l.product_id' : '') +
+      ` where o.tenant_id = $1 and o.status = 'PLACED'`
+    );
+  }
+}
+
+type PluginFunction = NonNullable<ReturnType<NonNullable<CompileOptions['functions']>['get']>>;
+
+/** The spec of a MATCHES argument, or an error naming the arguments the function takes. */
+function argumentSpec(fn: string, spec: FunctionSpec, arg: MatchArgument): FunctionArgumentSpec {
+  const found = spec.args.find((a) => a.name === arg.name);
+  if (found) return found;
+  const hint = suggest(
+    arg.name,
+    spec.args.map((a) => a.name),
+  );
+  throw new SegmentQueryError(`${fn} has no argument "${arg.name}"; it takes ${spec.args.map((a) => a.name).join(', ')}`, arg.pos, {
+    expected: spec.args.map((a) => a.name),
+    ...(hint ? { suggestion: hint } : {}),
+  });
 }
 
 function compareNumbers(a: number, op: ComparisonOperator, b: number): boolean {

@@ -161,7 +161,18 @@ export function buildProgram(): Command {
     .showHelpAfterError("(add --help for this command's usage)")
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
+  serveCommand(program, globals);
+  workerCommand(program, globals);
+  migrateCommand(program, globals);
+  refreshCommand(program, globals);
+  importCommand(program, globals);
+  exportCommand(program, globals);
+  evalRecsCommand(program, globals);
+  return program;
+}
 
+/** `kokyaku serve` */
+function serveCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('serve')
     .description('Serve the GraphQL API at /graphql and the staff console at /console (KOKYAKU_ADMIN_TOKEN: the bearer token of the administrator).')
@@ -193,7 +204,10 @@ export function buildProgram(): Command {
         throw error;
       }
     });
+}
 
+/** `kokyaku worker` */
+function workerCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('worker')
     .description('Run the journey worker alone: advances journey runs and sends their messages until SIGINT/SIGTERM. Any number may run against one database.')
@@ -217,7 +231,10 @@ export function buildProgram(): Command {
         throw error;
       }
     });
+}
 
+/** `kokyaku migrate` */
+function migrateCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('migrate')
     .description('Apply pending database migrations.')
@@ -230,7 +247,10 @@ export function buildProgram(): Command {
         await kokyaku.close();
       }
     });
+}
 
+/** `kokyaku refresh` */
+function refreshCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('refresh')
     .description(
@@ -252,7 +272,10 @@ export function buildProgram(): Command {
         await kokyaku.close();
       }
     });
+}
 
+/** `kokyaku import` */
+function importCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('import')
     .description('Import a CSV file of customers, products, orders (one row per order line) or events. Streams, resumes after a stop, and changes nothing the second time.')
@@ -325,7 +348,10 @@ export function buildProgram(): Command {
         }
       },
     );
+}
 
+/** `kokyaku export` */
+function exportCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('export')
     .description('Export customers (with metrics and segments), orders (a row per line) or segments to CSV or JSON, streaming.')
@@ -351,7 +377,10 @@ export function buildProgram(): Command {
         await kokyaku.close();
       }
     });
+}
 
+/** `kokyaku eval-recs` */
+function evalRecsCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('eval-recs')
     .description("Measure each recommendation strategy on the shop's own history (each customer's last basket held out).")
@@ -385,8 +414,6 @@ export function buildProgram(): Command {
         await kokyaku.close();
       }
     });
-
-  return program;
 }
 
 /**

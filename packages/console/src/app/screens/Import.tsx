@@ -39,7 +39,7 @@ function base64(bytes: Uint8Array): string {
 type Result = ImportFileMutation['importFile'];
 
 export function ImportScreen() {
-  const { t, number, dateTime } = useI18n();
+  const { t, number } = useI18n();
   const queries = useQueryClient();
   const [kind, setKind] = useState<ImportKind>('customers');
   const [file, setFile] = useState<File | null>(null);
@@ -62,16 +62,7 @@ export function ImportScreen() {
     setCheck(null);
     setResult(null);
     try {
-      let uploadId: string | null = null;
-      let path = '';
-      for (let offset = 0; offset < file.size || offset === 0; offset += PIECE) {
-        setProgress(Math.round((offset / Math.max(1, file.size)) * 100));
-        const bytes = new Uint8Array(await file.slice(offset, offset + PIECE).arrayBuffer());
-        const piece = await send.mutateAsync({ name: file.name, data: base64(bytes), offset, uploadId });
-        uploadId = piece.uploadImportFile.uploadId;
-        path = piece.uploadImportFile.path;
-        if (file.size === 0) break;
-      }
+      const path = await uploadInPieces(file, (piece) => send.mutateAsync(piece), setProgress);
       setProgress(100);
       const next: Upload = { path, name: file.name, kind };
       setUpload(next);
@@ -139,45 +130,7 @@ export function ImportScreen() {
       {check && upload ? (
         <Section title={t('import.mapping')}>
           <p role="status">{t('import.checked', { valid: number(check.rowsValid), read: number(check.rowsRead), failed: number(check.rowsFailed) })}</p>
-          <div className="scroll" tabIndex={0}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('import.field')}</th>
-                  <th scope="col">{t('import.column')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(fields.data?.importFields ?? []).map((f) => (
-                  <tr key={f.field}>
-                    <th scope="row">
-                      {f.field}
-                      {f.required ? ' *' : ''}
-                      <br />
-                      <small className="muted">{f.description}</small>
-                    </th>
-                    <td>
-                      <select
-                        aria-label={`${t('import.column')}: ${f.field}`}
-                        value={mapping[f.field] ?? ''}
-                        onChange={(e) => {
-                          const next = { ...mapping };
-                          if (e.target.value) next[f.field] = e.target.value;
-                          else delete next[f.field];
-                          setMapping(next);
-                        }}
-                      >
-                        <option value="">{t('import.notImported')}</option>
-                        {headers.map((h) => (
-                          <option key={h}>{h}</option>
-                        ))}
-                      </select>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <MappingTable fields={fields.data?.importFields ?? []} headers={headers} mapping={mapping} onChange={setMapping} />
           {headers.some((h) => !Object.values(mapping).includes(h)) ? (
             <p className="muted">
               {t('import.unused')}: {headers.filter((h) => !Object.values(mapping).includes(h)).join(', ')}
@@ -213,67 +166,155 @@ export function ImportScreen() {
           {t('import.done', { read: number(result.rowsRead), failed: number(result.rowsFailed), warned: number(result.rowsWarned) })}
         </p>
       ) : null}
-      {problems.length ? (
-        <Section
-          title={t('import.problems')}
-          actions={
-            <button
-              type="button"
-              onClick={() =>
-                download(
-                  `${upload?.name ?? 'import'}-problems.csv`,
-                  toCsv([['line', 'column', 'reason', 'stored'], ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.stored])]),
-                )
-              }
-            >
-              {t('import.download')}
-            </button>
-          }
-        >
-          <div className="scroll" tabIndex={0}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('import.line')}</th>
-                  <th scope="col">{t('import.column')}</th>
-                  <th scope="col">{t('import.reason')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {problems.slice(0, 200).map((p, i) => (
-                  <tr key={`${p.line}-${i}`}>
-                    <td className="num">{p.line}</td>
-                    <td>{p.column ?? ''}</td>
-                    <td>{p.reason}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </Section>
-      ) : null}
-      <Section title={t('import.history')}>
-        <ul className="list">
-          {runs.data?.importRuns.map((r) => {
-            const known = r.status !== 'DONE' ? recall().find((u) => u.name === r.fileName && u.kind === r.kind) : undefined;
-            return (
-              <li key={r.id} className="row between">
-                <span>
-                  <strong>{r.fileName}</strong> <span className="tag">{r.kind}</span> <span className="tag">{r.status}</span>{' '}
-                  <span className="muted">
-                    {number(r.rowsApplied)} / {number(r.rowsRead)} · {number(r.rowsFailed)} ✕ · {dateTime(r.startedAt)}
-                  </span>
-                </span>
-                {known && !run.isPending ? (
-                  <button type="button" onClick={() => void start(known)}>
-                    {t('import.resume')}
-                  </button>
-                ) : null}
-              </li>
-            );
-          })}
-        </ul>
-      </Section>
+      {problems.length ? <ProblemsSection problems={problems} name={upload?.name ?? 'import'} /> : null}
+      <RunHistory runs={runs.data?.importRuns ?? []} busy={run.isPending} onResume={(known) => void start(known)} />
     </div>
   );
+}
+
+type ImportField = { field: string; required: boolean; description: string };
+
+/** Which column of the file each field comes from. */
+function MappingTable({
+  fields,
+  headers,
+  mapping,
+  onChange,
+}: {
+  fields: readonly ImportField[];
+  headers: string[];
+  mapping: Record<string, string>;
+  onChange: (next: Record<string, string>) => void;
+}) {
+  const { t } = useI18n();
+  return (
+    <div className="scroll" tabIndex={0}>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t('import.field')}</th>
+            <th scope="col">{t('import.column')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {fields.map((f) => (
+            <tr key={f.field}>
+              <th scope="row">
+                {f.field}
+                {f.required ? ' *' : ''}
+                <br />
+                <small className="muted">{f.description}</small>
+              </th>
+              <td>
+                <select
+                  aria-label={`${t('import.column')}: ${f.field}`}
+                  value={mapping[f.field] ?? ''}
+                  onChange={(e) => {
+                    const next = { ...mapping };
+                    if (e.target.value) next[f.field] = e.target.value;
+                    else delete next[f.field];
+                    onChange(next);
+                  }}
+                >
+                  <option value="">{t('import.notImported')}</option>
+                  {headers.map((h) => (
+                    <option key={h}>{h}</option>
+                  ))}
+                </select>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The rows refused or stored without a value, with a CSV of them to download. */
+function ProblemsSection({ problems, name }: { problems: readonly { line: number; column?: string | null; reason: string; stored: boolean }[]; name: string }) {
+  const { t } = useI18n();
+  return (
+    <Section
+      title={t('import.problems')}
+      actions={
+        <button
+          type="button"
+          onClick={() => download(`${name}-problems.csv`, toCsv([['line', 'column', 'reason', 'stored'], ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.stored])]))}
+        >
+          {t('import.download')}
+        </button>
+      }
+    >
+      <div className="scroll" tabIndex={0}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('import.line')}</th>
+              <th scope="col">{t('import.column')}</th>
+              <th scope="col">{t('import.reason')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {problems.slice(0, 200).map((p, i) => (
+              <tr key={`${p.line}-${i}`}>
+                <td className="num">{p.line}</td>
+                <td>{p.column ?? ''}</td>
+                <td>{p.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Section>
+  );
+}
+
+type ImportRunRow = { id: string; fileName: string; kind: ImportKind; status: string; rowsApplied: number; rowsRead: number; rowsFailed: number; startedAt: string };
+
+/** The last imports; one not finished can be resumed from this browser's upload. */
+function RunHistory({ runs, busy, onResume }: { runs: readonly ImportRunRow[]; busy: boolean; onResume: (upload: Upload) => void }) {
+  const { t, number, dateTime } = useI18n();
+  return (
+    <Section title={t('import.history')}>
+      <ul className="list">
+        {runs.map((r) => {
+          const known = r.status !== 'DONE' ? recall().find((u) => u.name === r.fileName && u.kind === r.kind) : undefined;
+          return (
+            <li key={r.id} className="row between">
+              <span>
+                <strong>{r.fileName}</strong> <span className="tag">{r.kind}</span> <span className="tag">{r.status}</span>{' '}
+                <span className="muted">
+                  {number(r.rowsApplied)} / {number(r.rowsRead)} · {number(r.rowsFailed)} ✕ · {dateTime(r.startedAt)}
+                </span>
+              </span>
+              {known && !busy ? (
+                <button type="button" onClick={() => onResume(known)}>
+                  {t('import.resume')}
+                </button>
+              ) : null}
+            </li>
+          );
+        })}
+      </ul>
+    </Section>
+  );
+}
+
+/** Sends the file in pieces (the API takes base64 bodies of bounded size); returns its path on the server. */
+async function uploadInPieces(
+  file: File,
+  send: (piece: { name: string; data: string; offset: number; uploadId: string | null }) => Promise<{ uploadImportFile: { uploadId: string; path: string } }>,
+  setProgress: (percent: number) => void,
+): Promise<string> {
+  let uploadId: string | null = null;
+  let path = '';
+  for (let offset = 0; offset < file.size || offset === 0; offset += PIECE) {
+    setProgress(Math.round((offset / Math.max(1, file.size)) * 100));
+    const bytes = new Uint8Array(await file.slice(offset, offset + PIECE).arrayBuffer());
+    const piece = await send({ name: file.name, data: base64(bytes), offset, uploadId });
+    uploadId = piece.uploadImportFile.uploadId;
+    path = piece.uploadImportFile.path;
+    if (file.size === 0) break;
+  }
+  return path;
 }
