@@ -2,20 +2,26 @@ import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from '../auth.js';
-import { AnalyticsResolver } from '../resolvers/analytics.resolver.js';
-import { RecommendationResolver } from '../resolvers/recommendation.resolver.js';
-import { CustomerConnectionResolver, CustomerResolver } from '../resolvers/customer.resolver.js';
-import { IngestionResolver } from '../resolvers/ingestion.resolver.js';
-import { OrderLineResolver, OrderResolver } from '../resolvers/order.resolver.js';
-import { SegmentConnectionResolver, SegmentResolver } from '../resolvers/segment.resolver.js';
-import { PrivacyResolver } from '../resolvers/privacy.resolver.js';
-import { ImportResolver } from '../resolvers/import.resolver.js';
-import { ViewerResolver } from '../resolvers/viewer.resolver.js';
+import { AnalyticsResolver } from '../analytics/resolver.js';
+import { RecommendationResolver } from '../recommendations/resolver.js';
+import { CustomerConnectionResolver, CustomerResolver } from '../customers/resolver.js';
+import { IngestionResolver } from '../ingestion/resolver.js';
+import { OrderLineResolver, OrderResolver } from '../orders/resolver.js';
+import { SegmentConnectionResolver, SegmentResolver } from '../segments/resolver.js';
+import { PrivacyResolver } from '../privacy/resolver.js';
+import { ImportResolver } from '../imports/resolver.js';
+import { ViewerResolver } from '../viewer/resolver.js';
 import { type AccessRule, FIELD_ACCESS, enforceFieldAccess } from '../security/access.js';
 import { extendWithPlugin } from './plugins.js';
 import type { KokyakuPlugin, Role } from '@kokyaku/core';
-import { CompanyContactResolver, CompanyResolver, CrmResolver, CustomerCrmResolver, DealResolver, InquiryResolver } from '../resolvers/crm.resolver.js';
-import { CustomerAutomationResolver, JourneyResolver, JourneyRunResolver, MessagingResolver } from '../resolvers/automation.resolver.js';
+import { CompaniesResolver } from '../crm/companies.resolver.js';
+import { DealsResolver } from '../crm/deals.resolver.js';
+import { CustomFieldResolver } from '../crm/fields.resolver.js';
+import { InquiriesResolver } from '../crm/inquiries.resolver.js';
+import { CompanyContactResolver, CompanyResolver, CustomerCrmResolver, DealResolver, InquiryResolver } from '../crm/resolver.js';
+import { ScoringResolver } from '../crm/scoring.resolver.js';
+import { NotesTasksResolver } from '../crm/work.resolver.js';
+import { CustomerAutomationResolver, JourneyResolver, JourneyRunResolver, MessagingResolver } from '../automation/resolver.js';
 
 export const resolvers = [
   ViewerResolver,
@@ -30,7 +36,12 @@ export const resolvers = [
   RecommendationResolver,
   PrivacyResolver,
   ImportResolver,
-  CrmResolver,
+  CustomFieldResolver,
+  CompaniesResolver,
+  DealsResolver,
+  NotesTasksResolver,
+  InquiriesResolver,
+  ScoringResolver,
   CustomerCrmResolver,
   CompanyResolver,
   CompanyContactResolver,
