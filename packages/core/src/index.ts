@@ -207,3 +207,4 @@ export {
   idleBackfill,
   runBackfill,
 } from './connectors/backfill.js';
+export { SQLSTATE, isDatabaseOutage, isRetryableConflict, pgCode, unique } from './shared/pg-errors.js';

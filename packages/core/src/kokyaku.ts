@@ -187,7 +187,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     plugins,
     plugin: <S>(plugin: KokyakuPlugin<S>): S => {
       if (plugins.get(plugin.name) !== plugin) {
-        throw new KokyakuError('NOT_FOUND', `Plugin "${plugin.name}" is not in this Kokyaku's plugins: add it to createKokyaku({ plugins: [...] }).`, { plugin: plugin.name });
+        throw KokyakuError.missing(`Plugin "${plugin.name}" is not in this Kokyaku's plugins: add it to createKokyaku({ plugins: [...] }).`, { plugin: plugin.name });
       }
       if (!pluginServices.has(plugin.name)) pluginServices.set(plugin.name, plugin.services?.(kokyaku));
       return pluginServices.get(plugin.name) as S;

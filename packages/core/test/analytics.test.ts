@@ -3,7 +3,7 @@ import { type Kokyaku, type KokyakuContext, DEFAULT_RFM_GRID, type OrderInput, R
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseCdnow } from '../src/analytics/clv/cdnow.js';
-import { addDays } from '../src/segments/dates.js';
+import { addDays } from '../src/shared/dates.js';
 
 /**
  * Analytics against an independent computation: the fixture's orders are also kept as plain

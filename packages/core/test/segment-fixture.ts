@@ -1,5 +1,5 @@
 import type { CustomerInput, EventInput, OrderInput, ProductInput } from '@kokyaku/core';
-import { addDays } from '../src/segments/dates.js';
+import { addDays } from '../src/shared/dates.js';
 
 /**
  * A small shop, described twice: as the inputs Kokyaku ingests, and as plain objects that tests

@@ -1,7 +1,7 @@
 import type { Kokyaku } from '@kokyaku/core';
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { addDays, addMonths, anniversaryDays, todayIn } from '../src/segments/dates.js';
+import { addDays, addMonths, anniversaryDays, todayIn } from '../src/shared/dates.js';
 import { type Fixture, type ModelCustomer, TZ, buildFixture } from './segment-fixture.js';
 
 let kokyaku: Kokyaku;

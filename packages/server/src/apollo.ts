@@ -1,3 +1,4 @@
+import { isDatabaseOutage } from '@kokyaku/core';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
@@ -63,28 +64,7 @@ const LIMIT_MESSAGES: [RegExp, keyof QueryLimits][] = [
   [/Query Cost limit of/, 'cost'],
 ];
 
-/** Connection failures and PostgreSQL's own "not now" (shutting down, starting up, too many connections). */
-const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
-
-/**
- * Whether an error (or what caused it) says PostgreSQL is down or restarting rather than the
- * request being wrong. ("Transaction query already complete" is knex's word for a transaction
- * whose connection PostgreSQL cut while it ran.)
- */
-export function isDatabaseOutage(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message } = e as { code?: string; message?: string };
-    if (code && OUTAGE_CODES.has(code)) return true;
-    if (
-      typeof message === 'string' &&
-      /Connection terminated|Connection ended unexpectedly|connection error and is not queryable|connect ECONNREFUSED|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command|Transaction query already complete/.test(
-        message,
-      )
-    )
-      return true;
-  }
-  return false;
-}
+export { isDatabaseOutage };
 
 /** Maps errors to the public shape: coded errors keep their code; unknown ones are masked. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, { mask }: { mask: boolean }): GraphQLFormattedError {

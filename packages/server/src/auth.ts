@@ -18,10 +18,10 @@ export const INGEST: Role[] = ['ADMIN'];
 export const authChecker: AuthCheckerFn<GraphQLContext, Role> = ({ context, info }, roles) => {
   const actor = context.actor;
   if (!actor) {
-    throw new KokyakuError('UNAUTHENTICATED', `Sign in to use ${info.parentType.name}.${info.fieldName}.`);
+    throw KokyakuError.unauthenticated(`Sign in to use ${info.parentType.name}.${info.fieldName}.`);
   }
   if (roles.length === 0 || actor.roles.some((r) => roles.includes(r))) return true;
-  throw new KokyakuError('FORBIDDEN', `${info.parentType.name}.${info.fieldName} needs one of the roles ${roles.join(', ')}.`, {
+  throw KokyakuError.forbidden(`${info.parentType.name}.${info.fieldName} needs one of the roles ${roles.join(', ')}.`, {
     required: roles,
   });
 };

@@ -3,7 +3,7 @@ import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { currencyDigits, toMajorUnits } from '../shared/money.js';
 import { sql } from '../shared/sql.js';
-import { addDays, addMonths, todayIn } from '../segments/dates.js';
+import { addDays, addMonths, todayIn } from '../shared/dates.js';
 import { type CompiledSegment, segmentFrom } from '../segments/compiler.js';
 import { type BgNbdParams, type RfmSummary, expectedPurchases, fitBgNbd, probabilityAlive } from './clv/bgnbd.js';
 import { type GammaGammaParams, expectedSpend, fitGammaGamma } from './clv/gamma-gamma.js';

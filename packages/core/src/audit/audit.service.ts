@@ -1,6 +1,6 @@
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
-import { decodeCursor, encodeCursor, type Page, pageSize } from '../shared/pagination.js';
+import { decodeCursor, type Page, pageSize, keysetPage } from '../shared/pagination.js';
 import { asDate, sql } from '../shared/sql.js';
 
 /**
@@ -92,7 +92,9 @@ export class AuditService {
        limit $8`,
       [ctx.tenantId, filter.customerId ?? null, filter.actorId ?? null, filter.action ?? null, filter.from ?? null, filter.to ?? null, after, first + 1],
     );
-    const nodes = rows.slice(0, first).map(
+    return keysetPage(
+      rows,
+      first,
       (r): AuditEntry => ({
         id: r.id,
         at: asDate(r.at),
@@ -104,7 +106,8 @@ export class AuditService {
         requestId: r.request_id,
         detail: r.detail,
       }),
+      'a',
+      (e) => [e.id],
     );
-    return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor('a', [nodes.at(-1)!.id]) : null };
   }
 }

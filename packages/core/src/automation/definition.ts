@@ -262,7 +262,7 @@ export async function parseDefinition(
         await segments.compile(ctx, s.query);
       } catch (error) {
         if (error instanceof KokyakuError && error.code === 'SEGMENT_QUERY_INVALID') {
-          throw new KokyakuError('SEGMENT_QUERY_INVALID', `${field}.query: ${error.message}`, { ...error.details, field: `${field}.query` });
+          throw KokyakuError.segmentQueryInvalid(`${field}.query: ${error.message}`, { ...error.details, field: `${field}.query` });
         }
         throw error;
       }

@@ -7,7 +7,7 @@ import type { RecommendationService } from '../recommendations/recommendation.se
 import type { SegmentService } from '../segments/segment.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
-import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
+import { decodeCursor, type Page, type PageArgs, pageSize, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
 import { CHANNELS, type Channel, type JourneyDefinition, parseDefinition, type AutomationExtensions } from './definition.js';
@@ -233,8 +233,14 @@ async function pageByIdDesc<Row extends { id: string }, T>(
      order by ${alias}.id desc limit $${n + 1}`,
     [ctx.tenantId, ...filters.map((f) => (f.value == null ? null : f.cast === 'bigint' ? idParam(f.value) : f.value)), after, first + 1],
   );
-  const nodes = rows.slice(0, first);
-  return { nodes: nodes.map(map), hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor(query.kind, [nodes.at(-1)!.id]) : null };
+  const page = keysetPage(
+    rows,
+    first,
+    (row) => row,
+    query.kind,
+    (row) => [row.id],
+  );
+  return { ...page, nodes: page.nodes.map(map) };
 }
 
 const journeyInput = z.strictObject({

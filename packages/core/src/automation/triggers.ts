@@ -1,6 +1,6 @@
 import type { KokyakuContext } from '../shared/context.js';
 import { sql } from '../shared/sql.js';
-import { todayIn } from '../segments/dates.js';
+import { todayIn } from '../shared/dates.js';
 
 /**
  * Journey triggers, captured in the transaction of the fact that fires them: an order, event or

@@ -5,7 +5,7 @@ import type { AutomationConfig } from './config.js';
 import type { KokyakuContext } from '../shared/context.js';
 import { SYSTEM, bindTenant, sql } from '../shared/sql.js';
 import type { JourneyService } from './journeys.js';
-import { todayIn } from '../segments/dates.js';
+import { todayIn } from '../shared/dates.js';
 import { NOTIFY_CHANNEL, captureDates } from './triggers.js';
 
 export const JOURNEY_QUEUE = 'kokyaku-journey-run';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
-import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
+import { decodeCursor, type Page, type PageArgs, pageSize, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import { jsonObject, optionalText } from '../shared/validation.js';
 import type { CustomFieldService } from '../fields/custom-fields.js';
@@ -250,9 +250,7 @@ export class CompanyService {
        order by co.name, co.id limit $7`,
       [ctx.tenantId, args.parentId ?? null, args.roots ?? false, args.search ?? null, after?.[0] ?? null, after?.[1] ?? null, first + 1],
     );
-    const nodes = rows.slice(0, first).map(mapCompany);
-    const last = nodes.at(-1);
-    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor('co', [last.name, last.id]) : null };
+    return keysetPage(rows, first, mapCompany, 'co', (c) => [c.name, c.id]);
   }
 
   /** Adds a customer as a contact of a company, or changes their title and role. */

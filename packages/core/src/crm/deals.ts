@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits, toMinorUnits } from '../shared/money.js';
-import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
+import { decodeCursor, type Page, type PageArgs, pageSize, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import { isCalendarDate, jsonObject, optionalText } from '../shared/validation.js';
 import type { CustomFieldService } from '../fields/custom-fields.js';
@@ -526,8 +526,7 @@ export class DealService {
         first + 1,
       ],
     );
-    const nodes = rows.slice(0, first).map(mapDeal);
-    return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor('d', [nodes.at(-1)!.id]) : null };
+    return keysetPage(rows, first, mapDeal, 'd', (d) => [d.id]);
   }
 
   /**

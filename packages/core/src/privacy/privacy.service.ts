@@ -113,7 +113,7 @@ export class PrivacyService {
         `select marketing_objection_at is not null as objected, erased_at is not null as erased from kokyaku.customers where tenant_id = $1 and id = $2::bigint`,
         [ctx.tenantId, id],
       );
-      if (objected?.erased) throw new KokyakuError('FORBIDDEN', 'This customer was erased; no consent can be recorded for them.', { customerId: id });
+      if (objected?.erased) throw KokyakuError.forbidden('This customer was erased; no consent can be recorded for them.', { customerId: id });
       const [row] = await sql<{ recorded_at: Date | string }>(
         em,
         `insert into kokyaku.consents (tenant_id, customer_id, channel, granted, source, recorded_at, actor_id)

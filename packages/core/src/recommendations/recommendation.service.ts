@@ -4,7 +4,7 @@ import type { ProductRecord, ProductService } from '../catalog/product.service.j
 import type { RecommendationsConfig } from './config.js';
 import type { KokyakuContext } from '../shared/context.js';
 import type { SegmentService } from '../segments/segment.service.js';
-import { addDays, todayIn } from '../segments/dates.js';
+import { addDays, todayIn } from '../shared/dates.js';
 import { KokyakuError } from '../shared/errors.js';
 import { sql, sqlOne, transaction } from '../shared/sql.js';
 import type { MetricsService } from '../metrics/metrics.service.js';

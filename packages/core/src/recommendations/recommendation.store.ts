@@ -1,6 +1,6 @@
 import type { KokyakuContext } from '../shared/context.js';
 import type { OrderChange } from '../ingestion/batch.js';
-import { todayIn } from '../segments/dates.js';
+import { todayIn } from '../shared/dates.js';
 import { sql, transaction } from '../shared/sql.js';
 import { ALIKE_CANDIDATES, type NeighbourRow, type Partner, type ProductFacts, alikeOrder, compareIds, featuresOf, neighbourLists } from './neighbours.js';
 

@@ -1,7 +1,7 @@
 import type { CustomFieldDefinition } from '../fields/custom-fields.js';
 import { currencyDigits } from '../shared/money.js';
 import type { ComparisonOperator, Expr, MatchArgument, Position, Subject, Value } from './ast.js';
-import { addDays, addRelative, anniversaryDays } from './dates.js';
+import { addDays, addRelative, anniversaryDays } from '../shared/dates.js';
 import { SegmentQueryError, suggest } from './errors.js';
 import {
   ATTRIBUTES,

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
 import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
 import { KokyakuError } from '../shared/errors.js';
-import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
+import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
+import { unique } from '../shared/pg-errors.js';
 import { type CompiledSegment, compileSegmentQuery, segmentFrom, segmentJoins } from './compiler.js';
 import { type CustomFieldDefinition, loadDefinitions } from '../fields/custom-fields.js';
-import { todayIn } from './dates.js';
+import { todayIn } from '../shared/dates.js';
 import { ATTRIBUTES, CALLS, FUNCTIONS, NO_SEGMENT_EXTENSIONS, type SegmentExtensions } from './language.js';
 import { HookDispatcher } from '../module/hooks.js';
 
@@ -149,9 +150,13 @@ export class SegmentService {
        order by f.customer_id limit $3`,
       [ctx.tenantId, afterId, first + 1, ...compiled.params],
     );
-    const nodes = rows.slice(0, first).map((r) => mapCustomer(r, ctx.shop.currency));
-    const last = nodes.at(-1);
-    return { nodes, hasNextPage: rows.length > first, endCursor: last ? encodeCursor('c', [last.id]) : null };
+    return keysetPage(
+      rows,
+      first,
+      (r) => mapCustomer(r, ctx.shop.currency),
+      'c',
+      (c) => [c.id],
+    );
   }
 
   /** Count and first customers of a query, for trying it out before saving. */
@@ -165,9 +170,10 @@ export class SegmentService {
     await this.compile(ctx, query);
     return transaction(ctx, async (em) => {
       const tx = { ...ctx, em };
-      const rows = await this.unique(
+      const rows = await unique(
         () => sql<SegmentRow>(em, `insert into kokyaku.segments as s (tenant_id, name, query) values ($1, $2, $3) returning ${SEGMENT_COLUMNS}`, [ctx.tenantId, name, query]),
-        name,
+        'name',
+        `A segment named "${name}" exists already; choose another name.`,
       );
       const segment = mapSegment(rows[0]!);
       await this.evaluate(tx, segment, null, { record: false });
@@ -182,7 +188,7 @@ export class SegmentService {
     await this.compile(ctx, query);
     return transaction(ctx, async (em) => {
       const tx = { ...ctx, em };
-      const rows = await this.unique(
+      const rows = await unique(
         () =>
           sql<SegmentRow>(em, `update kokyaku.segments s set name = $3, query = $4, updated_at = now() where s.tenant_id = $1 and s.id = $2::bigint returning ${SEGMENT_COLUMNS}`, [
             ctx.tenantId,
@@ -190,7 +196,8 @@ export class SegmentService {
             name,
             query,
           ]),
-        name,
+        'name',
+        `A segment named "${name}" exists already; choose another name.`,
       );
       const segment = mapSegment(rows[0]!);
       // A new definition gives the segment new members; that is an edit, not customers moving.
@@ -228,8 +235,7 @@ export class SegmentService {
       `select ${SEGMENT_COLUMNS} from kokyaku.segments s where s.tenant_id = $1 and ($2::bigint is null or s.id > $2::bigint) order by s.id limit $3`,
       [ctx.tenantId, afterId, first + 1],
     );
-    const nodes = rows.slice(0, first).map(mapSegment);
-    return { nodes, hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor('s', [nodes.at(-1)!.id]) : null };
+    return keysetPage(rows, first, mapSegment, 's', (s) => [s.id]);
   }
 
   async countSaved(ctx: KokyakuContext): Promise<number> {
@@ -355,16 +361,5 @@ export class SegmentService {
       throw KokyakuError.badInput(`${String(issue.path[0] ?? 'segment')}: ${issue.message}`, { field: String(issue.path[0] ?? '') });
     }
     return parsed.data;
-  }
-
-  private async unique<T>(write: () => Promise<T>, name: string): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if ((error as { code?: string }).code === '23505') {
-        throw KokyakuError.badInput(`A segment named "${name}" exists already; choose another name.`, { field: 'name' });
-      }
-      throw error;
-    }
   }
 }

@@ -22,6 +22,31 @@ export class KokyakuError extends Error {
     super(message);
   }
 
+  static unauthenticated(message: string): KokyakuError {
+    return new KokyakuError('UNAUTHENTICATED', message);
+  }
+
+  static forbidden(message: string, details: Record<string, unknown> = {}): KokyakuError {
+    return new KokyakuError('FORBIDDEN', message, details);
+  }
+
+  static rateLimited(message: string, details: Record<string, unknown> = {}): KokyakuError {
+    return new KokyakuError('RATE_LIMITED', message, details);
+  }
+
+  static configInvalid(message: string, details: Record<string, unknown> = {}): KokyakuError {
+    return new KokyakuError('CONFIG_INVALID', message, details);
+  }
+
+  static segmentQueryInvalid(message: string, details: Record<string, unknown> = {}): KokyakuError {
+    return new KokyakuError('SEGMENT_QUERY_INVALID', message, details);
+  }
+
+  /** Something not there, said in the caller's words (the message names what to do). */
+  static missing(message: string, details: Record<string, unknown> = {}): KokyakuError {
+    return new KokyakuError('NOT_FOUND', message, details);
+  }
+
   static badInput(message: string, details: Record<string, unknown> = {}): KokyakuError {
     return new KokyakuError('BAD_USER_INPUT', message, details);
   }
@@ -40,8 +65,9 @@ export class KokyakuError extends Error {
     });
   }
 
-  static databaseUnavailable(cause: unknown): KokyakuError {
+  /** PostgreSQL cannot be reached (`message`: what was tried, when the default does not say it). */
+  static databaseUnavailable(cause: unknown, message?: string): KokyakuError {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new KokyakuError('DATABASE_UNAVAILABLE', `Cannot reach PostgreSQL (${reason}). Check DATABASE_URL, or unset it to use the embedded database.`);
+    return new KokyakuError('DATABASE_UNAVAILABLE', message ?? `Cannot reach PostgreSQL (${reason}). Check DATABASE_URL, or unset it to use the embedded database.`);
   }
 }

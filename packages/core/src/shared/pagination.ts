@@ -40,3 +40,18 @@ export function decodeCursor(cursor: string, kind: string): string[] {
   }
   throw KokyakuError.invalidCursor(cursor);
 }
+
+/**
+ * One page of a keyset list. Read `first + 1` rows ordered by the list's key: the extra row says
+ * whether there is a next page, and the cursor is the key of the last node shown (`key`), so that
+ * rows arriving later never shift or repeat what a reader has paged through.
+ *
+ * @example
+ * const rows = await sql(ctx.em, `... where (at, id) < ($2, $3) order by at desc, id desc limit $4`, [..., first + 1]);
+ * return keysetPage(rows, first, mapNote, 'n', (n) => [n.createdAt.toISOString(), n.id]);
+ */
+export function keysetPage<Row, Node>(rows: readonly Row[], first: number, map: (row: Row) => Node, kind: string, key: (node: Node) => readonly string[]): Page<Node> {
+  const nodes = rows.slice(0, first).map(map);
+  const last = nodes.at(-1);
+  return { nodes, hasNextPage: rows.length > first, endCursor: last === undefined ? null : encodeCursor(kind, key(last)) };
+}

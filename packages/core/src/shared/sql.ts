@@ -1,3 +1,4 @@
+import { isRetryableConflict } from './pg-errors.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
@@ -102,8 +103,7 @@ export async function transaction<T>(ctx: { tenantId: string; em: EntityManager 
     try {
       return await run(ctx, fn, options);
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if ((code !== '40P01' && code !== '40001') || attempt >= TRANSACTION_ATTEMPTS) throw error;
+      if (!isRetryableConflict(error) || attempt >= TRANSACTION_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
     }
   }

@@ -143,12 +143,4 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
   throw KokyakuError.badInput(`${what}: ${first.field}: ${first.message}`, { field: first.field, problems });
 }
 
-/** PostgreSQL's unique violation as a BAD_USER_INPUT naming the field. */
-export async function unique<T>(write: () => Promise<T>, field: string, message: string): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw KokyakuError.badInput(`${field}: ${message}`, { field });
-    throw error;
-  }
-}
+export { unique } from './pg-errors.js';

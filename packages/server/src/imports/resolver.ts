@@ -12,7 +12,7 @@ import { JSONScalar } from '../shared/scalars.js';
 export const UPLOAD_PIECE_BYTES = 4 * 1024 * 1024;
 
 function importDirectory(directory: string | undefined | null): string {
-  if (!directory) throw new KokyakuError('FORBIDDEN', 'Imports through the API read from a server folder: set KOKYAKU_IMPORT_DIR (or imports.directory).');
+  if (!directory) throw KokyakuError.forbidden('Imports through the API read from a server folder: set KOKYAKU_IMPORT_DIR (or imports.directory).');
   return directory;
 }
 

@@ -30,7 +30,7 @@ export class RecommendationResolver {
     const storefrontOnly = actor && !actor.roles.some((r) => READ_CUSTOMERS.includes(r));
     if (storefrontOnly) {
       if (customerExternalId != null && customerExternalId !== actor.customerExternalId) {
-        throw new KokyakuError('FORBIDDEN', 'A storefront may only ask for its signed-in customer.');
+        throw KokyakuError.forbidden('A storefront may only ask for its signed-in customer.');
       }
       customerExternalId = actor.customerExternalId ?? null;
     }

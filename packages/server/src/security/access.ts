@@ -85,9 +85,9 @@ export function enforceFieldAccess(
       const resolve: GraphQLFieldResolver<unknown, GraphQLContext> = field.resolve ?? defaultFieldResolver;
       const where = `${root!.name}.${field.name}`;
       field.resolve = (source, args, context: GraphQLContext, info) => {
-        if (!context.actor) throw new KokyakuError('UNAUTHENTICATED', `Sign in to use ${where}.`);
+        if (!context.actor) throw KokyakuError.unauthenticated(`Sign in to use ${where}.`);
         if (!context.actor.roles.some((r) => roles.includes(r))) {
-          throw new KokyakuError('FORBIDDEN', `${where} needs one of the roles ${roles.join(', ')}.`, { required: roles });
+          throw KokyakuError.forbidden(`${where} needs one of the roles ${roles.join(', ')}.`, { required: roles });
         }
         return resolve(source, args, context, info);
       };
@@ -103,7 +103,7 @@ export function enforceFieldAccess(
       if (rule.kind === 'roles') {
         field.resolve = (source, args, context: GraphQLContext, info) => {
           if (!context.actor?.roles.some((r) => rule.roles.includes(r))) {
-            throw new KokyakuError('FORBIDDEN', `${where} needs one of the roles ${rule.roles.join(', ')}.`, { required: rule.roles });
+            throw KokyakuError.forbidden(`${where} needs one of the roles ${rule.roles.join(', ')}.`, { required: rule.roles });
           }
           return resolve(source, args, context, info);
         };

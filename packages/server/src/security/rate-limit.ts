@@ -28,7 +28,7 @@ export function Costly(points: number | ((args: Record<string, unknown>) => numb
       } catch (error) {
         if (!(error instanceof RateLimiterRes)) throw error;
         const retryAfterSeconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-        throw new KokyakuError('RATE_LIMITED', `Too many costly requests from this caller; retry in ${retryAfterSeconds} s.`, {
+        throw KokyakuError.rateLimited(`Too many costly requests from this caller; retry in ${retryAfterSeconds} s.`, {
           retryAfterSeconds,
         });
       }
