@@ -270,7 +270,7 @@ function makeServices(resolved: KokyakuConfig, plugins: PluginRegistry, hooks: H
     notes: new NoteService(),
     inquiries: new InquiryService(hooks),
     scoring: new ScoringService(segments, plugins),
-    timeline: new TimelineService(),
+    timeline: new TimelineService(hooks),
   };
 }
 

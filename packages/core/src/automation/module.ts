@@ -1,4 +1,5 @@
 import { defineModule } from '../module/module.js';
+import { truncate } from '../shared/text.js';
 import { sql, sqlValue } from '../shared/sql.js';
 import { captureEvents, captureInquiry, captureOrders, captureSegmentChange, triggerSegments } from './triggers.js';
 
@@ -13,6 +14,28 @@ export const automationModule = defineModule({
   customerTables: [
     { table: 'messages', erase: 'custom', export: 'custom' },
     { table: 'journey_runs', merge: 'custom', erase: 'custom', export: 'custom' },
+  ],
+  timeline: [
+    {
+      kind: 'MESSAGE',
+      at: 'm.created_at',
+      id: 'm.id',
+      select: `case when m.journey_id is null then null else 'journey:' || m.journey_id end as actor_id, m.customer_id,
+        jsonb_build_object('channel', m.channel, 'purpose', m.purpose, 'status', m.status, 'reason', m.reason, 'subject', m.subject,
+                           'journeyId', m.journey_id::text, 'journey', j.name) as data`,
+      from: 'kokyaku.messages m left join kokyaku.journeys j on j.id = m.journey_id',
+      where: ({ who }) => `m.tenant_id = $1 and ${who('m.customer_id')}`,
+      present: (d) => {
+        const what = `${String(d.channel).toLowerCase()}${d.subject ? ` "${truncate(String(d.subject), 80)}"` : ''}`;
+        const from = d.journey ? ` (journey ${d.journey})` : '';
+        return {
+          summary:
+            d.status === 'WITHHELD'
+              ? `Message withheld, ${String(d.reason).toLowerCase().replace(/_/g, ' ')}: ${what}${from}`
+              : `Message ${String(d.status).toLowerCase()}: ${what}${from}`,
+        };
+      },
+    },
   ],
   hooks: {
     orderRecorded: async (ctx, orders) => {

@@ -1,4 +1,5 @@
 import { defineModule } from '../module/module.js';
+import { truncate } from '../shared/text.js';
 import { sql, sqlValue } from '../shared/sql.js';
 import type { ScoringService } from './scoring.js';
 
@@ -16,6 +17,49 @@ export const crmModule = defineModule({
     { table: 'tasks', erase: 'custom', export: 'custom' },
     { table: 'inquiries', erase: 'custom', export: 'custom' },
     { table: 'deals', erase: 'custom', export: 'custom' },
+  ],
+  timeline: [
+    {
+      kind: 'INQUIRY',
+      at: 'i.opened_at',
+      id: 'i.id',
+      select: `i.created_by as actor_id, i.customer_id,
+        jsonb_build_object('kind', i.kind, 'subject', i.subject, 'channel', i.channel, 'status', i.status, 'category', i.category) as data`,
+      from: 'kokyaku.inquiries i',
+      where: ({ who }) => `i.tenant_id = $1 and ${who('i.customer_id')}`,
+      present: (d) => ({ summary: `${d.kind === 'COMPLAINT' ? 'Complaint' : 'Inquiry'} by ${String(d.channel).toLowerCase()}: ${d.subject} (${d.status})` }),
+    },
+    {
+      kind: 'NOTE',
+      at: 'n.created_at',
+      id: 'n.id',
+      select: `n.author_id as actor_id, n.customer_id,
+        jsonb_build_object('body', n.body, 'pinned', n.pinned, 'companyId', n.company_id::text, 'dealId', n.deal_id::text) as data`,
+      from: 'kokyaku.notes n',
+      where: ({ whoOrCompany }) => `n.tenant_id = $1 and ${whoOrCompany('n.customer_id', 'n.company_id')}`,
+      present: (d) => ({ summary: `${d.pinned ? 'Pinned note' : 'Note'}: ${truncate(String(d.body), 120)}` }),
+    },
+    {
+      kind: 'TASK',
+      at: 't.created_at',
+      id: 't.id',
+      select: `t.created_by as actor_id, t.customer_id,
+        jsonb_build_object('title', t.title, 'status', t.status, 'priority', t.priority, 'assigneeId', t.assignee_id, 'dueAt', t.due_at) as data`,
+      from: 'kokyaku.tasks t',
+      where: ({ whoOrCompany }) => `t.tenant_id = $1 and ${whoOrCompany('t.customer_id', 't.company_id')}`,
+      present: (d) => ({ summary: `Task: ${d.title} (${d.status})` }),
+    },
+    {
+      kind: 'DEAL_STAGE',
+      at: 'h.moved_at',
+      id: 'h.id',
+      select: `h.actor_id, d.customer_id,
+        jsonb_build_object('dealId', d.id::text, 'title', d.title, 'fromStage', fs.name, 'toStage', ts.name, 'outcome', ts.outcome) as data`,
+      from: `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
+         left join kokyaku.pipeline_stages fs on fs.id = h.from_stage_id`,
+      where: ({ whoOrCompany }) => `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`,
+      present: (d) => ({ summary: d.fromStage ? `Deal ${d.title} moved from ${d.fromStage} to ${d.toStage}` : `Deal ${d.title} created in ${d.toStage}` }),
+    },
   ],
   hooks: {
     customerMerged: async (ctx, { survivorId, mergedIds }) => {

@@ -1,3 +1,4 @@
+import type { TimelineSource } from '../module/module.js';
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { toMajorUnits } from '../shared/money.js';
@@ -39,105 +40,6 @@ interface EntryRow {
 
 const rank = (kind: TimelineKind) => TIMELINE_KINDS.length - TIMELINE_KINDS.indexOf(kind);
 
-interface TimelineSource {
-  kind: TimelineKind;
-  at: string;
-  id: string;
-  select: string;
-  from: string;
-  where(sql: { who: (column: string) => string; whoOrCompany: (customerColumn: string, companyColumn: string) => string }): string;
-}
-
-/**
- * Where each kind of entry comes from: its time, id, columns, tables and filter (`who` names the
- * customer or the company's contacts; `whoOrCompany` also the company's own rows).
- */
-const SOURCES: readonly TimelineSource[] = [
-  {
-    kind: 'ORDER',
-    at: 'o.placed_at',
-    id: 'o.id',
-    select: `null::text as actor_id, o.customer_id,
-        jsonb_build_object('externalId', o.external_id, 'status', o.status, 'totalMinor', o.total_minor, 'currency', o.currency) as data`,
-    from: 'kokyaku.orders o',
-    where: ({ who }) => `o.tenant_id = $1 and ${who('o.customer_id')}`,
-  },
-  {
-    kind: 'EVENT',
-    at: 'e.occurred_at',
-    id: 'e.id',
-    select: `null::text as actor_id, e.customer_id,
-        jsonb_build_object('eventId', e.event_id, 'type', e.type, 'productExternalId', p.external_id, 'properties', e.properties) as data`,
-    from: 'kokyaku.events e left join kokyaku.products p on p.id = e.product_id',
-    where: ({ who }) => `e.tenant_id = $1 and ${who('e.customer_id')}`,
-  },
-  {
-    kind: 'INQUIRY',
-    at: 'i.opened_at',
-    id: 'i.id',
-    select: `i.created_by as actor_id, i.customer_id,
-        jsonb_build_object('kind', i.kind, 'subject', i.subject, 'channel', i.channel, 'status', i.status, 'category', i.category) as data`,
-    from: 'kokyaku.inquiries i',
-    where: ({ who }) => `i.tenant_id = $1 and ${who('i.customer_id')}`,
-  },
-  {
-    kind: 'NOTE',
-    at: 'n.created_at',
-    id: 'n.id',
-    select: `n.author_id as actor_id, n.customer_id,
-        jsonb_build_object('body', n.body, 'pinned', n.pinned, 'companyId', n.company_id::text, 'dealId', n.deal_id::text) as data`,
-    from: 'kokyaku.notes n',
-    where: ({ whoOrCompany }) => `n.tenant_id = $1 and ${whoOrCompany('n.customer_id', 'n.company_id')}`,
-  },
-  {
-    kind: 'TASK',
-    at: 't.created_at',
-    id: 't.id',
-    select: `t.created_by as actor_id, t.customer_id,
-        jsonb_build_object('title', t.title, 'status', t.status, 'priority', t.priority, 'assigneeId', t.assignee_id, 'dueAt', t.due_at) as data`,
-    from: 'kokyaku.tasks t',
-    where: ({ whoOrCompany }) => `t.tenant_id = $1 and ${whoOrCompany('t.customer_id', 't.company_id')}`,
-  },
-  {
-    kind: 'DEAL_STAGE',
-    at: 'h.moved_at',
-    id: 'h.id',
-    select: `h.actor_id, d.customer_id,
-        jsonb_build_object('dealId', d.id::text, 'title', d.title, 'fromStage', fs.name, 'toStage', ts.name, 'outcome', ts.outcome) as data`,
-    from: `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
-         left join kokyaku.pipeline_stages fs on fs.id = h.from_stage_id`,
-    where: ({ whoOrCompany }) => `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`,
-  },
-  {
-    kind: 'SEGMENT_ENTERED',
-    at: 'sc.occurred_at',
-    id: 'sc.id',
-    select: `null::text as actor_id, sc.customer_id,
-        jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
-    from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
-    where: ({ who }) => `sc.tenant_id = $1 and sc.change = 'ENTERED' and ${who('sc.customer_id')}`,
-  },
-  {
-    kind: 'SEGMENT_LEFT',
-    at: 'sc.occurred_at',
-    id: 'sc.id',
-    select: `null::text as actor_id, sc.customer_id,
-        jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
-    from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
-    where: ({ who }) => `sc.tenant_id = $1 and sc.change = 'LEFT' and ${who('sc.customer_id')}`,
-  },
-  {
-    kind: 'MESSAGE',
-    at: 'm.created_at',
-    id: 'm.id',
-    select: `case when m.journey_id is null then null else 'journey:' || m.journey_id end as actor_id, m.customer_id,
-        jsonb_build_object('channel', m.channel, 'purpose', m.purpose, 'status', m.status, 'reason', m.reason, 'subject', m.subject,
-                           'journeyId', m.journey_id::text, 'journey', j.name) as data`,
-    from: 'kokyaku.messages m left join kokyaku.journeys j on j.id = m.journey_id',
-    where: ({ who }) => `m.tenant_id = $1 and ${who('m.customer_id')}`,
-  },
-];
-
 /**
  * One ordered stream per customer (or company) of everything that happened: orders, storefront
  * events, inquiries, notes, tasks, deal stage moves, segment changes and messages sent (or
@@ -146,6 +48,13 @@ const SOURCES: readonly TimelineSource[] = [
  * arrive later never shift or repeat what a reader has already paged through.
  */
 export class TimelineService {
+  private readonly sources: readonly TimelineSource[];
+
+  /** The sources of the entries: each module's (`timeline` of its module object). */
+  constructor(hooks: { timelineSources(): TimelineSource[] }) {
+    this.sources = hooks.timelineSources().filter((s) => (TIMELINE_KINDS as readonly string[]).includes(s.kind));
+  }
+
   async timeline(
     ctx: KokyakuContext,
     subject: { customerId: string } | { companyId: string },
@@ -184,9 +93,9 @@ export class TimelineService {
         where ${where} and ($3::bigint is null or (${at} <= timestamptz 'epoch' + $3::bigint * interval '1 microsecond'
           and ((extract(epoch from ${at}) * 1000000)::bigint, ${rank(kind)}, ${id}) < ($3::bigint, $4::int, $5::bigint)))
         order by ${at} desc, ${id} desc limit $6)`;
-    const branches = SOURCES.filter((source) => kinds.has(source.kind)).map((source) =>
-      branch(source.kind, source.at, source.id, source.select, source.from, source.where({ who, whoOrCompany })),
-    );
+    const branches = this.sources
+      .filter((source) => kinds.has(source.kind as TimelineKind))
+      .map((source) => branch(source.kind as TimelineKind, source.at, source.id, source.select, source.from, source.where({ who, whoOrCompany })));
     if (branches.length === 0) return { nodes: [], hasNextPage: false, endCursor: null };
     const rows = await sql<EntryRow>(
       ctx.em,
@@ -206,53 +115,16 @@ export class TimelineService {
   }
 
   private entry(ctx: KokyakuContext, r: EntryRow): TimelineEntry {
-    const d = r.data;
-    let data = d;
-    let summary: string;
-    switch (r.kind) {
-      case 'ORDER': {
-        const total = toMajorUnits(Number(d.totalMinor), String(d.currency));
-        data = { externalId: d.externalId, status: d.status, total, currency: d.currency };
-        const money = new Intl.NumberFormat(ctx.shop.defaultCountry === 'JP' ? 'ja-JP' : 'en', { style: 'currency', currency: String(d.currency) }).format(total);
-        summary = `Order ${d.externalId} ${d.status === 'CANCELLED' ? 'cancelled' : 'placed'}: ${money}`;
-        break;
-      }
-      case 'EVENT':
-        summary = `${d.type}${d.productExternalId ? ` ${d.productExternalId}` : ''}`;
-        break;
-      case 'INQUIRY':
-        summary = `${d.kind === 'COMPLAINT' ? 'Complaint' : 'Inquiry'} by ${String(d.channel).toLowerCase()}: ${d.subject} (${d.status})`;
-        break;
-      case 'NOTE':
-        summary = `${d.pinned ? 'Pinned note' : 'Note'}: ${truncate(String(d.body), 120)}`;
-        break;
-      case 'TASK':
-        summary = `Task: ${d.title} (${d.status})`;
-        break;
-      case 'DEAL_STAGE':
-        summary = d.fromStage ? `Deal ${d.title} moved from ${d.fromStage} to ${d.toStage}` : `Deal ${d.title} created in ${d.toStage}`;
-        break;
-      case 'SEGMENT_ENTERED':
-        summary = `Entered segment ${d.segment ?? d.segmentId}`;
-        break;
-      case 'SEGMENT_LEFT':
-        summary = `Left segment ${d.segment ?? d.segmentId}`;
-        break;
-      case 'MESSAGE': {
-        const what = `${String(d.channel).toLowerCase()}${d.subject ? ` "${truncate(String(d.subject), 80)}"` : ''}`;
-        const from = d.journey ? ` (journey ${d.journey})` : '';
-        summary =
-          d.status === 'WITHHELD'
-            ? `Message withheld, ${String(d.reason).toLowerCase().replace(/_/g, ' ')}: ${what}${from}`
-            : `Message ${String(d.status).toLowerCase()}: ${what}${from}`;
-        break;
-      }
-    }
-    return { id: `${r.kind}:${r.record_id}`, kind: r.kind, at: asDate(r.at), actorId: r.actor_id, recordId: r.record_id, customerId: r.customer_id, summary, data };
+    const shown = this.sources.find((s) => s.kind === r.kind)!.present(r.data, ctx.shop);
+    return {
+      id: `${r.kind}:${r.record_id}`,
+      kind: r.kind,
+      at: asDate(r.at),
+      actorId: r.actor_id,
+      recordId: r.record_id,
+      customerId: r.customer_id,
+      summary: shown.summary,
+      data: shown.data ?? r.data,
+    };
   }
-}
-
-function truncate(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }

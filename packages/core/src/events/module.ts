@@ -6,6 +6,18 @@ export const eventsModule = defineModule({
   name: 'events',
   tenantTables: ['events'],
   customerTables: [{ table: 'events', erase: 'custom', export: 'custom' }],
+  timeline: [
+    {
+      kind: 'EVENT',
+      at: 'e.occurred_at',
+      id: 'e.id',
+      select: `null::text as actor_id, e.customer_id,
+        jsonb_build_object('eventId', e.event_id, 'type', e.type, 'productExternalId', p.external_id, 'properties', e.properties) as data`,
+      from: 'kokyaku.events e left join kokyaku.products p on p.id = e.product_id',
+      where: ({ who }) => `e.tenant_id = $1 and ${who('e.customer_id')}`,
+      present: (d) => ({ summary: `${d.type}${d.productExternalId ? ` ${d.productExternalId}` : ''}` }),
+    },
+  ],
   hooks: {
     customerErased: async (ctx, customerId) => {
       await sql(ctx.em, `update kokyaku.events set properties = '{}' where tenant_id = $1 and customer_id = $2::bigint and properties <> '{}'`, [ctx.tenantId, customerId]);

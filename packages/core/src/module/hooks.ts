@@ -1,6 +1,6 @@
 import type { KokyakuContext } from '../shared/context.js';
 import { sql, sqlOne } from '../shared/sql.js';
-import type { CustomerTable, KokyakuModule, ModuleHooks, RecordedOrder, RefreshRun, TrackedEvents } from './module.js';
+import type { CustomerTable, KokyakuModule, ModuleHooks, RecordedOrder, RefreshRun, TimelineSource, TrackedEvents } from './module.js';
 
 /** A module as the dispatcher runs it: core's, or a plugin's (whose export goes under `plugins`). */
 export interface DispatchedModule extends KokyakuModule<any> {
@@ -48,6 +48,11 @@ export class HookDispatcher {
   /** Whether a plugin has this hook. */
   pluginHas(hook: keyof ModuleHooks): boolean {
     return this.modules.some((m) => m.plugin && m.hooks?.[hook]);
+  }
+
+  /** Every module's timeline sources, in module order. */
+  timelineSources(): TimelineSource[] {
+    return this.modules.flatMap((m) => [...(m.timeline ?? [])]);
   }
 
   /** Every tenant table, dependents first: what erasing a shop deletes, in this order. */

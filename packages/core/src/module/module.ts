@@ -1,4 +1,4 @@
-import type { KokyakuContext } from '../shared/context.js';
+import type { KokyakuContext, ShopConfig } from '../shared/context.js';
 
 /**
  * A table keyed by customer (it has `tenant_id` and a customer column). Declaring it is enough for
@@ -118,6 +118,26 @@ export interface KokyakuModule<K = unknown> {
   /** The tenant tables keyed by customer: merge, erasure and the export cover them (see `CustomerTable`). */
   readonly customerTables?: readonly CustomerTable[];
   readonly hooks?: ModuleHooks<K>;
+  /** Where the module's entries of the customer timeline come from (a kind of `TIMELINE_KINDS` each). */
+  readonly timeline?: readonly TimelineSource[];
+}
+
+/**
+ * One kind of timeline entry: a keyset-ordered read of the module's own table, and how an entry
+ * reads for people. `select` gives `actor_id`, `customer_id` and `data` (a JSON object); `where`
+ * filters the tenant (`$1`) and, through `who`, the customer or a company's contacts.
+ */
+export interface TimelineSource {
+  kind: string;
+  /** The entry's time (a timestamptz column). */
+  at: string;
+  /** The record's id (a bigint column). */
+  id: string;
+  select: string;
+  from: string;
+  where(filter: { who: (column: string) => string; whoOrCompany: (customerColumn: string, companyColumn: string) => string }): string;
+  /** The entry's one-line summary, and the data it shows (default: the selected data). */
+  present(data: Record<string, unknown>, shop: ShopConfig): { summary: string; data?: Record<string, unknown> };
 }
 
 /** Declares a module of core (a plugin uses `definePlugin`). */

@@ -1,4 +1,5 @@
 import { defineModule } from '../module/module.js';
+import { toMajorUnits } from '../shared/money.js';
 import { sqlValue } from '../shared/sql.js';
 
 /**
@@ -9,6 +10,25 @@ export const ordersModule = defineModule({
   name: 'orders',
   tenantTables: ['order_lines', 'orders'],
   customerTables: [{ table: 'orders', erase: 'custom', export: 'custom' }],
+  timeline: [
+    {
+      kind: 'ORDER',
+      at: 'o.placed_at',
+      id: 'o.id',
+      select: `null::text as actor_id, o.customer_id,
+        jsonb_build_object('externalId', o.external_id, 'status', o.status, 'totalMinor', o.total_minor, 'currency', o.currency) as data`,
+      from: 'kokyaku.orders o',
+      where: ({ who }) => `o.tenant_id = $1 and ${who('o.customer_id')}`,
+      present: (d, shop) => {
+        const total = toMajorUnits(Number(d.totalMinor), String(d.currency));
+        const money = new Intl.NumberFormat(shop.defaultCountry === 'JP' ? 'ja-JP' : 'en', { style: 'currency', currency: String(d.currency) }).format(total);
+        return {
+          summary: `Order ${d.externalId} ${d.status === 'CANCELLED' ? 'cancelled' : 'placed'}: ${money}`,
+          data: { externalId: d.externalId, status: d.status, total, currency: d.currency },
+        };
+      },
+    },
+  ],
   hooks: {
     exportCustomer: async (ctx, customerId) => ({
       orders: await sqlValue(

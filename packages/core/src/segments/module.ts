@@ -13,6 +13,28 @@ export const segmentsModule = defineModule<{ segments: SegmentService }>({
     { table: 'segment_members', merge: 'custom', erase: 'custom', export: 'custom' },
     { table: 'segment_changes', merge: 'custom', erase: 'custom', export: 'custom' },
   ],
+  timeline: [
+    {
+      kind: 'SEGMENT_ENTERED',
+      at: 'sc.occurred_at',
+      id: 'sc.id',
+      select: `null::text as actor_id, sc.customer_id,
+        jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
+      from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
+      where: ({ who }) => `sc.tenant_id = $1 and sc.change = 'ENTERED' and ${who('sc.customer_id')}`,
+      present: (d) => ({ summary: `Entered segment ${d.segment ?? d.segmentId}` }),
+    },
+    {
+      kind: 'SEGMENT_LEFT',
+      at: 'sc.occurred_at',
+      id: 'sc.id',
+      select: `null::text as actor_id, sc.customer_id,
+        jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
+      from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
+      where: ({ who }) => `sc.tenant_id = $1 and sc.change = 'LEFT' and ${who('sc.customer_id')}`,
+      present: (d) => ({ summary: `Left segment ${d.segment ?? d.segmentId}` }),
+    },
+  ],
   hooks: {
     customersChanged: async (ctx, { customerIds }, kokyaku) => {
       await kokyaku.segments.reevaluate(ctx, customerIds);
