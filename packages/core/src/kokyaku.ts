@@ -247,7 +247,7 @@ function makeServices(resolved: KokyakuConfig, plugins: PluginRegistry, hooks: H
   const audit = new AuditService();
   const customers = new CustomerService(metrics, hooks, audit);
   const tasks = new TaskService();
-  const privacy = new PrivacyService(audit, metrics, hooks);
+  const privacy = new PrivacyService(audit, metrics, hooks, customers);
   const engine = new JourneyEngine({ customers, segments, tasks, privacy, recommendations, messaging: resolved.messaging, plugins });
   return {
     metrics,

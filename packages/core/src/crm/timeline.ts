@@ -1,7 +1,6 @@
 import type { TimelineSource } from '../module/module.js';
 import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
-import { toMajorUnits } from '../shared/money.js';
 import { decodeCursor, keysetPage, type Page, type PageArgs, pageSize } from '../shared/pagination.js';
 import { asDate, sql } from '../shared/sql.js';
 import { isId } from './shared.js';

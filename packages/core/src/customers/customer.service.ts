@@ -244,6 +244,46 @@ export class CustomerService {
     private readonly audit: AuditService | null = null,
   ) {}
 
+  /** A customer by the shop's id (or one merged into it), else by email (as a platform's privacy webhook names them); null if unknown. */
+  async findByKeys(ctx: KokyakuContext, keys: { externalId?: string | null; email?: string | null }): Promise<string | null> {
+    const row = await sqlOne<{ id: string }>(
+      ctx.em,
+      `select id::text as id from kokyaku.customers
+       where tenant_id = $1 and (external_id = $2 or email = lower(trim($3::text))
+         or id = (select customer_id from kokyaku.customer_aliases where tenant_id = $1 and external_id = $2))
+       order by (external_id = $2) desc nulls last, id limit 1`,
+      [ctx.tenantId, keys.externalId ?? null, keys.email ?? null],
+    );
+    return row?.id ?? null;
+  }
+
+  /** Whether the customer objected to marketing, and when they were erased (null: not erased). */
+  async marketingState(ctx: KokyakuContext, customerId: string): Promise<{ objected: boolean; erasedAt: Date | null } | null> {
+    const row = await sqlOne<{ objected: boolean; erased_at: Date | string | null }>(
+      ctx.em,
+      `select marketing_objection_at is not null as objected, erased_at from kokyaku.customers where tenant_id = $1 and id = $2::bigint`,
+      [ctx.tenantId, customerId],
+    );
+    return row ? { objected: row.objected, erasedAt: row.erased_at === null ? null : asDate(row.erased_at) } : null;
+  }
+
+  /**
+   * The marketing flags of a customer's row (a privacy request changes them): `emailConsent`, and
+   * the objection to marketing set (now) or lifted. Returns when they objected (null: they do not).
+   */
+  async setMarketing(ctx: KokyakuContext, customerId: string, change: { emailConsent?: boolean; objection?: 'SET' | 'LIFT' }): Promise<Date | null> {
+    const [row] = await sql<{ at: Date | string | null }>(
+      ctx.em,
+      `update kokyaku.customers set
+         email_consent = case when $4::text = 'SET' then false else coalesce($3::boolean, email_consent) end,
+         marketing_objection_at = case $4::text when 'SET' then now() when 'LIFT' then null else marketing_objection_at end,
+         updated_at = case when $3::boolean is not null or $4::text = 'SET' then now() else updated_at end
+       where tenant_id = $1 and id = $2::bigint returning marketing_objection_at as at`,
+      [ctx.tenantId, customerId, change.emailConsent ?? null, change.objection ?? null],
+    );
+    return row?.at == null ? null : asDate(row.at);
+  }
+
   /** The shop ids that name a customer: their own (unless erased), and those merged into it. */
   async externalIds(ctx: KokyakuContext, customerId: string): Promise<string[]> {
     const rows = await sql<{ external_id: string }>(

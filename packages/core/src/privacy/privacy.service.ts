@@ -1,4 +1,4 @@
-import { PERSONAL_CUSTOMER_COLUMNS, findCustomerId } from '../customers/customer.service.js';
+import { type CustomerService, PERSONAL_CUSTOMER_COLUMNS, findCustomerId } from '../customers/customer.service.js';
 import type { HookDispatcher } from '../module/hooks.js';
 import type { KokyakuContext } from '../shared/context.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
@@ -40,6 +40,7 @@ export class PrivacyService {
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly hooks: HookDispatcher,
+    private readonly customers: CustomerService,
   ) {}
 
   private async resolve(ctx: KokyakuContext, ref: CustomerRef): Promise<string> {
@@ -49,16 +50,8 @@ export class PrivacyService {
   }
 
   /** A customer by the shop's id (or one merged into it), else by email (as a platform's privacy webhook names them); null if unknown. */
-  async findCustomer(ctx: KokyakuContext, keys: { externalId?: string | null; email?: string | null }): Promise<string | null> {
-    const row = await sqlOne<{ id: string }>(
-      ctx.em,
-      `select id::text as id from kokyaku.customers
-       where tenant_id = $1 and (external_id = $2 or email = lower(trim($3::text))
-         or id = (select customer_id from kokyaku.customer_aliases where tenant_id = $1 and external_id = $2))
-       order by (external_id = $2) desc nulls last, id limit 1`,
-      [ctx.tenantId, keys.externalId ?? null, keys.email ?? null],
-    );
-    return row?.id ?? null;
+  findCustomer(ctx: KokyakuContext, keys: { externalId?: string | null; email?: string | null }): Promise<string | null> {
+    return this.customers.findByKeys(ctx, keys);
   }
 
   /**
@@ -87,13 +80,13 @@ export class PrivacyService {
       const id = await this.resolve(tx, ref);
       // Every module removes or blanks what it holds, dependents first; the profile itself last.
       await this.hooks.customerErased(tx, id);
-      const [row] = await sql<{ erased_at: Date | string }>(em, `select erased_at from kokyaku.customers where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, id]);
+      const state = await this.customers.marketingState(tx, id);
       await this.metrics.syncProfiles(tx, [id]);
       await this.hooks.customersChanged(tx, [id]);
       await this.audit.record(tx, [
         { action: 'ERASE', customerId: id, requestId: options.requestId, fields: [...PERSONAL_CUSTOMER_COLUMNS], detail: options.reason ? { reason: options.reason } : {} },
       ]);
-      return { customerId: id, erasedAt: asDate(row!.erased_at) };
+      return { customerId: id, erasedAt: state!.erasedAt! };
     });
   }
 
@@ -108,12 +101,8 @@ export class PrivacyService {
     return transaction(ctx, async (em) => {
       const tx: KokyakuContext = { ...ctx, em };
       const id = await this.resolve(tx, ref);
-      const objected = await sqlOne<{ objected: boolean; erased: boolean }>(
-        em,
-        `select marketing_objection_at is not null as objected, erased_at is not null as erased from kokyaku.customers where tenant_id = $1 and id = $2::bigint`,
-        [ctx.tenantId, id],
-      );
-      if (objected?.erased) throw KokyakuError.forbidden('This customer was erased; no consent can be recorded for them.', { customerId: id });
+      const state = await this.customers.marketingState(tx, id);
+      if (state?.erasedAt) throw KokyakuError.forbidden('This customer was erased; no consent can be recorded for them.', { customerId: id });
       const [row] = await sql<{ recorded_at: Date | string }>(
         em,
         `insert into kokyaku.consents (tenant_id, customer_id, channel, granted, source, recorded_at, actor_id)
@@ -122,11 +111,9 @@ export class PrivacyService {
       );
       // Granting again after an objection lifts it for marketing on that channel only when the
       // customer says so: a new grant is that statement.
-      if (input.granted && objected?.objected) {
-        await sql(em, `update kokyaku.customers set marketing_objection_at = null where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, id]);
-      }
+      if (input.granted && state?.objected) await this.customers.setMarketing(tx, id, { objection: 'LIFT' });
       if (input.channel === 'EMAIL') {
-        await sql(em, `update kokyaku.customers set email_consent = $3, updated_at = now() where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, id, input.granted]);
+        await this.customers.setMarketing(tx, id, { emailConsent: input.granted });
         await this.metrics.syncProfiles(tx, [id]);
         await this.hooks.customersChanged(tx, [id]);
       }
@@ -142,12 +129,7 @@ export class PrivacyService {
     return transaction(ctx, async (em) => {
       const tx: KokyakuContext = { ...ctx, em };
       const id = await this.resolve(tx, ref);
-      const [row] = await sql<{ at: Date | string }>(
-        em,
-        `update kokyaku.customers set marketing_objection_at = now(), email_consent = false, updated_at = now()
-         where tenant_id = $1 and id = $2::bigint returning marketing_objection_at as at`,
-        [ctx.tenantId, id],
-      );
+      const objectedAt = await this.customers.setMarketing(tx, id, { objection: 'SET' });
       await sql(
         em,
         `insert into kokyaku.consents (tenant_id, customer_id, channel, granted, source, actor_id)
@@ -157,7 +139,7 @@ export class PrivacyService {
       await this.metrics.syncProfiles(tx, [id]);
       await this.hooks.customersChanged(tx, [id]);
       await this.audit.record(tx, [{ action: 'OBJECTION', customerId: id, requestId: options.requestId }]);
-      return { customerId: id, objectedAt: asDate(row!.at) };
+      return { customerId: id, objectedAt: objectedAt! };
     });
   }
 

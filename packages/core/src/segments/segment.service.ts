@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
 import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
 import { KokyakuError } from '../shared/errors.js';
-import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs, keysetPage } from '../shared/pagination.js';
+import { decodeCursor, type Page, pageSize, type PageArgs, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
 import { unique } from '../shared/pg-errors.js';
