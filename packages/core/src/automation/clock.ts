@@ -1,4 +1,5 @@
 /** Wall-clock maths in the shop's time zone for waits, quiet hours and date triggers. */
+import { offsetMinutes } from '../shared/dates.js';
 
 /** Minutes since local midnight of `at` in `timeZone`. */
 export function minuteOfDay(at: Date, timeZone: string): number {
@@ -11,23 +12,6 @@ export function minuteOfDay(at: Date, timeZone: string): number {
 export function parseTimeOfDay(text: string): number {
   const [h, m] = text.split(':').map(Number) as [number, number];
   return h * 60 + m;
-}
-
-/** The offset of `timeZone` from UTC at `at`, in minutes (Tokyo: +540). */
-function offsetMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(at);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
 }
 
 /**

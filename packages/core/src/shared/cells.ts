@@ -1,3 +1,4 @@
+import { offsetMinutes } from './dates.js';
 /**
  * Reading spreadsheet cells as values: dates in the usual shop formats, amounts written with
  * separators and currency signs, yes/no in English and Japanese, lists, names written family name
@@ -8,25 +9,9 @@ export class CellError extends Error {}
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
 
-/** Minutes `timeZone` is ahead of UTC at `instant`. */
-function offsetMinutes(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(instant));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  return (Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - instant) / 60000;
-}
-
 function zoned(y: number, m: number, d: number, h: number, min: number, s: number, timeZone: string): Date {
   const guess = Date.UTC(y, m - 1, d, h, min, s);
-  const date = new Date(guess - offsetMinutes(guess, timeZone) * 60000);
+  const date = new Date(guess - offsetMinutes(new Date(guess), timeZone) * 60000);
   const check = new Date(Date.UTC(y, m - 1, d));
   if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) throw new CellError('is not a calendar date');
   return date;
