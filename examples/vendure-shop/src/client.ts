@@ -2,6 +2,9 @@
  * A small GraphQL client for Vendure's Shop and Admin APIs: keeps the session token Vendure
  * returns in its `vendure-auth-token` header, like a storefront or the admin does.
  */
+/** PostgreSQL's answers to two transactions in each other's way: nothing was written, try again. */
+const RETRYABLE = /deadlock detected|could not serialize access/;
+
 export class VendureClient {
   token: string | null;
 
@@ -13,9 +16,18 @@ export class VendureClient {
   }
 
   async query<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const { data, errors } = await this.request<T>(query, variables);
-    if (errors?.length) throw new Error(`${errors[0]!.message} (${errors[0]!.extensions?.code ?? 'no code'})`);
-    return data!;
+    for (let attempt = 1; ; attempt++) {
+      const { data, errors } = await this.request<T>(query, variables);
+      if (!errors?.length) return data!;
+      // Concurrent checkouts of the same variants can deadlock in Vendure's stock allocation.
+      // Vendure rolls the whole request back and answers with the error (its own retry looks for
+      // a code name PostgreSQL never sends), so a storefront tries the same request again.
+      if (attempt < 5 && errors.some((e) => RETRYABLE.test(e.message))) {
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50));
+        continue;
+      }
+      throw new Error(`${errors[0]!.message} (${errors[0]!.extensions?.code ?? 'no code'})`);
+    }
   }
 
   /** The whole answer, errors included (tests of refusals read the error codes). */
