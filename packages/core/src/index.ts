@@ -40,10 +40,12 @@ export { type Recommendation, type RecommendationArgs, RecommendationService, ST
 export type { OrderChange, OrderState } from './ingestion/batch.js';
 export type { Evaluation, EvaluationRow } from './recommendations/evaluation.js';
 export { type SegmentRecord, type SegmentInput, type SegmentChange, type SegmentLanguage, SegmentService } from './segments/segment.service.js';
-export { type CompiledSegment, type CompileOptions, compileSegmentQuery } from './segments/compiler.js';
+export type { CompiledSegment, CompileOptions } from './segments/compiler.js';
+export { compileSegmentQuery, CORE_VOCABULARY, SEGMENT_ATTRIBUTES, SEGMENT_FUNCTIONS } from './modules.js';
 export { parseSegmentQuery } from './segments/parser.js';
 export { SegmentQueryError, type SegmentErrorDetails } from './segments/errors.js';
-export { ATTRIBUTES as SEGMENT_ATTRIBUTES, FUNCTIONS as SEGMENT_FUNCTIONS } from './segments/language.js';
+export { type SegmentVocabulary, vocabularyOf } from './segments/language.js';
+export type { SegmentAttribute, SegmentFunction, SegmentJoin, SegmentFunctionFilter, SegmentFunctionTotal } from './module/segment-language.js';
 export type * as SegmentAst from './segments/ast.js';
 export type { CustomerSearchHit, CustomerSearchOptions, SearchField } from './customers/customer-search.js';
 export { normalizeSearchText } from './customers/normalize.js';

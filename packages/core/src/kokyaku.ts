@@ -9,6 +9,7 @@ import { EventService } from './events/event.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { OrderService } from './orders/order.service.js';
 import { SegmentService } from './segments/segment.service.js';
+import { vocabularyOf } from './segments/language.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
 import { RecommendationService } from './recommendations/recommendation.service.js';
 import { RecommendationStore } from './recommendations/recommendation.store.js';
@@ -149,7 +150,8 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   const plugins = new PluginRegistry(resolved.plugins, KOKYAKU_VERSION);
   const { orm, embedded, url } = await connect(resolved, plugins);
   // Core's domains and the plugins, each a module; their reactions go through one dispatcher.
-  const hooks = new HookDispatcher(composeModules(resolved.plugins));
+  const modules = composeModules(resolved.plugins);
+  const hooks = new HookDispatcher(modules);
   const services = makeServices(resolved, plugins, hooks);
   const { journeys } = services;
   const links = new MessageLinks({
@@ -240,7 +242,7 @@ async function connect(resolved: KokyakuConfig, plugins: PluginRegistry): Promis
 /** Core's services, each made once; what they tell each other goes through `hooks`. */
 function makeServices(resolved: KokyakuConfig, plugins: PluginRegistry, hooks: HookDispatcher) {
   const metrics = new MetricsService();
-  const segments = new SegmentService(plugins, hooks);
+  const segments = new SegmentService(vocabularyOf(composeModules(resolved.plugins)), hooks);
   const products = new ProductService();
   const recommendations = new RecommendationService(resolved.recommendations, products, segments, new RecommendationStore(), metrics);
   const customFields = new CustomFieldService();

@@ -14,6 +14,8 @@ import { ordersModule } from './orders/module.js';
 import { privacyModule } from './privacy/module.js';
 import { recommendationsModule } from './recommendations/module.js';
 import { segmentsModule } from './segments/module.js';
+import { type AttributeSpec, type FunctionSpec, type SegmentVocabulary, vocabularyOf } from './segments/language.js';
+import { type CompileOptions, type CompiledSegment, compileSegmentQuery as compileWith } from './segments/compiler.js';
 
 /**
  * Core's modules that hold data, in the order their hooks run: the customer first, what refers to
@@ -47,3 +49,18 @@ export function composeModules(plugins: readonly KokyakuModule<any>[]): Dispatch
  * tenancy test fails when a table with a tenant_id is missing here.
  */
 export const TENANT_TABLES: readonly string[] = new HookDispatcher(composeModules([])).tenantTables();
+
+/** The segment language of core's modules alone (a Kokyaku with plugins has theirs too: `kokyaku.segments.language`). */
+export const CORE_VOCABULARY: SegmentVocabulary = vocabularyOf(composeModules([]));
+
+/** Core's segment attributes and MATCHES functions, as their modules declare them (docs/segments.md). */
+export const SEGMENT_ATTRIBUTES: readonly AttributeSpec[] = [...CORE_VOCABULARY.attributes.values()];
+export const SEGMENT_FUNCTIONS: readonly FunctionSpec[] = [...CORE_VOCABULARY.functions.values()];
+
+/**
+ * Parses, type-checks and compiles a segment query into one SQL predicate over the customer facts
+ * `f` (core's vocabulary unless `options.vocabulary` says otherwise). Throws SegmentQueryError.
+ */
+export function compileSegmentQuery(source: string, options: Omit<CompileOptions, 'vocabulary'> & { vocabulary?: SegmentVocabulary }): CompiledSegment {
+  return compileWith(source, { ...options, vocabulary: options.vocabulary ?? CORE_VOCABULARY });
+}

@@ -3,7 +3,8 @@ import { Migration } from '@mikro-orm/migrations';
 import type { ChannelAdapter } from './automation/channels.js';
 import type { Kokyaku } from './kokyaku.js';
 import { tenantIsolation } from './database/migrations/Migration20261122080000_tenant_isolation.js';
-import { ATTRIBUTES, type AttributeSpec, CALLS, FUNCTIONS, type PluginFunctionSpec } from './segments/language.js';
+import { CALLS } from './segments/language.js';
+import { CORE_VOCABULARY } from './modules.js';
 import { type KokyakuPlugin, type PluginAutomationStep, PluginError, checkCompatibility, definePlugin } from './plugin.js';
 
 /** Step types of core journeys: a plugin may not take these names. */
@@ -20,10 +21,6 @@ export type { PluginRule };
  */
 export class PluginRegistry {
   readonly plugins: readonly KokyakuPlugin[];
-  /** Segment attributes the plugins add, by name. */
-  readonly attributes = new Map<string, AttributeSpec>();
-  /** MATCHES functions the plugins add, by name. */
-  readonly functions = new Map<string, PluginFunctionSpec & { plugin: string }>();
   /** Journey step types the plugins add, by type. */
   readonly steps = new Map<string, PluginAutomationStep & { plugin: string }>();
   readonly scoringRules: readonly PluginRule[];
@@ -32,6 +29,7 @@ export class PluginRegistry {
   constructor(plugins: readonly KokyakuPlugin[], coreVersion: string) {
     const names = new Set<string>();
     const channelOwners = new Map<string, string>();
+    const languageNames = new Map<string, string>();
     const rules: PluginRule[] = [];
     for (const plugin of plugins) {
       definePlugin(plugin);
@@ -39,44 +37,19 @@ export class PluginRegistry {
       names.add(plugin.name);
       checkCompatibility(plugin, coreVersion);
       const clash = (what: string, name: string, owner: string) => new PluginError(`Plugins "${plugin.name}" and ${owner} both add the ${what} "${name}": rename one of them.`);
-      for (const a of plugin.segmentAttributes ?? []) {
-        if (ATTRIBUTES.some((c) => c.name === a.name) || FUNCTIONS.some((f) => f.name === a.name) || a.name in CALLS) {
-          throw new PluginError(`Plugin "${plugin.name}": "${a.name}" is a segment attribute of Kokyaku itself; choose another name (e.g. "${plugin.name}_${a.name}").`);
+      // Names in the segment language: none of core's, each plugin's its own (vocabularyOf composes them).
+      for (const item of [...(plugin.segmentAttributes ?? []), ...(plugin.segmentFunctions ?? [])]) {
+        const what = (plugin.segmentFunctions ?? []).includes(item as never) ? 'segment function' : 'segment attribute';
+        if (CORE_VOCABULARY.attributes.has(item.name) || CORE_VOCABULARY.functions.has(item.name) || item.name in CALLS) {
+          throw new PluginError(
+            what === 'segment attribute'
+              ? `Plugin "${plugin.name}": "${item.name}" is a segment attribute of Kokyaku itself; choose another name (e.g. "${plugin.name}_${item.name}").`
+              : `Plugin "${plugin.name}": "${item.name}" is a name of Kokyaku's segment language; choose another (e.g. "${plugin.name}_${item.name}").`,
+          );
         }
-        const taken = (this.attributes.get(a.name) as (AttributeSpec & { plugin: string }) | undefined) ?? this.functions.get(a.name);
-        if (taken) throw clash('segment attribute', a.name, `"${taken.plugin}"`);
-        this.attributes.set(a.name, {
-          name: a.name,
-          type: a.type,
-          column: `(${a.sql})`,
-          nullable: a.nullable ?? false,
-          description: a.description,
-          example: a.example,
-          values: a.values,
-          join: a.join ? `left join ${a.join.table} ${a.join.alias} on ${a.join.on}` : undefined,
-          plugin: plugin.name,
-        } as AttributeSpec);
-      }
-      for (const f of plugin.segmentFunctions ?? []) {
-        if (ATTRIBUTES.some((c) => c.name === f.name) || FUNCTIONS.some((c) => c.name === f.name) || f.name in CALLS) {
-          throw new PluginError(`Plugin "${plugin.name}": "${f.name}" is a name of Kokyaku's segment language; choose another (e.g. "${plugin.name}_${f.name}").`);
-        }
-        const taken = this.functions.get(f.name) ?? (this.attributes.get(f.name) as (AttributeSpec & { plugin: string }) | undefined);
-        if (taken) throw clash('segment function', f.name, `"${taken.plugin}"`);
-        this.functions.set(f.name, {
-          name: f.name,
-          description: f.description,
-          example: f.example,
-          table: f.table,
-          args: [
-            ...f.filters.map((a) => ({ name: a.name, type: a.type, role: 'filter' as const, description: a.description })),
-            { name: 'count', type: 'integer' as const, role: 'aggregate' as const, description: 'number of matching rows (default >= 1)' },
-            ...(f.totals ?? []).map((t) => ({ name: t.name, type: t.type, role: 'aggregate' as const, description: t.description })),
-          ],
-          columns: Object.fromEntries(f.filters.map((a) => [a.name, `r.${a.column}`])),
-          totals: { count: 'count(*)', ...Object.fromEntries((f.totals ?? []).map((t) => [t.name, t.sql])) },
-          plugin: plugin.name,
-        });
+        const owner = languageNames.get(item.name);
+        if (owner) throw clash(what, item.name, `"${owner}"`);
+        languageNames.set(item.name, plugin.name);
       }
       for (const s of plugin.automationSteps ?? []) {
         if (CORE_STEP_TYPES.has(s.type)) throw new PluginError(`Plugin "${plugin.name}": "${s.type}" is a journey step of Kokyaku itself; choose another type name.`);

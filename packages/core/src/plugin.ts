@@ -7,7 +7,7 @@ import type { ChannelAdapter } from './automation/channels.js';
 import type { Actor, KokyakuContext, Role } from './shared/context.js';
 import type { ScoringRuleInput } from './crm/scoring.js';
 import type { Kokyaku } from './kokyaku.js';
-import type { AttributeType } from './segments/language.js';
+import type { SegmentAttribute, SegmentFunction } from './module/segment-language.js';
 import semver from 'semver';
 
 /**
@@ -81,49 +81,22 @@ export interface PluginMigration {
   up: string | readonly string[];
 }
 
-export interface PluginSegmentAttribute {
-  /** snake_case, not one of core's (e.g. `points_balance`). */
-  name: string;
-  /** `money` values are in minor units in SQL and major units in queries, as for core's money attributes. */
-  type: Exclude<AttributeType, 'list'> | 'list';
-  /**
-   * A SQL expression of one customer's value. It may read `f.customer_id` (the customer), `$1`
-   * (the tenant id), and the alias of `join`: a scalar subquery over your tables, or a column of
-   * the joined table.
-   */
-  sql: string;
-  /**
-   * A table to left-join for `sql` (one row per customer at most), e.g.
-   * `{ table: 'kokyaku.loyalty_accounts', alias: 'loyalty_acc', on: 'loyalty_acc.customer_id = f.customer_id' }`.
-   * A join lets a count over many customers read the table once instead of once per customer.
-   * The alias must start with the plugin's name.
-   */
-  join?: { table: string; alias: string; on: string };
-  /** Whether the expression can be NULL (default false: write `coalesce(..., 0)`). */
-  nullable?: boolean;
-  description: string;
-  example: string;
-  /** For `enum`: each value and its SQL predicate. */
-  values?: Record<string, string>;
-}
+/**
+ * An attribute of customers in the segment language, as core's modules declare theirs. Its `sql`
+ * may read `f.customer_id` (the customer), `$1` (the tenant id), and the alias of `join`: a scalar
+ * subquery over your tables, or a column of the joined table, e.g.
+ * `{ table: 'kokyaku.loyalty_accounts', alias: 'loyalty_acc', on: 'loyalty_acc.customer_id = f.customer_id' }`
+ * (one row per customer at most; the alias must start with the plugin's name). A join lets a count
+ * over many customers read the table once instead of once per customer.
+ */
+export type PluginSegmentAttribute = SegmentAttribute;
 
 /**
- * A MATCHES function: rows of one of the plugin's tables (with `tenant_id` and `customer_id`),
- * narrowed by filter arguments and totalled per customer (`count`, and `totals` of your own).
- * A customer matches when the totals hold, as for `orders_placed MATCHES (...)`.
+ * A MATCHES function over one of the plugin's tables (with `tenant_id` and `customer_id`): rows
+ * narrowed by filter arguments and totalled per customer (`count`, and `totals` of your own), as
+ * for `orders_placed MATCHES (...)`.
  */
-export interface PluginSegmentFunction {
-  /** snake_case, not one of core's (e.g. `loyalty_entries`). */
-  name: string;
-  description: string;
-  example: string;
-  /** `kokyaku.<plugin>_...`: the rows, read as alias `r`. */
-  table: string;
-  /** Arguments that narrow the rows, each compared with a column of the table. */
-  filters: readonly { name: string; type: 'text' | 'integer' | 'money' | 'timestamp'; column: string; description: string }[];
-  /** Totals per customer besides `count` (always there), e.g. `{ name: 'sum_points', type: 'integer', sql: 'sum(r.points)' }`. */
-  totals?: readonly { name: string; type: 'integer' | 'money'; sql: string; description: string }[];
-}
+export type PluginSegmentFunction = SegmentFunction;
 
 export type PluginScoringRule = ScoringRuleInput;
 

@@ -1,12 +1,14 @@
 import { defineModule } from '../module/module.js';
 import { sqlValue } from '../shared/sql.js';
 import type { AnalyticsService } from './analytics.service.js';
+import { SCORE_ATTRIBUTES } from './segment-language.js';
 
 /** RFM scores and deciles per customer, and the shop's CLV models. */
 export const analyticsModule = defineModule<{ analytics: AnalyticsService }>({
   name: 'analytics',
   tenantTables: ['analytics_state', 'customer_scores'],
   customerTables: [{ table: 'customer_scores', merge: 'custom', erase: 'custom', export: 'custom' }],
+  segmentAttributes: SCORE_ATTRIBUTES,
   hooks: {
     customersChanged: (ctx, { customerIds }, kokyaku) => kokyaku.analytics.scoreCustomers(ctx, customerIds),
     exportCustomer: async (ctx, customerId) => ({

@@ -2,6 +2,7 @@ import { defineModule } from '../module/module.js';
 import { truncate } from '../shared/text.js';
 import { sql, sqlValue } from '../shared/sql.js';
 import type { ScoringService } from './scoring.js';
+import { LEAD_SCORE_ATTRIBUTES } from './segment-language.js';
 
 /**
  * Companies and contacts, pipelines and deals, notes, tasks and inquiries. Free text staff wrote
@@ -112,6 +113,7 @@ export const scoringModule = defineModule<{ scoring: ScoringService }>({
   name: 'scoring',
   tenantTables: ['lead_scores', 'scoring_settings', 'scoring_rules'],
   customerTables: [{ table: 'lead_scores', merge: 'custom', erase: 'custom', export: 'custom' }],
+  segmentAttributes: LEAD_SCORE_ATTRIBUTES,
   hooks: {
     customersChanged: async (ctx, { customerIds }, kokyaku) => {
       await kokyaku.scoring.score(ctx, customerIds);

@@ -347,9 +347,9 @@ export class ScoringService {
     const counted = new Set(settings.rules.flatMap((r) => (r.activity === 'EVENT' && r.eventType ? [r.eventType] : [])));
     let readsEvents = false;
     for (const rule of settings.rules) {
-      if (!rule.condition || !rule.condition.includes('events')) continue;
+      if (!rule.condition) continue;
       try {
-        readsEvents ||= (await this.segments.compile(ctx, rule.condition)).events;
+        readsEvents ||= (await this.segments.compile(ctx, rule.condition)).activity;
       } catch {
         // A condition that no longer compiles scores nothing.
       }
@@ -400,7 +400,7 @@ export class ScoringService {
     if (r.condition) {
       try {
         const compiled = await this.segments.compile(ctx, r.condition);
-        if (compiled.leadScore) throw KokyakuError.badInput('condition: a scoring rule cannot read score or score_band.', { field: 'condition' });
+        if (compiled.modules.includes('scoring')) throw KokyakuError.badInput('condition: a scoring rule cannot read score or score_band.', { field: 'condition' });
       } catch (error) {
         if (error instanceof KokyakuError && error.code === 'SEGMENT_QUERY_INVALID') {
           throw KokyakuError.badInput(`condition: ${error.message}`, { field: 'condition', ...error.details });

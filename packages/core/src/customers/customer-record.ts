@@ -52,6 +52,9 @@ export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.pho
   coalesce(s.rfm_group, 'PROSPECTS') as rfm_group, s.decile,
   s.predicted_clv_minor, s.churn_risk, s.probability_alive, s.expected_purchases`;
 
+/** The aliases `CUSTOMER_FROM` reads: the customer, their facts and their scores. */
+export const CUSTOMER_ALIASES: readonly string[] = ['c', 'f', 's'];
+
 export const CUSTOMER_FROM = `kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id
   left join kokyaku.customer_scores s on s.customer_id = c.id`;
 

@@ -10,7 +10,7 @@ import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, type Page, pageSize, type PageArgs, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRow, mapCustomer } from './customer-record.js';
+import { CUSTOMER_ALIASES, CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRow, mapCustomer } from './customer-record.js';
 import { type CustomerSearchHit, type CustomerSearchOptions, searchCustomers } from './customer-search.js';
 import { type CustomFieldDefinition, checkCustomFields, loadDefinitions } from '../fields/custom-fields.js';
 import { externalIdSchema, instantSchema, isCalendarDate, jsonObject, labelList, optionalText, safeString } from '../shared/validation.js';
@@ -235,7 +235,7 @@ export const PERSONAL_CUSTOMER_COLUMNS = [
   'line_user_id',
 ] as const;
 
-export { CUSTOMER_COLUMNS, CUSTOMER_FROM, mapCustomer };
+export { CUSTOMER_ALIASES, CUSTOMER_COLUMNS, CUSTOMER_FROM, mapCustomer };
 
 export class CustomerService {
   constructor(

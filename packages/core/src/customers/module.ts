@@ -1,6 +1,7 @@
 import { defineModule } from '../module/module.js';
 import { sqlValue } from '../shared/sql.js';
 import type { CustomerService } from './customer.service.js';
+import { CUSTOM_FIELDS, PROFILE_ATTRIBUTES } from './segment-language.js';
 
 /**
  * Customers: the profile row and the shop ids merged into it. Identity merge and erasure are
@@ -11,6 +12,8 @@ export const customersModule = defineModule<{ customers: CustomerService }>({
   name: 'customers',
   tenantTables: ['customer_aliases', 'customers'],
   customerTables: [{ table: 'customer_aliases', merge: 'custom', erase: 'custom', export: 'custom' }],
+  segmentAttributes: PROFILE_ATTRIBUTES,
+  segmentCustomFields: CUSTOM_FIELDS,
   hooks: {
     customerErased: async (ctx, customerId, kokyaku) => {
       await kokyaku.customers.erase(ctx, customerId);

@@ -1,11 +1,13 @@
 import { defineModule } from '../module/module.js';
 import { sql, sqlValue } from '../shared/sql.js';
+import { EVENT_FUNCTIONS } from './segment-language.js';
 
 /** Storefront events. A merge moves them; an erasure keeps them (figures stay right) but empties their properties. */
 export const eventsModule = defineModule({
   name: 'events',
   tenantTables: ['events'],
   customerTables: [{ table: 'events', erase: 'custom', export: 'custom' }],
+  segmentFunctions: EVENT_FUNCTIONS,
   timeline: [
     {
       kind: 'EVENT',

@@ -1,12 +1,14 @@
 import { defineModule } from '../module/module.js';
 import { sqlValue } from '../shared/sql.js';
 import type { MetricsService } from './metrics.service.js';
+import { FACTS_ATTRIBUTES } from './segment-language.js';
 
 /** Each customer's derived figures (orders, revenue, dates): recomputed, never moved or blanked. */
 export const metricsModule = defineModule<{ metrics: MetricsService }>({
   name: 'metrics',
   tenantTables: ['customer_facts'],
   customerTables: [{ table: 'customer_facts', merge: 'custom', erase: 'custom', export: 'custom' }],
+  segmentAttributes: FACTS_ATTRIBUTES,
   hooks: {
     exportCustomer: async (ctx, customerId) => ({
       facts: await sqlValue(ctx.em, `select to_jsonb(f) as v from kokyaku.customer_facts f where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, customerId]),

@@ -1,4 +1,5 @@
 import type { KokyakuContext, ShopConfig } from '../shared/context.js';
+import type { SegmentAttribute, SegmentCustomFields, SegmentFunction } from './segment-language.js';
 
 /**
  * A table keyed by customer (it has `tenant_id` and a customer column). Declaring it is enough for
@@ -120,6 +121,12 @@ export interface KokyakuModule<K = unknown> {
   readonly hooks?: ModuleHooks<K>;
   /** Where the module's entries of the customer timeline come from (a kind of `TIMELINE_KINDS` each). */
   readonly timeline?: readonly TimelineSource[];
+  /** Attributes of customers in the segment language (usable in segments, conditions and scoring rules). */
+  readonly segmentAttributes?: readonly SegmentAttribute[];
+  /** MATCHES functions over the module's tables (`orders_placed MATCHES (date > -90d, count >= 2)`). */
+  readonly segmentFunctions?: readonly SegmentFunction[];
+  /** Where `custom.<key>` of the segment language reads (the customers module's). */
+  readonly segmentCustomFields?: SegmentCustomFields;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { defineModule } from '../module/module.js';
 import { toMajorUnits } from '../shared/money.js';
 import { sqlValue } from '../shared/sql.js';
+import { ORDER_FUNCTIONS } from './segment-language.js';
 
 /**
  * Orders and their lines. A merge moves the orders to the survivor; an erasure keeps them on the
@@ -10,6 +11,7 @@ export const ordersModule = defineModule({
   name: 'orders',
   tenantTables: ['order_lines', 'orders'],
   customerTables: [{ table: 'orders', erase: 'custom', export: 'custom' }],
+  segmentFunctions: ORDER_FUNCTIONS,
   timeline: [
     {
       kind: 'ORDER',

@@ -3,17 +3,8 @@ import { currencyDigits } from '../shared/money.js';
 import type { ComparisonOperator, Expr, MatchArgument, Position, Subject, Value } from './ast.js';
 import { addDays, addRelative, anniversaryDays } from '../shared/dates.js';
 import { SegmentQueryError, suggest } from './errors.js';
-import {
-  ATTRIBUTES,
-  type AttributeSpec,
-  CALLS,
-  FUNCTIONS,
-  type FunctionArgumentSpec,
-  type FunctionSpec,
-  type PluginFunctionSpec,
-  attributeByName,
-  functionByName,
-} from './language.js';
+import { FACTS_FROM } from '../metrics/published.js';
+import { type AttributeSpec, CALLS, type CompiledJoin, type FunctionArgumentSpec, type FunctionSpec, type SegmentVocabulary } from './language.js';
 import { parseSegmentQuery } from './parser.js';
 
 export interface CompileOptions {
@@ -39,45 +30,37 @@ export interface CompileOptions {
    * without a definition compare as untyped JSON.
    */
   customFields?: ReadonlyMap<string, CustomFieldDefinition>;
-  /** Attributes plugins add (docs/plugins.md), by name. */
-  attributes?: ReadonlyMap<string, AttributeSpec>;
-  /** MATCHES functions plugins add, by name. */
-  functions?: ReadonlyMap<string, PluginFunctionSpec>;
+  /** The attributes and functions of the composed modules (core's and plugins'). */
+  vocabulary: SegmentVocabulary;
 }
 
 export interface CompiledSegment {
   /**
-   * A boolean SQL expression over the customer facts row `f` and, when `profile` is true, the
-   * customer row `c` (joined on c.id = f.customer_id). $1 is the tenant id.
+   * A boolean SQL expression over the customer facts row `f` and the aliases of `joins`. $1 is
+   * the tenant id.
    */
   where: string;
   /** Bound values for $firstParam.. onwards. */
   params: unknown[];
-  /** True when the expression reads the customer row `c` (text attributes, custom fields). */
-  profile: boolean;
-  /** True when it reads the scores `s` (left-joined on s.customer_id = f.customer_id). */
-  scores: boolean;
-  /** True when it reads storefront events (`events MATCHES (...)`): only then can an event move a customer in or out. */
-  events: boolean;
-  /** True when it reads the lead score `ls` (`score`, `score_band`; left-joined on ls.customer_id = f.customer_id). */
-  leadScore: boolean;
-  /** Left joins of plugins' attributes it reads (each on `f.customer_id`). */
-  joins: string[];
+  /** The tables its attributes read besides the facts `f` (each on `f.customer_id`), by alias. */
+  joins: CompiledJoin[];
+  /** True when it reads what storefront activity changes (events, the lead score): only then can an event move a customer in or out. */
+  activity: boolean;
+  /** The modules whose attributes or functions it reads. */
+  modules: string[];
 }
 
-/** The joins a compiled segment needs besides the facts `f`, the customer `c` and the scores `s`: the lead score `ls` and plugins' tables, each on `f.customer_id`. */
-export function segmentJoins(compiled: Pick<CompiledSegment, 'leadScore'> & { joins?: readonly string[] }): string {
-  return (compiled.leadScore ? ` left join kokyaku.lead_scores ls on ls.customer_id = f.customer_id` : '') + (compiled.joins?.length ? ` ${compiled.joins.join(' ')}` : '');
+/** The joins a compiled segment needs besides the facts `f` and the aliases the caller's FROM already has. */
+export function segmentJoins(compiled: Pick<CompiledSegment, 'joins'>, present: readonly string[] = []): string {
+  return compiled.joins
+    .filter((j) => !present.includes(j.alias))
+    .map((j) => ` ${j.sql}`)
+    .join('');
 }
 
-/** The FROM clause a compiled segment's `where` reads: the facts `f`, and `c`, `s`, `ls` and plugins' joins when it needs them. */
-export function segmentFrom(compiled: Pick<CompiledSegment, 'profile' | 'scores' | 'leadScore'> & { joins?: readonly string[] }): string {
-  return (
-    `kokyaku.customer_facts f` +
-    (compiled.profile ? ` join kokyaku.customers c on c.id = f.customer_id` : '') +
-    (compiled.scores ? ` left join kokyaku.customer_scores s on s.customer_id = f.customer_id` : '') +
-    segmentJoins(compiled)
-  );
+/** The FROM clause a compiled segment's `where` reads: the customer facts `f` (the metrics module's), and the joins it needs. */
+export function segmentFrom(compiled: Pick<CompiledSegment, 'joins'>): string {
+  return FACTS_FROM + segmentJoins(compiled);
 }
 
 type Sql = string;
@@ -99,13 +82,29 @@ function valueText(value: Value): string {
 /** Compiles a parsed query into one parameterised SQL predicate; type errors are thrown here. */
 class Compiler {
   readonly params: unknown[] = [];
-  profile = false;
-  scores = false;
-  events = false;
-  leadScore = false;
-  readonly joins = new Set<string>();
+  activity = false;
+  readonly joins = new Map<string, CompiledJoin>();
+  readonly modules = new Set<string>();
 
   constructor(private readonly options: CompileOptions) {}
+
+  /** The custom fields' JSON column (its join noted). */
+  private get customFields(): Sql {
+    const source = this.vocabulary.customFields!;
+    this.joins.set(source.join.alias, source.join);
+    return source.column;
+  }
+
+  private get vocabulary(): SegmentVocabulary {
+    return this.options.vocabulary;
+  }
+
+  /** Notes what an attribute or function reads: its join, its module, whether activity moves it. */
+  private uses(spec: { join?: CompiledJoin; module: string; activity: boolean }): void {
+    if (spec.join) this.joins.set(spec.join.alias, spec.join);
+    this.modules.add(spec.module);
+    if (spec.activity) this.activity = true;
+  }
 
   private param(value: unknown, cast: string): Sql {
     this.params.push(value);
@@ -139,10 +138,7 @@ class Compiler {
     if (subject.kind === 'call') return this.call(subject, expr);
     if (subject.kind === 'custom') return this.custom(subject, expr);
     const attribute = this.attribute(subject);
-    if (attribute.column.startsWith('c.')) this.profile = true;
-    if (attribute.column.startsWith('s.')) this.scores = true;
-    if (attribute.column.includes('ls.')) this.leadScore = true;
-    if (attribute.join) this.joins.add(attribute.join);
+    this.uses(attribute);
     switch (expr.kind) {
       case 'compare':
         return this.compare(attribute, expr.op, expr.value, expr.opPos);
@@ -177,14 +173,14 @@ class Compiler {
   }
 
   private attribute(subject: Extract<Subject, { kind: 'attribute' }>): AttributeSpec {
-    const attribute = attributeByName.get(subject.name) ?? this.options.attributes?.get(subject.name);
+    const attribute = this.vocabulary.attributes.get(subject.name);
     if (attribute) return attribute;
-    const fn = functionByName.get(subject.name) ?? this.options.functions?.get(subject.name);
+    const fn = this.vocabulary.functions.get(subject.name);
     if (fn) {
       throw new SegmentQueryError(`${subject.name} is a function: write ${subject.name} MATCHES (...)`, subject.pos, { suggestion: fn.example });
     }
-    const known = [...ATTRIBUTES.map((a) => a.name), ...(this.options.attributes?.keys() ?? [])];
-    const hint = suggest(subject.name, [...known, ...FUNCTIONS.map((f) => f.name), 'custom.<field>']);
+    const known = [...this.vocabulary.attributes.keys()];
+    const hint = suggest(subject.name, [...known, ...this.vocabulary.functions.keys(), 'custom.<field>']);
     throw new SegmentQueryError(`Unknown attribute "${subject.name}"`, subject.pos, {
       expected: known,
       ...(hint ? { suggestion: hint } : {}),
@@ -325,9 +321,10 @@ class Compiler {
     if (subject.fn !== 'anniversary') {
       throw new SegmentQueryError(`Unknown function "${subject.fn}"`, subject.pos, { suggestion: suggest(subject.fn, Object.keys(CALLS)) ?? 'anniversary' });
     }
-    if (!(CALLS.anniversary.args as readonly string[]).includes(subject.arg)) {
-      const hint = suggest(subject.arg, CALLS.anniversary.args);
-      throw new SegmentQueryError(`anniversary() takes ${CALLS.anniversary.args.join(', ')}; not ${subject.arg}`, subject.argPos, hint ? { suggestion: hint } : {});
+    const dates = this.vocabulary.anniversaryOf;
+    if (!dates.includes(subject.arg)) {
+      const hint = suggest(subject.arg, dates);
+      throw new SegmentQueryError(`anniversary() takes ${dates.join(', ')}; not ${subject.arg}`, subject.argPos, hint ? { suggestion: hint } : {});
     }
     let from: string;
     let to: string;
@@ -344,11 +341,12 @@ class Compiler {
         expected: ['BETWEEN', '='],
       });
     }
-    const attribute = attributeByName.get(subject.arg)!;
+    const attribute = this.vocabulary.attributes.get(subject.arg)!;
+    this.uses(attribute);
     // Bound only when used: a placeholder bound but absent from the text fails the statement.
     const mmdd = () =>
-      attribute.type === 'date'
-        ? 'f.birthday_mmdd'
+      typeof attribute.anniversary === 'string'
+        ? attribute.anniversary
         : `(extract(month from (${attribute.column} at time zone ${this.param(this.options.timeZone, 'text')})) * 100 + extract(day from (${attribute.column} at time zone ${this.param(this.options.timeZone, 'text')})))::int`;
     const days = anniversaryDays(from, to);
     const sql =
@@ -362,14 +360,14 @@ class Compiler {
 
   private custom(subject: Extract<Subject, { kind: 'custom' }>, expr: Exclude<Expr, { kind: 'and' | 'or' | 'not' | 'matches' }>): Sql {
     const key = subject.field;
-    this.profile = true;
+    if (!this.vocabulary.customFields) throw new SegmentQueryError('custom.<field> needs the customers module', subject.pos);
     if (!/^[\p{L}\p{N}_ -]{1,100}$/u.test(key)) {
       throw new SegmentQueryError(`"${key}" is not a custom field name (letters, digits, _, - and spaces)`, subject.pos);
     }
     const definition = this.options.customFields?.get(key);
     if (definition) return this.typedCustom(definition, subject, expr);
-    const field = () => `(c.custom_fields -> ${this.param(key, 'text')})`;
-    const contains = (json: unknown) => `(c.custom_fields @> ${this.param(JSON.stringify({ [key]: json }), 'jsonb')})`;
+    const field = () => `(${this.customFields} -> ${this.param(key, 'text')})`;
+    const contains = (json: unknown) => `(${this.customFields} @> ${this.param(JSON.stringify({ [key]: json }), 'jsonb')})`;
     const negate = (sql: Sql, negated: boolean) => (negated ? `(not coalesce(${sql}, false))` : sql);
     switch (expr.kind) {
       case 'null':
@@ -398,8 +396,8 @@ class Compiler {
   private typedCustom(def: CustomFieldDefinition, _subject: Extract<Subject, { kind: 'custom' }>, expr: Exclude<Expr, { kind: 'and' | 'or' | 'not' | 'matches' }>): Sql {
     const name = `custom.${def.key}`;
     const negate = (sql: Sql, negated: boolean) => (negated ? `(not coalesce(${sql}, false))` : sql);
-    const contains = (json: unknown) => `(c.custom_fields @> ${this.param(JSON.stringify({ [def.key]: json }), 'jsonb')})`;
-    const text = () => `(c.custom_fields ->> ${this.param(def.key, 'text')})`;
+    const contains = (json: unknown) => `(${this.customFields} @> ${this.param(JSON.stringify({ [def.key]: json }), 'jsonb')})`;
+    const text = () => `(${this.customFields} ->> ${this.param(def.key, 'text')})`;
     const kind = { TEXT: 'text', NUMBER: 'a number', BOOLEAN: 'true or false', DATE: 'a date', SELECT: 'one of its options', MULTI_SELECT: 'a list of options' }[def.type];
     const option = (value: Value): string => {
       const v = value.kind === 'string' || value.kind === 'name' ? value.value : undefined;
@@ -410,7 +408,7 @@ class Compiler {
         ...(hint ? { suggestion: `'${hint}'` } : {}),
       });
     };
-    if (expr.kind === 'null') return negate(`(coalesce(jsonb_typeof(c.custom_fields -> ${this.param(def.key, 'text')}), 'null') = 'null')`, expr.negated);
+    if (expr.kind === 'null') return negate(`(coalesce(jsonb_typeof(${this.customFields} -> ${this.param(def.key, 'text')}), 'null') = 'null')`, expr.negated);
     if (expr.kind === 'contains') {
       if (def.type === 'MULTI_SELECT') return negate(contains([option(expr.value)]), expr.negated);
       if (def.type === 'TEXT') return negate(`(strpos(lower(${text()}), lower(${this.param(this.expectString(expr.value, name), 'text')})) > 0)`, expr.negated);
@@ -458,7 +456,7 @@ class Compiler {
 
   private typedOrdered(def: CustomFieldDefinition, op: ComparisonOperator, value: Value): Sql {
     const name = `custom.${def.key}`;
-    const field = `(c.custom_fields -> ${this.param(def.key, 'text')})`;
+    const field = `(${this.customFields} -> ${this.param(def.key, 'text')})`;
     if (def.type === 'NUMBER') {
       return `((case when jsonb_typeof(${field}) = 'number' then (${field})::numeric end) ${op} ${this.param(this.expectNumber(value, name), 'numeric')})`;
     }
@@ -479,117 +477,60 @@ class Compiler {
   }
 
   private matches(fn: string, args: MatchArgument[], pos: Position, negated: boolean): Sql {
-    const plugin = this.options.functions?.get(fn);
-    const spec: FunctionSpec | undefined = functionByName.get(fn) ?? plugin;
+    const spec = this.vocabulary.functions.get(fn);
     if (!spec) {
-      const names = [...FUNCTIONS.map((f) => f.name), ...(this.options.functions?.keys() ?? [])];
+      const names = [...this.vocabulary.functions.keys()];
       const hint = suggest(fn, names);
       throw new SegmentQueryError(`Unknown function "${fn}"`, pos, { expected: names, ...(hint ? { suggestion: hint } : {}) });
     }
+    this.uses(spec);
     const filters: Sql[] = [];
     const aggregates: { sql: Sql; zeroPasses: boolean }[] = [];
-    const uses = { products: false };
     for (const arg of args) {
       const a = argumentSpec(fn, spec, arg);
       if (a.role === 'aggregate') {
         if (arg.op === 'BETWEEN') {
-          const low = this.matchTotal(fn, plugin, a, arg, arg.value, '>=');
-          const high = this.matchTotal(fn, plugin, a, arg, arg.high!, '<=');
+          const low = this.matchTotal(spec, a, arg, arg.value, '>=');
+          const high = this.matchTotal(spec, a, arg, arg.high!, '<=');
           aggregates.push({ sql: `(${low.sql} and ${high.sql})`, zeroPasses: low.zeroPasses && high.zeroPasses });
-        } else aggregates.push(this.matchTotal(fn, plugin, a, arg, arg.value, arg.op));
+        } else aggregates.push(this.matchTotal(spec, a, arg, arg.value, arg.op));
         continue;
       }
-      const filter = (op: ComparisonOperator, value: Value) => this.matchFilter(fn, plugin, a, arg, op, value, uses);
+      const filter = (op: ComparisonOperator, value: Value) => this.matchFilter(spec, a, arg, op, value);
       filters.push(arg.op === 'BETWEEN' ? `(${filter('>=', arg.value)} and ${filter('<=', arg.high!)})` : filter(arg.op, arg.value));
     }
-    if (aggregates.length === 0) aggregates.push({ sql: `(${fn === 'products_purchased' ? 'count(distinct o.id)' : 'count(*)'} >= 1)`, zeroPasses: false });
+    if (aggregates.length === 0) aggregates.push({ sql: `(${spec.totals.count} >= 1)`, zeroPasses: false });
 
-    const from = this.matchRows(fn, plugin, uses.products);
-    const customerColumn = plugin ? 'r.customer_id' : fn === 'events' ? 'e.customer_id' : 'o.customer_id';
-    if (this.options.scope) filters.push(`(${this.options.scope(customerColumn)})`);
+    if (this.options.scope) filters.push(`(${this.options.scope(spec.customer)})`);
     const where = filters.length ? ` and ${filters.join(' and ')}` : '';
     const having = aggregates.map((a) => a.sql).join(' and ');
     // A customer with no matching rows has count 0 and sums 0. When the condition holds at zero
     // (count < 2), they belong in the segment: select everyone but those whose totals fail it.
     const zeroPasses = aggregates.every((a) => a.zeroPasses);
-    const subquery = `${from}${where} group by ${customerColumn} having ${zeroPasses ? `not (${having})` : having}`;
+    const subquery = `${spec.rows}${where} group by ${spec.customer} having ${zeroPasses ? `not (${having})` : having}`;
     const member = zeroPasses ? `(f.customer_id not in (${subquery}))` : `(f.customer_id in (${subquery}))`;
     return negated ? `(not ${member})` : member;
   }
 
   /** A total of a MATCHES call (`count >= 2`), and whether a customer with no rows passes it. */
-  private matchTotal(
-    fn: string,
-    plugin: PluginFunction | undefined,
-    a: FunctionArgumentSpec,
-    arg: MatchArgument,
-    value: Value,
-    op: ComparisonOperator,
-  ): { sql: Sql; zeroPasses: boolean } {
-    const expression = plugin
-      ? plugin.totals[a.name]!
-      : {
-          count: fn === 'products_purchased' ? 'count(distinct o.id)' : 'count(*)',
-          sum_quantity: 'sum(l.quantity)',
-          sum_amount: 'sum(o.total_minor)',
-        }[a.name as 'count' | 'sum_quantity' | 'sum_amount'];
+  private matchTotal(spec: FunctionSpec, a: FunctionArgumentSpec, arg: MatchArgument, value: Value, op: ComparisonOperator): { sql: Sql; zeroPasses: boolean } {
+    const expression = spec.totals[a.name]!;
     const type = a.type === 'money' ? 'money' : 'integer';
     const n = this.expectNumber(value, arg.name);
     const bound = type === 'money' ? Number(this.money(n)) : n;
     return { sql: this.ordered(`coalesce(${expression}, 0)`, type, op, value, arg.name, false), zeroPasses: compareNumbers(0, op, bound) };
   }
 
-  /** A filter of a MATCHES call (`date > -30d`, `product = 'p-1'`); `uses.products` is set when it needs the products joined. */
-  private matchFilter(
-    fn: string,
-    plugin: PluginFunction | undefined,
-    a: FunctionArgumentSpec,
-    arg: MatchArgument,
-    op: ComparisonOperator,
-    value: Value,
-    uses: { products: boolean },
-  ): Sql {
-    const equality = () => {
-      if (op !== '=' && op !== '!=') throw new SegmentQueryError(`${arg.name} is compared with = or !=`, arg.pos, { expected: ['=', '!='] });
-      return this.param(this.expectString(value, arg.name), 'text');
-    };
-    if (plugin) {
-      const column = plugin.columns[a.name]!;
-      if (a.type !== 'text') return this.ordered(column, a.type, op, value, a.name, true);
-      const text = equality();
-      return op === '=' ? `(${column} = ${text})` : `(${column} is distinct from ${text})`;
-    }
-    if (a.name === 'date') return this.ordered(fn === 'events' ? 'e.occurred_at' : 'o.placed_at', 'timestamp', op, value, 'date', false);
-    if (a.name === 'amount') return this.ordered('o.total_minor', 'money', op, value, 'amount', false);
-    const text = equality();
-    let sql: Sql;
-    if (a.name === 'type') sql = `(e.type = ${text})`;
-    else if (a.name === 'product' && fn === 'events') {
-      sql = `(e.product_id in (select id from kokyaku.products where tenant_id = $1 and external_id = ${text}))`;
-    } else {
-      uses.products = true;
-      sql = a.name === 'product' ? `(p.external_id = ${text})` : a.name === 'category' ? `(p.categories @> array[${text}])` : `(p.tags @> array[${text}])`;
-    }
-    return op === '=' ? sql : `(not ${sql})`;
-  }
-
-  /** The rows a MATCHES call counts, per customer. */
-  private matchRows(fn: string, plugin: PluginFunction | undefined, joinProducts: boolean): Sql {
-    if (plugin) return `select r.customer_id from ${plugin.table} r where r.tenant_id = $1`;
-    if (fn === 'events') {
-      this.events = true;
-      return `select e.customer_id from kokyaku.events e where e.tenant_id = $1 and e.customer_id is not null`;
-    }
-    if (fn === 'orders_placed') return `select o.customer_id from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'`;
-    return (
-      `select o.customer_id from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id` +
-      (joinProducts ? ' join kokyaku.products p on p.id = l.product_id' : '') +
-      ` where o.tenant_id = $1 and o.status = 'PLACED'`
-    );
+  /** A filter of a MATCHES call (`date > -30d`, `product = 'p-1'`). */
+  private matchFilter(spec: FunctionSpec, a: FunctionArgumentSpec, arg: MatchArgument, op: ComparisonOperator, value: Value): Sql {
+    const filter = spec.filters[a.name]!;
+    if (a.type !== 'text') return this.ordered(filter.column, a.type, op, value, a.name, true);
+    if (op !== '=' && op !== '!=') throw new SegmentQueryError(`${arg.name} is compared with = or !=`, arg.pos, { expected: ['=', '!='] });
+    const text = this.param(this.expectString(value, arg.name), 'text');
+    if (filter.match) return op === '=' ? filter.match(text) : `(not ${filter.match(text)})`;
+    return op === '=' ? `(${filter.column} = ${text})` : `(${filter.column} is distinct from ${text})`;
   }
 }
-
-type PluginFunction = NonNullable<ReturnType<NonNullable<CompileOptions['functions']>['get']>>;
 
 /** The spec of a MATCHES argument, or an error naming the arguments the function takes. */
 function argumentSpec(fn: string, spec: FunctionSpec, arg: MatchArgument): FunctionArgumentSpec {
@@ -632,5 +573,5 @@ export function compileSegmentQuery(source: string, options: CompileOptions): Co
   const expr = parseSegmentQuery(source);
   const compiler = new Compiler(options);
   const where = compiler.compile(expr);
-  return { where, params: compiler.params, profile: compiler.profile, scores: compiler.scores, events: compiler.events, leadScore: compiler.leadScore, joins: [...compiler.joins] };
+  return { where, params: compiler.params, joins: [...compiler.joins.values()], activity: compiler.activity, modules: [...compiler.modules] };
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
-import { compileSegmentQuery } from './compiler.js';
-import { ATTRIBUTES, CALLS, FUNCTIONS } from './language.js';
+import { SEGMENT_ATTRIBUTES as ATTRIBUTES, SEGMENT_FUNCTIONS as FUNCTIONS, compileSegmentQuery } from '../modules.js';
+import { CALLS } from './language.js';
 
 const options = { timeZone: 'UTC', currency: 'USD', today: '2026-11-22' };
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
-import { CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
+import { CUSTOMER_ALIASES, CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, type Page, pageSize, type PageArgs, keysetPage } from '../shared/pagination.js';
 import { asDate, sql, transaction } from '../shared/sql.js';
@@ -9,7 +9,7 @@ import { unique } from '../shared/pg-errors.js';
 import { type CompiledSegment, compileSegmentQuery, segmentFrom, segmentJoins } from './compiler.js';
 import { type CustomFieldDefinition, loadDefinitions } from '../fields/custom-fields.js';
 import { todayIn } from '../shared/dates.js';
-import { ATTRIBUTES, CALLS, FUNCTIONS, NO_SEGMENT_EXTENSIONS, type SegmentExtensions } from './language.js';
+import { CALLS, type SegmentVocabulary, vocabularyOf } from './language.js';
 import { HookDispatcher } from '../module/hooks.js';
 
 export interface SegmentRecord {
@@ -76,7 +76,8 @@ const segmentInput = z.strictObject({
  */
 export class SegmentService {
   constructor(
-    private readonly plugins: SegmentExtensions = NO_SEGMENT_EXTENSIONS,
+    /** The attributes and functions of the composed modules (`vocabularyOf(modules)`). */
+    private readonly vocabulary: SegmentVocabulary = vocabularyOf([]),
     private readonly hooks: HookDispatcher = new HookDispatcher([]),
   ) {}
 
@@ -85,23 +86,23 @@ export class SegmentService {
    * plugins', and the customer custom fields (`custom.<key>`). Editors complete from it.
    */
   async language(ctx: KokyakuContext): Promise<SegmentLanguage> {
-    const attributes = [...ATTRIBUTES, ...this.plugins.attributes.values()].map((a) => ({
+    const attributes = [...this.vocabulary.attributes.values()].map((a) => ({
       name: a.name,
       type: a.type,
       description: a.description,
       example: a.example,
       values: a.values ? Object.keys(a.values) : [],
-      plugin: (a as { plugin?: string }).plugin ?? null,
+      plugin: a.plugin,
     }));
-    const functions = [...FUNCTIONS, ...this.plugins.functions.values()].map((f) => ({
+    const functions = [...this.vocabulary.functions.values()].map((f) => ({
       name: f.name,
       description: f.description,
       example: f.example,
       arguments: f.args.map((a) => ({ name: a.name, type: a.type, role: a.role, description: a.description })),
-      plugin: (f as { plugin?: string }).plugin ?? null,
+      plugin: f.plugin,
     }));
     const customFields = [...(await loadDefinitions(ctx, 'CUSTOMER')).values()].map((d) => ({ key: d.key, label: d.label, type: d.type, options: d.options }));
-    const calls = Object.entries(CALLS).map(([name, c]) => ({ name, description: c.description, example: c.example, arguments: [...c.args] }));
+    const calls = Object.entries(CALLS).map(([name, c]) => ({ name, description: c.description, example: c.example, arguments: [...this.vocabulary.anniversaryOf] }));
     return { attributes, functions, calls, customFields };
   }
 
@@ -122,8 +123,7 @@ export class SegmentService {
       firstParam: options.firstParam,
       scope: options.scope,
       customFields,
-      attributes: this.plugins.attributes,
-      functions: this.plugins.functions,
+      vocabulary: this.vocabulary,
     });
   }
 
@@ -145,7 +145,7 @@ export class SegmentService {
     const compiled = await this.compile(ctx, query, { firstParam: 4 });
     const rows = await sql<Parameters<typeof mapCustomer>[0]>(
       ctx.em,
-      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}${segmentJoins(compiled)}
+      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}${segmentJoins(compiled, CUSTOMER_ALIASES)}
        where f.tenant_id = $1 and ($2::bigint is null or f.customer_id > $2::bigint) and ${compiled.where}
        order by f.customer_id limit $3`,
       [ctx.tenantId, afterId, first + 1, ...compiled.params],
@@ -321,7 +321,7 @@ export class SegmentService {
       if (error instanceof KokyakuError && error.code === 'SEGMENT_QUERY_INVALID') return { entered: 0, left: 0 };
       throw error;
     }
-    if (onlyReadingActivity && !compiled.events && !compiled.leadScore) return { entered: 0, left: 0 };
+    if (onlyReadingActivity && !compiled.activity) return { entered: 0, left: 0 };
     const [row] = await sql<{ entered: number; left: number; entered_ids: string[] | null; left_ids: string[] | null }>(
       ctx.em,
       `with matching as (

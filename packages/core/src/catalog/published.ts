@@ -1,0 +1,13 @@
+/**
+ * What the catalog publishes for other modules' SQL: they name products through these fragments,
+ * never the products table itself (docs/architecture.md).
+ */
+
+/**
+ * The ids of the shop's (`$1`) products meeting `condition` over `p`, as a subquery:
+ * `l.product_id in (${productIds(`p.external_id = $2`)})`.
+ */
+export const productIds = (condition: string): string => `select p.id from kokyaku.products p where p.tenant_id = $1 and ${condition}`;
+
+/** A product's shop id by its id column, as a scalar subquery (NULL when the id is NULL). */
+export const productExternalId = (idColumn: string): string => `(select p.external_id from kokyaku.products p where p.id = ${idColumn})`;
