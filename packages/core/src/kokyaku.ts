@@ -250,7 +250,7 @@ function makeServices(resolved: KokyakuConfig, plugins: PluginRegistry, hooks: H
   const customers = new CustomerService(metrics, hooks, audit);
   const tasks = new TaskService();
   const privacy = new PrivacyService(audit, metrics, hooks, customers);
-  const engine = new JourneyEngine({ customers, segments, tasks, privacy, recommendations, messaging: resolved.messaging, plugins });
+  const engine = new JourneyEngine({ customers, segments, privacy, recommendations, messaging: resolved.messaging, plugins });
   return {
     metrics,
     segments,

@@ -4,11 +4,12 @@ import type { ChannelAdapter } from './automation/channels.js';
 import type { Kokyaku } from './kokyaku.js';
 import { tenantIsolation } from './database/migrations/Migration20261122080000_tenant_isolation.js';
 import { CALLS } from './segments/language.js';
-import { CORE_VOCABULARY } from './modules.js';
-import { type KokyakuPlugin, type PluginAutomationStep, PluginError, checkCompatibility, definePlugin } from './plugin.js';
+import { CORE_VOCABULARY, composeModules } from './modules.js';
+import type { ExtensionStep } from './automation/definition.js';
+import { type KokyakuPlugin, PluginError, checkCompatibility, definePlugin } from './plugin.js';
 
-/** Step types of core journeys: a plugin may not take these names. */
-const CORE_STEP_TYPES = new Set(['WAIT', 'CONDITION', 'SEND', 'TASK', 'TAG', 'WEBHOOK', 'FIELD', 'END']);
+/** Step types of core journeys, the engine's and core's modules': a plugin may not take these names. */
+const CORE_STEP_TYPES = new Set(['WAIT', 'CONDITION', 'SEND', 'END', ...composeModules([]).flatMap((m) => (m.automationSteps ?? []).map((s) => s.type))]);
 
 import type { PluginRule } from './crm/scoring.js';
 
@@ -21,8 +22,8 @@ export type { PluginRule };
  */
 export class PluginRegistry {
   readonly plugins: readonly KokyakuPlugin[];
-  /** Journey step types the plugins add, by type. */
-  readonly steps = new Map<string, PluginAutomationStep & { plugin: string }>();
+  /** Journey step types of every module (core's and the plugins'), by type. */
+  readonly steps = new Map<string, ExtensionStep>();
   readonly scoringRules: readonly PluginRule[];
   readonly channels: Partial<Record<'EMAIL' | 'LINE' | 'SMS', ChannelAdapter>> = {};
 
@@ -30,6 +31,7 @@ export class PluginRegistry {
     const names = new Set<string>();
     const channelOwners = new Map<string, string>();
     const languageNames = new Map<string, string>();
+    for (const module of composeModules([])) for (const s of module.automationSteps ?? []) this.steps.set(s.type, { ...s, module: module.name });
     const rules: PluginRule[] = [];
     for (const plugin of plugins) {
       definePlugin(plugin);
@@ -54,8 +56,8 @@ export class PluginRegistry {
       for (const s of plugin.automationSteps ?? []) {
         if (CORE_STEP_TYPES.has(s.type)) throw new PluginError(`Plugin "${plugin.name}": "${s.type}" is a journey step of Kokyaku itself; choose another type name.`);
         const taken = this.steps.get(s.type);
-        if (taken) throw clash('journey step type', s.type, `"${taken.plugin}"`);
-        this.steps.set(s.type, { ...s, plugin: plugin.name });
+        if (taken) throw clash('journey step type', s.type, `"${taken.module}"`);
+        this.steps.set(s.type, { ...s, module: plugin.name });
       }
       for (const [channel, adapter] of Object.entries(plugin.channels ?? {}) as ['EMAIL' | 'LINE' | 'SMS', ChannelAdapter][]) {
         const owner = channelOwners.get(channel);

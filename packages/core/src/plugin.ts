@@ -1,6 +1,6 @@
 import type { EntitySchema } from '@mikro-orm/core';
 import type { StandardResult, StandardSchemaV1 } from './shared/standard-schema.js';
-import type { StepRun } from './automation/definition.js';
+import type { AutomationStep, StepRun } from './module/steps.js';
 export type { StandardResult, StandardSchemaV1 };
 import type { CustomerTable, KokyakuModule, ModuleHooks, OrderChangeSummary } from './module/module.js';
 import type { ChannelAdapter } from './automation/channels.js';
@@ -102,19 +102,12 @@ export type PluginScoringRule = ScoringRuleInput;
 
 export type PluginStepRun<Options> = StepRun<Options>;
 
-export interface PluginAutomationStep<Options = any> {
-  /** UPPER_SNAKE_CASE, not a core step type (e.g. `AWARD_POINTS`). */
-  type: string;
-  description: string;
-  /** Checks the step's fields (all but `id`, `type` and `next`) when a journey is saved. */
-  options: StandardSchemaV1<unknown, Options>;
-  /**
-   * Runs the step inside the step's transaction (which holds the run's row lock): what it writes
-   * through `ctx` commits together with the run's move to the next step, or not at all. Return an
-   * outcome for the run's history (default `DONE`).
-   */
-  run(ctx: KokyakuContext, step: PluginStepRun<Options>, kokyaku: Kokyaku): Promise<{ outcome?: string; detail?: Record<string, unknown> } | void>;
-}
+/**
+ * A step type journeys can use, as core's modules declare theirs (TASK, TAG, FIELD, WEBHOOK): an
+ * UPPER_SNAKE_CASE `type` that is not a core step's, an `options` schema (a Standard Schema such as
+ * a zod object) checked when a journey is saved, and `run`, inside the step's transaction.
+ */
+export type PluginAutomationStep<Options = any> = AutomationStep<Options, Kokyaku>;
 
 /** An order whose contribution changed: newly placed, cancelled, or placed again. */
 export type PluginOrderChange = OrderChangeSummary;

@@ -488,6 +488,11 @@ describe('journeys are checked when saved', () => {
     expect((await bad({ trigger: { type: 'SEGMENT_ENTERED', segmentId: '999999' }, steps: [send] })).details.field).toBe('definition.trigger.segmentId');
     expect((await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'w', type: 'WAIT', untilTime: '25:00' }] })).details.field).toBe('definition.steps[0].untilTime');
     expect((await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 'h', type: 'WEBHOOK', url: 'ftp://x' }] })).details.field).toBe('definition.steps[0].url');
+    // Core's action steps are their modules' (TASK the CRM's): checked with the definition, as before.
+    const task = await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 't', type: 'TASK', title: 'Call', colour: 'red' }] });
+    expect(task.details.field).toBe('definition.steps[0].colour');
+    expect(task.message).toContain('Unknown field "colour"');
+    expect((await bad({ trigger: { type: 'MANUAL' }, steps: [{ id: 't', type: 'TASK', title: ' ' }] })).details.field).toBe('definition.steps[0].title');
     expect((await bad({ trigger: { type: 'ORDER_PLACED', minTotal: 10.5 }, steps: [send] })).details.field).toBe('definition.trigger.minTotal');
     expect(await count('journeys', `name like 'bad %'`)).toBe(0);
   });

@@ -8,7 +8,6 @@ import { sqlOne } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
 import { checkTemplates } from './templates.js';
 import type { ChannelAdapter } from './channels.js';
-import type { StandardSchemaV1 } from '../shared/standard-schema.js';
 
 /**
  * A journey is data: a trigger, a re-entry rule and a list of steps. It is checked whole when it
@@ -97,24 +96,6 @@ const coreSteps = [
     ...templateFields,
     next: link,
   }),
-  z.strictObject({
-    id: stepId,
-    type: z.literal('TASK'),
-    title: z.string().trim().min(1).max(300),
-    description: z.string().max(5000).nullable().optional(),
-    dueInDays: z.number().int().min(0).max(365).optional(),
-    priority: z.enum(['LOW', 'NORMAL', 'HIGH', 'URGENT']).optional(),
-    assigneeId: z.string().max(200).nullable().optional(),
-    next: link,
-  }),
-  z.strictObject({ id: stepId, type: z.literal('TAG'), add: z.array(label).max(20).optional(), remove: z.array(label).max(20).optional(), next: link }),
-  z.strictObject({
-    id: stepId,
-    type: z.literal('WEBHOOK'),
-    url: z.url({ protocol: /^https?$/, error: 'Must be an http(s) URL.' }),
-    next: link,
-  }),
-  z.strictObject({ id: stepId, type: z.literal('FIELD'), key: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'A custom field key.'), value: z.unknown(), next: link }),
   z.strictObject({ id: stepId, type: z.literal('END') }),
 ] as const;
 
@@ -129,15 +110,21 @@ function definitionSchemaOf<S extends z.ZodType>(step: S) {
 
 const definitionSchema = definitionSchemaOf(z.discriminatedUnion('type', [...coreSteps]));
 
-/** The schema with the step types of plugins: their own fields are checked by their own schema afterwards. */
+/**
+ * The schema with the step types of the modules (core's TASK, TAG, FIELD and WEBHOOK, and
+ * plugins'). A step whose options are a zod object is checked here, with the definition; any
+ * other Standard Schema checks its step's fields afterwards.
+ */
 const schemas = new WeakMap<AutomationExtensions, z.ZodType>();
-function schemaFor(plugins: AutomationExtensions): z.ZodType {
-  if (plugins.steps.size === 0) return definitionSchema;
-  let schema = schemas.get(plugins);
+function schemaFor(modules: AutomationExtensions): z.ZodType {
+  if (modules.steps.size === 0) return definitionSchema;
+  let schema = schemas.get(modules);
   if (!schema) {
-    const pluginSteps = [...plugins.steps.keys()].map((type) => z.looseObject({ id: stepId, type: z.literal(type), next: link }));
-    schema = definitionSchemaOf(z.discriminatedUnion('type', [...coreSteps, ...pluginSteps] as never));
-    schemas.set(plugins, schema);
+    const moduleSteps = [...modules.steps.values()].map((s) =>
+      s.options instanceof z.ZodObject ? s.options.extend({ id: stepId, type: z.literal(s.type), next: link }) : z.looseObject({ id: stepId, type: z.literal(s.type), next: link }),
+    );
+    schema = definitionSchemaOf(z.discriminatedUnion('type', [...coreSteps, ...moduleSteps] as never));
+    schemas.set(modules, schema);
   }
   return schema;
 }
@@ -269,7 +256,7 @@ export async function parseDefinition(
     }
     if (s.type === 'SEND') checkTemplates(ctx.shop, s, field);
     const plugin = plugins.steps.get(s.type);
-    if (plugin) {
+    if (plugin && !(plugin.options instanceof z.ZodObject)) {
       // The plugin's schema checks its fields; what it returns is what the step runs with.
       const result = await plugin.options['~standard'].validate(pluginStepOptions(s as PluginStep));
       if (result.issues) {
@@ -291,33 +278,16 @@ export async function parseDefinition(
   return definition;
 }
 
-/** What a step type added from outside (a plugin's) gets when it runs. */
-export interface StepRun<Options> {
-  /** The step's options as its schema returned them. */
-  options: Options;
-  runId: string;
-  journeyId: string;
-  stepId: string;
-  customerId: string;
-  /** What started the run: `{ orderId }`, `{ eventId }`, `{ segmentId }`, `{ data }`... */
-  trigger: Record<string, unknown>;
-  /**
-   * Unique per run and step execution, and the same when a step runs again after a crash:
-   * use it as an idempotency key for anything outside the database.
-   */
-  key: string;
-  now: Date;
+export type { StepRun } from '../module/steps.js';
+import type { AutomationStep } from '../module/steps.js';
+
+/** A step type of a module (core's or a plugin's `automationSteps`), as the automation module runs it. */
+export interface ExtensionStep extends AutomationStep<any, any> {
+  /** The module that declares it. */
+  readonly module: string;
 }
 
-/** A journey step type added from outside (a plugin's `automationSteps`), as the automation module runs it. */
-export interface ExtensionStep {
-  readonly type: string;
-  readonly plugin: string;
-  readonly options: StandardSchemaV1<unknown, any>;
-  run(ctx: KokyakuContext, step: StepRun<any>, kokyaku: any): Promise<{ outcome?: string; detail?: Record<string, unknown> } | void>;
-}
-
-/** What plugins add to journeys: step types, channel transports, and the instance their steps get. */
+/** What modules add to journeys: step types, channel transports (plugins'), and the instance their steps get. */
 export interface AutomationExtensions {
   readonly steps: ReadonlyMap<string, ExtensionStep>;
   readonly channels: Partial<Record<'EMAIL' | 'LINE' | 'SMS', ChannelAdapter>>;

@@ -1,15 +1,13 @@
 import { createHmac } from 'node:crypto';
 import type { KokyakuContext } from '../shared/context.js';
 import type { CustomerRecord, CustomerService } from '../customers/customer.service.js';
-import type { TaskService } from '../crm/notes-tasks.js';
 import type { PrivacyService } from '../privacy/privacy.service.js';
 import type { RecommendationService } from '../recommendations/recommendation.service.js';
 import { segmentFrom } from '../segments/compiler.js';
 import type { SegmentService } from '../segments/segment.service.js';
-import { KokyakuError } from '../shared/errors.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import type { MessagingConfig } from './config.js';
-import { type ChannelAdapter, ChannelError, uuidFromHex, EmailChannel, LineChannel, SmsChannel, TwilioSms, postWebhook } from './channels.js';
+import { type ChannelAdapter, ChannelError, uuidFromHex, EmailChannel, LineChannel, SmsChannel, TwilioSms } from './channels.js';
 import { inWindow, nextLocalTime, parseTimeOfDay } from './clock.js';
 import { CHANNELS, type Channel, type JourneyDefinition, type JourneyStep, type PluginStep, pluginStepOptions, successors, type AutomationExtensions } from './definition.js';
 import { mergeData, renderTemplates } from './templates.js';
@@ -123,10 +121,10 @@ export interface AdvanceOptions {
 export interface EngineDeps {
   customers: CustomerService;
   segments: SegmentService;
-  tasks: TaskService;
   privacy: PrivacyService;
   recommendations: RecommendationService;
   messaging: MessagingConfig;
+  /** The step types of the composed modules (TASK, TAG, FIELD, WEBHOOK and plugins'). */
   plugins?: AutomationExtensions;
 }
 
@@ -291,79 +289,34 @@ export class JourneyEngine {
       }
       case 'SEND':
         return this.send(tx, run, step, next[0]!, customer, options);
-      case 'TASK': {
-        const task = await this.deps.tasks.create(tx, {
-          title: step.title,
-          description: step.description ?? null,
-          dueAt: step.dueInDays !== undefined ? new Date(now.getTime() + step.dueInDays * 86_400_000) : null,
-          priority: step.priority ?? null,
-          assigneeId: step.assigneeId ?? null,
-          customerId: run.customer_id,
-          orderExternalId: null,
-        });
-        return { outcome: 'TASK_CREATED', detail: { taskId: task.id }, next: next[0] };
-      }
-      case 'TAG': {
-        const remove = new Set(step.remove ?? []);
-        const tags = [...new Set([...customer.tags.filter((t) => !remove.has(t)), ...(step.add ?? [])])];
-        if (tags.join('\u0000') !== customer.tags.join('\u0000')) {
-          await this.upsertCustomer(tx, { externalId: customer.externalId, tags }, 'tags');
-        }
-        return { outcome: 'TAGGED', detail: { add: step.add ?? [], remove: step.remove ?? [] }, next: next[0] };
-      }
-      case 'FIELD': {
-        await this.upsertCustomer(tx, { externalId: customer.externalId, customFields: { [step.key]: step.value } }, `customFields.${step.key}`);
-        return { outcome: 'FIELD_SET', detail: { key: step.key }, next: next[0] };
-      }
-      case 'WEBHOOK': {
-        const secret = this.deps.messaging.webhookSecret;
-        if (!secret) return { outcome: 'FAILED', failed: 'No webhook secret is configured (messaging.webhookSecret, KOKYAKU_WEBHOOK_SECRET).' };
-        const payload = {
-          type: 'journey.step',
-          journey: { id: run.journey_id, name: run.journey_name, version: run.version },
-          run: { id: run.id, step: step.id },
-          customer: { id: customer.id, externalId: customer.externalId },
-          context: run.context,
-          at: now.toISOString(),
-        };
-        try {
-          const status = await postWebhook(step.url, payload, { secret, key: `${run.id}:${run.seq}`, allowPrivate: this.deps.messaging.allowPrivateWebhooks });
-          return { outcome: 'CALLED', detail: { status }, next: next[0] };
-        } catch (error) {
-          if (error instanceof ChannelError && (!error.retryable || options.finalAttempt)) return { outcome: 'FAILED', detail: { error: error.message }, next: next[0] };
-          throw error;
-        }
-      }
       case 'END':
         return { outcome: 'ENDED', next: null };
       default: {
-        // A step type of a plugin: it runs in this transaction, under the run's lock.
-        const pluginStep = step as PluginStep;
-        const handler = this.deps.plugins?.steps.get(pluginStep.type);
-        if (!handler) return { outcome: 'FAILED', failed: `No plugin provides the step type ${pluginStep.type} (was its plugin removed from plugins?).` };
+        // A step type of a module (core's TASK, TAG, FIELD, WEBHOOK, or a plugin's): it runs in this transaction, under the run's lock.
+        const moduleStep = step as PluginStep;
+        const handler = this.deps.plugins?.steps.get(moduleStep.type);
+        if (!handler) return { outcome: 'FAILED', failed: `No plugin provides the step type ${moduleStep.type} (was its plugin removed from plugins?).` };
         const result = await handler.run(
           tx,
           {
-            options: pluginStepOptions(pluginStep),
+            options: pluginStepOptions(moduleStep),
             runId: run.id,
             journeyId: run.journey_id,
-            stepId: pluginStep.id,
+            journeyName: run.journey_name,
+            journeyVersion: run.version,
+            stepId: moduleStep.id,
             customerId: run.customer_id,
             trigger: run.context,
             key: `${run.id}:${run.seq}`,
             now,
+            finalAttempt: options.finalAttempt,
           },
           this.deps.plugins!.instance(),
         );
+        if (result?.failed) return { outcome: result.outcome ?? 'FAILED', failed: result.failed };
         return { outcome: result?.outcome ?? 'DONE', detail: result?.detail, next: next[0] };
       }
     }
-  }
-
-  private async upsertCustomer(tx: KokyakuContext, doc: Record<string, unknown>, field: string): Promise<void> {
-    const result = await this.deps.customers.upsert(tx, [doc as never]);
-    const error = result.errors[0];
-    if (error) throw KokyakuError.badInput(`${field}: ${error.message}`, { field });
   }
 
   private async send(

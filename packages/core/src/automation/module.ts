@@ -2,6 +2,7 @@ import { defineModule } from '../module/module.js';
 import { truncate } from '../shared/text.js';
 import { sql, sqlValue } from '../shared/sql.js';
 import { captureEvents, captureInquiry, captureOrders, captureSegmentChange, triggerSegments } from './triggers.js';
+import { WEBHOOK_STEP } from './steps.js';
 
 /**
  * Journeys, their runs and steps, and the messages they send. Journeys start as the automation
@@ -11,6 +12,7 @@ import { captureEvents, captureInquiry, captureOrders, captureSegmentChange, tri
 export const automationModule = defineModule({
   name: 'automation',
   tenantTables: ['message_clicks', 'messages', 'journey_run_steps', 'journey_runs', 'journey_versions', 'journeys', 'messaging_settings'],
+  automationSteps: [WEBHOOK_STEP],
   customerTables: [
     { table: 'messages', erase: 'custom', export: 'custom' },
     { table: 'journey_runs', merge: 'custom', erase: 'custom', export: 'custom' },

@@ -3,6 +3,7 @@ import { truncate } from '../shared/text.js';
 import { sql, sqlValue } from '../shared/sql.js';
 import type { ScoringService } from './scoring.js';
 import { LEAD_SCORE_ATTRIBUTES } from './segment-language.js';
+import { TASK_STEP } from './steps.js';
 
 /**
  * Companies and contacts, pipelines and deals, notes, tasks and inquiries. Free text staff wrote
@@ -19,6 +20,7 @@ export const crmModule = defineModule({
     { table: 'inquiries', erase: 'custom', export: 'custom' },
     { table: 'deals', erase: 'custom', export: 'custom' },
   ],
+  automationSteps: [TASK_STEP],
   timeline: [
     {
       kind: 'INQUIRY',

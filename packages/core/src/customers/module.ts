@@ -2,6 +2,7 @@ import { defineModule } from '../module/module.js';
 import { sqlValue } from '../shared/sql.js';
 import type { CustomerService } from './customer.service.js';
 import { CUSTOM_FIELDS, PROFILE_ATTRIBUTES } from './segment-language.js';
+import { FIELD_STEP, TAG_STEP } from './steps.js';
 
 /**
  * Customers: the profile row and the shop ids merged into it. Identity merge and erasure are
@@ -14,6 +15,7 @@ export const customersModule = defineModule<{ customers: CustomerService }>({
   customerTables: [{ table: 'customer_aliases', merge: 'custom', erase: 'custom', export: 'custom' }],
   segmentAttributes: PROFILE_ATTRIBUTES,
   segmentCustomFields: CUSTOM_FIELDS,
+  automationSteps: [TAG_STEP, FIELD_STEP],
   hooks: {
     customerErased: async (ctx, customerId, kokyaku) => {
       await kokyaku.customers.erase(ctx, customerId);

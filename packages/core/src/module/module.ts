@@ -1,5 +1,6 @@
 import type { KokyakuContext, ShopConfig } from '../shared/context.js';
 import type { SegmentAttribute, SegmentCustomFields, SegmentFunction } from './segment-language.js';
+import type { AutomationStep } from './steps.js';
 
 /**
  * A table keyed by customer (it has `tenant_id` and a customer column). Declaring it is enough for
@@ -127,6 +128,8 @@ export interface KokyakuModule<K = unknown> {
   readonly segmentFunctions?: readonly SegmentFunction[];
   /** Where `custom.<key>` of the segment language reads (the customers module's). */
   readonly segmentCustomFields?: SegmentCustomFields;
+  /** Step types journeys can use (`{ "id": "call", "type": "TASK", "title": "..." }`); each runs with the Kokyaku instance. */
+  readonly automationSteps?: readonly AutomationStep<any, K>[];
 }
 
 /**
