@@ -298,10 +298,8 @@ async function refreshEveryShop(kokyaku: Kokyaku, hooks: HookDispatcher, options
   // Across tenants: as the database user itself.
   const em = bindTenant(kokyaku.orm.em.fork(), SYSTEM);
   const tenants = await sql<{ tenant_id: string }>(em, 'select distinct tenant_id from kokyaku.customers order by tenant_id');
-  // Statistics first: after a day of bulk loads the planner's row counts are stale, and the
-  // rebuild's joins of orders and lines then took a nested loop (51 s each instead of 0.2-0.4 s
-  // for 180,000 lines of wholesale orders).
-  await maintain(em, 'analyze kokyaku.orders, kokyaku.order_lines, kokyaku.customer_products', 'could not analyze the order tables before refresh');
+  // Statistics first (the modules' `maintenance.before`, e.g. the recommendation rebuild's sources).
+  for (const { module, statement } of hooks.maintenance('before')) await maintain(em, statement, `${module}: could not run "${statement}" before refresh`);
   const failures: RefreshFailure[] = [];
   const figures = { customers: 0, clvFitted: 0, segmentChanges: 0 };
   for (const { tenant_id } of tenants) {
@@ -326,9 +324,8 @@ async function refreshEveryShop(kokyaku: Kokyaku, hooks: HookDispatcher, options
     };
     await hooks.refresh(kokyaku.context({ tenantId: tenant_id }), run);
   }
-  // A refresh may rewrite many facts rows: reclaim the old versions and refresh the visibility
-  // map and statistics now, so that segment counts stay index-only scans right away.
-  await maintain(em, 'vacuum (analyze) kokyaku.customer_facts, kokyaku.customer_scores', 'could not vacuum kokyaku.customer_facts after refresh');
+  // Then the modules' `maintenance.after` (a vacuum of the facts and scores the refresh rewrote).
+  for (const { module, statement } of hooks.maintenance('after')) await maintain(em, statement, `${module}: could not run "${statement}" after refresh`);
   return { tenants: tenants.length, ...figures, failures };
 }
 

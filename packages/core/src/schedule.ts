@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Kokyaku } from './kokyaku.js';
+import { SYSTEM, bindTenant } from './shared/sql.js';
 
 export interface RefreshSchedule {
   /** Runs one refresh now (skipped if another process is refreshing). */
@@ -54,12 +55,9 @@ export function scheduleRefresh(
     if (catchingUp) return 0;
     catchingUp = true;
     try {
-      const tenants = await kokyaku.orm.em
-        .fork()
-        .getConnection()
-        .execute<{ tenant_id: string }[]>('select tenant_id from kokyaku.customer_product_changes union select tenant_id from kokyaku.product_neighbours_stale');
+      const tenants = await kokyaku.recommendations.pendingTenants(bindTenant(kokyaku.orm.em.fork(), SYSTEM));
       let lists = 0;
-      for (const { tenant_id } of tenants) lists += await kokyaku.recommendations.catchUp(kokyaku.context({ tenantId: tenant_id }));
+      for (const tenantId of tenants) lists += await kokyaku.recommendations.catchUp(kokyaku.context({ tenantId }));
       return lists;
     } catch (error) {
       onError(error);

@@ -7,6 +7,8 @@ import { SCORE_ATTRIBUTES } from './segment-language.js';
 export const analyticsModule = defineModule<{ analytics: AnalyticsService }>({
   name: 'analytics',
   tenantTables: ['analytics_state', 'customer_scores'],
+  published: ['customer_scores'],
+  maintenance: { after: 'vacuum (analyze) kokyaku.customer_scores' },
   customerTables: [{ table: 'customer_scores', merge: 'custom', erase: 'custom', export: 'custom' }],
   segmentAttributes: SCORE_ATTRIBUTES,
   hooks: {

@@ -202,7 +202,7 @@ export async function parseDefinition(
     throw problem('definition.trigger.days', 'Say how many days after the last order.');
   }
   if (t.type === 'SEGMENT_ENTERED' || t.type === 'SEGMENT_LEFT') {
-    const found = await sqlOne(ctx.em, `select 1 from kokyaku.segments where tenant_id = $1 and id = $2::bigint`, [ctx.tenantId, t.segmentId]);
+    const found = await segments.get(ctx, t.segmentId);
     if (!found) throw problem('definition.trigger.segmentId', `No saved segment with id ${t.segmentId} in this shop.`);
   }
 

@@ -4,4 +4,5 @@ import { defineModule } from '../module/module.js';
 export const catalogModule = defineModule({
   name: 'catalog',
   tenantTables: ['products'],
+  published: ['products'],
 });

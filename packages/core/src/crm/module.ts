@@ -13,6 +13,8 @@ import { TASK_STEP } from './steps.js';
 export const crmModule = defineModule({
   name: 'crm',
   tenantTables: ['deal_orders', 'deal_stage_history', 'inquiry_messages', 'inquiries', 'tasks', 'notes', 'deals', 'pipeline_stages', 'pipelines', 'company_contacts', 'companies'],
+  // Journeys start on an opened inquiry (its kind and time).
+  published: ['inquiries'],
   customerTables: [
     { table: 'company_contacts', merge: 'custom', export: 'custom' },
     { table: 'notes', export: 'custom' },

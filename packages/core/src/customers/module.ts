@@ -12,6 +12,7 @@ import { FIELD_STEP, TAG_STEP } from './steps.js';
 export const customersModule = defineModule<{ customers: CustomerService }>({
   name: 'customers',
   tenantTables: ['customer_aliases', 'customers'],
+  published: ['customers', 'customer_aliases'],
   customerTables: [{ table: 'customer_aliases', merge: 'custom', erase: 'custom', export: 'custom' }],
   segmentAttributes: PROFILE_ATTRIBUTES,
   segmentCustomFields: CUSTOM_FIELDS,

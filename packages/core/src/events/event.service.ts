@@ -2,7 +2,8 @@ import { HookDispatcher } from '../module/hooks.js';
 import { z } from 'zod';
 import type { KokyakuContext } from '../shared/context.js';
 import { type BatchItemError, type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
-import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
+import { ensureCustomers } from '../customers/placeholders.js';
+import { ensureProducts } from '../catalog/placeholders.js';
 import { sql, transaction } from '../shared/sql.js';
 import { externalIdSchema, instantSchema, jsonObject } from '../shared/validation.js';
 

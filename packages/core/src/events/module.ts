@@ -6,6 +6,7 @@ import { EVENT_FUNCTIONS } from './segment-language.js';
 export const eventsModule = defineModule({
   name: 'events',
   tenantTables: ['events'],
+  published: ['events'],
   customerTables: [{ table: 'events', erase: 'custom', export: 'custom' }],
   segmentFunctions: EVENT_FUNCTIONS,
   timeline: [

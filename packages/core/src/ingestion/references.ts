@@ -5,26 +5,35 @@ import { sql } from '../shared/sql.js';
  * Orders and events may name customers and products the CRM has not been sent yet (a checkout
  * forwarded before the nightly customer sync). Rather than reject them, a placeholder row keyed
  * by the shop id is created; the later upsert of the real record fills it in. Returns the
- * internal id of every given shop id.
+ * internal id of every given shop id. The owning module says which table and columns
+ * (`ensureCustomers` in customers/, `ensureProducts` in catalog/).
  */
-async function ensureRows(
+export async function ensureRows(
   ctx: KokyakuContext,
-  table: 'kokyaku.customers' | 'kokyaku.products',
-  insertColumns: string,
-  insertValues: string,
   externalIds: readonly string[],
-  afterInsert = '',
-  extraParams: readonly unknown[] = [],
-  created?: string[],
-  aliases = false,
+  target: {
+    /** The owning module's table (`kokyaku.customers`), keyed by (tenant_id, external_id), with a `placeholder` column. */
+    table: string;
+    insertColumns: string;
+    insertValues: string;
+    /** More CTEs after `inserted` (the owner's rows that go with a new one). */
+    afterInsert?: string;
+    extraParams?: readonly unknown[];
+    /** Receives the ids of the placeholders this call created. */
+    created?: string[];
+    /** Shop ids `e` that name a row another way (a merged-away customer): not created... */
+    elsewhere?: (e: string) => string;
+    /** ... and their ids: `select id::text, external_id, false ...` for the ids in `$2`. */
+    elsewhereIds?: string;
+  },
 ): Promise<Map<string, string>> {
+  const { table, insertColumns, insertValues, afterInsert = '', extraParams = [], created } = target;
   const unique = [...new Set(externalIds)];
   if (unique.length === 0) return new Map();
-  // Customers: a shop id that was merged into another customer names the survivor.
   const statement = `
     with wanted as (
       select distinct e as external_id from jsonb_array_elements_text($2::jsonb) as e
-      ${aliases ? `where not exists (select 1 from kokyaku.customer_aliases a where a.tenant_id = $1 and a.external_id = e)` : ''}
+      ${target.elsewhere ? `where not ${target.elsewhere('e')}` : ''}
     ),
     inserted as (
       insert into ${table} (tenant_id, external_id, ${insertColumns}, placeholder)
@@ -39,7 +48,7 @@ async function ensureRows(
     select id::text as id, external_id, true as created from inserted
     union all
     select x.id::text, x.external_id, false from ${table} x join wanted w on w.external_id = x.external_id where x.tenant_id = $1
-    ${aliases ? `union all select a.customer_id::text, a.external_id, false from kokyaku.customer_aliases a where a.tenant_id = $1 and a.external_id = any(kokyaku.json_texts($2::jsonb))` : ''}`;
+    ${target.elsewhereIds ? `union all ${target.elsewhereIds}` : ''}`;
   const ids = new Map<string, string>();
   const rows = await sql<{ id: string; external_id: string; created: boolean }>(ctx.em, statement, [ctx.tenantId, JSON.stringify(unique), ...extraParams]);
   for (const row of rows) {
@@ -58,27 +67,4 @@ async function ensureRows(
     for (const row of rows) ids.set(row.external_id, row.id);
   }
   return ids;
-}
-
-/** `created` (when given) receives the ids of the placeholders this call created. */
-export function ensureCustomers(ctx: KokyakuContext, externalIds: readonly string[], created?: string[]): Promise<Map<string, string>> {
-  return ensureRows(
-    ctx,
-    'kokyaku.customers',
-    'email_consent',
-    'false',
-    externalIds,
-    `,
-    facts as (
-      insert into kokyaku.customer_facts (customer_id, tenant_id, added_at)
-      select id, $1, now() from inserted
-    )`,
-    [],
-    created,
-    true,
-  );
-}
-
-export function ensureProducts(ctx: KokyakuContext, externalIds: readonly string[]): Promise<Map<string, string>> {
-  return ensureRows(ctx, 'kokyaku.products', 'name, currency', 'w.external_id, $3', externalIds, '', [ctx.shop.currency]);
 }

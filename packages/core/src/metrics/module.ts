@@ -7,6 +7,10 @@ import { FACTS_ATTRIBUTES } from './segment-language.js';
 export const metricsModule = defineModule<{ metrics: MetricsService }>({
   name: 'metrics',
   tenantTables: ['customer_facts'],
+  published: ['customer_facts'],
+  // A refresh may rewrite many facts rows: reclaim the old versions and refresh the visibility
+  // map and statistics now, so that segment counts stay index-only scans right away.
+  maintenance: { after: 'vacuum (analyze) kokyaku.customer_facts' },
   customerTables: [{ table: 'customer_facts', merge: 'custom', erase: 'custom', export: 'custom' }],
   segmentAttributes: FACTS_ATTRIBUTES,
   hooks: {

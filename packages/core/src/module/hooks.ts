@@ -55,6 +55,11 @@ export class HookDispatcher {
     return this.modules.flatMap((m) => [...(m.timeline ?? [])]);
   }
 
+  /** The modules' maintenance statements for before or after `refresh`, in module order. */
+  maintenance(when: 'before' | 'after'): { module: string; statement: string }[] {
+    return this.modules.flatMap((m) => (m.maintenance?.[when] ? [{ module: m.name, statement: m.maintenance[when] }] : []));
+  }
+
   /** Every tenant table, dependents first: what erasing a shop deletes, in this order. */
   tenantTables(): string[] {
     return this.reversed.flatMap((m) => [...(m.tenantTables ?? [])]);

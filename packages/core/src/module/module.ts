@@ -119,6 +119,13 @@ export interface KokyakuModule<K = unknown> {
   readonly tenantTables?: readonly string[];
   /** The tenant tables keyed by customer: merge, erasure and the export cover them (see `CustomerTable`). */
   readonly customerTables?: readonly CustomerTable[];
+  /**
+   * Of its tenant tables, those other modules' SQL may read (joins, reports, the timeline): their
+   * columns are a contract the module keeps, and a migration that changes one updates every
+   * reader. Writes stay the module's own: other modules go through its services or the statements
+   * it exports (`published.ts`). A test fails on any other use (docs/architecture.md).
+   */
+  readonly published?: readonly string[];
   readonly hooks?: ModuleHooks<K>;
   /** Where the module's entries of the customer timeline come from (a kind of `TIMELINE_KINDS` each). */
   readonly timeline?: readonly TimelineSource[];
@@ -128,6 +135,12 @@ export interface KokyakuModule<K = unknown> {
   readonly segmentFunctions?: readonly SegmentFunction[];
   /** Where `custom.<key>` of the segment language reads (the customers module's). */
   readonly segmentCustomFields?: SegmentCustomFields;
+  /**
+   * Statements `refresh` runs once for all shops, as the database user, outside any transaction
+   * (a failure is only warned about): `before` the shops' refresh (statistics the module's
+   * rebuild depends on), `after` it (a vacuum of the rows it rewrote).
+   */
+  readonly maintenance?: { readonly before?: string; readonly after?: string };
   /** Step types journeys can use (`{ "id": "call", "type": "TASK", "title": "..." }`); each runs with the Kokyaku instance. */
   readonly automationSteps?: readonly AutomationStep<any, K>[];
 }
@@ -152,6 +165,9 @@ export interface TimelineSource {
 
 /** Declares a module of core (a plugin uses `definePlugin`). */
 export function defineModule<K>(module: KokyakuModule<K>): KokyakuModule<K> {
+  for (const t of module.published ?? []) {
+    if (!module.tenantTables?.includes(t)) throw new Error(`Module "${module.name}": published table "${t}" must be one of its tenantTables.`);
+  }
   for (const t of module.customerTables ?? []) {
     if (!module.tenantTables?.includes(t.table)) {
       throw new Error(`Module "${module.name}": customer table "${t.table}" must be one of its tenantTables.`);

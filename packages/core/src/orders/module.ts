@@ -10,6 +10,7 @@ import { ORDER_FUNCTIONS } from './segment-language.js';
 export const ordersModule = defineModule({
   name: 'orders',
   tenantTables: ['order_lines', 'orders'],
+  published: ['orders', 'order_lines'],
   customerTables: [{ table: 'orders', erase: 'custom', export: 'custom' }],
   segmentFunctions: ORDER_FUNCTIONS,
   timeline: [

@@ -5,7 +5,8 @@ import { mapPrefixedProduct, type ProductRecord, productColumns } from '../catal
 import type { KokyakuContext } from '../shared/context.js';
 import type { RecordedOrder } from '../module/module.js';
 import { type BatchItemError, type BatchResult, type OrderState, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
-import { ensureCustomers, ensureProducts } from '../ingestion/references.js';
+import { ensureCustomers } from '../customers/placeholders.js';
+import { ensureProducts } from '../catalog/placeholders.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { MAX_MINOR, moneyProblem, toMajorUnits, toMinorUnits } from '../shared/money.js';

@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { KokyakuContext } from '../shared/context.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { sql, transaction } from '../shared/sql.js';
+import { COPY_PRODUCTS } from '../catalog/published.js';
+import { copyCustomers } from '../customers/published.js';
+import { COPY_ORDER_LINES, copyPlacedOrders } from '../orders/published.js';
+import { copyEventsBefore } from '../events/published.js';
 import type { RecommendationStore } from './recommendation.store.js';
 import type { Strategy } from './recommendation.service.js';
 
@@ -48,33 +52,12 @@ const EVALUATION_SQL = {
            and o.customer_id in (select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED'
                                  and customer_id in (select customer_id from kk_replay) group by 1 having count(*) >= 2)
          order by o.customer_id, o.placed_at desc, o.id desc`,
-  products: `insert into kokyaku.products (tenant_id, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder)
-         select $2, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder from kokyaku.products where tenant_id = $1`,
-  customers: `insert into kokyaku.customers (tenant_id, external_id, created_at)
-         select $2, external_id, created_at from kokyaku.customers where tenant_id = $1 and id in (select customer_id from kk_replay)`,
-  orders: `insert into kokyaku.orders (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
-         select $2, o.external_id, nc.id, o.placed_at, o.currency, o.status, o.total_minor, o.lines_digest
-         from kokyaku.orders o
-         join kokyaku.customers c on c.id = o.customer_id
-         join kokyaku.customers nc on nc.tenant_id = $2 and nc.external_id = c.external_id
-         where o.tenant_id = $1 and o.status = 'PLACED' and o.id not in (select id from kk_heldout)`,
-  lines: `insert into kokyaku.order_lines (tenant_id, order_id, position, product_id, quantity, unit_price_minor)
-         select $2, no.id, l.position, np.id, l.quantity, l.unit_price_minor
-         from kokyaku.order_lines l
-         join kokyaku.orders o on o.id = l.order_id
-         join kokyaku.orders no on no.tenant_id = $2 and no.external_id = o.external_id
-         join kokyaku.products pr on pr.id = l.product_id
-         join kokyaku.products np on np.tenant_id = $2 and np.external_id = pr.external_id
-         where o.tenant_id = $1`,
-  events: `insert into kokyaku.events (tenant_id, event_id, type, customer_id, product_id, occurred_at, properties)
-         select $2, e.event_id, e.type, nc.id, np.id, e.occurred_at, '{}'::jsonb
-         from kokyaku.events e
-         join kokyaku.customers c on c.id = e.customer_id
-         join kokyaku.customers nc on nc.tenant_id = $2 and nc.external_id = c.external_id
-         left join kokyaku.products pr on pr.id = e.product_id
-         left join kokyaku.products np on np.tenant_id = $2 and np.external_id = pr.external_id
-         left join kk_heldout h on h.customer_id = e.customer_id
-         where e.tenant_id = $1 and (h.placed_at is null or e.occurred_at < h.placed_at)`,
+  // The copies are their modules' statements: each module writes only its own tables.
+  products: COPY_PRODUCTS,
+  customers: copyCustomers('select customer_id from kk_replay'),
+  orders: copyPlacedOrders('select id from kk_heldout'),
+  lines: COPY_ORDER_LINES,
+  events: copyEventsBefore('kk_heldout'),
   cases: `with eligible as (
            select h.id, h.customer_id, c.external_id
            from kk_heldout h join kokyaku.customers c on c.id = h.customer_id

@@ -130,6 +130,12 @@ export class RecommendationService {
     return this.store.catchUp(ctx);
   }
 
+  /** The shops with logged changes `catchUp` has not folded yet (`em` across tenants, as the database user). */
+  async pendingTenants(em: Parameters<typeof sql>[0]): Promise<string[]> {
+    const rows = await sql<{ tenant_id: string }>(em, 'select tenant_id from kokyaku.customer_product_changes union select tenant_id from kokyaku.product_neighbours_stale');
+    return rows.map((r) => r.tenant_id);
+  }
+
   /**
    * Replays the shop's history with each customer's last basket held out and measures every
    * strategy at k (see evaluation.ts). FOR_CUSTOMER, POPULAR and TRENDING recommend to the
