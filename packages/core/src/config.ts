@@ -8,9 +8,10 @@ import type { AnalyticsConfig } from './analytics/config.js';
 import type { AutomationConfig, MessagingConfig } from './automation/config.js';
 import type { DatabaseConfig, EmbeddedDatabaseConfig } from './database/config.js';
 import type { ImportsConfig } from './imports/config.js';
+import { DEFAULT_MAILBOX_CONFIG, type MailboxConfig } from './mailbox/config.js';
 import type { RecommendationsConfig } from './recommendations/config.js';
 
-export type { AnalyticsConfig, AutomationConfig, DatabaseConfig, EmbeddedDatabaseConfig, ImportsConfig, MessagingConfig, RecommendationsConfig };
+export type { AnalyticsConfig, AutomationConfig, DatabaseConfig, EmbeddedDatabaseConfig, ImportsConfig, MailboxConfig, MessagingConfig, RecommendationsConfig };
 
 /**
  * Kokyaku configuration. Everything has a default; `defineConfig` fills them in, so a host can
@@ -26,6 +27,8 @@ export interface KokyakuConfig {
   imports: ImportsConfig;
   messaging: MessagingConfig;
   automation: AutomationConfig;
+  /** Mailbox sync: staff mail with customers on their timelines (docs/mailbox.md). */
+  mailbox: MailboxConfig;
   /** Plugins (docs/plugins.md), in the order their hooks run. */
   plugins: KokyakuPlugin[];
 }
@@ -75,6 +78,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       adapters: {},
     },
     plugins: [],
+    mailbox: { ...DEFAULT_MAILBOX_CONFIG, encryptionKey: env.KOKYAKU_MAIL_KEY || null },
     automation: { worker: true, concurrency: 4, sweepSeconds: 15, staleSeconds: 60, retryLimit: 5, retryDelaySeconds: 10 },
     recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 'auto', seedIdf: true, rebuyWeight: 0.25 },
     analytics: {
@@ -213,6 +217,11 @@ function validateConfig(config: KokyakuConfig): void {
   if (!(a.sweepSeconds >= 0.5)) throw new ConfigError('automation.sweepSeconds must be at least 0.5.');
   if (!(a.staleSeconds >= 1)) throw new ConfigError('automation.staleSeconds must be at least 1.');
   if (!(Number.isInteger(a.retryLimit) && a.retryLimit >= 0)) throw new ConfigError('automation.retryLimit must be an integer of 0 or more.');
+  const m = config.mailbox;
+  if (!(m.pollSeconds >= 1)) throw new ConfigError('mailbox.pollSeconds must be at least 1.');
+  if (!(Number.isInteger(m.chunkSize) && m.chunkSize >= 1 && m.chunkSize <= 1000)) throw new ConfigError('mailbox.chunkSize must be an integer from 1 to 1000.');
+  if (!(m.maxMessageBytes >= 1024)) throw new ConfigError('mailbox.maxMessageBytes must be at least 1024.');
+  if (!(m.timeoutSeconds > 0)) throw new ConfigError('mailbox.timeoutSeconds must be positive.');
   if (!Number.isInteger(config.database.poolSize) || config.database.poolSize < 1) {
     throw new ConfigError('database.poolSize must be a positive integer.');
   }

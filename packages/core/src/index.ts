@@ -178,6 +178,20 @@ export {
 export { TEMPLATE_LIMITS, type TemplateSet, type RenderedMessage, customerNames } from './automation/templates.js';
 export { AutomationWorker, JOBS_SCHEMA, JOURNEY_QUEUE } from './automation/worker.js';
 export {
+  MailboxService,
+  type EmailBody,
+  type EmailMessageRecord,
+  type MailboxAuth,
+  type MailboxInput,
+  type MailboxRecord,
+  type MailboxStatus,
+  type SendEmailInput,
+} from './mailbox/mailbox.service.js';
+export { MailboxWorker } from './mailbox/worker.js';
+export { DEFAULT_MAILBOX_CONFIG, type MailboxConfig } from './mailbox/config.js';
+export type { SyncResult } from './mailbox/sync.js';
+export type { StoredEmail } from './module/module.js';
+export {
   type KokyakuPlugin,
   type PluginAutomationStep,
   type PluginGraphQL,

@@ -30,6 +30,8 @@ import { TimelineService } from './crm/timeline.js';
 import { JourneyEngine } from './automation/engine.js';
 import { JourneyService } from './automation/journeys.js';
 import { AutomationWorker } from './automation/worker.js';
+import { MailboxService } from './mailbox/mailbox.service.js';
+import { MailboxWorker } from './mailbox/worker.js';
 import { MessageLinks } from './automation/links.js';
 import type { KokyakuPlugin } from './plugin.js';
 import { PluginRegistry } from './plugin-registry.js';
@@ -79,6 +81,13 @@ export interface Kokyaku {
   readonly timeline: TimelineService;
   /** Journeys (event-triggered automation), their runs, messages, policy and reports. */
   readonly journeys: JourneyService;
+  /** The shop's mailboxes and the mail they hold about customers (docs/mailbox.md). */
+  readonly mailbox: MailboxService;
+  /**
+   * Follows every active mailbox (IMAP IDLE, else polling). `kokyaku serve` starts one unless
+   * `mailbox.worker` is false; `kokyaku worker` runs one too. Stop it before `close()`.
+   */
+  startMailboxWorker(options?: { log?: (message: string) => void }): Promise<MailboxWorker>;
   /**
    * The journey worker (pg-boss on the same database). `kokyaku serve` starts one unless
    * `automation.worker` is false; `kokyaku worker` runs one on its own. Stop it before `close()`.
@@ -183,6 +192,8 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         context: (tenantId) => kokyaku.context({ tenantId }),
         log: options.log,
       }).start(),
+    startMailboxWorker: async (options = {}) =>
+      new MailboxWorker({ databaseUrl: url, config: resolved.mailbox, mailbox: services.mailbox, context: (tenantId) => kokyaku.context({ tenantId }), log: options.log }).start(),
     followLink: (token, link) => links.follow(token, link),
     recordDelivery: (input) => links.recordDelivery(input),
     unsubscribe: (token) => links.unsubscribe(token),
@@ -251,6 +262,7 @@ function makeServices(resolved: KokyakuConfig, plugins: PluginRegistry, hooks: H
   const tasks = new TaskService();
   const privacy = new PrivacyService(audit, metrics, hooks, customers);
   const engine = new JourneyEngine({ customers, segments, privacy, recommendations, messaging: resolved.messaging, plugins });
+  const inquiries = new InquiryService(hooks);
   return {
     metrics,
     segments,
@@ -270,7 +282,8 @@ function makeServices(resolved: KokyakuConfig, plugins: PluginRegistry, hooks: H
     companies: new CompanyService(customFields),
     deals: new DealService(customFields),
     notes: new NoteService(),
-    inquiries: new InquiryService(hooks),
+    inquiries,
+    mailbox: new MailboxService(resolved.mailbox, customers, inquiries, hooks),
     scoring: new ScoringService(segments, plugins),
     timeline: new TimelineService(hooks),
   };

@@ -7,6 +7,7 @@ import { customersModule } from './customers/module.js';
 import { eventsModule } from './events/module.js';
 import { fieldsModule } from './fields/module.js';
 import { importsModule } from './imports/module.js';
+import { mailboxModule } from './mailbox/module.js';
 import { metricsModule } from './metrics/module.js';
 import { type DispatchedModule, HookDispatcher } from './module/hooks.js';
 import type { KokyakuModule } from './module/module.js';
@@ -33,6 +34,7 @@ export const DATA_MODULES: readonly KokyakuModule<any>[] = [
   privacyModule,
   importsModule,
   crmModule,
+  mailboxModule,
   auditModule,
 ];
 

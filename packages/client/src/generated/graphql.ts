@@ -392,6 +392,8 @@ export type TaskStatus =
 /** What a timeline entry is. */
 export type TimelineKind =
   | 'DEAL_STAGE'
+  | 'EMAIL_RECEIVED'
+  | 'EMAIL_SENT'
   | 'EVENT'
   | 'INQUIRY'
   | 'MESSAGE'

@@ -52,6 +52,8 @@ const trigger = z.discriminatedUnion('type', [
     date: z.enum(['BIRTHDAY', 'FIRST_ORDER_ANNIVERSARY', 'DAYS_AFTER_LAST_ORDER']),
     days: z.number().int().min(1).max(3650).optional(),
   }),
+  /** Mail from the customer reached a synced mailbox (docs/mailbox.md). */
+  z.strictObject({ type: z.literal('EMAIL_RECEIVED') }),
   z.strictObject({ type: z.literal('MANUAL') }),
 ]);
 

@@ -1,7 +1,7 @@
 import { defineModule } from '../module/module.js';
 import { truncate } from '../shared/text.js';
 import { sql, sqlValue } from '../shared/sql.js';
-import { captureEvents, captureInquiry, captureOrders, captureSegmentChange, triggerSegments } from './triggers.js';
+import { captureEvents, captureEmails, captureInquiry, captureOrders, captureSegmentChange, triggerSegments } from './triggers.js';
 import { WEBHOOK_STEP } from './steps.js';
 
 /**
@@ -52,6 +52,12 @@ export const automationModule = defineModule({
     },
     inquiryActivity: async (ctx, { inquiryId }) => {
       await captureInquiry(ctx, inquiryId);
+    },
+    emailsStored: async (ctx, { messages }) => {
+      await captureEmails(
+        ctx,
+        messages.flatMap((m) => (m.direction === 'RECEIVED' && m.senderId ? [{ emailId: m.id, customerId: m.senderId, sentAt: m.sentAt }] : [])),
+      );
     },
     watchedSegments: (ctx) => triggerSegments(ctx),
     segmentChanged: async (ctx, { segmentId, entered, left }) => {

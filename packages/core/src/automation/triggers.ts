@@ -85,6 +85,22 @@ export async function captureInquiry(ctx: KokyakuContext, inquiryId: string): Pr
   return row?.n ?? 0;
 }
 
+/** Runs started by mail a customer sent (EMAIL_RECEIVED): the mailbox module says which. */
+export async function captureEmails(ctx: KokyakuContext, emails: readonly { emailId: string; customerId: string; sentAt: Date }[]): Promise<number> {
+  if (emails.length === 0) return 0;
+  const [row] = await sql<{ n: number }>(
+    ctx.em,
+    insertRuns(`x as (
+      select j.id as journey_id, m.customer_id, 'email:' || m.email_id as key, jsonb_build_object('emailId', m.email_id) as context
+      from kokyaku.journeys j
+      join jsonb_to_recordset($2::jsonb) as m(email_id text, customer_id bigint, sent_at timestamptz) on m.sent_at >= j.activated_at - interval '1 hour'
+      where j.tenant_id = $1 and j.status = 'ACTIVE' and j.trigger_type = 'EMAIL_RECEIVED'
+    )`),
+    [ctx.tenantId, JSON.stringify(emails.map((e) => ({ email_id: e.emailId, customer_id: e.customerId, sent_at: e.sentAt })))],
+  );
+  return row?.n ?? 0;
+}
+
 /**
  * Runs of journeys triggered by entering or leaving a saved segment: the automation module's
  * reaction to `segmentChanged`. A ONCE journey starts once per customer; EVERY_TIME keys each

@@ -6,7 +6,7 @@ import { asDate, sql } from '../shared/sql.js';
 import { isId } from './shared.js';
 
 /** What a timeline entry is; entries at the same instant come in this order. */
-export const TIMELINE_KINDS = ['ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT', 'MESSAGE'] as const;
+export const TIMELINE_KINDS = ['ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT', 'MESSAGE', 'EMAIL_RECEIVED', 'EMAIL_SENT'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
 export interface TimelineEntry {

@@ -257,6 +257,24 @@ export class CustomerService {
     return row?.id ?? null;
   }
 
+  /**
+   * The customers each address belongs to (lower case): whose email it is, or whose merged-away
+   * customer's it was. Erased customers have no address. One statement for a batch of mail.
+   */
+  async idsByEmails(ctx: KokyakuContext, emails: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (emails.length === 0) return out;
+    const rows = await sql<{ email: string; id: string }>(
+      ctx.em,
+      `select email, id::text as id from kokyaku.customers where tenant_id = $1 and email = any(kokyaku.json_texts($2::jsonb))
+       union
+       select email, customer_id::text from kokyaku.customer_aliases where tenant_id = $1 and email = any(kokyaku.json_texts($2::jsonb))`,
+      [ctx.tenantId, JSON.stringify([...new Set(emails.map((e) => e.trim().toLowerCase()))])],
+    );
+    for (const r of rows) out.set(r.email, [...(out.get(r.email) ?? []), r.id]);
+    return out;
+  }
+
   /** Whether the customer objected to marketing, and when they were erased (null: not erased). */
   async marketingState(ctx: KokyakuContext, customerId: string): Promise<{ objected: boolean; erasedAt: Date | null } | null> {
     const row = await sqlOne<{ objected: boolean; erased_at: Date | string | null }>(

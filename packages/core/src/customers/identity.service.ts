@@ -172,13 +172,22 @@ export class IdentityService {
       const value = (field: string) => preview.fields.find((f) => f.field === field)!.value;
       // The others' shop ids are freed first: the survivor may take one of their values.
       const others = [ctx.tenantId, JSON.stringify(otherIds)];
+      // Each merged-away shop id keeps its address: mail to it still belongs to the survivor.
+      const addresses = await sql<{ external_id: string; email: string }>(
+        em,
+        `select external_id, email from kokyaku.customer_aliases where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb)) and email is not null
+         union all
+         select external_id, email from kokyaku.customers where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb)) and email is not null`,
+        others,
+      );
       await sql(em, `delete from kokyaku.customer_aliases where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb))`, others);
       await sql(
         em,
-        `insert into kokyaku.customer_aliases (tenant_id, external_id, customer_id)
-         select $1, a, $2::bigint from unnest(kokyaku.json_texts($3::jsonb)) as a
-         on conflict (tenant_id, external_id) do update set customer_id = excluded.customer_id, merged_at = now()`,
-        [ctx.tenantId, survivorId, JSON.stringify(preview.aliases)],
+        `insert into kokyaku.customer_aliases (tenant_id, external_id, customer_id, email)
+         select $1, a, $2::bigint, $4::jsonb ->> a from unnest(kokyaku.json_texts($3::jsonb)) as a
+         on conflict (tenant_id, external_id) do update set customer_id = excluded.customer_id, merged_at = now(),
+           email = coalesce(excluded.email, kokyaku.customer_aliases.email)`,
+        [ctx.tenantId, survivorId, JSON.stringify(preview.aliases), JSON.stringify(Object.fromEntries(addresses.map((a) => [a.external_id, a.email])))],
       );
       // Every module moves (or adds up) its rows before the merged-away customers go.
       await this.hooks.customerMerged(tx, survivorId, otherIds);

@@ -1,6 +1,6 @@
 import type { KokyakuContext } from '../shared/context.js';
 import { sql, sqlOne } from '../shared/sql.js';
-import type { CustomerTable, KokyakuModule, ModuleHooks, RecordedOrder, RefreshRun, TimelineSource, TrackedEvents } from './module.js';
+import type { CustomerTable, KokyakuModule, ModuleHooks, RecordedOrder, RefreshRun, StoredEmail, TimelineSource, TrackedEvents } from './module.js';
 
 /** A module as the dispatcher runs it: core's, or a plugin's (whose export goes under `plugins`). */
 export interface DispatchedModule extends KokyakuModule<any> {
@@ -89,6 +89,10 @@ export class HookDispatcher {
   async eventsTracked(ctx: KokyakuContext, events: TrackedEvents): Promise<void> {
     await this.customersChanged(ctx, events.newCustomerIds);
     await this.each('eventsTracked', (fn) => fn(ctx, events, this.kokyaku));
+  }
+
+  async emailsStored(ctx: KokyakuContext, messages: readonly StoredEmail[]): Promise<void> {
+    await this.each('emailsStored', (fn) => fn(ctx, { messages }, this.kokyaku));
   }
 
   async inquiryActivity(ctx: KokyakuContext, inquiryId: string, customerIds: readonly string[]): Promise<void> {

@@ -58,6 +58,20 @@ export interface TrackedEvents {
   eventIds: readonly string[];
 }
 
+/** A stored mail message, as `emailsStored` hooks get it. */
+export interface StoredEmail {
+  /** The message's id in Kokyaku. */
+  id: string;
+  direction: 'RECEIVED' | 'SENT';
+  /** Every customer it belongs to (sender and recipients). */
+  customerIds: readonly string[];
+  /** The customer who sent it (received mail), if any. */
+  senderId: string | null;
+  /** The inquiry whose thread it joined or opened. */
+  inquiryId: string | null;
+  sentAt: Date;
+}
+
 /** One step of `refresh` for one shop, reported on its own when it fails (the others still run). */
 export interface RefreshRun {
   now: Date;
@@ -85,6 +99,8 @@ export interface ModuleHooks<K = unknown> {
   eventsTracked?(ctx: KokyakuContext, events: TrackedEvents, kokyaku: K): Promise<void>;
   /** An inquiry was opened or answered by its customer. */
   inquiryActivity?(ctx: KokyakuContext, activity: { inquiryId: string; customerIds: readonly string[] }, kokyaku: K): Promise<void>;
+  /** Mail to or from customers was stored (mailbox sync, or sent from Kokyaku). */
+  emailsStored?(ctx: KokyakuContext, mail: { messages: readonly StoredEmail[] }, kokyaku: K): Promise<void>;
   /** Customers entered a saved segment. */
   segmentEntered?(ctx: KokyakuContext, entered: { segmentId: string; customerIds: readonly string[] }, kokyaku: K): Promise<void>;
   /** Customers entered or left a saved segment the module watches (`watchedSegments`). */

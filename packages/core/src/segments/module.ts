@@ -51,6 +51,9 @@ export const segmentsModule = defineModule<{ segments: SegmentService }>({
     inquiryActivity: async (ctx, { customerIds }, kokyaku) => {
       await kokyaku.segments.reevaluate(ctx, customerIds, { onlyReadingActivity: true });
     },
+    emailsStored: async (ctx, { messages }, kokyaku) => {
+      await kokyaku.segments.reevaluate(ctx, [...new Set(messages.flatMap((m) => m.customerIds))], { onlyReadingActivity: true });
+    },
     exportCustomer: async (ctx, customerId) => {
       const p = [ctx.tenantId, customerId];
       return {

@@ -39,7 +39,7 @@ export interface TestSmtpServer {
  * // ... record an order, run the journey ...
  * const [mail] = await smtp.waitFor(1);
  */
-export async function startTestSmtp(): Promise<TestSmtpServer> {
+export async function startTestSmtp(options: { auth?: { user: string; pass: string } } = {}): Promise<TestSmtpServer> {
   const mails: ReceivedMail[] = [];
   const waiters: (() => void)[] = [];
   const state: TestSmtpServer = {
@@ -65,7 +65,13 @@ export async function startTestSmtp(): Promise<TestSmtpServer> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   const server = new SMTPServer({
-    authOptional: true,
+    // With `auth`, a client must sign in with exactly these (as a mailbox's SMTP server wants).
+    authOptional: !options.auth,
+    allowInsecureAuth: !!options.auth,
+    onAuth(auth, _session, callback) {
+      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return callback(null, { user: auth.username });
+      callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+    },
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, session, callback) {

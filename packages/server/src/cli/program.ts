@@ -181,13 +181,14 @@ function serveCommand(program: Command, globals: () => GlobalOptions): void {
     .option('--explorer', 'also serve the GraphiQL explorer to browsers (needs graphiql@3, react@18)', false)
     .option('--no-console', 'do not serve the staff console at /console')
     .option('--refresh-hours <hours>', 'recompute scores and refit models every so many hours (0: never)', parseHours, 24)
-    .option('--no-worker', 'do not run the journey worker in this process (run `kokyaku worker` instead)')
+    .option('--no-worker', 'do not run the journey worker and the mailbox follower in this process (run `kokyaku worker` instead)')
     .action(async (options: { port: number; host: string; explorer: boolean; console: boolean; refreshHours: number; worker: boolean }) => {
       const kokyaku = await open(globals());
       try {
         const server = await startStandaloneServer(kokyaku, { port: options.port, host: options.host, explorer: options.explorer, console: options.console ? undefined : false });
         const schedule = options.refreshHours > 0 ? scheduleRefresh(kokyaku, { intervalMs: options.refreshHours * 3_600_000 }) : null;
         const worker = options.worker && kokyaku.config.automation.worker ? await kokyaku.startWorker() : null;
+        const follower = options.worker && kokyaku.config.mailbox.worker ? await kokyaku.startMailboxWorker() : null;
         if (!process.env.KOKYAKU_ADMIN_TOKEN) {
           process.stderr.write('kokyaku: KOKYAKU_ADMIN_TOKEN is not set, so only requests from this machine act as administrator.\n');
         }
@@ -195,6 +196,7 @@ function serveCommand(program: Command, globals: () => GlobalOptions): void {
         if (server.consoleUrl) process.stdout.write(`kokyaku: staff console at ${server.consoleUrl} (sign in with KOKYAKU_ADMIN_TOKEN)\n`);
         await onShutdown(async () => {
           schedule?.stop();
+          await follower?.stop();
           await worker?.stop();
           await server.close();
           await kokyaku.close();
@@ -210,7 +212,9 @@ function serveCommand(program: Command, globals: () => GlobalOptions): void {
 function workerCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('worker')
-    .description('Run the journey worker alone: advances journey runs and sends their messages until SIGINT/SIGTERM. Any number may run against one database.')
+    .description(
+      "Run the journey worker alone: advances journey runs and sends their messages, and follows the shops' mailboxes, until SIGINT/SIGTERM. Any number may run against one database.",
+    )
     .option('-c, --concurrency <n>', 'runs advanced at once', (v) => parsePositive(v, 'concurrency'))
     .option('--sweep-seconds <s>', 'look for due runs this often', (v) => parsePositive(v, 'sweep-seconds'))
     .option('--stale-seconds <s>', 'dispatch a run again when its worker has not finished it after this long', (v) => parsePositive(v, 'stale-seconds'))
@@ -220,9 +224,11 @@ function workerCommand(program: Command, globals: () => GlobalOptions): void {
       });
       try {
         const worker = await kokyaku.startWorker({ log: (m) => process.stderr.write(`kokyaku worker: ${m}\n`) });
+        const follower = kokyaku.config.mailbox.worker ? await kokyaku.startMailboxWorker({ log: (m) => process.stderr.write(`kokyaku mailbox: ${m}\n`) }) : null;
         const channels = kokyaku.journeys.engine.configuredChannels();
         process.stdout.write(`kokyaku: journey worker started (channels: ${channels.length ? channels.join(', ') : 'none configured'})\n`);
         await onShutdown(async () => {
+          await follower?.stop();
           await worker.stop();
           await kokyaku.close();
         });

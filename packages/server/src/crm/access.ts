@@ -1,5 +1,8 @@
 import { type AccessRule, inherit, contact, hidden } from '../security/rules.js';
 
+/** What a role without contact data reads instead of an entry's summary that holds personal text. */
+const PERSONAL_SUMMARY: Record<string, string> = { NOTE: 'Note', INQUIRY: 'Inquiry', MESSAGE: 'Message', EMAIL_RECEIVED: 'Email received', EMAIL_SENT: 'Email sent' };
+
 /** Who may read each field of the crm types (security/access.ts explains the rules). */
 export const CRM_ACCESS: Record<string, Record<string, AccessRule>> = {
   // CRM records: reached through operations that check their roles. What staff and customers
@@ -99,14 +102,14 @@ export const CRM_ACCESS: Record<string, Record<string, AccessRule>> = {
   ScoreContribution: inherit('ruleId', 'ruleName', 'points'),
   TimelineEntry: {
     ...inherit('id', 'kind', 'at', 'actorId', 'recordId', 'customerId'),
-    // A note's text, an inquiry's subject and an event's properties are in these two.
+    // A note's text, an inquiry's subject, a mail's subject and addresses and an event's properties are in these two.
     summary: contact(
-      (value, entry) => (entry.kind === 'NOTE' ? 'Note' : entry.kind === 'INQUIRY' ? 'Inquiry' : entry.kind === 'MESSAGE' ? 'Message' : value),
-      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' || entry.kind === 'MESSAGE' ? ((entry.customerId as string | null) ?? undefined) : undefined),
+      (value, entry) => PERSONAL_SUMMARY[entry.kind as string] ?? value,
+      (entry) => ((entry.kind as string) in PERSONAL_SUMMARY ? ((entry.customerId as string | null) ?? undefined) : undefined),
     ),
     data: contact(
-      (value) => Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => !['body', 'subject', 'properties'].includes(key))),
-      (entry) => (entry.kind === 'NOTE' || entry.kind === 'INQUIRY' || entry.kind === 'MESSAGE' ? ((entry.customerId as string | null) ?? undefined) : undefined),
+      (value) => Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => !['body', 'subject', 'properties', 'snippet', 'from', 'to'].includes(key))),
+      (entry) => ((entry.kind as string) in PERSONAL_SUMMARY ? ((entry.customerId as string | null) ?? undefined) : undefined),
     ),
   },
   TimelineConnection: inherit('nodes', 'pageInfo'),

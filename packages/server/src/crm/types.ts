@@ -15,7 +15,10 @@ const enums = {
   MessageDirection: { values: ['INBOUND', 'OUTBOUND'], description: 'INBOUND from the customer, OUTBOUND to the customer.' },
   ScoreActivity: { values: ['EVENT', 'ORDER', 'INQUIRY'], description: 'What a scoring rule counts.' },
   ScoreBand: { values: ['HOT', 'WARM', 'COLD'], description: 'Band of a lead score by the shop thresholds.' },
-  TimelineKind: { values: ['ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT', 'MESSAGE'], description: 'What a timeline entry is.' },
+  TimelineKind: {
+    values: ['ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT', 'MESSAGE', 'EMAIL_RECEIVED', 'EMAIL_SENT'],
+    description: 'What a timeline entry is.',
+  },
   ForecastPeriod: { values: ['MONTH', 'QUARTER'], description: 'Length of a forecast period.' },
 } as const;
 

@@ -22,6 +22,7 @@ import { CompanyContactResolver, CompanyResolver, CustomerCrmResolver, DealResol
 import { ScoringResolver } from '../crm/scoring.resolver.js';
 import { NotesTasksResolver } from '../crm/work.resolver.js';
 import { CustomerAutomationResolver, JourneyResolver, JourneyRunResolver, MessagingResolver } from '../automation/resolver.js';
+import { EmailMessageResolver, MailboxResolver } from '../mailbox/resolver.js';
 
 export const resolvers = [
   ViewerResolver,
@@ -51,6 +52,8 @@ export const resolvers = [
   JourneyRunResolver,
   MessagingResolver,
   CustomerAutomationResolver,
+  MailboxResolver,
+  EmailMessageResolver,
 ] as const;
 
 export interface SchemaOptions {

@@ -14,6 +14,7 @@ import { IMPORTS_ACCESS } from '../imports/access.js';
 import { VIEWER_ACCESS } from '../viewer/access.js';
 import { CRM_ACCESS } from '../crm/access.js';
 import { AUTOMATION_ACCESS } from '../automation/access.js';
+import { MAILBOX_ACCESS } from '../mailbox/access.js';
 import type { AccessRule } from './rules.js';
 import type { GraphQLContext } from '../context.js';
 
@@ -37,6 +38,7 @@ export const FIELD_ACCESS: Record<string, Record<string, AccessRule>> = {
   ...VIEWER_ACCESS,
   ...CRM_ACCESS,
   ...AUTOMATION_ACCESS,
+  ...MAILBOX_ACCESS,
 };
 
 const ROOTS = new Set(['Query', 'Mutation', 'Subscription']);

@@ -1,0 +1,168 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+/** A Dovecot IMAP server of its own (Debian's `dovecot-imapd`), for tests of mailbox sync. */
+export interface TestDovecot {
+  host: string;
+  port: number;
+  /** Its directory: configuration, users, mail (deleted by `stop`). */
+  dir: string;
+  config: string;
+}
+
+const DOVECOT = ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot'];
+const DOVEADM = ['/usr/bin/doveadm', '/usr/local/bin/doveadm'];
+
+/** Where Dovecot is on this machine, or null (`apt-get install dovecot-imapd`). */
+export function dovecotBinary(): string | null {
+  return DOVECOT.find((p) => existsSync(p)) ?? null;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the port takes connections (the server is up), or fails after `timeoutMs`. */
+async function accepting(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`Dovecot did not listen on port ${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Starts Dovecot on a free port of 127.0.0.1 with its own configuration in a temporary directory:
+ * plain IMAP (no TLS, as on a loopback), users from a passwd file (`addMailUser`), Maildir, an
+ * INBOX and a Sent folder per user. Runs as the current user, or as Debian's `dovecot` and
+ * `dovenull` users under root. Returns null when Dovecot is not installed.
+ */
+export async function startTestDovecot(): Promise<(TestDovecot & { stop(): Promise<void> }) | null> {
+  const binary = dovecotBinary();
+  if (!binary) return null;
+  const dir = await mkdtemp(path.join(tmpdir(), 'kokyaku-dovecot-'));
+  // Dovecot's auth process runs as its own user: it reads the passwd file here.
+  await chmod(dir, 0o755);
+  const port = await freePort();
+  const me = userInfo();
+  const root = me.uid === 0;
+  // Dovecot never delivers as root: under root, mail belongs to Debian's `dovecot` user.
+  const owner = root ? await systemUser('dovecot') : { uid: me.uid, gid: me.gid };
+  await mkdir(path.join(dir, 'mail'));
+  if (root) await chown(path.join(dir, 'mail'), owner.uid, owner.gid);
+  const config = path.join(dir, 'dovecot.conf');
+  // One passwd file per user: Dovecot opens a user's file on their first sign-in, so an account
+  // added at any moment is known at once (one shared file is looked at again only once a second).
+  await mkdir(path.join(dir, 'users'));
+  await chmod(path.join(dir, 'users'), 0o755);
+  await writeFile(
+    config,
+    `base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = ${root ? 'dovecot' : me.username}
+default_login_user = ${root ? 'dovenull' : me.username}
+mail_location = maildir:${dir}/mail/%u
+first_valid_uid = 0
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  chroot =
+}
+service anvil {
+  chroot =
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${dir}/users/%u
+}
+userdb {
+  driver = static
+  args = uid=${owner.uid} gid=${owner.gid} home=${dir}/mail/%u
+}
+namespace inbox {
+  inbox = yes
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+}
+`,
+  );
+  const child = spawn(binary, ['-F', '-c', config], { stdio: 'ignore' });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  try {
+    await accepting(port, 15_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    dir,
+    config,
+    stop: async () => {
+      if (!exited) {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await gone;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function systemUser(name: string): Promise<{ uid: number; gid: number }> {
+  const line = (await readFile('/etc/passwd', 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`No system user "${name}" (it comes with Debian's dovecot-core package)`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** A mail account on the test server. */
+export async function addMailUser(dovecot: TestDovecot, user: string, password: string): Promise<void> {
+  if (!/^[A-Za-z0-9._@+-]+$/.test(user) || password.includes(':') || password.includes('\n')) throw new Error('addMailUser: a plain user name and a password without ":"');
+  await writeFile(path.join(dovecot.dir, 'users', user), `${user}:{PLAIN}${password}\n`, { mode: 0o644 });
+}
+
+/** Gives a folder a new UIDVALIDITY, as a server does when it rebuilds the folder (`doveadm mailbox update`). */
+export async function setUidValidity(dovecot: TestDovecot, user: string, folder: string, uidValidity: number): Promise<void> {
+  const doveadm = DOVEADM.find((p) => existsSync(p));
+  if (!doveadm) throw new Error('doveadm is not installed');
+  await promisify(execFile)(doveadm, ['-c', dovecot.config, 'mailbox', 'update', '-u', user, '--uid-validity', String(uidValidity), folder]);
+}
