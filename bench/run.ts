@@ -13,6 +13,7 @@ import { benchSearch } from './search.js';
 import { type CrmBenchRow, benchCrm } from './crm.js';
 import { type AutomationBenchRow, benchAutomation } from './automation.js';
 import { type PluginBenchRow, benchPlugins } from './plugins.js';
+import { type MailboxBenchRow, benchMailbox } from './mailbox.js';
 import { type ConsoleBenchRow, benchConsole } from './console.js';
 import { type VendureBenchRow, benchVendure } from './vendure.js';
 import { benchMedusa } from './medusa.js';
@@ -39,6 +40,7 @@ const BENCHMARKS = [
   'crm',
   'automation',
   'plugins',
+  'mailbox',
   'console',
   'vendure',
   'medusa',
@@ -189,6 +191,13 @@ try {
     [],
   );
 
+  const mailbox: MailboxBenchRow[] = await section(
+    'mailbox',
+    'Mailbox sync: the first pass over a Dovecot inbox against a bare fetch of the same messages',
+    () => benchMailbox(kokyaku, { messages: Math.max(500, Math.min(5000, Math.round(5000 * scale))) }, log),
+    [],
+  );
+
   const consoleRows: ConsoleBenchRow[] = await section(
     'console',
     'Staff console in Chromium: initial load, phone number to profile, dashboard drawn, against the API alone',
@@ -227,6 +236,7 @@ try {
     crm,
     automation,
     plugins,
+    mailbox,
     console: consoleRows,
     vendure,
     medusa,
@@ -292,6 +302,10 @@ try {
     '| plugins (loyalty) | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',
     ...plugins.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
+    '',
+    '| mailbox sync | Kokyaku | baseline | ratio |',
+    '|---|---:|---|---:|',
+    ...mailbox.map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
     '',
     '| staff console (Chromium) | Kokyaku | API alone | ratio |',
     '|---|---:|---|---:|',

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Kokyaku, type KokyakuContext, SYSTEM, bindTenant, createKokyaku, definePlugin, sql } from '@kokyaku/core';
-import { type TestSmtpServer, addMailUser, createTestKokyaku, setUidValidity, startTestSmtp } from '@kokyaku/core/testing';
+import { type TestSmtpServer, addMailToken, addMailUser, createTestKokyaku, revokeMailToken, setUidValidity, startTestSmtp } from '@kokyaku/core/testing';
 
 const dovecot = inject('kokyakuDovecot');
 if (!dovecot) console.warn('mailbox tests skipped: Dovecot is not installed (apt-get install dovecot-imapd)');
@@ -15,6 +15,8 @@ let smtp: TestSmtpServer;
 const ctx = (tenantId = 'default'): KokyakuContext => kokyaku.context({ tenantId, actor: staff });
 const system = () => bindTenant(kokyaku.orm.em.fork(), SYSTEM);
 const SHOP = 'shop@kokyaku-shop.example';
+/** The host's OAuth2 tokens, by user name (what `mailbox.accessToken` hands out). */
+const tokens = new Map<string, string>();
 
 /** A mail account of its own on the run's Dovecot. */
 async function account(): Promise<{ user: string; pass: string }> {
@@ -103,7 +105,9 @@ describe.skipIf(!dovecot)('mailbox sync against Dovecot', () => {
 
   beforeAll(async () => {
     smtp = await startTestSmtp();
-    kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { mailbox: { encryptionKey: KEY, pollSeconds: 30, chunkSize: 3 } });
+    kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), {
+      mailbox: { encryptionKey: KEY, pollSeconds: 30, chunkSize: 3, accessToken: async ({ username }) => tokens.get(username) ?? 'no-token-at-all' },
+    });
   });
   afterAll(async () => {
     await kokyaku?.close();
@@ -314,6 +318,32 @@ describe.skipIf(!dovecot)('mailbox sync against Dovecot', () => {
     expect(traces).toEqual([]);
     // Ken's mail that copied her goes too: her address is in it.
     expect((await kokyaku.mailbox.messages(ctx(t), await customerId(t, 'ken'))).nodes).toHaveLength(0);
+  });
+
+  it('signs in with the OAuth2 access token the host gives (XOAUTH2), and reports a refused one', async () => {
+    const t = 'oauth';
+    await seed(t);
+    const a = await account();
+    const token = `token-${randomBytes(12).toString('hex')}`;
+    await addMailToken(dovecot!, a.user, token);
+    tokens.set(a.user, token);
+    await deliver(a, 'INBOX', [{ from: 'hanako@example.jp', to: SHOP, subject: 'Signed in with a token' }]);
+    const mailbox = await kokyaku.mailbox.connect(ctx(t), {
+      name: 'OAuth',
+      address: SHOP,
+      host: dovecot!.host,
+      port: dovecot!.port,
+      secure: false,
+      username: a.user,
+      auth: 'OAUTH2',
+    });
+    const { mailbox: ok, result } = await kokyaku.mailbox.sync(ctx(t), mailbox.id);
+    expect(ok.status).toBe('ACTIVE');
+    expect(result).toMatchObject({ stored: 1 });
+    await revokeMailToken(dovecot!, token);
+    const { mailbox: refused } = await kokyaku.mailbox.sync(ctx(t), mailbox.id);
+    expect(refused).toMatchObject({ status: 'ERROR', errorCode: 'MAIL_AUTH_FAILED' });
+    expect(refused.errorMessage).not.toContain(token);
   });
 
   it('reports bad credentials and an unreachable server on their mailboxes while other shops’ mail keeps coming', async () => {

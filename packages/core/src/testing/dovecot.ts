@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -54,7 +55,8 @@ async function accepting(port: number, timeoutMs: number): Promise<void> {
 
 /**
  * Starts Dovecot on a free port of 127.0.0.1 with its own configuration in a temporary directory:
- * plain IMAP (no TLS, as on a loopback), users from a passwd file (`addMailUser`), Maildir, an
+ * plain IMAP (no TLS, as on a loopback), users with passwords (`addMailUser`) or OAuth2 access
+ * tokens checked by a token introspection endpoint of its own (`addMailToken`), Maildir, an
  * INBOX and a Sent folder per user. Runs as the current user, or as Debian's `dovecot` and
  * `dovenull` users under root. Returns null when Dovecot is not installed.
  */
@@ -76,6 +78,27 @@ export async function startTestDovecot(): Promise<(TestDovecot & { stop(): Promi
   // added at any moment is known at once (one shared file is looked at again only once a second).
   await mkdir(path.join(dir, 'users'));
   await chmod(path.join(dir, 'users'), 0o755);
+  // OAuth2: Dovecot asks this token introspection endpoint (RFC 7662) whether an access token is
+  // good and whose it is; `addMailToken` writes the tokens it knows.
+  await mkdir(path.join(dir, 'tokens'));
+  const introspection = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', async () => {
+      const token = new URLSearchParams(body).get('token') ?? '';
+      const user = /^[A-Za-z0-9._-]{8,200}$/.test(token) ? await readFile(path.join(dir, 'tokens', token), 'utf8').catch(() => null) : null;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(user ? { active: true, username: user.trim() } : { active: false }));
+    });
+  });
+  await new Promise<void>((resolve) => introspection.listen(0, '127.0.0.1', resolve));
+  const introspectionPort = (introspection.address() as { port: number }).port;
+  await writeFile(
+    path.join(dir, 'oauth2.conf.ext'),
+    `introspection_mode = post\nintrospection_url = http://127.0.0.1:${introspectionPort}/introspect\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n`,
+  );
   await writeFile(
     config,
     `base_dir = ${dir}/run
@@ -85,7 +108,7 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 default_internal_user = ${root ? 'dovecot' : me.username}
 default_login_user = ${root ? 'dovenull' : me.username}
 mail_location = maildir:${dir}/mail/%u
@@ -104,12 +127,18 @@ service anvil {
   chroot =
 }
 passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/oauth2.conf.ext
+}
+passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u ${dir}/users/%u
 }
 userdb {
   driver = static
-  args = uid=${owner.uid} gid=${owner.gid} home=${dir}/mail/%u
+  args = uid=${owner.uid} gid=${owner.gid} home=${dir}/mail/%u allow_all_users=yes
 }
 namespace inbox {
   inbox = yes
@@ -129,6 +158,7 @@ namespace inbox {
     await accepting(port, 15_000);
   } catch (error) {
     child.kill('SIGKILL');
+    introspection.close();
     throw error;
   }
   return {
@@ -142,6 +172,8 @@ namespace inbox {
         child.kill('SIGTERM');
         await gone;
       }
+      introspection.closeAllConnections();
+      await new Promise((resolve) => introspection.close(resolve));
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -158,6 +190,16 @@ async function systemUser(name: string): Promise<{ uid: number; gid: number }> {
 export async function addMailUser(dovecot: TestDovecot, user: string, password: string): Promise<void> {
   if (!/^[A-Za-z0-9._@+-]+$/.test(user) || password.includes(':') || password.includes('\n')) throw new Error('addMailUser: a plain user name and a password without ":"');
   await writeFile(path.join(dovecot.dir, 'users', user), `${user}:{PLAIN}${password}\n`, { mode: 0o644 });
+}
+
+/** An OAuth2 access token the test server takes for the user (XOAUTH2), until `revokeMailToken`. */
+export async function addMailToken(dovecot: TestDovecot, user: string, token: string): Promise<void> {
+  if (!/^[A-Za-z0-9._-]{8,200}$/.test(token)) throw new Error('addMailToken: 8-200 letters, digits, ".", "_" or "-"');
+  await writeFile(path.join(dovecot.dir, 'tokens', token), user, { mode: 0o644 });
+}
+
+export async function revokeMailToken(dovecot: TestDovecot, token: string): Promise<void> {
+  await rm(path.join(dovecot.dir, 'tokens', token), { force: true });
 }
 
 /** Gives a folder a new UIDVALIDITY, as a server does when it rebuilds the folder (`doveadm mailbox update`). */
