@@ -6,7 +6,8 @@ import { asDate, sql } from '../shared/sql.js';
 import { isId } from './shared.js';
 
 /** What a timeline entry is; entries at the same instant come in this order. */
-export const TIMELINE_KINDS = ['ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT', 'MESSAGE', 'EMAIL_RECEIVED', 'EMAIL_SENT'] as const;
+// New kinds go first: a kind's rank (its place from the end) is part of the cursors given out.
+export const TIMELINE_KINDS = ['EMAIL_RECEIVED', 'EMAIL_SENT', 'ORDER', 'EVENT', 'INQUIRY', 'NOTE', 'TASK', 'DEAL_STAGE', 'SEGMENT_ENTERED', 'SEGMENT_LEFT', 'MESSAGE'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
 export interface TimelineEntry {
@@ -61,7 +62,7 @@ export class TimelineService {
   ): Promise<Page<TimelineEntry>> {
     const first = pageSize(args.first);
     const after = args.after ? decodeCursor(args.after, 'tl') : null;
-    if (after && (after.length !== 3 || !/^-?\d{1,20}$/.test(after[0]!) || !/^\d$/.test(after[1]!) || !isId(after[2]))) throw KokyakuError.invalidCursor(args.after ?? '');
+    if (after && (after.length !== 3 || !/^-?\d{1,20}$/.test(after[0]!) || !/^\d{1,2}$/.test(after[1]!) || !isId(after[2]))) throw KokyakuError.invalidCursor(args.after ?? '');
     const kinds = new Set(args.kinds?.length ? args.kinds : TIMELINE_KINDS);
     // One customer: equality, so each kind reads its index in order and stops after a page.
     // A company: its contacts (any of them) and its own notes, tasks and deals.
