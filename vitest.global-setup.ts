@@ -17,7 +17,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Dovecot too: one IMAP server for the run, an account per test.
   const [server, , dovecot] = await Promise.all([startTestPostgres(), ensureConsoleBuilt(), startTestDovecot()]);
   project.provide('kokyakuAdminUrl', server.adminUrl);
-  project.provide('kokyakuDovecot', dovecot ? { host: dovecot.host, port: dovecot.port, dir: dovecot.dir, config: dovecot.config } : null);
+  project.provide('kokyakuDovecot', dovecot ? { host: dovecot.host, port: dovecot.port, tlsPort: dovecot.tlsPort, ca: dovecot.ca, dir: dovecot.dir, config: dovecot.config } : null);
   return async () => {
     await dovecot?.stop();
     await server.stop();

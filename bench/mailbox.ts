@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Kokyaku, SYSTEM, bindTenant, sql } from '@kokyaku/core';
+import { type Kokyaku, SYSTEM, bindTenant, createKokyaku, sql } from '@kokyaku/core';
 import { addMailUser, startTestDovecot } from '@kokyaku/core/testing';
 import { ImapFlow } from 'imapflow';
 import { time } from './stats.js';
@@ -55,19 +55,31 @@ export async function benchMailbox(kokyaku: Kokyaku, options: { messages: number
     });
     await client.logout();
 
-    const ctx = kokyaku.context({ tenantId });
-    const mailbox = await kokyaku.mailbox.connect(ctx, {
-      name: 'bench',
-      address: 'shop@bench.example',
-      host: dovecot.host,
-      port: dovecot.port,
-      secure: false,
-      username: account.user,
-      password: account.pass,
+    // The same database, with a key to seal the mailbox's password.
+    const withKey = await createKokyaku({
+      ...kokyaku.config,
+      database: { ...kokyaku.config.database, url: kokyaku.databaseUrl, migrate: false },
+      mailbox: { ...kokyaku.config.mailbox, encryptionKey: randomBytes(32).toString('base64') },
     });
-    const started = performance.now();
-    const { result } = await kokyaku.mailbox.sync(ctx, mailbox.id);
-    const syncMs = performance.now() - started;
+    let syncMs = 0;
+    let result: Awaited<ReturnType<Kokyaku['mailbox']['sync']>>['result'] = null;
+    try {
+      const ctx = withKey.context({ tenantId });
+      const mailbox = await withKey.mailbox.connect(ctx, {
+        name: 'bench',
+        address: 'shop@bench.example',
+        host: dovecot.host,
+        port: dovecot.port,
+        secure: false,
+        username: account.user,
+        password: account.pass,
+      });
+      const started = performance.now();
+      result = (await withKey.mailbox.sync(ctx, mailbox.id)).result;
+      syncMs = performance.now() - started;
+    } finally {
+      await withKey.close();
+    }
     if (!result || result.fetched !== fetched) throw new Error(`mailbox bench: the pass read ${result?.fetched} messages, the bare fetch ${fetched}`);
     log(`  ${fetched} messages: first pass ${(syncMs / 1000).toFixed(2)} s (${result.stored} stored, ${result.unmatched} counted), bare fetch ${(bareMs / 1000).toFixed(2)} s`);
     const perSecond = (ms: number) => `${Math.round((fetched / ms) * 1000)} messages/s`;

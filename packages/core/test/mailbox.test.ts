@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Kokyaku, type KokyakuContext, SYSTEM, bindTenant, createKokyaku, definePlugin, sql } from '@kokyaku/core';
-import { type TestSmtpServer, addMailToken, addMailUser, createTestKokyaku, revokeMailToken, setUidValidity, startTestSmtp } from '@kokyaku/core/testing';
+import { type TestSmtpServer, addMailToken, addMailUser, createTestKokyaku, revokeMailToken, setUidValidity, startTestDovecot, startTestSmtp } from '@kokyaku/core/testing';
 
 const dovecot = inject('kokyakuDovecot');
 if (!dovecot) console.warn('mailbox tests skipped: Dovecot is not installed (apt-get install dovecot-imapd)');
@@ -165,9 +165,14 @@ describe.skipIf(!dovecot)('mailbox sync against Dovecot', () => {
       definition: { trigger: { type: 'EMAIL_RECEIVED' }, steps: [{ id: 'call', type: 'TASK', title: 'Answer the mail' }] },
     });
     await kokyaku.journeys.setStatus(ctx(t), journey.id, 'ACTIVE');
-    await deliver(a, 'INBOX', [{ from: 'hanako@example.jp', to: SHOP, subject: 'A question' }]);
-    const mailbox = await connect(t, a);
-    await kokyaku.mailbox.sync(ctx(t), mailbox.id);
+    // A customer at a partner the shop excludes: counted, never stored.
+    await kokyaku.customers.upsert(ctx(t), [{ externalId: 'partner', email: 'buyer@partner.example' }]);
+    await deliver(a, 'INBOX', [
+      { from: 'hanako@example.jp', to: SHOP, subject: 'A question' },
+      { from: 'buyer@partner.example', to: SHOP, subject: 'Wholesale terms' },
+    ]);
+    const mailbox = await connect(t, a, { excluded: ['@partner.example'] });
+    expect((await kokyaku.mailbox.sync(ctx(t), mailbox.id)).result).toMatchObject({ stored: 1, unmatched: 1 });
     expect(await kokyaku.segments.count(ctx(t), "emails MATCHES (direction = 'received', date > -30d, count >= 1)")).toBe(1);
     expect(await kokyaku.segments.count(ctx(t), "emails MATCHES (direction = 'sent')")).toBe(0);
     const hanako = await customerId(t, 'hanako');
@@ -344,6 +349,32 @@ describe.skipIf(!dovecot)('mailbox sync against Dovecot', () => {
     const { mailbox: refused } = await kokyaku.mailbox.sync(ctx(t), mailbox.id);
     expect(refused).toMatchObject({ status: 'ERROR', errorCode: 'MAIL_AUTH_FAILED' });
     expect(refused.errorMessage).not.toContain(token);
+  });
+
+  it('reads over TLS, and refuses a certificate nobody vouches for', async () => {
+    // A Dovecot of its own with TLS (the run's offers none, so its plain port offers no STARTTLS).
+    const secure = await startTestDovecot({ tls: true });
+    if (!secure?.tlsPort) return void console.warn('TLS test skipped: openssl is not installed');
+    const trusting = await createKokyaku({ database: { url: kokyaku.databaseUrl, migrate: false }, mailbox: { encryptionKey: KEY, tls: { ca: secure.ca! } } });
+    try {
+      const t = 'tls';
+      await seed(t);
+      const a = { user: `tls-${randomBytes(4).toString('hex')}`, pass: randomBytes(9).toString('base64url') };
+      await addMailUser(secure, a.user, a.pass);
+      const mailbox = await kokyaku.mailbox.connect(ctx(t), { name: 'TLS', address: SHOP, host: '127.0.0.1', port: secure.tlsPort, secure: true, username: a.user, password: a.pass });
+      const refused = (await kokyaku.mailbox.sync(ctx(t), mailbox.id)).mailbox;
+      expect(refused).toMatchObject({ status: 'ERROR', errorCode: 'MAIL_TLS_FAILED' });
+      const client = new ImapFlow({ host: '127.0.0.1', port: secure.tlsPort, secure: true, tls: { ca: secure.ca! }, auth: a, logger: false });
+      await client.connect();
+      await client.append('INBOX', raw({ from: 'hanako@example.jp', to: SHOP, subject: 'Over TLS' }));
+      await client.logout();
+      const { mailbox: ok, result } = await trusting.mailbox.sync(trusting.context({ tenantId: t, actor: staff }), mailbox.id);
+      expect(ok.status).toBe('ACTIVE');
+      expect(result).toMatchObject({ stored: 1 });
+    } finally {
+      await trusting.close();
+      await secure.stop();
+    }
   });
 
   it('reports bad credentials and an unreachable server on their mailboxes while other shops’ mail keeps coming', async () => {

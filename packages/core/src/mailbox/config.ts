@@ -1,3 +1,5 @@
+import type { ConnectionOptions } from 'node:tls';
+
 /** Mailbox sync (docs/mailbox.md). */
 export interface MailboxConfig {
   /**
@@ -21,6 +23,8 @@ export interface MailboxConfig {
   maxMessageBytes: number;
   /** How long to wait for a mail server to answer (default 15 s). */
   timeoutSeconds: number;
+  /** TLS options for the mail servers (e.g. `{ ca }` for a server with a certificate of a private CA). */
+  tls: ConnectionOptions | null;
 }
 
 export const DEFAULT_MAILBOX_CONFIG: Omit<MailboxConfig, 'encryptionKey'> = {
@@ -30,4 +34,5 @@ export const DEFAULT_MAILBOX_CONFIG: Omit<MailboxConfig, 'encryptionKey'> = {
   chunkSize: 50,
   maxMessageBytes: 10 * 1024 * 1024,
   timeoutSeconds: 15,
+  tls: null,
 };

@@ -48,6 +48,7 @@ export async function connectImap(config: MailboxConfig, row: ConnectionRow, opt
     greetingTimeout: config.timeoutSeconds * 1000,
     socketTimeout: Math.max(60_000, config.pollSeconds * 2000),
     clientInfo: { name: 'Kokyaku' },
+    ...(config.tls ? { tls: config.tls } : {}),
   });
   // A socket error after connect would otherwise be an unhandled 'error' event.
   client.on('error', () => {});
@@ -64,7 +65,9 @@ export function describeMailError(error: unknown): { code: MailErrorCode; messag
   if (error instanceof KokyakuError && error.code === 'CONFIG_INVALID') return { code: 'CONFIG_INVALID', message: error.message };
   if (e?.authenticationFailed)
     return { code: 'MAIL_AUTH_FAILED', message: `The mail server refused the user name or the password/token${e.responseText ? ` (${e.responseText})` : ''}.` };
-  if (e?.tlsFailed)
+  const codes = [e?.code, (error as { _err?: { code?: string } })?._err?.code, (error as { cause?: { code?: string } })?.cause?.code].filter(Boolean).join(' ');
+  const tlsCode = /(^| )(ERR_TLS|ERR_SSL|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_)/;
+  if (e?.tlsFailed || tlsCode.test(codes) || /certificate|ssl routines|tls handshake/i.test(e?.message ?? ''))
     return { code: 'MAIL_TLS_FAILED', message: 'The TLS handshake with the mail server failed (a wrong port for TLS, or a certificate this machine does not trust).' };
   if (e?.mailboxMissing) return { code: 'MAIL_FOLDER_MISSING', message: `The folder "${e.path ?? '?'}" does not exist on the mail server.` };
   if (

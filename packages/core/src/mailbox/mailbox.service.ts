@@ -413,6 +413,7 @@ export class MailboxService {
       secure: row.smtp_secure,
       auth: auth.accessToken ? { type: 'OAuth2', user: auth.user, accessToken: auth.accessToken } : { user: auth.user, pass: auth.pass! },
       connectionTimeout: this.config.timeoutSeconds * 1000,
+      ...(this.config.tls ? { tls: this.config.tls } : {}),
     });
     try {
       await transport.sendMail({ envelope: { from: row.address, to: [customer.email] }, raw });

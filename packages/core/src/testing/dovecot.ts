@@ -10,7 +10,12 @@ import { promisify } from 'node:util';
 /** A Dovecot IMAP server of its own (Debian's `dovecot-imapd`), for tests of mailbox sync. */
 export interface TestDovecot {
   host: string;
+  /** Plain IMAP (no TLS). */
   port: number;
+  /** IMAP over TLS (`startTestDovecot({ tls: true })`, a certificate for 127.0.0.1 of its own), or null. */
+  tlsPort: number | null;
+  /** That certificate (PEM): the CA a client must trust for `tlsPort`. */
+  ca: string | null;
   /** Its directory: configuration, users, mail (deleted by `stop`). */
   dir: string;
   config: string;
@@ -60,13 +65,16 @@ async function accepting(port: number, timeoutMs: number): Promise<void> {
  * INBOX and a Sent folder per user. Runs as the current user, or as Debian's `dovecot` and
  * `dovenull` users under root. Returns null when Dovecot is not installed.
  */
-export async function startTestDovecot(): Promise<(TestDovecot & { stop(): Promise<void> }) | null> {
+export async function startTestDovecot(options: { tls?: boolean } = {}): Promise<(TestDovecot & { stop(): Promise<void> }) | null> {
   const binary = dovecotBinary();
   if (!binary) return null;
   const dir = await mkdtemp(path.join(tmpdir(), 'kokyaku-dovecot-'));
   // Dovecot's auth process runs as its own user: it reads the passwd file here.
   await chmod(dir, 0o755);
   const port = await freePort();
+  // TLS on request only: with TLS, the plain port offers STARTTLS too, which clients then take.
+  const tls = options.tls ? await selfSigned(dir) : null;
+  const tlsPort = tls ? await freePort() : null;
   const me = userInfo();
   const root = me.uid === 0;
   // Dovecot never delivers as root: under root, mail belongs to Debian's `dovecot` user.
@@ -106,7 +114,7 @@ state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+${tls ? `ssl = yes\nssl_cert = <${dir}/cert.pem\nssl_key = <${dir}/key.pem` : 'ssl = no'}
 disable_plaintext_auth = no
 auth_mechanisms = plain login xoauth2 oauthbearer
 default_internal_user = ${root ? 'dovecot' : me.username}
@@ -119,7 +127,8 @@ service imap-login {
     port = ${port}
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = ${tlsPort ?? 0}
   }
   chroot =
 }
@@ -164,6 +173,8 @@ namespace inbox {
   return {
     host: '127.0.0.1',
     port,
+    tlsPort,
+    ca: tls,
     dir,
     config,
     stop: async () => {
@@ -177,6 +188,31 @@ namespace inbox {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A key and a certificate for 127.0.0.1 (one day), made with openssl; null without it. */
+async function selfSigned(dir: string): Promise<string | null> {
+  const openssl = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((p) => existsSync(p));
+  if (!openssl) return null;
+  await promisify(execFile)(openssl, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    path.join(dir, 'key.pem'),
+    '-out',
+    path.join(dir, 'cert.pem'),
+  ]);
+  await chmod(path.join(dir, 'key.pem'), 0o644);
+  return readFile(path.join(dir, 'cert.pem'), 'utf8');
 }
 
 async function systemUser(name: string): Promise<{ uid: number; gid: number }> {
