@@ -361,7 +361,15 @@ describe.skipIf(!dovecot)('mailbox sync against Dovecot', () => {
       await seed(t);
       const a = { user: `tls-${randomBytes(4).toString('hex')}`, pass: randomBytes(9).toString('base64url') };
       await addMailUser(secure, a.user, a.pass);
-      const mailbox = await kokyaku.mailbox.connect(ctx(t), { name: 'TLS', address: SHOP, host: '127.0.0.1', port: secure.tlsPort, secure: true, username: a.user, password: a.pass });
+      const mailbox = await kokyaku.mailbox.connect(ctx(t), {
+        name: 'TLS',
+        address: SHOP,
+        host: '127.0.0.1',
+        port: secure.tlsPort,
+        secure: true,
+        username: a.user,
+        password: a.pass,
+      });
       const refused = (await kokyaku.mailbox.sync(ctx(t), mailbox.id)).mailbox;
       expect(refused).toMatchObject({ status: 'ERROR', errorCode: 'MAIL_TLS_FAILED' });
       const client = new ImapFlow({ host: '127.0.0.1', port: secure.tlsPort, secure: true, tls: { ca: secure.ca! }, auth: a, logger: false });
