@@ -47,16 +47,17 @@ export async function storeMessages(ctx: KokyakuContext, deps: StoreDeps, connec
   const isExcluded = excludedBy(connection.excluded);
   const people = (m: ParsedMessage) => [...new Set([...(m.from ? [m.from.address] : []), ...m.to, ...m.cc])].filter((a) => a !== own && !isExcluded(a));
   const owners = await deps.customers.idsByEmails(ctx, [...new Set(messages.flatMap(people))]);
-  const stored: StoredEmail[] = [];
+  const kept: { m: ParsedMessage; direction: 'RECEIVED' | 'SENT'; customerIds: string[] }[] = [];
   for (const m of messages) {
     const customerIds = [...new Set(people(m).flatMap((a) => owners.get(a) ?? []))];
-    if (m.automatic || customerIds.length === 0 || (m.from && isExcluded(m.from.address))) {
-      result.unmatched++;
-      continue;
-    }
-    const direction = m.from?.address === own ? 'SENT' : 'RECEIVED';
-    const row = await insertMessage(ctx, connection.id, m, direction, customerIds);
-    if (!row) {
+    if (m.automatic || customerIds.length === 0 || (m.from && isExcluded(m.from.address))) result.unmatched++;
+    else kept.push({ m, direction: m.from?.address === own ? 'SENT' : 'RECEIVED', customerIds });
+  }
+  const ids = await insertMessages(ctx, connection.id, kept);
+  const stored: StoredEmail[] = [];
+  for (const { m, direction, customerIds } of kept) {
+    const row = ids.get(m.messageId);
+    if (!row || stored.some((s) => s.id === row)) {
       result.duplicates++;
       continue;
     }
@@ -69,46 +70,68 @@ export async function storeMessages(ctx: KokyakuContext, deps: StoreDeps, connec
   return result;
 }
 
-async function insertMessage(
+/**
+ * The new messages in one statement and their customers in another (a chunk is two round trips,
+ * not two per message). Returns the id of each message stored now, by Message-ID; one stored
+ * before is left as it is and not returned.
+ */
+async function insertMessages(
   ctx: KokyakuContext,
   connectionId: string | null,
-  m: ParsedMessage,
-  direction: 'RECEIVED' | 'SENT',
-  customerIds: readonly string[],
-): Promise<string | null> {
-  const row = await sqlOne<{ id: string }>(
+  kept: readonly { m: ParsedMessage; direction: 'RECEIVED' | 'SENT'; customerIds: readonly string[] }[],
+): Promise<Map<string, string>> {
+  if (kept.length === 0) return new Map();
+  const rows = await sql<{ id: string; message_id: string }>(
     ctx.em,
     `insert into kokyaku.mail_messages (tenant_id, connection_id, message_id, direction, from_address, from_name, to_addresses, cc_addresses,
                                         subject, snippet, body_text, body_html, sent_at, in_reply_to, refs)
-     values ($1, $2::bigint, $3, $4, $5, $6, kokyaku.json_texts($7::jsonb), kokyaku.json_texts($8::jsonb), $9, $10, $11, $12, $13, $14, kokyaku.json_texts($15::jsonb))
+     select $1, $2::bigint, x.message_id, x.direction, x.from_address, x.from_name,
+            array(select jsonb_array_elements_text(x.to_addresses)), array(select jsonb_array_elements_text(x.cc_addresses)),
+            x.subject, x.snippet, x.body_text, x.body_html, x.sent_at, x.in_reply_to, array(select jsonb_array_elements_text(x.refs))
+     from jsonb_to_recordset($3::jsonb) as x(i int, message_id text, direction text, from_address text, from_name text, to_addresses jsonb, cc_addresses jsonb,
+                                              subject text, snippet text, body_text text, body_html text, sent_at timestamptz, in_reply_to text, refs jsonb)
+     order by x.i
      on conflict (tenant_id, message_id) do nothing
-     returning id::text as id`,
+     returning id::text as id, message_id`,
     [
       ctx.tenantId,
       connectionId,
-      m.messageId,
-      direction,
-      m.from?.address ?? null,
-      m.from?.name ?? null,
-      JSON.stringify(m.to),
-      JSON.stringify(m.cc),
-      m.subject,
-      m.snippet,
-      m.text,
-      m.html,
-      m.sentAt,
-      m.inReplyTo,
-      JSON.stringify(m.references),
+      JSON.stringify(
+        kept.map(({ m, direction }, i) => ({
+          i,
+          message_id: m.messageId,
+          direction,
+          from_address: m.from?.address ?? null,
+          from_name: m.from?.name ?? null,
+          to_addresses: m.to,
+          cc_addresses: m.cc,
+          subject: m.subject,
+          snippet: m.snippet,
+          body_text: m.text,
+          body_html: m.html,
+          sent_at: m.sentAt,
+          in_reply_to: m.inReplyTo,
+          refs: m.references,
+        })),
+      ),
     ],
   );
-  if (!row) return null;
-  await sql(
-    ctx.em,
-    `insert into kokyaku.mail_message_customers (tenant_id, message_id, customer_id, direction, sent_at)
-     select $1, $2::bigint, c, $3, $4 from unnest(kokyaku.json_bigints($5::jsonb)) c on conflict do nothing`,
-    [ctx.tenantId, row.id, direction, m.sentAt, JSON.stringify(customerIds)],
-  );
-  return row.id;
+  const ids = new Map(rows.map((r) => [r.message_id, r.id]));
+  const links = kept.flatMap(({ m, direction, customerIds }) => {
+    const id = ids.get(m.messageId);
+    return id ? customerIds.map((customer_id) => ({ message_id: id, customer_id, direction, sent_at: m.sentAt })) : [];
+  });
+  if (links.length > 0) {
+    await sql(
+      ctx.em,
+      `insert into kokyaku.mail_message_customers (tenant_id, message_id, customer_id, direction, sent_at)
+       select $1, x.message_id, x.customer_id, x.direction, x.sent_at
+       from jsonb_to_recordset($2::jsonb) as x(message_id bigint, customer_id bigint, direction text, sent_at timestamptz)
+       on conflict do nothing`,
+      [ctx.tenantId, JSON.stringify(links)],
+    );
+  }
+  return ids;
 }
 
 /**
