@@ -43,6 +43,8 @@ export class MailboxWorker {
   private stopped = false;
   private scanning: Promise<void> | null = null;
   private readonly log: (message: string) => void;
+  /** The lock connection's statements, one after the other (a pg client runs one at a time). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: MailboxWorkerOptions) {
     this.log = options.log ?? ((m) => console.warn(`[kokyaku mailbox] ${m}`));
@@ -58,6 +60,15 @@ export class MailboxWorker {
     return this;
   }
 
+  private query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    const run = this.queue.then(() => {
+      if (!this.locks) throw new Error('the mailbox worker is stopped');
+      return this.locks.query<R>(text, values);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Looks for mailboxes nobody follows yet (new ones, or a dead process's). */
   scan(): Promise<void> {
     this.scanning ??= this.scanOnce().finally(() => {
@@ -69,10 +80,10 @@ export class MailboxWorker {
   private async scanOnce(): Promise<void> {
     if (this.stopped || !this.locks) return;
     try {
-      const { rows } = await this.locks.query<{ id: string; tenant_id: string }>(`select id::text, tenant_id from kokyaku.mail_connections where status <> 'PAUSED' order by id`);
+      const { rows } = await this.query<{ id: string; tenant_id: string }>(`select id::text, tenant_id from kokyaku.mail_connections where status <> 'PAUSED' order by id`);
       for (const row of rows) {
         if (this.followers.has(row.id)) continue;
-        const { rows: got } = await this.locks.query<{ ok: boolean }>(`select pg_try_advisory_lock(hashtextextended('kokyaku-mail:' || $1, 0)) as ok`, [row.id]);
+        const { rows: got } = await this.query<{ ok: boolean }>(`select pg_try_advisory_lock(hashtextextended('kokyaku-mail:' || $1, 0)) as ok`, [row.id]);
         if (!got[0]?.ok) continue;
         this.follow(row.id, row.tenant_id);
       }
@@ -106,7 +117,7 @@ export class MailboxWorker {
       .catch((error) => this.log(`mailbox ${id}: ${(error as Error).message}`))
       .finally(async () => {
         this.followers.delete(id);
-        await this.locks?.query(`select pg_advisory_unlock(hashtextextended('kokyaku-mail:' || $1, 0))`, [id]).catch(() => {});
+        await this.query(`select pg_advisory_unlock(hashtextextended('kokyaku-mail:' || $1, 0))`, [id]).catch(() => {});
       });
     this.followers.set(id, follower);
   }
@@ -140,6 +151,7 @@ export class MailboxWorker {
     await this.scanning;
     for (const f of this.followers.values()) f.wake();
     await Promise.all([...this.followers.values()].map((f) => f.done));
+    await this.queue;
     await this.locks?.end().catch(() => {});
     this.locks = null;
   }
