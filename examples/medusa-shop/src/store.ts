@@ -73,9 +73,24 @@ export async function placeOrder(
   await client.call('POST', `/store/carts/${cart.id}/shipping-methods?fields=id`, { option_id: shipping_options[0]!.id });
   const { payment_collection } = await client.call<{ payment_collection: { id: string } }>('POST', '/store/payment-collections?fields=id', { cart_id: cart.id });
   await client.call('POST', `/store/payment-collections/${payment_collection.id}/payment-sessions?fields=id`, { provider_id: 'pp_system_default' });
-  const done = await client.call<{ type: string; order?: { id: string; display_id: number; customer_id: string }; error?: unknown }>('POST', `/store/carts/${cart.id}/complete`);
+  const done = await complete(client, cart.id);
   if (done.type !== 'order' || !done.order) throw new Error(`Cart ${cart.id} not completed: ${JSON.stringify(done.error)}`);
   return done.order;
+}
+
+/**
+ * Completes a cart. Concurrent checkouts of the same stock can make Medusa answer a completion
+ * with 500 (its reservations under load); the completion workflow of a cart is idempotent (a
+ * completed cart answers with its order), so a storefront tries the same request again.
+ */
+async function complete(client: MedusaClient, cartId: string) {
+  type Done = { type: string; order?: { id: string; display_id: number; customer_id: string }; error?: unknown };
+  for (let attempt = 1; ; attempt++) {
+    const { status, body } = await client.request<Done>('POST', `/store/carts/${cartId}/complete`);
+    if (status < 400) return body;
+    if (status < 500 || attempt >= 5) throw new Error(`POST /store/carts/${cartId}/complete: ${status} ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+  }
 }
 
 const regions = new Map<string, Promise<string>>();
