@@ -12,7 +12,7 @@ import { unique } from '../shared/pg-errors.js';
 import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
 import { isId, parseInput } from '../shared/validation.js';
 import type { MailboxConfig } from './config.js';
-import { type ConnectionRow, connectImap, credentials, describeMailError } from './imap.js';
+import { type ConnectionRow, connectImap, credentials } from './imap.js';
 import { parseMessage } from './parse.js';
 import { mailKey, seal } from './secrets.js';
 import { storeMessages } from './store.js';
@@ -463,11 +463,5 @@ export class MailboxService {
     } finally {
       await client.logout().catch(() => client.close());
     }
-  }
-
-  /** A connection's outcome in words (for logs: no secret). */
-  static describe(error: unknown): string {
-    const { code, message } = describeMailError(error);
-    return `${code}: ${message}`;
   }
 }

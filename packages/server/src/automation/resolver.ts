@@ -28,14 +28,12 @@ import { JSONScalar } from '../shared/scalars.js';
 import { Customer } from '../customers/types.js';
 import { Costly } from '../security/rate-limit.js';
 import { connection } from '../customers/resolver.js';
+import { type E, plain } from '../shared/graphql.js';
 
 /** Roles that build and run journeys. */
 const AUTOMATE = MANAGE_SEGMENTS;
 /** Roles that set the shop's messaging policy. */
 const CONFIGURE = ['ADMIN'] as const;
-
-type E<T> = T[keyof T];
-const plain = <T extends object>(input: T): T => Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as T;
 
 @Resolver(() => Journey)
 export class JourneyResolver {

@@ -1,13 +1,7 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar, JSONScalar } from '../shared/scalars.js';
 import { PageInfo } from '../shared/types.js';
-
-function enumOf<const V extends readonly string[]>(name: string, values: V, description: string): { [K in V[number]]: K } {
-  const e = Object.fromEntries(values.map((v) => [v, v])) as { [K in V[number]]: K };
-  registerEnumType(e, { name, description });
-  return e;
-}
-type E<T> = T[keyof T];
+import { type E, enumOf } from '../shared/graphql.js';
 
 export const JourneyStatus = enumOf('JourneyStatus', ['DRAFT', 'ACTIVE', 'PAUSED', 'ARCHIVED'], 'DRAFT until activated; PAUSED holds runs where they are; ARCHIVED cancels them.');
 export const JourneyRunStatus = enumOf('JourneyRunStatus', ['ACTIVE', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED'], 'Where a customer is in a journey.');

@@ -8,10 +8,8 @@ export const WORK_WITH_CUSTOMERS = CONTACT_DATA;
 /** Roles that configure the CRM (custom fields, pipelines, scoring). */
 export const CONFIGURE = ['ADMIN'] as const;
 
-export type E<T> = T[keyof T];
-/** GraphQL input objects as plain objects (fields left out stay absent). */
-export const plain = <T extends object>(input: T): T => Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as T;
-
 export async function customFieldValues(context: GraphQLContext, entity: CustomFieldEntity, values: Record<string, unknown>): Promise<CustomFieldValue[]> {
   return typedCustomFields(values, await context.loaders.customFieldDefinitions.load(entity)) as CustomFieldValue[];
 }
+
+export { type E, plain } from '../shared/graphql.js';

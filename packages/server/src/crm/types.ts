@@ -1,7 +1,8 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar, JSONScalar } from '../shared/scalars.js';
 import { Customer } from '../customers/types.js';
 import { PageInfo } from '../shared/types.js';
+import { type E, enumOf } from '../shared/graphql.js';
 
 const enums = {
   CustomFieldEntity: { values: ['CUSTOMER', 'COMPANY', 'DEAL'], description: 'The kind of record a custom field belongs to.' },
@@ -22,12 +23,6 @@ const enums = {
   ForecastPeriod: { values: ['MONTH', 'QUARTER'], description: 'Length of a forecast period.' },
 } as const;
 
-function enumOf<const V extends readonly string[]>(name: string, values: V, description: string): { [K in V[number]]: K } {
-  const e = Object.fromEntries(values.map((v) => [v, v])) as { [K in V[number]]: K };
-  registerEnumType(e, { name, description });
-  return e;
-}
-
 export const CustomFieldEntity = enumOf('CustomFieldEntity', enums.CustomFieldEntity.values, enums.CustomFieldEntity.description);
 export const CustomFieldType = enumOf('CustomFieldType', enums.CustomFieldType.values, enums.CustomFieldType.description);
 export const StageOutcome = enumOf('StageOutcome', enums.StageOutcome.values, enums.StageOutcome.description);
@@ -41,8 +36,6 @@ export const ScoreActivity = enumOf('ScoreActivity', enums.ScoreActivity.values,
 export const ScoreBand = enumOf('ScoreBand', enums.ScoreBand.values, enums.ScoreBand.description);
 export const TimelineKind = enumOf('TimelineKind', enums.TimelineKind.values, enums.TimelineKind.description);
 export const ForecastPeriod = enumOf('ForecastPeriod', enums.ForecastPeriod.values, enums.ForecastPeriod.description);
-
-type E<T> = T[keyof T];
 
 @ObjectType({ description: 'A typed custom field of customers, companies or deals. Values are checked against it on every write.' })
 export class CustomFieldDefinition {

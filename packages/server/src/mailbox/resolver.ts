@@ -3,10 +3,10 @@ import { CONTACT_DATA, READ_CUSTOMERS } from '../auth.js';
 import type { GraphQLContext } from '../context.js';
 import { connection } from '../customers/resolver.js';
 import { EmailBody, EmailMessage, EmailMessageConnection, Mailbox, MailboxInput, MailboxSyncResult, SendEmailInput } from './types.js';
+import { plain } from '../shared/graphql.js';
 
 /** Only ADMIN connects mailboxes: they hold the shop's mail credentials. */
 const CONFIGURE = ['ADMIN'] as const;
-const plain = <T extends object>(input: T): T => Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as T;
 
 @Resolver(() => Mailbox)
 export class MailboxResolver {

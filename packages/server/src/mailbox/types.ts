@@ -1,13 +1,7 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../shared/scalars.js';
 import { PageInfo } from '../shared/types.js';
-
-function enumOf<const V extends readonly string[]>(name: string, values: V, description: string): { [K in V[number]]: K } {
-  const e = Object.fromEntries(values.map((v) => [v, v])) as { [K in V[number]]: K };
-  registerEnumType(e, { name, description });
-  return e;
-}
-type E<T> = T[keyof T];
+import { type E, enumOf } from '../shared/graphql.js';
 
 export const MailboxAuth = enumOf('MailboxAuth', ['PASSWORD', 'OAUTH2'], 'PASSWORD: stored encrypted; OAUTH2: XOAUTH2 with access tokens the host gives (Gmail, Outlook).');
 export const MailboxStatus = enumOf('MailboxStatus', ['ACTIVE', 'ERROR', 'PAUSED'], 'ERROR: the last pass failed (see errorCode); it is tried again.');
