@@ -8,6 +8,8 @@ import { type CompiledSegment, segmentFrom } from '../segments/compiler.js';
 import { type BgNbdParams, type RfmSummary, expectedPurchases, fitBgNbd, probabilityAlive } from './clv/bgnbd.js';
 import { type GammaGammaParams, expectedSpend, fitGammaGamma } from './clv/gamma-gamma.js';
 import { RFM_GROUPS, type RfmGroup } from '../shared/rfm.js';
+import { cohortRows, kpiRows, rfmRows, median, periodEnd, periodStart, repeatRows, type ReportSource } from './reports.js';
+import { rebuildRollups, rollupsReady } from './rollups.js';
 
 const WEEKS_PER_MONTH = 52.1775 / 12;
 
@@ -312,16 +314,8 @@ export class AnalyticsService {
   }
 
   /** Customers and revenue per (R, FM) cell and per group. */
-  async rfmReport(ctx: KokyakuContext) {
-    const rows = await sql<{ r: number | null; fm: number | null; rfm_group: RfmGroup; customers: number; revenue: string }>(
-      ctx.em,
-      `select s.recency_score as r, (s.frequency_score + s.monetary_score + 1) / 2 as fm, coalesce(s.rfm_group, 'PROSPECTS') as rfm_group,
-              count(*)::int as customers, sum(f.total_spent_minor)::text as revenue
-       from kokyaku.customer_facts f left join kokyaku.customer_scores s on s.customer_id = f.customer_id
-       where f.tenant_id = $1
-       group by 1, 2, 3 order by 1 desc nulls last, 2 desc`,
-      [ctx.tenantId],
-    );
+  async rfmReport(ctx: KokyakuContext, options: ReportSource = {}) {
+    const rows = (await this.fromRollups(ctx, options)) ? await rfmRows.rollups(ctx) : await rfmRows.orders(ctx);
     const currency = ctx.shop.currency;
     const totalCustomers = rows.reduce((s, r) => s + r.customers, 0);
     const totalRevenue = rows.reduce((s, r) => s + Number(r.revenue), 0);
@@ -394,25 +388,9 @@ export class AnalyticsService {
    * month lies in [from, to] (default the last 12 months), with how many of them ordered in each
    * month since.
    */
-  async cohortReport(ctx: KokyakuContext, range: DateRange = {}) {
+  async cohortReport(ctx: KokyakuContext, range: DateRange & ReportSource = {}) {
     const { from, to, end } = this.range(ctx, range, 12);
-    const rows = await sql<{ cohort: string; month: number; customers: number }>(
-      ctx.em,
-      `with placed as (
-         select o.customer_id, date_trunc('month', o.placed_at at time zone $4::text)::date as month
-         from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'
-       ),
-       firsts as (select customer_id, min(month) as cohort from placed group by customer_id),
-       activity as (
-         select distinct p.customer_id, f.cohort,
-                ((extract(year from p.month) - extract(year from f.cohort)) * 12 + extract(month from p.month) - extract(month from f.cohort))::int as month
-         from placed p join firsts f on f.customer_id = p.customer_id
-         where f.cohort >= date_trunc('month', $2::date) and f.cohort < $3::date
-       )
-       select to_char(cohort, 'YYYY-MM') as cohort, month, count(*)::int as customers
-       from activity group by cohort, month order by cohort, month`,
-      [ctx.tenantId, from, end, ctx.shop.timeZone],
-    );
+    const rows = (await this.fromRollups(ctx, range)) ? await cohortRows.rollups(ctx, from, to) : await cohortRows.orders(ctx, from, end);
     const cohorts = new Map<string, { cohort: string; customers: number; retention: { month: number; customers: number; rate: number }[] }>();
     for (const row of rows) {
       const cohort = cohorts.get(row.cohort) ?? { cohort: row.cohort, customers: 0, retention: [] };
@@ -424,64 +402,41 @@ export class AnalyticsService {
     return { from, to, cohorts: [...cohorts.values()] };
   }
 
-  /** Share of customers with two or more placed orders, and how long the second order takes. */
-  async repeatPurchaseReport(ctx: KokyakuContext) {
-    const [row] = await sql<{ customers: number; repeat_customers: number; median_days: number | null; average_days: number | null }>(
-      ctx.em,
-      `with ordered as (
-         select o.customer_id, o.placed_at, row_number() over (partition by o.customer_id order by o.placed_at, o.id) as n
-         from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'
-       ),
-       second as (
-         select a.customer_id, extract(epoch from b.placed_at - a.placed_at) / 86400 as days
-         from ordered a join ordered b on b.customer_id = a.customer_id and b.n = 2 where a.n = 1
-       )
-       select (select count(*)::int from kokyaku.customer_facts where tenant_id = $1 and orders_count > 0) as customers,
-              (select count(*)::int from kokyaku.customer_facts where tenant_id = $1 and orders_count > 1) as repeat_customers,
-              (select percentile_cont(0.5) within group (order by days) from second)::float8 as median_days,
-              (select avg(days) from second)::float8 as average_days`,
-      [ctx.tenantId],
-    );
-    const customers = row?.customers ?? 0;
-    const repeat = row?.repeat_customers ?? 0;
+  /**
+   * Share of customers with two or more placed orders, and how many days the second order takes
+   * (shop days from the first order's to the second's; 0 when both fell on one day).
+   */
+  async repeatPurchaseReport(ctx: KokyakuContext, options: ReportSource = {}) {
+    const { customers, gaps } = (await this.fromRollups(ctx, options)) ? await repeatRows.rollups(ctx) : await repeatRows.orders(ctx);
+    const repeat = gaps.reduce((s, g) => s + g.customers, 0);
     return {
       customers,
       repeatCustomers: repeat,
       repeatRate: customers ? repeat / customers : 0,
-      medianDaysToSecondOrder: row?.median_days ?? null,
-      averageDaysToSecondOrder: row?.average_days ?? null,
+      medianDaysToSecondOrder: median(gaps),
+      averageDaysToSecondOrder: repeat ? gaps.reduce((s, g) => s + g.days * g.customers, 0) / repeat : null,
     };
   }
 
-  /** Revenue, orders, AOV, new and returning customers and repeat rate per period in [from, to]. */
-  async kpiReport(ctx: KokyakuContext, range: DateRange & { period?: Period } = {}) {
+  /**
+   * Revenue, orders, AOV, new and returning customers and repeat rate per period. Periods are
+   * whole: [from, to] (default: the last 12 months, the last month by day) widens to the start
+   * of from's period and the end of to's.
+   */
+  async kpiReport(ctx: KokyakuContext, range: DateRange & ReportSource & { period?: Period } = {}) {
     const period = range.period ?? 'MONTH';
     if (!['DAY', 'WEEK', 'MONTH'].includes(period)) throw KokyakuError.badInput('"period" is DAY, WEEK or MONTH.', { field: 'period' });
-    const { from, to, end } = this.range(ctx, range, period === 'DAY' ? 1 : 12);
-    const unit = period.toLowerCase();
-    const rows = await sql<{ period: string; revenue: string; orders: number; new_customers: number; returning_customers: number }>(
-      ctx.em,
-      `with firsts as (
-         select customer_id, min(placed_at) as first_at from kokyaku.orders
-         where tenant_id = $1 and status = 'PLACED' group by customer_id
-       ),
-       placed as (
-         select o.id, o.customer_id, o.total_minor, date_trunc($5::text, o.placed_at at time zone $4::text)::date as period,
-                date_trunc($5::text, f.first_at at time zone $4::text)::date as first_period
-         from kokyaku.orders o join firsts f on f.customer_id = o.customer_id
-         where o.tenant_id = $1 and o.status = 'PLACED'
-           and o.placed_at >= ${dayStart('$2', '$4::text')} and o.placed_at < ${dayStart('$3', '$4::text')}
-       )
-       select to_char(period, 'YYYY-MM-DD') as period, sum(total_minor)::text as revenue, count(*)::int as orders,
-              count(distinct customer_id) filter (where first_period = period)::int as new_customers,
-              count(distinct customer_id) filter (where first_period < period)::int as returning_customers
-       from placed group by period order by period`,
-      [ctx.tenantId, from, end, ctx.shop.timeZone, unit],
-    );
+    const to = range.to ? checkDate(range.to, 'to') : this.today(ctx);
+    const defaultFrom = period === 'MONTH' ? addMonths(periodStart(to, 'MONTH'), -11) : addDays(addMonths(to, period === 'DAY' ? -1 : -12), 1);
+    const from = periodStart(range.from ? checkDate(range.from, 'from') : defaultFrom, period);
+    if (from > to) throw KokyakuError.badInput('"from" must not be after "to".', { field: 'from' });
+    const last = periodEnd(to, period);
+    const unit = period.toLowerCase() as 'day' | 'week' | 'month';
+    const rows = (await this.fromRollups(ctx, range)) ? await kpiRows.rollups(ctx, unit, from, last) : await kpiRows.orders(ctx, unit, from, last);
     const currency = ctx.shop.currency;
     return {
       from,
-      to,
+      to: last,
       period,
       periods: rows.map((r) => {
         const revenue = Number(r.revenue);
@@ -497,6 +452,20 @@ export class AnalyticsService {
         };
       }),
     };
+  }
+
+  /**
+   * Builds the report rollups again from the orders (the refresh does it when they are missing or
+   * were cut in another time zone; call it after writing orders with SQL behind Kokyaku's back).
+   */
+  rebuildRollups(ctx: KokyakuContext): Promise<void> {
+    return rebuildRollups(ctx);
+  }
+
+  /** Whether a report reads the rollups: when asked, else when they are built in the shop's time zone. */
+  private async fromRollups(ctx: KokyakuContext, options: ReportSource): Promise<boolean> {
+    if (options.source) return options.source === 'rollups';
+    return rollupsReady(ctx);
   }
 
   /**

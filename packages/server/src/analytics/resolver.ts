@@ -39,14 +39,16 @@ export class AnalyticsResolver {
 
   @Authorized(READ_CUSTOMERS)
   @UseMiddleware(Costly(5))
-  @Query(() => RepeatPurchaseReport)
+  @Query(() => RepeatPurchaseReport, { description: 'Share of customers with two or more placed orders, and the shop days from the first order to the second.' })
   repeatPurchaseReport(@Ctx() { kokyaku, core }: GraphQLContext): Promise<RepeatPurchaseReport> {
     return kokyaku.analytics.repeatPurchaseReport(core);
   }
 
   @Authorized(READ_CUSTOMERS)
   @UseMiddleware(Costly(5))
-  @Query(() => KpiReport, { description: 'Revenue, orders, AOV, new and returning customers and repeat rate per period.' })
+  @Query(() => KpiReport, {
+    description: 'Revenue, orders, AOV, new and returning customers and repeat rate per whole period: from and to widen to the start and end of their periods.',
+  })
   kpiReport(
     @Ctx() { kokyaku, core }: GraphQLContext,
     @Arg('from', () => String, DAY) from?: string | null,

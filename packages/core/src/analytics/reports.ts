@@ -1,0 +1,201 @@
+import type { KokyakuContext } from '../shared/context.js';
+import { addDays, addMonths } from '../shared/dates.js';
+import type { RfmGroup } from '../shared/rfm.js';
+import { sql } from '../shared/sql.js';
+
+/**
+ * The rows of the RFM grid, KPI, cohort and repeat-purchase reports, two ways: from the rollups (what the
+ * reports read once the refresh has built them) and from the orders (before that, and as the
+ * definition the rollups are tested against). Both give the same rows.
+ */
+
+/** Which computation a report uses: the rollups or the orders (default: the rollups once built). */
+export interface ReportSource {
+  source?: 'rollups' | 'orders';
+}
+
+type Unit = 'day' | 'week' | 'month';
+
+/** The first day of the period (ISO week from Monday) a YYYY-MM-DD day falls in. */
+export function periodStart(day: string, period: 'DAY' | 'WEEK' | 'MONTH'): string {
+  if (period === 'MONTH') return `${day.slice(0, 8)}01`;
+  if (period === 'WEEK') return addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
+  return day;
+}
+
+/** The last day of the period a day falls in. */
+export function periodEnd(day: string, period: 'DAY' | 'WEEK' | 'MONTH'): string {
+  if (period === 'MONTH') return addDays(addMonths(periodStart(day, 'MONTH'), 1), -1);
+  if (period === 'WEEK') return addDays(periodStart(day, 'WEEK'), 6);
+  return day;
+}
+
+/** percentile_cont(0.5) of values given as (days, how many customers), sorted by days. */
+export function median(counts: readonly { days: number; customers: number }[]): number | null {
+  const total = counts.reduce((s, c) => s + c.customers, 0);
+  if (total === 0) return null;
+  const at = (position: number) => {
+    let seen = 0;
+    for (const c of counts) {
+      seen += c.customers;
+      if (position < seen) return c.days;
+    }
+    return counts[counts.length - 1]!.days;
+  };
+  const mid = (total - 1) / 2;
+  return (at(Math.floor(mid)) + at(Math.ceil(mid))) / 2;
+}
+
+interface KpiRow {
+  period: string;
+  revenue: string;
+  orders: number;
+  new_customers: number;
+  returning_customers: number;
+}
+
+export const kpiRows = {
+  /** Periods of `unit` from the one starting `from` through the one ending `last`. */
+  rollups: (ctx: KokyakuContext, unit: Unit, from: string, last: string) =>
+    sql<KpiRow>(
+      ctx.em,
+      `select to_char(period, 'YYYY-MM-DD') as period, sum(revenue_minor)::text as revenue, sum(orders)::int as orders,
+              sum(new_customers)::int as new_customers, (sum(customers) - sum(new_customers))::int as returning_customers
+       from kokyaku.report_rollups
+       where tenant_id = $1 and kind = $2 and period between $3::date and $4::date
+       group by period having sum(orders) <> 0 order by period`,
+      [ctx.tenantId, unit, from, last],
+    ),
+  orders: (ctx: KokyakuContext, unit: Unit, from: string, last: string) =>
+    sql<KpiRow>(
+      ctx.em,
+      `with firsts as (
+         select customer_id, min(placed_at) as first_at from kokyaku.orders
+         where tenant_id = $1 and status = 'PLACED' group by customer_id
+       ),
+       placed as (
+         select o.id, o.customer_id, o.total_minor, date_trunc($5::text, o.placed_at at time zone $4::text)::date as period,
+                date_trunc($5::text, f.first_at at time zone $4::text)::date as first_period
+         from kokyaku.orders o join firsts f on f.customer_id = o.customer_id
+         where o.tenant_id = $1 and o.status = 'PLACED'
+           and o.placed_at >= ($2::date::timestamp at time zone $4::text) and o.placed_at < (($3::date + 1)::timestamp at time zone $4::text)
+       )
+       select to_char(period, 'YYYY-MM-DD') as period, sum(total_minor)::text as revenue, count(*)::int as orders,
+              count(distinct customer_id) filter (where first_period = period)::int as new_customers,
+              count(distinct customer_id) filter (where first_period < period)::int as returning_customers
+       from placed group by period order by period`,
+      [ctx.tenantId, from, last, ctx.shop.timeZone, unit],
+    ),
+};
+
+interface CohortRow {
+  cohort: string;
+  month: number;
+  customers: number;
+}
+
+export const cohortRows = {
+  /** Cohorts whose first month is in [month of from, to]. */
+  rollups: (ctx: KokyakuContext, from: string, to: string) =>
+    sql<CohortRow>(
+      ctx.em,
+      `select to_char(period, 'YYYY-MM') as cohort, bucket as month, sum(customers)::int as customers
+       from kokyaku.report_rollups
+       where tenant_id = $1 and kind = 'cohort' and period >= date_trunc('month', $2::date)::date and period <= $3::date
+       group by period, bucket having sum(customers) <> 0 order by period, bucket`,
+      [ctx.tenantId, from, to],
+    ),
+  /** Cohorts whose first month is in [month of from, end). */
+  orders: (ctx: KokyakuContext, from: string, end: string) =>
+    sql<CohortRow>(
+      ctx.em,
+      `with placed as (
+         select o.customer_id, date_trunc('month', o.placed_at at time zone $4::text)::date as month
+         from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'
+       ),
+       firsts as (select customer_id, min(month) as cohort from placed group by customer_id),
+       activity as (
+         select distinct p.customer_id, f.cohort,
+                ((extract(year from p.month) - extract(year from f.cohort)) * 12 + extract(month from p.month) - extract(month from f.cohort))::int as month
+         from placed p join firsts f on f.customer_id = p.customer_id
+         where f.cohort >= date_trunc('month', $2::date) and f.cohort < $3::date
+       )
+       select to_char(cohort, 'YYYY-MM') as cohort, month, count(*)::int as customers
+       from activity group by cohort, month order by cohort, month`,
+      [ctx.tenantId, from, end, ctx.shop.timeZone],
+    ),
+};
+
+interface RepeatRows {
+  /** Customers with a placed order. */
+  customers: number;
+  /** Repeat customers per whole number of days to their second order, by days. */
+  gaps: { days: number; customers: number }[];
+}
+
+export const repeatRows = {
+  rollups: async (ctx: KokyakuContext): Promise<RepeatRows> => {
+    const rows = await sql<{ kind: string; bucket: number; customers: number }>(
+      ctx.em,
+      `select kind, bucket, sum(customers)::int as customers from kokyaku.report_rollups
+       where tenant_id = $1 and kind in ('buyers', 'gap')
+       group by kind, bucket having sum(customers) <> 0 order by kind, bucket`,
+      [ctx.tenantId],
+    );
+    return {
+      customers: rows.find((r) => r.kind === 'buyers')?.customers ?? 0,
+      gaps: rows.filter((r) => r.kind === 'gap').map((r) => ({ days: r.bucket, customers: r.customers })),
+    };
+  },
+  orders: async (ctx: KokyakuContext): Promise<RepeatRows> => {
+    const rows = await sql<{ days: number | null; customers: number }>(
+      ctx.em,
+      `with days as (
+         select customer_id, (placed_at at time zone $2::text)::date as day, count(*) as orders
+         from kokyaku.orders where tenant_id = $1 and status = 'PLACED' group by 1, 2
+       ),
+       firsts as (
+         select customer_id, day, orders, row_number() over w as n, lead(day) over w as next_day,
+                sum(orders) over (partition by customer_id) as total
+         from days window w as (partition by customer_id order by day)
+       )
+       select case when total < 2 then null when orders >= 2 then 0 else next_day - day end as days, count(*)::int as customers
+       from firsts where n = 1 group by 1 order by 1`,
+      [ctx.tenantId, ctx.shop.timeZone],
+    );
+    return {
+      customers: rows.reduce((s, r) => s + r.customers, 0),
+      gaps: rows.filter((r) => r.days !== null).map((r) => ({ days: r.days!, customers: r.customers })),
+    };
+  },
+};
+
+interface RfmRow {
+  r: number | null;
+  fm: number | null;
+  rfm_group: RfmGroup;
+  customers: number;
+  revenue: string;
+}
+
+export const rfmRows = {
+  rollups: (ctx: KokyakuContext) =>
+    sql<RfmRow>(
+      ctx.em,
+      `select nullif(bucket / 10, 0) as r, nullif(bucket % 10, 0) as fm, label as rfm_group, sum(customers)::int as customers, sum(revenue_minor)::text as revenue
+       from kokyaku.report_rollups where tenant_id = $1 and kind = 'rfm'
+       group by bucket, label having sum(customers) <> 0 order by 1 desc nulls last, 2 desc, 3`,
+      [ctx.tenantId],
+    ),
+  /** From every customer's facts and scores (the "orders" side: what the rollup is checked against). */
+  orders: (ctx: KokyakuContext) =>
+    sql<RfmRow>(
+      ctx.em,
+      `select s.recency_score as r, (s.frequency_score + s.monetary_score + 1) / 2 as fm, coalesce(s.rfm_group, 'PROSPECTS') as rfm_group,
+              count(*)::int as customers, coalesce(sum(f.total_spent_minor), 0)::text as revenue
+       from kokyaku.customer_facts f left join kokyaku.customer_scores s on s.customer_id = f.customer_id
+       where f.tenant_id = $1
+       group by 1, 2, 3 order by 1 desc nulls last, 2 desc, 3`,
+      [ctx.tenantId],
+    ),
+};

@@ -1,0 +1,192 @@
+import type { KokyakuContext } from '../shared/context.js';
+import { sql, sqlOne, transaction } from '../shared/sql.js';
+
+/**
+ * The report rollups. Each customer's purchase days (`customer_days`: placed orders and revenue
+ * per shop day) are the customer's whole contribution to the KPI, cohort and repeat-purchase
+ * reports; what a set of customers contributes is a function of their days (`contributions`).
+ * When customers' orders change, their contribution is taken out as it was and put back as it
+ * is, as signed rows of `report_rollups`; a report sums the rows of its periods. Nothing is
+ * updated in place, so concurrent writers never wait on each other's rollup rows; the refresh
+ * folds the rows together (`compact`).
+ *
+ * Kinds of rows: `day`, `week`, `month` (per period: orders, revenue, buyers, buyers whose first
+ * purchase day is in the period), `cohort` (per first-purchase month and month since: buyers),
+ * `buyers` (customers with a purchase day), `gap` (per number of days from the first to the
+ * second order: customers), and `rfm` (per RFM cell, bucket = R * 10 + FM, and group: customers
+ * and their total spent; kept by triggers on the facts and scores, see the migration).
+ */
+
+/** What every transaction touching the rollups takes first: shared, except a rebuild's. */
+const LOCK = `hashtextextended('kokyaku.report_rollups:' || $1, 0)`;
+
+/** SQL: the rollup rows a days relation (customer_id, day, orders, revenue_minor) adds up to, times `sign`. */
+function contributions(days: string, sign: 1 | -1): string {
+  const monthsSince = `((extract(year from r.day) - extract(year from r.first_day)) * 12 + extract(month from r.day) - extract(month from r.first_day))::int`;
+  return `
+    select c.kind, c.period, c.bucket, null::text as label, ${sign} * c.orders as orders, ${sign} * c.revenue_minor as revenue_minor,
+           ${sign} * c.customers as customers, ${sign} * c.new_customers as new_customers
+    from (
+      with ranked as (
+        select d.customer_id, d.day, d.orders, d.revenue_minor,
+               min(d.day) over c as first_day, sum(d.orders) over c as total_orders,
+               row_number() over w as n, lead(d.day) over w as next_day
+        from ${days} d
+        window c as (partition by d.customer_id), w as (partition by d.customer_id order by d.day)
+      )
+      select u.kind::text, date_trunc(u.kind, r.day::timestamp)::date as period, 0 as bucket,
+             sum(r.orders)::bigint as orders, sum(r.revenue_minor)::bigint as revenue_minor,
+             count(distinct r.customer_id) as customers,
+             count(distinct r.customer_id) filter (where date_trunc(u.kind, r.first_day::timestamp) = date_trunc(u.kind, r.day::timestamp)) as new_customers
+      from ranked r cross join (values ('day'), ('week'), ('month')) as u(kind)
+      group by 1, 2
+      union all
+      select 'cohort'::text, date_trunc('month', r.first_day::timestamp)::date, ${monthsSince}, 0, 0, count(distinct r.customer_id), 0
+      from ranked r group by 1, 2, 3
+      union all
+      select 'buyers', null::date, 0, 0, 0, count(*), 0 from ranked r where r.n = 1
+      union all
+      select 'gap', null::date, case when r.orders >= 2 then 0 else r.next_day - r.day end, 0, 0, count(*), 0
+      from ranked r where r.n = 1 and r.total_orders >= 2 group by 1, 2, 3
+    ) c`;
+}
+
+/** Every customer (a facts row) in the RFM cell and group of its scores (none: PROSPECTS), with its total spent. */
+const RFM_CELLS = `
+  select 'rfm' as kind, null::date as period,
+         coalesce(s.recency_score, 0) * 10 + coalesce((s.frequency_score + s.monetary_score + 1) / 2, 0) as bucket,
+         coalesce(s.rfm_group, 'PROSPECTS') as label, 0 as orders, coalesce(f.total_spent_minor, 0) as revenue_minor, 1 as customers, 0 as new_customers
+  from kokyaku.customer_facts f left join kokyaku.customer_scores s on s.customer_id = f.customer_id
+  where f.tenant_id = $1`;
+
+/** SQL: inserts the net of the `select`ed signed rows (tenant $1), leaving out what adds up to nothing. */
+const insertNet = (rows: string) => `
+  insert into kokyaku.report_rollups (tenant_id, kind, period, bucket, label, orders, revenue_minor, customers, new_customers)
+  select $1, x.kind, x.period, x.bucket, x.label, sum(x.orders), sum(x.revenue_minor), sum(x.customers), sum(x.new_customers)
+  from (${rows}) x
+  group by x.kind, x.period, x.bucket, x.label
+  having sum(x.orders) <> 0 or sum(x.revenue_minor) <> 0 or sum(x.customers) <> 0 or sum(x.new_customers) <> 0`;
+
+/** The days of the customers $3 (JSON ids) as their placed orders make them now, in time zone $2. */
+const DAYS_FROM_ORDERS = `
+  select o.customer_id, (o.placed_at at time zone $2::text)::date as day, count(*)::int as orders, sum(o.total_minor)::bigint as revenue_minor
+  from kokyaku.orders o
+  where o.tenant_id = $1 and o.status = 'PLACED' and o.customer_id = any(kokyaku.json_bigints($3::jsonb))
+  group by 1, 2`;
+
+/**
+ * Replaces the days of customers $3 with `next` (a relation over old_days), and adds the change
+ * of their contribution, in one statement: every part reads the days as they were before it.
+ * Does nothing unless the rollups are built in time zone $2.
+ */
+const replaceDays = (next: string) => `
+  with built as (select 1 from kokyaku.analytics_state where tenant_id = $1 and rollup_time_zone = $2::text),
+  old_days as (
+    select d.customer_id, d.day, d.orders, d.revenue_minor from kokyaku.customer_days d
+    where d.tenant_id = $1 and d.customer_id = any(kokyaku.json_bigints($3::jsonb)) and exists (select 1 from built)
+  ),
+  new_days as (select n.* from (${next}) n where exists (select 1 from built)),
+  gone as (
+    delete from kokyaku.customer_days d using old_days o
+    where d.tenant_id = $1 and d.customer_id = o.customer_id and d.day = o.day
+      and not exists (select 1 from new_days n where n.customer_id = o.customer_id and n.day = o.day)
+  ),
+  put as (
+    insert into kokyaku.customer_days as d (tenant_id, customer_id, day, orders, revenue_minor)
+    select $1, n.customer_id, n.day, n.orders, n.revenue_minor from new_days n
+    on conflict (tenant_id, customer_id, day) do update set orders = excluded.orders, revenue_minor = excluded.revenue_minor
+    where (d.orders, d.revenue_minor) is distinct from (excluded.orders, excluded.revenue_minor)
+  )
+  ${insertNet(`${contributions('old_days', -1)} union all ${contributions('new_days', 1)}`)}`;
+
+/** The survivor ($4) gets the days of every merged customer added to its own. */
+const MERGED_DAYS = `
+  select $4::bigint as customer_id, o.day, sum(o.orders)::int as orders, sum(o.revenue_minor)::bigint as revenue_minor
+  from old_days o group by o.day`;
+
+async function lockShared(ctx: KokyakuContext): Promise<void> {
+  await sql(ctx.em, `select pg_advisory_xact_lock_shared(${LOCK})`, [ctx.tenantId]);
+}
+
+/** Whether the rollups are built, and in the shop's time zone. */
+export async function rollupsReady(ctx: KokyakuContext): Promise<boolean> {
+  const row = await sqlOne<{ tz: string | null }>(ctx.em, `select rollup_time_zone as tz from kokyaku.analytics_state where tenant_id = $1`, [ctx.tenantId]);
+  return row?.tz === ctx.shop.timeZone;
+}
+
+/** Brings the rollups in step with these customers' placed orders (in the transaction that changed them). */
+export async function ordersChanged(ctx: KokyakuContext, customerIds: readonly string[]): Promise<void> {
+  if (customerIds.length === 0) return;
+  await transaction(ctx, async (em) => {
+    const tx = { ...ctx, em };
+    await lockShared(tx);
+    await sql(em, replaceDays(DAYS_FROM_ORDERS), [ctx.tenantId, ctx.shop.timeZone, JSON.stringify([...new Set(customerIds)])]);
+  });
+}
+
+/**
+ * A merge: the merged customers' days are added to the survivor's (before their orders move), and
+ * their scores go now, while their facts are there (deleted together by the cascade, each table's
+ * trigger would miss the other's row and count them out of the wrong RFM cell).
+ */
+export async function customersMerged(ctx: KokyakuContext, survivorId: string, mergedIds: readonly string[]): Promise<void> {
+  await lockShared(ctx);
+  await sql(ctx.em, `delete from kokyaku.customer_scores where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($2::jsonb))`, [ctx.tenantId, JSON.stringify(mergedIds)]);
+  await sql(ctx.em, replaceDays(MERGED_DAYS), [ctx.tenantId, ctx.shop.timeZone, JSON.stringify([survivorId, ...mergedIds]), survivorId]);
+}
+
+/**
+ * Builds the rollups from the orders, in the shop's time zone, in one transaction that writers
+ * wait for (they hold the lock shared). Run by the refresh when they are missing or were cut in
+ * another time zone.
+ */
+export async function rebuildRollups(ctx: KokyakuContext): Promise<void> {
+  await transaction(ctx, async (em) => {
+    await sql(em, `select pg_advisory_xact_lock(${LOCK})`, [ctx.tenantId]);
+    await sql(em, `delete from kokyaku.report_rollups where tenant_id = $1`, [ctx.tenantId]);
+    await sql(em, `delete from kokyaku.customer_days where tenant_id = $1`, [ctx.tenantId]);
+    await sql(
+      em,
+      `insert into kokyaku.customer_days (tenant_id, customer_id, day, orders, revenue_minor)
+       select $1, o.customer_id, (o.placed_at at time zone $2::text)::date, count(*), sum(o.total_minor)
+       from kokyaku.orders o where o.tenant_id = $1 and o.status = 'PLACED'
+       group by 2, 3`,
+      [ctx.tenantId, ctx.shop.timeZone],
+    );
+    await sql(em, insertNet(contributions(`(select * from kokyaku.customer_days where tenant_id = $1)`, 1)), [ctx.tenantId]);
+    // The RFM grid (kept by triggers on the facts and scores from now on).
+    await sql(em, insertNet(RFM_CELLS), [ctx.tenantId]);
+    await sql(
+      em,
+      `insert into kokyaku.analytics_state (tenant_id, rollup_time_zone, rollups_built_at) values ($1, $2, now())
+       on conflict (tenant_id) do update set rollup_time_zone = excluded.rollup_time_zone, rollups_built_at = excluded.rollups_built_at`,
+      [ctx.tenantId, ctx.shop.timeZone],
+    );
+  });
+}
+
+/** Folds the signed rows of each period together (concurrent writers go on adding theirs). */
+export async function compactRollups(ctx: KokyakuContext): Promise<void> {
+  await transaction(ctx, async (em) => {
+    await lockShared({ ...ctx, em });
+    await sql(
+      em,
+      `with gone as (
+         delete from kokyaku.report_rollups where tenant_id = $1
+         returning kind, period, bucket, label, orders, revenue_minor, customers, new_customers
+       )
+       ${insertNet('select * from gone')}`,
+      [ctx.tenantId],
+    );
+  });
+}
+
+/** The refresh's step: builds the rollups if they are missing or in another time zone, else folds them. */
+export async function refreshRollups(ctx: KokyakuContext): Promise<'built' | 'compacted'> {
+  if (await rollupsReady(ctx)) {
+    await compactRollups(ctx);
+    return 'compacted';
+  }
+  await rebuildRollups(ctx);
+  return 'built';
+}

@@ -1,0 +1,191 @@
+import { type Kokyaku, type KokyakuContext, type OrderInput, createKokyaku } from '@kokyaku/core';
+import { createTestKokyaku } from '@kokyaku/core/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sql } from '../src/shared/sql.js';
+
+/**
+ * The report rollups against the reports computed from the orders (the RFM grid: from every
+ * customer's facts and scores), on random shops: after every
+ * random batch of new orders, cancellations, re-recorded orders (new lines, new day, another
+ * customer), merges and concurrent writers, and again after the refresh folds the rollups, each
+ * report read from the rollups equals the same report computed from scratch.
+ */
+let kokyaku: Kokyaku;
+const TZ = 'Asia/Tokyo';
+
+beforeAll(async () => {
+  kokyaku = await createTestKokyaku(inject('kokyakuAdminUrl'), { shop: { currency: 'JPY', timeZone: TZ } });
+});
+
+afterAll(async () => {
+  await kokyaku?.close();
+});
+
+/** A deterministic generator per shop: a failure names its seed. */
+function generator(seed: number) {
+  let s = seed;
+  const random = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  const int = (n: number) => Math.floor(random() * n);
+  const pick = <T>(list: readonly T[]) => list[int(list.length)]!;
+  return { random, int, pick };
+}
+
+interface Shop {
+  ctx: () => KokyakuContext;
+  orders: Map<string, OrderInput>;
+  customers: string[];
+  next: number;
+  g: ReturnType<typeof generator>;
+}
+
+/** An order of a random customer on a random day of 2025-2026, often near midnight (the shop's days are Tokyo's). */
+function newOrder(shop: Shop): OrderInput {
+  const { int, pick, random } = shop.g;
+  const day = new Date(Date.UTC(2025, 0, 1) + int(700) * 86_400_000);
+  // 14:00-16:00 UTC is 23:00-01:00 in Tokyo: the two sides of the shop's midnight.
+  const at = new Date(day.getTime() + (random() < 0.5 ? 14 * 3600_000 + int(7200) * 1000 : int(86_400) * 1000));
+  return {
+    externalId: `o${++shop.next}`,
+    customerExternalId: pick(shop.customers),
+    placedAt: at.toISOString(),
+    lines: [{ productExternalId: `p${int(5)}`, quantity: 1 + int(3), unitPrice: 100 + int(5000) }],
+  };
+}
+
+async function record(shop: Shop, orders: OrderInput[]) {
+  const result = await kokyaku.orders.record(shop.ctx(), orders);
+  expect(result.failed, JSON.stringify(result.errors)).toBe(0);
+  for (const o of orders) shop.orders.set(o.externalId, o);
+}
+
+/** One random step: new orders, cancellations, re-records, a merge, or two writers at once. */
+async function step(shop: Shop) {
+  const { int, pick, random } = shop.g;
+  const existing = () => [...shop.orders.values()];
+  const kind = pick(['new', 'cancel', 'rerecord', 'merge', 'concurrent'] as const);
+  if (kind === 'new') {
+    // Several orders of one customer on one day too (a second order on the first day).
+    const batch = Array.from({ length: 1 + int(30) }, () => newOrder(shop));
+    const twin = { ...batch[0]!, externalId: `o${++shop.next}` };
+    await record(shop, [...batch, twin]);
+  } else if (kind === 'cancel') {
+    await record(
+      shop,
+      Array.from({ length: 1 + int(6) }, () => ({ ...pick(existing()), status: random() < 0.8 ? ('CANCELLED' as const) : ('PLACED' as const) })),
+    );
+  } else if (kind === 'rerecord') {
+    const changed = Array.from({ length: 1 + int(6) }, () => {
+      const o = pick(existing());
+      const other = newOrder(shop);
+      const change = int(3);
+      if (change === 0) return { ...o, lines: other.lines };
+      if (change === 1) return { ...o, placedAt: other.placedAt };
+      return { ...o, customerExternalId: other.customerExternalId };
+    });
+    await record(shop, changed);
+  } else if (kind === 'merge') {
+    const [a, b] = [pick(shop.customers), pick(shop.customers)];
+    if (a === b) return;
+    const survivor = await kokyaku.customers.findByExternalId(shop.ctx(), a);
+    const merged = await kokyaku.customers.findByExternalId(shop.ctx(), b);
+    await kokyaku.identity.merge(shop.ctx(), survivor!.id, [merged!.id]);
+    shop.customers = shop.customers.filter((c) => c !== b);
+    // The merged customer's shop id now names the survivor.
+    for (const [id, o] of shop.orders) if (o.customerExternalId === b) shop.orders.set(id, { ...o, customerExternalId: a });
+  } else {
+    // Two writers at once, sharing customers.
+    await Promise.all(
+      [0, 1].map(() =>
+        record(
+          shop,
+          Array.from({ length: 5 + int(20) }, () => newOrder(shop)),
+        ),
+      ),
+    );
+  }
+}
+
+/** Every report from the rollups equals the one from the orders. */
+async function expectEqual(ctx: KokyakuContext, label: string) {
+  const both = async <T>(report: (source: 'rollups' | 'orders') => Promise<T>) => {
+    const [fromRollups, fromOrders] = [await report('rollups'), await report('orders')];
+    expect(fromRollups, label).toEqual(fromOrders);
+    return fromRollups;
+  };
+  const range = { from: '2024-12-01', to: '2026-12-31' };
+  for (const period of ['DAY', 'WEEK', 'MONTH'] as const) await both((source) => kokyaku.analytics.kpiReport(ctx, { ...range, period, source }));
+  const partial = await both((source) => kokyaku.analytics.kpiReport(ctx, { from: '2025-03-17', to: '2025-08-13', period: 'WEEK', source }));
+  expect(partial.from).toBe('2025-03-17');
+  expect(partial.to).toBe('2025-08-17');
+  await both((source) => kokyaku.analytics.kpiReport(ctx, { from: '2025-06-20', to: '2025-07-10', period: 'MONTH', source }));
+  await both((source) => kokyaku.analytics.cohortReport(ctx, { ...range, source }));
+  await both((source) => kokyaku.analytics.cohortReport(ctx, { from: '2025-04-15', to: '2025-09-10', source }));
+  const repeat = await both((source) => kokyaku.analytics.repeatPurchaseReport(ctx, { source }));
+  const rfm = await both((source) => kokyaku.analytics.rfmReport(ctx, { source }));
+  expect(rfm.cells.length).toBeGreaterThan(3);
+  expect(repeat.customers).toBeGreaterThan(0);
+  // The stored days are the orders' days.
+  const days = (table: string) =>
+    sql(
+      ctx.em,
+      table === 'days'
+        ? `select customer_id::text, day::text, orders, revenue_minor::text from kokyaku.customer_days where tenant_id = $1 order by 1, 2`
+        : `select customer_id::text, (placed_at at time zone $2::text)::date::text as day, count(*)::int as orders, sum(total_minor)::text as revenue_minor
+           from kokyaku.orders where tenant_id = $1 and status = 'PLACED' group by 1, 2 order by 1, 2`,
+      table === 'days' ? [ctx.tenantId] : [ctx.tenantId, TZ],
+    );
+  expect(await days('days'), label).toEqual(await days('orders'));
+}
+
+describe('report rollups', () => {
+  for (const seed of [11, 2027, 90210]) {
+    it(`equal the reports computed from the orders after random batches (shop ${seed})`, { timeout: 240_000 }, async () => {
+      const tenantId = `rollups-${seed}`;
+      const shop: Shop = {
+        ctx: () => kokyaku.context({ tenantId, actor: { id: 'staff', roles: ['ADMIN'] } }),
+        orders: new Map(),
+        customers: Array.from({ length: 40 }, (_, i) => `c${i}`),
+        next: 0,
+        g: generator(seed),
+      };
+      await kokyaku.customers.upsert(
+        shop.ctx(),
+        shop.customers.map((externalId) => ({ externalId })),
+      );
+      await record(
+        shop,
+        Array.from({ length: 150 }, () => newOrder(shop)),
+      );
+      // Before the first refresh the reports are computed from the orders; the refresh builds the rollups.
+      expect(await sql(shop.ctx().em, `select 1 from kokyaku.customer_days where tenant_id = $1`, [tenantId])).toEqual([]);
+      await kokyaku.refresh();
+      await expectEqual(shop.ctx(), `shop ${seed}, built`);
+      for (let i = 0; i < 25; i++) {
+        await step(shop);
+        await expectEqual(shop.ctx(), `shop ${seed}, step ${i}`);
+      }
+      const [{ rows }] = (await sql(shop.ctx().em, `select count(*)::int as rows from kokyaku.report_rollups where tenant_id = $1`, [tenantId])) as [{ rows: number }];
+      await kokyaku.refresh();
+      const [{ rows: folded }] = (await sql(shop.ctx().em, `select count(*)::int as rows from kokyaku.report_rollups where tenant_id = $1`, [tenantId])) as [{ rows: number }];
+      expect(folded).toBeLessThan(rows);
+      await expectEqual(shop.ctx(), `shop ${seed}, folded`);
+    });
+  }
+
+  it('are rebuilt for another time zone, and read the orders until then', { timeout: 120_000 }, async () => {
+    const tenantId = 'rollups-11';
+    const utc = await createKokyaku({ database: { url: kokyaku.databaseUrl }, shop: { currency: 'JPY', timeZone: 'UTC' } });
+    try {
+      const ctx = utc.context({ tenantId });
+      const fromOrders = await utc.analytics.kpiReport(ctx, { from: '2025-01-01', to: '2026-12-31', period: 'DAY', source: 'orders' });
+      // Cut in Tokyo's days: not used for a shop in UTC.
+      expect(await utc.analytics.kpiReport(ctx, { from: '2025-01-01', to: '2026-12-31', period: 'DAY' })).toEqual(fromOrders);
+      await utc.refresh();
+      expect(await utc.analytics.kpiReport(ctx, { from: '2025-01-01', to: '2026-12-31', period: 'DAY', source: 'rollups' })).toEqual(fromOrders);
+      const [state] = await sql<{ tz: string }>(ctx.em, `select rollup_time_zone as tz from kokyaku.analytics_state where tenant_id = $1`, [tenantId]);
+      expect(state?.tz).toBe('UTC');
+    } finally {
+      await utc.close();
+    }
+  });
+});
