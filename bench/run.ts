@@ -332,7 +332,10 @@ try {
 } finally {
   if (values.keep) {
     log(`\nThe seeded database stays up until Ctrl-C: ${kokyaku.databaseUrl}`);
+    // A timer keeps Node waiting (a pending promise alone does not).
+    const alive = setInterval(() => {}, 60_000);
     await new Promise((resolve) => process.once('SIGINT', resolve));
+    clearInterval(alive);
   }
   await kokyaku.close();
   await smtp?.close();

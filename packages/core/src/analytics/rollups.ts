@@ -34,15 +34,20 @@ function contributions(days: string, sign: 1 | -1): string {
         from ${days} d
         window c as (partition by d.customer_id), w as (partition by d.customer_id order by d.day)
       )
-      select u.kind::text, date_trunc(u.kind, r.day::timestamp)::date as period, 0 as bucket,
-             sum(r.orders)::bigint as orders, sum(r.revenue_minor)::bigint as revenue_minor,
-             count(distinct r.customer_id) as customers,
-             count(distinct r.customer_id) filter (where date_trunc(u.kind, r.first_day::timestamp) = date_trunc(u.kind, r.day::timestamp)) as new_customers
-      from ranked r cross join (values ('day'), ('week'), ('month')) as u(kind)
+      select p.kind, p.period, 0 as bucket, sum(p.orders)::bigint as orders, sum(p.revenue_minor)::bigint as revenue_minor,
+             count(*) as customers, count(*) filter (where p.first) as new_customers
+      from (
+        select u.kind::text as kind, date_trunc(u.kind, r.day::timestamp)::date as period, r.customer_id,
+               sum(r.orders) as orders, sum(r.revenue_minor) as revenue_minor,
+               bool_or(date_trunc(u.kind, r.first_day::timestamp) = date_trunc(u.kind, r.day::timestamp)) as first
+        from ranked r cross join (values ('day'), ('week'), ('month')) as u(kind)
+        group by 1, 2, 3
+      ) p
       group by 1, 2
       union all
-      select 'cohort'::text, date_trunc('month', r.first_day::timestamp)::date, ${monthsSince}, 0, 0, count(distinct r.customer_id), 0
-      from ranked r group by 1, 2, 3
+      select 'cohort'::text, m.cohort, m.since, 0, 0, count(*), 0
+      from (select distinct r.customer_id, date_trunc('month', r.first_day::timestamp)::date as cohort, ${monthsSince} as since from ranked r) m
+      group by 1, 2, 3
       union all
       select 'buyers', null::date, 0, 0, 0, count(*), 0 from ranked r where r.n = 1
       union all

@@ -34,9 +34,8 @@ const eventSchema = z.strictObject({
 
 const INSERT_EVENTS = `
   insert into kokyaku.events (tenant_id, event_id, type, customer_id, product_id, occurred_at, properties)
-  select $1, e.doc->>'eventId', e.doc->>'type', (e.doc->>'customerId')::bigint, (e.doc->>'productId')::bigint,
-         (e.doc->>'occurredAt')::timestamptz, coalesce(e.doc->'properties', '{}'::jsonb)
-  from jsonb_array_elements($2::jsonb) as e(doc)
+  select $1, e."eventId", e.type, e."customerId", e."productId", e."occurredAt", coalesce(e.properties, '{}'::jsonb)
+  from jsonb_to_recordset($2::jsonb) as e("eventId" text, type text, "customerId" bigint, "productId" bigint, "occurredAt" timestamptz, properties jsonb)
   on conflict (tenant_id, event_id) do nothing
   returning id::text as id, customer_id::text as customer_id, type`;
 

@@ -28,8 +28,11 @@ export async function ensureRows(
   },
 ): Promise<Map<string, string>> {
   const { table, insertColumns, insertValues, afterInsert = '', extraParams = [], created } = target;
-  const unique = [...new Set(externalIds)];
-  if (unique.length === 0) return new Map();
+  const ids = new Map<string, string>();
+  // Mostly they exist: one index lookup each, and only the rest go through the statement below.
+  for (const row of await existing(ctx, table, [...new Set(externalIds)])) ids.set(row.external_id, row.id);
+  const unique = [...new Set(externalIds)].filter((id) => !ids.has(id));
+  if (unique.length === 0) return ids;
   const statement = `
     with wanted as (
       select distinct e as external_id from jsonb_array_elements_text($2::jsonb) as e
@@ -49,7 +52,6 @@ export async function ensureRows(
     union all
     select x.id::text, x.external_id, false from ${table} x join wanted w on w.external_id = x.external_id where x.tenant_id = $1
     ${target.elsewhereIds ? `union all ${target.elsewhereIds}` : ''}`;
-  const ids = new Map<string, string>();
   const rows = await sql<{ id: string; external_id: string; created: boolean }>(ctx.em, statement, [ctx.tenantId, JSON.stringify(unique), ...extraParams]);
   for (const row of rows) {
     ids.set(row.external_id, row.id);
@@ -57,14 +59,15 @@ export async function ensureRows(
   }
   // A concurrent batch may have inserted some of them after this statement's snapshot was taken.
   const missing = unique.filter((id) => !ids.has(id));
-  if (missing.length > 0) {
-    const rows = await sql<{ id: string; external_id: string }>(
-      ctx.em,
-      `select id::text as id, external_id from ${table}
-       where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb))`,
-      [ctx.tenantId, JSON.stringify(missing)],
-    );
-    for (const row of rows) ids.set(row.external_id, row.id);
-  }
+  if (missing.length > 0) for (const row of await existing(ctx, table, missing)) ids.set(row.external_id, row.id);
   return ids;
+}
+
+function existing(ctx: KokyakuContext, table: string, externalIds: readonly string[]) {
+  if (externalIds.length === 0) return Promise.resolve([]);
+  return sql<{ id: string; external_id: string }>(
+    ctx.em,
+    `select id::text as id, external_id from ${table} where tenant_id = $1 and external_id = any(kokyaku.json_texts($2::jsonb))`,
+    [ctx.tenantId, JSON.stringify(externalIds)],
+  );
 }
