@@ -164,6 +164,45 @@ describe('catch-up', () => {
     expect(incremental).toEqual(await pairs());
   });
 
+  it('is rebuilt by the refresh only after the orders or the products changed', async () => {
+    const c = ctx('rebuilds');
+    const rebuiltAt = async () =>
+      (await sql<{ at: string | null }>(c.em, `select rebuilt_at::text as at from kokyaku.recommendation_state where tenant_id = 'rebuilds'`))[0]?.at ?? null;
+    const order = (id: string, customer: string, status: 'PLACED' | 'CANCELLED' = 'PLACED') => ({
+      externalId: id,
+      customerExternalId: customer,
+      placedAt: ago(2),
+      status,
+      lines: [
+        { productExternalId: 'tea', quantity: 1, unitPrice: 1200 },
+        { productExternalId: 'pot', quantity: 1, unitPrice: 3000 },
+      ],
+    });
+    await kokyaku.orders.record(c, [order('r-1', 'rc-1'), order('r-2', 'rc-2')]);
+    expect(await kokyaku.recommendations.refresh(c)).toBe('rebuilt');
+    const first = await rebuiltAt();
+    expect(first).not.toBeNull();
+    expect(await kokyaku.recommendations.refresh(c)).toBe('unchanged');
+    expect(await rebuiltAt()).toBe(first);
+    const changes: [string, () => Promise<unknown>][] = [
+      ['a new order', () => kokyaku.orders.record(c, [order('r-3', 'rc-3')])],
+      ['a cancellation', () => kokyaku.orders.record(c, [order('r-3', 'rc-3', 'CANCELLED')])],
+      ['a catalog change', () => kokyaku.products.upsert(c, [{ externalId: 'tea', name: 'Green tea', price: 1200 }])],
+      [
+        'a merge',
+        async () => {
+          const [keep, gone] = await Promise.all([kokyaku.customers.findByExternalId(c, 'rc-1'), kokyaku.customers.findByExternalId(c, 'rc-2')]);
+          await kokyaku.identity.merge(c, keep!.id, [gone!.id]);
+        },
+      ],
+    ];
+    for (const [what, change] of changes) {
+      await change();
+      expect(await kokyaku.recommendations.refresh(c), what).toBe('rebuilt');
+      expect(await kokyaku.recommendations.refresh(c), `${what}, again`).toBe('unchanged');
+    }
+  });
+
   it('runs on the refresh schedule for every tenant with pending changes', async () => {
     const { scheduleRefresh } = await import('@kokyaku/core');
     const schedule = scheduleRefresh(kokyaku, { intervalMs: 3_600_000, catchUpMs: 0 });

@@ -49,7 +49,7 @@ export const recommendationsModule = defineModule<{ recommendations: Recommendat
       ),
     }),
     refresh: async (ctx, run, kokyaku) => {
-      await run.step('recommendations', () => kokyaku.recommendations.rebuild(ctx));
+      await run.step('recommendations', () => kokyaku.recommendations.refresh(ctx));
       await run.step('recommendation blend', () => kokyaku.recommendations.tuneBlend(ctx, { ifStale: true }));
     },
   },

@@ -74,6 +74,15 @@ const BLENDS = [0.1, 0.3, 0.5, 0.7, 0.9];
  * Five strategies over the precomputed neighbour lists and daily counts: a request reads a few
  * index ranges and merges them; it never scans order lines.
  */
+/**
+ * What a rebuild is built from, summed up: the orders (a merge moves orders without touching
+ * `updated_at`: the sum of their customer ids moves) and the products.
+ */
+const REBUILT_FROM = `
+  select concat_ws('|',
+    (select concat_ws(':', count(*), max(updated_at), sum(total_minor), sum(customer_id)) from kokyaku.orders where tenant_id = $1),
+    (select concat_ws(':', count(*), max(updated_at)) from kokyaku.products where tenant_id = $1)) as fingerprint`;
+
 export class RecommendationService {
   /**
    * Shop-wide figures every request needs (popular lists, repurchase rates, buyer count) change
@@ -119,6 +128,25 @@ export class RecommendationService {
   rebuild(ctx: KokyakuContext): Promise<void> {
     // One transaction: requests keep reading the previous lists until the new ones are complete.
     return transaction(ctx, (em) => this.store.rebuild({ ...ctx, em }));
+  }
+
+  /**
+   * The refresh's step. A full rebuild when the orders or the products changed since the last
+   * one (a new, re-recorded, cancelled or merged order, a catalog change), else
+   * only the catch-up: the counts kept on ingestion are current, and the rebuild would write the
+   * same lists again.
+   */
+  async refresh(ctx: KokyakuContext): Promise<'rebuilt' | 'unchanged'> {
+    const [now] = (await sql<{ fingerprint: string }>(ctx.em, REBUILT_FROM, [ctx.tenantId])) as [{ fingerprint: string }];
+    const [last] = await sql<{ rebuilt_from: string | null }>(ctx.em, `select rebuilt_from from kokyaku.recommendation_state where tenant_id = $1`, [ctx.tenantId]);
+    if (last?.rebuilt_from === now.fingerprint) {
+      await this.catchUp(ctx);
+      return 'unchanged';
+    }
+    await this.rebuild(ctx);
+    // Read before the rebuild: a change committed while it ran makes the next refresh rebuild again.
+    await sql(ctx.em, `update kokyaku.recommendation_state set rebuilt_from = $2, rebuilt_at = now() where tenant_id = $1`, [ctx.tenantId, now.fingerprint]);
+    return 'rebuilt';
   }
 
   /**

@@ -7,7 +7,6 @@ const group = (s: string) => `coalesce(${s}.rfm_group, 'PROSPECTS')`;
 const cell = (s: string) => `${bucket(s)}, ${group(s)}`;
 const CELL = (s: string) => `${bucket(s)} as bucket, ${group(s)} as label`;
 const PROSPECT = `0, 'PROSPECTS'`;
-const MOVED = `(n.recency_score, n.frequency_score, n.monetary_score, n.rfm_group) is distinct from (o.recency_score, o.frequency_score, o.monetary_score, o.rfm_group)`;
 
 /** Waits for a rebuild of the shops in a transition table (rebuilds hold the lock alone). */
 const lock = (rows: string) => `
@@ -78,12 +77,12 @@ export class Migration20261205010000_report_rollups extends Migration {
         elsif tg_op = 'DELETE' then
           ${rfmFromFacts('select o.tenant_id, o.customer_id, -1 as sign, o.total_spent_minor as spent from old_rows o', 'old_rows')}
         else
+          -- Old and new rows without joining the two (transition tables have no index): what did
+          -- not change adds up to nothing and is left out.
           ${rfmFromFacts(
-            `select n.tenant_id, n.customer_id, 1 as sign, n.total_spent_minor as spent
-             from new_rows n join old_rows o on o.customer_id = n.customer_id where n.total_spent_minor is distinct from o.total_spent_minor
+            `select n.tenant_id, n.customer_id, 1 as sign, n.total_spent_minor as spent from new_rows n
              union all
-             select o.tenant_id, o.customer_id, -1, o.total_spent_minor
-             from old_rows o join new_rows n on n.customer_id = o.customer_id where n.total_spent_minor is distinct from o.total_spent_minor`,
+             select o.tenant_id, o.customer_id, -1, o.total_spent_minor from old_rows o`,
             'new_rows',
           )}
         end if;
@@ -97,12 +96,7 @@ export class Migration20261205010000_report_rollups extends Migration {
         elsif tg_op = 'DELETE' then
           ${rfmFromScores(`select o.customer_id, -1 as sign, ${CELL('o')} from old_rows o union all select o.customer_id, 1, ${PROSPECT} from old_rows o`, 'old_rows')}
         else
-          ${rfmFromScores(
-            `select n.customer_id, 1 as sign, ${CELL('n')} from new_rows n join old_rows o on o.customer_id = n.customer_id where ${MOVED}
-             union all
-             select o.customer_id, -1, ${CELL('o')} from old_rows o join new_rows n on n.customer_id = o.customer_id where ${MOVED}`,
-            'new_rows',
-          )}
+          ${rfmFromScores(`select n.customer_id, 1 as sign, ${CELL('n')} from new_rows n union all select o.customer_id, -1, ${CELL('o')} from old_rows o`, 'new_rows')}
         end if;
         return null;
       end $fn$`);

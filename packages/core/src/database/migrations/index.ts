@@ -17,6 +17,7 @@ import { Migration20261204000000_import_warnings } from './Migration202612040000
 import { Migration20261204010000_double_precision } from './Migration20261204010000_double_precision.js';
 import { Migration20261205000000_mailbox } from './Migration20261205000000_mailbox.js';
 import { Migration20261205010000_report_rollups } from './Migration20261205010000_report_rollups.js';
+import { Migration20261205020000_rebuild_fingerprint } from './Migration20261205020000_rebuild_fingerprint.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -38,4 +39,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261204010000_double_precision', class: Migration20261204010000_double_precision },
   { name: 'Migration20261205000000_mailbox', class: Migration20261205000000_mailbox },
   { name: 'Migration20261205010000_report_rollups', class: Migration20261205010000_report_rollups },
+  { name: 'Migration20261205020000_rebuild_fingerprint', class: Migration20261205020000_rebuild_fingerprint },
 ];
