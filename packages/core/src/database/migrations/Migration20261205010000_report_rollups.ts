@@ -13,19 +13,33 @@ const lock = (rows: string) => `
   perform pg_advisory_xact_lock_shared(hashtextextended('kokyaku.report_rollups:' || t.tenant_id, 0))
   from (select distinct tenant_id from ${rows}) t;`;
 
-/** Signed facts rows (tenant_id, customer_id, sign, spent) in the cells of their customers' scores. */
+/**
+ * Signed facts rows (tenant_id, customer_id, sign, spent) in the cells of their customers' scores.
+ * Netted per customer first: a row rewritten with the same total spent adds up to nothing and is
+ * not looked up.
+ */
 const rfmFromFacts = (changes: string, rows: string) => `${lock(rows)}
   insert into kokyaku.report_rollups (tenant_id, kind, bucket, label, revenue_minor, customers)
-  select c.tenant_id, 'rfm', ${cell('s')}, sum(c.sign * coalesce(c.spent, 0)), sum(c.sign)
-  from (${changes}) c left join kokyaku.customer_scores s on s.customer_id = c.customer_id
+  select c.tenant_id, 'rfm', ${cell('s')}, sum(c.spent), sum(c.sign)
+  from (
+    select x.tenant_id, x.customer_id, sum(x.sign) as sign, sum(x.sign * coalesce(x.spent, 0)) as spent
+    from (${changes}) x group by 1, 2 having sum(x.sign) <> 0 or sum(x.sign * coalesce(x.spent, 0)) <> 0
+  ) c left join kokyaku.customer_scores s on s.customer_id = c.customer_id
   where exists (select 1 from kokyaku.analytics_state a where a.tenant_id = c.tenant_id and a.rollup_time_zone is not null)
-  group by 1, 3, 4 having sum(c.sign * coalesce(c.spent, 0)) <> 0 or sum(c.sign) <> 0;`;
+  group by 1, 3, 4 having sum(c.spent) <> 0 or sum(c.sign) <> 0;`;
 
-/** Signed cells (customer_id, sign, bucket, label) with their customers' facts (no facts row: not counted). */
+/**
+ * Signed cells (customer_id, sign, bucket, label) with their customers' facts (no facts row: not
+ * counted). Netted per customer and cell first: a scores row rewritten in the same cell (a CLV
+ * update) adds up to nothing and is not looked up.
+ */
 const rfmFromScores = (changes: string, rows: string) => `${lock(rows)}
   insert into kokyaku.report_rollups (tenant_id, kind, bucket, label, revenue_minor, customers)
   select f.tenant_id, 'rfm', c.bucket, c.label, sum(c.sign * coalesce(f.total_spent_minor, 0)), sum(c.sign)
-  from (${changes}) c join kokyaku.customer_facts f on f.customer_id = c.customer_id
+  from (
+    select x.customer_id, x.bucket, x.label, sum(x.sign) as sign
+    from (${changes}) x group by 1, 2, 3 having sum(x.sign) <> 0
+  ) c join kokyaku.customer_facts f on f.customer_id = c.customer_id
   where exists (select 1 from kokyaku.analytics_state a where a.tenant_id = f.tenant_id and a.rollup_time_zone is not null)
   group by 1, 3, 4 having sum(c.sign * coalesce(f.total_spent_minor, 0)) <> 0 or sum(c.sign) <> 0;`;
 
