@@ -28,7 +28,7 @@ export async function benchAnalytics(kokyaku: Kokyaku, options: { rounds: number
   };
   await step('yardstick: sum over all customer facts', () => knex.raw('select sum(total_spent_minor), count(*) from kokyaku.customer_facts'));
   await step('refresh, first (scores every customer, fits and applies the CLV models, builds the report rollups, vacuums)', () => kokyaku.refresh());
-  await step('refresh again (steady state: recompute everything, write what changed)', () => kokyaku.refresh());
+  await step('refresh again (nothing changed since: what moves with the date is recomputed, the rebuilds are skipped)', () => kokyaku.refresh());
   await step('report rollups alone, built again from the orders', () => kokyaku.analytics.rebuildRollups(ctx));
   await step('RFM scores, groups and deciles alone (cut points + scoring, nothing changed)', () => kokyaku.analytics.refreshScores(ctx));
 
