@@ -58,11 +58,13 @@ async function record(shop: Shop, orders: OrderInput[]) {
   for (const o of orders) shop.orders.set(o.externalId, o);
 }
 
-/** One random step: new orders, cancellations, re-records, a merge, or two writers at once. */
-async function step(shop: Shop) {
+const STEPS = ['new', 'cancel', 'rerecord', 'merge', 'concurrent'] as const;
+
+/** One random step: new orders, cancellations, re-records, a merge, or two writers at once; returns which. */
+async function step(shop: Shop): Promise<(typeof STEPS)[number]> {
   const { int, pick, random } = shop.g;
   const existing = () => [...shop.orders.values()];
-  const kind = pick(['new', 'cancel', 'rerecord', 'merge', 'concurrent'] as const);
+  const kind = pick(STEPS);
   if (kind === 'new') {
     // Several orders of one customer on one day too (a second order on the first day).
     const batch = Array.from({ length: 1 + int(30) }, () => newOrder(shop));
@@ -84,8 +86,8 @@ async function step(shop: Shop) {
     });
     await record(shop, changed);
   } else if (kind === 'merge') {
-    const [a, b] = [pick(shop.customers), pick(shop.customers)];
-    if (a === b) return;
+    const [a, b] = [pick(shop.customers), pick(shop.customers.filter((c) => c !== pick(shop.customers) || true))];
+    if (a === b) return kind;
     const survivor = await kokyaku.customers.findByExternalId(shop.ctx(), a);
     const merged = await kokyaku.customers.findByExternalId(shop.ctx(), b);
     await kokyaku.identity.merge(shop.ctx(), survivor!.id, [merged!.id]);
@@ -103,6 +105,7 @@ async function step(shop: Shop) {
       ),
     );
   }
+  return kind;
 }
 
 /** Every report from the rollups equals the one from the orders. */
@@ -160,10 +163,13 @@ describe('report rollups', () => {
       expect(await sql(shop.ctx().em, `select 1 from kokyaku.customer_days where tenant_id = $1`, [tenantId])).toEqual([]);
       await kokyaku.refresh();
       await expectEqual(shop.ctx(), `shop ${seed}, built`);
+      const ran = new Set<string>();
       for (let i = 0; i < 25; i++) {
-        await step(shop);
+        ran.add(await step(shop));
         await expectEqual(shop.ctx(), `shop ${seed}, step ${i}`);
       }
+      // Every kind of change happened on this shop.
+      expect([...ran].sort()).toEqual([...STEPS].sort());
       const [{ rows }] = (await sql(shop.ctx().em, `select count(*)::int as rows from kokyaku.report_rollups where tenant_id = $1`, [tenantId])) as [{ rows: number }];
       await kokyaku.refresh();
       const [{ rows: folded }] = (await sql(shop.ctx().em, `select count(*)::int as rows from kokyaku.report_rollups where tenant_id = $1`, [tenantId])) as [{ rows: number }];

@@ -3,19 +3,15 @@ import type { KokyakuContext } from '../shared/context.js';
 import { KokyakuError } from '../shared/errors.js';
 import { currencyDigits, toMajorUnits } from '../shared/money.js';
 import { sql } from '../shared/sql.js';
-import { addDays, addMonths, todayIn } from '../shared/dates.js';
+import { addDays, addMonths, dayStart, periodEnd, periodStart, todayIn } from '../shared/dates.js';
 import { type CompiledSegment, segmentFrom } from '../segments/compiler.js';
 import { type BgNbdParams, type RfmSummary, expectedPurchases, fitBgNbd, probabilityAlive } from './clv/bgnbd.js';
 import { type GammaGammaParams, expectedSpend, fitGammaGamma } from './clv/gamma-gamma.js';
 import { RFM_GROUPS, type RfmGroup } from '../shared/rfm.js';
-import { cohortRows, kpiRows, rfmRows, median, periodEnd, periodStart, repeatRows, type ReportSource } from './reports.js';
+import { cohortRows, kpiRows, rfmRows, median, repeatRows, type ReportSource } from './reports.js';
 import { rebuildRollups, rollupsReady } from './rollups.js';
 
 const WEEKS_PER_MONTH = 52.1775 / 12;
-
-/** Start of a shop day as a timestamptz, in SQL ($date::date, $tz::text). */
-/** SQL: the instant a day (an expression giving a date) starts in a time zone (an expression giving its name). */
-export const dayStart = (date: string, tz: string) => `((${date}::date)::timestamp at time zone ${tz})`;
 
 /** How many of the cut points (bound parameters from $first on) a SQL value exceeds. */
 const exceeded = (value: string, first: number, count: number) => `(${Array.from({ length: count }, (_, i) => `(${value} > $${first + i}::numeric)::int`).join(' + ')})`;

@@ -1,5 +1,5 @@
 import type { KokyakuContext } from '../shared/context.js';
-import { addDays, addMonths } from '../shared/dates.js';
+import { dayStart } from '../shared/dates.js';
 import type { RfmGroup } from '../shared/rfm.js';
 import { sql } from '../shared/sql.js';
 
@@ -15,20 +15,6 @@ export interface ReportSource {
 }
 
 type Unit = 'day' | 'week' | 'month';
-
-/** The first day of the period (ISO week from Monday) a YYYY-MM-DD day falls in. */
-export function periodStart(day: string, period: 'DAY' | 'WEEK' | 'MONTH'): string {
-  if (period === 'MONTH') return `${day.slice(0, 8)}01`;
-  if (period === 'WEEK') return addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
-  return day;
-}
-
-/** The last day of the period a day falls in. */
-export function periodEnd(day: string, period: 'DAY' | 'WEEK' | 'MONTH'): string {
-  if (period === 'MONTH') return addDays(addMonths(periodStart(day, 'MONTH'), 1), -1);
-  if (period === 'WEEK') return addDays(periodStart(day, 'WEEK'), 6);
-  return day;
-}
 
 /** percentile_cont(0.5) of values given as (days, how many customers), sorted by days. */
 export function median(counts: readonly { days: number; customers: number }[]): number | null {
@@ -78,7 +64,7 @@ export const kpiRows = {
                 date_trunc($5::text, f.first_at at time zone $4::text)::date as first_period
          from kokyaku.orders o join firsts f on f.customer_id = o.customer_id
          where o.tenant_id = $1 and o.status = 'PLACED'
-           and o.placed_at >= ($2::date::timestamp at time zone $4::text) and o.placed_at < (($3::date + 1)::timestamp at time zone $4::text)
+           and o.placed_at >= ${dayStart('$2', '$4::text')} and o.placed_at < ${dayStart('($3::date + 1)', '$4::text')}
        )
        select to_char(period, 'YYYY-MM-DD') as period, sum(total_minor)::text as revenue, count(*)::int as orders,
               count(distinct customer_id) filter (where first_period = period)::int as new_customers,

@@ -187,11 +187,6 @@ export async function compactRollups(ctx: KokyakuContext): Promise<void> {
 }
 
 /** The refresh's step: builds the rollups if they are missing or in another time zone, else folds them. */
-export async function refreshRollups(ctx: KokyakuContext): Promise<'built' | 'compacted'> {
-  if (await rollupsReady(ctx)) {
-    await compactRollups(ctx);
-    return 'compacted';
-  }
-  await rebuildRollups(ctx);
-  return 'built';
+export async function refreshRollups(ctx: KokyakuContext): Promise<void> {
+  await ((await rollupsReady(ctx)) ? compactRollups(ctx) : rebuildRollups(ctx));
 }

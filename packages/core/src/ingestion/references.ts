@@ -29,9 +29,10 @@ export async function ensureRows(
 ): Promise<Map<string, string>> {
   const { table, insertColumns, insertValues, afterInsert = '', extraParams = [], created } = target;
   const ids = new Map<string, string>();
+  const given = [...new Set(externalIds)];
   // Mostly they exist: one index lookup each, and only the rest go through the statement below.
-  for (const row of await existing(ctx, table, [...new Set(externalIds)])) ids.set(row.external_id, row.id);
-  const unique = [...new Set(externalIds)].filter((id) => !ids.has(id));
+  for (const row of await existing(ctx, table, given)) ids.set(row.external_id, row.id);
+  const unique = given.filter((id) => !ids.has(id));
   if (unique.length === 0) return ids;
   const statement = `
     with wanted as (

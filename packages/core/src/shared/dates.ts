@@ -80,3 +80,20 @@ export function offsetMinutes(at: Date, timeZone: string): number {
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
 }
+
+/** SQL: the instant a day (an expression giving a date) starts in a time zone (an expression giving its name). */
+export const dayStart = (date: string, tz: string) => `((${date}::date)::timestamp at time zone ${tz})`;
+
+/** The first day of the period (ISO week from Monday) a YYYY-MM-DD day falls in. */
+export function periodStart(day: string, period: 'DAY' | 'WEEK' | 'MONTH'): string {
+  if (period === 'MONTH') return `${day.slice(0, 8)}01`;
+  if (period === 'WEEK') return addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7));
+  return day;
+}
+
+/** The last day of the period a day falls in. */
+export function periodEnd(day: string, period: 'DAY' | 'WEEK' | 'MONTH'): string {
+  if (period === 'MONTH') return addDays(addMonths(periodStart(day, 'MONTH'), 1), -1);
+  if (period === 'WEEK') return addDays(periodStart(day, 'WEEK'), 6);
+  return day;
+}
