@@ -2,7 +2,7 @@ import type { EventInput, Kokyaku } from '@kokyaku/core';
 import { createLogger, startStandaloneServer } from '@kokyaku/server';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { BENCH_TOKEN } from './customer360/query.js';
+import { BENCH_TOKEN } from './http/query.js';
 
 /**
  * Event ingestion: the same stream of storefront events (10% of them repeat an earlier event id,

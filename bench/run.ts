@@ -5,10 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createTestKokyaku, startTestPostgres, startTestSmtp } from '@kokyaku/core/testing';
 import { benchAnalytics } from './analytics.js';
-import { type Customer360Result, benchCustomer360 } from './customer360/run.js';
+import { type Customer360Result, benchCustomer360 } from './http/customer360.js';
 import { type IngestionResult, benchIngestion } from './ingestion.js';
 import { type ImportBenchResult, benchImport } from './import.js';
 import { type RecommendationBench, benchRecommendations } from './recommendations.js';
+import { type StorefrontResult, benchStorefront } from './http/storefront.js';
 import { benchSearch } from './search.js';
 import { type CrmBenchRow, benchCrm } from './crm.js';
 import { type AutomationBenchRow, benchAutomation } from './automation.js';
@@ -35,6 +36,7 @@ const BENCHMARKS = [
   'customer360',
   'statements',
   'recommendations',
+  'storefront',
   'ingestion',
   'import',
   'crm',
@@ -151,6 +153,13 @@ try {
       ),
     { rows: [], raw: {} },
   );
+  const storefront: StorefrontResult[] = await section(
+    'storefront',
+    'Storefront recommendations over HTTP: Kokyaku (STOREFRONT, FOR_CUSTOMER, 10 items) vs a bare node:http + pg server returning the same list',
+    () =>
+      benchStorefront(kokyaku, { seconds: Number(values['http-seconds'] ?? (big ? 10 : 1)), rounds: big ? 3 : 2, warmupSeconds: big ? 5 : 1, connections: 10, poolSize: 10 }, log),
+    [],
+  );
   const events = Number(values.events ?? Math.max(2000, Math.round(200_000 * scale)));
   const ingestion: IngestionResult[] = await section(
     'ingestion',
@@ -231,6 +240,7 @@ try {
     customer360,
     statements,
     recommendations: recommendations.raw,
+    storefront,
     ingestion,
     imports,
     crm,
@@ -260,7 +270,7 @@ try {
     ...(kokyaku360 && apollo360
       ? [
           '',
-          `Goal: Kokyaku >= 0.8x the hand-written Apollo server: ${(kokyaku360.requestsPerSecond / apollo360.requestsPerSecond).toFixed(2)}x, ${goal(kokyaku360.requestsPerSecond >= 0.8 * apollo360.requestsPerSecond)}.`,
+          `Goals: Kokyaku >= 1.0x the hand-written Apollo server: ${(kokyaku360.requestsPerSecond / apollo360.requestsPerSecond).toFixed(2)}x, ${goal(kokyaku360.requestsPerSecond >= apollo360.requestsPerSecond)}; peak RSS <= 1.3x its: ${(kokyaku360.peakRssMb / apollo360.peakRssMb).toFixed(2)}x, ${goal(kokyaku360.peakRssMb <= 1.3 * apollo360.peakRssMb)}.`,
         ]
       : []),
     '',
@@ -325,6 +335,19 @@ try {
     '| recommendations | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',
     ...recommendations.rows.map((r) => `| ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio} |`),
+    '',
+    '| storefront recommendations over HTTP (FOR_CUSTOMER, 10 items, 10 connections) | req/s | p50 | p99 | x bare | peak RSS |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...storefront.map(
+      (r) =>
+        `| ${r.server} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${(r.requestsPerSecond / storefront[1]!.requestsPerSecond).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB |`,
+    ),
+    ...(storefront.length === 2
+      ? [
+          '',
+          `Goals: Kokyaku >= 0.7x the bare server: ${(storefront[0]!.requestsPerSecond / storefront[1]!.requestsPerSecond).toFixed(2)}x, ${goal(storefront[0]!.requestsPerSecond >= 0.7 * storefront[1]!.requestsPerSecond)}; p99 <= 20 ms: ${storefront[0]!.p99Ms} ms, ${goal(storefront[0]!.p99Ms <= 20)}.`,
+        ]
+      : []),
     '',
   ].join('\n');
   await writeFile(path.join(out, 'results.md'), table);

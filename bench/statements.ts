@@ -1,6 +1,6 @@
 import { createKokyaku, type Kokyaku } from '@kokyaku/core';
 import { createLogger, startStandaloneServer } from '@kokyaku/server';
-import { BENCH_TOKEN } from './customer360/query.js';
+import { BENCH_TOKEN } from './http/query.js';
 
 /**
  * SQL statements per operation: list queries that walk customers -> metrics, segments, orders ->

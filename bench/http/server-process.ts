@@ -1,0 +1,69 @@
+import { createKokyaku } from '@kokyaku/core';
+import { startStandaloneServer } from '@kokyaku/server';
+import pg from 'pg';
+import { startApolloPg } from './apollo-pg.js';
+import express from 'express';
+import { kokyakuExpress } from '@kokyaku/server/express';
+import { startBarePg } from './bare-pg.js';
+import { BENCH_TOKEN, type ServerKind } from './query.js';
+import { SHOPPER_HEADER, startBareRecommendations } from './storefront-bare.js';
+
+/**
+ * One server of the HTTP benchmarks in a process of its own (so each has its own CPU time and
+ * memory): `server-process.ts <kind> <databaseUrl> <poolSize>`. Tells its parent the port,
+ * answers "rss" with its peak resident set size (bytes) and exits on "stop".
+ * - customer360: `kokyaku` (the standalone server), `apollo`, `bare`;
+ * - storefront recommendations: `storefront-kokyaku` (Kokyaku mounted in an Express app whose
+ *   session, here the `x-shopper` header, makes the caller a STOREFRONT actor), `storefront-bare`.
+ */
+
+const [kind, url, poolSize] = process.argv.slice(2) as [ServerKind, string, string];
+const pool = Number(poolSize);
+
+async function start(): Promise<{ port: number; close: () => Promise<void> }> {
+  if (kind === 'kokyaku') {
+    const kokyaku = await createKokyaku({
+      database: { url, migrate: false, poolSize: pool },
+      shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
+    });
+    const server = await startStandaloneServer(kokyaku, { port: 0, host: '127.0.0.1', adminToken: BENCH_TOKEN });
+    return { port: server.port, close: async () => (await server.close(), await kokyaku.close()) };
+  }
+  if (kind === 'storefront-kokyaku') {
+    const kokyaku = await createKokyaku({
+      database: { url, migrate: false, poolSize: pool },
+      shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
+    });
+    const app = express();
+    const crm = await kokyakuExpress(kokyaku, {
+      path: '/graphql',
+      identify: (req) => {
+        const shopper = req.headers[SHOPPER_HEADER];
+        return { actor: typeof shopper === 'string' ? { id: `shopper:${shopper}`, roles: ['STOREFRONT'], customerExternalId: shopper } : null };
+      },
+    });
+    app.use(crm);
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    return {
+      port: (server.address() as import('node:net').AddressInfo).port,
+      close: async () => {
+        await crm.stop();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await kokyaku.close();
+      },
+    };
+  }
+  const connections = new pg.Pool({ connectionString: url, max: pool });
+  const port = kind === 'apollo' ? await startApolloPg(connections) : kind === 'bare' ? await startBarePg(connections) : await startBareRecommendations(connections);
+  return { port, close: () => connections.end() };
+}
+
+const server = await start();
+process.on('message', (message: string) => {
+  if (message === 'rss') process.send!({ rss: process.resourceUsage().maxRSS * 1024 });
+  if (message === 'stop') void server.close().finally(() => process.exit(0));
+});
+process.send!({ port: server.port });

@@ -1,0 +1,134 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Kokyaku } from '@kokyaku/core';
+import autocannon from 'autocannon';
+import { type Running, ask, startServer, stopServer } from './process.js';
+import { SHOPPER_HEADER, STOREFRONT_QUERY } from './storefront-bare.js';
+
+/**
+ * Storefront recommendations over HTTP: "recommended for you" (FOR_CUSTOMER, 10 items) asked by a
+ * signed-in shopper of a shop that mounts Kokyaku in its Express app (the STOREFRONT role), against
+ * a bare node:http + pg server that returns the same list (storefront-bare.ts). Each request is
+ * another shopper who ordered. Load as in customer360: a warm-up per server, then rounds in which
+ * the servers take turns; the median round counts.
+ */
+export interface StorefrontResult {
+  server: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssMb: number;
+}
+
+const SERVERS = [
+  { kind: 'storefront-kokyaku', name: 'Kokyaku recommendations (STOREFRONT)' },
+  { kind: 'storefront-bare', name: 'bare node:http + pg, same list' },
+] as const;
+
+async function ask10(url: string, shopper: string): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [SHOPPER_HEADER]: shopper },
+    body: JSON.stringify({ query: STOREFRONT_QUERY }),
+  });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+/**
+ * The list as compared: the scores to 9 decimals, position by position, and the products with
+ * their strategies within each run of equal scores, in any order. Scores decay with the moment of
+ * each request (a few milliseconds apart), so items that tie exactly at one moment are a hair
+ * apart at the other and may swap places; the last run may be cut at a different item; a reason
+ * chosen between two parts that tie may differ (both servers compute it).
+ */
+function comparable(answer: unknown): string[][] {
+  const list = (answer as { data?: { recommendations?: { score: number; strategy: string; product: unknown }[] } }).data?.recommendations ?? [];
+  const runs: { score: number; items: string[] }[] = [];
+  for (const r of list) {
+    const score = Math.round(r.score * 1e9);
+    if (runs.at(-1)?.score !== score) runs.push({ score, items: [] });
+    runs.at(-1)!.items.push(JSON.stringify([r.strategy, r.product]));
+  }
+  return runs.map((run, i) => [String(run.score), ...(i === runs.length - 1 && list.length === 10 ? [String(run.items.length)] : run.items.sort())]);
+}
+
+async function load(server: Running, shoppers: string[], seconds: number, connections: number) {
+  let next = 0;
+  const body = JSON.stringify({ query: STOREFRONT_QUERY });
+  const result = await autocannon({
+    url: server.url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => ({ ...req, body, headers: { 'content-type': 'application/json', [SHOPPER_HEADER]: shoppers[next++ % shoppers.length]! } }),
+      },
+    ],
+  });
+  if (result.errors || result.non2xx || result.timeouts) {
+    throw new Error(`${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers, ${result.timeouts} timeouts under load`);
+  }
+  return result;
+}
+
+export async function benchStorefront(
+  kokyaku: Kokyaku,
+  options: { seconds: number; rounds: number; warmupSeconds: number; connections: number; poolSize: number },
+  log: (line: string) => void,
+): Promise<StorefrontResult[]> {
+  const knex = kokyaku.orm.em.getKnex();
+  // Neighbour lists built (the recommendations section builds them), and none stale: Kokyaku would
+  // recompute a stale list on its first read, the baseline reads what is stored.
+  const built = (await knex.raw(`select exists (select 1 from kokyaku.product_neighbours) as built`)) as { rows: { built: boolean }[] };
+  if (built.rows[0]?.built) await kokyaku.recommendations.catchUp(kokyaku.context());
+  else await kokyaku.recommendations.rebuild(kokyaku.context());
+  const { rows } = (await knex.raw(
+    `select c.external_id from kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id
+     where f.orders_count > 0 order by hashtext(c.id::text) limit 2000`,
+  )) as { rows: { external_id: string }[] };
+  const shoppers = rows.map((r) => r.external_id);
+  const running: Running[] = [];
+  try {
+    for (const s of SERVERS) running.push(await startServer(s.kind, s.name, kokyaku.databaseUrl, options.poolSize));
+    // The same list from both, or the comparison means nothing.
+    for (const shopper of shoppers.slice(0, 50)) {
+      const ours = await ask10(running[0]!.url, shopper);
+      const list = (ours as { data?: { recommendations?: unknown[] } }).data?.recommendations;
+      if (!list?.length) throw new Error(`Kokyaku recommended nothing to ${shopper}: ${JSON.stringify(ours)}`);
+      let bare = await ask10(running[1]!.url, shopper);
+      // Asked again once: two scores a hair apart can swap places between two moments.
+      if (!isDeepStrictEqual(comparable(bare), comparable(ours))) bare = await ask10(running[1]!.url, shopper);
+      if (!isDeepStrictEqual(comparable(bare), comparable(ours)))
+        throw new Error(`The bare server answers ${shopper} differently:\n${JSON.stringify(bare)}\nKokyaku:\n${JSON.stringify(ours)}`);
+    }
+    for (const s of running) await load(s, shoppers, options.warmupSeconds, options.connections);
+    const samples = new Map(running.map((s) => [s.kind, { rps: [] as number[], p50: [] as number[], p99: [] as number[] }]));
+    for (let round = 0; round < options.rounds; round++) {
+      for (let i = 0; i < running.length; i++) {
+        const s = running[(round + i) % running.length]!;
+        const r = await load(s, shoppers, options.seconds, options.connections);
+        const sample = samples.get(s.kind)!;
+        sample.rps.push(r.requests.average);
+        sample.p50.push(r.latency.p50);
+        sample.p99.push(r.latency.p99);
+        log(`  round ${round + 1}, ${s.name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+    const results: StorefrontResult[] = [];
+    for (const s of running) {
+      const sample = samples.get(s.kind)!;
+      results.push({
+        server: s.name,
+        requestsPerSecond: median(sample.rps),
+        p50Ms: median(sample.p50),
+        p99Ms: median(sample.p99),
+        peakRssMb: (await ask<number>(s.child, 'rss', 'rss')) / 2 ** 20,
+      });
+    }
+    return results;
+  } finally {
+    await Promise.all(running.map((s) => stopServer(s.child)));
+  }
+}
