@@ -52,6 +52,8 @@ interface Candidate {
   productId: string;
   score: number;
   reason: string;
+  /** FOR_CUSTOMER: the reason names this product ("Because you bought <its name>"), read with the list's products. */
+  because?: { seed: string; verb: string };
   /** Set on the popular items that fill up a short list. */
   strategy?: Strategy;
   /** FOR_CUSTOMER: the personal and the popularity part of the score, blended per request. */
@@ -67,6 +69,47 @@ interface NeighbourRow {
 }
 
 const WEIGHTS = { purchase: 1, added_to_cart: 0.6, product_viewed: 0.3 } as const;
+
+/** A customer asking for recommendations: what they bought and, for FOR_CUSTOMER, what they did. */
+interface Shopper {
+  id: string;
+  purchased: Set<string>;
+  /** FOR_CUSTOMER: their latest purchases and recent views and carts, the buyers of each product, and the products' ALSO_BOUGHT lists. */
+  seeds: { product_id: string; kind: keyof typeof WEIGHTS; at: string; times: number }[];
+  seedBuyers: Record<string, number>;
+  neighbours: NeighbourRow[];
+  stale: string[];
+}
+
+/**
+ * Everything a request reads about its customer, in one statement (`$3`, the moment asked as of,
+ * is null unless the strategy is FOR_CUSTOMER: then the seeds and their lists come too). Seeds:
+ * the latest 50 purchased products and the 50 products most recently viewed or added to the cart
+ * in the 90 days before `$3`, in that order.
+ */
+const SHOPPER = `
+  with c as (select id from kokyaku.customers where tenant_id = $1 and external_id = $2),
+  purchases as (select cp.product_id, cp.last_at, cp.orders from kokyaku.customer_products cp join c on cp.customer_id = c.id),
+  seeds as (
+    (select product_id, 'purchase' as kind, last_at as at, orders as times, 1 as part
+     from purchases where $3::timestamptz is not null order by last_at desc limit 50)
+    union all
+    (select e.product_id, e.type, max(e.occurred_at), count(*)::int, 2
+     from kokyaku.events e join c on e.customer_id = c.id
+     where $3::timestamptz is not null and e.tenant_id = $1 and e.product_id is not null and e.type in ('product_viewed', 'added_to_cart')
+       and e.occurred_at > $3::timestamptz - interval '90 days' and e.occurred_at <= $3::timestamptz
+     group by e.product_id, e.type order by max(e.occurred_at) desc limit 50)
+  ),
+  numbered as (select *, row_number() over () as n from seeds)
+  select c.id::text as id,
+    (select coalesce(json_agg(product_id::text), '[]') from purchases) as purchased,
+    (select coalesce(json_agg(json_build_object('product_id', product_id::text, 'kind', kind, 'at', at, 'times', times) order by part, n), '[]') from numbered) as seeds,
+    (select coalesce(json_object_agg(s.product_id::text, s.customers), '{}') from kokyaku.product_stats s where s.product_id in (select product_id from seeds)) as seed_buyers,
+    (select coalesce(json_agg(json_build_object('product_id', n.product_id::text, 'neighbour_id', n.neighbour_id::text, 'score', n.score, 'support', n.support)
+                              order by n.product_id, n.rank), '[]')
+     from kokyaku.product_neighbours n where n.kind = 'ALSO_BOUGHT' and n.product_id in (select product_id from seeds)) as neighbours,
+    (select coalesce(json_agg(st.product_id::text), '[]') from kokyaku.product_neighbours_stale st where st.product_id in (select product_id from seeds)) as stale
+  from c`;
 /** Popularity weights `tuneBlend` compares. */
 const BLENDS = [0.1, 0.3, 0.5, 0.7, 0.9];
 
@@ -295,10 +338,10 @@ export class RecommendationService {
     const strategy: Strategy = args.strategy ?? (args.productExternalId ? 'BOUGHT_TOGETHER' : args.customerExternalId ? 'FOR_CUSTOMER' : 'POPULAR');
     if (!STRATEGIES.includes(strategy)) throw KokyakuError.badInput(`"strategy" is one of ${STRATEGIES.join(', ')}.`, { field: 'strategy' });
 
-    const customer = args.customerExternalId ? await this.customerId(ctx, args.customerExternalId) : null;
+    const shopper = args.customerExternalId ? await this.shopper(ctx, args.customerExternalId, strategy === 'FOR_CUSTOMER' ? now : null) : null;
     if (args.segment != null) {
       if (!args.customerExternalId) throw KokyakuError.badInput('"segment" restricts recommendations to customers: give customerExternalId too.', { field: 'segment' });
-      if (!customer || !(await this.inSegment(ctx, customer, args.segment))) return popularityWeights.map(() => []);
+      if (!shopper || !(await this.inSegment(ctx, shopper.id, args.segment))) return popularityWeights.map(() => []);
     }
     let product: ProductRecord | null = null;
     if (strategy === 'BOUGHT_TOGETHER' || strategy === 'SIMILAR') {
@@ -311,7 +354,7 @@ export class RecommendationService {
     }
 
     if (!popularityWeights.every((w) => w >= 0 && w <= 1)) throw KokyakuError.badInput('"popularityWeight" is from 0 to 1.', { field: 'popularityWeight' });
-    const purchased = customer ? await this.purchased(ctx, customer) : new Set<string>();
+    const purchased = shopper?.purchased ?? new Set<string>();
     const want = first * 3 + purchased.size + 10;
     let candidates: Candidate[];
     switch (strategy) {
@@ -330,14 +373,12 @@ export class RecommendationService {
         candidates = await this.trending(ctx, windowDays ?? 14, want, now);
         break;
       case 'FOR_CUSTOMER':
-        candidates = customer ? await this.forCustomer(ctx, customer, now, windowDays ?? 30) : [];
+        candidates = shopper ? await this.forCustomer(ctx, shopper, now, windowDays ?? 30) : [];
         break;
     }
     // Cold start, or too few candidates: fill with what is popular now.
     const fill = candidates.length < first ? await this.popular(ctx, windowDays ?? 30, want, now) : [];
-    const records = await this.products.findByIds(ctx, [...new Set([...candidates, ...fill].map((c) => c.productId))]);
-    const excluded = await this.exclusion(ctx, purchased, args.excludePurchased ?? null, records);
-    return popularityWeights.map((w) => {
+    const lists = popularityWeights.map((w) => {
       let ranked = candidates;
       if (strategy === 'FOR_CUSTOMER') {
         ranked = candidates
@@ -345,28 +386,46 @@ export class RecommendationService {
           .sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
       }
       const seenFill = new Set(ranked.map((c) => c.productId));
-      ranked = [
-        ...ranked,
-        ...fill.filter((c) => !seenFill.has(c.productId)).map((c) => ({ ...c, score: strategy === 'FOR_CUSTOMER' ? 0 : c.score, strategy: 'POPULAR' as const })),
-      ];
-      const out: Recommendation[] = [];
+      return [...ranked, ...fill.filter((c) => !seenFill.has(c.productId)).map((c) => ({ ...c, score: strategy === 'FOR_CUSTOMER' ? 0 : c.score, strategy: 'POPULAR' as const }))];
+    });
+    // The products are read in ranked order, a few more than the list needs at a time: the rules
+    // (stock, category, bought before) decide which make it.
+    const records = new Map<string, ProductRecord | null>();
+    const read = async (chunk: readonly Candidate[]) => {
+      const ids = [...new Set(chunk.flatMap((c) => (c.because ? [c.productId, c.because.seed] : [c.productId])))].filter((id) => !records.has(id));
+      const found = await this.products.findByIds(ctx, ids);
+      for (const id of ids) records.set(id, found.get(id) ?? null);
+    };
+    const excluded = await this.exclusion(ctx, purchased, args.excludePurchased ?? null);
+    const out: Recommendation[][] = [];
+    for (const ranked of lists) {
+      const list: Recommendation[] = [];
       const seen = new Set<string>(product ? [product.id] : []);
-      for (const c of ranked) {
+      for (let i = 0; i < ranked.length && list.length < first; i++) {
+        const c = ranked[i]!;
+        if (!records.has(c.productId) || (c.because && !records.has(c.because.seed))) await read(ranked.slice(i, i + first * 2 + (list.length === 0 ? first : 0)));
         const record = records.get(c.productId);
-        if (!record || seen.has(c.productId) || excluded.has(c.productId)) continue;
+        if (!record || seen.has(c.productId) || excluded(record)) continue;
         if (!args.includeOutOfStock && !record.inStock) continue;
         if (args.category && !record.categories.includes(args.category)) continue;
         seen.add(c.productId);
-        out.push({ product: record, score: c.score, reason: c.reason, strategy: c.strategy ?? strategy });
-        if (out.length === first) break;
+        const reason = c.because ? `Because you ${c.because.verb} ${records.get(c.because.seed)?.name ?? 'an item'}` : c.reason;
+        list.push({ product: record, score: c.score, reason, strategy: c.strategy ?? strategy });
       }
-      return out;
-    });
+      out.push(list);
+    }
+    return out;
   }
 
-  private async customerId(ctx: KokyakuContext, externalId: string): Promise<string | null> {
-    const [row] = await sql<{ id: string }>(ctx.em, `select id::text as id from kokyaku.customers where tenant_id = $1 and external_id = $2`, [ctx.tenantId, externalId]);
-    return row?.id ?? null;
+  /** The customer's id and purchases in one statement; with `seedsAsOf` (FOR_CUSTOMER), their seeds and the seeds' lists too. */
+  private async shopper(ctx: KokyakuContext, externalId: string, seedsAsOf: Date | null): Promise<Shopper | null> {
+    const [row] = await sql<{ id: string; purchased: string[]; seeds: Shopper['seeds']; seed_buyers: Record<string, number>; neighbours: NeighbourRow[]; stale: string[] }>(
+      ctx.em,
+      SHOPPER,
+      [ctx.tenantId, externalId, seedsAsOf?.toISOString() ?? null],
+    );
+    if (!row) return null;
+    return { id: row.id, purchased: new Set(row.purchased), seeds: row.seeds, seedBuyers: row.seed_buyers, neighbours: row.neighbours, stale: row.stale };
   }
 
   private async inSegment(ctx: KokyakuContext, customerId: string, query: string): Promise<boolean> {
@@ -380,28 +439,17 @@ export class RecommendationService {
     return rows.length > 0;
   }
 
-  private async purchased(ctx: KokyakuContext, customerId: string): Promise<Set<string>> {
-    const rows = await sql<{ product_id: string }>(ctx.em, `select product_id::text as product_id from kokyaku.customer_products where customer_id = $1::bigint`, [customerId]);
-    return new Set(rows.map((r) => r.product_id));
-  }
-
   /**
    * The purchased products to leave out. Auto (default): a product whose first category (or, if it
    * has none, the shop as a whole) is rarely bought again by the same customer.
    */
-  private async exclusion(ctx: KokyakuContext, purchased: Set<string>, override: boolean | null, records: Map<string, ProductRecord>): Promise<Set<string>> {
-    if (purchased.size === 0 || override === false) return new Set();
-    if (override === true || this.config.excludePurchased === 'always') return purchased;
-    if (this.config.excludePurchased === 'never') return new Set();
+  private async exclusion(ctx: KokyakuContext, purchased: Set<string>, override: boolean | null): Promise<(record: ProductRecord) => boolean> {
+    if (purchased.size === 0 || override === false) return () => false;
+    if (override === true || this.config.excludePurchased === 'always') return (record) => purchased.has(record.id);
+    if (this.config.excludePurchased === 'never') return () => false;
     const rates = await this.repurchaseRates(ctx);
-    const excluded = new Set<string>();
-    for (const id of purchased) {
-      const record = records.get(id);
-      if (!record) continue;
-      const rate = rates.byCategory.get(record.categories[0] ?? '') ?? rates.shop;
-      if (rate < this.config.repurchaseThreshold) excluded.add(id);
-    }
-    return excluded;
+    const { repurchaseThreshold } = this.config;
+    return (record) => purchased.has(record.id) && (rates.byCategory.get(record.categories[0] ?? '') ?? rates.shop) < repurchaseThreshold;
   }
 
   /** Share of a category's buyers who bought the same product again. */
@@ -519,37 +567,17 @@ export class RecommendationService {
    * count as "buy again" (`rebuyWeight`). Popular items join with no personal part; the caller
    * blends the two parts (`popularityWeight`).
    */
-  private async forCustomer(ctx: KokyakuContext, customerId: string, asOf: Date, popularDays: number): Promise<Candidate[]> {
+  private async forCustomer(ctx: KokyakuContext, shopper: Shopper, asOf: Date, popularDays: number): Promise<Candidate[]> {
     const { recencyHalfLifeDays } = this.config;
-    const seeds = await sql<{ product_id: string; kind: keyof typeof WEIGHTS; at: Date | string; times: number }>(
-      ctx.em,
-      `(select product_id::text as product_id, 'purchase' as kind, last_at as at, orders as times
-        from kokyaku.customer_products where customer_id = $1::bigint order by last_at desc limit 50)
-       union all
-       (select product_id::text, type, max(occurred_at), count(*)::int
-        from kokyaku.events
-        where tenant_id = $2 and customer_id = $1::bigint and product_id is not null and type in ('product_viewed', 'added_to_cart')
-          and occurred_at > $3::timestamptz - interval '90 days' and occurred_at <= $3::timestamptz
-        group by product_id, type order by max(occurred_at) desc limit 50)`,
-      [customerId, ctx.tenantId, asOf.toISOString()],
-    );
+    const { seeds } = shopper;
     if (seeds.length === 0) return [];
     // A purchase of what everybody buys says little about taste: seeds weigh ln(N / n), the
     // inverse document frequency of the product among the shop's buyers.
     const [totals] = await this.cached(ctx, 'buyers', () =>
       sql<{ buyers: number }>(ctx.em, `select count(*)::int as buyers from kokyaku.customer_facts where tenant_id = $1 and orders_count > 0`, [ctx.tenantId]),
     );
-    const seedStats = new Map(
-      (
-        await sql<{ product_id: string; customers: number }>(
-          ctx.em,
-          `select product_id::text as product_id, customers from kokyaku.product_stats where product_id = any(kokyaku.json_bigints($1::jsonb))`,
-          [JSON.stringify([...new Set(seeds.map((s) => s.product_id))])],
-        )
-      ).map((r) => [r.product_id, r.customers]),
-    );
     const buyers = Math.max(totals?.buyers ?? 1, 1);
-    const idf = (productId: string) => (this.config.seedIdf ? Math.max(0.05, Math.log(buyers / Math.max(1, seedStats.get(productId) ?? 1))) : 1);
+    const idf = (productId: string) => (this.config.seedIdf ? Math.max(0.05, Math.log(buyers / Math.max(1, shopper.seedBuyers[productId] ?? 1))) : 1);
     const now = asOf.getTime();
     const weight = new Map<string, { w: number; kind: string }>();
     for (const s of seeds) {
@@ -558,8 +586,10 @@ export class RecommendationService {
       const current = weight.get(s.product_id);
       weight.set(s.product_id, { w: (current?.w ?? 0) + w, kind: current && current.w > w ? current.kind : s.kind });
     }
+    // Lists that recorded orders marked stale are recomputed first (rare: the catch-up runs every minute).
+    const neighbours = shopper.stale.length ? await this.neighbours(ctx, [...weight.keys()], 'ALSO_BOUGHT') : shopper.neighbours;
     const votes = new Map<string, { score: number; best: { seed: string; part: number } }>();
-    for (const n of await this.neighbours(ctx, [...weight.keys()], 'ALSO_BOUGHT')) {
+    for (const n of neighbours) {
       const part = weight.get(n.product_id)!.w * n.score;
       const v = votes.get(n.neighbour_id) ?? { score: 0, best: { seed: n.product_id, part: 0 } };
       v.score += part;
@@ -575,7 +605,6 @@ export class RecommendationService {
         .filter((s) => s.kind === 'purchase')
         .map((s) => [s.product_id, Math.log2(1 + s.times) * 0.5 ** (Math.max(0, (now - new Date(s.at).getTime()) / 86_400_000) / recencyHalfLifeDays)]),
     );
-    const seedNames = await this.products.findByIds(ctx, [...new Set([...votes.values()].map((v) => v.best.seed)), ...rebuy.keys()]);
     const top = Math.max(...[...votes.values()].map((v) => v.score), 1e-9);
     const topRebuy = Math.max(...rebuy.values(), 1e-9);
     const { rebuyWeight } = this.config;
@@ -583,15 +612,14 @@ export class RecommendationService {
     const candidates: Candidate[] = [...ids].map((productId) => {
       const v = votes.get(productId);
       const personal = ((v ? v.score / top : 0) + rebuyWeight * ((rebuy.get(productId) ?? 0) / topRebuy)) / (1 + rebuyWeight);
-      let reason: string;
+      const candidate: Candidate = { productId, score: personal, personal, popularity: popularity.get(productId) ?? 0, reason: '' };
       if (v && (!rebuy.has(productId) || v.score / top >= (rebuy.get(productId) ?? 0) / topRebuy)) {
         const seed = weight.get(v.best.seed)!;
-        const verb = seed.kind === 'purchase' ? 'bought' : seed.kind === 'added_to_cart' ? 'added to your cart' : 'viewed';
-        reason = `Because you ${verb} ${seedNames.get(v.best.seed)?.name ?? 'an item'}`;
+        candidate.because = { seed: v.best.seed, verb: seed.kind === 'purchase' ? 'bought' : seed.kind === 'added_to_cart' ? 'added to your cart' : 'viewed' };
       } else {
-        reason = `Buy again: you bought it ${seeds.find((s) => s.kind === 'purchase' && s.product_id === productId)?.times ?? 1} time(s)`;
+        candidate.reason = `Buy again: you bought it ${seeds.find((s) => s.kind === 'purchase' && s.product_id === productId)?.times ?? 1} time(s)`;
       }
-      return { productId, score: personal, personal, popularity: popularity.get(productId) ?? 0, reason };
+      return candidate;
     });
     // Popular items take part in the blend too (with no personal part).
     for (const p of popular) {
