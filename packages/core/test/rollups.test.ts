@@ -140,25 +140,31 @@ async function expectEqual(ctx: KokyakuContext, label: string) {
   expect(await days('days'), label).toEqual(await days('orders'));
 }
 
+/** A shop of 40 customers and 150 random orders (no refresh yet). */
+async function openShop(tenantId: string, seed: number): Promise<Shop> {
+  const shop: Shop = {
+    ctx: () => kokyaku.context({ tenantId, actor: { id: 'staff', roles: ['ADMIN'] } }),
+    orders: new Map(),
+    customers: Array.from({ length: 40 }, (_, i) => `c${i}`),
+    next: 0,
+    g: generator(seed),
+  };
+  await kokyaku.customers.upsert(
+    shop.ctx(),
+    shop.customers.map((externalId) => ({ externalId })),
+  );
+  await record(
+    shop,
+    Array.from({ length: 150 }, () => newOrder(shop)),
+  );
+  return shop;
+}
+
 describe('report rollups', () => {
   for (const seed of [11, 2027, 90210]) {
     it(`equal the reports computed from the orders after random batches (shop ${seed})`, { timeout: 240_000 }, async () => {
       const tenantId = `rollups-${seed}`;
-      const shop: Shop = {
-        ctx: () => kokyaku.context({ tenantId, actor: { id: 'staff', roles: ['ADMIN'] } }),
-        orders: new Map(),
-        customers: Array.from({ length: 40 }, (_, i) => `c${i}`),
-        next: 0,
-        g: generator(seed),
-      };
-      await kokyaku.customers.upsert(
-        shop.ctx(),
-        shop.customers.map((externalId) => ({ externalId })),
-      );
-      await record(
-        shop,
-        Array.from({ length: 150 }, () => newOrder(shop)),
-      );
+      const shop = await openShop(tenantId, seed);
       // Before the first refresh the reports are computed from the orders; the refresh builds the rollups.
       expect(await sql(shop.ctx().em, `select 1 from kokyaku.customer_days where tenant_id = $1`, [tenantId])).toEqual([]);
       await kokyaku.refresh();
@@ -179,7 +185,13 @@ describe('report rollups', () => {
   }
 
   it('are rebuilt for another time zone, and read the orders until then', { timeout: 120_000 }, async () => {
-    const tenantId = 'rollups-11';
+    const tenantId = 'rollups-tz';
+    await openShop(tenantId, 7);
+    // Built in the Tokyo days of this instance's shop.
+    await kokyaku.refresh();
+    const zone = async () =>
+      (await sql<{ tz: string }>(kokyaku.context({ tenantId }).em, `select rollup_time_zone as tz from kokyaku.analytics_state where tenant_id = $1`, [tenantId]))[0]?.tz;
+    expect(await zone()).toBe(TZ);
     const utc = await createKokyaku({ database: { url: kokyaku.databaseUrl }, shop: { currency: 'JPY', timeZone: 'UTC' } });
     try {
       const ctx = utc.context({ tenantId });
@@ -188,8 +200,7 @@ describe('report rollups', () => {
       expect(await utc.analytics.kpiReport(ctx, { from: '2025-01-01', to: '2026-12-31', period: 'DAY' })).toEqual(fromOrders);
       await utc.refresh();
       expect(await utc.analytics.kpiReport(ctx, { from: '2025-01-01', to: '2026-12-31', period: 'DAY', source: 'rollups' })).toEqual(fromOrders);
-      const [state] = await sql<{ tz: string }>(ctx.em, `select rollup_time_zone as tz from kokyaku.analytics_state where tenant_id = $1`, [tenantId]);
-      expect(state?.tz).toBe('UTC');
+      expect(await zone()).toBe('UTC');
     } finally {
       await utc.close();
     }
