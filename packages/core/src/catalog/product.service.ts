@@ -3,7 +3,7 @@ import type { KokyakuContext } from '../shared/context.js';
 import { type BatchItemError, type BatchResult, emptyResult, lastPerKey, validateBatch } from '../ingestion/batch.js';
 import { buildUpsertSql, textArrayFrom } from '../ingestion/upsert.js';
 import { toMajorUnits, moneyProblem, toMinorUnits } from '../shared/money.js';
-import { asDate, sql } from '../shared/sql.js';
+import { asDate, prepared, sql } from '../shared/sql.js';
 import { externalIdSchema, labelList, safeString } from '../shared/validation.js';
 
 export interface ProductInput {
@@ -131,6 +131,7 @@ export function mapPrefixedProduct(row: Record<string, unknown>, prefix: string)
 }
 
 const PRODUCT_COLUMNS = productColumns();
+const PRODUCTS_BY_IDS = prepared(`select ${PRODUCT_COLUMNS} from kokyaku.products p where p.tenant_id = $1 and p.id = any(kokyaku.json_bigints($2::jsonb))`);
 
 export class ProductService {
   /** The errors `upsert` would report for these items, writing nothing (import dry runs). */
@@ -171,12 +172,7 @@ export class ProductService {
   /** Loads products by internal id in one statement (for DataLoaders); missing ids are absent. */
   async findByIds(ctx: KokyakuContext, ids: readonly string[]): Promise<Map<string, ProductRecord>> {
     if (ids.length === 0) return new Map();
-    const rows = await sql<ProductRow>(
-      ctx.em,
-      `select ${PRODUCT_COLUMNS} from kokyaku.products p
-       where p.tenant_id = $1 and p.id = any(kokyaku.json_bigints($2::jsonb))`,
-      [ctx.tenantId, JSON.stringify(ids)],
-    );
+    const rows = await sql<ProductRow>(ctx.em, PRODUCTS_BY_IDS, [ctx.tenantId, JSON.stringify(ids)]);
     return new Map(rows.map((r) => [String(r.id), mapProduct(r)]));
   }
 }

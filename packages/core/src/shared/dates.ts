@@ -1,9 +1,26 @@
 /** Calendar arithmetic on YYYY-MM-DD strings (UTC-based, so no daylight-saving surprises). */
 
+/**
+ * One formatter per time zone and shape: making an Intl.DateTimeFormat costs about as much as a
+ * simple request's own work, and requests ask for today's date.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: string, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}`;
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+    // A handful of zones in practice; a bound all the same.
+    if (formatters.size > 1000) formatters.clear();
+    formatters.set(key, format);
+  }
+  return format;
+}
+
 /** Today's date in a time zone, as YYYY-MM-DD. */
 export function todayIn(timeZone: string, now: Date = new Date()): string {
   // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return formatter('en-CA', timeZone, { year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
 function parts(date: string): [number, number, number] {
@@ -66,8 +83,7 @@ export function anniversaryDays(from: string, to: string): number[] | 'all' {
 
 /** The offset of `timeZone` from UTC at `at`, in minutes (Tokyo: +540). */
 export function offsetMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
+  const parts = formatter('en-US', timeZone, {
     hourCycle: 'h23',
     year: 'numeric',
     month: 'numeric',

@@ -2,6 +2,20 @@ import { isRetryableConflict } from './pg-errors.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
+ * Statements of hot paths, each prepared once per pooled connection (the names given in order of
+ * registration): PostgreSQL then parses and plans them once per connection, or once in a few
+ * executions, instead of on every call. Only for constant statement texts (the registry never
+ * shrinks, and every connection keeps what it prepared).
+ */
+const preparedNames = new Map<string, string>();
+
+/** Marks a constant statement text as prepared by `sql` (outside transactions); returns the text. */
+export function prepared(text: string): string {
+  if (!preparedNames.has(text)) preparedNames.set(text, `kokyaku_${preparedNames.size + 1}`);
+  return text;
+}
+
+/**
  * Runs one parameterised statement on the context's connection (or its open transaction).
  * Write placeholders as `$1`, `$2`... Values travel as bind parameters, never spliced into the
  * text. Arrays must be sent as JSON (`JSON.stringify(ids)` with `$1::jsonb`), which keeps the
@@ -40,7 +54,7 @@ export async function sql<Row = Record<string, unknown>>(em: EntityManager, text
   const connection = await acquireFor(client, session);
   try {
     client.emit('query', { sql: text, bindings: values });
-    const result = await connection.query<Row>({ text, values });
+    const result = await connection.query<Row>({ name: preparedNames.get(text), text, values });
     return result.rows;
   } finally {
     await client.releaseConnection(connection);
@@ -57,7 +71,7 @@ interface PooledClient {
 }
 
 interface PgConnection {
-  query<Row>(config: { text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+  query<Row>(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
   /** What this connection's session is set to, when `sql` set it to a tenant. */
   [SESSION]?: string;
 }
