@@ -8,7 +8,7 @@ import type { RfmGroup } from '../shared/rfm.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, type Page, pageSize, type PageArgs, keysetPage } from '../shared/pagination.js';
-import { asDate, sql, sqlOne, transaction } from '../shared/sql.js';
+import { asDate, prepared, sql, sqlOne, transaction } from '../shared/sql.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { CUSTOMER_ALIASES, CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRow, mapCustomer } from './customer-record.js';
 import { type CustomerSearchHit, type CustomerSearchOptions, searchCustomers } from './customer-search.js';
@@ -221,6 +221,8 @@ export async function findCustomerId(ctx: KokyakuContext, ref: { id: string } | 
 }
 
 /** The personal fields of a customer row: cleared on erasure. */
+const CUSTOMERS_BY_IDS = prepared(`select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM} where c.tenant_id = $1 and c.id = any(kokyaku.json_bigints($2::jsonb))`);
+
 export const PERSONAL_CUSTOMER_COLUMNS = [
   'email',
   'phone',
@@ -437,12 +439,7 @@ export class CustomerService {
   async findByIds(ctx: KokyakuContext, ids: readonly string[]): Promise<Map<string, CustomerRecord>> {
     const wanted = ids.filter((id) => /^\d{1,18}$/.test(id));
     if (wanted.length === 0) return new Map();
-    const rows = await sql<CustomerRow>(
-      ctx.em,
-      `select ${CUSTOMER_COLUMNS} from ${CUSTOMER_FROM}
-       where c.tenant_id = $1 and c.id = any(kokyaku.json_bigints($2::jsonb))`,
-      [ctx.tenantId, JSON.stringify(wanted)],
-    );
+    const rows = await sql<CustomerRow>(ctx.em, CUSTOMERS_BY_IDS, [ctx.tenantId, JSON.stringify(wanted)]);
     return new Map(rows.map((r) => [r.id, mapCustomer(r, ctx.shop.currency)]));
   }
 

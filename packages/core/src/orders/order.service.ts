@@ -11,7 +11,7 @@ import type { MetricsService } from '../metrics/metrics.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { MAX_MINOR, moneyProblem, toMajorUnits, toMinorUnits } from '../shared/money.js';
 import { decodeCursor, encodeCursor, type Page, pageSize, type PageArgs } from '../shared/pagination.js';
-import { asDate, sql, transaction } from '../shared/sql.js';
+import { asDate, prepared, sql, transaction } from '../shared/sql.js';
 import { externalIdSchema, instantSchema } from '../shared/validation.js';
 import { ORDER_STATUSES, type OrderStatus } from './statuses.js';
 
@@ -141,6 +141,28 @@ function mapOrder(row: OrderRow): OrderRecord {
 const ORDER_COLUMNS = `o.id::text as id, o.external_id, o.customer_id::text as customer_id, o.placed_at, o.currency,
   o.status, o.total_minor, o.created_at, o.updated_at`;
 
+/** A page of each customer's orders, newest first, with the number of all their orders. */
+const ORDERS_OF_CUSTOMERS = prepared(`
+  select * from (
+    select counted.*, row_number() over (partition by counted.customer_id order by counted.sort_at desc, counted.sort_id desc) as rn
+    from (
+      select ${ORDER_COLUMNS}, o.placed_at as sort_at, o.id as sort_id,
+             (count(*) over (partition by o.customer_id))::int as total
+      from kokyaku.orders o
+      where o.tenant_id = $1 and o.customer_id = any(kokyaku.json_bigints($2::jsonb))
+    ) counted
+    where ($3::timestamptz is null or (counted.sort_at, counted.sort_id) < ($3::timestamptz, $4::bigint))
+  ) ranked
+  where rn <= $5
+  order by customer_id, rn`);
+
+const LINES_OF_ORDERS = prepared(`
+  select l.id::text as id, l.order_id::text as order_id, l.position, l.product_id::text as product_id,
+         l.quantity, l.unit_price_minor, o.currency, ${productColumns('product_')}
+  from kokyaku.order_lines l join kokyaku.orders o on o.id = l.order_id join kokyaku.products p on p.id = l.product_id
+  where l.tenant_id = $1 and l.order_id = any(kokyaku.json_bigints($2::jsonb))
+  order by l.order_id, l.position`);
+
 const UPSERT_ORDERS = `
   insert into kokyaku.orders as t (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
   select $1, i.doc->>'externalId', (i.doc->>'customerId')::bigint, (i.doc->>'placedAt')::timestamptz,
@@ -259,22 +281,13 @@ export class OrderService {
     }
     const pages = new Map<string, Page<OrderRecord> & { totalCount: number }>(customerIds.map((id) => [id, { nodes: [], hasNextPage: false, endCursor: null, totalCount: 0 }]));
     if (customerIds.length === 0) return pages;
-    const rows = await sql<OrderRow & { total: number }>(
-      ctx.em,
-      `select * from (
-         select counted.*, row_number() over (partition by counted.customer_id order by counted.sort_at desc, counted.sort_id desc) as rn
-         from (
-           select ${ORDER_COLUMNS}, o.placed_at as sort_at, o.id as sort_id,
-                  (count(*) over (partition by o.customer_id))::int as total
-           from kokyaku.orders o
-           where o.tenant_id = $1 and o.customer_id = any(kokyaku.json_bigints($2::jsonb))
-         ) counted
-         where ($3::timestamptz is null or (counted.sort_at, counted.sort_id) < ($3::timestamptz, $4::bigint))
-       ) ranked
-       where rn <= $5
-       order by customer_id, rn`,
-      [ctx.tenantId, JSON.stringify(customerIds), after?.[0] ?? null, after?.[1] ?? null, first + 1],
-    );
+    const rows = await sql<OrderRow & { total: number }>(ctx.em, ORDERS_OF_CUSTOMERS, [
+      ctx.tenantId,
+      JSON.stringify(customerIds),
+      after?.[0] ?? null,
+      after?.[1] ?? null,
+      first + 1,
+    ]);
     for (const row of rows) {
       const page = pages.get(row.customer_id);
       if (!page) continue;
@@ -301,15 +314,7 @@ export class OrderService {
       quantity: number;
       unit_price_minor: string;
       currency: string;
-    }>(
-      ctx.em,
-      `select l.id::text as id, l.order_id::text as order_id, l.position, l.product_id::text as product_id,
-              l.quantity, l.unit_price_minor, o.currency, ${productColumns('product_')}
-       from kokyaku.order_lines l join kokyaku.orders o on o.id = l.order_id join kokyaku.products p on p.id = l.product_id
-       where l.tenant_id = $1 and l.order_id = any(kokyaku.json_bigints($2::jsonb))
-       order by l.order_id, l.position`,
-      [ctx.tenantId, JSON.stringify(orderIds)],
-    );
+    }>(ctx.em, LINES_OF_ORDERS, [ctx.tenantId, JSON.stringify(orderIds)]);
     for (const row of rows) {
       const unitPriceMinor = Number(row.unit_price_minor);
       const totalMinor = unitPriceMinor * row.quantity;

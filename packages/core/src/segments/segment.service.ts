@@ -3,7 +3,7 @@ import type { KokyakuContext } from '../shared/context.js';
 import { CUSTOMER_ALIASES, CUSTOMER_COLUMNS, CUSTOMER_FROM, type CustomerRecord, mapCustomer } from '../customers/customer.service.js';
 import { KokyakuError } from '../shared/errors.js';
 import { decodeCursor, type Page, pageSize, type PageArgs, keysetPage } from '../shared/pagination.js';
-import { asDate, sql, transaction } from '../shared/sql.js';
+import { asDate, prepared, sql, transaction } from '../shared/sql.js';
 import { isId } from '../shared/validation.js';
 import { unique } from '../shared/pg-errors.js';
 import { type CompiledSegment, compileSegmentQuery, segmentFrom, segmentJoins } from './compiler.js';
@@ -64,6 +64,11 @@ const mapSegment = (row: SegmentRow): SegmentRecord => ({
 });
 
 const SEGMENT_COLUMNS = `s.id::text as id, s.name, s.query, s.created_at, s.updated_at`;
+const SEGMENTS_OF_CUSTOMERS = prepared(`
+  select m.customer_id::text as customer_id, ${SEGMENT_COLUMNS}
+  from kokyaku.segment_members m join kokyaku.segments s on s.id = m.segment_id
+  where m.tenant_id = $1 and m.customer_id = any(kokyaku.json_bigints($2::jsonb))
+  order by s.id`);
 
 const segmentInput = z.strictObject({
   name: z.string({ error: 'Required: a name.' }).trim().min(1, 'Must not be empty.').max(200, 'At most 200 characters.'),
@@ -248,14 +253,7 @@ export class SegmentService {
     const result = new Map<string, SegmentRecord[]>(customerIds.map((id) => [id, []]));
     const wanted = customerIds.filter(isId);
     if (wanted.length === 0) return result;
-    const rows = await sql<SegmentRow & { customer_id: string }>(
-      ctx.em,
-      `select m.customer_id::text as customer_id, ${SEGMENT_COLUMNS}
-       from kokyaku.segment_members m join kokyaku.segments s on s.id = m.segment_id
-       where m.tenant_id = $1 and m.customer_id = any(kokyaku.json_bigints($2::jsonb))
-       order by s.id`,
-      [ctx.tenantId, JSON.stringify(wanted)],
-    );
+    const rows = await sql<SegmentRow & { customer_id: string }>(ctx.em, SEGMENTS_OF_CUSTOMERS, [ctx.tenantId, JSON.stringify(wanted)]);
     for (const row of rows) result.get(row.customer_id)?.push(mapSegment(row));
     return result;
   }
