@@ -104,13 +104,23 @@ try {
   // Saved segments, so that profiles list their segments and segment pages have members.
   for (const q of SEGMENT_QUERIES) await kokyaku.segments.create(kokyaku.context(), { name: q.name, query: q.query });
   const wants = (name: (typeof BENCHMARKS)[number]) => !only || only.includes(name);
+  // A benchmark that fails is reported and the others still run and are written: a full run takes
+  // the best part of an hour. The run then exits with an error.
+  const failed: { benchmark: string; error: string }[] = [];
   const section = async <T>(name: (typeof BENCHMARKS)[number], title: string, run: () => Promise<T>, skipped: T): Promise<T> => {
     if (!wants(name)) return skipped;
     log(title);
     const started = performance.now();
-    const result = await run();
-    log(`  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    return result;
+    try {
+      const result = await run();
+      log(`  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      return result;
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`  (${name} FAILED after ${((performance.now() - started) / 1000).toFixed(1)} s: ${message})`);
+      failed.push({ benchmark: name, error: error instanceof Error ? error.message : String(error) });
+      return skipped;
+    }
   };
   const rounds = Number(values.rounds);
   const baselineRounds = Number(values['baseline-rounds']);
@@ -250,6 +260,7 @@ try {
     console: consoleRows,
     vendure,
     medusa,
+    failed,
   };
   const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
   await mkdir(out, { recursive: true });
@@ -260,6 +271,7 @@ try {
   const goal = (met: boolean) => (met ? 'met' : 'missed');
   const table = [
     `# Benchmark results (${results.date.slice(0, 10)}, ${customers.toLocaleString('en')} customers, ${seeded.orders.toLocaleString('en')} orders, ${seeded.lines.toLocaleString('en')} order lines, ${seeded.products.toLocaleString('en')} products, ${results.cpus} CPUs, Node ${process.version})`,
+    ...failed.map((f) => `\n**${f.benchmark} failed:** ${f.error}`),
     '',
     '| customer360 over HTTP (10 connections) | req/s | p50 | p99 | x Apollo + pg + DataLoader | peak RSS | idle RSS |',
     '|---|---:|---:|---:|---:|---:|---:|',
@@ -352,6 +364,10 @@ try {
   ].join('\n');
   await writeFile(path.join(out, 'results.md'), table);
   log(`\n${table}`);
+  if (failed.length) {
+    log(`\nFailed: ${failed.map((f) => `${f.benchmark} (${f.error})`).join('; ')}`);
+    process.exitCode = 1;
+  }
 } finally {
   if (values.keep) {
     log(`\nThe seeded database stays up until Ctrl-C: ${kokyaku.databaseUrl}`);
