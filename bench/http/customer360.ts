@@ -115,6 +115,7 @@ export async function benchCustomer360(
         requests: sample.requests,
       });
     }
+    log(`  peak RSS: ${results.map((r) => `${r.server} ${r.peakRssMb.toFixed(0)} MB (idle ${r.idleRssMb.toFixed(0)} MB)`).join(', ')}`);
     return results;
   } finally {
     await Promise.all(running.map((s) => stopServer(s.child)));

@@ -127,6 +127,7 @@ export async function benchStorefront(
         peakRssMb: (await ask<number>(s.child, 'rss', 'rss')) / 2 ** 20,
       });
     }
+    log(`  peak RSS: ${results.map((r) => `${r.server} ${r.peakRssMb.toFixed(0)} MB`).join(', ')}`);
     return results;
   } finally {
     await Promise.all(running.map((s) => stopServer(s.child)));
