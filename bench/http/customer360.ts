@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Kokyaku } from '@kokyaku/core';
 import autocannon from 'autocannon';
-import { type Running, ask, startServer, stopServer } from './process.js';
+import { type Running, ask, interleavedRounds, startServer, stopServer } from './process.js';
 import { BENCH_TOKEN, CUSTOMER_360, type ServerKind } from './query.js';
 
 /**
@@ -85,34 +85,14 @@ export async function benchCustomer360(
     }
     const idle = new Map<ServerKind, number>();
     for (const s of running) idle.set(s.kind, await ask<number>(s.child, 'rss', 'rss'));
-    for (const s of running) await load(s, ids, options.warmupSeconds, options.connections);
-    const samples = new Map<ServerKind, { rps: number[]; p50: number[]; p99: number[]; requests: number }>(
-      running.map((s) => [s.kind, { rps: [], p50: [], p99: [], requests: 0 }]),
-    );
-    for (let round = 0; round < options.rounds; round++) {
-      for (let i = 0; i < running.length; i++) {
-        const s = running[(round + i) % running.length]!;
-        const r = await load(s, ids, options.seconds, options.connections);
-        const sample = samples.get(s.kind)!;
-        sample.rps.push(r.requests.average);
-        sample.p50.push(r.latency.p50);
-        sample.p99.push(r.latency.p99);
-        sample.requests += r.requests.total;
-        log(`  round ${round + 1}, ${s.name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
-      }
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+    const rounds = await interleavedRounds(running, (s, seconds) => load(s, ids, seconds, options.connections), options, log);
     const results: Customer360Result[] = [];
     for (const s of running) {
-      const sample = samples.get(s.kind)!;
       results.push({
         server: s.name,
-        requestsPerSecond: median(sample.rps),
-        p50Ms: median(sample.p50),
-        p99Ms: median(sample.p99),
+        ...rounds.get(s.kind)!,
         peakRssMb: (await ask<number>(s.child, 'rss', 'rss')) / 2 ** 20,
         idleRssMb: idle.get(s.kind)! / 2 ** 20,
-        requests: sample.requests,
       });
     }
     log(`  peak RSS: ${results.map((r) => `${r.server} ${r.peakRssMb.toFixed(0)} MB (idle ${r.idleRssMb.toFixed(0)} MB)`).join(', ')}`);

@@ -66,3 +66,41 @@ export function stopServer(child: ChildProcess): Promise<void> {
     }
   });
 }
+
+/** What one server did over the rounds: the median round's throughput and latencies, and all its requests. */
+export interface RoundsResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+}
+
+/**
+ * A warm-up per server, then `rounds` rounds in which the servers take turns (the order rotates
+ * each round) so that machine noise hits all of them; the median round counts.
+ */
+export async function interleavedRounds(
+  running: readonly Running[],
+  load: (server: Running, seconds: number) => Promise<{ requests: { average: number; total: number }; latency: { p50: number; p99: number } }>,
+  options: { rounds: number; seconds: number; warmupSeconds: number },
+  log: (line: string) => void,
+): Promise<Map<ServerKind, RoundsResult>> {
+  for (const s of running) await load(s, options.warmupSeconds);
+  const samples = new Map(running.map((s) => [s.kind, { rps: [] as number[], p50: [] as number[], p99: [] as number[], requests: 0 }]));
+  for (let round = 0; round < options.rounds; round++) {
+    for (let i = 0; i < running.length; i++) {
+      const s = running[(round + i) % running.length]!;
+      const r = await load(s, options.seconds);
+      const sample = samples.get(s.kind)!;
+      sample.rps.push(r.requests.average);
+      sample.p50.push(r.latency.p50);
+      sample.p99.push(r.latency.p99);
+      sample.requests += r.requests.total;
+      log(`  round ${round + 1}, ${s.name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  return new Map(
+    [...samples].map(([kind, sample]) => [kind, { requestsPerSecond: median(sample.rps), p50Ms: median(sample.p50), p99Ms: median(sample.p99), requests: sample.requests }]),
+  );
+}

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Kokyaku } from '@kokyaku/core';
 import autocannon from 'autocannon';
-import { type Running, ask, startServer, stopServer } from './process.js';
+import { type Running, ask, interleavedRounds, startServer, stopServer } from './process.js';
 import { SHOPPER_HEADER, STOREFRONT_QUERY } from './storefront-bare.js';
 
 /**
@@ -102,30 +102,11 @@ export async function benchStorefront(
       if (!isDeepStrictEqual(comparable(bare), comparable(ours)))
         throw new Error(`The bare server answers ${shopper} differently:\n${JSON.stringify(bare)}\nKokyaku:\n${JSON.stringify(ours)}`);
     }
-    for (const s of running) await load(s, shoppers, options.warmupSeconds, options.connections);
-    const samples = new Map(running.map((s) => [s.kind, { rps: [] as number[], p50: [] as number[], p99: [] as number[] }]));
-    for (let round = 0; round < options.rounds; round++) {
-      for (let i = 0; i < running.length; i++) {
-        const s = running[(round + i) % running.length]!;
-        const r = await load(s, shoppers, options.seconds, options.connections);
-        const sample = samples.get(s.kind)!;
-        sample.rps.push(r.requests.average);
-        sample.p50.push(r.latency.p50);
-        sample.p99.push(r.latency.p99);
-        log(`  round ${round + 1}, ${s.name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
-      }
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+    const rounds = await interleavedRounds(running, (s, seconds) => load(s, shoppers, seconds, options.connections), options, log);
     const results: StorefrontResult[] = [];
     for (const s of running) {
-      const sample = samples.get(s.kind)!;
-      results.push({
-        server: s.name,
-        requestsPerSecond: median(sample.rps),
-        p50Ms: median(sample.p50),
-        p99Ms: median(sample.p99),
-        peakRssMb: (await ask<number>(s.child, 'rss', 'rss')) / 2 ** 20,
-      });
+      const { requestsPerSecond, p50Ms, p99Ms } = rounds.get(s.kind)!;
+      results.push({ server: s.name, requestsPerSecond, p50Ms, p99Ms, peakRssMb: (await ask<number>(s.child, 'rss', 'rss')) / 2 ** 20 });
     }
     log(`  peak RSS: ${results.map((r) => `${r.server} ${r.peakRssMb.toFixed(0)} MB`).join(', ')}`);
     return results;
