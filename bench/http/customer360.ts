@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Kokyaku } from '@kokyaku/core';
 import autocannon from 'autocannon';
-import { type Running, ask, interleavedRounds, startServer, stopServer } from './process.js';
+import { type Running, ask, clean, interleavedRounds, startServer, stopServer } from './process.js';
 import { BENCH_TOKEN, CUSTOMER_360, type ServerKind } from './query.js';
 
 /**
@@ -52,10 +52,7 @@ async function load(server: Running, ids: string[], seconds: number, connections
       },
     ],
   });
-  if (result.errors || result.non2xx || result.timeouts) {
-    throw new Error(`${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers, ${result.timeouts} timeouts under load`);
-  }
-  return result;
+  return clean(server, result);
 }
 
 export async function benchCustomer360(

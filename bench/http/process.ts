@@ -104,3 +104,11 @@ export async function interleavedRounds(
     [...samples].map(([kind, sample]) => [kind, { requestsPerSecond: median(sample.rps), p50Ms: median(sample.p50), p99Ms: median(sample.p99), requests: sample.requests }]),
   );
 }
+
+/** An autocannon result, or an error naming the server when any request failed or timed out. */
+export function clean<R extends { errors: number; non2xx: number; timeouts: number }>(server: Running, result: R): R {
+  if (result.errors || result.non2xx || result.timeouts) {
+    throw new Error(`${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers, ${result.timeouts} timeouts under load`);
+  }
+  return result;
+}

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Kokyaku } from '@kokyaku/core';
 import autocannon from 'autocannon';
-import { type Running, ask, interleavedRounds, startServer, stopServer } from './process.js';
+import { type Running, ask, clean, interleavedRounds, startServer, stopServer } from './process.js';
 import { SHOPPER_HEADER, STOREFRONT_QUERY } from './storefront-bare.js';
 
 /**
@@ -24,7 +24,7 @@ const SERVERS = [
   { kind: 'storefront-bare', name: 'bare node:http + pg, same list' },
 ] as const;
 
-async function ask10(url: string, shopper: string): Promise<unknown> {
+async function askForYou(url: string, shopper: string): Promise<unknown> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', [SHOPPER_HEADER]: shopper },
@@ -66,10 +66,7 @@ async function load(server: Running, shoppers: string[], seconds: number, connec
       },
     ],
   });
-  if (result.errors || result.non2xx || result.timeouts) {
-    throw new Error(`${server.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers, ${result.timeouts} timeouts under load`);
-  }
-  return result;
+  return clean(server, result);
 }
 
 export async function benchStorefront(
@@ -93,12 +90,12 @@ export async function benchStorefront(
     for (const s of SERVERS) running.push(await startServer(s.kind, s.name, kokyaku.databaseUrl, options.poolSize));
     // The same list from both, or the comparison means nothing.
     for (const shopper of shoppers.slice(0, 50)) {
-      const ours = await ask10(running[0]!.url, shopper);
+      const ours = await askForYou(running[0]!.url, shopper);
       const list = (ours as { data?: { recommendations?: unknown[] } }).data?.recommendations;
       if (!list?.length) throw new Error(`Kokyaku recommended nothing to ${shopper}: ${JSON.stringify(ours)}`);
-      let bare = await ask10(running[1]!.url, shopper);
+      let bare = await askForYou(running[1]!.url, shopper);
       // Asked again once: two scores a hair apart can swap places between two moments.
-      if (!isDeepStrictEqual(comparable(bare), comparable(ours))) bare = await ask10(running[1]!.url, shopper);
+      if (!isDeepStrictEqual(comparable(bare), comparable(ours))) bare = await askForYou(running[1]!.url, shopper);
       if (!isDeepStrictEqual(comparable(bare), comparable(ours)))
         throw new Error(`The bare server answers ${shopper} differently:\n${JSON.stringify(bare)}\nKokyaku:\n${JSON.stringify(ours)}`);
     }

@@ -1,26 +1,34 @@
 /** Calendar arithmetic on YYYY-MM-DD strings (UTC-based, so no daylight-saving surprises). */
 
-/**
- * One formatter per time zone and shape: making an Intl.DateTimeFormat costs about as much as a
- * simple request's own work, and requests ask for today's date.
- */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(locale: string, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale}|${timeZone}`;
-  let format = formatters.get(key);
+/** The shapes dates are formatted in: each gets one formatter per time zone. */
+interface Shape {
+  locale: string;
+  options: Intl.DateTimeFormatOptions;
+  /** By time zone: making an Intl.DateTimeFormat costs about as much as a simple request's own work. */
+  byZone: Map<string, Intl.DateTimeFormat>;
+}
+// en-CA formats as YYYY-MM-DD.
+const DAY: Shape = { locale: 'en-CA', options: { year: 'numeric', month: '2-digit', day: '2-digit' }, byZone: new Map() };
+const INSTANT: Shape = {
+  locale: 'en-US',
+  options: { hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' },
+  byZone: new Map(),
+};
+
+function formatter(shape: Shape, timeZone: string): Intl.DateTimeFormat {
+  let format = shape.byZone.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+    format = new Intl.DateTimeFormat(shape.locale, { ...shape.options, timeZone });
     // A handful of zones in practice; a bound all the same.
-    if (formatters.size > 1000) formatters.clear();
-    formatters.set(key, format);
+    if (shape.byZone.size > 1000) shape.byZone.clear();
+    shape.byZone.set(timeZone, format);
   }
   return format;
 }
 
 /** Today's date in a time zone, as YYYY-MM-DD. */
 export function todayIn(timeZone: string, now: Date = new Date()): string {
-  // en-CA formats as YYYY-MM-DD.
-  return formatter('en-CA', timeZone, { year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return formatter(DAY, timeZone).format(now);
 }
 
 function parts(date: string): [number, number, number] {
@@ -83,15 +91,7 @@ export function anniversaryDays(from: string, to: string): number[] | 'all' {
 
 /** The offset of `timeZone` from UTC at `at`, in minutes (Tokyo: +540). */
 export function offsetMinutes(at: Date, timeZone: string): number {
-  const parts = formatter('en-US', timeZone, {
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(at);
+  const parts = formatter(INSTANT, timeZone).formatToParts(at);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
