@@ -128,6 +128,111 @@ describe('incremental counts', () => {
     expect(of(a)).toEqual(of(b));
     expect(new Set(a.map((r) => r.product_id)).size).toBeGreaterThan(8);
   });
+  it('are brought back to the orders by a rebuild, which rewrites only the rows that differ', async () => {
+    // One product on two lines of an order: one basket of it, both quantities.
+    await kokyaku.orders.record(ctx(), [
+      {
+        externalId: 'two-lines',
+        customerExternalId: 'c3',
+        placedAt: ago(5),
+        lines: [
+          { productExternalId: 'tea', quantity: 2, unitPrice: 1200 },
+          { productExternalId: 'tea', quantity: 3, unitPrice: 1200 },
+        ],
+      },
+    ]);
+    await kokyaku.recommendations.catchUp(ctx());
+    const em = ctx().em;
+    const { neighbours: _, ...kept } = await tableState();
+    const [tea] = await sql<{ baskets: number; quantity: number }>(
+      em,
+      `select d.baskets, d.quantity from kokyaku.product_daily d join kokyaku.products p on p.id = d.product_id
+       where p.external_id = 'tea' and d.day = (select (placed_at at time zone $1)::date from kokyaku.orders where external_id = 'two-lines')`,
+      [ctx().shop.timeZone],
+    );
+    // No other order of the shop is that recent.
+    expect(tea).toEqual({ baskets: 1, quantity: 5 });
+    // Damage: a row changed, a row gone, a row for something never bought, a day's count.
+    const rows = await sql<{ customer_id: string; product_id: string; version: string }>(
+      em,
+      `select customer_id::text as customer_id, product_id::text as product_id, xmin::text as version
+       from kokyaku.customer_products where tenant_id = 'default' order by 1, 2 limit 3`,
+    );
+    const at = (r: (typeof rows)[number]) => [r.customer_id, r.product_id];
+    await sql(em, `update kokyaku.customer_products set orders = orders + 5 where customer_id = $1 and product_id = $2`, at(rows[0]!));
+    await sql(em, `delete from kokyaku.customer_products where customer_id = $1 and product_id = $2`, at(rows[1]!));
+    await sql(
+      em,
+      `insert into kokyaku.customer_products (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
+       select c.id, p.id, 'default', 1, 1, now(), now() from kokyaku.customers c, kokyaku.products p
+       where c.external_id = 'c0' and c.tenant_id = 'default' and p.external_id = 'newtea' and p.tenant_id = 'default'`,
+    );
+    await sql(em, `update kokyaku.product_daily set baskets = baskets + 1 where product_id = (select min(product_id) from kokyaku.product_daily)`);
+    await kokyaku.recommendations.rebuild(ctx());
+    const { neighbours: __, ...rebuilt } = await tableState();
+    expect(rebuilt).toEqual(kept);
+    // A row that was right is left as it was (the same row version), not deleted and written again.
+    const [untouched] = await sql<{ version: string }>(em, `select xmin::text as version from kokyaku.customer_products where customer_id = $1 and product_id = $2`, at(rows[2]!));
+    expect(untouched!.version).toBe(rows[2]!.version);
+  });
+
+  it('measure how often each category is bought again as the statement over every customer product does', async () => {
+    const tenant = 'repurchase';
+    const c = ctx(tenant);
+    await kokyaku.products.upsert(c, [
+      { externalId: 'rice', name: 'Rice', price: 2000, categories: ['food', 'staples'] },
+      { externalId: 'miso', name: 'Miso', price: 600, categories: ['food'] },
+      { externalId: 'bowl', name: 'Bowl', price: 1500, categories: ['tableware'] },
+      { externalId: 'card', name: 'Gift card', price: 5000, categories: [] },
+    ]);
+    const buys: [customer: string, product: string][] = [
+      ['r1', 'rice'],
+      ['r1', 'rice'], // bought again
+      ['r2', 'rice'],
+      ['r2', 'miso'], // twice in food, nothing again
+      ['r3', 'bowl'], // once
+      ['r4', 'card'],
+      ['r4', 'card'], // again, in no category
+      ['r5', 'bowl'],
+      ['r5', 'miso'],
+    ];
+    await kokyaku.orders.record(
+      c,
+      buys.map(([customer, product], i) => ({
+        externalId: `rp${i}`,
+        customerExternalId: customer,
+        placedAt: ago(10 + i),
+        lines: [{ productExternalId: product, quantity: 1, unitPrice: 1000 }],
+      })),
+    );
+    // The rates as one statement computes them from every customer product of the tenant.
+    const [oracle] = await sql<{ rates: { shop: number; byCategory: Record<string, number> } }>(
+      c.em,
+      `with per_customer as (
+         select cp.customer_id, p.categories[1] as category, grouping(p.categories[1]) = 1 as is_total,
+                sum(cp.orders) as purchases, bool_or(cp.orders >= 2) as rebought
+         from kokyaku.customer_products cp join kokyaku.products p on p.id = cp.product_id
+         where cp.tenant_id = $1
+         group by grouping sets ((cp.customer_id, p.categories[1]), (cp.customer_id))
+       ),
+       rates as (
+         select category, is_total,
+                coalesce(count(*) filter (where rebought)::float8 / nullif(count(*) filter (where purchases >= 2), 0), 0) as rate
+         from per_customer group by category, is_total
+       )
+       select jsonb_build_object(
+                'shop', coalesce((select rate from rates where is_total), 0),
+                'byCategory', coalesce((select jsonb_object_agg(category, rate) from rates where not is_total and category is not null), '{}'::jsonb)) as rates`,
+      [tenant],
+    );
+    expect(oracle!.rates).toEqual({ shop: 2 / 4, byCategory: { food: 1 / 2, tableware: 0 } });
+    const stored = async () => (await sql<{ repurchase: unknown }>(c.em, `select repurchase from kokyaku.recommendation_state where tenant_id = $1`, [tenant]))[0]?.repurchase;
+    // Measured on first use (before any rebuild) and by the rebuild: the same figures.
+    const rates = await kokyaku.recommendations.repurchaseRates(c);
+    expect({ shop: rates.shop, byCategory: Object.fromEntries(rates.byCategory) }).toEqual(oracle!.rates);
+    await kokyaku.recommendations.rebuild(c);
+    expect(await stored()).toEqual(oracle!.rates);
+  });
 });
 
 describe('catch-up', () => {

@@ -88,18 +88,24 @@ function writeNeighbours(em: KokyakuContext['em'], tenantId: string, rows: reado
   ]);
 }
 
-/** Variable-length lists of small ints in one flat array (offsets[i]..offsets[i+1]). */
+/** Variable-length lists of small ints in one flat array (offsets[i]..offsets[i+1]), each value with an optional weight. */
 class Lists {
   values = new Int32Array(1 << 16);
+  weights = new Int32Array(1 << 16);
   offsets: number[] = [0];
   private length = 0;
-  push(list: readonly number[]): void {
+  push(list: readonly number[], weights?: readonly number[]): void {
     if (this.length + list.length > this.values.length) {
-      const grown = new Int32Array(Math.max(this.values.length * 2, this.length + list.length));
-      grown.set(this.values.subarray(0, this.length));
-      this.values = grown;
+      const size = Math.max(this.values.length * 2, this.length + list.length);
+      const values = new Int32Array(size);
+      values.set(this.values.subarray(0, this.length));
+      this.values = values;
+      const grownWeights = new Int32Array(size);
+      grownWeights.set(this.weights.subarray(0, this.length));
+      this.weights = grownWeights;
     }
     this.values.set(list, this.length);
+    if (weights) this.weights.set(weights, this.length);
     this.length += list.length;
     this.offsets.push(this.length);
   }
@@ -419,30 +425,8 @@ export class RecommendationStore {
    * share who bought some item of it again. Groceries score high, furniture and films near 0.
    */
   async measureRepurchase(ctx: KokyakuContext): Promise<void> {
-    await sql(
-      ctx.em,
-      `with per_customer as (
-         select cp.customer_id, p.categories[1] as category, grouping(p.categories[1]) = 1 as is_total,
-                sum(cp.orders) as purchases, bool_or(cp.orders >= 2) as rebought
-         from kokyaku.customer_products cp join kokyaku.products p on p.id = cp.product_id
-         where cp.tenant_id = $1
-         group by grouping sets ((cp.customer_id, p.categories[1]), (cp.customer_id))
-       ),
-       rates as (
-         -- A category nobody bought twice in counts as not bought again (rate 0).
-         select category, is_total,
-                coalesce(count(*) filter (where rebought)::float8 / nullif(count(*) filter (where purchases >= 2), 0), 0) as rate
-         from per_customer
-         group by category, is_total
-       )
-       insert into kokyaku.recommendation_state (tenant_id, repurchase, computed_at)
-       select $1, jsonb_build_object(
-                'shop', coalesce((select rate from rates where is_total), 0),
-                'byCategory', coalesce((select jsonb_object_agg(category, rate) from rates where not is_total and category is not null), '{}'::jsonb)),
-              now()
-       on conflict (tenant_id) do update set repurchase = excluded.repurchase, computed_at = excluded.computed_at`,
-      [ctx.tenantId],
-    );
+    const { catalog, index } = await readCatalog(ctx);
+    await writeRepurchase(ctx, catalog, (await readOwners(ctx, index)).lists);
   }
 
   /**
@@ -454,18 +438,11 @@ export class RecommendationStore {
    */
   async rebuild(ctx: KokyakuContext): Promise<void> {
     await recountFromOrders(ctx);
-    // The catalog, indexed 0..P-1.
-    const catalog = await sql<CatalogRow>(ctx.em, `select id::text as id, categories, tags, price_minor from kokyaku.products where tenant_id = $1`, [ctx.tenantId]);
-    catalog.sort((x, y) => compareIds(x.id, y.id));
-    const index = new Map(catalog.map((p, i) => [p.id, i]));
-    // Each order's distinct products; each customer's products (`+` marks one bought in 2+ orders).
-    const { lists: baskets } = await readLists(ctx, index, BASKET_LISTS, `select min(id)::text as lo, max(id)::text as hi from kokyaku.orders where tenant_id = $1`);
-    const { lists: owners, flags: repeatCustomers } = await readLists(
-      ctx,
-      index,
-      OWNER_LISTS,
-      `select min(customer_id)::text as lo, max(customer_id)::text as hi from kokyaku.customer_products where tenant_id = $1`,
-    );
+    const { catalog, index } = await readCatalog(ctx);
+    // Each order's distinct products and day; each customer's products.
+    const { lists: baskets, days } = await readBaskets(ctx, index);
+    await writeDailyCounts(ctx, baskets, days, catalog);
+    const { lists: owners, flags: repeatCustomers } = await readOwners(ctx, index);
     const basketCounts = occurrences(baskets, catalog.length);
     const customerCounts = occurrences(owners, catalog.length);
     await writeColumns(
@@ -492,7 +469,7 @@ export class RecommendationStore {
     for (let lo = 0; lo < P; lo += rowsPerPass) {
       await pairBand(ctx, { baskets, owners, sampled, facts, alikeOf }, lo, Math.min(P, lo + rowsPerPass));
     }
-    await this.measureRepurchase(ctx);
+    await writeRepurchase(ctx, catalog, owners);
   }
 }
 
@@ -635,35 +612,53 @@ interface CatalogRow {
   price_minor: string | null;
 }
 
-/** The counts that are plain aggregates of the orders, recomputed from scratch. */
+/**
+ * Empties the derived tables the rebuild writes anew, and brings what each customer bought
+ * (`customer_products`) to the orders: the fresh aggregate is compared with the table (a merge of
+ * two sorted streams) and only rows that differ are written, since ingestion keeps the table
+ * current and rewriting millions of equal rows is most of a rebuild's time.
+ */
 async function recountFromOrders(ctx: KokyakuContext): Promise<void> {
-  const t = [ctx.tenantId];
-  for (const table of ['customer_product_changes', 'product_neighbours_stale', 'product_neighbours', 'product_pairs', 'product_daily', 'product_stats', 'customer_products']) {
-    await sql(ctx.em, `delete from kokyaku.${table} where tenant_id = $1`, t);
+  for (const table of ['customer_product_changes', 'product_neighbours_stale', 'product_neighbours', 'product_pairs', 'product_daily', 'product_stats']) {
+    await sql(ctx.em, `delete from kokyaku.${table} where tenant_id = $1`, [ctx.tenantId]);
   }
   await sql(
     ctx.em,
-    `insert into kokyaku.customer_products (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
-     select o.customer_id, l.product_id, $1, count(distinct o.id), sum(l.quantity), min(o.placed_at), max(o.placed_at)
-     from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
-     where o.tenant_id = $1 and o.status = 'PLACED'
-     group by o.customer_id, l.product_id`,
-    t,
-  );
-  await sql(
-    ctx.em,
-    `insert into kokyaku.product_daily (product_id, day, tenant_id, baskets, quantity)
-     select l.product_id, (o.placed_at at time zone $2::text)::date, $1, count(distinct o.id), sum(l.quantity)
-     from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
-     where o.tenant_id = $1 and o.status = 'PLACED'
-     group by 1, 2`,
-    [ctx.tenantId, ctx.shop.timeZone],
+    `with fresh as (
+       select o.customer_id, l.product_id, count(distinct o.id) as orders, sum(l.quantity) as quantity, min(o.placed_at) as first_at, max(o.placed_at) as last_at
+       from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
+       where o.tenant_id = $1 and o.status = 'PLACED'
+       group by o.customer_id, l.product_id
+     ),
+     changed as (
+       select coalesce(f.customer_id, c.customer_id) as customer_id, coalesce(f.product_id, c.product_id) as product_id,
+              f.orders, f.quantity, f.first_at, f.last_at
+       from fresh f
+       full join (select customer_id, product_id, orders, quantity, first_at, last_at from kokyaku.customer_products where tenant_id = $1) c
+         on c.customer_id = f.customer_id and c.product_id = f.product_id
+       where (f.orders, f.quantity, f.first_at, f.last_at) is distinct from (c.orders, c.quantity, c.first_at, c.last_at)
+     ),
+     gone as (
+       delete from kokyaku.customer_products cp using changed x
+       where x.orders is null and cp.customer_id = x.customer_id and cp.product_id = x.product_id and cp.tenant_id = $1
+     )
+     insert into kokyaku.customer_products as t (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
+     select customer_id, product_id, $1, orders, quantity, first_at, last_at from changed where orders is not null
+     on conflict (customer_id, product_id) do update
+       set orders = excluded.orders, quantity = excluded.quantity, first_at = excluded.first_at, last_at = excluded.last_at`,
+    [ctx.tenantId],
   );
 }
 
-/** Each placed order's distinct products, for a range of order ids ($2..$3). */
-const BASKET_LISTS = `select string_agg(ids, ';') as lists from (
-  select string_agg(distinct l.product_id::text, ',') as ids
+async function readCatalog(ctx: KokyakuContext): Promise<{ catalog: CatalogRow[]; index: Map<string, number> }> {
+  const catalog = await sql<CatalogRow>(ctx.em, `select id::text as id, categories, tags, price_minor from kokyaku.products where tenant_id = $1`, [ctx.tenantId]);
+  catalog.sort((x, y) => compareIds(x.id, y.id));
+  return { catalog, index: new Map(catalog.map((p, i) => [p.id, i])) };
+}
+
+/** Each placed order's day (days since 1970-01-01 in the shop's time zone) and lines (`product*quantity`), for a range of order ids ($2..$3). */
+const BASKET_LISTS = `select string_agg(x.day || ':' || x.items, ';') as lists from (
+  select (o.placed_at at time zone $4::text)::date - date '1970-01-01' as day, string_agg(l.product_id || '*' || l.quantity, ',') as items
   from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
   where o.tenant_id = $1 and o.status = 'PLACED' and o.id between $2::bigint and $3::bigint
   group by o.id) x`;
@@ -675,28 +670,164 @@ const OWNER_LISTS = `select string_agg(ids, ';') as lists from (
   where cp.tenant_id = $1 and cp.customer_id between $2::bigint and $3::bigint
   group by cp.customer_id) x`;
 
-/** Reads lists a range of ids at a time (`query` takes $2..$3; `bounds` gives the range); `flags` counts the `+` marks per product. */
-async function readLists(ctx: KokyakuContext, index: ReadonlyMap<string, number>, query: string, bounds: string): Promise<{ lists: Lists; flags: Int32Array }> {
+/**
+ * Every placed order's distinct products (each weighted by its quantity in the order) and day,
+ * read a range of order ids at a time.
+ */
+async function readBaskets(ctx: KokyakuContext, index: ReadonlyMap<string, number>): Promise<{ lists: Lists; days: Int32Array }> {
+  const lists = new Lists();
+  const days: number[] = [];
+  const orders = `select min(id)::text as lo, max(id)::text as hi from kokyaku.orders where tenant_id = $1`;
+  await eachList(ctx, BASKET_LISTS, orders, [ctx.shop.timeZone], (text) => {
+    const colon = text.indexOf(':');
+    const list: number[] = [];
+    const quantities: number[] = [];
+    for (const item of text.slice(colon + 1).split(',')) {
+      const star = item.indexOf('*');
+      const i = index.get(item.slice(0, star));
+      if (i === undefined) continue;
+      // A product on two lines of one order is one basket.
+      const at = list.indexOf(i);
+      if (at < 0) {
+        list.push(i);
+        quantities.push(Number(item.slice(star + 1)));
+      } else quantities[at]! += Number(item.slice(star + 1));
+    }
+    lists.push(list, quantities);
+    days.push(Number(text.slice(0, colon)));
+  });
+  return { lists, days: Int32Array.from(days) };
+}
+
+/**
+ * `product_daily` (emptied before) from the baskets: per product and day, baskets and quantity,
+ * counted in a dense product x day matrix, a band of products per pass (PASS_CELLS cells).
+ */
+async function writeDailyCounts(ctx: KokyakuContext, baskets: Lists, days: Int32Array, catalog: readonly CatalogRow[]): Promise<void> {
+  if (days.length === 0) return;
+  let first = days[0]!;
+  let last = days[0]!;
+  for (const day of days) {
+    first = Math.min(first, day);
+    last = Math.max(last, day);
+  }
+  const span = last - first + 1;
+  const P = catalog.length;
+  const productsPerPass = Math.max(1, Math.floor(PASS_CELLS / span));
+  for (let lo = 0; lo < P; lo += productsPerPass) {
+    const hi = Math.min(P, lo + productsPerPass);
+    const count = new Int32Array((hi - lo) * span);
+    const quantity = new Int32Array((hi - lo) * span);
+    for (let l = 0; l < baskets.count; l++) {
+      const day = days[l]! - first;
+      for (let k = baskets.offsets[l]!; k < baskets.offsets[l + 1]!; k++) {
+        const i = baskets.values[k]!;
+        if (i < lo || i >= hi) continue;
+        const cell = (i - lo) * span + day;
+        count[cell]!++;
+        quantity[cell]! += baskets.weights[k]!;
+      }
+    }
+    const columns: (string | number)[][] = [[], [], [], []];
+    for (let cell = 0; cell < count.length; cell++) {
+      if (count[cell] === 0) continue;
+      columns[0]!.push(catalog[lo + Math.floor(cell / span)]!.id);
+      columns[1]!.push(first + (cell % span));
+      columns[2]!.push(count[cell]!);
+      columns[3]!.push(quantity[cell]!);
+    }
+    await writeColumns(
+      ctx.em,
+      `insert into kokyaku.product_daily (product_id, day, tenant_id, baskets, quantity)
+       select v.product_id, date '1970-01-01' + v.day, $1, v.baskets, v.quantity
+       from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::int[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
+            as v(product_id, day, baskets, quantity)`,
+      ctx.tenantId,
+      columns,
+    );
+  }
+}
+
+/** Each customer's products, weighted 1 where bought in two orders or more; `flags` counts those per product. */
+async function readOwners(ctx: KokyakuContext, index: ReadonlyMap<string, number>): Promise<{ lists: Lists; flags: Int32Array }> {
   const lists = new Lists();
   const flags = new Int32Array(index.size);
-  const [range] = await sql<{ lo: string | null; hi: string | null }>(ctx.em, bounds, [ctx.tenantId]);
-  if (range?.lo == null) return { lists, flags };
-  for (let lo = BigInt(range.lo); lo <= BigInt(range.hi!); lo += BigInt(READ_CHUNK)) {
-    const [row] = await sql<{ lists: string | null }>(ctx.em, query, [ctx.tenantId, lo.toString(), (lo + BigInt(READ_CHUNK - 1)).toString()]);
-    if (!row?.lists) continue;
-    for (const text of row.lists.split(';')) {
-      const list: number[] = [];
-      for (const item of text.split(',')) {
-        const repeat = item.endsWith('+');
-        const i = index.get(repeat ? item.slice(0, -1) : item);
-        if (i === undefined) continue;
-        list.push(i);
-        if (repeat) flags[i]!++;
+  const customers = `select min(customer_id)::text as lo, max(customer_id)::text as hi from kokyaku.customer_products where tenant_id = $1`;
+  await eachList(ctx, OWNER_LISTS, customers, [], (text) => {
+    const list: number[] = [];
+    const weights: number[] = [];
+    for (const item of text.split(',')) {
+      const repeat = item.endsWith('+');
+      const i = index.get(repeat ? item.slice(0, -1) : item);
+      if (i === undefined) continue;
+      list.push(i);
+      weights.push(repeat ? 1 : 0);
+      if (repeat) flags[i]!++;
+    }
+    lists.push(list, weights);
+  });
+  return { lists, flags };
+}
+
+/**
+ * The repurchase rates (see `measureRepurchase`) from each customer's products: a customer
+ * bought twice or more in a category when they own two of its products or one bought in two
+ * orders, and bought an item again when one of them is marked.
+ */
+async function writeRepurchase(ctx: KokyakuContext, catalog: readonly CatalogRow[], owners: Lists): Promise<void> {
+  const names = [...new Set(catalog.map((p) => p.categories[0]).filter((c): c is string => c != null))];
+  const categoryOf = Int32Array.from(catalog, (p) => (p.categories[0] == null ? -1 : names.indexOf(p.categories[0])));
+  // Per category, then the shop as a whole (the last slot): customers who bought twice or more, and who bought again.
+  const twice = new Int32Array(names.length + 1);
+  const again = new Int32Array(names.length + 1);
+  const seen = new Int32Array(names.length + 1);
+  const bought = new Int32Array(names.length + 1);
+  const rebought = new Uint8Array(names.length + 1);
+  const touched: number[] = [];
+  const shop = names.length;
+  for (let l = 0; l < owners.count; l++) {
+    touched.length = 0;
+    for (let k = owners.offsets[l]!; k < owners.offsets[l + 1]!; k++) {
+      const category = categoryOf[owners.values[k]!]!;
+      for (const slot of category < 0 ? [shop] : [category, shop]) {
+        if (seen[slot] !== l + 1) {
+          seen[slot] = l + 1;
+          bought[slot] = 0;
+          rebought[slot] = 0;
+          touched.push(slot);
+        }
+        bought[slot]!++;
+        if (owners.weights[k]) rebought[slot] = 1;
       }
-      lists.push(list);
+    }
+    for (const slot of touched) {
+      if (bought[slot]! >= 2 || rebought[slot]) twice[slot]!++;
+      if (rebought[slot]) again[slot]!++;
     }
   }
-  return { lists, flags };
+  const rate = (slot: number) => (twice[slot] ? again[slot]! / twice[slot]! : 0);
+  const byCategory: Record<string, number> = {};
+  for (const [slot, name] of names.entries()) if (seen[slot]) byCategory[name] = rate(slot);
+  await sql(
+    ctx.em,
+    `insert into kokyaku.recommendation_state (tenant_id, repurchase, computed_at) values ($1, $2::jsonb, now())
+     on conflict (tenant_id) do update set repurchase = excluded.repurchase, computed_at = excluded.computed_at`,
+    [ctx.tenantId, JSON.stringify({ shop: rate(shop), byCategory })],
+  );
+}
+
+/**
+ * Runs `query` (taking $2..$3, then `params`) over the tenant's id range (`bounds`) a chunk at a
+ * time; `each` gets every `;`-separated list.
+ */
+async function eachList(ctx: KokyakuContext, query: string, bounds: string, params: readonly unknown[], each: (text: string) => void): Promise<void> {
+  const [range] = await sql<{ lo: string | null; hi: string | null }>(ctx.em, bounds, [ctx.tenantId]);
+  if (range?.lo == null) return;
+  for (let lo = BigInt(range.lo); lo <= BigInt(range.hi!); lo += BigInt(READ_CHUNK)) {
+    const [row] = await sql<{ lists: string | null }>(ctx.em, query, [ctx.tenantId, lo.toString(), (lo + BigInt(READ_CHUNK - 1)).toString(), ...params]);
+    if (!row?.lists) continue;
+    for (const text of row.lists.split(';')) each(text);
+  }
 }
 
 /** How many lists each product is in. */
