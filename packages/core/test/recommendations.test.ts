@@ -152,7 +152,7 @@ describe('incremental counts', () => {
     );
     // No other order of the shop is that recent.
     expect(tea).toEqual({ baskets: 1, quantity: 5 });
-    // Damage: a row changed, a row gone, a row for something never bought, a day's count.
+    // Damage: rows changed, a row gone, rows for something never bought or a day without orders.
     const rows = await sql<{ customer_id: string; product_id: string; version: string }>(
       em,
       `select customer_id::text as customer_id, product_id::text as product_id, xmin::text as version
@@ -168,6 +168,18 @@ describe('incremental counts', () => {
        where c.external_id = 'c0' and c.tenant_id = 'default' and p.external_id = 'newtea' and p.tenant_id = 'default'`,
     );
     await sql(em, `update kokyaku.product_daily set baskets = baskets + 1 where product_id = (select min(product_id) from kokyaku.product_daily)`);
+    await sql(
+      em,
+      `insert into kokyaku.product_daily (product_id, day, tenant_id, baskets, quantity)
+       select id, date '2001-01-01', 'default', 3, 3 from kokyaku.products where external_id = 'sofa' and tenant_id = 'default'`,
+    );
+    await sql(em, `update kokyaku.product_pairs set customers = customers + 2 where (product_a, product_b) = (select product_a, product_b from kokyaku.product_pairs limit 1)`);
+    await sql(
+      em,
+      `insert into kokyaku.product_pairs (product_a, product_b, tenant_id, baskets, customers)
+       select a.id, b.id, 'default', 1, 1 from kokyaku.products a, kokyaku.products b
+       where a.external_id = 'newtea' and b.external_id = 'sofa' and a.tenant_id = 'default' and b.tenant_id = 'default'`,
+    );
     await kokyaku.recommendations.rebuild(ctx());
     const { neighbours: __, ...rebuilt } = await tableState();
     expect(rebuilt).toEqual(kept);

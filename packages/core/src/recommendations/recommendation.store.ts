@@ -467,7 +467,7 @@ export class RecommendationStore {
     const rowsPerPass = Math.max(1, Math.floor(PASS_CELLS / Math.max(P, 1)));
     const sampled = sampleBaskets(baskets, facts, index);
     for (let lo = 0; lo < P; lo += rowsPerPass) {
-      await pairBand(ctx, { baskets, owners, sampled, facts, alikeOf }, lo, Math.min(P, lo + rowsPerPass));
+      await pairBand(ctx, { baskets, owners, sampled, facts, index, alikeOf }, lo, Math.min(P, lo + rowsPerPass));
     }
     await writeRepurchase(ctx, catalog, owners);
   }
@@ -619,7 +619,7 @@ interface CatalogRow {
  * current and rewriting millions of equal rows is most of a rebuild's time.
  */
 async function recountFromOrders(ctx: KokyakuContext): Promise<void> {
-  for (const table of ['customer_product_changes', 'product_neighbours_stale', 'product_neighbours', 'product_pairs', 'product_daily', 'product_stats']) {
+  for (const table of ['customer_product_changes', 'product_neighbours_stale', 'product_neighbours', 'product_stats']) {
     await sql(ctx.em, `delete from kokyaku.${table} where tenant_id = $1`, [ctx.tenantId]);
   }
   await sql(
@@ -700,11 +700,14 @@ async function readBaskets(ctx: KokyakuContext, index: ReadonlyMap<string, numbe
 }
 
 /**
- * `product_daily` (emptied before) from the baskets: per product and day, baskets and quantity,
- * counted in a dense product x day matrix, a band of products per pass (PASS_CELLS cells).
+ * `product_daily` from the baskets: per product and day, baskets and quantity, counted in a dense
+ * product x day matrix, a band of products per pass (PASS_CELLS cells), stored by `storeBand`.
  */
 async function writeDailyCounts(ctx: KokyakuContext, baskets: Lists, days: Int32Array, catalog: readonly CatalogRow[]): Promise<void> {
-  if (days.length === 0) return;
+  if (days.length === 0) {
+    await sql(ctx.em, `delete from kokyaku.product_daily where tenant_id = $1`, [ctx.tenantId]);
+    return;
+  }
   let first = days[0]!;
   let last = days[0]!;
   for (const day of days) {
@@ -728,22 +731,15 @@ async function writeDailyCounts(ctx: KokyakuContext, baskets: Lists, days: Int32
         quantity[cell]! += baskets.weights[k]!;
       }
     }
-    const columns: (string | number)[][] = [[], [], [], []];
-    for (let cell = 0; cell < count.length; cell++) {
-      if (count[cell] === 0) continue;
-      columns[0]!.push(catalog[lo + Math.floor(cell / span)]!.id);
-      columns[1]!.push(first + (cell % span));
-      columns[2]!.push(count[cell]!);
-      columns[3]!.push(quantity[cell]!);
-    }
-    await writeColumns(
-      ctx.em,
-      `insert into kokyaku.product_daily (product_id, day, tenant_id, baskets, quantity)
-       select v.product_id, date '1970-01-01' + v.day, $1, v.baskets, v.quantity
-       from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::int[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
-            as v(product_id, day, baskets, quantity)`,
-      ctx.tenantId,
-      columns,
+    await storeBand(
+      ctx,
+      DAILY_TABLE,
+      catalog,
+      lo,
+      hi,
+      span,
+      { columnOf: (text) => (Number(text) >= first && Number(text) <= last ? Number(text) - first : -1), keyOf: (column) => first + column },
+      [count, quantity],
     );
   }
 }
@@ -830,6 +826,99 @@ async function eachList(ctx: KokyakuContext, query: string, bounds: string, para
   }
 }
 
+/** A table of two counts per product and key (a day, a partner product), as `storeBand` reads and writes it. */
+interface BandTable {
+  /** The tenant's rows whose product id is in $2..$3, as `product,key,x,y` joined by `;`. */
+  read: string;
+  /** Writes rows given as columns $2..$5 (product, key, x, y). */
+  upsert: string;
+  /** Deletes rows given as columns $2..$3 (product, key). */
+  remove: string;
+}
+
+const DAILY_TABLE: BandTable = {
+  read: `select string_agg(product_id || ',' || (day - date '1970-01-01') || ',' || baskets || ',' || quantity, ';') as rows
+         from kokyaku.product_daily where tenant_id = $1 and product_id between $2::bigint and $3::bigint`,
+  upsert: `insert into kokyaku.product_daily as t (product_id, day, tenant_id, baskets, quantity)
+           select v.product_id, date '1970-01-01' + v.day, $1, v.baskets, v.quantity
+           from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::int[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
+                as v(product_id, day, baskets, quantity)
+           on conflict (product_id, day) do update set baskets = excluded.baskets, quantity = excluded.quantity`,
+  remove: `delete from kokyaku.product_daily t
+           using unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::int[]) as v(product_id, day)
+           where t.product_id = v.product_id and t.day = date '1970-01-01' + v.day and t.tenant_id = $1`,
+};
+
+const PAIR_TABLE: BandTable = {
+  read: `select string_agg(product_a || ',' || product_b || ',' || baskets || ',' || customers, ';') as rows
+         from kokyaku.product_pairs where tenant_id = $1 and product_a between $2::bigint and $3::bigint`,
+  upsert: `insert into kokyaku.product_pairs as t (product_a, product_b, tenant_id, baskets, customers)
+           select v.a, v.b, $1, v.n, v.m
+           from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
+                as v(a, b, n, m)
+           on conflict (product_a, product_b) do update set baskets = excluded.baskets, customers = excluded.customers`,
+  remove: `delete from kokyaku.product_pairs t
+           using unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[]) as v(a, b)
+           where t.product_a = v.a and t.product_b = v.b and t.tenant_id = $1`,
+};
+
+/** Stored rows read per statement by `storeBand`. */
+const BAND_READ_ROWS = 200_000;
+const MIN_ID = '-9223372036854775808';
+const MAX_ID = '9223372036854775807';
+
+/**
+ * Stores the counts of the catalog's products lo..hi (`fresh`: two matrices of `width` cells per
+ * product) over what the table holds: reads the stored rows of those products, then writes only
+ * the cells that differ and deletes the stored rows whose cell is now empty (or whose product or
+ * key no longer exists). Ingestion keeps these tables current, so a rebuild over them writes next
+ * to nothing; an empty table gets every row. The first band also reads the ids below the catalog's
+ * and the last those above, so that no stored row of the tenant is missed.
+ */
+async function storeBand(
+  ctx: KokyakuContext,
+  table: BandTable,
+  catalog: readonly { id: string }[],
+  lo: number,
+  hi: number,
+  width: number,
+  key: { columnOf: (stored: string) => number; keyOf: (column: number) => string | number },
+  fresh: [Int32Array, Int32Array],
+): Promise<void> {
+  const [x, y] = fresh;
+  const same = new Uint8Array((hi - lo) * width);
+  const removed: (string | number)[][] = [[], []];
+  const step = Math.max(1, Math.floor(BAND_READ_ROWS / width));
+  for (let from = lo; from < hi; from += step) {
+    const to = Math.min(hi, from + step);
+    const rowIndex = new Map(catalog.slice(from, to).map((p, k) => [p.id, from + k]));
+    const first = from === 0 ? MIN_ID : catalog[from]!.id;
+    const last = to === catalog.length ? MAX_ID : (BigInt(catalog[to]!.id) - 1n).toString();
+    const [row] = await sql<{ rows: string | null }>(ctx.em, table.read, [ctx.tenantId, first, last]);
+    for (const stored of row?.rows?.split(';') ?? []) {
+      const [product, storedKey, storedX, storedY] = stored.split(',') as [string, string, string, string];
+      const r = rowIndex.get(product);
+      const column = r === undefined ? -1 : key.columnOf(storedKey);
+      const cell = r === undefined || column < 0 ? -1 : (r - lo) * width + column;
+      if (cell >= 0 && x[cell] === Number(storedX) && y[cell] === Number(storedY)) same[cell] = 1;
+      else if (cell < 0 || (x[cell] === 0 && y[cell] === 0)) {
+        removed[0]!.push(product);
+        removed[1]!.push(storedKey);
+      }
+    }
+  }
+  await writeColumns(ctx.em, table.remove, ctx.tenantId, removed);
+  const written: (string | number)[][] = [[], [], [], []];
+  for (let cell = 0; cell < same.length; cell++) {
+    if (same[cell] || (x[cell] === 0 && y[cell] === 0)) continue;
+    written[0]!.push(catalog[lo + Math.floor(cell / width)]!.id);
+    written[1]!.push(key.keyOf(cell % width));
+    written[2]!.push(x[cell]!);
+    written[3]!.push(y[cell]!);
+  }
+  await writeColumns(ctx.em, table.upsert, ctx.tenantId, written);
+}
+
 /** How many lists each product is in. */
 function occurrences(lists: Lists, products: number): Int32Array {
   const counts = new Int32Array(products);
@@ -892,7 +981,14 @@ function countPairs(lists: Lists, into: Int32Array, P: number, lo: number, hi: n
 /** One band of the pair matrix (products lo..hi): its pairs and the neighbour lists of its products, written. */
 async function pairBand(
   ctx: KokyakuContext,
-  m: { baskets: Lists; owners: Lists; sampled: Map<number, Int32Array>; facts: readonly ProductFacts[]; alikeOf: (i: number) => ProductFacts[] },
+  m: {
+    baskets: Lists;
+    owners: Lists;
+    sampled: Map<number, Int32Array>;
+    facts: readonly ProductFacts[];
+    index: ReadonlyMap<string, number>;
+    alikeOf: (i: number) => ProductFacts[];
+  },
   lo: number,
   hi: number,
 ): Promise<void> {
@@ -901,7 +997,6 @@ async function pairBand(
   const also = new Int32Array((hi - lo) * P);
   countPairs(m.baskets, together, P, lo, hi, m.sampled);
   countPairs(m.owners, also, P, lo, hi, undefined, OWNER_PAIRS);
-  const pairColumns: (string | number)[][] = [[], [], [], []];
   const neighbourRows: NeighbourRow[] = [];
   for (let a = lo; a < hi; a++) {
     const partners: Partner[] = [];
@@ -910,21 +1005,9 @@ async function pairBand(
       const k = also[cell]!;
       if (n === 0 && k === 0) continue;
       partners.push({ product: m.facts[b]!, baskets: n, customers: k });
-      pairColumns[0]!.push(m.facts[a]!.id);
-      pairColumns[1]!.push(m.facts[b]!.id);
-      pairColumns[2]!.push(n);
-      pairColumns[3]!.push(k);
     }
     neighbourRows.push(...neighbourLists(m.facts[a]!, partners, m.alikeOf(a)));
   }
-  await writeColumns(
-    ctx.em,
-    `insert into kokyaku.product_pairs (product_a, product_b, tenant_id, baskets, customers)
-     select v.a, v.b, $1, v.n, v.m
-     from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
-          as v(a, b, n, m)`,
-    ctx.tenantId,
-    pairColumns,
-  );
+  await storeBand(ctx, PAIR_TABLE, m.facts, lo, hi, P, { columnOf: (id) => m.index.get(id) ?? -1, keyOf: (column) => m.facts[column]!.id }, [together, also]);
   await writeNeighbours(ctx.em, ctx.tenantId, neighbourRows);
 }
