@@ -4,7 +4,8 @@ import { ms, percentile, time } from './stats.js';
 
 /**
  * Recommendations over the seeded shop:
- * - the full rebuild, beside one grouped pass over the order lines (the least any rebuild reads);
+ * - the full rebuild from empty tables and again over current counts, beside one grouped pass over
+ *   the order lines (the least any rebuild reads);
  * - lookups: the neighbour-list read in the database (server execution time from EXPLAIN ANALYZE,
  *   and the round trip), and whole `recommend` calls, beside the same "bought together" list
  *   computed on the fly from the order lines;
@@ -31,13 +32,29 @@ export async function benchRecommendations(
   const pass = await time(() =>
     knex.raw(`select l.product_id, count(*) from kokyaku.order_lines l join kokyaku.orders o on o.id = l.order_id where o.status = 'PLACED' group by 1`),
   );
-  const rebuild = await time(() => kokyaku.recommendations.rebuild(ctx));
+  // From empty derived tables (a shop's first rebuild), then again over the counts ingestion keeps current.
+  await knex.raw(`delete from kokyaku.customer_products where tenant_id = 'default'`);
+  await knex.raw(`delete from kokyaku.product_daily where tenant_id = 'default'`);
+  await knex.raw(`delete from kokyaku.product_pairs where tenant_id = 'default'`);
+  await knex.raw('vacuum analyze kokyaku.customer_products, kokyaku.product_daily, kokyaku.product_pairs');
+  const first = await time(() => kokyaku.recommendations.rebuild(ctx));
   await knex.raw('vacuum analyze kokyaku.product_neighbours, kokyaku.product_pairs, kokyaku.customer_products, kokyaku.product_stats, kokyaku.product_daily');
+  const rebuild = await time(() => kokyaku.recommendations.rebuild(ctx));
+  await knex.raw('vacuum analyze kokyaku.product_neighbours, kokyaku.product_stats');
+  raw.firstRebuildMs = first;
   raw.rebuildMs = rebuild;
   raw.linesPassMs = pass;
-  log(`  full rebuild: ${(rebuild / 1000).toFixed(1)} s (one grouped pass over the order lines: ${(pass / 1000).toFixed(1)} s)`);
+  log(
+    `  full rebuild: from empty tables ${(first / 1000).toFixed(1)} s, again ${(rebuild / 1000).toFixed(1)} s (one grouped pass over the order lines: ${(pass / 1000).toFixed(1)} s)`,
+  );
   rows.push({
-    name: 'full rebuild (goal ≤ 120 s)',
+    name: 'full rebuild, from empty tables',
+    value: `${(first / 1000).toFixed(1)} s`,
+    baseline: `${(pass / 1000).toFixed(1)} s (one grouped pass over the lines)`,
+    ratio: `${(first / pass).toFixed(1)}x the pass`,
+  });
+  rows.push({
+    name: 'full rebuild again, counts current (goal ≤ 60 s)',
     value: `${(rebuild / 1000).toFixed(1)} s`,
     baseline: `${(pass / 1000).toFixed(1)} s (one grouped pass over the lines)`,
     ratio: `${(rebuild / pass).toFixed(1)}x the pass`,

@@ -11,7 +11,8 @@ import { SHOPPER_HEADER, startBareRecommendations } from './storefront-bare.js';
 /**
  * One server of the HTTP benchmarks in a process of its own (so each has its own CPU time and
  * memory): `server-process.ts <kind> <databaseUrl> <poolSize>`. Tells its parent the port,
- * answers "rss" with its peak resident set size (bytes) and exits on "stop".
+ * answers "rss" with its peak resident set size (bytes), "memory" with `process.memoryUsage()`,
+ * and exits on "stop".
  * - customer360: `kokyaku` (the standalone server), `apollo`, `bare`;
  * - storefront recommendations: `storefront-kokyaku` (Kokyaku mounted in an Express app whose
  *   session, here the `x-shopper` header, makes the caller a STOREFRONT actor), `storefront-bare`.
@@ -64,6 +65,7 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
 const server = await start();
 process.on('message', (message: string) => {
   if (message === 'rss') process.send!({ rss: process.resourceUsage().maxRSS * 1024 });
+  if (message === 'memory') process.send!({ memory: process.memoryUsage() });
   if (message === 'stop') void server.close().finally(() => process.exit(0));
 });
 process.send!({ port: server.port });
