@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from '../auth.js';
 import { AnalyticsResolver } from '../analytics/resolver.js';
 import { RecommendationResolver } from '../recommendations/resolver.js';
@@ -67,6 +67,7 @@ export interface SchemaOptions {
  * are added on top, with their resolvers and access rules.
  */
 export async function buildKokyakuSchema(options: SchemaOptions = {}): Promise<GraphQLSchema> {
+  resolvePlainFieldsDirectly();
   let schema = await buildSchema({
     resolvers,
     authChecker,
@@ -79,6 +80,18 @@ export async function buildKokyakuSchema(options: SchemaOptions = {}): Promise<G
     if (plugin.graphql) schema = extendWithPlugin(schema, plugin, access, roots);
   }
   return enforceFieldAccess(schema, access, roots);
+}
+
+/**
+ * type-graphql wraps every plain field (a property, no field resolver) in a resolver that builds
+ * its middleware context on each call, for every field of every object of a response. Kokyaku's
+ * plain fields declare neither roles nor middlewares (FIELD_ACCESS guards them, after the build),
+ * so they are marked `simple`: graphql's default resolver reads the property directly.
+ */
+function resolvePlainFieldsDirectly(): void {
+  for (const field of getMetadataStorage().fields) {
+    if (!field.roles?.length && !field.middlewares?.length) field.simple = true;
+  }
 }
 
 /** The SDL checked in as schema.graphql (sorted, so that it diffs cleanly). */
