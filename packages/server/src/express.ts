@@ -5,7 +5,7 @@ import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { type ConsoleOptions, consoleOptions, consolePathBeside, consoleSite } from './console.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
-import { notJson, notUtf8, payloadTooLarge, probe } from './transport.js';
+import { notJson, notUtf8, payloadTooLarge, probe, utf8 } from './transport.js';
 
 export { messagingRoutes } from './messaging-routes.js';
 export { SHOPIFY_PRIVACY_TOPICS, type ShopifyPrivacyOptions, shopifyPrivacyWebhooks, verifyShopifyHmac } from './webhooks/shopify-privacy.js';
@@ -93,7 +93,7 @@ export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOp
       limit,
       // Bytes that are no UTF-8 would be replaced by U+FFFD and stored as such: refuse the body.
       verify: (_req, _res, buffer) => {
-        new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+        utf8.decode(buffer);
       },
     }),
     // A body refused before GraphQL sees it gets GraphQL's error shape with a code, not Express's HTML page.

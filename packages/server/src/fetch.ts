@@ -3,7 +3,7 @@ import type { Kokyaku } from '@kokyaku/core';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type ConsoleOptions, consoleOptions, consolePathBeside, consoleSite } from './console.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
-import { notJson, notUtf8, payloadTooLarge, probe } from './transport.js';
+import { notJson, notUtf8, payloadTooLarge, probe, utf8 } from './transport.js';
 
 export { messagingFetchHandler } from './messaging-routes.js';
 
@@ -72,7 +72,7 @@ export async function kokyakuFetchHandler(kokyaku: Kokyaku, options: KokyakuFetc
       if (bytes.byteLength > limit) return tooLarge();
       let text: string;
       try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+        text = utf8.decode(bytes);
       } catch {
         return Response.json(notUtf8().body, { status: 400 });
       }

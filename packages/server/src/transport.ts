@@ -22,6 +22,9 @@ export const payloadTooLarge = (limit: string | number) =>
     `The request body is larger than ${typeof limit === 'number' ? `${limit} bytes` : limit}: send the batch in smaller parts (at most 10,000 items each).`,
   );
 
+/** Strict UTF-8 for whole request bodies (never `stream: true`, so one decoder serves every request); throws on bad bytes. */
+export const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export const notUtf8 = () => transportError('BAD_REQUEST', 'The request body is not valid UTF-8: send text encoded as UTF-8.');
 
 export const notJson = () => transportError('BAD_REQUEST', 'The request body is not valid JSON (NaN, Infinity and comments are not JSON).');
