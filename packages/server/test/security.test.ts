@@ -298,6 +298,16 @@ describe('production mode', () => {
     expect(JSON.stringify(logged)).toMatch(/permission denied for table segments/);
   });
 
+  it('asks browsers and proxies never to store an answer', async () => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...ADMIN_A },
+      body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
   it("answers the caller's request id, and never writes personal data to the log", async () => {
     const res = await fetch(url, {
       method: 'POST',
