@@ -455,6 +455,34 @@ describe('business rules', () => {
     expect(ids(strict)).not.toContain('coffee');
   });
 
+  it('read further down the ranking, a few products at a time, when the top is ruled out', async () => {
+    const c = ctx('far-down');
+    const items = Array.from({ length: 30 }, (_, i) => `x${String(i).padStart(2, '0')}`);
+    // The last three are bought with the anchor least often: they rank at the bottom, and are the only ones in stock.
+    const inStock = new Set(items.slice(-3));
+    await kokyaku.products.upsert(c, [
+      { externalId: 'anchor', name: 'Anchor', price: 1000, categories: ['misc'] },
+      ...items.map((id) => ({ externalId: id, name: id, price: 500, categories: ['misc'], inStock: inStock.has(id) })),
+    ]);
+    await kokyaku.orders.record(
+      c,
+      Array.from({ length: 20 }, (_, k) => ({
+        externalId: `fd${k}`,
+        customerExternalId: `fdc${k}`,
+        placedAt: ago(3),
+        lines: ['anchor', ...items.filter((id) => !inStock.has(id) || k < 2)].map((id) => ({ productExternalId: id, quantity: 1, unitPrice: 500 })),
+      })),
+    );
+    await kokyaku.orders.record(c, [
+      { externalId: 'fd-me', customerExternalId: 'fd-me', placedAt: ago(1), lines: [{ productExternalId: 'anchor', quantity: 1, unitPrice: 1000 }] },
+    ]);
+    await kokyaku.recommendations.rebuild(c);
+    const top = await kokyaku.recommendations.recommend(c, { customerExternalId: 'fd-me', strategy: 'FOR_CUSTOMER', first: 3, includeOutOfStock: true });
+    expect(ids(top).filter((id) => inStock.has(id))).toEqual([]);
+    const recs = await kokyaku.recommendations.recommend(c, { customerExternalId: 'fd-me', strategy: 'FOR_CUSTOMER', first: 3 });
+    expect(ids(recs).sort()).toEqual([...inStock].sort());
+  });
+
   it('leave out what is out of stock, keep to a category, and to a segment', async () => {
     await kokyaku.products.upsert(ctx(), [{ externalId: 'filter', name: 'Paper filters', inStock: false }]);
     expect(ids(await kokyaku.recommendations.recommend(ctx(), { productExternalId: 'coffee', first: 5 }))).not.toContain('filter');
