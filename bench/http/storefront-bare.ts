@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { defaultConfig } from '@kokyaku/core';
 import type pg from 'pg';
 
 /**
@@ -19,10 +20,8 @@ export const SHOPPER_HEADER = 'x-shopper';
 
 const FIRST = 10;
 const WEIGHTS: Record<string, number> = { purchase: 1, added_to_cart: 0.6, product_viewed: 0.3 };
-// Kokyaku's defaults (packages/core/src/config.ts): the bench shop does not change them.
-const HALF_LIFE_DAYS = 30;
-const REBUY_WEIGHT = 0.25;
-const REPURCHASE_THRESHOLD = 0.15;
+// Kokyaku's defaults, which the bench shop does not change.
+const { recencyHalfLifeDays: HALF_LIFE_DAYS, rebuyWeight: REBUY_WEIGHT, repurchaseThreshold: REPURCHASE_THRESHOLD } = defaultConfig().recommendations;
 const POPULAR_DAYS = 30;
 const TIME_ZONE = 'Asia/Tokyo';
 
