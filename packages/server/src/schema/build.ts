@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { type GraphQLSchema, isObjectType, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from '../auth.js';
 import { AnalyticsResolver } from '../analytics/resolver.js';
@@ -67,13 +67,13 @@ export interface SchemaOptions {
  * are added on top, with their resolvers and access rules.
  */
 export async function buildKokyakuSchema(options: SchemaOptions = {}): Promise<GraphQLSchema> {
-  resolvePlainFieldsDirectly();
   let schema = await buildSchema({
     resolvers,
     authChecker,
     authMode: 'error',
     validate: false,
   });
+  resolvePlainFieldsDirectly(schema);
   const access: Record<string, Record<string, AccessRule>> = { ...FIELD_ACCESS };
   const roots = new Map<string, readonly Role[]>();
   for (const plugin of options.plugins ?? []) {
@@ -86,11 +86,22 @@ export async function buildKokyakuSchema(options: SchemaOptions = {}): Promise<G
  * type-graphql wraps every plain field (a property, no field resolver) in a resolver that builds
  * its middleware context on each call, for every field of every object of a response. Kokyaku's
  * plain fields declare neither roles nor middlewares (FIELD_ACCESS guards them, after the build),
- * so they are marked `simple`: graphql's default resolver reads the property directly.
+ * so in Kokyaku's schema they resolve with graphql's default resolver: the property directly.
+ * Only this schema changes: type-graphql's metadata, which a host's own type-graphql schema
+ * shares, is left as it is.
  */
-function resolvePlainFieldsDirectly(): void {
-  for (const field of getMetadataStorage().fields) {
-    if (!field.roles?.length && !field.middlewares?.length) field.simple = true;
+function resolvePlainFieldsDirectly(schema: GraphQLSchema): void {
+  const storage = getMetadataStorage();
+  const resolved = new Set(storage.fieldResolvers.map((r) => `${r.getObjectType?.().name}.${r.schemaName}`));
+  for (const meta of storage.objectTypes) {
+    const type = schema.getType(meta.name);
+    // A name two classes share (a host's type of the same name) is left wrapped.
+    if (!isObjectType(type) || storage.objectTypes.filter((o) => o.name === meta.name).length > 1) continue;
+    for (const field of meta.fields ?? []) {
+      if (field.roles?.length || field.middlewares?.length || resolved.has(`${meta.target.name}.${field.schemaName}`)) continue;
+      const built = type.getFields()[field.schemaName];
+      if (built) built.resolve = undefined;
+    }
   }
 }
 
