@@ -4,7 +4,7 @@ export { CONTACT_DATA, INGEST, MANAGE_SEGMENTS, READ_CUSTOMERS, authChecker } fr
 export { type SchemaOptions, buildKokyakuSchema, printKokyakuSchema, resolvers } from './schema/build.js';
 export { type ExplorerOptions, explorerHtml } from './explorer.js';
 export { type ConsoleOptions, type ConsoleResponse, type ConsoleSite, consolePathBeside, consoleSite } from './console.js';
-export { type StandaloneOptions, type StandaloneServer, ADMIN_ACTOR, adminTokenIdentity, startStandaloneServer } from './standalone.js';
+export { type StandaloneOptions, type StandaloneServer, ADMIN_ACTOR, adminTokenIdentity, startStandaloneServer, tuneV8ForServing } from './standalone.js';
 export { buildProgram, runCli } from './cli/program.js';
 export { type Logger, PERSONAL_FIELDS, createLogger, redactPersonal } from './logger.js';
 export { type AccessRule, FIELD_ACCESS, enforceFieldAccess, maskEmail, maskPhone, undeclaredFields } from './security/access.js';
