@@ -2,6 +2,8 @@ import { type Kokyaku, type KokyakuContext, type OrderInput, createKokyaku } fro
 import { createTestKokyaku } from '@kokyaku/core/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from '../src/shared/sql.js';
+import { slideSpendWindow, spendWindow, spendWindowIs } from '../src/analytics/rollups.js';
+import { todayIn } from '../src/shared/dates.js';
 
 /**
  * The report rollups against the reports computed from the orders (the RFM grid: from every
@@ -108,6 +110,14 @@ async function step(shop: Shop): Promise<(typeof STEPS)[number]> {
   return kind;
 }
 
+/** The decile report of [from, to] from the spend rows (kept for that window) equals the one from the orders. */
+async function expectDeciles(ctx: KokyakuContext, window: { from: string; to: string }, label: string) {
+  expect(await spendWindowIs(ctx, window), label).toBe(true);
+  const fromRollups = await kokyaku.analytics.decileReport(ctx, { ...window, source: 'rollups' });
+  expect(fromRollups, label).toEqual(await kokyaku.analytics.decileReport(ctx, { ...window, source: 'orders' }));
+  expect(fromRollups.customers, label).toBeGreaterThan(10);
+}
+
 /** Every report from the rollups equals the one from the orders. */
 async function expectEqual(ctx: KokyakuContext, label: string) {
   const both = async <T>(report: (source: 'rollups' | 'orders') => Promise<T>) => {
@@ -126,6 +136,10 @@ async function expectEqual(ctx: KokyakuContext, label: string) {
   const repeat = await both((source) => kokyaku.analytics.repeatPurchaseReport(ctx, { source }));
   const rfm = await both((source) => kokyaku.analytics.rfmReport(ctx, { source }));
   expect(rfm.cells.length).toBeGreaterThan(3);
+  // The decile report's default range: the 12 months to today, kept by the refresh.
+  const deciles = await both((source) => kokyaku.analytics.decileReport(ctx, { source }));
+  expect(deciles.from).toBe(spendWindow(todayIn(TZ)).from);
+  await expectDeciles(ctx, spendWindow(todayIn(TZ)), label);
   expect(repeat.customers).toBeGreaterThan(0);
   // The stored days are the orders' days.
   const days = (table: string) =>
@@ -181,8 +195,37 @@ describe('report rollups', () => {
       const [{ rows: folded }] = (await sql(shop.ctx().em, `select count(*)::int as rows from kokyaku.report_rollups where tenant_id = $1`, [tenantId])) as [{ rows: number }];
       expect(folded).toBeLessThan(rows);
       await expectEqual(shop.ctx(), `shop ${seed}, folded`);
+      // The spend window moves (as the refresh moves it on each day, here by months, both ways),
+      // writers keep the rows of the window where it is, and the refresh brings it back to today.
+      for (const to of ['2026-03-31', '2026-04-02', '2025-12-31']) {
+        const window = spendWindow(to);
+        await slideSpendWindow(shop.ctx(), window);
+        await expectDeciles(shop.ctx(), window, `shop ${seed}, window to ${to}`);
+        await step(shop);
+        await expectDeciles(shop.ctx(), window, `shop ${seed}, window to ${to}, written`);
+      }
+      await kokyaku.refresh();
+      await expectEqual(shop.ctx(), `shop ${seed}, window back`);
     });
   }
+
+  it('get their spend rows at the next refresh when built before them', { timeout: 120_000 }, async () => {
+    const tenantId = 'rollups-spend';
+    const shop = await openShop(tenantId, 5);
+    await kokyaku.refresh();
+    const ctx = shop.ctx();
+    // As a shop whose rollups were built before the spend rows existed.
+    await sql(ctx.em, `delete from kokyaku.report_rollups where tenant_id = $1 and kind = 'spend'`, [tenantId]);
+    await sql(ctx.em, `update kokyaku.analytics_state set spend_window_from = null, spend_window_to = null where tenant_id = $1`, [tenantId]);
+    const window = spendWindow(todayIn(TZ));
+    expect(await spendWindowIs(ctx, window)).toBe(false);
+    // Computed from the orders meanwhile, new orders keep no spend rows yet.
+    const fromOrders = await kokyaku.analytics.decileReport(ctx, { source: 'orders' });
+    expect(await kokyaku.analytics.decileReport(ctx)).toEqual(fromOrders);
+    await step(shop);
+    await kokyaku.refresh();
+    await expectDeciles(ctx, window, 'after the refresh');
+  });
 
   it('are rebuilt for another time zone, and read the orders until then', { timeout: 120_000 }, async () => {
     const tenantId = 'rollups-tz';

@@ -8,8 +8,8 @@ import { type CompiledSegment, segmentFrom } from '../segments/compiler.js';
 import { type BgNbdParams, type RfmSummary, expectedPurchases, fitBgNbd, probabilityAlive } from './clv/bgnbd.js';
 import { type GammaGammaParams, expectedSpend, fitGammaGamma } from './clv/gamma-gamma.js';
 import { RFM_GROUPS, type RfmGroup } from '../shared/rfm.js';
-import { cohortRows, kpiRows, rfmRows, median, repeatRows, type ReportSource } from './reports.js';
-import { rebuildRollups, rollupsReady } from './rollups.js';
+import { cohortRows, decileRows, kpiRows, rfmRows, median, repeatRows, type ReportSource } from './reports.js';
+import { rebuildRollups, rollupsReady, spendWindowIs } from './rollups.js';
 
 const WEEKS_PER_MONTH = 52.1775 / 12;
 
@@ -340,22 +340,13 @@ export class AnalyticsService {
     return { from, to, end: addDays(to, 1) };
   }
 
-  /** Customers ranked by spend in [from, to] (default the last 12 months), in ten equal groups. */
-  async decileReport(ctx: KokyakuContext, range: DateRange = {}) {
+  /**
+   * Customers ranked by spend in [from, to] (default the last 12 months), in ten equal groups. The
+   * default range comes from the rollups (the refresh keeps them for the 12 months to its day).
+   */
+  async decileReport(ctx: KokyakuContext, range: DateRange & ReportSource = {}) {
     const { from, to, end } = this.range(ctx, range, 12);
-    const rows = await sql<{ decile: number; customers: number; revenue: string; min_spend: string; max_spend: string }>(
-      ctx.em,
-      `with spend as (
-         select o.customer_id, sum(o.total_minor) as spent from kokyaku.orders o
-         where o.tenant_id = $1 and o.status = 'PLACED'
-           and o.placed_at >= ${dayStart('$2', '$4::text')} and o.placed_at < ${dayStart('$3', '$4::text')}
-         group by o.customer_id
-       ),
-       ranked as (select spent, ntile(10) over (order by spent desc, customer_id) as decile from spend)
-       select decile, count(*)::int as customers, sum(spent)::text as revenue, min(spent)::text as min_spend, max(spent)::text as max_spend
-       from ranked group by decile order by decile`,
-      [ctx.tenantId, from, end, ctx.shop.timeZone],
-    );
+    const rows = (await this.fromRollups(ctx, range)) && (await spendWindowIs(ctx, { from, to })) ? await decileRows.rollups(ctx) : await decileRows.orders(ctx, from, end);
     const total = rows.reduce((s, r) => s + Number(r.revenue), 0);
     let cumulative = 0;
     const currency = ctx.shop.currency;

@@ -25,7 +25,7 @@ export const analyticsModule = defineModule<{ analytics: AnalyticsService }>({
       scores: await sqlValue(ctx.em, `select to_jsonb(s) as v from kokyaku.customer_scores s where tenant_id = $1 and customer_id = $2::bigint`, [ctx.tenantId, customerId]),
     }),
     refresh: async (ctx, run, kokyaku) => {
-      await run.step('rollups', () => refreshRollups(ctx));
+      await run.step('rollups', () => refreshRollups(ctx, run.requestedNow));
       await run.step('rfm', () => kokyaku.analytics.refreshScores(ctx, run.requestedNow));
       if (await run.step('clv', () => kokyaku.analytics.refreshClv(ctx, { now: run.requestedNow }))) run.count('clvFitted', 1);
     },

@@ -4,7 +4,7 @@ import type { RfmGroup } from '../shared/rfm.js';
 import { sql } from '../shared/sql.js';
 
 /**
- * The rows of the RFM grid, KPI, cohort and repeat-purchase reports, two ways: from the rollups (what the
+ * The rows of the RFM grid, KPI, cohort, repeat-purchase and decile reports, two ways: from the rollups (what the
  * reports read once the refresh has built them) and from the orders (before that, and as the
  * definition the rollups are tested against). Both give the same rows.
  */
@@ -85,7 +85,7 @@ export const cohortRows = {
   rollups: (ctx: KokyakuContext, from: string, to: string) =>
     sql<CohortRow>(
       ctx.em,
-      `select to_char(period, 'YYYY-MM') as cohort, bucket as month, sum(customers)::int as customers
+      `select to_char(period, 'YYYY-MM') as cohort, bucket::int as month, sum(customers)::int as customers
        from kokyaku.report_rollups
        where tenant_id = $1 and kind = 'cohort' and period >= date_trunc('month', $2::date)::date and period <= $3::date
        group by period, bucket having sum(customers) <> 0 order by period, bucket`,
@@ -123,7 +123,7 @@ export const repeatRows = {
   rollups: async (ctx: KokyakuContext): Promise<RepeatRows> => {
     const rows = await sql<{ kind: string; bucket: number; customers: number }>(
       ctx.em,
-      `select kind, bucket, sum(customers)::int as customers from kokyaku.report_rollups
+      `select kind, bucket::int as bucket, sum(customers)::int as customers from kokyaku.report_rollups
        where tenant_id = $1 and kind in ('buyers', 'gap')
        group by kind, bucket having sum(customers) <> 0 order by kind, bucket`,
       [ctx.tenantId],
@@ -168,7 +168,7 @@ export const rfmRows = {
   rollups: (ctx: KokyakuContext) =>
     sql<RfmRow>(
       ctx.em,
-      `select nullif(bucket / 10, 0) as r, nullif(bucket % 10, 0) as fm, label as rfm_group, sum(customers)::int as customers, sum(revenue_minor)::text as revenue
+      `select nullif(bucket / 10, 0)::int as r, nullif(bucket % 10, 0)::int as fm, label as rfm_group, sum(customers)::int as customers, sum(revenue_minor)::text as revenue
        from kokyaku.report_rollups where tenant_id = $1 and kind = 'rfm'
        group by bucket, label having sum(customers) <> 0 order by 1 desc nulls last, 2 desc, 3`,
       [ctx.tenantId],
@@ -183,5 +183,68 @@ export const rfmRows = {
        where f.tenant_id = $1
        group by 1, 2, 3 order by 1 desc nulls last, 2 desc, 3`,
       [ctx.tenantId],
+    ),
+};
+
+interface DecileRow {
+  decile: number;
+  customers: number;
+  revenue: string;
+  min_spend: string;
+  max_spend: string;
+}
+
+/**
+ * `ntile(10)` over customers ranked by what they spent, from how many spent each amount (sorted
+ * from the highest): the first `n % 10` groups take one customer more, and customers who spent the
+ * same may fall on both sides of a cut, which changes no figure of either group.
+ */
+export function decilesOf(amounts: readonly { spent: bigint; customers: number }[]): DecileRow[] {
+  const total = amounts.reduce((s, a) => s + a.customers, 0);
+  const rows: DecileRow[] = [];
+  let i = 0;
+  let left = amounts[0]?.customers ?? 0;
+  for (let decile = 1; decile <= 10; decile++) {
+    let size = Math.floor(total / 10) + (decile <= total % 10 ? 1 : 0);
+    if (size === 0) break;
+    const row = { decile, customers: size, revenue: 0n, min: 0n, max: amounts[i]!.spent };
+    while (size > 0) {
+      const take = Math.min(size, left);
+      row.revenue += BigInt(take) * amounts[i]!.spent;
+      row.min = amounts[i]!.spent;
+      size -= take;
+      left -= take;
+      if (left === 0 && ++i < amounts.length) left = amounts[i]!.customers;
+    }
+    rows.push({ decile, customers: row.customers, revenue: String(row.revenue), min_spend: String(row.min), max_spend: String(row.max) });
+  }
+  return rows;
+}
+
+export const decileRows = {
+  /** From the `spend` rollup rows (kept for the spend window only). */
+  rollups: async (ctx: KokyakuContext): Promise<DecileRow[]> => {
+    const rows = await sql<{ spent: string; customers: number }>(
+      ctx.em,
+      `select bucket::text as spent, sum(customers)::int as customers from kokyaku.report_rollups
+       where tenant_id = $1 and kind = 'spend' group by bucket having sum(customers) <> 0 order by bucket desc`,
+      [ctx.tenantId],
+    );
+    return decilesOf(rows.map((r) => ({ spent: BigInt(r.spent), customers: r.customers })));
+  },
+  /** Customers ranked by what they spent in [from, end) (shop days $2, $3 in time zone $4). */
+  orders: (ctx: KokyakuContext, from: string, end: string) =>
+    sql<DecileRow>(
+      ctx.em,
+      `with spend as (
+         select o.customer_id, sum(o.total_minor) as spent from kokyaku.orders o
+         where o.tenant_id = $1 and o.status = 'PLACED'
+           and o.placed_at >= ${dayStart('$2', '$4::text')} and o.placed_at < ${dayStart('$3', '$4::text')}
+         group by o.customer_id
+       ),
+       ranked as (select spent, ntile(10) over (order by spent desc, customer_id) as decile from spend)
+       select decile, count(*)::int as customers, sum(spent)::text as revenue, min(spent)::text as min_spend, max(spent)::text as max_spend
+       from ranked group by decile order by decile`,
+      [ctx.tenantId, from, end, ctx.shop.timeZone],
     ),
 };

@@ -1,4 +1,5 @@
 import type { KokyakuContext } from '../shared/context.js';
+import { addDays, addMonths, todayIn } from '../shared/dates.js';
 import { sql, sqlOne, transaction } from '../shared/sql.js';
 
 /**
@@ -13,15 +14,49 @@ import { sql, sqlOne, transaction } from '../shared/sql.js';
  * Kinds of rows: `day`, `week`, `month` (per period: orders, revenue, buyers, buyers whose first
  * purchase day is in the period), `cohort` (per first-purchase month and month since: buyers),
  * `buyers` (customers with a purchase day), `gap` (per number of days from the first to the
- * second order: customers), and `rfm` (per RFM cell, bucket = R * 10 + FM, and group: customers
- * and their total spent; kept by triggers on the facts and scores, see the migration).
+ * second order: customers), `spend` (per amount spent in the spend window, the decile report's
+ * default 12 months, bucket = the amount in minor units: customers and their revenue; the refresh
+ * moves the window on to today, see `slideSpendWindow`), and `rfm` (per RFM cell, bucket = R * 10
+ * + FM, and group: customers and their total spent; kept by triggers on the facts and scores, see
+ * the migration).
  */
 
 /** What every transaction touching the rollups takes first: shared, except a rebuild's. */
 const LOCK = `hashtextextended('kokyaku.report_rollups:' || $1, 0)`;
 
+/** The spend window the rollups are kept for, as SQL over tenant $1 (null: none yet). */
+const STATE_WINDOW = {
+  from: `(select a.spend_window_from from kokyaku.analytics_state a where a.tenant_id = $1)`,
+  to: `(select a.spend_window_to from kokyaku.analytics_state a where a.tenant_id = $1)`,
+};
+
+/**
+ * SQL: the `spend` rows of a days relation, times `sign`: its customers with a purchase day in
+ * [from, to] (SQL dates; null: no window, no rows) by what they spent in it.
+ */
+function spendRows(days: string, sign: 1 | -1, window: { from: string; to: string }): string {
+  return `
+    select 'spend'::text as kind, null::date as period, w.spent as bucket, null::text as label, 0::bigint as orders,
+           ${sign} * sum(w.spent) as revenue_minor, ${sign} * count(*) as customers, 0::bigint as new_customers
+    from (
+      select sum(d.revenue_minor)::bigint as spent from ${days} d
+      where d.day between ${window.from} and ${window.to}
+      group by d.customer_id
+    ) w
+    group by w.spent`;
+}
+
+/** The decile report's default range on a day: the 12 months to it. */
+export function spendWindow(to: string): { from: string; to: string } {
+  return { from: addDays(addMonths(to, -12), 1), to };
+}
+
 /** SQL: the rollup rows a days relation (customer_id, day, orders, revenue_minor) adds up to, times `sign`. */
 function contributions(days: string, sign: 1 | -1): string {
+  return `${periodContributions(days, sign)} union all ${spendRows(days, sign, STATE_WINDOW)}`;
+}
+
+function periodContributions(days: string, sign: 1 | -1): string {
   const monthsSince = `((extract(year from r.day) - extract(year from r.first_day)) * 12 + extract(month from r.day) - extract(month from r.first_day))::int`;
   return `
     select c.kind, c.period, c.bucket, null::text as label, ${sign} * c.orders as orders, ${sign} * c.revenue_minor as revenue_minor,
@@ -119,6 +154,16 @@ export async function rollupsReady(ctx: KokyakuContext): Promise<boolean> {
   return row?.tz === ctx.shop.timeZone;
 }
 
+/** Whether the spend rows are kept for [from, to] (and the rollups built in the shop's time zone). */
+export async function spendWindowIs(ctx: KokyakuContext, window: { from: string; to: string }): Promise<boolean> {
+  const row = await sqlOne<{ yes: boolean }>(
+    ctx.em,
+    `select true as yes from kokyaku.analytics_state where tenant_id = $1 and rollup_time_zone = $2 and spend_window_from = $3::date and spend_window_to = $4::date`,
+    [ctx.tenantId, ctx.shop.timeZone, window.from, window.to],
+  );
+  return Boolean(row?.yes);
+}
+
 /** Brings the rollups in step with these customers' placed orders (in the transaction that changed them). */
 export async function ordersChanged(ctx: KokyakuContext, customerIds: readonly string[]): Promise<void> {
   if (customerIds.length === 0) return;
@@ -145,9 +190,16 @@ export async function customersMerged(ctx: KokyakuContext, survivorId: string, m
  * wait for (they hold the lock shared). Run by the refresh when they are missing or were cut in
  * another time zone.
  */
-export async function rebuildRollups(ctx: KokyakuContext): Promise<void> {
+export async function rebuildRollups(ctx: KokyakuContext, now?: Date): Promise<void> {
+  const window = spendWindow(todayIn(ctx.shop.timeZone, now));
   await transaction(ctx, async (em) => {
     await sql(em, `select pg_advisory_xact_lock(${LOCK})`, [ctx.tenantId]);
+    await sql(
+      em,
+      `insert into kokyaku.analytics_state (tenant_id, spend_window_from, spend_window_to) values ($1, $2, $3)
+       on conflict (tenant_id) do update set spend_window_from = excluded.spend_window_from, spend_window_to = excluded.spend_window_to`,
+      [ctx.tenantId, window.from, window.to],
+    );
     await sql(em, `delete from kokyaku.report_rollups where tenant_id = $1`, [ctx.tenantId]);
     await sql(em, `delete from kokyaku.customer_days where tenant_id = $1`, [ctx.tenantId]);
     await sql(
@@ -186,7 +238,50 @@ export async function compactRollups(ctx: KokyakuContext): Promise<void> {
   });
 }
 
-/** The refresh's step: builds the rollups if they are missing or in another time zone, else folds them. */
-export async function refreshRollups(ctx: KokyakuContext): Promise<void> {
-  await ((await rollupsReady(ctx)) ? compactRollups(ctx) : rebuildRollups(ctx));
+/**
+ * Moves the spend window to [from, to]: the customers with a purchase day in one window and not
+ * the other are taken out as they were and put back as they are, in one transaction that writers
+ * wait for (their statements read the window). Nothing to do when it is there already.
+ */
+export async function slideSpendWindow(ctx: KokyakuContext, window: { from: string; to: string }): Promise<void> {
+  const read = (em: KokyakuContext['em']) =>
+    sqlOne<{ from: string | null; to: string | null }>(
+      em,
+      `select to_char(spend_window_from, 'YYYY-MM-DD') as from, to_char(spend_window_to, 'YYYY-MM-DD') as to from kokyaku.analytics_state where tenant_id = $1`,
+      [ctx.tenantId],
+    );
+  const there = (current: { from: string | null; to: string | null } | undefined) => !current || (current.from === window.from && current.to === window.to);
+  await transaction(ctx, async (em) => {
+    // Writers wait only when the window moves (once a day).
+    if (there(await read(em))) return;
+    await sql(em, `select pg_advisory_xact_lock(${LOCK})`, [ctx.tenantId]);
+    const current = await read(em);
+    if (there(current)) return;
+    const before = { from: '$2::date', to: '$3::date' };
+    const after = { from: '$4::date', to: '$5::date' };
+    await sql(
+      em,
+      `with moved as (
+         select distinct d.customer_id from kokyaku.customer_days d
+         where d.tenant_id = $1 and coalesce(d.day between $2::date and $3::date, false) <> (d.day between $4::date and $5::date)
+       ),
+       days as (
+         select d.customer_id, d.day, d.revenue_minor from kokyaku.customer_days d
+         where d.tenant_id = $1 and d.customer_id in (select customer_id from moved)
+       )
+       ${insertNet(`${spendRows('days', -1, before)} union all ${spendRows('days', 1, after)}`)}`,
+      [ctx.tenantId, current!.from, current!.to, window.from, window.to],
+    );
+    await sql(em, `update kokyaku.analytics_state set spend_window_from = $2, spend_window_to = $3 where tenant_id = $1`, [ctx.tenantId, window.from, window.to]);
+  });
+}
+
+/**
+ * The refresh's step: builds the rollups if they are missing or in another time zone, else moves
+ * the spend window on to today and folds them.
+ */
+export async function refreshRollups(ctx: KokyakuContext, now?: Date): Promise<void> {
+  if (!(await rollupsReady(ctx))) return rebuildRollups(ctx, now);
+  await slideSpendWindow(ctx, spendWindow(todayIn(ctx.shop.timeZone, now)));
+  await compactRollups(ctx);
 }

@@ -18,6 +18,7 @@ import { Migration20261204010000_double_precision } from './Migration20261204010
 import { Migration20261205000000_mailbox } from './Migration20261205000000_mailbox.js';
 import { Migration20261205010000_report_rollups } from './Migration20261205010000_report_rollups.js';
 import { Migration20261205020000_rebuild_fingerprint } from './Migration20261205020000_rebuild_fingerprint.js';
+import { Migration20261206000000_spend_window } from './Migration20261206000000_spend_window.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -40,4 +41,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261205000000_mailbox', class: Migration20261205000000_mailbox },
   { name: 'Migration20261205010000_report_rollups', class: Migration20261205010000_report_rollups },
   { name: 'Migration20261205020000_rebuild_fingerprint', class: Migration20261205020000_rebuild_fingerprint },
+  { name: 'Migration20261206000000_spend_window', class: Migration20261206000000_spend_window },
 ];
