@@ -209,6 +209,47 @@ describe('report rollups', () => {
     });
   }
 
+  it('cut the deciles from the spend rows as ntile cuts the customers, ties across cuts and fewer than ten included', { timeout: 120_000 }, async () => {
+    const tenantId = 'rollups-ntile';
+    const ctx = kokyaku.context({ tenantId, actor: { id: 'staff', roles: ['ADMIN'] } });
+    const window = spendWindow(todayIn(TZ));
+    await sql(ctx.em, `insert into kokyaku.analytics_state (tenant_id, rollup_time_zone, spend_window_from, spend_window_to) values ($1, $2, $3, $4)`, [
+      tenantId,
+      TZ,
+      window.from,
+      window.to,
+    ]);
+    const { int } = generator(42);
+    for (let round = 0; round < 60; round++) {
+      const n = round < 12 ? round : int(400);
+      // Few distinct amounts in some rounds: many customers spent the same.
+      const distinct = 1 + int(round % 3 === 0 ? 4 : 5000);
+      const spent = Array.from({ length: n }, () => int(distinct) * 100);
+      await sql(ctx.em, `delete from kokyaku.report_rollups where tenant_id = $1`, [tenantId]);
+      // As signed rows, some of them cancelling out, as writers leave them before the refresh folds them.
+      await sql(
+        ctx.em,
+        `insert into kokyaku.report_rollups (tenant_id, kind, bucket, revenue_minor, customers)
+         select $1, 'spend', x.spent, x.spent * x.customers, x.customers from jsonb_to_recordset($2::jsonb) as x(spent bigint, customers bigint)`,
+        [tenantId, JSON.stringify([...spent.map((x) => ({ spent: x, customers: 1 })), { spent: 700, customers: 2 }, { spent: 700, customers: -2 }])],
+      );
+      // ntile(10) as PostgreSQL computes it, customer by customer.
+      const sorted = [...spent].sort((a, b) => b - a);
+      const expected = [];
+      for (let decile = 1, at = 0; decile <= 10; decile++) {
+        const size = Math.floor(n / 10) + (decile <= n % 10 ? 1 : 0);
+        if (size === 0) break;
+        const members = sorted.slice(at, (at += size));
+        expected.push({ decile, customers: size, revenue: members.reduce((s, x) => s + x, 0), minSpend: members[size - 1], maxSpend: members[0] });
+      }
+      const report = await kokyaku.analytics.decileReport(ctx, { source: 'rollups' });
+      expect(
+        report.deciles.map(({ decile, customers, revenue, minSpend, maxSpend }) => ({ decile, customers, revenue, minSpend, maxSpend })),
+        `round ${round}: ${n} customers`,
+      ).toEqual(expected);
+    }
+  });
+
   it('get their spend rows at the next refresh when built before them', { timeout: 120_000 }, async () => {
     const tenantId = 'rollups-spend';
     const shop = await openShop(tenantId, 5);

@@ -194,44 +194,43 @@ interface DecileRow {
   max_spend: string;
 }
 
-/**
- * `ntile(10)` over customers ranked by what they spent, from how many spent each amount (sorted
- * from the highest): the first `n % 10` groups take one customer more, and customers who spent the
- * same may fall on both sides of a cut, which changes no figure of either group.
- */
-export function decilesOf(amounts: readonly { spent: bigint; customers: number }[]): DecileRow[] {
-  const total = amounts.reduce((s, a) => s + a.customers, 0);
-  const rows: DecileRow[] = [];
-  let i = 0;
-  let left = amounts[0]?.customers ?? 0;
-  for (let decile = 1; decile <= 10; decile++) {
-    let size = Math.floor(total / 10) + (decile <= total % 10 ? 1 : 0);
-    if (size === 0) break;
-    const row = { decile, customers: size, revenue: 0n, min: 0n, max: amounts[i]!.spent };
-    while (size > 0) {
-      const take = Math.min(size, left);
-      row.revenue += BigInt(take) * amounts[i]!.spent;
-      row.min = amounts[i]!.spent;
-      size -= take;
-      left -= take;
-      if (left === 0 && ++i < amounts.length) left = amounts[i]!.customers;
-    }
-    rows.push({ decile, customers: row.customers, revenue: String(row.revenue), min_spend: String(row.min), max_spend: String(row.max) });
-  }
-  return rows;
-}
+/** SQL: the group (1-10) of `ntile(10)` that the customer ranked `k` (from 0) falls in, given `q` = customers / 10 and `m` = customers % 10. */
+const groupOf = (k: string) => `case when ${k} < r.m * (r.q + 1) then ${k} / (r.q + 1) + 1 else r.m + (${k} - r.m * (r.q + 1)) / r.q + 1 end`;
 
 export const decileRows = {
-  /** From the `spend` rollup rows (kept for the spend window only). */
-  rollups: async (ctx: KokyakuContext): Promise<DecileRow[]> => {
-    const rows = await sql<{ spent: string; customers: number }>(
+  /**
+   * From the `spend` rollup rows (kept for the spend window only): how many customers spent each
+   * amount, ranked from the highest, cut as `ntile(10)` cuts the customers (the first `n % 10`
+   * groups take one customer more). An amount whose customers fall on both sides of a cut goes
+   * to both groups, which changes no figure of either.
+   */
+  rollups: (ctx: KokyakuContext) =>
+    sql<DecileRow>(
       ctx.em,
-      `select bucket::text as spent, sum(customers)::int as customers from kokyaku.report_rollups
-       where tenant_id = $1 and kind = 'spend' group by bucket having sum(customers) <> 0 order by bucket desc`,
+      `with h as (
+         select bucket as spent, sum(customers)::bigint as n from kokyaku.report_rollups
+         where tenant_id = $1 and kind = 'spend' group by bucket having sum(customers) <> 0
+       ),
+       r as (
+         select h.spent, h.n, (sum(h.n) over (order by h.spent desc))::bigint - h.n as before,
+                (sum(h.n) over ())::bigint / 10 as q, (sum(h.n) over ())::bigint % 10 as m
+         from h
+       ),
+       g as (select r.*, ${groupOf('r.before')} as first_group, ${groupOf('(r.before + r.n - 1)')} as last_group from r),
+       parts as (
+         select g.first_group as decile, g.n as customers, g.spent from g where g.first_group = g.last_group
+         union all
+         select x.decile, least(g.before + g.n, x.hi) - greatest(g.before, x.lo), g.spent
+         from g cross join lateral (
+           select d as decile, (d - 1) * g.q + least(d - 1, g.m) as lo, d * g.q + least(d, g.m) as hi from generate_series(g.first_group, g.last_group) d
+         ) x
+         where g.first_group <> g.last_group
+       )
+       select decile::int as decile, sum(customers)::int as customers, sum(customers * spent)::text as revenue,
+              min(spent)::text as min_spend, max(spent)::text as max_spend
+       from parts group by decile order by decile`,
       [ctx.tenantId],
-    );
-    return decilesOf(rows.map((r) => ({ spent: BigInt(r.spent), customers: r.customers })));
-  },
+    ),
   /** Customers ranked by what they spent in [from, end) (shop days $2, $3 in time zone $4). */
   orders: (ctx: KokyakuContext, from: string, end: string) =>
     sql<DecileRow>(
