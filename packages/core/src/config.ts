@@ -48,6 +48,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
       url: env.DATABASE_URL || undefined,
       migrate: true,
       poolSize: 10,
+      readReplicas: (env.DATABASE_REPLICA_URLS ?? '').split(/[\s,]+/).filter(Boolean),
+      replicaWaitMs: 500,
       embedded: {
         dataDir: env.KOKYAKU_DATA_DIR ? path.resolve(env.KOKYAKU_DATA_DIR) : path.resolve(process.cwd(), '.kokyaku', 'postgres'),
         databaseName: 'kokyaku',
@@ -225,4 +227,8 @@ function validateConfig(config: KokyakuConfig): void {
   if (!Number.isInteger(config.database.poolSize) || config.database.poolSize < 1) {
     throw new ConfigError('database.poolSize must be a positive integer.');
   }
+  for (const url of config.database.readReplicas) {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('database.readReplicas: each must be a postgres:// connection string.');
+  }
+  if (!(config.database.replicaWaitMs >= 0)) throw new ConfigError('database.replicaWaitMs must be 0 or more.');
 }

@@ -18,9 +18,11 @@ export {
 export { type Actor, type KokyakuContext, type Role, ROLES } from './shared/context.js';
 export { type Kokyaku, type Readiness, type RefreshFailure, createKokyaku } from './kokyaku.js';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
+export { type ReplicaStatus, ReadReplicas } from './database/replicas.js';
+export { Bus, type BusMessage } from './database/bus.js';
 export { coreMigrations } from './database/migrations/index.js';
 export { KokyakuError, type KokyakuErrorCode } from './shared/errors.js';
-export { SYSTEM, asDate, bindTenant, sql, sqlOne, transaction } from './shared/sql.js';
+export { type ReadRoute, SYSTEM, asDate, bindTenant, readRouteOf, sql, sqlOne, transaction } from './shared/sql.js';
 export { currencyDigits, toMajorUnits, toMinorUnits } from './shared/money.js';
 export { type Page, type PageArgs, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './shared/pagination.js';
 export { type BatchResult, type BatchItemError, type CustomersChanged, MAX_BATCH_SIZE } from './ingestion/batch.js';

@@ -5,6 +5,8 @@ import type { Actor, KokyakuContext } from './shared/context.js';
 import { CustomerService } from './customers/customer.service.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
 import { createOrm, migrate } from './database/orm.js';
+import { Bus } from './database/bus.js';
+import { ReadReplicas } from './database/replicas.js';
 import { EventService } from './events/event.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { OrderService } from './orders/order.service.js';
@@ -19,7 +21,7 @@ import { PrivacyService } from './privacy/privacy.service.js';
 import { ImportService } from './imports/import.service.js';
 import { ExportService } from './imports/export.service.js';
 import { IdentityService } from './customers/identity.service.js';
-import { SYSTEM, bindTenant, installTenantSessions, sql } from './shared/sql.js';
+import { SYSTEM, bindTenant, installTenantSessions, routeReads, sql } from './shared/sql.js';
 import { CustomFieldService } from './fields/custom-fields.js';
 import { CompanyService } from './crm/companies.js';
 import { DealService } from './crm/deals.js';
@@ -47,6 +49,19 @@ export interface Kokyaku {
   readonly embedded: EmbeddedPostgres | null;
   /** Connection string of the database in use. */
   readonly databaseUrl: string;
+  /** The read replicas (`database.readReplicas`), or null when there are none (docs/scaling.md). */
+  readonly replicas: ReadReplicas | null;
+  /**
+   * What the processes sharing this database tell each other (LISTEN/NOTIFY): cached figures
+   * that changed, and where an actor's last write ended.
+   */
+  readonly bus: Bus;
+  /**
+   * Remembers that the context's actor just wrote: their next reads from a replica wait until it
+   * has replayed the write (in every process, told through the bus). The GraphQL server calls it
+   * after each mutation; a no-op without replicas.
+   */
+  wrote(ctx: KokyakuContext): Promise<void>;
   readonly products: ProductService;
   readonly customers: CustomerService;
   readonly orders: OrderService;
@@ -106,8 +121,13 @@ export interface Kokyaku {
   readonly plugins: PluginRegistry;
   /** The services of a listed plugin (what its `services` slot made). */
   plugin<S>(plugin: KokyakuPlugin<S>): S;
-  /** A context for one request or job: its own EntityManager fork, one tenant, one actor. */
-  context(options?: { tenantId?: string; actor?: Actor | null }): KokyakuContext;
+  /**
+   * A context for one request or job: its own EntityManager fork, one tenant, one actor. With
+   * `reads: 'replica'` its reads outside transactions go to a read replica when there is one
+   * (after the actor's last write is replayed there); its writes, and its reads once it wrote,
+   * go to the primary.
+   */
+  context(options?: { tenantId?: string; actor?: Actor | null; reads?: 'primary' | 'replica' }): KokyakuContext;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**
@@ -170,11 +190,15 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     journeys,
   });
   const pluginServices = new Map<string, unknown>();
+  const { bus, replicas, wrote } = await shareWithOtherProcesses(resolved, orm, url, services);
   const kokyaku: Kokyaku = {
     config: resolved,
     orm,
     embedded,
     databaseUrl: url,
+    replicas,
+    bus,
+    wrote,
     ...services,
     imports: new ImportService({
       customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
@@ -207,13 +231,18 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     },
     context: (options = {}) => {
       const tenantId = options.tenantId ?? resolved.defaultTenant;
-      return { tenantId, actor: options.actor ?? null, em: bindTenant(orm.em.fork(), tenantId), shop: resolved.shop };
+      const actor = options.actor ?? null;
+      const em = bindTenant(orm.em.fork(), tenantId);
+      if (replicas && options.reads === 'replica') routeReads(em, { replicas, key: readerKey(tenantId, actor), enabled: true });
+      return { tenantId, actor, em, shop: resolved.shop };
     },
     migrate: () => migrate(orm, url),
     ready: () => readiness(orm),
     refresh: (options = {}) => refreshEveryShop(kokyaku, hooks, options),
     close: async () => {
       await journeys.engine.close();
+      await bus.close();
+      await replicas?.close();
       await orm.close(true);
       await embedded?.stop();
     },
@@ -221,6 +250,40 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   plugins.attach(kokyaku);
   hooks.attach(kokyaku);
   return kokyaku;
+}
+
+/**
+ * What this process shares with the others on the database: the bus (LISTEN/NOTIFY) for cache
+ * drops and write positions, and the read replicas with the actors' write positions.
+ */
+async function shareWithOtherProcesses(resolved: KokyakuConfig, orm: MikroORM, url: string, services: ReturnType<typeof makeServices>) {
+  const system = () => bindTenant(orm.em.fork(), SYSTEM);
+  const bus = new Bus(url);
+  const replicas = resolved.database.readReplicas.length
+    ? new ReadReplicas(resolved.database.readReplicas, {
+        poolSize: resolved.database.poolSize,
+        waitMs: resolved.database.replicaWaitMs,
+        primaryPosition: async () => (await sql<{ position: string }>(system(), 'select pg_current_wal_lsn()::text as position'))[0]!.position,
+        log: (message) => console.warn(message),
+      })
+    : null;
+  bus.subscribe((message) => {
+    if (message.kind === 'wrote') replicas?.wrote(message.key, message.position);
+  });
+  services.recommendations.shareChanges(bus);
+  await Promise.all([bus.ready, replicas?.check()]);
+  const wrote = async (ctx: KokyakuContext): Promise<void> => {
+    if (!replicas) return;
+    const key = readerKey(ctx.tenantId, ctx.actor);
+    const [row] = await sql<{ position: string }>(
+      system(),
+      `select position, pg_notify('kokyaku', json_build_object('kind', 'wrote', 'key', $1::text, 'position', position, 'origin', $2::text)::text)
+         from (select pg_current_wal_lsn()::text as position) p`,
+      [key, bus.origin],
+    );
+    replicas.wrote(key, row!.position);
+  };
+  return { bus, replicas, wrote };
 }
 
 /** The database: the configured one, else an embedded server started here; migrated unless told not to. */
@@ -369,6 +432,11 @@ async function tenantRole(orm: MikroORM): Promise<string | null> {
     );
   }
   return null;
+}
+
+/** Whose writes a replica read must see: one actor of one tenant. */
+function readerKey(tenantId: string, actor: Actor | null): string {
+  return `${tenantId}|${actor?.id ?? ''}`;
 }
 
 function isComplete(config: KokyakuConfig | KokyakuUserConfig): config is KokyakuConfig {

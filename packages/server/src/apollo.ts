@@ -1,4 +1,4 @@
-import { isDatabaseOutage } from '@kokyaku/core';
+import { isDatabaseOutage, readRouteOf } from '@kokyaku/core';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
@@ -152,7 +152,17 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
       contextValue.requestId = requestId;
       contextValue.costLimiter = costLimiter;
       contextValue.logger = logger;
+      let wrote = false;
       return {
+        async didResolveOperation({ operation, contextValue: context }) {
+          // A mutation writes: all of it on the primary, and the actor's later reads from a
+          // replica wait for the write (kokyaku.wrote, below).
+          if (operation?.operation !== 'query') {
+            wrote = true;
+            const route = readRouteOf(context.core.em);
+            if (route) route.enabled = false;
+          }
+        },
         async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
@@ -175,6 +185,8 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
           }
         },
         async willSendResponse({ response, contextValue: context, operationName, errors }) {
+          if (wrote && context.kokyaku.replicas)
+            await context.kokyaku.wrote(context.core).catch((error) => logger.warn({ requestId, err: error }, 'could not read the write position'));
           response.http.headers.set('x-request-id', requestId);
           // Answers carry personal data: never stored by a browser or a proxy.
           response.http.headers.set('cache-control', 'no-store');

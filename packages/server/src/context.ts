@@ -114,7 +114,8 @@ export function createLoaders(kokyaku: Kokyaku, core: KokyakuContext): Loaders {
 }
 
 export function createGraphQLContext(kokyaku: Kokyaku, identity: RequestIdentity): GraphQLContext {
-  const core = kokyaku.context({ tenantId: identity.tenantId, actor: identity.actor });
+  // Reads may go to a read replica; a mutation turns that off before it runs (apollo.ts).
+  const core = kokyaku.context({ tenantId: identity.tenantId, actor: identity.actor, reads: 'replica' });
   const pluginLoaders = new Map<string, DataLoader<unknown, unknown>>();
   return {
     kokyaku,

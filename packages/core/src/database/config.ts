@@ -8,6 +8,14 @@ export interface DatabaseConfig {
   migrate: boolean;
   /** Connection pool size (default 10). */
   poolSize: number;
+  /**
+   * Connection strings of read replicas (PostgreSQL hot standbys of `url`). Default:
+   * `process.env.DATABASE_REPLICA_URLS`, comma-separated. Contexts made with `reads: 'replica'`
+   * (the GraphQL server's queries) read from them; see docs/scaling.md.
+   */
+  readReplicas: string[];
+  /** How long a read waits for a replica to replay its actor's last write before it reads the primary (default 500 ms). */
+  replicaWaitMs: number;
   embedded: EmbeddedDatabaseConfig;
   /** Log every SQL statement through this function (tests use it to count statements). */
   onQuery?: (sql: string) => void;

@@ -1,3 +1,4 @@
+import type { Bus } from '../database/bus.js';
 import type { OrderChange } from '../module/module.js';
 import { segmentFrom } from '../segments/compiler.js';
 import type { ProductRecord, ProductService } from '../catalog/product.service.js';
@@ -152,11 +153,33 @@ export class RecommendationService {
   /** Orders whose contribution changed (the recommendations module's `orderRecorded`): what each bought follows, in the same transaction. */
   async ordersChanged(ctx: KokyakuContext, changes: readonly OrderChange[]): Promise<void> {
     await this.store.apply(ctx, changes);
-    this.forget(ctx.tenantId);
+    await this.changed(ctx);
   }
 
   forget(tenantId: string): void {
     for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}|`)) this.cache.delete(key);
+  }
+
+  private bus: Bus | null = null;
+
+  /**
+   * Shares cache drops with the other processes of the database: a change here drops their
+   * cached figures of the tenant too (on commit), and a lost connection to the bus drops all.
+   */
+  shareChanges(bus: Bus): void {
+    this.bus = bus;
+    bus.subscribe(
+      (message) => {
+        if (message.kind === 'cache' && message.scope === 'recommendations') this.forget(message.tenantId);
+      },
+      () => this.cache.clear(),
+    );
+  }
+
+  /** Drops the tenant's cached figures here and, when `ctx`'s transaction commits, in every other process. */
+  private async changed(ctx: KokyakuContext): Promise<void> {
+    this.forget(ctx.tenantId);
+    await this.bus?.publish(ctx.em, { kind: 'cache', scope: 'recommendations', tenantId: ctx.tenantId });
   }
 
   constructor(
@@ -289,7 +312,7 @@ export class RecommendationService {
              blend_orders = excluded.blend_orders, blend_measured_at = excluded.blend_measured_at`,
       [ctx.tenantId, best.popularityWeight, JSON.stringify(evaluation.rows), orders],
     );
-    this.cache.delete(`${ctx.tenantId}|blend`);
+    await this.changed(ctx);
     return { popularityWeight: best.popularityWeight!, rows: evaluation.rows };
   }
 

@@ -1,5 +1,6 @@
-import { isRetryableConflict } from './pg-errors.js';
+import { isDatabaseOutage, isRetryableConflict, pgCode } from './pg-errors.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 
 /**
  * Statements of hot paths, each prepared once per pooled connection (the names given in order of
@@ -51,6 +52,16 @@ export async function sql<Row = Record<string, unknown>>(em: EntityManager, text
     throw new Error('sql(): this EntityManager is bound to no tenant; use the em of a context from kokyaku.context().');
   }
   const client = knex.client as PooledClient;
+  const route = routes.get(em);
+  if (route?.enabled) {
+    if (readOnly(text)) {
+      const rows = await readOnReplica<Row>(route, client, session, text, values);
+      if (rows) return rows;
+    } else {
+      // The context writes: its later reads must see the write, so they read the primary too.
+      route.enabled = false;
+    }
+  }
   const connection = await acquireFor(client, session);
   try {
     client.emit('query', { sql: text, bindings: values });
@@ -58,6 +69,109 @@ export async function sql<Row = Record<string, unknown>>(em: EntityManager, text
     return result.rows;
   } finally {
     await client.releaseConnection(connection);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read replicas (database/replicas.ts). A context made with `reads: 'replica'` sends its read
+// statements to a replica; everything else, and every statement in a transaction, goes to the
+// primary. The first read picks the replica and, if the actor wrote lately, waits until it has
+// replayed the write, else the context reads the primary. A statement the replica cannot run (the
+// replica went away or is shutting down, a standby conflict, or the statement writes after all)
+// runs on the primary: a replica never fails a request.
+
+/** A read replica as `sql` uses it (database/replicas.ts). */
+export interface ReplicaTarget {
+  readonly pool: pg.Pool;
+  reads: number;
+  fallbacks: number;
+  takeOut(error: unknown): void;
+}
+
+/** The read replicas as `sql` uses them (database/replicas.ts). */
+export interface ReplicaChooser {
+  pick(): ReplicaTarget | null;
+  positionOf(key: string): bigint | undefined;
+  caughtUp(replica: ReplicaTarget, position: bigint): Promise<boolean>;
+}
+
+/** How a context reaches the read replicas. */
+export interface ReadRoute {
+  readonly replicas: ReplicaChooser;
+  /** Tenant and actor: whose last write the replica must have replayed. */
+  readonly key: string;
+  /** Off: every statement goes to the primary (a mutation, or the context wrote). */
+  enabled: boolean;
+  /** The replica this context reads, once chosen; null: the primary. */
+  chosen?: ReplicaTarget | null;
+}
+
+const routes = new WeakMap<EntityManager, ReadRoute>();
+
+/** Sends the read statements of `em` (outside transactions) to `route`'s replicas. */
+export function routeReads<T extends EntityManager>(em: T, route: ReadRoute): T {
+  routes.set(em, route);
+  return em;
+}
+
+/** The replica route of `em`, if it has one (to turn it off for a mutation). */
+export function readRouteOf(em: EntityManager): ReadRoute | undefined {
+  return routes.get(em);
+}
+
+const readOnlyTexts = new Map<string, boolean>();
+const WRITES = /\b(insert|update|delete|merge|truncate|copy|lock|nextval|setval|pg_notify|pg_advisory\w*|pg_try_advisory\w*)\b|\bfor\s+(no\s+key\s+)?(update|share|key\s+share)\b/i;
+
+/** Whether a statement only reads (a replica can run it): a select or with that names no write. */
+function readOnly(text: string): boolean {
+  let known = readOnlyTexts.get(text);
+  if (known === undefined) {
+    known = /^\s*(select|with)\b/i.test(text) && !WRITES.test(text);
+    if (readOnlyTexts.size > 5000) readOnlyTexts.clear();
+    readOnlyTexts.set(text, known);
+  }
+  return known;
+}
+
+/** SQLSTATEs after which the primary runs the statement: it wrote (read-only transaction), or a conflict with recovery canceled it. */
+const REPLICA_REFUSALS = new Set(['25006', '40001']);
+
+async function readOnReplica<Row>(route: ReadRoute, primary: PooledClient, session: string | typeof SYSTEM, text: string, values: unknown[]): Promise<Row[] | null> {
+  let replica = route.chosen;
+  if (replica === undefined) {
+    const picked = route.replicas.pick();
+    const position = route.replicas.positionOf(route.key);
+    replica = picked;
+    if (picked && position !== undefined) {
+      try {
+        if (!(await route.replicas.caughtUp(picked, position))) replica = null;
+      } catch (error) {
+        picked.takeOut(error);
+        replica = null;
+      }
+    }
+    route.chosen = replica;
+  }
+  if (!replica) return null;
+  let connection: (PgConnection & { release(destroy?: boolean): void }) | undefined;
+  try {
+    connection = (await replica.pool.connect()) as unknown as PgConnection & { release(destroy?: boolean): void };
+    const wanted = session === SYSTEM ? undefined : session;
+    if (connection[SESSION] !== wanted) await setSession(connection, session, primary[TENANT_ROLE] ?? null);
+    primary.emit('query', { sql: text, bindings: values });
+    const result = await connection.query<Row>({ name: preparedNames.get(text), text, values });
+    connection.release();
+    replica.reads++;
+    return result.rows;
+  } catch (error) {
+    const outage = isDatabaseOutage(error);
+    connection?.release(outage);
+    if (!outage && !REPLICA_REFUSALS.has(pgCode(error) ?? '')) throw error;
+    replica.fallbacks++;
+    if (outage) replica.takeOut(error);
+    if (pgCode(error) === '25006') readOnlyTexts.set(text, false);
+    route.chosen = null;
+    return null;
   }
 }
 
