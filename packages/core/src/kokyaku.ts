@@ -7,6 +7,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedde
 import { createOrm, migrate } from './database/orm.js';
 import { Bus } from './database/bus.js';
 import { ReadReplicas } from './database/replicas.js';
+import { Telemetry } from './telemetry/telemetry.js';
 import { EventService } from './events/event.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { OrderService } from './orders/order.service.js';
@@ -31,7 +32,7 @@ import { ScoringService } from './crm/scoring.js';
 import { TimelineService } from './crm/timeline.js';
 import { JourneyEngine } from './automation/engine.js';
 import { JourneyService } from './automation/journeys.js';
-import { AutomationWorker } from './automation/worker.js';
+import { AutomationWorker, JOURNEY_QUEUE } from './automation/worker.js';
 import { MailboxService } from './mailbox/mailbox.service.js';
 import { MailboxWorker } from './mailbox/worker.js';
 import { MessageLinks } from './automation/links.js';
@@ -62,6 +63,8 @@ export interface Kokyaku {
    * after each mutation; a no-op without replicas.
    */
   wrote(ctx: KokyakuContext): Promise<void>;
+  /** Prometheus metrics (`telemetry.metrics()`, `/metrics` of `kokyaku serve`) and OpenTelemetry spans (docs/scaling.md). */
+  readonly telemetry: Telemetry;
   readonly products: ProductService;
   readonly customers: CustomerService;
   readonly orders: OrderService;
@@ -191,6 +194,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
   });
   const pluginServices = new Map<string, unknown>();
   const { bus, replicas, wrote } = await shareWithOtherProcesses(resolved, orm, url, services);
+  const telemetry = new Telemetry(orm, replicas);
   const kokyaku: Kokyaku = {
     config: resolved,
     orm,
@@ -199,6 +203,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     replicas,
     bus,
     wrote,
+    telemetry,
     ...services,
     imports: new ImportService({
       customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
@@ -215,6 +220,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
         journeys,
         context: (tenantId) => kokyaku.context({ tenantId }),
         log: options.log,
+        onJob: (outcome) => telemetry.jobs.inc({ queue: JOURNEY_QUEUE, outcome }),
       }).start(),
     startMailboxWorker: async (options = {}) =>
       new MailboxWorker({ databaseUrl: url, config: resolved.mailbox, mailbox: services.mailbox, context: (tenantId) => kokyaku.context({ tenantId }), log: options.log }).start(),
@@ -238,7 +244,16 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     },
     migrate: () => migrate(orm, url),
     ready: () => readiness(orm),
-    refresh: (options = {}) => refreshEveryShop(kokyaku, hooks, options),
+    refresh: (options = {}) => {
+      const timer = telemetry.refreshSeconds.startTimer();
+      return telemetry
+        .span('kokyaku.refresh', {}, () => refreshEveryShop(kokyaku, hooks, options))
+        .then((result) => {
+          for (const failure of result.failures) telemetry.refreshFailures.inc({ step: failure.step });
+          return result;
+        })
+        .finally(() => timer());
+    },
     close: async () => {
       await journeys.engine.close();
       await bus.close();
@@ -387,7 +402,7 @@ async function refreshEveryShop(kokyaku: Kokyaku, hooks: HookDispatcher, options
       // model must not leave every segment stale too).
       step: async (name, work) => {
         try {
-          return await work();
+          return await kokyaku.telemetry.span(`kokyaku.refresh.${name}`, { 'kokyaku.tenant_id': tenant_id }, () => work());
         } catch (error) {
           failures.push({ tenantId: tenant_id, step: name, message: error instanceof Error ? error.message : String(error) });
           console.warn(`[kokyaku] refresh of tenant ${tenant_id}: ${name} failed: ${String(error)}`);

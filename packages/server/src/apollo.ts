@@ -41,8 +41,8 @@ export interface ApolloOptions {
   blockFieldSuggestions?: boolean;
   limits?: Partial<QueryLimits>;
   /**
-   * Budget of costly operations per actor and tenant (default: 600 points a minute in this
-   * process; `false` turns it off). See security/rate-limit.ts.
+   * Budget of costly operations per actor and tenant (default: 600 points a minute, kept in the
+   * database and shared by every server on it; `false` turns it off). See security/rate-limit.ts.
    */
   costLimiter?: RateLimiterAbstract | false;
   /** How long reads of personal data gather before they are written to the audit log (default 1000 ms; 0: before each response). */
@@ -153,8 +153,15 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
       contextValue.costLimiter = costLimiter;
       contextValue.logger = logger;
       let wrote = false;
+      // Metrics and the trace span: by the operation's first root field (the schema bounds it).
+      let label = { operation: '(invalid)', type: 'unknown' };
+      const span = contextValue.kokyaku.telemetry.tracer.startSpan('graphql', { attributes: { 'kokyaku.request_id': requestId } });
       return {
         async didResolveOperation({ operation, contextValue: context }) {
+          const first = operation?.selectionSet.selections.find((s) => s.kind === 'Field');
+          label = { operation: first?.kind === 'Field' ? first.name.value : '(none)', type: operation?.operation ?? 'unknown' };
+          span.updateName(`graphql ${label.type} ${label.operation}`);
+          span.setAttributes({ 'graphql.operation.type': label.type, 'graphql.operation.field': label.operation });
           // A mutation writes: all of it on the primary, and the actor's later reads from a
           // replica wait for the write (kokyaku.wrote, below).
           if (operation?.operation !== 'query') {
@@ -185,6 +192,11 @@ function requestPlugin(logger: Logger, costLimiter: RateLimiterAbstract | undefi
           }
         },
         async willSendResponse({ response, contextValue: context, operationName, errors }) {
+          const { telemetry } = context.kokyaku;
+          telemetry.requestSeconds.observe(label, (performance.now() - started) / 1000);
+          telemetry.requests.inc({ ...label, outcome: errors?.length ? 'error' : 'ok' });
+          if (errors?.length) span.setStatus({ code: 2 /* SpanStatusCode.ERROR */, message: errors[0]!.message });
+          span.end();
           if (wrote && context.kokyaku.replicas)
             await context.kokyaku.wrote(context.core).catch((error) => logger.warn({ requestId, err: error }, 'could not read the write position'));
           response.http.headers.set('x-request-id', requestId);
@@ -248,7 +260,7 @@ export async function createApolloServer(options: ApolloOptions = {}, kokyaku?: 
       // arrive at `cache-control: no-store`, which requestPlugin sets once per response.
       ApolloServerPluginCacheControlDisabled(),
       landingPagePlugin,
-      requestPlugin(logger, options.costLimiter === false ? undefined : (options.costLimiter ?? createCostLimiter()), new AuditReadBuffer(logger, options.auditFlushMs)),
+      requestPlugin(logger, options.costLimiter === false ? undefined : (options.costLimiter ?? createCostLimiter({ kokyaku })), new AuditReadBuffer(logger, options.auditFlushMs)),
       ...(armor.plugins as ApolloServerPlugin<GraphQLContext>[]),
       ...(options.plugins ?? []),
     ],

@@ -5,7 +5,7 @@ import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { type ConsoleOptions, consoleOptions, consolePathBeside, consoleSite } from './console.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
-import { notJson, notUtf8, payloadTooLarge, probe, utf8 } from './transport.js';
+import { metricsAnswer, notJson, notUtf8, payloadTooLarge, probe, utf8 } from './transport.js';
 
 export { messagingRoutes } from './messaging-routes.js';
 export { SHOPIFY_PRIVACY_TOPICS, type ShopifyPrivacyOptions, shopifyPrivacyWebhooks, verifyShopifyHmac } from './webhooks/shopify-privacy.js';
@@ -87,6 +87,11 @@ export async function kokyakuExpress(kokyaku: Kokyaku, options: KokyakuExpressOp
       probe(kokyaku, which).then(({ status, body }) => void res.status(status).json(body), next);
     });
   }
+  router.get('/metrics', (req, res, next) => {
+    Promise.resolve(options.identify(req))
+      .then((identity) => metricsAnswer(kokyaku, identity))
+      .then(({ status, contentType, body }) => void res.status(status).type(contentType).send(body), next);
+  });
   const limit = options.bodyLimit ?? '10mb';
   router.use(
     express.json({

@@ -7,7 +7,7 @@ import { type RequestIdentity, createGraphQLContext } from './context.js';
 import { type ConsoleOptions, consoleOptions, consolePathBeside, consoleSite } from './console.js';
 import { type ExplorerOptions, explorerAssets, explorerHtml } from './explorer.js';
 import { messagingFetchHandler } from './messaging-routes.js';
-import { notJson, payloadTooLarge, probe } from './transport.js';
+import { metricsAnswer, notJson, payloadTooLarge, probe } from './transport.js';
 
 export interface KokyakuFastifyOptions extends ApolloOptions {
   /** Who is calling: map the host's session or token to an actor (with roles) and a tenant. */
@@ -75,6 +75,10 @@ export async function kokyakuFastify(kokyaku: Kokyaku, options: KokyakuFastifyOp
         return reply.code(status).send(body);
       });
     }
+    app.get(`${path}/metrics`, async (request, reply) => {
+      const { status, contentType, body } = await metricsAnswer(kokyaku, await options.identify(request));
+      return reply.code(status).type(contentType).send(body);
+    });
     // A body refused before GraphQL sees it: GraphQL's error shape with a code.
     app.setErrorHandler(async (error: { statusCode?: number; code?: string }, _request, reply) => {
       const answer =

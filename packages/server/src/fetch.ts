@@ -3,7 +3,7 @@ import type { Kokyaku } from '@kokyaku/core';
 import { type ApolloOptions, createApolloServer } from './apollo.js';
 import { type ConsoleOptions, consoleOptions, consolePathBeside, consoleSite } from './console.js';
 import { type RequestIdentity, createGraphQLContext } from './context.js';
-import { notJson, notUtf8, payloadTooLarge, probe, utf8 } from './transport.js';
+import { metricsAnswer, notJson, notUtf8, payloadTooLarge, probe, utf8 } from './transport.js';
 
 export { messagingFetchHandler } from './messaging-routes.js';
 
@@ -60,6 +60,10 @@ export async function kokyakuFetchHandler(kokyaku: Kokyaku, options: KokyakuFetc
     if (probed) {
       const { status, body } = await probe(kokyaku, probed as 'healthz' | 'readyz');
       return Response.json(body, { status });
+    }
+    if (request.method === 'GET' && url.pathname.endsWith('/metrics')) {
+      const { status, contentType, body } = await metricsAnswer(kokyaku, await options.identify(request));
+      return new Response(body, { status, headers: { 'content-type': contentType } });
     }
     const headers = new HeaderMap();
     request.headers.forEach((value, key) => headers.set(key, value));

@@ -9,7 +9,7 @@ import type { ConsoleOptions } from './console.js';
 import type { ExplorerOptions } from './explorer.js';
 import { kokyakuExpress, shopifyPrivacyWebhooks } from './express.js';
 import { messagingRoutes } from './messaging-routes.js';
-import { probe } from './transport.js';
+import { metricsAnswer, probe } from './transport.js';
 
 export interface StandaloneOptions extends ApolloOptions {
   /** TCP port (0 picks a free one). */
@@ -41,6 +41,8 @@ export interface StandaloneOptions extends ApolloOptions {
    * at the same throughput (docs/benchmarks.md).
    */
   pretenuring?: boolean;
+  /** How long `close()` lets requests in flight finish before it cuts their connections (default 10,000 ms). */
+  drainMs?: number;
 }
 
 /**
@@ -93,12 +95,20 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
   app.disable('x-powered-by');
   // GraphQL answers POSTs: an ETag (a hash of every response body) would never be used.
   app.disable('etag');
-  // Probes at the root too (a load balancer's usual place): /healthz alive, /readyz can serve.
+  const identify = adminTokenIdentity(token || undefined);
+  let draining = false;
+  // Probes at the root too (a load balancer's usual place): /healthz alive, /readyz can serve
+  // (not while the server drains before it stops).
   for (const which of ['healthz', 'readyz'] as const) {
     app.get(`/${which}`, (_req, res, next) => {
+      if (which === 'readyz' && draining) return void res.status(503).json({ ok: false, ready: false, draining: true });
       probe(kokyaku, which).then(({ status, body }) => void res.status(status).json(body), next);
     });
   }
+  // Prometheus: the admin token (or this machine, without one).
+  app.get('/metrics', (req, res, next) => {
+    metricsAnswer(kokyaku, identify(req)).then(({ status, contentType, body }) => void res.status(status).type(contentType).send(body), next);
+  });
   // The console by default when its package is installed; asked for explicitly, a missing package is an error.
   const staffConsole =
     options.console ??
@@ -106,7 +116,7 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
       () => true,
       () => false,
     ));
-  const router = await kokyakuExpress(kokyaku, { ...options, path: '/graphql', console: staffConsole, identify: adminTokenIdentity(token || undefined) });
+  const router = await kokyakuExpress(kokyaku, { ...options, path: '/graphql', console: staffConsole, identify });
   app.use(router);
   app.use('/kokyaku', messagingRoutes(kokyaku));
   const webhookSecret = options.shopifyWebhookSecret ?? process.env.KOKYAKU_SHOPIFY_WEBHOOK_SECRET;
@@ -124,9 +134,17 @@ export async function startStandaloneServer(kokyaku: Kokyaku, options: Standalon
     consoleUrl: staffConsole ? `http://localhost:${port}/console/` : null,
     port,
     close: async () => {
+      // Drain: /readyz says 503, no new connections, idle ones closed; requests in flight
+      // finish (up to drainMs, then their connections are cut), then Apollo stops.
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const cut = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 10_000);
+      await closed;
+      clearInterval(idle);
+      clearTimeout(cut);
       await router.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

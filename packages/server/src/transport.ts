@@ -1,3 +1,4 @@
+import type { RequestIdentity } from './context.js';
 import type { Kokyaku } from '@kokyaku/core';
 
 /**
@@ -34,4 +35,16 @@ export async function probe(kokyaku: Kokyaku, which: 'healthz' | 'readyz'): Prom
   if (which === 'healthz') return { status: 200, body: { ok: true } };
   const readiness = await kokyaku.ready();
   return { status: readiness.ready ? 200 : 503, body: { ok: readiness.ready, ...readiness } };
+}
+
+/**
+ * `/metrics`: the process's Prometheus metrics (kokyaku.telemetry), for administrators only (a
+ * bearer token of an ADMIN actor, as Prometheus's `authorization` setting sends it): they name
+ * operations, pools and replicas, never tenants or customers.
+ */
+export async function metricsAnswer(kokyaku: Kokyaku, identity: RequestIdentity): Promise<{ status: number; contentType: string; body: string }> {
+  if (!identity.actor) return { status: 401, contentType: 'text/plain', body: 'Metrics need an administrator: send its bearer token.\n' };
+  if (!identity.actor.roles.includes('ADMIN')) return { status: 403, contentType: 'text/plain', body: 'Metrics are for administrators.\n' };
+  const { contentType, body } = await kokyaku.telemetry.metrics();
+  return { status: 200, contentType, body };
 }

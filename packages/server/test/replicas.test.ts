@@ -105,6 +105,12 @@ describe.skipIf(!pair)('read replicas (a real streaming standby)', () => {
     const [status] = kokyaku.replicas!.status();
     expect(status!.lagBytes).toBeGreaterThanOrEqual(0);
     expect(status!.lagSeconds).toBeGreaterThanOrEqual(0);
+    const res = await fetch(server.url.replace(/\/graphql$/, '/metrics'), { headers: { authorization: `Bearer ${TOKEN}` } });
+    const text = await res.text();
+    const name = status!.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    expect(text).toMatch(new RegExp(`kokyaku_replica_lag_bytes\\{replica="${name}"\\} \\d+`));
+    expect(text).toMatch(new RegExp(`kokyaku_replica_healthy\\{replica="${name}"\\} 1`));
+    expect(text).toMatch(new RegExp(`kokyaku_db_pool_connections\\{pool="${name}",state="free"\\} \\d+`));
   });
 
   it('takes a standby that stops mid-load out, and no request fails', async () => {

@@ -25,6 +25,8 @@ export interface WorkerOptions {
   context: (tenantId: string) => KokyakuContext;
   /** Told about failures the worker recovers from (default: console.warn). */
   log?: (message: string) => void;
+  /** Told how each job ended: done, to be retried, or failed for good (the job metrics). */
+  onJob?: (outcome: 'ok' | 'retry' | 'failed') => void;
 }
 
 /**
@@ -115,11 +117,14 @@ export class AutomationWorker {
     const ctx = this.options.context(job.tenantId);
     try {
       await this.options.journeys.engine.advance(ctx, job.runId, { finalAttempt });
+      this.options.onJob?.('ok');
     } catch (error) {
       if (finalAttempt) {
+        this.options.onJob?.('failed');
         await this.options.journeys.engine.fail(ctx, job.runId, (error as Error).message);
         return;
       }
+      this.options.onJob?.('retry');
       throw error;
     }
   }

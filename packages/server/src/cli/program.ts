@@ -10,6 +10,7 @@ import {
   type ImportKind,
   type Kokyaku,
   type KokyakuUserConfig,
+  type RefreshSchedule,
   type ShopConfig,
   createKokyaku,
   defineConfig,
@@ -21,6 +22,7 @@ import {
 import { Presets, SingleBar } from 'cli-progress';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { startStandaloneServer } from '../standalone.js';
+import { createCostLimiter } from '../security/rate-limit.js';
 
 function parsePositive(value: string, what: string): number {
   const n = Number(value);
@@ -124,6 +126,19 @@ async function open(globals: GlobalOptions, overrides: KokyakuUserConfig = {}): 
   return createKokyaku(config);
 }
 
+/**
+ * The refresh every `hours` (0: none): each slot runs once in the fleet of servers and workers
+ * on the database, in whichever process claims it first; that one says so on stdout.
+ */
+function scheduledRefresh(kokyaku: Kokyaku, hours: number): RefreshSchedule | null {
+  if (!(hours > 0)) return null;
+  return scheduleRefresh(kokyaku, {
+    intervalMs: hours * 3_600_000,
+    onDone: (result, slot) =>
+      process.stdout.write(`kokyaku: refresh of slot ${slot ?? 'now'} done (${result.tenants} shops, ${result.customers} customers, ${result.failures.length} steps failed)\n`),
+  });
+}
+
 /** Waits for SIGINT/SIGTERM, then runs `stop` once. */
 function onShutdown(stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
@@ -182,11 +197,23 @@ function serveCommand(program: Command, globals: () => GlobalOptions): void {
     .option('--no-console', 'do not serve the staff console at /console')
     .option('--refresh-hours <hours>', 'recompute scores and refit models every so many hours (0: never)', parseHours, 24)
     .option('--no-worker', 'do not run the journey worker and the mailbox follower in this process (run `kokyaku worker` instead)')
-    .action(async (options: { port: number; host: string; explorer: boolean; console: boolean; refreshHours: number; worker: boolean }) => {
+    .option(
+      '--cost-points <n>',
+      'points of costly operations (searches, previews, reports) per actor a minute, shared by every server on the database',
+      (v) => parsePositive(v, 'cost-points'),
+      600,
+    )
+    .action(async (options: { port: number; host: string; explorer: boolean; console: boolean; refreshHours: number; worker: boolean; costPoints: number }) => {
       const kokyaku = await open(globals());
       try {
-        const server = await startStandaloneServer(kokyaku, { port: options.port, host: options.host, explorer: options.explorer, console: options.console ? undefined : false });
-        const schedule = options.refreshHours > 0 ? scheduleRefresh(kokyaku, { intervalMs: options.refreshHours * 3_600_000 }) : null;
+        const server = await startStandaloneServer(kokyaku, {
+          port: options.port,
+          host: options.host,
+          explorer: options.explorer,
+          console: options.console ? undefined : false,
+          costLimiter: createCostLimiter({ kokyaku, points: options.costPoints }),
+        });
+        const schedule = scheduledRefresh(kokyaku, options.refreshHours);
         const worker = options.worker && kokyaku.config.automation.worker ? await kokyaku.startWorker() : null;
         const follower = options.worker && kokyaku.config.mailbox.worker ? await kokyaku.startMailboxWorker() : null;
         if (!process.env.KOKYAKU_ADMIN_TOKEN) {
@@ -218,16 +245,19 @@ function workerCommand(program: Command, globals: () => GlobalOptions): void {
     .option('-c, --concurrency <n>', 'runs advanced at once', (v) => parsePositive(v, 'concurrency'))
     .option('--sweep-seconds <s>', 'look for due runs this often', (v) => parsePositive(v, 'sweep-seconds'))
     .option('--stale-seconds <s>', 'dispatch a run again when its worker has not finished it after this long', (v) => parsePositive(v, 'stale-seconds'))
-    .action(async (options: { concurrency?: number; sweepSeconds?: number; staleSeconds?: number }) => {
+    .option('--refresh-hours <hours>', 'recompute scores and refit models every so many hours, once in the whole fleet (0: never)', parseHours, 24)
+    .action(async (options: { concurrency?: number; sweepSeconds?: number; staleSeconds?: number; refreshHours: number }) => {
       const kokyaku = await open(globals(), {
         automation: { concurrency: options.concurrency, sweepSeconds: options.sweepSeconds, staleSeconds: options.staleSeconds },
       });
       try {
+        const schedule = scheduledRefresh(kokyaku, options.refreshHours);
         const worker = await kokyaku.startWorker({ log: (m) => process.stderr.write(`kokyaku worker: ${m}\n`) });
         const follower = kokyaku.config.mailbox.worker ? await kokyaku.startMailboxWorker({ log: (m) => process.stderr.write(`kokyaku mailbox: ${m}\n`) }) : null;
         const channels = kokyaku.journeys.engine.configuredChannels();
         process.stdout.write(`kokyaku: journey worker started (channels: ${channels.length ? channels.join(', ') : 'none configured'})\n`);
         await onShutdown(async () => {
+          schedule?.stop();
           await follower?.stop();
           await worker.stop();
           await kokyaku.close();

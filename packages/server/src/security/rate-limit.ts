@@ -1,16 +1,29 @@
-import { KokyakuError } from '@kokyaku/core';
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type Kokyaku, KokyakuError } from '@kokyaku/core';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { MiddlewareFn } from 'type-graphql';
 import type { GraphQLContext } from '../context.js';
 
 /**
  * Costly operations (segment previews and filters, searches, reports, the recommendation
- * evaluation) spend points from a budget per actor and tenant: 600 points a minute by default,
- * kept in this process. Pass any rate-limiter-flexible limiter (RateLimiterPostgres,
- * RateLimiterRedis...) to share the budget across a fleet of servers.
+ * evaluation) spend points from a budget per actor and tenant: 600 points a minute by default.
+ * With `kokyaku`, the budget is kept in its database (`kokyaku.rate_limits`), shared by every
+ * server on it, with a budget in this process as insurance while the database does not answer;
+ * without, in this process only. Any rate-limiter-flexible limiter (RateLimiterRedis...) can be
+ * given to a mount instead.
  */
-export function createCostLimiter(options: { points?: number; durationSeconds?: number } = {}): RateLimiterAbstract {
-  return new RateLimiterMemory({ keyPrefix: 'kokyaku-cost', points: options.points ?? 600, duration: options.durationSeconds ?? 60 });
+export function createCostLimiter(options: { points?: number; durationSeconds?: number; kokyaku?: Kokyaku } = {}): RateLimiterAbstract {
+  const budget = { keyPrefix: 'kokyaku-cost', points: options.points ?? 600, duration: options.durationSeconds ?? 60 };
+  if (!options.kokyaku) return new RateLimiterMemory(budget);
+  return new RateLimiterPostgres({
+    ...budget,
+    storeClient: options.kokyaku.orm.em.getKnex(),
+    storeType: 'knex',
+    schemaName: 'kokyaku',
+    tableName: 'rate_limits',
+    tableCreated: true,
+    clearExpiredByTimeout: true,
+    insuranceLimiter: new RateLimiterMemory(budget),
+  });
 }
 
 /**
