@@ -64,7 +64,7 @@ const book = (entries: string) => `
     insert into kokyaku.loyalty_accounts as a (customer_id, tenant_id, balance, lifetime_earned, updated_at)
     select customer_id, $1, sum(points), coalesce(sum(points) filter (where kind in ('EARN', 'AWARD', 'REVERSE')), 0), now()
     from entries group by customer_id
-    on conflict (customer_id) do update set balance = a.balance + excluded.balance, lifetime_earned = a.lifetime_earned + excluded.lifetime_earned, updated_at = excluded.updated_at
+    on conflict (customer_id, tenant_id) do update set balance = a.balance + excluded.balance, lifetime_earned = a.lifetime_earned + excluded.lifetime_earned, updated_at = excluded.updated_at
   )
   select distinct customer_id::text as customer_id from entries`;
 
@@ -201,7 +201,7 @@ export class LoyaltyService {
       // reads the balance the first left.
       await sql(
         em,
-        `insert into kokyaku.loyalty_accounts (customer_id, tenant_id) select id, $1 from kokyaku.customers where tenant_id = $1 and id = $2::bigint on conflict (customer_id) do nothing`,
+        `insert into kokyaku.loyalty_accounts (customer_id, tenant_id) select id, $1 from kokyaku.customers where tenant_id = $1 and id = $2::bigint on conflict (customer_id, tenant_id) do nothing`,
         [ctx.tenantId, input.customerId],
       );
       const account = await sqlOne<{ balance: number }>(em, `select balance from kokyaku.loyalty_accounts where tenant_id = $1 and customer_id = $2::bigint for update`, [

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type Kokyaku, type KokyakuContext, KokyakuError, RFM_GROUPS, SYSTEM, bindTenant, createKokyaku, sql, transaction } from '@kokyaku/core';
-import { createTestKokyaku } from '@kokyaku/core/testing';
+import { createTestKokyaku, tenantKeyProblems } from '@kokyaku/core/testing';
 import { kokyakuExpress } from '@kokyaku/server/express';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -38,9 +38,11 @@ describe('the loyalty plugin', () => {
     );
     expect(policies.map((p) => p.tablename)).toEqual(['loyalty_accounts', 'loyalty_ledger']);
     const applied = await sql<{ name: string }>(em, `select name from kokyaku.migrations where name like 'plugin:%'`);
-    expect(applied.map((m) => m.name)).toEqual(['plugin:loyalty:001_ledger']);
+    expect(applied.map((m) => m.name)).toEqual(['plugin:loyalty:001_ledger', 'plugin:loyalty:002_tenant_keys']);
     // Migrating again applies nothing.
     expect(await kokyaku.migrate()).toEqual([]);
+    // Its keys carry tenant_id, as core's do (Citus-ready).
+    expect(await tenantKeyProblems(kokyaku)).toEqual([]);
   });
 
   it('earns on an order, gives back on cancellation, earns again when placed again, and counts a batch twice once', async () => {

@@ -13,11 +13,13 @@ const visits = definePlugin({
     {
       name: '001_log',
       up: `create table kokyaku.visits_log (
-             id bigint generated always as identity primary key,
+             id bigint generated always as identity,
              tenant_id text not null,
-             customer_id bigint not null references kokyaku.customers (id) on delete cascade,
+             customer_id bigint not null,
              store text not null,
-             visited_at timestamptz not null default now())`,
+             visited_at timestamptz not null default now(),
+             primary key (id, tenant_id),
+             foreign key (customer_id, tenant_id) references kokyaku.customers (id, tenant_id) on delete cascade)`,
     },
   ],
   tenantTables: ['visits_log'],

@@ -96,7 +96,7 @@ describe('plugins in a running Kokyaku', () => {
     migrations: [
       {
         name: '001',
-        up: ['create table kokyaku.first_marks (tenant_id text not null, customer_id bigint primary key references kokyaku.customers (id) on delete cascade, mark int not null)'],
+        up: ['create table kokyaku.first_marks (tenant_id text not null, customer_id bigint not null, mark int not null, primary key (customer_id, tenant_id), foreign key (customer_id, tenant_id) references kokyaku.customers (id, tenant_id) on delete cascade)'],
       },
     ],
     tenantTables: ['first_marks'],
@@ -115,7 +115,7 @@ describe('plugins in a running Kokyaku', () => {
         calls.push(`first:orders:${orders.map((o) => `${o.placed}/${o.wasPlaced}`).join(',')}`);
         await sql(
           c.em,
-          `insert into kokyaku.first_marks (tenant_id, customer_id, mark) select $1, customer_id, 1 from kokyaku.orders where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb)) on conflict (customer_id) do update set mark = first_marks.mark + 1`,
+          `insert into kokyaku.first_marks (tenant_id, customer_id, mark) select $1, customer_id, 1 from kokyaku.orders where tenant_id = $1 and id = any(kokyaku.json_bigints($2::jsonb)) on conflict (customer_id, tenant_id) do update set mark = first_marks.mark + 1`,
           [c.tenantId, JSON.stringify(orders.map((o) => o.orderId))],
         );
       },

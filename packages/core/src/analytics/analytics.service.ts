@@ -41,7 +41,7 @@ const SCORE = `
   -- Only new or changed scores reach the write (a refresh usually changes few).
   where t0.customer_id is null
      or (t0.recency_score, t0.frequency_score, t0.monetary_score, t0.decile, t0.rfm_group) is distinct from (s.r, s.fr, s.m, s.d, s.grp)
-  on conflict (customer_id) do update
+  on conflict (customer_id, tenant_id) do update
     set recency_score = excluded.recency_score, frequency_score = excluded.frequency_score,
         monetary_score = excluded.monetary_score, decile = excluded.decile, rfm_group = excluded.rfm_group
     where (t.recency_score, t.frequency_score, t.monetary_score, t.decile, t.rfm_group)
@@ -284,7 +284,7 @@ export class AnalyticsService {
         `insert into kokyaku.customer_scores as t (customer_id, tenant_id, expected_purchases, probability_alive, churn_risk, predicted_clv_minor)
          select v.id, $1, v.purchases, v.alive, v.churn, v.clv
          from jsonb_to_recordset($2::jsonb) as v(id bigint, purchases float8, alive float8, churn float8, clv bigint)
-         on conflict (customer_id) do update
+         on conflict (customer_id, tenant_id) do update
            set expected_purchases = excluded.expected_purchases, probability_alive = excluded.probability_alive,
                churn_risk = excluded.churn_risk, predicted_clv_minor = excluded.predicted_clv_minor
            where (t.expected_purchases, t.probability_alive, t.churn_risk, t.predicted_clv_minor)

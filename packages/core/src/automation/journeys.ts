@@ -460,7 +460,7 @@ export class JourneyService {
                 jsonb_build_object('data', $5::jsonb), j.definition->'steps'->0->>'id'
          from kokyaku.journeys j, unnest(kokyaku.json_bigints($3::jsonb)) as c(id)
          where j.tenant_id = $1 and j.id = $2::bigint
-         on conflict (journey_id, customer_id, trigger_key) do nothing
+         on conflict (journey_id, customer_id, trigger_key, tenant_id) do nothing
          returning id::text as id`,
         [ctx.tenantId, journey.id, JSON.stringify([...new Set(ids)]), key, JSON.stringify(data)],
       );

@@ -22,7 +22,7 @@ function insertRuns(facts: string): string {
              case when j.definition->>'reentry' = 'EVERY_TIME' then x.key else 'once' end,
              x.context, j.definition->'steps'->0->>'id'
       from x join kokyaku.journeys j on j.id = x.journey_id
-      on conflict (journey_id, customer_id, trigger_key) do nothing
+      on conflict (journey_id, customer_id, trigger_key, tenant_id) do nothing
       returning 1
     )
     select count(*)::int as n, case when count(*) > 0 then pg_notify('${NOTIFY_CHANNEL}', $1) end as notified from ins`;
@@ -121,7 +121,7 @@ export async function captureSegmentChange(ctx: KokyakuContext, segmentId: strin
        from x
        join kokyaku.journeys j on j.trigger_segment_id = $2::bigint and j.status = 'ACTIVE' and j.tenant_id = $1
          and j.trigger_type = case x.change when 'ENTERED' then 'SEGMENT_ENTERED' else 'SEGMENT_LEFT' end
-       on conflict (journey_id, customer_id, trigger_key) do nothing
+       on conflict (journey_id, customer_id, trigger_key, tenant_id) do nothing
        returning 1
      )
      select count(*)::int as n, case when count(*) > 0 then pg_notify('${NOTIFY_CHANNEL}', $1) end as notified from started`,

@@ -266,7 +266,7 @@ export class CompanyService {
     const [row] = await sql<{ created_at: Date | string }>(
       ctx.em,
       `insert into kokyaku.company_contacts (tenant_id, company_id, customer_id, title, role) values ($1, $2::bigint, $3::bigint, $4, $5)
-       on conflict (company_id, customer_id) do update set title = excluded.title, role = excluded.role returning created_at`,
+       on conflict (company_id, customer_id, tenant_id) do update set title = excluded.title, role = excluded.role returning created_at`,
       [ctx.tenantId, company, customerId, d.title ?? null, d.role ?? null],
     );
     return { companyId: company, customerId, title: d.title ?? null, role: d.role ?? null, createdAt: asDate(row!.created_at) };

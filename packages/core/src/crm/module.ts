@@ -74,7 +74,7 @@ export const crmModule = defineModule({
         `insert into kokyaku.company_contacts (tenant_id, company_id, customer_id, title, role, created_at)
          select distinct on (company_id) $1, company_id, $2::bigint, title, role, created_at from kokyaku.company_contacts
          where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb)) order by company_id, created_at
-         on conflict (company_id, customer_id) do nothing`,
+         on conflict (company_id, customer_id, tenant_id) do nothing`,
         [ctx.tenantId, survivorId, JSON.stringify(mergedIds)],
       );
     },

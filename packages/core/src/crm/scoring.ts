@@ -375,7 +375,7 @@ export class ScoringService {
        written as (
          insert into kokyaku.lead_scores as l (customer_id, tenant_id, score, band, computed_at)
          select customer_id, $1, score, case when score >= $4::float8 then 'HOT' when score >= $5::float8 then 'WARM' else 'COLD' end, $2 from totals
-         on conflict (customer_id) do update set score = excluded.score, band = excluded.band, computed_at = excluded.computed_at
+         on conflict (customer_id, tenant_id) do update set score = excluded.score, band = excluded.band, computed_at = excluded.computed_at
            where l.score is distinct from excluded.score or l.band is distinct from excluded.band
          returning 1
        ),

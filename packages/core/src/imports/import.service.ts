@@ -358,7 +358,7 @@ export class ImportService {
       ctx.em,
       `insert into kokyaku.import_rows (run_id, tenant_id, line, key, doc, error, warnings)
        select $1, $2, r.line, r.key, r.doc, r.error, r.warnings from jsonb_to_recordset($3::jsonb) as r(line int, key text, doc jsonb, error jsonb, warnings jsonb)
-       on conflict (run_id, line) do nothing`,
+       on conflict (run_id, line, tenant_id) do nothing`,
       [run!.id, ctx.tenantId, JSON.stringify(batch)],
     );
     await sql(ctx.em, `update kokyaku.import_runs set staged_through = $2, rows_read = $3, rows_failed = $4, updated_at = now() where id = $1`, [

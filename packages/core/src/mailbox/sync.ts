@@ -76,7 +76,7 @@ async function syncFolder(
     await sql(
       ctx.em,
       `insert into kokyaku.mail_folders (tenant_id, connection_id, path, uid_validity, last_uid) values ($1, $2::bigint, $3, $4::bigint, 0)
-       on conflict (connection_id, path) do update set uid_validity = excluded.uid_validity, last_uid = 0`,
+       on conflict (connection_id, path, tenant_id) do update set uid_validity = excluded.uid_validity, last_uid = 0`,
       [ctx.tenantId, row.id, path, uidValidity],
     );
   }

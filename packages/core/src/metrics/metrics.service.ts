@@ -32,7 +32,7 @@ const SYNC_PROFILES = (filter: string) => `
   select c.id, c.tenant_id, ${PROFILE_VALUES}
   from kokyaku.customers c
   where c.tenant_id = $1 ${filter}
-  on conflict (customer_id) do update
+  on conflict (customer_id, tenant_id) do update
     set ${PROFILE_COPY_LIST.map((column) => `${column} = excluded.${column}`).join(', ')}
     where (${PROFILE_COPY_LIST.map((column) => `f.${column}`).join(', ')})
       is distinct from (${PROFILE_COPY_LIST.map((column) => `excluded.${column}`).join(', ')})`;
@@ -54,7 +54,7 @@ const CREATE_MISSING = `
   from kokyaku.customers c
   left join kokyaku.orders o on o.customer_id = c.id and o.status = 'PLACED'
   where c.tenant_id = $1 and not exists (select 1 from kokyaku.customer_facts x where x.customer_id = c.id)
-  group by c.id`;
+  group by c.id, c.tenant_id`;
 
 const RECOMPUTE_SOME = RECOMPUTE(`and x.customer_id = any(kokyaku.json_bigints($2::jsonb))`);
 const RECOMPUTE_ALL = RECOMPUTE('');

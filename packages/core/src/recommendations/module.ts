@@ -34,7 +34,7 @@ export const recommendationsModule = defineModule<{ recommendations: Recommendat
         `insert into kokyaku.customer_products as cp (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
          select $2::bigint, product_id, $1, sum(orders), sum(quantity), min(first_at), max(last_at)
          from kokyaku.customer_products where tenant_id = $1 and customer_id = any(kokyaku.json_bigints($3::jsonb)) group by product_id
-         on conflict (customer_id, product_id) do update set orders = cp.orders + excluded.orders, quantity = cp.quantity + excluded.quantity,
+         on conflict (customer_id, product_id, tenant_id) do update set orders = cp.orders + excluded.orders, quantity = cp.quantity + excluded.quantity,
            first_at = least(cp.first_at, excluded.first_at), last_at = greatest(cp.last_at, excluded.last_at)`,
         [ctx.tenantId, survivorId, JSON.stringify(mergedIds)],
       );

@@ -150,7 +150,7 @@ export class RecommendationStore {
          select v.a, v.b, $1, v.n, v.m
          from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
               as v(a, b, n, m)
-         on conflict (product_a, product_b) do update set baskets = t.baskets + excluded.baskets, customers = t.customers + excluded.customers`,
+         on conflict (product_a, product_b, tenant_id) do update set baskets = t.baskets + excluded.baskets, customers = t.customers + excluded.customers`,
         ctx.tenantId,
         [pairRows.map((r) => r.ids[0]), pairRows.map((r) => r.ids[1]), pairRows.map((r) => r.baskets), pairRows.map((r) => r.customers)],
       );
@@ -160,7 +160,7 @@ export class RecommendationStore {
       await sql(
         ctx.em,
         `insert into kokyaku.product_neighbours_stale (product_id, tenant_id)
-         select jsonb_array_elements_text($2::jsonb)::bigint, $1 on conflict (product_id) do nothing`,
+         select jsonb_array_elements_text($2::jsonb)::bigint, $1 on conflict (product_id, tenant_id) do nothing`,
         [ctx.tenantId, idsParam([...products].sort(compareIds))],
       );
     }
@@ -367,7 +367,7 @@ export class RecommendationStore {
       `insert into kokyaku.customer_products as t (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
        select v.customer_id, v.product_id, $1, v.orders, v.quantity, v.first_at, v.last_at
        from jsonb_to_recordset($2::jsonb) as v(customer_id bigint, product_id bigint, orders int, quantity int, first_at timestamptz, last_at timestamptz)
-       on conflict (customer_id, product_id) do update
+       on conflict (customer_id, product_id, tenant_id) do update
          set orders = t.orders + excluded.orders, quantity = t.quantity + excluded.quantity,
              first_at = least(t.first_at, excluded.first_at), last_at = greatest(t.last_at, excluded.last_at)
        returning customer_id::text as customer_id, product_id::text as product_id, orders`,
@@ -529,7 +529,7 @@ async function writeDaily(ctx: KokyakuContext, daily: ReadonlyMap<string, { bask
     ctx.em,
     `insert into kokyaku.product_daily as t (product_id, day, tenant_id, baskets, quantity)
      select v.product_id, v.day, $1, v.baskets, v.quantity from jsonb_to_recordset($2::jsonb) as v(product_id bigint, day date, baskets int, quantity int)
-     on conflict (product_id, day) do update set baskets = t.baskets + excluded.baskets, quantity = t.quantity + excluded.quantity`,
+     on conflict (product_id, day, tenant_id) do update set baskets = t.baskets + excluded.baskets, quantity = t.quantity + excluded.quantity`,
     [ctx.tenantId, JSON.stringify(rows)],
   );
 }
@@ -580,7 +580,7 @@ async function writeStats(ctx: KokyakuContext, stats: ReadonlyMap<string, { bask
     ctx.em,
     `insert into kokyaku.product_stats as t (product_id, tenant_id, baskets, customers, repeat_customers)
      select v.product_id, $1, v.baskets, v.customers, v.repeat from jsonb_to_recordset($2::jsonb) as v(product_id bigint, baskets int, customers int, repeat int)
-     on conflict (product_id) do update
+     on conflict (product_id, tenant_id) do update
        set baskets = t.baskets + excluded.baskets, customers = t.customers + excluded.customers,
            repeat_customers = t.repeat_customers + excluded.repeat_customers`,
     [ctx.tenantId, JSON.stringify(rows)],
@@ -644,7 +644,7 @@ async function recountFromOrders(ctx: KokyakuContext): Promise<void> {
      )
      insert into kokyaku.customer_products as t (customer_id, product_id, tenant_id, orders, quantity, first_at, last_at)
      select customer_id, product_id, $1, orders, quantity, first_at, last_at from changed where orders is not null
-     on conflict (customer_id, product_id) do update
+     on conflict (customer_id, product_id, tenant_id) do update
        set orders = excluded.orders, quantity = excluded.quantity, first_at = excluded.first_at, last_at = excluded.last_at`,
     [ctx.tenantId],
   );
@@ -661,7 +661,7 @@ const BASKET_LISTS = `select string_agg(x.day || ':' || x.items, ';') as lists f
   select (o.placed_at at time zone $4::text)::date - date '1970-01-01' as day, string_agg(l.product_id || '*' || l.quantity, ',') as items
   from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
   where o.tenant_id = $1 and o.status = 'PLACED' and o.id between $2::bigint and $3::bigint
-  group by o.id) x`;
+  group by o.id, o.tenant_id) x`;
 
 /** Each customer's products, `+` on those bought in two orders or more, for a range of customer ids ($2..$3). */
 const OWNER_LISTS = `select string_agg(ids, ';') as lists from (
@@ -843,7 +843,7 @@ const DAILY_TABLE: BandTable = {
            select v.product_id, date '1970-01-01' + v.day, $1, v.baskets, v.quantity
            from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::int[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
                 as v(product_id, day, baskets, quantity)
-           on conflict (product_id, day) do update set baskets = excluded.baskets, quantity = excluded.quantity`,
+           on conflict (product_id, day, tenant_id) do update set baskets = excluded.baskets, quantity = excluded.quantity`,
   remove: `delete from kokyaku.product_daily t
            using unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::int[]) as v(product_id, day)
            where t.product_id = v.product_id and t.day = date '1970-01-01' + v.day and t.tenant_id = $1`,
@@ -856,7 +856,7 @@ const PAIR_TABLE: BandTable = {
            select v.a, v.b, $1, v.n, v.m
            from unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[], string_to_array($4, ',')::int[], string_to_array($5, ',')::int[])
                 as v(a, b, n, m)
-           on conflict (product_a, product_b) do update set baskets = excluded.baskets, customers = excluded.customers`,
+           on conflict (product_a, product_b, tenant_id) do update set baskets = excluded.baskets, customers = excluded.customers`,
   remove: `delete from kokyaku.product_pairs t
            using unnest(string_to_array($2, ',')::bigint[], string_to_array($3, ',')::bigint[]) as v(a, b)
            where t.product_a = v.a and t.product_b = v.b and t.tenant_id = $1`,

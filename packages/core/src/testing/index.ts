@@ -89,3 +89,4 @@ export async function createTestKokyaku(adminUrl: string, config: KokyakuUserCon
 export { type ReceivedMail, type TestSmtpServer, startTestSmtp } from './smtp.js';
 export { type TestDovecot, addMailToken, addMailUser, dovecotBinary, revokeMailToken, setUidValidity, startTestDovecot } from './dovecot.js';
 export { type TestReplicaPair, debianPostgresBin, startTestReplicaPair } from './replica.js';
+export { tenantKeyProblems } from './tenancy.js';

@@ -20,6 +20,7 @@ import { Migration20261205010000_report_rollups } from './Migration2026120501000
 import { Migration20261205020000_rebuild_fingerprint } from './Migration20261205020000_rebuild_fingerprint.js';
 import { Migration20261206000000_spend_window } from './Migration20261206000000_spend_window.js';
 import { Migration20261207000000_fleet } from './Migration20261207000000_fleet.js';
+import { Migration20261207010000_tenant_keys } from './Migration20261207010000_tenant_keys.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -44,4 +45,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261205020000_rebuild_fingerprint', class: Migration20261205020000_rebuild_fingerprint },
   { name: 'Migration20261206000000_spend_window', class: Migration20261206000000_spend_window },
   { name: 'Migration20261207000000_fleet', class: Migration20261207000000_fleet },
+  { name: 'Migration20261207010000_tenant_keys', class: Migration20261207010000_tenant_keys },
 ];
