@@ -18,6 +18,7 @@ import { type MailboxBenchRow, benchMailbox } from './mailbox.js';
 import { type ConsoleBenchRow, benchConsole } from './console.js';
 import { type VendureBenchRow, benchVendure } from './vendure.js';
 import { benchMedusa } from './medusa.js';
+import { type NoisyNeighbourResult, type ReplicaThroughputRow, benchNoisyNeighbour, benchReplicaThroughput } from './scaling.js';
 import { SEGMENT_QUERIES, benchSegments } from './segments.js';
 import { type StatementsResult, benchStatements } from './statements.js';
 import { seedShop } from './seed.js';
@@ -46,6 +47,7 @@ const BENCHMARKS = [
   'console',
   'vendure',
   'medusa',
+  'scaling',
 ] as const;
 const { values } = parseArgs({
   options: {
@@ -237,6 +239,31 @@ try {
     [],
   );
 
+  // Beyond one machine: 200 shops x 5,000 customers at scale 1 (at least 2 shops), one of them importing.
+  const noisy: NoisyNeighbourResult | null = await section(
+    'scaling',
+    "Noisy neighbour: every shop's customer 360 p95 while one shop imports a CSV, against all quiet",
+    () =>
+      benchNoisyNeighbour(
+        server.adminUrl,
+        {
+          tenants: Math.max(2, Math.round(200 * scale)),
+          customersPerTenant: 5000,
+          importRows: Math.max(3000, Math.round(100_000 * scale)),
+          quietSeconds: big ? 30 : 3,
+          connections: 10,
+        },
+        log,
+      ),
+    null,
+  );
+  const replicaReads: ReplicaThroughputRow[] = await section(
+    'scaling',
+    'Read replicas: customer 360 throughput reading one hot standby against the primary alone (Debian PostgreSQL, both on this machine)',
+    () => benchReplicaThroughput({ customers: Math.max(5000, Math.min(200_000, Math.round(200_000 * scale))), seconds: big ? 10 : 2, rounds: big ? 3 : 1, connections: 10 }, log),
+    [],
+  );
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -260,6 +287,8 @@ try {
     console: consoleRows,
     vendure,
     medusa,
+    noisyNeighbour: noisy,
+    replicaReads,
     failed,
   };
   const out = values.out ? path.resolve(values.out) : fileURLToPath(new URL('.', import.meta.url));
@@ -344,6 +373,33 @@ try {
     '|---|---:|---:|---:|',
     ...[...vendure, ...medusa].map((r) => `| ${r.name} | ${r.kokyaku} | ${r.baseline} | ${r.ratio} |`),
     '',
+    ...(noisy
+      ? [
+          `| noisy neighbour (${noisy.tenants} shops x ${noisy.customersPerTenant.toLocaleString('en')} customers; one imports ${noisy.importRows.toLocaleString('en')} lines) | requests | p50 | p95 |`,
+          '|---|---:|---:|---:|',
+          ...(
+            [
+              ['all quiet', noisy.quiet],
+              [`one importing (${noisy.importSeconds.toFixed(0)} s)`, noisy.noisy],
+              ['all quiet again', noisy.quietAgain],
+            ] as const
+          ).map(([name, r]) => `| ${name} | ${r.requests} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} |`),
+          '',
+          `Per shop, p95 while one imports / p95 quiet: median ${noisy.ratio.median.toFixed(2)}x, p90 ${noisy.ratio.p90.toFixed(2)}x, max ${noisy.ratio.max.toFixed(2)}x; ${noisy.ratio.over} shops over 1.5x (goal: none, ${goal(noisy.ratio.over === 0)}); ${noisy.failed} failed requests.`,
+          '',
+        ]
+      : []),
+    ...(replicaReads.length
+      ? [
+          '| customer 360 reads (10 connections) | req/s | p50 | p95 | CPU s/s: server, primary, standby | failed |',
+          '|---|---:|---:|---:|---|---:|',
+          ...replicaReads.map(
+            (r) =>
+              `| ${r.reads} | ${r.requestsPerSecond.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} | ${r.cpu.server.toFixed(2)}, ${r.cpu.primary.toFixed(2)}, ${r.cpu.standby.toFixed(2)} | ${r.failed} |`,
+          ),
+          '',
+        ]
+      : []),
     '| recommendations | Kokyaku | baseline | ratio |',
     '|---|---:|---|---:|',
     ...recommendations.rows.map((r) => `| ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio} |`),

@@ -33,8 +33,8 @@ function cpuProfile(kind: ServerKind): string[] {
   return profiled === kind ? ['--cpu-prof', `--cpu-prof-dir=${dir || '.'}`] : [];
 }
 
-export async function startServer(kind: ServerKind, name: string, databaseUrl: string, poolSize: number): Promise<Running> {
-  const child = fork(new URL('./server-process.ts', import.meta.url).pathname, [kind, databaseUrl, String(poolSize)], {
+export async function startServer(kind: ServerKind, name: string, databaseUrl: string, poolSize: number, replicas: string[] = []): Promise<Running> {
+  const child = fork(new URL('./server-process.ts', import.meta.url).pathname, [kind, databaseUrl, String(poolSize), replicas.join(',')], {
     // BENCH_CPU_PROFILE=<kind>:<dir> writes a V8 CPU profile of that server (open it in Chrome DevTools).
     execArgv: ['--conditions=@kokyaku/source', '--import', 'tsx', ...cpuProfile(kind)],
     env: { ...process.env, NODE_ENV: 'production' },

@@ -21,7 +21,7 @@ export const CUSTOMER_360 = `query Customer360($id: ID!) {
 
 export const ORDERS_PER_PAGE = 5;
 
-export type ServerKind = 'kokyaku' | 'apollo' | 'bare' | 'storefront-kokyaku' | 'storefront-bare';
+export type ServerKind = 'kokyaku' | 'apollo' | 'bare' | 'storefront-kokyaku' | 'storefront-bare' | 'tenants-kokyaku';
 export const BENCH_TOKEN = 'bench-admin-token';
 
 /** The hand-written statements of both baselines (what a competent developer writes by hand). */

@@ -15,10 +15,13 @@ import { SHOPPER_HEADER, startBareRecommendations } from './storefront-bare.js';
  * and exits on "stop".
  * - customer360: `kokyaku` (the standalone server), `apollo`, `bare`;
  * - storefront recommendations: `storefront-kokyaku` (Kokyaku mounted in an Express app whose
- *   session, here the `x-shopper` header, makes the caller a STOREFRONT actor), `storefront-bare`.
+ *   session, here the `x-shopper` header, makes the caller a STOREFRONT actor), `storefront-bare`;
+ * - many shops (scaling.ts): `tenants-kokyaku`, Kokyaku mounted in an Express app where the bench
+ *   token is an administrator of the shop its `x-shop` header names, reading from the read
+ *   replicas of the fourth argument (comma-separated) when there are any.
  */
 
-const [kind, url, poolSize] = process.argv.slice(2) as [ServerKind, string, string];
+const [kind, url, poolSize, replicas] = process.argv.slice(2) as [ServerKind, string, string, string | undefined];
 const pool = Number(poolSize);
 
 async function start(): Promise<{ port: number; close: () => Promise<void> }> {
@@ -41,6 +44,36 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
       identify: (req) => {
         const shopper = req.headers[SHOPPER_HEADER];
         return { actor: typeof shopper === 'string' ? { id: `shopper:${shopper}`, roles: ['STOREFRONT'], customerExternalId: shopper } : null };
+      },
+    });
+    app.use(crm);
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    return {
+      port: (server.address() as import('node:net').AddressInfo).port,
+      close: async () => {
+        await crm.stop();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await kokyaku.close();
+      },
+    };
+  }
+  if (kind === 'tenants-kokyaku') {
+    const kokyaku = await createKokyaku({
+      database: { url, migrate: false, poolSize: pool, readReplicas: (replicas ?? '').split(',').filter(Boolean) },
+      shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
+    });
+    const app = express();
+    const crm = await kokyakuExpress(kokyaku, {
+      path: '/graphql',
+      maskErrors: true,
+      costLimiter: false,
+      identify: (req) => {
+        const shop = req.headers['x-shop'];
+        const admin = req.headers.authorization === `Bearer ${BENCH_TOKEN}` && typeof shop === 'string';
+        return admin ? { actor: { id: 'bench', roles: ['ADMIN'] }, tenantId: shop } : { actor: null };
       },
     });
     app.use(crm);

@@ -96,7 +96,9 @@ describe('plugins in a running Kokyaku', () => {
     migrations: [
       {
         name: '001',
-        up: ['create table kokyaku.first_marks (tenant_id text not null, customer_id bigint not null, mark int not null, primary key (customer_id, tenant_id), foreign key (customer_id, tenant_id) references kokyaku.customers (id, tenant_id) on delete cascade)'],
+        up: [
+          'create table kokyaku.first_marks (tenant_id text not null, customer_id bigint not null, mark int not null, primary key (customer_id, tenant_id), foreign key (customer_id, tenant_id) references kokyaku.customers (id, tenant_id) on delete cascade)',
+        ],
       },
     ],
     tenantTables: ['first_marks'],

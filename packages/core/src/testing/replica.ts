@@ -26,6 +26,8 @@ export interface TestReplicaPair {
   startReplica(): Promise<void>;
   /** PostgreSQL's major version (Debian's). */
   version: number;
+  /** The process id of the primary's or the standby's postmaster (for CPU figures). */
+  pid(which: 'primary' | 'standby'): number;
   stop(): Promise<void>;
 }
 
@@ -122,6 +124,7 @@ export async function startTestReplicaPair(): Promise<TestReplicaPair | null> {
 
   return {
     version,
+    pid: (which) => Number(readFileSync(path.join(which === 'primary' ? primaryDir : standbyDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
     primaryUrl: (database) => url(primaryPort, database),
     replicaUrl: (database) => url(standbyPort, database),
     createDatabase: async (name) => {
