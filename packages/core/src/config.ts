@@ -60,7 +60,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
     },
     defaultTenant: env.KOKYAKU_TENANT || 'default',
     shop: resolveShop(shopFromEnv(env)).shop,
-    imports: { directory: env.KOKYAKU_IMPORT_DIR ? path.resolve(env.KOKYAKU_IMPORT_DIR) : null },
+    imports: { directory: env.KOKYAKU_IMPORT_DIR ? path.resolve(env.KOKYAKU_IMPORT_DIR) : null, share: env.KOKYAKU_IMPORT_SHARE ? Number(env.KOKYAKU_IMPORT_SHARE) : 1 },
     messaging: {
       publicUrl: env.KOKYAKU_PUBLIC_URL || null,
       email: env.KOKYAKU_SMTP_URL ? { smtp: env.KOKYAKU_SMTP_URL, from: env.KOKYAKU_MAIL_FROM || 'shop@localhost' } : null,
@@ -230,5 +230,6 @@ function validateConfig(config: KokyakuConfig): void {
   for (const url of config.database.readReplicas) {
     if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('database.readReplicas: each must be a postgres:// connection string.');
   }
+  if (!(config.imports.share > 0 && config.imports.share <= 1)) throw new ConfigError('imports.share (KOKYAKU_IMPORT_SHARE) must be more than 0 and at most 1.');
   if (!(config.database.replicaWaitMs >= 0)) throw new ConfigError('database.replicaWaitMs must be 0 or more.');
 }

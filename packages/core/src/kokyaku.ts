@@ -205,13 +205,16 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     wrote,
     telemetry,
     ...services,
-    imports: new ImportService({
-      customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
-      products: (ctx, docs) => kokyaku.products.upsert(ctx, docs as never),
-      orders: (ctx, docs) => kokyaku.orders.record(ctx, docs as never),
-      events: (ctx, docs) => kokyaku.events.track(ctx, docs as never),
-      validate: (ctx, kind, docs) => kokyaku[kind].validate(ctx, docs),
-    }),
+    imports: new ImportService(
+      {
+        customers: (ctx, docs) => kokyaku.customers.upsert(ctx, docs as never),
+        products: (ctx, docs) => kokyaku.products.upsert(ctx, docs as never),
+        orders: (ctx, docs) => kokyaku.orders.record(ctx, docs as never),
+        events: (ctx, docs) => kokyaku.events.track(ctx, docs as never),
+        validate: (ctx, kind, docs) => kokyaku[kind].validate(ctx, docs),
+      },
+      resolved.imports,
+    ),
     startWorker: async (options = {}) =>
       new AutomationWorker({
         orm,

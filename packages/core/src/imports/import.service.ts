@@ -35,6 +35,13 @@ export interface ImportOptions {
   errorReport?: string;
   /** Rows per batch (default 1,000). */
   batchSize?: number;
+  /**
+   * The share of time the import may keep the database busy, from 0 (exclusive) to 1 (default:
+   * `imports.share`, 1 unless set): after each batch it rests for what the batch took times
+   * (1 / share - 1). On a database shared by many shops, 0.5 keeps one shop's import from
+   * slowing the others' requests (docs/scaling.md), at twice the import's time.
+   */
+  share?: number;
   onProgress?: (progress: ImportProgress) => void;
   /** Called once the header is read and matched: the run has started (callers that do not wait return here). */
   onStart?: (started: { runId: string | null; mapping: ColumnMapping; encoding: ImportEncoding; resumed: boolean }) => void;
@@ -110,6 +117,7 @@ interface ImportState {
   run: { id: string; status: ImportRun['status']; staged_through: number; resumed: boolean } | null;
   encoding: ImportEncoding;
   batchSize: number;
+  pace: Pacer;
   progress: ImportProgress;
   problems: ImportProblem[];
   pending: Staged[];
@@ -216,7 +224,10 @@ async function hashFile(file: string): Promise<{ hash: string; size: number }> {
  * half-way resumes where it stopped when started again.
  */
 export class ImportService {
-  constructor(private readonly sinks: ImportSinks) {}
+  constructor(
+    private readonly sinks: ImportSinks,
+    private readonly config: { share: number } = { share: 1 },
+  ) {}
 
   async run(ctx: KokyakuContext, options: ImportOptions): Promise<ImportResult> {
     const started = performance.now();
@@ -234,6 +245,7 @@ export class ImportService {
       run,
       encoding,
       batchSize: options.batchSize ?? 1000,
+      pace: new Pacer(options.share ?? this.config.share ?? 1),
       progress: { runId: run?.id ?? null, kind: options.kind, phase: run?.status ?? 'STAGING', bytesRead: 0, bytesTotal: size, rowsRead: 0, rowsFailed: 0, rowsApplied: 0 },
       problems: [],
       pending: [],
@@ -260,7 +272,7 @@ export class ImportService {
       state.mapping = await this.mappingOf(options, settings);
       options.onStart?.({ runId: run.id, mapping: state.mapping, encoding, resumed: run.resumed });
     }
-    await this.apply(ctx, run!.id, options.kind, state.batchSize, state.mapping!, state.progress, options.onProgress);
+    await this.apply(ctx, run!.id, options.kind, state.batchSize, state.mapping!, state.progress, options.onProgress, state.pace);
     return this.finish(state, started);
   }
 
@@ -349,6 +361,7 @@ export class ImportService {
     const batch = state.pending;
     state.pending = [];
     if (batch.length === 0) return;
+    await state.pace.rest();
     if (state.options.dryRun) {
       await this.checkDry(state, batch);
       return;
@@ -530,10 +543,12 @@ export class ImportService {
     mapping: ColumnMapping,
     progress: ImportProgress,
     onProgress: ImportOptions['onProgress'],
+    pace: Pacer,
   ): Promise<void> {
     const state = await sqlOne<{ applied_key: string | null }>(ctx.em, `select applied_key from kokyaku.import_runs where id = $1`, [runId]);
     let after = state?.applied_key ?? '';
     for (;;) {
+      await pace.rest();
       // Orders: every line of the next orders (their rows may lie anywhere in the file).
       const rows = await sql<{ line: number; key: string; doc: Record<string, unknown> }>(
         ctx.em,
@@ -907,4 +922,24 @@ async function writeErrorReport(file: string, problems: ImportProblem[]): Promis
     ...problems.map((p) => [p.line, p.column ?? '', p.reason, p.value ?? '', p.stored ? 'stored without this value' : 'row refused'].map(csvCell).join(',')),
   ];
   await writeFile(file, `\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');
+}
+
+/**
+ * Keeps an import to a share of the time: `rest()` before each batch waits for what the work
+ * since the previous `rest()` took times (1 / share - 1).
+ */
+class Pacer {
+  private since = performance.now();
+
+  constructor(private readonly share: number) {
+    if (!(share > 0 && share <= 1)) throw KokyakuError.badInput(`share must be more than 0 and at most 1 (not ${share}).`, { field: 'share' });
+  }
+
+  async rest(): Promise<void> {
+    if (this.share < 1) {
+      const worked = performance.now() - this.since;
+      await new Promise((resolve) => setTimeout(resolve, worked * (1 / this.share - 1)));
+    }
+    this.since = performance.now();
+  }
 }

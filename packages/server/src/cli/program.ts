@@ -42,6 +42,12 @@ function parseHours(value: string): number {
   return hours;
 }
 
+function parseShare(value: string): number {
+  const share = Number(value);
+  if (!(share > 0 && share <= 1)) throw new InvalidArgumentError('must be a number above 0, up to 1.');
+  return share;
+}
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535.');
@@ -325,11 +331,26 @@ function importCommand(program: Command, globals: () => GlobalOptions): void {
     .option('--dry-run', 'show the column mapping and the first problems; write nothing')
     .option('--errors <file>', 'write every refused row (line, column, reason) to this CSV file')
     .option('--tenant <tenant>', 'tenant to import into (default: the default tenant)')
+    .option(
+      '--share <share>',
+      'the share of time the import may keep the database busy, above 0 up to 1 (KOKYAKU_IMPORT_SHARE; default 1): 0.5 rests as long as it works, for shops sharing a database',
+      parseShare,
+    )
     .action(
       async (
         kind: ImportKind,
         file: string,
-        options: { map?: string[]; mapping?: string; orderKey?: string; encoding?: ImportEncoding; delimiter?: string; dryRun?: boolean; errors?: string; tenant?: string },
+        options: {
+          map?: string[];
+          mapping?: string;
+          orderKey?: string;
+          encoding?: ImportEncoding;
+          delimiter?: string;
+          dryRun?: boolean;
+          errors?: string;
+          tenant?: string;
+          share?: number;
+        },
       ) => {
         const mapping: Record<string, string> = {};
         if (options.mapping) Object.assign(mapping, JSON.parse(await readFile(options.mapping, 'utf8')) as Record<string, string>);
@@ -357,6 +378,7 @@ function importCommand(program: Command, globals: () => GlobalOptions): void {
             delimiter: options.delimiter,
             dryRun: options.dryRun,
             errorReport: options.errors,
+            share: options.share,
             onProgress: (p) => {
               const payload = { phase: p.phase.toLowerCase(), rowsRead: p.rowsRead, rowsFailed: p.rowsFailed, rowsApplied: p.rowsApplied };
               const value = p.phase === 'STAGING' ? p.bytesRead : p.bytesTotal;
