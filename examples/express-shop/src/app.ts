@@ -180,7 +180,7 @@ ${list('for-you', forYou)}
       const { rows } = await pool.query(
         `select c.id, c.first_name as "firstName", c.last_name as "lastName", count(o.id)::int as orders
          from shop.customers c join shop.orders o on o.customer_id = c.id and o.status = 'PLACED'
-         group by c.id, c.tenant_id order by count(o.id) desc, c.id limit 6`,
+         group by c.id order by count(o.id) desc, c.id limit 6`,
       );
       res.json(rows);
     }),

@@ -20,6 +20,8 @@ export { type Kokyaku, type Readiness, type RefreshFailure, createKokyaku } from
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded.js';
 export { type ReplicaStatus, ReadReplicas } from './database/replicas.js';
 export { Bus, type BusMessage } from './database/bus.js';
+export type { MoveOptions, ShopMove } from './tenancy/move.js';
+export { Telemetry } from './telemetry/telemetry.js';
 export { coreMigrations } from './database/migrations/index.js';
 export { KokyakuError, type KokyakuErrorCode } from './shared/errors.js';
 export { type ReadRoute, SYSTEM, asDate, bindTenant, readRouteOf, sql, sqlOne, transaction } from './shared/sql.js';

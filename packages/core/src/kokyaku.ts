@@ -8,6 +8,7 @@ import { createOrm, migrate } from './database/orm.js';
 import { Bus } from './database/bus.js';
 import { ReadReplicas } from './database/replicas.js';
 import { Telemetry } from './telemetry/telemetry.js';
+import { type MoveOptions, type ShopMove, moveShop } from './tenancy/move.js';
 import { EventService } from './events/event.service.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { OrderService } from './orders/order.service.js';
@@ -145,6 +146,12 @@ export interface Kokyaku {
    * (recording who entered and left). When it returns, queries reflect all ingested data.
    */
   refresh(options?: { now?: Date }): Promise<{ tenants: number; customers: number; segmentChanges: number; clvFitted: number; failures: RefreshFailure[] }>;
+  /**
+   * Moves every row of one shop (core's tables and the plugins') to the database at `targetUrl`,
+   * migrated alike, then erases it here (docs/scaling.md#moving-a-shop-to-another-database). Run
+   * it again after a failure: a complete copy in the target goes on to the erasure.
+   */
+  moveShop(tenantId: string, targetUrl: string, options?: MoveOptions): Promise<ShopMove>;
   /** Closes the pool and stops the embedded database if this process started it. */
   close(): Promise<void>;
 }
@@ -247,6 +254,8 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     },
     migrate: () => migrate(orm, url),
     ready: () => readiness(orm),
+    moveShop: (tenantId, targetUrl, options) =>
+      moveShop({ sourceUrl: url, targetUrl, tenantId, tables: hooks.tenantTables(), erase: () => services.privacy.eraseShop(kokyaku.context({ tenantId })) }, options),
     refresh: (options = {}) => {
       const timer = telemetry.refreshSeconds.startTimer();
       return telemetry

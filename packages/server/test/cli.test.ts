@@ -67,6 +67,36 @@ describe('kokyaku CLI', () => {
     expect(port.stderr).toMatch(/port number/);
   });
 
+  it('moves a shop to another database with move-shop', async () => {
+    const [from, to] = await Promise.all([createTestDatabase(inject('kokyakuAdminUrl')), createTestDatabase(inject('kokyakuAdminUrl'))]);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-cli-move-'));
+    try {
+      await fs.writeFile(
+        path.join(dir, 'orders.csv'),
+        'order_id,customer_id,order_date,sku,quantity,unit_price\nM-1,MC-1,2026-01-05 10:00,P-1,2,1500\nM-2,MC-2,2026-01-06 11:00,P-2,1,900\n',
+      );
+      const env = { KOKYAKU_CURRENCY: 'JPY', KOKYAKU_TIME_ZONE: 'Asia/Tokyo' };
+      expect((await kokyaku(['migrate'], { DATABASE_URL: to, ...env }).done).code).toBe(0);
+      const imported = await kokyaku(['import', 'orders', path.join(dir, 'orders.csv'), '--tenant', 'shop-m', '--share', '0.5'], { DATABASE_URL: from, ...env }).done;
+      expect(imported.code, imported.stderr).toBe(0);
+      const moved = await kokyaku(['move-shop', 'shop-m', '--to', to], { DATABASE_URL: from, ...env }).done;
+      expect(moved.code, moved.stderr).toBe(0);
+      expect(moved.stdout).toMatch(/moved shop shop-m \(\d+ rows in \d+ tables\) in [\d.]+ s, and erased it here/);
+      const count = async (url: string) => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          return (await client.query(`select count(*)::int as n from kokyaku.orders where tenant_id = 'shop-m'`)).rows[0].n;
+        } finally {
+          await client.end();
+        }
+      };
+      expect([await count(from), await count(to)]).toEqual([0, 2]);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints one clear line for every failure, whether commander or a command finds it', async () => {
     const url = await createTestDatabase(inject('kokyakuAdminUrl'));
     const failures: [string[], RegExp][] = [

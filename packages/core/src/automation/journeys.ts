@@ -167,7 +167,7 @@ const mapRun = (r: RunRow): JourneyRunRecord => ({
 
 const MESSAGE_COLUMNS = `m.id::text as id, m.customer_id::text as customer_id, m.journey_id::text as journey_id, m.run_id::text as run_id, m.step_id, m.channel, m.purpose,
   m.status, m.reason, m.recipient, m.subject, m.body, m.links, m.error, m.created_at, m.sent_at, m.delivered_at,
-  (select count(*)::int from kokyaku.message_clicks k where k.message_id = m.id) as clicks`;
+  (select count(*)::int from kokyaku.message_clicks k where k.tenant_id = m.tenant_id and k.message_id = m.id) as clicks`;
 interface MessageRow {
   id: string;
   customer_id: string | null;

@@ -9,9 +9,6 @@
  */
 export const productIds = (condition: string): string => `select p.id from kokyaku.products p where p.tenant_id = $1 and ${condition}`;
 
-/** A product's shop id by its id column, as a scalar subquery (NULL when the id is NULL). */
-export const productExternalId = (idColumn: string): string => `(select p.external_id from kokyaku.products p where p.id = ${idColumn})`;
-
 /** Copies every product of the shop `$1` into the tenant `$2` (a scratch tenant: the recommendations' evaluation). */
 export const COPY_PRODUCTS = `insert into kokyaku.products (tenant_id, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder)
   select $2, external_id, name, price_minor, currency, categories, tags, in_stock, placeholder from kokyaku.products where tenant_id = $1`;

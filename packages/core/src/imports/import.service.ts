@@ -261,10 +261,11 @@ export class ImportService {
         const { progress, mapping, rowsValid, rowsWarned, problems } = state;
         return { ...progress, phase: 'STAGING', encoding, mapping: mapping!, rowsValid, rowsWarned, problems, resumed: false, seconds: (performance.now() - started) / 1000 };
       }
-      await sql(ctx.em, `update kokyaku.import_runs set status = 'APPLYING', rows_read = $2, rows_failed = $3, updated_at = now() where id = $1`, [
+      await sql(ctx.em, `update kokyaku.import_runs set status = 'APPLYING', rows_read = $2, rows_failed = $3, updated_at = now() where tenant_id = $4 and id = $1`, [
         run!.id,
         state.progress.rowsRead,
         state.progress.rowsFailed,
+        ctx.tenantId,
       ]);
       state.progress.phase = 'APPLYING';
     } else {
@@ -374,11 +375,12 @@ export class ImportService {
        on conflict (run_id, line, tenant_id) do nothing`,
       [run!.id, ctx.tenantId, JSON.stringify(batch)],
     );
-    await sql(ctx.em, `update kokyaku.import_runs set staged_through = $2, rows_read = $3, rows_failed = $4, updated_at = now() where id = $1`, [
+    await sql(ctx.em, `update kokyaku.import_runs set staged_through = $2, rows_read = $3, rows_failed = $4, updated_at = now() where tenant_id = $5 and id = $1`, [
       run!.id,
       batch.at(-1)!.line,
       progress.rowsRead,
       progress.rowsFailed,
+      ctx.tenantId,
     ]);
     state.options.onProgress?.({ ...progress });
   }
@@ -416,26 +418,26 @@ export class ImportService {
     const { ctx, options, run } = state;
     const counts = await sqlOne<{ read: number; failed: number; valid: number; warned: number }>(
       ctx.em,
-      `select r.rows_read as read, (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is not null) as failed,
-              (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is null) as valid,
-              (select count(*)::int from kokyaku.import_rows where run_id = r.id and error is null and warnings is not null) as warned
-       from kokyaku.import_runs r where r.id = $1`,
-      [run!.id],
+      `select r.rows_read as read, (select count(*)::int from kokyaku.import_rows where tenant_id = $2 and run_id = r.id and error is not null) as failed,
+              (select count(*)::int from kokyaku.import_rows where tenant_id = $2 and run_id = r.id and error is null) as valid,
+              (select count(*)::int from kokyaku.import_rows where tenant_id = $2 and run_id = r.id and error is null and warnings is not null) as warned
+       from kokyaku.import_runs r where r.tenant_id = $2 and r.id = $1`,
+      [run!.id, ctx.tenantId],
     );
     const allProblems = (
       await sql<{ line: number; error: ImportProblem | null; warnings: ImportProblem[] | null }>(
         ctx.em,
-        `select line, error, warnings from kokyaku.import_rows where run_id = $1 and (error is not null or warnings is not null) order by line`,
-        [run!.id],
+        `select line, error, warnings from kokyaku.import_rows where tenant_id = $2 and run_id = $1 and (error is not null or warnings is not null) order by line`,
+        [run!.id, ctx.tenantId],
       )
     ).flatMap((p) => (p.error ? [{ ...p.error, line: p.line }] : (p.warnings ?? []).map((w) => ({ ...w, line: p.line, stored: true }))));
     if (options.errorReport) await writeErrorReport(options.errorReport, allProblems);
     // The staged documents hold personal data: once applied they go; the run keeps its counts.
-    await sql(ctx.em, `delete from kokyaku.import_rows where run_id = $1`, [run!.id]);
+    await sql(ctx.em, `delete from kokyaku.import_rows where tenant_id = $2 and run_id = $1`, [run!.id, ctx.tenantId]);
     await sql(
       ctx.em,
-      `update kokyaku.import_runs set status = 'DONE', rows_failed = $2, rows_applied = $3, finished_at = coalesce(finished_at, now()), updated_at = now() where id = $1`,
-      [run!.id, counts!.failed, counts!.valid],
+      `update kokyaku.import_runs set status = 'DONE', rows_failed = $2, rows_applied = $3, finished_at = coalesce(finished_at, now()), updated_at = now() where tenant_id = $4 and id = $1`,
+      [run!.id, counts!.failed, counts!.valid, ctx.tenantId],
     );
     // A bulk load leaves the planner's statistics behind: refresh them for the tables it filled.
     const system = bindTenant(ctx.em.fork(), SYSTEM);
@@ -501,8 +503,8 @@ export class ImportService {
       // The same file again: run it again (ingestion is idempotent, so it changes nothing).
       await sql(
         ctx.em,
-        `update kokyaku.import_runs set status = 'STAGING', staged_through = 0, applied_key = null, rows_read = 0, rows_failed = 0, rows_applied = 0, finished_at = null, updated_at = now() where id = $1`,
-        [existing.id],
+        `update kokyaku.import_runs set status = 'STAGING', staged_through = 0, applied_key = null, rows_read = 0, rows_failed = 0, rows_applied = 0, finished_at = null, updated_at = now() where tenant_id = $2 and id = $1`,
+        [existing.id, ctx.tenantId],
       );
       return { id: existing.id, status: 'STAGING' as const, staged_through: 0, resumed: false };
     }
@@ -545,7 +547,7 @@ export class ImportService {
     onProgress: ImportOptions['onProgress'],
     pace: Pacer,
   ): Promise<void> {
-    const state = await sqlOne<{ applied_key: string | null }>(ctx.em, `select applied_key from kokyaku.import_runs where id = $1`, [runId]);
+    const state = await sqlOne<{ applied_key: string | null }>(ctx.em, `select applied_key from kokyaku.import_runs where tenant_id = $2 and id = $1`, [runId, ctx.tenantId]);
     let after = state?.applied_key ?? '';
     for (;;) {
       await pace.rest();
@@ -554,11 +556,11 @@ export class ImportService {
         ctx.em,
         kind === 'orders'
           ? `select line, key, doc from kokyaku.import_rows
-             where run_id = $1 and error is null and key in (
-               select distinct key from kokyaku.import_rows where run_id = $1 and error is null and key > $2 order by key limit $3)
+             where tenant_id = $4 and run_id = $1 and error is null and key in (
+               select distinct key from kokyaku.import_rows where tenant_id = $4 and run_id = $1 and error is null and key > $2 order by key limit $3)
              order by key, line`
-          : `select line, key, doc from kokyaku.import_rows where run_id = $1 and error is null and key > $2 order by key limit $3`,
-        [runId, after, batchSize],
+          : `select line, key, doc from kokyaku.import_rows where tenant_id = $4 and run_id = $1 and error is null and key > $2 order by key limit $3`,
+        [runId, after, batchSize, ctx.tenantId],
       );
       if (rows.length === 0) break;
       const refused = new Map<number, ImportProblem>();
@@ -592,8 +594,8 @@ export class ImportService {
       if (refused.size > 0) {
         await sql(
           ctx.em,
-          `update kokyaku.import_rows r set error = e.error from jsonb_to_recordset($2::jsonb) as e(line int, error jsonb) where r.run_id = $1 and r.line = e.line`,
-          [runId, JSON.stringify([...refused.values()].map((p) => ({ line: p.line, error: p })))],
+          `update kokyaku.import_rows r set error = e.error from jsonb_to_recordset($2::jsonb) as e(line int, error jsonb) where r.tenant_id = $3 and r.run_id = $1 and r.line = e.line`,
+          [runId, JSON.stringify([...refused.values()].map((p) => ({ line: p.line, error: p }))), ctx.tenantId],
         );
       }
       const stored = [...warned].filter(([line]) => !refused.has(line));
@@ -601,15 +603,16 @@ export class ImportService {
         await sql(
           ctx.em,
           `update kokyaku.import_rows r set warnings = coalesce(r.warnings, '[]'::jsonb) || e.warnings
-           from jsonb_to_recordset($2::jsonb) as e(line int, warnings jsonb) where r.run_id = $1 and r.line = e.line`,
-          [runId, JSON.stringify(stored.map(([line, warnings]) => ({ line, warnings })))],
+           from jsonb_to_recordset($2::jsonb) as e(line int, warnings jsonb) where r.tenant_id = $3 and r.run_id = $1 and r.line = e.line`,
+          [runId, JSON.stringify(stored.map(([line, warnings]) => ({ line, warnings }))), ctx.tenantId],
         );
       }
       after = rows.at(-1)!.key;
-      await sql(ctx.em, `update kokyaku.import_runs set applied_key = $2, rows_applied = rows_applied + $3, updated_at = now() where id = $1`, [
+      await sql(ctx.em, `update kokyaku.import_runs set applied_key = $2, rows_applied = rows_applied + $3, updated_at = now() where tenant_id = $4 and id = $1`, [
         runId,
         after,
         rows.length - refused.size,
+        ctx.tenantId,
       ]);
       progress.rowsApplied += rows.length - refused.size;
       onProgress?.({ ...progress, phase: 'APPLYING' });

@@ -137,7 +137,7 @@ const sendSchema = z.strictObject({
 
 const COLUMNS = `c.id::text as id, c.name, c.address, c.host, c.port, c.secure, c.username, c.auth, c.folders, c.smtp_host, c.smtp_port, c.smtp_secure,
   c.initial_days, c.open_inquiries, c.excluded, c.status, c.error_code, c.error_message, c.error_at, c.last_synced_at, c.unmatched_count::float8 as unmatched,
-  (select count(*)::float8 from kokyaku.mail_messages m where m.connection_id = c.id) as stored, c.created_at`;
+  (select count(*)::float8 from kokyaku.mail_messages m where m.tenant_id = c.tenant_id and m.connection_id = c.id) as stored, c.created_at`;
 
 type Row = Record<string, any>;
 const mapRecord = (r: Row): MailboxRecord => ({
@@ -168,7 +168,7 @@ const mapRecord = (r: Row): MailboxRecord => ({
 
 const MESSAGE_COLUMNS = `m.id::text as id, m.connection_id::text as mailbox_id, m.message_id, m.direction, m.from_address, m.from_name, m.to_addresses, m.cc_addresses,
   m.subject, m.snippet, m.sent_at, m.inquiry_id::text as inquiry_id,
-  array(select mc2.customer_id::text from kokyaku.mail_message_customers mc2 where mc2.message_id = m.id order by mc2.customer_id) as customer_ids`;
+  array(select mc2.customer_id::text from kokyaku.mail_message_customers mc2 where mc2.tenant_id = m.tenant_id and mc2.message_id = m.id order by mc2.customer_id) as customer_ids`;
 const mapMessage = (r: Row): EmailMessageRecord => ({
   id: r.id,
   mailboxId: r.mailbox_id,

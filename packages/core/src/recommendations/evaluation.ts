@@ -40,7 +40,7 @@ type RecommendBlends = (ctx: KokyakuContext, customerExternalId: string, k: numb
 
 class Rollback extends Error {}
 
-/** The statements of an evaluation: $1 the shop, $2 the scratch tenant (or the sample size). */
+/** The statements of an evaluation: $1 the shop, $2 the scratch tenant (cases: $1 the sample size, $2 the shop). */
 const EVALUATION_SQL = {
   buyers: `create temp table kk_replay on commit drop as
          select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED'
@@ -60,12 +60,13 @@ const EVALUATION_SQL = {
   events: copyEventsBefore('kk_heldout'),
   cases: `with eligible as (
            select h.id, h.customer_id, c.external_id
-           from kk_heldout h join kokyaku.customers c on c.id = h.customer_id
+           from kk_heldout h join kokyaku.customers c on c.tenant_id = $2 and c.id = h.customer_id
          )
          select e.external_id as customer,
-                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.id = l.product_id where l.order_id = e.id) as heldout,
-                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.id = l.product_id
-                      where l.order_id = (select o.id from kokyaku.orders o where o.customer_id = e.customer_id and o.status = 'PLACED' and o.id <> e.id
+                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.tenant_id = $2 and pr.id = l.product_id
+                      where l.tenant_id = $2 and l.order_id = e.id) as heldout,
+                array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.tenant_id = $2 and pr.id = l.product_id
+                      where l.tenant_id = $2 and l.order_id = (select o.id from kokyaku.orders o where o.tenant_id = $2 and o.customer_id = e.customer_id and o.status = 'PLACED' and o.id <> e.id
                                           order by o.placed_at desc, o.id desc limit 1)) as basket
          from eligible e
          order by md5(e.external_id)
@@ -95,7 +96,7 @@ export async function evaluateRecommendations(
 
         const [end] = await sql<{ at: string | null }>(em, `select max(placed_at)::text as at from kokyaku.orders where tenant_id = $1`, [scratch.tenantId]);
         const asOf = new Date(new Date(end?.at ?? Date.now()).getTime() + 1000);
-        const cases = await sql<EvaluationCase>(em, EVALUATION_SQL.cases, [options.sample]);
+        const cases = await sql<EvaluationCase>(em, EVALUATION_SQL.cases, [options.sample, ctx.tenantId]);
         const [eligible] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_heldout`);
         const rows = await scoreCases(scratch, deps, options, cases, asOf);
         const [replayed] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_replay`);

@@ -508,13 +508,13 @@ export class RecommendationService {
       ctx.em,
       `select product_id::text as product_id, neighbour_id::text as neighbour_id, score, support, false as stale, product_id as pid, rank
        from kokyaku.product_neighbours
-       where kind = $2 and product_id = any(kokyaku.json_bigints($1::jsonb))
+       where tenant_id = $4 and kind = $2 and product_id = any(kokyaku.json_bigints($1::jsonb))
        union all
        select product_id::text, null, null, null, true, product_id, null
        from kokyaku.product_neighbours_stale
-       where $3 and product_id = any(kokyaku.json_bigints($1::jsonb))
+       where $3 and tenant_id = $4 and product_id = any(kokyaku.json_bigints($1::jsonb))
        order by pid, rank`,
-      [JSON.stringify(productIds), kind, checkStale],
+      [JSON.stringify(productIds), kind, checkStale, ctx.tenantId],
     );
     const stale = rows.filter((r) => r.stale).map((r) => r.product_id);
     if (stale.length === 0) return rows;

@@ -293,8 +293,8 @@ export class RecommendationStore {
       const pairs = await sql<{ a: string; b: string; baskets: number; customers: number }>(
         em,
         `select product_a::text as a, product_b::text as b, baskets, customers from kokyaku.product_pairs
-         where product_a = any(kokyaku.json_bigints($1::jsonb)) and (baskets > 0 or customers > 0)`,
-        [takenIds],
+         where tenant_id = $2 and product_a = any(kokyaku.json_bigints($1::jsonb)) and (baskets > 0 or customers > 0)`,
+        [takenIds, ctx.tenantId],
       );
       const alike = await sql<{ a: string; b: string }>(
         em,
@@ -310,7 +310,7 @@ export class RecommendationStore {
          where a.id = any(kokyaku.json_bigints($2::jsonb))`,
         [ctx.tenantId, takenIds],
       );
-      const facts = await this.productFacts(em, [...taken.map((t) => t.id), ...pairs.map((p) => p.b), ...alike.map((p) => p.b)]);
+      const facts = await this.productFacts(em, ctx.tenantId, [...taken.map((t) => t.id), ...pairs.map((p) => p.b), ...alike.map((p) => p.b)]);
       const rows: NeighbourRow[] = [];
       for (const { id } of taken) {
         const product = facts.get(id);
@@ -329,13 +329,13 @@ export class RecommendationStore {
     });
   }
 
-  private async productFacts(em: KokyakuContext['em'], ids: readonly string[]): Promise<Map<string, ProductFacts>> {
+  private async productFacts(em: KokyakuContext['em'], tenantId: string, ids: readonly string[]): Promise<Map<string, ProductFacts>> {
     const rows = await sql<{ id: string; categories: string[]; tags: string[]; price_minor: string | null; baskets: number; customers: number }>(
       em,
       `select p.id::text as id, p.categories, p.tags, p.price_minor, coalesce(s.baskets, 0) as baskets, coalesce(s.customers, 0) as customers
-       from kokyaku.products p left join kokyaku.product_stats s on s.product_id = p.id
-       where p.id = any(kokyaku.json_bigints($1::jsonb))`,
-      [idsParam(ids)],
+       from kokyaku.products p left join kokyaku.product_stats s on s.tenant_id = p.tenant_id and s.product_id = p.id
+       where p.tenant_id = $2 and p.id = any(kokyaku.json_bigints($1::jsonb))`,
+      [idsParam(ids), tenantId],
     );
     return new Map(
       rows.map((r) => [r.id, { id: r.id, features: featuresOf(r.categories, r.tags), priceMinor: Number(r.price_minor ?? 0), baskets: r.baskets, customers: r.customers }]),

@@ -189,6 +189,7 @@ export function buildProgram(): Command {
   importCommand(program, globals);
   exportCommand(program, globals);
   evalRecsCommand(program, globals);
+  moveShopCommand(program, globals);
   return program;
 }
 
@@ -310,6 +311,32 @@ function refreshCommand(program: Command, globals: () => GlobalOptions): void {
         if (result.failures.length > 0) {
           throw new Error(`${result.failures.length} step(s) failed: ${result.failures.map((f) => `${f.step} of tenant ${f.tenantId} (${f.message})`).join('; ')}`);
         }
+      } finally {
+        await kokyaku.close();
+      }
+    });
+}
+
+/** `kokyaku move-shop` */
+function moveShopCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('move-shop')
+    .description(
+      "Move every row of one shop (tenant) from this database to another migrated alike, then erase it here. Stop the shop's writes first; run again after a failure (docs/scaling.md).",
+    )
+    .argument('<shop>', 'the tenant to move')
+    .requiredOption('--to <url>', 'connection string of the target database')
+    .action(async (shop: string, options: { to: string }) => {
+      const kokyaku = await open(globals());
+      try {
+        const moved = await kokyaku.moveShop(shop, options.to, {
+          onTable: (table, rows) => {
+            if (rows > 0) process.stderr.write(`kokyaku: ${table}: ${rows} rows copied\n`);
+          },
+        });
+        process.stdout.write(
+          `kokyaku: moved shop ${shop} (${moved.rows} rows in ${moved.tables.filter((t) => t.rows > 0).length} tables${moved.resumed ? ', the copy was already there' : ''}) in ${moved.seconds.toFixed(1)} s, and erased it here\n`,
+        );
       } finally {
         await kokyaku.close();
       }
