@@ -256,16 +256,7 @@ export async function createKokyaku(config: KokyakuConfig | KokyakuUserConfig = 
     ready: () => readiness(orm),
     moveShop: (tenantId, targetUrl, options) =>
       moveShop({ sourceUrl: url, targetUrl, tenantId, tables: hooks.tenantTables(), erase: () => services.privacy.eraseShop(kokyaku.context({ tenantId })) }, options),
-    refresh: (options = {}) => {
-      const timer = telemetry.refreshSeconds.startTimer();
-      return telemetry
-        .span('kokyaku.refresh', {}, () => refreshEveryShop(kokyaku, hooks, options))
-        .then((result) => {
-          for (const failure of result.failures) telemetry.refreshFailures.inc({ step: failure.step });
-          return result;
-        })
-        .finally(() => timer());
-    },
+    refresh: (options = {}) => observedRefresh(telemetry, () => refreshEveryShop(kokyaku, hooks, options)),
     close: async () => {
       await journeys.engine.close();
       await bus.close();
@@ -394,6 +385,18 @@ async function readiness(orm: MikroORM): Promise<Readiness> {
     pendingMigrations: pending,
     ...(pending.length ? { error: `${pending.length} migration(s) pending: run kokyaku migrate` } : {}),
   };
+}
+
+/** A refresh in a span, timed and its failed steps counted (the refresh metrics). */
+async function observedRefresh(telemetry: Telemetry, run: () => ReturnType<Kokyaku['refresh']>): ReturnType<Kokyaku['refresh']> {
+  const timer = telemetry.refreshSeconds.startTimer();
+  try {
+    const result = await telemetry.span('kokyaku.refresh', {}, run);
+    for (const failure of result.failures) telemetry.refreshFailures.inc({ step: failure.step });
+    return result;
+  } finally {
+    timer();
+  }
 }
 
 /** `refresh`: every module's refresh for every shop, each step on its own. */
