@@ -13,11 +13,11 @@ const RECOMPUTE = (filter: string) => `
            min(o.placed_at) as first_order_at, max(o.placed_at) as last_order_at,
            (extract(epoch from max(o.placed_at) - min(o.placed_at)) / 86400 / nullif(count(o.id) - 1, 0))::real as average_days_between_orders
     from kokyaku.customer_facts x
-    left join kokyaku.orders o on o.customer_id = x.customer_id and o.status = 'PLACED'
+    left join kokyaku.orders o on o.tenant_id = $1 and o.customer_id = x.customer_id and o.status = 'PLACED'
     where x.tenant_id = $1 ${filter}
     group by x.customer_id
   ) a
-  where f.customer_id = a.customer_id
+  where f.tenant_id = $1 and f.customer_id = a.customer_id
     and (f.orders_count, f.total_spent_minor, f.first_order_at, f.last_order_at)
       is distinct from (a.orders_count, a.total_spent_minor, a.first_order_at, a.last_order_at)`;
 
@@ -52,8 +52,8 @@ const CREATE_MISSING = `
          (extract(epoch from max(o.placed_at) - min(o.placed_at)) / 86400 / nullif(count(o.id) - 1, 0))::real,
          ${PROFILE_VALUES}
   from kokyaku.customers c
-  left join kokyaku.orders o on o.customer_id = c.id and o.status = 'PLACED'
-  where c.tenant_id = $1 and not exists (select 1 from kokyaku.customer_facts x where x.customer_id = c.id)
+  left join kokyaku.orders o on o.tenant_id = $1 and o.customer_id = c.id and o.status = 'PLACED'
+  where c.tenant_id = $1 and not exists (select 1 from kokyaku.customer_facts x where x.tenant_id = $1 and x.customer_id = c.id)
   group by c.id, c.tenant_id`;
 
 const RECOMPUTE_SOME = RECOMPUTE(`and x.customer_id = any(kokyaku.json_bigints($2::jsonb))`);
