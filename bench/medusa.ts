@@ -67,7 +67,7 @@ export async function benchMedusa(adminUrl: string, options: { orders: number; b
                 json_agg(json_build_object('p', p.external_id, 'q', l.quantity, 'u', l.unit_price_minor) order by l.position) as lines
          from kokyaku.orders o join kokyaku.customers c on c.id = o.customer_id
          join kokyaku.order_lines l on l.order_id = o.id join kokyaku.products p on p.id = l.product_id
-         group by o.id, c.external_id order by o.id`,
+         group by o.id, o.tenant_id, c.external_id order by o.id`,
       );
       currency = rows[0]!.currency;
       orders = rows.map((r) => ({

@@ -41,7 +41,7 @@ const ON_THE_FLY = (filter: string) => `
     left join kokyaku.orders o on o.customer_id = c.id and o.status = 'PLACED'
     left join kokyaku.order_lines l on l.order_id = o.id
     where c.tenant_id = 'default'
-    group by c.id
+    group by c.id, c.tenant_id
   ) facts where ${filter}`;
 
 export interface SegmentBenchResult {
