@@ -29,7 +29,8 @@ export function dovecotBinary(): string | null {
   return DOVECOT.find((p) => existsSync(p)) ?? null;
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port of 127.0.0.1 (the test servers' port). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
