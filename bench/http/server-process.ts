@@ -1,9 +1,9 @@
-import { createKokyaku } from '@kokyaku/core';
+import { type Kokyaku, createKokyaku } from '@kokyaku/core';
 import { startStandaloneServer } from '@kokyaku/server';
 import pg from 'pg';
 import { startApolloPg } from './apollo-pg.js';
 import express from 'express';
-import { kokyakuExpress } from '@kokyaku/server/express';
+import { type KokyakuRouter, kokyakuExpress } from '@kokyaku/server/express';
 import { startBarePg } from './bare-pg.js';
 import { BENCH_TOKEN, type ServerKind } from './query.js';
 import { SHOPPER_HEADER, startBareRecommendations } from './storefront-bare.js';
@@ -24,6 +24,24 @@ import { SHOPPER_HEADER, startBareRecommendations } from './storefront-bare.js';
 const [kind, url, poolSize, replicas] = process.argv.slice(2) as [ServerKind, string, string, string | undefined];
 const pool = Number(poolSize);
 
+/** Kokyaku mounted in an Express app of its own on a free port of 127.0.0.1. */
+async function serveMounted(kokyaku: Kokyaku, crm: KokyakuRouter): Promise<{ port: number; close: () => Promise<void> }> {
+  const app = express();
+  app.use(crm);
+  const server = await new Promise<import('node:http').Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    port: (server.address() as import('node:net').AddressInfo).port,
+    close: async () => {
+      await crm.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await kokyaku.close();
+    },
+  };
+}
+
 async function start(): Promise<{ port: number; close: () => Promise<void> }> {
   if (kind === 'kokyaku') {
     const kokyaku = await createKokyaku({
@@ -38,7 +56,6 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
       database: { url, migrate: false, poolSize: pool },
       shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
     });
-    const app = express();
     const crm = await kokyakuExpress(kokyaku, {
       path: '/graphql',
       identify: (req) => {
@@ -46,26 +63,13 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
         return { actor: typeof shopper === 'string' ? { id: `shopper:${shopper}`, roles: ['STOREFRONT'], customerExternalId: shopper } : null };
       },
     });
-    app.use(crm);
-    const server = await new Promise<import('node:http').Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    return {
-      port: (server.address() as import('node:net').AddressInfo).port,
-      close: async () => {
-        await crm.stop();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await kokyaku.close();
-      },
-    };
+    return serveMounted(kokyaku, crm);
   }
   if (kind === 'tenants-kokyaku') {
     const kokyaku = await createKokyaku({
       database: { url, migrate: false, poolSize: pool, readReplicas: (replicas ?? '').split(',').filter(Boolean) },
       shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' },
     });
-    const app = express();
     const crm = await kokyakuExpress(kokyaku, {
       path: '/graphql',
       maskErrors: true,
@@ -76,19 +80,7 @@ async function start(): Promise<{ port: number; close: () => Promise<void> }> {
         return admin ? { actor: { id: 'bench', roles: ['ADMIN'] }, tenantId: shop } : { actor: null };
       },
     });
-    app.use(crm);
-    const server = await new Promise<import('node:http').Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    return {
-      port: (server.address() as import('node:net').AddressInfo).port,
-      close: async () => {
-        await crm.stop();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await kokyaku.close();
-      },
-    };
+    return serveMounted(kokyaku, crm);
   }
   const connections = new pg.Pool({ connectionString: url, max: pool });
   const port = kind === 'apollo' ? await startApolloPg(connections) : kind === 'bare' ? await startBarePg(connections) : await startBareRecommendations(connections);
