@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createKokyaku } from '@kokyaku/core';
+import { TENANT_TABLES, createKokyaku } from '@kokyaku/core';
 import { createTestDatabase, dropTestDatabase, startTestReplicaPair } from '@kokyaku/core/testing';
 import { type Running, startServer, stopServer } from './http/process.js';
 import { BENCH_TOKEN, CUSTOMER_360 } from './http/query.js';
@@ -52,62 +52,88 @@ export interface ReplicaThroughputRow {
 const root = path.resolve(import.meta.dirname, '..');
 const ALL = { authorization: `Bearer ${BENCH_TOKEN}`, 'content-type': 'application/json' };
 
-/** Shops `shop-001`... with `perTenant` customers each, 2 orders of 3 lines per customer, 50 products per shop. */
+/**
+ * Shops `shop-001`... with `perTenant` customers each, 2 orders of 3 lines per customer, 50 products
+ * per shop. The first shop is written with SQL and refreshed (`kokyaku.refresh`); the others are
+ * copies of it, every tenant table copied row for row under another `tenant_id` (keys carry
+ * `tenant_id`, so the ids stay): a first refresh of each would give the same rows, and 200 of them
+ * take the better part of an hour on 2 cores.
+ */
 async function seedTenants(url: string, tenants: number, perTenant: number, log: (line: string) => void): Promise<void> {
   const kokyaku = await createKokyaku({ database: { url }, shop: { currency: 'JPY', timeZone: 'Asia/Tokyo', defaultCountry: 'JP' } });
   const knex = kokyaku.orm.em.getKnex();
-  const trx = await knex.transaction();
-  const step = async (label: string, text: string, bindings: unknown[]) => {
+  const timed = async (label: string, work: () => Promise<unknown>) => {
     const started = performance.now();
-    await trx.raw(text, bindings as never[]);
+    await work();
     log(`    ${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   };
   try {
-    await trx.raw('set local session_replication_role = replica');
-    const shop = `'shop-' || lpad(t::text, 3, '0')`;
-    // Fresh tables: ids follow the insertion order (shop by shop), which the lines below rely on.
-    await step(
-      `${(tenants * 50).toLocaleString('en')} products`,
-      `insert into kokyaku.products (tenant_id, external_id, name, price_minor, currency, categories)
-       select ${shop}, 'P' || p, 'Product ' || p, 300 + p * 37, 'JPY', array['cat' || (p % 5)]
-       from generate_series(1, ?::int) t, generate_series(1, 50) p order by t, p`,
-      [tenants],
-    );
-    await step(
-      `${(tenants * perTenant).toLocaleString('en')} customers`,
-      `insert into kokyaku.customers (tenant_id, external_id, email, first_name, last_name, created_at)
-       select ${shop}, 'C' || g, 'c' || g || '@shop' || t || '.example', 'Given' || g, 'Family' || (g % 97), now() - (g % 700) * interval '1 day'
-       from generate_series(1, ?::int) t, generate_series(1, ?::int) g order by t, g`,
-      [tenants, perTenant],
-    );
-    await step(
-      `${(tenants * perTenant * 2).toLocaleString('en')} orders`,
-      `insert into kokyaku.orders (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
-       select ${shop}, 'O' || g || '-' || k, (t - 1)::bigint * ?::int + g, now() - ((g * 7 + k * 131) % 700) * interval '1 day', 'JPY', 'PLACED', 0, ''
-       from generate_series(1, ?::int) t, generate_series(1, ?::int) g, generate_series(1, 2) k order by t, g, k`,
-      [perTenant, tenants, perTenant],
-    );
-    await step(
-      `${(tenants * perTenant * 6).toLocaleString('en')} order lines`,
-      `insert into kokyaku.order_lines (tenant_id, order_id, position, product_id, quantity, unit_price_minor)
-       select o.tenant_id, o.id, l, (substr(o.tenant_id, 6)::int - 1) * 50 + 1 + (o.id * 7 + l * 13) % 50, 1 + l % 2, 300 + ((o.id * 7 + l * 13) % 50) * 37
-       from kokyaku.orders o, generate_series(1, 3) l`,
-      [],
-    );
-    await step(
-      'order totals',
-      `update kokyaku.orders o set total_minor = s.total from (select order_id, sum(quantity * unit_price_minor) as total from kokyaku.order_lines group by order_id) s where s.order_id = o.id`,
-      [],
-    );
-    await trx.commit();
-    const started = performance.now();
+    await knex.transaction(async (trx) => {
+      const step = (label: string, text: string, bindings: unknown[]) => timed(label, () => trx.raw(text, bindings as never[]));
+      await trx.raw('set local session_replication_role = replica');
+      await step(
+        '50 products',
+        `insert into kokyaku.products (tenant_id, external_id, name, price_minor, currency, categories)
+         select 'shop-001', 'P' || p, 'Product ' || p, 300 + p * 37, 'JPY', array['cat' || (p % 5)]
+         from generate_series(1, 50) p order by p`,
+        [],
+      );
+      await step(
+        `${perTenant.toLocaleString('en')} customers`,
+        `insert into kokyaku.customers (tenant_id, external_id, email, first_name, last_name, created_at)
+         select 'shop-001', 'C' || g, 'c' || g || '@shop.example', 'Given' || g, 'Family' || (g % 97), now() - (g % 700) * interval '1 day'
+         from generate_series(1, ?::int) g order by g`,
+        [perTenant],
+      );
+      // Fresh tables: ids follow the insertion order, which the lines below rely on.
+      await step(
+        `${(perTenant * 2).toLocaleString('en')} orders`,
+        `insert into kokyaku.orders (tenant_id, external_id, customer_id, placed_at, currency, status, total_minor, lines_digest)
+         select 'shop-001', 'O' || g || '-' || k, g, now() - ((g * 7 + k * 131) % 700) * interval '1 day', 'JPY', 'PLACED', 0, ''
+         from generate_series(1, ?::int) g, generate_series(1, 2) k order by g, k`,
+        [perTenant],
+      );
+      await step(
+        `${(perTenant * 6).toLocaleString('en')} order lines`,
+        `insert into kokyaku.order_lines (tenant_id, order_id, position, product_id, quantity, unit_price_minor)
+         select o.tenant_id, o.id, l, 1 + (o.id * 7 + l * 13) % 50, 1 + l % 2, 300 + ((o.id * 7 + l * 13) % 50) * 37
+         from kokyaku.orders o, generate_series(1, 3) l`,
+        [],
+      );
+      await step(
+        'order totals',
+        `update kokyaku.orders o set total_minor = s.total
+         from (select order_id, sum(quantity * unit_price_minor) as total from kokyaku.order_lines group by order_id) s
+         where s.order_id = o.id and o.tenant_id = 'shop-001'`,
+        [],
+      );
+    });
+    await timed('refresh of shop-001', () => kokyaku.refresh());
+    if (tenants > 1) {
+      await timed(`copies of shop-001 as shop-002...shop-${String(tenants).padStart(3, '0')}, every tenant table`, () =>
+        knex.transaction(async (trx) => {
+          await trx.raw('set local session_replication_role = replica');
+          // Parents first: the reverse of the erasure order.
+          for (const table of [...TENANT_TABLES].reverse()) {
+            const { rows } = await trx.raw<{ rows: { name: string }[] }>(
+              `select a.attname as name from pg_attribute a
+               where a.attrelid = ('kokyaku.' || quote_ident(?))::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+               order by a.attnum`,
+              [table],
+            );
+            const columns = rows.map((r) => `"${r.name}"`);
+            const values = columns.map((c) => (c === '"tenant_id"' ? `'shop-' || lpad(t::text, 3, '0')` : `s.${c}`));
+            await trx.raw(
+              `insert into kokyaku."${table}" (${columns.join(', ')}) overriding system value
+               select ${values.join(', ')} from kokyaku."${table}" s, generate_series(2, ?::int) t where s.tenant_id = 'shop-001'`,
+              [tenants],
+            );
+          }
+        }),
+      );
+    }
     // As autovacuum leaves a table: hint bits and the visibility map set (a standby replays them).
-    await kokyaku.orm.em.getKnex().raw('vacuum (analyze)');
-    const refreshed = await kokyaku.refresh();
-    log(`    refresh of ${refreshed.tenants} shops: ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  } catch (error) {
-    await trx.rollback().catch(() => undefined);
-    throw error;
+    await timed('vacuum (analyze)', () => knex.raw('vacuum (analyze)'));
   } finally {
     await kokyaku.close();
   }
@@ -176,7 +202,7 @@ export async function benchNoisyNeighbour(
     const pick = (n: number) => {
       const t = (n % tenants) + 1;
       const g = 1 + ((k++ * 7919) % perTenant);
-      return { tenant: `shop-${String(t).padStart(3, '0')}`, id: String((t - 1) * perTenant + g) };
+      return { tenant: `shop-${String(t).padStart(3, '0')}`, id: String(g) };
     };
     log('  warm-up');
     await load(server.url, pick, options.connections, sleep(Math.min(10, options.quietSeconds) * 1000));
