@@ -37,7 +37,7 @@ const SCORE = `
     where x.tenant_id = $1 and ($3::jsonb is null or x.customer_id = any(kokyaku.json_bigints($3::jsonb)))
     ) scored
   ) s
-  left join kokyaku.customer_scores t0 on t0.customer_id = s.customer_id
+  left join kokyaku.customer_scores t0 on t0.tenant_id = $1 and t0.customer_id = s.customer_id
   -- Only new or changed scores reach the write (a refresh usually changes few).
   where t0.customer_id is null
      or (t0.recency_score, t0.frequency_score, t0.monetary_score, t0.decile, t0.rfm_group) is distinct from (s.r, s.fr, s.m, s.d, s.grp)
@@ -297,7 +297,7 @@ export class AnalyticsService {
       ctx.em,
       `update kokyaku.customer_scores s set expected_purchases = null, probability_alive = null, churn_risk = null, predicted_clv_minor = null
        from kokyaku.customer_facts f
-       where s.tenant_id = $1 and f.customer_id = s.customer_id and f.orders_count = 0
+       where s.tenant_id = $1 and f.tenant_id = s.tenant_id and f.customer_id = s.customer_id and f.orders_count = 0
          and (s.predicted_clv_minor is not null or s.churn_risk is not null)`,
       [ctx.tenantId],
     );

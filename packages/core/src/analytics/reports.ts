@@ -179,7 +179,7 @@ export const rfmRows = {
       ctx.em,
       `select s.recency_score as r, (s.frequency_score + s.monetary_score + 1) / 2 as fm, coalesce(s.rfm_group, 'PROSPECTS') as rfm_group,
               count(*)::int as customers, coalesce(sum(f.total_spent_minor), 0)::text as revenue
-       from kokyaku.customer_facts f left join kokyaku.customer_scores s on s.customer_id = f.customer_id
+       from kokyaku.customer_facts f left join kokyaku.customer_scores s on s.tenant_id = f.tenant_id and s.customer_id = f.customer_id
        where f.tenant_id = $1
        group by 1, 2, 3 order by 1 desc nulls last, 2 desc, 3`,
       [ctx.tenantId],

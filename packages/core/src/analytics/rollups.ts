@@ -96,7 +96,7 @@ const RFM_CELLS = `
   select 'rfm' as kind, null::date as period,
          coalesce(s.recency_score, 0) * 10 + coalesce((s.frequency_score + s.monetary_score + 1) / 2, 0) as bucket,
          coalesce(s.rfm_group, 'PROSPECTS') as label, 0 as orders, coalesce(f.total_spent_minor, 0) as revenue_minor, 1 as customers, 0 as new_customers
-  from kokyaku.customer_facts f left join kokyaku.customer_scores s on s.customer_id = f.customer_id
+  from kokyaku.customer_facts f left join kokyaku.customer_scores s on s.tenant_id = f.tenant_id and s.customer_id = f.customer_id
   where f.tenant_id = $1`;
 
 /** SQL: inserts the net of the `select`ed signed rows (tenant $1), leaving out what adds up to nothing. */

@@ -182,8 +182,8 @@ export class JourneyEngine {
         `select r.id::text as id, r.journey_id::text as journey_id, j.name as journey_name, j.status as journey_status, r.version,
                 r.customer_id::text as customer_id, r.status, r.step_id, r.seq, r.wake_at, r.context, v.definition
          from kokyaku.journey_runs r
-         join kokyaku.journeys j on j.id = r.journey_id
-         join kokyaku.journey_versions v on v.journey_id = r.journey_id and v.version = r.version
+         join kokyaku.journeys j on j.tenant_id = r.tenant_id and j.id = r.journey_id
+         join kokyaku.journey_versions v on v.tenant_id = r.tenant_id and v.journey_id = r.journey_id and v.version = r.version
          where r.tenant_id = $1 and r.id = $2::bigint
          for update of r skip locked`,
         [ctx.tenantId, runId],

@@ -623,8 +623,8 @@ export class JourneyService {
               (select count(*) from m where status = 'WITHHELD')::int as withheld,
               (select jsonb_agg(jsonb_build_object('reason', reason, 'count', n) order by n desc, reason)
                  from (select reason, count(*)::int as n from m where status = 'WITHHELD' group by reason) w) as reasons,
-              (select count(*) from kokyaku.message_clicks k join m on m.id = k.message_id)::int as clicks,
-              (select count(distinct m.customer_id) from kokyaku.message_clicks k join m on m.id = k.message_id)::int as clickers,
+              (select count(*) from kokyaku.message_clicks k join m on m.tenant_id = k.tenant_id and m.id = k.message_id)::int as clicks,
+              (select count(distinct m.customer_id) from kokyaku.message_clicks k join m on m.tenant_id = k.tenant_id and m.id = k.message_id)::int as clickers,
               (select count(distinct customer_id) from m where sent_at is not null)::int as messaged,
               (select count(*) from attributed)::int as orders,
               (select coalesce(sum(total_minor), 0) from attributed)::text as revenue,
@@ -669,7 +669,7 @@ export class JourneyService {
     await captureDates(ctx, now);
     const due = await sql<{ id: string }>(
       ctx.em,
-      `select r.id::text as id from kokyaku.journey_runs r join kokyaku.journeys j on j.id = r.journey_id and j.status in ('ACTIVE', 'ARCHIVED')
+      `select r.id::text as id from kokyaku.journey_runs r join kokyaku.journeys j on j.tenant_id = r.tenant_id and j.id = r.journey_id and j.status in ('ACTIVE', 'ARCHIVED')
        where r.tenant_id = $1 and r.status in ('ACTIVE', 'WAITING') and r.wake_at <= $2 order by r.wake_at, r.id limit $3`,
       [ctx.tenantId, now, options.limit ?? 1000],
     );

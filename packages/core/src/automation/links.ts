@@ -30,7 +30,7 @@ export class MessageLinks {
     if (!TOKEN.test(token) || !Number.isInteger(link) || link < 0) return null;
     const [row] = await sql<{ url: string | null }>(
       this.deps.system(),
-      `with m as (select id, tenant_id, links->>$2::int as url from kokyaku.messages where token = $1::uuid),
+      `with m as (select id, tenant_id, links->>$2::int as url from kokyaku.messages /* every shop */ where token = $1::uuid),
             clicked as (insert into kokyaku.message_clicks (tenant_id, message_id, link) select tenant_id, id, $2 from m where url is not null)
        select url from m`,
       [token, link],
@@ -43,7 +43,7 @@ export class MessageLinks {
     if (!TOKEN.test(token)) return null;
     const [row] = await sql<{ id: string; tenant_id: string; customer_id: string | null; channel: Channel | 'WEBHOOK'; created_at: Date }>(
       this.deps.system(),
-      `select id::text as id, tenant_id, customer_id::text as customer_id, channel, created_at from kokyaku.messages where token = $1::uuid`,
+      `select id::text as id, tenant_id, customer_id::text as customer_id, channel, created_at from kokyaku.messages /* every shop */ where token = $1::uuid`,
       [token],
     );
     if (!row?.customer_id || row.channel === 'WEBHOOK') return null;
@@ -67,10 +67,11 @@ export class MessageLinks {
 
   /** A provider's delivery report: finds the sent message by channel and provider id in any shop. */
   async recordDelivery(input: { channel: Channel; providerId: string; status: 'DELIVERED' | 'FAILED'; error?: string | null }): Promise<boolean> {
-    const [row] = await sql<{ tenant_id: string }>(this.deps.system(), `select tenant_id from kokyaku.messages where channel = $1 and provider_id = $2 order by id desc limit 1`, [
-      input.channel,
-      input.providerId,
-    ]);
+    const [row] = await sql<{ tenant_id: string }>(
+      this.deps.system(),
+      `select tenant_id from kokyaku.messages /* every shop */ where channel = $1 and provider_id = $2 order by id desc limit 1`,
+      [input.channel, input.providerId],
+    );
     return row ? this.deps.journeys.recordDelivery(this.deps.context(row.tenant_id), input) : false;
   }
 }

@@ -25,7 +25,7 @@ export const automationModule = defineModule({
       select: `case when m.journey_id is null then null else 'journey:' || m.journey_id end as actor_id, m.customer_id,
         jsonb_build_object('channel', m.channel, 'purpose', m.purpose, 'status', m.status, 'reason', m.reason, 'subject', m.subject,
                            'journeyId', m.journey_id::text, 'journey', j.name) as data`,
-      from: 'kokyaku.messages m left join kokyaku.journeys j on j.id = m.journey_id',
+      from: 'kokyaku.messages m left join kokyaku.journeys j on j.tenant_id = m.tenant_id and j.id = m.journey_id',
       where: ({ who }) => `m.tenant_id = $1 and ${who('m.customer_id')}`,
       present: (d) => {
         const what = `${String(d.channel).toLowerCase()}${d.subject ? ` "${truncate(String(d.subject), 80)}"` : ''}`;
@@ -69,10 +69,10 @@ export const automationModule = defineModule({
       await sql(
         ctx.em,
         `update kokyaku.journey_runs set customer_id = $2::bigint
-         where id in (
+         where tenant_id = $1 and id in (
            select distinct on (r.journey_id, r.trigger_key) r.id from kokyaku.journey_runs r
            where r.tenant_id = $1 and r.customer_id = any(kokyaku.json_bigints($3::jsonb))
-             and not exists (select 1 from kokyaku.journey_runs s where s.journey_id = r.journey_id and s.customer_id = $2::bigint and s.trigger_key = r.trigger_key)
+             and not exists (select 1 from kokyaku.journey_runs s where s.tenant_id = r.tenant_id and s.journey_id = r.journey_id and s.customer_id = $2::bigint and s.trigger_key = r.trigger_key)
            order by r.journey_id, r.trigger_key, r.started_at, r.id)`,
         [ctx.tenantId, survivorId, JSON.stringify(mergedIds)],
       );
@@ -103,12 +103,12 @@ export const automationModule = defineModule({
         journeyRuns: await sqlValue(
           ctx.em,
           `select coalesce(jsonb_agg(jsonb_build_object('journey', j.name, 'status', r.status, 'step', r.step_id, 'startedAt', r.started_at, 'finishedAt', r.finished_at) order by r.id), '[]') as v
-           from kokyaku.journey_runs r join kokyaku.journeys j on j.id = r.journey_id where r.tenant_id = $1 and r.customer_id = $2::bigint`,
+           from kokyaku.journey_runs r join kokyaku.journeys j on j.tenant_id = r.tenant_id and j.id = r.journey_id where r.tenant_id = $1 and r.customer_id = $2::bigint`,
           p,
         ),
         messages: await sqlValue(
           ctx.em,
-          `select coalesce(jsonb_agg(to_jsonb(m) - 'token' - 'idempotency_key' || jsonb_build_object('clicks', (select count(*) from kokyaku.message_clicks k where k.message_id = m.id))
+          `select coalesce(jsonb_agg(to_jsonb(m) - 'token' - 'idempotency_key' || jsonb_build_object('clicks', (select count(*) from kokyaku.message_clicks k where k.tenant_id = m.tenant_id and k.message_id = m.id))
                    order by m.id), '[]') as v
            from kokyaku.messages m where m.tenant_id = $1 and m.customer_id = $2::bigint`,
           p,

@@ -197,7 +197,8 @@ export async function mergeData(ctx: KokyakuContext, sources: MergeSources): Pro
     }>(
       ctx.em,
       `select o.external_id, o.placed_at, o.total_minor::text, o.currency, o.status, p.external_id as product, p.name, l.quantity, l.unit_price_minor::text
-       from kokyaku.orders o left join kokyaku.order_lines l on l.order_id = o.id left join kokyaku.products p on p.id = l.product_id
+       from kokyaku.orders o left join kokyaku.order_lines l on l.tenant_id = o.tenant_id and l.order_id = o.id
+       left join kokyaku.products p on p.tenant_id = l.tenant_id and p.id = l.product_id
        where o.tenant_id = $1 and o.id = $2::bigint order by l.position`,
       [ctx.tenantId, context.orderId],
     );
@@ -224,7 +225,7 @@ export async function mergeData(ctx: KokyakuContext, sources: MergeSources): Pro
   if (context.eventId) {
     const [event] = await sql<{ type: string; properties: Record<string, unknown>; occurred_at: Date; product: string | null }>(
       ctx.em,
-      `select e.type, e.properties, e.occurred_at, p.external_id as product from kokyaku.events e left join kokyaku.products p on p.id = e.product_id
+      `select e.type, e.properties, e.occurred_at, p.external_id as product from kokyaku.events e left join kokyaku.products p on p.tenant_id = e.tenant_id and p.id = e.product_id
        where e.tenant_id = $1 and e.id = $2::bigint`,
       [ctx.tenantId, context.eventId],
     );

@@ -21,7 +21,7 @@ function insertRuns(facts: string): string {
       select $1, j.id, j.version, x.customer_id,
              case when j.definition->>'reentry' = 'EVERY_TIME' then x.key else 'once' end,
              x.context, j.definition->'steps'->0->>'id'
-      from x join kokyaku.journeys j on j.id = x.journey_id
+      from x join kokyaku.journeys j on j.tenant_id = $1 and j.id = x.journey_id
       on conflict (journey_id, customer_id, trigger_key, tenant_id) do nothing
       returning 1
     )
@@ -154,7 +154,7 @@ export async function captureDates(ctx: KokyakuContext, now: Date): Promise<numb
       select j.id as journey_id, c.id as customer_id, 'date:' || $2 as key, jsonb_build_object('date', $2) as context
       from kokyaku.journeys j
       join kokyaku.customers c on c.tenant_id = $1 and c.erased_at is null
-      left join kokyaku.customer_facts f on f.customer_id = c.id
+      left join kokyaku.customer_facts f on f.tenant_id = c.tenant_id and f.customer_id = c.id
       where j.tenant_id = $1 and j.status = 'ACTIVE' and j.trigger_type = 'DATE'
         and case j.definition->'trigger'->>'date'
           when 'BIRTHDAY' then to_char(c.birthday, 'MM-DD') = right($2, 5)

@@ -161,12 +161,12 @@ export class AutomationWorker {
       const claimed = await sql<{ id: string; tenant_id: string }>(
         em,
         `update kokyaku.journey_runs r set dispatched_at = now()
-         where r.id in (
-           select x.id from kokyaku.journey_runs x
+         where (r.id, r.tenant_id) in (
+           select x.id, x.tenant_id from kokyaku.journey_runs x /* every shop */
            where x.status in ('ACTIVE', 'WAITING') and x.wake_at <= now()
              and (x.dispatched_at is null or x.dispatched_at < now() - make_interval(secs => $1))
              -- Runs of paused (or draft) journeys wait where they are: activating sends NOTIFY.
-             and exists (select 1 from kokyaku.journeys j where j.id = x.journey_id and j.status in ('ACTIVE', 'ARCHIVED'))
+             and exists (select 1 from kokyaku.journeys j where j.tenant_id = x.tenant_id and j.id = x.journey_id and j.status in ('ACTIVE', 'ARCHIVED'))
            order by x.wake_at limit 200 for update of x skip locked)
          returning r.id::text as id, r.tenant_id`,
         [this.options.config.staleSeconds],
@@ -179,7 +179,7 @@ export class AutomationWorker {
 
   /** DATE triggers, once per shop per local day. */
   private async dates(em: ReturnType<MikroORM['em']['fork']>): Promise<void> {
-    const tenants = await sql<{ tenant_id: string }>(em, `select distinct tenant_id from kokyaku.journeys where status = 'ACTIVE' and trigger_type = 'DATE'`);
+    const tenants = await sql<{ tenant_id: string }>(em, `select distinct tenant_id from kokyaku.journeys /* every shop */ where status = 'ACTIVE' and trigger_type = 'DATE'`);
     for (const { tenant_id } of tenants) {
       const ctx = this.options.context(tenant_id);
       const today = todayIn(ctx.shop.timeZone);

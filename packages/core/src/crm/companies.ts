@@ -334,7 +334,7 @@ export class CompanyService {
          select co.id, t.depth + 1, t.path || co.id from kokyaku.companies co join tree t on co.parent_id = t.id
          where co.tenant_id = $1 and not co.id = any(t.path)
        )
-       select ${COLUMNS}, t.depth, t.path::text[] as path from tree t join kokyaku.companies co on co.id = t.id order by t.path`,
+       select ${COLUMNS}, t.depth, t.path::text[] as path from tree t join kokyaku.companies co on co.tenant_id = $1 and co.id = t.id order by t.path`,
       [ctx.tenantId, id],
     );
     const ranged = range.from != null || range.to != null;
@@ -350,7 +350,7 @@ export class CompanyService {
            ) s on true
            where ct.tenant_id = $1 and ct.company_id = any(kokyaku.json_bigints($2::jsonb))`
         : `select ct.company_id::text as company_id, ct.customer_id::text as customer_id, coalesce(f.total_spent_minor, 0)::text as minor, coalesce(f.orders_count, 0) as orders
-           from kokyaku.company_contacts ct left join kokyaku.customer_facts f on f.customer_id = ct.customer_id
+           from kokyaku.company_contacts ct left join kokyaku.customer_facts f on f.tenant_id = ct.tenant_id and f.customer_id = ct.customer_id
            where ct.tenant_id = $1 and ct.company_id = any(kokyaku.json_bigints($2::jsonb))`,
       ranged ? [ctx.tenantId, JSON.stringify(tree.map((t) => t.id)), range.from ?? null, range.to ?? null] : [ctx.tenantId, JSON.stringify(tree.map((t) => t.id))],
     );
@@ -413,7 +413,7 @@ export class CompanyService {
              ? `select coalesce(sum(o.total_minor), 0) as minor, count(*) as orders from kokyaku.orders o
                 where o.customer_id = c.customer_id and o.tenant_id = $1 and o.status = 'PLACED'
                   and ($3::timestamptz is null or o.placed_at >= $3) and ($4::timestamptz is null or o.placed_at < $4)`
-             : `select f.total_spent_minor as minor, f.orders_count as orders from kokyaku.customer_facts f where f.customer_id = c.customer_id`
+             : `select f.total_spent_minor as minor, f.orders_count as orders from kokyaku.customer_facts f where f.tenant_id = $1 and f.customer_id = c.customer_id`
          }
        ) s`,
       ranged ? [ctx.tenantId, JSON.stringify(ids), range.from ?? null, range.to ?? null] : [ctx.tenantId, JSON.stringify(ids)],
@@ -448,7 +448,7 @@ export class CompanyService {
          select co.id, co.parent_id, u.depth + 1, u.path || co.id from kokyaku.companies co join up u on co.id = u.parent_id
          where co.tenant_id = $1 and not co.id = any(u.path)
        )
-       select ${COLUMNS} from up join kokyaku.companies co on co.id = up.id where up.depth > 0 order by up.depth`,
+       select ${COLUMNS} from up join kokyaku.companies co on co.tenant_id = $1 and co.id = up.id where up.depth > 0 order by up.depth`,
       [ctx.tenantId, id],
     );
     return rows.map(mapCompany);

@@ -148,7 +148,7 @@ interface DealRow {
 const DEAL_COLUMNS = `d.id::text as id, d.pipeline_id::text as pipeline_id, d.stage_id::text as stage_id, d.title, d.amount_minor::text as amount_minor, d.currency,
   to_char(d.expected_close_date, 'YYYY-MM-DD') as expected_close_date, d.owner_id, d.customer_id::text as customer_id, d.company_id::text as company_id,
   d.custom_fields, st.probability::text as probability, st.outcome, d.closed_at, d.created_at, d.updated_at`;
-const DEAL_FROM = `kokyaku.deals d join kokyaku.pipeline_stages st on st.id = d.stage_id`;
+const DEAL_FROM = `kokyaku.deals d join kokyaku.pipeline_stages st on st.tenant_id = d.tenant_id and st.id = d.stage_id`;
 
 const mapDeal = (r: DealRow): DealRecord => ({
   id: r.id,
@@ -306,7 +306,7 @@ export class DealService {
       ctx.em,
       `select p.id::text as id, p.name, p.created_at,
               coalesce((select jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name, 'position', s.position, 'probability', s.probability, 'outcome', s.outcome) order by s.position)
-                        from kokyaku.pipeline_stages s where s.pipeline_id = p.id), '[]') as stages
+                        from kokyaku.pipeline_stages s where s.tenant_id = p.tenant_id and s.pipeline_id = p.id), '[]') as stages
        from kokyaku.pipelines p where p.tenant_id = $1 and ($2::bigint is null or p.id = $2::bigint) order by p.id`,
       [ctx.tenantId, id],
     );

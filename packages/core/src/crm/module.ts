@@ -60,8 +60,9 @@ export const crmModule = defineModule({
       id: 'h.id',
       select: `h.actor_id, d.customer_id,
         jsonb_build_object('dealId', d.id::text, 'title', d.title, 'fromStage', fs.name, 'toStage', ts.name, 'outcome', ts.outcome) as data`,
-      from: `kokyaku.deal_stage_history h join kokyaku.deals d on d.id = h.deal_id join kokyaku.pipeline_stages ts on ts.id = h.to_stage_id
-         left join kokyaku.pipeline_stages fs on fs.id = h.from_stage_id`,
+      from: `kokyaku.deal_stage_history h join kokyaku.deals d on d.tenant_id = h.tenant_id and d.id = h.deal_id
+         join kokyaku.pipeline_stages ts on ts.tenant_id = h.tenant_id and ts.id = h.to_stage_id
+         left join kokyaku.pipeline_stages fs on fs.tenant_id = h.tenant_id and fs.id = h.from_stage_id`,
       where: ({ whoOrCompany }) => `h.tenant_id = $1 and ${whoOrCompany('d.customer_id', 'd.company_id')}`,
       present: (d) => ({ summary: d.fromStage ? `Deal ${d.title} moved from ${d.fromStage} to ${d.toStage}` : `Deal ${d.title} created in ${d.toStage}` }),
     },
@@ -93,7 +94,7 @@ export const crmModule = defineModule({
       return {
         companies: await one(
           `select coalesce(jsonb_agg(jsonb_build_object('company', co.name, 'title', ct.title, 'role', ct.role, 'since', ct.created_at) order by co.name), '[]') as v
-           from kokyaku.company_contacts ct join kokyaku.companies co on co.id = ct.company_id where ct.tenant_id = $1 and ct.customer_id = $2::bigint`,
+           from kokyaku.company_contacts ct join kokyaku.companies co on co.tenant_id = ct.tenant_id and co.id = ct.company_id where ct.tenant_id = $1 and ct.customer_id = $2::bigint`,
         ),
         notes: await one(`select coalesce(jsonb_agg(to_jsonb(n) order by n.created_at, n.id), '[]') as v from kokyaku.notes n where tenant_id = $1 and customer_id = $2::bigint`),
         tasks: await one(`select coalesce(jsonb_agg(to_jsonb(t) order by t.created_at, t.id), '[]') as v from kokyaku.tasks t where tenant_id = $1 and customer_id = $2::bigint`),

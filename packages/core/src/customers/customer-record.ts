@@ -55,8 +55,8 @@ export const CUSTOMER_COLUMNS = `c.id::text as id, c.external_id, c.email, c.pho
 /** The aliases `CUSTOMER_FROM` reads: the customer, their facts and their scores. */
 export const CUSTOMER_ALIASES: readonly string[] = ['c', 'f', 's'];
 
-export const CUSTOMER_FROM = `kokyaku.customers c join kokyaku.customer_facts f on f.customer_id = c.id
-  left join kokyaku.customer_scores s on s.customer_id = c.id`;
+export const CUSTOMER_FROM = `kokyaku.customers c join kokyaku.customer_facts f on f.tenant_id = c.tenant_id and f.customer_id = c.id
+  left join kokyaku.customer_scores s on s.tenant_id = c.tenant_id and s.customer_id = c.id`;
 
 export function mapCustomer(row: CustomerRow, currency: string): CustomerRecord {
   const ordersCount = row.orders_count;

@@ -366,7 +366,7 @@ export class CustomerService {
     // A shop id merged into another customer names the survivor.
     const aliases = await sql<{ alias: string; external_id: string }>(
       ctx.em,
-      `select a.external_id as alias, c.external_id from kokyaku.customer_aliases a join kokyaku.customers c on c.id = a.customer_id
+      `select a.external_id as alias, c.external_id from kokyaku.customer_aliases a join kokyaku.customers c on c.tenant_id = a.tenant_id and c.id = a.customer_id
        where a.tenant_id = $1 and a.external_id = any(kokyaku.json_texts($2::jsonb))`,
       [ctx.tenantId, JSON.stringify(docs.map((d) => d.externalId))],
     );

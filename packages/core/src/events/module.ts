@@ -16,7 +16,7 @@ export const eventsModule = defineModule({
       id: 'e.id',
       select: `null::text as actor_id, e.customer_id,
         jsonb_build_object('eventId', e.event_id, 'type', e.type, 'productExternalId', p.external_id, 'properties', e.properties) as data`,
-      from: 'kokyaku.events e left join kokyaku.products p on p.id = e.product_id',
+      from: 'kokyaku.events e left join kokyaku.products p on p.tenant_id = e.tenant_id and p.id = e.product_id',
       where: ({ who }) => `e.tenant_id = $1 and ${who('e.customer_id')}`,
       present: (d) => ({ summary: `${d.type}${d.productExternalId ? ` ${d.productExternalId}` : ''}` }),
     },

@@ -123,9 +123,9 @@ export class ExportService {
           `select o.external_id as order_id, o.id::text as id, c.external_id as customer, o.placed_at, o.status, o.currency,
                   p.external_id as sku, p.name as product, l.quantity, l.unit_price_minor::text
            from (select * from kokyaku.orders where tenant_id = $1 and id > $2::bigint order by id limit $3) o
-           join kokyaku.customers c on c.id = o.customer_id
-           join kokyaku.order_lines l on l.order_id = o.id and l.tenant_id = $1
-           join kokyaku.products p on p.id = l.product_id
+           join kokyaku.customers c on c.tenant_id = $1 and c.id = o.customer_id
+           join kokyaku.order_lines l on l.tenant_id = $1 and l.order_id = o.id
+           join kokyaku.products p on p.tenant_id = $1 and p.id = l.product_id
            order by o.id, l.position`,
           [ctx.tenantId, after, PAGE],
         );

@@ -13,7 +13,7 @@ export const importsModule = defineModule<{ customers: CustomerService }>({
       await sql(
         ctx.em,
         `delete from kokyaku.import_rows r using kokyaku.import_runs u
-         where r.tenant_id = $1 and u.id = r.run_id and u.status <> 'DONE'
+         where r.tenant_id = $1 and u.tenant_id = r.tenant_id and u.id = r.run_id and u.status <> 'DONE'
            and (u.kind = 'customers' and r.doc->>'externalId' = any(kokyaku.json_texts($2::jsonb))
                 or u.kind in ('orders', 'events') and r.doc->>'customerExternalId' = any(kokyaku.json_texts($2::jsonb)))`,
         [ctx.tenantId, JSON.stringify(names)],

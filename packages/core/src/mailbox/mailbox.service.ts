@@ -354,7 +354,7 @@ export class MailboxService {
     if (!isId(customerId) || (idText !== null && !isId(idText ?? ''))) throw KokyakuError.invalidCursor(args.after ?? '');
     const rows = await sql<Row>(
       ctx.em,
-      `select ${MESSAGE_COLUMNS} from kokyaku.mail_message_customers mc join kokyaku.mail_messages m on m.id = mc.message_id
+      `select ${MESSAGE_COLUMNS} from kokyaku.mail_message_customers mc join kokyaku.mail_messages m on m.tenant_id = mc.tenant_id and m.id = mc.message_id
        where mc.tenant_id = $1 and mc.customer_id = $2::bigint and ($3::timestamptz is null or (mc.sent_at, mc.message_id) < ($3::timestamptz, $4::bigint))
        order by mc.sent_at desc, mc.message_id desc limit $5`,
       [ctx.tenantId, customerId, atText, idText, first + 1],

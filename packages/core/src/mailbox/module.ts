@@ -27,7 +27,7 @@ const entry = (direction: 'RECEIVED' | 'SENT') => ({
   select: `m.sent_by as actor_id, mc.customer_id,
     jsonb_build_object('emailId', m.id::text, 'subject', m.subject, 'snippet', m.snippet, 'from', m.from_address, 'to', to_jsonb(m.to_addresses),
                        'inquiryId', m.inquiry_id::text) as data`,
-  from: 'kokyaku.mail_message_customers mc join kokyaku.mail_messages m on m.id = mc.message_id',
+  from: 'kokyaku.mail_message_customers mc join kokyaku.mail_messages m on m.tenant_id = mc.tenant_id and m.id = mc.message_id',
   where: ({ who }: { who: (column: string) => string }) => `mc.tenant_id = $1 and mc.direction = '${direction}' and ${who('mc.customer_id')}`,
   present: (d: Record<string, unknown>) => ({
     summary: `${direction === 'RECEIVED' ? 'Email from' : 'Email to'} ${direction === 'RECEIVED' ? d.from : ((d.to as string[]) ?? []).join(', ')}: ${truncate(String(d.subject ?? '(no subject)'), 120)}`,
@@ -73,7 +73,7 @@ export const mailboxModule = defineModule<{ mailbox: MailboxService }>({
         ctx.em,
         `select coalesce(jsonb_agg(jsonb_build_object('direction', m.direction, 'from', m.from_address, 'to', m.to_addresses, 'cc', m.cc_addresses,
                   'subject', m.subject, 'sentAt', m.sent_at, 'text', m.body_text, 'html', m.body_html, 'messageId', m.message_id) order by m.sent_at), '[]') as v
-         from kokyaku.mail_message_customers mc join kokyaku.mail_messages m on m.id = mc.message_id
+         from kokyaku.mail_message_customers mc join kokyaku.mail_messages m on m.tenant_id = mc.tenant_id and m.id = mc.message_id
          where mc.tenant_id = $1 and mc.customer_id = $2::bigint`,
         [ctx.tenantId, customerId],
       ),

@@ -146,7 +146,7 @@ async function thread(ctx: KokyakuContext, deps: StoreDeps, connection: StoringC
       ? await sqlOne<{ inquiry_id: string | null }>(
           ctx.em,
           `select m.inquiry_id::text as inquiry_id from kokyaku.mail_messages m
-           join kokyaku.mail_message_customers mc on mc.message_id = m.id and mc.customer_id = $3::bigint
+           join kokyaku.mail_message_customers mc on mc.tenant_id = m.tenant_id and mc.message_id = m.id and mc.customer_id = $3::bigint
            where m.tenant_id = $1 and m.message_id = any(kokyaku.json_texts($2::jsonb))
            order by m.inquiry_id is null, m.sent_at desc limit 1`,
           [ctx.tenantId, JSON.stringify(answered), senderId],

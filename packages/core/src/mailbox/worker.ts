@@ -80,7 +80,9 @@ export class MailboxWorker {
   private async scanOnce(): Promise<void> {
     if (this.stopped || !this.locks) return;
     try {
-      const { rows } = await this.query<{ id: string; tenant_id: string }>(`select id::text, tenant_id from kokyaku.mail_connections where status <> 'PAUSED' order by id`);
+      const { rows } = await this.query<{ id: string; tenant_id: string }>(
+        `select id::text, tenant_id from kokyaku.mail_connections /* every shop */ where status <> 'PAUSED' order by id`,
+      );
       for (const row of rows) {
         if (this.followers.has(row.id)) continue;
         const { rows: got } = await this.query<{ ok: boolean }>(`select pg_try_advisory_lock(hashtextextended('kokyaku-mail:' || $1, 0)) as ok`, [row.id]);

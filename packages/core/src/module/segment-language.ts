@@ -12,7 +12,7 @@ export interface SegmentJoin {
   table: string;
   /** The alias the attribute's SQL reads (a plugin's starts with its name). */
   alias: string;
-  /** The join condition, on `f.customer_id`. */
+  /** The join condition, on `f.customer_id` (Kokyaku adds `<alias>.tenant_id = f.tenant_id`). */
   on: string;
   /** `left` (default), or `inner` where every customer has a row. */
   type?: 'left' | 'inner';

@@ -39,7 +39,7 @@ export const ordersModule = defineModule({
         `select coalesce(jsonb_agg(to_jsonb(o) || jsonb_build_object('lines', (
                       select coalesce(jsonb_agg(jsonb_build_object('productExternalId', pr.external_id, 'productName', pr.name,
                                                                    'quantity', l.quantity, 'unitPriceMinor', l.unit_price_minor) order by l.position), '[]')
-                      from kokyaku.order_lines l join kokyaku.products pr on pr.id = l.product_id
+                      from kokyaku.order_lines l join kokyaku.products pr on pr.tenant_id = l.tenant_id and pr.id = l.product_id
                       where l.tenant_id = $1 and l.order_id = o.id)) order by o.placed_at), '[]') as v
              from kokyaku.orders o where o.tenant_id = $1 and o.customer_id = $2::bigint`,
         [ctx.tenantId, customerId],

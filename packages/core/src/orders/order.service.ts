@@ -159,7 +159,8 @@ const ORDERS_OF_CUSTOMERS = prepared(`
 const LINES_OF_ORDERS = prepared(`
   select l.id::text as id, l.order_id::text as order_id, l.position, l.product_id::text as product_id,
          l.quantity, l.unit_price_minor, o.currency, ${productColumns('product_')}
-  from kokyaku.order_lines l join kokyaku.orders o on o.id = l.order_id join kokyaku.products p on p.id = l.product_id
+  from kokyaku.order_lines l join kokyaku.orders o on o.tenant_id = l.tenant_id and o.id = l.order_id
+  join kokyaku.products p on p.tenant_id = l.tenant_id and p.id = l.product_id
   where l.tenant_id = $1 and l.order_id = any(kokyaku.json_bigints($2::jsonb))
   order by l.order_id, l.position`);
 

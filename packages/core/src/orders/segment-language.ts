@@ -11,7 +11,7 @@ export const ORDER_FUNCTIONS: readonly SegmentFunction[] = [
     description: 'Placed orders with lines of matching products.',
     example: "products_purchased MATCHES (category = 'coffee', date > -30d, count >= 2)",
     table: 'kokyaku.orders',
-    join: 'join kokyaku.order_lines l on l.order_id = r.id',
+    join: 'join kokyaku.order_lines l on l.tenant_id = r.tenant_id and l.order_id = r.id',
     where: `r.status = 'PLACED'`,
     filters: [
       { name: 'product', type: 'text', column: 'product_id', description: "the product's shop id", match: lineOf('p.external_id = $v') },

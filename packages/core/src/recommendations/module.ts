@@ -44,7 +44,7 @@ export const recommendationsModule = defineModule<{ recommendations: Recommendat
         ctx.em,
         `select coalesce(jsonb_agg(jsonb_build_object('productExternalId', pr.external_id, 'orders', cp.orders, 'quantity', cp.quantity,
                                                       'firstAt', cp.first_at, 'lastAt', cp.last_at) order by pr.external_id), '[]') as v
-         from kokyaku.customer_products cp join kokyaku.products pr on pr.id = cp.product_id where cp.tenant_id = $1 and cp.customer_id = $2::bigint`,
+         from kokyaku.customer_products cp join kokyaku.products pr on pr.tenant_id = cp.tenant_id and pr.id = cp.product_id where cp.tenant_id = $1 and cp.customer_id = $2::bigint`,
         [ctx.tenantId, customerId],
       ),
     }),

@@ -90,7 +90,7 @@ interface Shopper {
  */
 const SHOPPER = prepared(`
   with c as (select id from kokyaku.customers where tenant_id = $1 and external_id = $2),
-  purchases as (select cp.product_id, cp.last_at, cp.orders from kokyaku.customer_products cp join c on cp.customer_id = c.id),
+  purchases as (select cp.product_id, cp.last_at, cp.orders from kokyaku.customer_products cp join c on cp.tenant_id = $1 and cp.customer_id = c.id),
   seeds as (
     (select product_id, 'purchase' as kind, last_at as at, orders as times, 1 as part
      from purchases where $3::timestamptz is not null order by last_at desc limit 50)
@@ -105,11 +105,11 @@ const SHOPPER = prepared(`
   select c.id::text as id,
     (select coalesce(json_agg(product_id::text), '[]') from purchases) as purchased,
     (select coalesce(json_agg(json_build_object('product_id', product_id::text, 'kind', kind, 'at', at, 'times', times) order by part, n), '[]') from numbered) as seeds,
-    (select coalesce(json_object_agg(s.product_id::text, s.customers), '{}') from kokyaku.product_stats s where s.product_id in (select product_id from seeds)) as seed_buyers,
+    (select coalesce(json_object_agg(s.product_id::text, s.customers), '{}') from kokyaku.product_stats s where s.tenant_id = $1 and s.product_id in (select product_id from seeds)) as seed_buyers,
     -- Up to 2,500 rows: as "product,neighbour,score;..." text, which costs half what JSON objects do to build and read.
     (select string_agg(concat_ws(',', n.product_id, n.neighbour_id, n.score), ';' order by n.product_id, n.rank)
-     from kokyaku.product_neighbours n where n.kind = 'ALSO_BOUGHT' and n.product_id in (select product_id from seeds)) as neighbours,
-    (select coalesce(json_agg(st.product_id::text), '[]') from kokyaku.product_neighbours_stale st where st.product_id in (select product_id from seeds)) as stale
+     from kokyaku.product_neighbours n where n.tenant_id = $1 and n.kind = 'ALSO_BOUGHT' and n.product_id in (select product_id from seeds)) as neighbours,
+    (select coalesce(json_agg(st.product_id::text), '[]') from kokyaku.product_neighbours_stale st where st.tenant_id = $1 and st.product_id in (select product_id from seeds)) as stale
   from c`);
 /** Popularity weights `tuneBlend` compares. */
 const BLENDS = [0.1, 0.3, 0.5, 0.7, 0.9];
@@ -226,7 +226,10 @@ export class RecommendationService {
 
   /** The shops with logged changes `catchUp` has not folded yet (`em` across tenants, as the database user). */
   async pendingTenants(em: Parameters<typeof sql>[0]): Promise<string[]> {
-    const rows = await sql<{ tenant_id: string }>(em, 'select tenant_id from kokyaku.customer_product_changes union select tenant_id from kokyaku.product_neighbours_stale');
+    const rows = await sql<{ tenant_id: string }>(
+      em,
+      'select tenant_id from kokyaku.customer_product_changes /* every shop */ union select tenant_id from kokyaku.product_neighbours_stale /* every shop */',
+    );
     return rows.map((r) => r.tenant_id);
   }
 

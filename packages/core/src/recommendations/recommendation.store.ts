@@ -178,7 +178,7 @@ export class RecommendationStore {
       const taken = await sql<{ customer_id: string; product_id: string; delta: number }>(
         em,
         `delete from kokyaku.customer_product_changes
-         where id in (select id from kokyaku.customer_product_changes where tenant_id = $1 order by id limit $2)
+         where tenant_id = $1 and id in (select id from kokyaku.customer_product_changes where tenant_id = $1 order by id limit $2)
          returning customer_id::text as customer_id, product_id::text as product_id, delta`,
         [ctx.tenantId, limit],
       );
@@ -302,12 +302,12 @@ export class RecommendationStore {
          from kokyaku.products a
          cross join lateral (
            select b.id from kokyaku.products b
-           left join kokyaku.product_stats bs on bs.product_id = b.id
+           left join kokyaku.product_stats bs on bs.tenant_id = b.tenant_id and bs.product_id = b.id
            where b.tenant_id = $1 and b.id <> a.id and (b.categories && a.categories or b.tags && a.tags)
            order by coalesce(bs.customers, 0) desc, b.id
            limit ${ALIKE_CANDIDATES}
          ) b
-         where a.id = any(kokyaku.json_bigints($2::jsonb))`,
+         where a.tenant_id = $1 and a.id = any(kokyaku.json_bigints($2::jsonb))`,
         [ctx.tenantId, takenIds],
       );
       const facts = await this.productFacts(em, ctx.tenantId, [...taken.map((t) => t.id), ...pairs.map((p) => p.b), ...alike.map((p) => p.b)]);
@@ -398,7 +398,7 @@ export class RecommendationStore {
        select o.customer_id, l.product_id, $1, count(distinct o.id), sum(l.quantity), min(o.placed_at), max(o.placed_at)
        from jsonb_to_recordset($2::jsonb) as k(customer_id bigint, product_id bigint)
        join kokyaku.orders o on o.customer_id = k.customer_id and o.tenant_id = $1 and o.status = 'PLACED'
-       join kokyaku.order_lines l on l.order_id = o.id and l.product_id = k.product_id
+       join kokyaku.order_lines l on l.tenant_id = o.tenant_id and l.order_id = o.id and l.product_id = k.product_id
        group by o.customer_id, l.product_id
        returning customer_id::text as customer_id, product_id::text as product_id, orders`,
       [ctx.tenantId, keys],
@@ -626,7 +626,7 @@ async function recountFromOrders(ctx: KokyakuContext): Promise<void> {
     ctx.em,
     `with fresh as (
        select o.customer_id, l.product_id, count(distinct o.id) as orders, sum(l.quantity) as quantity, min(o.placed_at) as first_at, max(o.placed_at) as last_at
-       from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
+       from kokyaku.orders o join kokyaku.order_lines l on l.tenant_id = o.tenant_id and l.order_id = o.id
        where o.tenant_id = $1 and o.status = 'PLACED'
        group by o.customer_id, l.product_id
      ),
@@ -659,7 +659,7 @@ async function readCatalog(ctx: KokyakuContext): Promise<{ catalog: CatalogRow[]
 /** Each placed order's day (days since 1970-01-01 in the shop's time zone) and lines (`product*quantity`), for a range of order ids ($2..$3). */
 const BASKET_LISTS = `select string_agg(x.day || ':' || x.items, ';') as lists from (
   select (o.placed_at at time zone $4::text)::date - date '1970-01-01' as day, string_agg(l.product_id || '*' || l.quantity, ',') as items
-  from kokyaku.orders o join kokyaku.order_lines l on l.order_id = o.id
+  from kokyaku.orders o join kokyaku.order_lines l on l.tenant_id = o.tenant_id and l.order_id = o.id
   where o.tenant_id = $1 and o.status = 'PLACED' and o.id between $2::bigint and $3::bigint
   group by o.id, o.tenant_id) x`;
 

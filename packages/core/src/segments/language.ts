@@ -93,7 +93,8 @@ export interface LanguageModule {
 
 const joinSql = (join: SegmentJoin): CompiledJoin => ({
   alias: join.alias,
-  sql: `${join.type === 'inner' ? 'join' : 'left join'} ${join.table} ${join.alias} on ${join.on}`,
+  // The shop's condition first: every join of a segment names its shop (docs/scaling.md).
+  sql: `${join.type === 'inner' ? 'join' : 'left join'} ${join.table} ${join.alias} on ${join.alias}.tenant_id = f.tenant_id and (${join.on})`,
 });
 
 /** A column path is used as it is; any other expression is parenthesised. */

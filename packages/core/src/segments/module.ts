@@ -20,7 +20,7 @@ export const segmentsModule = defineModule<{ segments: SegmentService }>({
       id: 'sc.id',
       select: `null::text as actor_id, sc.customer_id,
         jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
-      from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
+      from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.tenant_id = sc.tenant_id and s.id = sc.segment_id',
       where: ({ who }) => `sc.tenant_id = $1 and sc.change = 'ENTERED' and ${who('sc.customer_id')}`,
       present: (d) => ({ summary: `Entered segment ${d.segment ?? d.segmentId}` }),
     },
@@ -30,7 +30,7 @@ export const segmentsModule = defineModule<{ segments: SegmentService }>({
       id: 'sc.id',
       select: `null::text as actor_id, sc.customer_id,
         jsonb_build_object('segmentId', sc.segment_id::text, 'segment', s.name) as data`,
-      from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.id = sc.segment_id',
+      from: 'kokyaku.segment_changes sc left join kokyaku.segments s on s.tenant_id = sc.tenant_id and s.id = sc.segment_id',
       where: ({ who }) => `sc.tenant_id = $1 and sc.change = 'LEFT' and ${who('sc.customer_id')}`,
       present: (d) => ({ summary: `Left segment ${d.segment ?? d.segmentId}` }),
     },
@@ -60,13 +60,13 @@ export const segmentsModule = defineModule<{ segments: SegmentService }>({
         segments: await sqlValue(
           ctx.em,
           `select coalesce(jsonb_agg(jsonb_build_object('segment', s.name, 'enteredAt', m.entered_at) order by s.name), '[]') as v
-           from kokyaku.segment_members m join kokyaku.segments s on s.id = m.segment_id where m.tenant_id = $1 and m.customer_id = $2::bigint`,
+           from kokyaku.segment_members m join kokyaku.segments s on s.tenant_id = m.tenant_id and s.id = m.segment_id where m.tenant_id = $1 and m.customer_id = $2::bigint`,
           p,
         ),
         segmentHistory: await sqlValue(
           ctx.em,
           `select coalesce(jsonb_agg(jsonb_build_object('segment', s.name, 'change', c.change, 'at', c.occurred_at) order by c.id), '[]') as v
-           from kokyaku.segment_changes c join kokyaku.segments s on s.id = c.segment_id where c.tenant_id = $1 and c.customer_id = $2::bigint`,
+           from kokyaku.segment_changes c join kokyaku.segments s on s.tenant_id = c.tenant_id and s.id = c.segment_id where c.tenant_id = $1 and c.customer_id = $2::bigint`,
           p,
         ),
       };

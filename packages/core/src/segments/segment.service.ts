@@ -66,7 +66,7 @@ const mapSegment = (row: SegmentRow): SegmentRecord => ({
 const SEGMENT_COLUMNS = `s.id::text as id, s.name, s.query, s.created_at, s.updated_at`;
 const SEGMENTS_OF_CUSTOMERS = prepared(`
   select m.customer_id::text as customer_id, ${SEGMENT_COLUMNS}
-  from kokyaku.segment_members m join kokyaku.segments s on s.id = m.segment_id
+  from kokyaku.segment_members m join kokyaku.segments s on s.tenant_id = m.tenant_id and s.id = m.segment_id
   where m.tenant_id = $1 and m.customer_id = any(kokyaku.json_bigints($2::jsonb))
   order by s.id`);
 
@@ -333,7 +333,7 @@ export class SegmentService {
        ),
        gone as (
          delete from kokyaku.segment_members m
-         where m.segment_id = $2::bigint and ${inScope('m.customer_id')} and m.customer_id not in (select id from matching)
+         where m.tenant_id = $1 and m.segment_id = $2::bigint and ${inScope('m.customer_id')} and m.customer_id not in (select id from matching)
          returning customer_id
        ),
        logged as (
