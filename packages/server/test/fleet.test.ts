@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from '@kokyaku/core/testing';
 import pg from 'pg';
@@ -22,10 +24,16 @@ afterAll(() => {
 
 /** `kokyaku <args>` in a node process of its own (tsx as a loader: a signal reaches the CLI itself). */
 function kokyaku(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@kokyaku/source', entry, ...args], {
-    cwd: root,
-    env: { ...process.env, KOKYAKU_ADMIN_TOKEN: TOKEN, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json'), ...env },
-  });
+  // A process that does not come up is asked for Node's diagnostic report (its stacks and open handles).
+  const reports = mkdtempSync(path.join(os.tmpdir(), 'kokyaku-fleet-report-'));
+  const child = spawn(
+    process.execPath,
+    ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reports}`, '--import', 'tsx', '--conditions=@kokyaku/source', entry, ...args],
+    {
+      cwd: root,
+      env: { ...process.env, KOKYAKU_ADMIN_TOKEN: TOKEN, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json'), ...env },
+    },
+  );
   children.push(child);
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (d) => (out.stdout += d));
@@ -36,14 +44,48 @@ function kokyaku(args: string[], env: Record<string, string>) {
     await expect
       .poll(() => pattern.test(out.stdout) || child.exitCode !== null, { timeout: 180_000, interval: 50 })
       .toBe(true)
-      .catch(() => {
-        throw new Error(`${args[0]} never printed ${pattern}; stdout: ${out.stdout}; stderr: ${out.stderr}`);
+      .catch(async () => {
+        throw new Error(`${args[0]} never printed ${pattern}; stdout: ${out.stdout}; stderr: ${out.stderr}\n${await diagnose(child, reports, env.DATABASE_URL!)}`);
       });
     const m = pattern.exec(out.stdout);
     if (!m) throw new Error(`exited before printing ${pattern}; stderr: ${out.stderr}`);
     return m;
   };
   return { child, out, done, waitFor };
+}
+
+/** What a process that hangs is doing: its JavaScript stack and open handles, and the database's sessions and lock waits. */
+async function diagnose(child: ChildProcess, reports: string, url: string): Promise<string> {
+  const parts: string[] = [];
+  child.kill('SIGUSR2');
+  await expect
+    .poll(() => readdirSync(reports).length, { timeout: 10_000, interval: 100 })
+    .toBeGreaterThan(0)
+    .catch(() => undefined);
+  for (const file of readdirSync(reports)) {
+    try {
+      const report = JSON.parse(readFileSync(path.join(reports, file), 'utf8'));
+      parts.push(`JavaScript stack: ${JSON.stringify(report.javascriptStack)}`);
+      parts.push(`open handles: ${JSON.stringify((report.libuv ?? []).filter((h: { is_active?: boolean }) => h.is_active))}`);
+    } catch (error) {
+      parts.push(`report ${file} unreadable: ${String(error)}`);
+    }
+  }
+  const db = new pg.Client({ connectionString: url });
+  try {
+    await db.connect();
+    const sessions = await db.query(
+      `select pid, state, wait_event_type, wait_event, now() - query_start as running, left(query, 300) as query
+         from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    const waits = await db.query(`select pid, locktype, mode, objid, relation::regclass::text as relation from pg_locks where not granted`);
+    parts.push(`sessions: ${JSON.stringify(sessions.rows)}`, `lock waits: ${JSON.stringify(waits.rows)}`);
+  } catch (error) {
+    parts.push(`database unreadable: ${String(error)}`);
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+  return parts.join('\n');
 }
 
 // Retried once: a start-up that hung in one CI run of several is under investigation (docs/scaling.md).
