@@ -38,8 +38,8 @@ export interface ImportOptions {
   /**
    * The share of time the import may keep the database busy, from 0 (exclusive) to 1 (default:
    * `imports.share`, 1 unless set): after each batch it rests for what the batch took times
-   * (1 / share - 1). On a database shared by many shops, 0.5 keeps one shop's import from
-   * slowing the others' requests (docs/scaling.md), at twice the import's time.
+   * (1 / share - 1). On a database shared by many shops, 0.25 keeps one shop's import from
+   * slowing the others' requests (docs/scaling.md), at four times the import's time.
    */
   share?: number;
   onProgress?: (progress: ImportProgress) => void;

@@ -360,7 +360,7 @@ function importCommand(program: Command, globals: () => GlobalOptions): void {
     .option('--tenant <tenant>', 'tenant to import into (default: the default tenant)')
     .option(
       '--share <share>',
-      'the share of time the import may keep the database busy, above 0 up to 1 (KOKYAKU_IMPORT_SHARE; default 1): 0.5 rests as long as it works, for shops sharing a database',
+      'the share of time the import may keep the database busy, above 0 up to 1 (KOKYAKU_IMPORT_SHARE; default 1): 0.25 rests three times as long as it works, for shops sharing a database',
       parseShare,
     )
     .action(
