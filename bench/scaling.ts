@@ -54,7 +54,7 @@ interface ImportingRound {
 }
 
 /** The import shares the noisy-neighbour benchmark measures, one round each. */
-export const IMPORT_SHARES = [1, 0.5, 0.25] as const;
+const IMPORT_SHARES = [1, 0.5, 0.25] as const;
 
 export interface ReplicaThroughputRow {
   reads: 'primary alone' | 'one replica';
