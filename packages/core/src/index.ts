@@ -42,7 +42,7 @@ export { nelderMead } from './analytics/clv/nelder-mead.js';
 export { type RefreshSchedule, scheduleRefresh } from './schedule.js';
 export { type Recommendation, type RecommendationArgs, RecommendationService, STRATEGIES, type Strategy } from './recommendations/recommendation.service.js';
 export type { OrderChange, OrderState } from './ingestion/batch.js';
-export type { Evaluation, EvaluationRow } from './recommendations/evaluation.js';
+export type { Evaluation, EvaluationBaseline, EvaluationBaselineRow, EvaluationRow, EvaluationScores } from './recommendations/evaluation.js';
 export { type SegmentRecord, type SegmentInput, type SegmentChange, type SegmentLanguage, SegmentService } from './segments/segment.service.js';
 export type { CompiledSegment, CompileOptions } from './segments/compiler.js';
 export { compileSegmentQuery, CORE_VOCABULARY, SEGMENT_ATTRIBUTES, SEGMENT_FUNCTIONS } from './modules.js';

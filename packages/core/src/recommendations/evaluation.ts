@@ -9,17 +9,40 @@ import { copyEventsBefore } from '../events/published.js';
 import type { RecommendationStore } from './recommendation.store.js';
 import type { Strategy } from './recommendation.service.js';
 
-export interface EvaluationRow {
+/** Hit rate, recall and NDCG at k over one part of the held-out items. */
+export interface EvaluationScores {
+  /** Share of customers with at least one held-out item (of this part) in the top k. */
+  hitRate: number;
+  /** Mean share of each customer's held-out items found in the top k (repeat + explore = all). */
+  recall: number;
+  /** Mean normalised discounted cumulative gain of the top k, binary relevance (repeat + explore = all). */
+  ndcg: number;
+}
+
+export interface EvaluationRow extends EvaluationScores {
   strategy: Strategy;
   /** FOR_CUSTOMER rows of a blend comparison: the popularity weight used. */
   popularityWeight?: number;
-  /** Share of customers with at least one held-out item in the top k. */
-  hitRate: number;
-  /** Mean share of each customer's held-out items found in the top k. */
-  recall: number;
-  /** Mean normalised discounted cumulative gain of the top k (binary relevance). */
-  ndcg: number;
   customers: number;
+  /**
+   * The same scores counting only the held-out items the customer had bought before (repeat) or
+   * not (explore). Recall and NDCG of the two parts add up to the whole; hit rates need not.
+   */
+  repeat: EvaluationScores;
+  explore: EvaluationScores;
+}
+
+/**
+ * The baselines of the next-basket literature, on the same cases: the items most often bought in
+ * the replayed history (G-TopFreq, one list for all) and each customer's own most often bought
+ * items (P-TopFreq: orders with the item, then the latest; nothing else when they have fewer).
+ */
+export type EvaluationBaseline = 'G_TOPFREQ' | 'P_TOPFREQ';
+export interface EvaluationBaselineRow extends EvaluationScores {
+  baseline: EvaluationBaseline;
+  customers: number;
+  repeat: EvaluationScores;
+  explore: EvaluationScores;
 }
 
 export interface Evaluation {
@@ -31,7 +54,10 @@ export interface Evaluation {
   customers: number;
   /** The day the replay recommends as of: the end of the training history. */
   asOf: string;
+  /** Share of the held-out items the customer had bought before: how much of a basket is repeat. */
+  repeatShare: number;
   rows: EvaluationRow[];
+  baselines: EvaluationBaselineRow[];
 }
 
 type Recommend = (ctx: KokyakuContext, customerExternalId: string, basket: string[], strategy: Strategy, k: number, asOf: Date) => Promise<string[]>;
@@ -67,10 +93,21 @@ const EVALUATION_SQL = {
                       where l.tenant_id = $2 and l.order_id = e.id) as heldout,
                 array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.tenant_id = $2 and pr.id = l.product_id
                       where l.tenant_id = $2 and l.order_id = (select o.id from kokyaku.orders o where o.tenant_id = $2 and o.customer_id = e.customer_id and o.status = 'PLACED' and o.id <> e.id
-                                          order by o.placed_at desc, o.id desc limit 1)) as basket
+                                          order by o.placed_at desc, o.id desc limit 1)) as basket,
+                -- Everything bought before the held-out basket, most often bought first (P-TopFreq).
+                array(select pr.external_id from kokyaku.order_lines l
+                      join kokyaku.orders o on o.tenant_id = l.tenant_id and o.id = l.order_id
+                      join kokyaku.products pr on pr.tenant_id = l.tenant_id and pr.id = l.product_id
+                      where l.tenant_id = $2 and o.customer_id = e.customer_id and o.status = 'PLACED' and o.id <> e.id
+                      group by pr.external_id order by count(distinct o.id) desc, max(o.placed_at) desc, pr.external_id) as history
          from eligible e
          order by md5(e.external_id)
          limit $1`,
+  /** G-TopFreq: the items in most orders of the replayed history ($1 the scratch tenant, $2 k). */
+  popular: `select pr.external_id as product from kokyaku.order_lines l
+         join kokyaku.products pr on pr.tenant_id = l.tenant_id and pr.id = l.product_id
+         where l.tenant_id = $1
+         group by pr.external_id order by count(distinct l.order_id) desc, pr.external_id limit $2`,
 };
 
 /**
@@ -102,9 +139,21 @@ export async function evaluateRecommendations(
         const asOf = new Date(new Date(end?.at ?? Date.now()).getTime() + 1000);
         const cases = await sql<EvaluationCase>(em, EVALUATION_SQL.cases, [options.sample, ctx.tenantId]);
         const [eligible] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_heldout`);
-        const rows = await scoreCases(scratch, deps, options, cases, asOf);
+        const popular = (await sql<{ product: string }>(em, EVALUATION_SQL.popular, [scratch.tenantId, options.k])).map((r) => r.product);
+        const { rows, baselines } = await scoreCases(scratch, deps, options, cases, asOf, popular);
         const [replayed] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_replay`);
-        result = { k: options.k, replayedCustomers: replayed?.n ?? 0, eligibleCustomers: eligible?.n ?? 0, customers: cases.length, asOf: asOf.toISOString(), rows };
+        const heldout = cases.reduce((n, c) => n + new Set(c.heldout).size, 0);
+        const repeats = cases.reduce((n, c) => n + [...new Set(c.heldout)].filter((id) => c.history.includes(id)).length, 0);
+        result = {
+          k: options.k,
+          replayedCustomers: replayed?.n ?? 0,
+          eligibleCustomers: eligible?.n ?? 0,
+          customers: cases.length,
+          asOf: asOf.toISOString(),
+          repeatShare: heldout > 0 ? repeats / heldout : 0,
+          rows,
+          baselines,
+        };
         throw new Rollback();
       },
       { acrossTenants: true },
@@ -119,6 +168,8 @@ interface EvaluationCase {
   customer: string;
   heldout: string[];
   basket: string[];
+  /** What the customer bought before the held-out basket, most often bought first. */
+  history: string[];
 }
 
 /**
@@ -136,57 +187,87 @@ async function replayHistory(scratch: KokyakuContext, tenantId: string, replayCu
   }
 }
 
+/** Sums over the cases, whole and split into repeat and explore items. */
 interface Measure {
+  all: Sums;
+  repeat: Sums;
+  explore: Sums;
+}
+interface Sums {
   hits: number;
   recall: number;
   ndcg: number;
 }
 
-/** Hit rate, recall and NDCG at k of each strategy (and each blend of FOR_CUSTOMER) over the cases. */
+/**
+ * One customer's list against their held-out items, added to `m`. Each found item counts in the
+ * whole and in its part (repeat: bought before; explore: not), each part over the whole basket, so
+ * that recall and NDCG of the parts add up to the whole.
+ */
+export function scoreList(m: Measure, list: readonly string[], heldout: readonly string[], history: readonly string[], k: number): void {
+  const relevant = new Set(heldout);
+  if (relevant.size === 0) return;
+  const before = new Set(history);
+  let ideal = 0;
+  for (let i = 0; i < Math.min(relevant.size, k); i++) ideal += 1 / Math.log2(i + 2);
+  const found = { all: 0, repeat: 0, explore: 0 };
+  const dcg = { all: 0, repeat: 0, explore: 0 };
+  list.slice(0, k).forEach((id, i) => {
+    if (!relevant.has(id)) return;
+    const part = before.has(id) ? 'repeat' : 'explore';
+    const gain = 1 / Math.log2(i + 2);
+    for (const key of ['all', part] as const) {
+      found[key]++;
+      dcg[key] += gain;
+    }
+  });
+  for (const key of ['all', 'repeat', 'explore'] as const) {
+    if (found[key] > 0) m[key].hits++;
+    m[key].recall += found[key] / relevant.size;
+    m[key].ndcg += dcg[key] / ideal;
+  }
+}
+
+export const emptyMeasure = (): Measure => ({ all: { hits: 0, recall: 0, ndcg: 0 }, repeat: { hits: 0, recall: 0, ndcg: 0 }, explore: { hits: 0, recall: 0, ndcg: 0 } });
+
+/** Hit rate, recall and NDCG at k of each strategy (and each blend of FOR_CUSTOMER), and of the baselines, over the cases. */
 async function scoreCases(
   scratch: KokyakuContext,
   deps: { recommend: Recommend; recommendBlends: RecommendBlends },
   options: { k: number; strategies: Strategy[]; blends?: number[] },
   cases: readonly EvaluationCase[],
   asOf: Date,
-): Promise<EvaluationRow[]> {
-  const rows: EvaluationRow[] = [];
-  const measure = (): Measure => ({ hits: 0, recall: 0, ndcg: 0 });
-  const score = (m: Measure, list: string[], heldout: string[]) => {
-    const relevant = new Set(heldout);
-    const found = list.filter((id) => relevant.has(id)).length;
-    if (found > 0) m.hits++;
-    m.recall += found / relevant.size;
-    let dcg = 0;
-    list.forEach((id, i) => {
-      if (relevant.has(id)) dcg += 1 / Math.log2(i + 2);
-    });
-    let ideal = 0;
-    for (let i = 0; i < Math.min(relevant.size, options.k); i++) ideal += 1 / Math.log2(i + 2);
-    m.ndcg += ideal > 0 ? dcg / ideal : 0;
-  };
+  popular: readonly string[],
+): Promise<{ rows: EvaluationRow[]; baselines: EvaluationBaselineRow[] }> {
   const n = Math.max(cases.length, 1);
-  const row = (strategy: Strategy, m: Measure, popularityWeight?: number): EvaluationRow => ({
-    strategy,
-    ...(popularityWeight === undefined ? {} : { popularityWeight }),
-    hitRate: m.hits / n,
-    recall: m.recall / n,
-    ndcg: m.ndcg / n,
-    customers: cases.length,
-  });
+  const scores = (s: Sums): EvaluationScores => ({ hitRate: s.hits / n, recall: s.recall / n, ndcg: s.ndcg / n });
+  const measured = (m: Measure) => ({ ...scores(m.all), customers: cases.length, repeat: scores(m.repeat), explore: scores(m.explore) });
+  const rows: EvaluationRow[] = [];
   for (const strategy of options.strategies) {
-    const m = measure();
-    for (const c of cases) score(m, await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf), c.heldout);
-    rows.push(row(strategy, m));
+    const m = emptyMeasure();
+    for (const c of cases) scoreList(m, await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf), c.heldout, c.history, options.k);
+    rows.push({ strategy, ...measured(m) });
   }
   const blends = options.blends ?? [];
   if (blends.length > 0) {
-    const ms = blends.map(measure);
+    const ms = blends.map(emptyMeasure);
     for (const c of cases) {
       const lists = await deps.recommendBlends(scratch, c.customer, options.k, asOf, blends);
-      for (const [i, list] of lists.entries()) score(ms[i]!, list, c.heldout);
+      for (const [i, list] of lists.entries()) scoreList(ms[i]!, list, c.heldout, c.history, options.k);
     }
-    for (const [i, w] of blends.entries()) rows.push(row('FOR_CUSTOMER', ms[i]!, w));
+    for (const [i, w] of blends.entries()) rows.push({ strategy: 'FOR_CUSTOMER', popularityWeight: w, ...measured(ms[i]!) });
   }
-  return rows;
+  const g = emptyMeasure();
+  const p = emptyMeasure();
+  for (const c of cases) {
+    scoreList(g, popular, c.heldout, c.history, options.k);
+    scoreList(p, c.history, c.heldout, c.history, options.k);
+  }
+  return {
+    rows,
+    baselines: [
+      { baseline: 'G_TOPFREQ', ...measured(g) },
+      { baseline: 'P_TOPFREQ', ...measured(p) },
+    ],
+  };
 }

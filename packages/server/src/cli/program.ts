@@ -486,11 +486,16 @@ function evalRecsCommand(program: Command, globals: () => GlobalOptions): void {
           [
             `kokyaku: ${evaluation.customers} of ${evaluation.eligibleCustomers} customers with a held-out basket, as of ${evaluation.asOf.slice(0, 10)}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
             '',
-            `| strategy (top ${evaluation.k}) | hit rate | recall | NDCG |`,
-            '|---|---:|---:|---:|',
-            ...evaluation.rows.map(
+            `Held-out items bought before (repeat): ${(evaluation.repeatShare * 100).toFixed(1)}%`,
+            '',
+            `| strategy (top ${evaluation.k}) | hit rate | recall | NDCG | recall: repeat + explore | NDCG: repeat + explore |`,
+            '|---|---:|---:|---:|---:|---:|',
+            ...[
+              ...evaluation.rows.map((r) => ({ ...r, name: `${r.strategy}${r.popularityWeight === undefined ? '' : ` at popularity weight ${r.popularityWeight}`}` })),
+              ...evaluation.baselines.map((r) => ({ ...r, name: `${r.baseline} (baseline)` })),
+            ].map(
               (r) =>
-                `| ${r.strategy}${r.popularityWeight === undefined ? '' : ` at popularity weight ${r.popularityWeight}`} | ${r.hitRate.toFixed(3)} | ${r.recall.toFixed(3)} | ${r.ndcg.toFixed(3)} |`,
+                `| ${r.name} | ${r.hitRate.toFixed(3)} | ${r.recall.toFixed(3)} | ${r.ndcg.toFixed(3)} | ${r.repeat.recall.toFixed(3)} + ${r.explore.recall.toFixed(3)} | ${r.repeat.ndcg.toFixed(3)} + ${r.explore.ndcg.toFixed(3)} |`,
             ),
             '',
           ].join('\n'),
