@@ -16,14 +16,15 @@ export async function evaluateHistory(name: string, orders: OrderInput[], option
     const started = performance.now();
     // What `refresh` does: the FOR_CUSTOMER blend with popularity measured on a sample.
     const tuned = await kokyaku.recommendations.tuneBlend(ctx);
-    const evaluation = await kokyaku.recommendations.evaluate(ctx, { k: 10, sample: options.sample, blends: [0, 0.1, 0.3, 0.5, 0.7, 0.9, 1] });
+    const evaluation = await kokyaku.recommendations.evaluate(ctx, { k: 10, sample: options.sample });
     const named = [
       ...evaluation.rows.map((r) => ({
         ...r,
-        name: `${r.strategy}${r.popularityWeight === undefined ? (r.strategy === 'FOR_CUSTOMER' ? ` (measured blend ${tuned?.popularityWeight})` : '') : ` at popularity weight ${r.popularityWeight}`}`,
+        name: r.strategy === 'FOR_CUSTOMER' ? `FOR_CUSTOMER (measured blend: popularity ${tuned?.popularityWeight}, repeat ${tuned?.repeatWeight})` : r.strategy,
       })),
       ...evaluation.baselines.map((r) => ({ ...r, name: `${r.baseline} (baseline)` })),
     ];
+    const weights = [...new Set(tuned?.rows.map((r) => r.repeatWeight))];
     const lines = [
       `${name}: ${orders.length} baskets; ${evaluation.customers} of ${evaluation.eligibleCustomers} customers with a held-out basket evaluated in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       `Held-out items the customer had bought before (repeat): ${(evaluation.repeatShare * 100).toFixed(1)}%`,
@@ -33,6 +34,20 @@ export async function evaluateHistory(name: string, orders: OrderInput[], option
       ...named.map(
         (r) =>
           `| ${r.name} | ${r.hitRate.toFixed(3)} | ${r.recall.toFixed(3)} | ${r.ndcg.toFixed(3)} | ${r.repeat.recall.toFixed(3)} + ${r.explore.recall.toFixed(3)} | ${r.repeat.ndcg.toFixed(3)} + ${r.explore.ndcg.toFixed(3)} |`,
+      ),
+      '',
+      `The blend measured by tuneBlend (${tuned?.rows[0]?.customers ?? 0} customers): hit rate / recall at 10 per popularity weight (rows) and repeat weight (columns)`,
+      '',
+      `| popularity \\ repeat | ${weights.join(' | ')} |`,
+      `|---|${weights.map(() => '---:').join('|')}|`,
+      ...[...new Set(tuned?.rows.map((r) => r.popularityWeight))].map(
+        (p) =>
+          `| ${p} | ${weights
+            .map((w) => {
+              const r = tuned?.rows.find((x) => x.popularityWeight === p && x.repeatWeight === w);
+              return r ? `${r.hitRate.toFixed(3)} / ${r.recall.toFixed(3)}` : '';
+            })
+            .join(' | ')} |`,
       ),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

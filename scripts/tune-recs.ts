@@ -13,7 +13,7 @@ try {
   const ctx = kokyaku.context();
   for (let i = 0; i < orders.length; i += 5000) await kokyaku.orders.record(ctx, orders.slice(i, i + 5000));
   const settings = kokyaku.config.recommendations;
-  const grid = (process.env.TUNE_GRID ?? 'popularityWeight=0.1,0.3,0.5,0.7;rebuyWeight=0,0.5,1,2;recencyHalfLifeDays=30').split(';').map((part) => {
+  const grid = (process.env.TUNE_GRID ?? 'popularityWeight=0.1,0.3,0.5,0.7;repeatWeight=0,0.5,1;recencyHalfLifeDays=30').split(';').map((part) => {
     const [key, values] = part.split('=');
     return { key: key as keyof typeof settings, values: values!.split(',').map((v) => (v === 'true' ? true : v === 'false' ? false : Number(v))) };
   });

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { defaultConfig } from '@kokyaku/core';
+import { defaultConfig, repeatChance } from '@kokyaku/core';
 import type pg from 'pg';
 
 /**
@@ -21,7 +21,7 @@ export const SHOPPER_HEADER = 'x-shopper';
 const FIRST = 10;
 const WEIGHTS: Record<string, number> = { purchase: 1, added_to_cart: 0.6, product_viewed: 0.3 };
 // Kokyaku's defaults, which the bench shop does not change.
-const { recencyHalfLifeDays: HALF_LIFE_DAYS, rebuyWeight: REBUY_WEIGHT, repurchaseThreshold: REPURCHASE_THRESHOLD } = defaultConfig().recommendations;
+const { recencyHalfLifeDays: HALF_LIFE_DAYS, repurchaseThreshold: REPURCHASE_THRESHOLD } = defaultConfig().recommendations;
 const POPULAR_DAYS = 30;
 const TIME_ZONE = 'Asia/Tokyo';
 
@@ -38,8 +38,11 @@ interface Seed {
   kind: string;
   at: string;
   times: number;
+  first: string | null;
+  cycle: number | null;
 }
 interface Shopper {
+  orders: number;
   seeds: Seed[] | null;
   customers: Record<string, number> | null;
   /** "product,neighbour,score;...": half the cost of JSON objects to build and to read. */
@@ -52,7 +55,7 @@ interface ShopFigures {
   products: Map<string, Product>;
   buyers: number;
   repurchase: { shop: number; byCategory: Record<string, number> };
-  blend: number;
+  blend: { popularity: number; repeat: number };
 }
 
 const PRODUCT_JSON = `json_build_object('id', p.id::text, 'externalId', p.external_id, 'name', p.name, 'price', p.price_minor, 'categories', p.categories, 'inStock', p.in_stock)`;
@@ -60,10 +63,12 @@ const PRODUCT_JSON = `json_build_object('id', p.id::text, 'externalId', p.extern
 const SHOPPER = `
   with c as (select id from kokyaku.customers where tenant_id = 'default' and external_id = $1),
   seeds as (
-    (select cp.product_id, 'purchase' as kind, cp.last_at as at, cp.orders as times, 1 as part
-     from kokyaku.customer_products cp join c on cp.customer_id = c.id order by cp.last_at desc limit 50)
+    (select cp.product_id, 'purchase' as kind, cp.last_at as at, cp.orders as times, 1 as part, cp.first_at as first, s.cycle_days as cycle
+     from kokyaku.customer_products cp join c on cp.customer_id = c.id
+     left join kokyaku.product_stats s on s.tenant_id = cp.tenant_id and s.product_id = cp.product_id
+     order by cp.orders desc, cp.last_at desc, cp.product_id limit 50)
     union all
-    (select e.product_id, e.type, max(e.occurred_at), count(*)::int, 2
+    (select e.product_id, e.type, max(e.occurred_at), count(*)::int, 2, null, null
      from kokyaku.events e join c on e.customer_id = c.id
      where e.tenant_id = 'default' and e.product_id is not null and e.type in ('product_viewed', 'added_to_cart')
        and e.occurred_at > $2::timestamptz - interval '90 days' and e.occurred_at <= $2::timestamptz
@@ -75,7 +80,8 @@ const SHOPPER = `
     where n.kind = 'ALSO_BOUGHT' and n.product_id in (select product_id from seeds)
   )
   select
-    (select json_agg(json_build_object('product_id', product_id::text, 'kind', kind, 'at', at, 'times', times) order by part, n) from numbered) as seeds,
+    (select count(*)::int from kokyaku.orders o join c on o.customer_id = c.id where o.tenant_id = 'default' and o.status = 'PLACED') as orders,
+    (select json_agg(json_build_object('product_id', product_id::text, 'kind', kind, 'at', at, 'times', times, 'first', first, 'cycle', cycle) order by part, n) from numbered) as seeds,
     (select json_object_agg(s.product_id::text, s.customers) from kokyaku.product_stats s where s.product_id in (select product_id from seeds)) as customers,
     (select string_agg(concat_ws(',', product_id, neighbour_id, score), ';' order by product_id, rank) from neighbours) as neighbours,
     (select json_agg(${PRODUCT_JSON}) from kokyaku.products p
@@ -95,11 +101,12 @@ async function loadShopFigures(pool: pg.Pool, now: Date): Promise<ShopFigures> {
   const day = today(now);
   const {
     rows: [state],
-  } = await pool.query<{ last: string | null; buyers: number; repurchase: ShopFigures['repurchase'] | null; blend: number | null }>(
+  } = await pool.query<{ last: string | null; buyers: number; repurchase: ShopFigures['repurchase'] | null; blend: number | null; repeat_weight: number | null }>(
     `select (select to_char(max(day), 'YYYY-MM-DD') from kokyaku.product_daily where tenant_id = 'default' and day <= $1::date and baskets > 0) as last,
             (select count(*)::int from kokyaku.customer_facts where tenant_id = 'default' and orders_count > 0) as buyers,
             (select repurchase from kokyaku.recommendation_state where tenant_id = 'default') as repurchase,
-            (select blend from kokyaku.recommendation_state where tenant_id = 'default') as blend`,
+            (select blend from kokyaku.recommendation_state where tenant_id = 'default') as blend,
+            (select repeat_weight from kokyaku.recommendation_state where tenant_id = 'default') as repeat_weight`,
     [day],
   );
   const figures: ShopFigures = {
@@ -107,7 +114,7 @@ async function loadShopFigures(pool: pg.Pool, now: Date): Promise<ShopFigures> {
     products: new Map(),
     buyers: state?.buyers ?? 1,
     repurchase: state?.repurchase ?? { shop: 0, byCategory: {} },
-    blend: state?.blend ?? 0.5,
+    blend: { popularity: state?.blend ?? 0.5, repeat: state?.repeat_weight ?? 0.5 },
   };
   if (!state?.last) return figures;
   const end = state.last > addDays(day, -POPULAR_DAYS) ? day : state.last;
@@ -132,8 +139,10 @@ interface Item {
   score: number;
   reason: string;
   strategy: string;
-  personal: number;
+  repeat: number;
+  explore: number;
   popularity: number;
+  damp: number;
 }
 
 function recommend(shopper: Shopper, shop: ShopFigures, now: Date) {
@@ -142,6 +151,8 @@ function recommend(shopper: Shopper, shop: ShopFigures, now: Date) {
   for (const p of shopper.products ?? []) products.set(p.id, p);
   const purchased = new Set(shopper.purchased ?? []);
   const candidates: Item[] = [];
+  // What the customer is stocked up on (the first half of their own cycle of it) is left out.
+  const stocked = new Set<string>();
   if (seeds.length > 0) {
     const buyers = Math.max(shop.buyers, 1);
     const idf = (id: string) => Math.max(0.05, Math.log(buyers / Math.max(1, shopper.customers?.[id] ?? 1)));
@@ -165,38 +176,51 @@ function recommend(shopper: Shopper, shop: ShopFigures, now: Date) {
     }
     const popular = shop.popular.slice(0, 200);
     const popularity = new Map(popular.map((p) => [p.productId, p.score]));
-    const rebuy = new Map(seeds.filter((s) => s.kind === 'purchase').map((s) => [s.product_id, Math.log2(1 + s.times) * 0.5 ** (age(s) / HALF_LIFE_DAYS)]));
+    const repeats = new Map(
+      seeds
+        .filter((s) => s.kind === 'purchase')
+        .map((s) => [
+          s.product_id,
+          { times: s.times, ...repeatChance({ times: s.times, first: new Date(s.first ?? s.at), last: new Date(s.at), productCycleDays: s.cycle }, shopper.orders, now) },
+        ]),
+    );
+    for (const [id, r] of repeats) if (r.stocked) stocked.add(id);
     const top = Math.max(...[...votes.values()].map((v) => v.score), 1e-9);
-    const topRebuy = Math.max(...rebuy.values(), 1e-9);
-    const ids = new Set([...votes.keys(), ...rebuy.keys()]);
+    const ids = new Set([...votes.keys(), ...repeats.keys()]);
     for (const productId of ids) {
       const v = votes.get(productId);
-      const personal = ((v ? v.score / top : 0) + REBUY_WEIGHT * ((rebuy.get(productId) ?? 0) / topRebuy)) / (1 + REBUY_WEIGHT);
+      const r = repeats.get(productId);
+      const explore = v ? v.score / top : 0;
+      const repeat = r ? (r.own ? r.share * r.recency : r.score) : 0;
       let reason: string;
-      if (v && (!rebuy.has(productId) || v.score / top >= (rebuy.get(productId) ?? 0) / topRebuy)) {
+      if (v && (!r || explore >= repeat)) {
         const seed = weight.get(v.best.seed)!;
         const verb = seed.kind === 'purchase' ? 'bought' : seed.kind === 'added_to_cart' ? 'added to your cart' : 'viewed';
         reason = `Because you ${verb} ${products.get(v.best.seed)?.name ?? 'an item'}`;
       } else {
-        reason = `Buy again: you bought it ${seeds.find((s) => s.kind === 'purchase' && s.product_id === productId)?.times ?? 1} time(s)`;
+        const days = Math.round(r!.cycleDays ?? 0);
+        const cycle = r!.own ? `you buy it about every ${days} day(s)` : `its buyers buy it again about every ${days} day(s)`;
+        reason = `Buy again: you bought it ${r!.times} time(s)${r!.cycleDays ? `; ${cycle}` : ''}`;
       }
-      candidates.push({ productId, score: personal, personal, popularity: popularity.get(productId) ?? 0, reason, strategy: 'FOR_CUSTOMER' });
+      candidates.push({ productId, score: 0, repeat, explore, popularity: popularity.get(productId) ?? 0, damp: r?.own ? r.due : 1, reason, strategy: 'FOR_CUSTOMER' });
     }
     for (const p of popular) {
-      if (!ids.has(p.productId)) candidates.push({ ...p, personal: 0, popularity: p.score, strategy: 'POPULAR' });
+      if (!ids.has(p.productId)) candidates.push({ ...p, repeat: 0, explore: 0, popularity: p.score, damp: 1, strategy: 'POPULAR' });
     }
   }
-  const w = shop.blend;
-  const ranked = candidates.map((c) => ({ ...c, score: (1 - w) * c.personal + w * c.popularity })).sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
+  const { popularity: w, repeat: rw } = shop.blend;
+  const ranked = candidates
+    .map((c) => ({ ...c, score: c.damp * ((1 - w) * (rw * c.repeat + (1 - rw) * c.explore) + w * c.popularity) }))
+    .sort((a, b) => b.score - a.score || b.popularity - a.popularity || (a.productId < b.productId ? -1 : 1));
   // Too few candidates (a shopper with no history): filled with what is popular now.
   if (candidates.length < FIRST) {
     const inList = new Set(ranked.map((c) => c.productId));
     for (const p of shop.popular.slice(0, FIRST * 3 + purchased.size + 10)) {
-      if (!inList.has(p.productId)) ranked.push({ ...p, score: 0, strategy: 'POPULAR', personal: 0, popularity: 0 });
+      if (!inList.has(p.productId)) ranked.push({ ...p, score: 0, strategy: 'POPULAR', repeat: 0, explore: 0, popularity: 0, damp: 1 });
     }
   }
   const out = [];
-  const seen = new Set<string>();
+  const seen = new Set<string>(stocked);
   for (const c of ranked) {
     const p = products.get(c.productId);
     if (!p || seen.has(c.productId) || !p.inStock) continue;

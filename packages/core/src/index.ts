@@ -40,7 +40,8 @@ export { type BgNbdParams, type RfmSummary, bgnbdLogLikelihood, expectedPurchase
 export { type GammaGammaParams, type SpendSummary, expectedSpend, fitGammaGamma, gammaGammaLogLikelihood } from './analytics/clv/gamma-gamma.js';
 export { nelderMead } from './analytics/clv/nelder-mead.js';
 export { type RefreshSchedule, scheduleRefresh } from './schedule.js';
-export { type Recommendation, type RecommendationArgs, RecommendationService, STRATEGIES, type Strategy } from './recommendations/recommendation.service.js';
+export { type Blend, type Recommendation, type RecommendationArgs, RecommendationService, STRATEGIES, type Strategy } from './recommendations/recommendation.service.js';
+export { type Purchase, type RepeatChance, repeatChance } from './recommendations/repeat.js';
 export type { OrderChange, OrderState } from './ingestion/batch.js';
 export type { Evaluation, EvaluationBaseline, EvaluationBaselineRow, EvaluationRow, EvaluationScores } from './recommendations/evaluation.js';
 export { type SegmentRecord, type SegmentInput, type SegmentChange, type SegmentLanguage, SegmentService } from './segments/segment.service.js';

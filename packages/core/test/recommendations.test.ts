@@ -345,11 +345,13 @@ describe('catch-up', () => {
 
 describe('blend with popularity', () => {
   it('is measured on the shop: the planted tastes beat popularity, so personal signals weigh more', async () => {
-    expect(tuned!.rows.map((r) => r.popularityWeight)).toEqual([0.1, 0.3, 0.5, 0.7, 0.9]);
-    const best = Math.max(...tuned!.rows.map((r) => r.hitRate));
-    expect(tuned!.rows.find((r) => r.popularityWeight === tuned!.popularityWeight)!.hitRate).toBe(best);
+    expect([...new Set(tuned!.rows.map((r) => r.popularityWeight))]).toEqual([0, 0.1, 0.3, 0.5, 0.7, 0.9]);
+    expect([...new Set(tuned!.rows.map((r) => r.repeatWeight))]).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    const score = (r: { hitRate: number; recall: number }) => r.hitRate + r.recall;
+    const best = Math.max(...tuned!.rows.map(score));
+    expect(score(tuned!.rows.find((r) => r.popularityWeight === tuned!.popularityWeight && r.repeatWeight === tuned!.repeatWeight)!)).toBe(best);
     expect(tuned!.popularityWeight).toBeLessThan(0.9);
-    expect(await kokyaku.recommendations.blend(ctx())).toBeCloseTo(tuned!.popularityWeight, 5);
+    expect(await kokyaku.recommendations.blend(ctx())).toEqual({ popularity: tuned!.popularityWeight, repeat: tuned!.repeatWeight });
   });
 
   it('is measured again by refresh only when the placed orders grew by a tenth, or after a week', async () => {

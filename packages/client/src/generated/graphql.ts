@@ -303,9 +303,17 @@ export type ProductInput = {
   tags?: Array<string> | null | undefined;
 };
 
-/** FOR_CUSTOMER: personal; BOUGHT_TOGETHER: in the same orders; SIMILAR: by buyers and attributes; POPULAR; TRENDING: rising. */
+/** The next-basket literature's baselines: G_TOPFREQ the most bought items; P_TOPFREQ the customer's own most bought; GP_TOPFREQ the latter filled with the former; ITEM_KNN the items most similar to the customer's purchases. */
+export type RecommendationBaseline =
+  | 'GP_TOPFREQ'
+  | 'G_TOPFREQ'
+  | 'ITEM_KNN'
+  | 'P_TOPFREQ';
+
+/** FOR_CUSTOMER: personal (buy again and explore, blended with popularity per shop); BUY_AGAIN: the customer's purchases coming due, with dates; BOUGHT_TOGETHER: in the same orders; SIMILAR: by buyers and attributes; POPULAR; TRENDING: rising. */
 export type RecommendationStrategy =
   | 'BOUGHT_TOGETHER'
+  | 'BUY_AGAIN'
   | 'FOR_CUSTOMER'
   | 'POPULAR'
   | 'SIMILAR'
@@ -1000,7 +1008,7 @@ export type RecommendationsQueryVariables = Exact<{
 }>;
 
 
-export type RecommendationsQuery = { recommendations: Array<{ score: number, reason: string, strategy: RecommendationStrategy, product: { externalId: string, name: string, price: number | null, currency: string, categories: Array<string>, inStock: boolean } }> };
+export type RecommendationsQuery = { recommendations: Array<{ score: number, reason: string, strategy: RecommendationStrategy, dueOn: string | null, product: { externalId: string, name: string, price: number | null, currency: string, categories: Array<string>, inStock: boolean } }> };
 
 export type RecommendationEvaluationQueryVariables = Exact<{
   k?: number | null | undefined;
@@ -1009,7 +1017,9 @@ export type RecommendationEvaluationQueryVariables = Exact<{
 }>;
 
 
-export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, replayedCustomers: number, eligibleCustomers: number, customers: number, asOf: string, rows: Array<{ strategy: RecommendationStrategy, popularityWeight: number | null, hitRate: number, recall: number, ndcg: number, customers: number }> } };
+export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, replayedCustomers: number, eligibleCustomers: number, customers: number, asOf: string, repeatShare: number, rows: Array<{ strategy: RecommendationStrategy, popularityWeight: number | null, repeatWeight: number | null, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }>, baselines: Array<{ baseline: RecommendationBaseline, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }> } };
+
+export type EvaluationScoresFragment = { hitRate: number, recall: number, ndcg: number };
 
 export type CustomerSearchQueryVariables = Exact<{
   query: string;
@@ -1283,6 +1293,13 @@ export const ConsentFieldsFragmentDoc = new TypedDocumentString(`
   actorId
 }
     `, {"fragmentName":"ConsentFields"}) as unknown as TypedDocumentString<ConsentFieldsFragment, unknown>;
+export const EvaluationScoresFragmentDoc = new TypedDocumentString(`
+    fragment EvaluationScores on RecommendationEvaluationScores {
+  hitRate
+  recall
+  ndcg
+}
+    `, {"fragmentName":"EvaluationScores"}) as unknown as TypedDocumentString<EvaluationScoresFragment, unknown>;
 export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
     fragment SegmentFields on Segment {
   id
@@ -2896,6 +2913,7 @@ export const RecommendationsDocument = new TypedDocumentString(`
     score
     reason
     strategy
+    dueOn
     product {
       externalId
       name
@@ -2915,17 +2933,42 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
     eligibleCustomers
     customers
     asOf
+    repeatShare
     rows {
       strategy
       popularityWeight
+      repeatWeight
       hitRate
       recall
       ndcg
       customers
+      repeat {
+        ...EvaluationScores
+      }
+      explore {
+        ...EvaluationScores
+      }
+    }
+    baselines {
+      baseline
+      hitRate
+      recall
+      ndcg
+      customers
+      repeat {
+        ...EvaluationScores
+      }
+      explore {
+        ...EvaluationScores
+      }
     }
   }
 }
-    `) as unknown as TypedDocumentString<RecommendationEvaluationQuery, RecommendationEvaluationQueryVariables>;
+    fragment EvaluationScores on RecommendationEvaluationScores {
+  hitRate
+  recall
+  ndcg
+}`) as unknown as TypedDocumentString<RecommendationEvaluationQuery, RecommendationEvaluationQueryVariables>;
 export const CustomerSearchDocument = new TypedDocumentString(`
     query CustomerSearch($query: String!, $first: Int = 10, $after: String) {
   searchCustomers(query: $query, first: $first, after: $after) {

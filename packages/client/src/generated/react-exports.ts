@@ -37,6 +37,7 @@ export {
   DeleteSegmentDocument,
   DuplicateCustomersDocument,
   EraseCustomerDocument,
+  EvaluationScoresFragmentDoc,
   ImportFieldsDocument,
   ImportFileDocument,
   ImportRunsDocument,

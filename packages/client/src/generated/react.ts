@@ -219,6 +219,13 @@ export const ConsentFieldsFragmentDoc = new TypedDocumentString(`
   actorId
 }
     `, {"fragmentName":"ConsentFields"});
+export const EvaluationScoresFragmentDoc = new TypedDocumentString(`
+    fragment EvaluationScores on RecommendationEvaluationScores {
+  hitRate
+  recall
+  ndcg
+}
+    `, {"fragmentName":"EvaluationScores"});
 export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
     fragment SegmentFields on Segment {
   id
@@ -3848,6 +3855,7 @@ export const RecommendationsDocument = new TypedDocumentString(`
     score
     reason
     strategy
+    dueOn
     product {
       externalId
       name
@@ -3909,17 +3917,42 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
     eligibleCustomers
     customers
     asOf
+    repeatShare
     rows {
       strategy
       popularityWeight
+      repeatWeight
       hitRate
       recall
       ndcg
       customers
+      repeat {
+        ...EvaluationScores
+      }
+      explore {
+        ...EvaluationScores
+      }
+    }
+    baselines {
+      baseline
+      hitRate
+      recall
+      ndcg
+      customers
+      repeat {
+        ...EvaluationScores
+      }
+      explore {
+        ...EvaluationScores
+      }
     }
   }
 }
-    `);
+    fragment EvaluationScores on RecommendationEvaluationScores {
+  hitRate
+  recall
+  ndcg
+}`);
 
 export const useRecommendationEvaluationQuery = <
       TData = Types.RecommendationEvaluationQuery,

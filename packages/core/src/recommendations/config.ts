@@ -16,8 +16,9 @@ export interface RecommendationsConfig {
   /** FOR_CUSTOMER: weigh each seed by how rare its product is among buyers (ln N/n). */
   seedIdf: boolean;
   /**
-   * FOR_CUSTOMER: weight of "buy again" (the customer's own past purchases, where the rules let
-   * them be recommended) against the neighbours of what they did.
+   * FOR_CUSTOMER: share of the personal score that comes from buying again what the customer bought
+   * (against the neighbours of what they did), 0-1. 'auto' (default): measured with the popularity
+   * weight on the shop's own history.
    */
-  rebuyWeight: number;
+  repeatWeight: number | 'auto';
 }

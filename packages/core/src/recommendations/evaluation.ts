@@ -7,7 +7,7 @@ import { copyCustomers } from '../customers/published.js';
 import { COPY_ORDER_LINES, copyPlacedOrders } from '../orders/published.js';
 import { copyEventsBefore } from '../events/published.js';
 import type { RecommendationStore } from './recommendation.store.js';
-import type { Strategy } from './recommendation.service.js';
+import type { Blend, Strategy } from './recommendation.service.js';
 
 /** Hit rate, recall and NDCG at k over one part of the held-out items. */
 export interface EvaluationScores {
@@ -21,8 +21,9 @@ export interface EvaluationScores {
 
 export interface EvaluationRow extends EvaluationScores {
   strategy: Strategy;
-  /** FOR_CUSTOMER rows of a blend comparison: the popularity weight used. */
+  /** FOR_CUSTOMER rows of a blend comparison: the popularity and repeat weights used (see `Blend`). */
   popularityWeight?: number;
+  repeatWeight?: number;
   customers: number;
   /**
    * The same scores counting only the held-out items the customer had bought before (repeat) or
@@ -34,10 +35,12 @@ export interface EvaluationRow extends EvaluationScores {
 
 /**
  * The baselines of the next-basket literature, on the same cases: the items most often bought in
- * the replayed history (G-TopFreq, one list for all) and each customer's own most often bought
- * items (P-TopFreq: orders with the item, then the latest; nothing else when they have fewer).
+ * the replayed history (G-TopFreq, one list for all); each customer's own most often bought items
+ * (P-TopFreq: orders with the item, then the latest; nothing else when they have fewer); P-TopFreq
+ * filled up with G-TopFreq (GP-TopFreq); and item-kNN, the items most similar to everything the
+ * customer bought (their ALSO_BOUGHT similarities summed, no popularity, no recency).
  */
-export type EvaluationBaseline = 'G_TOPFREQ' | 'P_TOPFREQ';
+export type EvaluationBaseline = 'G_TOPFREQ' | 'P_TOPFREQ' | 'GP_TOPFREQ' | 'ITEM_KNN';
 export interface EvaluationBaselineRow extends EvaluationScores {
   baseline: EvaluationBaseline;
   customers: number;
@@ -52,7 +55,10 @@ export interface Evaluation {
   /** Customers with a held-out basket and some history before it. */
   eligibleCustomers: number;
   customers: number;
-  /** The day the replay recommends as of: the end of the training history. */
+  /**
+   * The end of the training history. Each customer is recommended to as of just before their
+   * held-out basket (what a shop asking on that day would have shown).
+   */
   asOf: string;
   /** Share of the held-out items the customer had bought before: how much of a basket is repeat. */
   repeatShare: number;
@@ -61,8 +67,8 @@ export interface Evaluation {
 }
 
 type Recommend = (ctx: KokyakuContext, customerExternalId: string, basket: string[], strategy: Strategy, k: number, asOf: Date) => Promise<string[]>;
-/** FOR_CUSTOMER lists at several popularity weights, one per weight. */
-type RecommendBlends = (ctx: KokyakuContext, customerExternalId: string, k: number, asOf: Date, weights: readonly number[]) => Promise<string[][]>;
+/** FOR_CUSTOMER lists at several blends, one per blend. */
+type RecommendBlends = (ctx: KokyakuContext, customerExternalId: string, k: number, asOf: Date, blends: readonly Blend[]) => Promise<string[][]>;
 
 class Rollback extends Error {}
 
@@ -85,10 +91,10 @@ const EVALUATION_SQL = {
   lines: COPY_ORDER_LINES,
   events: copyEventsBefore('kk_heldout'),
   cases: `with eligible as (
-           select h.id, h.customer_id, c.external_id
+           select h.id, h.customer_id, h.placed_at, c.external_id
            from kk_heldout h join kokyaku.customers c on c.tenant_id = $2 and c.id = h.customer_id
          )
-         select e.external_id as customer,
+         select e.external_id as customer, e.placed_at as at,
                 array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.tenant_id = $2 and pr.id = l.product_id
                       where l.tenant_id = $2 and l.order_id = e.id) as heldout,
                 array(select distinct pr.external_id from kokyaku.order_lines l join kokyaku.products pr on pr.tenant_id = $2 and pr.id = l.product_id
@@ -108,6 +114,12 @@ const EVALUATION_SQL = {
          join kokyaku.products pr on pr.tenant_id = l.tenant_id and pr.id = l.product_id
          where l.tenant_id = $1
          group by pr.external_id order by count(distinct l.order_id) desc, pr.external_id limit $2`,
+  /** Item-kNN: the ALSO_BOUGHT neighbours of a history ($2, external ids), similarities summed ($1 the scratch tenant, $3 k). */
+  itemKnn: `select pr.external_id as product from kokyaku.product_neighbours n
+         join kokyaku.products h on h.tenant_id = n.tenant_id and h.id = n.product_id
+         join kokyaku.products pr on pr.tenant_id = n.tenant_id and pr.id = n.neighbour_id
+         where n.tenant_id = $1 and n.kind = 'ALSO_BOUGHT' and h.tenant_id = $1 and h.external_id = any(kokyaku.json_texts($2::jsonb))
+         group by pr.external_id order by sum(n.score) desc, pr.external_id limit $3`,
 };
 
 /**
@@ -119,7 +131,7 @@ const EVALUATION_SQL = {
 export async function evaluateRecommendations(
   ctx: KokyakuContext,
   deps: { store: RecommendationStore; metrics: MetricsService; recommend: Recommend; recommendBlends: RecommendBlends },
-  options: { k: number; sample: number; strategies: Strategy[]; blends?: number[]; replayCustomers?: number },
+  options: { k: number; sample: number; strategies: Strategy[]; blends?: Blend[]; replayCustomers?: number },
 ): Promise<Evaluation> {
   let result: Evaluation | undefined;
   try {
@@ -140,7 +152,7 @@ export async function evaluateRecommendations(
         const cases = await sql<EvaluationCase>(em, EVALUATION_SQL.cases, [options.sample, ctx.tenantId]);
         const [eligible] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_heldout`);
         const popular = (await sql<{ product: string }>(em, EVALUATION_SQL.popular, [scratch.tenantId, options.k])).map((r) => r.product);
-        const { rows, baselines } = await scoreCases(scratch, deps, options, cases, asOf, popular);
+        const { rows, baselines } = await scoreCases(scratch, deps, options, cases, popular);
         const [replayed] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_replay`);
         const heldout = cases.reduce((n, c) => n + new Set(c.heldout).size, 0);
         const repeats = cases.reduce((n, c) => n + [...new Set(c.heldout)].filter((id) => c.history.includes(id)).length, 0);
@@ -166,6 +178,8 @@ export async function evaluateRecommendations(
 
 interface EvaluationCase {
   customer: string;
+  /** When the held-out basket was placed. */
+  at: Date;
   heldout: string[];
   basket: string[];
   /** What the customer bought before the held-out basket, most often bought first. */
@@ -234,9 +248,8 @@ export const emptyMeasure = (): Measure => ({ all: { hits: 0, recall: 0, ndcg: 0
 async function scoreCases(
   scratch: KokyakuContext,
   deps: { recommend: Recommend; recommendBlends: RecommendBlends },
-  options: { k: number; strategies: Strategy[]; blends?: number[] },
+  options: { k: number; strategies: Strategy[]; blends?: Blend[] },
   cases: readonly EvaluationCase[],
-  asOf: Date,
   popular: readonly string[],
 ): Promise<{ rows: EvaluationRow[]; baselines: EvaluationBaselineRow[] }> {
   const n = Math.max(cases.length, 1);
@@ -245,29 +258,46 @@ async function scoreCases(
   const rows: EvaluationRow[] = [];
   for (const strategy of options.strategies) {
     const m = emptyMeasure();
-    for (const c of cases) scoreList(m, await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, asOf), c.heldout, c.history, options.k);
+    for (const c of cases) scoreList(m, await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, justBefore(c)), c.heldout, c.history, options.k);
     rows.push({ strategy, ...measured(m) });
   }
   const blends = options.blends ?? [];
   if (blends.length > 0) {
     const ms = blends.map(emptyMeasure);
     for (const c of cases) {
-      const lists = await deps.recommendBlends(scratch, c.customer, options.k, asOf, blends);
+      const lists = await deps.recommendBlends(scratch, c.customer, options.k, justBefore(c), blends);
       for (const [i, list] of lists.entries()) scoreList(ms[i]!, list, c.heldout, c.history, options.k);
     }
-    for (const [i, w] of blends.entries()) rows.push({ strategy: 'FOR_CUSTOMER', popularityWeight: w, ...measured(ms[i]!) });
+    for (const [i, b] of blends.entries()) rows.push({ strategy: 'FOR_CUSTOMER', popularityWeight: b.popularity, repeatWeight: b.repeat, ...measured(ms[i]!) });
   }
   const g = emptyMeasure();
   const p = emptyMeasure();
+  const gp = emptyMeasure();
+  const knn = emptyMeasure();
   for (const c of cases) {
     scoreList(g, popular, c.heldout, c.history, options.k);
     scoreList(p, c.history, c.heldout, c.history, options.k);
+    const own = c.history.slice(0, options.k);
+    scoreList(gp, [...own, ...popular.filter((id) => !own.includes(id))], c.heldout, c.history, options.k);
+    const similar = await sql<{ product: string }>(scratch.em, EVALUATION_SQL.itemKnn, [scratch.tenantId, JSON.stringify(c.history), options.k]);
+    scoreList(
+      knn,
+      similar.map((r) => r.product),
+      c.heldout,
+      c.history,
+      options.k,
+    );
   }
   return {
     rows,
     baselines: [
       { baseline: 'G_TOPFREQ', ...measured(g) },
       { baseline: 'P_TOPFREQ', ...measured(p) },
+      { baseline: 'GP_TOPFREQ', ...measured(gp) },
+      { baseline: 'ITEM_KNN', ...measured(knn) },
     ],
   };
 }
+
+/** A customer's held-out basket is recommended for a second before it was placed. */
+const justBefore = (c: EvaluationCase): Date => new Date(new Date(c.at).getTime() - 1000);

@@ -9,10 +9,11 @@ import { addDays, todayIn } from '../shared/dates.js';
 import { KokyakuError } from '../shared/errors.js';
 import { prepared, sql, sqlOne, transaction } from '../shared/sql.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
-import { type Evaluation, evaluateRecommendations } from './evaluation.js';
+import { type Evaluation, type EvaluationRow, evaluateRecommendations } from './evaluation.js';
 import type { RecommendationStore } from './recommendation.store.js';
+import { repeatChance } from './repeat.js';
 
-export const STRATEGIES = ['FOR_CUSTOMER', 'BOUGHT_TOGETHER', 'SIMILAR', 'POPULAR', 'TRENDING'] as const;
+export const STRATEGIES = ['FOR_CUSTOMER', 'BUY_AGAIN', 'BOUGHT_TOGETHER', 'SIMILAR', 'POPULAR', 'TRENDING'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 export interface RecommendationArgs {
@@ -33,12 +34,28 @@ export interface RecommendationArgs {
   includeOutOfStock?: boolean | null;
   /** Recommend only to customers a segment query selects; others get an empty list. */
   segment?: string | null;
-  /** Days of the POPULAR window (default 30) and of each TRENDING window (default 14). */
+  /**
+   * Days of the POPULAR window (default 30), of each TRENDING window (default 14), and how many
+   * days ahead BUY_AGAIN looks for purchases coming due (default 7).
+   */
   windowDays?: number | null;
   /** The moment to recommend as of (default now): evaluation replays the past with it. */
   now?: Date;
-  /** FOR_CUSTOMER: the popularity weight for this request (default: `blend`). */
+  /** FOR_CUSTOMER: the popularity weight for this request (default: the shop's, see `blend`). */
   popularityWeight?: number | null;
+  /** FOR_CUSTOMER: the repeat weight for this request (default: the shop's, see `blend`). */
+  repeatWeight?: number | null;
+}
+
+/**
+ * FOR_CUSTOMER's score of an item: `(1 - popularity) * (repeat * R + (1 - repeat) * N) + popularity * P`,
+ * where R is how likely the customer buys it again now (their own frequency of it, its recency and
+ * whether its repurchase cycle has come round), N its neighbours' vote (what the customer bought,
+ * viewed and carted points at) and P its popularity.
+ */
+export interface Blend {
+  popularity: number;
+  repeat: number;
 }
 
 export interface Recommendation {
@@ -47,6 +64,12 @@ export interface Recommendation {
   reason: string;
   /** The strategy that produced this item: the one asked for, or POPULAR for items filling a short list. */
   strategy: Strategy;
+  /**
+   * BUY_AGAIN, and FOR_CUSTOMER items the customer bought before: the day (YYYY-MM-DD, shop time)
+   * they are expected to buy it again, from their own interval between purchases of it or, after
+   * one purchase, the product's repurchase cycle among all its buyers. Absent when neither is known.
+   */
+  dueOn?: string;
 }
 
 interface Candidate {
@@ -57,9 +80,13 @@ interface Candidate {
   because?: { seed: string; verb: string };
   /** Set on the popular items that fill up a short list. */
   strategy?: Strategy;
-  /** FOR_CUSTOMER: the personal and the popularity part of the score, blended per request. */
-  personal?: number;
+  /** FOR_CUSTOMER: the repeat, neighbour and popularity parts of the score, blended per request (see `Blend`). */
+  repeat?: number;
+  explore?: number;
   popularity?: number;
+  /** FOR_CUSTOMER: what the customer buys in a rhythm of their own weighs as much as its cycle has come round (see repeat.ts). */
+  damp?: number;
+  dueOn?: string;
 }
 
 interface NeighbourRow {
@@ -75,8 +102,14 @@ const WEIGHTS = { purchase: 1, added_to_cart: 0.6, product_viewed: 0.3 } as cons
 interface Shopper {
   id: string;
   purchased: Set<string>;
-  /** FOR_CUSTOMER: their latest purchases and recent views and carts, the buyers of each product, and the products' ALSO_BOUGHT lists. */
-  seeds: { product_id: string; kind: keyof typeof WEIGHTS; at: string; times: number }[];
+  /** Their placed orders. */
+  orders: number;
+  /**
+   * FOR_CUSTOMER and BUY_AGAIN: their most often bought products (then the latest) and recent views
+   * and carts, the buyers of each product, and the products' ALSO_BOUGHT lists. A purchase has the
+   * first time too and the product's repurchase cycle (days, when measured).
+   */
+  seeds: { product_id: string; kind: keyof typeof WEIGHTS; at: string; times: number; first?: string; cycle?: number | null }[];
   seedBuyers: Record<string, number>;
   neighbours: { product_id: string; neighbour_id: string; score: number }[];
   stale: string[];
@@ -84,18 +117,19 @@ interface Shopper {
 
 /**
  * Everything a request reads about its customer, in one statement (`$3`, the moment asked as of,
- * is null unless the strategy is FOR_CUSTOMER: then the seeds and their lists come too). Seeds:
- * the latest 50 purchased products and the 50 products most recently viewed or added to the cart
- * in the 90 days before `$3`, in that order.
+ * is null unless the strategy is FOR_CUSTOMER or BUY_AGAIN: then the seeds and their lists come
+ * too). Seeds: the 50 products bought in most orders (then the latest) and the 50 products most
+ * recently viewed or added to the cart in the 90 days before `$3`, in that order.
  */
 const SHOPPER = prepared(`
   with c as (select id from kokyaku.customers where tenant_id = $1 and external_id = $2),
-  purchases as (select cp.product_id, cp.last_at, cp.orders from kokyaku.customer_products cp join c on cp.tenant_id = $1 and cp.customer_id = c.id),
+  purchases as (select cp.product_id, cp.first_at, cp.last_at, cp.orders from kokyaku.customer_products cp join c on cp.tenant_id = $1 and cp.customer_id = c.id),
   seeds as (
-    (select product_id, 'purchase' as kind, last_at as at, orders as times, 1 as part
-     from purchases where $3::timestamptz is not null order by last_at desc limit 50)
+    (select p.product_id, 'purchase' as kind, p.last_at as at, p.orders as times, 1 as part, p.first_at as first, s.cycle_days as cycle
+     from purchases p left join kokyaku.product_stats s on s.tenant_id = $1 and s.product_id = p.product_id
+     where $3::timestamptz is not null order by p.orders desc, p.last_at desc, p.product_id limit 50)
     union all
-    (select e.product_id, e.type, max(e.occurred_at), count(*)::int, 2
+    (select e.product_id, e.type, max(e.occurred_at), count(*)::int, 2, null, null
      from kokyaku.events e join c on e.customer_id = c.id
      where $3::timestamptz is not null and e.tenant_id = $1 and e.product_id is not null and e.type in ('product_viewed', 'added_to_cart')
        and e.occurred_at > $3::timestamptz - interval '90 days' and e.occurred_at <= $3::timestamptz
@@ -104,15 +138,37 @@ const SHOPPER = prepared(`
   numbered as (select *, row_number() over () as n from seeds)
   select c.id::text as id,
     (select coalesce(json_agg(product_id::text), '[]') from purchases) as purchased,
-    (select coalesce(json_agg(json_build_object('product_id', product_id::text, 'kind', kind, 'at', at, 'times', times) order by part, n), '[]') from numbered) as seeds,
+    (select count(*)::int from kokyaku.orders o where o.tenant_id = $1 and o.customer_id = c.id and o.status = 'PLACED') as orders,
+    (select coalesce(json_agg(json_build_object('product_id', product_id::text, 'kind', kind, 'at', at, 'times', times, 'first', first, 'cycle', cycle) order by part, n), '[]') from numbered) as seeds,
     (select coalesce(json_object_agg(s.product_id::text, s.customers), '{}') from kokyaku.product_stats s where s.tenant_id = $1 and s.product_id in (select product_id from seeds)) as seed_buyers,
     -- Up to 2,500 rows: as "product,neighbour,score;..." text, which costs half what JSON objects do to build and read.
     (select string_agg(concat_ws(',', n.product_id, n.neighbour_id, n.score), ';' order by n.product_id, n.rank)
      from kokyaku.product_neighbours n where n.tenant_id = $1 and n.kind = 'ALSO_BOUGHT' and n.product_id in (select product_id from seeds)) as neighbours,
     (select coalesce(json_agg(st.product_id::text), '[]') from kokyaku.product_neighbours_stale st where st.tenant_id = $1 and st.product_id in (select product_id from seeds)) as stale
   from c`);
-/** Popularity weights `tuneBlend` compares. */
-const BLENDS = [0.1, 0.3, 0.5, 0.7, 0.9];
+/**
+ * The candidates in the order of one blend (FOR_CUSTOMER; the other strategies keep theirs), then
+ * the popular items filling a short list.
+ */
+function ranked(candidates: readonly Candidate[], fill: readonly Candidate[], strategy: Strategy, b: Blend): Candidate[] {
+  let list = candidates;
+  if (strategy === 'FOR_CUSTOMER') {
+    list = candidates
+      .map((c) => ({
+        ...c,
+        score: (c.damp ?? 1) * ((1 - b.popularity) * (b.repeat * (c.repeat ?? 0) + (1 - b.repeat) * (c.explore ?? 0)) + b.popularity * (c.popularity ?? 0)),
+      }))
+      .sort((x, y) => y.score - x.score || (y.popularity ?? 0) - (x.popularity ?? 0) || (x.productId < y.productId ? -1 : 1));
+  }
+  const inList = new Set(list.map((c) => c.productId));
+  return [...list, ...fill.filter((c) => !inList.has(c.productId)).map((c) => ({ ...c, score: strategy === 'FOR_CUSTOMER' ? 0 : c.score, strategy: 'POPULAR' as const }))];
+}
+
+/** Popularity and repeat weights `tuneBlend` compares (every pair). */
+const POPULARITY_WEIGHTS = [0, 0.1, 0.3, 0.5, 0.7, 0.9];
+const REPEAT_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
+/** Each weight before the shop's is measured. */
+const DEFAULT_BLEND: Blend = { popularity: 0.5, repeat: 0.5 };
 
 /**
  * Five strategies over the precomputed neighbour lists and daily counts: a request reads a few
@@ -237,18 +293,25 @@ export class RecommendationService {
    * Replays the shop's history with each customer's last basket held out and measures every
    * strategy at k (see evaluation.ts). FOR_CUSTOMER, POPULAR and TRENDING recommend to the
    * customer; BOUGHT_TOGETHER and SIMILAR start from the customer's previous basket. `blends` adds
-   * FOR_CUSTOMER rows at those popularity weights; `replayCustomers` replays a sample of buyers.
+   * FOR_CUSTOMER rows at those weights (a number: that popularity weight at the shop's repeat
+   * weight); `replayCustomers` replays a sample of buyers.
    */
-  async evaluate(ctx: KokyakuContext, options: { k?: number; sample?: number; strategies?: Strategy[]; blends?: number[]; replayCustomers?: number } = {}): Promise<Evaluation> {
+  async evaluate(
+    ctx: KokyakuContext,
+    options: { k?: number; sample?: number; strategies?: Strategy[]; blends?: (number | Blend)[]; replayCustomers?: number } = {},
+  ): Promise<Evaluation> {
     const k = options.k ?? 10;
     const sample = options.sample ?? 2000;
     if (!Number.isInteger(k) || k < 1 || k > 100) throw KokyakuError.badInput('"k" must be a whole number from 1 to 100.', { field: 'k' });
     if (!Number.isInteger(sample) || sample < 1) throw KokyakuError.badInput('"sample" must be a positive whole number.', { field: 'sample' });
-    for (const b of options.blends ?? []) {
-      if (!(b >= 0 && b <= 1)) throw KokyakuError.badInput('Each of "blends" is a popularity weight from 0 to 1.', { field: 'blends' });
-    }
     // Replayed FOR_CUSTOMER rows use the shop's own blend unless a row asks for another.
     const shopBlend = await this.blend(ctx);
+    const blends = (options.blends ?? []).map((b) => (typeof b === 'number' ? { popularity: b, repeat: shopBlend.repeat } : b));
+    for (const b of blends) {
+      if (!(b.popularity >= 0 && b.popularity <= 1 && b.repeat >= 0 && b.repeat <= 1)) {
+        throw KokyakuError.badInput('Each of "blends" is a popularity weight from 0 to 1 (with a repeat weight from 0 to 1).', { field: 'blends' });
+      }
+    }
     return evaluateRecommendations(
       ctx,
       {
@@ -260,7 +323,16 @@ export class RecommendationService {
           if (strategy === 'BOUGHT_TOGETHER' || strategy === 'SIMILAR') {
             return (await this.fromBasket(scratch, basket, strategy, first, now, windowDays)).map((r) => r.product.externalId);
           }
-          const recs = await this.recommend(scratch, { customerExternalId, strategy, first, now, windowDays, popularityWeight: shopBlend });
+          // BUY_AGAIN looks its default days ahead of the held-out basket.
+          const recs = await this.recommend(scratch, {
+            customerExternalId,
+            strategy,
+            first,
+            now,
+            windowDays: strategy === 'BUY_AGAIN' ? null : windowDays,
+            popularityWeight: shopBlend.popularity,
+            repeatWeight: shopBlend.repeat,
+          });
           return recs.map((r) => r.product.externalId);
         },
         recommendBlends: async (scratch, customerExternalId, first, now, weights) =>
@@ -268,55 +340,69 @@ export class RecommendationService {
             list.map((r) => r.product.externalId),
           ),
       },
-      { k, sample, strategies: options.strategies ?? [...STRATEGIES], blends: options.blends, replayCustomers: options.replayCustomers },
+      { k, sample, strategies: options.strategies ?? [...STRATEGIES], blends, replayCustomers: options.replayCustomers },
     );
   }
 
-  /** The FOR_CUSTOMER popularity weight: configured, or measured by `tuneBlend` (0.5 before that). */
-  async blend(ctx: KokyakuContext): Promise<number> {
-    const configured = this.config.popularityWeight;
-    if (configured !== 'auto') return configured;
+  /** The FOR_CUSTOMER weights: each configured, or measured by `tuneBlend` (0.5 before that). */
+  async blend(ctx: KokyakuContext): Promise<Blend> {
+    const { popularityWeight, repeatWeight } = this.config;
+    if (popularityWeight !== 'auto' && repeatWeight !== 'auto') return { popularity: popularityWeight, repeat: repeatWeight };
     const [state] = await this.cached(ctx, 'blend', () =>
-      sql<{ blend: number | null }>(ctx.em, `select blend from kokyaku.recommendation_state where tenant_id = $1`, [ctx.tenantId]),
+      sql<{ blend: number | null; repeat_weight: number | null }>(ctx.em, `select blend, repeat_weight from kokyaku.recommendation_state where tenant_id = $1`, [ctx.tenantId]),
     );
-    return state?.blend ?? 0.5;
+    return {
+      popularity: popularityWeight === 'auto' ? (state?.blend ?? DEFAULT_BLEND.popularity) : popularityWeight,
+      repeat: repeatWeight === 'auto' ? (state?.repeat_weight ?? DEFAULT_BLEND.repeat) : repeatWeight,
+    };
   }
 
   /**
-   * With `popularityWeight: 'auto'`: replays a sample of the shop's history (up to 20,000 buyers,
-   * 1,000 of them evaluated) at several popularity weights and keeps the one with the best hit
-   * rate at 10 (then NDCG, then the lower weight). Returns what it measured. `refresh` passes
-   * `ifStale`: the blend is measured again only when the placed orders have grown by a tenth
-   * since the last measurement, or it is a week old (null is returned when it was not measured).
+   * With `popularityWeight` or `repeatWeight` 'auto' (the default): replays a sample of the shop's
+   * history (up to 20,000 buyers, 1,000 of them evaluated) at every pair of popularity and repeat
+   * weights (a configured weight stays fixed) and keeps the pair with the best hit rate plus
+   * recall at 10 (then NDCG, then the pair nearest 0.5 and 0.5): a shop whose customers
+   * buy the same things again gets a high repeat weight, one where everybody buys the bestsellers
+   * a high popularity weight. Returns what it measured. `refresh` passes `ifStale`: the blend is
+   * measured again only when the placed orders have grown by a tenth since the last measurement,
+   * or it is a week old (null is returned when it was not measured).
    */
-  async tuneBlend(ctx: KokyakuContext, options: { ifStale?: boolean } = {}): Promise<{ popularityWeight: number; rows: Evaluation['rows'] } | null> {
-    if (this.config.popularityWeight !== 'auto') return null;
+  async tuneBlend(ctx: KokyakuContext, options: { ifStale?: boolean } = {}): Promise<{ popularityWeight: number; repeatWeight: number; rows: Evaluation['rows'] } | null> {
+    const { popularityWeight, repeatWeight } = this.config;
+    if (popularityWeight !== 'auto' && repeatWeight !== 'auto') return null;
     const [{ orders }] = (await sql<{ orders: string }>(ctx.em, `select count(*) as orders from kokyaku.orders where tenant_id = $1 and status = 'PLACED'`, [ctx.tenantId])) as [
       { orders: string },
     ];
     if (options.ifStale) {
       const [last] = await sql<{ fresh: boolean }>(
         ctx.em,
-        `select blend is not null and blend_measured_at > now() - interval '7 days' and $2::bigint < blend_orders * 1.1 as fresh
+        `select blend is not null and repeat_weight is not null and blend_measured_at > now() - interval '7 days' and $2::bigint < blend_orders * 1.1 as fresh
          from kokyaku.recommendation_state where tenant_id = $1`,
         [ctx.tenantId, orders],
       );
       if (last?.fresh) return null;
     }
-    const evaluation = await this.evaluate(ctx, { k: 10, sample: 1000, strategies: [], blends: BLENDS, replayCustomers: 20_000 });
+    const blends = (popularityWeight === 'auto' ? POPULARITY_WEIGHTS : [popularityWeight]).flatMap((popularity) =>
+      (repeatWeight === 'auto' ? REPEAT_WEIGHTS : [repeatWeight]).map((repeat) => ({ popularity, repeat })),
+    );
+    const evaluation = await this.evaluate(ctx, { k: 10, sample: 1000, strategies: [], blends, replayCustomers: 20_000 });
     if (evaluation.customers === 0) return null;
-    const best = [...evaluation.rows].sort((a, b) => b.hitRate - a.hitRate || b.ndcg - a.ndcg || a.popularityWeight! - b.popularityWeight!)[0]!;
+    // Ties (common in a small shop) go to the pair nearest the default.
+    const offDefault = (r: EvaluationRow) => Math.abs(r.popularityWeight! - DEFAULT_BLEND.popularity) + Math.abs(r.repeatWeight! - DEFAULT_BLEND.repeat);
+    const best = [...evaluation.rows].sort(
+      (a, b) => b.hitRate + b.recall - (a.hitRate + a.recall) || b.ndcg - a.ndcg || offDefault(a) - offDefault(b) || a.popularityWeight! - b.popularityWeight!,
+    )[0]!;
     await sql(
       ctx.em,
-      `insert into kokyaku.recommendation_state as t (tenant_id, repurchase, blend, blend_evaluation, blend_orders, blend_measured_at)
-       values ($1, '{"shop": 0, "byCategory": {}}'::jsonb, $2, $3::jsonb, $4, now())
+      `insert into kokyaku.recommendation_state as t (tenant_id, repurchase, blend, repeat_weight, blend_evaluation, blend_orders, blend_measured_at)
+       values ($1, '{"shop": 0, "byCategory": {}}'::jsonb, $2, $3, $4::jsonb, $5, now())
        on conflict (tenant_id) do update
-         set blend = excluded.blend, blend_evaluation = excluded.blend_evaluation,
+         set blend = excluded.blend, repeat_weight = excluded.repeat_weight, blend_evaluation = excluded.blend_evaluation,
              blend_orders = excluded.blend_orders, blend_measured_at = excluded.blend_measured_at`,
-      [ctx.tenantId, best.popularityWeight, JSON.stringify(evaluation.rows), orders],
+      [ctx.tenantId, best.popularityWeight, best.repeatWeight, JSON.stringify(evaluation.rows), orders],
     );
     await this.changed(ctx);
-    return { popularityWeight: best.popularityWeight!, rows: evaluation.rows };
+    return { popularityWeight: best.popularityWeight!, repeatWeight: best.repeatWeight!, rows: evaluation.rows };
   }
 
   /** Neighbours of a whole basket (their scores summed), filled with popular items. */
@@ -345,15 +431,19 @@ export class RecommendationService {
 
   async recommend(ctx: KokyakuContext, args: RecommendationArgs): Promise<Recommendation[]> {
     const strategy = args.strategy ?? (args.productExternalId ? 'BOUGHT_TOGETHER' : args.customerExternalId ? 'FOR_CUSTOMER' : 'POPULAR');
-    const popularityWeight = strategy === 'FOR_CUSTOMER' ? (args.popularityWeight ?? (await this.blend(ctx))) : 1;
-    return (await this.recommendBlends(ctx, args, [popularityWeight]))[0]!;
+    let blend: Blend = { popularity: 1, repeat: 0 };
+    if (strategy === 'FOR_CUSTOMER') {
+      const shop = args.popularityWeight == null || args.repeatWeight == null ? await this.blend(ctx) : null;
+      blend = { popularity: args.popularityWeight ?? shop!.popularity, repeat: args.repeatWeight ?? shop!.repeat };
+    }
+    return (await this.recommendBlends(ctx, args, [blend]))[0]!;
   }
 
   /**
-   * `recommend` at several FOR_CUSTOMER popularity weights at once (one list per weight): the
-   * candidates are gathered once and only their blend differs. Evaluation measures blends with it.
+   * `recommend` at several FOR_CUSTOMER blends at once (one list per blend): the candidates are
+   * gathered once and only their blend differs. Evaluation measures blends with it.
    */
-  async recommendBlends(ctx: KokyakuContext, args: RecommendationArgs, popularityWeights: readonly number[]): Promise<Recommendation[][]> {
+  async recommendBlends(ctx: KokyakuContext, args: RecommendationArgs, blends: readonly Blend[]): Promise<Recommendation[][]> {
     const first = args.first ?? 10;
     if (!Number.isInteger(first) || first < 1 || first > 100) throw KokyakuError.badInput('"first" must be a whole number from 1 to 100.', { field: 'first' });
     const windowDays = args.windowDays ?? null;
@@ -364,25 +454,28 @@ export class RecommendationService {
     const strategy: Strategy = args.strategy ?? (args.productExternalId ? 'BOUGHT_TOGETHER' : args.customerExternalId ? 'FOR_CUSTOMER' : 'POPULAR');
     if (!STRATEGIES.includes(strategy)) throw KokyakuError.badInput(`"strategy" is one of ${STRATEGIES.join(', ')}.`, { field: 'strategy' });
 
-    const shopper = args.customerExternalId ? await this.shopper(ctx, args.customerExternalId, strategy === 'FOR_CUSTOMER' ? now : null) : null;
+    const personal = strategy === 'FOR_CUSTOMER' || strategy === 'BUY_AGAIN';
+    const shopper = args.customerExternalId ? await this.shopper(ctx, args.customerExternalId, personal ? now : null) : null;
     if (args.segment != null) {
       if (!args.customerExternalId) throw KokyakuError.badInput('"segment" restricts recommendations to customers: give customerExternalId too.', { field: 'segment' });
-      if (!shopper || !(await this.inSegment(ctx, shopper.id, args.segment))) return popularityWeights.map(() => []);
+      if (!shopper || !(await this.inSegment(ctx, shopper.id, args.segment))) return blends.map(() => []);
     }
     let product: ProductRecord | null = null;
     if (strategy === 'BOUGHT_TOGETHER' || strategy === 'SIMILAR') {
       if (!args.productExternalId) throw KokyakuError.badInput(`${strategy} needs productExternalId.`, { field: 'productExternalId' });
       product = await this.products.findByExternalId(ctx, args.productExternalId);
-      if (!product) return popularityWeights.map(() => []);
+      if (!product) return blends.map(() => []);
     }
-    if (strategy === 'FOR_CUSTOMER' && !args.customerExternalId) {
-      throw KokyakuError.badInput('FOR_CUSTOMER needs customerExternalId.', { field: 'customerExternalId' });
+    if (personal && !args.customerExternalId) {
+      throw KokyakuError.badInput(`${strategy} needs customerExternalId.`, { field: 'customerExternalId' });
     }
-
-    if (!popularityWeights.every((w) => w >= 0 && w <= 1)) throw KokyakuError.badInput('"popularityWeight" is from 0 to 1.', { field: 'popularityWeight' });
+    if (!blends.every((b) => b.popularity >= 0 && b.popularity <= 1)) throw KokyakuError.badInput('"popularityWeight" is from 0 to 1.', { field: 'popularityWeight' });
+    if (!blends.every((b) => b.repeat >= 0 && b.repeat <= 1)) throw KokyakuError.badInput('"repeatWeight" is from 0 to 1.', { field: 'repeatWeight' });
     const purchased = shopper?.purchased ?? new Set<string>();
     const want = first * 3 + purchased.size + 10;
     let candidates: Candidate[];
+    // FOR_CUSTOMER: what the customer is stocked up on (the first half of their own cycle of it) is left out.
+    const stocked = new Set<string>();
     switch (strategy) {
       case 'BOUGHT_TOGETHER':
         candidates = await this.fromNeighbours(ctx, [product!.id], 'BOUGHT_TOGETHER', want, (n) => `Bought together with ${product!.name} in ${n.support} orders`);
@@ -399,21 +492,15 @@ export class RecommendationService {
         candidates = await this.trending(ctx, windowDays ?? 14, want, now);
         break;
       case 'FOR_CUSTOMER':
-        candidates = shopper ? await this.forCustomer(ctx, shopper, now, windowDays ?? 30) : [];
+        candidates = shopper ? await this.forCustomer(ctx, shopper, now, windowDays ?? 30, stocked) : [];
+        break;
+      case 'BUY_AGAIN':
+        candidates = shopper ? this.buyAgain(ctx, shopper, now, windowDays ?? 7) : [];
         break;
     }
-    // Cold start, or too few candidates: fill with what is popular now.
-    const fill = candidates.length < first ? await this.popular(ctx, windowDays ?? 30, want, now) : [];
-    const lists = popularityWeights.map((w) => {
-      let ranked = candidates;
-      if (strategy === 'FOR_CUSTOMER') {
-        ranked = candidates
-          .map((c) => ({ ...c, score: (1 - w) * (c.personal ?? 0) + w * (c.popularity ?? 0) }))
-          .sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
-      }
-      const seenFill = new Set(ranked.map((c) => c.productId));
-      return [...ranked, ...fill.filter((c) => !seenFill.has(c.productId)).map((c) => ({ ...c, score: strategy === 'FOR_CUSTOMER' ? 0 : c.score, strategy: 'POPULAR' as const }))];
-    });
+    // Cold start, or too few candidates: fill with what is popular now (BUY_AGAIN lists only what is due).
+    const fill = candidates.length < first && strategy !== 'BUY_AGAIN' ? await this.popular(ctx, windowDays ?? 30, want, now) : [];
+    const lists = blends.map((b) => ranked(candidates, fill, strategy, b));
     // The products are read in ranked order, a few more than the list needs at a time: the rules
     // (stock, category, bought before) decide which make it.
     const records = new Map<string, ProductRecord | null>();
@@ -422,11 +509,12 @@ export class RecommendationService {
       const found = await this.products.findByIds(ctx, ids);
       for (const id of ids) records.set(id, found.get(id) ?? null);
     };
-    const excluded = await this.exclusion(ctx, purchased, args.excludePurchased ?? null);
+    // BUY_AGAIN lists purchases: the rule that leaves them out does not apply.
+    const excluded = strategy === 'BUY_AGAIN' ? () => false : await this.exclusion(ctx, purchased, args.excludePurchased ?? null);
     const out: Recommendation[][] = [];
     for (const ranked of lists) {
       const list: Recommendation[] = [];
-      const seen = new Set<string>(product ? [product.id] : []);
+      const seen = new Set<string>(product ? [product.id, ...stocked] : stocked);
       for (let i = 0; i < ranked.length && list.length < first; i++) {
         const c = ranked[i]!;
         if (!records.has(c.productId) || (c.because && !records.has(c.because.seed))) await read(ranked.slice(i, i + first * 2 + (list.length === 0 ? first : 0)));
@@ -436,7 +524,7 @@ export class RecommendationService {
         if (args.category && !record.categories.includes(args.category)) continue;
         seen.add(c.productId);
         const reason = c.because ? `Because you ${c.because.verb} ${records.get(c.because.seed)?.name ?? 'an item'}` : c.reason;
-        list.push({ product: record, score: c.score, reason, strategy: c.strategy ?? strategy });
+        list.push({ product: record, score: c.score, reason, strategy: c.strategy ?? strategy, ...(c.dueOn ? { dueOn: c.dueOn } : {}) });
       }
       out.push(list);
     }
@@ -445,17 +533,21 @@ export class RecommendationService {
 
   /** The customer's id and purchases in one statement; with `seedsAsOf` (FOR_CUSTOMER), their seeds and the seeds' lists too. */
   private async shopper(ctx: KokyakuContext, externalId: string, seedsAsOf: Date | null): Promise<Shopper | null> {
-    const [row] = await sql<{ id: string; purchased: string[]; seeds: Shopper['seeds']; seed_buyers: Record<string, number>; neighbours: string | null; stale: string[] }>(
-      ctx.em,
-      SHOPPER,
-      [ctx.tenantId, externalId, seedsAsOf?.toISOString() ?? null],
-    );
+    const [row] = await sql<{
+      id: string;
+      purchased: string[];
+      orders: number;
+      seeds: Shopper['seeds'];
+      seed_buyers: Record<string, number>;
+      neighbours: string | null;
+      stale: string[];
+    }>(ctx.em, SHOPPER, [ctx.tenantId, externalId, seedsAsOf?.toISOString() ?? null]);
     if (!row) return null;
     const neighbours = (row.neighbours ? row.neighbours.split(';') : []).map((entry) => {
       const [product_id, neighbour_id, score] = entry.split(',') as [string, string, string];
       return { product_id, neighbour_id, score: Number(score) };
     });
-    return { id: row.id, purchased: new Set(row.purchased), seeds: row.seeds, seedBuyers: row.seed_buyers, neighbours, stale: row.stale };
+    return { id: row.id, purchased: new Set(row.purchased), orders: row.orders, seeds: row.seeds, seedBuyers: row.seed_buyers, neighbours, stale: row.stale };
   }
 
   private async inSegment(ctx: KokyakuContext, customerId: string, query: string): Promise<boolean> {
@@ -591,13 +683,47 @@ export class RecommendationService {
     }));
   }
 
+  /** The customer's purchases, each with its chance of being bought again now (see repeat.ts). */
+  private purchases(shopper: Shopper, asOf: Date) {
+    return shopper.seeds
+      .filter((s) => s.kind === 'purchase')
+      .map((s) => {
+        const chance = repeatChance({ times: s.times, first: new Date(s.first ?? s.at), last: new Date(s.at), productCycleDays: s.cycle ?? null }, shopper.orders, asOf);
+        return { productId: s.product_id, times: s.times, ...chance };
+      });
+  }
+
+  /** "You buy it about every N days" and the like: why an item is due. */
+  private static cycleText(c: { cycleDays: number | null; own: boolean }): string {
+    const days = Math.round(c.cycleDays ?? 0);
+    return c.own ? `you buy it about every ${days} day(s)` : `its buyers buy it again about every ${days} day(s)`;
+  }
+
   /**
-   * Personal: the customer's purchases and recent views and carts (recent ones weigh more, halving
-   * every `recencyHalfLifeDays`) each vote for their ALSO_BOUGHT neighbours, and their own purchases
-   * count as "buy again" (`rebuyWeight`). Popular items join with no personal part; the caller
-   * blends the two parts (`popularityWeight`).
+   * BUY_AGAIN: what the customer bought whose next purchase is expected by `daysAhead` days from
+   * now (or is overdue), most likely first, each with the day it is due.
    */
-  private async forCustomer(ctx: KokyakuContext, shopper: Shopper, asOf: Date, popularDays: number): Promise<Candidate[]> {
+  private buyAgain(ctx: KokyakuContext, shopper: Shopper, asOf: Date, daysAhead: number): Candidate[] {
+    const horizon = asOf.getTime() + daysAhead * 86_400_000;
+    return this.purchases(shopper, asOf)
+      .filter((p) => p.dueAt && p.dueAt.getTime() <= horizon)
+      .map((p) => {
+        const dueOn = todayIn(ctx.shop.timeZone, p.dueAt!);
+        return { productId: p.productId, score: p.score, dueOn, reason: `Due again around ${dueOn}: ${RecommendationService.cycleText(p)}` };
+      })
+      .sort((a, b) => b.score - a.score || (a.dueOn < b.dueOn ? -1 : a.dueOn > b.dueOn ? 1 : 0) || (a.productId < b.productId ? -1 : 1));
+  }
+
+  /**
+   * Personal, in two parts the caller blends with popularity (see `Blend`). Repeat: the chance the
+   * customer buys each of their purchases again now (repeat.ts: their frequency of it, recency and
+   * repurchase cycle); what they buy in a rhythm of their own is held back as a whole until it
+   * comes round, and left out (`stocked`) in the first half of it. Explore: the customer's
+   * purchases and recent views and carts (recent ones weigh more, halving every
+   * `recencyHalfLifeDays`) each vote for their ALSO_BOUGHT neighbours. Popular items join with
+   * neither part.
+   */
+  private async forCustomer(ctx: KokyakuContext, shopper: Shopper, asOf: Date, popularDays: number, stocked: Set<string>): Promise<Candidate[]> {
     const { recencyHalfLifeDays } = this.config;
     const { seeds } = shopper;
     if (seeds.length === 0) return [];
@@ -628,32 +754,30 @@ export class RecommendationService {
     }
     const popular = await this.popular(ctx, popularDays, 200, asOf);
     const popularity = new Map(popular.map((p) => [p.productId, p.score]));
-    // "Buy again": what the customer bought before, by how often and how recently (the business
-    // rules later drop it where items are not bought twice).
-    const rebuy = new Map(
-      seeds
-        .filter((s) => s.kind === 'purchase')
-        .map((s) => [s.product_id, Math.log2(1 + s.times) * 0.5 ** (Math.max(0, (now - new Date(s.at).getTime()) / 86_400_000) / recencyHalfLifeDays)]),
-    );
+    const repeats = new Map(this.purchases(shopper, asOf).map((p) => [p.productId, p]));
+    for (const r of repeats.values()) if (r.stocked) stocked.add(r.productId);
     const top = Math.max(...[...votes.values()].map((v) => v.score), 1e-9);
-    const topRebuy = Math.max(...rebuy.values(), 1e-9);
-    const { rebuyWeight } = this.config;
-    const ids = new Set([...votes.keys(), ...(rebuyWeight > 0 ? rebuy.keys() : [])]);
+    const ids = new Set([...votes.keys(), ...repeats.keys()]);
     const candidates: Candidate[] = [...ids].map((productId) => {
       const v = votes.get(productId);
-      const personal = ((v ? v.score / top : 0) + rebuyWeight * ((rebuy.get(productId) ?? 0) / topRebuy)) / (1 + rebuyWeight);
-      const candidate: Candidate = { productId, score: personal, personal, popularity: popularity.get(productId) ?? 0, reason: '' };
-      if (v && (!rebuy.has(productId) || v.score / top >= (rebuy.get(productId) ?? 0) / topRebuy)) {
+      const r = repeats.get(productId);
+      const explore = v ? v.score / top : 0;
+      // Their own rhythm holds the whole item back until it comes round; a product's cycle only its repeat part.
+      const repeat = r ? (r.own ? r.share * r.recency : r.score) : 0;
+      const candidate: Candidate = { productId, score: 0, repeat, explore, popularity: popularity.get(productId) ?? 0, reason: '' };
+      if (r?.own) candidate.damp = r.due;
+      if (r?.dueAt) candidate.dueOn = todayIn(ctx.shop.timeZone, r.dueAt);
+      if (v && (!r || explore >= repeat)) {
         const seed = weight.get(v.best.seed)!;
         candidate.because = { seed: v.best.seed, verb: seed.kind === 'purchase' ? 'bought' : seed.kind === 'added_to_cart' ? 'added to your cart' : 'viewed' };
       } else {
-        candidate.reason = `Buy again: you bought it ${seeds.find((s) => s.kind === 'purchase' && s.product_id === productId)?.times ?? 1} time(s)`;
+        candidate.reason = `Buy again: you bought it ${r!.times} time(s)${r!.cycleDays ? `; ${RecommendationService.cycleText(r!)}` : ''}`;
       }
       return candidate;
     });
     // Popular items take part in the blend too (with no personal part).
     for (const p of popular) {
-      if (!ids.has(p.productId)) candidates.push({ ...p, personal: 0, popularity: p.score, strategy: 'POPULAR' });
+      if (!ids.has(p.productId)) candidates.push({ ...p, repeat: 0, explore: 0, popularity: p.score, strategy: 'POPULAR' });
     }
     return candidates;
   }

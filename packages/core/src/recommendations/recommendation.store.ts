@@ -454,6 +454,7 @@ export class RecommendationStore {
       ctx.tenantId,
       [catalog.map((p) => p.id), [...basketCounts], [...customerCounts], [...repeatCustomers]],
     );
+    await sql(ctx.em, CYCLES, [ctx.tenantId]);
     const facts: ProductFacts[] = catalog.map((p, i) => ({
       id: p.id,
       features: featuresOf(p.categories, p.tags),
@@ -472,6 +473,18 @@ export class RecommendationStore {
     await writeRepurchase(ctx, catalog, owners);
   }
 }
+
+/**
+ * Each product's repurchase cycle: the median, over the customers who bought it in two orders or
+ * more (at least two such customers), of their mean days between those orders (a day at least).
+ * BUY_AGAIN and FOR_CUSTOMER's repeat part expect a customer who bought it once back after it.
+ */
+const CYCLES = `update kokyaku.product_stats s set cycle_days = c.days
+  from (select cp.product_id,
+               percentile_cont(0.5) within group (order by greatest(1, extract(epoch from cp.last_at - cp.first_at) / 86400 / (cp.orders - 1))) as days
+        from kokyaku.customer_products cp where cp.tenant_id = $1 and cp.orders >= 2
+        group by cp.product_id having count(*) >= 2) c
+  where s.tenant_id = $1 and s.product_id = c.product_id`;
 
 /** What a batch of order changes adds to and takes from each count, before anything is written. */
 function tallyChanges(changes: readonly OrderChange[], tz: string) {

@@ -12,7 +12,7 @@ export class RecommendationResolver {
   @Authorized(RECOMMEND)
   @Query(() => [Recommendation], {
     description:
-      'Products to show: with a product, BOUGHT_TOGETHER by default; with a customer, FOR_CUSTOMER; else POPULAR. A STOREFRONT caller gets recommendations for its signed-in customer only.',
+      'Products to show: with a product, BOUGHT_TOGETHER by default; with a customer, FOR_CUSTOMER; else POPULAR. BUY_AGAIN lists what the customer is due to buy again within windowDays (default 7). A STOREFRONT caller gets recommendations for its signed-in customer only.',
   })
   recommendations(
     @Ctx() { kokyaku, core, actor }: GraphQLContext,
@@ -56,7 +56,9 @@ export class RecommendationResolver {
     @Ctx() { kokyaku, core }: GraphQLContext,
     @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number,
     @Arg('sample', () => Int, { nullable: true, defaultValue: 2000 }) sample: number,
-    @Arg('blends', () => [Float], { nullable: true, description: 'Also measure FOR_CUSTOMER at these popularity weights (0-1).' }) blends?: number[] | null,
+    @Arg('blends', () => [Float], { nullable: true, description: "Also measure FOR_CUSTOMER at these popularity weights (0-1), at the shop's repeat weight." }) blends?:
+      | number[]
+      | null,
   ): Promise<RecommendationEvaluation> {
     return kokyaku.recommendations.evaluate(core, { k, sample, blends: blends ?? undefined }) as Promise<RecommendationEvaluation>;
   }

@@ -3,6 +3,7 @@ import { Product } from '../catalog/types.js';
 
 export enum RecommendationStrategy {
   FOR_CUSTOMER = 'FOR_CUSTOMER',
+  BUY_AGAIN = 'BUY_AGAIN',
   BOUGHT_TOGETHER = 'BOUGHT_TOGETHER',
   SIMILAR = 'SIMILAR',
   POPULAR = 'POPULAR',
@@ -10,7 +11,8 @@ export enum RecommendationStrategy {
 }
 registerEnumType(RecommendationStrategy, {
   name: 'RecommendationStrategy',
-  description: 'FOR_CUSTOMER: personal; BOUGHT_TOGETHER: in the same orders; SIMILAR: by buyers and attributes; POPULAR; TRENDING: rising.',
+  description:
+    "FOR_CUSTOMER: personal (buy again and explore, blended with popularity per shop); BUY_AGAIN: the customer's purchases coming due, with dates; BOUGHT_TOGETHER: in the same orders; SIMILAR: by buyers and attributes; POPULAR; TRENDING: rising.",
 });
 
 @ObjectType()
@@ -26,6 +28,25 @@ export class Recommendation {
 
   @Field(() => RecommendationStrategy, { description: 'The strategy asked for, or POPULAR for items filling a short list.' })
   strategy!: RecommendationStrategy;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "BUY_AGAIN, and FOR_CUSTOMER items bought before: the day (YYYY-MM-DD, shop time) the customer is expected to buy it again (their own interval, or after one purchase the product's repurchase cycle).",
+  })
+  dueOn?: string | null;
+}
+
+@ObjectType({ description: 'Hit rate, recall and NDCG at k over one part of the held-out items.' })
+export class RecommendationEvaluationScores {
+  @Field(() => Float, { description: 'Share of customers with a held-out item of this part in the top k.' })
+  hitRate!: number;
+
+  @Field(() => Float, { description: "Mean share of each customer's held-out items found in the top k (repeat + explore = all)." })
+  recall!: number;
+
+  @Field(() => Float, { description: 'Mean NDCG at k, binary relevance (repeat + explore = all).' })
+  ndcg!: number;
 }
 
 @ObjectType()
@@ -35,6 +56,9 @@ export class RecommendationEvaluationRow {
 
   @Field(() => Float, { nullable: true, description: 'FOR_CUSTOMER rows of a blend comparison: the popularity weight used.' })
   popularityWeight?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'FOR_CUSTOMER rows of a blend comparison: the repeat weight used.' })
+  repeatWeight?: number | null;
 
   @Field(() => Float)
   hitRate!: number;
@@ -47,6 +71,48 @@ export class RecommendationEvaluationRow {
 
   @Field(() => Int)
   customers!: number;
+
+  @Field(() => RecommendationEvaluationScores, { description: 'Counting only held-out items the customer had bought before.' })
+  repeat!: RecommendationEvaluationScores;
+
+  @Field(() => RecommendationEvaluationScores, { description: 'Counting only held-out items new to the customer.' })
+  explore!: RecommendationEvaluationScores;
+}
+
+export enum RecommendationBaseline {
+  G_TOPFREQ = 'G_TOPFREQ',
+  P_TOPFREQ = 'P_TOPFREQ',
+  GP_TOPFREQ = 'GP_TOPFREQ',
+  ITEM_KNN = 'ITEM_KNN',
+}
+registerEnumType(RecommendationBaseline, {
+  name: 'RecommendationBaseline',
+  description:
+    "The next-basket literature's baselines: G_TOPFREQ the most bought items; P_TOPFREQ the customer's own most bought; GP_TOPFREQ the latter filled with the former; ITEM_KNN the items most similar to the customer's purchases.",
+});
+
+@ObjectType()
+export class RecommendationBaselineRow {
+  @Field(() => RecommendationBaseline)
+  baseline!: RecommendationBaseline;
+
+  @Field(() => Float)
+  hitRate!: number;
+
+  @Field(() => Float)
+  recall!: number;
+
+  @Field(() => Float)
+  ndcg!: number;
+
+  @Field(() => Int)
+  customers!: number;
+
+  @Field(() => RecommendationEvaluationScores)
+  repeat!: RecommendationEvaluationScores;
+
+  @Field(() => RecommendationEvaluationScores)
+  explore!: RecommendationEvaluationScores;
 }
 
 @ObjectType({ description: "Offline evaluation on the shop's own history, each customer's last basket held out." })
@@ -63,9 +129,15 @@ export class RecommendationEvaluation {
   @Field(() => Int)
   customers!: number;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The end of the training history (each customer is recommended to just before their held-out basket).' })
   asOf!: string;
+
+  @Field(() => Float, { description: 'Share of the held-out items the customer had bought before.' })
+  repeatShare!: number;
 
   @Field(() => [RecommendationEvaluationRow])
   rows!: RecommendationEvaluationRow[];
+
+  @Field(() => [RecommendationBaselineRow])
+  baselines!: RecommendationBaselineRow[];
 }

@@ -21,6 +21,7 @@ import { Migration20261205020000_rebuild_fingerprint } from './Migration20261205
 import { Migration20261206000000_spend_window } from './Migration20261206000000_spend_window.js';
 import { Migration20261207000000_fleet } from './Migration20261207000000_fleet.js';
 import { Migration20261207010000_tenant_keys } from './Migration20261207010000_tenant_keys.js';
+import { Migration20261208000000_repurchase_cycle } from './Migration20261208000000_repurchase_cycle.js';
 
 /** Every migration of core, in order. Listed explicitly so bundled builds need no file globbing. */
 export const coreMigrations: MigrationObject[] = [
@@ -46,4 +47,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261206000000_spend_window', class: Migration20261206000000_spend_window },
   { name: 'Migration20261207000000_fleet', class: Migration20261207000000_fleet },
   { name: 'Migration20261207010000_tenant_keys', class: Migration20261207010000_tenant_keys },
+  { name: 'Migration20261208000000_repurchase_cycle', class: Migration20261208000000_repurchase_cycle },
 ];
