@@ -51,7 +51,7 @@ interface Shopper {
   purchased: string[] | null;
 }
 interface ShopFigures {
-  popular: { productId: string; score: number; reason: string }[];
+  popular: { productId: string; score: number; share: number; reason: string }[];
   products: Map<string, Product>;
   buyers: number;
   repurchase: { shop: number; byCategory: Record<string, number> };
@@ -128,8 +128,19 @@ async function loadShopFigures(pool: pg.Pool, now: Date): Promise<ShopFigures> {
     [addDays(end, -POPULAR_DAYS), end],
   );
   const top = rows[0]?.baskets ?? 1;
+  const { rows: counted } = await pool.query<{ orders: number }>(
+    `select count(*)::int as orders from kokyaku.orders
+     where tenant_id = 'default' and status = 'PLACED' and placed_at >= ($1::date + 1)::timestamp at time zone $3 and placed_at < ($2::date + 1)::timestamp at time zone $3`,
+    [addDays(end, -POPULAR_DAYS), end, TIME_ZONE],
+  );
+  const orders = counted[0]?.orders ?? 0;
   const window = end === day ? `in the last ${POPULAR_DAYS} days` : `in the ${POPULAR_DAYS} days to ${end}`;
-  figures.popular = rows.map((r) => ({ productId: r.product_id, score: r.baskets / top, reason: `Popular: ordered ${r.baskets} times ${window}` }));
+  figures.popular = rows.map((r) => ({
+    productId: r.product_id,
+    score: r.baskets / top,
+    share: Math.min(1, r.baskets / Math.max(orders, 1)),
+    reason: `Popular: ordered ${r.baskets} times ${window}`,
+  }));
   for (const r of rows) figures.products.set(r.product_id, r.product);
   return figures;
 }
@@ -175,7 +186,7 @@ function recommend(shopper: Shopper, shop: ShopFigures, now: Date) {
       votes.set(n.neighbour_id, v);
     }
     const popular = shop.popular.slice(0, 200);
-    const popularity = new Map(popular.map((p) => [p.productId, p.score]));
+    const popularity = new Map(popular.map((p) => [p.productId, p.share]));
     const repeats = new Map(
       seeds
         .filter((s) => s.kind === 'purchase')
@@ -191,9 +202,9 @@ function recommend(shopper: Shopper, shop: ShopFigures, now: Date) {
       const v = votes.get(productId);
       const r = repeats.get(productId);
       const explore = v ? v.score / top : 0;
-      const repeat = r ? (r.own ? r.share * r.recency : r.score) : 0;
+      const repeat = r ? r.times * r.recency * (r.own ? 1 : r.due) : 0;
       let reason: string;
-      if (v && (!r || explore >= repeat)) {
+      if (v && (!r || explore >= r.score)) {
         const seed = weight.get(v.best.seed)!;
         const verb = seed.kind === 'purchase' ? 'bought' : seed.kind === 'added_to_cart' ? 'added to your cart' : 'viewed';
         reason = `Because you ${verb} ${products.get(v.best.seed)?.name ?? 'an item'}`;
@@ -205,18 +216,22 @@ function recommend(shopper: Shopper, shop: ShopFigures, now: Date) {
       candidates.push({ productId, score: 0, repeat, explore, popularity: popularity.get(productId) ?? 0, damp: r?.own ? r.due : 1, reason, strategy: 'FOR_CUSTOMER' });
     }
     for (const p of popular) {
-      if (!ids.has(p.productId)) candidates.push({ ...p, repeat: 0, explore: 0, popularity: p.score, damp: 1, strategy: 'POPULAR' });
+      if (!ids.has(p.productId)) candidates.push({ ...p, repeat: 0, explore: 0, popularity: p.share, damp: 1, strategy: 'POPULAR' });
     }
   }
+  // Kokyaku's blend (see `Blend` in core): the customer's frequency with popularity as its prior, and the neighbours.
   const { popularity: w, repeat: rw } = shop.blend;
+  const a = w / (1 - w);
+  const frequency = (c: Item) => (Number.isFinite(a) ? (c.repeat + a * c.popularity) / ((shopper.orders ?? 0) + a) : c.popularity);
+  const top = Math.max(1e-12, ...candidates.map(frequency));
   const ranked = candidates
-    .map((c) => ({ ...c, score: c.damp * ((1 - w) * (rw * c.repeat + (1 - rw) * c.explore) + w * c.popularity) }))
+    .map((c) => ({ ...c, score: c.damp * ((rw * frequency(c)) / top + (1 - rw) * c.explore) }))
     .sort((a, b) => b.score - a.score || b.popularity - a.popularity || (a.productId < b.productId ? -1 : 1));
   // Too few candidates (a shopper with no history): filled with what is popular now.
   if (candidates.length < FIRST) {
     const inList = new Set(ranked.map((c) => c.productId));
     for (const p of shop.popular.slice(0, FIRST * 3 + purchased.size + 10)) {
-      if (!inList.has(p.productId)) ranked.push({ ...p, score: 0, strategy: 'POPULAR', repeat: 0, explore: 0, popularity: 0, damp: 1 });
+      if (!inList.has(p.productId)) ranked.push({ ...p, score: 0, strategy: 'POPULAR', repeat: 0, explore: 0, popularity: p.share, damp: 1 });
     }
   }
   const out = [];

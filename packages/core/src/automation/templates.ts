@@ -133,12 +133,12 @@ export function customerNames(customer: Pick<CustomerRecord, 'firstName' | 'last
 
 /** Products as templates see them. */
 function productView(r: Recommendation) {
-  return { name: r.product.name, external_id: r.product.externalId, price: r.product.price, categories: r.product.categories };
+  return { name: r.product.name, external_id: r.product.externalId, price: r.product.price, categories: r.product.categories, due_on: r.dueOn ?? null };
 }
 
 /** Recommendations, computed only when a template reads them. */
 class RecommendationsDrop extends Drop {
-  constructor(private readonly load: (strategy: 'FOR_CUSTOMER' | 'BOUGHT_TOGETHER') => Promise<Recommendation[]>) {
+  constructor(private readonly load: (strategy: 'FOR_CUSTOMER' | 'BOUGHT_TOGETHER' | 'BUY_AGAIN') => Promise<Recommendation[]>) {
     super();
   }
   async for_you() {
@@ -146,6 +146,9 @@ class RecommendationsDrop extends Drop {
   }
   async bought_together() {
     return (await this.load('BOUGHT_TOGETHER')).map(productView);
+  }
+  async buy_again() {
+    return (await this.load('BUY_AGAIN')).map(productView);
   }
 }
 
@@ -158,7 +161,7 @@ export interface MergeSources {
 
 /**
  * The merge fields of a message: `customer`, `order` (with `lines`), `event`, `data` (what a
- * manual start passed), `recommendations.for_you` / `recommendations.bought_together` and
+ * manual start passed), `recommendations.for_you` / `.bought_together` / `.buy_again` and
  * `unsubscribe_url`. Money is in major units; `| money` formats it in the shop's currency.
  */
 export async function mergeData(ctx: KokyakuContext, sources: MergeSources): Promise<Record<string, unknown>> {
@@ -245,7 +248,7 @@ export async function mergeData(ctx: KokyakuContext, sources: MergeSources): Pro
             ? orderProducts.length > 0
               ? service.fromBasket(ctx, orderProducts, 'BOUGHT_TOGETHER', 4, new Date(), 30)
               : Promise.resolve([])
-            : service.recommend(ctx, { customerExternalId: customer.externalId, strategy: 'FOR_CUSTOMER', first: 4 });
+            : service.recommend(ctx, { customerExternalId: customer.externalId, strategy, first: 4 });
         cache.set(strategy, hit);
       }
       return hit;

@@ -56,8 +56,10 @@ export interface Evaluation {
   eligibleCustomers: number;
   customers: number;
   /**
-   * The end of the training history. Each customer is recommended to as of just before their
-   * held-out basket (what a shop asking on that day would have shown).
+   * The end of the training history: the shop-wide figures (popularity, neighbour lists,
+   * repurchase cycles) come from all of it, as in the next-basket literature. Each customer is
+   * recommended to as of just before their held-out basket: what they bought and when counts up
+   * to then (the moment a shop asking on their visit would have had).
    */
   asOf: string;
   /** Share of the held-out items the customer had bought before: how much of a basket is repeat. */
@@ -66,9 +68,10 @@ export interface Evaluation {
   baselines: EvaluationBaselineRow[];
 }
 
-type Recommend = (ctx: KokyakuContext, customerExternalId: string, basket: string[], strategy: Strategy, k: number, asOf: Date) => Promise<string[]>;
+/** `at`: the moment of the customer's visit; `asOf`: the end of the training history (the shop-wide figures). */
+type Recommend = (ctx: KokyakuContext, customerExternalId: string, basket: string[], strategy: Strategy, k: number, at: Date, asOf: Date) => Promise<string[]>;
 /** FOR_CUSTOMER lists at several blends, one per blend. */
-type RecommendBlends = (ctx: KokyakuContext, customerExternalId: string, k: number, asOf: Date, blends: readonly Blend[]) => Promise<string[][]>;
+type RecommendBlends = (ctx: KokyakuContext, customerExternalId: string, k: number, at: Date, asOf: Date, blends: readonly Blend[]) => Promise<string[][]>;
 
 class Rollback extends Error {}
 
@@ -152,7 +155,7 @@ export async function evaluateRecommendations(
         const cases = await sql<EvaluationCase>(em, EVALUATION_SQL.cases, [options.sample, ctx.tenantId]);
         const [eligible] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_heldout`);
         const popular = (await sql<{ product: string }>(em, EVALUATION_SQL.popular, [scratch.tenantId, options.k])).map((r) => r.product);
-        const { rows, baselines } = await scoreCases(scratch, deps, options, cases, popular);
+        const { rows, baselines } = await scoreCases(scratch, deps, options, cases, asOf, popular);
         const [replayed] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_replay`);
         const heldout = cases.reduce((n, c) => n + new Set(c.heldout).size, 0);
         const repeats = cases.reduce((n, c) => n + [...new Set(c.heldout)].filter((id) => c.history.includes(id)).length, 0);
@@ -250,6 +253,7 @@ async function scoreCases(
   deps: { recommend: Recommend; recommendBlends: RecommendBlends },
   options: { k: number; strategies: Strategy[]; blends?: Blend[] },
   cases: readonly EvaluationCase[],
+  asOf: Date,
   popular: readonly string[],
 ): Promise<{ rows: EvaluationRow[]; baselines: EvaluationBaselineRow[] }> {
   const n = Math.max(cases.length, 1);
@@ -258,14 +262,14 @@ async function scoreCases(
   const rows: EvaluationRow[] = [];
   for (const strategy of options.strategies) {
     const m = emptyMeasure();
-    for (const c of cases) scoreList(m, await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, justBefore(c)), c.heldout, c.history, options.k);
+    for (const c of cases) scoreList(m, await deps.recommend(scratch, c.customer, c.basket, strategy, options.k, justBefore(c), asOf), c.heldout, c.history, options.k);
     rows.push({ strategy, ...measured(m) });
   }
   const blends = options.blends ?? [];
   if (blends.length > 0) {
     const ms = blends.map(emptyMeasure);
     for (const c of cases) {
-      const lists = await deps.recommendBlends(scratch, c.customer, options.k, justBefore(c), blends);
+      const lists = await deps.recommendBlends(scratch, c.customer, options.k, justBefore(c), asOf, blends);
       for (const [i, list] of lists.entries()) scoreList(ms[i]!, list, c.heldout, c.history, options.k);
     }
     for (const [i, b] of blends.entries()) rows.push({ strategy: 'FOR_CUSTOMER', popularityWeight: b.popularity, repeatWeight: b.repeat, ...measured(ms[i]!) });

@@ -41,6 +41,11 @@ export interface RecommendationArgs {
   windowDays?: number | null;
   /** The moment to recommend as of (default now): evaluation replays the past with it. */
   now?: Date;
+  /**
+   * The moment the shop-wide figures (popular and trending lists) are read as of (default `now`):
+   * evaluation reads them over its whole training history, as it builds the neighbour lists.
+   */
+  figuresAsOf?: Date;
   /** FOR_CUSTOMER: the popularity weight for this request (default: the shop's, see `blend`). */
   popularityWeight?: number | null;
   /** FOR_CUSTOMER: the repeat weight for this request (default: the shop's, see `blend`). */
@@ -48,10 +53,14 @@ export interface RecommendationArgs {
 }
 
 /**
- * FOR_CUSTOMER's score of an item: `(1 - popularity) * (repeat * R + (1 - repeat) * N) + popularity * P`,
- * where R is how likely the customer buys it again now (their own frequency of it, its recency and
- * whether its repurchase cycle has come round), N its neighbours' vote (what the customer bought,
- * viewed and carted points at) and P its popularity.
+ * FOR_CUSTOMER's score of an item: `repeat * F + (1 - repeat) * N`, where N is its neighbours' vote
+ * (what the customer bought, viewed and carted points at, 0-1) and F how often the customer buys
+ * it, estimated with the shop's basket share of it as the prior:
+ * `F = (n + a * share) / (orders + a)` (scaled to 0-1 over the candidates), n the customer's orders
+ * with it (each weighing less with age and, after one purchase, until the product's cycle comes
+ * round) and `a = popularity / (1 - popularity)` the prior's strength in orders. Popularity 0 ranks
+ * by the customer's own frequency (P-TopFreq, popular items after); 1 by popularity alone
+ * (G-TopFreq); in between, a customer's habits outweigh popularity the more orders show them.
  */
 export interface Blend {
   popularity: number;
@@ -80,7 +89,10 @@ interface Candidate {
   because?: { seed: string; verb: string };
   /** Set on the popular items that fill up a short list. */
   strategy?: Strategy;
-  /** FOR_CUSTOMER: the repeat, neighbour and popularity parts of the score, blended per request (see `Blend`). */
+  /**
+   * FOR_CUSTOMER, blended per request (see `Blend`): the customer's orders with it (weighted by
+   * age and cycle), its neighbours' vote, and its share of the shop's baskets (also on POPULAR items).
+   */
   repeat?: number;
   explore?: number;
   popularity?: number;
@@ -150,14 +162,14 @@ const SHOPPER = prepared(`
  * The candidates in the order of one blend (FOR_CUSTOMER; the other strategies keep theirs), then
  * the popular items filling a short list.
  */
-function ranked(candidates: readonly Candidate[], fill: readonly Candidate[], strategy: Strategy, b: Blend): Candidate[] {
+function ranked(candidates: readonly Candidate[], fill: readonly Candidate[], strategy: Strategy, b: Blend, orders: number): Candidate[] {
   let list = candidates;
   if (strategy === 'FOR_CUSTOMER') {
+    const a = b.popularity / (1 - b.popularity);
+    const frequency = (c: Candidate) => (Number.isFinite(a) ? ((c.repeat ?? 0) + a * (c.popularity ?? 0)) / (orders + a) : (c.popularity ?? 0));
+    const top = Math.max(1e-12, ...candidates.map(frequency));
     list = candidates
-      .map((c) => ({
-        ...c,
-        score: (c.damp ?? 1) * ((1 - b.popularity) * (b.repeat * (c.repeat ?? 0) + (1 - b.repeat) * (c.explore ?? 0)) + b.popularity * (c.popularity ?? 0)),
-      }))
+      .map((c) => ({ ...c, score: (c.damp ?? 1) * ((b.repeat * frequency(c)) / top + (1 - b.repeat) * (c.explore ?? 0)) }))
       .sort((x, y) => y.score - x.score || (y.popularity ?? 0) - (x.popularity ?? 0) || (x.productId < y.productId ? -1 : 1));
   }
   const inList = new Set(list.map((c) => c.productId));
@@ -165,7 +177,7 @@ function ranked(candidates: readonly Candidate[], fill: readonly Candidate[], st
 }
 
 /** Popularity and repeat weights `tuneBlend` compares (every pair). */
-const POPULARITY_WEIGHTS = [0, 0.1, 0.3, 0.5, 0.7, 0.9];
+const POPULARITY_WEIGHTS = [0, 0.2, 0.5, 0.8, 0.9, 0.95, 1];
 const REPEAT_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
 /** Each weight before the shop's is measured. */
 const DEFAULT_BLEND: Blend = { popularity: 0.5, repeat: 0.5 };
@@ -317,26 +329,27 @@ export class RecommendationService {
       {
         store: this.store,
         metrics: this.metrics,
-        recommend: async (scratch, customerExternalId, basket, strategy, first, now) => {
+        recommend: async (scratch, customerExternalId, basket, strategy, first, now, figuresAsOf) => {
           // The whole history counts as "recent" for popularity when replaying old data.
           const windowDays = strategy === 'TRENDING' ? 30 : 3650;
           if (strategy === 'BOUGHT_TOGETHER' || strategy === 'SIMILAR') {
-            return (await this.fromBasket(scratch, basket, strategy, first, now, windowDays)).map((r) => r.product.externalId);
+            return (await this.fromBasket(scratch, basket, strategy, first, figuresAsOf, windowDays)).map((r) => r.product.externalId);
           }
-          // BUY_AGAIN looks its default days ahead of the held-out basket.
+          // BUY_AGAIN looks its default 7 days ahead.
           const recs = await this.recommend(scratch, {
             customerExternalId,
             strategy,
             first,
             now,
+            figuresAsOf,
             windowDays: strategy === 'BUY_AGAIN' ? null : windowDays,
             popularityWeight: shopBlend.popularity,
             repeatWeight: shopBlend.repeat,
           });
           return recs.map((r) => r.product.externalId);
         },
-        recommendBlends: async (scratch, customerExternalId, first, now, weights) =>
-          (await this.recommendBlends(scratch, { customerExternalId, strategy: 'FOR_CUSTOMER', first, now, windowDays: 3650 }, weights)).map((list) =>
+        recommendBlends: async (scratch, customerExternalId, first, now, figuresAsOf, weights) =>
+          (await this.recommendBlends(scratch, { customerExternalId, strategy: 'FOR_CUSTOMER', first, now, figuresAsOf, windowDays: 3650 }, weights)).map((list) =>
             list.map((r) => r.product.externalId),
           ),
       },
@@ -451,6 +464,7 @@ export class RecommendationService {
       throw KokyakuError.badInput('"windowDays" must be a whole number from 1 to 3650.', { field: 'windowDays' });
     }
     const now = args.now ?? new Date();
+    const figuresAsOf = args.figuresAsOf ?? now;
     const strategy: Strategy = args.strategy ?? (args.productExternalId ? 'BOUGHT_TOGETHER' : args.customerExternalId ? 'FOR_CUSTOMER' : 'POPULAR');
     if (!STRATEGIES.includes(strategy)) throw KokyakuError.badInput(`"strategy" is one of ${STRATEGIES.join(', ')}.`, { field: 'strategy' });
 
@@ -486,21 +500,21 @@ export class RecommendationService {
         );
         break;
       case 'POPULAR':
-        candidates = await this.popular(ctx, windowDays ?? 30, want, now);
+        candidates = await this.popular(ctx, windowDays ?? 30, want, figuresAsOf);
         break;
       case 'TRENDING':
-        candidates = await this.trending(ctx, windowDays ?? 14, want, now);
+        candidates = await this.trending(ctx, windowDays ?? 14, want, figuresAsOf);
         break;
       case 'FOR_CUSTOMER':
-        candidates = shopper ? await this.forCustomer(ctx, shopper, now, windowDays ?? 30, stocked) : [];
+        candidates = shopper ? await this.forCustomer(ctx, shopper, { now, figuresAsOf }, windowDays ?? 30, stocked) : [];
         break;
       case 'BUY_AGAIN':
         candidates = shopper ? this.buyAgain(ctx, shopper, now, windowDays ?? 7) : [];
         break;
     }
     // Cold start, or too few candidates: fill with what is popular now (BUY_AGAIN lists only what is due).
-    const fill = candidates.length < first && strategy !== 'BUY_AGAIN' ? await this.popular(ctx, windowDays ?? 30, want, now) : [];
-    const lists = blends.map((b) => ranked(candidates, fill, strategy, b));
+    const fill = candidates.length < first && strategy !== 'BUY_AGAIN' ? await this.popular(ctx, windowDays ?? 30, want, figuresAsOf) : [];
+    const lists = blends.map((b) => ranked(candidates, fill, strategy, b, shopper?.orders ?? 0));
     // The products are read in ranked order, a few more than the list needs at a time: the rules
     // (stock, category, bought before) decide which make it.
     const records = new Map<string, ProductRecord | null>();
@@ -655,8 +669,20 @@ export class RecommendationService {
       [ctx.tenantId, addDays(end, -days), limit, end],
     );
     const top = rows[0]?.baskets ?? 1;
+    // The orders of the window: each product's share of the baskets (FOR_CUSTOMER's prior).
+    const [{ orders }] = (await sql<{ orders: number }>(
+      ctx.em,
+      `select count(*)::int as orders from kokyaku.orders
+       where tenant_id = $1 and status = 'PLACED' and placed_at >= ($2::date + 1)::timestamp at time zone $4 and placed_at < ($3::date + 1)::timestamp at time zone $4`,
+      [ctx.tenantId, addDays(end, -days), end, ctx.shop.timeZone],
+    )) as [{ orders: number }];
     const window = end === today ? `in the last ${days} days` : `in the ${days} days to ${end}`;
-    return rows.map((r) => ({ productId: r.product_id, score: r.baskets / top, reason: `Popular: ordered ${r.baskets} times ${window}` }));
+    return rows.map((r) => ({
+      productId: r.product_id,
+      score: r.baskets / top,
+      popularity: Math.min(1, r.baskets / Math.max(orders, 1)),
+      reason: `Popular: ordered ${r.baskets} times ${window}`,
+    }));
   }
 
   private async trending(ctx: KokyakuContext, days: number, limit: number, now: Date): Promise<Candidate[]> {
@@ -723,7 +749,13 @@ export class RecommendationService {
    * `recencyHalfLifeDays`) each vote for their ALSO_BOUGHT neighbours. Popular items join with
    * neither part.
    */
-  private async forCustomer(ctx: KokyakuContext, shopper: Shopper, asOf: Date, popularDays: number, stocked: Set<string>): Promise<Candidate[]> {
+  private async forCustomer(
+    ctx: KokyakuContext,
+    shopper: Shopper,
+    { now: asOf, figuresAsOf }: { now: Date; figuresAsOf: Date },
+    popularDays: number,
+    stocked: Set<string>,
+  ): Promise<Candidate[]> {
     const { recencyHalfLifeDays } = this.config;
     const { seeds } = shopper;
     if (seeds.length === 0) return [];
@@ -752,8 +784,8 @@ export class RecommendationService {
       if (part > v.best.part) v.best = { seed: n.product_id, part };
       votes.set(n.neighbour_id, v);
     }
-    const popular = await this.popular(ctx, popularDays, 200, asOf);
-    const popularity = new Map(popular.map((p) => [p.productId, p.score]));
+    const popular = await this.popular(ctx, popularDays, 200, figuresAsOf);
+    const popularity = new Map(popular.map((p) => [p.productId, p.popularity ?? 0]));
     const repeats = new Map(this.purchases(shopper, asOf).map((p) => [p.productId, p]));
     for (const r of repeats.values()) if (r.stocked) stocked.add(r.productId);
     const top = Math.max(...[...votes.values()].map((v) => v.score), 1e-9);
@@ -763,11 +795,11 @@ export class RecommendationService {
       const r = repeats.get(productId);
       const explore = v ? v.score / top : 0;
       // Their own rhythm holds the whole item back until it comes round; a product's cycle only its repeat part.
-      const repeat = r ? (r.own ? r.share * r.recency : r.score) : 0;
+      const repeat = r ? r.times * r.recency * (r.own ? 1 : r.due) : 0;
       const candidate: Candidate = { productId, score: 0, repeat, explore, popularity: popularity.get(productId) ?? 0, reason: '' };
       if (r?.own) candidate.damp = r.due;
       if (r?.dueAt) candidate.dueOn = todayIn(ctx.shop.timeZone, r.dueAt);
-      if (v && (!r || explore >= repeat)) {
+      if (v && (!r || explore >= r.score)) {
         const seed = weight.get(v.best.seed)!;
         candidate.because = { seed: v.best.seed, verb: seed.kind === 'purchase' ? 'bought' : seed.kind === 'added_to_cart' ? 'added to your cart' : 'viewed' };
       } else {
@@ -777,7 +809,7 @@ export class RecommendationService {
     });
     // Popular items take part in the blend too (with no personal part).
     for (const p of popular) {
-      if (!ids.has(p.productId)) candidates.push({ ...p, repeat: 0, explore: 0, popularity: p.score, strategy: 'POPULAR' });
+      if (!ids.has(p.productId)) candidates.push({ ...p, repeat: 0, explore: 0, strategy: 'POPULAR' });
     }
     return candidates;
   }
