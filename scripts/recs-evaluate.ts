@@ -20,7 +20,10 @@ export async function evaluateHistory(name: string, orders: OrderInput[], option
     const named = [
       ...evaluation.rows.map((r) => ({
         ...r,
-        name: r.strategy === 'FOR_CUSTOMER' ? `FOR_CUSTOMER (measured blend: popularity ${tuned?.popularityWeight}, repeat ${tuned?.repeatWeight})` : r.strategy,
+        name:
+          r.strategy === 'FOR_CUSTOMER'
+            ? `FOR_CUSTOMER (measured blend: popularity ${tuned?.popularity}, repeat ${tuned?.repeat}, cycles ${tuned?.cycles ? 'on' : 'off'})`
+            : r.strategy,
       })),
       ...evaluation.baselines.map((r) => ({ ...r, name: `${r.baseline} (baseline)` })),
     ];
@@ -35,20 +38,22 @@ export async function evaluateHistory(name: string, orders: OrderInput[], option
         (r) =>
           `| ${r.name} | ${r.hitRate.toFixed(3)} | ${r.recall.toFixed(3)} | ${r.ndcg.toFixed(3)} | ${r.repeat.recall.toFixed(3)} + ${r.explore.recall.toFixed(3)} | ${r.repeat.ndcg.toFixed(3)} + ${r.explore.ndcg.toFixed(3)} |`,
       ),
-      '',
-      `The blend measured by tuneBlend (${tuned?.rows[0]?.customers ?? 0} customers): hit rate / recall at 10 per popularity weight (rows) and repeat weight (columns)`,
-      '',
-      `| popularity \\ repeat | ${weights.join(' | ')} |`,
-      `|---|${weights.map(() => '---:').join('|')}|`,
-      ...[...new Set(tuned?.rows.map((r) => r.popularityWeight))].map(
-        (p) =>
-          `| ${p} | ${weights
-            .map((w) => {
-              const r = tuned?.rows.find((x) => x.popularityWeight === p && x.repeatWeight === w);
-              return r ? `${r.hitRate.toFixed(3)} / ${r.recall.toFixed(3)}` : '';
-            })
-            .join(' | ')} |`,
-      ),
+      ...[false, true].flatMap((cycles) => [
+        '',
+        `The blend measured by tuneBlend (${tuned?.rows[0]?.customers ?? 0} customers), cycles ${cycles ? 'on' : 'off'}: hit rate / recall at 10 per popularity weight (rows) and repeat weight (columns)`,
+        '',
+        `| popularity \\ repeat | ${weights.join(' | ')} |`,
+        `|---|${weights.map(() => '---:').join('|')}|`,
+        ...[...new Set(tuned?.rows.map((r) => r.popularityWeight))].map(
+          (p) =>
+            `| ${p} | ${weights
+              .map((w) => {
+                const r = tuned?.rows.find((x) => x.popularityWeight === p && x.repeatWeight === w && x.cycles === cycles);
+                return r ? `${r.hitRate.toFixed(3)} / ${r.recall.toFixed(3)}` : '';
+              })
+              .join(' | ')} |`,
+        ),
+      ]),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

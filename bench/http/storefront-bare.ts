@@ -55,7 +55,7 @@ interface ShopFigures {
   products: Map<string, Product>;
   buyers: number;
   repurchase: { shop: number; byCategory: Record<string, number> };
-  blend: { popularity: number; repeat: number };
+  blend: { popularity: number; repeat: number; cycles: boolean };
 }
 
 const PRODUCT_JSON = `json_build_object('id', p.id::text, 'externalId', p.external_id, 'name', p.name, 'price', p.price_minor, 'categories', p.categories, 'inStock', p.in_stock)`;
@@ -101,12 +101,20 @@ async function loadShopFigures(pool: pg.Pool, now: Date): Promise<ShopFigures> {
   const day = today(now);
   const {
     rows: [state],
-  } = await pool.query<{ last: string | null; buyers: number; repurchase: ShopFigures['repurchase'] | null; blend: number | null; repeat_weight: number | null }>(
+  } = await pool.query<{
+    last: string | null;
+    buyers: number;
+    repurchase: ShopFigures['repurchase'] | null;
+    blend: number | null;
+    repeat_weight: number | null;
+    cycles: boolean | null;
+  }>(
     `select (select to_char(max(day), 'YYYY-MM-DD') from kokyaku.product_daily where tenant_id = 'default' and day <= $1::date and baskets > 0) as last,
             (select count(*)::int from kokyaku.customer_facts where tenant_id = 'default' and orders_count > 0) as buyers,
             (select repurchase from kokyaku.recommendation_state where tenant_id = 'default') as repurchase,
             (select blend from kokyaku.recommendation_state where tenant_id = 'default') as blend,
-            (select repeat_weight from kokyaku.recommendation_state where tenant_id = 'default') as repeat_weight`,
+            (select repeat_weight from kokyaku.recommendation_state where tenant_id = 'default') as repeat_weight,
+            (select cycles from kokyaku.recommendation_state where tenant_id = 'default') as cycles`,
     [day],
   );
   const figures: ShopFigures = {
@@ -114,7 +122,7 @@ async function loadShopFigures(pool: pg.Pool, now: Date): Promise<ShopFigures> {
     products: new Map(),
     buyers: state?.buyers ?? 1,
     repurchase: state?.repurchase ?? { shop: 0, byCategory: {} },
-    blend: { popularity: state?.blend ?? 0.5, repeat: state?.repeat_weight ?? 0.5 },
+    blend: { popularity: state?.blend ?? 0.5, repeat: state?.repeat_weight ?? 0.5, cycles: state?.cycles ?? true },
   };
   if (!state?.last) return figures;
   const end = state.last > addDays(day, -POPULAR_DAYS) ? day : state.last;
@@ -202,7 +210,7 @@ function recommend(shopper: Shopper, shop: ShopFigures, now: Date) {
       const v = votes.get(productId);
       const r = repeats.get(productId);
       const explore = v ? v.score / top : 0;
-      const repeat = r ? r.times * r.recency * (r.own ? 1 : r.due) : 0;
+      const repeat = r ? r.times * r.recency * (r.rhythm ? 1 : r.due) : 0;
       let reason: string;
       if (v && (!r || explore >= r.score)) {
         const seed = weight.get(v.best.seed)!;
@@ -213,19 +221,20 @@ function recommend(shopper: Shopper, shop: ShopFigures, now: Date) {
         const cycle = r!.own ? `you buy it about every ${days} day(s)` : `its buyers buy it again about every ${days} day(s)`;
         reason = `Buy again: you bought it ${r!.times} time(s)${r!.cycleDays ? `; ${cycle}` : ''}`;
       }
-      candidates.push({ productId, score: 0, repeat, explore, popularity: popularity.get(productId) ?? 0, damp: r?.own ? r.due : 1, reason, strategy: 'FOR_CUSTOMER' });
+      candidates.push({ productId, score: 0, repeat, explore, popularity: popularity.get(productId) ?? 0, damp: r?.rhythm ? r.due : 1, reason, strategy: 'FOR_CUSTOMER' });
     }
     for (const p of popular) {
       if (!ids.has(p.productId)) candidates.push({ ...p, repeat: 0, explore: 0, popularity: p.share, damp: 1, strategy: 'POPULAR' });
     }
   }
   // Kokyaku's blend (see `Blend` in core): the customer's frequency with popularity as its prior, and the neighbours.
-  const { popularity: w, repeat: rw } = shop.blend;
+  const { popularity: w, repeat: rw, cycles } = shop.blend;
   const a = w / (1 - w);
   const frequency = (c: Item) => (Number.isFinite(a) ? (c.repeat + a * c.popularity) / ((shopper.orders ?? 0) + a) : c.popularity);
   const top = Math.max(1e-12, ...candidates.map(frequency));
   const ranked = candidates
-    .map((c) => ({ ...c, score: c.damp * ((rw * frequency(c)) / top + (1 - rw) * c.explore) }))
+    .filter((c) => !(cycles && stocked.has(c.productId)))
+    .map((c) => ({ ...c, score: (cycles ? c.damp : 1) * ((rw * frequency(c)) / top + (1 - rw) * c.explore) }))
     .sort((a, b) => b.score - a.score || b.popularity - a.popularity || (a.productId < b.productId ? -1 : 1));
   // Too few candidates (a shopper with no history): filled with what is popular now.
   if (candidates.length < FIRST) {
@@ -235,7 +244,8 @@ function recommend(shopper: Shopper, shop: ShopFigures, now: Date) {
     }
   }
   const out = [];
-  const seen = new Set<string>(stocked);
+  // Left out with cycles on, the fill included.
+  const seen = new Set<string>(cycles ? stocked : []);
   for (const c of ranked) {
     const p = products.get(c.productId);
     if (!p || seen.has(c.productId) || !p.inStock) continue;

@@ -82,7 +82,15 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): KokyakuConf
     plugins: [],
     mailbox: { ...DEFAULT_MAILBOX_CONFIG, encryptionKey: env.KOKYAKU_MAIL_KEY || null },
     automation: { worker: true, concurrency: 4, sweepSeconds: 15, staleSeconds: 60, retryLimit: 5, retryDelaySeconds: 10 },
-    recommendations: { excludePurchased: 'auto', repurchaseThreshold: 0.15, recencyHalfLifeDays: 30, popularityWeight: 'auto', seedIdf: true, repeatWeight: 'auto' },
+    recommendations: {
+      excludePurchased: 'auto',
+      repurchaseThreshold: 0.15,
+      recencyHalfLifeDays: 30,
+      popularityWeight: 'auto',
+      seedIdf: true,
+      repeatWeight: 'auto',
+      cycles: 'auto',
+    },
     analytics: {
       rfmGrid: DEFAULT_RFM_GRID,
       clv: { horizonMonths: 12, annualDiscountRate: 0, sampleSize: 100_000, minCustomers: 100 },
@@ -213,6 +221,7 @@ function validateConfig(config: KokyakuConfig): void {
   if (recs.repeatWeight !== 'auto' && !(recs.repeatWeight >= 0 && recs.repeatWeight <= 1)) {
     throw new ConfigError('recommendations.repeatWeight must be "auto" or between 0 and 1.');
   }
+  if (recs.cycles !== 'auto' && typeof recs.cycles !== 'boolean') throw new ConfigError('recommendations.cycles must be "auto", true or false.');
   if (config.messaging.publicUrl !== null && !/^https?:\/\//.test(config.messaging.publicUrl)) {
     throw new ConfigError(`messaging.publicUrl "${config.messaging.publicUrl}" must be an http(s) URL.`);
   }

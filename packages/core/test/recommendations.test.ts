@@ -345,13 +345,15 @@ describe('catch-up', () => {
 
 describe('blend with popularity', () => {
   it('is measured on the shop: the planted tastes beat popularity, so personal signals weigh more', async () => {
-    expect([...new Set(tuned!.rows.map((r) => r.popularityWeight))]).toEqual([0, 0.1, 0.3, 0.5, 0.7, 0.9]);
+    expect([...new Set(tuned!.rows.map((r) => r.popularityWeight))]).toEqual([0, 0.2, 0.5, 0.8, 0.9, 0.95, 1]);
     expect([...new Set(tuned!.rows.map((r) => r.repeatWeight))]).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect([...new Set(tuned!.rows.map((r) => r.cycles))]).toEqual([false, true]);
     const score = (r: { hitRate: number; recall: number }) => r.hitRate + r.recall;
     const best = Math.max(...tuned!.rows.map(score));
-    expect(score(tuned!.rows.find((r) => r.popularityWeight === tuned!.popularityWeight && r.repeatWeight === tuned!.repeatWeight)!)).toBe(best);
-    expect(tuned!.popularityWeight).toBeLessThan(0.9);
-    expect(await kokyaku.recommendations.blend(ctx())).toEqual({ popularity: tuned!.popularityWeight, repeat: tuned!.repeatWeight });
+    const { rows, ...blend } = tuned!;
+    expect(score(rows.find((r) => r.popularityWeight === blend.popularity && r.repeatWeight === blend.repeat && r.cycles === blend.cycles)!)).toBe(best);
+    expect(blend.popularity).toBeLessThan(0.9);
+    expect(await kokyaku.recommendations.blend(ctx())).toEqual(blend);
   });
 
   it('is measured again by refresh only when the placed orders grew by a tenth, or after a week', async () => {

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 
 /**
- * A planted shop of two kinds of customers. Replenishers each buy one staple (rice, coffee, ...)
- * every 14 days, with one of the thirty things everybody buys; explorers buy two new books of
+ * A planted shop of two kinds of customers. Replenishers shop weekly, one or two of the thirty
+ * things everybody buys, and their own staple (rice, coffee, ...) every other week; explorers buy two new books of
  * their genre each time (and one of the thirty) and rarely the same book twice. FOR_CUSTOMER must
  * give a replenisher their staple back when it is due and not before, and an explorer the
  * neighbours of what they read.
@@ -28,6 +28,10 @@ const products = [
   ...GENRES.flatMap(genre).map((id) => ({ externalId: id, name: `Book ${id}`, price: 1500, categories: ['books'] })),
 ];
 
+/** Replenisher r<c>'s last order, and their last one with their staple (every other week), in days ago. */
+const lastOrder = (c: number) => 3 + (c % 14);
+const lastStaple = (c: number) => lastOrder(c) + (c % 2 === 1 ? 0 : 7);
+
 function plantedOrders(): OrderInput[] {
   let seed = 7;
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
@@ -35,10 +39,17 @@ function plantedOrders(): OrderInput[] {
   const filler = () => fillers[Math.floor(random() ** 2 * fillers.length)]!;
   const orders: OrderInput[] = [];
   const order = (customer: string, n: number, at: Date, items: Iterable<string>) =>
-    orders.push({ externalId: `${customer}-${n}`, customerExternalId: customer, placedAt: at.toISOString(), lines: [...new Set(items)].map((p) => ({ productExternalId: p, quantity: 1, unitPrice: 100 })) });
+    orders.push({
+      externalId: `${customer}-${n}`,
+      customerExternalId: customer,
+      placedAt: at.toISOString(),
+      lines: [...new Set(items)].map((p) => ({ productExternalId: p, quantity: 1, unitPrice: 100 })),
+    });
   for (let c = 0; c < 40; c++) {
-    const last = 3 + (c % 14);
-    for (let n = 0; n < 8; n++) order(`r${c}`, n, ago(last + (7 - n) * 14), [staples[c % staples.length]!, filler()]);
+    for (let n = 0; n < 16; n++) {
+      const staple = n % 2 === c % 2 ? [staples[c % staples.length]!] : [];
+      order(`r${c}`, n, ago(lastOrder(c) + (15 - n) * 7), [...staple, filler(), ...(random() < 0.5 ? [filler()] : [])]);
+    }
   }
   for (let c = 0; c < 80; c++) {
     const books = genre(GENRES[c % GENRES.length]!).sort(() => random() - 0.5);
@@ -63,14 +74,17 @@ describe('repeat-aware FOR_CUSTOMER', () => {
   it("measures the shop's blend: the pair with the best hit rate plus recall, repeat weighing in", async () => {
     const score = (r: { hitRate: number; recall: number }) => r.hitRate + r.recall;
     const best = Math.max(...tuned!.rows.map(score));
-    expect(score(tuned!.rows.find((r) => r.popularityWeight === tuned!.popularityWeight && r.repeatWeight === tuned!.repeatWeight)!)).toBe(best);
-    expect(tuned!.rows).toHaveLength(35);
-    expect(tuned!.repeatWeight).toBeGreaterThan(0);
-    expect(await kokyaku.recommendations.blend(ctx())).toEqual({ popularity: tuned!.popularityWeight, repeat: tuned!.repeatWeight });
+    const { rows, ...blend } = tuned!;
+    expect(score(rows.find((r) => r.popularityWeight === blend.popularity && r.repeatWeight === blend.repeat && r.cycles === blend.cycles)!)).toBe(best);
+    expect(rows).toHaveLength(70);
+    // Explorers make the neighbours count, replenishers their own purchases.
+    expect(blend.repeat).toBeGreaterThan(0);
+    expect(blend.repeat).toBeLessThan(1);
+    expect(await kokyaku.recommendations.blend(ctx())).toEqual(blend);
   });
 
-  it('gives a replenishing customer their staple back when it is due, and not before', async () => {
-    const at = (days: number) => kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'replenisher', first: 5, now: new Date(NOW + days * DAY) });
+  it('with cycles on, gives a replenishing customer their staple back when it is due, and not before', async () => {
+    const at = (days: number) => kokyaku.recommendations.recommend(ctx(), { customerExternalId: 'replenisher', first: 5, now: new Date(NOW + days * DAY), cycles: true });
     // Two days after the last bag (and at eight, halfway): not rice.
     expect(ids(await at(0))).not.toContain('rice');
     expect(ids(await at(6))).not.toContain('rice');
@@ -117,9 +131,9 @@ describe('BUY_AGAIN', () => {
 
 describe('due_to_rebuy in the segment language', () => {
   it('selects the customers whose next purchase of a product is expected in the window', async () => {
-    // r<c> (rice when c % 5 = 0) bought it every 14 days, the last 3 + c % 14 days ago: due within 7 days when that is 8 or more.
+    // r<c> (rice when c % 5 = 0) bought it every 14 days, the last lastStaple(c) days ago: due within 7 days when that is 8 or more.
     const expected = Array.from({ length: 40 }, (_, c) => c)
-      .filter((c) => c % 5 === 0 && 3 + (c % 14) >= 8)
+      .filter((c) => c % 5 === 0 && lastStaple(c) >= 8)
       .map((c) => `r${c}`);
     const page = await kokyaku.segments.customers(ctx(), "due_to_rebuy MATCHES (product = 'rice', date < +7d)", { first: 100 });
     expect(page.nodes.map((c) => c.externalId).sort()).toEqual(expected.sort());
@@ -132,14 +146,19 @@ describe('due_to_rebuy in the segment language', () => {
 
 describe('journeys', () => {
   it('read what is coming due in a message ("running low on rice?")', async () => {
-    // r10 bought rice 13 days ago, every 14 days.
+    // r10 bought rice every 14 days, the last 20 days ago: due 6 days ago.
     const message = await kokyaku.journeys.preview(ctx(), {
       customerExternalId: 'r10',
       subject: '{% assign due = recommendations.buy_again | first %}Running low on {{ due.name }}?',
       text: '{% for item in recommendations.buy_again %}{{ item.name }} ({{ item.due_on }}){% endfor %}',
     });
     expect(message.subject).toBe('Running low on Rice 5 kg?');
-    expect(message.text).toContain(`Rice 5 kg (${ago(13 - 14).toISOString().slice(0, 10)})`);
+    expect(lastStaple(10)).toBe(20);
+    expect(message.text).toContain(
+      `Rice 5 kg (${ago(lastStaple(10) - 14)
+        .toISOString()
+        .slice(0, 10)})`,
+    );
   });
 });
 

@@ -3922,6 +3922,7 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
       strategy
       popularityWeight
       repeatWeight
+      cycles
       hitRate
       recall
       ndcg

@@ -21,4 +21,9 @@ export interface RecommendationsConfig {
    * weight on the shop's own history.
    */
   repeatWeight: number | 'auto';
+  /**
+   * FOR_CUSTOMER: hold back what a customer buys in a rhythm of their own until it comes round.
+   * 'auto' (default): measured with the weights on the shop's own history.
+   */
+  cycles: boolean | 'auto';
 }

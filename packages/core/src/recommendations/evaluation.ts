@@ -21,9 +21,10 @@ export interface EvaluationScores {
 
 export interface EvaluationRow extends EvaluationScores {
   strategy: Strategy;
-  /** FOR_CUSTOMER rows of a blend comparison: the popularity and repeat weights used (see `Blend`). */
+  /** FOR_CUSTOMER rows of a blend comparison: the blend used (see `Blend`). */
   popularityWeight?: number;
   repeatWeight?: number;
+  cycles?: boolean;
   customers: number;
   /**
    * The same scores counting only the held-out items the customer had bought before (repeat) or
@@ -272,7 +273,7 @@ async function scoreCases(
       const lists = await deps.recommendBlends(scratch, c.customer, options.k, justBefore(c), asOf, blends);
       for (const [i, list] of lists.entries()) scoreList(ms[i]!, list, c.heldout, c.history, options.k);
     }
-    for (const [i, b] of blends.entries()) rows.push({ strategy: 'FOR_CUSTOMER', popularityWeight: b.popularity, repeatWeight: b.repeat, ...measured(ms[i]!) });
+    for (const [i, b] of blends.entries()) rows.push({ strategy: 'FOR_CUSTOMER', popularityWeight: b.popularity, repeatWeight: b.repeat, cycles: b.cycles, ...measured(ms[i]!) });
   }
   const g = emptyMeasure();
   const p = emptyMeasure();

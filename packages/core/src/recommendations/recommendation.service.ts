@@ -50,6 +50,8 @@ export interface RecommendationArgs {
   popularityWeight?: number | null;
   /** FOR_CUSTOMER: the repeat weight for this request (default: the shop's, see `blend`). */
   repeatWeight?: number | null;
+  /** FOR_CUSTOMER: whether the customer's own rhythms hold items back (default: the shop's, see `Blend`). */
+  cycles?: boolean | null;
 }
 
 /**
@@ -65,6 +67,12 @@ export interface RecommendationArgs {
 export interface Blend {
   popularity: number;
   repeat: number;
+  /**
+   * Whether the customer's own rhythms hold items back until they come round (left out in the
+   * first half of the cycle, weighed by how far it has come in the second): right where customers
+   * replenish on a cycle, wrong where they buy the same staples at any time.
+   */
+  cycles: boolean;
 }
 
 export interface Recommendation {
@@ -96,8 +104,12 @@ interface Candidate {
   repeat?: number;
   explore?: number;
   popularity?: number;
-  /** FOR_CUSTOMER: what the customer buys in a rhythm of their own weighs as much as its cycle has come round (see repeat.ts). */
+  /**
+   * FOR_CUSTOMER: what the customer buys in a rhythm of their own weighs as much as its cycle has
+   * come round, and is left out in the first half of it (`stocked`), with `Blend.cycles` (repeat.ts).
+   */
   damp?: number;
+  stocked?: boolean;
   dueOn?: string;
 }
 
@@ -133,7 +145,7 @@ interface Shopper {
  * too). Seeds: the 50 products bought in most orders (then the latest) and the 50 products most
  * recently viewed or added to the cart in the 90 days before `$3`, in that order.
  */
-const SHOPPER = prepared(`
+export const SHOPPER = prepared(`
   with c as (select id from kokyaku.customers where tenant_id = $1 and external_id = $2),
   purchases as (select cp.product_id, cp.first_at, cp.last_at, cp.orders from kokyaku.customer_products cp join c on cp.tenant_id = $1 and cp.customer_id = c.id),
   seeds as (
@@ -169,18 +181,20 @@ function ranked(candidates: readonly Candidate[], fill: readonly Candidate[], st
     const frequency = (c: Candidate) => (Number.isFinite(a) ? ((c.repeat ?? 0) + a * (c.popularity ?? 0)) / (orders + a) : (c.popularity ?? 0));
     const top = Math.max(1e-12, ...candidates.map(frequency));
     list = candidates
-      .map((c) => ({ ...c, score: (c.damp ?? 1) * ((b.repeat * frequency(c)) / top + (1 - b.repeat) * (c.explore ?? 0)) }))
+      .filter((c) => !(b.cycles && c.stocked))
+      .map((c) => ({ ...c, score: (b.cycles ? (c.damp ?? 1) : 1) * ((b.repeat * frequency(c)) / top + (1 - b.repeat) * (c.explore ?? 0)) }))
       .sort((x, y) => y.score - x.score || (y.popularity ?? 0) - (x.popularity ?? 0) || (x.productId < y.productId ? -1 : 1));
   }
-  const inList = new Set(list.map((c) => c.productId));
+  const inList = new Set(candidates.map((c) => c.productId));
   return [...list, ...fill.filter((c) => !inList.has(c.productId)).map((c) => ({ ...c, score: strategy === 'FOR_CUSTOMER' ? 0 : c.score, strategy: 'POPULAR' as const }))];
 }
 
-/** Popularity and repeat weights `tuneBlend` compares (every pair). */
+/** Popularity and repeat weights, and cycles off and on, `tuneBlend` compares (every combination). */
 const POPULARITY_WEIGHTS = [0, 0.2, 0.5, 0.8, 0.9, 0.95, 1];
 const REPEAT_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
-/** Each weight before the shop's is measured. */
-const DEFAULT_BLEND: Blend = { popularity: 0.5, repeat: 0.5 };
+const CYCLES = [false, true];
+/** The blend before the shop's is measured. */
+const DEFAULT_BLEND: Blend = { popularity: 0.5, repeat: 0.5, cycles: true };
 
 /**
  * Five strategies over the precomputed neighbour lists and daily counts: a request reads a few
@@ -318,7 +332,7 @@ export class RecommendationService {
     if (!Number.isInteger(sample) || sample < 1) throw KokyakuError.badInput('"sample" must be a positive whole number.', { field: 'sample' });
     // Replayed FOR_CUSTOMER rows use the shop's own blend unless a row asks for another.
     const shopBlend = await this.blend(ctx);
-    const blends = (options.blends ?? []).map((b) => (typeof b === 'number' ? { popularity: b, repeat: shopBlend.repeat } : b));
+    const blends = (options.blends ?? []).map((b) => (typeof b === 'number' ? { ...shopBlend, popularity: b } : b));
     for (const b of blends) {
       if (!(b.popularity >= 0 && b.popularity <= 1 && b.repeat >= 0 && b.repeat <= 1)) {
         throw KokyakuError.badInput('Each of "blends" is a popularity weight from 0 to 1 (with a repeat weight from 0 to 1).', { field: 'blends' });
@@ -345,6 +359,7 @@ export class RecommendationService {
             windowDays: strategy === 'BUY_AGAIN' ? null : windowDays,
             popularityWeight: shopBlend.popularity,
             repeatWeight: shopBlend.repeat,
+            cycles: shopBlend.cycles,
           });
           return recs.map((r) => r.product.externalId);
         },
@@ -357,65 +372,72 @@ export class RecommendationService {
     );
   }
 
-  /** The FOR_CUSTOMER weights: each configured, or measured by `tuneBlend` (0.5 before that). */
+  /** The FOR_CUSTOMER blend: each part configured, or measured by `tuneBlend` (`DEFAULT_BLEND` before that). */
   async blend(ctx: KokyakuContext): Promise<Blend> {
-    const { popularityWeight, repeatWeight } = this.config;
-    if (popularityWeight !== 'auto' && repeatWeight !== 'auto') return { popularity: popularityWeight, repeat: repeatWeight };
+    const { popularityWeight, repeatWeight, cycles } = this.config;
+    if (popularityWeight !== 'auto' && repeatWeight !== 'auto' && cycles !== 'auto') return { popularity: popularityWeight, repeat: repeatWeight, cycles };
     const [state] = await this.cached(ctx, 'blend', () =>
-      sql<{ blend: number | null; repeat_weight: number | null }>(ctx.em, `select blend, repeat_weight from kokyaku.recommendation_state where tenant_id = $1`, [ctx.tenantId]),
+      sql<{ blend: number | null; repeat_weight: number | null; cycles: boolean | null }>(
+        ctx.em,
+        `select blend, repeat_weight, cycles from kokyaku.recommendation_state where tenant_id = $1`,
+        [ctx.tenantId],
+      ),
     );
     return {
       popularity: popularityWeight === 'auto' ? (state?.blend ?? DEFAULT_BLEND.popularity) : popularityWeight,
       repeat: repeatWeight === 'auto' ? (state?.repeat_weight ?? DEFAULT_BLEND.repeat) : repeatWeight,
+      cycles: cycles === 'auto' ? (state?.cycles ?? DEFAULT_BLEND.cycles) : cycles,
     };
   }
 
   /**
-   * With `popularityWeight` or `repeatWeight` 'auto' (the default): replays a sample of the shop's
-   * history (up to 20,000 buyers, 1,000 of them evaluated) at every pair of popularity and repeat
-   * weights (a configured weight stays fixed) and keeps the pair with the best hit rate plus
-   * recall at 10 (then NDCG, then the pair nearest 0.5 and 0.5): a shop whose customers
-   * buy the same things again gets a high repeat weight, one where everybody buys the bestsellers
-   * a high popularity weight. Returns what it measured. `refresh` passes `ifStale`: the blend is
+   * With `popularityWeight`, `repeatWeight` or `cycles` 'auto' (the default): replays a sample of
+   * the shop's history (up to 20,000 buyers, 1,000 of them evaluated) at every combination of
+   * popularity and repeat weights and cycles off and on (what is configured stays fixed) and keeps
+   * the one with the best hit rate plus recall at 10 (then NDCG, then the one nearest
+   * `DEFAULT_BLEND`): a shop whose customers buy the same things again gets a low popularity weight,
+   * one where everybody buys the bestsellers a high one, one of tastes a low repeat weight, one of
+   * replenishment cycles on. Returns what it measured. `refresh` passes `ifStale`: the blend is
    * measured again only when the placed orders have grown by a tenth since the last measurement,
    * or it is a week old (null is returned when it was not measured).
    */
-  async tuneBlend(ctx: KokyakuContext, options: { ifStale?: boolean } = {}): Promise<{ popularityWeight: number; repeatWeight: number; rows: Evaluation['rows'] } | null> {
-    const { popularityWeight, repeatWeight } = this.config;
-    if (popularityWeight !== 'auto' && repeatWeight !== 'auto') return null;
+  async tuneBlend(ctx: KokyakuContext, options: { ifStale?: boolean } = {}): Promise<(Blend & { rows: Evaluation['rows'] }) | null> {
+    const { popularityWeight, repeatWeight, cycles } = this.config;
+    if (popularityWeight !== 'auto' && repeatWeight !== 'auto' && cycles !== 'auto') return null;
     const [{ orders }] = (await sql<{ orders: string }>(ctx.em, `select count(*) as orders from kokyaku.orders where tenant_id = $1 and status = 'PLACED'`, [ctx.tenantId])) as [
       { orders: string },
     ];
     if (options.ifStale) {
       const [last] = await sql<{ fresh: boolean }>(
         ctx.em,
-        `select blend is not null and repeat_weight is not null and blend_measured_at > now() - interval '7 days' and $2::bigint < blend_orders * 1.1 as fresh
+        `select blend is not null and repeat_weight is not null and cycles is not null and blend_measured_at > now() - interval '7 days' and $2::bigint < blend_orders * 1.1 as fresh
          from kokyaku.recommendation_state where tenant_id = $1`,
         [ctx.tenantId, orders],
       );
       if (last?.fresh) return null;
     }
     const blends = (popularityWeight === 'auto' ? POPULARITY_WEIGHTS : [popularityWeight]).flatMap((popularity) =>
-      (repeatWeight === 'auto' ? REPEAT_WEIGHTS : [repeatWeight]).map((repeat) => ({ popularity, repeat })),
+      (repeatWeight === 'auto' ? REPEAT_WEIGHTS : [repeatWeight]).flatMap((repeat) => (cycles === 'auto' ? CYCLES : [cycles]).map((c) => ({ popularity, repeat, cycles: c }))),
     );
     const evaluation = await this.evaluate(ctx, { k: 10, sample: 1000, strategies: [], blends, replayCustomers: 20_000 });
     if (evaluation.customers === 0) return null;
-    // Ties (common in a small shop) go to the pair nearest the default.
-    const offDefault = (r: EvaluationRow) => Math.abs(r.popularityWeight! - DEFAULT_BLEND.popularity) + Math.abs(r.repeatWeight! - DEFAULT_BLEND.repeat);
+    // Ties (common in a small shop) go to the blend nearest the default.
+    const offDefault = (r: EvaluationRow) =>
+      Math.abs(r.popularityWeight! - DEFAULT_BLEND.popularity) + Math.abs(r.repeatWeight! - DEFAULT_BLEND.repeat) + (r.cycles === DEFAULT_BLEND.cycles ? 0 : 1);
     const best = [...evaluation.rows].sort(
       (a, b) => b.hitRate + b.recall - (a.hitRate + a.recall) || b.ndcg - a.ndcg || offDefault(a) - offDefault(b) || a.popularityWeight! - b.popularityWeight!,
     )[0]!;
     await sql(
       ctx.em,
-      `insert into kokyaku.recommendation_state as t (tenant_id, repurchase, blend, repeat_weight, blend_evaluation, blend_orders, blend_measured_at)
-       values ($1, '{"shop": 0, "byCategory": {}}'::jsonb, $2, $3, $4::jsonb, $5, now())
+      `insert into kokyaku.recommendation_state as t (tenant_id, repurchase, blend, repeat_weight, cycles, blend_evaluation, blend_orders, blend_measured_at)
+       values ($1, '{"shop": 0, "byCategory": {}}'::jsonb, $2, $3, $4, $5::jsonb, $6, now())
        on conflict (tenant_id) do update
-         set blend = excluded.blend, repeat_weight = excluded.repeat_weight, blend_evaluation = excluded.blend_evaluation,
+         set blend = excluded.blend, repeat_weight = excluded.repeat_weight, cycles = excluded.cycles, blend_evaluation = excluded.blend_evaluation,
              blend_orders = excluded.blend_orders, blend_measured_at = excluded.blend_measured_at`,
-      [ctx.tenantId, best.popularityWeight, best.repeatWeight, JSON.stringify(evaluation.rows), orders],
+      [ctx.tenantId, best.popularityWeight, best.repeatWeight, best.cycles, JSON.stringify(evaluation.rows), orders],
     );
     await this.changed(ctx);
-    return { popularityWeight: best.popularityWeight!, repeatWeight: best.repeatWeight!, rows: evaluation.rows };
+    return { popularity: best.popularityWeight!, repeat: best.repeatWeight!, cycles: best.cycles!, rows: evaluation.rows };
   }
 
   /** Neighbours of a whole basket (their scores summed), filled with popular items. */
@@ -444,10 +466,10 @@ export class RecommendationService {
 
   async recommend(ctx: KokyakuContext, args: RecommendationArgs): Promise<Recommendation[]> {
     const strategy = args.strategy ?? (args.productExternalId ? 'BOUGHT_TOGETHER' : args.customerExternalId ? 'FOR_CUSTOMER' : 'POPULAR');
-    let blend: Blend = { popularity: 1, repeat: 0 };
+    let blend: Blend = { popularity: 1, repeat: 0, cycles: false };
     if (strategy === 'FOR_CUSTOMER') {
-      const shop = args.popularityWeight == null || args.repeatWeight == null ? await this.blend(ctx) : null;
-      blend = { popularity: args.popularityWeight ?? shop!.popularity, repeat: args.repeatWeight ?? shop!.repeat };
+      const shop = args.popularityWeight == null || args.repeatWeight == null || args.cycles == null ? await this.blend(ctx) : null;
+      blend = { popularity: args.popularityWeight ?? shop!.popularity, repeat: args.repeatWeight ?? shop!.repeat, cycles: args.cycles ?? shop!.cycles };
     }
     return (await this.recommendBlends(ctx, args, [blend]))[0]!;
   }
@@ -488,8 +510,6 @@ export class RecommendationService {
     const purchased = shopper?.purchased ?? new Set<string>();
     const want = first * 3 + purchased.size + 10;
     let candidates: Candidate[];
-    // FOR_CUSTOMER: what the customer is stocked up on (the first half of their own cycle of it) is left out.
-    const stocked = new Set<string>();
     switch (strategy) {
       case 'BOUGHT_TOGETHER':
         candidates = await this.fromNeighbours(ctx, [product!.id], 'BOUGHT_TOGETHER', want, (n) => `Bought together with ${product!.name} in ${n.support} orders`);
@@ -506,7 +526,7 @@ export class RecommendationService {
         candidates = await this.trending(ctx, windowDays ?? 14, want, figuresAsOf);
         break;
       case 'FOR_CUSTOMER':
-        candidates = shopper ? await this.forCustomer(ctx, shopper, { now, figuresAsOf }, windowDays ?? 30, stocked) : [];
+        candidates = shopper ? await this.forCustomer(ctx, shopper, { now, figuresAsOf }, windowDays ?? 30) : [];
         break;
       case 'BUY_AGAIN':
         candidates = shopper ? this.buyAgain(ctx, shopper, now, windowDays ?? 7) : [];
@@ -528,7 +548,7 @@ export class RecommendationService {
     const out: Recommendation[][] = [];
     for (const ranked of lists) {
       const list: Recommendation[] = [];
-      const seen = new Set<string>(product ? [product.id, ...stocked] : stocked);
+      const seen = new Set<string>(product ? [product.id] : []);
       for (let i = 0; i < ranked.length && list.length < first; i++) {
         const c = ranked[i]!;
         if (!records.has(c.productId) || (c.because && !records.has(c.because.seed))) await read(ranked.slice(i, i + first * 2 + (list.length === 0 ? first : 0)));
@@ -744,18 +764,12 @@ export class RecommendationService {
    * Personal, in two parts the caller blends with popularity (see `Blend`). Repeat: the chance the
    * customer buys each of their purchases again now (repeat.ts: their frequency of it, recency and
    * repurchase cycle); what they buy in a rhythm of their own is held back as a whole until it
-   * comes round, and left out (`stocked`) in the first half of it. Explore: the customer's
+   * comes round, and left out (`stocked`) in the first half of it (with `Blend.cycles`). Explore: the customer's
    * purchases and recent views and carts (recent ones weigh more, halving every
    * `recencyHalfLifeDays`) each vote for their ALSO_BOUGHT neighbours. Popular items join with
    * neither part.
    */
-  private async forCustomer(
-    ctx: KokyakuContext,
-    shopper: Shopper,
-    { now: asOf, figuresAsOf }: { now: Date; figuresAsOf: Date },
-    popularDays: number,
-    stocked: Set<string>,
-  ): Promise<Candidate[]> {
+  private async forCustomer(ctx: KokyakuContext, shopper: Shopper, { now: asOf, figuresAsOf }: { now: Date; figuresAsOf: Date }, popularDays: number): Promise<Candidate[]> {
     const { recencyHalfLifeDays } = this.config;
     const { seeds } = shopper;
     if (seeds.length === 0) return [];
@@ -787,17 +801,20 @@ export class RecommendationService {
     const popular = await this.popular(ctx, popularDays, 200, figuresAsOf);
     const popularity = new Map(popular.map((p) => [p.productId, p.popularity ?? 0]));
     const repeats = new Map(this.purchases(shopper, asOf).map((p) => [p.productId, p]));
-    for (const r of repeats.values()) if (r.stocked) stocked.add(r.productId);
     const top = Math.max(...[...votes.values()].map((v) => v.score), 1e-9);
     const ids = new Set([...votes.keys(), ...repeats.keys()]);
     const candidates: Candidate[] = [...ids].map((productId) => {
       const v = votes.get(productId);
       const r = repeats.get(productId);
       const explore = v ? v.score / top : 0;
-      // Their own rhythm holds the whole item back until it comes round; a product's cycle only its repeat part.
-      const repeat = r ? r.times * r.recency * (r.own ? 1 : r.due) : 0;
+      // Their own rhythm holds the whole item back until it comes round (with cycles on); a cycle
+      // known otherwise only its repeat part.
+      const repeat = r ? r.times * r.recency * (r.rhythm ? 1 : r.due) : 0;
       const candidate: Candidate = { productId, score: 0, repeat, explore, popularity: popularity.get(productId) ?? 0, reason: '' };
-      if (r?.own) candidate.damp = r.due;
+      if (r?.rhythm) {
+        candidate.damp = r.due;
+        candidate.stocked = r.stocked;
+      }
       if (r?.dueAt) candidate.dueOn = todayIn(ctx.shop.timeZone, r.dueAt);
       if (v && (!r || explore >= r.score)) {
         const seed = weight.get(v.best.seed)!;

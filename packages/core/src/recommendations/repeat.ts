@@ -25,9 +25,11 @@ export interface RepeatChance {
   /** 0-1: how far the cycle has come round since the last purchase, squared (1 when no cycle is known). */
   due: number;
   /**
-   * The customer buys it in a rhythm of their own (two purchases or more) and is in the first half
-   * of it: they are stocked up, and it is not worth a place in a list.
+   * The customer buys it in a rhythm of their own: three purchases or more (two intervals), so that
+   * one lucky gap is not taken for a habit.
    */
+  rhythm: boolean;
+  /** In a rhythm and in the first half of it: they are stocked up, and it is not worth a place in a list. */
   stocked: boolean;
   /** Days between purchases: the customer's own after two purchases, else the product's. */
   cycleDays: number | null;
@@ -54,7 +56,8 @@ export function repeatChance(p: Purchase, orders: number, asOf: Date): RepeatCha
     share,
     recency,
     due,
-    stocked: own !== null && since < own / 2,
+    rhythm: p.times >= 3,
+    stocked: p.times >= 3 && own !== null && since < own / 2,
     cycleDays,
     own: own !== null,
     dueAt: cycleDays ? new Date(p.last.getTime() + cycleDays * DAY) : null,

@@ -488,14 +488,14 @@ function evalRecsCommand(program: Command, globals: () => GlobalOptions): void {
             `kokyaku: ${evaluation.customers} of ${evaluation.eligibleCustomers} customers with a held-out basket, as of ${evaluation.asOf.slice(0, 10)}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
             '',
             `Held-out items bought before (repeat): ${(evaluation.repeatShare * 100).toFixed(1)}%`,
-            `FOR_CUSTOMER blend of the shop: popularity weight ${blend.popularity}, repeat weight ${blend.repeat} (measured by the refresh, or configured)`,
+            `FOR_CUSTOMER blend of the shop: popularity weight ${blend.popularity}, repeat weight ${blend.repeat}, cycles ${blend.cycles ? 'on' : 'off'} (measured by the refresh, or configured)`,
             '',
             `| strategy (top ${evaluation.k}) | hit rate | recall | NDCG | recall: repeat + explore | NDCG: repeat + explore |`,
             '|---|---:|---:|---:|---:|---:|',
             ...[
               ...evaluation.rows.map((r) => ({
                 ...r,
-                name: `${r.strategy}${r.popularityWeight === undefined ? '' : ` at popularity weight ${r.popularityWeight}, repeat weight ${r.repeatWeight}`}`,
+                name: `${r.strategy}${r.popularityWeight === undefined ? '' : ` at popularity weight ${r.popularityWeight}, repeat weight ${r.repeatWeight}, cycles ${r.cycles ? 'on' : 'off'}`}`,
               })),
               ...evaluation.baselines.map((r) => ({ ...r, name: `${r.baseline} (baseline)` })),
             ].map(

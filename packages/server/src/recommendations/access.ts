@@ -4,7 +4,7 @@ import { type AccessRule, inherit } from '../security/rules.js';
 export const RECOMMENDATIONS_ACCESS: Record<string, Record<string, AccessRule>> = {
   Recommendation: inherit('product', 'score', 'reason', 'strategy', 'dueOn'),
   RecommendationEvaluation: inherit('k', 'asOf', 'replayedCustomers', 'eligibleCustomers', 'customers', 'repeatShare', 'rows', 'baselines'),
-  RecommendationEvaluationRow: inherit('strategy', 'popularityWeight', 'repeatWeight', 'customers', 'hitRate', 'recall', 'ndcg', 'repeat', 'explore'),
+  RecommendationEvaluationRow: inherit('strategy', 'popularityWeight', 'repeatWeight', 'cycles', 'customers', 'hitRate', 'recall', 'ndcg', 'repeat', 'explore'),
   RecommendationBaselineRow: inherit('baseline', 'customers', 'hitRate', 'recall', 'ndcg', 'repeat', 'explore'),
   RecommendationEvaluationScores: inherit('hitRate', 'recall', 'ndcg'),
 };

@@ -60,6 +60,9 @@ export class RecommendationEvaluationRow {
   @Field(() => Float, { nullable: true, description: 'FOR_CUSTOMER rows of a blend comparison: the repeat weight used.' })
   repeatWeight?: number | null;
 
+  @Field(() => Boolean, { nullable: true, description: "FOR_CUSTOMER rows of a blend comparison: whether the customer's own rhythms held items back." })
+  cycles?: boolean | null;
+
   @Field(() => Float)
   hitRate!: number;
 

@@ -3,14 +3,14 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * Repeat-aware recommendations: each product's repurchase cycle (the median days between one
  * customer's purchases of it, measured at each rebuild), the FOR_CUSTOMER repeat weight measured
- * per shop next to the popularity weight, and `customer_product_cycles`: when each customer is
+ * per shop next to the popularity weight (and whether cycles hold items back), and `customer_product_cycles`: when each customer is
  * expected to buy each product again (their own interval after two purchases, else the product's
  * cycle; the segment function `due_to_rebuy` reads it, BUY_AGAIN computes the same in repeat.ts).
  */
 export class Migration20261208000000_repurchase_cycle extends Migration {
   override async up(): Promise<void> {
     this.addSql(`alter table kokyaku.product_stats add column cycle_days real`);
-    this.addSql(`alter table kokyaku.recommendation_state add column repeat_weight real`);
+    this.addSql(`alter table kokyaku.recommendation_state add column repeat_weight real, add column cycles boolean`);
     this.addSql(`
       create view kokyaku.customer_product_cycles as
       select x.tenant_id, x.customer_id, x.product_id, x.orders, x.last_at, x.cycle_days,
@@ -26,6 +26,6 @@ export class Migration20261208000000_repurchase_cycle extends Migration {
   override async down(): Promise<void> {
     this.addSql(`drop view if exists kokyaku.customer_product_cycles`);
     this.addSql(`alter table kokyaku.product_stats drop column if exists cycle_days`);
-    this.addSql(`alter table kokyaku.recommendation_state drop column if exists repeat_weight`);
+    this.addSql(`alter table kokyaku.recommendation_state drop column if exists repeat_weight, drop column if exists cycles`);
   }
 }
