@@ -150,6 +150,9 @@ export async function evaluateRecommendations(
         await sql(em, 'analyze kokyaku.products, kokyaku.customers, kokyaku.orders, kokyaku.order_lines, kokyaku.events');
         await deps.metrics.refresh(scratch);
         await deps.store.rebuild(scratch);
+        // The same for what the rebuild wrote: without it a request looked the seeds' lists up by
+        // scanning every list of the scratch tenant (225 ms a request on a 12,000-product shop).
+        await sql(em, 'analyze kokyaku.product_neighbours, kokyaku.product_stats, kokyaku.customer_products, kokyaku.product_daily');
 
         const [end] = await sql<{ at: string | null }>(em, `select max(placed_at)::text as at from kokyaku.orders where tenant_id = $1`, [scratch.tenantId]);
         const asOf = new Date(new Date(end?.at ?? Date.now()).getTime() + 1000);

@@ -6,13 +6,15 @@ import { Migration } from '@mikro-orm/migrations';
  * per shop next to the popularity weight (and whether cycles hold items back), and `customer_product_cycles`: when each customer is
  * expected to buy each product again (their own interval after two purchases, else the product's
  * cycle; the segment function `due_to_rebuy` reads it, BUY_AGAIN computes the same in repeat.ts).
+ * The view reads its tables as the caller (`security_invoker`, PostgreSQL 15 and later), so each
+ * shop's row-level security holds through it.
  */
 export class Migration20261208000000_repurchase_cycle extends Migration {
   override async up(): Promise<void> {
     this.addSql(`alter table kokyaku.product_stats add column cycle_days real`);
     this.addSql(`alter table kokyaku.recommendation_state add column repeat_weight real, add column cycles boolean`);
     this.addSql(`
-      create view kokyaku.customer_product_cycles as
+      create view kokyaku.customer_product_cycles with (security_invoker = true) as
       select x.tenant_id, x.customer_id, x.product_id, x.orders, x.last_at, x.cycle_days,
              x.last_at + make_interval(secs => 86400 * x.cycle_days) as due_at
       from (select cp.tenant_id, cp.customer_id, cp.product_id, cp.orders, cp.last_at,
