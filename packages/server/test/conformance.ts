@@ -291,9 +291,17 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       expect(res.data?.popular.length).toBeGreaterThan(0);
       const bad = await admin(`{ recommendations(strategy: BOUGHT_TOGETHER) { reason } }`);
       expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'productExternalId' });
-      const evaluation = await admin(`{ recommendationEvaluation(k: 5, blends: [0.5]) { k replayedCustomers rows { strategy popularityWeight hitRate } } }`);
+      const evaluation = await admin(
+        `{ recommendationEvaluation(k: 5, blends: [0.5]) { k replayedCustomers repeatShare rows { strategy popularityWeight repeatWeight cycles hitRate recall repeat { recall } explore { recall } } baselines { baseline recall repeat { recall } explore { recall } } } }`,
+      );
       expect(evaluation.errors).toBeUndefined();
-      expect(evaluation.data?.recommendationEvaluation.rows.at(-1)).toMatchObject({ strategy: 'FOR_CUSTOMER', popularityWeight: 0.5 });
+      const { rows, baselines } = evaluation.data?.recommendationEvaluation;
+      expect(rows.at(-1)).toMatchObject({ strategy: 'FOR_CUSTOMER', popularityWeight: 0.5, repeatWeight: expect.any(Number), cycles: expect.any(Boolean) });
+      for (const r of [...rows, ...baselines]) expect(r.repeat.recall + r.explore.recall).toBeCloseTo(r.recall, 10);
+      expect(baselines.map((b: { baseline: string }) => b.baseline)).toEqual(['G_TOPFREQ', 'P_TOPFREQ', 'GP_TOPFREQ', 'ITEM_KNN']);
+      const due = await admin(`{ recommendations(customerExternalId: "C-1", strategy: BUY_AGAIN, windowDays: 3650) { strategy dueOn reason } }`);
+      expect(due.errors).toBeUndefined();
+      for (const r of due.data?.recommendations ?? []) expect(r).toMatchObject({ strategy: 'BUY_AGAIN', dueOn: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
     });
 
     it('searches customers by phone in any format, name or email, best match first', async () => {
