@@ -76,7 +76,10 @@ type RecommendBlends = (ctx: KokyakuContext, customerExternalId: string, k: numb
 
 class Rollback extends Error {}
 
-/** The statements of an evaluation: $1 the shop, $2 the scratch tenant (cases: $1 the sample size, $2 the shop). */
+/**
+ * The statements of an evaluation: $1 the shop, $2 the scratch tenant (cases: $1 the sample size,
+ * $2 the shop, $3 the seed of the sample: customers in the order of md5(seed || id)).
+ */
 const EVALUATION_SQL = {
   buyers: `create temp table kk_replay on commit drop as
          select customer_id from kokyaku.orders where tenant_id = $1 and status = 'PLACED'
@@ -111,7 +114,7 @@ const EVALUATION_SQL = {
                       where l.tenant_id = $2 and o.customer_id = e.customer_id and o.status = 'PLACED' and o.id <> e.id
                       group by pr.external_id order by count(distinct o.id) desc, max(o.placed_at) desc, pr.external_id) as history
          from eligible e
-         order by md5(e.external_id)
+         order by md5($3 || e.external_id)
          limit $1`,
   /** G-TopFreq: the items in most orders of the replayed history ($1 the scratch tenant, $2 k). */
   popular: `select pr.external_id as product from kokyaku.order_lines l
@@ -135,7 +138,7 @@ const EVALUATION_SQL = {
 export async function evaluateRecommendations(
   ctx: KokyakuContext,
   deps: { store: RecommendationStore; metrics: MetricsService; recommend: Recommend; recommendBlends: RecommendBlends },
-  options: { k: number; sample: number; strategies: Strategy[]; blends?: Blend[]; replayCustomers?: number },
+  options: { k: number; sample: number; strategies: Strategy[]; blends?: Blend[]; replayCustomers?: number; sampleSeed?: string },
 ): Promise<Evaluation> {
   let result: Evaluation | undefined;
   try {
@@ -156,7 +159,7 @@ export async function evaluateRecommendations(
 
         const [end] = await sql<{ at: string | null }>(em, `select max(placed_at)::text as at from kokyaku.orders where tenant_id = $1`, [scratch.tenantId]);
         const asOf = new Date(new Date(end?.at ?? Date.now()).getTime() + 1000);
-        const cases = await sql<EvaluationCase>(em, EVALUATION_SQL.cases, [options.sample, ctx.tenantId]);
+        const cases = await sql<EvaluationCase>(em, EVALUATION_SQL.cases, [options.sample, ctx.tenantId, options.sampleSeed ?? '']);
         const [eligible] = await sql<{ n: number }>(em, `select count(*)::int as n from kk_heldout`);
         const popular = (await sql<{ product: string }>(em, EVALUATION_SQL.popular, [scratch.tenantId, options.k])).map((r) => r.product);
         const { rows, baselines } = await scoreCases(scratch, deps, options, cases, asOf, popular);

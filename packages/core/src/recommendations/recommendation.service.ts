@@ -320,11 +320,12 @@ export class RecommendationService {
    * strategy at k (see evaluation.ts). FOR_CUSTOMER, POPULAR and TRENDING recommend to the
    * customer; BOUGHT_TOGETHER and SIMILAR start from the customer's previous basket. `blends` adds
    * FOR_CUSTOMER rows at those weights (a number: that popularity weight at the shop's repeat
-   * weight); `replayCustomers` replays a sample of buyers.
+   * weight); `replayCustomers` replays a sample of buyers; `sampleSeed` draws another sample of
+   * customers to evaluate (`tuneBlend` draws its own).
    */
   async evaluate(
     ctx: KokyakuContext,
-    options: { k?: number; sample?: number; strategies?: Strategy[]; blends?: (number | Blend)[]; replayCustomers?: number } = {},
+    options: { k?: number; sample?: number; strategies?: Strategy[]; blends?: (number | Blend)[]; replayCustomers?: number; sampleSeed?: string } = {},
   ): Promise<Evaluation> {
     const k = options.k ?? 10;
     const sample = options.sample ?? 2000;
@@ -368,7 +369,7 @@ export class RecommendationService {
             list.map((r) => r.product.externalId),
           ),
       },
-      { k, sample, strategies: options.strategies ?? [...STRATEGIES], blends, replayCustomers: options.replayCustomers },
+      { k, sample, strategies: options.strategies ?? [...STRATEGIES], blends, replayCustomers: options.replayCustomers, sampleSeed: options.sampleSeed },
     );
   }
 
@@ -419,7 +420,9 @@ export class RecommendationService {
     const blends = (popularityWeight === 'auto' ? POPULARITY_WEIGHTS : [popularityWeight]).flatMap((popularity) =>
       (repeatWeight === 'auto' ? REPEAT_WEIGHTS : [repeatWeight]).flatMap((repeat) => (cycles === 'auto' ? CYCLES : [cycles]).map((c) => ({ popularity, repeat, cycles: c }))),
     );
-    const evaluation = await this.evaluate(ctx, { k: 10, sample: 1000, strategies: [], blends, replayCustomers: 20_000 });
+    // Its own sample of customers: an evaluation's default sample is another one, so that what it
+    // reports of the chosen blend was not the figure it was chosen on.
+    const evaluation = await this.evaluate(ctx, { k: 10, sample: 1000, strategies: [], blends, replayCustomers: 20_000, sampleSeed: 'blend' });
     if (evaluation.customers === 0) return null;
     // Ties (common in a small shop) go to the blend nearest the default.
     const offDefault = (r: EvaluationRow) =>
