@@ -80,7 +80,7 @@ const SHOPPER = `
     where n.kind = 'ALSO_BOUGHT' and n.product_id in (select product_id from seeds)
   )
   select
-    (select count(*)::int from kokyaku.orders o join c on o.customer_id = c.id where o.tenant_id = 'default' and o.status = 'PLACED') as orders,
+    (select f.orders_count from kokyaku.customer_facts f join c on f.customer_id = c.id where f.tenant_id = 'default') as orders,
     (select json_agg(json_build_object('product_id', product_id::text, 'kind', kind, 'at', at, 'times', times, 'first', first, 'cycle', cycle) order by part, n) from numbered) as seeds,
     (select json_object_agg(s.product_id::text, s.customers) from kokyaku.product_stats s where s.product_id in (select product_id from seeds)) as customers,
     (select string_agg(concat_ws(',', product_id, neighbour_id, score), ';' order by product_id, rank) from neighbours) as neighbours,

@@ -126,7 +126,7 @@ const WEIGHTS = { purchase: 1, added_to_cart: 0.6, product_viewed: 0.3 } as cons
 interface Shopper {
   id: string;
   purchased: Set<string>;
-  /** Their placed orders. */
+  /** Their placed orders (the customer facts ingestion keeps current). */
   orders: number;
   /**
    * FOR_CUSTOMER and BUY_AGAIN: their most often bought products (then the latest) and recent views
@@ -162,7 +162,7 @@ export const SHOPPER = prepared(`
   numbered as (select *, row_number() over () as n from seeds)
   select c.id::text as id,
     (select coalesce(json_agg(product_id::text), '[]') from purchases) as purchased,
-    (select count(*)::int from kokyaku.orders o where o.tenant_id = $1 and o.customer_id = c.id and o.status = 'PLACED') as orders,
+    (select f.orders_count from kokyaku.customer_facts f where f.tenant_id = $1 and f.customer_id = c.id) as orders,
     (select coalesce(json_agg(json_build_object('product_id', product_id::text, 'kind', kind, 'at', at, 'times', times, 'first', first, 'cycle', cycle) order by part, n), '[]') from numbered) as seeds,
     (select coalesce(json_object_agg(s.product_id::text, s.customers), '{}') from kokyaku.product_stats s where s.tenant_id = $1 and s.product_id in (select product_id from seeds)) as seed_buyers,
     -- Up to 2,500 rows: as "product,neighbour,score;..." text, which costs half what JSON objects do to build and read.
@@ -584,7 +584,7 @@ export class RecommendationService {
       const [product_id, neighbour_id, score] = entry.split(',') as [string, string, string];
       return { product_id, neighbour_id, score: Number(score) };
     });
-    return { id: row.id, purchased: new Set(row.purchased), orders: row.orders, seeds: row.seeds, seedBuyers: row.seed_buyers, neighbours, stale: row.stale };
+    return { id: row.id, purchased: new Set(row.purchased), orders: row.orders ?? 0, seeds: row.seeds, seedBuyers: row.seed_buyers, neighbours, stale: row.stale };
   }
 
   private async inSegment(ctx: KokyakuContext, customerId: string, query: string): Promise<boolean> {
