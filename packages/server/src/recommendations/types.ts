@@ -49,8 +49,24 @@ export class RecommendationEvaluationScores {
   ndcg!: number;
 }
 
+/**
+ * What every row of an evaluation measures: the scores over all held-out items, and over each part.
+ * Only its subclasses reach the schema.
+ */
 @ObjectType()
-export class RecommendationEvaluationRow {
+abstract class MeasuredRow extends RecommendationEvaluationScores {
+  @Field(() => Int)
+  customers!: number;
+
+  @Field(() => RecommendationEvaluationScores, { description: 'Counting only held-out items the customer had bought before.' })
+  repeat!: RecommendationEvaluationScores;
+
+  @Field(() => RecommendationEvaluationScores, { description: 'Counting only held-out items new to the customer.' })
+  explore!: RecommendationEvaluationScores;
+}
+
+@ObjectType()
+export class RecommendationEvaluationRow extends MeasuredRow {
   @Field(() => RecommendationStrategy)
   strategy!: RecommendationStrategy;
 
@@ -62,24 +78,6 @@ export class RecommendationEvaluationRow {
 
   @Field(() => Boolean, { nullable: true, description: "FOR_CUSTOMER rows of a blend comparison: whether the customer's own rhythms held items back." })
   cycles?: boolean | null;
-
-  @Field(() => Float)
-  hitRate!: number;
-
-  @Field(() => Float)
-  recall!: number;
-
-  @Field(() => Float)
-  ndcg!: number;
-
-  @Field(() => Int)
-  customers!: number;
-
-  @Field(() => RecommendationEvaluationScores, { description: 'Counting only held-out items the customer had bought before.' })
-  repeat!: RecommendationEvaluationScores;
-
-  @Field(() => RecommendationEvaluationScores, { description: 'Counting only held-out items new to the customer.' })
-  explore!: RecommendationEvaluationScores;
 }
 
 export enum RecommendationBaseline {
@@ -95,27 +93,9 @@ registerEnumType(RecommendationBaseline, {
 });
 
 @ObjectType()
-export class RecommendationBaselineRow {
+export class RecommendationBaselineRow extends MeasuredRow {
   @Field(() => RecommendationBaseline)
   baseline!: RecommendationBaseline;
-
-  @Field(() => Float)
-  hitRate!: number;
-
-  @Field(() => Float)
-  recall!: number;
-
-  @Field(() => Float)
-  ndcg!: number;
-
-  @Field(() => Int)
-  customers!: number;
-
-  @Field(() => RecommendationEvaluationScores)
-  repeat!: RecommendationEvaluationScores;
-
-  @Field(() => RecommendationEvaluationScores)
-  explore!: RecommendationEvaluationScores;
 }
 
 @ObjectType({ description: "Offline evaluation on the shop's own history, each customer's last basket held out." })
