@@ -166,6 +166,12 @@ describe('evaluation', () => {
   it('splits every row into repeat and explore items that add up, next to the baselines', async () => {
     const evaluation = await kokyaku.recommendations.evaluate(ctx(), { k: 10 });
     expect(evaluation.customers).toBe(121);
+    // The shop's blend, and the comparison it was chosen from.
+    const { rows: compared, measuredAt, ...blend } = evaluation.blend!;
+    const { rows: tunedRows, ...tunedBlend } = tuned!;
+    expect(blend).toEqual(tunedBlend);
+    expect(measuredAt).not.toBeNull();
+    expect(compared).toEqual(tunedRows);
     expect(evaluation.repeatShare).toBeGreaterThan(0.1);
     expect(evaluation.repeatShare).toBeLessThan(0.8);
     const rows = [...evaluation.rows, ...evaluation.baselines];

@@ -97,6 +97,38 @@ describe('kokyaku CLI', () => {
     }
   });
 
+  it('evaluates recommendations with eval-recs: the split, the baselines, the blend the refresh measured and why', async () => {
+    const url = await createTestDatabase(inject('kokyakuAdminUrl'));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kokyaku-cli-recs-'));
+    try {
+      // Twelve customers, four orders each, two weeks apart: a staple each, and one of three others.
+      const lines = ['order_id,customer_id,order_date,sku,quantity,unit_price'];
+      for (let c = 0; c < 12; c++) {
+        for (let o = 0; o < 4; o++) {
+          const date = new Date(Date.UTC(2026, 0, 1 + o * 14 + (c % 5))).toISOString().slice(0, 10);
+          lines.push(`E-${c}-${o},EC-${c},${date} 10:00,S-${c % 3},1,800`, `E-${c}-${o},EC-${c},${date} 10:00,X-${(c + o) % 3},1,300`);
+        }
+      }
+      await fs.writeFile(path.join(dir, 'orders.csv'), `${lines.join('\n')}\n`);
+      const env = { DATABASE_URL: url, KOKYAKU_CURRENCY: 'JPY', KOKYAKU_TIME_ZONE: 'Asia/Tokyo' };
+      const imported = await kokyaku(['import', 'orders', path.join(dir, 'orders.csv')], env).done;
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(imported.stdout).not.toMatch(/rejected|error/i);
+      expect((await kokyaku(['refresh'], env).done).code).toBe(0);
+      const run = await kokyaku(['eval-recs', '--k', '5'], env).done;
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^kokyaku: 12 of 12 customers with a held-out basket/);
+      expect(run.stdout).toMatch(/Held-out items bought before \(repeat\): \d+\.\d%/);
+      expect(run.stdout).toMatch(/FOR_CUSTOMER blend of the shop: popularity weight [\d.]+, repeat weight [\d.]+, cycles (on|off) \(measured \d{4}-\d{2}-\d{2}\)/);
+      expect(run.stdout).toMatch(/Why: the best blends the refresh compared/);
+      for (const row of ['FOR_CUSTOMER', 'BUY_AGAIN', 'G_TOPFREQ (baseline)', 'P_TOPFREQ (baseline)', 'GP_TOPFREQ (baseline)', 'ITEM_KNN (baseline)']) {
+        expect(run.stdout).toMatch(new RegExp(`\\| ${row.replace(/[()]/g, '\\$&')} \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\+ [\\d.]+ \\|`));
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints one clear line for every failure, whether commander or a command finds it', async () => {
     const url = await createTestDatabase(inject('kokyakuAdminUrl'));
     const failures: [string[], RegExp][] = [

@@ -292,13 +292,17 @@ export function describeMount(name: string, start: () => Promise<MountUnderTest>
       const bad = await admin(`{ recommendations(strategy: BOUGHT_TOGETHER) { reason } }`);
       expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'productExternalId' });
       const evaluation = await admin(
-        `{ recommendationEvaluation(k: 5, blends: [0.5]) { k replayedCustomers repeatShare rows { strategy popularityWeight repeatWeight cycles hitRate recall repeat { recall } explore { recall } } baselines { baseline recall repeat { recall } explore { recall } } } }`,
+        `{ recommendationEvaluation(k: 5, blends: [0.5]) { k replayedCustomers repeatShare rows { strategy popularityWeight repeatWeight cycles hitRate recall repeat { recall } explore { recall } } baselines { baseline recall repeat { recall } explore { recall } } blend { popularityWeight repeatWeight cycles measuredAt rows { hitRate } } } }`,
       );
       expect(evaluation.errors).toBeUndefined();
       const { rows, baselines } = evaluation.data?.recommendationEvaluation;
       expect(rows.at(-1)).toMatchObject({ strategy: 'FOR_CUSTOMER', popularityWeight: 0.5, repeatWeight: expect.any(Number), cycles: expect.any(Boolean) });
       for (const r of [...rows, ...baselines]) expect(r.repeat.recall + r.explore.recall).toBeCloseTo(r.recall, 10);
       expect(baselines.map((b: { baseline: string }) => b.baseline)).toEqual(['G_TOPFREQ', 'P_TOPFREQ', 'GP_TOPFREQ', 'ITEM_KNN']);
+      // The shop's blend, measured or the default before that, and the comparison it came from.
+      const { blend } = evaluation.data?.recommendationEvaluation;
+      expect(blend).toMatchObject({ popularityWeight: expect.any(Number), repeatWeight: expect.any(Number), cycles: expect.any(Boolean) });
+      expect(blend.rows.length === 0 ? blend.measuredAt : blend.rows.length).toBe(blend.rows.length === 0 ? null : 70);
       const due = await admin(`{ recommendations(customerExternalId: "C-1", strategy: BUY_AGAIN, windowDays: 3650) { strategy dueOn reason } }`);
       expect(due.errors).toBeUndefined();
       for (const r of due.data?.recommendations ?? []) expect(r).toMatchObject({ strategy: 'BUY_AGAIN', dueOn: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });

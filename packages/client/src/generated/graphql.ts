@@ -1017,7 +1017,7 @@ export type RecommendationEvaluationQueryVariables = Exact<{
 }>;
 
 
-export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, replayedCustomers: number, eligibleCustomers: number, customers: number, asOf: string, repeatShare: number, rows: Array<{ strategy: RecommendationStrategy, popularityWeight: number | null, repeatWeight: number | null, cycles: boolean | null, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }>, baselines: Array<{ baseline: RecommendationBaseline, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }> } };
+export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, replayedCustomers: number, eligibleCustomers: number, customers: number, asOf: string, repeatShare: number, rows: Array<{ strategy: RecommendationStrategy, popularityWeight: number | null, repeatWeight: number | null, cycles: boolean | null, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }>, blend: { popularityWeight: number, repeatWeight: number, cycles: boolean, measuredAt: string | null, rows: Array<{ popularityWeight: number | null, repeatWeight: number | null, cycles: boolean | null, hitRate: number, recall: number, ndcg: number }> }, baselines: Array<{ baseline: RecommendationBaseline, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }> } };
 
 export type EvaluationScoresFragment = { hitRate: number, recall: number, ndcg: number };
 
@@ -2948,6 +2948,20 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
       }
       explore {
         ...EvaluationScores
+      }
+    }
+    blend {
+      popularityWeight
+      repeatWeight
+      cycles
+      measuredAt
+      rows {
+        popularityWeight
+        repeatWeight
+        cycles
+        hitRate
+        recall
+        ndcg
       }
     }
     baselines {

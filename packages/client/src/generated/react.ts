@@ -3934,6 +3934,20 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
         ...EvaluationScores
       }
     }
+    blend {
+      popularityWeight
+      repeatWeight
+      cycles
+      measuredAt
+      rows {
+        popularityWeight
+        repeatWeight
+        cycles
+        hitRate
+        recall
+        ndcg
+      }
+    }
     baselines {
       baseline
       hitRate

@@ -67,6 +67,11 @@ export interface Evaluation {
   repeatShare: number;
   rows: EvaluationRow[];
   baselines: EvaluationBaselineRow[];
+  /**
+   * The shop's FOR_CUSTOMER blend, and why: when `tuneBlend` measured it and every blend it
+   * compared (empty while the blend is configured or not measured yet).
+   */
+  blend?: Blend & { measuredAt: string | null; rows: EvaluationRow[] };
 }
 
 /** `at`: the moment of the customer's visit; `asOf`: the end of the training history (the shop-wide figures). */

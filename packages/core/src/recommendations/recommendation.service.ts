@@ -339,7 +339,7 @@ export class RecommendationService {
         throw KokyakuError.badInput('Each of "blends" is a popularity weight from 0 to 1 (with a repeat weight from 0 to 1).', { field: 'blends' });
       }
     }
-    return evaluateRecommendations(
+    const evaluation = await evaluateRecommendations(
       ctx,
       {
         store: this.store,
@@ -371,6 +371,13 @@ export class RecommendationService {
       },
       { k, sample, strategies: options.strategies ?? [...STRATEGIES], blends, replayCustomers: options.replayCustomers, sampleSeed: options.sampleSeed },
     );
+    // The shop's blend and why: the comparison `tuneBlend` chose it from (none while configured or unmeasured).
+    const [state] = await sql<{ rows: EvaluationRow[] | null; at: string | null }>(
+      ctx.em,
+      `select blend_evaluation as rows, blend_measured_at::text as at from kokyaku.recommendation_state where tenant_id = $1`,
+      [ctx.tenantId],
+    );
+    return { ...evaluation, blend: { ...shopBlend, measuredAt: state?.at ? new Date(state.at).toISOString() : null, rows: state?.rows ?? [] } };
   }
 
   /** The FOR_CUSTOMER blend: each part configured, or measured by `tuneBlend` (`DEFAULT_BLEND` before that). */

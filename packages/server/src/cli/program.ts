@@ -488,7 +488,19 @@ function evalRecsCommand(program: Command, globals: () => GlobalOptions): void {
             `kokyaku: ${evaluation.customers} of ${evaluation.eligibleCustomers} customers with a held-out basket, as of ${evaluation.asOf.slice(0, 10)}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
             '',
             `Held-out items bought before (repeat): ${(evaluation.repeatShare * 100).toFixed(1)}%`,
-            `FOR_CUSTOMER blend of the shop: popularity weight ${blend.popularity}, repeat weight ${blend.repeat}, cycles ${blend.cycles ? 'on' : 'off'} (measured by the refresh, or configured)`,
+            `FOR_CUSTOMER blend of the shop: popularity weight ${blend.popularity}, repeat weight ${blend.repeat}, cycles ${blend.cycles ? 'on' : 'off'} (${evaluation.blend?.measuredAt ? `measured ${evaluation.blend.measuredAt.slice(0, 10)}` : 'configured, or not measured yet'})`,
+            ...(evaluation.blend?.rows.length
+              ? [
+                  'Why: the best blends the refresh compared (hit rate + recall at 10, its own sample of customers):',
+                  ...[...evaluation.blend.rows]
+                    .sort((a, b) => b.hitRate + b.recall - (a.hitRate + a.recall))
+                    .slice(0, 5)
+                    .map(
+                      (r) =>
+                        `  popularity ${r.popularityWeight}, repeat ${r.repeatWeight}, cycles ${r.cycles ? 'on' : 'off'}: hit rate ${r.hitRate.toFixed(3)}, recall ${r.recall.toFixed(3)}`,
+                    ),
+                ]
+              : []),
             '',
             `| strategy (top ${evaluation.k}) | hit rate | recall | NDCG | recall: repeat + explore | NDCG: repeat + explore |`,
             '|---|---:|---:|---:|---:|---:|',

@@ -52,7 +52,7 @@ export class RecommendationResolver {
   @Query(() => RecommendationEvaluation, {
     description: "Replays the shop's history (each customer's last basket held out) and measures every strategy. Takes seconds to minutes.",
   })
-  recommendationEvaluation(
+  async recommendationEvaluation(
     @Ctx() { kokyaku, core }: GraphQLContext,
     @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number,
     @Arg('sample', () => Int, { nullable: true, defaultValue: 2000 }) sample: number,
@@ -60,6 +60,8 @@ export class RecommendationResolver {
       | number[]
       | null,
   ): Promise<RecommendationEvaluation> {
-    return kokyaku.recommendations.evaluate(core, { k, sample, blends: blends ?? undefined }) as Promise<RecommendationEvaluation>;
+    const evaluation = await kokyaku.recommendations.evaluate(core, { k, sample, blends: blends ?? undefined });
+    const { popularity, repeat, cycles, measuredAt, rows } = evaluation.blend!;
+    return { ...evaluation, blend: { popularityWeight: popularity, repeatWeight: repeat, cycles, measuredAt, rows } } as RecommendationEvaluation;
   }
 }

@@ -98,6 +98,24 @@ export class RecommendationBaselineRow extends MeasuredRow {
   baseline!: RecommendationBaseline;
 }
 
+@ObjectType({ description: "The shop's FOR_CUSTOMER blend, and why: the comparison it was chosen from." })
+export class RecommendationBlend {
+  @Field(() => Float, { description: "The prior of popularity against the customer's own frequency (0: their own, 1: popularity alone)." })
+  popularityWeight!: number;
+
+  @Field(() => Float, { description: "The customer's own frequency against the neighbours of what they did." })
+  repeatWeight!: number;
+
+  @Field(() => Boolean, { description: "Whether the customer's own rhythms hold items back until they come round." })
+  cycles!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'When the refresh measured it (null while configured or not measured yet).' })
+  measuredAt?: string | null;
+
+  @Field(() => [RecommendationEvaluationRow], { description: 'Every blend the measurement compared, on its own sample of customers.' })
+  rows!: RecommendationEvaluationRow[];
+}
+
 @ObjectType({ description: "Offline evaluation on the shop's own history, each customer's last basket held out." })
 export class RecommendationEvaluation {
   @Field(() => Int)
@@ -123,4 +141,7 @@ export class RecommendationEvaluation {
 
   @Field(() => [RecommendationBaselineRow])
   baselines!: RecommendationBaselineRow[];
+
+  @Field(() => RecommendationBlend)
+  blend!: RecommendationBlend;
 }
