@@ -1017,7 +1017,9 @@ export type RecommendationEvaluationQueryVariables = Exact<{
 }>;
 
 
-export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, replayedCustomers: number, eligibleCustomers: number, customers: number, asOf: string, repeatShare: number, rows: Array<{ strategy: RecommendationStrategy, popularityWeight: number | null, repeatWeight: number | null, cycles: boolean | null, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }>, blend: { popularityWeight: number, repeatWeight: number, cycles: boolean, measuredAt: string | null, rows: Array<{ popularityWeight: number | null, repeatWeight: number | null, cycles: boolean | null, hitRate: number, recall: number, ndcg: number }> }, baselines: Array<{ baseline: RecommendationBaseline, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }> } };
+export type RecommendationEvaluationQuery = { recommendationEvaluation: { k: number, replayedCustomers: number, eligibleCustomers: number, customers: number, asOf: string, repeatShare: number, rows: Array<{ strategy: RecommendationStrategy, popularityWeight: number | null, repeatWeight: number | null, cycles: boolean | null, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }>, blend: { popularityWeight: number, repeatWeight: number, cycles: boolean, measuredAt: string | null, rows: Array<{ strategy: RecommendationStrategy, popularityWeight: number | null, repeatWeight: number | null, cycles: boolean | null, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }> }, baselines: Array<{ baseline: RecommendationBaseline, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } }> } };
+
+export type EvaluationRowFieldsFragment = { strategy: RecommendationStrategy, popularityWeight: number | null, repeatWeight: number | null, cycles: boolean | null, hitRate: number, recall: number, ndcg: number, customers: number, repeat: { hitRate: number, recall: number, ndcg: number }, explore: { hitRate: number, recall: number, ndcg: number } };
 
 export type EvaluationScoresFragment = { hitRate: number, recall: number, ndcg: number };
 
@@ -1300,6 +1302,28 @@ export const EvaluationScoresFragmentDoc = new TypedDocumentString(`
   ndcg
 }
     `, {"fragmentName":"EvaluationScores"}) as unknown as TypedDocumentString<EvaluationScoresFragment, unknown>;
+export const EvaluationRowFieldsFragmentDoc = new TypedDocumentString(`
+    fragment EvaluationRowFields on RecommendationEvaluationRow {
+  strategy
+  popularityWeight
+  repeatWeight
+  cycles
+  hitRate
+  recall
+  ndcg
+  customers
+  repeat {
+    ...EvaluationScores
+  }
+  explore {
+    ...EvaluationScores
+  }
+}
+    fragment EvaluationScores on RecommendationEvaluationScores {
+  hitRate
+  recall
+  ndcg
+}`, {"fragmentName":"EvaluationRowFields"}) as unknown as TypedDocumentString<EvaluationRowFieldsFragment, unknown>;
 export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
     fragment SegmentFields on Segment {
   id
@@ -2935,20 +2959,7 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
     asOf
     repeatShare
     rows {
-      strategy
-      popularityWeight
-      repeatWeight
-      cycles
-      hitRate
-      recall
-      ndcg
-      customers
-      repeat {
-        ...EvaluationScores
-      }
-      explore {
-        ...EvaluationScores
-      }
+      ...EvaluationRowFields
     }
     blend {
       popularityWeight
@@ -2956,12 +2967,7 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
       cycles
       measuredAt
       rows {
-        popularityWeight
-        repeatWeight
-        cycles
-        hitRate
-        recall
-        ndcg
+        ...EvaluationRowFields
       }
     }
     baselines {
@@ -2979,7 +2985,23 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
     }
   }
 }
-    fragment EvaluationScores on RecommendationEvaluationScores {
+    fragment EvaluationRowFields on RecommendationEvaluationRow {
+  strategy
+  popularityWeight
+  repeatWeight
+  cycles
+  hitRate
+  recall
+  ndcg
+  customers
+  repeat {
+    ...EvaluationScores
+  }
+  explore {
+    ...EvaluationScores
+  }
+}
+fragment EvaluationScores on RecommendationEvaluationScores {
   hitRate
   recall
   ndcg

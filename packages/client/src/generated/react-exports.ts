@@ -37,6 +37,7 @@ export {
   DeleteSegmentDocument,
   DuplicateCustomersDocument,
   EraseCustomerDocument,
+  EvaluationRowFieldsFragmentDoc,
   EvaluationScoresFragmentDoc,
   ImportFieldsDocument,
   ImportFileDocument,

@@ -226,6 +226,28 @@ export const EvaluationScoresFragmentDoc = new TypedDocumentString(`
   ndcg
 }
     `, {"fragmentName":"EvaluationScores"});
+export const EvaluationRowFieldsFragmentDoc = new TypedDocumentString(`
+    fragment EvaluationRowFields on RecommendationEvaluationRow {
+  strategy
+  popularityWeight
+  repeatWeight
+  cycles
+  hitRate
+  recall
+  ndcg
+  customers
+  repeat {
+    ...EvaluationScores
+  }
+  explore {
+    ...EvaluationScores
+  }
+}
+    fragment EvaluationScores on RecommendationEvaluationScores {
+  hitRate
+  recall
+  ndcg
+}`, {"fragmentName":"EvaluationRowFields"});
 export const SegmentFieldsFragmentDoc = new TypedDocumentString(`
     fragment SegmentFields on Segment {
   id
@@ -3919,20 +3941,7 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
     asOf
     repeatShare
     rows {
-      strategy
-      popularityWeight
-      repeatWeight
-      cycles
-      hitRate
-      recall
-      ndcg
-      customers
-      repeat {
-        ...EvaluationScores
-      }
-      explore {
-        ...EvaluationScores
-      }
+      ...EvaluationRowFields
     }
     blend {
       popularityWeight
@@ -3940,12 +3949,7 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
       cycles
       measuredAt
       rows {
-        popularityWeight
-        repeatWeight
-        cycles
-        hitRate
-        recall
-        ndcg
+        ...EvaluationRowFields
       }
     }
     baselines {
@@ -3963,7 +3967,23 @@ export const RecommendationEvaluationDocument = new TypedDocumentString(`
     }
   }
 }
-    fragment EvaluationScores on RecommendationEvaluationScores {
+    fragment EvaluationRowFields on RecommendationEvaluationRow {
+  strategy
+  popularityWeight
+  repeatWeight
+  cycles
+  hitRate
+  recall
+  ndcg
+  customers
+  repeat {
+    ...EvaluationScores
+  }
+  explore {
+    ...EvaluationScores
+  }
+}
+fragment EvaluationScores on RecommendationEvaluationScores {
   hitRate
   recall
   ndcg
